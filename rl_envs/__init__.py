@@ -1,0 +1,27 @@
+"""rl_envs: Gymnasium environments with exact optima, registered under the ``rl_envs/`` namespace.
+
+``import rl_envs`` registers every environment; ``gymnasium.make("rl_envs:rl_envs/GridMaze-v0")``
+does the import itself.  Environment modules are imported only when an environment is made.
+"""
+
+from gymnasium.envs.registration import register, registry
+
+__version__ = "0.1.0"
+
+# id -> (entry point, extra register() arguments)
+_ENVIRONMENTS = {
+    "rl_envs/GridMaze-v0": ("rl_envs.maze.grid_maze:GridMazeEnv", {}),
+}
+
+
+def _register_all() -> None:
+    for env_id, (entry_point, extra) in _ENVIRONMENTS.items():
+        if env_id not in registry:
+            register(id=env_id, entry_point=entry_point, **extra)
+
+
+_register_all()
+
+ENV_IDS = tuple(_ENVIRONMENTS)
+
+__all__ = ["ENV_IDS", "__version__"]

@@ -1,0 +1,100 @@
+"""The small pygame pieces every environment's rendering shares.
+
+pygame is imported lazily (inside :func:`import_pygame`) so that environments without a
+render mode never load it, and only the display module is initialised: ``pygame.init()``
+would also start the audio mixer, which is slow and fails on headless CI.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from gymnasium.error import DependencyNotInstalled
+
+INSTALL_HINT = 'pygame is not installed; run `pip install "pygame-ce>=2.1.3"` (or `pip install rl_envs`)'
+
+
+def import_pygame():
+    try:
+        import pygame
+    except ImportError as e:
+        raise DependencyNotInstalled(INSTALL_HINT) from e
+    return pygame
+
+
+def check_render_mode(render_mode, metadata) -> None:
+    if render_mode is not None and render_mode not in metadata["render_modes"]:
+        raise ValueError(f"render_mode must be one of {metadata['render_modes']} or None, got {render_mode!r}")
+
+
+class Viewer:
+    """An off-screen surface (``rgb_array``) or a window (``human``) of a fixed size.
+
+    ``draw(fn)`` clears the canvas, lets ``fn(pygame, surface)`` paint it, then either
+    returns the frame as an H x W x 3 uint8 array or shows it at ``fps``.  The viewer holds
+    pygame objects, which cannot be pickled: environments drop it in ``__getstate__``.
+    """
+
+    def __init__(self, render_mode: str, size: tuple[int, int], fps: int, caption: str = "rl_envs"):
+        self.pygame = import_pygame()
+        self.render_mode = render_mode
+        self.size = (int(size[0]), int(size[1]))
+        self.fps = fps
+        pg = self.pygame
+        if render_mode == "human":
+            pg.display.init()
+            pg.display.set_caption(caption)
+            self.surface = pg.display.set_mode(self.size)
+            self.clock = pg.time.Clock()
+        else:
+            self.surface = pg.Surface(self.size)
+            self.clock = None
+
+    def draw(self, paint, background=(255, 255, 255)):
+        self.surface.fill(background)
+        paint(self.pygame, self.surface)
+        if self.render_mode == "human":
+            self.pygame.event.pump()
+            self.clock.tick(self.fps)
+            self.pygame.display.flip()
+            return None
+        return np.array(self.pygame.surfarray.pixels3d(self.surface), dtype=np.uint8).transpose(1, 0, 2)
+
+    def close(self):
+        if self.render_mode == "human":
+            self.pygame.display.quit()
+        self.surface = None
+
+
+class RenderMixin:
+    """Render-mode bookkeeping for an env that draws with a :class:`Viewer`.
+
+    The env sets ``self.render_mode`` and implements ``_canvas_size()`` and
+    ``_paint(pygame, surface)``; ``ansi`` (if declared) comes from ``_ansi()``.
+    """
+
+    _viewer: Viewer | None = None
+
+    def render(self):
+        if self.render_mode is None:
+            import gymnasium
+
+            gymnasium.logger.warn(
+                "You are calling render method without specifying any render mode. "
+                f'You can specify the render_mode at initialization, e.g. gym.make("{self.spec.id if self.spec else type(self).__name__}", render_mode="rgb_array")'
+            )
+            return None
+        if self.render_mode == "ansi":
+            return self._ansi()
+        if self._viewer is None:
+            self._viewer = Viewer(self.render_mode, self._canvas_size(), self.metadata["render_fps"], type(self).__name__)
+        return self._viewer.draw(self._paint)
+
+    def close(self):
+        if self._viewer is not None:
+            self._viewer.close()
+            self._viewer = None
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_viewer"] = None
+        return state

@@ -1,0 +1,242 @@
+"""One suite over every environment registered in the ``rl_envs/`` namespace.
+
+A new environment is covered by registering it.  Warnings the checkers may raise for an
+environment must be documented here, next to the reason.
+"""
+
+import pickle
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+import gymnasium as gym
+from gymnasium.utils.env_checker import check_env as gym_check_env, data_equivalence
+
+import rl_envs
+
+ENV_IDS = sorted(env_id for env_id in gym.registry if env_id.startswith("rl_envs/"))
+
+# env id -> substrings of checker warnings that the environment documents (with the reason).
+DOCUMENTED_WARNINGS: dict[str, tuple[str, ...]] = {}
+
+
+def _unexpected(caught, env_id):
+    allowed = DOCUMENTED_WARNINGS.get(env_id, ())
+    return [str(w.message) for w in caught if not any(a in str(w.message) for a in allowed)]
+
+
+def _rollout(env, seed, n_steps=50):
+    """Seeded random-action rollout with resets; returns every returned value."""
+    env.action_space.seed(seed)
+    out = [env.reset(seed=seed)]
+    for _ in range(n_steps):
+        step = env.step(env.action_space.sample())
+        out.append(step)
+        if step[2] or step[3]:
+            out.append(env.reset())
+    return out
+
+
+def test_every_registered_env_is_listed():
+    assert set(ENV_IDS) == set(rl_envs.ENV_IDS)
+    assert "rl_envs/GridMaze-v0" in ENV_IDS
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_gymnasium_check_env(env_id):
+    env = gym.make(env_id)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gym_check_env(env.unwrapped)
+    assert not _unexpected(caught, env_id)
+    env.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_sb3_check_env(env_id):
+    sb3_checker = pytest.importorskip("stable_baselines3.common.env_checker")
+    env = gym.make(env_id)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sb3_checker.check_env(env.unwrapped, warn=True)
+    assert not _unexpected(caught, env_id)
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_passive_checker_is_silent(env_id):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        env = gym.make(env_id)  # wraps in PassiveEnvChecker
+        env.reset(seed=0)
+        env.step(env.action_space.sample())
+        env.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_seeded_rollout_is_bit_identical(env_id):
+    a = _rollout(gym.make(env_id), seed=0)
+    b = _rollout(gym.make(env_id), seed=0)
+    assert data_equivalence(a, b, exact=True)
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_rewards_are_floats_and_flags_are_bools(env_id):
+    env = gym.make(env_id)
+    for item in _rollout(env, seed=1, n_steps=100):
+        if len(item) == 5:
+            _, reward, terminated, truncated, info = item
+            assert type(reward) is float and np.isfinite(reward)
+            assert type(terminated) is bool and type(truncated) is bool
+            assert isinstance(info, dict)
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_pickle_before_and_after_render(env_id):
+    env = gym.make(env_id, render_mode="rgb_array")
+    env.reset(seed=123)
+    env.action_space.seed(123)
+    env.step(env.action_space.sample())
+    before = pickle.loads(pickle.dumps(env))
+    env.render()
+    after = pickle.loads(pickle.dumps(env))
+    actions = [env.action_space.sample() for _ in range(5)]
+    results = []
+    for e in (env, before, after):
+        steps = []
+        for a in actions:
+            steps.append(e.step(a))
+            if steps[-1][2] or steps[-1][3]:
+                break
+        results.append(steps)
+        assert e.render().ndim == 3
+    assert data_equivalence(results[0], results[1], exact=True)
+    assert data_equivalence(results[0], results[2], exact=True)
+    env.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_rgb_array_frames(env_id):
+    env = gym.make(env_id, render_mode="rgb_array")
+    env.reset(seed=0)
+    frames = [env.render()]
+    env.step(env.action_space.sample())
+    frames.append(env.render())
+    for frame in frames:
+        assert isinstance(frame, np.ndarray) and frame.dtype == np.uint8
+        assert frame.ndim == 3 and frame.shape[2] == 3 and min(frame.shape[:2]) >= 32
+        assert frame.std() > 0  # something was drawn
+    env.close()
+    env.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_human_mode_headless_without_audio(env_id):
+    pygame = pytest.importorskip("pygame")
+    env = gym.make(env_id, render_mode="human")
+    env.reset(seed=0)
+    for _ in range(3):
+        assert env.step(env.action_space.sample()) is not None
+    assert env.render() is None
+    assert pygame.mixer.get_init() is None
+    env.close()
+    env.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_ansi_mode_if_declared(env_id):
+    env = gym.make(env_id)
+    if "ansi" not in env.metadata["render_modes"]:
+        pytest.skip("no ansi mode")
+    env = gym.make(env_id, render_mode="ansi")
+    env.reset(seed=0)
+    text = env.render()
+    assert isinstance(text, str) and text.strip()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_invalid_actions(env_id):
+    env = gym.make(env_id)
+    env.reset(seed=0)
+    space = env.action_space
+    if isinstance(space, gym.spaces.Discrete):
+        for bad in (space.start - 1, space.start + space.n, 1.5, "a", None):
+            with pytest.raises(ValueError):
+                env.step(bad)
+    elif isinstance(space, gym.spaces.Box):
+        policy = env.unwrapped.action_out_of_range
+        assert policy in ("clip", "raise"), "Box envs document out-of-range actions as 'clip' or 'raise'"
+        with pytest.raises(ValueError):
+            env.step(np.full(space.shape, np.nan, dtype=space.dtype))
+        with pytest.raises(ValueError):
+            env.step(np.zeros((*space.shape, 2), dtype=space.dtype))
+        outside = space.high + 1.0
+        if policy == "raise":
+            with pytest.raises(ValueError):
+                env.step(outside)
+        else:
+            twin = gym.make(env_id)
+            env.reset(seed=5)
+            twin.reset(seed=5)
+            assert data_equivalence(env.step(outside), twin.step(space.high.copy()), exact=True)
+    else:
+        pytest.fail(f"no invalid-action check for {space}")
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_close_twice_without_render(env_id):
+    env = gym.make(env_id)
+    env.close()
+    env.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_vector_env(env_id):
+    n = 3
+    venv = gym.make_vec(env_id, num_envs=n)
+    obs, infos = venv.reset(seed=7)
+    assert obs in venv.observation_space
+    venv.action_space.seed(7)
+    for _ in range(30):
+        obs, rew, term, trunc, infos = venv.step(venv.action_space.sample())
+        assert obs in venv.observation_space
+        assert rew.shape == (n,) and np.issubdtype(rew.dtype, np.floating)
+        assert term.dtype == bool and trunc.dtype == bool
+    venv.close()
+
+
+@pytest.mark.parametrize("env_id", [e for e in ENV_IDS if gym.spec(e).vector_entry_point is not None])
+def test_native_vector_env_matches_single_env(env_id):
+    venv = gym.make_vec(env_id, num_envs=1, vectorization_mode="vector_entry_point")
+    env = gym.make(env_id)
+    venv_obs, _ = venv.reset(seed=3)
+    obs, _ = env.reset(seed=3)
+    assert data_equivalence(venv_obs[0], obs, exact=True)
+    env.action_space.seed(3)
+    needs_reset = False
+    for _ in range(100):
+        action = env.action_space.sample()
+        v = venv.step(np.asarray(action)[None])
+        if needs_reset:  # next-step autoreset
+            obs, _ = env.reset()
+            needs_reset = False
+            assert data_equivalence(v[0][0], obs, exact=True)
+            continue
+        obs, r, term, trunc, _ = env.step(action)
+        assert data_equivalence(v[0][0], obs, exact=True)
+        assert v[1][0] == r and v[2][0] == term and v[3][0] == trunc
+        needs_reset = term or trunc
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_docstring_sections(env_id):
+    doc = type(gym.make(env_id).unwrapped).__doc__ or ""
+    for section in ("Action Space", "Observation Space", "Rewards", "Starting State", "Episode End", "Arguments"):
+        assert f"## {section}" in doc, f"{env_id} docstring lacks a '## {section}' section"
+
+
+def test_make_without_prior_import():
+    code = "import gymnasium as gym; env = gym.make('rl_envs:rl_envs/GridMaze-v0'); print(env.reset(seed=0)[0])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "0"

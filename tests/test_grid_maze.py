@@ -1,0 +1,255 @@
+import math
+
+import numpy as np
+import pytest
+import gymnasium as gym
+from gymnasium.error import ResetNeeded
+
+import rl_envs  # noqa: F401
+from rl_envs.maze import LAYOUTS, LayoutError, get_layout, maze_model, parse_layout, policy_evaluation, random_maze
+from rl_envs.maze.grid_maze import GridMazeEnv
+
+UP, RIGHT, DOWN, LEFT = range(4)
+NAN = math.nan
+# theta_0 of Ogawa (2018) section 2.3 (papers.md section 4): NaN marks a blocked move.
+BOOK_THETA0 = np.array([
+    [NAN, 1, 1, NAN], [NAN, 1, NAN, 1], [NAN, NAN, 1, 1], [1, 1, 1, NAN],
+    [NAN, NAN, 1, 1], [1, NAN, NAN, NAN], [1, NAN, NAN, NAN], [1, 1, NAN, NAN],
+])
+BOOK_DELTA = (-3, +1, +3, -1)
+
+
+def make(**kw):
+    return gym.make("rl_envs/GridMaze-v0", **kw).unwrapped
+
+
+def step_from(env, s, a):
+    env.reset(seed=0)
+    env._s = s  # place the agent: the transition table is what is under test
+    return env.step(a)
+
+
+@pytest.mark.parametrize("s", range(8))
+@pytest.mark.parametrize("a", range(4))
+def test_book3x3_transitions_match_the_book(s, a):
+    env = make(layout="book3x3", move_cost=0.25)
+    s2, r, terminated, truncated, _ = step_from(env, s, a)
+    expected = s if np.isnan(BOOK_THETA0[s, a]) else s + BOOK_DELTA[a]
+    assert s2 == expected
+    assert terminated == (expected == 8) and not truncated
+    assert r == pytest.approx((1.0 if expected == 8 else 0.0) - 0.25)
+
+
+def test_book3x3_shortest_path_and_optimal_return():
+    for goal_reward, move_cost in [(1.0, 0.01), (1.0, 0.0), (2.0, 0.3), (10.0, 1.0)]:
+        env = make(layout="book3x3", goal_reward=goal_reward, move_cost=move_cost)
+        assert env.shortest_path_length() == 4
+        assert env.optimal_return() == pytest.approx(goal_reward - 4 * move_cost, abs=1e-9)
+
+
+def test_book_path_is_the_optimal_greedy_path():
+    env = make(layout="book3x3")
+    _, Q = env.optimal_values()
+    s, path = 0, [0]
+    while s != 8:
+        s = int(env.layout.next_cell[s, int(np.argmax(Q[s]))])
+        path.append(s)
+    assert path == [0, 3, 4, 7, 8]
+
+
+@pytest.mark.parametrize("name", sorted(LAYOUTS))
+def test_value_iteration_agrees_with_breadth_first_search(name):
+    env = make(layout=name, move_cost=0.02)
+    d = env.shortest_path_length()
+    assert env.optimal_return() == pytest.approx(1.0 - 0.02 * d, abs=1e-9)
+    assert env.optimal_return(gamma=0.9) == pytest.approx(sum(-0.02 * 0.9**k for k in range(d)) + 0.9 ** (d - 1), abs=1e-9)
+
+
+def test_policy_evaluation_by_hand():
+    # Corridor S G: the uniform policy enters G with probability 1/4 per step:
+    # V = -c + 1/4 * 1 + 3/4 * V  =>  V = 1 - 4c.
+    env = make(layout="SG", move_cost=0.1)
+    V = policy_evaluation(env.model, np.full((2, 4), 0.25))
+    assert V[0] == pytest.approx(1 - 4 * 0.1)
+    assert V[1] == 0.0
+
+
+def test_slip_statistics_match_the_model():
+    env = make(layout="...\n.S.\n..G", slip=0.3, move_cost=0.0)
+    counts = np.zeros(9)
+    n = 20_000
+    env.reset(seed=42)
+    for _ in range(n):
+        env.reset()
+        s2, *_ = env.step(RIGHT)
+        counts[s2] += 1
+    p = env.model.P[4, RIGHT]
+    assert p[5] == pytest.approx(0.7) and p[1] == pytest.approx(0.15) and p[7] == pytest.approx(0.15)
+    se = np.sqrt(p * (1 - p) / n)
+    # 4 standard errors: a false alarm about once in 15,000 runs per cell.
+    assert np.all(np.abs(counts / n - p) <= 4 * se + 1e-12)
+
+
+def test_model_rows_are_distributions_and_goal_absorbs():
+    for name in LAYOUTS:
+        m = make(layout=name, slip=0.2).model
+        assert np.allclose(m.P.sum(axis=2), 1.0)
+        g = get_layout(name).goal_mask
+        assert np.all(m.R[g] == 0) and np.all(m.terminal[g])
+
+
+def test_truncation_and_step_after_end():
+    env = make(layout="book3x3", max_steps=3)
+    env.reset(seed=0)
+    assert env.step(UP)[3] is False
+    assert env.step(UP)[3] is False
+    s, r, terminated, truncated, _ = env.step(UP)
+    assert truncated is True and terminated is False
+    with pytest.raises(ResetNeeded):
+        env.step(UP)
+    env = make(layout="book3x3", max_steps=4)  # the goal on the last allowed step terminates
+    env.reset()
+    for a in (DOWN, RIGHT, DOWN):
+        env.step(a)
+    assert env.step(RIGHT)[2:4] == (True, False)
+    with pytest.raises(ResetNeeded):
+        env.step(UP)
+
+
+def test_step_before_reset_raises():
+    with pytest.raises(ResetNeeded):
+        GridMazeEnv().step(0)
+
+
+def test_default_time_limit_scales_with_the_maze():
+    assert make(layout="book3x3").max_steps == 25 * 9
+    assert make(layout="maze10x10").max_steps == 25 * 100
+
+
+def test_random_mazes_are_perfect_solvable_and_reproducible():
+    for seed in range(30):
+        h, w = 2 + seed % 9, 3 + seed % 7
+        lay = random_maze(h, w, np.random.default_rng(seed))
+        assert np.all(lay.distances_from_start() >= 0)  # every cell reachable, goal included
+        # A perfect maze is a spanning tree: exactly n_cells - 1 open passages.
+        open_passages = (~lay.walls[:, :, 1]).sum() + (~lay.walls[:, :, 2]).sum()
+        assert open_passages == h * w - 1
+        again = random_maze(h, w, np.random.default_rng(seed))
+        assert np.array_equal(lay.walls, again.walls)
+
+
+def test_random_layout_seeding():
+    fixed_a = make(layout="random", size=(7, 9), maze_seed=3)
+    fixed_b = make(layout="random", size=(7, 9), maze_seed=3)
+    assert np.array_equal(fixed_a.layout.walls, fixed_b.layout.walls)
+    fixed_a.reset(seed=1)
+    fixed_a.reset(seed=2)
+    assert np.array_equal(fixed_a.layout.walls, fixed_b.layout.walls)  # a fixed maze stays fixed
+
+    fresh = make(layout="random", size=8)
+    fresh.reset(seed=11)
+    first = fresh.layout.walls.copy()
+    fresh.reset(seed=12)
+    assert not np.array_equal(first, fresh.layout.walls)  # a new maze each reset ...
+    fresh.reset(seed=11)
+    assert np.array_equal(first, fresh.layout.walls)  # ... reproducible from the reset seed
+    assert fresh.optimal_return() == pytest.approx(1.0 - 0.01 * fresh.shortest_path_length())
+
+
+def test_frozen_maze10x10_is_the_generators_output():
+    assert np.array_equal(get_layout("maze10x10").walls, random_maze(10, 10, np.random.default_rng(2018)).walls)
+
+
+@pytest.mark.parametrize("name", sorted(LAYOUTS))
+def test_layout_text_round_trips(name):
+    lay = get_layout(name)
+    again = parse_layout(lay.to_text())
+    assert np.array_equal(lay.walls, again.walls) and np.array_equal(lay.blocked, again.blocked)
+    assert lay.start == again.start and lay.goals == again.goals
+
+
+@pytest.mark.parametrize("text, message", [
+    ("...\n...\n..G", "no start"),
+    ("S..\n...\n...", "no goal"),
+    ("S.#\n.##\n#.G", "no goal is reachable"),
+    ("S..\n....\n..G", "line 2: ragged row"),
+    ("S..\n.x.\n..G", "line 2, column 2: unknown cell character 'x'"),
+    ("S..\n.S.\n..G", "line 2, column 2: a second start"),
+    ("+-+-+\n|S|G|\n+-+-+", "no goal is reachable"),
+    ("+-+-+\n|S*G|\n+-+-+", "line 2, column 3: unknown wall character '*'"),
+    ("+-+-+\n|S G|\n+-+", "ragged row"),
+    ("+-+-+-\n|S G |\n+-+-+-", "odd number of lines and columns"),
+])
+def test_malformed_layouts_are_rejected_with_their_position(text, message):
+    with pytest.raises(LayoutError, match=message):
+        parse_layout(text)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"layout": "nope"}, "unknown layout 'nope'"),
+    ({"layout": "random"}, "needs size"),
+    ({"layout": "book3x3", "size": 5}, "size is only used"),
+    ({"slip": 1.5}, "slip must be a probability"),
+    ({"move_cost": float("nan")}, "move_cost must be finite"),
+    ({"goal_reward": "big"}, "goal_reward must be a real number"),
+    ({"max_steps": 0}, "max_steps must be a positive int"),
+    ({"layout": "random", "size": 4, "maze_seed": -1}, "maze_seed"),
+    ({"render_mode": "video"}, "render_mode must be one of"),
+])
+def test_invalid_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        GridMazeEnv(**kwargs)
+
+
+def test_ansi_shows_the_agent():
+    env = make(layout="book3x3", render_mode="ansi")
+    env.reset(seed=0)
+    env.step(DOWN)
+    lines = env.render().splitlines()
+    assert lines[3][1] == "@" and lines[1][1] == "S"
+
+
+def test_rgb_frame_shows_the_agent_where_it_is():
+    env = make(layout="book3x3", render_mode="rgb_array")
+    env.reset(seed=0)
+    before = env.render()
+    env.step(DOWN)
+    after = env.render()
+    cs = env._cell_px()
+    m = cs // 2
+    red = np.array([200, 40, 40])
+    centre = lambda r, c: (m + r * cs + cs // 2, m + c * cs + cs // 2)  # noqa: E731
+    assert np.array_equal(before[centre(0, 0)], red) and np.array_equal(after[centre(1, 0)], red)
+    assert not np.array_equal(after[centre(0, 0)], red)
+
+
+def test_keyboard_play_with_arrow_keys(monkeypatch):
+    pygame = pytest.importorskip("pygame")
+    from gymnasium.utils.play import play
+
+    script = [
+        [pygame.event.Event(pygame.KEYDOWN, key=pygame.K_DOWN)],
+        [pygame.event.Event(pygame.KEYUP, key=pygame.K_DOWN)],
+        [pygame.event.Event(pygame.KEYDOWN, key=pygame.K_RIGHT)],
+        [pygame.event.Event(pygame.KEYUP, key=pygame.K_RIGHT)],
+        [pygame.event.Event(pygame.QUIT)],
+    ]
+    frames = iter(script)
+    monkeypatch.setattr(pygame.event, "get", lambda *a, **k: next(frames, [pygame.event.Event(pygame.QUIT)]))
+    seen = []
+    env = gym.make("rl_envs/GridMaze-v0", render_mode="rgb_array")
+    # gymnasium's play() hands the first callback the (obs, info) pair of reset(); unwrap it.
+    play(env, wait_on_player=True, fps=1000,
+         callback=lambda o0, o1, a, *rest: seen.append((o0[0] if isinstance(o0, tuple) else o0, a, o1)))
+    assert seen == [(0, DOWN, 3), (3, RIGHT, 4)]
+
+
+def test_maze_model_matches_stepping_everywhere():
+    env = make(layout="four_rooms", slip=0.0, move_cost=0.1, goal_reward=3.0)
+    m = maze_model(env.layout, 3.0, 0.1, 0.0)
+    reachable = ~m.terminal
+    for s in np.flatnonzero(reachable):
+        for a in range(4):
+            s2, r, *_ = step_from(env, int(s), a)
+            assert m.P[s, a, s2] == 1.0
+            assert m.R[s, a] == pytest.approx(r)
