@@ -1,0 +1,1 @@
+"""Belief-state agents for partially observable mazes."""

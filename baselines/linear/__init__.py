@@ -1,0 +1,1 @@
+"""Reference agents with linear (and small NumPy network) function approximation."""
