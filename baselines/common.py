@@ -105,8 +105,15 @@ class Agent:
         if path.suffix != ".npz":
             path = path.with_suffix(path.suffix + ".npz") if path.suffix else path.with_suffix(".npz")
         meta = {"class": type(self).__name__, "hyperparameters": self.hyperparameters, "num_timesteps": self.num_timesteps}
+        try:
+            meta_json = json.dumps(meta)
+        except TypeError as e:
+            raise TypeError(
+                f"cannot save {type(self).__name__}: a hyperparameter is not plain data ({e}); "
+                "use numbers, strings, lists (e.g. a (start, end, steps) schedule) instead of callables"
+            ) from None
         arrays = {name: np.asarray(getattr(self, name)) for name in self._saved_arrays}
-        arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+        arrays["__meta__"] = np.frombuffer(meta_json.encode(), dtype=np.uint8)
         arrays["__spaces__"] = np.frombuffer(pickle.dumps((self.observation_space, self.action_space)), dtype=np.uint8)
         buf = io.BytesIO()
         np.savez(buf, **arrays)
@@ -125,7 +132,9 @@ class Agent:
             arrays = {name: data[name] for name in cls._saved_arrays}
         if env is None:
             env = _SpacesOnly(obs_space, act_space)
-        elif env.observation_space != obs_space or env.action_space != act_space:
+        else:
+            env = make_env(env)
+        if env.observation_space != obs_space or env.action_space != act_space:
             raise ValueError("the env's spaces differ from the saved agent's")
         agent = cls(env, **meta["hyperparameters"])
         for name, value in arrays.items():

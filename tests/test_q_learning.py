@@ -95,3 +95,15 @@ def test_bad_cells_are_rejected_before_work(tmp_path, cell, message):
     with pytest.raises(ValueError, match=message):
         run([cell], tmp_path, progress_bar=False)
     assert not (tmp_path / "results.csv").exists()
+
+
+def test_save_rejects_callable_hyperparameters_and_load_checks_spaces(tmp_path):
+    agent = QLearning("rl_envs/GridMaze-v0", epsilon=lambda t: 0.1)
+    with pytest.raises(TypeError, match="not plain data"):
+        agent.save(tmp_path / "q")
+    agent = QLearning("rl_envs/GridMaze-v0").learn(100)
+    agent.save(tmp_path / "q")
+    again = QLearning.load(tmp_path / "q.npz", env="rl_envs/GridMaze-v0").learn(100)
+    assert again.num_timesteps == 200
+    with pytest.raises(ValueError, match="spaces differ"):
+        QLearning.load(tmp_path / "q.npz", env=gym.make("rl_envs/GridMaze-v0", layout="maze10x10"))
