@@ -11,6 +11,7 @@ __version__ = "0.1.0"
 # id -> (entry point, extra register() arguments)
 _ENVIRONMENTS = {
     "rl_envs/GridMaze-v0": ("rl_envs.maze.grid_maze:GridMazeEnv", {}),
+    "rl_envs/LQControl-v0": ("rl_envs.lq:LQControlEnv", {}),
 }
 
 

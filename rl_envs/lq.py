@@ -1,0 +1,479 @@
+"""Linear-quadratic control in discrete and continuous time, with its exact Riccati solution.
+
+The pure functions below are the specification the environment runs and the references it
+reports: a stage cost ``x'Qx + 2x'Nu + u'Ru`` (``N`` is zero in discrete time and comes from
+integrating the cost over a zero-order-hold step in continuous time), the stationary
+Riccati gain, the finite-horizon Riccati recursion and the Lyapunov recursion of a fixed gain.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import gymnasium as gym
+from gymnasium import spaces
+from gymnasium.error import ResetNeeded
+
+from .rendering import RenderMixin, check_render_mode
+
+# name -> discrete-time A, B, Q, R, initial-state mean and covariance.  The continuous-time
+# version of a named system is the one whose Euler step with dt = 1 is the discrete system:
+# A_c = A - I, B_c = B (so the double integrator becomes x'' = u).
+NAMED_SYSTEMS = {
+    # Recht's "quadrotor" (benjamin-recht.github.io, 2018-02-26-nominal), a double integrator.
+    "double_integrator": dict(
+        A=[[1.0, 1.0], [0.0, 1.0]], B=[[0.0], [1.0]], Q=np.diag([1.0, 0.0]), R=[[1.0]],
+        x0=[-1.0, 0.0], x0_cov=0.0, horizon=200,
+    ),
+    # Recht's "datacenter": three coupled, slightly unstable units, actuated directly.
+    "datacenter": dict(
+        A=[[1.01, 0.01, 0.0], [0.01, 1.01, 0.01], [0.0, 0.01, 1.01]], B=np.eye(3), Q=np.eye(3),
+        R=1000.0 * np.eye(3), x0=[0.0, 0.0, 0.0], x0_cov=1.0,
+        horizon=1000,  # R = 1000 I makes the end-of-horizon effect long; 1000 keeps it < 0.1 %
+    ),
+}
+
+
+# -- validation ------------------------------------------------------------------------------
+
+def as_matrix(value, name: str, shape: tuple[int, int] | None = None) -> np.ndarray:
+    try:
+        M = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a real matrix, got {value!r}") from None
+    if M.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D matrix, got shape {M.shape}")
+    if shape is not None and M.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {M.shape}")
+    if not np.all(np.isfinite(M)):
+        raise ValueError(f"{name} must be finite, got {M.tolist()}")
+    return M
+
+
+def as_covariance(value, n: int, name: str) -> np.ndarray:
+    """A scalar ``s`` (meaning ``s * I``) or an n x n symmetric positive semidefinite matrix."""
+    if np.ndim(value) == 0:
+        value = float(value) * np.eye(n)
+    C = as_matrix(value, name, (n, n))
+    check_symmetric(C, name)
+    if np.linalg.eigvalsh(C).min() < -1e-12 * max(1.0, np.abs(C).max()):
+        raise ValueError(f"{name} must be positive semidefinite, got eigenvalues {np.linalg.eigvalsh(C)}")
+    return C
+
+
+def check_symmetric(M: np.ndarray, name: str) -> None:
+    if not np.allclose(M, M.T, rtol=1e-10, atol=1e-12):
+        raise ValueError(f"{name} must be symmetric, got {M.tolist()}")
+
+
+def is_stabilizable(A: np.ndarray, B: np.ndarray, continuous: bool) -> bool:
+    """Hautus test: rank [A - lambda I, B] = n for every eigenvalue that is not stable."""
+    n = A.shape[0]
+    for lam in np.linalg.eigvals(A):
+        unstable = lam.real >= 0 if continuous else abs(lam) >= 1
+        if unstable and np.linalg.matrix_rank(np.hstack([A - lam * np.eye(n), B]), tol=1e-9) < n:
+            return False
+    return True
+
+
+def validate_system(A, B, Q, R, continuous: bool):
+    """The four matrices as float arrays, or a ValueError saying what is wrong."""
+    A = as_matrix(A, "A")
+    n = A.shape[0]
+    if A.shape != (n, n):
+        raise ValueError(f"A must be square, got shape {A.shape}")
+    B = as_matrix(B, "B")
+    if B.shape[0] != n:
+        raise ValueError(f"B must have {n} rows like A, got shape {B.shape}")
+    m = B.shape[1]
+    Q = as_covariance(Q, n, "Q")
+    R = as_matrix(np.eye(m) * R if np.ndim(R) == 0 else R, "R", (m, m))
+    check_symmetric(R, "R")
+    if np.linalg.eigvalsh(R).min() <= 0:
+        raise ValueError(f"R must be positive definite, got eigenvalues {np.linalg.eigvalsh(R)}")
+    if not is_stabilizable(A, B, continuous):
+        raise ValueError("(A, B) is not stabilizable: some unstable mode cannot be reached by the control")
+    return A, B, Q, R
+
+
+# -- discretization --------------------------------------------------------------------------
+
+def zoh_discretize(A, B, Q, R, W, dt: float):
+    """Exact zero-order-hold discretization of ``dx = (Ax + Bu) dt + dw`` with cost rate
+    ``x'Qx + u'Ru`` over a step ``dt``.
+
+    Returns ``(Ad, Bd, Qd, Nd, Rd, Wd)``: ``x_{t+1} = Ad x + Bd u + w`` with ``w ~ N(0, Wd)``,
+    and the cost integrated over the step, ``x'Qd x + 2 x'Nd u + u'Rd u``.  Both integrals use
+    Van Loan's block-matrix exponential (Van Loan 1978).
+    """
+    from scipy.linalg import expm
+
+    n, m = B.shape
+    F = np.zeros((n + m, n + m))
+    F[:n, :n], F[:n, n:] = A, B
+    G = np.zeros_like(F)
+    G[:n, :n], G[n:, n:] = Q, R
+    E = expm(np.block([[-F.T, G], [np.zeros_like(F), F]]) * dt)
+    Phi = E[n + m:, n + m:]
+    cost = Phi.T @ E[: n + m, n + m:]  # int_0^dt e^{F's} G e^{Fs} ds
+    cost = (cost + cost.T) / 2
+    E = expm(np.block([[-A, W], [np.zeros_like(A), A.T]]) * dt)
+    Wd = E[n:, n:].T @ E[:n, n:]  # int_0^dt e^{As} W e^{A's} ds
+    return Phi[:n, :n], Phi[:n, n:], cost[:n, :n], cost[:n, n:], cost[n:, n:], (Wd + Wd.T) / 2
+
+
+# -- exact solutions -------------------------------------------------------------------------
+
+def dare_gain(A, B, Q, R, N=None):
+    """Stationary ``(K, P)`` for ``u = -Kx`` from the discrete algebraic Riccati equation."""
+    from scipy.linalg import solve_discrete_are
+
+    N = np.zeros(B.shape) if N is None else N
+    P = solve_discrete_are(A, B, Q, R, s=N)
+    K = np.linalg.solve(R + B.T @ P @ B, B.T @ P @ A + N.T)
+    return K, P
+
+
+def care_gain(A, B, Q, R):
+    """Stationary ``(K, P)`` for ``u = -Kx`` from the continuous algebraic Riccati equation."""
+    from scipy.linalg import solve_continuous_are
+
+    P = solve_continuous_are(A, B, Q, R)
+    return np.linalg.solve(R, B.T @ P), P
+
+
+def riccati_recursion(A, B, Q, R, N, horizon: int):
+    """Time-varying optimal gains ``K[t]`` and cost-to-go matrices ``P[t]`` (``P[horizon] = 0``)
+    of the finite-horizon problem, by the backward Riccati recursion."""
+    n, m = B.shape
+    P = np.zeros((horizon + 1, n, n))
+    K = np.zeros((horizon, m, n))
+    for t in range(horizon - 1, -1, -1):
+        Pn = P[t + 1]
+        K[t] = np.linalg.solve(R + B.T @ Pn @ B, B.T @ Pn @ A + N.T)
+        Pt = Q + A.T @ Pn @ A - (A.T @ Pn @ B + N) @ K[t]
+        P[t] = (Pt + Pt.T) / 2
+    return K, P
+
+
+def optimal_expected_cost(A, B, Q, R, N, W, x0_mean, x0_cov, horizon: int) -> float:
+    """Minimum over all policies of ``E sum_{t<horizon} c_t``: ``E[x0'P_0 x0] + sum_t tr(P_{t+1} W)``."""
+    _, P = riccati_recursion(A, B, Q, R, N, horizon)
+    S0 = x0_cov + np.outer(x0_mean, x0_mean)
+    return float(np.trace(P[0] @ S0) + sum(np.trace(P[t + 1] @ W) for t in range(horizon)))
+
+
+def closed_loop_cost_matrix(Q, R, N, K):
+    """``M_K`` with ``c = x'M_K x`` when ``u = -Kx``."""
+    return Q - N @ K - K.T @ N.T + K.T @ R @ K
+
+
+def spectral_radius(M) -> float:
+    return float(np.max(np.abs(np.linalg.eigvals(M))))
+
+
+def expected_episode_cost(A, B, Q, R, N, W, K, x0_mean, x0_cov, horizon: int) -> float:
+    """``E sum_{t<horizon} c_t`` under ``u = -Kx`` by the forward Lyapunov recursion
+    ``S_{t+1} = (A - BK) S_t (A - BK)' + W`` on the second moment; ``inf`` if ``A - BK`` is not
+    stable (the cost then grows without bound with the horizon)."""
+    Acl = A - B @ K
+    if spectral_radius(Acl) >= 1.0:
+        return math.inf
+    M = closed_loop_cost_matrix(Q, R, N, K)
+    S = x0_cov + np.outer(x0_mean, x0_mean)
+    total = 0.0
+    for _ in range(horizon):
+        total += float(np.sum(M * S))
+        S = Acl @ S @ Acl.T + W
+    return total
+
+
+def lq_step(A, B, Q, N, R, x, u, w):
+    """One step: ``(A x + B u + w, x'Qx + 2x'Nu + u'Ru)``."""
+    cost = float(x @ Q @ x + 2.0 * (x @ N @ u) + u @ R @ u)
+    return A @ x + B @ u + w, cost
+
+
+def psd_sqrt(C: np.ndarray) -> np.ndarray:
+    """``L`` with ``L L' = C`` for a positive semidefinite (possibly singular) ``C``."""
+    lam, V = np.linalg.eigh(C)
+    return V * np.sqrt(np.clip(lam, 0.0, None))
+
+
+class LQControlEnv(RenderMixin, gym.Env):
+    """
+    ## Description
+
+    Linear dynamics ``x_{t+1} = A x_t + B u_t + w_t`` with Gaussian process noise
+    ``w_t ~ N(0, W)`` and quadratic cost ``c_t = x_t'Q x_t + u_t'R u_t``: the linear-quadratic
+    regulator.  The cost is charged for the state the control acts on, ``x_t`` (as in the
+    policy-gradient example of the textbook chapter; Recht's blog charges ``x_{t+1}``).
+
+    Named systems (``system=``): ``"double_integrator"`` (Recht's quadrotor: A = [[1,1],[0,1]],
+    B = [0;1], Q = diag(1,0), R = 1, x0 = [-1, 0]) and ``"datacenter"`` (Recht's 3-state
+    Laplacian system with Q = I, R = 1000 I, x0 ~ N(0, I)).  Or your own ``A, B, Q, R``.
+
+    **Continuous time.** With ``dt`` the matrices are continuous: ``dx = (Ax + Bu) dt + dw``
+    with cost rate ``x'Qx + u'Ru``.  The environment steps the exact zero-order-hold
+    discretization (matrix exponential, the control held over the step) and charges the cost
+    integrated over the step exactly (which adds a cross term ``2 x'N u``), so every exact
+    reference tends to the continuous-time problem as ``dt -> 0``.  The noise ``dw`` is white
+    with intensity ``noise_cov`` per unit time; its exact effect on the state over a step is
+    added at the step's end (its O(dt^2) contribution to the step's cost is not charged).  The
+    named systems in continuous time are those whose Euler step with ``dt = 1`` is the
+    discrete system (A_c = A - I; the double integrator becomes x'' = u).
+
+    ## Action Space
+
+    ``Box(-u_max, u_max, (m,), float32)``: the control ``u`` (read as float64, so a float64
+    action ``-Kx`` keeps its full precision).  ``action_out_of_range = "clip"``:
+    each component is clipped to ``[-u_max, u_max]`` (``u_max = 10`` by default, far from the
+    optimal controls of the named systems, so that the references below stay exact).  A wrong
+    shape or a NaN/inf raises ``ValueError``.
+
+    ## Observation Space
+
+    ``Box(-max_state_norm, max_state_norm, (n,), float64)``: the state ``x`` itself (full state
+    feedback).  The state that ends an episode by diverging is clipped into this box.
+
+    ## Rewards
+
+    ``-c_t`` as a Python float (in continuous time the cost integrated over the step, about
+    ``c * dt``).
+
+    ## Starting State
+
+    ``x_0 ~ N(x0, x0_cov)`` (a fixed ``x0`` when ``x0_cov = 0``).
+
+    ## Episode End
+
+    * Termination: the state diverges, ``||x|| > max_state_norm`` (default ``1e6``), which only
+      happens under a destabilising controller; that state is returned once, clipped into the
+      observation box, so no overflow or NaN reaches the agent.
+    * Truncation: after ``horizon`` steps.  The default is long enough for the named systems
+      that the stationary Riccati gain is within 0.1 % of the finite-horizon optimum: 200 steps
+      for the double integrator, 1000 for the datacenter, 200 for your own matrices (``H / dt``
+      steps in continuous time).
+
+    ## Exact references (on ``env.unwrapped``)
+
+    * ``optimal_gain()``: the stationary ``K*`` of ``u = -Kx`` (DARE, or CARE in continuous time;
+      ``optimal_gain(discretized=True)`` gives the DARE gain of the discretized step).
+    * ``expected_cost(K)``: the exact expected sum of costs of one episode under ``u = -Kx``,
+      as this environment runs it (horizon, noise, initial-state distribution), by the
+      Lyapunov recursion; ``inf`` for a gain that does not stabilise ``A - BK``.
+    * ``optimal_cost()``: the minimum expected episode cost over all policies (finite-horizon,
+      time-varying Riccati recursion).
+    * ``model``: the discrete-time matrices ``(A, B, Q, N, R, W)`` that the environment steps.
+
+    ## Arguments
+
+    * ``system``: ``"double_integrator"`` (default) or ``"datacenter"``; or give ``A, B`` (and
+      ``Q``, ``R``, default identity) instead.  Matrices are validated: shapes, finiteness, Q
+      symmetric positive semidefinite, R symmetric positive definite, (A, B) stabilizable.
+    * ``dt``: ``None`` for discrete time, or the step of the continuous-time system.
+    * ``x0``, ``x0_cov``: mean and covariance (scalar means times I) of the initial state.
+    * ``noise_cov``: process-noise covariance (intensity per unit time in continuous time);
+      default ``1e-4``, i.e. 1e-4 I.
+    * ``horizon``: episode length in steps.  Recht's setting: ``horizon=10, noise_cov=1e-4``
+      on the double integrator (the defaults otherwise).
+    * ``u_max`` (10), ``max_state_norm`` (1e6), ``plot_coords`` (``(0, 1)``, the two state
+      coordinates of the phase portrait), ``render_mode`` (``"human"`` or ``"rgb_array"``).
+
+    ```python
+    env = gymnasium.make("rl_envs/LQControl-v0", horizon=10)
+    K = env.unwrapped.optimal_gain()  # [[0.4805, 1.2496]]
+    env.unwrapped.expected_cost(K) / env.unwrapped.optimal_cost()  # close to 1
+    ```
+    """
+
+    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 20}
+    action_out_of_range = "clip"
+
+    def __init__(
+        self,
+        system: str | None = None,
+        *,
+        A=None, B=None, Q=None, R=None,
+        dt: float | None = None,
+        x0=None,
+        x0_cov=None,
+        noise_cov=1e-4,
+        horizon: int | None = None,
+        u_max: float = 10.0,
+        max_state_norm: float = 1e6,
+        plot_coords: tuple[int, int] = (0, 1),
+        render_mode: str | None = None,
+    ):
+        check_render_mode(render_mode, self.metadata)
+        self.render_mode = render_mode
+        if A is not None or B is not None:
+            if system is not None:
+                raise ValueError("give either a named system or matrices A, B (and Q, R), not both")
+            if A is None or B is None:
+                raise ValueError("custom systems need both A and B")
+            n, m = np.shape(A)[0], np.shape(B)[1] if np.ndim(B) == 2 else 0
+            spec = dict(A=A, B=B, Q=np.eye(n) if Q is None else Q, R=np.eye(m) if R is None else R,
+                        x0=np.zeros(n), x0_cov=1.0, horizon=200)
+        else:
+            if Q is not None or R is not None:
+                raise ValueError("Q and R go with custom matrices A, B; a named system has its own")
+            system = "double_integrator" if system is None else system
+            if system not in NAMED_SYSTEMS:
+                raise ValueError(f"unknown system {system!r}; named systems: {', '.join(NAMED_SYSTEMS)}")
+            spec = dict(NAMED_SYSTEMS[system])
+            if dt is not None:
+                spec["A"] = np.asarray(spec["A"]) - np.eye(len(spec["A"]))
+        self.system = system
+        self.continuous = dt is not None
+        if self.continuous:
+            dt = float(dt)
+            if not (math.isfinite(dt) and dt > 0):
+                raise ValueError(f"dt must be a positive number, got {dt}")
+        self.dt = dt
+        A, B, Q, R = validate_system(spec["A"], spec["B"], spec["Q"], spec["R"], self.continuous)
+        n, m = B.shape
+        W = as_covariance(noise_cov, n, "noise_cov")
+        self.continuous_model = (A, B, Q, R, W) if self.continuous else None
+        if self.continuous:
+            A, B, Q, N, R, W = zoh_discretize(A, B, Q, R, W, dt)
+        else:
+            N = np.zeros((n, m))
+        self.model = (A, B, Q, N, R, W)
+        self.x0 = as_matrix(np.reshape(spec["x0"] if x0 is None else x0, (1, -1)), "x0", (1, n))[0]
+        self.x0_cov = as_covariance(spec["x0_cov"] if x0_cov is None else x0_cov, n, "x0_cov")
+        if horizon is None:
+            horizon = spec["horizon"] if not self.continuous else math.ceil(spec["horizon"] / dt)
+        if not isinstance(horizon, (int, np.integer)) or horizon < 1:
+            raise ValueError(f"horizon must be a positive int, got {horizon!r}")
+        self.horizon = int(horizon)
+        self.u_max = float(u_max)
+        if not (math.isfinite(self.u_max) and self.u_max > 0):
+            raise ValueError(f"u_max must be a positive number, got {u_max}")
+        self.max_state_norm = float(max_state_norm)
+        if not (math.isfinite(self.max_state_norm) and self.max_state_norm > 0):
+            raise ValueError(f"max_state_norm must be a positive number, got {max_state_norm}")
+        if n == 1:
+            plot_coords = (0, 0)  # a one-dimensional state is drawn on the diagonal
+        if len(plot_coords) != 2 or not all(0 <= int(i) < n for i in plot_coords):
+            raise ValueError(f"plot_coords must be two state indices in [0, {n}), got {plot_coords}")
+        self.plot_coords = (int(plot_coords[0]), int(plot_coords[1]))
+        self._W_sqrt = psd_sqrt(W) if np.any(W) else None
+        self._x0_sqrt = psd_sqrt(self.x0_cov) if np.any(self.x0_cov) else None
+        # float32 bounds as SB3 asks; actions are still read at full float64 precision.
+        self.action_space = spaces.Box(-self.u_max, self.u_max, (m,), np.float32)
+        self.observation_space = spaces.Box(-self.max_state_norm, self.max_state_norm, (n,), np.float64)
+        self._x: np.ndarray | None = None
+        self._done = False
+        self.trail: list[np.ndarray] = []
+        self.last_u = np.zeros(m)
+        self._u_peak = 0.0
+
+    # -- dynamics ---------------------------------------------------------------------------
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        x = self.x0.copy()
+        if self._x0_sqrt is not None:
+            x += self._x0_sqrt @ self.np_random.standard_normal(len(x))
+        self._x, self._t, self._done = x, 0, False
+        self.trail = [x.copy()]
+        self.last_u = np.zeros(self.action_space.shape[0])
+        self._u_peak = 0.0
+        if self.render_mode == "human":
+            self.render()
+        return x.copy(), {}
+
+    def _as_control(self, action) -> np.ndarray:
+        m = self.action_space.shape[0]
+        try:
+            u = np.asarray(action, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"action must be a real array of shape ({m},), got {action!r}") from None
+        if u.shape != (m,):
+            if u.size == m and u.ndim <= 1:  # a bare float for a 1-D control
+                u = u.reshape(m)
+            else:
+                raise ValueError(f"action must have shape ({m},), got shape {u.shape}")
+        if not np.all(np.isfinite(u)):
+            raise ValueError(f"action must be finite, got {u}")
+        return np.clip(u, -self.u_max, self.u_max)
+
+    def step(self, action):
+        u = self._as_control(action)
+        if self._x is None or self._done:
+            raise ResetNeeded("the episode has ended (or not started): call reset() before step()")
+        A, B, Q, N, R, _ = self.model
+        w = 0.0 if self._W_sqrt is None else self._W_sqrt @ self.np_random.standard_normal(len(self._x))
+        x, cost = lq_step(A, B, Q, N, R, self._x, u, w)
+        self._x, self.last_u = x, u
+        self._u_peak = max(self._u_peak, float(np.abs(u[0])))
+        self._t += 1
+        self.trail.append(x.copy())
+        terminated = bool(np.linalg.norm(x) > self.max_state_norm)
+        truncated = not terminated and self._t >= self.horizon
+        self._done = terminated or truncated
+        if self.render_mode == "human":
+            self.render()
+        obs = np.clip(x, -self.max_state_norm, self.max_state_norm) if terminated else x.copy()
+        return obs, -cost, terminated, truncated, {}
+
+    # -- exact references -------------------------------------------------------------------
+
+    def optimal_gain(self, discretized: bool = False) -> np.ndarray:
+        """``K*`` of ``u = -Kx``: DARE in discrete time, CARE in continuous time (the DARE
+        gain of the exact discretized step with ``discretized=True``)."""
+        if self.continuous and not discretized:
+            A, B, Q, R, _ = self.continuous_model
+            return care_gain(A, B, Q, R)[0]
+        A, B, Q, N, R, _ = self.model
+        return dare_gain(A, B, Q, R, N)[0]
+
+    def expected_cost(self, K) -> float:
+        """Exact expected episode cost of ``u = -Kx`` (``inf`` if it does not stabilise)."""
+        A, B, Q, N, R, W = self.model
+        K = as_matrix(np.reshape(K, B.T.shape) if np.size(K) == B.size else K, "K", B.T.shape)
+        return expected_episode_cost(A, B, Q, R, N, W, K, self.x0, self.x0_cov, self.horizon)
+
+    def optimal_cost(self) -> float:
+        """Minimum expected episode cost over all policies (time-varying Riccati gains)."""
+        A, B, Q, N, R, W = self.model
+        return optimal_expected_cost(A, B, Q, R, N, W, self.x0, self.x0_cov, self.horizon)
+
+    # -- rendering ----------------------------------------------------------------------------
+
+    def _canvas_size(self):
+        return (480, 520)
+
+    def _paint(self, pg, surface):
+        i, j = self.plot_coords
+        pts = np.array([[x[i], x[j]] for x in self.trail]) if self.trail else np.zeros((1, 2))
+        scale = max(float(np.abs(pts).max()), 1e-9) * 1.1
+        size, mid = 480, 240
+
+        def px(p):
+            return (int(mid + mid * p[0] / scale), int(mid - mid * p[1] / scale))
+
+        pg.draw.line(surface, (200, 200, 200), (0, mid), (size, mid), 1)
+        pg.draw.line(surface, (200, 200, 200), (mid, 0), (mid, size), 1)
+        if len(pts) > 1:
+            pg.draw.lines(surface, (60, 110, 200), False, [px(p) for p in pts], 2)
+        pg.draw.circle(surface, (120, 120, 120), px(pts[0]), 5, 1)
+        pg.draw.circle(surface, (200, 40, 40), px(pts[-1]), 6)
+        # The control bar below the portrait: the first control component, relative to the
+        # largest so far this episode (u_max is usually far larger than the controls used).
+        pg.draw.rect(surface, (235, 235, 235), pg.Rect(0, size, size, 40))
+        frac = float(self.last_u[0]) / self._u_peak if self._u_peak > 0 else 0.0
+        bar = pg.Rect(mid, size + 8, max(1, abs(int(mid * frac))), 24)
+        if frac < 0:
+            bar.right = mid
+        pg.draw.rect(surface, (240, 150, 50), bar)
+        pg.draw.line(surface, (40, 40, 40), (mid, size), (mid, size + 40), 1)
+
+
+__all__ = [
+    "LQControlEnv", "NAMED_SYSTEMS", "zoh_discretize", "dare_gain", "care_gain", "riccati_recursion",
+    "optimal_expected_cost", "expected_episode_cost", "closed_loop_cost_matrix", "lq_step",
+    "is_stabilizable", "validate_system", "spectral_radius",
+]

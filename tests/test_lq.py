@@ -1,0 +1,157 @@
+import math
+
+import numpy as np
+import pytest
+import gymnasium as gym
+
+from rl_envs.lq import LQControlEnv, lq_step, riccati_recursion, zoh_discretize
+
+
+@pytest.mark.parametrize("system", ["double_integrator", "datacenter"])
+def test_optimal_gain_equals_riccati_recursion_iterated_to_convergence(system):
+    env = LQControlEnv(system)
+    A, B, Q, N, R, _ = env.model
+    K_iter, _ = riccati_recursion(A, B, Q, R, N, horizon=3000)
+    np.testing.assert_allclose(env.optimal_gain(), K_iter[0], rtol=1e-9, atol=1e-12)
+
+
+def test_optimal_gains_match_the_published_dare_solutions():
+    # research/papers.md section 5 (scipy DARE, 4 digits)
+    np.testing.assert_allclose(LQControlEnv().optimal_gain(), [[0.4805, 1.2496]], atol=5e-5)
+    K = LQControlEnv("datacenter").optimal_gain()
+    np.testing.assert_allclose(np.diag(K), [0.0437, 0.0450, 0.0437], atol=5e-5)
+    assert K[0, 1] == pytest.approx(0.0125, abs=5e-5) and K[0, 2] == pytest.approx(0.0013, abs=5e-5)
+
+
+@pytest.mark.parametrize("system", ["double_integrator", "datacenter"])
+def test_default_horizon_makes_the_stationary_gain_near_optimal(system):
+    env = LQControlEnv(system)
+    cost, best = env.expected_cost(env.optimal_gain()), env.optimal_cost()
+    assert best <= cost <= 1.001 * best
+
+
+def test_optimal_cost_is_a_lower_bound_and_attained_only_near_k_star():
+    env = LQControlEnv(horizon=10)
+    best = env.optimal_cost()
+    for K in ([[0.1, 0.3]], [[0.6, 1.5]], [[0.48, 1.2]]):
+        assert env.expected_cost(K) > best
+    assert env.expected_cost([[0.0, 0.0]]) == math.inf  # the double integrator alone is unstable
+    assert env.expected_cost([[-0.1, 0.5]]) == math.inf
+
+
+def _mc_episode_costs(env, K, episodes, seed):
+    K = np.asarray(K, dtype=float)
+    costs = []
+    obs, _ = env.reset(seed=seed)
+    for _ in range(episodes):
+        total, done = 0.0, False
+        while not done:
+            obs, r, terminated, truncated, _ = env.step(-K @ obs)
+            total -= r
+            done = terminated or truncated
+        costs.append(total)
+        obs, _ = env.reset()
+    return np.array(costs)
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(horizon=10, noise_cov=0.01, x0_cov=0.1),
+    dict(dt=0.5, horizon=12, noise_cov=0.02, x0_cov=[[0.2, 0.05], [0.05, 0.1]]),  # cross term N
+])
+def test_expected_cost_matches_simulated_rollouts(kwargs):
+    env = LQControlEnv(**kwargs)
+    K = [[0.3, 0.8]]
+    costs = _mc_episode_costs(env, K, episodes=3000, seed=0)
+    se = costs.std(ddof=1) / math.sqrt(len(costs))
+    assert abs(costs.mean() - env.expected_cost(K)) < 3.5 * se
+    assert se < 0.02 * costs.mean()  # the check is sharp enough to see a wrong term
+
+
+def test_step_by_hand():
+    env = LQControlEnv(noise_cov=0.0)
+    obs, _ = env.reset(seed=0)
+    assert obs.tolist() == [-1.0, 0.0]
+    obs, r, terminated, truncated, _ = env.step(np.array([0.5]))
+    assert obs.tolist() == [-1.0, 0.5]  # x' = A x + B u
+    assert r == -(1.0 + 0.25) and type(r) is float
+    obs, r, *_ = env.step(np.array([20.0]))  # clipped to u_max = 10
+    assert obs.tolist() == [-0.5, 10.5] and r == -(1.0 + 100.0)
+    x, c = lq_step(np.eye(2), np.ones((2, 1)), np.eye(2), np.array([[1.0], [0.0]]), np.eye(1),
+                   np.array([1.0, 2.0]), np.array([3.0]), 0.0)
+    assert x.tolist() == [4.0, 5.0] and c == 5.0 + 2 * 3.0 + 9.0
+
+
+def test_zoh_discretization_of_the_double_integrator_by_hand():
+    # x1(s) = x1 + s x2 + s^2 u / 2, x2(s) = x2 + s u; cost rate x1^2 + u^2
+    h = 0.3
+    Ad, Bd, Qd, Nd, Rd, Wd = zoh_discretize(np.array([[0.0, 1.0], [0.0, 0.0]]), np.array([[0.0], [1.0]]),
+                                            np.diag([1.0, 0.0]), np.eye(1), np.eye(2), h)
+    np.testing.assert_allclose(Ad, [[1, h], [0, 1]], atol=1e-14)
+    np.testing.assert_allclose(Bd, [[h * h / 2], [h]], atol=1e-14)
+    np.testing.assert_allclose(Qd, [[h, h**2 / 2], [h**2 / 2, h**3 / 3]], atol=1e-14)
+    np.testing.assert_allclose(Nd, [[h**3 / 6], [h**4 / 8]], atol=1e-14)
+    np.testing.assert_allclose(Rd, [[h + h**5 / 20]], atol=1e-14)
+    # white noise of unit intensity on both coordinates: int_0^h e^{As} e^{A's} ds
+    np.testing.assert_allclose(Wd, [[h + h**3 / 3, h**2 / 2], [h**2 / 2, h]], atol=1e-14)
+
+
+def test_continuous_time_gain_and_cost_tend_to_the_continuous_riccati_solution():
+    # x'' = u, cost x1^2 + u^2: CARE gives K = [1, sqrt 2], P = [[sqrt 2, 1], [1, sqrt 2]]
+    errors = []
+    for dt in (0.1, 0.01, 0.001):
+        env = LQControlEnv(dt=dt, noise_cov=0.0, horizon=round(30 / dt))
+        np.testing.assert_allclose(env.optimal_gain(), [[1.0, math.sqrt(2)]], rtol=1e-12)
+        errors.append(np.abs(env.optimal_gain(discretized=True) - env.optimal_gain()).max())
+        if dt == 0.001:
+            assert env.optimal_cost() == pytest.approx(math.sqrt(2), rel=1e-3)  # x0' P x0
+    assert errors[0] > 5 * errors[1] > 25 * errors[2] and errors[2] < 1e-3  # first order in dt
+
+
+def test_divergence_terminates_with_a_finite_observation():
+    env = LQControlEnv(A=[[2.0]], B=[[1.0]], x0=[1.0], x0_cov=0.0, noise_cov=0.0, max_state_norm=1e3)
+    env.reset(seed=0)
+    for t in range(1, 100):
+        obs, r, terminated, truncated, _ = env.step(np.array([10.0]))
+        assert np.all(np.isfinite(obs)) and math.isfinite(r)
+        if terminated:
+            break
+    assert terminated and not truncated and obs[0] == 1e3 and t == 7  # x_t = 11 * 2^t - 10 first passes 1e3 at t = 7
+    with pytest.raises(gym.error.ResetNeeded):
+        env.step(np.array([0.0]))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(A=[[1.0, 1.0]], B=[[1.0]]), "square"),
+    (dict(A=np.eye(2), B=[[1.0]]), "rows"),
+    (dict(A=[[np.nan]], B=[[1.0]]), "finite"),
+    (dict(A=np.eye(2), B=[[0.0], [1.0]], Q=[[1.0, 0.0], [1.0, 1.0]]), "symmetric"),
+    (dict(A=np.eye(2), B=[[0.0], [1.0]], Q=-np.eye(2)), "semidefinite"),
+    (dict(A=np.eye(2), B=[[0.0], [1.0]], R=[[0.0]]), "positive definite"),
+    (dict(A=[[2.0, 0.0], [0.0, 0.5]], B=[[0.0], [1.0]]), "stabilizable"),
+    (dict(A=[[0.1, 0.0], [0.0, 0.5]], B=[[0.0], [1.0]], dt=0.1), "stabilizable"),  # Re 0.1 > 0
+    (dict(system="datacenter", A=np.eye(2), B=np.eye(2)), "not both"),
+    (dict(system="pendulum"), "unknown system"),
+    (dict(dt=-1.0), "dt"),
+    (dict(horizon=0), "horizon"),
+    (dict(x0=[1.0, 2.0, 3.0]), "x0"),
+    (dict(noise_cov=[[1.0, 2.0], [2.0, 1.0]]), "semidefinite"),
+])
+def test_invalid_arguments_are_rejected(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        LQControlEnv(**kwargs)
+
+
+def test_stable_but_uncontrollable_mode_is_accepted():
+    env = LQControlEnv(A=[[2.0, 0.0], [0.0, 0.5]], B=[[1.0], [0.0]])
+    assert env.expected_cost(env.optimal_gain()) < math.inf
+
+
+def test_recht_setting_and_phase_portrait():
+    env = gym.make("rl_envs/LQControl-v0", horizon=10, render_mode="rgb_array")
+    obs, _ = env.reset(seed=0)
+    frames = []
+    for _ in range(10):
+        obs, *_ = env.step(-env.unwrapped.optimal_gain() @ obs)
+        frames.append(env.render())
+    assert frames[-1].shape == (520, 480, 3)
+    assert not np.array_equal(frames[0], frames[-1])  # the trajectory is drawn as it grows
