@@ -23,6 +23,9 @@ DOCUMENTED_WARNINGS: dict[str, tuple[str, ...]] = {
     # The action is the physical control u in [-u_max, u_max]; normalising it would change
     # the meaning of R and of the Riccati gain the environment reports.
     "rl_envs/LQControl-v0": ("symmetric and normalized",),
+    # Raw simulator values (positions, velocities) with no physical bound; muscle activations
+    # are in [0, 1] as in the original simulator and the DPG paper's sigmoid actor.
+    "rl_envs/OctopusArm-v0": ("infinity", "symmetric and normalized"),
 }
 
 

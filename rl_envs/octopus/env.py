@@ -1,0 +1,363 @@
+"""The octopus-arm reaching task of Silver et al. 2014 (DPG, §5.3): one arm, and a native vector env."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import gymnasium as gym
+from gymnasium import spaces
+from gymnasium.error import ResetNeeded
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from ..rendering import RenderMixin, check_render_mode
+from . import physics
+from .physics import FAILURES, NAN_ACTION, OK
+
+HIT_REWARD = 50.0
+# target="random": distance from the base centre and angle (radians, 0 = along the initial arm)
+RANDOM_TARGET_RADIUS = (1.5, 5.0)
+
+
+def as_actions(action, shape: tuple[int, ...]) -> np.ndarray:
+    """``action`` as a float64 array of ``shape``, or a ValueError that says what was wrong."""
+    try:
+        a = np.asarray(action, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"action must be an array of shape {shape} in [0, 1], got {action!r}") from None
+    if a.shape != shape:
+        raise ValueError(f"action must have shape {shape}, got {a.shape}")
+    return a
+
+
+def parse_target(target):
+    """``"random"``, or a finite (x, y) as a float64 array."""
+    if isinstance(target, str):
+        if target != "random":
+            raise ValueError(f"target must be (x, y) or 'random', got {target!r}")
+        return target
+    t = np.asarray(target, dtype=np.float64) if not isinstance(target, (dict, set)) else None
+    if t is None or t.shape != (2,) or not np.all(np.isfinite(t)):
+        raise ValueError(f"target must be a finite (x, y) pair or 'random', got {target!r}")
+    return t
+
+
+def sample_targets(rng: np.random.Generator, centre: np.ndarray, n: int) -> np.ndarray:
+    """n targets, uniform in distance from the base centre in RANDOM_TARGET_RADIUS and in angle."""
+    radius = rng.uniform(*RANDOM_TARGET_RADIUS, size=n)
+    angle = rng.uniform(-math.pi, math.pi, size=n)
+    return centre + radius[:, None] * np.stack([np.cos(angle), np.sin(angle)], axis=1)
+
+
+def _check_max_steps(max_steps) -> int:
+    if not isinstance(max_steps, (int, np.integer)) or max_steps < 1:
+        raise ValueError(f"max_steps must be a positive int, got {max_steps!r}")
+    return int(max_steps)
+
+
+def _check_gain(distance_gain) -> float:
+    try:
+        gain = float(distance_gain)
+    except (TypeError, ValueError):
+        raise ValueError(f"distance_gain must be a real number, got {distance_gain!r}") from None
+    if not math.isfinite(gain) or gain <= 0:
+        raise ValueError(f"distance_gain must be finite and positive, got {distance_gain!r}")
+    return gain
+
+
+def _spaces(model: physics.ArmModel, random_target: bool):
+    n_obs = model.state_size + (2 if random_target else 0)
+    observation = spaces.Box(-np.inf, np.inf, shape=(n_obs,), dtype=np.float32)
+    action = spaces.Box(0.0, 1.0, shape=(model.action_size,), dtype=np.float32)
+    return observation, action
+
+
+class OctopusArmEnv(RenderMixin, gym.Env):
+    """
+    ## Description
+
+    A two-dimensional octopus arm — a muscular hydrostat of ``C`` compartments on a rotating
+    base, under water — must touch a target with any part of itself.  The simulation is the
+    McGill simulator of the RL-Library and the 2008/2009 RL Competition (Yekutieli et al. 2005's
+    model), re-implemented from its equations: ``2(C+1)`` point masses in node pairs along the
+    dorsal (upper) and ventral (lower) side; compartment ``k`` joins pairs ``k`` and ``k+1``.
+    Each compartment has a dorsal, a ventral and a transversal muscle (active, passive and
+    damping force above a minimum length), a pressure force that keeps its area (square-root
+    law), and quadratic anisotropic water drag on its two distal nodes; buoyancy cancels gravity
+    below the water surface.  Pair 0 is a rigid base turning about its midpoint under an
+    applied torque.  Time integration is classic RK4 with ``h = 0.2``, 25 substeps (5 time
+    units) per agent step, the action held.  The task is that of Silver et al. 2014, §5.3
+    (``C = 6``: 50 state and 20 action variables).  The physics is compiled with numba; the
+    native vector env (``gymnasium.make_vec(..., vectorization_mode="vector_entry_point")``)
+    steps many arms in one call, spread over the CPU cores.
+
+    ## Action Space
+
+    ``Box(0, 1, (2 + 3C,), float32)``: muscle activations, in this order:
+
+    | Num         | Action                                         |
+    |-------------|------------------------------------------------|
+    | 0           | counter-clockwise base torque                  |
+    | 1           | clockwise base torque                          |
+    | 2 + 3k      | dorsal muscle of compartment k (0 = at base)   |
+    | 3 + 3k      | transversal muscle of compartment k            |
+    | 4 + 3k      | ventral muscle of compartment k                |
+
+    Out-of-range values are clipped to ``[0, 1]`` (``action_out_of_range = "clip"``); NaN or a
+    wrong shape raises ``ValueError``.  The base torque is ``0.025 (a_ccw - a_cw)``.
+
+    ## Observation Space
+
+    ``Box(-inf, inf, (2 + 8C,), float32)``, raw simulator values (not normalised):
+
+    | Num            | Observation                                         |
+    |----------------|-----------------------------------------------------|
+    | 0              | base angle θ (of the upper base node about the base centre), wrapped to (-π, π] at the start of each step |
+    | 1              | base angular velocity ω                              |
+    | 2 + 4(i-1) ... | x, y, vx, vy of upper (dorsal) node i = 1..C         |
+    | 2 + 4C + 4(i-1) ... | x, y, vx, vy of lower (ventral) node i = 1..C   |
+
+    With ``target="random"`` the target's (x, y) is appended (``2 + 8C + 2`` values).
+    The base centre is at about (0.002, 0); the arm starts along +x (θ = π/2); the water
+    surface is at y = 5.
+
+    ## Rewards
+
+    Let ``d`` be the distance from the target to the nearest of the arm's ``2(C+1)`` nodes and
+    ``C`` compartment centroids (mean of the four corners).  Each step pays
+    ``distance_gain * (d_before - d_after)``, plus ``50`` on the step the target lies inside a
+    compartment (even-odd rule on the quadrilateral).  An episode's distance terms telescope to
+    ``distance_gain * (d_0 - d_end)``.
+
+    ## Starting State
+
+    The rest pose of the tapered RL-Library arm (its first ``C + 1`` node pairs: ``x_i =
+    0.0019746 + 0.897315 i``, half-width ``0.4302831 - 0.0061818 i``), at rest.  The start is
+    deterministic; with ``target="random"`` the target is drawn from ``np_random`` at every
+    reset, uniform in angle and in distance ``[1.5, 5.0]`` from the base centre.  The rest pose
+    is pre-stressed (passive muscle tension): with zero action the arm settles within a few
+    steps, its tip moving from x = 5.39 to 5.41.
+
+    ## Episode End
+
+    * Termination: the target lies inside a compartment (a hit).
+    * Truncation: ``max_steps`` steps (300), or a numerical failure — a non-finite value or a
+      compartment turned inside out — in which case the state is left as before the step,
+      the reward is 0 and ``info["failure"]`` says why.  Observations are never NaN.
+
+    Stepping after the end raises ``ResetNeeded``.
+
+    ## Arguments
+
+    * ``n_compartments``: ``C`` in ``[1, 10]`` (default 6, as in the DPG paper).
+    * ``constants``: ``"rl-library"`` (default: the hard-coded RL-Library / competition set) or
+      ``"icml06"`` (the ICML 2006 benchmark's XML set: half the tangential drag, weaker
+      damping, minimum muscle length 0.4 instead of 0.1).
+    * ``target``: ``(x, y)`` (default ``(3.5, 3.5)``, 45° from the initial arm axis at a
+      distance of about 4.95) or ``"random"``.
+    * ``distance_gain``: the reward per unit of distance gained (default 1).
+    * ``max_steps``: the step limit (default 300).
+    * ``render_mode``: ``"human"`` or ``"rgb_array"``.  Compartments are drawn as quadrilaterals
+      coloured by their mean muscle activation (pale: relaxed, dark red: fully active).
+
+    ```python
+    env = gymnasium.make("rl_envs/OctopusArm-v0", target="random")
+    venv = gymnasium.make_vec("rl_envs/OctopusArm-v0", num_envs=64, vectorization_mode="vector_entry_point")
+    ```
+    """
+
+    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 20}
+    action_out_of_range = "clip"
+
+    def __init__(self, n_compartments: int = 6, constants: str = "rl-library", target=(3.5, 3.5),
+                 distance_gain: float = 1.0, max_steps: int = 300, render_mode: str | None = None):
+        check_render_mode(render_mode, self.metadata)
+        self.render_mode = render_mode
+        self.model = physics.build_model(n_compartments, constants)
+        self._target_arg = parse_target(target)
+        self.random_target = isinstance(self._target_arg, str)
+        self.distance_gain = _check_gain(distance_gain)
+        self.max_steps = _check_max_steps(max_steps)
+        self.observation_space, self.action_space = _spaces(self.model, self.random_target)
+        self._action_shape = self.action_space.shape
+        self._states = self.model.initial_state[None].copy()
+        self._targets = np.zeros((1, 2))
+        self._dist, self._hit = np.zeros(1), np.zeros(1, dtype=np.bool_)
+        self._status = np.zeros(1, dtype=np.int64)
+        self._kernel_args = self.model.kernel_args()
+        self._last_action = np.zeros(self.model.action_size)
+        self._t = 0
+        self._done = True
+
+    @property
+    def target(self) -> np.ndarray:
+        return self._targets[0].copy()
+
+    @property
+    def distance(self) -> float:
+        """Current distance from the target to the arm (see Rewards)."""
+        return float(self._dist[0])
+
+    def _obs(self) -> np.ndarray:
+        if self.random_target:
+            return np.concatenate([self._states[0], self._targets[0]]).astype(np.float32)
+        return self._states[0].astype(np.float32)
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        self._states[0] = self.model.initial_state
+        self._targets[0] = (sample_targets(self.np_random, self.model.par[:2], 1)[0]
+                            if self.random_target else self._target_arg)
+        physics.measure(self._states, self._targets, *self._kernel_args, self._dist, self._hit)
+        self._last_action[:] = 0.0
+        self._t = 0
+        self._done = False
+        if self.render_mode == "human":
+            self.render()
+        return self._obs(), {}
+
+    def step(self, action):
+        a = as_actions(action, self._action_shape)
+        if self._done:
+            raise ResetNeeded("the episode has ended (or not started): call reset() before step()")
+        d_before = self._dist[0]
+        physics.advance(self._states, a[None], self._targets, *self._kernel_args,
+                        self._dist, self._hit, self._status)
+        status = self._status[0]
+        self._t += 1
+        if status != OK:
+            if status == NAN_ACTION:
+                self._t -= 1
+                raise ValueError(f"action must not contain NaN, got {action!r}")
+            self._done = True
+            return self._obs(), 0.0, False, True, {"failure": FAILURES[int(status)]}
+        self._last_action = a
+        terminated = bool(self._hit[0])
+        reward = float(self.distance_gain * (d_before - self._dist[0]) + (HIT_REWARD if terminated else 0.0))
+        truncated = not terminated and self._t >= self.max_steps
+        self._done = terminated or truncated
+        if self.render_mode == "human":
+            self.render()
+        return self._obs(), reward, terminated, truncated, {}
+
+    # -- rendering ----------------------------------------------------------------------------
+
+    def _canvas_size(self):
+        return (500, 500)
+
+    def _paint(self, pg, surface):
+        paint_arm(pg, surface, self.model, self._states[0], np.clip(self._last_action, 0.0, 1.0), self._targets[0])
+
+
+VIEW_HALF_WIDTH = 6.5  # world units shown either side of the base centre
+
+
+def paint_arm(pg, surface, model, state, action, target):
+    """Water, surface line, compartments coloured by activation, base and target."""
+    w, h = surface.get_size()
+    scale = min(w, h) / (2 * VIEW_HALF_WIDTH)
+    cx, cy = model.par[0], model.par[1]
+
+    def px(x, y):
+        return (w / 2 + (x - cx) * scale, h / 2 - (y - cy) * scale)
+
+    surface_y = px(0.0, model.par[physics._SURFACE])[1]
+    pg.draw.rect(surface, (200, 225, 245), pg.Rect(0, int(surface_y), w, h))
+    pg.draw.line(surface, (40, 90, 170), (0, surface_y), (w, surface_y), 2)
+    pos, _ = physics.node_arrays(state, model)
+    U, L = pos[0, 0], pos[0, 1]
+    activation = action[2:].reshape(-1, 3).mean(axis=1)
+    relaxed, active = np.array([250, 200, 190]), np.array([170, 20, 40])
+    for k, level in enumerate(activation):
+        colour = tuple(int(c) for c in relaxed + level * (active - relaxed))
+        quad = [px(*U[k]), px(*U[k + 1]), px(*L[k + 1]), px(*L[k])]
+        pg.draw.polygon(surface, colour, quad)
+        pg.draw.polygon(surface, (90, 30, 30), quad, 1)
+    pg.draw.line(surface, (30, 30, 30), px(*U[0]), px(*L[0]), 5)
+    pg.draw.circle(surface, (30, 30, 30), px(cx, cy), 5)
+    pg.draw.circle(surface, (20, 150, 60), px(*target), max(4, int(0.12 * scale)))
+
+
+class OctopusArmVectorEnv(VectorEnv):
+    """``num_envs`` octopus arms stepped by one numba call spread over threads (see
+    :class:`OctopusArmEnv` for the task).  Autoreset is next-step, as in Gymnasium's
+    ``CartPoleVectorEnv``: the step after an arm's episode ends resets it and returns its first
+    observation with reward 0.  Arm ``i`` with the same actions reproduces a single
+    :class:`OctopusArmEnv` bit for bit; ``info["failure"]`` (with mask ``info["_failure"]``)
+    names a numerical failure.  No rendering.
+    """
+
+    metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
+    action_out_of_range = "clip"
+
+    def __init__(self, num_envs: int = 1, n_compartments: int = 6, constants: str = "rl-library",
+                 target=(3.5, 3.5), distance_gain: float = 1.0, max_steps: int = 300, render_mode=None):
+        if render_mode is not None:
+            raise ValueError("OctopusArmVectorEnv does not render; use OctopusArmEnv")
+        if not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+            raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
+        self.num_envs = int(num_envs)
+        self.render_mode = None
+        self.model = physics.build_model(n_compartments, constants)
+        self._target_arg = parse_target(target)
+        self.random_target = isinstance(self._target_arg, str)
+        self.distance_gain = _check_gain(distance_gain)
+        self.max_steps = _check_max_steps(max_steps)
+        self.single_observation_space, self.single_action_space = _spaces(self.model, self.random_target)
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        n = self.num_envs
+        self._states = np.repeat(self.model.initial_state[None], n, axis=0)
+        self._targets = np.zeros((n, 2))
+        self._dist, self._hit = np.zeros(n), np.zeros(n, dtype=np.bool_)
+        self._status = np.zeros(n, dtype=np.int64)
+        self._t = np.zeros(n, dtype=np.int64)
+        self._needs_reset = np.zeros(n, dtype=np.bool_)
+        self._kernel_args = self.model.kernel_args()
+
+    def _start(self, mask: np.ndarray) -> None:
+        """Put the arms in ``mask`` at the start of an episode (targets drawn in arm order)."""
+        self._states[mask] = self.model.initial_state
+        if self.random_target:
+            self._targets[mask] = sample_targets(self.np_random, self.model.par[:2], int(mask.sum()))
+        else:
+            self._targets[mask] = self._target_arg
+        self._t[mask] = 0
+        dist, hit = np.empty(self.num_envs), np.empty(self.num_envs, dtype=np.bool_)
+        physics.measure(self._states, self._targets, *self._kernel_args, dist, hit)
+        self._dist[mask] = dist[mask]
+
+    def _obs(self) -> np.ndarray:
+        if self.random_target:
+            return np.concatenate([self._states, self._targets], axis=1).astype(np.float32)
+        return self._states.astype(np.float32)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self._start(np.ones(self.num_envs, dtype=np.bool_))
+        self._needs_reset[:] = False
+        return self._obs(), {}
+
+    def step(self, actions):
+        a = as_actions(actions, self.action_space.shape)
+        if np.isnan(a).any():
+            raise ValueError("actions must not contain NaN")
+        d_before = self._dist.copy()
+        physics.advance_parallel(self._states, a, self._targets, *self._kernel_args,
+                                 self._dist, self._hit, self._status)
+        self._t += 1
+        restarted = self._needs_reset  # their step is discarded: they start a new episode instead
+        failed = (self._status != OK) & ~restarted
+        terminated = self._hit & ~failed & ~restarted
+        reward = self.distance_gain * (d_before - self._dist) + np.where(terminated, HIT_REWARD, 0.0)
+        reward[failed | restarted] = 0.0
+        truncated = failed | (~terminated & ~restarted & (self._t >= self.max_steps))
+        infos = {}
+        if failed.any():
+            infos["failure"] = np.array([FAILURES[int(s)] if f else "" for s, f in zip(self._status, failed)], dtype=object)
+            infos["_failure"] = failed
+        if restarted.any():
+            self._start(restarted)
+        self._needs_reset = terminated | truncated
+        return self._obs(), reward, terminated, truncated, infos

@@ -1,0 +1,314 @@
+"""Octopus arm: hand-worked force laws, physical invariants, the task, and the vector env.
+
+Long trajectories are not compared across implementations: the square-root pressure law
+amplifies a 1e-15 rounding difference to ~1e-3 in 20 steps (research/octopus-speed.md), so
+cross-checks are on force evaluations and single steps.
+"""
+
+import math
+
+import numpy as np
+import pytest
+import gymnasium as gym
+from gymnasium.utils.env_checker import data_equivalence
+
+import rl_envs  # noqa: F401
+from rl_envs.octopus import physics as P
+from rl_envs.octopus.env import OctopusArmEnv, OctopusArmVectorEnv
+
+MODEL = P.build_model()
+C = MODEL.n_compartments
+
+
+def _nodes(C=2):
+    n = 2 * C + 2
+    return [np.zeros(n) for _ in range(6)]  # px, py, vx, vy, fx, fy
+
+
+def _random_states(n_arms, n_steps, seed):
+    """States reached by random activations (away from the pre-stressed rest pose)."""
+    rng = np.random.default_rng(seed)
+    s = np.repeat(MODEL.initial_state[None], n_arms, axis=0)
+    for _ in range(n_steps):
+        assert (P.step_arms(s, rng.random((n_arms, MODEL.action_size)), MODEL) == P.OK).all()
+    return s, rng
+
+
+def _positions(states):
+    return P.node_arrays(states, MODEL)[0]
+
+
+# -- the force laws against hand computations (octopus.md §2) -----------------------------------
+
+
+def test_muscle_force_by_hand():
+    px, py, vx, vy, fx, fy = _nodes()
+    px[1] = 2.0  # node 0 at (0, 0), node 1 at (2, 0): length 2, rest length 1
+    vx[0], vx[1] = 0.1, -0.1  # closing at 0.2
+    muscles = np.array([[[1.0, 1.0, 0.5, -1.0]]])  # 1/L0, Ka, Kp, Kd
+    u = P._muscle(0, 1, muscles, 0, 0, 0.5, 0.1, px, py, vx, vy, fx, fy)
+    # (Ka a + Kp)(l - lmin) + Kd (v1 - v2).u = (0.5 + 0.5)(2 - 0.1) - 0.2 = 1.7, contracting
+    assert u == (1.0, 0.0)
+    assert fx[0] == pytest.approx(1.7, abs=1e-15) and fx[1] == pytest.approx(-1.7, abs=1e-15)
+    assert fy[0] == fy[1] == 0.0
+    fx[:] = 0.0
+    px[1] = 0.05  # below the minimum length only damping acts
+    vx[:] = 0.0
+    P._muscle(0, 1, muscles, 0, 0, 1.0, 0.1, px, py, vx, vy, fx, fy)
+    assert fx[0] == 0.0
+
+
+def test_pressure_force_by_hand():
+    px, py, vx, vy, fx, fy = _nodes(1)
+    # square of side 2: d (0, 2), dt (2, 2), tv (2, 0), v (0, 0); area 4 against a rest area 3
+    for n, (x, y) in enumerate([(0, 2), (2, 2), (2, 0), (0, 0)]):
+        px[n], py[n] = x, y
+    P._pressure(0, 1, 2, 3, 10.0, 3.0, px, py, fx, fy)
+    pf = math.sqrt(10.0)  # sqrt(P (|A| - A0))
+    # each corner: pf R270(next - prev), pointing into the square (it is too large)
+    expected = pf * np.array([[2, -2], [-2, -2], [-2, 2], [2, 2]])
+    np.testing.assert_allclose(np.stack([fx[:4], fy[:4]], axis=1), expected, rtol=1e-15)
+    fx[:], fy[:] = 0.0, 0.0
+    P._pressure(0, 1, 2, 3, 10.0, 5.0, px, py, fx, fy)  # too small: pushed outwards, sqrt(10) again
+    np.testing.assert_allclose(np.stack([fx[:4], fy[:4]], axis=1), -expected, rtol=1e-15)
+
+
+def test_drag_by_hand():
+    px, py, vx, vy, fx, fy = _nodes(1)
+    vx[0], vy[0] = 2.0, 1.0  # axis +x: tangential speed 2, perpendicular 1
+    P._drag(0, 1.0, 0.0, 0.4, 1.0, vx, vy, fx, fy)
+    assert (fx[0], fy[0]) == (-0.4 * 2 * 2, -1.0)
+
+
+def test_base_angular_acceleration_is_torque_over_inertia_at_rest():
+    # At the symmetric rest pose the moments of the muscle forces on the two base nodes cancel,
+    # so theta'' = 0.025 (a_ccw - a_cw) / I with I = R^2 (m_U0 + m_L0) (§3).
+    inertia = 0.4302831**2 * 2 * 0.675233
+    for a_ccw, a_cw in ((1.0, 0.0), (0.0, 1.0), (0.3, 0.8)):
+        action = np.zeros(MODEL.action_size)
+        action[:2] = a_ccw, a_cw
+        for deriv in (P.derivative, P.derivative_numpy):
+            d = deriv(MODEL.initial_state[None], action[None], MODEL)[0]
+            assert d[1] == pytest.approx(0.025 * (a_ccw - a_cw) / inertia, rel=1e-12, abs=1e-15)
+
+
+def test_numba_force_evaluation_matches_numpy_reference():
+    states, rng = _random_states(4, 15, seed=0)
+    actions = rng.random((4, MODEL.action_size))
+    fast, ref = P.derivative(states, actions, MODEL), P.derivative_numpy(states, actions, MODEL)
+    assert np.abs(ref).max() > 1e-2
+    np.testing.assert_allclose(fast, ref, rtol=0, atol=1e-13)
+    stepped = states.copy()
+    P.step_arms(stepped, actions, MODEL)
+    np.testing.assert_allclose(stepped, P.rk4_step_numpy(states, actions, MODEL), rtol=0, atol=1e-9)
+
+
+def test_rest_geometry_and_constants():
+    upper, lower, mass = P.rest_pose(6)
+    assert upper[6, 0] == pytest.approx(0.0019746 + 6 * 0.897315)
+    assert MODEL.initial_state[0] == pytest.approx(math.pi / 2)
+    assert MODEL.state_size == 50 and MODEL.action_size == 20
+    icml = P.build_model(constants="icml06")
+    # §2: transversal muscle K = c L0, longitudinal K = 0.5 c w^2 / L0 with c = musclePassive
+    w = 2 * (0.4302831 - 0.0061818)
+    assert icml.muscles[1, 0, 2] == pytest.approx(0.05 * w)
+    assert MODEL.muscles[0, 0, 2] == pytest.approx(0.04 * 0.5 * w**2 / math.hypot(0.897315, 0.0061818))
+
+
+# -- physical behaviour --------------------------------------------------------------------------
+
+
+def test_areas_stay_within_two_percent_of_rest_under_random_actions():
+    rng = np.random.default_rng(3)
+    s = np.repeat(MODEL.initial_state[None], 3, axis=0)
+    worst = 0.0
+    for _ in range(300):
+        assert (P.step_arms(s, rng.random((3, MODEL.action_size)), MODEL) == P.OK).all()
+        pos = _positions(s)
+        worst = max(worst, np.abs(P.quad_areas(pos[:, 0], pos[:, 1]) / MODEL.area0 - 1).max())
+    assert 0 < worst < 0.02
+
+
+def test_zero_action_settles():
+    s = MODEL.initial_state[None].copy()
+    zero = np.zeros((1, MODEL.action_size))
+    moves = []
+    for _ in range(120):
+        before = _positions(s)
+        P.step_arms(s, zero, MODEL)
+        moves.append(np.abs(_positions(s) - before).max())
+    assert moves[0] > 1e-3  # the rest pose is pre-stressed: it moves at first
+    assert max(moves[100:]) < 1e-9  # then stops; a small residual velocity remains (h = 0.2, sqrt law)
+    assert abs(s[0, 0] - math.pi / 2) < 1e-12  # symmetric: no net turn
+
+
+@pytest.mark.parametrize("index, sign", [(0, 1.0), (1, -1.0)])
+def test_ccw_and_cw_turn_the_base_the_right_way(index, sign):
+    s = MODEL.initial_state[None].copy()
+    action = np.zeros((1, MODEL.action_size))
+    action[0, index] = 1.0
+    for _ in range(3):  # few enough steps that theta stays inside (-pi, pi]
+        P.step_arms(s, action, MODEL)
+    assert sign * (s[0, 0] - math.pi / 2) > 0.5
+    # the base drags the first free node pair with it (up for ccw); the distal arm lags in the water
+    assert sign * _positions(s)[0, :, 1, 1].mean() > 0.1
+
+
+def _mirror_action(a):
+    m = a.copy()
+    m[..., [0, 1]] = a[..., [1, 0]]
+    m[..., 2::3], m[..., 4::3] = a[..., 4::3], a[..., 2::3]  # dorsal <-> ventral
+    return m
+
+
+def test_mirrored_activations_give_mirror_image_motion():
+    rng = np.random.default_rng(5)
+    s = np.repeat(MODEL.initial_state[None], 2, axis=0)
+    for _ in range(5):
+        a = rng.random(MODEL.action_size)
+        P.step_arms(s, np.stack([a, _mirror_action(a)]), MODEL)
+    pos, vel = P.node_arrays(s, MODEL)
+    flip = np.array([1.0, -1.0])
+    assert np.abs(pos[0] - pos[0, ::-1] * flip).max() > 0.1  # a random action breaks the symmetry
+    # summation order differs between the sides, so exact only to rounding amplified by the sqrt law
+    np.testing.assert_allclose(pos[1], pos[0, ::-1] * flip, atol=1e-6)
+    np.testing.assert_allclose(vel[1], vel[0, ::-1] * flip, atol=1e-6)
+
+
+def test_step_agrees_with_fine_step_reference():
+    # One agent step (5 time units) from a random state: h = 0.2 (25 substeps) against h = 0.05
+    # (100).  Measured: positions differ by <= 0.019 (the step itself moves nodes by 0.08-0.2),
+    # velocities by <= 0.033; tolerance 0.03 / 0.05.  Explicit Euler at h = 0.2 is off by ~0.3.
+    fine = P.build_model(h=0.05, substeps=100)
+    states, rng = _random_states(3, 20, seed=11)
+    actions = rng.random((3, MODEL.action_size))
+    coarse, ref = states.copy(), states.copy()
+    P.step_arms(coarse, actions, MODEL)
+    P.step_arms(ref, actions, fine)
+    diff = np.abs(coarse - ref)[:, 2:].reshape(3, 2, C, 4)
+    assert diff[..., :2].max() < 0.03 and diff[..., 2:].max() < 0.05
+    assert np.abs(coarse[:, 0] - ref[:, 0]).max() < 0.01
+    assert np.abs(_positions(coarse) - _positions(states)).max() > 0.05
+
+
+def test_long_random_run_stays_finite():
+    rng = np.random.default_rng(7)
+    n_arms, n_steps = 50, 2000  # 1e5 arm-steps
+    s = np.repeat(MODEL.initial_state[None], n_arms, axis=0)
+    for _ in range(n_steps):
+        assert (P.step_arms(s, rng.random((n_arms, MODEL.action_size)), MODEL) == P.OK).all()
+    assert np.isfinite(s).all()
+
+
+# -- the task -----------------------------------------------------------------------------------
+
+
+def _hand_distance(state, target):
+    pos = _positions(state[None])[0]
+    U, L = pos[0], pos[1]
+    centroids = (U[:-1] + U[1:] + L[1:] + L[:-1]) / 4
+    points = np.concatenate([U, L, centroids])
+    return np.linalg.norm(points - target, axis=1).min()
+
+
+def test_reward_is_the_decrease_of_the_distance():
+    env = OctopusArmEnv(target=(3.5, 3.5), distance_gain=2.0)
+    env.reset(seed=0)
+    d0 = _hand_distance(MODEL.initial_state, np.array([3.5, 3.5]))
+    assert env.distance == pytest.approx(d0, abs=1e-12)
+    action = np.zeros(MODEL.action_size, dtype=np.float32)
+    action[0] = 1.0
+    total = 0.0
+    for _ in range(5):
+        obs, r, terminated, truncated, _ = env.step(action)
+        total += r
+    d5 = _hand_distance(obs.astype(np.float64), np.array([3.5, 3.5]))
+    assert env.distance == pytest.approx(d5, abs=1e-5)  # obs is float32
+    assert total == pytest.approx(2.0 * (d0 - env.distance), abs=1e-12) and total > 0
+    assert not terminated and not truncated
+
+
+def test_hit_pays_50_and_terminates():
+    upper, lower, _ = P.rest_pose(C)
+    centre = (upper[2] + upper[3] + lower[3] + lower[2]) / 4  # inside compartment 2, even after a step
+    env = OctopusArmEnv(target=tuple(centre))
+    env.reset(seed=0)
+    assert env.distance == pytest.approx(0.0, abs=1e-12)
+    _, r, terminated, truncated, _ = env.step(np.zeros(MODEL.action_size, dtype=np.float32))
+    assert terminated and not truncated
+    assert r == pytest.approx(50.0 - env.distance, abs=1e-12)
+    with pytest.raises(gym.error.ResetNeeded):
+        env.step(np.zeros(MODEL.action_size, dtype=np.float32))
+
+
+def test_never_hitting_truncates_at_max_steps():
+    env = OctopusArmEnv(max_steps=4)
+    env.reset(seed=0)
+    flags = [env.step(np.zeros(MODEL.action_size, dtype=np.float32))[2:4] for _ in range(4)]
+    assert flags == [(False, False)] * 3 + [(False, True)]
+
+
+def test_numerical_failure_truncates_with_reason_and_finite_observation():
+    env = OctopusArmEnv()
+    obs0, _ = env.reset(seed=0)
+    env.model.par[P._H] = 1.0  # octopus.md §4: h = 1 gives NaN in the first step
+    obs, r, terminated, truncated, info = env.step(np.ones(MODEL.action_size, dtype=np.float32))
+    assert truncated and not terminated and r == 0.0
+    assert info["failure"] in P.FAILURES.values()
+    assert np.array_equal(obs, obs0)
+
+
+def test_random_target_is_appended_and_seeded():
+    env = OctopusArmEnv(target="random")
+    obs, _ = env.reset(seed=4)
+    assert obs.shape == (52,) and env.observation_space.shape == (52,)
+    np.testing.assert_array_equal(obs[-2:], env.target.astype(np.float32))
+    radius = np.linalg.norm(env.target - MODEL.par[:2])
+    assert 1.5 <= radius <= 5.0
+    targets = {tuple(env.reset()[0][-2:]) for _ in range(5)}
+    assert len(targets) == 5
+    assert np.array_equal(OctopusArmEnv(target="random").reset(seed=4)[0], obs)
+
+
+@pytest.mark.parametrize("kwargs", [dict(n_compartments=0), dict(n_compartments=11), dict(n_compartments=2.5),
+                                    dict(constants="water"), dict(target="anywhere"), dict(target=(np.nan, 1.0)),
+                                    dict(target=(1, 2, 3)), dict(max_steps=0), dict(distance_gain=-1.0)])
+def test_bad_arguments_raise(kwargs):
+    with pytest.raises(ValueError):
+        OctopusArmEnv(**kwargs)
+
+
+def test_other_sizes_and_constant_set():
+    env = OctopusArmEnv(n_compartments=3, constants="icml06")
+    obs, _ = env.reset(seed=0)
+    assert obs.shape == (26,) and env.action_space.shape == (11,)
+    obs2, *_ = env.step(np.full(11, 0.5, dtype=np.float32))
+    assert np.isfinite(obs2).all() and not np.array_equal(obs, obs2)
+
+
+def test_vector_env_matches_single_envs_bit_for_bit_through_autoreset():
+    n, steps = 3, 25
+    venv = OctopusArmVectorEnv(num_envs=n, max_steps=10)
+    envs = [OctopusArmEnv(max_steps=10) for _ in range(n)]
+    vobs, _ = venv.reset(seed=1)
+    for i, env in enumerate(envs):
+        assert data_equivalence(vobs[i], env.reset(seed=1)[0], exact=True)
+    rng = np.random.default_rng(2)
+    done = np.zeros(n, dtype=bool)
+    for _ in range(steps):
+        actions = rng.random((n, MODEL.action_size)).astype(np.float32)
+        vobs, vr, vterm, vtrunc, _ = venv.step(actions)
+        for i, env in enumerate(envs):
+            if done[i]:
+                obs, r, term, trunc = env.reset()[0], 0.0, False, False
+            else:
+                obs, r, term, trunc, _ = env.step(actions[i])
+            assert np.array_equal(vobs[i], obs) and vr[i] == r and vterm[i] == term and vtrunc[i] == trunc
+            done[i] = term or trunc
+    assert venv._t.max() < steps  # the arms were reset on the way
+
+
+def test_vector_env_random_targets_are_drawn_per_arm():
+    venv = gym.make_vec("rl_envs/OctopusArm-v0", num_envs=4, vectorization_mode="vector_entry_point", target="random")
+    obs, _ = venv.reset(seed=0)
+    assert obs.shape == (4, 52) and len({tuple(t) for t in obs[:, -2:]}) == 4
