@@ -1,4 +1,6 @@
-"""What every tabular agent shares: discrete spaces, the interaction loop, exploration."""
+"""What every tabular agent shares: discrete spaces, the interaction loop, exploration, softmax
+policies, and the three kinds of table an agent learns (action values, preferences, state values).
+"""
 
 from __future__ import annotations
 
@@ -37,17 +39,66 @@ def as_schedule(value, name: str) -> Callable[[int], float]:
     return lambda t: const
 
 
+def check_step_size(value: float, name: str) -> float:
+    value = float(value)
+    if not 0.0 < value <= 1.0:
+        raise ValueError(f"{name} must be in (0, 1], got {value}")
+    return value
+
+
+def check_positive(value: float, name: str) -> float:
+    value = float(value)
+    if not (np.isfinite(value) and value > 0.0):
+        raise ValueError(f"{name} must be a finite positive number, got {value}")
+    return value
+
+
 def greedy(q_row: np.ndarray, rng: np.random.Generator) -> int:
     """argmax with ties broken at random (a fixed tie-break biases early exploration)."""
     best = np.flatnonzero(q_row == q_row.max())
     return int(best[0] if len(best) == 1 else rng.choice(best))
 
 
+def softmax(prefs: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """``exp(prefs / temperature)`` normalised over the last axis.
+
+    NaN preferences are moves the policy may not take (the book's theta_0 marks walls so):
+    they get probability 0.  A row with no allowed move is uniform, so that a policy is defined
+    everywhere (such rows are terminal states, never acted in).
+    """
+    prefs = np.asarray(prefs, dtype=float)
+    allowed = ~np.isnan(prefs)
+    z = np.where(allowed, prefs, -np.inf) / temperature
+    top = z.max(axis=-1, keepdims=True)
+    e = np.where(allowed, np.exp(z - np.where(np.isfinite(top), top, 0.0)), 0.0)
+    total = e.sum(axis=-1, keepdims=True)
+    uniform = np.full_like(e, 1.0 / e.shape[-1])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, e / total, uniform)
+
+
+def sample(p: np.ndarray, rng: np.random.Generator) -> int:
+    """An index drawn with probabilities ``p`` (a faster ``rng.choice(len(p), p=p)``)."""
+    return min(int(np.searchsorted(np.cumsum(p), rng.random() * p.sum(), side="right")), len(p) - 1)
+
+
+def discounted_returns(rewards: np.ndarray, gamma: float) -> np.ndarray:
+    """``G_t = r_{t+1} + gamma G_{t+1}`` for every step of an episode, with ``G_T = 0``."""
+    G = np.empty(len(rewards))
+    g = 0.0
+    for t in range(len(rewards) - 1, -1, -1):
+        g = rewards[t] + gamma * g
+        G[t] = g
+    return G
+
+
 class TabularAgent(Agent):
     """An agent over ``Discrete`` observations and actions.
 
-    Subclasses implement ``_act(s)`` and ``_observe(s, a, r, s2, terminated, truncated)``;
-    ``_end_episode()`` is called after the last step of every episode.
+    Subclasses implement ``_act(s)``, ``_policy_action(s, deterministic)`` and, to learn online,
+    ``_observe(s, a, r, s2, terminated, truncated)``; to learn from whole episodes,
+    ``_end_episode(states, actions, rewards, terminated)``, called after the last step of every
+    episode with its arrays, which returns True when a stopping test says learning is done.
     """
 
     def __init__(self, env, gamma: float = 1.0, seed: int | None = None, **hyperparameters):
@@ -69,39 +120,47 @@ class TabularAgent(Agent):
         raise NotImplementedError
 
     def _observe(self, s: int, a: int, r: float, s2: int, terminated: bool, truncated: bool) -> None:
-        raise NotImplementedError
-
-    def _end_episode(self) -> None:
         pass
+
+    def _end_episode(self, states: np.ndarray, actions: np.ndarray, rewards: np.ndarray, terminated: bool) -> bool | None:
+        return None
+
+    def _start_episode(self) -> None:
+        self._obs, _ = self._reset_env()
+        self._ep_states: list[int] = []
+        self._ep_actions: list[int] = []
+        self._ep_rewards: list[float] = []
 
     def learn(self, total_timesteps: int, callback=None, progress_bar: bool = False):
         """Interact for ``total_timesteps`` steps, learning online.
 
-        ``callback(agent)`` runs after every episode; returning ``False`` stops training.
+        ``callback(agent)`` runs after every episode; returning ``False`` stops training, as
+        does an agent's own stopping test.
         """
         if int(total_timesteps) < 0:
             raise ValueError(f"total_timesteps must be non-negative, got {total_timesteps}")
         bar = progress(int(total_timesteps), progress_bar)
         end = self.num_timesteps + int(total_timesteps)
         if self._obs is None:
-            self._obs, _ = self._reset_env()
-            self._ep_return, self._ep_len = 0.0, 0
+            self._start_episode()
         while self.num_timesteps < end:
             s = int(self._obs)
             a = self._act(s)
             s2, r, terminated, truncated, _ = self.env.step(a)
+            r = float(r)
             self.num_timesteps += 1
-            self._ep_return += r
-            self._ep_len += 1
-            self._observe(s, a, float(r), int(s2), terminated, truncated)
+            self._ep_states.append(s)
+            self._ep_actions.append(a)
+            self._ep_rewards.append(r)
+            self._observe(s, a, r, int(s2), terminated, truncated)
             self._obs = s2
             bar.update()
             if terminated or truncated:
-                self._end_episode()
-                self.episodes.add(self._ep_return, self._ep_len, self.num_timesteps)
-                self._obs, _ = self._reset_env()
-                self._ep_return, self._ep_len = 0.0, 0
-                if callback is not None and callback(self) is False:
+                rewards = np.array(self._ep_rewards)
+                stop = self._end_episode(np.array(self._ep_states), np.array(self._ep_actions), rewards, terminated)
+                self.episodes.add(rewards.sum(), len(rewards), self.num_timesteps)
+                self._start_episode()
+                if stop or (callback is not None and callback(self) is False):
                     break
         bar.close()
         return self
@@ -117,3 +176,98 @@ class TabularAgent(Agent):
             raise ValueError(f"observation out of range [0, {self.n_states}): {observation}")
         actions = np.array([self._policy_action(int(s), deterministic) for s in obs.ravel()]).reshape(obs.shape)
         return (int(actions) if obs.ndim == 0 else actions), state
+
+
+class ActionValueAgent(TabularAgent):
+    """Learns a table ``Q[s, a]`` and behaves epsilon-greedily with respect to it.
+
+    Arguments shared by the value-based control agents: ``alpha`` step size, ``gamma``
+    discount, ``epsilon`` exploration rate (a number, a ``(start, end, steps)`` linear decay,
+    or a callable of the step count), ``q_init`` initial action values, ``seed``.
+    """
+
+    _saved_arrays = ("Q",)
+
+    def __init__(self, env, alpha: float = 0.5, gamma: float = 1.0, epsilon=(1.0, 0.05, 2_000),
+                 q_init: float = 0.0, seed: int | None = None, **hyperparameters):
+        super().__init__(env, gamma=gamma, seed=seed, alpha=alpha, epsilon=epsilon, q_init=q_init, **hyperparameters)
+        self.alpha = check_step_size(alpha, "alpha")
+        self.epsilon = as_schedule(epsilon, "epsilon")
+        self.Q = np.full((self.n_states, self.n_actions), float(q_init))
+
+    def _explore(self) -> bool:
+        return self.rng.random() < self.epsilon(self.num_timesteps)
+
+    def _policy_action(self, s: int, deterministic: bool) -> int:
+        if deterministic:
+            return int(np.argmax(self.Q[s]))
+        if self._explore():
+            return int(self.rng.integers(self.n_actions))
+        return greedy(self.Q[s], self.rng)
+
+    def _act(self, s: int) -> int:
+        return self._policy_action(s, deterministic=False)
+
+
+class SoftmaxPolicyAgent(TabularAgent):
+    """Acts with the softmax policy ``pi(a|s) = exp(theta[s, a] / temperature) / sum_b ...``.
+
+    ``theta0`` is the initial preference table (NaN marks moves never to take); the default is
+    zeros (the uniform policy).  The deterministic (greedy) action is the most probable one.
+    """
+
+    _saved_arrays = ("theta",)
+
+    def __init__(self, env, gamma: float = 1.0, temperature: float = 1.0, theta0=None,
+                 seed: int | None = None, **hyperparameters):
+        super().__init__(env, gamma=gamma, seed=seed, temperature=temperature, **hyperparameters)
+        self.temperature = check_positive(temperature, "temperature")
+        shape = (self.n_states, self.n_actions)
+        if theta0 is None:
+            self.theta = np.zeros(shape)
+        else:
+            self.theta = np.array(theta0, dtype=float)
+            if self.theta.shape != shape:
+                raise ValueError(f"theta0 must have shape {shape}, got {self.theta.shape}")
+            if np.any(np.isinf(self.theta)):
+                raise ValueError("theta0 must be finite (use NaN to forbid a move)")
+
+    @property
+    def pi(self) -> np.ndarray:
+        """The policy as a table ``pi[s, a]``."""
+        return softmax(self.theta, self.temperature)
+
+    def _policy_action(self, s: int, deterministic: bool) -> int:
+        p = softmax(self.theta[s], self.temperature)
+        return int(np.argmax(p)) if deterministic else sample(p, self.rng)
+
+    def _act(self, s: int) -> int:
+        return self._policy_action(s, deterministic=False)
+
+
+class FixedPolicyAgent(TabularAgent):
+    """Value prediction: estimates ``V[s]`` of a fixed policy ``policy[s, a]`` while following it.
+
+    ``policy`` defaults to the uniformly random policy.  ``predict`` samples the policy
+    (``deterministic=True`` gives its most probable action).
+    """
+
+    _saved_arrays = ("V", "policy")
+
+    def __init__(self, env, policy=None, gamma: float = 1.0, seed: int | None = None, **hyperparameters):
+        super().__init__(env, gamma=gamma, seed=seed, **hyperparameters)
+        shape = (self.n_states, self.n_actions)
+        if policy is None:
+            policy = np.full(shape, 1.0 / self.n_actions)
+        self.policy = np.array(policy, dtype=float)
+        if self.policy.shape != shape:
+            raise ValueError(f"policy must have shape {shape}, got {self.policy.shape}")
+        if np.any(~np.isfinite(self.policy)) or np.any(self.policy < 0) or not np.allclose(self.policy.sum(axis=1), 1.0):
+            raise ValueError("policy must hold probabilities: non-negative rows that sum to 1")
+        self.V = np.zeros(self.n_states)
+
+    def _policy_action(self, s: int, deterministic: bool) -> int:
+        return int(np.argmax(self.policy[s])) if deterministic else sample(self.policy[s], self.rng)
+
+    def _act(self, s: int) -> int:
+        return self._policy_action(s, deterministic=False)

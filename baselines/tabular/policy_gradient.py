@@ -1,0 +1,153 @@
+"""Policy-gradient agents with a tabular softmax policy pi(a|s) ∝ exp(theta[s, a] / tau).
+
+The score of the softmax policy is d log pi(a|s) / d theta[s, b] = (1[a = b] - pi(b|s)) / tau,
+so the policy-gradient theorem (seed 003)
+
+    grad J = E[ sum_t gamma^t (G_t - b(s_t)) grad log pi(a_t|s_t) ]
+
+turns into sums of counts over an episode.  Three agents use it:
+
+* :class:`SoftmaxPolicyGradient` -- the book's rule (Ogawa 2018; seed 001):
+  Delta theta(s, a) = (N(s, a) - pi(a|s) N(s)) / T,  theta <- theta + eta Delta theta,
+  stopping when sum |pi_new - pi| < 1e-4.  It is REINFORCE with the return 1 of reaching the
+  goal, divided by the episode length T.
+* :class:`Reinforce` -- Williams (1992), with an optional learned state-value baseline.
+* :class:`ActorCritic` -- the one-step actor-critic: the TD error of a TD(0) critic w replaces
+  G_t - b(s_t).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import SoftmaxPolicyAgent, check_positive, check_step_size, discounted_returns, softmax
+from .exact import wall_theta0
+
+
+def reinforce_gradient(pi: np.ndarray, states: np.ndarray, actions: np.ndarray, weights: np.ndarray,
+                       temperature: float = 1.0) -> np.ndarray:
+    """``sum_t weights_t grad_theta log pi(a_t|s_t)`` for a softmax policy table ``pi``."""
+    g = np.zeros_like(pi)
+    np.add.at(g, (states, actions), weights)
+    np.add.at(g, states, -weights[:, None] * pi[states])
+    return g / temperature
+
+
+def book_delta_theta(pi: np.ndarray, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
+    """The book's Delta theta(s, a) = (N(s, a) - pi(a|s) N(s)) / T for one episode."""
+    N_sa = np.zeros_like(pi)
+    np.add.at(N_sa, (states, actions), 1.0)
+    N_s = N_sa.sum(axis=1, keepdims=True)
+    return (N_sa - pi * N_s) / len(states)
+
+
+def actor_critic_update(theta: np.ndarray, w: np.ndarray, s: int, a: int, r: float, s2: int, terminated: bool,
+                        alpha_theta: float, alpha_w: float, gamma: float, I: float, temperature: float) -> float:
+    """One step of the one-step actor-critic, in place; returns the TD error delta.
+
+    delta = r + gamma w(s') - w(s);  w(s) += alpha_w delta;
+    theta(s, .) += alpha_theta I delta grad log pi(a|s), with I = gamma^t.
+    """
+    delta = r + (0.0 if terminated else gamma * w[s2]) - w[s]
+    w[s] += alpha_w * delta
+    score = -softmax(theta[s], temperature)
+    score[a] += 1.0
+    theta[s] += alpha_theta * I * delta * score / temperature
+    return delta
+
+
+class SoftmaxPolicyGradient(SoftmaxPolicyAgent):
+    """The book's tabular policy gradient (Ogawa 2018, §2.3; derivation in seed 001).
+
+    Arguments: ``eta`` (0.1) learning rate, ``stop_epsilon`` (1e-4) the stopping test on
+    sum |pi_new - pi| after an episode's update, ``theta0`` (default: 1 for every open move and
+    NaN for moves into a wall, read from ``env.unwrapped.model`` when there is one; on the
+    book's maze this is the book's theta_0), ``temperature`` (1 = the book's beta), ``seed``.
+
+    The rule gives every episode that reaches the goal the return 1 (the book's z_T); a
+    truncated episode (time limit) has no return and changes nothing.  ``learn`` stops at
+    the stopping test and sets ``converged``; the book runs episodes without a step limit
+    (make the env with a large ``max_steps``).
+    """
+
+    def __init__(self, env, eta: float = 0.1, stop_epsilon: float = 1e-4, theta0=None,
+                 temperature: float = 1.0, seed: int | None = None):
+        super().__init__(env, gamma=1.0, temperature=temperature, theta0=theta0, seed=seed,
+                         eta=eta, stop_epsilon=stop_epsilon)
+        del self.hyperparameters["gamma"]  # the book's rule has no discount; not an argument here
+        model = getattr(self.env.unwrapped, "model", None)
+        if theta0 is None and model is not None:
+            self.theta = wall_theta0(model)
+        self.eta = check_positive(eta, "eta")
+        self.stop_epsilon = check_positive(stop_epsilon, "stop_epsilon")
+        self.converged = False
+
+    def _end_episode(self, states, actions, rewards, terminated):
+        if not terminated:
+            return None
+        pi = self.pi
+        self.theta += self.eta * book_delta_theta(pi, states, actions) / self.temperature
+        self.converged = float(np.abs(self.pi - pi).sum()) < self.stop_epsilon
+        return self.converged
+
+
+class Reinforce(SoftmaxPolicyAgent):
+    """REINFORCE (Williams 1992) with a softmax policy, updated after every episode:
+
+        theta <- theta + alpha_theta sum_t gamma^t (G_t - b(s_t)) grad log pi(a_t|s_t)
+
+    with the gradient taken at the policy that generated the episode.  With ``baseline=True``
+    b(s) = w(s), a state-value estimate learned by every-visit Monte Carlo
+    (w(s_t) += alpha_w (G_t - w(s_t))); otherwise b = 0.
+
+    Arguments: ``alpha_theta`` (0.1), ``baseline`` (True), ``alpha_w`` (0.1), ``gamma``,
+    ``temperature`` tau (1), ``theta0`` (default zeros: the uniform policy), ``seed``.  An
+    episode cut by the time limit is skipped, as in :class:`MonteCarlo`: its returns lack the
+    rewards after the limit, and with a move cost they would only teach the policy to wander.
+    """
+
+    _saved_arrays = ("theta", "w")
+
+    def __init__(self, env, alpha_theta: float = 0.1, baseline: bool = True, alpha_w: float = 0.1,
+                 gamma: float = 1.0, temperature: float = 1.0, theta0=None, seed: int | None = None):
+        super().__init__(env, gamma=gamma, temperature=temperature, theta0=theta0, seed=seed,
+                         alpha_theta=alpha_theta, baseline=baseline, alpha_w=alpha_w)
+        self.alpha_theta = check_positive(alpha_theta, "alpha_theta")
+        self.alpha_w = check_step_size(alpha_w, "alpha_w")
+        self.baseline = bool(baseline)
+        self.w = np.zeros(self.n_states)
+
+    def _end_episode(self, states, actions, rewards, terminated):
+        if not terminated:
+            return
+        G = discounted_returns(rewards, self.gamma)
+        b = self.w[states] if self.baseline else 0.0
+        weights = self.gamma ** np.arange(len(G)) * (G - b)
+        self.theta += self.alpha_theta * reinforce_gradient(self.pi, states, actions, weights, self.temperature)
+        if self.baseline:
+            for s, g in zip(states, G):
+                self.w[s] += self.alpha_w * (g - self.w[s])
+
+
+class ActorCritic(SoftmaxPolicyAgent):
+    """One-step actor-critic: a softmax actor theta and a TD(0) critic w (Sutton & Barto §13.5).
+
+    Arguments: ``alpha_theta`` (0.1) actor step, ``alpha_w`` (0.1) critic step, ``gamma``,
+    ``temperature`` tau (1), ``theta0`` (default zeros), ``seed``.
+    """
+
+    _saved_arrays = ("theta", "w")
+
+    def __init__(self, env, alpha_theta: float = 0.1, alpha_w: float = 0.1, gamma: float = 1.0,
+                 temperature: float = 1.0, theta0=None, seed: int | None = None):
+        super().__init__(env, gamma=gamma, temperature=temperature, theta0=theta0, seed=seed,
+                         alpha_theta=alpha_theta, alpha_w=alpha_w)
+        self.alpha_theta = check_positive(alpha_theta, "alpha_theta")
+        self.alpha_w = check_step_size(alpha_w, "alpha_w")
+        self.w = np.zeros(self.n_states)
+        self._I = 1.0
+
+    def _observe(self, s, a, r, s2, terminated, truncated):
+        actor_critic_update(self.theta, self.w, s, a, r, s2, terminated, self.alpha_theta, self.alpha_w,
+                            self.gamma, self._I, self.temperature)
+        self._I = 1.0 if terminated or truncated else self._I * self.gamma
