@@ -20,6 +20,8 @@ ENV_IDS = sorted(env_id for env_id in gym.registry if env_id.startswith("rl_envs
 
 # env id -> substrings of checker warnings that the environment documents (with the reason).
 DOCUMENTED_WARNINGS: dict[str, tuple[str, ...]] = {
+    # Actions are in the paper's units (a* = [4, ..., 4]); a [-1, 1] box would not hold a*.
+    "rl_envs/QuadraticBandit-v0": ("symmetric and normalized",),
     # The action is the physical control u in [-u_max, u_max]; normalising it would change
     # the meaning of R and of the Riccati gain the environment reports.
     "rl_envs/LQControl-v0": ("symmetric and normalized",),

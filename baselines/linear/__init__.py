@@ -1,3 +1,6 @@
 """Reference agents with linear (and small NumPy network) function approximation."""
 
 from .copdac_q import COPDACQ, compatible_features, copdac_q_update
+from .copdac_b import COPDACB, copdac_b_update
+from .critic import fit_batch_critic
+from .sac_b import SACB, sac_b_features, sac_b_update

@@ -1,0 +1,99 @@
+"""What the bandit actor-critics of Silver et al. 2014 (Sec. 5.1) share: Gaussian exploration
+around a mean action ``theta``, batches of one-step episodes, one actor update per batch."""
+
+from __future__ import annotations
+
+import numpy as np
+from gymnasium import spaces
+
+from ..common import Agent, progress
+
+
+def _positive(value, name: str) -> float:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a positive number, got {value!r}") from None
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return value
+
+
+class BanditActorCritic(Agent):
+    """A stateless-task agent whose behaviour is ``a = theta + sigma * xi``, ``xi ~ N(0, I)``.
+
+    Every step is an episode.  The deviations ``d = a - theta`` and rewards of ``batch_size``
+    steps (default ``2m``) are handed to ``_update(d, r)``, which moves ``theta`` (and whatever
+    else the subclass adapts).  Subclasses define ``sigma`` (the behaviour standard deviation).
+    ``predict`` returns the mean action ``theta``, the policy the paper scores.
+    """
+
+    _saved_arrays = ("theta",)
+
+    def __init__(self, env, seed: int | None = None, batch_size: int | None = None, theta_init=0.0, **hyperparameters):
+        theta_init = np.asarray(theta_init, dtype=np.float64)
+        super().__init__(env, seed=seed, batch_size=batch_size, theta_init=theta_init.tolist(), **hyperparameters)
+        if not isinstance(self.action_space, spaces.Box) or len(self.action_space.shape) != 1:
+            raise TypeError(f"{type(self).__name__} needs a 1-D Box action space, got {self.action_space}")
+        self.m = int(self.action_space.shape[0])
+        self.theta = np.broadcast_to(theta_init, (self.m,)).astype(np.float64)
+        self.batch_size = 2 * self.m if batch_size is None else int(batch_size)
+        self._d: list[np.ndarray] = []
+        self._r: list[float] = []
+        self._obs = None
+
+    @property
+    def sigma(self) -> float:
+        raise NotImplementedError
+
+    def _update(self, d: np.ndarray, r: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def _check_batch_size(self, n_critic_weights: int) -> None:
+        if self.batch_size <= n_critic_weights + 1:
+            raise ValueError(f"batch_size must exceed the critic's {n_critic_weights} weights and bias, got {self.batch_size}")
+
+    def learn(self, total_timesteps: int, callback=None, progress_bar: bool = False):
+        """Interact for ``total_timesteps`` one-step episodes, updating after every batch.
+
+        ``callback(agent)`` runs after every step (an episode); returning ``False`` stops.
+        A batch left unfinished is continued by the next ``learn`` call.
+        """
+        if int(total_timesteps) < 0:
+            raise ValueError(f"total_timesteps must be non-negative, got {total_timesteps}")
+        bar = progress(int(total_timesteps), progress_bar)
+        end = self.num_timesteps + int(total_timesteps)
+        if self._obs is None:
+            self._obs, _ = self._reset_env()
+        while self.num_timesteps < end:
+            d = self.sigma * self.rng.standard_normal(self.m)
+            self._obs, r, terminated, truncated, _ = self.env.step(self.theta + d)
+            self.num_timesteps += 1
+            self._d.append(d)
+            self._r.append(float(r))
+            self.episodes.add(r, 1, self.num_timesteps)
+            if len(self._r) == self.batch_size:
+                self._update(np.array(self._d), np.array(self._r))
+                self._d, self._r = [], []
+            bar.update()
+            if terminated or truncated:
+                self._obs, _ = self.env.reset()
+            if callback is not None and callback(self) is False:
+                break
+        bar.close()
+        return self
+
+    def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
+        obs = np.asarray(observation)
+        shape = self.observation_space.shape
+        if obs.shape == shape:
+            n = None
+        elif obs.shape[1:] == shape:
+            n = obs.shape[0]
+        else:
+            raise ValueError(f"observation must have shape {shape} or (n, *{shape}), got {obs.shape}")
+        size = (self.m,) if n is None else (n, self.m)
+        action = np.broadcast_to(self.theta, size).copy()
+        if not deterministic:
+            action += self.sigma * self.rng.standard_normal(size)
+        return action, state

@@ -1,0 +1,232 @@
+"""Figure 1 of Silver et al. 2014 (Deterministic Policy Gradient Algorithms), Sec. 5.1, honestly.
+
+    python experiments/dpg_bandit.py [--dims 10 25 50] [--seeds 5] [--sweep-seeds 2] [--out results/dpg_bandit]
+
+Cost of the mean action against time steps (1e2 to 1e4, log-log) on rl_envs/QuadraticBandit-v0
+for m = 10, 25, 50: COPDAC-B solid, SAC-B dashed, mean of ``--seeds`` runs with a 95 % band,
+and the paper's values read off its figure as crosses.  Each agent's settings are the best of a
+sweep (on separate sweep seeds), scored as the paper's plots are read: the mean log10 cost over
+the log-spaced checkpoints.  Two protocols:
+
+* ``paper``: one absolute step-size grid for both agents (SAC-B's alpha_theta is not scaled
+  with its exploration variance), as a sweep over "all step sizes" most likely was;
+* ``equal``: SAC-B's step sizes are scaled by 1 / exp(y_init), so that both agents move the
+  mean by the same amount per unit of estimated gradient at the start.
+
+COPDAC-B's own step size is already in gradient units, so its sweep serves both protocols.
+The thin grey line is COPDACB's defaults (one setting for every m).  Writes ``curves.csv``
+(every run), ``sweep.csv`` (every swept setting's score), ``table.md`` and ``fig1.png`` to
+``--out``; a finished sweep in ``sweep.csv`` is reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import itertools
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import gymnasium as gym
+
+import rl_envs  # noqa: F401
+from baselines.common import atomic_write_bytes
+from baselines.experiment import mean_and_band
+from baselines.linear import COPDACB, SACB
+
+STEP_GRID = (0.03, 0.1, 0.3, 0.5, 0.7, 1.0, 3.0, 10.0)  # the one absolute step-size grid
+SIGMA_BETA_GRID = (0.02, 0.04, 0.1)
+VARIANCE_INIT_GRID = (0.01, 0.1, 1.0)  # exp(y_init) for SAC-B
+ALPHA_Y_GRID = (0.1, 1.0)
+
+# Read off Fig. 1 by eye (../shared/research/papers.md §1; about half a decade on a log axis).
+PAPER = {
+    ("COPDAC-B", 10): {100: 4e-2, 1000: 5e-3, 10000: 3e-3},
+    ("COPDAC-B", 25): {100: 5.0, 1000: 8e-2, 10000: 2e-2},
+    ("COPDAC-B", 50): {100: 7e1, 1000: 3e-2, 10000: 3e-2},
+    ("SAC-B", 10): {100: 1e1, 1000: 1e-1, 10000: 4e-3},
+    ("SAC-B", 25): {100: 3e1, 1000: 3e1, 10000: 2.5e-1},
+    ("SAC-B", 50): {100: 8e1, 1000: 8e1, 10000: 1e1},
+}
+AGENTS = {"COPDAC-B": COPDACB, "SAC-B": SACB}
+
+
+def checkpoints(steps: int) -> np.ndarray:
+    return np.unique(np.round(np.logspace(2, math.log10(steps), 33)).astype(int))
+
+
+def run(agent: str, m: int, seed: int, hyper: dict, grid: np.ndarray) -> np.ndarray:
+    """Cost of the mean action after each checkpoint's number of steps, for one run."""
+    env = gym.make("rl_envs/QuadraticBandit-v0", dim=m)
+    model = AGENTS[agent](env, seed=seed, **hyper)
+    costs, wanted = [], set(grid.tolist())
+
+    def record(a):
+        if a.num_timesteps in wanted:
+            costs.append(env.unwrapped.cost(a.theta))
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        model.learn(int(grid[-1]), callback=record)
+    c = np.array(costs)
+    return np.where(np.isfinite(c), c, np.inf)
+
+
+def settings(agent: str, protocol: str):
+    """The swept hyperparameters of ``agent`` under ``protocol``."""
+    if agent == "COPDAC-B":
+        for alpha, sigma in itertools.product(STEP_GRID, SIGMA_BETA_GRID):
+            yield {"alpha_theta": alpha, "sigma_beta": sigma}
+        return
+    for alpha, alpha_y, var in itertools.product(STEP_GRID, ALPHA_Y_GRID, VARIANCE_INIT_GRID):
+        scale = 1.0 / var if protocol == "equal" else 1.0
+        yield {"alpha_theta": alpha * scale, "alpha_y": alpha_y * scale, "y_init": math.log(var)}
+
+
+def score(curves: np.ndarray) -> float:
+    """Mean log10 of the seed-mean cost over the log-spaced checkpoints: the area under Fig. 1's curve."""
+    mean = curves.mean(axis=0)
+    return float(np.mean(np.log10(np.maximum(mean, 1e-300)))) if np.all(np.isfinite(mean)) else math.inf
+
+
+def sweep(agent, protocol, m, seeds, grid, cache: dict) -> dict:
+    best = None
+    for hyper in settings(agent, protocol):
+        key = (agent, m, repr(sorted(hyper.items())))
+        if key not in cache:
+            cache[key] = score(np.array([run(agent, m, s, hyper, grid) for s in seeds]))
+        if best is None or cache[key] < best[0]:
+            best = (cache[key], hyper)
+    return best[1]
+
+
+def load_cache(path: Path) -> dict:
+    if not path.exists():
+        return {}
+    with open(path) as f:
+        return {(r["agent"], int(r["m"]), r["setting"]): float(r["score"]) for r in csv.DictReader(f)}
+
+
+def write_csv(path: Path, fieldnames, rows) -> None:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=fieldnames)
+    w.writeheader()
+    w.writerows(rows)
+    atomic_write_bytes(path, buf.getvalue().encode())
+
+
+def save_cache(path: Path, cache: dict) -> None:
+    write_csv(path, ["agent", "m", "setting", "score"],
+              [{"agent": a, "m": m, "setting": s, "score": v} for (a, m, s), v in cache.items()])
+
+
+def at(grid, curve, step):
+    return float(curve[np.searchsorted(grid, step)])
+
+
+def plot(lines, grid, dims, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    protocols = ["paper", "equal"]
+    fig, axes = plt.subplots(2, len(dims), figsize=(4.2 * len(dims), 7.5), squeeze=False, sharex=True)
+    titles = {"paper": "paper-like: one absolute step grid", "equal": "equal tuning: SAC-B steps / exp(y_init)"}
+    for row, protocol in enumerate(protocols):
+        for col, m in enumerate(dims):
+            ax = axes[row][col]
+            for (p, agent, mm), (curves, hyper) in lines.items():
+                if mm != m or p not in (protocol, "defaults"):
+                    continue
+                mean, half = mean_and_band(np.log10(curves))
+                style = {"COPDAC-B": dict(color="C0", ls="-"), "SAC-B": dict(color="C3", ls="--")}[agent]
+                if p == "defaults":
+                    style = dict(color="0.5", ls=":", lw=1)
+                label = f"{agent}{' (defaults)' if p == 'defaults' else ''}"
+                ax.plot(grid, 10 ** mean, label=label, **style)
+                ax.fill_between(grid, 10 ** (mean - half), 10 ** (mean + half), color=style["color"], alpha=0.15)
+            for agent, marker_color in (("COPDAC-B", "C0"), ("SAC-B", "C3")):
+                pts = PAPER[(agent, m)]
+                ax.plot(list(pts), list(pts.values()), "x", color=marker_color, ms=8, label=f"{agent}, paper (read off)")
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_ylim(1e-4, 1e3)
+            ax.grid(alpha=0.3, which="both")
+            ax.set_title(f"m = {m}: {titles[protocol]}", fontsize=9)
+            if col == 0:
+                ax.set_ylabel("cost of the mean action")
+            if row == 1:
+                ax.set_xlabel("time steps")
+    axes[0][0].legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def fmt_hyper(hyper: dict) -> str:
+    return ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in hyper.items())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dims", type=int, nargs="+", default=[10, 25, 50])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--sweep-seeds", type=int, default=2)
+    parser.add_argument("--steps", type=int, default=10_000)
+    parser.add_argument("--out", type=Path, default=Path("results/dpg_bandit"))
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    grid = checkpoints(args.steps)
+    sweep_seeds = range(1000, 1000 + args.sweep_seeds)  # kept apart from the seeds that are reported
+    seeds = range(args.seeds)
+    cache_path = args.out / "sweep.csv"
+    cache = load_cache(cache_path)
+    t0 = time.perf_counter()
+
+    chosen = {}
+    for m in args.dims:
+        for agent, protocol in (("COPDAC-B", "paper"), ("SAC-B", "paper"), ("SAC-B", "equal")):
+            chosen[(protocol, agent, m)] = sweep(agent, protocol, m, sweep_seeds, grid, cache)
+            save_cache(cache_path, cache)
+            print(f"[{time.perf_counter() - t0:6.0f} s] m={m} {agent} {protocol}: {fmt_hyper(chosen[(protocol, agent, m)])}", flush=True)
+        chosen[("equal", "COPDAC-B", m)] = chosen[("paper", "COPDAC-B", m)]
+        chosen[("defaults", "COPDAC-B", m)] = {}
+
+    lines, rows = {}, []
+    for (protocol, agent, m), hyper in chosen.items():
+        curves = np.array([run(agent, m, s, hyper, grid) for s in seeds])
+        lines[(protocol, agent, m)] = (curves, hyper)
+        for s, curve in zip(seeds, curves):
+            rows += [{"protocol": protocol, "agent": agent, "m": m, "setting": fmt_hyper(hyper) or "defaults",
+                      "seed": s, "steps": int(t), "cost": float(c)} for t, c in zip(grid, curve)]
+    write_csv(args.out / "curves.csv", ["protocol", "agent", "m", "setting", "seed", "steps", "cost"], rows)
+    plot(lines, grid, args.dims, args.out / "fig1.png")
+
+    table = ["| protocol | agent | m | setting | cost @1e2 | @1e3 | @1e4 | paper @1e2 / 1e3 / 1e4 |",
+             "|---|---|---|---|---|---|---|---|"]
+    for (protocol, agent, m), (curves, hyper) in sorted(lines.items(), key=lambda kv: (kv[0][2], kv[0][0], kv[0][1])):
+        mean = curves.mean(axis=0)
+        paper = PAPER[(agent, m)]
+        table.append(f"| {protocol} | {agent} | {m} | {fmt_hyper(hyper) or 'defaults ' + fmt_hyper(_defaults(agent))} | "
+                     + " | ".join(f"{at(grid, mean, t):.3g}" for t in (100, 1000, 10_000))
+                     + f" | {paper[100]:.2g} / {paper[1000]:.2g} / {paper[10000]:.2g} |")
+    text = "\n".join(table) + "\n"
+    atomic_write_bytes(args.out / "table.md", text.encode())
+    print(text)
+    print(f"total {time.perf_counter() - t0:.0f} s")
+
+
+def _defaults(agent: str) -> dict:
+    import inspect
+
+    params = inspect.signature(AGENTS[agent].__init__).parameters
+    return {k: p.default for k, p in params.items() if k in ("alpha_theta", "sigma_beta", "alpha_y", "y_init")}
+
+
+if __name__ == "__main__":
+    main()
