@@ -1,0 +1,209 @@
+"""The tabular agents on a GridMaze, scored against the exact optimum, and the book's run.
+
+    python experiments/tabular.py control --layout book3x3 --seeds 10 --steps 3000 --every 100
+    python experiments/tabular.py control --layout maze10x10 --seeds 10 --steps 60000 --every 2000
+    python experiments/tabular.py book --seeds 20
+
+``control`` trains every control agent (or ``--agents ...``) over seeds, evaluating the greedy
+policy with SB3's ``evaluate_policy`` every ``--every`` steps.  It writes to ``--out``
+(default ``results/tabular_<layout>/``): ``results.csv``/``results.json`` (agent, seed, steps to
+the first greedy-optimal checkpoint, final greedy return, exact optimum, fraction of optimum,
+wall time), ``table.md`` (per agent: seeds optimal at the end, median and range of steps to
+optimal) and ``curve.png`` (mean greedy return and fraction of seeds optimal against steps,
+95 % bands over seeds).  Finished
+cells in ``cells/`` are not run again.
+
+``book`` runs :class:`SoftmaxPolicyGradient` with the book's theta_0, eta = 0.1 and stopping
+test over seeds, without a step limit, and writes ``book.json``/``book.md`` (episodes to the
+stopping test, final pi on the path S0->S3->S4->S7->S8; the book's one run: 4549 episodes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import gymnasium as gym
+from stable_baselines3.common.evaluation import evaluate_policy
+
+import rl_envs  # noqa: F401
+from baselines.common import atomic_write_bytes
+from baselines.experiment import mean_and_band
+from baselines.tabular import CONTROL_AGENTS, SoftmaxPolicyGradient
+from baselines.tabular.settings import LARGE_MAZE
+
+AGENTS = {cls.__name__: cls for cls in CONTROL_AGENTS}
+BOOK_PATH = {0: 2, 3: 1, 4: 2, 7: 1}  # S0 down, S3 right, S4 down, S7 right
+BOOK_EPISODES = 4549
+
+
+def make_maze(args, **extra):
+    return gym.make("rl_envs/GridMaze-v0", layout=args.layout, move_cost=args.move_cost, slip=args.slip, **extra)
+
+
+def run_cell(args, name: str, seed: int) -> dict:
+    env = make_maze(args)
+    optimum = env.unwrapped.optimal_return()
+    hyper = LARGE_MAZE.get(name, {}) if env.unwrapped.layout.n_cells > 9 else {}
+    agent = AGENTS[name](env, seed=seed, **hyper)
+    eval_env = make_maze(args)
+    n_eval = 1 if args.slip == 0 else args.eval_episodes  # a deterministic maze needs one episode
+    checkpoints, returns, first_optimal, wall = [], [], None, 0.0
+    while agent.num_timesteps < args.steps:
+        t0 = time.perf_counter()
+        agent.learn(min(args.every, args.steps - agent.num_timesteps))
+        wall += time.perf_counter() - t0
+        ret, _ = evaluate_policy(agent, eval_env, n_eval_episodes=n_eval, warn=False)
+        checkpoints.append(agent.num_timesteps)
+        returns.append(float(ret))
+        optimal = abs(ret - optimum) <= 1e-6 * max(1.0, abs(optimum)) if args.slip == 0 else ret >= optimum - 0.05
+        if optimal and first_optimal is None:
+            first_optimal = agent.num_timesteps
+        elif not optimal:
+            first_optimal = None  # count from the checkpoint after which it stays optimal
+    row = {"agent": name, "seed": seed, "steps_to_optimal": first_optimal, "return": returns[-1],
+           "optimum": optimum, "fraction_of_optimum": returns[-1] / optimum if optimum else None,
+           "budget": args.steps, "wall_time_s": wall}
+    return {"row": row, "checkpoints": checkpoints, "returns": returns}
+
+
+def control(args) -> int:
+    names = args.agents or list(AGENTS)
+    unknown = set(names) - set(AGENTS)
+    if unknown:
+        print(f"error: unknown agents {sorted(unknown)}; known: {', '.join(AGENTS)}", file=sys.stderr)
+        return 2
+    out = Path(args.out or f"results/tabular_{args.layout}")
+    records = []
+    for name in names:
+        for seed in range(args.seeds):
+            path = out / "cells" / f"{name}_seed{seed}_{args.steps}.json"
+            if path.exists():
+                record = json.loads(path.read_text())
+            else:
+                record = run_cell(args, name, seed)
+                atomic_write_bytes(path, json.dumps(record).encode())
+            records.append(record)
+            r = record["row"]
+            print(f"{name:22s} seed {seed}: steps to optimal {r['steps_to_optimal']}, final return {r['return']:.4g}"
+                  f" (optimum {r['optimum']:.4g}), {r['wall_time_s']:.1f} s", flush=True)
+    rows = [r["row"] for r in records]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_bytes(out / "results.csv", buf.getvalue().encode())
+    atomic_write_bytes(out / "results.json", json.dumps(rows, indent=1).encode())
+    table = summary(rows, args)
+    atomic_write_bytes(out / "table.md", ("\n".join(table) + "\n").encode())
+    plot(records, names, out / "curve.png", title=f"GridMaze {args.layout}, move cost {args.move_cost}, slip {args.slip}")
+    print("\n".join(table))
+    print(f"\nresults in {out}/")
+    return 0
+
+
+def summary(rows, args) -> list[str]:
+    lines = [f"{args.layout}, move_cost={args.move_cost}, slip={args.slip}, budget {args.steps} steps, "
+             f"greedy policy evaluated every {args.every} steps", "",
+             "| agent | seeds optimal at the end | median steps to optimal | range | mean fraction of optimum |",
+             "|---|---|---|---|---|"]
+    for name in dict.fromkeys(r["agent"] for r in rows):
+        rs = [r for r in rows if r["agent"] == name]
+        steps = [r["steps_to_optimal"] for r in rs if r["steps_to_optimal"] is not None]
+        med = f"{np.median(steps):.0f}" if steps else "-"
+        rng = f"{min(steps)}-{max(steps)}" if steps else "-"
+        frac = np.mean([r["fraction_of_optimum"] for r in rs])
+        lines.append(f"| {name} | {len(steps)}/{len(rs)} | {med} | {rng} | {frac:.3f} |")
+    return lines
+
+
+def plot(records, names, path: Path, title: str) -> None:
+    """Mean greedy return (symlog axis: a looping greedy policy scores -max_steps * move_cost)
+    and the fraction of seeds whose greedy policy is optimal, each with a 95 % band over seeds."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    optimum = records[0]["row"]["optimum"]
+    fig, (ax_ret, ax_opt) = plt.subplots(1, 2, figsize=(12, 4.5))
+    for name in names:
+        recs = [r for r in records if r["row"]["agent"] == name]
+        x = np.array(recs[0]["checkpoints"])
+        returns = np.array([r["returns"] for r in recs])
+        for ax, y in ((ax_ret, returns), (ax_opt, np.isclose(returns, optimum, rtol=0, atol=1e-6).astype(float))):
+            mean, half = mean_and_band(y)
+            line, = ax.plot(x, mean, label=f"{name} ({len(recs)} seeds)")
+            ax.fill_between(x, mean - half, mean + half, color=line.get_color(), alpha=0.2)
+    ax_ret.axhline(optimum, color="k", ls="--", lw=1, label=f"exact optimum {optimum:.3g}")
+    ax_ret.set_yscale("symlog", linthresh=1.0)
+    ax_ret.set_ylabel("greedy return (evaluate_policy)")
+    ax_opt.set_ylabel("fraction of seeds greedy-optimal")
+    ax_opt.set_ylim(-0.05, 1.05)
+    for ax in (ax_ret, ax_opt):
+        ax.set_xlabel("environment steps")
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower right", fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    plt.close(fig)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def book(args) -> int:
+    out = Path(args.out or "results/tabular_book")
+    rows = []
+    for seed in range(args.seeds):
+        env = gym.make("rl_envs/GridMaze-v0", layout="book3x3", max_steps=10**7)  # no step limit in the book
+        agent = SoftmaxPolicyGradient(env, seed=seed).learn(10**7)
+        pi = agent.pi
+        rows.append({"seed": seed, "converged": agent.converged, "episodes": len(agent.episodes.lengths),
+                     "steps": agent.num_timesteps, "last_episode_length": agent.episodes.lengths[-1],
+                     "pi_on_path": [round(float(pi[s, a]), 4) for s, a in BOOK_PATH.items()]})
+        print(rows[-1], flush=True)
+    episodes = [r["episodes"] for r in rows]
+    on_path = all(r["converged"] and r["last_episode_length"] == 4 and min(r["pi_on_path"]) > 0.95 for r in rows)
+    lines = [f"SoftmaxPolicyGradient on book3x3 (theta_0 of the book, eta = 0.1, stop at sum|dpi| < 1e-4), {len(rows)} seeds",
+             "", f"* episodes to the stopping test: median {np.median(episodes):.0f}, range {min(episodes)}-{max(episodes)} "
+             f"(the book's single run: {BOOK_EPISODES})",
+             f"* every run ends on S0->S3->S4->S7->S8 with pi > 0.95 on the path: {on_path}",
+             f"* mean final pi on the path (S0 down, S3 right, S4 down, S7 right): "
+             f"{np.round(np.mean([r['pi_on_path'] for r in rows], axis=0), 3).tolist()} (book: 0.985, 0.98, 0.982, 0.986)"]
+    atomic_write_bytes(out / "book.json", json.dumps(rows, indent=1).encode())
+    atomic_write_bytes(out / "book.md", ("\n".join(lines) + "\n").encode())
+    print("\n".join(lines))
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("control", help="all control agents over seeds on one maze")
+    c.add_argument("--layout", default="book3x3")
+    c.add_argument("--move-cost", type=float, default=0.01)
+    c.add_argument("--slip", type=float, default=0.0)
+    c.add_argument("--seeds", type=int, default=10)
+    c.add_argument("--steps", type=int, default=3000, help="environment steps per run")
+    c.add_argument("--every", type=int, default=100, help="steps between greedy evaluations")
+    c.add_argument("--eval-episodes", type=int, default=20, help="episodes per evaluation when slip > 0")
+    c.add_argument("--agents", nargs="*", help=f"default: all of {', '.join(AGENTS)}")
+    c.add_argument("--out")
+    b = sub.add_parser("book", help="the book's policy-gradient run over seeds")
+    b.add_argument("--seeds", type=int, default=20)
+    b.add_argument("--out")
+    args = parser.parse_args(argv)
+    if getattr(args, "seeds", 1) < 1 or getattr(args, "steps", 1) < 1 or getattr(args, "every", 1) < 1:
+        parser.error("--seeds, --steps and --every must be positive")
+    return control(args) if args.command == "control" else book(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
