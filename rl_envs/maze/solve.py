@@ -35,16 +35,23 @@ class MDPModel:
         return self.P.shape[1]
 
 
-def maze_model(layout: Layout, goal_reward: float, move_cost: float, slip: float) -> MDPModel:
-    """The transition and reward arrays of a :class:`~rl_envs.maze.grid_maze.GridMazeEnv`."""
+def move_matrix(layout: Layout, slip: float) -> np.ndarray:
+    """``P[s, a, s2]`` of the four moves over all cells; a slip turns a move perpendicular."""
     n = layout.n_cells
-    goal = layout.goal_mask
     P = np.zeros((n, 4, n))
     rows = np.arange(n)
     for a in range(4):
         P[rows, a, layout.next_cell[:, a]] += 1.0 - slip
         for a2 in PERPENDICULAR[a]:
             P[rows, a, layout.next_cell[:, a2]] += slip / 2
+    return P
+
+
+def maze_model(layout: Layout, goal_reward: float, move_cost: float, slip: float) -> MDPModel:
+    """The transition and reward arrays of a :class:`~rl_envs.maze.grid_maze.GridMazeEnv`."""
+    n = layout.n_cells
+    goal = layout.goal_mask
+    P = move_matrix(layout, slip)
     R = P @ (goal_reward * goal.astype(float)) - move_cost
     # Cells the agent can never occupy (blocked or walled off) are made absorbing like the goals,
     # so that exact solvers at gamma = 1 stay well-posed; their values are 0.

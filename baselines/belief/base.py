@@ -1,0 +1,71 @@
+"""What every belief-state agent shares: the exact Bayes filter in ``predict``'s state.
+
+``predict(obs, state, episode_start)`` keeps ``state = (beliefs, last_actions)`` for a batch of
+environments, so SB3's ``evaluate_policy`` (which passes the state back every step) runs a
+belief agent like any recurrent policy.  The "no observation" symbol of ``reset`` (or
+``episode_start``) restarts the belief at ``b0``; otherwise the belief is filtered with the
+action the agent took last.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rl_envs.maze.pomdp import belief_update
+
+from ..common import Agent, _SpacesOnly
+
+
+class BeliefAgent(Agent):
+    """A policy over beliefs: subclasses implement ``_plan()`` and ``_act(beliefs) -> actions``.
+
+    The agent plans on the model the env's episode follows (``env.unwrapped.episode_model``);
+    ``learn`` runs the planner.  ``T``, ``O`` and ``b0`` are saved with the agent so that a loaded
+    agent can filter without the env.
+    """
+
+    _saved_arrays = ("T", "O", "b0")
+
+    def __init__(self, env, seed: int | None = None, **hyperparameters):
+        super().__init__(env, seed=seed, **hyperparameters)
+        model = getattr(self.env.unwrapped, "episode_model", None)
+        if model is None and not isinstance(self.env, _SpacesOnly):
+            raise TypeError(f"{type(self).__name__} plans on a POMDP model: use rl_envs/PartiallyObservableMaze-v0")
+        self.model = model
+        if model is not None:
+            self.T, self.O, self.b0 = model.T, model.O, model.b0
+
+    def _plan(self) -> None:
+        raise NotImplementedError
+
+    def _act(self, beliefs: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def learn(self, total_timesteps: int = 0, callback=None, progress_bar: bool = False):
+        """Solve the model.  A planner needs no samples, so ``total_timesteps`` is not used."""
+        self._plan()
+        return self
+
+    def initial_state(self, n: int):
+        return np.tile(self.b0, (n, 1)), np.full(n, -1)
+
+    def filter(self, observation, state=None, episode_start=None):
+        """The beliefs after ``observation`` (batched), from ``state = (beliefs, last_actions)``."""
+        obs = np.atleast_1d(np.asarray(observation))
+        if not np.issubdtype(obs.dtype, np.integer) or np.any((obs < 0) | (obs > self.O.shape[2])):
+            raise ValueError(f"observation must be integers in [0, {self.O.shape[2]}], got {observation}")
+        beliefs, last = self.initial_state(len(obs)) if state is None else (np.array(state[0], dtype=float), np.asarray(state[1]))
+        fresh = (obs == self.O.shape[2]) | (last < 0)
+        if episode_start is not None:
+            fresh |= np.atleast_1d(np.asarray(episode_start, dtype=bool))
+        beliefs[fresh] = self.b0
+        go = ~fresh
+        if go.any():
+            beliefs[go] = belief_update(beliefs[go], last[go], obs[go], self.T, self.O)
+        return beliefs
+
+    def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
+        beliefs = self.filter(observation, state, episode_start)
+        actions = np.asarray(self._act(beliefs), dtype=np.int64)
+        scalar = np.ndim(observation) == 0
+        return (int(actions[0]) if scalar else actions), (beliefs, actions)

@@ -1,0 +1,21 @@
+"""Most likely state (MLS; Nourbakhsh, Powers & Birchfield 1995): act as the MDP policy would in
+the state the belief rates most probable, ``a = argmax_a Q_MDP(argmax_s b(s), a)``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import BeliefAgent
+from .qmdp import mdp_action_values
+
+
+class MostLikelyState(BeliefAgent):
+    """The MDP's greedy action in the most probable state (ties: the lowest state index)."""
+
+    _saved_arrays = BeliefAgent._saved_arrays + ("Q",)
+
+    def _plan(self) -> None:
+        self.Q = mdp_action_values(self.model)
+
+    def _act(self, beliefs):
+        return np.argmax(self.Q[np.argmax(beliefs, axis=1)], axis=1)

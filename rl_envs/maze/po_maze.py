@@ -1,0 +1,233 @@
+"""A partially observable maze: the agent sees noisy wall readings, not its cell."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import gymnasium as gym
+from gymnasium import spaces
+from gymnasium.error import ResetNeeded
+
+from ..rendering import RenderMixin, check_render_mode
+from .classic_pomdps import CLASSIC, HALLWAY_SENSOR_NOISE, MazePOMDP, wall_sensor_pomdp
+from .grid_maze import as_discrete_action
+from .layouts import Layout, get_layout
+from .pomdp import POMDPModel, POMDPSampler, belief_update
+from .solve import value_iteration
+
+GOAL_MODES = ("terminate", "reset")
+
+
+class PartiallyObservableMazeEnv(RenderMixin, gym.Env):
+    """
+    ## Description
+
+    The classic partially observable mazes of the POMDP literature (seed 000's belief MDP):
+    the agent is somewhere in a known maze, senses only its surroundings, and must reach the
+    goal.  It acts on a belief, the posterior over the hidden state.  Named layouts reproduce
+    Cassandra's ``.POMDP`` files exactly:
+
+    * ``hallway`` (Littman, Cassandra & Kaelbling 1995): 60 states (15 cells x 4 headings),
+      5 actions, 21 observations (16 noisy wall readings, 4 landmarks, the goal).
+    * ``hallway2`` (same paper): 92 states, 5 actions, 17 observations (no landmarks).
+    * ``cheese`` (McCallum 1993): 11 cells, N S E W, 7 deterministic observation classes.
+    * ``4x3`` (Russell & Norvig's world, Cassandra's file): 11 cells, n s e w with 0.1 side
+      slips, 6 observations from a west and an east wall detector, +1 / -1 terminal cells and
+      -0.04 elsewhere.
+
+    Any GridMaze layout (``"maze10x10"``, a layout text, a ``Layout``) becomes partially
+    observable with a four-wall sensor, and any model read with
+    :func:`rl_envs.maze.pomdp_format.read_pomdp` can be passed as ``layout``.
+
+    ## Action Space
+
+    ``Discrete(A)``: hallways ``0`` stay, ``1`` forward, ``2`` turn right, ``3`` turn around,
+    ``4`` turn left; cheese N S E W; 4x3 n s e w; GridMaze layouts up, right, down, left.
+    Anything that is not an integer in ``[0, A)`` raises ``ValueError``.
+
+    ## Observation Space
+
+    ``Discrete(n_obs + 1)``: the model's observation, which depends on the action and the
+    *resulting* state (``O[a, s', o]``).  The last symbol, ``n_obs``
+    (``env.unwrapped.no_observation``), is returned by ``reset``: the classic setting has no
+    observation before the first action.  Wall readings are ``o = 8 F + 4 R + 2 B + L``
+    (front, right, back, left) on the hallways and ``8 up + 4 right + 2 down + left`` on
+    GridMaze layouts; each sensor reports a wall with 0.9 and an opening with 0.95
+    (``sensor_noise=(0.1, 0.05)``).  The hidden state is in ``info["state"]``, for analysis only.
+
+    ## Rewards
+
+    The model's reward (a Python float): +1 on entering the goal (hallways, cheese, GridMaze
+    layouts); 4x3 pays the reward of the state acted in (+1, -1, -0.04).  With
+    ``goal_mode="terminate"`` whatever the model pays for acting in a goal is paid on entering
+    it (4x3: -0.04 + 1), since the episode ends there.
+
+    ## Starting State
+
+    A state drawn from the start belief ``b0``: uniform over the non-goal states for the
+    classic layouts (and GridMaze layouts with ``start="uniform"``), the ``S`` cell with
+    ``start="layout"``.
+
+    ## Episode End
+
+    * Termination (``goal_mode="terminate"``, the convention of the published scores): the
+      agent enters a goal state.  With ``goal_mode="reset"`` (the files' own rule) it never
+      terminates: any action in a goal restarts from ``b0``.
+    * Truncation: ``max_steps`` steps (default 251, the literature's horizon).
+
+    Stepping after termination or truncation raises ``ResetNeeded``.
+
+    ## Exact references (on ``env.unwrapped``)
+
+    * ``model``: the POMDP as the file defines it (``T[a, s, s']``, ``O[a, s', o]``,
+      ``R[s, a]``, ``b0``, ``gamma``, goals restarting); ``episode_model``: the one the episode
+      optimises (goals absorbing with ``goal_mode="terminate"``); ``goal_states``.
+    * ``mdp_upper_bound()``: ``b0 . V_MDP``, the value if the state were observed.
+
+    ## Arguments
+
+    * ``layout``: ``"hallway"`` (default), ``"hallway2"``, ``"cheese"``, ``"4x3"``, a GridMaze
+      layout (name, text or ``Layout``) or a ``POMDPModel``.
+    * ``goal_mode``: ``"terminate"`` (default) or ``"reset"``.
+    * ``max_steps``: 251.
+    * GridMaze layouts only: ``sensor_noise=(miss, false_alarm)`` ((0.1, 0.05)), ``slip``
+      (0.0: probability that a move goes perpendicular), ``start`` (``"uniform"`` or ``"layout"``).
+    * ``render_mode``: ``"human"`` or ``"rgb_array"``: the maze, the true agent (and heading)
+      and the belief as a heat map over the cells.
+
+    ```python
+    env = gymnasium.make("rl_envs/PartiallyObservableMaze-v0", layout="hallway2")
+    obs, info = env.reset(seed=0)  # obs == env.unwrapped.no_observation
+    ```
+    """
+
+    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 6}
+
+    def __init__(
+        self,
+        layout: str | Layout | POMDPModel = "hallway",
+        *,
+        goal_mode: str = "terminate",
+        max_steps: int = 251,
+        sensor_noise=None,
+        slip: float | None = None,
+        start: str | None = None,
+        render_mode: str | None = None,
+    ):
+        check_render_mode(render_mode, self.metadata)
+        self.render_mode = render_mode
+        if goal_mode not in GOAL_MODES:
+            raise ValueError(f"goal_mode must be one of {GOAL_MODES}, got {goal_mode!r}")
+        if not isinstance(max_steps, (int, np.integer)) or isinstance(max_steps, bool) or max_steps < 1:
+            raise ValueError(f"max_steps must be a positive int, got {max_steps!r}")
+        self.maze = _resolve(layout, sensor_noise, slip, start)
+        self.model = self.maze.model if isinstance(self.maze, MazePOMDP) else self.maze
+        self.goal_mode = goal_mode
+        self.max_steps = int(max_steps)
+        self.goal_states = self.model.reset_states()
+        self.episode_model = self.model.with_absorbing(self.goal_states) if goal_mode == "terminate" else self.model
+        self.sampler = POMDPSampler(self.episode_model)
+        self.no_observation = self.model.n_obs
+        self.observation_space = spaces.Discrete(self.model.n_obs + 1)
+        self.action_space = spaces.Discrete(self.model.n_actions)
+        self._s: int | None = None
+        self._done = False
+        self.belief: np.ndarray | None = None  # tracked only when rendering
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        self._s = int(self.sampler.start(self.np_random))
+        self._t = 0
+        self._done = False
+        if self.render_mode is not None:
+            self.belief = self.model.b0.copy()
+            self.render()
+        return self.no_observation, {"state": self._s}
+
+    def step(self, action):
+        a = as_discrete_action(action, self.model.n_actions)
+        if self._s is None or self._done:
+            raise ResetNeeded("the episode has ended (or not started): call reset() before step()")
+        s2, o, r = self.sampler.step(self._s, a, self.np_random)
+        self._s, o = int(s2), int(o)
+        self._t += 1
+        terminated = bool(self.goal_mode == "terminate" and self.goal_states[self._s])
+        truncated = not terminated and self._t >= self.max_steps
+        self._done = terminated or truncated
+        if self.render_mode is not None:
+            self.belief = belief_update(self.belief, a, o, self.episode_model.T, self.episode_model.O)
+            self.render()
+        return o, float(r), terminated, truncated, {"state": self._s}
+
+    def mdp_upper_bound(self) -> float:
+        """``b0 . V_MDP``: the optimal value if the state were observed (an upper bound)."""
+        terminal = self.goal_states if self.goal_mode == "terminate" else None
+        V, _ = value_iteration(self.episode_model.mdp(terminal), self.model.gamma)
+        return float(self.model.b0 @ V)
+
+    # -- rendering ----------------------------------------------------------------------------
+
+    def _grid(self):
+        """``(shape, blocked mask, cell of each state)``; a file without a map gets a square of states."""
+        if isinstance(self.maze, MazePOMDP):
+            return self.maze.layout.shape, self.maze.layout.blocked.ravel(), self.maze.state_cell
+        n = self.model.n_states
+        w = math.ceil(math.sqrt(n))
+        return (math.ceil(n / w), w), np.zeros(math.ceil(n / w) * w, dtype=bool), np.arange(n)
+
+    def _cell_px(self) -> int:
+        (h, w), _, _ = self._grid()
+        return int(np.clip(480 // max(h, w), 12, 64))
+
+    def _canvas_size(self):
+        (h, w), _, _ = self._grid()
+        cs = self._cell_px()
+        return (w * cs + cs, h * cs + cs)
+
+    def _paint(self, pg, surface):
+        (h, w), blocked, state_cell = self._grid()
+        cs = self._cell_px()
+        m = cs // 2
+
+        def rect(idx):
+            r, c = divmod(int(idx), w)
+            return pg.Rect(m + c * cs, m + r * cs, cs, cs)
+
+        heat = np.zeros(h * w)
+        if self.belief is not None:
+            np.add.at(heat, state_cell, self.belief)
+        peak = max(heat.max(), 1e-12)
+        for idx in range(h * w):
+            if blocked[idx]:
+                pg.draw.rect(surface, (60, 60, 70), rect(idx))
+            else:
+                shade = int(255 * (1.0 - heat[idx] / peak))
+                pg.draw.rect(surface, (255, shade, shade), rect(idx))  # belief: white -> red
+        for idx in np.unique(state_cell[self.goal_states]):
+            pg.draw.rect(surface, (60, 170, 60), rect(idx), max(2, cs // 10))
+        for idx in range(h * w):
+            pg.draw.rect(surface, (200, 200, 200), rect(idx), 1)
+        if self._s is not None:
+            centre = np.array(rect(state_cell[self._s]).center, dtype=float)
+            pg.draw.circle(surface, (30, 60, 200), centre, max(3, cs // 4))
+            heading = self.maze.state_heading if isinstance(self.maze, MazePOMDP) else None
+            if heading is not None:
+                d = np.array([(0, -1), (1, 0), (0, 1), (-1, 0)][heading[self._s]], dtype=float)
+                pg.draw.line(surface, (30, 60, 200), centre, centre + d * cs * 0.45, max(2, cs // 8))
+
+
+def _resolve(layout, sensor_noise, slip, start) -> MazePOMDP | POMDPModel:
+    grid_args = {"sensor_noise": sensor_noise, "slip": slip, "start": start}
+    if isinstance(layout, POMDPModel) or (isinstance(layout, str) and layout in CLASSIC):
+        given = [k for k, v in grid_args.items() if v is not None]
+        if given:
+            raise ValueError(f"{', '.join(given)} only apply to GridMaze layouts; {layout if isinstance(layout, str) else 'a POMDPModel'} defines its own")
+        return CLASSIC[layout]() if isinstance(layout, str) else layout
+    noise = HALLWAY_SENSOR_NOISE if sensor_noise is None else sensor_noise
+    if np.ndim(noise) == 0:
+        noise = (noise, noise)
+    noise = tuple(float(p) for p in noise)
+    if len(noise) != 2 or not all(math.isfinite(p) for p in noise):
+        raise ValueError(f"sensor_noise must be a probability or (miss, false_alarm), got {sensor_noise!r}")
+    return wall_sensor_pomdp(get_layout(layout), noise, 0.0 if slip is None else float(slip), start or "uniform")

@@ -1,0 +1,45 @@
+"""Wrappers over the rl_envs environments."""
+
+from __future__ import annotations
+
+import numpy as np
+import gymnasium as gym
+from gymnasium import spaces
+
+from .maze.pomdp import belief_update
+
+
+class BeliefState(gym.ObservationWrapper):
+    """Replace a partially observable maze's observation with the exact Bayes-filter belief.
+
+    The observation becomes ``b``, a ``Box(0, 1, (S,), float32)`` on the probability simplex:
+    ``b0`` after ``reset`` (the env's "no observation" symbol carries no information) and
+    ``b'(s') ~ O[a, s', o] sum_s b(s) T[a, s, s']`` after each step.  This is the belief MDP
+    of seed 000, which any SB3 algorithm can train on.  The filter uses the model the episode
+    follows (``env.unwrapped.episode_model``).
+    """
+
+    def __init__(self, env: gym.Env):
+        super().__init__(env)
+        base = env.unwrapped
+        if not hasattr(base, "episode_model"):
+            raise TypeError(f"BeliefState needs a partially observable maze, got {type(base).__name__}")
+        self.model = base.episode_model
+        self.observation_space = spaces.Box(0.0, 1.0, (self.model.n_states,), np.float32)
+        self.belief = self.model.b0.copy()
+        self._last_action: int | None = None
+
+    def reset(self, *, seed=None, options=None):
+        self._last_action = None
+        return super().reset(seed=seed, options=options)
+
+    def step(self, action):
+        self._last_action = action  # an invalid action raises in the env before the filter sees it
+        return super().step(action)
+
+    def observation(self, observation):
+        if observation == self.env.unwrapped.no_observation:
+            self.belief = self.model.b0.copy()
+        else:
+            self.belief = belief_update(self.belief, self._last_action, observation, self.model.T, self.model.O)
+        return self.belief.astype(np.float32)
