@@ -43,7 +43,7 @@ RUNS = {
                          dict(horizon=100), 1000),
     "REINFORCE (seed's rule) h=10": (LinearReinforce, dict(eta=2e-4, sigma=0.1, update="step", K0=K0),
                                      dict(horizon=10), 4000),
-    "CT actor-critic dt=0.1": (ContinuousTimeActorCritic, dict(tau=5.0, alpha_v=0.5, alpha_K=0.2, sigma=0.2, K0=K0_CT),
+    "CT actor-critic dt=0.1": (ContinuousTimeActorCritic, dict(tau=5.0, alpha_v=2.0, alpha_K=0.2, actor_delay=3000, sigma=0.2, K0=K0_CT),
                                dict(dt=0.1, horizon=100), 300),
 }
 OPTIONAL_RUNS = {

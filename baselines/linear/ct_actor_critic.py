@@ -11,7 +11,15 @@ discount ``gamma``, scaled by ``1/dt``.  The actor is the gain of ``u = -K x - s
 white exploration ``n ~ N(0, I)``; a positive ``delta`` means the perturbation did better than
 expected, so the mean control moves towards it:
 
-    v <- v + alpha_v dt delta phi(x_t),        K <- K + alpha_K dt delta n x_t'.
+    v <- v + alpha_v dt delta phi(x_t) / (1 + |phi(x_t)|^2),        K <- K + alpha_K dt delta n x_t'.
+
+The critic's step is normalised (normalised LMS): quadratic features grow like |x|^2, and a
+fixed step that suits |x| ~ 1 diverges as soon as the state wanders to |x| ~ 5.  It is stable
+for ``alpha_v dt < 2``.
+
+The actor waits ``actor_delay`` steps for the critic: with the initial V = 0 the TD error is
+just the (negative) cost rate, and following it shrinks the gain towards the myopic u = 0,
+which destabilises an unstable plant before the critic knows better.
 """
 
 from __future__ import annotations
@@ -45,22 +53,27 @@ class ContinuousTimeActorCritic(LinearGainAgent):
     """Actor-critic with the continuous-time TD error for ``u = -K x - sigma n``.
 
     Arguments: ``tau`` the value's time constant, ``alpha_v`` critic rate, ``alpha_K`` actor
-    rate (0 evaluates a fixed gain), ``sigma`` exploration, ``K0`` initial gain, ``dt`` the
-    step (default: the environment's ``dt``, 1 for a discrete-time environment), ``seed``.
+    rate (0 evaluates a fixed gain), ``actor_delay`` steps of critic-only learning first,
+    ``sigma`` exploration, ``K0`` initial gain, ``dt`` the step (default: the environment's
+    ``dt``, 1 for a discrete-time environment), ``seed``.
     """
 
     _saved_arrays = ("K", "v")
 
-    def __init__(self, env, tau: float = 5.0, alpha_v: float = 0.05, alpha_K: float = 0.01, sigma: float = 0.1,
-                 K0=None, dt: float | None = None, seed: int | None = None):
-        super().__init__(env, sigma=sigma, K0=K0, seed=seed, tau=tau, alpha_v=alpha_v, alpha_K=alpha_K, dt=dt)
+    def __init__(self, env, tau: float = 5.0, alpha_v: float = 2.0, alpha_K: float = 0.2, actor_delay: int = 0,
+                 sigma: float = 0.2, K0=None, dt: float | None = None, seed: int | None = None):
+        super().__init__(env, sigma=sigma, K0=K0, seed=seed, tau=tau, alpha_v=alpha_v, alpha_K=alpha_K,
+                         actor_delay=actor_delay, dt=dt)
         env_dt = getattr(self.env.unwrapped, "dt", None)
         self.dt = positive(dt if dt is not None else (env_dt if env_dt is not None else 1.0), "dt")
         self.tau = positive(tau, "tau")
         if self.tau <= self.dt:
             raise ValueError(f"tau must exceed dt (gamma = 1 - dt/tau > 0), got tau={tau}, dt={self.dt}")
         self.alpha_v = positive(alpha_v, "alpha_v")
+        if self.alpha_v * self.dt >= 2.0:
+            raise ValueError(f"alpha_v * dt must be below 2 (normalised LMS diverges beyond), got {self.alpha_v * self.dt}")
         self.alpha_K = positive(alpha_K, "alpha_K", allow_zero=True)
+        self.actor_delay = int(positive(actor_delay, "actor_delay", allow_zero=True))
         self.v = np.zeros(self.n * (self.n + 1) // 2 + 1)
 
     def value(self, x: np.ndarray) -> float:
@@ -70,5 +83,6 @@ class ContinuousTimeActorCritic(LinearGainAgent):
         phi = quadratic_features(x)
         V_next = 0.0 if terminated else self.value(x2)  # a time limit is not the end of the task
         delta = ct_td_error(r / self.dt, V_next, float(self.v @ phi), self.dt, self.tau)
-        self.v += self.alpha_v * self.dt * delta * phi
-        self.K += self.alpha_K * self.dt * delta * np.outer(xi / self.sigma, x)
+        self.v += self.alpha_v * self.dt * delta * phi / (1.0 + phi @ phi)
+        if self.num_timesteps > self.actor_delay:
+            self.K += self.alpha_K * self.dt * delta * np.outer(xi / self.sigma, x)
