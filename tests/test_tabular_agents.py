@@ -65,6 +65,16 @@ def test_save_load_predict_on_any_discrete_env(cls, tmp_path):
 
 
 @pytest.mark.parametrize("cls", ALL_AGENTS, ids=lambda c: c.__name__)
+def test_runs_on_the_partially_observable_maze(cls):
+    if "rl_envs/PartiallyObservableMaze-v0" not in gym.registry:
+        pytest.skip("the partially observable maze is not registered yet")
+    agent = cls(gym.make("rl_envs/PartiallyObservableMaze-v0"), seed=0).learn(500)
+    assert agent.num_timesteps == 500
+    if isinstance(agent, SoftmaxPolicyGradient):
+        assert not np.isnan(agent.theta).any()  # walls belong to states, not to observations
+
+
+@pytest.mark.parametrize("cls", ALL_AGENTS, ids=lambda c: c.__name__)
 def test_box_spaces_are_rejected(cls):
     with pytest.raises(TypeError, match="Discrete observation space"):
         cls(gym.make("CartPole-v1"))

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from rl_envs.maze.solve import MDPModel
+
 from .base import SoftmaxPolicyAgent, check_positive, check_step_size, discounted_returns, softmax
 from .exact import wall_theta0
 
@@ -61,8 +63,8 @@ class SoftmaxPolicyGradient(SoftmaxPolicyAgent):
 
     Arguments: ``eta`` (0.1) learning rate, ``stop_epsilon`` (1e-4) the stopping test on
     sum |pi_new - pi| after an episode's update, ``theta0`` (default: 1 for every open move and
-    NaN for moves into a wall, read from ``env.unwrapped.model`` when there is one; on the
-    book's maze this is the book's theta_0), ``temperature`` (1 = the book's beta), ``seed``.
+    NaN for moves into a wall, read from ``env.unwrapped.model`` when it is an MDP over the
+    observations; on the book's maze this is the book's theta_0; otherwise zeros), ``temperature`` (1 = the book's beta), ``seed``.
 
     The rule gives every episode that reaches the goal the return 1 (the book's z_T); a
     truncated episode (time limit) has no return and changes nothing.  ``learn`` stops at
@@ -76,7 +78,8 @@ class SoftmaxPolicyGradient(SoftmaxPolicyAgent):
                          eta=eta, stop_epsilon=stop_epsilon)
         del self.hyperparameters["gamma"]  # the book's rule has no discount; not an argument here
         model = getattr(self.env.unwrapped, "model", None)
-        if theta0 is None and model is not None:
+        # Walls are known per state only when the observation is the state (not in a POMDP).
+        if theta0 is None and isinstance(model, MDPModel) and model.n_states == self.n_states:
             self.theta = wall_theta0(model)
         self.eta = check_positive(eta, "eta")
         self.stop_epsilon = check_positive(stop_epsilon, "stop_epsilon")
