@@ -264,7 +264,7 @@ class LQControlEnv(RenderMixin, gym.Env):
       as this environment runs it (horizon, noise, initial-state distribution), by the
       Lyapunov recursion; ``inf`` for a gain that does not stabilise ``A - BK``.
     * ``optimal_cost()``: the minimum expected episode cost over all policies (finite-horizon,
-      time-varying Riccati recursion).
+      time-varying Riccati recursion); ``optimal_return()`` is its negative.
     * ``model``: the discrete-time matrices ``(A, B, Q, N, R, W)`` that the environment steps.
 
     ## Arguments
@@ -396,9 +396,9 @@ class LQControlEnv(RenderMixin, gym.Env):
                 u = u.reshape(m)
             else:
                 raise ValueError(f"action must have shape ({m},), got shape {u.shape}")
-        if not np.all(np.isfinite(u)):
+        if not np.isfinite(u).all():
             raise ValueError(f"action must be finite, got {u}")
-        return np.clip(u, -self.u_max, self.u_max)
+        return np.minimum(np.maximum(u, -self.u_max), self.u_max)
 
     def step(self, action):
         u = self._as_control(action)
@@ -410,8 +410,9 @@ class LQControlEnv(RenderMixin, gym.Env):
         self._x, self.last_u = x, u
         self._u_peak = max(self._u_peak, float(np.abs(u[0])))
         self._t += 1
-        self.trail.append(x.copy())
-        terminated = bool(np.linalg.norm(x) > self.max_state_norm)
+        if self.render_mode is not None:  # the trail is only drawn; long episodes need not keep it
+            self.trail.append(x.copy())
+        terminated = bool(math.sqrt(x @ x) > self.max_state_norm)
         truncated = not terminated and self._t >= self.horizon
         self._done = terminated or truncated
         if self.render_mode == "human":
@@ -440,6 +441,10 @@ class LQControlEnv(RenderMixin, gym.Env):
         """Minimum expected episode cost over all policies (time-varying Riccati gains)."""
         A, B, Q, N, R, W = self.model
         return optimal_expected_cost(A, B, Q, R, N, W, self.x0, self.x0_cov, self.horizon)
+
+    def optimal_return(self) -> float:
+        """``-optimal_cost()``: the best expected episode return, under the name runners look for."""
+        return -self.optimal_cost()
 
     # -- rendering ----------------------------------------------------------------------------
 

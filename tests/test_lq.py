@@ -33,6 +33,7 @@ def test_default_horizon_makes_the_stationary_gain_near_optimal(system):
 def test_optimal_cost_is_a_lower_bound_and_attained_only_near_k_star():
     env = LQControlEnv(horizon=10)
     best = env.optimal_cost()
+    assert env.optimal_return() == -best
     for K in ([[0.1, 0.3]], [[0.6, 1.5]], [[0.48, 1.2]]):
         assert env.expected_cost(K) > best
     assert env.expected_cost([[0.0, 0.0]]) == math.inf  # the double integrator alone is unstable
