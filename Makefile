@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 run: setup
-	$(PY) -m baselines run --out results/demo
+	$(PY) -m baselines compare --out results/compare
 
 test: setup
 	$(PY) -m pytest -n 2 -q

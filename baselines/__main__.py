@@ -1,11 +1,16 @@
-"""The command line: ``python -m baselines run`` trains reference agents and writes a results folder."""
+"""The command line.
+
+``python -m baselines compare`` runs the default comparison (every environment, its reference
+agents and SB3 counterparts) or a TOML/YAML configuration; ``python -m baselines run`` trains
+one agent on one environment over seeds.  Both write a results folder and resume into it.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from .experiment import AGENTS, Cell, run, summary_lines
+from . import compare as cmp
 
 
 def _kv(pairs):
@@ -14,32 +19,60 @@ def _kv(pairs):
     return parse_kwargs(pairs or [])
 
 
+def _execute(config: dict, args) -> int:
+    try:
+        cells = cmp.cells_from_config(config)
+    except cmp.ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    backend = cmp.ProcessPoolBackend(args.workers) if args.workers > 1 else cmp.SerialBackend()
+    result = cmp.compare(cells, args.out, backend, progress_bar=not args.no_progress)
+    if result.rows:
+        print("\n".join(cmp.summary_table(result.rows)))
+    print(f"\n{result.ran} cells run, {result.reused} reused from {args.out}/; outputs in {args.out}/ "
+          "(results.csv, results.json, summary.md, curves/, gifs/)")
+    for cell, error in result.failed:
+        print(f"FAILED {cell.key}: {error}", file=sys.stderr)
+    return 1 if result.failed else 0
+
+
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m baselines", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m baselines", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("run", help="train an agent over seeds, write results, a learning curve and a rollout GIF")
+
+    def common(p, out):
+        p.add_argument("--out", default=out, help="results folder (an existing one is resumed)")
+        p.add_argument("--workers", type=int, default=2, help="parallel processes (1: run in this process)")
+        p.add_argument("--no-progress", action="store_true")
+
+    p = sub.add_parser("compare", help="run a comparison grid (the embedded default, or --config FILE)")
+    p.add_argument("--config", help="a .toml/.yml file with a list 'runs' (see baselines/compare.py)")
+    common(p, "results/compare")
+
+    p = sub.add_parser("run", help="train one agent on one environment over seeds")
     p.add_argument("--env", default="rl_envs/GridMaze-v0")
     p.add_argument("--env-kwargs", nargs="*", metavar="KEY=VALUE", help="e.g. layout=book3x3 move_cost=0.01")
-    p.add_argument("--agent", default="QLearning", choices=sorted(AGENTS))
+    p.add_argument("--agent", default="QLearning", help="a reference agent (e.g. QLearning) or an SB3 one (PPO, DQN, ...)")
     p.add_argument("--agent-kwargs", nargs="*", metavar="KEY=VALUE")
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--steps", type=int, default=3000, help="environment steps per seed")
-    p.add_argument("--out", default="results/demo")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--eval-episodes", type=int, default=1)
+    common(p, "results/demo")
     args = parser.parse_args(argv)
 
-    if args.seeds < 1:
-        parser.error("--seeds must be at least 1")
-    cells = [Cell(args.env, args.agent, seed, args.steps, _kv(args.env_kwargs), _kv(args.agent_kwargs))
-             for seed in range(args.seeds)]
-    try:
-        rows = run(cells, args.out, progress_bar=not args.no_progress)
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    print("\n".join(summary_lines(rows)))
-    print(f"\nresults in {args.out}/ (results.csv, results.json, curve.png, rollout.gif)")
-    return 0
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
+    if args.command == "compare":
+        try:
+            config = cmp.load_config(args.config) if args.config else cmp.DEFAULT_CONFIG
+        except cmp.ConfigError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+    else:
+        config = {"runs": [{"env": args.env, "env_kwargs": _kv(args.env_kwargs), "steps": args.steps,
+                            "seeds": args.seeds, "eval_episodes": args.eval_episodes,
+                            "agents": {args.agent: _kv(args.agent_kwargs)}}]}
+    return _execute(config, args)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,8 @@
-import json
-
 import numpy as np
 import pytest
 import gymnasium as gym
 
 import rl_envs  # noqa: F401
-from baselines.experiment import Cell, run
 from baselines.tabular import QLearning, q_learning_update
 
 
@@ -68,33 +65,6 @@ def test_bad_use_is_rejected():
         agent.predict(9)
     with pytest.raises(ValueError, match="integer"):
         agent.predict(0.5)
-
-
-def test_results_folder_and_resume(tmp_path):
-    cells = [Cell("rl_envs/GridMaze-v0", "QLearning", seed, 500) for seed in range(2)]
-    rows = run(cells, tmp_path, progress_bar=False)
-    for name in ("results.csv", "results.json", "curve.png", "rollout.gif"):
-        assert (tmp_path / name).stat().st_size > 0
-    assert len(rows) == 2 and all(r["optimum"] == pytest.approx(0.96) for r in rows)
-    # A finished cell is not run again: mark its file and check the mark survives a second run.
-    cell_file = tmp_path / "cells" / f"{cells[0].key}.json"
-    record = json.loads(cell_file.read_text())
-    record["row"]["wall_time_s"] = -1.0
-    cell_file.write_text(json.dumps(record))
-    more = cells + [Cell("rl_envs/GridMaze-v0", "QLearning", 2, 500)]
-    rows = run(more, tmp_path, progress_bar=False)
-    assert len(rows) == 3 and rows[0]["wall_time_s"] == -1.0 and rows[2]["wall_time_s"] > 0
-
-
-@pytest.mark.parametrize("cell, message", [
-    (Cell("rl_envs/Nope-v0", "QLearning", 0, 10), "unknown environment"),
-    (Cell("rl_envs/GridMaze-v0", "Nope", 0, 10), "unknown agent"),
-    (Cell("rl_envs/GridMaze-v0", "QLearning", 0, -5), "steps must be a positive int"),
-])
-def test_bad_cells_are_rejected_before_work(tmp_path, cell, message):
-    with pytest.raises(ValueError, match=message):
-        run([cell], tmp_path, progress_bar=False)
-    assert not (tmp_path / "results.csv").exists()
 
 
 def test_save_rejects_callable_hyperparameters_and_load_checks_spaces(tmp_path):

@@ -1,0 +1,353 @@
+"""Compare reference agents with Stable-Baselines3 over a grid of independent cells.
+
+A cell is (environment, agent, seed, budget, keyword arguments).  Cells run on a backend
+(in-process, or a local process pool; anything with the same ``map`` could run them on a
+cluster), and every finished cell is written atomically to ``<out>/cells/`` at once, so a run
+that stops resumes where it stopped when given the same output folder.
+
+Outputs: ``results.csv`` / ``results.json`` (one row a cell), ``summary.md`` (mean return and
+fraction of the exact optimum per env and agent), ``curves/<env>.png`` (mean episode return
+against environment steps with a 95 % band over seeds) and ``gifs/<env>.gif`` (a rollout of
+the best cell's policy).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import gymnasium as gym
+
+import rl_envs
+
+from .common import atomic_write_bytes
+from . import experiment
+
+SB3_AGENTS = {"A2C": "a2c", "DQN": "dqn", "PPO": "ppo", "SAC": "sac", "TD3": "td3"}
+
+
+def reference_agents() -> dict[str, type]:
+    """Every reference agent by class name: tabular, linear and belief-state."""
+    from . import belief, linear
+
+    agents = dict(experiment.AGENTS)
+    for cls in (linear.COPDACB, linear.SACB, linear.COPDACQ, linear.LinearReinforce, linear.ContinuousTimeActorCritic,
+                belief.QMDP, belief.MostLikelyState, belief.Perseus):
+        agents[cls.__name__] = cls
+    return agents
+
+
+def known_agents() -> list[str]:
+    return sorted(reference_agents()) + sorted(SB3_AGENTS)
+
+
+def make_agent(name: str, env_id: str, env_kwargs: dict, seed: int, agent_kwargs: dict):
+    if name in SB3_AGENTS:
+        from .sb3 import SB3Agent
+
+        return SB3Agent(env_id, algo=SB3_AGENTS[name], seed=seed, env_kwargs=env_kwargs, **agent_kwargs)
+    return reference_agents()[name](gym.make(env_id, **env_kwargs), seed=seed, **agent_kwargs)
+
+
+@dataclass
+class Cell:
+    env: str
+    agent: str
+    seed: int
+    steps: int
+    env_kwargs: dict = field(default_factory=dict)
+    agent_kwargs: dict = field(default_factory=dict)
+    eval_episodes: int = 5
+
+    @property
+    def key(self) -> str:
+        extra = json.dumps([self.env_kwargs, self.agent_kwargs], sort_keys=True)
+        digest = f"{abs(hash_text(extra)) % 10**8:08d}" if extra != "[{}, {}]" else "default"
+        return f"{self.env.replace('/', '_')}__{self.agent}__{digest}__seed{self.seed}"
+
+
+def hash_text(text: str) -> int:
+    """A hash stable across processes (Python's ``hash`` of a str is salted per process)."""
+    import zlib
+
+    return zlib.crc32(text.encode())
+
+
+class ConfigError(ValueError):
+    """A comparison configuration that cannot run."""
+
+
+def _check(cond: bool, message: str) -> None:
+    if not cond:
+        raise ConfigError(message)
+
+
+def cells_from_config(config: dict) -> list[Cell]:
+    """Validate a configuration and expand it into cells; every error is found before any work.
+
+    ``{"runs": [{"env": id, "steps": int, "seeds": int | [int], "eval_episodes": int,
+    "env_kwargs": {}, "agents": {name: {kwargs}} | [name, ...]}, ...]}``
+    """
+    _check(isinstance(config, dict) and isinstance(config.get("runs"), list) and config["runs"],
+           "a configuration needs a non-empty list 'runs'")
+    cells = []
+    for i, run in enumerate(config["runs"]):
+        where = f"runs[{i}]"
+        _check(isinstance(run, dict), f"{where} must be a table/mapping")
+        unknown = set(run) - {"env", "steps", "seeds", "eval_episodes", "env_kwargs", "agents"}
+        _check(not unknown, f"{where}: unknown keys {sorted(unknown)}")
+        env = run.get("env")
+        _check(isinstance(env, str) and env in gym.registry,
+               f"{where}: unknown environment {env!r}; registered rl_envs ids: {', '.join(rl_envs.ENV_IDS)}")
+        steps = run.get("steps")
+        _check(isinstance(steps, int) and not isinstance(steps, bool) and steps > 0,
+               f"{where}: steps must be a positive int, got {steps!r}")
+        seeds = run.get("seeds", 3)
+        seeds = list(range(seeds)) if isinstance(seeds, int) and not isinstance(seeds, bool) else seeds
+        _check(isinstance(seeds, list) and seeds and all(isinstance(s, int) and s >= 0 for s in seeds),
+               f"{where}: seeds must be a positive count or a list of non-negative ints, got {run.get('seeds')!r}")
+        eval_episodes = run.get("eval_episodes", 5)
+        _check(isinstance(eval_episodes, int) and eval_episodes > 0,
+               f"{where}: eval_episodes must be a positive int, got {eval_episodes!r}")
+        env_kwargs = run.get("env_kwargs", {})
+        _check(isinstance(env_kwargs, dict), f"{where}: env_kwargs must be a mapping")
+        agents = run.get("agents")
+        if isinstance(agents, list):
+            agents = {name: {} for name in agents}
+        _check(isinstance(agents, dict) and agents, f"{where}: agents must be a non-empty list or mapping")
+        for name, kwargs in agents.items():
+            _check(name in known_agents(), f"{where}: unknown agent {name!r}; known agents: {', '.join(known_agents())}")
+            _check(isinstance(kwargs, dict), f"{where}: the keyword arguments of {name} must be a mapping")
+            cells += [Cell(env, name, seed, steps, dict(env_kwargs), dict(kwargs), eval_episodes) for seed in seeds]
+    return cells
+
+
+def load_config(path: str | Path) -> dict:
+    """Read a TOML or YAML configuration file."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"no configuration file {path}")
+    text = path.read_text()
+    if path.suffix == ".toml":
+        import tomllib
+
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"{path}: {e}") from None
+    if path.suffix in (".yml", ".yaml"):
+        import yaml
+
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            raise ConfigError(f"{path}: {e}") from None
+    raise ConfigError(f"{path}: the configuration must be .toml, .yml or .yaml")
+
+
+# -- running one cell -----------------------------------------------------------------------------
+
+
+def _eval_env(agent, cell: Cell, render_mode=None):
+    maker = getattr(agent, "make_eval_env", None)
+    if maker is not None:
+        return maker(render_mode)
+    return gym.make(cell.env, render_mode=render_mode, **cell.env_kwargs)
+
+
+def _rollout_gif(agent, cell: Cell, max_frames: int = 200) -> bytes:
+    from PIL import Image
+
+    env = _eval_env(agent, cell, "rgb_array")
+    obs, _ = env.reset(seed=20_000 + cell.seed)
+    frames, done = [env.render()], False
+    while not done and len(frames) < max_frames:
+        action, _ = agent.predict(obs, deterministic=True)
+        obs, _, terminated, truncated, _ = env.step(action)
+        frames.append(env.render())
+        done = terminated or truncated
+    fps = env.metadata.get("render_fps", 10)
+    env.close()
+    images = [Image.fromarray(f) for f in frames]
+    buf = io.BytesIO()
+    images[0].save(buf, format="GIF", save_all=True, append_images=images[1:], duration=int(1000 / fps), loop=0)
+    return buf.getvalue()
+
+
+def run_cell(cell: Cell) -> dict:
+    """Train, evaluate and film one cell.  A pure function of the cell (any backend may call it)."""
+    agent = make_agent(cell.agent, cell.env, cell.env_kwargs, cell.seed, cell.agent_kwargs)
+    t0 = time.perf_counter()
+    agent.learn(cell.steps)
+    wall = time.perf_counter() - t0
+    eval_env = _eval_env(agent, cell)
+    ret, std = experiment.evaluate(agent, eval_env, cell.eval_episodes, seed=10_000 + cell.seed)
+    optimum = experiment.exact_optimum(eval_env)
+    row = {
+        "env": cell.env, "agent": cell.agent, "seed": cell.seed, "steps": cell.steps,
+        "return": ret, "return_std": std, "optimum": optimum,
+        "fraction_of_optimum": fraction_of_optimum(ret, optimum), "wall_time_s": wall,
+        "env_kwargs": json.dumps(cell.env_kwargs, sort_keys=True),
+    }
+    log = {"end_steps": agent.episodes.end_steps, "returns": agent.episodes.returns}
+    gif = base64.b64encode(_rollout_gif(agent, cell)).decode()
+    return {"cell": asdict(cell), "row": row, "log": log, "gif": gif}
+
+
+def fraction_of_optimum(ret: float, optimum: float | None) -> float | None:
+    """1 at the optimum, smaller when worse: ``ret/opt`` for a positive optimum, ``opt/ret`` for
+    a negative one (a cost); undefined for an optimum of 0 or a return of the wrong sign."""
+    if optimum is None or optimum == 0 or not math.isfinite(ret):
+        return None
+    if optimum > 0:
+        return ret / optimum
+    return optimum / ret if ret < 0 else None
+
+
+# -- backends -------------------------------------------------------------------------------------
+
+
+class SerialBackend:
+    """Runs cells one after another in this process."""
+
+    def map(self, fn, cells: list[Cell]) -> Iterator[tuple[Cell, dict | BaseException]]:
+        for cell in cells:
+            try:
+                yield cell, fn(cell)
+            except Exception as e:  # a failed cell is reported, the others still run
+                yield cell, e
+
+
+def _worker_init() -> None:
+    # One thread per worker: the pool already uses every core.
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
+
+
+class ProcessPoolBackend:
+    """Runs cells in a local pool of ``workers`` processes, yielding them as they finish."""
+
+    def __init__(self, workers: int):
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        self.workers = workers
+
+    def map(self, fn, cells: list[Cell]) -> Iterator[tuple[Cell, dict | BaseException]]:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        with ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"), initializer=_worker_init) as pool:
+            futures = {pool.submit(fn, cell): cell for cell in cells}
+            for fut in as_completed(futures):
+                exc = fut.exception()
+                yield futures[fut], (exc if exc is not None else fut.result())
+
+
+# -- the whole run ----------------------------------------------------------------------------------
+
+
+@dataclass
+class RunResult:
+    rows: list[dict]
+    failed: list[tuple[Cell, str]]
+    ran: int
+    reused: int
+
+
+def compare(cells: list[Cell], out: str | Path, backend=None, progress_bar: bool = True) -> RunResult:
+    """Run the cells not already finished in ``out``, then write every output from all of them."""
+    out = Path(out)
+    cell_dir = out / "cells"
+    cell_dir.mkdir(parents=True, exist_ok=True)
+    records, todo = {}, []
+    for cell in cells:
+        path = cell_dir / f"{cell.key}.json"
+        if path.exists():
+            records[cell.key] = json.loads(path.read_text())
+        else:
+            todo.append(cell)
+    reused = len(records)
+    backend = backend or SerialBackend()
+    bar = None
+    if progress_bar and todo:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(todo), unit="cell", desc="cells")
+    failed = []
+    for cell, result in backend.map(run_cell, todo):
+        if isinstance(result, BaseException):
+            failed.append((cell, f"{type(result).__name__}: {result}"))
+        else:
+            atomic_write_bytes(cell_dir / f"{cell.key}.json", json.dumps(result).encode())
+            records[cell.key] = result
+        if bar is not None:
+            bar.update()
+    if bar is not None:
+        bar.close()
+    ordered = [records[c.key] for c in cells if c.key in records]
+    rows = [r["row"] for r in ordered]
+    if rows:
+        write_outputs(ordered, out)
+    return RunResult(rows, failed, len(todo) - len(failed), reused)
+
+
+def write_outputs(records: list[dict], out: Path) -> None:
+    rows = [r["row"] for r in records]
+    experiment.write_table(rows, out)
+    lines = summary_table(rows)
+    atomic_write_bytes(out / "summary.md", ("\n".join(lines) + "\n").encode())
+    by_env: dict[str, list[dict]] = {}
+    for rec in records:
+        by_env.setdefault(rec["row"]["env"], []).append(rec)
+    for env_id, recs in by_env.items():
+        name = env_id.replace("/", "_")
+        experiment.plot_learning_curves(recs, out / "curves" / f"{name}.png")
+        best = max(recs, key=lambda r: r["row"]["return"])
+        atomic_write_bytes(out / "gifs" / f"{name}.gif", base64.b64decode(best["gif"]))
+
+
+def summary_table(rows: list[dict]) -> list[str]:
+    """Markdown: per env and agent, seeds, budget, mean ± sd return, optimum, fraction, wall time."""
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["env"], r["agent"]), []).append(r)
+    lines = ["| environment | agent | seeds | steps | return (mean ± sd) | exact optimum | fraction of optimum | wall time / seed (s) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for (env, agent), rs in groups.items():
+        rets = np.array([r["return"] for r in rs])
+        opt = rs[0]["optimum"]
+        fracs = [r["fraction_of_optimum"] for r in rs if r["fraction_of_optimum"] is not None]
+        lines.append(
+            f"| {env} | {agent} | {len(rs)} | {rs[0]['steps']:,} | {rets.mean():.4g} ± {rets.std():.2g} | "
+            f"{'n/a' if opt is None else f'{opt:.4g}'} | {f'{np.mean(fracs):.3f}' if fracs else 'n/a'} | "
+            f"{np.mean([r['wall_time_s'] for r in rs]):.1f} |")
+    return lines
+
+
+# The embedded default: every environment with its reference agent(s) and SB3 counterparts,
+# sized to finish within 15 minutes on a 2-core machine with 2 workers.
+DEFAULT_CONFIG = {
+    "runs": [
+        {"env": "rl_envs/GridMaze-v0", "env_kwargs": {"layout": "maze10x10"}, "steps": 20_000, "seeds": 3,
+         "agents": {"QLearning": {}, "DQN": {}, "PPO": {}}},
+        {"env": "rl_envs/QuadraticBandit-v0", "env_kwargs": {"dim": 10}, "steps": 3_000, "seeds": 3,
+         "agents": {"COPDACB": {}, "SAC": {}}},
+        {"env": "rl_envs/LQControl-v0", "steps": 20_000, "seeds": 3,
+         "agents": {"LinearReinforce": {}, "PPO": {}}},
+        {"env": "rl_envs/PartiallyObservableMaze-v0", "env_kwargs": {"layout": "hallway"}, "steps": 20_000, "seeds": 3,
+         "eval_episodes": 20, "agents": {"QMDP": {}, "PPO": {}}},
+        {"env": "rl_envs/OctopusArm-v0", "steps": 3_000, "seeds": 2, "eval_episodes": 1,
+         "agents": {"COPDACQ": {}, "SAC": {}}},
+    ]
+}

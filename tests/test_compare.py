@@ -1,0 +1,161 @@
+import json
+
+import numpy as np
+import pytest
+import gymnasium as gym
+import yaml
+
+import rl_envs
+from baselines import compare as cmp
+from baselines.sb3 import ALGOS, HYPERPARAMS_DIR, SB3Agent, load_hyperparams
+
+
+def tiny_config(agents, steps=300, seeds=1, env="rl_envs/GridMaze-v0"):
+    return {"runs": [{"env": env, "steps": steps, "seeds": seeds, "eval_episodes": 1, "agents": agents}]}
+
+
+def test_yaml_entries_name_registered_envs_and_known_keys():
+    for algo in ALGOS:
+        entries = yaml.safe_load((HYPERPARAMS_DIR / f"{algo}.yml").read_text()) or {}
+        for env_id, hp in entries.items():
+            assert env_id in gym.registry and env_id.startswith("rl_envs/")
+            assert isinstance(hp, dict) and "n_timesteps" in hp and "policy" in hp
+
+
+@pytest.mark.parametrize("env_id", rl_envs.ENV_IDS)
+def test_every_env_trains_with_a_suitable_sb3_algorithm(env_id):
+    space = gym.make(env_id).action_space
+    candidates = ["dqn", "ppo", "a2c"] if isinstance(space, gym.spaces.Discrete) else ["sac", "td3", "ppo"]
+    algos = [a for a in candidates if env_id in (yaml.safe_load((HYPERPARAMS_DIR / f"{a}.yml").read_text()) or {})]
+    assert algos, f"no SB3 defaults for {env_id} in {candidates}"
+    agent = SB3Agent(env_id, algo=algos[0], seed=0, **({"learning_starts": 50} if algos[0] in ("dqn", "sac", "td3") else {}))
+    agent.learn(256)
+    env = agent.make_eval_env()
+    obs, _ = env.reset(seed=0)
+    action, _ = agent.predict(obs)
+    assert env.action_space.contains(np.asarray(action).astype(env.action_space.dtype).reshape(env.action_space.shape))
+    from baselines.experiment import evaluate
+
+    ret, _ = evaluate(agent, env, n_episodes=1)
+    assert np.isfinite(ret)
+
+
+def test_sb3_agent_save_and_load_predict_the_same(tmp_path):
+    agent = SB3Agent("rl_envs/GridMaze-v0", algo="ppo", seed=0, n_steps=64, n_envs=1).learn(128)
+    agent.save(tmp_path / "ppo")
+    loaded = SB3Agent.load(tmp_path / "ppo")
+    obs = np.arange(9)
+    assert np.array_equal(loaded.predict(obs)[0], agent.predict(obs)[0])
+
+
+def test_tiny_compare_writes_every_output(tmp_path):
+    cells = cmp.cells_from_config(tiny_config({"QLearning": {}, "PPO": {"n_steps": 64, "n_envs": 1}}, seeds=2))
+    result = cmp.compare(cells, tmp_path, progress_bar=False)
+    assert not result.failed and result.ran == 4
+    for name in ("results.csv", "results.json", "summary.md", "curves/rl_envs_GridMaze-v0.png", "gifs/rl_envs_GridMaze-v0.gif"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    rows = json.loads((tmp_path / "results.json").read_text())
+    assert {r["agent"] for r in rows} == {"QLearning", "PPO"}
+    assert all(r["optimum"] == pytest.approx(0.96) for r in rows)
+    summary = (tmp_path / "summary.md").read_text()
+    assert "| rl_envs/GridMaze-v0 | QLearning | 2 |" in summary
+
+
+def test_interrupted_run_resumes_only_the_missing_cells(tmp_path, monkeypatch):
+    cells = cmp.cells_from_config(tiny_config({"QLearning": {}}, seeds=3))
+    real = cmp.run_cell
+
+    def flaky(cell):
+        if cell.seed == 1:
+            raise RuntimeError("node lost")
+        return real(cell)
+
+    monkeypatch.setattr(cmp, "run_cell", flaky)
+    first = cmp.compare(cells, tmp_path, progress_bar=False)
+    assert [c.seed for c, _ in first.failed] == [1] and first.ran == 2
+    assert "node lost" in first.failed[0][1]
+    ran = []
+    monkeypatch.setattr(cmp, "run_cell", lambda cell: ran.append(cell.seed) or real(cell))
+    second = cmp.compare(cells, tmp_path, progress_bar=False)
+    assert ran == [1] and second.reused == 2 and not second.failed and len(second.rows) == 3
+
+
+def test_process_pool_backend_runs_cells(tmp_path):
+    cells = cmp.cells_from_config(tiny_config({"QLearning": {}}, seeds=2))
+    result = cmp.compare(cells, tmp_path, backend=cmp.ProcessPoolBackend(2), progress_bar=False)
+    assert result.ran == 2 and len(result.rows) == 2
+
+
+@pytest.mark.parametrize("config, message", [
+    ({}, "non-empty list 'runs'"),
+    (tiny_config({"QLearning": {}}, env="rl_envs/Nope-v0"), "unknown environment 'rl_envs/Nope-v0'"),
+    (tiny_config({"Nope": {}}), "unknown agent 'Nope'"),
+    (tiny_config({"QLearning": {}}, steps=-5), "steps must be a positive int"),
+    (tiny_config({"QLearning": {}}, steps="many"), "steps must be a positive int"),
+    (tiny_config({"QLearning": {}}, seeds=[-1]), "seeds must be"),
+    (tiny_config({"QLearning": 3}), "must be a mapping"),
+    ({"runs": [{"env": "rl_envs/GridMaze-v0", "steps": 10, "agents": ["QLearning"], "typo": 1}]}, "unknown keys"),
+])
+def test_bad_configs_are_rejected_before_any_work(config, message):
+    with pytest.raises(cmp.ConfigError, match=message):
+        cmp.cells_from_config(config)
+
+
+def test_config_files(tmp_path):
+    toml = tmp_path / "c.toml"
+    toml.write_text('[[runs]]\nenv = "rl_envs/GridMaze-v0"\nsteps = 100\nseeds = [0, 4]\nagents = ["QLearning"]\n')
+    cells = cmp.cells_from_config(cmp.load_config(toml))
+    assert [c.seed for c in cells] == [0, 4]
+    bad = tmp_path / "c.yaml"
+    bad.write_text("runs: [\n")
+    with pytest.raises(cmp.ConfigError, match="c.yaml"):
+        cmp.load_config(bad)
+    txt = tmp_path / "c.txt"
+    txt.write_text("runs = []")
+    with pytest.raises(cmp.ConfigError, match="must be .toml"):
+        cmp.load_config(txt)
+
+
+def test_command_line_run_and_bad_config(tmp_path, capsys):
+    from baselines.__main__ import main
+
+    out = tmp_path / "demo"
+    assert main(["run", "--steps", "300", "--seeds", "1", "--workers", "1", "--no-progress", "--out", str(out)]) == 0
+    assert "| rl_envs/GridMaze-v0 | QLearning | 1 |" in capsys.readouterr().out
+    assert (out / "gifs" / "rl_envs_GridMaze-v0.gif").exists()
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[runs]]\nenv = "rl_envs/GridMaze-v0"\nsteps = -1\nagents = ["QLearning"]\n')
+    assert main(["compare", "--config", str(bad), "--out", str(tmp_path / "x")]) == 2
+    assert "steps must be a positive int" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
+def test_default_config_is_valid_and_covers_every_env():
+    cells = cmp.cells_from_config(cmp.DEFAULT_CONFIG)
+    assert {c.env for c in cells} == set(rl_envs.ENV_IDS)
+    for env_id in rl_envs.ENV_IDS:
+        agents = {c.agent for c in cells if c.env == env_id}
+        assert agents & set(cmp.SB3_AGENTS) and agents - set(cmp.SB3_AGENTS), f"{env_id}: needs a reference and an SB3 agent"
+
+
+def test_fraction_of_optimum():
+    assert cmp.fraction_of_optimum(0.48, 0.96) == pytest.approx(0.5)
+    assert cmp.fraction_of_optimum(-4.0, -2.0) == pytest.approx(0.5)
+    assert cmp.fraction_of_optimum(1.0, -2.0) is None and cmp.fraction_of_optimum(1.0, 0.0) is None
+
+
+@pytest.mark.parametrize("algo, env_id, steps", [
+    ("ppo", "rl_envs/GridMaze-v0", 256),
+    pytest.param("sac", "rl_envs/QuadraticBandit-v0", 300, marks=pytest.mark.slow),
+])
+def test_rl_zoo3_trains_from_our_yaml(tmp_path, algo, env_id, steps):
+    pytest.importorskip("rl_zoo3")
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "rl_zoo3.train", "--algo", algo, "--env", env_id, "--gym-packages", "rl_envs",
+           "--conf-file", str(HYPERPARAMS_DIR / f"{algo}.yml"), "-n", str(steps), "--eval-freq", "-1",
+           "--log-folder", str(tmp_path)]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert list((tmp_path / algo).glob(f"{env_id.replace('/', '-')}_*/*.zip"))
