@@ -82,6 +82,7 @@ class Agent:
         self.num_timesteps = 0
         self.episodes = EpisodeLog()
         self._next_reset_seed = seed
+        self._obs = None
 
     def _reset_env(self):
         """Reset the env, seeding it once from the agent's seed so that a run is reproducible."""
@@ -89,10 +90,56 @@ class Agent:
         self._next_reset_seed = None
         return obs, info
 
-    # -- SB3-shaped interface ------------------------------------------------------------------
+    # -- the online interaction loop -----------------------------------------------------------
+    # Subclasses that learn from their own experience implement three hooks:
+    #   _policy_step(obs) -> (action for env.step, memo for the update)
+    #   _learn_step(obs, memo, r, obs2, terminated, truncated)
+    #   _learn_episode(terminated) -> True when a stopping test says learning is done
+
+    def _policy_step(self, obs):
+        raise NotImplementedError(f"{type(self).__name__} does not learn by interacting")
+
+    def _learn_step(self, obs, memo, r: float, obs2, terminated: bool, truncated: bool) -> None:
+        pass
+
+    def _learn_episode(self, terminated: bool) -> bool | None:
+        return None
 
     def learn(self, total_timesteps: int, callback=None, progress_bar: bool = False):
-        raise NotImplementedError
+        """Interact for ``total_timesteps`` steps, learning online.
+
+        ``callback(agent)`` runs after every episode; returning ``False`` stops training, as
+        does the agent's own stopping test.  A later call continues the current episode.
+        """
+        if int(total_timesteps) < 0:
+            raise ValueError(f"total_timesteps must be non-negative, got {total_timesteps}")
+        bar = progress(int(total_timesteps), progress_bar)
+        end = self.num_timesteps + int(total_timesteps)
+        if self._obs is None:
+            self._obs, _ = self._reset_env()
+            self._ep_return, self._ep_len = 0.0, 0
+        while self.num_timesteps < end:
+            obs = self._obs
+            action, memo = self._policy_step(obs)
+            obs2, r, terminated, truncated, _ = self.env.step(action)
+            r = float(r)
+            self.num_timesteps += 1
+            self._ep_return += r
+            self._ep_len += 1
+            self._learn_step(obs, memo, r, obs2, terminated, truncated)
+            self._obs = obs2
+            bar.update()
+            if terminated or truncated:
+                stop = self._learn_episode(terminated)
+                self.episodes.add(self._ep_return, self._ep_len, self.num_timesteps)
+                self._obs, _ = self._reset_env()
+                self._ep_return, self._ep_len = 0.0, 0
+                if stop or (callback is not None and callback(self) is False):
+                    break
+        bar.close()
+        return self
+
+    # -- SB3-shaped interface ------------------------------------------------------------------
 
     def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
         raise NotImplementedError

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from gymnasium import spaces
 
-from ..common import Agent, progress
+from ..common import Agent
 
 
 def _positive(value, name: str) -> float:
@@ -40,7 +40,6 @@ class BanditActorCritic(Agent):
         self.batch_size = 2 * self.m if batch_size is None else int(batch_size)
         self._d: list[np.ndarray] = []
         self._r: list[float] = []
-        self._obs = None
 
     @property
     def sigma(self) -> float:
@@ -53,35 +52,19 @@ class BanditActorCritic(Agent):
         if self.batch_size <= n_critic_weights + 1:
             raise ValueError(f"batch_size must exceed the critic's {n_critic_weights} weights and bias, got {self.batch_size}")
 
-    def learn(self, total_timesteps: int, callback=None, progress_bar: bool = False):
-        """Interact for ``total_timesteps`` one-step episodes, updating after every batch.
+    # The shared loop's hooks (every step is a one-step episode).  A batch left unfinished is
+    # continued by the next ``learn`` call.
 
-        ``callback(agent)`` runs after every step (an episode); returning ``False`` stops.
-        A batch left unfinished is continued by the next ``learn`` call.
-        """
-        if int(total_timesteps) < 0:
-            raise ValueError(f"total_timesteps must be non-negative, got {total_timesteps}")
-        bar = progress(int(total_timesteps), progress_bar)
-        end = self.num_timesteps + int(total_timesteps)
-        if self._obs is None:
-            self._obs, _ = self._reset_env()
-        while self.num_timesteps < end:
-            d = self.sigma * self.rng.standard_normal(self.m)
-            self._obs, r, terminated, truncated, _ = self.env.step(self.theta + d)
-            self.num_timesteps += 1
-            self._d.append(d)
-            self._r.append(float(r))
-            self.episodes.add(r, 1, self.num_timesteps)
-            if len(self._r) == self.batch_size:
-                self._update(np.array(self._d), np.array(self._r))
-                self._d, self._r = [], []
-            bar.update()
-            if terminated or truncated:
-                self._obs, _ = self.env.reset()
-            if callback is not None and callback(self) is False:
-                break
-        bar.close()
-        return self
+    def _policy_step(self, obs):
+        d = self.sigma * self.rng.standard_normal(self.m)
+        return self.theta + d, d
+
+    def _learn_step(self, obs, d, r, obs2, terminated, truncated):
+        self._d.append(d)
+        self._r.append(r)
+        if len(self._r) == self.batch_size:
+            self._update(np.array(self._d), np.array(self._r))
+            self._d, self._r = [], []
 
     def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
         obs = np.asarray(observation)

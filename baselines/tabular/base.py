@@ -9,7 +9,7 @@ from typing import Callable
 import numpy as np
 from gymnasium import spaces
 
-from ..common import Agent, progress
+from ..common import Agent
 
 
 def linear_schedule(start: float, end: float, steps: int) -> Callable[[int], float]:
@@ -114,7 +114,9 @@ class TabularAgent(Agent):
         self.gamma = float(gamma)
         self.n_states = int(self.observation_space.n)
         self.n_actions = int(self.action_space.n)
-        self._obs = None
+        self._ep_states: list[int] = []
+        self._ep_actions: list[int] = []
+        self._ep_rewards: list[float] = []
 
     def _act(self, s: int) -> int:
         raise NotImplementedError
@@ -125,45 +127,24 @@ class TabularAgent(Agent):
     def _end_episode(self, states: np.ndarray, actions: np.ndarray, rewards: np.ndarray, terminated: bool) -> bool | None:
         return None
 
-    def _start_episode(self) -> None:
-        self._obs, _ = self._reset_env()
-        self._ep_states: list[int] = []
-        self._ep_actions: list[int] = []
-        self._ep_rewards: list[float] = []
+    # The shared loop's hooks: keep the episode's arrays for agents that learn from whole episodes.
 
-    def learn(self, total_timesteps: int, callback=None, progress_bar: bool = False):
-        """Interact for ``total_timesteps`` steps, learning online.
+    def _policy_step(self, obs):
+        s = int(obs)
+        a = self._act(s)
+        return a, (s, a)
 
-        ``callback(agent)`` runs after every episode; returning ``False`` stops training, as
-        does an agent's own stopping test.
-        """
-        if int(total_timesteps) < 0:
-            raise ValueError(f"total_timesteps must be non-negative, got {total_timesteps}")
-        bar = progress(int(total_timesteps), progress_bar)
-        end = self.num_timesteps + int(total_timesteps)
-        if self._obs is None:
-            self._start_episode()
-        while self.num_timesteps < end:
-            s = int(self._obs)
-            a = self._act(s)
-            s2, r, terminated, truncated, _ = self.env.step(a)
-            r = float(r)
-            self.num_timesteps += 1
-            self._ep_states.append(s)
-            self._ep_actions.append(a)
-            self._ep_rewards.append(r)
-            self._observe(s, a, r, int(s2), terminated, truncated)
-            self._obs = s2
-            bar.update()
-            if terminated or truncated:
-                rewards = np.array(self._ep_rewards)
-                stop = self._end_episode(np.array(self._ep_states), np.array(self._ep_actions), rewards, terminated)
-                self.episodes.add(rewards.sum(), len(rewards), self.num_timesteps)
-                self._start_episode()
-                if stop or (callback is not None and callback(self) is False):
-                    break
-        bar.close()
-        return self
+    def _learn_step(self, obs, memo, r, obs2, terminated, truncated):
+        s, a = memo
+        self._ep_states.append(s)
+        self._ep_actions.append(a)
+        self._ep_rewards.append(r)
+        self._observe(s, a, r, int(obs2), terminated, truncated)
+
+    def _learn_episode(self, terminated):
+        stop = self._end_episode(np.array(self._ep_states), np.array(self._ep_actions), np.array(self._ep_rewards), terminated)
+        self._ep_states, self._ep_actions, self._ep_rewards = [], [], []
+        return stop
 
     def _policy_action(self, s: int, deterministic: bool) -> int:
         raise NotImplementedError
