@@ -1,4 +1,4 @@
-"""The command line.
+"""Train and compare reference agents and Stable-Baselines3 on the rl_envs environments.
 
 ``python -m baselines compare`` runs the default comparison (every environment, its reference
 agents and SB3 counterparts) or a TOML/YAML configuration; ``python -m baselines run`` trains
