@@ -47,7 +47,7 @@ RUNS = {
                                dict(dt=0.1, horizon=100), 300),
 }
 OPTIONAL_RUNS = {
-    "REINFORCE (seed's rule) h=100": (LinearReinforce, dict(eta=2e-5, sigma=0.1, update="step", K0=K0),
+    "REINFORCE (seed's rule) h=100": (LinearReinforce, dict(eta=1e-5, sigma=0.1, update="step", K0=K0),
                                       dict(horizon=100), 8000),
 }
 

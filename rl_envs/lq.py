@@ -262,7 +262,9 @@ class LQControlEnv(RenderMixin, gym.Env):
       ``optimal_gain(discretized=True)`` gives the DARE gain of the discretized step).
     * ``expected_cost(K)``: the exact expected sum of costs of one episode under ``u = -Kx``,
       as this environment runs it (horizon, noise, initial-state distribution), by the
-      Lyapunov recursion; ``inf`` for a gain that does not stabilise ``A - BK``.
+      Lyapunov recursion; ``inf`` for a gain that does not stabilise ``A - BK``.  It ignores
+      the clipping at ``u_max`` and the divergence bound, which a stabilising gain does not
+      reach from the named systems' starting states.
     * ``optimal_cost()``: the minimum expected episode cost over all policies (finite-horizon,
       time-varying Riccati recursion); ``optimal_return()`` is its negative.
     * ``model``: the discrete-time matrices ``(A, B, Q, N, R, W)`` that the environment steps.
