@@ -79,9 +79,10 @@ class ContinuousTimeActorCritic(LinearGainAgent):
     def value(self, x: np.ndarray) -> float:
         return float(self.v @ quadratic_features(x))
 
-    def _observe(self, x, xi, r, x2, terminated, truncated):
+    def _learn_step(self, obs, memo, r, obs2, terminated, truncated):
+        x, xi = memo
         phi = quadratic_features(x)
-        V_next = 0.0 if terminated else self.value(x2)  # a time limit is not the end of the task
+        V_next = 0.0 if terminated else self.value(np.asarray(obs2, dtype=np.float64))  # a time limit is not the end of the task
         delta = ct_td_error(r / self.dt, V_next, float(self.v @ phi), self.dt, self.tau)
         self.v += self.alpha_v * self.dt * delta * phi / (1.0 + phi @ phi)
         if self.num_timesteps > self.actor_delay:

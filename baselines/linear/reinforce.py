@@ -84,7 +84,8 @@ class LinearReinforce(LinearGainAgent):
         self._t = 0
         self._costs: list[float] = []
 
-    def _observe(self, x, xi, r, x2, terminated, truncated):
+    def _learn_step(self, obs, memo, r, obs2, terminated, truncated):
+        x, xi = memo
         c = -r
         self.Z = trace_update(self.Z, xi, x, self.sigma)
         if self.use_baseline:
@@ -98,7 +99,7 @@ class LinearReinforce(LinearGainAgent):
         else:
             self.G += c * self.Z
 
-    def _end_episode(self):
+    def _learn_episode(self, terminated):
         if self.update == "episode" and self.normalize:
             self.K, self.v = rms_step(self.K, self.v, self.G, self.eta, self.rms_decay)
         elif self.update == "episode":
