@@ -52,13 +52,29 @@ def evaluate(agent, env: gym.Env, n_episodes: int = 1, seed: int = 0, determinis
     return float(np.mean(returns)), float(np.std(returns))
 
 
-def write_table(rows: list[dict], out: Path) -> None:
+def write_csv(path: Path, rows: list[dict], fieldnames=None) -> None:
+    """Write ``rows`` as CSV atomically (columns: ``fieldnames`` or the first row's keys)."""
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
+    writer = csv.DictWriter(buf, fieldnames=list(fieldnames or rows[0]))
     writer.writeheader()
     writer.writerows(rows)
-    atomic_write_bytes(out / "results.csv", buf.getvalue().encode())
+    atomic_write_bytes(path, buf.getvalue().encode())
+
+
+def write_table(rows: list[dict], out: Path) -> None:
+    """``results.csv`` and ``results.json`` of one row per cell."""
+    write_csv(out / "results.csv", rows)
     atomic_write_bytes(out / "results.json", json.dumps(rows, indent=1).encode())
+
+
+def save_figure(fig, path: Path, dpi: int = 100) -> None:
+    """Save a matplotlib figure as PNG atomically and close it."""
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    plt.close(fig)
+    atomic_write_bytes(path, buf.getvalue())
 
 
 def curve_on_grid(end_steps, returns, grid: np.ndarray) -> np.ndarray:
@@ -124,7 +140,4 @@ def plot_learning_curves(records: list[dict], path: Path, n_points: int = 200) -
         ax.legend(loc="lower right")
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
+    save_figure(fig, path)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import itertools
 import math
 import time
@@ -34,7 +33,7 @@ import gymnasium as gym
 
 import rl_envs  # noqa: F401
 from baselines.common import atomic_write_bytes
-from baselines.experiment import mean_and_band
+from baselines.experiment import mean_and_band, save_figure, write_csv
 from baselines.linear import COPDACB, SACB
 
 STEP_GRID = (0.03, 0.1, 0.3, 0.5, 0.7, 1.0, 3.0, 10.0)  # the one absolute step-size grid
@@ -109,17 +108,9 @@ def load_cache(path: Path) -> dict:
         return {(r["agent"], int(r["m"]), r["setting"]): float(r["score"]) for r in csv.DictReader(f)}
 
 
-def write_csv(path: Path, fieldnames, rows) -> None:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=fieldnames)
-    w.writeheader()
-    w.writerows(rows)
-    atomic_write_bytes(path, buf.getvalue().encode())
-
-
 def save_cache(path: Path, cache: dict) -> None:
-    write_csv(path, ["agent", "m", "setting", "score"],
-              [{"agent": a, "m": m, "setting": s, "score": v} for (a, m, s), v in cache.items()])
+    write_csv(path, [{"agent": a, "m": m, "setting": s, "score": v} for (a, m, s), v in cache.items()],
+              ["agent", "m", "setting", "score"])
 
 
 def at(grid, curve, step):
@@ -162,10 +153,7 @@ def plot(lines, grid, dims, path: Path) -> None:
                 ax.set_xlabel("time steps")
     axes[0][0].legend(fontsize=7, loc="lower left")
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
+    save_figure(fig, path, dpi=110)
 
 
 def fmt_hyper(hyper: dict) -> str:
@@ -204,7 +192,7 @@ def main() -> None:
         for s, curve in zip(seeds, curves):
             rows += [{"protocol": protocol, "agent": agent, "m": m, "setting": fmt_hyper(hyper) or "defaults",
                       "seed": s, "steps": int(t), "cost": float(c)} for t, c in zip(grid, curve)]
-    write_csv(args.out / "curves.csv", ["protocol", "agent", "m", "setting", "seed", "steps", "cost"], rows)
+    write_csv(args.out / "curves.csv", rows, ["protocol", "agent", "m", "setting", "seed", "steps", "cost"])
     plot(lines, grid, args.dims, args.out / "fig1.png")
 
     table = ["| protocol | agent | m | setting | cost @1e2 | @1e3 | @1e4 | paper @1e2 / 1e3 / 1e4 |",

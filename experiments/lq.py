@@ -30,6 +30,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from baselines.common import atomic_write_bytes  # noqa: E402
+from baselines.experiment import save_figure  # noqa: E402
 from baselines.linear import ContinuousTimeActorCritic, LinearReinforce  # noqa: E402
 from rl_envs.lq import LQControlEnv  # noqa: E402
 
@@ -110,12 +111,7 @@ def plot(results: dict, path: Path) -> None:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.tight_layout()
-    import io
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
+    save_figure(fig, path)
 
 
 def main() -> None:
@@ -131,6 +127,8 @@ def main() -> None:
     runs = dict(RUNS, **(OPTIONAL_RUNS if args.plain_h100 else {}))
     if args.only:
         runs = {k: v for k, v in runs.items() if args.only in k}
+        if not runs:
+            parser.error(f"--only {args.only!r} matches no run; runs: {', '.join(RUNS)}")
     results, table = {}, {}
     for name, (cls, hyper, env_kwargs, rollouts) in runs.items():
         curves = []

@@ -12,8 +12,6 @@ Writes ``results.csv`` and ``results.md`` (the table) to ``--out``.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import time
 from pathlib import Path
 
@@ -23,6 +21,7 @@ import gymnasium as gym
 import rl_envs  # noqa: F401
 from baselines.belief import QMDP, MostLikelyState, Perseus, discounted_rollouts, summarize
 from baselines.common import atomic_write_bytes
+from baselines.experiment import write_csv
 from baselines.tabular import QLearning
 
 ID = "rl_envs/PartiallyObservableMaze-v0"
@@ -84,11 +83,7 @@ def main(argv=None):
             rows.append(row)
             print(row, flush=True)
     out = Path(args.out)
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write_bytes(out / "results.csv", buf.getvalue().encode())
+    write_csv(out / "results.csv", rows)
     lines = ["| layout | mode | agent | ADR +- s.e. | success | median steps | solve s | published |",
              "|---|---|---|---|---|---|---|---|"]
     for r in rows:

@@ -21,8 +21,6 @@ stopping test, final pi on the path S0->S3->S4->S7->S8; the book's one run: 4549
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import sys
 import time
@@ -34,7 +32,7 @@ from stable_baselines3.common.evaluation import evaluate_policy
 
 import rl_envs  # noqa: F401
 from baselines.common import atomic_write_bytes
-from baselines.experiment import mean_and_band
+from baselines.experiment import mean_and_band, save_figure, write_table
 from baselines.tabular import CONTROL_AGENTS, SoftmaxPolicyGradient
 from baselines.tabular.settings import LARGE_MAZE
 
@@ -94,12 +92,7 @@ def control(args) -> int:
             print(f"{name:22s} seed {seed}: steps to optimal {r['steps_to_optimal']}, final return {r['return']:.4g}"
                   f" (optimum {r['optimum']:.4g}), {r['wall_time_s']:.1f} s", flush=True)
     rows = [r["row"] for r in records]
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write_bytes(out / "results.csv", buf.getvalue().encode())
-    atomic_write_bytes(out / "results.json", json.dumps(rows, indent=1).encode())
+    write_table(rows, out)
     table = summary(rows, args)
     atomic_write_bytes(out / "table.md", ("\n".join(table) + "\n").encode())
     plot(records, names, out / "curve.png", title=f"GridMaze {args.layout}, move cost {args.move_cost}, slip {args.slip}")
@@ -152,10 +145,7 @@ def plot(records, names, path: Path, title: str) -> None:
         ax.legend(loc="lower right", fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
+    save_figure(fig, path)
 
 
 def book(args) -> int:

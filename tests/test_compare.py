@@ -7,7 +7,7 @@ import yaml
 
 import rl_envs
 from baselines import compare as cmp
-from baselines.sb3 import ALGOS, HYPERPARAMS_DIR, SB3Agent, load_hyperparams
+from baselines.sb3 import ALGOS, HYPERPARAMS_DIR, SB3Agent
 
 
 def tiny_config(agents, steps=300, seeds=1, env="rl_envs/GridMaze-v0"):
