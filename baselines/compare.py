@@ -17,6 +17,7 @@ import base64
 import io
 import json
 import math
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -233,6 +234,13 @@ def _worker_init() -> None:
         torch.set_num_threads(1)
     except ImportError:
         pass
+    # On Linux, die with the parent: a killed run must not leave workers training orphaned cells.
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class ProcessPoolBackend:
