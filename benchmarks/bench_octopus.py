@@ -11,6 +11,7 @@ Pre-drawn uniform random actions; episodes reset as they end.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -74,6 +75,7 @@ def main() -> None:
     parser.add_argument("--arms", type=int, default=64)
     args = parser.parse_args()
     s, n = args.seconds, args.arms
+    load_before = os.getloadavg()
     cartpole = single_env("CartPole-v1", s)
     rows = [
         ("CartPole-v1 (gymnasium.make)", cartpole, None),
@@ -83,6 +85,9 @@ def main() -> None:
         (f"  plain NumPy step, {n} arms batched (arm-steps/s)", numpy_reference(n, s), None),
     ]
     numpy_rates = {"np1": rows[2][1], "npn": rows[4][1]}
+    # other processes on the cores change every row (the vector env's threads most): say how busy it was
+    print("load average (1, 5, 15 min) before / after: %.2f %.2f %.2f / %.2f %.2f %.2f"
+          % (*load_before, *os.getloadavg()))
     print(f"{'case':52s} {'steps/s':>11s} {'x CartPole':>11s} {'x NumPy':>9s}")
     for name, r, ref in rows:
         speedup = f"{r / numpy_rates[ref]:9.0f}" if ref else ""

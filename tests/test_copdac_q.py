@@ -117,3 +117,25 @@ def test_linear_features_need_a_bounded_observation_space():
         COPDACQ("rl_envs/OctopusArm-v0", actor="linear")
     with pytest.raises(ValueError):
         COPDACQ("rl_envs/OctopusArm-v0", actor="cnn", critic="mlp")
+
+
+def test_behaviour_noise_is_unbiased_and_the_env_gets_clipped_actions():
+    # Near the bounds a clipped draw would make E[a - μθ(s)] != 0 and bias the compatible features.
+    class Recorder(gym.Wrapper):
+        actions = []
+
+        def step(self, action):
+            self.actions.append(np.array(action))
+            return super().step(action)
+
+    env = Recorder(gym.make("rl_envs/OctopusArm-v0", max_steps=5))
+    agent = COPDACQ(env, actor="mlp", critic="mlp", seed=0, sigma=2.0)
+    s, _ = env.reset(seed=0)
+    draws = np.stack([agent.behaviour(s) for _ in range(4000)])
+    assert (draws < 0).any() and (draws > 1).any()
+    # mean of 4000 N(0, 2^2) draws: standard error 0.032 per action dimension
+    assert np.abs(draws.mean(axis=0) - agent.mu(s)).max() < 5 * 2.0 / np.sqrt(4000)
+    agent.learn(10)
+    sent = np.stack(Recorder.actions)
+    assert sent.shape == (10, 20) and sent.min() >= 0.0 and sent.max() <= 1.0
+    assert ((sent == 0.0) | (sent == 1.0)).mean() > 0.5  # sigma = 2 clips most of them

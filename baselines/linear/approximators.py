@@ -29,6 +29,9 @@ class LinearMap:
         # d f_j / d Θ[i, l] = φ_i [j == l]
         return np.kron(self.features(s)[:, None], np.eye(self.n_out))
 
+    def value_and_jacobian(self, s):
+        return self(s), self.jacobian(s)
+
 
 class SigmoidMLP:
     """One hidden layer of sigmoid units; sigmoid outputs (``squash=True``) or linear outputs.
@@ -39,6 +42,8 @@ class SigmoidMLP:
     def __init__(self, n_in: int, n_hidden: int, n_out: int, squash: bool, rng: np.random.Generator,
                  init_scale: float = 1.0, input_scale=1.0):
         self.shapes = ((n_hidden, n_in), (n_hidden,), (n_out, n_hidden), (n_out,))
+        ends = np.cumsum([int(np.prod(shape)) for shape in self.shapes])
+        self._slices = [slice(end - int(np.prod(shape)), end) for shape, end in zip(self.shapes, ends)]
         self.squash = squash
         self.input_scale = np.asarray(input_scale, dtype=np.float64)
         w1 = rng.normal(0.0, init_scale / np.sqrt(n_in), size=self.shapes[0])
@@ -46,12 +51,7 @@ class SigmoidMLP:
         self.params = np.concatenate([w1.ravel(), np.zeros(n_hidden), w2.ravel(), np.zeros(n_out)])
 
     def _unpack(self):
-        out, start = [], 0
-        for shape in self.shapes:
-            size = int(np.prod(shape))
-            out.append(self.params[start:start + size].reshape(shape))
-            start += size
-        return out
+        return [self.params[sl].reshape(shape) for sl, shape in zip(self._slices, self.shapes)]
 
     def _forward(self, s):
         W1, b1, W2, b2 = self._unpack()
@@ -64,6 +64,10 @@ class SigmoidMLP:
         return self._forward(s)[2]
 
     def jacobian(self, s):
+        return self.value_and_jacobian(s)[1]
+
+    def value_and_jacobian(self, s):
+        """``(f(s), jacobian(s))`` from one forward pass."""
         W1, _, W2, _ = self._unpack()
         x, z, y = self._forward(s)
         H, m = z.shape[0], y.shape[0]
@@ -73,4 +77,4 @@ class SigmoidMLP:
         J_W1 = back.T[:, None, :] * x[None, :, None]  # (H, d, m)
         J_W2 = np.zeros((m, H, m))
         J_W2[np.arange(m), :, np.arange(m)] = g[:, None] * z
-        return np.concatenate([J_W1.reshape(-1, m), back.T, J_W2.reshape(-1, m), np.diag(g)])
+        return y, np.concatenate([J_W1.reshape(-1, m), back.T, J_W2.reshape(-1, m), np.diag(g)])

@@ -119,15 +119,19 @@ class COPDACQ(Agent):
         self.V.params = np.asarray(value, dtype=np.float64)
 
     def behaviour(self, s) -> np.ndarray:
+        """A draw from N(μθ(s), σ²), not clipped: the env receives it clipped, but the critic
+        learns from the draw itself, so that E[a - μθ(s)] = 0 near the action bounds (clipping
+        would bias the compatible features φ(s, a) there, where sigmoid actors end up)."""
         mu = self.mu(s)
-        return np.clip(mu + self.sigma * self.rng.standard_normal(mu.shape), self.low, self.high)
+        return mu + self.sigma * self.rng.standard_normal(mu.shape)
 
     def update(self, s, a, r, s2, terminated: bool) -> float:
         """Apply eqs (19)-(22) to one transition; returns δ."""
-        J = self.mu.jacobian(s)
+        mu, J = self.mu.value_and_jacobian(s)
+        V_s, grad_v = self.V.value_and_jacobian(s)
         V_s2 = 0.0 if terminated else float(self.V(s2)[0])
         self.theta, self.w, self.v, delta = copdac_q_update(
-            self.theta, self.w, self.v, J, self.mu(s), self.V.jacobian(s)[:, 0], float(self.V(s)[0]), V_s2,
+            self.theta, self.w, self.v, J, mu, grad_v[:, 0], float(V_s[0]), V_s2,
             np.asarray(a, dtype=np.float64), r, self.gamma, self.alpha_theta, self.alpha_w, self.alpha_v)
         return delta
 
@@ -146,7 +150,7 @@ class COPDACQ(Agent):
         while self.num_timesteps < end:
             s = np.asarray(self._obs, dtype=np.float64)
             a = self.behaviour(s)
-            s2, r, terminated, truncated, _ = self.env.step(a.astype(self.action_space.dtype))
+            s2, r, terminated, truncated, _ = self.env.step(np.clip(a, self.low, self.high).astype(self.action_space.dtype))
             self.num_timesteps += 1
             self._ep_return += float(r)
             self._ep_len += 1

@@ -83,6 +83,7 @@ class ArmModel:
     muscles: np.ndarray  # (3, C, 4)
     area0: np.ndarray  # (C,) rest areas
     mass: np.ndarray  # (2C + 2,) flat node order
+    inv_mass: np.ndarray  # 1 / mass: the kernels multiply, a division costs as much as a sqrt
     par: np.ndarray  # (13,) scalars, indexed by the _CX.. constants
     initial_state: np.ndarray  # (2 + 8C,)
 
@@ -95,7 +96,7 @@ class ArmModel:
         return 2 + 3 * self.n_compartments
 
     def kernel_args(self):
-        return self.muscles, self.area0, self.mass, self.par
+        return self.muscles, self.area0, self.mass, self.inv_mass, self.par
 
 
 def build_model(n_compartments: int = 6, constants: str = "rl-library", h: float = H,
@@ -127,7 +128,8 @@ def build_model(n_compartments: int = 6, constants: str = "rl-library", h: float
     state[0] = math.atan2(upper[0, 1] - centre[1], upper[0, 0] - centre[0])
     _nodes_of(state, C)[0][...] = np.concatenate([upper[1:], np.zeros((C, 2))], axis=1)
     _nodes_of(state, C)[1][...] = np.concatenate([lower[1:], np.zeros((C, 2))], axis=1)
-    return ArmModel(C, muscles, area0, np.concatenate([m, m]), par, state)
+    mass = np.concatenate([m, m])
+    return ArmModel(C, muscles, area0, mass, 1.0 / mass, par, state)
 
 
 def _nodes_of(state: np.ndarray, C: int):
@@ -173,8 +175,9 @@ def _muscle(i, j, muscles, m, k, a, lmin, px, py, vx, vy, fx, fy):
     dx = px[j] - px[i]
     dy = py[j] - py[i]
     length = math.sqrt(dx * dx + dy * dy)
-    ux = dx / length
-    uy = dy / length
+    inv_length = 1.0 / length
+    ux = dx * inv_length
+    uy = dy * inv_length
     stretch = length * muscles[m, k, 0]
     f = (muscles[m, k, 1] * a + muscles[m, k, 2]) * (stretch - lmin) if stretch > lmin else 0.0
     f += muscles[m, k, 3] * ((vx[i] - vx[j]) * ux + (vy[i] - vy[j]) * uy)
@@ -216,7 +219,7 @@ def _drag(n, ax, ay, ct, cp, vx, vy, fx, fy):
 
 
 @njit(cache=True, error_model="numpy")
-def _derivative(y, act, muscles, area0, mass, par, px, py, vx, vy, fx, fy, dy):
+def _derivative(y, act, muscles, area0, mass, inv_mass, par, px, py, vx, vy, fx, fy, dy):
     """dy = d/dt y for one arm under the held action ``act``."""
     C = area0.shape[0]
     lo = C + 1
@@ -256,10 +259,10 @@ def _derivative(y, act, muscles, area0, mass, par, px, py, vx, vy, fx, fy, dy):
     dy[1] = torque / par[_INERTIA]
     for i in range(1, C + 1):
         b = 4 * i - 2
-        dy[b], dy[b + 1], dy[b + 2], dy[b + 3] = vx[i], vy[i], fx[i] / mass[i], fy[i] / mass[i]
+        dy[b], dy[b + 1], dy[b + 2], dy[b + 3] = vx[i], vy[i], fx[i] * inv_mass[i], fy[i] * inv_mass[i]
         b += 4 * C
         n = lo + i
-        dy[b], dy[b + 1], dy[b + 2], dy[b + 3] = vx[n], vy[n], fx[n] / mass[n], fy[n] / mass[n]
+        dy[b], dy[b + 1], dy[b + 2], dy[b + 3] = vx[n], vy[n], fx[n] * inv_mass[n], fy[n] * inv_mass[n]
 
 
 @njit(cache=True, error_model="numpy")
@@ -269,7 +272,7 @@ def _wrap_angle(theta):
 
 
 @njit(cache=True, error_model="numpy")
-def _step_arm(s, act, muscles, area0, mass, par):
+def _step_arm(s, act, muscles, area0, mass, inv_mass, par):
     """One agent step of one arm, in place: RK4 with the action, clipped to [0, 1], held (§4).
 
     Returns OK, or NAN_ACTION / NON_FINITE / INVERTED, in which case ``s`` keeps its value.
@@ -280,26 +283,26 @@ def _step_arm(s, act, muscles, area0, mass, par):
         if math.isnan(act[j]):
             return NAN_ACTION
         act[j] = min(max(act[j], 0.0), 1.0)
-    n_nodes = 2 * C + 2
     size = s.shape[0]
-    px, py = np.empty(n_nodes), np.empty(n_nodes)
-    vx, vy = np.empty(n_nodes), np.empty(n_nodes)
-    fx, fy = np.empty(n_nodes), np.empty(n_nodes)
-    k1, k2, k3, k4 = np.empty(size), np.empty(size), np.empty(size), np.empty(size)
-    y, tmp = s.copy(), np.empty(size)
+    # two allocations instead of twelve: this runs once per arm and agent step
+    nodes = np.empty((6, 2 * C + 2))
+    px, py, vx, vy, fx, fy = nodes[0], nodes[1], nodes[2], nodes[3], nodes[4], nodes[5]
+    stages = np.empty((6, size))
+    k1, k2, k3, k4, y, tmp = stages[0], stages[1], stages[2], stages[3], stages[4], stages[5]
+    y[:] = s
     y[0] = _wrap_angle(y[0])
     h = par[_H]
     for _ in range(int(par[_SUBSTEPS])):
-        _derivative(y, act, muscles, area0, mass, par, px, py, vx, vy, fx, fy, k1)
+        _derivative(y, act, muscles, area0, mass, inv_mass, par, px, py, vx, vy, fx, fy, k1)
         for j in range(size):
             tmp[j] = y[j] + 0.5 * h * k1[j]
-        _derivative(tmp, act, muscles, area0, mass, par, px, py, vx, vy, fx, fy, k2)
+        _derivative(tmp, act, muscles, area0, mass, inv_mass, par, px, py, vx, vy, fx, fy, k2)
         for j in range(size):
             tmp[j] = y[j] + 0.5 * h * k2[j]
-        _derivative(tmp, act, muscles, area0, mass, par, px, py, vx, vy, fx, fy, k3)
+        _derivative(tmp, act, muscles, area0, mass, inv_mass, par, px, py, vx, vy, fx, fy, k3)
         for j in range(size):
             tmp[j] = y[j] + h * k3[j]
-        _derivative(tmp, act, muscles, area0, mass, par, px, py, vx, vy, fx, fy, k4)
+        _derivative(tmp, act, muscles, area0, mass, inv_mass, par, px, py, vx, vy, fx, fy, k4)
         for j in range(size):
             y[j] += h / 6.0 * (k1[j] + 2.0 * k2[j] + 2.0 * k3[j] + k4[j])
     for j in range(size):
@@ -365,14 +368,14 @@ def _distance_and_hit(s, target, par, C):
 
 
 @njit(cache=True, error_model="numpy")
-def measure(states, targets, muscles, area0, mass, par, distance, hit):
+def measure(states, targets, muscles, area0, mass, inv_mass, par, distance, hit):
     """Distance to target and hit flag of every arm (no step), e.g. after a reset."""
     for i in range(states.shape[0]):
         distance[i], hit[i] = _distance_and_hit(states[i], targets[i], par, area0.shape[0])
 
 
 @njit(cache=True, error_model="numpy")
-def advance(states, actions, targets, muscles, area0, mass, par, distance, hit, status):
+def advance(states, actions, targets, muscles, area0, mass, inv_mass, par, distance, hit, status):
     """One agent step for every arm (serially), then its distance to target and hit flag.
 
     ``states`` (n, 2 + 8C) is updated in place; ``actions`` (n, 2 + 3C) are clipped to [0, 1].
@@ -380,16 +383,16 @@ def advance(states, actions, targets, muscles, area0, mass, par, distance, hit, 
     """
     C = area0.shape[0]
     for i in range(states.shape[0]):
-        status[i] = _step_arm(states[i], actions[i], muscles, area0, mass, par)
+        status[i] = _step_arm(states[i], actions[i], muscles, area0, mass, inv_mass, par)
         distance[i], hit[i] = _distance_and_hit(states[i], targets[i], par, C)
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
-def advance_parallel(states, actions, targets, muscles, area0, mass, par, distance, hit, status):
+def advance_parallel(states, actions, targets, muscles, area0, mass, inv_mass, par, distance, hit, status):
     """:func:`advance` with the arms spread over threads (same per-arm arithmetic, same bits)."""
     C = area0.shape[0]
     for i in prange(states.shape[0]):
-        status[i] = _step_arm(states[i], actions[i], muscles, area0, mass, par)
+        status[i] = _step_arm(states[i], actions[i], muscles, area0, mass, inv_mass, par)
         distance[i], hit[i] = _distance_and_hit(states[i], targets[i], par, C)
 
 
@@ -409,7 +412,7 @@ def derivative(states: np.ndarray, actions: np.ndarray, model: ArmModel) -> np.n
     n_nodes = 2 * model.n_compartments + 2
     for i in range(states.shape[0]):
         work = [np.empty(n_nodes) for _ in range(6)]
-        _derivative(states[i], actions[i], model.muscles, model.area0, model.mass, model.par, *work, out[i])
+        _derivative(states[i], actions[i], *model.kernel_args(), *work, out[i])
     return out
 
 
