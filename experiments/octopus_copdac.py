@@ -81,22 +81,33 @@ def on_grid(end_steps, values, grid):
     return out
 
 
+def running_mean(values, window: int = LAST) -> np.ndarray:
+    """Mean of the last ``window`` episodes (fewer at the start) after each episode."""
+    c = np.cumsum(np.concatenate([[0.0], np.asarray(values, dtype=float)]))
+    n = np.arange(1, len(c))
+    start = np.maximum(n - window, 0)
+    return (c[n] - c[start]) / (n - start)
+
+
 def plot(records: list[dict], path: Path, steps: int) -> None:
+    """Mean over seeds (bold, with a 95 % band) and each seed (thin) of the last-20-episode means."""
     import matplotlib.pyplot as plt
 
     grid = np.linspace(steps / 100, steps, 100)
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for ax, (label, values) in zip(axes, (("return per episode", lambda r: r["returns"]),
                                           ("steps to target", steps_to_target))):
-        curves = np.array([on_grid(r["end_steps"], values(r), grid) for r in records])
+        curves = np.array([on_grid(r["end_steps"], running_mean(values(r)), grid) for r in records])
+        for curve in curves:
+            ax.plot(grid, curve, c="grey", lw=0.6, alpha=0.6)
         mean = np.nanmean(curves, axis=0)
         half = 1.96 * np.nanstd(curves, axis=0) / np.sqrt(max(1, len(records)))
-        ax.plot(grid, mean, label=f"COPDAC-Q, {len(records)} seeds")
+        ax.plot(grid, mean, lw=2, label=f"COPDAC-Q, mean of {len(records)} seeds (thin: each seed)")
         ax.fill_between(grid, mean - half, mean + half, alpha=0.3)
         ax.set_xlabel("environment steps")
-        ax.set_ylabel(label)
+        ax.set_ylabel(f"{label} (mean of the last {LAST} episodes)")
     axes[1].axhline(BAR, ls="--", c="grey", label=f"bar ({BAR})")
-    axes[1].legend()
+    axes[1].legend(loc="upper right", fontsize="small")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
 
@@ -113,6 +124,8 @@ def main() -> None:
         path = out / f"seed{seed}.json"
         if path.exists():
             rec = json.loads(path.read_text())
+            if rec["hyperparameters"] != json.loads(json.dumps(HYPERPARAMETERS)) or rec["steps"] != args.steps:
+                raise SystemExit(f"{path} was run with other settings: choose another --out")
         else:
             rec = run_seed(seed, args.steps, HYPERPARAMETERS)
             atomic_write_bytes(path, json.dumps(rec).encode())
