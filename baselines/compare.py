@@ -344,18 +344,20 @@ def summary_table(rows: list[dict]) -> list[str]:
 
 
 # The embedded default: every environment with its reference agent(s) and SB3 counterparts,
-# sized to finish within 15 minutes on a 2-core machine with 2 workers.
+# sized to finish within 15 minutes on a 2-core machine with 2 workers.  Reference agents get
+# the settings their experiments established (experiments/*.py); SB3 the zoo-format defaults.
+_LQ_REINFORCE = {"eta": 0.01, "sigma": 0.1, "update": "episode", "baseline": True, "normalize": True, "K0": [[0.1, 0.3]]}
 DEFAULT_CONFIG = {
     "runs": [
-        {"env": "rl_envs/GridMaze-v0", "env_kwargs": {"layout": "maze10x10"}, "steps": 20_000, "seeds": 3,
+        {"env": "rl_envs/GridMaze-v0", "env_kwargs": {"layout": "dyna_maze"}, "steps": 20_000, "seeds": 3,
          "agents": {"QLearning": {}, "DQN": {}, "PPO": {}}},
         {"env": "rl_envs/QuadraticBandit-v0", "env_kwargs": {"dim": 10}, "steps": 3_000, "seeds": 3,
          "agents": {"COPDACB": {}, "SAC": {}}},
-        {"env": "rl_envs/LQControl-v0", "steps": 20_000, "seeds": 3,
-         "agents": {"LinearReinforce": {}, "PPO": {}}},
+        {"env": "rl_envs/LQControl-v0", "env_kwargs": {"horizon": 100}, "steps": 30_000, "seeds": 3,
+         "agents": {"LinearReinforce": _LQ_REINFORCE, "PPO": {}}},
         {"env": "rl_envs/PartiallyObservableMaze-v0", "env_kwargs": {"layout": "hallway"}, "steps": 20_000, "seeds": 3,
          "eval_episodes": 20, "agents": {"QMDP": {}, "PPO": {}}},
         {"env": "rl_envs/OctopusArm-v0", "steps": 3_000, "seeds": 2, "eval_episodes": 1,
-         "agents": {"COPDACQ": {}, "SAC": {}}},
+         "agents": {"COPDACQ": {"actor": "mlp", "critic": "mlp"}, "SAC": {}}},
     ]
 }
