@@ -1,6 +1,6 @@
 """COPDAC-Q on the octopus arm, as in Silver et al. 2014, Fig. 3 (10 runs of 3e5 steps).
 
-    python experiments/octopus_copdac.py [--steps 300000] [--seeds 10] [--out results/octopus_copdac]
+    python experiments/octopus_copdac.py [--steps 300000] [--seeds 10] [--out results/octopus_copdac] [--alpha-w 0.1]
 
 Each seed's episode log is written atomically to ``<out>/seed<k>.json`` when the seed finishes,
 so an interrupted run resumes with the seeds still missing.  Then ``<out>/fig3.png`` plots return
@@ -117,17 +117,20 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300_000)
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--out", default="results/octopus_copdac")
+    parser.add_argument("--alpha-w", type=float, default=HYPERPARAMETERS["alpha_w"],
+                        help="critic step size (0.03: the second run in the README)")
     args = parser.parse_args()
     out = Path(args.out)
+    hyper = dict(HYPERPARAMETERS, alpha_w=args.alpha_w)
     records = []
     for seed in range(args.seeds):
         path = out / f"seed{seed}.json"
         if path.exists():
             rec = json.loads(path.read_text())
-            if rec["hyperparameters"] != json.loads(json.dumps(HYPERPARAMETERS)) or rec["steps"] != args.steps:
+            if rec["hyperparameters"] != json.loads(json.dumps(hyper)) or rec["steps"] != args.steps:
                 raise SystemExit(f"{path} was run with other settings: choose another --out")
         else:
-            rec = run_seed(seed, args.steps, HYPERPARAMETERS)
+            rec = run_seed(seed, args.steps, hyper)
             atomic_write_bytes(path, json.dumps(rec).encode())
         records.append(rec)
         last = steps_to_target(rec)[-LAST:]
