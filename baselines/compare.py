@@ -30,6 +30,7 @@ import rl_envs
 
 from .common import atomic_write_bytes
 from . import experiment
+from .linear.settings import LQ_REINFORCE_IMPROVED, OCTOPUS_COPDAC_Q
 
 SB3_AGENTS = {"A2C": "a2c", "DQN": "dqn", "PPO": "ppo", "SAC": "sac", "TD3": "td3"}
 
@@ -346,7 +347,6 @@ def summary_table(rows: list[dict]) -> list[str]:
 # The embedded default: every environment with its reference agent(s) and SB3 counterparts,
 # sized to finish within 15 minutes on a 2-core machine with 2 workers.  Reference agents get
 # the settings their experiments established (experiments/*.py); SB3 the zoo-format defaults.
-_LQ_REINFORCE = {"eta": 0.01, "sigma": 0.1, "update": "episode", "baseline": True, "normalize": True, "K0": [[0.1, 0.3]]}
 DEFAULT_CONFIG = {
     "runs": [
         {"env": "rl_envs/GridMaze-v0", "env_kwargs": {"layout": "dyna_maze"}, "steps": 20_000, "seeds": 3,
@@ -354,10 +354,10 @@ DEFAULT_CONFIG = {
         {"env": "rl_envs/QuadraticBandit-v0", "env_kwargs": {"dim": 10}, "steps": 3_000, "seeds": 3,
          "agents": {"COPDACB": {}, "SAC": {}}},
         {"env": "rl_envs/LQControl-v0", "env_kwargs": {"horizon": 100}, "steps": 30_000, "seeds": 3,
-         "agents": {"LinearReinforce": _LQ_REINFORCE, "PPO": {}}},
+         "agents": {"LinearReinforce": LQ_REINFORCE_IMPROVED, "PPO": {}}},
         {"env": "rl_envs/PartiallyObservableMaze-v0", "env_kwargs": {"layout": "hallway"}, "steps": 20_000, "seeds": 3,
          "eval_episodes": 20, "agents": {"QMDP": {}, "PPO": {}}},
         {"env": "rl_envs/OctopusArm-v0", "steps": 3_000, "seeds": 2, "eval_episodes": 1,
-         "agents": {"COPDACQ": {"actor": "mlp", "critic": "mlp"}, "SAC": {}}},
+         "agents": {"COPDACQ": OCTOPUS_COPDAC_Q, "SAC": {}}},
     ]
 }

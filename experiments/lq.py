@@ -32,16 +32,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from baselines.common import atomic_write_bytes  # noqa: E402
 from baselines.experiment import save_figure  # noqa: E402
 from baselines.linear import ContinuousTimeActorCritic, LinearReinforce  # noqa: E402
+from baselines.linear.settings import LQ_K0, LQ_REINFORCE_IMPROVED  # noqa: E402
 from rl_envs.lq import LQControlEnv  # noqa: E402
 
-K0 = [[0.1, 0.3]]
+K0 = LQ_K0
 K0_CT = [[0.2, 0.5]]
 # name -> (agent class, agent hyperparameters, environment arguments, rollouts)
 RUNS = {
-    "REINFORCE+ h=10": (LinearReinforce, dict(eta=0.01, sigma=0.1, update="episode", baseline=True, normalize=True, K0=K0),
-                        dict(horizon=10), 2000),
-    "REINFORCE+ h=100": (LinearReinforce, dict(eta=0.01, sigma=0.1, update="episode", baseline=True, normalize=True, K0=K0),
-                         dict(horizon=100), 1000),
+    "REINFORCE+ h=10": (LinearReinforce, LQ_REINFORCE_IMPROVED, dict(horizon=10), 2000),
+    "REINFORCE+ h=100": (LinearReinforce, LQ_REINFORCE_IMPROVED, dict(horizon=100), 1000),
     "REINFORCE (seed's rule) h=10": (LinearReinforce, dict(eta=2e-4, sigma=0.1, update="step", K0=K0),
                                      dict(horizon=10), 4000),
     "CT actor-critic dt=0.1": (ContinuousTimeActorCritic, dict(tau=5.0, alpha_v=2.0, alpha_K=0.2, actor_delay=3000, sigma=0.2, K0=K0_CT),
