@@ -30,6 +30,17 @@ def make_env(env) -> gym.Env:
     return env
 
 
+def check_positive(value, name: str, allow_zero: bool = False) -> float:
+    """``value`` as a finite positive float (non-negative with ``allow_zero``), or a ValueError naming it."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        raise ValueError(f"{name} must be a {'non-negative' if allow_zero else 'positive'} finite number, got {value!r}")
+    return value
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` so that readers see the old file or the whole new one, never a part."""
     path = Path(path)

@@ -9,16 +9,6 @@ from gymnasium import spaces
 from ..common import Agent
 
 
-def _positive(value, name: str) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a positive number, got {value!r}") from None
-    if not (np.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return value
-
-
 class BanditActorCritic(Agent):
     """A stateless-task agent whose behaviour is ``a = theta + sigma * xi``, ``xi ~ N(0, I)``.
 

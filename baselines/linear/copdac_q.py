@@ -10,19 +10,9 @@ from __future__ import annotations
 import numpy as np
 from gymnasium import spaces
 
-from ..common import Agent, progress
+from ..common import Agent, check_positive
 from ..features import RBFFeatures
 from .approximators import LinearMap, SigmoidMLP
-
-
-def _non_negative(value, name: str) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a non-negative finite number, got {value!r}")
-    return value
 
 
 def compatible_features(J: np.ndarray, a: np.ndarray, mu: np.ndarray) -> np.ndarray:
@@ -76,10 +66,10 @@ class COPDACQ(Agent):
         if not 0.0 <= gamma <= 1.0:
             raise ValueError(f"gamma must be in [0, 1], got {gamma}")
         self.gamma = float(gamma)
-        self.sigma = _non_negative(sigma, "sigma")
-        self.alpha_theta = _non_negative(alpha_theta, "alpha_theta")
-        self.alpha_w = _non_negative(alpha_w, "alpha_w")
-        self.alpha_v = _non_negative(alpha_v, "alpha_v")
+        self.sigma = check_positive(sigma, "sigma", allow_zero=True)
+        self.alpha_theta = check_positive(alpha_theta, "alpha_theta", allow_zero=True)
+        self.alpha_w = check_positive(alpha_w, "alpha_w", allow_zero=True)
+        self.alpha_v = check_positive(alpha_v, "alpha_v", allow_zero=True)
         d, m = self.observation_space.shape[0], self.action_space.shape[0]
         self.low, self.high = self.action_space.low.astype(np.float64), self.action_space.high.astype(np.float64)
         features = None
@@ -99,7 +89,6 @@ class COPDACQ(Agent):
         else:
             raise ValueError(f"critic must be 'linear' or 'mlp', got {critic!r}")
         self.w = np.zeros(self.mu.params.size)
-        self._obs = None
 
     # θ and v live inside the approximators; these properties make them saveable by name.
     @property
@@ -135,36 +124,17 @@ class COPDACQ(Agent):
             np.asarray(a, dtype=np.float64), r, self.gamma, self.alpha_theta, self.alpha_w, self.alpha_v)
         return delta
 
-    def learn(self, total_timesteps: int, callback=None, progress_bar: bool = False):
-        """Interact for ``total_timesteps`` steps with the behaviour policy, learning online.
+    # The shared loop's hooks: the critic learns from the raw Gaussian draw ``a`` (its mean
+    # deviation from μθ(s) must be zero); the environment receives it clipped to the action box.
 
-        ``callback(agent)`` runs after every episode; returning ``False`` stops training.
-        """
-        if int(total_timesteps) < 0:
-            raise ValueError(f"total_timesteps must be non-negative, got {total_timesteps}")
-        bar = progress(int(total_timesteps), progress_bar)
-        end = self.num_timesteps + int(total_timesteps)
-        if self._obs is None:
-            self._obs, _ = self._reset_env()
-            self._ep_return, self._ep_len = 0.0, 0
-        while self.num_timesteps < end:
-            s = np.asarray(self._obs, dtype=np.float64)
-            a = self.behaviour(s)
-            s2, r, terminated, truncated, _ = self.env.step(np.clip(a, self.low, self.high).astype(self.action_space.dtype))
-            self.num_timesteps += 1
-            self._ep_return += float(r)
-            self._ep_len += 1
-            self.update(s, a, float(r), np.asarray(s2, dtype=np.float64), terminated)
-            self._obs = s2
-            bar.update()
-            if terminated or truncated:
-                self.episodes.add(self._ep_return, self._ep_len, self.num_timesteps)
-                self._obs, _ = self._reset_env()
-                self._ep_return, self._ep_len = 0.0, 0
-                if callback is not None and callback(self) is False:
-                    break
-        bar.close()
-        return self
+    def _policy_step(self, obs):
+        s = np.asarray(obs, dtype=np.float64)
+        a = self.behaviour(s)
+        return np.clip(a, self.low, self.high).astype(self.action_space.dtype), (s, a)
+
+    def _learn_step(self, obs, memo, r, obs2, terminated, truncated):
+        s, a = memo
+        self.update(s, a, r, np.asarray(obs2, dtype=np.float64), terminated)
 
     def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
         obs = np.asarray(observation, dtype=np.float64)

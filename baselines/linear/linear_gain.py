@@ -5,17 +5,7 @@ from __future__ import annotations
 import numpy as np
 from gymnasium import spaces
 
-from ..common import Agent
-
-
-def positive(value, name: str, allow_zero: bool = False) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        raise ValueError(f"{name} must be a {'non-negative' if allow_zero else 'positive'} finite number, got {value!r}")
-    return value
+from ..common import Agent, check_positive
 
 
 class LinearGainAgent(Agent):
@@ -35,7 +25,7 @@ class LinearGainAgent(Agent):
             if not isinstance(space, spaces.Box) or len(space.shape) != 1:
                 raise TypeError(f"{type(self).__name__} needs a 1-D Box {what} space, got {space}")
         self.n, self.m = self.observation_space.shape[0], self.action_space.shape[0]
-        self.sigma = positive(sigma, "sigma")
+        self.sigma = check_positive(sigma, "sigma")
         self.K = np.zeros((self.m, self.n)) if K0 is None else np.asarray(K0, dtype=np.float64).reshape(self.m, self.n)
         if not np.all(np.isfinite(self.K)):
             raise ValueError(f"K0 must be finite, got {K0}")

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .linear_gain import LinearGainAgent, positive
+from ..common import check_positive
+from .linear_gain import LinearGainAgent
 
 
 def trace_update(Z: np.ndarray, xi: np.ndarray, x: np.ndarray, sigma: float) -> np.ndarray:
@@ -64,14 +65,14 @@ class LinearReinforce(LinearGainAgent):
                  rms_decay: float = 0.9, seed: int | None = None):
         super().__init__(env, sigma=sigma, K0=K0, seed=seed, eta=eta, update=update, baseline=baseline,
                          baseline_rate=baseline_rate, normalize=normalize, rms_decay=rms_decay)
-        self.eta = positive(eta, "eta")
+        self.eta = check_positive(eta, "eta")
         if update not in ("step", "episode"):
             raise ValueError(f"update must be 'step' or 'episode', got {update!r}")
         if normalize and update != "episode":
             raise ValueError("normalize needs update='episode' (it normalises the episode's gradient)")
         self.update, self.use_baseline, self.normalize = update, bool(baseline), bool(normalize)
-        self.baseline_rate = positive(baseline_rate, "baseline_rate")
-        self.rms_decay = positive(rms_decay, "rms_decay")
+        self.baseline_rate = check_positive(baseline_rate, "baseline_rate")
+        self.rms_decay = check_positive(rms_decay, "rms_decay")
         if self.rms_decay >= 1:
             raise ValueError(f"rms_decay must be in (0, 1), got {rms_decay}")
         self.v = np.zeros_like(self.K)  # running mean of G**2; zero until the first episode

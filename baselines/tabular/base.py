@@ -9,7 +9,7 @@ from typing import Callable
 import numpy as np
 from gymnasium import spaces
 
-from ..common import Agent
+from ..common import Agent, check_positive
 
 
 def linear_schedule(start: float, end: float, steps: int) -> Callable[[int], float]:
@@ -43,13 +43,6 @@ def check_step_size(value: float, name: str) -> float:
     value = float(value)
     if not 0.0 < value <= 1.0:
         raise ValueError(f"{name} must be in (0, 1], got {value}")
-    return value
-
-
-def check_positive(value: float, name: str) -> float:
-    value = float(value)
-    if not (np.isfinite(value) and value > 0.0):
-        raise ValueError(f"{name} must be a finite positive number, got {value}")
     return value
 
 
