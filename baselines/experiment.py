@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -109,6 +110,19 @@ def mean_and_band(curves: np.ndarray, z: float = 1.96):
     return mean, np.where(n > 0, z * std / np.sqrt(np.maximum(n, 1)), np.nan)
 
 
+def _symlog_if_wide(ax, optimum: float | None) -> None:
+    """Returns spanning several decades (a diverging LQ controller, a bandit's early costs) are
+    unreadable on a linear axis: switch to symlog, linear within the optimum's own scale."""
+    signed = np.concatenate([np.asarray(line.get_ydata(), dtype=float) for line in ax.get_lines()])
+    signed = signed[np.isfinite(signed)]
+    values = np.abs(signed)
+    scale = abs(optimum) if optimum else (np.percentile(values, 5) if len(values) else 1.0)
+    scale = max(float(scale), 1e-6)
+    if len(values) and values.max() > 100 * scale:
+        ax.set_yscale("symlog", linthresh=scale)
+        ax.set_ylim(top=signed.max() + scale)
+
+
 def plot_learning_curves(records: list[dict], path: Path, n_points: int = 200) -> None:
     import matplotlib
 
@@ -130,10 +144,16 @@ def plot_learning_curves(records: list[dict], path: Path, n_points: int = 200) -
             curves = np.array([smooth(curve_on_grid(r["log"]["end_steps"], r["log"]["returns"], grid), 5) for r in recs])
             mean, half = mean_and_band(curves)
             line, = ax.plot(grid, mean, label=f"{agent} ({len(recs)} seeds)")
-            ax.fill_between(grid, mean - half, mean + half, color=line.get_color(), alpha=0.25)
+            # A normal-approximation band over few seeds of heavy-tailed returns can leave the range
+            # any seed reached; it is drawn within that range.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # grid points before any episode ended
+                lo, hi = np.nanmin(curves, axis=0), np.nanmax(curves, axis=0)
+            ax.fill_between(grid, np.maximum(mean - half, lo), np.minimum(mean + half, hi), color=line.get_color(), alpha=0.25)
             optimum = recs[0]["row"]["optimum"]
         if optimum is not None:
             ax.axhline(optimum, color="k", ls="--", lw=1, label=f"exact optimum {optimum:.3g}")
+        _symlog_if_wide(ax, optimum)
         ax.set_xlabel("environment steps")
         ax.set_ylabel("episode return (behaviour policy)")
         ax.set_title(env_id)
