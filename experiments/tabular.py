@@ -2,10 +2,16 @@
 
     python experiments/tabular.py control --layout book3x3 --seeds 10 --steps 3000 --every 100
     python experiments/tabular.py control --layout maze10x10 --seeds 10 --steps 60000 --every 2000
+    python experiments/tabular.py control --layout maze10x10 --steps 1000000 --every 50000 \
+        --agents Reinforce SoftmaxPolicyGradient
+    python experiments/tabular.py control --layout rooms10x10 --steps 60000 --every 2000
     python experiments/tabular.py book --seeds 20
 
 ``control`` trains every control agent (or ``--agents ...``) over seeds, evaluating the greedy
-policy with SB3's ``evaluate_policy`` every ``--every`` steps.  It writes to ``--out``
+policy with SB3's ``evaluate_policy`` every ``--every`` steps.  On mazes larger than 3x3 the
+agents take ``baselines.tabular.settings.LARGE_MAZE`` and train with the episode limit
+``TRAIN_MAX_STEPS`` (none for the Monte Carlo policy-gradient agents); evaluation keeps the
+env's own limit.  It writes to ``--out``
 (default ``results/tabular_<layout>/``): ``results.csv``/``results.json`` (agent, seed, steps to
 the first greedy-optimal checkpoint, final greedy return, exact optimum, fraction of optimum,
 wall time), ``table.md`` (per agent: seeds optimal at the end, median and range of steps to
@@ -34,7 +40,7 @@ import rl_envs  # noqa: F401
 from baselines.common import atomic_write_bytes
 from baselines.experiment import mean_and_band, save_figure, write_table
 from baselines.tabular import CONTROL_AGENTS, SoftmaxPolicyGradient
-from baselines.tabular.settings import LARGE_MAZE
+from baselines.tabular.settings import LARGE_MAZE, TRAIN_MAX_STEPS
 
 AGENTS = {cls.__name__: cls for cls in CONTROL_AGENTS}
 BOOK_PATH = {0: 2, 3: 1, 4: 2, 7: 1}  # S0 down, S3 right, S4 down, S7 right
@@ -46,16 +52,17 @@ def make_maze(args, **extra):
 
 
 def run_cell(args, name: str, seed: int) -> dict:
-    env = make_maze(args)
-    optimum = env.unwrapped.optimal_return()
-    hyper = LARGE_MAZE.get(name, {}) if env.unwrapped.layout.n_cells > 9 else {}
-    agent = AGENTS[name](env, seed=seed, **hyper)
     eval_env = make_maze(args)
+    optimum = eval_env.unwrapped.optimal_return()
+    large = eval_env.unwrapped.layout.n_cells > 9
+    env = make_maze(args, max_steps=TRAIN_MAX_STEPS.get(name) if large else None)
+    agent = AGENTS[name](env, seed=seed, **(LARGE_MAZE.get(name, {}) if large else {}))
     n_eval = 1 if args.slip == 0 else args.eval_episodes  # a deterministic maze needs one episode
     checkpoints, returns, first_optimal, wall = [], [], None, 0.0
-    while agent.num_timesteps < args.steps:
+    for target in [*range(args.every, args.steps, args.every), args.steps]:
         t0 = time.perf_counter()
-        agent.learn(min(args.every, args.steps - agent.num_timesteps))
+        while agent.num_timesteps < target:  # learn() returns early at a stopping test: keep going
+            agent.learn(target - agent.num_timesteps)
         wall += time.perf_counter() - t0
         ret, _ = evaluate_policy(agent, eval_env, n_eval_episodes=n_eval, warn=False)
         checkpoints.append(agent.num_timesteps)

@@ -160,6 +160,15 @@ def test_frozen_maze10x10_is_the_generators_output():
     assert np.array_equal(get_layout("maze10x10").walls, random_maze(10, 10, np.random.default_rng(2018)).walls)
 
 
+@pytest.mark.parametrize("name, hitting_time, shortest", [("maze10x10", 9360.0, 56), ("rooms10x10", 866.2, 18)])
+def test_random_walk_hitting_times_quoted_for_the_10x10_layouts(name, hitting_time, shortest):
+    layout = get_layout(name)
+    model = maze_model(layout, goal_reward=0.0, move_cost=1.0, slip=0.0)  # V = -(expected steps to the goal)
+    steps = -policy_evaluation(model, np.full((model.n_states, 4), 0.25))[layout.start_index]
+    assert steps == pytest.approx(hitting_time, abs=0.05)
+    assert layout.distances_from_start()[layout.index(layout.goals[0])] == shortest
+
+
 @pytest.mark.parametrize("name", sorted(LAYOUTS))
 def test_layout_text_round_trips(name):
     lay = get_layout(name)

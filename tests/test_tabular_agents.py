@@ -12,7 +12,7 @@ from baselines.tabular import (
 )
 from baselines.tabular.base import discounted_returns
 from baselines.tabular.exact import BOOK_THETA0, policy_gradient, soft_value_iteration, wall_theta0
-from baselines.tabular.settings import LARGE_MAZE
+from baselines.tabular.settings import LARGE_MAZE, TRAIN_MAX_STEPS
 from rl_envs.maze import policy_evaluation
 
 MAZE = "rl_envs/GridMaze-v0"
@@ -32,8 +32,11 @@ S.........
 ..........
 """
 SLIPPERY = "S.\n.G\n"
-# Control budgets: environment steps per seed (the 10x10 maze uses baselines.tabular.settings).
-CONTROL_BUDGET = {"book3x3": 3_000, "maze10x10": 60_000}
+# Control budgets: environment steps per seed.  The 10x10 mazes use baselines.tabular.settings;
+# there the Monte Carlo policy-gradient agents train without a time limit and get larger budgets.
+MC_POLICY_GRADIENT = (Reinforce, SoftmaxPolicyGradient)
+CONTROL_BUDGET = {"book3x3": 3_000, "maze10x10": 60_000, "rooms10x10": 60_000}
+MC_POLICY_GRADIENT_BUDGET = {"book3x3": 3_000, "maze10x10": 1_000_000, "rooms10x10": 400_000}
 
 
 def maze(layout="book3x3", **kw):
@@ -80,6 +83,18 @@ def test_box_spaces_are_rejected(cls):
         cls(gym.make("CartPole-v1"))
 
 
+def test_reinforce_mask_walls_forbids_exactly_the_blocked_moves(tmp_path):
+    env = maze("book3x3")
+    agent = Reinforce(env, mask_walls=True, seed=0)
+    assert np.array_equal(np.isnan(agent.theta[:8]), np.isnan(BOOK_THETA0))  # the book's walls
+    agent.learn(300)
+    assert np.array_equal(np.isnan(agent.theta[:8]), np.isnan(BOOK_THETA0)) and np.all(agent.pi[:8][np.isnan(BOOK_THETA0)] == 0)
+    agent.save(tmp_path / "r")
+    assert np.array_equal(Reinforce.load(tmp_path / "r.npz").theta, agent.theta, equal_nan=True)  # no env needed
+    with pytest.raises(ValueError, match="mask_walls"):
+        Reinforce(gym.make("FrozenLake-v1"), mask_walls=True)
+
+
 @pytest.mark.parametrize("cls, kwargs, message", [
     (Sarsa, {"alpha": 1.5}, "alpha"),
     (SoftQLearning, {"temperature": 0.0}, "temperature"),
@@ -123,11 +138,12 @@ def test_prediction_converges_to_exact_v_pi(layout, gamma, steps, tol, cls, kwar
 # -- control: greedy return equals optimal_return() ----------------------------------------------
 
 def control_successes(cls, layout, seeds=range(10)):
-    steps = CONTROL_BUDGET[layout]
-    hyper = LARGE_MAZE.get(cls.__name__, {}) if layout != "book3x3" else {}
+    steps = (MC_POLICY_GRADIENT_BUDGET if cls in MC_POLICY_GRADIENT else CONTROL_BUDGET)[layout]
+    large = layout != "book3x3"
+    hyper = LARGE_MAZE.get(cls.__name__, {}) if large else {}
     wins = 0
     for seed in seeds:
-        env = maze(layout, move_cost=0.01)
+        env = maze(layout, move_cost=0.01, max_steps=TRAIN_MAX_STEPS.get(cls.__name__) if large else None)
         agent = cls(env, seed=seed, **hyper).learn(steps)
         wins += greedy_return(agent, layout=layout, move_cost=0.01) == pytest.approx(env.unwrapped.optimal_return())
     return wins
@@ -138,17 +154,33 @@ def test_control_reaches_the_optimum_on_book3x3(cls):
     assert control_successes(cls, "book3x3") >= 9  # of 10 seeds, 3 000 steps each
 
 
-MC_POLICY_GRADIENT_ON_LARGE_MAZE = pytest.mark.xfail(
-    reason="learns only from episodes that reach the goal; a random walk on maze10x10 rarely does within "
-           "the 2500-step limit (measured: 0 of 10 seeds at 60 000 steps)", strict=True)
+REINFORCE_ON_PERFECT_MAZE = pytest.mark.xfail(
+    reason="episodes of ~4600 steps give returns near -46 and hundreds of visits per state, so the step must be "
+           "tiny (3e-4; 1e-3 settles on a looping greedy policy): measured 2 of 10 seeds at 1 000 000 steps",
+    strict=True)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("cls", [
-    pytest.param(cls, marks=MC_POLICY_GRADIENT_ON_LARGE_MAZE) if cls in (Reinforce, SoftmaxPolicyGradient) else cls
+    pytest.param(cls, marks=REINFORCE_ON_PERFECT_MAZE) if cls is Reinforce else cls
     for cls in CONTROL_AGENTS], ids=lambda c: c.__name__)
 def test_control_reaches_the_optimum_on_maze10x10(cls):
-    assert control_successes(cls, "maze10x10") >= 9  # of 10 seeds, CONTROL_BUDGET steps each
+    assert control_successes(cls, "maze10x10") >= 9  # of 10 seeds, budgets above
+
+
+ROOMS_MISSES = {
+    Reinforce: "alpha_theta = 3e-4 (the maze10x10 setting) is slow here: measured 3 of 10 seeds at 400 000 steps",
+    SoftmaxPolicyGradient: "the rule ignores the move cost and stops at its test: 2 of 10 seeds settle on a "
+                           "20-move path (return 0.80, optimum 0.82); measured at most 8 of 10",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cls", [
+    pytest.param(cls, marks=pytest.mark.xfail(reason=ROOMS_MISSES[cls], strict=True)) if cls in ROOMS_MISSES else cls
+    for cls in CONTROL_AGENTS], ids=lambda c: c.__name__)
+def test_control_reaches_the_optimum_on_rooms10x10(cls):
+    assert control_successes(cls, "rooms10x10") >= 9  # of 10 seeds, budgets above
 
 
 # -- the book's run (Ogawa 2018 §2.3) ------------------------------------------------------------

@@ -23,7 +23,16 @@ import numpy as np
 from rl_envs.maze.solve import MDPModel
 
 from .base import SoftmaxPolicyAgent, check_positive, check_step_size, discounted_returns, softmax
-from .exact import wall_theta0
+from .exact import blocked_moves
+
+
+def model_blocked_moves(agent: SoftmaxPolicyAgent) -> np.ndarray | None:
+    """``blocked_moves`` of ``env.unwrapped.model`` when the observations are its states, else None
+    (in a partially observable maze an observation does not tell which moves are walled)."""
+    model = getattr(agent.env.unwrapped, "model", None)
+    if isinstance(model, MDPModel) and model.n_states == agent.n_states:
+        return blocked_moves(model)
+    return None
 
 
 def reinforce_gradient(pi: np.ndarray, states: np.ndarray, actions: np.ndarray, weights: np.ndarray,
@@ -77,10 +86,9 @@ class SoftmaxPolicyGradient(SoftmaxPolicyAgent):
         super().__init__(env, gamma=1.0, temperature=temperature, theta0=theta0, seed=seed,
                          eta=eta, stop_epsilon=stop_epsilon)
         del self.hyperparameters["gamma"]  # the book's rule has no discount; not an argument here
-        model = getattr(self.env.unwrapped, "model", None)
-        # Walls are known per state only when the observation is the state (not in a POMDP).
-        if theta0 is None and isinstance(model, MDPModel) and model.n_states == self.n_states:
-            self.theta = wall_theta0(model)
+        blocked = model_blocked_moves(self) if theta0 is None else None
+        if blocked is not None:
+            self.theta = np.where(blocked, np.nan, 1.0)
         self.eta = check_positive(eta, "eta")
         self.stop_epsilon = check_positive(stop_epsilon, "stop_epsilon")
         self.converged = False
@@ -104,7 +112,9 @@ class Reinforce(SoftmaxPolicyAgent):
     (w(s_t) += alpha_w (G_t - w(s_t))); otherwise b = 0.
 
     Arguments: ``alpha_theta`` (0.1), ``baseline`` (True), ``alpha_w`` (0.1), ``gamma``,
-    ``temperature`` tau (1), ``theta0`` (default zeros: the uniform policy), ``seed``.  An
+    ``temperature`` tau (1), ``theta0`` (default zeros: the uniform policy), ``mask_walls``
+    (False; True sets theta to NaN for moves into a wall, as the book's theta_0 does, read from
+    ``env.unwrapped.model``, which must be an MDP over the observations), ``seed``.  An
     episode cut by the time limit is skipped, as in :class:`MonteCarlo`: its returns lack the
     rewards after the limit, and with a move cost they would only teach the policy to wander.
     """
@@ -112,12 +122,18 @@ class Reinforce(SoftmaxPolicyAgent):
     _saved_arrays = ("theta", "w")
 
     def __init__(self, env, alpha_theta: float = 0.1, baseline: bool = True, alpha_w: float = 0.1,
-                 gamma: float = 1.0, temperature: float = 1.0, theta0=None, seed: int | None = None):
+                 gamma: float = 1.0, temperature: float = 1.0, theta0=None, mask_walls: bool = False,
+                 seed: int | None = None):
         super().__init__(env, gamma=gamma, temperature=temperature, theta0=theta0, seed=seed,
                          alpha_theta=alpha_theta, baseline=baseline, alpha_w=alpha_w)
         self.alpha_theta = check_positive(alpha_theta, "alpha_theta")
         self.alpha_w = check_step_size(alpha_w, "alpha_w")
         self.baseline = bool(baseline)
+        if mask_walls:  # not a saved hyperparameter: the NaNs live in theta, which save() stores
+            blocked = model_blocked_moves(self)
+            if blocked is None:
+                raise ValueError("mask_walls=True needs env.unwrapped.model, an MDP whose states are the observations")
+            self.theta[blocked] = np.nan
         self.w = np.zeros(self.n_states)
 
     def _end_episode(self, states, actions, rewards, terminated):

@@ -47,7 +47,7 @@ class GridMazeEnv(RenderMixin, gym.Env):
     path.  Walls are either thin walls between two cells (the 3x3 maze of Ogawa, *Tsukuri
     nagara manabu! Shinsou kyouka gakushuu*, 2018, ``layout="book3x3"``) or blocked cells.
     Layouts are plain text (see :mod:`rl_envs.maze.layouts`), a named layout
-    (``book3x3``, ``dyna_maze``, ``four_rooms``, ``maze10x10``) or a seeded random perfect
+    (``book3x3``, ``dyna_maze``, ``four_rooms``, ``rooms10x10``, ``maze10x10``) or a seeded random perfect
     maze (``layout="random", size=(h, w)``).
 
     ## Action Space
