@@ -30,6 +30,7 @@ import argparse
 import json
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +50,15 @@ BOOK_EPISODES = 4549
 
 def make_maze(args, **extra):
     return gym.make("rl_envs/GridMaze-v0", layout=args.layout, move_cost=args.move_cost, slip=args.slip, **extra)
+
+
+def cell_key(args, name: str, seed: int) -> str:
+    """A digest of everything that decides a cell's result, so a resumed run never reuses a cell
+    computed under other settings (agent hyperparameters and training time limits included)."""
+    settings = {"agent": name, "seed": seed, "steps": args.steps, "every": args.every, "layout": args.layout,
+                "move_cost": args.move_cost, "slip": args.slip, "eval_episodes": args.eval_episodes,
+                "hyper": LARGE_MAZE.get(name, {}), "train_max_steps": TRAIN_MAX_STEPS.get(name)}
+    return f"{zlib.crc32(json.dumps(settings, sort_keys=True, default=repr).encode()):08x}"
 
 
 def run_cell(args, name: str, seed: int) -> dict:
@@ -88,7 +98,7 @@ def control(args) -> int:
     records = []
     for name in names:
         for seed in range(args.seeds):
-            path = out / "cells" / f"{name}_seed{seed}_{args.steps}.json"
+            path = out / "cells" / f"{name}_seed{seed}_{cell_key(args, name, seed)}.json"
             if path.exists():
                 record = json.loads(path.read_text())
             else:
