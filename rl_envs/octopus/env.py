@@ -73,6 +73,22 @@ def _spaces(model: physics.ArmModel, random_target: bool):
     return observation, action
 
 
+def _init_task(env, n: int, n_compartments, constants, target, distance_gain, max_steps):
+    """What the single and the vector env share: the model, the task arguments and ``n`` arms'
+    state buffers; returns the (single-arm) observation and action spaces."""
+    env.model = physics.build_model(n_compartments, constants)
+    env._target_arg = parse_target(target)
+    env.random_target = isinstance(env._target_arg, str)
+    env.distance_gain = _check_gain(distance_gain)
+    env.max_steps = _check_max_steps(max_steps)
+    env._states = np.repeat(env.model.initial_state[None], n, axis=0)
+    env._targets = np.zeros((n, 2))
+    env._dist, env._hit = np.zeros(n), np.zeros(n, dtype=np.bool_)
+    env._status = np.zeros(n, dtype=np.int64)
+    env._kernel_args = env.model.kernel_args()
+    return _spaces(env.model, env.random_target)
+
+
 class OctopusArmEnv(RenderMixin, gym.Env):
     """
     ## Description
@@ -174,18 +190,9 @@ class OctopusArmEnv(RenderMixin, gym.Env):
                  distance_gain: float = 1.0, max_steps: int = 300, render_mode: str | None = None):
         check_render_mode(render_mode, self.metadata)
         self.render_mode = render_mode
-        self.model = physics.build_model(n_compartments, constants)
-        self._target_arg = parse_target(target)
-        self.random_target = isinstance(self._target_arg, str)
-        self.distance_gain = _check_gain(distance_gain)
-        self.max_steps = _check_max_steps(max_steps)
-        self.observation_space, self.action_space = _spaces(self.model, self.random_target)
+        self.observation_space, self.action_space = _init_task(
+            self, 1, n_compartments, constants, target, distance_gain, max_steps)
         self._action_shape = self.action_space.shape
-        self._states = self.model.initial_state[None].copy()
-        self._targets = np.zeros((1, 2))
-        self._dist, self._hit = np.zeros(1), np.zeros(1, dtype=np.bool_)
-        self._status = np.zeros(1, dtype=np.int64)
-        self._kernel_args = self.model.kernel_args()
         self._last_action = np.zeros(self.model.action_size)
         self._t = 0
         self._done = True
@@ -299,22 +306,12 @@ class OctopusArmVectorEnv(VectorEnv):
             raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
         self.num_envs = int(num_envs)
         self.render_mode = None
-        self.model = physics.build_model(n_compartments, constants)
-        self._target_arg = parse_target(target)
-        self.random_target = isinstance(self._target_arg, str)
-        self.distance_gain = _check_gain(distance_gain)
-        self.max_steps = _check_max_steps(max_steps)
-        self.single_observation_space, self.single_action_space = _spaces(self.model, self.random_target)
+        self.single_observation_space, self.single_action_space = _init_task(
+            self, self.num_envs, n_compartments, constants, target, distance_gain, max_steps)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
-        n = self.num_envs
-        self._states = np.repeat(self.model.initial_state[None], n, axis=0)
-        self._targets = np.zeros((n, 2))
-        self._dist, self._hit = np.zeros(n), np.zeros(n, dtype=np.bool_)
-        self._status = np.zeros(n, dtype=np.int64)
-        self._t = np.zeros(n, dtype=np.int64)
-        self._needs_reset = np.zeros(n, dtype=np.bool_)
-        self._kernel_args = self.model.kernel_args()
+        self._t = np.zeros(self.num_envs, dtype=np.int64)
+        self._needs_reset = np.zeros(self.num_envs, dtype=np.bool_)
 
     def _start(self, mask: np.ndarray) -> None:
         """Put the arms in ``mask`` at the start of an episode (targets drawn in arm order)."""
