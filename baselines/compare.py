@@ -35,19 +35,8 @@ from .linear.settings import LQ_REINFORCE_IMPROVED, OCTOPUS_COPDAC_Q
 SB3_AGENTS = {"A2C": "a2c", "DQN": "dqn", "PPO": "ppo", "SAC": "sac", "TD3": "td3"}
 
 
-def reference_agents() -> dict[str, type]:
-    """Every reference agent by class name: tabular, linear and belief-state."""
-    from . import belief, linear
-
-    agents = dict(experiment.AGENTS)
-    for cls in (linear.COPDACB, linear.SACB, linear.COPDACQ, linear.LinearReinforce, linear.ContinuousTimeActorCritic,
-                belief.QMDP, belief.MostLikelyState, belief.Perseus):
-        agents[cls.__name__] = cls
-    return agents
-
-
 def known_agents() -> list[str]:
-    return sorted(reference_agents()) + sorted(SB3_AGENTS)
+    return sorted(experiment.AGENTS) + sorted(SB3_AGENTS)
 
 
 def make_agent(name: str, env_id: str, env_kwargs: dict, seed: int, agent_kwargs: dict):
@@ -55,7 +44,7 @@ def make_agent(name: str, env_id: str, env_kwargs: dict, seed: int, agent_kwargs
         from .sb3 import SB3Agent
 
         return SB3Agent(env_id, algo=SB3_AGENTS[name], seed=seed, env_kwargs=env_kwargs, **agent_kwargs)
-    return reference_agents()[name](gym.make(env_id, **env_kwargs), seed=seed, **agent_kwargs)
+    return experiment.AGENTS[name](gym.make(env_id, **env_kwargs), seed=seed, **agent_kwargs)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Pieces every experiment shares: the tabular agent registry, evaluation, the exact optimum
+"""Pieces every experiment shares: the reference-agent registry, evaluation, the exact optimum
 of an environment, result tables and learning-curve plots (mean and a 95 % band over seeds).
 
 The runner over cells (env, agent, seed) is :mod:`baselines.compare`.
@@ -18,9 +18,15 @@ import gymnasium as gym
 import rl_envs  # noqa: F401  (registers the environments)
 
 from .common import atomic_write_bytes
+from . import belief, linear
 from .tabular import CONTROL_AGENTS, TD0, MonteCarlo
 
-AGENTS = {cls.__name__: cls for cls in (*CONTROL_AGENTS, MonteCarlo, TD0)}
+# Every reference agent by class name: tabular, linear and belief-state.
+AGENTS = {cls.__name__: cls for cls in (
+    *CONTROL_AGENTS, MonteCarlo, TD0,
+    linear.COPDACB, linear.SACB, linear.COPDACQ, linear.LinearReinforce, linear.ContinuousTimeActorCritic,
+    belief.QMDP, belief.MostLikelyState, belief.Perseus,
+)}
 
 
 def exact_optimum(env: gym.Env) -> float | None:
