@@ -41,6 +41,26 @@ def check_positive(value, name: str, allow_zero: bool = False) -> float:
     return value
 
 
+def check_decay(value, name: str) -> float:
+    """``value`` as a float in (0, 1), or a ValueError naming it."""
+    value = check_positive(value, name)
+    if value >= 1:
+        raise ValueError(f"{name} must be in (0, 1), got {value!r}")
+    return value
+
+
+def rms_normalized(g: np.ndarray, v: np.ndarray, rho: float) -> tuple[np.ndarray, np.ndarray]:
+    """RMSprop's direction (Tieleman & Hinton 2012): ``v = rho v + (1 - rho) g**2``, ``g / sqrt(v)``.
+
+    ``v`` is ``g**2`` at the first call (``v`` all zero), so the first step is not inflated by
+    ``1 / sqrt(1 - rho)``; entries with ``v == 0`` (never seen a gradient) do not move.  Steps
+    with it are in parameter units whatever the gradient's scale: an episode's gradient grows
+    with its length and return, and the normalised step does not.
+    """
+    v = g**2 if not np.any(v) else rho * v + (1 - rho) * g**2
+    return np.divide(g, np.sqrt(v), out=np.zeros_like(g), where=v > 0), v
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` so that readers see the old file or the whole new one, never a part."""
     path = Path(path)

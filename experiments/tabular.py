@@ -9,7 +9,7 @@
 
 ``control`` trains every control agent (or ``--agents ...``) over seeds, evaluating the greedy
 policy with SB3's ``evaluate_policy`` every ``--every`` steps.  On mazes larger than 3x3 the
-agents take ``baselines.tabular.settings.LARGE_MAZE`` and train with the episode limit
+agents take ``baselines.tabular.settings.large_maze_hyperparameters`` and train with the episode limit
 ``TRAIN_MAX_STEPS`` (none for the Monte Carlo policy-gradient agents); evaluation keeps the
 env's own limit.  It writes to ``--out``
 (default ``results/tabular_<layout>/``): ``results.csv``/``results.json`` (agent, seed, steps to
@@ -41,7 +41,7 @@ import rl_envs  # noqa: F401
 from baselines.common import atomic_write_bytes
 from baselines.experiment import mean_and_band, save_figure, write_table
 from baselines.tabular import CONTROL_AGENTS, SoftmaxPolicyGradient
-from baselines.tabular.settings import LARGE_MAZE, TRAIN_MAX_STEPS
+from baselines.tabular.settings import TRAIN_MAX_STEPS, large_maze_hyperparameters
 
 AGENTS = {cls.__name__: cls for cls in CONTROL_AGENTS}
 BOOK_PATH = {0: 2, 3: 1, 4: 2, 7: 1}  # S0 down, S3 right, S4 down, S7 right
@@ -57,7 +57,7 @@ def cell_key(args, name: str, seed: int) -> str:
     computed under other settings (agent hyperparameters and training time limits included)."""
     settings = {"agent": name, "seed": seed, "steps": args.steps, "every": args.every, "layout": args.layout,
                 "move_cost": args.move_cost, "slip": args.slip, "eval_episodes": args.eval_episodes,
-                "hyper": LARGE_MAZE.get(name, {}), "train_max_steps": TRAIN_MAX_STEPS.get(name)}
+                "hyper": large_maze_hyperparameters(name, args.layout), "train_max_steps": TRAIN_MAX_STEPS.get(name)}
     return f"{zlib.crc32(json.dumps(settings, sort_keys=True, default=repr).encode()):08x}"
 
 
@@ -66,7 +66,7 @@ def run_cell(args, name: str, seed: int) -> dict:
     optimum = eval_env.unwrapped.optimal_return()
     large = eval_env.unwrapped.layout.n_cells > 9
     env = make_maze(args, max_steps=TRAIN_MAX_STEPS.get(name) if large else None)
-    agent = AGENTS[name](env, seed=seed, **(LARGE_MAZE.get(name, {}) if large else {}))
+    agent = AGENTS[name](env, seed=seed, **(large_maze_hyperparameters(name, args.layout) if large else {}))
     n_eval = 1 if args.slip == 0 else args.eval_episodes  # a deterministic maze needs one episode
     checkpoints, returns, first_optimal, wall = [], [], None, 0.0
     for target in [*range(args.every, args.steps, args.every), args.steps]:

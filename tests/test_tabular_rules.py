@@ -9,7 +9,9 @@ from baselines.tabular import (
     actor_critic_update, book_delta_theta, monte_carlo_update, q_learning_update, reinforce_gradient,
     sarsa_update, soft_q_learning_update, soft_value, softmax, td0_update,
 )
-from baselines.tabular.base import discounted_returns
+from baselines.common import rms_normalized
+from baselines.tabular import Reinforce
+from baselines.tabular.base import discounted_returns, draw, sample_softmax, softmax_row
 from baselines.tabular.exact import BOOK_THETA0, objective, policy_gradient, soft_value_iteration, wall_theta0
 
 SLIPPERY = "S.\n.G\n"  # 2x2 open room; used with slip=0.2
@@ -26,6 +28,45 @@ def test_softmax_forbids_nan_moves_like_the_books_pi0():
     assert np.allclose(softmax(np.full(4, np.nan)), 0.25)  # no allowed move: uniform, never acted on
     assert np.allclose(softmax(np.array([1000.0, 0.0])), [1, 0])  # no overflow
     assert np.allclose(softmax(np.array([0.0, np.log(3.0)])), [0.25, 0.75])
+
+
+@pytest.mark.parametrize("prefs, temperature", [
+    (BOOK_THETA0[3], 1.0), (np.array([2.0, np.nan, -1.0, 0.5]), 0.5), (np.array([700.0, 0.0, 1.0, -700.0]), 1.0),
+    (np.full(4, np.nan), 1.0),
+])
+def test_the_per_step_softmax_and_its_sampler_agree_with_softmax(prefs, temperature):
+    p = softmax(prefs, temperature)
+    assert softmax_row(prefs, temperature) == pytest.approx(p.tolist(), abs=1e-15)
+    rng, n = np.random.default_rng(0), 40_000
+    freq = np.bincount([sample_softmax(prefs, temperature, rng) for _ in range(n)], minlength=4) / n
+    assert np.all(np.abs(freq - p) <= 5 * np.sqrt(p * (1 - p) / n) + 1e-12)  # within 5 s.e.; p = 0 never drawn
+
+
+def test_draw_inverts_the_cumulative_weights():
+    assert [draw([1.0, 0.0, 3.0], u) for u in (0.0, 0.2499, 0.25, 0.99)] == [0, 0, 2, 2]
+    assert draw([0.0, 2.0, 0.0], 0.999999) == 1  # a zero weight is never drawn, even at the top end
+    assert draw([1.0, 1.0, 0.0], 1.0) == 1  # u = 1 (rounding) falls on the last positive weight
+
+
+def test_rms_normalized_step_by_hand():
+    g1, g2 = np.array([2.0, -0.5, 0.0]), np.array([1.0, 0.0, 3.0])
+    d1, v1 = rms_normalized(g1, np.zeros(3), rho=0.9)
+    assert d1.tolist() == [1.0, -1.0, 0.0] and v1.tolist() == [4.0, 0.25, 0.0]  # v = g**2 at the first call
+    d2, v2 = rms_normalized(g2, v1, rho=0.9)
+    assert v2 == pytest.approx([0.9 * 4 + 0.1 * 1, 0.9 * 0.25, 0.1 * 9])
+    assert d2 == pytest.approx([1 / np.sqrt(3.7), 0.0, 3 / np.sqrt(0.9)])
+
+
+def test_normalized_reinforce_moves_each_preference_by_the_step_size_after_one_episode():
+    env = gym.make("rl_envs/GridMaze-v0", layout="book3x3", move_cost=0.1)
+    plain = Reinforce(env, alpha_theta=1e-6, baseline=False, seed=3)
+    normalized = Reinforce(env, alpha_theta=0.05, baseline=False, normalize=True, seed=3)
+    plain.learn(10_000, callback=lambda agent: False)  # stops after the first episode
+    normalized.learn(plain.num_timesteps)  # the same seed: the same first episode
+    assert len(normalized.episodes.lengths) == 1
+    direction = np.sign(plain.theta)  # the plain step is a small multiple of the gradient
+    assert np.any(direction != 0)
+    assert np.allclose(normalized.theta, 0.05 * direction)
 
 
 def test_walls_of_the_book_maze_give_the_books_theta0():

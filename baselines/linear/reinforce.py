@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..common import check_positive
+from ..common import check_decay, check_positive, rms_normalized
 from .linear_gain import LinearGainAgent
 
 
@@ -38,12 +38,6 @@ def trace_update(Z: np.ndarray, xi: np.ndarray, x: np.ndarray, sigma: float) -> 
 def reinforce_step(K: np.ndarray, Z: np.ndarray, c: float, eta: float) -> np.ndarray:
     """``K_t = K_{t-1} - eta c_t Z_t``."""
     return K - eta * c * Z
-
-
-def rms_step(K: np.ndarray, v: np.ndarray, G: np.ndarray, eta: float, rho: float):
-    """RMSprop: ``v = rho v + (1 - rho) G**2`` (``G**2`` at the first call), ``K - eta G / sqrt(v)``."""
-    v = G**2 if not np.any(v) else rho * v + (1 - rho) * G**2
-    return K - eta * np.divide(G, np.sqrt(v), out=np.zeros_like(G), where=v > 0), v
 
 
 class LinearReinforce(LinearGainAgent):
@@ -72,9 +66,7 @@ class LinearReinforce(LinearGainAgent):
             raise ValueError("normalize needs update='episode' (it normalises the episode's gradient)")
         self.update, self.use_baseline, self.normalize = update, bool(baseline), bool(normalize)
         self.baseline_rate = check_positive(baseline_rate, "baseline_rate")
-        self.rms_decay = check_positive(rms_decay, "rms_decay")
-        if self.rms_decay >= 1:
-            raise ValueError(f"rms_decay must be in (0, 1), got {rms_decay}")
+        self.rms_decay = check_decay(rms_decay, "rms_decay")
         self.v = np.zeros_like(self.K)  # running mean of G**2; zero until the first episode
         self.b = np.zeros(0)  # b[t]: running mean of the cost at time t; grows with the horizon
         self._start_episode()
@@ -102,7 +94,8 @@ class LinearReinforce(LinearGainAgent):
 
     def _learn_episode(self, terminated):
         if self.update == "episode" and self.normalize:
-            self.K, self.v = rms_step(self.K, self.v, self.G, self.eta, self.rms_decay)
+            direction, self.v = rms_normalized(self.G, self.v, self.rms_decay)
+            self.K = self.K - self.eta * direction
         elif self.update == "episode":
             self.K = reinforce_step(self.K, self.G, 1.0, self.eta)
         if self.use_baseline:

@@ -22,7 +22,8 @@ import numpy as np
 
 from rl_envs.maze.solve import MDPModel
 
-from .base import SoftmaxPolicyAgent, check_positive, check_step_size, discounted_returns, softmax
+from ..common import check_decay, rms_normalized
+from .base import SoftmaxPolicyAgent, check_positive, check_step_size, discounted_returns, softmax_row
 from .exact import blocked_moves
 
 
@@ -61,7 +62,7 @@ def actor_critic_update(theta: np.ndarray, w: np.ndarray, s: int, a: int, r: flo
     """
     delta = r + (0.0 if terminated else gamma * w[s2]) - w[s]
     w[s] += alpha_w * delta
-    score = -softmax(theta[s], temperature)
+    score = -np.array(softmax_row(theta[s], temperature))
     score[a] += 1.0
     theta[s] += alpha_theta * I * delta * score / temperature
     return delta
@@ -105,36 +106,47 @@ class SoftmaxPolicyGradient(SoftmaxPolicyAgent):
 class Reinforce(SoftmaxPolicyAgent):
     """REINFORCE (Williams 1992) with a softmax policy, updated after every episode:
 
-        theta <- theta + alpha_theta sum_t gamma^t (G_t - b(s_t)) grad log pi(a_t|s_t)
+        g = sum_t gamma^t (G_t - b(s_t)) grad log pi(a_t|s_t),    theta <- theta + alpha_theta g
 
     with the gradient taken at the policy that generated the episode.  With ``baseline=True``
     b(s) = w(s), a state-value estimate learned by every-visit Monte Carlo
-    (w(s_t) += alpha_w (G_t - w(s_t))); otherwise b = 0.
+    (w(s_t) += alpha_w (G_t - w(s_t))); otherwise b = 0.  With ``normalize=True`` the step is
+    RMSprop's, ``theta <- theta + alpha_theta g / sqrt(v)`` with ``v`` a running mean of ``g**2``
+    (as :class:`~baselines.linear.LinearReinforce`'s): ``g`` still points up the policy gradient
+    componentwise, but its size no longer grows with the episode's length.  That matters with a
+    move cost: on a 10x10 maze the first episodes last thousands of steps, with returns near
+    -46 and hundreds of visits per state, and the last ones about 60 steps, so no fixed
+    ``alpha_theta`` suits both.
 
     Arguments: ``alpha_theta`` (0.1), ``baseline`` (True), ``alpha_w`` (0.1), ``gamma``,
     ``temperature`` tau (1), ``theta0`` (default zeros: the uniform policy), ``mask_walls``
     (False; True sets theta to NaN for moves into a wall, as the book's theta_0 does, read from
-    ``env.unwrapped.model``, which must be an MDP over the observations), ``seed``.  An
-    episode cut by the time limit is skipped, as in :class:`MonteCarlo`: its returns lack the
-    rewards after the limit, and with a move cost they would only teach the policy to wander.
+    ``env.unwrapped.model``, which must be an MDP over the observations), ``normalize`` (False),
+    ``rms_decay`` rho (0.9), ``seed``.  An episode cut by the time limit is skipped, as in
+    :class:`MonteCarlo`: its returns lack the rewards after the limit, and with a move cost
+    they would only teach the policy to wander.
     """
 
-    _saved_arrays = ("theta", "w")
+    _saved_arrays = ("theta", "w", "v")
 
     def __init__(self, env, alpha_theta: float = 0.1, baseline: bool = True, alpha_w: float = 0.1,
                  gamma: float = 1.0, temperature: float = 1.0, theta0=None, mask_walls: bool = False,
-                 seed: int | None = None):
+                 normalize: bool = False, rms_decay: float = 0.9, seed: int | None = None):
         super().__init__(env, gamma=gamma, temperature=temperature, theta0=theta0, seed=seed,
-                         alpha_theta=alpha_theta, baseline=baseline, alpha_w=alpha_w)
+                         alpha_theta=alpha_theta, baseline=baseline, alpha_w=alpha_w, normalize=normalize,
+                         rms_decay=rms_decay)
         self.alpha_theta = check_positive(alpha_theta, "alpha_theta")
         self.alpha_w = check_step_size(alpha_w, "alpha_w")
         self.baseline = bool(baseline)
+        self.normalize = bool(normalize)
+        self.rms_decay = check_decay(rms_decay, "rms_decay")
         if mask_walls:  # not a saved hyperparameter: the NaNs live in theta, which save() stores
             blocked = model_blocked_moves(self)
             if blocked is None:
                 raise ValueError("mask_walls=True needs env.unwrapped.model, an MDP whose states are the observations")
             self.theta[blocked] = np.nan
         self.w = np.zeros(self.n_states)
+        self.v = np.zeros_like(self.theta)  # RMSprop's running mean of g**2 (normalize=True)
 
     def _end_episode(self, states, actions, rewards, terminated):
         if not terminated:
@@ -142,10 +154,13 @@ class Reinforce(SoftmaxPolicyAgent):
         G = discounted_returns(rewards, self.gamma)
         b = self.w[states] if self.baseline else 0.0
         weights = self.gamma ** np.arange(len(G)) * (G - b)
-        self.theta += self.alpha_theta * reinforce_gradient(self.pi, states, actions, weights, self.temperature)
+        g = reinforce_gradient(self.pi, states, actions, weights, self.temperature)
+        if self.normalize:
+            g, self.v = rms_normalized(g, self.v, self.rms_decay)
+        self.theta += self.alpha_theta * g
         if self.baseline:
-            for s, g in zip(states, G):
-                self.w[s] += self.alpha_w * (g - self.w[s])
+            for s, G_t in zip(states, G):
+                self.w[s] += self.alpha_w * (G_t - self.w[s])
 
 
 class ActorCritic(SoftmaxPolicyAgent):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import ActionValueAgent, check_positive, sample, softmax
+from .base import ActionValueAgent, check_positive, sample_softmax
 
 
 def soft_value(q_row: np.ndarray, temperature: float) -> float:
@@ -51,7 +51,7 @@ class SoftQLearning(ActionValueAgent):
             return int(np.argmax(self.Q[s]))
         if self._explore():
             return int(self.rng.integers(self.n_actions))
-        return sample(softmax(self.Q[s], self.temperature), self.rng)
+        return sample_softmax(self.Q[s], self.temperature, self.rng)
 
     def _observe(self, s, a, r, s2, terminated, truncated):
         soft_q_learning_update(self.Q, s, a, r, s2, terminated, self.alpha, self.gamma, self.temperature)
