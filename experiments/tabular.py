@@ -2,8 +2,9 @@
 
     python experiments/tabular.py control --layout book3x3 --seeds 10 --steps 3000 --every 100
     python experiments/tabular.py control --layout maze10x10 --seeds 10 --steps 60000 --every 2000
-    python experiments/tabular.py control --layout maze10x10 --steps 1000000 --every 50000 \
-        --agents Reinforce SoftmaxPolicyGradient
+    python experiments/tabular.py control --layout maze10x10 --steps 300000 --every 10000 --agents Reinforce
+    python experiments/tabular.py control --layout maze10x10 --steps 2000000 --every 50000 \
+        --agents SoftmaxPolicyGradient
     python experiments/tabular.py control --layout rooms10x10 --steps 60000 --every 2000
     python experiments/tabular.py book --seeds 20
 
