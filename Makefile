@@ -25,3 +25,4 @@ test: setup
 
 bench: setup
 	$(PY) benchmarks/bench_envs.py
+	$(PY) benchmarks/bench_agents.py
