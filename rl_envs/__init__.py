@@ -10,7 +10,8 @@ __version__ = "0.1.0"
 
 # id -> (entry point, extra register() arguments)
 _ENVIRONMENTS = {
-    "rl_envs/GridMaze-v0": ("rl_envs.maze.grid_maze:GridMazeEnv", {}),
+    "rl_envs/GridMaze-v0": ("rl_envs.maze.grid_maze:GridMazeEnv",
+                            {"vector_entry_point": "rl_envs.maze.grid_maze:GridMazeVectorEnv"}),
     "rl_envs/QuadraticBandit-v0": ("rl_envs.bandit:QuadraticBanditEnv", {}),
     "rl_envs/OctopusArm-v0": ("rl_envs.octopus.env:OctopusArmEnv",
                               {"vector_entry_point": "rl_envs.octopus.env:OctopusArmVectorEnv"}),

@@ -65,14 +65,28 @@ class Viewer:
         self.surface = None
 
 
-class RenderMixin:
+class ViewerHolder:
+    """Owns an optional :class:`Viewer`: closes it, and leaves it out of pickles."""
+
+    _viewer: Viewer | None = None
+
+    def _close_viewer(self) -> None:
+        if self._viewer is not None:
+            self._viewer.close()
+            self._viewer = None
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_viewer"] = None
+        return state
+
+
+class RenderMixin(ViewerHolder):
     """Render-mode bookkeeping for an env that draws with a :class:`Viewer`.
 
     The env sets ``self.render_mode`` and implements ``_canvas_size()`` and
     ``_paint(pygame, surface)``; ``ansi`` (if declared) comes from ``_ansi()``.
     """
-
-    _viewer: Viewer | None = None
 
     def render(self):
         if self.render_mode is None:
@@ -90,11 +104,4 @@ class RenderMixin:
         return self._viewer.draw(self._paint)
 
     def close(self):
-        if self._viewer is not None:
-            self._viewer.close()
-            self._viewer = None
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state["_viewer"] = None
-        return state
+        self._close_viewer()

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import gymnasium as gym
 from gymnasium.utils.env_checker import check_env as gym_check_env, data_equivalence
+from gymnasium.vector.utils import concatenate, create_empty_array
 
 import rl_envs
 
@@ -215,13 +216,19 @@ def test_vector_env(env_id):
     venv.close()
 
 
+def batch_of_one(space, item):
+    """``item`` as the native vector env returns it for one env (e.g. an int -> an int64 array)."""
+    return concatenate(space, [item], create_empty_array(space, n=1))
+
+
 @pytest.mark.parametrize("env_id", [e for e in ENV_IDS if gym.spec(e).vector_entry_point is not None])
 def test_native_vector_env_matches_single_env(env_id):
     venv = gym.make_vec(env_id, num_envs=1, vectorization_mode="vector_entry_point")
     env = gym.make(env_id)
+    space = env.observation_space
     venv_obs, _ = venv.reset(seed=3)
     obs, _ = env.reset(seed=3)
-    assert data_equivalence(venv_obs[0], obs, exact=True)
+    assert data_equivalence(venv_obs, batch_of_one(space, obs), exact=True)
     env.action_space.seed(3)
     needs_reset = False
     for _ in range(100):
@@ -230,10 +237,10 @@ def test_native_vector_env_matches_single_env(env_id):
         if needs_reset:  # next-step autoreset
             obs, _ = env.reset()
             needs_reset = False
-            assert data_equivalence(v[0][0], obs, exact=True)
+            assert data_equivalence(v[0], batch_of_one(space, obs), exact=True)
             continue
         obs, r, term, trunc, _ = env.step(action)
-        assert data_equivalence(v[0][0], obs, exact=True)
+        assert data_equivalence(v[0], batch_of_one(space, obs), exact=True)
         assert v[1][0] == r and v[2][0] == term and v[3][0] == trunc
         needs_reset = term or trunc
 

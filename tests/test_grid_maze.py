@@ -1,4 +1,5 @@
 import math
+import pickle
 
 import numpy as np
 import pytest
@@ -262,3 +263,100 @@ def test_maze_model_matches_stepping_everywhere():
             s2, r, *_ = step_from(env, int(s), a)
             assert m.P[s, a, s2] == 1.0
             assert m.R[s, a] == pytest.approx(r)
+
+
+# -- the native vector env --------------------------------------------------------------------
+
+
+def make_vec(num_envs, **kw):
+    return gym.make_vec("rl_envs/GridMaze-v0", num_envs=num_envs, vectorization_mode="vector_entry_point", **kw)
+
+
+def test_make_vec_gives_the_native_vector_env_with_the_exact_references():
+    venv = gym.make_vec("rl_envs/GridMaze-v0", num_envs=3, layout="maze10x10")
+    assert type(venv).__name__ == "GridMazeVectorEnv"
+    single = make(layout="maze10x10")
+    assert venv.unwrapped.optimal_return() == single.optimal_return()
+    assert np.array_equal(venv.unwrapped.model.P, single.model.P)
+
+
+def test_vector_env_with_slip_reproduces_the_single_env_bit_for_bit():
+    kw = dict(layout="maze10x10", slip=0.3, max_steps=40)  # truncations and autoresets within the run
+    venv, env = make_vec(1, **kw), make(**kw)
+    assert venv.reset(seed=11)[0].tolist() == [env.reset(seed=11)[0]]
+    actions = np.random.default_rng(0).integers(4, size=500)
+    needs_reset, ends = False, 0
+    for a in actions:
+        obs, r, term, trunc, _ = venv.step(np.array([a]))
+        if needs_reset:
+            expected = (env.reset()[0], 0.0, False, False)
+            needs_reset = False
+        else:
+            expected = env.step(int(a))[:4]
+            needs_reset = expected[2] or expected[3]
+            ends += needs_reset
+        assert (int(obs[0]), float(r[0]), bool(term[0]), bool(trunc[0])) == expected
+    assert ends >= 5
+
+
+def test_vector_env_agents_are_independent_single_envs():
+    n, kw = 5, dict(layout="dyna_maze", max_steps=30)
+    venv, envs = make_vec(n, **kw), [make(**kw) for _ in range(n)]
+    venv.reset(seed=0)
+    for env in envs:
+        env.reset(seed=0)
+    pending = [False] * n
+    actions = np.random.default_rng(1).integers(4, size=(300, n))
+    for a in actions:
+        obs, r, term, trunc, _ = venv.step(a)
+        for i, env in enumerate(envs):
+            if pending[i]:  # next-step autoreset: this agent's action is ignored
+                expected, pending[i] = (env.reset()[0], 0.0, False, False), False
+            else:
+                expected = env.step(int(a[i]))[:4]
+                pending[i] = expected[2] or expected[3]
+            assert (int(obs[i]), float(r[i]), bool(term[i]), bool(trunc[i])) == expected
+    assert obs.dtype == np.int64 and r.dtype == np.float64
+
+
+@pytest.mark.parametrize("actions, message", [
+    (np.array([0, 1]), "shape"), (np.array([0.0, 1.0, 2.0]), "int"), (np.array([0, 4, 1]), r"\[0, 4\)"),
+    (np.array([-1, 0, 0]), r"\[0, 4\)"), ([0, None, 1], "int"),
+])
+def test_vector_env_rejects_bad_actions(actions, message):
+    venv = make_vec(3)
+    venv.reset(seed=0)
+    with pytest.raises(ValueError, match=message):
+        venv.step(actions)
+
+
+def test_vector_env_arguments_are_checked():
+    with pytest.raises(ResetNeeded):
+        make_vec(2).step(np.zeros(2, dtype=int))
+    with pytest.raises(ValueError, match="maze_seed"):
+        make_vec(2, layout="random", size=5)
+    assert make_vec(2, layout="random", size=5, maze_seed=4).unwrapped.layout.to_text() == \
+        make(layout="random", size=5, maze_seed=4).layout.to_text()
+    with pytest.raises(ValueError, match="num_envs"):
+        make_vec(0)
+    with pytest.raises(ValueError, match="render_mode"):
+        make_vec(2, render_mode="human")
+    with pytest.raises(ValueError, match="slip"):
+        make_vec(2, slip=1.5)
+
+
+def test_vector_env_renders_one_frame_per_agent_and_pickles():
+    venv = make_vec(2, layout="book3x3", render_mode="rgb_array")
+    venv.reset(seed=0)
+    single = make(layout="book3x3", render_mode="rgb_array")
+    single.reset(seed=0)
+    frames = venv.render()
+    assert len(frames) == 2 and np.array_equal(frames[0], single.render()) and np.array_equal(frames[0], frames[1])
+    venv.step(np.array([RIGHT, DOWN]))
+    moved = venv.render()
+    assert not np.array_equal(moved[0], moved[1])
+    twin = pickle.loads(pickle.dumps(venv))
+    a = np.array([LEFT, UP])
+    assert all(np.array_equal(x, y) for x, y in zip(twin.step(a)[:4], venv.step(a)[:4]))
+    venv.close()
+    venv.close()

@@ -8,8 +8,10 @@ import numpy as np
 import gymnasium as gym
 from gymnasium import spaces
 from gymnasium.error import ResetNeeded
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
 
-from ..rendering import RenderMixin, check_render_mode
+from ..rendering import RenderMixin, Viewer, ViewerHolder, check_render_mode
 from .layouts import ACTION_NAMES, Layout, LayoutError, _wall_grid, get_layout
 from .solve import PERPENDICULAR, MDPModel, maze_model, value_iteration
 
@@ -28,6 +30,23 @@ def as_discrete_action(action, n: int) -> int:
     return action
 
 
+def as_discrete_actions(actions, num_envs: int, n: int) -> np.ndarray:
+    """``actions`` as an int64 array of shape ``(num_envs,)`` in ``range(n)``, or a ValueError."""
+    a = np.asarray(actions)
+    if a.shape != (num_envs,) or not np.issubdtype(a.dtype, np.integer):
+        raise ValueError(f"actions must be an int array of shape ({num_envs},) in [0, {n}), got {actions!r}")
+    if np.any((a < 0) | (a >= n)):
+        raise ValueError(f"actions must be ints in [0, {n}), got {actions!r}")
+    return a.astype(np.int64, copy=False)
+
+
+def slip_moves(a: np.ndarray, slipped: np.ndarray, side: np.ndarray) -> np.ndarray:
+    """The moves made: ``a`` where not ``slipped``, else the perpendicular move ``side`` (0 or 1)."""
+    a = a.copy()
+    a[slipped] = PERPENDICULAR[a[slipped], side]
+    return a
+
+
 def _finite_float(value, name: str) -> float:
     try:
         value = float(value)
@@ -38,7 +57,98 @@ def _finite_float(value, name: str) -> float:
     return value
 
 
-class GridMazeEnv(RenderMixin, gym.Env):
+class _MazeTask:
+    """What the single and the vector maze share: arguments, layout, exact references, drawing."""
+
+    def _init_maze(self, layout, size, maze_seed, goal_reward, move_cost, slip, max_steps, render_mode) -> None:
+        check_render_mode(render_mode, self.metadata)
+        self.render_mode = render_mode
+        self.goal_reward = _finite_float(goal_reward, "goal_reward")
+        self.move_cost = _finite_float(move_cost, "move_cost")
+        self.slip = _finite_float(slip, "slip")
+        if not 0.0 <= self.slip <= 1.0:
+            raise ValueError(f"slip must be a probability in [0, 1], got {slip}")
+        if maze_seed is not None and (not isinstance(maze_seed, (int, np.integer)) or maze_seed < 0):
+            raise ValueError(f"maze_seed must be a non-negative int or None, got {maze_seed!r}")
+        if layout != "random" and size is not None:
+            raise ValueError("size is only used with layout='random'")
+        self._regenerate = layout == "random" and maze_seed is None
+        self._size = size
+        rng = np.random.default_rng(maze_seed)
+        self._set_layout(get_layout(layout, size, rng))
+        if max_steps is not None and (not isinstance(max_steps, (int, np.integer)) or max_steps < 1):
+            raise ValueError(f"max_steps must be a positive int or None, got {max_steps!r}")
+        self.max_steps = int(max_steps) if max_steps is not None else 25 * self.layout.n_cells
+
+    def _set_layout(self, layout: Layout) -> None:
+        self.layout = layout
+        self._model: MDPModel | None = None
+
+    # -- exact references -------------------------------------------------------------------
+
+    @property
+    def model(self) -> MDPModel:
+        if self._model is None:
+            self._model = maze_model(self.layout, self.goal_reward, self.move_cost, self.slip)
+        return self._model
+
+    def shortest_path_length(self) -> int:
+        dist = self.layout.distances_from_start()
+        return int(min(dist[self.layout.index(g)] for g in self.layout.goals if dist[self.layout.index(g)] >= 0))
+
+    def optimal_values(self, gamma: float = 1.0):
+        """``(V*, Q*)`` of the current layout by value iteration on :attr:`model`."""
+        return value_iteration(self.model, gamma)
+
+    def optimal_return(self, gamma: float = 1.0) -> float:
+        """The best expected (discounted) return from the start; ignores truncation."""
+        V, _ = self.optimal_values(gamma)
+        return float(self.model.start @ V)
+
+    # -- rendering ----------------------------------------------------------------------------
+
+    def _cell_px(self) -> int:
+        h, w = self.layout.shape
+        return int(np.clip(480 // max(h, w), 8, 64))
+
+    def _canvas_size(self):
+        h, w = self.layout.shape
+        cs = self._cell_px()
+        return (w * cs + 2 * cs // 2, h * cs + 2 * cs // 2)
+
+    def _paint_maze(self, pg, surface, agent: int | None, trail) -> None:
+        h, w = self.layout.shape
+        cs = self._cell_px()
+        m = cs // 2
+
+        def rect(idx):
+            r, c = self.layout.cell(idx)
+            return pg.Rect(m + c * cs, m + r * cs, cs, cs)
+
+        def centre(idx):
+            return rect(idx).center
+
+        for idx in np.flatnonzero(self.layout.blocked):
+            pg.draw.rect(surface, (60, 60, 70), rect(idx))
+        for g in self.layout.goals:
+            pg.draw.rect(surface, (120, 200, 120), rect(self.layout.index(g)))
+        pg.draw.rect(surface, (180, 210, 240), rect(self.layout.start_index))
+        if len(trail) > 1:
+            pg.draw.lines(surface, (240, 160, 60), False, [centre(i) for i in trail], max(2, cs // 8))
+        if agent is not None:
+            pg.draw.circle(surface, (200, 40, 40), centre(agent), max(3, cs // 3))
+        thick = max(2, cs // 10)
+        for r in range(h):
+            for c in range(w):
+                x0, y0 = m + c * cs, m + r * cs
+                ends = [((x0, y0), (x0 + cs, y0)), ((x0 + cs, y0), (x0 + cs, y0 + cs)),
+                        ((x0, y0 + cs), (x0 + cs, y0 + cs)), ((x0, y0), (x0, y0 + cs))]
+                for a in range(4):
+                    if self.layout.walls[r, c, a]:
+                        pg.draw.line(surface, (20, 20, 20), *ends[a], thick)
+
+
+class GridMazeEnv(_MazeTask, RenderMixin, gym.Env):
     """
     ## Description
 
@@ -104,6 +214,12 @@ class GridMazeEnv(RenderMixin, gym.Env):
     * ``goal_reward`` (1.0), ``move_cost`` (0.01), ``slip`` (0.0, in ``[0, 1]``), ``max_steps``.
     * ``render_mode``: ``"human"``, ``"rgb_array"`` or ``"ansi"``.
 
+    ## Vector environment
+
+    ``gymnasium.make_vec("rl_envs/GridMaze-v0", num_envs=n, ...)`` gives :class:`GridMazeVectorEnv`,
+    which steps ``n`` agents in one maze with array operations (``vectorization_mode="sync"``
+    gives ``n`` separate environments instead, e.g. for a new random maze per episode).
+
     ```python
     env = gymnasium.make("rl_envs/GridMaze-v0", layout="maze10x10", move_cost=0.05)
     env.unwrapped.optimal_return()  # 1 - 0.05 * shortest path length
@@ -124,24 +240,7 @@ class GridMazeEnv(RenderMixin, gym.Env):
         max_steps: int | None = None,
         render_mode: str | None = None,
     ):
-        check_render_mode(render_mode, self.metadata)
-        self.render_mode = render_mode
-        self.goal_reward = _finite_float(goal_reward, "goal_reward")
-        self.move_cost = _finite_float(move_cost, "move_cost")
-        self.slip = _finite_float(slip, "slip")
-        if not 0.0 <= self.slip <= 1.0:
-            raise ValueError(f"slip must be a probability in [0, 1], got {slip}")
-        if maze_seed is not None and (not isinstance(maze_seed, (int, np.integer)) or maze_seed < 0):
-            raise ValueError(f"maze_seed must be a non-negative int or None, got {maze_seed!r}")
-        if layout != "random" and size is not None:
-            raise ValueError("size is only used with layout='random'")
-        self._regenerate = layout == "random" and maze_seed is None
-        self._size = size
-        rng = np.random.default_rng(maze_seed)
-        self._set_layout(get_layout(layout, size, rng))
-        if max_steps is not None and (not isinstance(max_steps, (int, np.integer)) or max_steps < 1):
-            raise ValueError(f"max_steps must be a positive int or None, got {max_steps!r}")
-        self.max_steps = int(max_steps) if max_steps is not None else 25 * self.layout.n_cells
+        self._init_maze(layout, size, maze_seed, goal_reward, move_cost, slip, max_steps, render_mode)
         self.observation_space = spaces.Discrete(self.layout.n_cells)
         self.action_space = spaces.Discrete(4)
         self._s: int | None = None
@@ -149,10 +248,9 @@ class GridMazeEnv(RenderMixin, gym.Env):
         self.trail: list[int] = []
 
     def _set_layout(self, layout: Layout) -> None:
-        self.layout = layout
+        super()._set_layout(layout)
         self._next = layout.next_cell.tolist()  # Python lists: the fastest lookup in step()
         self._is_goal = layout.goal_mask.tolist()
-        self._model: MDPModel | None = None
 
     # -- dynamics ---------------------------------------------------------------------------
 
@@ -186,68 +284,10 @@ class GridMazeEnv(RenderMixin, gym.Env):
             self.render()
         return s, reward, terminated, truncated, {}
 
-    # -- exact references -------------------------------------------------------------------
-
-    @property
-    def model(self) -> MDPModel:
-        if self._model is None:
-            self._model = maze_model(self.layout, self.goal_reward, self.move_cost, self.slip)
-        return self._model
-
-    def shortest_path_length(self) -> int:
-        dist = self.layout.distances_from_start()
-        return int(min(dist[self.layout.index(g)] for g in self.layout.goals if dist[self.layout.index(g)] >= 0))
-
-    def optimal_values(self, gamma: float = 1.0):
-        """``(V*, Q*)`` of the current layout by value iteration on :attr:`model`."""
-        return value_iteration(self.model, gamma)
-
-    def optimal_return(self, gamma: float = 1.0) -> float:
-        """The best expected (discounted) return from the start; ignores truncation."""
-        V, _ = self.optimal_values(gamma)
-        return float(self.model.start @ V)
-
     # -- rendering ----------------------------------------------------------------------------
 
-    def _cell_px(self) -> int:
-        h, w = self.layout.shape
-        return int(np.clip(480 // max(h, w), 8, 64))
-
-    def _canvas_size(self):
-        h, w = self.layout.shape
-        cs = self._cell_px()
-        return (w * cs + 2 * cs // 2, h * cs + 2 * cs // 2)
-
     def _paint(self, pg, surface):
-        h, w = self.layout.shape
-        cs = self._cell_px()
-        m = cs // 2
-
-        def rect(idx):
-            r, c = self.layout.cell(idx)
-            return pg.Rect(m + c * cs, m + r * cs, cs, cs)
-
-        def centre(idx):
-            return rect(idx).center
-
-        for idx in np.flatnonzero(self.layout.blocked):
-            pg.draw.rect(surface, (60, 60, 70), rect(idx))
-        for g in self.layout.goals:
-            pg.draw.rect(surface, (120, 200, 120), rect(self.layout.index(g)))
-        pg.draw.rect(surface, (180, 210, 240), rect(self.layout.start_index))
-        if len(self.trail) > 1:
-            pg.draw.lines(surface, (240, 160, 60), False, [centre(i) for i in self.trail], max(2, cs // 8))
-        if self._s is not None:
-            pg.draw.circle(surface, (200, 40, 40), centre(self._s), max(3, cs // 3))
-        thick = max(2, cs // 10)
-        for r in range(h):
-            for c in range(w):
-                x0, y0 = m + c * cs, m + r * cs
-                ends = [((x0, y0), (x0 + cs, y0)), ((x0 + cs, y0), (x0 + cs, y0 + cs)),
-                        ((x0, y0 + cs), (x0 + cs, y0 + cs)), ((x0, y0), (x0, y0 + cs))]
-                for a in range(4):
-                    if self.layout.walls[r, c, a]:
-                        pg.draw.line(surface, (20, 20, 20), *ends[a], thick)
+        self._paint_maze(pg, surface, self._s, self.trail)
 
     def _ansi(self) -> str:
         return "\n".join(_wall_grid(self.layout, agent=self._s)) + "\n"
@@ -261,4 +301,82 @@ class GridMazeEnv(RenderMixin, gym.Env):
         return {(k,): a for a, k in enumerate(keys)}
 
 
-__all__ = ["GridMazeEnv", "ACTION_NAMES", "LayoutError"]
+class GridMazeVectorEnv(_MazeTask, ViewerHolder, VectorEnv):
+    """``num_envs`` agents in one maze, stepped together with array operations (see
+    :class:`GridMazeEnv` for the task; the arguments are the same plus ``num_envs``).
+
+    Autoreset is next-step, as in Gymnasium's ``CartPoleVectorEnv``: the step after an agent's
+    episode ends puts it back on the start cell and returns that with reward 0 (its action is
+    ignored).  Every agent has its own step count for ``max_steps``.  Slips are drawn from the
+    vector env's ``np_random`` for the agents that move, in agent order, so with
+    ``num_envs=1`` the env reproduces :class:`GridMazeEnv` bit for bit under the same seed and
+    actions.  All agents share one maze: ``layout="random"`` needs a ``maze_seed`` (use
+    ``vectorization_mode="sync"`` for a new maze per episode).  ``render_mode="rgb_array"``
+    renders a tuple of frames, one per agent; the exact references (``model``,
+    ``optimal_return()``, ...) are those of :class:`GridMazeEnv`.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 8, "autoreset_mode": AutoresetMode.NEXT_STEP}
+
+    def __init__(self, num_envs: int = 1, layout: str | Layout = "book3x3", *, size=None, maze_seed: int | None = None,
+                 goal_reward: float = 1.0, move_cost: float = 0.01, slip: float = 0.0, max_steps: int | None = None,
+                 render_mode: str | None = None):
+        if not isinstance(num_envs, (int, np.integer)) or isinstance(num_envs, bool) or num_envs < 1:
+            raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
+        if layout == "random" and maze_seed is None:
+            raise ValueError("GridMazeVectorEnv puts every agent in one maze: give layout='random' a maze_seed, "
+                             "or use gymnasium.make_vec(..., vectorization_mode='sync') for a new maze per episode")
+        self._init_maze(layout, size, maze_seed, goal_reward, move_cost, slip, max_steps, render_mode)
+        self.num_envs = int(num_envs)
+        self.single_observation_space = spaces.Discrete(self.layout.n_cells)
+        self.single_action_space = spaces.Discrete(4)
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self._next_cell = self.layout.next_cell.astype(np.int64)
+        self._goal = self.layout.goal_mask.copy()
+        self._s: np.ndarray | None = None
+        self._t = np.zeros(self.num_envs, dtype=np.int64)
+        self._needs_reset = np.zeros(self.num_envs, dtype=np.bool_)
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        self._s = np.full(self.num_envs, self.layout.start_index, dtype=np.int64)
+        self._t[:] = 0
+        self._needs_reset[:] = False
+        return self._s.copy(), {}
+
+    def step(self, actions):
+        a = as_discrete_actions(actions, self.num_envs, 4)
+        if self._s is None:
+            raise ResetNeeded("call reset() before step()")
+        restarted = self._needs_reset  # their step is discarded: they start a new episode instead
+        moving = ~restarted
+        if self.slip > 0.0:
+            slipped = np.zeros(self.num_envs, dtype=np.bool_)
+            slipped[moving] = self.np_random.random(int(moving.sum())) < self.slip
+            a = slip_moves(a, slipped, self.np_random.integers(2, size=int(slipped.sum())))
+        s = np.where(restarted, self.layout.start_index, self._next_cell[self._s, a])
+        self._t = np.where(restarted, 0, self._t + 1)
+        terminated = self._goal[s] & moving
+        reward = np.where(terminated, self.goal_reward - self.move_cost, np.where(moving, -self.move_cost, 0.0))
+        truncated = ~terminated & moving & (self._t >= self.max_steps)
+        self._s = s
+        self._needs_reset = terminated | truncated
+        return s.copy(), reward, terminated, truncated, {}
+
+    def render(self):
+        if self.render_mode is None:
+            gym.logger.warn("render() without a render_mode: make the env with render_mode='rgb_array'")
+            return None
+        if self._s is None:
+            raise ResetNeeded("call reset() before render()")
+        if self._viewer is None:
+            self._viewer = Viewer(self.render_mode, self._canvas_size(), self.metadata["render_fps"])
+        return tuple(self._viewer.draw(lambda pg, surface, s=int(s): self._paint_maze(pg, surface, s, ()))
+                     for s in self._s)
+
+    def close_extras(self, **kwargs):
+        self._close_viewer()
+
+
+__all__ = ["GridMazeEnv", "GridMazeVectorEnv", "ACTION_NAMES", "LayoutError"]
