@@ -1,24 +1,24 @@
 """The tabular agents on a GridMaze, scored against the exact optimum, and the book's run.
 
-    python experiments/tabular.py control --layout book3x3 --seeds 10 --steps 3000 --every 100
-    python experiments/tabular.py control --layout maze10x10 --seeds 10 --steps 60000 --every 2000
-    python experiments/tabular.py control --layout maze10x10 --steps 300000 --every 10000 --agents Reinforce
-    python experiments/tabular.py control --layout maze10x10 --steps 2000000 --every 50000 \
-        --agents SoftmaxPolicyGradient
-    python experiments/tabular.py control --layout rooms10x10 --steps 60000 --every 2000
+    python experiments/tabular.py control --layout book3x3
+    python experiments/tabular.py control --layout maze10x10
+    python experiments/tabular.py control --layout rooms10x10 --agents Reinforce QLearning
+    python experiments/tabular.py control --layout four_rooms --steps 20000 --out results/four_rooms
     python experiments/tabular.py book --seeds 20
 
 ``control`` trains every control agent (or ``--agents ...``) over seeds, evaluating the greedy
-policy with SB3's ``evaluate_policy`` every ``--every`` steps.  On mazes larger than 3x3 the
-agents take ``baselines.tabular.settings.large_maze_hyperparameters`` and train with the episode limit
-``TRAIN_MAX_STEPS`` (none for the Monte Carlo policy-gradient agents); evaluation keeps the
-env's own limit.  It writes to ``--out``
+policy with SB3's ``evaluate_policy`` every ``--every`` steps.  Each agent's budget is
+``baselines.tabular.settings.budget`` on the named layouts (``--steps`` sets one budget for all,
+and is needed on other layouts); ``--every`` defaults to a thirtieth of it.  On mazes larger than
+3x3 the agents take ``baselines.tabular.settings.large_maze_hyperparameters`` and train with the
+episode limit ``TRAIN_MAX_STEPS`` (none for the Monte Carlo policy-gradient agents); evaluation
+keeps the env's own limit.  It writes to ``--out``
 (default ``results/tabular_<layout>/``): ``results.csv``/``results.json`` (agent, seed, steps to
 the first greedy-optimal checkpoint, final greedy return, exact optimum, fraction of optimum,
-wall time), ``table.md`` (per agent: seeds optimal at the end, median and range of steps to
-optimal) and ``curve.png`` (mean greedy return and fraction of seeds optimal against steps,
-95 % bands over seeds).  Finished
-cells in ``cells/`` are not run again.
+wall time), ``table.md`` (per agent: budget, seeds optimal at the end, median and range of steps
+to optimal) and ``curve.png`` (mean greedy return and fraction of seeds optimal against steps,
+95 % bands over seeds; a log step axis when the budgets differ tenfold).  Finished cells in
+``cells/`` are not run again.
 
 ``book`` runs :class:`SoftmaxPolicyGradient` with the book's theta_0, eta = 0.1 and stopping
 test over seeds, without a step limit, and writes ``book.json``/``book.md`` (episodes to the
@@ -42,7 +42,7 @@ import rl_envs  # noqa: F401
 from baselines.common import atomic_write_bytes
 from baselines.experiment import mean_and_band, save_figure, write_table
 from baselines.tabular import CONTROL_AGENTS, SoftmaxPolicyGradient
-from baselines.tabular.settings import TRAIN_MAX_STEPS, large_maze_hyperparameters
+from baselines.tabular.settings import TRAIN_MAX_STEPS, budget, large_maze_hyperparameters
 
 AGENTS = {cls.__name__: cls for cls in CONTROL_AGENTS}
 BOOK_PATH = {0: 2, 3: 1, 4: 2, 7: 1}  # S0 down, S3 right, S4 down, S7 right
@@ -53,10 +53,17 @@ def make_maze(args, **extra):
     return gym.make("rl_envs/GridMaze-v0", layout=args.layout, move_cost=args.move_cost, slip=args.slip, **extra)
 
 
+def schedule(args, name: str) -> tuple[int, int]:
+    """(budget, steps between evaluations) of agent ``name``."""
+    steps = args.steps if args.steps is not None else budget(name, args.layout)
+    return steps, args.every if args.every is not None else max(1, steps // 30)
+
+
 def cell_key(args, name: str, seed: int) -> str:
     """A digest of everything that decides a cell's result, so a resumed run never reuses a cell
     computed under other settings (agent hyperparameters and training time limits included)."""
-    settings = {"agent": name, "seed": seed, "steps": args.steps, "every": args.every, "layout": args.layout,
+    steps, every = schedule(args, name)
+    settings = {"agent": name, "seed": seed, "steps": steps, "every": every, "layout": args.layout,
                 "move_cost": args.move_cost, "slip": args.slip, "eval_episodes": args.eval_episodes,
                 "hyper": large_maze_hyperparameters(name, args.layout), "train_max_steps": TRAIN_MAX_STEPS.get(name)}
     return f"{zlib.crc32(json.dumps(settings, sort_keys=True, default=repr).encode()):08x}"
@@ -69,8 +76,9 @@ def run_cell(args, name: str, seed: int) -> dict:
     env = make_maze(args, max_steps=TRAIN_MAX_STEPS.get(name) if large else None)
     agent = AGENTS[name](env, seed=seed, **(large_maze_hyperparameters(name, args.layout) if large else {}))
     n_eval = 1 if args.slip == 0 else args.eval_episodes  # a deterministic maze needs one episode
+    steps, every = schedule(args, name)
     checkpoints, returns, first_optimal, wall = [], [], None, 0.0
-    for target in [*range(args.every, args.steps, args.every), args.steps]:
+    for target in [*range(every, steps, every), steps]:
         t0 = time.perf_counter()
         while agent.num_timesteps < target:  # learn() returns early at a stopping test: keep going
             agent.learn(target - agent.num_timesteps)
@@ -85,7 +93,7 @@ def run_cell(args, name: str, seed: int) -> dict:
             first_optimal = None  # count from the checkpoint after which it stays optimal
     row = {"agent": name, "seed": seed, "steps_to_optimal": first_optimal, "return": returns[-1],
            "optimum": optimum, "fraction_of_optimum": returns[-1] / optimum if optimum else None,
-           "budget": args.steps, "wall_time_s": wall}
+           "budget": steps, "wall_time_s": wall}
     return {"row": row, "checkpoints": checkpoints, "returns": returns}
 
 
@@ -95,6 +103,13 @@ def control(args) -> int:
     if unknown:
         print(f"error: unknown agents {sorted(unknown)}; known: {', '.join(AGENTS)}", file=sys.stderr)
         return 2
+    if args.steps is None:
+        try:
+            for name in names:
+                budget(name, args.layout)
+        except KeyError:
+            print(f"error: no stated budget for layout {args.layout!r}: pass --steps", file=sys.stderr)
+            return 2
     out = Path(args.out or f"results/tabular_{args.layout}")
     records = []
     for name in names:
@@ -120,17 +135,19 @@ def control(args) -> int:
 
 
 def summary(rows, args) -> list[str]:
-    lines = [f"{args.layout}, move_cost={args.move_cost}, slip={args.slip}, budget {args.steps} steps, "
-             f"greedy policy evaluated every {args.every} steps", "",
-             "| agent | seeds optimal at the end | median steps to optimal | range | mean fraction of optimum |",
-             "|---|---|---|---|---|"]
+    lines = [f"{args.layout}, move_cost={args.move_cost}, slip={args.slip}; steps to optimal: the greedy policy is "
+             "optimal from that checkpoint on", "",
+             "| agent | budget (evaluated every) | seeds optimal at the end | median steps to optimal | range "
+             "| mean fraction of optimum |",
+             "|---|---|---|---|---|---|"]
     for name in dict.fromkeys(r["agent"] for r in rows):
         rs = [r for r in rows if r["agent"] == name]
         steps = [r["steps_to_optimal"] for r in rs if r["steps_to_optimal"] is not None]
         med = f"{np.median(steps):.0f}" if steps else "-"
         rng = f"{min(steps)}-{max(steps)}" if steps else "-"
         frac = np.mean([r["fraction_of_optimum"] for r in rs])
-        lines.append(f"| {name} | {len(steps)}/{len(rs)} | {med} | {rng} | {frac:.3f} |")
+        budget_, every = schedule(args, name)
+        lines.append(f"| {name} | {budget_} ({every}) | {len(steps)}/{len(rs)} | {med} | {rng} | {frac:.3f} |")
     return lines
 
 
@@ -143,6 +160,7 @@ def plot(records, names, path: Path, title: str) -> None:
     import matplotlib.pyplot as plt
 
     optimum = records[0]["row"]["optimum"]
+    budgets = [r["row"]["budget"] for r in records]
     fig, (ax_ret, ax_opt) = plt.subplots(1, 2, figsize=(12, 4.5))
     for name in names:
         recs = [r for r in records if r["row"]["agent"] == name]
@@ -158,6 +176,8 @@ def plot(records, names, path: Path, title: str) -> None:
     ax_opt.set_ylabel("fraction of seeds greedy-optimal")
     ax_opt.set_ylim(-0.05, 1.05)
     for ax in (ax_ret, ax_opt):
+        if max(budgets) >= 10 * min(budgets):
+            ax.set_xscale("log")
         ax.set_xlabel("environment steps")
         ax.grid(alpha=0.3)
         ax.legend(loc="lower right", fontsize=8)
@@ -199,8 +219,8 @@ def main(argv=None) -> int:
     c.add_argument("--move-cost", type=float, default=0.01)
     c.add_argument("--slip", type=float, default=0.0)
     c.add_argument("--seeds", type=int, default=10)
-    c.add_argument("--steps", type=int, default=3000, help="environment steps per run")
-    c.add_argument("--every", type=int, default=100, help="steps between greedy evaluations")
+    c.add_argument("--steps", type=int, help="environment steps per run (default: settings.budget per agent)")
+    c.add_argument("--every", type=int, help="steps between greedy evaluations (default: a thirtieth of the budget)")
     c.add_argument("--eval-episodes", type=int, default=20, help="episodes per evaluation when slip > 0")
     c.add_argument("--agents", nargs="*", help=f"default: all of {', '.join(AGENTS)}")
     c.add_argument("--out")
@@ -208,7 +228,7 @@ def main(argv=None) -> int:
     b.add_argument("--seeds", type=int, default=20)
     b.add_argument("--out")
     args = parser.parse_args(argv)
-    if getattr(args, "seeds", 1) < 1 or getattr(args, "steps", 1) < 1 or getattr(args, "every", 1) < 1:
+    if any(value is not None and value < 1 for value in (args.seeds, getattr(args, "steps", None), getattr(args, "every", None))):
         parser.error("--seeds, --steps and --every must be positive")
     return control(args) if args.command == "control" else book(args)
 

@@ -312,3 +312,29 @@ def test_vector_env_random_targets_are_drawn_per_arm():
     venv = gym.make_vec("rl_envs/OctopusArm-v0", num_envs=4, vectorization_mode="vector_entry_point", target="random")
     obs, _ = venv.reset(seed=0)
     assert obs.shape == (4, 52) and len({tuple(t) for t in obs[:, -2:]}) == 4
+
+
+def test_vector_env_frames_are_the_single_envs_frames():
+    n = 2
+    venv = OctopusArmVectorEnv(num_envs=n, max_steps=3, render_mode="rgb_array")
+    envs = [OctopusArmEnv(max_steps=3, render_mode="rgb_array") for _ in range(n)]
+    venv.reset(seed=0)
+    for env in envs:
+        env.reset(seed=0)
+    rng = np.random.default_rng(4)
+    done = np.zeros(n, dtype=bool)
+    for _ in range(5):  # through an autoreset at the fourth step
+        actions = rng.random((n, MODEL.action_size)).astype(np.float32)
+        venv.step(actions)
+        for i, env in enumerate(envs):
+            if done[i]:
+                env.reset()
+                done[i] = False
+            else:
+                done[i] = any(env.step(actions[i])[2:4])
+        frames = venv.render()
+        assert len(frames) == n
+        for frame, env in zip(frames, envs):
+            assert np.array_equal(frame, env.render())
+    assert not np.array_equal(frames[0], frames[1])  # different activations, different colours
+    venv.close()

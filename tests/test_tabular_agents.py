@@ -12,7 +12,7 @@ from baselines.tabular import (
 )
 from baselines.tabular.base import discounted_returns
 from baselines.tabular.exact import BOOK_THETA0, policy_gradient, soft_value_iteration, wall_theta0
-from baselines.tabular.settings import TRAIN_MAX_STEPS, large_maze_hyperparameters
+from baselines.tabular.settings import TRAIN_MAX_STEPS, budget, large_maze_hyperparameters
 from rl_envs.maze import policy_evaluation
 
 MAZE = "rl_envs/GridMaze-v0"
@@ -32,14 +32,7 @@ S.........
 ..........
 """
 SLIPPERY = "S.\n.G\n"
-# Control budgets: environment steps per seed.  The 10x10 mazes use baselines.tabular.settings;
-# there the Monte Carlo policy-gradient agents train without a time limit and get larger budgets
-# (they learn only from whole episodes, and the first ones last thousands of steps).
-CONTROL_BUDGET = {"book3x3": 3_000, "maze10x10": 60_000, "rooms10x10": 60_000}
-MC_POLICY_GRADIENT_BUDGET = {
-    Reinforce: {"maze10x10": 300_000, "rooms10x10": 100_000},
-    SoftmaxPolicyGradient: {"maze10x10": 2_000_000, "rooms10x10": 400_000},
-}
+# Control budgets (environment steps per seed) and 10x10 settings: baselines.tabular.settings.
 
 
 def maze(layout="book3x3", **kw):
@@ -141,7 +134,7 @@ def test_prediction_converges_to_exact_v_pi(layout, gamma, steps, tol, cls, kwar
 # -- control: greedy return equals optimal_return() ----------------------------------------------
 
 def control_successes(cls, layout, seeds=range(10)):
-    steps = MC_POLICY_GRADIENT_BUDGET.get(cls, {}).get(layout, CONTROL_BUDGET[layout])
+    steps = budget(cls.__name__, layout)
     large = layout != "book3x3"
     hyper = large_maze_hyperparameters(cls.__name__, layout) if large else {}
     wins = 0
@@ -170,13 +163,13 @@ def test_control_reaches_the_optimum_on_rooms10x10_short(cls):
 @pytest.mark.slow
 @pytest.mark.parametrize("cls", CONTROL_AGENTS, ids=lambda c: c.__name__)
 def test_control_reaches_the_optimum_on_maze10x10(cls):
-    assert control_successes(cls, "maze10x10") >= 9  # of 10 seeds, budgets above
+    assert control_successes(cls, "maze10x10") >= 9  # of 10 seeds, budgets in settings.budget
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("cls", CONTROL_AGENTS, ids=lambda c: c.__name__)
 def test_control_reaches_the_optimum_on_rooms10x10(cls):
-    assert control_successes(cls, "rooms10x10") >= 9  # of 10 seeds, budgets above
+    assert control_successes(cls, "rooms10x10") >= 9  # of 10 seeds, budgets in settings.budget
 
 
 # -- the book's run (Ogawa 2018 §2.3) ------------------------------------------------------------

@@ -51,5 +51,20 @@ def large_maze_hyperparameters(name: str, layout: str | None = None) -> dict:
     return {**LARGE_MAZE.get(name, {}), **LAYOUT_OVERRIDES.get(layout, {}).get(name, {})}
 
 
+# Environment steps per seed for the control checks (tests/test_tabular_agents.py and
+# experiments/tabular.py): per layout, with larger budgets for the two agents that learn only from
+# whole episodes (the first episodes on a 10x10 maze last thousands of steps).
+BUDGET = {"book3x3": 3_000, "maze10x10": 60_000, "rooms10x10": 60_000}
+EPISODIC_BUDGET = {
+    "Reinforce": {"maze10x10": 300_000, "rooms10x10": 100_000},
+    "SoftmaxPolicyGradient": {"maze10x10": 2_000_000, "rooms10x10": 400_000},
+}
+
+
+def budget(name: str, layout: str) -> int:
+    """The stated step budget of agent ``name`` on a named layout (KeyError for other layouts)."""
+    return EPISODIC_BUDGET.get(name, {}).get(layout, BUDGET[layout])
+
+
 # Episode limit for training only: the Monte Carlo agents ignore cut episodes (no return).
 TRAIN_MAX_STEPS = {"Reinforce": 10**7, "SoftmaxPolicyGradient": 10**7}

@@ -11,7 +11,7 @@ from gymnasium.error import ResetNeeded
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from ..rendering import RenderMixin, check_render_mode
+from ..rendering import RenderMixin, Viewer, ViewerHolder, check_render_mode
 from . import physics
 from .physics import FAILURES, NAN_ACTION, OK
 
@@ -251,13 +251,14 @@ class OctopusArmEnv(RenderMixin, gym.Env):
     # -- rendering ----------------------------------------------------------------------------
 
     def _canvas_size(self):
-        return (500, 500)
+        return CANVAS_SIZE
 
     def _paint(self, pg, surface):
         paint_arm(pg, surface, self.model, self._states[0], np.clip(self._last_action, 0.0, 1.0), self._targets[0])
 
 
 VIEW_HALF_WIDTH = 6.5  # world units shown either side of the base centre
+CANVAS_SIZE = (500, 500)
 
 
 def paint_arm(pg, surface, model, state, action, target):
@@ -286,32 +287,33 @@ def paint_arm(pg, surface, model, state, action, target):
     pg.draw.circle(surface, (20, 150, 60), px(*target), max(4, int(0.12 * scale)))
 
 
-class OctopusArmVectorEnv(VectorEnv):
+class OctopusArmVectorEnv(ViewerHolder, VectorEnv):
     """``num_envs`` octopus arms stepped by one numba call spread over threads (see
     :class:`OctopusArmEnv` for the task).  Autoreset is next-step, as in Gymnasium's
     ``CartPoleVectorEnv``: the step after an arm's episode ends resets it and returns its first
     observation with reward 0.  Arm ``i`` with the same actions reproduces a single
     :class:`OctopusArmEnv` bit for bit; ``info["failure"]`` (with mask ``info["_failure"]``)
-    names a numerical failure.  No rendering.
+    names a numerical failure.  ``render_mode="rgb_array"`` renders a tuple of frames, one per
+    arm, drawn as :class:`OctopusArmEnv` draws its arm.
     """
 
-    metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 20, "autoreset_mode": AutoresetMode.NEXT_STEP}
     action_out_of_range = "clip"
 
     def __init__(self, num_envs: int = 1, n_compartments: int = 6, constants: str = "rl-library",
                  target=(3.5, 3.5), distance_gain: float = 1.0, max_steps: int = 300, render_mode=None):
-        if render_mode is not None:
-            raise ValueError("OctopusArmVectorEnv does not render; use OctopusArmEnv")
+        check_render_mode(render_mode, self.metadata)
         if not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
             raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
         self.num_envs = int(num_envs)
-        self.render_mode = None
+        self.render_mode = render_mode
         self.single_observation_space, self.single_action_space = _init_task(
             self, self.num_envs, n_compartments, constants, target, distance_gain, max_steps)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self._t = np.zeros(self.num_envs, dtype=np.int64)
         self._needs_reset = np.zeros(self.num_envs, dtype=np.bool_)
+        self._last_actions = np.zeros((self.num_envs, self.model.action_size))  # drawn as muscle colours
 
     def _start(self, mask: np.ndarray) -> None:
         """Put the arms in ``mask`` at the start of an episode (targets drawn in arm order)."""
@@ -321,6 +323,7 @@ class OctopusArmVectorEnv(VectorEnv):
         else:
             self._targets[mask] = self._target_arg
         self._t[mask] = 0
+        self._last_actions[mask] = 0.0
         dist, hit = np.empty(self.num_envs), np.empty(self.num_envs, dtype=np.bool_)
         physics.measure(self._states, self._targets, *self._kernel_args, dist, hit)
         self._dist[mask] = dist[mask]
@@ -354,7 +357,22 @@ class OctopusArmVectorEnv(VectorEnv):
         if failed.any():
             infos["failure"] = np.array([FAILURES[int(s)] if f else "" for s, f in zip(self._status, failed)], dtype=object)
             infos["_failure"] = failed
+        moved = ~(failed | restarted)
+        self._last_actions[moved] = a[moved]
         if restarted.any():
             self._start(restarted)
         self._needs_reset = terminated | truncated
         return self._obs(), reward, terminated, truncated, infos
+
+    def render(self):
+        if self.render_mode is None:
+            gym.logger.warn("render() without a render_mode: make the env with render_mode='rgb_array'")
+            return None
+        if self._viewer is None:
+            self._viewer = Viewer(self.render_mode, CANVAS_SIZE, self.metadata["render_fps"])
+        return tuple(self._viewer.draw(lambda pg, surface, i=i: paint_arm(
+            pg, surface, self.model, self._states[i], np.clip(self._last_actions[i], 0.0, 1.0), self._targets[i]))
+            for i in range(self.num_envs))
+
+    def close_extras(self, **kwargs):
+        self._close_viewer()
