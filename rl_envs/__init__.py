@@ -16,7 +16,8 @@ _ENVIRONMENTS = {
     "rl_envs/OctopusArm-v0": ("rl_envs.octopus.env:OctopusArmEnv",
                               {"vector_entry_point": "rl_envs.octopus.env:OctopusArmVectorEnv"}),
     "rl_envs/LQControl-v0": ("rl_envs.lq:LQControlEnv", {}),
-    "rl_envs/PartiallyObservableMaze-v0": ("rl_envs.maze.po_maze:PartiallyObservableMazeEnv", {}),
+    "rl_envs/PartiallyObservableMaze-v0": ("rl_envs.maze.po_maze:PartiallyObservableMazeEnv",
+                                           {"vector_entry_point": "rl_envs.maze.po_maze:PartiallyObservableMazeVectorEnv"}),
 }
 
 

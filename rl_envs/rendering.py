@@ -105,3 +105,25 @@ class RenderMixin(ViewerHolder):
 
     def close(self):
         self._close_viewer()
+
+
+class VectorRenderMixin(ViewerHolder):
+    """``rgb_array`` rendering for a vector env: a tuple of frames, one per sub-environment.
+
+    The env sets ``self.render_mode`` and implements ``_canvas_size()`` and
+    ``_paint_env(pygame, surface, i)``, which draws sub-environment ``i``.
+    """
+
+    def render(self):
+        if self.render_mode is None:
+            import gymnasium
+
+            gymnasium.logger.warn("render() without a render_mode: make the env with render_mode='rgb_array'")
+            return None
+        if self._viewer is None:
+            self._viewer = Viewer(self.render_mode, self._canvas_size(), self.metadata["render_fps"], type(self).__name__)
+        return tuple(self._viewer.draw(lambda pg, surface, i=i: self._paint_env(pg, surface, i))
+                     for i in range(self.num_envs))
+
+    def close_extras(self, **kwargs):
+        self._close_viewer()

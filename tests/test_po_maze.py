@@ -309,3 +309,60 @@ def test_rendering_shows_the_belief():
     env.step(1)
     after = env.render()
     assert before.shape == after.shape and not np.array_equal(before, after)
+
+
+# -- the native vector env --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kw", [
+    {"layout": "hallway", "max_steps": 15}, {"layout": "4x3", "goal_mode": "reset", "max_steps": 30},
+    {"layout": "maze10x10", "slip": 0.2, "start": "layout", "max_steps": 25},
+], ids=["hallway", "4x3-reset", "maze10x10-slip"])
+def test_vector_env_with_one_agent_reproduces_the_single_env(kw):
+    venv = gym.make_vec(ID, num_envs=1, vectorization_mode="vector_entry_point", render_mode="rgb_array", **kw)
+    env = gym.make(ID, render_mode="rgb_array", **kw).unwrapped
+    vobs, vinfo = venv.reset(seed=5)
+    obs, info = env.reset(seed=5)
+    assert vobs.tolist() == [obs] and vinfo["state"].tolist() == [info["state"]]
+    actions = np.random.default_rng(6).integers(env.action_space.n, size=120)
+    needs_reset, ends = False, 0
+    for a in actions:
+        vobs, vr, vterm, vtrunc, vinfo = venv.step(np.array([a]))
+        if needs_reset:
+            obs, info = env.reset()
+            expected, needs_reset = (obs, 0.0, False, False), False
+        else:
+            obs, r, term, trunc, info = env.step(int(a))
+            expected, needs_reset = (obs, r, term, trunc), term or trunc
+            ends += needs_reset
+        assert (int(vobs[0]), float(vr[0]), bool(vterm[0]), bool(vtrunc[0])) == expected
+        assert int(vinfo["state"][0]) == info["state"]
+        assert np.array_equal(venv.render()[0], env.render())  # the same belief heat map
+    assert ends >= 3
+
+
+def test_vector_env_samples_every_agent_from_the_model():
+    n = 4000
+    venv = gym.make_vec(ID, num_envs=n, vectorization_mode="vector_entry_point", layout="cheese")
+    _, info = venv.reset(seed=0)
+    s = info["state"]
+    obs, *_ = venv.step(np.zeros(n, dtype=np.int64))  # everyone moves north
+    model = venv.unwrapped.episode_model
+    s2 = venv.unwrapped._s
+    expected = np.einsum("ns,st->t", np.eye(model.n_states)[s], model.T[0]) / n
+    assert np.abs(np.bincount(s2, minlength=model.n_states) / n - expected).max() < 0.03
+    assert all(model.O[0, t, o] > 0 for t, o in zip(s2, obs))  # every observation possible where it was made
+
+
+def test_vector_env_rejects_bad_input():
+    venv = gym.make_vec(ID, num_envs=2, vectorization_mode="vector_entry_point")
+    with pytest.raises(gym.error.ResetNeeded):
+        venv.step(np.zeros(2, dtype=np.int64))
+    venv.reset(seed=0)
+    for bad in (np.zeros(3, dtype=np.int64), np.array([0, 5]), np.array([0.0, 1.0])):
+        with pytest.raises(ValueError):
+            venv.step(bad)
+    with pytest.raises(ValueError, match="num_envs"):
+        gym.make_vec(ID, num_envs=0, vectorization_mode="vector_entry_point")
+    with pytest.raises(ValueError, match="goal_mode"):
+        gym.make_vec(ID, num_envs=2, vectorization_mode="vector_entry_point", goal_mode="stay")

@@ -11,7 +11,7 @@ from gymnasium.error import ResetNeeded
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from ..rendering import RenderMixin, Viewer, ViewerHolder, check_render_mode
+from ..rendering import RenderMixin, VectorRenderMixin, check_render_mode
 from .layouts import ACTION_NAMES, Layout, LayoutError, _wall_grid, get_layout
 from .solve import PERPENDICULAR, MDPModel, maze_model, value_iteration
 
@@ -301,7 +301,7 @@ class GridMazeEnv(_MazeTask, RenderMixin, gym.Env):
         return {(k,): a for a, k in enumerate(keys)}
 
 
-class GridMazeVectorEnv(_MazeTask, ViewerHolder, VectorEnv):
+class GridMazeVectorEnv(_MazeTask, VectorRenderMixin, VectorEnv):
     """``num_envs`` agents in one maze, stepped together with array operations (see
     :class:`GridMazeEnv` for the task; the arguments are the same plus ``num_envs``).
 
@@ -364,19 +364,10 @@ class GridMazeVectorEnv(_MazeTask, ViewerHolder, VectorEnv):
         self._needs_reset = terminated | truncated
         return s.copy(), reward, terminated, truncated, {}
 
-    def render(self):
-        if self.render_mode is None:
-            gym.logger.warn("render() without a render_mode: make the env with render_mode='rgb_array'")
-            return None
+    def _paint_env(self, pg, surface, i: int) -> None:
         if self._s is None:
             raise ResetNeeded("call reset() before render()")
-        if self._viewer is None:
-            self._viewer = Viewer(self.render_mode, self._canvas_size(), self.metadata["render_fps"])
-        return tuple(self._viewer.draw(lambda pg, surface, s=int(s): self._paint_maze(pg, surface, s, ()))
-                     for s in self._s)
-
-    def close_extras(self, **kwargs):
-        self._close_viewer()
+        self._paint_maze(pg, surface, int(self._s[i]), ())
 
 
 __all__ = ["GridMazeEnv", "GridMazeVectorEnv", "ACTION_NAMES", "LayoutError"]

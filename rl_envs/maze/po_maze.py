@@ -8,10 +8,12 @@ import numpy as np
 import gymnasium as gym
 from gymnasium import spaces
 from gymnasium.error import ResetNeeded
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
 
-from ..rendering import RenderMixin, check_render_mode
+from ..rendering import RenderMixin, VectorRenderMixin, check_render_mode
 from .classic_pomdps import CLASSIC, HALLWAY_SENSOR_NOISE, MazePOMDP, wall_sensor_pomdp
-from .grid_maze import as_discrete_action
+from .grid_maze import as_discrete_action, as_discrete_actions
 from .layouts import Layout, get_layout
 from .pomdp import POMDPModel, POMDPSampler, belief_update
 from .solve import value_iteration
@@ -19,7 +21,83 @@ from .solve import value_iteration
 GOAL_MODES = ("terminate", "reset")
 
 
-class PartiallyObservableMazeEnv(RenderMixin, gym.Env):
+class _POMazeTask:
+    """What the single and the vector partially observable maze share."""
+
+    def _init_task(self, layout, goal_mode, max_steps, sensor_noise, slip, start, render_mode) -> None:
+        check_render_mode(render_mode, self.metadata)
+        self.render_mode = render_mode
+        if goal_mode not in GOAL_MODES:
+            raise ValueError(f"goal_mode must be one of {GOAL_MODES}, got {goal_mode!r}")
+        if not isinstance(max_steps, (int, np.integer)) or isinstance(max_steps, bool) or max_steps < 1:
+            raise ValueError(f"max_steps must be a positive int, got {max_steps!r}")
+        self.maze = _resolve(layout, sensor_noise, slip, start)
+        self.model = self.maze.model if isinstance(self.maze, MazePOMDP) else self.maze
+        self.goal_mode = goal_mode
+        self.max_steps = int(max_steps)
+        self.goal_states = self.model.reset_states()
+        self.episode_model = self.model.with_absorbing(self.goal_states) if goal_mode == "terminate" else self.model
+        self.sampler = POMDPSampler(self.episode_model)
+        self.no_observation = self.model.n_obs
+
+    def mdp_upper_bound(self) -> float:
+        """``b0 . V_MDP``: the optimal value if the state were observed (an upper bound)."""
+        terminal = self.goal_states if self.goal_mode == "terminate" else None
+        V, _ = value_iteration(self.episode_model.mdp(terminal), self.model.gamma)
+        return float(self.model.b0 @ V)
+
+    # -- rendering ----------------------------------------------------------------------------
+
+    def _grid(self):
+        """``(shape, blocked mask, cell of each state)``; a file without a map gets a square of states."""
+        if isinstance(self.maze, MazePOMDP):
+            return self.maze.layout.shape, self.maze.layout.blocked.ravel(), self.maze.state_cell
+        n = self.model.n_states
+        w = math.ceil(math.sqrt(n))
+        return (math.ceil(n / w), w), np.zeros(math.ceil(n / w) * w, dtype=bool), np.arange(n)
+
+    def _cell_px(self) -> int:
+        (h, w), _, _ = self._grid()
+        return int(np.clip(480 // max(h, w), 12, 64))
+
+    def _canvas_size(self):
+        (h, w), _, _ = self._grid()
+        cs = self._cell_px()
+        return (w * cs + cs, h * cs + cs)
+
+    def _paint_state(self, pg, surface, state: int | None, belief: np.ndarray | None) -> None:
+        (h, w), blocked, state_cell = self._grid()
+        cs = self._cell_px()
+        m = cs // 2
+
+        def rect(idx):
+            r, c = divmod(int(idx), w)
+            return pg.Rect(m + c * cs, m + r * cs, cs, cs)
+
+        heat = np.zeros(h * w)
+        if belief is not None:
+            np.add.at(heat, state_cell, belief)
+        peak = max(heat.max(), 1e-12)
+        for idx in range(h * w):
+            if blocked[idx]:
+                pg.draw.rect(surface, (60, 60, 70), rect(idx))
+            else:
+                shade = int(255 * (1.0 - heat[idx] / peak))
+                pg.draw.rect(surface, (255, shade, shade), rect(idx))  # belief: white -> red
+        for idx in np.unique(state_cell[self.goal_states]):
+            pg.draw.rect(surface, (60, 170, 60), rect(idx), max(2, cs // 10))
+        for idx in range(h * w):
+            pg.draw.rect(surface, (200, 200, 200), rect(idx), 1)
+        if state is not None:
+            centre = np.array(rect(state_cell[state]).center, dtype=float)
+            pg.draw.circle(surface, (30, 60, 200), centre, max(3, cs // 4))
+            heading = self.maze.state_heading if isinstance(self.maze, MazePOMDP) else None
+            if heading is not None:
+                d = np.array([(0, -1), (1, 0), (0, 1), (-1, 0)][heading[state]], dtype=float)
+                pg.draw.line(surface, (30, 60, 200), centre, centre + d * cs * 0.45, max(2, cs // 8))
+
+
+class PartiallyObservableMazeEnv(_POMazeTask, RenderMixin, gym.Env):
     """
     ## Description
 
@@ -96,6 +174,11 @@ class PartiallyObservableMazeEnv(RenderMixin, gym.Env):
     * ``render_mode``: ``"human"`` or ``"rgb_array"``: the maze, the true agent (and heading)
       and the belief as a heat map over the cells.
 
+    ## Vector environment
+
+    ``gymnasium.make_vec("rl_envs/PartiallyObservableMaze-v0", num_envs=n, ...)`` gives
+    :class:`PartiallyObservableMazeVectorEnv`, which samples the ``n`` agents' steps together.
+
     ```python
     env = gymnasium.make("rl_envs/PartiallyObservableMaze-v0", layout="hallway2")
     obs, info = env.reset(seed=0)  # obs == env.unwrapped.no_observation
@@ -115,20 +198,7 @@ class PartiallyObservableMazeEnv(RenderMixin, gym.Env):
         start: str | None = None,
         render_mode: str | None = None,
     ):
-        check_render_mode(render_mode, self.metadata)
-        self.render_mode = render_mode
-        if goal_mode not in GOAL_MODES:
-            raise ValueError(f"goal_mode must be one of {GOAL_MODES}, got {goal_mode!r}")
-        if not isinstance(max_steps, (int, np.integer)) or isinstance(max_steps, bool) or max_steps < 1:
-            raise ValueError(f"max_steps must be a positive int, got {max_steps!r}")
-        self.maze = _resolve(layout, sensor_noise, slip, start)
-        self.model = self.maze.model if isinstance(self.maze, MazePOMDP) else self.maze
-        self.goal_mode = goal_mode
-        self.max_steps = int(max_steps)
-        self.goal_states = self.model.reset_states()
-        self.episode_model = self.model.with_absorbing(self.goal_states) if goal_mode == "terminate" else self.model
-        self.sampler = POMDPSampler(self.episode_model)
-        self.no_observation = self.model.n_obs
+        self._init_task(layout, goal_mode, max_steps, sensor_noise, slip, start, render_mode)
         self.observation_space = spaces.Discrete(self.model.n_obs + 1)
         self.action_space = spaces.Discrete(self.model.n_actions)
         self._s: int | None = None
@@ -160,61 +230,76 @@ class PartiallyObservableMazeEnv(RenderMixin, gym.Env):
             self.render()
         return o, float(r), terminated, truncated, {"state": self._s}
 
-    def mdp_upper_bound(self) -> float:
-        """``b0 . V_MDP``: the optimal value if the state were observed (an upper bound)."""
-        terminal = self.goal_states if self.goal_mode == "terminate" else None
-        V, _ = value_iteration(self.episode_model.mdp(terminal), self.model.gamma)
-        return float(self.model.b0 @ V)
-
-    # -- rendering ----------------------------------------------------------------------------
-
-    def _grid(self):
-        """``(shape, blocked mask, cell of each state)``; a file without a map gets a square of states."""
-        if isinstance(self.maze, MazePOMDP):
-            return self.maze.layout.shape, self.maze.layout.blocked.ravel(), self.maze.state_cell
-        n = self.model.n_states
-        w = math.ceil(math.sqrt(n))
-        return (math.ceil(n / w), w), np.zeros(math.ceil(n / w) * w, dtype=bool), np.arange(n)
-
-    def _cell_px(self) -> int:
-        (h, w), _, _ = self._grid()
-        return int(np.clip(480 // max(h, w), 12, 64))
-
-    def _canvas_size(self):
-        (h, w), _, _ = self._grid()
-        cs = self._cell_px()
-        return (w * cs + cs, h * cs + cs)
-
     def _paint(self, pg, surface):
-        (h, w), blocked, state_cell = self._grid()
-        cs = self._cell_px()
-        m = cs // 2
+        self._paint_state(pg, surface, self._s, self.belief)
 
-        def rect(idx):
-            r, c = divmod(int(idx), w)
-            return pg.Rect(m + c * cs, m + r * cs, cs, cs)
 
-        heat = np.zeros(h * w)
-        if self.belief is not None:
-            np.add.at(heat, state_cell, self.belief)
-        peak = max(heat.max(), 1e-12)
-        for idx in range(h * w):
-            if blocked[idx]:
-                pg.draw.rect(surface, (60, 60, 70), rect(idx))
-            else:
-                shade = int(255 * (1.0 - heat[idx] / peak))
-                pg.draw.rect(surface, (255, shade, shade), rect(idx))  # belief: white -> red
-        for idx in np.unique(state_cell[self.goal_states]):
-            pg.draw.rect(surface, (60, 170, 60), rect(idx), max(2, cs // 10))
-        for idx in range(h * w):
-            pg.draw.rect(surface, (200, 200, 200), rect(idx), 1)
-        if self._s is not None:
-            centre = np.array(rect(state_cell[self._s]).center, dtype=float)
-            pg.draw.circle(surface, (30, 60, 200), centre, max(3, cs // 4))
-            heading = self.maze.state_heading if isinstance(self.maze, MazePOMDP) else None
-            if heading is not None:
-                d = np.array([(0, -1), (1, 0), (0, 1), (-1, 0)][heading[self._s]], dtype=float)
-                pg.draw.line(surface, (30, 60, 200), centre, centre + d * cs * 0.45, max(2, cs // 8))
+class PartiallyObservableMazeVectorEnv(_POMazeTask, VectorRenderMixin, VectorEnv):
+    """``num_envs`` agents in one partially observable maze, their steps sampled together (see
+    :class:`PartiallyObservableMazeEnv` for the task; the arguments are the same plus ``num_envs``).
+
+    Autoreset is next-step, as in Gymnasium's ``CartPoleVectorEnv``: the step after an agent's
+    episode ends draws its new start state and returns ``no_observation`` with reward 0 (its
+    action is ignored).  ``info["state"]`` holds the hidden states.  Random numbers are drawn
+    in agent order from the vector env's ``np_random`` for the agents that move, so with
+    ``num_envs=1`` the env reproduces :class:`PartiallyObservableMazeEnv` bit for bit under the
+    same seed and actions.  ``render_mode="rgb_array"`` renders a tuple of frames, one per agent,
+    with its belief (tracked only when rendering).
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 6, "autoreset_mode": AutoresetMode.NEXT_STEP}
+
+    def __init__(self, num_envs: int = 1, layout: str | Layout | POMDPModel = "hallway", *, goal_mode: str = "terminate",
+                 max_steps: int = 251, sensor_noise=None, slip: float | None = None, start: str | None = None,
+                 render_mode: str | None = None):
+        if not isinstance(num_envs, (int, np.integer)) or isinstance(num_envs, bool) or num_envs < 1:
+            raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
+        self._init_task(layout, goal_mode, max_steps, sensor_noise, slip, start, render_mode)
+        self.num_envs = int(num_envs)
+        self.single_observation_space = spaces.Discrete(self.model.n_obs + 1)
+        self.single_action_space = spaces.Discrete(self.model.n_actions)
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self._s: np.ndarray | None = None
+        self._t = np.zeros(self.num_envs, dtype=np.int64)
+        self._needs_reset = np.zeros(self.num_envs, dtype=np.bool_)
+        self.belief: np.ndarray | None = None  # (num_envs, S), tracked only when rendering
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        self._s = np.asarray(self.sampler.start(self.np_random, self.num_envs), dtype=np.int64)
+        self._t[:] = 0
+        self._needs_reset[:] = False
+        if self.render_mode is not None:
+            self.belief = np.tile(self.model.b0, (self.num_envs, 1))
+        return np.full(self.num_envs, self.no_observation, dtype=np.int64), {"state": self._s.copy()}
+
+    def step(self, actions):
+        a = as_discrete_actions(actions, self.num_envs, self.model.n_actions)
+        if self._s is None:
+            raise ResetNeeded("call reset() before step()")
+        restarted = self._needs_reset
+        moving = ~restarted
+        obs = np.full(self.num_envs, self.no_observation, dtype=np.int64)
+        reward = np.zeros(self.num_envs)
+        s2, o, r = self.sampler.step(self._s[moving], a[moving], self.np_random)
+        self._s[moving], obs[moving], reward[moving] = s2, o, r
+        if restarted.any():
+            self._s[restarted] = self.sampler.start(self.np_random, int(restarted.sum()))
+        self._t = np.where(restarted, 0, self._t + 1)
+        terminated = moving & (self.goal_mode == "terminate") & self.goal_states[self._s]
+        truncated = moving & ~terminated & (self._t >= self.max_steps)
+        self._needs_reset = terminated | truncated
+        if self.render_mode is not None:
+            self.belief[moving] = belief_update(self.belief[moving], a[moving], obs[moving],
+                                                self.episode_model.T, self.episode_model.O)
+            self.belief[restarted] = self.model.b0
+        return obs, reward, terminated, truncated, {"state": self._s.copy()}
+
+    def _paint_env(self, pg, surface, i: int) -> None:
+        if self._s is None:
+            raise ResetNeeded("call reset() before render()")
+        self._paint_state(pg, surface, int(self._s[i]), self.belief[i])
 
 
 def _resolve(layout, sensor_noise, slip, start) -> MazePOMDP | POMDPModel:

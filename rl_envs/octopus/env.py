@@ -11,7 +11,7 @@ from gymnasium.error import ResetNeeded
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from ..rendering import RenderMixin, Viewer, ViewerHolder, check_render_mode
+from ..rendering import RenderMixin, VectorRenderMixin, check_render_mode
 from . import physics
 from .physics import FAILURES, NAN_ACTION, OK
 
@@ -287,7 +287,7 @@ def paint_arm(pg, surface, model, state, action, target):
     pg.draw.circle(surface, (20, 150, 60), px(*target), max(4, int(0.12 * scale)))
 
 
-class OctopusArmVectorEnv(ViewerHolder, VectorEnv):
+class OctopusArmVectorEnv(VectorRenderMixin, VectorEnv):
     """``num_envs`` octopus arms stepped by one numba call spread over threads (see
     :class:`OctopusArmEnv` for the task).  Autoreset is next-step, as in Gymnasium's
     ``CartPoleVectorEnv``: the step after an arm's episode ends resets it and returns its first
@@ -364,15 +364,8 @@ class OctopusArmVectorEnv(ViewerHolder, VectorEnv):
         self._needs_reset = terminated | truncated
         return self._obs(), reward, terminated, truncated, infos
 
-    def render(self):
-        if self.render_mode is None:
-            gym.logger.warn("render() without a render_mode: make the env with render_mode='rgb_array'")
-            return None
-        if self._viewer is None:
-            self._viewer = Viewer(self.render_mode, CANVAS_SIZE, self.metadata["render_fps"])
-        return tuple(self._viewer.draw(lambda pg, surface, i=i: paint_arm(
-            pg, surface, self.model, self._states[i], np.clip(self._last_actions[i], 0.0, 1.0), self._targets[i]))
-            for i in range(self.num_envs))
+    def _canvas_size(self):
+        return CANVAS_SIZE
 
-    def close_extras(self, **kwargs):
-        self._close_viewer()
+    def _paint_env(self, pg, surface, i: int) -> None:
+        paint_arm(pg, surface, self.model, self._states[i], np.clip(self._last_actions[i], 0.0, 1.0), self._targets[i])
