@@ -9,7 +9,7 @@
 ``control`` trains every control agent (or ``--agents ...``) over seeds, evaluating the greedy
 policy with SB3's ``evaluate_policy`` every ``--every`` steps.  Each agent's budget is
 ``baselines.tabular.settings.budget`` on the named layouts (``--steps`` sets one budget for all,
-and is needed on other layouts); ``--every`` defaults to a thirtieth of it.  On mazes larger than
+and is needed on other layouts); ``--every`` defaults to a round number near a thirtieth of it.  On mazes larger than
 3x3 the agents take ``baselines.tabular.settings.large_maze_hyperparameters`` and train with the
 episode limit ``TRAIN_MAX_STEPS`` (none for the Monte Carlo policy-gradient agents); evaluation
 keeps the env's own limit.  It writes to ``--out``
@@ -56,7 +56,11 @@ def make_maze(args, **extra):
 def schedule(args, name: str) -> tuple[int, int]:
     """(budget, steps between evaluations) of agent ``name``."""
     steps = args.steps if args.steps is not None else budget(name, args.layout)
-    return steps, args.every if args.every is not None else max(1, steps // 30)
+    if args.every is not None:
+        return steps, args.every
+    every = max(1, steps // 30)
+    unit = 10 ** (len(str(every)) - 1)
+    return steps, every // unit * unit  # a round number near a thirtieth of the budget
 
 
 def cell_key(args, name: str, seed: int) -> str:
@@ -220,7 +224,7 @@ def main(argv=None) -> int:
     c.add_argument("--slip", type=float, default=0.0)
     c.add_argument("--seeds", type=int, default=10)
     c.add_argument("--steps", type=int, help="environment steps per run (default: settings.budget per agent)")
-    c.add_argument("--every", type=int, help="steps between greedy evaluations (default: a thirtieth of the budget)")
+    c.add_argument("--every", type=int, help="steps between greedy evaluations (default: about a thirtieth of the budget)")
     c.add_argument("--eval-episodes", type=int, default=20, help="episodes per evaluation when slip > 0")
     c.add_argument("--agents", nargs="*", help=f"default: all of {', '.join(AGENTS)}")
     c.add_argument("--out")
