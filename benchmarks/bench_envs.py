@@ -24,6 +24,7 @@ CASES = {
     "rl_envs/GridMaze-v0 (maze10x10, slip=0.1)": {"layout": "maze10x10", "slip": 0.1},
     "rl_envs/LQControl-v0": {},
     "rl_envs/LQControl-v0 (datacenter, dt=0.1)": {"system": "datacenter", "dt": 0.1},
+    "rl_envs/PartiallyObservableMaze-v0": {},
 }
 
 
@@ -50,6 +51,7 @@ VECTOR_CASES = {
     "CartPole-v1": {},
     "rl_envs/GridMaze-v0": {},
     "rl_envs/GridMaze-v0 (maze10x10, slip=0.1)": {"layout": "maze10x10", "slip": 0.1},
+    "rl_envs/PartiallyObservableMaze-v0": {},
 }
 
 
