@@ -4,6 +4,8 @@
     python experiments/tabular.py control --layout maze10x10
     python experiments/tabular.py control --layout rooms10x10 --agents Reinforce QLearning
     python experiments/tabular.py control --layout four_rooms --steps 20000 --out results/four_rooms
+    python experiments/tabular.py control --layout maze10x10 --agents Reinforce --first-seed 100 \
+        --seeds 40 --set Reinforce.alpha_theta=0.1 --out results/reinforce_pilot
     python experiments/tabular.py book --seeds 20
 
 ``control`` trains every control agent (or ``--agents ...``) over seeds, evaluating the greedy
@@ -28,6 +30,7 @@ stopping test, final pi on the path S0->S3->S4->S7->S8; the book's one run: 4549
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import sys
 import time
@@ -63,22 +66,52 @@ def schedule(args, name: str) -> tuple[int, int]:
     return steps, every // unit * unit  # a round number near a thirtieth of the budget
 
 
+def is_large(args) -> bool:
+    """Larger than the book's 3x3 maze: the agents take the 10x10 settings."""
+    return make_maze(args).unwrapped.layout.n_cells > 9
+
+
+def hyperparameters(args, name: str) -> dict:
+    """The agent's arguments: its defaults on a 3x3 maze, the 10x10 settings on larger ones,
+    then the ``--set`` overrides."""
+    hyper = large_maze_hyperparameters(name, args.layout) if is_large(args) else {}
+    return {**hyper, **args.overrides.get(name, {})}
+
+
+def parse_overrides(items: list[str]) -> dict[str, dict]:
+    """``["Reinforce.alpha_theta=0.1", ...]`` -> ``{"Reinforce": {"alpha_theta": 0.1}}`` (values as
+    Python literals, else strings)."""
+    overrides: dict[str, dict] = {}
+    for item in items:
+        target, sep, text = item.partition("=")
+        name, dot, key = target.partition(".")
+        if not (sep and dot and name and key):
+            raise ValueError(f"--set takes AGENT.ARGUMENT=VALUE, got {item!r}")
+        if name not in AGENTS:
+            raise ValueError(f"--set {item!r}: unknown agent {name!r}; known: {', '.join(AGENTS)}")
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            value = text
+        overrides.setdefault(name, {})[key] = value
+    return overrides
+
+
 def cell_key(args, name: str, seed: int) -> str:
     """A digest of everything that decides a cell's result, so a resumed run never reuses a cell
     computed under other settings (agent hyperparameters and training time limits included)."""
     steps, every = schedule(args, name)
     settings = {"agent": name, "seed": seed, "steps": steps, "every": every, "layout": args.layout,
                 "move_cost": args.move_cost, "slip": args.slip, "eval_episodes": args.eval_episodes,
-                "hyper": large_maze_hyperparameters(name, args.layout), "train_max_steps": TRAIN_MAX_STEPS.get(name)}
+                "hyper": hyperparameters(args, name), "train_max_steps": TRAIN_MAX_STEPS.get(name)}
     return f"{zlib.crc32(json.dumps(settings, sort_keys=True, default=repr).encode()):08x}"
 
 
 def run_cell(args, name: str, seed: int) -> dict:
     eval_env = make_maze(args)
     optimum = eval_env.unwrapped.optimal_return()
-    large = eval_env.unwrapped.layout.n_cells > 9
-    env = make_maze(args, max_steps=TRAIN_MAX_STEPS.get(name) if large else None)
-    agent = AGENTS[name](env, seed=seed, **(large_maze_hyperparameters(name, args.layout) if large else {}))
+    env = make_maze(args, max_steps=TRAIN_MAX_STEPS.get(name) if is_large(args) else None)
+    agent = AGENTS[name](env, seed=seed, **hyperparameters(args, name))
     n_eval = 1 if args.slip == 0 else args.eval_episodes  # a deterministic maze needs one episode
     steps, every = schedule(args, name)
     checkpoints, returns, first_optimal, wall = [], [], None, 0.0
@@ -117,7 +150,7 @@ def control(args) -> int:
     out = Path(args.out or f"results/tabular_{args.layout}")
     records = []
     for name in names:
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             path = out / "cells" / f"{name}_seed{seed}_{cell_key(args, name, seed)}.json"
             if path.exists():
                 record = json.loads(path.read_text())
@@ -140,7 +173,7 @@ def control(args) -> int:
 
 def summary(rows, args) -> list[str]:
     lines = [f"{args.layout}, move_cost={args.move_cost}, slip={args.slip}; steps to optimal: the greedy policy is "
-             "optimal from that checkpoint on", "",
+             "optimal from that checkpoint on" + (f"; argument overrides {args.overrides}" if args.overrides else ""), "",
              "| agent | budget (evaluated every) | seeds optimal at the end | median steps to optimal | range "
              "| mean fraction of optimum |",
              "|---|---|---|---|---|---|"]
@@ -227,6 +260,9 @@ def main(argv=None) -> int:
     c.add_argument("--every", type=int, help="steps between greedy evaluations (default: about a thirtieth of the budget)")
     c.add_argument("--eval-episodes", type=int, default=20, help="episodes per evaluation when slip > 0")
     c.add_argument("--agents", nargs="*", help=f"default: all of {', '.join(AGENTS)}")
+    c.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1")
+    c.add_argument("--set", dest="overrides", action="append", default=[], metavar="AGENT.ARG=VALUE",
+                   help="override an agent's argument, e.g. Reinforce.alpha_theta=0.1 (repeatable)")
     c.add_argument("--out")
     b = sub.add_parser("book", help="the book's policy-gradient run over seeds")
     b.add_argument("--seeds", type=int, default=20)
@@ -234,7 +270,15 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if any(value is not None and value < 1 for value in (args.seeds, getattr(args, "steps", None), getattr(args, "every", None))):
         parser.error("--seeds, --steps and --every must be positive")
-    return control(args) if args.command == "control" else book(args)
+    if args.command == "control":
+        if args.first_seed < 0:
+            parser.error("--first-seed must be non-negative")
+        try:
+            args.overrides = parse_overrides(args.overrides)
+        except ValueError as e:
+            parser.error(str(e))
+        return control(args)
+    return book(args)
 
 
 if __name__ == "__main__":
