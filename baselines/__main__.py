@@ -3,12 +3,15 @@
 ``python -m baselines compare`` runs the default comparison (every environment, its reference
 agents and SB3 counterparts) or a TOML/YAML configuration; ``python -m baselines run`` trains
 one agent on one environment over seeds.  Both write a results folder and resume into it.
+``python -m baselines plot FOLDER [FOLDER ...]`` redraws the table, curves and GIFs from finished
+cells, merging folders (e.g. a reference-agent run and an SB3 run made apart).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from . import compare as cmp
 
@@ -36,6 +39,20 @@ def _execute(config: dict, args) -> int:
     return 1 if result.failed else 0
 
 
+def _plot(args) -> int:
+    try:
+        records = cmp.load_records(args.folders, args.envs, args.agents)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    out = args.out or args.folders[0]
+    cmp.write_outputs(records, Path(out))
+    print("\n".join(cmp.summary_table([r["row"] for r in records])))
+    print(f"\n{len(records)} cells from {', '.join(args.folders)}; outputs in {out}/ (results.csv, results.json, "
+          "summary.md, curves/, gifs/)")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m baselines", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -58,8 +75,15 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=int, default=3000, help="environment steps per seed")
     p.add_argument("--eval-episodes", type=int, default=1)
     common(p, "results/demo")
+    p = sub.add_parser("plot", help="redraw table, curves and GIFs from finished cells (merging folders)")
+    p.add_argument("folders", nargs="+", help="results folders of compare/run")
+    p.add_argument("--out", help="where to write (default: the first folder)")
+    p.add_argument("--envs", nargs="*", help="only these environment ids")
+    p.add_argument("--agents", nargs="*", help="only these agents")
     args = parser.parse_args(argv)
 
+    if args.command == "plot":
+        return _plot(args)
     if args.workers < 1:
         parser.error("--workers must be at least 1")
     if args.command == "compare":

@@ -300,6 +300,24 @@ def compare(cells: list[Cell], out: str | Path, backend=None, progress_bar: bool
     return RunResult(rows, failed, len(todo) - len(failed), reused)
 
 
+def load_records(folders, envs=None, agents=None) -> list[dict]:
+    """The finished cells of one or more results folders, merged (a cell found twice counts
+    once), optionally only those of ``envs`` / ``agents``; ordered by env, agent, seed."""
+    records: dict[str, dict] = {}
+    for folder in folders:
+        cell_dir = Path(folder) / "cells"
+        paths = sorted(cell_dir.glob("*.json"))
+        if not paths:
+            raise FileNotFoundError(f"{folder} holds no finished cells ({cell_dir}/*.json)")
+        for path in paths:
+            records.setdefault(path.stem, json.loads(path.read_text()))
+    chosen = [r for r in records.values()
+              if (not envs or r["row"]["env"] in envs) and (not agents or r["row"]["agent"] in agents)]
+    if not chosen:
+        raise ValueError(f"no cell matches envs={envs} agents={agents}")
+    return sorted(chosen, key=lambda r: (r["row"]["env"], r["row"]["agent"], r["row"]["seed"]))
+
+
 def write_outputs(records: list[dict], out: Path) -> None:
     rows = [r["row"] for r in records]
     experiment.write_table(rows, out)

@@ -159,3 +159,23 @@ def test_rl_zoo3_trains_from_our_yaml(tmp_path, algo, env_id, steps):
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     assert list((tmp_path / algo).glob(f"{env_id.replace('/', '-')}_*/*.zip"))
+
+
+def test_plot_merges_result_folders(tmp_path, capsys):
+    from baselines.__main__ import main
+
+    common = ["--steps", "300", "--seeds", "1", "--workers", "1", "--no-progress"]
+    assert main(["run", *common, "--agent", "QLearning", "--out", str(tmp_path / "ref")]) == 0
+    assert main(["run", *common, "--agent", "Sarsa", "--out", str(tmp_path / "other")]) == 0
+    capsys.readouterr()
+    merged = tmp_path / "merged"
+    assert main(["plot", str(tmp_path / "ref"), str(tmp_path / "other"), "--out", str(merged)]) == 0
+    out = capsys.readouterr().out
+    assert "| QLearning | 1 |" in out and "| Sarsa | 1 |" in out
+    rows = json.loads((merged / "results.json").read_text())
+    assert sorted(r["agent"] for r in rows) == ["QLearning", "Sarsa"]
+    assert (merged / "curves" / "rl_envs_GridMaze-v0.png").stat().st_size > 0
+    assert main(["plot", str(tmp_path / "ref"), "--agents", "Sarsa"]) == 2
+    assert "no cell matches" in capsys.readouterr().err
+    assert main(["plot", str(tmp_path / "empty")]) == 2
+    assert "no finished cells" in capsys.readouterr().err
