@@ -49,8 +49,10 @@ def check_step_size(value: float, name: str) -> float:
 
 def greedy(q_row: np.ndarray, rng: np.random.Generator) -> int:
     """argmax with ties broken at random (a fixed tie-break biases early exploration)."""
-    best = np.flatnonzero(q_row == q_row.max())
-    return int(best[0] if len(best) == 1 else rng.choice(best))
+    row = q_row.tolist()  # plain Python: this runs once per step
+    top = max(row)
+    best = [i for i, q in enumerate(row) if q == top]
+    return best[0] if len(best) == 1 else best[int(rng.integers(len(best)))]
 
 
 def softmax(prefs: np.ndarray, temperature: float = 1.0) -> np.ndarray:

@@ -11,15 +11,19 @@ is also the agent's behaviour policy (mixed with epsilon-random moves).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .base import ActionValueAgent, check_positive, sample_softmax
 
 
 def soft_value(q_row: np.ndarray, temperature: float) -> float:
-    """``tau log sum_a exp(q_a / tau)``, computed stably (shifted by the max)."""
-    m = q_row.max()
-    return float(m + temperature * np.log(np.exp((q_row - m) / temperature).sum()))
+    """``tau log sum_a exp(q_a / tau)``, computed stably (shifted by the max); plain Python over
+    the row, as it runs once per step."""
+    row = q_row.tolist()
+    m = max(row)
+    return m + temperature * math.log(sum(math.exp((q - m) / temperature) for q in row))
 
 
 def soft_q_learning_update(Q: np.ndarray, s: int, a: int, r: float, s2: int, terminated: bool,
