@@ -245,6 +245,49 @@ def test_native_vector_env_matches_single_env(env_id):
         needs_reset = term or trunc
 
 
+NATIVE_VECTOR = [e for e in ENV_IDS if gym.spec(e).vector_entry_point is not None]
+
+
+def native_vec(env_id, n=3, **kw):
+    return gym.make_vec(env_id, num_envs=n, vectorization_mode="vector_entry_point", **kw)
+
+
+def vector_rollout(venv, seed, steps=40):
+    venv.action_space.seed(seed)
+    out = [venv.reset(seed=seed)[0]]
+    for _ in range(steps):
+        out.extend(venv.step(venv.action_space.sample())[:4])
+    return out
+
+
+@pytest.mark.parametrize("env_id", NATIVE_VECTOR)
+def test_native_vector_env_is_deterministic_under_a_seed_and_pickles(env_id):
+    a, b = vector_rollout(native_vec(env_id), 4), vector_rollout(native_vec(env_id), 4)
+    assert all(data_equivalence(x, y, exact=True) for x, y in zip(a, b))
+    venv = native_vec(env_id)
+    vector_rollout(venv, 5, steps=10)
+    twin = pickle.loads(pickle.dumps(venv))
+    venv.action_space.seed(6)
+    actions = [venv.action_space.sample() for _ in range(20)]
+    for action in actions:
+        assert all(data_equivalence(x, y, exact=True) for x, y in zip(venv.step(action)[:4], twin.step(action)[:4]))
+
+
+@pytest.mark.parametrize("env_id", NATIVE_VECTOR)
+def test_native_vector_env_renders_a_frame_per_env(env_id):
+    venv = native_vec(env_id, n=2, render_mode="rgb_array")
+    venv.reset(seed=0)
+    venv.step(venv.action_space.sample())
+    frames = venv.render()
+    assert isinstance(frames, tuple) and len(frames) == 2
+    for frame in frames:
+        assert frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 3 and frame.std() > 0
+    twin = pickle.loads(pickle.dumps(venv))  # the pygame surface is not pickled
+    assert all(np.array_equal(x, y) for x, y in zip(twin.render(), frames))
+    venv.close()
+    venv.close()
+
+
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_docstring_sections(env_id):
     doc = type(gym.make(env_id).unwrapped).__doc__ or ""
