@@ -150,6 +150,26 @@ def test_export_import_round_trip_is_exact(name):
     assert (m2.gamma, m2.actions) == (m.gamma, m.actions)
 
 
+def test_export_picks_the_short_forms_and_stays_exact():
+    S = 5
+    T = np.stack([np.eye(S), np.full((S, S), 1.0 / S)])  # "a0 identity"; a1: uniform rows
+    T[1, 0] = [0.1, 0.2, 0.3, 0.25, 0.15]  # a dense row
+    O = np.tile([[0.75, 0.25, 0, 0], [0, 0, 1.0, 0], [1.0, 0, 0, 0], [0.25] * 4, [0.125, 0.5, 0.25, 0.125]],
+                (2, 1, 1))  # the same for both actions
+    b0 = np.array([0.0, 0.25, 0.25, 0.25, 0.25])
+    m = POMDPModel(T, O, np.zeros((2, S, S, 1)), b0, 0.9)
+    text = format_pomdp(m)
+    lines = text.splitlines()
+    assert "T: 0 identity" in lines and "T: 1 : 1 uniform" in lines
+    assert "T: 1 : 0" in lines and "0.1 0.2 0.3 0.25 0.15" in lines  # dense row on its own line
+    assert "O: * : 1 : 2 1.0" in lines and "O: * : 3 uniform" in lines  # one block for both actions
+    assert "start exclude: 0" in lines
+    m2 = parse_pomdp(text)
+    for field in ("T", "O", "b0"):
+        assert np.array_equal(getattr(m, field), getattr(m2, field)), field
+    assert len(format_pomdp(hallway().model)) < 70_000  # one line per nonzero entry took 241 KB
+
+
 TIGER_LIKE = """# wildcards, rows, matrices, keywords, overrides, costs
 discount: 0.75
 values: cost

@@ -238,14 +238,51 @@ def format_pomdp(model: POMDPModel, comment: str = "") -> str:
     for key in ("states", "actions", "observations"):
         names = getattr(model, key)
         lines.append(f"{key}: {len(names) if names == tuple(map(str, range(len(names)))) else ' '.join(names)}")
-    lines.append("start: " + " ".join(repr(float(p)) for p in model.b0))
-    A, S, Z = model.actions, model.states, model.observations
-    for a, s, s2 in zip(*np.nonzero(model.T)):
-        lines.append(f"T: {A[a]} : {S[s]} : {S[s2]} {float(model.T[a, s, s2])!r}")
-    for a, s2, o in zip(*np.nonzero(model.O)):
-        lines.append(f"O: {A[a]} : {S[s2]} : {Z[o]} {float(model.O[a, s2, o])!r}")
+    lines.append(_start_line(model.b0, model.states))
+    lines.extend(_table_lines("T", model.T, model.actions, model.states, model.states))
+    lines.extend(_table_lines("O", model.O, model.actions, model.states, model.observations))
     lines.extend(_reward_lines(model))
     return "\n".join(lines) + "\n"
+
+
+def _number(x: float) -> str:
+    return "0" if x == 0 else repr(float(x))
+
+
+def _table_lines(kind: str, M: np.ndarray, actions, rows, cols) -> list[str]:
+    """``T:``/``O:`` lines of ``M[a, row, col]``, each piece in the shortest of the format's
+    forms: one ``*`` block when every action has the same table, ``identity`` for an identity
+    matrix, and per row ``uniform``, its nonzero entries one per line, or the whole row."""
+    same = all(np.array_equal(M[0], m) for m in M[1:])
+    lines = []
+    for a, table in [("*", M[0])] if same else zip(actions, M):
+        if table.shape[0] == table.shape[1] and np.array_equal(table, np.eye(len(table))):
+            lines.append(f"{kind}: {a} identity")
+            continue
+        for r, row in zip(rows, table):
+            nonzero = np.flatnonzero(row)
+            if not len(nonzero):
+                continue
+            forms = ["\n".join(f"{kind}: {a} : {r} : {cols[c]} {_number(row[c])}" for c in nonzero),
+                     f"{kind}: {a} : {r}\n" + " ".join(_number(x) for x in row)]
+            if np.array_equal(row, np.full(len(row), 1.0 / len(row))):
+                forms.append(f"{kind}: {a} : {r} uniform")
+            lines.append(min(forms, key=len))
+    return lines
+
+
+def _start_line(b0: np.ndarray, states) -> str:
+    """The shortest ``start`` form: ``uniform``, ``include:``/``exclude:`` for a uniform belief
+    over some states, or the probabilities."""
+    forms = ["start: " + " ".join(_number(p) for p in b0)]
+    support = b0 > 0
+    if np.array_equal(b0, np.where(support, 1.0 / support.sum(), 0.0)):
+        if support.all():
+            forms.append("start: uniform")
+        forms.append("start include: " + " ".join(states[i] for i in np.flatnonzero(support)))
+        if not support.all():
+            forms.append("start exclude: " + " ".join(states[i] for i in np.flatnonzero(~support)))
+    return min(forms, key=len)
 
 
 def _reward_lines(model: POMDPModel) -> list[str]:
