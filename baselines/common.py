@@ -52,12 +52,12 @@ def check_decay(value, name: str) -> float:
 def rms_normalized(g: np.ndarray, v: np.ndarray, rho: float) -> tuple[np.ndarray, np.ndarray]:
     """RMSprop's direction (Tieleman & Hinton 2012): ``v = rho v + (1 - rho) g**2``, ``g / sqrt(v)``.
 
-    ``v`` is ``g**2`` at the first call (``v`` all zero), so the first step is not inflated by
-    ``1 / sqrt(1 - rho)``; entries with ``v == 0`` (never seen a gradient) do not move.  Steps
-    with it are in parameter units whatever the gradient's scale: an episode's gradient grows
-    with its length and return, and the normalised step does not.
+    An entry's ``v`` starts at its first nonzero ``g**2`` (not ``(1 - rho) g**2``), so its first
+    step is +-1 rather than +-1/sqrt(1 - rho); entries that have never had a gradient do not
+    move.  Steps with it are in parameter units whatever the gradient's scale: an episode's
+    gradient grows with its length and return, and the normalised step does not.
     """
-    v = g**2 if not np.any(v) else rho * v + (1 - rho) * g**2
+    v = np.where(v > 0, rho * v + (1 - rho) * g**2, g**2)
     return np.divide(g, np.sqrt(v), out=np.zeros_like(g), where=v > 0), v
 
 

@@ -170,6 +170,18 @@ def test_export_picks_the_short_forms_and_stays_exact():
     assert len(format_pomdp(hallway().model)) < 70_000  # one line per nonzero entry took 241 KB
 
 
+def test_export_of_a_fully_observed_model_and_names_that_cannot_be_written():
+    S = 3
+    eye = np.tile(np.eye(S), (2, 1, 1))
+    m = POMDPModel(eye, eye, np.zeros((2, S, S, 1)), np.full(S, 1 / S), 0.9)
+    text = format_pomdp(m)
+    assert "T: * identity" in text and "O: * identity" not in text  # the reader allows identity for T only
+    assert np.array_equal(parse_pomdp(text).O, m.O)
+    for names in [("uniform", "b", "c"), ("1", "0", "2"), ("a b", "c", "d"), ("*", "x", "y"), ("x", "y:z", "w")]:
+        with pytest.raises(ValueError, match="cannot be written"):
+            format_pomdp(POMDPModel(eye, eye, m.reward, m.b0, 0.9, names))
+
+
 TIGER_LIKE = """# wildcards, rows, matrices, keywords, overrides, costs
 discount: 0.75
 values: cost

@@ -230,7 +230,13 @@ def _entry(toks: _Tokens, array: np.ndarray, axes, square: bool) -> None:
 
 
 def format_pomdp(model: POMDPModel, comment: str = "") -> str:
-    """The model as ``.POMDP`` text; floats are written with ``repr`` so reading it back is exact."""
+    """The model as ``.POMDP`` text; floats are written with ``repr`` so reading it back is exact.
+
+    Names must read back as names: not numbers (unless they are the default ``0 .. n-1``), not
+    keywords, no whitespace, ``:``, ``*`` or ``#``; otherwise ``ValueError``.
+    """
+    for key in ("states", "actions", "observations"):
+        _check_names(getattr(model, key), key)
     lines = [f"# {c}" for c in comment.splitlines()] + [
         f"discount: {float(model.gamma)!r}",
         "values: reward",
@@ -245,6 +251,20 @@ def format_pomdp(model: POMDPModel, comment: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
+_RESERVED = set(_PREAMBLE) | {"T", "O", "R", "uniform", "identity", "include", "exclude", "reward", "cost"}
+
+
+def _check_names(names, what: str) -> None:
+    if names == tuple(map(str, range(len(names)))):
+        return  # written as a count
+    for name in names:
+        bad = (not name or name in _RESERVED or any(c.isspace() or c in ":*#" for c in name)
+               or _is_number(name))
+        if bad:
+            raise ValueError(f"{what} name {name!r} cannot be written in the .POMDP format: names must not be "
+                             "numbers or keywords, nor contain whitespace, ':', '*' or '#'")
+
+
 def _number(x: float) -> str:
     return "0" if x == 0 else repr(float(x))
 
@@ -256,7 +276,7 @@ def _table_lines(kind: str, M: np.ndarray, actions, rows, cols) -> list[str]:
     same = all(np.array_equal(M[0], m) for m in M[1:])
     lines = []
     for a, table in [("*", M[0])] if same else zip(actions, M):
-        if table.shape[0] == table.shape[1] and np.array_equal(table, np.eye(len(table))):
+        if kind == "T" and np.array_equal(table, np.eye(len(table))):
             lines.append(f"{kind}: {a} identity")
             continue
         for r, row in zip(rows, table):
@@ -273,14 +293,14 @@ def _table_lines(kind: str, M: np.ndarray, actions, rows, cols) -> list[str]:
 
 def _start_line(b0: np.ndarray, states) -> str:
     """The shortest ``start`` form: ``uniform``, ``include:``/``exclude:`` for a uniform belief
-    over some states, or the probabilities."""
+    over some of the states, or the probabilities."""
     forms = ["start: " + " ".join(_number(p) for p in b0)]
     support = b0 > 0
     if np.array_equal(b0, np.where(support, 1.0 / support.sum(), 0.0)):
         if support.all():
             forms.append("start: uniform")
-        forms.append("start include: " + " ".join(states[i] for i in np.flatnonzero(support)))
-        if not support.all():
+        else:  # a list shorter than len(states), so numbered states read as indices
+            forms.append("start include: " + " ".join(states[i] for i in np.flatnonzero(support)))
             forms.append("start exclude: " + " ".join(states[i] for i in np.flatnonzero(~support)))
     return min(forms, key=len)
 
