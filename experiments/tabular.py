@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import inspect
 import json
 import sys
 import time
@@ -63,7 +64,7 @@ def schedule(args, name: str) -> tuple[int, int]:
         return steps, args.every
     every = max(1, steps // 30)
     unit = 10 ** (len(str(every)) - 1)
-    return steps, every // unit * unit  # a round number near a thirtieth of the budget
+    return steps, max(unit, round(every / unit) * unit)  # a round number near a thirtieth of the budget
 
 
 def is_large(args) -> bool:
@@ -71,16 +72,24 @@ def is_large(args) -> bool:
     return make_maze(args).unwrapped.layout.n_cells > 9
 
 
+def agent_parameters(name: str) -> dict[str, inspect.Parameter]:
+    """The keyword arguments agent ``name`` takes (``env`` and ``seed`` excepted)."""
+    params = inspect.signature(AGENTS[name]).parameters
+    return {k: p for k, p in params.items() if k not in ("env", "seed") and p.kind is not p.VAR_KEYWORD}
+
+
 def hyperparameters(args, name: str) -> dict:
-    """The agent's arguments: its defaults on a 3x3 maze, the 10x10 settings on larger ones,
-    then the ``--set`` overrides."""
-    hyper = large_maze_hyperparameters(name, args.layout) if is_large(args) else {}
-    return {**hyper, **args.overrides.get(name, {})}
+    """Every argument of the agent: its defaults, the 10x10 settings on mazes larger than 3x3,
+    then the ``--set`` overrides (all of them, so that a changed default changes the cell key)."""
+    hyper = large_maze_hyperparameters(name, args.layout) if args.large else {}
+    hyper = {**hyper, **args.overrides.get(name, {})}
+    defaults = {k: p.default for k, p in agent_parameters(name).items()}
+    return {**defaults, **hyper}
 
 
 def parse_overrides(items: list[str]) -> dict[str, dict]:
-    """``["Reinforce.alpha_theta=0.1", ...]`` -> ``{"Reinforce": {"alpha_theta": 0.1}}`` (values as
-    Python literals, else strings)."""
+    """``["Reinforce.alpha_theta=0.1", ...]`` -> ``{"Reinforce": {"alpha_theta": 0.1}}``; values are
+    Python literals (``0.1``, ``True``, ``(1.0, 0.05, 30000)``, ``'text'``)."""
     overrides: dict[str, dict] = {}
     for item in items:
         target, sep, text = item.partition("=")
@@ -89,17 +98,19 @@ def parse_overrides(items: list[str]) -> dict[str, dict]:
             raise ValueError(f"--set takes AGENT.ARGUMENT=VALUE, got {item!r}")
         if name not in AGENTS:
             raise ValueError(f"--set {item!r}: unknown agent {name!r}; known: {', '.join(AGENTS)}")
+        if key not in agent_parameters(name):
+            raise ValueError(f"--set {item!r}: {name} has no argument {key!r}; it takes {', '.join(agent_parameters(name))}")
         try:
-            value = ast.literal_eval(text)
+            overrides.setdefault(name, {})[key] = ast.literal_eval(text)
         except (ValueError, SyntaxError):
-            value = text
-        overrides.setdefault(name, {})[key] = value
+            raise ValueError(f"--set {item!r}: the value must be a Python literal (a number, True/False, a tuple, "
+                             "or a quoted string)") from None
     return overrides
 
 
 def cell_key(args, name: str, seed: int) -> str:
     """A digest of everything that decides a cell's result, so a resumed run never reuses a cell
-    computed under other settings (agent hyperparameters and training time limits included)."""
+    computed under other settings (every agent argument and the training time limit included)."""
     steps, every = schedule(args, name)
     settings = {"agent": name, "seed": seed, "steps": steps, "every": every, "layout": args.layout,
                 "move_cost": args.move_cost, "slip": args.slip, "eval_episodes": args.eval_episodes,
@@ -110,7 +121,7 @@ def cell_key(args, name: str, seed: int) -> str:
 def run_cell(args, name: str, seed: int) -> dict:
     eval_env = make_maze(args)
     optimum = eval_env.unwrapped.optimal_return()
-    env = make_maze(args, max_steps=TRAIN_MAX_STEPS.get(name) if is_large(args) else None)
+    env = make_maze(args, max_steps=TRAIN_MAX_STEPS.get(name) if args.large else None)
     agent = AGENTS[name](env, seed=seed, **hyperparameters(args, name))
     n_eval = 1 if args.slip == 0 else args.eval_episodes  # a deterministic maze needs one episode
     steps, every = schedule(args, name)
@@ -147,6 +158,7 @@ def control(args) -> int:
         except KeyError:
             print(f"error: no stated budget for layout {args.layout!r}: pass --steps", file=sys.stderr)
             return 2
+    args.large = is_large(args)
     out = Path(args.out or f"results/tabular_{args.layout}")
     records = []
     for name in names:
