@@ -201,10 +201,11 @@ def test_close_twice_without_render(env_id):
     env.close()
 
 
+@pytest.mark.parametrize("mode", ["sync", None], ids=["sync", "default"])  # default: native where registered
 @pytest.mark.parametrize("env_id", ENV_IDS)
-def test_vector_env(env_id):
+def test_vector_env(env_id, mode):
     n = 3
-    venv = gym.make_vec(env_id, num_envs=n)
+    venv = gym.make_vec(env_id, num_envs=n, vectorization_mode=mode)
     obs, infos = venv.reset(seed=7)
     assert obs in venv.observation_space
     venv.action_space.seed(7)

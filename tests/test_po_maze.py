@@ -355,7 +355,7 @@ def test_vector_env_with_one_agent_reproduces_the_single_env(kw):
     env = gym.make(ID, render_mode="rgb_array", **kw).unwrapped
     vobs, vinfo = venv.reset(seed=5)
     obs, info = env.reset(seed=5)
-    assert vobs.tolist() == [obs] and vinfo["state"].tolist() == [info["state"]]
+    assert vobs.tolist() == [obs] and vinfo["state"].tolist() == [info["state"]] and vinfo["_state"].all()
     actions = np.random.default_rng(6).integers(env.action_space.n, size=120)
     needs_reset, ends = False, 0
     for a in actions:

@@ -12,6 +12,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from ..rendering import RenderMixin, VectorRenderMixin, check_render_mode
+from ..vector import NextStepAutoreset, check_num_envs
 from .layouts import ACTION_NAMES, Layout, LayoutError, _wall_grid, get_layout
 from .solve import PERPENDICULAR, MDPModel, maze_model, value_iteration
 
@@ -301,19 +302,20 @@ class GridMazeEnv(_MazeTask, RenderMixin, gym.Env):
         return {(k,): a for a, k in enumerate(keys)}
 
 
-class GridMazeVectorEnv(_MazeTask, VectorRenderMixin, VectorEnv):
+class GridMazeVectorEnv(_MazeTask, NextStepAutoreset, VectorRenderMixin, VectorEnv):
     """``num_envs`` agents in one maze, stepped together with array operations (see
     :class:`GridMazeEnv` for the task; the arguments are the same plus ``num_envs``).
 
     Autoreset is next-step, as in Gymnasium's ``CartPoleVectorEnv``: the step after an agent's
     episode ends puts it back on the start cell and returns that with reward 0 (its action is
-    ignored).  Every agent has its own step count for ``max_steps``.  Slips are drawn from the
-    vector env's ``np_random`` for the agents that move, in agent order, so with
-    ``num_envs=1`` the env reproduces :class:`GridMazeEnv` bit for bit under the same seed and
-    actions.  All agents share one maze: ``layout="random"`` needs a ``maze_seed`` (use
-    ``vectorization_mode="sync"`` for a new maze per episode).  ``render_mode="rgb_array"``
-    renders a tuple of frames, one per agent; the exact references (``model``,
-    ``optimal_return()``, ...) are those of :class:`GridMazeEnv`.
+    ignored).  Every agent has its own step count for ``max_steps``.  With ``slip > 0`` each
+    step draws from the vector env's ``np_random`` one uniform per moving agent, then one
+    side per slipped agent, so with ``num_envs=1`` the env reproduces :class:`GridMazeEnv` bit
+    for bit under the same seed and actions.  All agents share one maze: ``layout="random"``
+    needs a ``maze_seed`` (use ``vectorization_mode="sync"`` for a new maze per episode).
+    ``render_mode="rgb_array"`` renders a tuple of frames, one per agent, showing its cell (no
+    trail); the exact references (``model``, ``optimal_return()``, ...) are those of
+    :class:`GridMazeEnv`.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 8, "autoreset_mode": AutoresetMode.NEXT_STEP}
@@ -321,13 +323,12 @@ class GridMazeVectorEnv(_MazeTask, VectorRenderMixin, VectorEnv):
     def __init__(self, num_envs: int = 1, layout: str | Layout = "book3x3", *, size=None, maze_seed: int | None = None,
                  goal_reward: float = 1.0, move_cost: float = 0.01, slip: float = 0.0, max_steps: int | None = None,
                  render_mode: str | None = None):
-        if not isinstance(num_envs, (int, np.integer)) or isinstance(num_envs, bool) or num_envs < 1:
-            raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
+        check_num_envs(num_envs)
         if layout == "random" and maze_seed is None:
             raise ValueError("GridMazeVectorEnv puts every agent in one maze: give layout='random' a maze_seed, "
                              "or use gymnasium.make_vec(..., vectorization_mode='sync') for a new maze per episode")
         self._init_maze(layout, size, maze_seed, goal_reward, move_cost, slip, max_steps, render_mode)
-        self.num_envs = int(num_envs)
+        self._init_autoreset(num_envs)
         self.single_observation_space = spaces.Discrete(self.layout.n_cells)
         self.single_action_space = spaces.Discrete(4)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
@@ -335,14 +336,11 @@ class GridMazeVectorEnv(_MazeTask, VectorRenderMixin, VectorEnv):
         self._next_cell = self.layout.next_cell.astype(np.int64)
         self._goal = self.layout.goal_mask.copy()
         self._s: np.ndarray | None = None
-        self._t = np.zeros(self.num_envs, dtype=np.int64)
-        self._needs_reset = np.zeros(self.num_envs, dtype=np.bool_)
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         self._s = np.full(self.num_envs, self.layout.start_index, dtype=np.int64)
-        self._t[:] = 0
-        self._needs_reset[:] = False
+        self._restart_all()
         return self._s.copy(), {}
 
     def step(self, actions):
@@ -356,12 +354,10 @@ class GridMazeVectorEnv(_MazeTask, VectorRenderMixin, VectorEnv):
             slipped[moving] = self.np_random.random(int(moving.sum())) < self.slip
             a = slip_moves(a, slipped, self.np_random.integers(2, size=int(slipped.sum())))
         s = np.where(restarted, self.layout.start_index, self._next_cell[self._s, a])
-        self._t = np.where(restarted, 0, self._t + 1)
         terminated = self._goal[s] & moving
         reward = np.where(terminated, self.goal_reward - self.move_cost, np.where(moving, -self.move_cost, 0.0))
-        truncated = ~terminated & moving & (self._t >= self.max_steps)
+        truncated = self._finish_step(restarted, terminated)
         self._s = s
-        self._needs_reset = terminated | truncated
         return s.copy(), reward, terminated, truncated, {}
 
     def _paint_env(self, pg, surface, i: int) -> None:

@@ -12,6 +12,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from ..rendering import RenderMixin, VectorRenderMixin, check_render_mode
+from ..vector import NextStepAutoreset, check_num_envs
 from .classic_pomdps import CLASSIC, HALLWAY_SENSOR_NOISE, MazePOMDP, wall_sensor_pomdp
 from .grid_maze import as_discrete_action, as_discrete_actions
 from .layouts import Layout, get_layout
@@ -234,14 +235,15 @@ class PartiallyObservableMazeEnv(_POMazeTask, RenderMixin, gym.Env):
         self._paint_state(pg, surface, self._s, self.belief)
 
 
-class PartiallyObservableMazeVectorEnv(_POMazeTask, VectorRenderMixin, VectorEnv):
+class PartiallyObservableMazeVectorEnv(_POMazeTask, NextStepAutoreset, VectorRenderMixin, VectorEnv):
     """``num_envs`` agents in one partially observable maze, their steps sampled together (see
     :class:`PartiallyObservableMazeEnv` for the task; the arguments are the same plus ``num_envs``).
 
     Autoreset is next-step, as in Gymnasium's ``CartPoleVectorEnv``: the step after an agent's
     episode ends draws its new start state and returns ``no_observation`` with reward 0 (its
-    action is ignored).  ``info["state"]`` holds the hidden states.  Random numbers are drawn
-    in agent order from the vector env's ``np_random`` for the agents that move, so with
+    action is ignored).  ``info["state"]`` (mask ``info["_state"]``) holds the hidden states.
+    Each step draws from the vector env's ``np_random`` the moving agents' transition uniforms,
+    then their observation uniforms, then the restarted agents' start states, so with
     ``num_envs=1`` the env reproduces :class:`PartiallyObservableMazeEnv` bit for bit under the
     same seed and actions.  ``render_mode="rgb_array"`` renders a tuple of frames, one per agent,
     with its belief (tracked only when rendering).
@@ -252,27 +254,26 @@ class PartiallyObservableMazeVectorEnv(_POMazeTask, VectorRenderMixin, VectorEnv
     def __init__(self, num_envs: int = 1, layout: str | Layout | POMDPModel = "hallway", *, goal_mode: str = "terminate",
                  max_steps: int = 251, sensor_noise=None, slip: float | None = None, start: str | None = None,
                  render_mode: str | None = None):
-        if not isinstance(num_envs, (int, np.integer)) or isinstance(num_envs, bool) or num_envs < 1:
-            raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
+        check_num_envs(num_envs)
         self._init_task(layout, goal_mode, max_steps, sensor_noise, slip, start, render_mode)
-        self.num_envs = int(num_envs)
+        self._init_autoreset(num_envs)
         self.single_observation_space = spaces.Discrete(self.model.n_obs + 1)
         self.single_action_space = spaces.Discrete(self.model.n_actions)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self._s: np.ndarray | None = None
-        self._t = np.zeros(self.num_envs, dtype=np.int64)
-        self._needs_reset = np.zeros(self.num_envs, dtype=np.bool_)
         self.belief: np.ndarray | None = None  # (num_envs, S), tracked only when rendering
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         self._s = np.asarray(self.sampler.start(self.np_random, self.num_envs), dtype=np.int64)
-        self._t[:] = 0
-        self._needs_reset[:] = False
+        self._restart_all()
         if self.render_mode is not None:
             self.belief = np.tile(self.model.b0, (self.num_envs, 1))
-        return np.full(self.num_envs, self.no_observation, dtype=np.int64), {"state": self._s.copy()}
+        return np.full(self.num_envs, self.no_observation, dtype=np.int64), self._info()
+
+    def _info(self) -> dict:
+        return {"state": self._s.copy(), "_state": np.ones(self.num_envs, dtype=np.bool_)}
 
     def step(self, actions):
         a = as_discrete_actions(actions, self.num_envs, self.model.n_actions)
@@ -286,15 +287,13 @@ class PartiallyObservableMazeVectorEnv(_POMazeTask, VectorRenderMixin, VectorEnv
         self._s[moving], obs[moving], reward[moving] = s2, o, r
         if restarted.any():
             self._s[restarted] = self.sampler.start(self.np_random, int(restarted.sum()))
-        self._t = np.where(restarted, 0, self._t + 1)
         terminated = moving & (self.goal_mode == "terminate") & self.goal_states[self._s]
-        truncated = moving & ~terminated & (self._t >= self.max_steps)
-        self._needs_reset = terminated | truncated
+        truncated = self._finish_step(restarted, terminated)
         if self.render_mode is not None:
             self.belief[moving] = belief_update(self.belief[moving], a[moving], obs[moving],
                                                 self.episode_model.T, self.episode_model.O)
             self.belief[restarted] = self.model.b0
-        return obs, reward, terminated, truncated, {"state": self._s.copy()}
+        return obs, reward, terminated, truncated, self._info()
 
     def _paint_env(self, pg, surface, i: int) -> None:
         if self._s is None:

@@ -12,6 +12,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from ..rendering import RenderMixin, VectorRenderMixin, check_render_mode
+from ..vector import NextStepAutoreset
 from . import physics
 from .physics import FAILURES, NAN_ACTION, OK
 
@@ -287,7 +288,7 @@ def paint_arm(pg, surface, model, state, action, target):
     pg.draw.circle(surface, (20, 150, 60), px(*target), max(4, int(0.12 * scale)))
 
 
-class OctopusArmVectorEnv(VectorRenderMixin, VectorEnv):
+class OctopusArmVectorEnv(NextStepAutoreset, VectorRenderMixin, VectorEnv):
     """``num_envs`` octopus arms stepped by one numba call spread over threads (see
     :class:`OctopusArmEnv` for the task).  Autoreset is next-step, as in Gymnasium's
     ``CartPoleVectorEnv``: the step after an arm's episode ends resets it and returns its first
@@ -303,16 +304,12 @@ class OctopusArmVectorEnv(VectorRenderMixin, VectorEnv):
     def __init__(self, num_envs: int = 1, n_compartments: int = 6, constants: str = "rl-library",
                  target=(3.5, 3.5), distance_gain: float = 1.0, max_steps: int = 300, render_mode=None):
         check_render_mode(render_mode, self.metadata)
-        if not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
-            raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
-        self.num_envs = int(num_envs)
+        self._init_autoreset(num_envs)
         self.render_mode = render_mode
         self.single_observation_space, self.single_action_space = _init_task(
             self, self.num_envs, n_compartments, constants, target, distance_gain, max_steps)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
-        self._t = np.zeros(self.num_envs, dtype=np.int64)
-        self._needs_reset = np.zeros(self.num_envs, dtype=np.bool_)
         self._last_actions = np.zeros((self.num_envs, self.model.action_size))  # drawn as muscle colours
 
     def _start(self, mask: np.ndarray) -> None:
@@ -322,7 +319,6 @@ class OctopusArmVectorEnv(VectorRenderMixin, VectorEnv):
             self._targets[mask] = sample_targets(self.np_random, self.model.par[:2], int(mask.sum()))
         else:
             self._targets[mask] = self._target_arg
-        self._t[mask] = 0
         self._last_actions[mask] = 0.0
         dist, hit = np.empty(self.num_envs), np.empty(self.num_envs, dtype=np.bool_)
         physics.measure(self._states, self._targets, *self._kernel_args, dist, hit)
@@ -336,7 +332,7 @@ class OctopusArmVectorEnv(VectorRenderMixin, VectorEnv):
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
         self._start(np.ones(self.num_envs, dtype=np.bool_))
-        self._needs_reset[:] = False
+        self._restart_all()
         return self._obs(), {}
 
     def step(self, actions):
@@ -346,13 +342,12 @@ class OctopusArmVectorEnv(VectorRenderMixin, VectorEnv):
         d_before = self._dist.copy()
         physics.advance_parallel(self._states, a, self._targets, *self._kernel_args,
                                  self._dist, self._hit, self._status)
-        self._t += 1
         restarted = self._needs_reset  # their step is discarded: they start a new episode instead
         failed = (self._status != OK) & ~restarted
         terminated = self._hit & ~failed & ~restarted
         reward = self.distance_gain * (d_before - self._dist) + np.where(terminated, HIT_REWARD, 0.0)
         reward[failed | restarted] = 0.0
-        truncated = failed | (~terminated & ~restarted & (self._t >= self.max_steps))
+        truncated = self._finish_step(restarted, terminated, failed)
         infos = {}
         if failed.any():
             infos["failure"] = np.array([FAILURES[int(s)] if f else "" for s, f in zip(self._status, failed)], dtype=object)
@@ -361,7 +356,6 @@ class OctopusArmVectorEnv(VectorRenderMixin, VectorEnv):
         self._last_actions[moved] = a[moved]
         if restarted.any():
             self._start(restarted)
-        self._needs_reset = terminated | truncated
         return self._obs(), reward, terminated, truncated, infos
 
     def _canvas_size(self):
