@@ -207,7 +207,8 @@ class Agent:
             if meta["class"] != cls.__name__:
                 raise ValueError(f"{path} holds a {meta['class']}, not a {cls.__name__}")
             obs_space, act_space = pickle.loads(data["__spaces__"].tobytes())
-            arrays = {name: data[name] for name in cls._saved_arrays}
+            # an array the agent gained after the file was written keeps its constructor value
+            arrays = {name: data[name] for name in cls._saved_arrays if name in data.files}
         if env is None:
             env = _SpacesOnly(obs_space, act_space)
         else:

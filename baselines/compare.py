@@ -17,6 +17,7 @@ import base64
 import io
 import json
 import math
+import re
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -59,9 +60,10 @@ class Cell:
 
     @property
     def key(self) -> str:
-        extra = json.dumps([self.env_kwargs, self.agent_kwargs], sort_keys=True)
-        digest = f"{abs(hash_text(extra)) % 10**8:08d}" if extra != "[{}, {}]" else "default"
-        return f"{self.env.replace('/', '_')}__{self.agent}__{digest}__seed{self.seed}"
+        """The cell's file name: everything that decides its result (a resumed run reuses a cell
+        only when all of it is the same)."""
+        extra = json.dumps([self.env_kwargs, self.agent_kwargs, self.steps, self.eval_episodes], sort_keys=True)
+        return f"{self.env.replace('/', '_')}__{self.agent}__{abs(hash_text(extra)) % 10**8:08d}__seed{self.seed}"
 
 
 def hash_text(text: str) -> int:
@@ -323,29 +325,42 @@ def write_outputs(records: list[dict], out: Path) -> None:
     experiment.write_table(rows, out)
     lines = summary_table(rows)
     atomic_write_bytes(out / "summary.md", ("\n".join(lines) + "\n").encode())
+    labels = env_labels(rows)
     by_env: dict[str, list[dict]] = {}
     for rec in records:
-        by_env.setdefault(rec["row"]["env"], []).append(rec)
-    for env_id, recs in by_env.items():
-        name = env_id.replace("/", "_")
+        by_env.setdefault(labels[rec["row"]["env"], rec["row"]["env_kwargs"]], []).append(rec)
+    for label, recs in by_env.items():
+        name = re.sub(r"[^A-Za-z0-9_.=-]+", "_", label.replace("/", "_")).strip("_")
         experiment.plot_learning_curves(recs, out / "curves" / f"{name}.png")
         best = max(recs, key=lambda r: r["row"]["return"])
         atomic_write_bytes(out / "gifs" / f"{name}.gif", base64.b64decode(best["gif"]))
 
 
+def env_labels(rows: list[dict]) -> dict[tuple[str, str], str]:
+    """``(env, env_kwargs)`` -> its name in tables and file names: the id, with the keyword
+    arguments added where one id appears with several."""
+    variants: dict[str, set[str]] = {}
+    for r in rows:
+        variants.setdefault(r["env"], set()).add(r["env_kwargs"])
+    return {(env, kw): env if len(variants[env]) == 1 else f"{env} {kw}" for env, kws in variants.items() for kw in kws}
+
+
 def summary_table(rows: list[dict]) -> list[str]:
-    """Markdown: per env and agent, seeds, budget, mean ± sd return, optimum, fraction, wall time."""
+    """Markdown: per env (and its arguments, where they differ) and agent, seeds, budget,
+    mean ± sd return, optimum, fraction, wall time."""
+    labels = env_labels(rows)
     groups: dict[tuple[str, str], list[dict]] = {}
     for r in rows:
-        groups.setdefault((r["env"], r["agent"]), []).append(r)
+        groups.setdefault((labels[r["env"], r["env_kwargs"]], r["agent"]), []).append(r)
     lines = ["| environment | agent | seeds | steps | return (mean ± sd) | exact optimum | fraction of optimum | wall time / seed (s) |",
              "|---|---|---|---|---|---|---|---|"]
     for (env, agent), rs in groups.items():
         rets = np.array([r["return"] for r in rs])
         opt = rs[0]["optimum"]
         fracs = [r["fraction_of_optimum"] for r in rs if r["fraction_of_optimum"] is not None]
+        steps = sorted({r["steps"] for r in rs})
         lines.append(
-            f"| {env} | {agent} | {len(rs)} | {rs[0]['steps']:,} | {rets.mean():.4g} ± {rets.std():.2g} | "
+            f"| {env} | {agent} | {len(rs)} | {'/'.join(f'{n:,}' for n in steps)} | {rets.mean():.4g} ± {rets.std():.2g} | "
             f"{'n/a' if opt is None else f'{opt:.4g}'} | {f'{np.mean(fracs):.3f}' if fracs else 'n/a'} | "
             f"{np.mean([r['wall_time_s'] for r in rs]):.1f} |")
     return lines

@@ -175,6 +175,13 @@ def test_plot_merges_result_folders(tmp_path, capsys):
     rows = json.loads((merged / "results.json").read_text())
     assert sorted(r["agent"] for r in rows) == ["QLearning", "Sarsa"]
     assert (merged / "curves" / "rl_envs_GridMaze-v0.png").stat().st_size > 0
+    assert main(["run", *common, "--agent", "QLearning", "--env-kwargs", "layout=dyna_maze", "--out", str(tmp_path / "dyna")]) == 0
+    capsys.readouterr()
+    assert main(["plot", str(tmp_path / "ref"), str(tmp_path / "dyna"), "--out", str(tmp_path / "layouts")]) == 0
+    out = capsys.readouterr().out  # one id with two layouts: two rows, two curve files
+    assert '| rl_envs/GridMaze-v0 {"layout": "dyna_maze"} | QLearning |' in out and "| rl_envs/GridMaze-v0 {} | QLearning |" in out
+    assert {p.name for p in (tmp_path / "layouts" / "curves").iterdir()} == {
+        "rl_envs_GridMaze-v0.png", "rl_envs_GridMaze-v0_layout_dyna_maze.png"}
     assert main(["plot", str(tmp_path / "ref"), "--agents", "Sarsa"]) == 2
     assert "no cell matches" in capsys.readouterr().err
     assert main(["plot", str(tmp_path / "empty")]) == 2

@@ -32,7 +32,7 @@ def test_softmax_forbids_nan_moves_like_the_books_pi0():
 
 @pytest.mark.parametrize("prefs, temperature", [
     (BOOK_THETA0[3], 1.0), (np.array([2.0, np.nan, -1.0, 0.5]), 0.5), (np.array([700.0, 0.0, 1.0, -700.0]), 1.0),
-    (np.full(4, np.nan), 1.0),
+    (np.full(4, np.nan), 1.0), (np.array([-np.inf, -np.inf, np.nan, -np.inf]), 1.0),
 ])
 def test_the_per_step_softmax_and_its_sampler_agree_with_softmax(prefs, temperature):
     p = softmax(prefs, temperature)
@@ -46,6 +46,8 @@ def test_draw_inverts_the_cumulative_weights():
     assert [draw([1.0, 0.0, 3.0], u) for u in (0.0, 0.2499, 0.25, 0.99)] == [0, 0, 2, 2]
     assert draw([0.0, 2.0, 0.0], 0.999999) == 1  # a zero weight is never drawn, even at the top end
     assert draw([1.0, 1.0, 0.0], 1.0) == 1  # u = 1 (rounding) falls on the last positive weight
+    with pytest.raises(ValueError, match="positive sum"):
+        draw([0.0, 0.0], 0.5)
 
 
 def test_rms_normalized_step_by_hand():

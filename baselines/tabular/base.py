@@ -81,7 +81,10 @@ def draw(weights: list[float], u: float) -> int:
     cumsum/searchsorted, and it runs once per environment step.  A zero weight is never drawn,
     not even when rounding leaves the total just below the threshold.
     """
-    threshold = u * sum(weights)
+    total = sum(weights)
+    if not total > 0:
+        raise ValueError(f"weights must have a positive sum, got {weights}")
+    threshold = u * total
     c, last = 0.0, 0
     for i, w in enumerate(weights):
         if w > 0:
@@ -98,14 +101,15 @@ def sample(p: np.ndarray, rng: np.random.Generator) -> int:
 
 
 def softmax_row(prefs: np.ndarray, temperature: float = 1.0) -> list[float]:
-    """:func:`softmax` of one row, as a list: the per-step version (plain Python, for speed)."""
+    """:func:`softmax` of one row, as a list: the per-step version (plain Python, for speed),
+    with the same conventions (NaN excluded; uniform when no move is allowed)."""
     z = [x / temperature for x in prefs.tolist()]
     allowed = [x for x in z if x == x]  # NaN != NaN
-    if not allowed:
-        return [1.0 / len(z)] * len(z)
-    top = max(allowed)
-    e = [math.exp(x - top) if x == x else 0.0 for x in z]
+    top = max(allowed) if allowed else math.nan
+    e = [math.exp(x - top) if x == x else 0.0 for x in z] if math.isfinite(top) else []
     total = sum(e)
+    if not (total > 0 and math.isfinite(total)):
+        return softmax(prefs, temperature).tolist()  # no allowed move, or infinite preferences
     return [x / total for x in e]
 
 
