@@ -292,3 +292,13 @@ def test_experiment_script_writes_table_and_curve(tmp_path):
         assert r["steps_to_optimal"] is None or (r["steps_to_optimal"] in (200, 400, 600) and r["fraction_of_optimum"] == pytest.approx(1.0))
     assert (tmp_path / "curve.png").stat().st_size > 0 and "| QLearning |" in (tmp_path / "table.md").read_text()
     assert script.main(argv[:-4] + ["--agents", "Nope", "--out", str(tmp_path)]) == 2
+
+
+def test_a_file_saved_before_an_array_was_added_still_loads(tmp_path):
+    agent = Reinforce(maze(), normalize=True, seed=0).learn(500)
+    agent.save(tmp_path / "r.npz")
+    with np.load(tmp_path / "r.npz") as data:
+        old = {k: data[k] for k in data.files if k != "v"}  # as written before Reinforce kept RMSprop's v
+    np.savez(tmp_path / "old.npz", **old)
+    loaded = Reinforce.load(tmp_path / "old.npz")
+    assert np.array_equal(loaded.theta, agent.theta) and not loaded.v.any()
