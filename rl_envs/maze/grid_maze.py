@@ -12,7 +12,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from ..rendering import RenderMixin, VectorRenderMixin, check_render_mode
-from ..vector import NextStepAutoreset, check_num_envs
+from ..vector import NextStepAutoreset
 from .layouts import ACTION_NAMES, Layout, LayoutError, _wall_grid, get_layout
 from .solve import PERPENDICULAR, MDPModel, maze_model, value_iteration
 
@@ -323,7 +323,6 @@ class GridMazeVectorEnv(_MazeTask, NextStepAutoreset, VectorRenderMixin, VectorE
     def __init__(self, num_envs: int = 1, layout: str | Layout = "book3x3", *, size=None, maze_seed: int | None = None,
                  goal_reward: float = 1.0, move_cost: float = 0.01, slip: float = 0.0, max_steps: int | None = None,
                  render_mode: str | None = None):
-        check_num_envs(num_envs)
         if layout == "random" and maze_seed is None:
             raise ValueError("GridMazeVectorEnv puts every agent in one maze: give layout='random' a maze_seed, "
                              "or use gymnasium.make_vec(..., vectorization_mode='sync') for a new maze per episode")

@@ -12,7 +12,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from ..rendering import RenderMixin, VectorRenderMixin, check_render_mode
-from ..vector import NextStepAutoreset, check_num_envs
+from ..vector import NextStepAutoreset
 from .classic_pomdps import CLASSIC, HALLWAY_SENSOR_NOISE, MazePOMDP, wall_sensor_pomdp
 from .grid_maze import as_discrete_action, as_discrete_actions
 from .layouts import Layout, get_layout
@@ -254,7 +254,6 @@ class PartiallyObservableMazeVectorEnv(_POMazeTask, NextStepAutoreset, VectorRen
     def __init__(self, num_envs: int = 1, layout: str | Layout | POMDPModel = "hallway", *, goal_mode: str = "terminate",
                  max_steps: int = 251, sensor_noise=None, slip: float | None = None, start: str | None = None,
                  render_mode: str | None = None):
-        check_num_envs(num_envs)
         self._init_task(layout, goal_mode, max_steps, sensor_noise, slip, start, render_mode)
         self._init_autoreset(num_envs)
         self.single_observation_space = spaces.Discrete(self.model.n_obs + 1)
