@@ -398,3 +398,32 @@ def test_vector_env_rejects_bad_input():
         gym.make_vec(ID, num_envs=0, vectorization_mode="vector_entry_point")
     with pytest.raises(ValueError, match="goal_mode"):
         gym.make_vec(ID, num_envs=2, vectorization_mode="vector_entry_point", goal_mode="stay")
+
+
+@pytest.mark.parametrize("layout, key_names, actions", [
+    ("cheese", ["UP", "RIGHT"], [0, 2]),  # N S E W
+    ("hallway", ["SPACE", "UP", "LEFT"], [0, 1, 4]),  # stay forward turn_right turn_around turn_left
+    ("maze10x10", ["DOWN", "LEFT"], [2, 3]),  # up right down left
+])
+def test_keyboard_play_maps_keys_by_action_name(monkeypatch, layout, key_names, actions):
+    pygame = pytest.importorskip("pygame")
+    from gymnasium.utils.play import play
+
+    script = []
+    for name in key_names:
+        key = getattr(pygame, f"K_{name}")
+        script += [[pygame.event.Event(pygame.KEYDOWN, key=key)], [pygame.event.Event(pygame.KEYUP, key=key)]]
+    frames = iter(script + [[pygame.event.Event(pygame.QUIT)]])
+    monkeypatch.setattr(pygame.event, "get", lambda *a, **k: next(frames, [pygame.event.Event(pygame.QUIT)]))
+    seen = []
+    play(gym.make(ID, layout=layout, render_mode="rgb_array"), wait_on_player=True, fps=1000,
+         callback=lambda o0, o1, a, *rest: seen.append(a))
+    assert seen == actions
+
+
+def test_keyboard_play_falls_back_to_digit_keys():
+    pygame = pytest.importorskip("pygame")
+    eye = np.tile(np.eye(3), (2, 1, 1))
+    model = POMDPModel(eye, eye, np.zeros((2, 3, 3, 1)), np.full(3, 1 / 3), 0.9)  # actions named "0", "1"
+    keys = gym.make(ID, layout=model).unwrapped.get_keys_to_action()
+    assert keys == {(pygame.K_1,): 0, (pygame.K_2,): 1}

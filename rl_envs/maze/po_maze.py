@@ -20,6 +20,11 @@ from .pomdp import POMDPModel, POMDPSampler, belief_update
 from .solve import value_iteration
 
 GOAL_MODES = ("terminate", "reset")
+# Keyboard play: action name -> pygame key name (hallway turns, compass moves, grid moves).
+ACTION_KEYS = {
+    "stay": "SPACE", "forward": "UP", "turn_right": "RIGHT", "turn_around": "DOWN", "turn_left": "LEFT",
+    "n": "UP", "e": "RIGHT", "s": "DOWN", "w": "LEFT", "up": "UP", "right": "RIGHT", "down": "DOWN", "left": "LEFT",
+}
 
 
 class _POMazeTask:
@@ -233,6 +238,19 @@ class PartiallyObservableMazeEnv(_POMazeTask, RenderMixin, gym.Env):
 
     def _paint(self, pg, surface):
         self._paint_state(pg, surface, self._s, self.belief)
+
+    def get_keys_to_action(self) -> dict:
+        """Keys for :func:`gymnasium.utils.play.play` (``python -m rl_envs.play``), by action name:
+        arrows move by compass (turn left/right, forward and turn around on the hallways, whose
+        "stay" is the space bar); a model with other action names gets the digit keys 1-9."""
+        from ..rendering import import_pygame
+
+        pg = import_pygame()
+        names = [a.lower() for a in self.model.actions]
+        keys = [ACTION_KEYS.get(n) for n in names]
+        if None not in keys and len(set(keys)) == len(keys):
+            return {(getattr(pg, f"K_{key}"),): a for a, key in enumerate(keys)}
+        return {(pg.K_1 + a,): a for a in range(min(len(names), 9))}
 
 
 class PartiallyObservableMazeVectorEnv(_POMazeTask, NextStepAutoreset, VectorRenderMixin, VectorEnv):
