@@ -95,11 +95,13 @@ class EpisodeLog:
 class Agent:
     """Base class: environment handling, episode bookkeeping, save/load.
 
-    Subclasses list the arrays that make up their learned state in ``_saved_arrays`` and pass
+    Subclasses list the arrays that make up their learned state in ``_saved_arrays`` (those added
+    in a later version also in ``_optional_arrays``, so that older files still load) and pass
     their hyperparameters to ``super().__init__`` so that ``save``/``load`` round-trip them.
     """
 
     _saved_arrays: tuple[str, ...] = ()
+    _optional_arrays: tuple[str, ...] = ()  # saved arrays that older files may lack
 
     def __init__(self, env, seed: int | None = None, **hyperparameters):
         if env is None:
@@ -207,7 +209,10 @@ class Agent:
             if meta["class"] != cls.__name__:
                 raise ValueError(f"{path} holds a {meta['class']}, not a {cls.__name__}")
             obs_space, act_space = pickle.loads(data["__spaces__"].tobytes())
-            # an array the agent gained after the file was written keeps its constructor value
+            missing = [name for name in cls._saved_arrays if name not in data.files and name not in cls._optional_arrays]
+            if missing:
+                raise ValueError(f"{path} lacks the arrays {missing} of a {cls.__name__}")
+            # an optional array (added after the file was written) keeps its constructor value
             arrays = {name: data[name] for name in cls._saved_arrays if name in data.files}
         if env is None:
             env = _SpacesOnly(obs_space, act_space)

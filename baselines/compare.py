@@ -188,6 +188,7 @@ def run_cell(cell: Cell) -> dict:
         "return": ret, "return_std": std, "optimum": optimum,
         "fraction_of_optimum": fraction_of_optimum(ret, optimum), "wall_time_s": wall,
         "env_kwargs": json.dumps(cell.env_kwargs, sort_keys=True),
+        "agent_kwargs": json.dumps(cell.agent_kwargs, sort_keys=True),
     }
     log = {"end_steps": agent.episodes.end_steps, "returns": agent.episodes.returns}
     gif = base64.b64encode(_rollout_gif(agent, cell)).decode()
@@ -303,8 +304,9 @@ def compare(cells: list[Cell], out: str | Path, backend=None, progress_bar: bool
 
 
 def load_records(folders, envs=None, agents=None) -> list[dict]:
-    """The finished cells of one or more results folders, merged (a cell found twice counts
-    once), optionally only those of ``envs`` / ``agents``; ordered by env, agent, seed."""
+    """The finished cells of one or more results folders, merged (a cell found twice, under any
+    file name, counts once), optionally only those of ``envs`` / ``agents``; ordered by env,
+    agent, seed."""
     records: dict[str, dict] = {}
     for folder in folders:
         cell_dir = Path(folder) / "cells"
@@ -312,7 +314,8 @@ def load_records(folders, envs=None, agents=None) -> list[dict]:
         if not paths:
             raise FileNotFoundError(f"{folder} holds no finished cells ({cell_dir}/*.json)")
         for path in paths:
-            records.setdefault(path.stem, json.loads(path.read_text()))
+            record = json.loads(path.read_text())
+            records.setdefault(json.dumps(record["cell"], sort_keys=True), record)
     chosen = [r for r in records.values()
               if (not envs or r["row"]["env"] in envs) and (not agents or r["row"]["agent"] in agents)]
     if not chosen:
@@ -325,42 +328,64 @@ def write_outputs(records: list[dict], out: Path) -> None:
     experiment.write_table(rows, out)
     lines = summary_table(rows)
     atomic_write_bytes(out / "summary.md", ("\n".join(lines) + "\n").encode())
-    labels = env_labels(rows)
     by_env: dict[str, list[dict]] = {}
-    for rec in records:
-        by_env.setdefault(labels[rec["row"]["env"], rec["row"]["env_kwargs"]], []).append(rec)
+    for rec, (env, agent) in zip(records, group_labels(rows)):
+        by_env.setdefault(env, []).append({**rec, "row": {**rec["row"], "agent": agent}})
     for label, recs in by_env.items():
-        name = re.sub(r"[^A-Za-z0-9_.=-]+", "_", label.replace("/", "_")).strip("_")
+        name = file_name(recs[0]["row"]["env"], recs[0]["row"]["env_kwargs"], label)
         experiment.plot_learning_curves(recs, out / "curves" / f"{name}.png")
         best = max(recs, key=lambda r: r["row"]["return"])
         atomic_write_bytes(out / "gifs" / f"{name}.gif", base64.b64decode(best["gif"]))
 
 
-def env_labels(rows: list[dict]) -> dict[tuple[str, str], str]:
-    """``(env, env_kwargs)`` -> its name in tables and file names: the id, with the keyword
-    arguments added where one id appears with several."""
-    variants: dict[str, set[str]] = {}
+def group_labels(rows: list[dict]) -> list[tuple[str, str]]:
+    """``(environment, agent)`` label of each row: the id and the agent's name, with the env's
+    keyword arguments, the agent's keyword arguments or the budget added where the rows hold
+    several of them (so that different settings are never averaged together)."""
+    env_variants: dict[str, set] = {}
+    agent_variants: dict[tuple, set] = {}
     for r in rows:
-        variants.setdefault(r["env"], set()).add(r["env_kwargs"])
-    return {(env, kw): env if len(variants[env]) == 1 else f"{env} {kw}" for env, kws in variants.items() for kw in kws}
+        env_variants.setdefault(r["env"], set()).add(r["env_kwargs"])
+        agent_variants.setdefault((r["env"], r["env_kwargs"], r["agent"]), set()).add(
+            (r.get("agent_kwargs", "{}"), r["steps"]))
+    labels = []
+    for r in rows:
+        env = r["env"] if len(env_variants[r["env"]]) == 1 else f"{r['env']} {r['env_kwargs']}"
+        variants = agent_variants[r["env"], r["env_kwargs"], r["agent"]]
+        agent = r["agent"]
+        if len({kw for kw, _ in variants}) > 1:
+            agent += f" {r.get('agent_kwargs', '{}')}"
+        if len({steps for _, steps in variants}) > 1:
+            agent += f" ({r['steps']:,} steps)"
+        labels.append((env, agent))
+    return labels
+
+
+def file_name(env_id: str, env_kwargs: str, label: str) -> str:
+    """A short, safe file name for an environment label; a label with arguments gets a digest of
+    them, so that two argument sets never share a file."""
+    base = env_id.replace("/", "_")
+    if label == env_id:
+        return base
+    readable = re.sub(r"[^A-Za-z0-9_.=-]+", "_", env_kwargs).strip("_")[:40]
+    return f"{base}_{readable}_{abs(hash_text(env_kwargs)) % 10**8:08d}"
 
 
 def summary_table(rows: list[dict]) -> list[str]:
-    """Markdown: per env (and its arguments, where they differ) and agent, seeds, budget,
+    """Markdown: per environment and agent (with their settings where they differ), seeds, budget,
     mean ± sd return, optimum, fraction, wall time."""
-    labels = env_labels(rows)
     groups: dict[tuple[str, str], list[dict]] = {}
-    for r in rows:
-        groups.setdefault((labels[r["env"], r["env_kwargs"]], r["agent"]), []).append(r)
+    for r, label in zip(rows, group_labels(rows)):
+        groups.setdefault(label, []).append(r)
     lines = ["| environment | agent | seeds | steps | return (mean ± sd) | exact optimum | fraction of optimum | wall time / seed (s) |",
              "|---|---|---|---|---|---|---|---|"]
     for (env, agent), rs in groups.items():
         rets = np.array([r["return"] for r in rs])
         opt = rs[0]["optimum"]
         fracs = [r["fraction_of_optimum"] for r in rs if r["fraction_of_optimum"] is not None]
-        steps = sorted({r["steps"] for r in rs})
+        env, agent = (text.replace("|", "\\|") for text in (env, agent))  # a wall-layout text has bars
         lines.append(
-            f"| {env} | {agent} | {len(rs)} | {'/'.join(f'{n:,}' for n in steps)} | {rets.mean():.4g} ± {rets.std():.2g} | "
+            f"| {env} | {agent} | {len(rs)} | {rs[0]['steps']:,} | {rets.mean():.4g} ± {rets.std():.2g} | "
             f"{'n/a' if opt is None else f'{opt:.4g}'} | {f'{np.mean(fracs):.3f}' if fracs else 'n/a'} | "
             f"{np.mean([r['wall_time_s'] for r in rs]):.1f} |")
     return lines

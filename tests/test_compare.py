@@ -138,6 +138,21 @@ def test_default_config_is_valid_and_covers_every_env():
         assert agents & set(cmp.SB3_AGENTS) and agents - set(cmp.SB3_AGENTS), f"{env_id}: needs a reference and an SB3 agent"
 
 
+def test_summary_keeps_settings_apart():
+    base = {"env": "rl_envs/GridMaze-v0", "agent": "QLearning", "seed": 0, "return": 1.0, "optimum": 1.0,
+            "fraction_of_optimum": 1.0, "wall_time_s": 0.1, "env_kwargs": "{}", "agent_kwargs": "{}", "steps": 100}
+    rows = [base, {**base, "seed": 1}, {**base, "steps": 200}, {**base, "agent_kwargs": '{"alpha": 0.1}'},
+            {**base, "env_kwargs": '{"layout": "+-+\\n|S|"}'}]
+    lines = cmp.summary_table(rows)[2:]
+    assert len(lines) == 4  # seeds 0 and 1 together; another budget, agent setting or layout apart
+    assert any("| QLearning {} (100 steps) | 2 |" in line for line in lines)
+    assert any("| QLearning {} (200 steps) | 1 |" in line for line in lines)
+    assert any('| QLearning {"alpha": 0.1} (100 steps) | 1 |' in line for line in lines)
+    assert all(line.count(" | ") == 7 for line in lines)  # a bar inside a layout text is escaped
+    a, b = cmp.file_name("rl_envs/GridMaze-v0", '{"layout": "S.#.G"}', "x"), cmp.file_name("rl_envs/GridMaze-v0", '{"layout": "S. .G"}', "x")
+    assert a != b and len(cmp.file_name("rl_envs/GridMaze-v0", '{"layout": "' + "x" * 500 + '"}', "x")) < 100
+
+
 def test_fraction_of_optimum():
     assert cmp.fraction_of_optimum(0.48, 0.96) == pytest.approx(0.5)
     assert cmp.fraction_of_optimum(-4.0, -2.0) == pytest.approx(0.5)
@@ -180,8 +195,14 @@ def test_plot_merges_result_folders(tmp_path, capsys):
     assert main(["plot", str(tmp_path / "ref"), str(tmp_path / "dyna"), "--out", str(tmp_path / "layouts")]) == 0
     out = capsys.readouterr().out  # one id with two layouts: two rows, two curve files
     assert '| rl_envs/GridMaze-v0 {"layout": "dyna_maze"} | QLearning |' in out and "| rl_envs/GridMaze-v0 {} | QLearning |" in out
-    assert {p.name for p in (tmp_path / "layouts" / "curves").iterdir()} == {
-        "rl_envs_GridMaze-v0.png", "rl_envs_GridMaze-v0_layout_dyna_maze.png"}
+    names = sorted(p.name for p in (tmp_path / "layouts" / "curves").iterdir())
+    assert len(names) == 2 and names[1].startswith("rl_envs_GridMaze-v0_layout_dyna_maze_")
+    # the same cells again under other file names (as written before cell keys held the budget) count once
+    (tmp_path / "copy" / "cells").mkdir(parents=True)
+    for path in (tmp_path / "ref" / "cells").glob("*.json"):
+        (tmp_path / "copy" / "cells" / f"old_{path.name}").write_bytes(path.read_bytes())
+    assert main(["plot", str(tmp_path / "ref"), str(tmp_path / "copy"), "--out", str(tmp_path / "dedup")]) == 0
+    assert "| rl_envs/GridMaze-v0 | QLearning | 1 |" in capsys.readouterr().out
     assert main(["plot", str(tmp_path / "ref"), "--agents", "Sarsa"]) == 2
     assert "no cell matches" in capsys.readouterr().err
     assert main(["plot", str(tmp_path / "empty")]) == 2

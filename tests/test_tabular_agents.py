@@ -302,3 +302,6 @@ def test_a_file_saved_before_an_array_was_added_still_loads(tmp_path):
     np.savez(tmp_path / "old.npz", **old)
     loaded = Reinforce.load(tmp_path / "old.npz")
     assert np.array_equal(loaded.theta, agent.theta) and not loaded.v.any()
+    np.savez(tmp_path / "broken.npz", **{k: v for k, v in old.items() if k != "theta"})
+    with pytest.raises(ValueError, match="lacks the arrays"):
+        Reinforce.load(tmp_path / "broken.npz")

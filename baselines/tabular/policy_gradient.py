@@ -128,6 +128,7 @@ class Reinforce(SoftmaxPolicyAgent):
     """
 
     _saved_arrays = ("theta", "w", "v")
+    _optional_arrays = ("v",)  # files from before the RMSprop step lack it
 
     def __init__(self, env, alpha_theta: float = 0.1, baseline: bool = True, alpha_w: float = 0.1,
                  gamma: float = 1.0, temperature: float = 1.0, theta0=None, mask_walls: bool = False,

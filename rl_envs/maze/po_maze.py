@@ -242,11 +242,12 @@ class PartiallyObservableMazeEnv(_POMazeTask, RenderMixin, gym.Env):
     def get_keys_to_action(self) -> dict:
         """Keys for :func:`gymnasium.utils.play.play` (``python -m rl_envs.play``), by action name:
         arrows move by compass (turn left/right, forward and turn around on the hallways, whose
-        "stay" is the space bar); a model with other action names gets the digit keys 1-9."""
+        "stay" is the space bar); a model with other action names gets the digit keys 1-9 for its
+        first nine actions."""
         from ..rendering import import_pygame
 
         pg = import_pygame()
-        names = [a.lower() for a in self.model.actions]
+        names = [str(a).lower() for a in self.model.actions]
         keys = [ACTION_KEYS.get(n) for n in names]
         if None not in keys and len(set(keys)) == len(keys):
             return {(getattr(pg, f"K_{key}"),): a for a, key in enumerate(keys)}
