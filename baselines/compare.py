@@ -63,14 +63,15 @@ class Cell:
         """The cell's file name: everything that decides its result (a resumed run reuses a cell
         only when all of it is the same)."""
         extra = json.dumps([self.env_kwargs, self.agent_kwargs, self.steps, self.eval_episodes], sort_keys=True)
-        return f"{self.env.replace('/', '_')}__{self.agent}__{abs(hash_text(extra)) % 10**8:08d}__seed{self.seed}"
+        return f"{self.env.replace('/', '_')}__{self.agent}__{digest(extra)}__seed{self.seed}"
 
 
-def hash_text(text: str) -> int:
-    """A hash stable across processes (Python's ``hash`` of a str is salted per process)."""
+def digest(text: str) -> str:
+    """Eight digits from ``text``, the same in every process (Python's ``hash`` of a str is
+    salted per process)."""
     import zlib
 
-    return zlib.crc32(text.encode())
+    return f"{zlib.crc32(text.encode()) % 10**8:08d}"
 
 
 class ConfigError(ValueError):
@@ -368,7 +369,7 @@ def file_name(env_id: str, env_kwargs: str, label: str) -> str:
     if label == env_id:
         return base
     readable = re.sub(r"[^A-Za-z0-9_.=-]+", "_", env_kwargs).strip("_")[:40]
-    return f"{base}_{readable}_{abs(hash_text(env_kwargs)) % 10**8:08d}"
+    return f"{base}_{readable}_{digest(env_kwargs)}"
 
 
 def summary_table(rows: list[dict]) -> list[str]:

@@ -4,8 +4,8 @@
 
 The reference is the loop every agent runs, with random actions and no learning, through
 ``gymnasium.make`` on the same maze; the ratio says how much of an agent's time is its own.
-On mazes larger than 3x3 the agents take the 10x10 settings of ``baselines.tabular.settings``;
-the training time limit is the one the experiments use.
+The agents take the arguments and training time limit of
+``baselines.tabular.settings.training_setup``, as the experiments do.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ import gymnasium as gym
 
 import rl_envs  # noqa: F401
 from baselines.tabular import CONTROL_AGENTS
-from baselines.tabular.settings import TRAIN_MAX_STEPS, large_maze_hyperparameters
+from baselines.tabular.settings import training_setup
 
 
-def make_maze(layout: str, name: str | None = None):
-    return gym.make("rl_envs/GridMaze-v0", layout=layout, move_cost=0.01, max_steps=TRAIN_MAX_STEPS.get(name))
+def make_maze(layout: str, max_steps: int | None = None):
+    return gym.make("rl_envs/GridMaze-v0", layout=layout, move_cost=0.01, max_steps=max_steps)
 
 
 def env_loop_rate(layout: str, seconds: float) -> float:
@@ -40,9 +40,8 @@ def env_loop_rate(layout: str, seconds: float) -> float:
 
 
 def agent_rate(cls, layout: str, seconds: float) -> float:
-    env = make_maze(layout, cls.__name__)
-    large = env.unwrapped.layout.n_cells > 9  # the agents' own defaults suit the 3x3 maze
-    agent = cls(env, seed=0, **(large_maze_hyperparameters(cls.__name__, layout) if large else {}))
+    hyper, max_steps = training_setup(cls.__name__, layout)
+    agent = cls(make_maze(layout, max_steps), seed=0, **hyper)
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < seconds:
         agent.learn(5_000)

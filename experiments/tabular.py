@@ -11,9 +11,9 @@
 ``control`` trains every control agent (or ``--agents ...``) over seeds, evaluating the greedy
 policy with SB3's ``evaluate_policy`` every ``--every`` steps.  Each agent's budget is
 ``baselines.tabular.settings.budget`` on the named layouts (``--steps`` sets one budget for all,
-and is needed on other layouts); ``--every`` defaults to a round number near a thirtieth of it.  On mazes larger than
-3x3 the agents take ``baselines.tabular.settings.large_maze_hyperparameters`` and train with the
-episode limit ``TRAIN_MAX_STEPS`` (none for the Monte Carlo policy-gradient agents); evaluation
+and is needed on other layouts); ``--every`` defaults to a round number near a thirtieth of it.  Arguments and the
+training episode limit come from ``baselines.tabular.settings.training_setup`` (on mazes larger
+than 3x3 the 10x10 settings, and no limit for the Monte Carlo policy-gradient agents); evaluation
 keeps the env's own limit.  It writes to ``--out``
 (default ``results/tabular_<layout>/``): ``results.csv``/``results.json`` (agent, seed, steps to
 the first greedy-optimal checkpoint, final greedy return, exact optimum, fraction of optimum,
@@ -46,7 +46,7 @@ import rl_envs  # noqa: F401
 from baselines.common import atomic_write_bytes
 from baselines.experiment import mean_and_band, save_figure, write_table
 from baselines.tabular import CONTROL_AGENTS, SoftmaxPolicyGradient
-from baselines.tabular.settings import TRAIN_MAX_STEPS, budget, large_maze_hyperparameters
+from baselines.tabular.settings import budget, training_setup
 
 AGENTS = {cls.__name__: cls for cls in CONTROL_AGENTS}
 BOOK_PATH = {0: 2, 3: 1, 4: 2, 7: 1}  # S0 down, S3 right, S4 down, S7 right
@@ -67,11 +67,6 @@ def schedule(args, name: str) -> tuple[int, int]:
     return steps, max(unit, round(every / unit) * unit)  # a round number near a thirtieth of the budget
 
 
-def is_large(args) -> bool:
-    """Larger than the book's 3x3 maze: the agents take the 10x10 settings."""
-    return make_maze(args).unwrapped.layout.n_cells > 9
-
-
 def agent_parameters(name: str) -> dict[str, inspect.Parameter]:
     """The keyword arguments agent ``name`` takes (``env`` and ``seed`` excepted)."""
     params = inspect.signature(AGENTS[name]).parameters
@@ -81,7 +76,7 @@ def agent_parameters(name: str) -> dict[str, inspect.Parameter]:
 def hyperparameters(args, name: str) -> dict:
     """Every argument of the agent: its defaults, the 10x10 settings on mazes larger than 3x3,
     then the ``--set`` overrides (all of them, so that a changed default changes the cell key)."""
-    hyper = large_maze_hyperparameters(name, args.layout) if args.large else {}
+    hyper, _ = training_setup(name, args.layout)
     hyper = {**hyper, **args.overrides.get(name, {})}
     defaults = {k: p.default for k, p in agent_parameters(name).items()}
     return {**defaults, **hyper}
@@ -114,14 +109,14 @@ def cell_key(args, name: str, seed: int) -> str:
     steps, every = schedule(args, name)
     settings = {"agent": name, "seed": seed, "steps": steps, "every": every, "layout": args.layout,
                 "move_cost": args.move_cost, "slip": args.slip, "eval_episodes": args.eval_episodes,
-                "hyper": hyperparameters(args, name), "train_max_steps": TRAIN_MAX_STEPS.get(name)}
+                "hyper": hyperparameters(args, name), "train_max_steps": training_setup(name, args.layout)[1]}
     return f"{zlib.crc32(json.dumps(settings, sort_keys=True, default=repr).encode()):08x}"
 
 
 def run_cell(args, name: str, seed: int) -> dict:
     eval_env = make_maze(args)
     optimum = eval_env.unwrapped.optimal_return()
-    env = make_maze(args, max_steps=TRAIN_MAX_STEPS.get(name) if args.large else None)
+    env = make_maze(args, max_steps=training_setup(name, args.layout)[1])
     agent = AGENTS[name](env, seed=seed, **hyperparameters(args, name))
     n_eval = 1 if args.slip == 0 else args.eval_episodes  # a deterministic maze needs one episode
     steps, every = schedule(args, name)
@@ -158,7 +153,6 @@ def control(args) -> int:
         except KeyError:
             print(f"error: no stated budget for layout {args.layout!r}: pass --steps", file=sys.stderr)
             return 2
-    args.large = is_large(args)
     out = Path(args.out or f"results/tabular_{args.layout}")
     records = []
     for name in names:

@@ -12,7 +12,7 @@ from baselines.tabular import (
 )
 from baselines.tabular.base import discounted_returns
 from baselines.tabular.exact import BOOK_THETA0, policy_gradient, soft_value_iteration, wall_theta0
-from baselines.tabular.settings import TRAIN_MAX_STEPS, budget, large_maze_hyperparameters
+from baselines.tabular.settings import budget, training_setup
 from rl_envs.maze import policy_evaluation
 
 MAZE = "rl_envs/GridMaze-v0"
@@ -135,11 +135,10 @@ def test_prediction_converges_to_exact_v_pi(layout, gamma, steps, tol, cls, kwar
 
 def control_successes(cls, layout, seeds=range(10)):
     steps = budget(cls.__name__, layout)
-    large = layout != "book3x3"
-    hyper = large_maze_hyperparameters(cls.__name__, layout) if large else {}
+    hyper, train_max_steps = training_setup(cls.__name__, layout)
     wins = 0
     for seed in seeds:
-        env = maze(layout, move_cost=0.01, max_steps=TRAIN_MAX_STEPS.get(cls.__name__) if large else None)
+        env = maze(layout, move_cost=0.01, max_steps=train_max_steps)
         agent = cls(env, seed=seed, **hyper)
         while agent.num_timesteps < steps:  # spend the whole budget past a stopping test, as experiments/tabular.py
             agent.learn(steps - agent.num_timesteps)

@@ -16,6 +16,8 @@ normalised step (``normalize=True``) moves every preference by about alpha_theta
 whatever the episode's length.
 """
 
+from rl_envs.maze import get_layout
+
 LARGE_MAZE = {
     "QLearning": {"epsilon": (1.0, 0.05, 30_000)},
     # SARSA learns the values of the policy it follows: its greedy policy is reliably optimal
@@ -49,6 +51,15 @@ def large_maze_hyperparameters(name: str, layout: str | None = None) -> dict:
     """The arguments agent ``name`` takes on a maze larger than the book's: LARGE_MAZE with the
     layout's exceptions."""
     return {**LARGE_MAZE.get(name, {}), **LAYOUT_OVERRIDES.get(layout, {}).get(name, {})}
+
+
+def training_setup(name: str, layout: str) -> tuple[dict, int | None]:
+    """``(arguments, training episode limit)`` of agent ``name`` on a GridMaze layout (a name or
+    a text): its own defaults and the env's limit on mazes no larger than the book's 3x3; on
+    larger ones :func:`large_maze_hyperparameters` and ``TRAIN_MAX_STEPS``."""
+    if get_layout(layout).n_cells <= 9:
+        return {}, None
+    return large_maze_hyperparameters(name, layout), TRAIN_MAX_STEPS.get(name)
 
 
 # Environment steps per seed for the control checks (tests/test_tabular_agents.py and
