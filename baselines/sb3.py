@@ -112,6 +112,21 @@ def make_vec_env(env_id: str, n_envs: int = 1, seed: int = 0, env_kwargs: dict |
     return venv
 
 
+# The keys of a zoo entry that :func:`train` reads besides the algorithm's own keywords.
+_TRAIN_KEYS = ("policy", "n_envs", "normalize", "env_wrapper", "env_kwargs", "noise_type", "noise_std")
+# The algorithm's keywords that :func:`train` sets itself.
+_SET_BY_TRAIN = ("self", "env", "seed", "verbose", "tensorboard_log", "device", "_init_setup_model")
+
+
+def hyperparameter_names(algo: str) -> set[str]:
+    """The hyperparameters :func:`train` uses for ``algo``: the SB3 class's keywords and the zoo
+    keys it reads (``n_timesteps`` only without a budget; the other zoo keys it ignores)."""
+    import inspect
+
+    params = inspect.signature(_algo_class(algo).__init__).parameters
+    return (set(params) - set(_SET_BY_TRAIN)) | set(_TRAIN_KEYS)
+
+
 def _algo_kwargs(hp: dict, action_space) -> dict:
     """Translate the algorithm part of a zoo entry into SB3 keyword arguments."""
     kwargs = {k: v for k, v in hp.items() if k not in _ZOO_ENV_KEYS}
@@ -173,6 +188,11 @@ def train(algo: str, env_id: str, total_timesteps: int | None = None, seed: int 
     kwargs = _algo_kwargs(hp, venv.action_space)
     model = _algo_class(algo)(hp.get("policy", "MlpPolicy"), venv, seed=seed, verbose=0,
                               tensorboard_log=tensorboard_log, device="cpu", **kwargs)
+    if tensorboard_log is None:
+        from stable_baselines3.common.logger import Logger
+
+        # SB3's default logger makes a folder SB3-<date> in the temp dir on every learn(), kept forever.
+        model.set_logger(Logger(folder=None, output_formats=[]))
     callback = EpisodeRecorder(episode_log) if episode_log is not None else None
     model.learn(steps, callback=callback, progress_bar=progress_bar)
     return model

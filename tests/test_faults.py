@@ -99,12 +99,14 @@ def test_ctrl_c_with_workers_saves_finished_cells_exits_at_once_and_resumes(tmp_
     assert saved == {0, 1} and not list((out / "cells").glob(".*.tmp"))
     wait_for(lambda: not children(proc.pid), 10, "the workers to end")
 
-    # A second Ctrl-C (here 50 ms after the first, while the workers still start) ends it at once too.
+    # Ctrl-C while the workers still import, and a second one 50 ms later, end it at once too.  The
+    # second one may come after the first run has ended its workers and printed its message: then
+    # it ends Python's own shutdown by SIGINT (the shell shows 130 either way).
     proc = start()
     wait_for(lambda: children(proc.pid), 30, "the worker processes")
     time.sleep(0.3)
     elapsed, err = interrupt(proc, times=2)
-    assert proc.returncode == 130 and elapsed < 3, (elapsed, err)
+    assert proc.returncode in (130, -signal.SIGINT) and elapsed < 3, (elapsed, err)
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     assert len(cell_files(out)) == 2
 
@@ -216,7 +218,7 @@ def limit_memory():
     (book3x3(seeds=[0, True]), "runs[0]: seeds must be"),
     (book3x3(eval_episodes=True), "runs[0]: eval_episodes must be a positive int, got True"),
     (book3x3(steps=True), "runs[0]: steps must be a positive int, got True"),
-    (book3x3(seeds=100_000_000), "runs[0]: 100,000,000 cells; a comparison is limited to 100,000 cells"),
+    (book3x3(seeds=100_000_000), "runs[0]: the grid reaches 100,000,000 cells (100,000,000 seeds x 1 agent(s)); a comparison is limited to 100,000 cells"),
 ])
 def test_bad_config_is_a_one_line_error_before_any_work(tmp_path, run, message):
     config = write_config(tmp_path / "c.yml", [run])
