@@ -3,7 +3,11 @@
 A cell is (environment, agent, seed, budget, keyword arguments).  Cells run on a backend
 (in-process, or a local process pool; anything with the same ``map`` could run them on a
 cluster), and every finished cell is written atomically to ``<out>/cells/`` at once, so a run
-that stops resumes where it stopped when given the same output folder.
+that stops resumes where it stopped when given the same output folder.  Ctrl-C stops a run at
+once: queued and running cells are cancelled, finished ones are kept.  A cell file read back is
+checked against what :func:`run_cell` writes; a bad one is named, moved to ``cells/corrupt/`` and
+run again.  Configurations are checked whole (agent arguments against the agents' signatures,
+seeds, at most :data:`MAX_CELLS` cells) and the output folder for writing, before any cell runs.
 
 Outputs: ``results.csv`` / ``results.json`` (one row a cell), ``summary.md`` (mean return and
 fraction of the exact optimum per env and agent), ``curves/<env>.png`` (mean episode return
@@ -376,6 +380,7 @@ def _stop(pool, workers) -> None:
 
 # -- cell files -------------------------------------------------------------------------------------
 
+
 def _is_number(x, finite: bool = True) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and (not finite or math.isfinite(x))
 
@@ -392,7 +397,7 @@ def _of_type(t: type):
     return (lambda x: isinstance(x, t)), {str: "a string", dict: "an object", list: "a list"}[t]
 
 
-# What run_cell writes.  Rows written before agent_kwargs was recorded lack it (read as "{}").
+# What run_cell writes (rows written before agent_kwargs was recorded lack it; it reads as "{}").
 _CELL_SCHEMA = {"env": _of_type(str), "agent": _of_type(str), "seed": _count(0), "steps": _count(1),
                 "env_kwargs": _of_type(dict), "agent_kwargs": _of_type(dict), "eval_episodes": _count(1)}
 _ROW_SCHEMA = {"env": _of_type(str), "agent": _of_type(str), "seed": _count(0), "steps": _count(1),
@@ -425,8 +430,10 @@ def record_problem(record) -> str | None:
     for key in ("env", "agent", "seed", "steps"):
         if row[key] != cell[key]:
             return f"row.{key} is {row[key]!r} but cell.{key} is {cell[key]!r}"
-    if row["env_kwargs"] != json.dumps(cell["env_kwargs"], sort_keys=True):
-        return "row.env_kwargs differs from cell.env_kwargs"
+    for key in ("env_kwargs", "agent_kwargs"):
+        text = json.dumps(cell[key], sort_keys=True)
+        if row.get(key, text) != text:
+            return f"row.{key} differs from cell.{key}"
     ends, returns = log["end_steps"], log["returns"]  # a diverging training episode may return inf
     if len(ends) != len(returns) or not all(_is_int(e, 0) for e in ends) or not all(_is_number(r, False) for r in returns):
         return "log must hold as many integer end_steps as numeric returns"

@@ -113,7 +113,8 @@ def make_vec_env(env_id: str, n_envs: int = 1, seed: int = 0, env_kwargs: dict |
 
 
 # The keys of a zoo entry that :func:`train` reads besides the algorithm's own keywords.
-_TRAIN_KEYS = ("policy", "n_envs", "normalize", "env_wrapper", "env_kwargs", "noise_type", "noise_std")
+_TRAIN_KEYS = ("policy", "n_envs", "normalize", "env_wrapper", "env_kwargs")
+_NOISE_KEYS = ("noise_type", "noise_std")  # the zoo's spelling of action_noise
 # The algorithm's keywords that :func:`train` sets itself.
 _SET_BY_TRAIN = ("self", "env", "seed", "verbose", "tensorboard_log", "device", "_init_setup_model")
 
@@ -124,7 +125,7 @@ def hyperparameter_names(algo: str) -> set[str]:
     import inspect
 
     params = inspect.signature(_algo_class(algo).__init__).parameters
-    return (set(params) - set(_SET_BY_TRAIN)) | set(_TRAIN_KEYS)
+    return (set(params) - set(_SET_BY_TRAIN)) | set(_TRAIN_KEYS) | (set(_NOISE_KEYS) if "action_noise" in params else set())
 
 
 def _algo_kwargs(hp: dict, action_space) -> dict:

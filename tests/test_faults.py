@@ -116,6 +116,20 @@ def test_ctrl_c_with_workers_saves_finished_cells_exits_at_once_and_resumes(tmp_
     assert len(cell_files(out)) == 5
 
 
+def test_ctrl_c_in_a_serial_run(tmp_path):
+    config = write_config(tmp_path / "c.yml", [book3x3(300, 1), book3x3(2_000_000, [5])])
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "baselines", "compare", "--config", str(config), "--out", str(out),
+                             "--workers", "1", "--no-progress"], stderr=subprocess.PIPE, text=True, env=ENV,
+                            start_new_session=True)
+    wait_for(lambda: len(cell_files(out)) == 1, 60, "the quick cell")
+    os.killpg(proc.pid, signal.SIGINT)
+    t0 = time.monotonic()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and time.monotonic() - t0 < 2, err
+    assert err.startswith(f"interrupted: 1 of 2 cells are saved in {out / 'cells'}") and err.count("\n") == 1, err
+
+
 # -- 2. corrupt cells ------------------------------------------------------------------------------
 
 
