@@ -449,7 +449,7 @@ def read_cell(path: Path) -> tuple[dict | None, str | None]:
     try:
         record = json.loads(path.read_bytes())
     except OSError as e:
-        return None, f"unreadable ({e.strerror})"
+        return None, f"unreadable ({e.strerror or e})"
     except (ValueError, RecursionError) as e:  # JSON and UTF-8 decoding errors are ValueErrors
         return None, f"not JSON ({e})" if path.stat().st_size else "empty"
     problem = record_problem(record)
@@ -471,7 +471,7 @@ def _move_aside(path: Path) -> Path:
         target.parent.mkdir(exist_ok=True)
         os.replace(path, target)
     except OSError as e:
-        raise OutputError(f"cannot move the bad cell {path} aside to {target}: {e.strerror}") from None
+        raise OutputError(f"cannot move the bad cell {path} aside to {target}: {e.strerror or e}") from None
     return target
 
 
@@ -493,7 +493,7 @@ def check_writable(out: Path, folders=("cells", "curves", "gifs"), files=("resul
             folder.mkdir(parents=True, exist_ok=True)
             tempfile.TemporaryFile(dir=folder).close()
         except OSError as e:
-            raise OutputError(f"cannot write results to {out}: {e.filename or folder}: {e.strerror}") from None
+            raise OutputError(f"cannot write results to {out}: {e.filename or folder}: {e.strerror or e}") from None
     for name in files:
         if (out / name).is_dir():
             raise OutputError(f"cannot write results to {out}: {out / name} is a directory")
@@ -560,7 +560,11 @@ def compare(cells: list[Cell], out: str | Path, backend=None, progress_bar: bool
             if isinstance(result, BaseException):
                 failed.append((cell, f"{type(result).__name__}: {result}"))
             else:
-                atomic_write_bytes(cell_dir / f"{cell.key}.json", json.dumps(result).encode())
+                path = cell_dir / f"{cell.key}.json"
+                try:
+                    atomic_write_bytes(path, json.dumps(result).encode())
+                except OSError as e:  # e.g. the disk is full: stop, rather than train cells that cannot be kept
+                    raise OutputError(f"cannot write the cell {path}: {e.strerror or e}") from None
                 records[cell.key] = result
             if bar is not None:
                 bar.update()

@@ -54,6 +54,13 @@ def children(pid: int) -> list[int]:
     return kids
 
 
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def wait_for(predicate, timeout: float, what: str):
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -87,6 +94,8 @@ def test_ctrl_c_with_workers_saves_finished_cells_exits_at_once_and_resumes(tmp_
     proc = start()
     wait_for(lambda: len(cell_files(out)) >= 2, 120, "the two quick cells")
     time.sleep(0.5)  # the slow cells are running now
+    workers = children(proc.pid)
+    assert len(workers) >= 2
     elapsed, err = interrupt(proc)
     assert proc.returncode == 130, err
     assert elapsed < 3, f"took {elapsed:.1f} s to stop"
@@ -97,7 +106,7 @@ def test_ctrl_c_with_workers_saves_finished_cells_exits_at_once_and_resumes(tmp_
                         rf"--out {re.escape(str(out))} --workers 2 --no-progress", last), last
     saved = {json.loads(p.read_text())["cell"]["seed"] for p in cell_files(out)}
     assert saved == {0, 1} and not list((out / "cells").glob(".*.tmp"))
-    wait_for(lambda: not children(proc.pid), 10, "the workers to end")
+    wait_for(lambda: not any(map(alive, workers)), 10, "the workers to end")
 
     # Ctrl-C while the workers still import, and a second one 50 ms later, end it at once too.  The
     # second one may come after the first run has ended its workers and printed its message: then
