@@ -420,8 +420,11 @@ def _schema_problem(obj, schema: dict, where: str) -> str | None:
 
 def record_problem(record) -> str | None:
     """What makes ``record`` other than a finished cell as :func:`run_cell` writes it, or None."""
-    if not isinstance(record, dict) or set(record) != {"cell", "row", "log", "gif"}:
-        return "not an object with the keys cell, row, log and gif"
+    if not isinstance(record, dict):
+        return f"not a JSON object but a {type(record).__name__}"
+    keys = {"cell", "row", "log", "gif"}
+    if set(record) != keys:
+        return f"has the keys {', '.join(sorted(record))}, not {', '.join(sorted(keys))}"
     for part, schema in (("cell", _CELL_SCHEMA), ("row", _ROW_SCHEMA), ("log", _LOG_SCHEMA)):
         problem = _schema_problem(record[part], schema, part)
         if problem:
@@ -585,6 +588,7 @@ def load_records(folders, envs=None, agents=None) -> list[dict]:
     file name, counts once), optionally only those of ``envs`` / ``agents``; ordered by env,
     agent, seed.  An invalid cell file is named in a warning and skipped."""
     records: dict[str, dict] = {}
+    skipped = 0
     for folder in folders:
         cell_dir = Path(folder) / "cells"
         paths = sorted(cell_dir.glob("*.json"))
@@ -594,8 +598,11 @@ def load_records(folders, envs=None, agents=None) -> list[dict]:
             record, problem = read_cell(path)
             if problem:
                 warn(f"{path}: {problem}; skipped")
+                skipped += 1
             else:
                 records.setdefault(json.dumps(record["cell"], sort_keys=True), record)
+    if not records:
+        raise ValueError(f"no valid cells in {', '.join(map(str, folders))} ({skipped} skipped)")
     chosen = [r for r in records.values()
               if (not envs or r["row"]["env"] in envs) and (not agents or r["row"]["agent"] in agents)]
     if not chosen:
