@@ -9,6 +9,7 @@ import gymnasium as gym
 from gymnasium import spaces
 
 from .rendering import RenderMixin, check_render_mode
+from .validation import as_box_action
 
 EIGENVALUES = (0.1, 1.0)
 
@@ -161,19 +162,8 @@ class QuadraticBanditEnv(RenderMixin, gym.Env):
             self.render()
         return self._obs.copy(), {}
 
-    def _as_action(self, action) -> np.ndarray:
-        try:
-            a = np.asarray(action, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise ValueError(f"action must be an array of {self.dim} real numbers, got {action!r}") from None
-        if a.shape != (self.dim,):
-            raise ValueError(f"action must have shape ({self.dim},), got {a.shape}")
-        if not np.all(np.isfinite(a)):
-            raise ValueError(f"action must be finite, got {action}")
-        return np.clip(a, -self.action_bound, self.action_bound)
-
     def step(self, action):
-        a = self._as_action(action)
+        a = np.clip(as_box_action(action, self.action_space), -self.action_bound, self.action_bound)
         cost = float(quadratic_cost(a, self.C, self.a_star))
         self.actions.append(a)
         self.costs.append(cost)

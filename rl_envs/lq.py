@@ -16,6 +16,7 @@ from gymnasium import spaces
 from gymnasium.error import ResetNeeded
 
 from .rendering import RenderMixin, check_render_mode
+from .validation import as_box_action
 
 # name -> discrete-time A, B, Q, R, initial-state mean and covariance.  The continuous-time
 # version of a named system is the one whose Euler step with dt = 1 is the discrete system:
@@ -387,23 +388,8 @@ class LQControlEnv(RenderMixin, gym.Env):
             self.render()
         return x.copy(), {}
 
-    def _as_control(self, action) -> np.ndarray:
-        m = self.action_space.shape[0]
-        try:
-            u = np.asarray(action, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise ValueError(f"action must be a real array of shape ({m},), got {action!r}") from None
-        if u.shape != (m,):
-            if u.size == m and u.ndim <= 1:  # a bare float for a 1-D control
-                u = u.reshape(m)
-            else:
-                raise ValueError(f"action must have shape ({m},), got shape {u.shape}")
-        if not np.isfinite(u).all():
-            raise ValueError(f"action must be finite, got {u}")
-        return np.minimum(np.maximum(u, -self.u_max), self.u_max)
-
     def step(self, action):
-        u = self._as_control(action)
+        u = np.minimum(np.maximum(as_box_action(action, self.action_space), -self.u_max), self.u_max)
         if self._x is None or self._done:
             raise ResetNeeded("the episode has ended (or not started): call reset() before step()")
         A, B, Q, N, R, _ = self.model

@@ -12,33 +12,10 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from ..rendering import RenderMixin, VectorRenderMixin, check_render_mode
+from ..validation import as_discrete_action, as_discrete_actions
 from ..vector import NextStepAutoreset
 from .layouts import ACTION_NAMES, Layout, LayoutError, _wall_grid, get_layout
 from .solve import PERPENDICULAR, MDPModel, maze_model, value_iteration
-
-
-def as_discrete_action(action, n: int) -> int:
-    """``action`` as a Python int in ``range(n)``, or a ValueError that says what was wrong."""
-    if type(action) is not int:
-        if isinstance(action, np.ndarray) and action.shape == () and np.issubdtype(action.dtype, np.integer):
-            action = int(action)
-        elif isinstance(action, np.integer):
-            action = int(action)
-        else:
-            raise ValueError(f"action must be an int in [0, {n}), got {action!r} of type {type(action).__name__}")
-    if not 0 <= action < n:
-        raise ValueError(f"action must be an int in [0, {n}), got {action}")
-    return action
-
-
-def as_discrete_actions(actions, num_envs: int, n: int) -> np.ndarray:
-    """``actions`` as an int64 array of shape ``(num_envs,)`` in ``range(n)``, or a ValueError."""
-    a = np.asarray(actions)
-    if a.shape != (num_envs,) or not np.issubdtype(a.dtype, np.integer):
-        raise ValueError(f"actions must be an int array of shape ({num_envs},) in [0, {n}), got {actions!r}")
-    if np.any((a < 0) | (a >= n)):
-        raise ValueError(f"actions must be ints in [0, {n}), got {actions!r}")
-    return a.astype(np.int64, copy=False)
 
 
 def slip_moves(a: np.ndarray, slipped: np.ndarray, side: np.ndarray) -> np.ndarray:

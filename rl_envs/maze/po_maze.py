@@ -12,9 +12,9 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from ..rendering import RenderMixin, VectorRenderMixin, check_render_mode
+from ..validation import as_discrete_action, as_discrete_actions
 from ..vector import NextStepAutoreset
 from .classic_pomdps import CLASSIC, HALLWAY_SENSOR_NOISE, MazePOMDP, wall_sensor_pomdp
-from .grid_maze import as_discrete_action, as_discrete_actions
 from .layouts import Layout, get_layout
 from .pomdp import POMDPModel, POMDPSampler, belief_update
 from .solve import value_iteration

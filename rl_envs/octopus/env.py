@@ -12,24 +12,14 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from ..rendering import RenderMixin, VectorRenderMixin, check_render_mode
+from ..validation import as_box_action
 from ..vector import NextStepAutoreset
 from . import physics
-from .physics import FAILURES, NAN_ACTION, OK
+from .physics import FAILURES, OK
 
 HIT_REWARD = 50.0
 # target="random": distance from the base centre and angle (radians, 0 = along the initial arm)
 RANDOM_TARGET_RADIUS = (1.5, 5.0)
-
-
-def as_actions(action, shape: tuple[int, ...]) -> np.ndarray:
-    """``action`` as a float64 array of ``shape``, or a ValueError that says what was wrong."""
-    try:
-        a = np.asarray(action, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"action must be an array of shape {shape} in [0, 1], got {action!r}") from None
-    if a.shape != shape:
-        raise ValueError(f"action must have shape {shape}, got {a.shape}")
-    return a
 
 
 def parse_target(target):
@@ -193,7 +183,6 @@ class OctopusArmEnv(RenderMixin, gym.Env):
         self.render_mode = render_mode
         self.observation_space, self.action_space = _init_task(
             self, 1, n_compartments, constants, target, distance_gain, max_steps)
-        self._action_shape = self.action_space.shape
         self._last_action = np.zeros(self.model.action_size)
         self._t = 0
         self._done = True
@@ -226,7 +215,7 @@ class OctopusArmEnv(RenderMixin, gym.Env):
         return self._obs(), {}
 
     def step(self, action):
-        a = as_actions(action, self._action_shape)
+        a = as_box_action(action, self.action_space)
         if self._done:
             raise ResetNeeded("the episode has ended (or not started): call reset() before step()")
         d_before = self._dist[0]
@@ -235,9 +224,6 @@ class OctopusArmEnv(RenderMixin, gym.Env):
         status = self._status[0]
         self._t += 1
         if status != OK:
-            if status == NAN_ACTION:
-                self._t -= 1
-                raise ValueError(f"action must not contain NaN, got {action!r}")
             self._done = True
             return self._obs(), 0.0, False, True, {"failure": FAILURES[int(status)]}
         self._last_action = a
@@ -336,9 +322,7 @@ class OctopusArmVectorEnv(NextStepAutoreset, VectorRenderMixin, VectorEnv):
         return self._obs(), {}
 
     def step(self, actions):
-        a = as_actions(actions, self.action_space.shape)
-        if np.isnan(a).any():
-            raise ValueError("actions must not contain NaN")
+        a = as_box_action(actions, self.action_space)
         d_before = self._dist.copy()
         physics.advance_parallel(self._states, a, self._targets, *self._kernel_args,
                                  self._dist, self._hit, self._status)
