@@ -40,13 +40,16 @@ def _is_real_scalar(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
-def real(value, name: str, *, low: float | None = None, high: float | None = None, low_open: bool = False) -> float:
+def real(value, name: str, *, low: float | None = None, high: float | None = None, low_open: bool = False,
+         kind: str = "real number") -> float:
     """A finite real number in ``[low, high]`` (``(low, high]`` with ``low_open``) as a float."""
-    allowed = f"{name} must be a finite real number{_range_text(low, high, low_open)}"
+    allowed = f"{name} must be a {kind}{_range_text(low, high, low_open)}"
     if not _is_real_scalar(value):
         raise ValueError(f"{allowed}, got {describe(value)}")
     x = float(value)
-    if not math.isfinite(x) or (low is not None and (x <= low if low_open else x < low)) or (high is not None and x > high):
+    if not math.isfinite(x):
+        raise ValueError(f"{name} must be finite, got {x!r}")
+    if (low is not None and (x <= low if low_open else x < low)) or (high is not None and x > high):
         raise ValueError(f"{allowed}, got {x!r}")
     return x
 
@@ -57,14 +60,19 @@ def positive(value, name: str) -> float:
 
 
 def probability(value, name: str) -> float:
-    return real(value, name, low=0, high=1)
+    return real(value, name, low=0, high=1, kind="probability")
+
+
+def is_int(value) -> bool:
+    """A Python or NumPy int, not a bool and not a float such as 3.0."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 
 
 def integer(value, name: str, *, low: int | None = 1, high: int | None = None) -> int:
-    """A Python or NumPy int (not a bool, not a float such as 3.0) in ``[low, high]``."""
-    ok = isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
-    if not ok or (low is not None and value < low) or (high is not None and value > high):
-        raise ValueError(f"{name} must be an int{_range_text(low, high, False)}, got {describe(value)}")
+    """An int (see :func:`is_int`) in ``[low, high]``."""
+    if not is_int(value) or (low is not None and value < low) or (high is not None and value > high):
+        kind = {(1, None): "a positive int", (0, None): "a non-negative int"}.get((low, high))
+        raise ValueError(f"{name} must be {kind or 'an int' + _range_text(low, high, False)}, got {describe(value)}")
     return int(value)
 
 
@@ -125,7 +133,7 @@ def as_discrete_action(action, n: int) -> int:
     """``action`` as a Python int in ``range(n)`` (a Python or NumPy int, or a 0-d int array)."""
     if isinstance(action, np.ndarray) and action.shape == () and action.dtype.kind in "iu":
         action = int(action)
-    if not isinstance(action, numbers.Integral) or isinstance(action, (bool, np.bool_)) or not 0 <= action < n:
+    if not is_int(action) or not 0 <= action < n:
         raise ValueError(f"an action of Discrete({n}) must be an int in [0, {n}), got {describe(action)}")
     return int(action)
 

@@ -12,7 +12,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from ..rendering import RenderMixin, VectorRenderMixin, check_render_mode
-from ..validation import as_box_action
+from ..validation import as_box_action, describe, integer, positive, real_array
 from ..vector import NextStepAutoreset
 from . import physics
 from .physics import FAILURES, OK
@@ -28,10 +28,10 @@ def parse_target(target):
         if target != "random":
             raise ValueError(f"target must be (x, y) or 'random', got {target!r}")
         return target
-    t = np.asarray(target, dtype=np.float64) if not isinstance(target, (dict, set)) else None
-    if t is None or t.shape != (2,) or not np.all(np.isfinite(t)):
-        raise ValueError(f"target must be a finite (x, y) pair or 'random', got {target!r}")
-    return t
+    try:
+        return real_array(target, "target", shape=(2,))
+    except ValueError:
+        raise ValueError(f"target must be a finite (x, y) pair or 'random', got {describe(target)}") from None
 
 
 def sample_targets(rng: np.random.Generator, centre: np.ndarray, n: int) -> np.ndarray:
@@ -39,22 +39,6 @@ def sample_targets(rng: np.random.Generator, centre: np.ndarray, n: int) -> np.n
     radius = rng.uniform(*RANDOM_TARGET_RADIUS, size=n)
     angle = rng.uniform(-math.pi, math.pi, size=n)
     return centre + radius[:, None] * np.stack([np.cos(angle), np.sin(angle)], axis=1)
-
-
-def _check_max_steps(max_steps) -> int:
-    if not isinstance(max_steps, (int, np.integer)) or max_steps < 1:
-        raise ValueError(f"max_steps must be a positive int, got {max_steps!r}")
-    return int(max_steps)
-
-
-def _check_gain(distance_gain) -> float:
-    try:
-        gain = float(distance_gain)
-    except (TypeError, ValueError):
-        raise ValueError(f"distance_gain must be a real number, got {distance_gain!r}") from None
-    if not math.isfinite(gain) or gain <= 0:
-        raise ValueError(f"distance_gain must be finite and positive, got {distance_gain!r}")
-    return gain
 
 
 def _spaces(model: physics.ArmModel, random_target: bool):
@@ -70,8 +54,8 @@ def _init_task(env, n: int, n_compartments, constants, target, distance_gain, ma
     env.model = physics.build_model(n_compartments, constants)
     env._target_arg = parse_target(target)
     env.random_target = isinstance(env._target_arg, str)
-    env.distance_gain = _check_gain(distance_gain)
-    env.max_steps = _check_max_steps(max_steps)
+    env.distance_gain = positive(distance_gain, "distance_gain")
+    env.max_steps = integer(max_steps, "max_steps")
     env._states = np.repeat(env.model.initial_state[None], n, axis=0)
     env._targets = np.zeros((n, 2))
     env._dist, env._hit = np.zeros(n), np.zeros(n, dtype=np.bool_)
