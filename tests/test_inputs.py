@@ -124,3 +124,90 @@ def test_lq_scalar_system_still_works():
     env = gym.make(LQ, A=[[0.9]], B=[[1.0]], Q=2.0, R=0.5)
     assert env.unwrapped.optimal_gain().shape == (1, 1)
     assert env.unwrapped.plot_coords == (0, 0)
+
+
+# -- the .POMDP reader ------------------------------------------------------------------------------
+
+from rl_envs.maze.classic_pomdps import cheese  # noqa: E402
+from rl_envs.maze.pomdp_format import (  # noqa: E402
+    MAX_ENTRIES, POMDPFormatError, format_pomdp, parse_pomdp, read_pomdp, write_pomdp)
+
+PREAMBLE = "discount: 0.9\nvalues: reward\nstates: {states}\nactions: 1\nobservations: 1\n"
+BODY = "T: * identity\nO: * uniform\n"
+
+
+def pomdp_text(states="2", start="", body=BODY):
+    return PREAMBLE.format(states=states) + start + body
+
+
+def test_read_pomdp_reads_a_path_and_round_trips(tmp_path):
+    model = cheese().model
+    path = tmp_path / "cheese.pomdp"
+    write_pomdp(model, path)
+    for source in (path, str(path)):
+        back = read_pomdp(source)
+        assert np.array_equal(back.T, model.T) and np.array_equal(back.O, model.O) and back.states == model.states
+
+
+@pytest.mark.parametrize("source", [None, b"discount: 0.9\n", 3, pomdp_text()], ids=["None", "bytes", "int", "text"])
+def test_read_pomdp_takes_only_a_path(source):
+    with pytest.raises(TypeError, match=r"read_pomdp needs a file path.*parse_pomdp\(text\)"):
+        read_pomdp(source)
+
+
+def test_read_pomdp_names_a_missing_file():
+    with pytest.raises(FileNotFoundError, match="/nonexistent/x.pomdp"):
+        read_pomdp("/nonexistent/x.pomdp")
+
+
+@pytest.mark.parametrize("text", [None, b"discount: 0.9\n"], ids=["None", "bytes"])
+def test_parse_pomdp_takes_only_a_str(text):
+    with pytest.raises(TypeError, match="str"):
+        parse_pomdp(text)
+
+
+def test_binary_file_is_named(tmp_path):
+    path = tmp_path / "noise.pomdp"
+    path.write_bytes(bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8)))
+    with pytest.raises(POMDPFormatError, match=rf"{re.escape(str(path))}: .*not a UTF-8 text"):
+        read_pomdp(path)
+
+
+def test_errors_in_a_file_name_the_file_and_line(tmp_path):
+    path = tmp_path / "bad.pomdp"
+    path.write_text(pomdp_text(body="T: * identity\nO: 0 : 0 : 7 1\n"))
+    with pytest.raises(POMDPFormatError, match=rf"^{re.escape(str(path))}, line 7: unknown observation '7'"):
+        read_pomdp(path)
+    path.write_text(pomdp_text(body="T: * : 0 : 0 0.5\nO: * uniform\n"))
+    with pytest.raises(POMDPFormatError, match=rf"^{re.escape(str(path))}: the model is not a valid POMDP: T rows"):
+        read_pomdp(path)
+
+
+@pytest.mark.parametrize("text, line, message", [
+    (pomdp_text(states="s0 s0"), 3, "duplicate state name 's0'"),
+    (pomdp_text(states="5 7"), 3, "expected a count or a list of names, not both: found '7' after the count 5"),
+    (pomdp_text(start="start exclude: 0 1\n"), 6, "start exclude: excludes every state"),
+    (pomdp_text(body="T: * identity\nO: * : * : 0 nan\n"), 7, "expected a finite number but found 'nan'"),
+    (pomdp_text().replace("discount: 0.9", "discount: inf"), 1, "expected a finite number but found 'inf'"),
+])
+def test_bad_files_name_the_line(text, line, message):
+    with pytest.raises(POMDPFormatError, match=rf"^<string>, line {line}: {re.escape(message)}"):
+        parse_pomdp(text)
+
+
+def test_start_exclude_of_some_states_is_uniform_over_the_rest():
+    model = parse_pomdp(pomdp_text(states="3", start="start exclude: 1\n"))
+    np.testing.assert_array_equal(model.b0, [0.5, 0.0, 0.5])
+
+
+def test_size_limit_is_checked_before_allocating():
+    # 100000 states would need 10^10 transition probabilities (80 GB) before any check.
+    with pytest.raises(POMDPFormatError, match=rf"<string>, line 3: 100000 states.*more than max_entries={MAX_ENTRIES}"):
+        parse_pomdp(pomdp_text(states="100000"))
+    assert parse_pomdp(pomdp_text(states="3"), max_entries=3 * 3).n_states == 3
+    with pytest.raises(POMDPFormatError, match="max_entries"):
+        parse_pomdp(pomdp_text(states="3"), max_entries=3 * 3 - 1)
+
+
+def test_the_exported_text_still_reads():
+    assert parse_pomdp(format_pomdp(cheese().model), source="cheese").n_states == 11
