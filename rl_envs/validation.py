@@ -65,7 +65,7 @@ def probability(value, name: str) -> float:
 
 def is_int(value) -> bool:
     """A Python or NumPy int, not a bool and not a float such as 3.0."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 def integer(value, name: str, *, low: int | None = 1, high: int | None = None) -> int:
@@ -131,11 +131,15 @@ def as_box_action(action, space: spaces.Box) -> np.ndarray:
 
 def as_discrete_action(action, n: int) -> int:
     """``action`` as a Python int in ``range(n)`` (a Python or NumPy int, or a 0-d int array)."""
-    if isinstance(action, np.ndarray) and action.shape == () and action.dtype.kind in "iu":
+    if type(action) is not int:  # a plain int, the usual action, skips the slower checks
+        if isinstance(action, np.ndarray) and action.shape == () and action.dtype.kind in "iu":
+            action = action.item()
+        if not is_int(action):
+            raise ValueError(f"an action of Discrete({n}) must be an int in [0, {n}), got {describe(action)}")
         action = int(action)
-    if not is_int(action) or not 0 <= action < n:
-        raise ValueError(f"an action of Discrete({n}) must be an int in [0, {n}), got {describe(action)}")
-    return int(action)
+    if not 0 <= action < n:
+        raise ValueError(f"an action of Discrete({n}) must be an int in [0, {n}), got {action}")
+    return action
 
 
 def as_discrete_actions(actions, num_envs: int, n: int) -> np.ndarray:
