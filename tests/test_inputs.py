@@ -204,6 +204,8 @@ def test_size_limit_is_checked_before_allocating():
     # 100000 states would need 10^10 transition probabilities (80 GB) before any check.
     with pytest.raises(POMDPFormatError, match=rf"<string>, line 3: 100000 states.*more than max_entries={MAX_ENTRIES}"):
         parse_pomdp(pomdp_text(states="100000"))
+    with pytest.raises(POMDPFormatError, match=r"line 3: 1000000000000 states are more than max_entries"):
+        parse_pomdp(pomdp_text(states=str(10**12)))  # refused before a tuple of 10^12 names is built
     assert parse_pomdp(pomdp_text(states="3"), max_entries=3 * 3).n_states == 3
     with pytest.raises(POMDPFormatError, match="max_entries"):
         parse_pomdp(pomdp_text(states="3"), max_entries=3 * 3 - 1)

@@ -27,6 +27,7 @@ import re
 
 import numpy as np
 
+from ..validation import integer
 from .pomdp import POMDPModel
 
 _TOKEN = re.compile(r"[^\s:]+|:")
@@ -93,7 +94,7 @@ class _Tokens:
         return True
 
 
-def _names(toks: _Tokens, what: str) -> tuple[str, ...]:
+def _names(toks: _Tokens, what: str, max_entries: int) -> tuple[str, ...]:
     """A count (names 0..n-1) or a list of distinct names, up to the next keyword."""
     if toks.at_number():
         line = toks.line
@@ -103,11 +104,14 @@ def _names(toks: _Tokens, what: str) -> tuple[str, ...]:
             raise toks.error(f"expected a positive count or a list of names, found {tok!r}")
         if toks.peek() is not None and not toks.at_keyword() and toks.line == line:
             raise toks.error(f"expected a count or a list of names, not both: found {toks.peek()!r} after the count {tok}")
+        if int(tok) > max_entries:  # before making the names: the reward array would be larger still
+            raise toks.error(f"{tok} {what}s are more than max_entries={max_entries}", line=line)
         return tuple(str(i) for i in range(int(tok)))
-    names = []
+    names, seen = [], set()
     while toks.peek() is not None and not toks.at_keyword():
-        if toks.peek() in names:
+        if toks.peek() in seen:
             raise toks.error(f"duplicate {what} name {toks.peek()!r}")
+        seen.add(toks.peek())
         names.append(toks.next("a name"))
     if not names:
         raise toks.error("expected a count or a list of names")
@@ -151,6 +155,7 @@ def parse_pomdp(text: str, source: str = "<string>", max_entries: int = MAX_ENTR
     """A :class:`POMDPModel` from the text of a ``.POMDP`` file; errors name ``source`` and the line."""
     if not isinstance(text, str):
         raise TypeError(f"parse_pomdp needs the text as a str, got {type(text).__name__}; read_pomdp(path) reads a file")
+    integer(max_entries, "max_entries")
     toks = _Tokens(text, source)
     header: dict = {"values": "reward", "discount": None}
     lines: dict[str, int] = {}
@@ -168,7 +173,7 @@ def parse_pomdp(text: str, source: str = "<string>", max_entries: int = MAX_ENTR
                 toks.i -= 1
                 raise toks.error(f"values must be 'reward' or 'cost', found {header['values']!r}")
         elif key in ("states", "actions", "observations"):
-            header[key] = _names(toks, key[:-1])
+            header[key] = _names(toks, key[:-1], max_entries)
         else:
             header["start"] = _start(toks, key)
     for key in ("discount", "states", "actions", "observations"):
