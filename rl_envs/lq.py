@@ -212,9 +212,9 @@ def solvable(what: str, *matrices):
             yield
     except (FloatingPointError, np.linalg.LinAlgError) as e:
         scale = max(float(np.abs(M).max()) for M in matrices)
-        raise ValueError(f"{what} has no finite solution in float64 for this system ({e}); the largest "
-                         f"matrix entry is {scale:.3g}: a badly scaled system, or an undamped mode that Q "
-                         "does not penalise, has none") from None
+        raise ValueError(f"{what} fails in float64 for this system ({e}); its largest matrix entry is "
+                         f"{scale:.3g}: a badly scaled system, or an undamped mode that Q does not penalise, "
+                         "has no finite solution") from None
 
 
 def _plot_coords(plot_coords, n: int) -> tuple[int, int]:
