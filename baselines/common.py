@@ -368,7 +368,11 @@ class Agent:
     """
 
     def __new__(cls, *args, **kwargs):
-        check_agent_arguments(cls, kwargs)
+        try:  # positional arguments count too: SB3Agent's valid names depend on its second one
+            given = inspect.signature(cls.__init__).bind_partial(None, *args).arguments
+        except TypeError:
+            given = {}  # too many positional arguments: __init__ says so
+        check_agent_arguments(cls, {**{k: v for k, v in given.items() if k != "self"}, **kwargs})
         return super().__new__(cls)
 
     @classmethod
