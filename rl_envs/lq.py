@@ -9,6 +9,7 @@ Riccati gain, the finite-horizon Riccati recursion and the Lyapunov recursion of
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
 import numpy as np
 import gymnasium as gym
@@ -16,6 +17,7 @@ from gymnasium import spaces
 from gymnasium.error import ResetNeeded
 
 from .rendering import RenderMixin, check_render_mode
+from .validation import as_box_action, describe, integer, is_int, positive, real, real_array
 
 # name -> discrete-time A, B, Q, R, initial-state mean and covariance.  The continuous-time
 # version of a named system is the one whose Euler step with dt = 1 is the discrete system:
@@ -38,24 +40,24 @@ NAMED_SYSTEMS = {
 # -- validation ------------------------------------------------------------------------------
 
 def as_matrix(value, name: str, shape: tuple[int, int] | None = None) -> np.ndarray:
-    try:
-        M = np.array(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real matrix, got {value!r}") from None
+    M = real_array(value, name)
     if M.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D matrix, got shape {M.shape}")
+        raise ValueError(f"{name} must be a 2-D matrix (a 1 x 1 matrix is written [[x]]), got shape {M.shape}")
     if shape is not None and M.shape != shape:
         raise ValueError(f"{name} must have shape {shape}, got {M.shape}")
-    if not np.all(np.isfinite(M)):
-        raise ValueError(f"{name} must be finite, got {M.tolist()}")
     return M
+
+
+def as_square(value, n: int, name: str) -> np.ndarray:
+    """A scalar ``s`` (meaning ``s * I``) or an n x n matrix."""
+    if not isinstance(value, (list, tuple, np.ndarray)) or np.ndim(value) == 0:
+        return real(value, name) * np.eye(n)
+    return as_matrix(value, name, (n, n))
 
 
 def as_covariance(value, n: int, name: str) -> np.ndarray:
     """A scalar ``s`` (meaning ``s * I``) or an n x n symmetric positive semidefinite matrix."""
-    if np.ndim(value) == 0:
-        value = float(value) * np.eye(n)
-    C = as_matrix(value, name, (n, n))
+    C = as_square(value, n, name)
     check_symmetric(C, name)
     if np.linalg.eigvalsh(C).min() < -1e-12 * max(1.0, np.abs(C).max()):
         raise ValueError(f"{name} must be positive semidefinite, got eigenvalues {np.linalg.eigvalsh(C)}")
@@ -88,7 +90,7 @@ def validate_system(A, B, Q, R, continuous: bool):
         raise ValueError(f"B must have {n} rows like A, got shape {B.shape}")
     m = B.shape[1]
     Q = as_covariance(Q, n, "Q")
-    R = as_matrix(np.eye(m) * R if np.ndim(R) == 0 else R, "R", (m, m))
+    R = as_square(R, m, "R")
     check_symmetric(R, "R")
     if np.linalg.eigvalsh(R).min() <= 0:
         raise ValueError(f"R must be positive definite, got eigenvalues {np.linalg.eigvalsh(R)}")
@@ -201,6 +203,29 @@ def psd_sqrt(C: np.ndarray) -> np.ndarray:
     return V * np.sqrt(np.clip(lam, 0.0, None))
 
 
+@contextmanager
+def solvable(what: str, *matrices):
+    """An overflow or a failed solve inside an exact reference, as a ValueError saying so
+    (instead of a LinAlgError or an inf deep inside numpy or scipy)."""
+    try:
+        with np.errstate(over="raise", invalid="raise"):
+            yield
+    except (FloatingPointError, np.linalg.LinAlgError) as e:
+        scale = max(float(np.abs(M).max()) for M in matrices)
+        raise ValueError(f"{what} fails in float64 for this system ({e}); its largest matrix entry is "
+                         f"{scale:.3g}: a badly scaled system, or an undamped mode that Q does not penalise, "
+                         "has no finite solution") from None
+
+
+def _plot_coords(plot_coords, n: int) -> tuple[int, int]:
+    if plot_coords is None:
+        return (0, 1) if n > 1 else (0, 0)
+    pair = tuple(plot_coords) if isinstance(plot_coords, (tuple, list)) else ()
+    if len(pair) != 2 or not all(is_int(i) and 0 <= i < n for i in pair):
+        raise ValueError(f"plot_coords must be two state indices (ints) in [0, {n}), got {describe(plot_coords)}")
+    return int(pair[0]), int(pair[1])
+
+
 class LQControlEnv(RenderMixin, gym.Env):
     """
     ## Description
@@ -274,14 +299,17 @@ class LQControlEnv(RenderMixin, gym.Env):
     * ``system``: ``"double_integrator"`` (default) or ``"datacenter"``; or give ``A, B`` (and
       ``Q``, ``R``, default identity) instead.  Matrices are validated: shapes, finiteness, Q
       symmetric positive semidefinite, R symmetric positive definite, (A, B) stabilizable.
+      Matrices are 2-D (a one-state system is ``A=[[a]], B=[[b]]``); ``Q`` and ``R`` may be
+      scalars, meaning that multiple of the identity.
     * ``dt``: ``None`` for discrete time, or the step of the continuous-time system.
     * ``x0``, ``x0_cov``: mean and covariance (scalar means times I) of the initial state.
     * ``noise_cov``: process-noise covariance (intensity per unit time in continuous time);
       default ``1e-4``, i.e. 1e-4 I.
     * ``horizon``: episode length in steps.  Recht's setting: ``horizon=10, noise_cov=1e-4``
       on the double integrator (the defaults otherwise).
-    * ``u_max`` (10), ``max_state_norm`` (1e6), ``plot_coords`` (``(0, 1)``, the two state
-      coordinates of the phase portrait), ``render_mode`` (``"human"`` or ``"rgb_array"``).
+    * ``u_max`` (10), ``max_state_norm`` (1e6), ``plot_coords`` (the two state indices of the
+      phase portrait; default ``(0, 1)``, or ``(0, 0)``, the diagonal, for a one-dimensional
+      state), ``render_mode`` (``"human"`` or ``"rgb_array"``).
 
     ```python
     env = gymnasium.make("rl_envs/LQControl-v0", horizon=10)
@@ -305,7 +333,7 @@ class LQControlEnv(RenderMixin, gym.Env):
         horizon: int | None = None,
         u_max: float = 10.0,
         max_state_norm: float = 1e6,
-        plot_coords: tuple[int, int] = (0, 1),
+        plot_coords: tuple[int, int] | None = None,
         render_mode: str | None = None,
     ):
         check_render_mode(render_mode, self.metadata)
@@ -315,24 +343,24 @@ class LQControlEnv(RenderMixin, gym.Env):
                 raise ValueError("give either a named system or matrices A, B (and Q, R), not both")
             if A is None or B is None:
                 raise ValueError("custom systems need both A and B")
-            n, m = np.shape(A)[0], np.shape(B)[1] if np.ndim(B) == 2 else 0
+            A, B = as_matrix(A, "A"), as_matrix(B, "B")
+            n, m = A.shape[0], B.shape[1]
             spec = dict(A=A, B=B, Q=np.eye(n) if Q is None else Q, R=np.eye(m) if R is None else R,
                         x0=np.zeros(n), x0_cov=1.0, horizon=200)
         else:
             if Q is not None or R is not None:
                 raise ValueError("Q and R go with custom matrices A, B; a named system has its own")
             system = "double_integrator" if system is None else system
-            if system not in NAMED_SYSTEMS:
-                raise ValueError(f"unknown system {system!r}; named systems: {', '.join(NAMED_SYSTEMS)}")
+            if not isinstance(system, str) or system not in NAMED_SYSTEMS:
+                raise ValueError(f"unknown system {describe(system)}: system must be one of "
+                                 f"{', '.join(map(repr, NAMED_SYSTEMS))}, or give matrices A, B")
             spec = dict(NAMED_SYSTEMS[system])
             if dt is not None:
                 spec["A"] = np.asarray(spec["A"]) - np.eye(len(spec["A"]))
         self.system = system
         self.continuous = dt is not None
         if self.continuous:
-            dt = float(dt)
-            if not (math.isfinite(dt) and dt > 0):
-                raise ValueError(f"dt must be a positive number, got {dt}")
+            dt = positive(dt, "dt")
         self.dt = dt
         A, B, Q, R = validate_system(spec["A"], spec["B"], spec["Q"], spec["R"], self.continuous)
         n, m = B.shape
@@ -343,24 +371,14 @@ class LQControlEnv(RenderMixin, gym.Env):
         else:
             N = np.zeros((n, m))
         self.model = (A, B, Q, N, R, W)
-        self.x0 = as_matrix(np.reshape(spec["x0"] if x0 is None else x0, (1, -1)), "x0", (1, n))[0]
+        self.x0 = real_array(spec["x0"] if x0 is None else x0, "x0", shape=(n,))
         self.x0_cov = as_covariance(spec["x0_cov"] if x0_cov is None else x0_cov, n, "x0_cov")
         if horizon is None:
             horizon = spec["horizon"] if not self.continuous else math.ceil(spec["horizon"] / dt)
-        if not isinstance(horizon, (int, np.integer)) or horizon < 1:
-            raise ValueError(f"horizon must be a positive int, got {horizon!r}")
-        self.horizon = int(horizon)
-        self.u_max = float(u_max)
-        if not (math.isfinite(self.u_max) and self.u_max > 0):
-            raise ValueError(f"u_max must be a positive number, got {u_max}")
-        self.max_state_norm = float(max_state_norm)
-        if not (math.isfinite(self.max_state_norm) and self.max_state_norm > 0):
-            raise ValueError(f"max_state_norm must be a positive number, got {max_state_norm}")
-        if n == 1:
-            plot_coords = (0, 0)  # a one-dimensional state is drawn on the diagonal
-        if len(plot_coords) != 2 or not all(0 <= int(i) < n for i in plot_coords):
-            raise ValueError(f"plot_coords must be two state indices in [0, {n}), got {plot_coords}")
-        self.plot_coords = (int(plot_coords[0]), int(plot_coords[1]))
+        self.horizon = integer(horizon, "horizon")
+        self.u_max = positive(u_max, "u_max")
+        self.max_state_norm = positive(max_state_norm, "max_state_norm")
+        self.plot_coords = _plot_coords(plot_coords, n)
         self._W_sqrt = psd_sqrt(W) if np.any(W) else None
         self._x0_sqrt = psd_sqrt(self.x0_cov) if np.any(self.x0_cov) else None
         # float32 bounds as SB3 asks; actions are still read at full float64 precision.
@@ -387,23 +405,8 @@ class LQControlEnv(RenderMixin, gym.Env):
             self.render()
         return x.copy(), {}
 
-    def _as_control(self, action) -> np.ndarray:
-        m = self.action_space.shape[0]
-        try:
-            u = np.asarray(action, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise ValueError(f"action must be a real array of shape ({m},), got {action!r}") from None
-        if u.shape != (m,):
-            if u.size == m and u.ndim <= 1:  # a bare float for a 1-D control
-                u = u.reshape(m)
-            else:
-                raise ValueError(f"action must have shape ({m},), got shape {u.shape}")
-        if not np.isfinite(u).all():
-            raise ValueError(f"action must be finite, got {u}")
-        return np.minimum(np.maximum(u, -self.u_max), self.u_max)
-
     def step(self, action):
-        u = self._as_control(action)
+        u = np.minimum(np.maximum(as_box_action(action, self.action_space), -self.u_max), self.u_max)
         if self._x is None or self._done:
             raise ResetNeeded("the episode has ended (or not started): call reset() before step()")
         A, B, Q, N, R, _ = self.model
@@ -429,20 +432,24 @@ class LQControlEnv(RenderMixin, gym.Env):
         gain of the exact discretized step with ``discretized=True``)."""
         if self.continuous and not discretized:
             A, B, Q, R, _ = self.continuous_model
-            return care_gain(A, B, Q, R)[0]
+            with solvable("optimal_gain: the continuous algebraic Riccati equation", A, B, Q, R):
+                return care_gain(A, B, Q, R)[0]
         A, B, Q, N, R, _ = self.model
-        return dare_gain(A, B, Q, R, N)[0]
+        with solvable("optimal_gain: the discrete algebraic Riccati equation", A, B, Q, R):
+            return dare_gain(A, B, Q, R, N)[0]
 
     def expected_cost(self, K) -> float:
         """Exact expected episode cost of ``u = -Kx`` (``inf`` if it does not stabilise)."""
         A, B, Q, N, R, W = self.model
         K = as_matrix(np.reshape(K, B.T.shape) if np.size(K) == B.size else K, "K", B.T.shape)
-        return expected_episode_cost(A, B, Q, R, N, W, K, self.x0, self.x0_cov, self.horizon)
+        with solvable("expected_cost: the Lyapunov recursion", A, B, Q, R, K):
+            return expected_episode_cost(A, B, Q, R, N, W, K, self.x0, self.x0_cov, self.horizon)
 
     def optimal_cost(self) -> float:
         """Minimum expected episode cost over all policies (time-varying Riccati gains)."""
         A, B, Q, N, R, W = self.model
-        return optimal_expected_cost(A, B, Q, R, N, W, self.x0, self.x0_cov, self.horizon)
+        with solvable("optimal_cost: the Riccati recursion", A, B, Q, R):
+            return optimal_expected_cost(A, B, Q, R, N, W, self.x0, self.x0_cov, self.horizon)
 
     def optimal_return(self) -> float:
         """``-optimal_cost()``: the best expected episode return, under the name runners look for."""

@@ -13,7 +13,7 @@ import numpy as np
 
 from rl_envs.maze.pomdp import belief_update
 
-from ..common import Agent, _SpacesOnly
+from ..common import Agent, ArraySpec, _SpacesOnly
 
 
 class BeliefAgent(Agent):
@@ -24,8 +24,6 @@ class BeliefAgent(Agent):
     agent can filter without the env.
     """
 
-    _saved_arrays = ("T", "O", "b0")
-
     def __init__(self, env, seed: int | None = None, **hyperparameters):
         super().__init__(env, seed=seed, **hyperparameters)
         model = getattr(self.env.unwrapped, "episode_model", None)
@@ -34,6 +32,13 @@ class BeliefAgent(Agent):
         self.model = model
         if model is not None:
             self.T, self.O, self.b0 = model.T, model.O, model.b0
+
+    def _array_specs(self):
+        # Without the env (loaded only to predict) the number of states is whatever the file's T says.
+        S = "S" if self.model is None else self.model.n_states
+        A, Z = int(self.action_space.n), int(self.observation_space.n) - 1  # the last observation is "none yet"
+        return {"T": ArraySpec((A, S, S), stochastic=True), "O": ArraySpec((A, S, Z), stochastic=True),
+                "b0": ArraySpec((S,), stochastic=True)}
 
     def _plan(self) -> None:
         raise NotImplementedError

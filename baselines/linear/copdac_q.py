@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from gymnasium import spaces
 
-from ..common import Agent, check_positive
+from ..common import Agent, ArraySpec, check_positive
 from ..features import RBFFeatures
 from .approximators import LinearMap, SigmoidMLP
 
@@ -50,8 +50,6 @@ class COPDACQ(Agent):
       the networks (one number or one per dimension).
     """
 
-    _saved_arrays = ("theta", "w", "v")
-
     def __init__(self, env, actor: str = "linear", critic: str = "linear", gamma: float = 0.99,
                  sigma: float = 0.1, alpha_theta: float = 1e-3, alpha_w: float = 1e-2, alpha_v: float = 1e-2,
                  n_rbf: int = 7, actor_hidden: int = 8, critic_hidden: int = 40, obs_scale=1.0,
@@ -89,6 +87,10 @@ class COPDACQ(Agent):
         else:
             raise ValueError(f"critic must be 'linear' or 'mlp', got {critic!r}")
         self.w = np.zeros(self.mu.params.size)
+
+    def _array_specs(self):
+        actor = ArraySpec(self.mu.params.shape)
+        return {"theta": actor, "w": actor, "v": ArraySpec(self.V.params.shape)}
 
     # θ and v live inside the approximators; these properties make them saveable by name.
     @property

@@ -12,24 +12,14 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from ..rendering import RenderMixin, VectorRenderMixin, check_render_mode
+from ..validation import as_box_action, describe, integer, positive, real_array
 from ..vector import NextStepAutoreset
 from . import physics
-from .physics import FAILURES, NAN_ACTION, OK
+from .physics import FAILURES, OK
 
 HIT_REWARD = 50.0
 # target="random": distance from the base centre and angle (radians, 0 = along the initial arm)
 RANDOM_TARGET_RADIUS = (1.5, 5.0)
-
-
-def as_actions(action, shape: tuple[int, ...]) -> np.ndarray:
-    """``action`` as a float64 array of ``shape``, or a ValueError that says what was wrong."""
-    try:
-        a = np.asarray(action, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"action must be an array of shape {shape} in [0, 1], got {action!r}") from None
-    if a.shape != shape:
-        raise ValueError(f"action must have shape {shape}, got {a.shape}")
-    return a
 
 
 def parse_target(target):
@@ -38,10 +28,10 @@ def parse_target(target):
         if target != "random":
             raise ValueError(f"target must be (x, y) or 'random', got {target!r}")
         return target
-    t = np.asarray(target, dtype=np.float64) if not isinstance(target, (dict, set)) else None
-    if t is None or t.shape != (2,) or not np.all(np.isfinite(t)):
-        raise ValueError(f"target must be a finite (x, y) pair or 'random', got {target!r}")
-    return t
+    try:
+        return real_array(target, "target", shape=(2,))
+    except ValueError:
+        raise ValueError(f"target must be a finite (x, y) pair or 'random', got {describe(target)}") from None
 
 
 def sample_targets(rng: np.random.Generator, centre: np.ndarray, n: int) -> np.ndarray:
@@ -49,22 +39,6 @@ def sample_targets(rng: np.random.Generator, centre: np.ndarray, n: int) -> np.n
     radius = rng.uniform(*RANDOM_TARGET_RADIUS, size=n)
     angle = rng.uniform(-math.pi, math.pi, size=n)
     return centre + radius[:, None] * np.stack([np.cos(angle), np.sin(angle)], axis=1)
-
-
-def _check_max_steps(max_steps) -> int:
-    if not isinstance(max_steps, (int, np.integer)) or max_steps < 1:
-        raise ValueError(f"max_steps must be a positive int, got {max_steps!r}")
-    return int(max_steps)
-
-
-def _check_gain(distance_gain) -> float:
-    try:
-        gain = float(distance_gain)
-    except (TypeError, ValueError):
-        raise ValueError(f"distance_gain must be a real number, got {distance_gain!r}") from None
-    if not math.isfinite(gain) or gain <= 0:
-        raise ValueError(f"distance_gain must be finite and positive, got {distance_gain!r}")
-    return gain
 
 
 def _spaces(model: physics.ArmModel, random_target: bool):
@@ -80,8 +54,8 @@ def _init_task(env, n: int, n_compartments, constants, target, distance_gain, ma
     env.model = physics.build_model(n_compartments, constants)
     env._target_arg = parse_target(target)
     env.random_target = isinstance(env._target_arg, str)
-    env.distance_gain = _check_gain(distance_gain)
-    env.max_steps = _check_max_steps(max_steps)
+    env.distance_gain = positive(distance_gain, "distance_gain")
+    env.max_steps = integer(max_steps, "max_steps")
     env._states = np.repeat(env.model.initial_state[None], n, axis=0)
     env._targets = np.zeros((n, 2))
     env._dist, env._hit = np.zeros(n), np.zeros(n, dtype=np.bool_)
@@ -193,7 +167,6 @@ class OctopusArmEnv(RenderMixin, gym.Env):
         self.render_mode = render_mode
         self.observation_space, self.action_space = _init_task(
             self, 1, n_compartments, constants, target, distance_gain, max_steps)
-        self._action_shape = self.action_space.shape
         self._last_action = np.zeros(self.model.action_size)
         self._t = 0
         self._done = True
@@ -226,7 +199,7 @@ class OctopusArmEnv(RenderMixin, gym.Env):
         return self._obs(), {}
 
     def step(self, action):
-        a = as_actions(action, self._action_shape)
+        a = as_box_action(action, self.action_space)
         if self._done:
             raise ResetNeeded("the episode has ended (or not started): call reset() before step()")
         d_before = self._dist[0]
@@ -235,9 +208,6 @@ class OctopusArmEnv(RenderMixin, gym.Env):
         status = self._status[0]
         self._t += 1
         if status != OK:
-            if status == NAN_ACTION:
-                self._t -= 1
-                raise ValueError(f"action must not contain NaN, got {action!r}")
             self._done = True
             return self._obs(), 0.0, False, True, {"failure": FAILURES[int(status)]}
         self._last_action = a
@@ -336,9 +306,7 @@ class OctopusArmVectorEnv(NextStepAutoreset, VectorRenderMixin, VectorEnv):
         return self._obs(), {}
 
     def step(self, actions):
-        a = as_actions(actions, self.action_space.shape)
-        if np.isnan(a).any():
-            raise ValueError("actions must not contain NaN")
+        a = as_box_action(actions, self.action_space)
         d_before = self._dist.copy()
         physics.advance_parallel(self._states, a, self._targets, *self._kernel_args,
                                  self._dist, self._hit, self._status)

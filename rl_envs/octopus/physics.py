@@ -35,6 +35,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import numpy as np  # noqa: E402
 from numba import njit, prange  # noqa: E402
 
+from ..validation import integer, one_of  # noqa: E402
+
 # §2's table.  "icml06" has no base torque in the original (its base turns passively); we keep the
 # RL-Library torque coefficient so that both sets share the 2 + 3C action layout.
 CONSTANT_SETS = {
@@ -101,12 +103,8 @@ class ArmModel:
 
 def build_model(n_compartments: int = 6, constants: str = "rl-library", h: float = H,
                 substeps: int = SUBSTEPS) -> ArmModel:
-    if not isinstance(n_compartments, (int, np.integer)) or not 1 <= n_compartments <= MAX_COMPARTMENTS:
-        raise ValueError(f"n_compartments must be an int in [1, {MAX_COMPARTMENTS}] (the ArmSpec arm), got {n_compartments!r}")
-    if constants not in CONSTANT_SETS:
-        raise ValueError(f"constants must be one of {sorted(CONSTANT_SETS)}, got {constants!r}")
-    c = CONSTANT_SETS[constants]
-    C = int(n_compartments)
+    C = integer(n_compartments, "n_compartments", low=1, high=MAX_COMPARTMENTS)
+    c = CONSTANT_SETS[one_of(constants, "constants", sorted(CONSTANT_SETS))]
     upper, lower, m = rest_pose(C)
     dorsal_l0 = np.linalg.norm(upper[1:] - upper[:-1], axis=1)
     ventral_l0 = np.linalg.norm(lower[1:] - lower[:-1], axis=1)
