@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import difflib
-import inspect
 import io
 import json
 import math
@@ -41,8 +40,8 @@ import gymnasium as gym
 
 import rl_envs
 
-from .common import Agent, atomic_write_bytes
-from . import experiment
+from .common import atomic_write_bytes
+from . import common, experiment
 from .linear.settings import LQ_REINFORCE_IMPROVED, OCTOPUS_COPDAC_Q
 
 SB3_AGENTS = {"A2C": "a2c", "DQN": "dqn", "PPO": "ppo", "SAC": "sac", "TD3": "td3"}
@@ -108,24 +107,12 @@ def _is_int(value, low: int) -> bool:
 
 
 def agent_arguments(name: str) -> set[str]:
-    """The keyword arguments a configuration may give agent ``name``: the named parameters of its
-    constructors up the class hierarchy (a ``**hyperparameters`` passes on to the parent's), or
-    for SB3 those of the algorithm and of :func:`baselines.sb3.train`; not those a cell sets."""
+    """The keyword arguments a configuration may give agent ``name`` (not those a cell sets)."""
     if name in SB3_AGENTS:
-        from .sb3 import hyperparameter_names
+        from .sb3 import SB3Agent
 
-        return hyperparameter_names(SB3_AGENTS[name]) - set(_SET_BY_THE_CELL)
-    names = set()
-    for cls in experiment.AGENTS[name].__mro__:
-        if cls is Agent:  # its **hyperparameters only records the subclasses' arguments
-            break
-        if "__init__" not in vars(cls):
-            continue
-        params = inspect.signature(cls.__init__).parameters.values()
-        names |= {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
-        if not any(p.kind == p.VAR_KEYWORD for p in params):
-            break
-    return names - {"self", *_SET_BY_THE_CELL}
+        return common.agent_arguments(SB3Agent, {"algo": SB3_AGENTS[name]}) - set(_SET_BY_THE_CELL)
+    return common.agent_arguments(experiment.AGENTS[name], {}) - set(_SET_BY_THE_CELL)
 
 
 def _check_agent_arguments(where: str, name: str, kwargs: dict) -> None:

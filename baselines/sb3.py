@@ -112,22 +112,6 @@ def make_vec_env(env_id: str, n_envs: int = 1, seed: int = 0, env_kwargs: dict |
     return venv
 
 
-# The keys of a zoo entry that :func:`train` reads besides the algorithm's own keywords.
-_TRAIN_KEYS = ("policy", "n_envs", "normalize", "env_wrapper", "env_kwargs")
-_NOISE_KEYS = ("noise_type", "noise_std")  # the zoo's spelling of action_noise
-# The algorithm's keywords that :func:`train` sets itself.
-_SET_BY_TRAIN = ("self", "env", "seed", "verbose", "tensorboard_log", "device", "_init_setup_model")
-
-
-def hyperparameter_names(algo: str) -> set[str]:
-    """The hyperparameters :func:`train` uses for ``algo``: the SB3 class's keywords and the zoo
-    keys it reads (``n_timesteps`` only without a budget; the other zoo keys it ignores)."""
-    import inspect
-
-    params = inspect.signature(_algo_class(algo).__init__).parameters
-    return (set(params) - set(_SET_BY_TRAIN)) | set(_TRAIN_KEYS) | (set(_NOISE_KEYS) if "action_noise" in params else set())
-
-
 def _algo_kwargs(hp: dict, action_space) -> dict:
     """Translate the algorithm part of a zoo entry into SB3 keyword arguments."""
     kwargs = {k: v for k, v in hp.items() if k not in _ZOO_ENV_KEYS}
