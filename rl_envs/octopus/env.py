@@ -41,6 +41,18 @@ def sample_targets(rng: np.random.Generator, centre: np.ndarray, n: int) -> np.n
     return centre + radius[:, None] * np.stack([np.cos(angle), np.sin(angle)], axis=1)
 
 
+def observation_layout(n_compartments: int, random_target: bool) -> dict[str, slice]:
+    """Where each quantity sits in an observation, as slices: ``theta`` and ``omega`` of the base,
+    ``x``, ``y``, ``vx``, ``vy`` of every node (dorsal nodes 1..C, then ventral nodes 1..C, in
+    the same order in each) and, with ``target="random"``, the ``target``'s (x, y)."""
+    end = 2 + 8 * n_compartments
+    layout = {"theta": slice(0, 1), "omega": slice(1, 2), "x": slice(2, end, 4), "y": slice(3, end, 4),
+              "vx": slice(4, end, 4), "vy": slice(5, end, 4)}
+    if random_target:
+        layout["target"] = slice(end, end + 2)
+    return layout
+
+
 def _spaces(model: physics.ArmModel, random_target: bool):
     n_obs = model.state_size + (2 if random_target else 0)
     observation = spaces.Box(-np.inf, np.inf, shape=(n_obs,), dtype=np.float32)
@@ -54,6 +66,7 @@ def _init_task(env, n: int, n_compartments, constants, target, distance_gain, ma
     env.model = physics.build_model(n_compartments, constants)
     env._target_arg = parse_target(target)
     env.random_target = isinstance(env._target_arg, str)
+    env.observation_layout = observation_layout(env.model.n_compartments, env.random_target)
     env.distance_gain = positive(distance_gain, "distance_gain")
     env.max_steps = integer(max_steps, "max_steps")
     env._states = np.repeat(env.model.initial_state[None], n, axis=0)
