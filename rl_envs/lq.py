@@ -19,7 +19,7 @@ from gymnasium import spaces
 from gymnasium.error import ResetNeeded
 
 from .rendering import RenderMixin, check_render_mode
-from .validation import as_box_action, describe, integer, is_int, positive, real, real_array
+from .validation import as_box_action, describe, integer, is_int, matrix, positive, real, real_array, symmetric_matrix
 
 # name -> discrete-time A, B, Q, R, initial-state mean and covariance.  The continuous-time
 # version of a named system is the one whose Euler step with dt = 1 is the discrete system:
@@ -58,34 +58,16 @@ class LQModel:
 
 # -- validation ------------------------------------------------------------------------------
 
-def as_matrix(value, name: str, shape: tuple[int, int] | None = None) -> np.ndarray:
-    M = real_array(value, name)
-    if M.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D matrix (a 1 x 1 matrix is written [[x]]), got shape {M.shape}")
-    if shape is not None and M.shape != shape:
-        raise ValueError(f"{name} must have shape {shape}, got {M.shape}")
-    return M
-
-
 def as_square(value, n: int, name: str) -> np.ndarray:
     """A scalar ``s`` (meaning ``s * I``) or an n x n matrix."""
     if not isinstance(value, (list, tuple, np.ndarray)) or np.ndim(value) == 0:
         return real(value, name) * np.eye(n)
-    return as_matrix(value, name, (n, n))
+    return matrix(value, name, (n, n))
 
 
 def as_covariance(value, n: int, name: str) -> np.ndarray:
     """A scalar ``s`` (meaning ``s * I``) or an n x n symmetric positive semidefinite matrix."""
-    C = as_square(value, n, name)
-    check_symmetric(C, name)
-    if np.linalg.eigvalsh(C).min() < -1e-12 * max(1.0, np.abs(C).max()):
-        raise ValueError(f"{name} must be positive semidefinite, got eigenvalues {np.linalg.eigvalsh(C)}")
-    return C
-
-
-def check_symmetric(M: np.ndarray, name: str) -> None:
-    if not np.allclose(M, M.T, rtol=1e-10, atol=1e-12):
-        raise ValueError(f"{name} must be symmetric, got {M.tolist()}")
+    return symmetric_matrix(as_square(value, n, name), name, definite=False)
 
 
 def is_stabilizable(A: np.ndarray, B: np.ndarray, continuous: bool) -> bool:
@@ -101,19 +83,16 @@ def is_stabilizable(A: np.ndarray, B: np.ndarray, continuous: bool) -> bool:
 def validate_system(A, B, Q, R, noise_cov, continuous: bool) -> LQModel:
     """The system as an :class:`LQModel` (no cross term, ``W`` from ``noise_cov``), or a
     ValueError saying what is wrong."""
-    A = as_matrix(A, "A")
+    A = matrix(A, "A")
     n = A.shape[0]
     if A.shape != (n, n):
         raise ValueError(f"A must be square, got shape {A.shape}")
-    B = as_matrix(B, "B")
+    B = matrix(B, "B")
     if B.shape[0] != n:
         raise ValueError(f"B must have {n} rows like A, got shape {B.shape}")
     m = B.shape[1]
     Q = as_covariance(Q, n, "Q")
-    R = as_square(R, m, "R")
-    check_symmetric(R, "R")
-    if np.linalg.eigvalsh(R).min() <= 0:
-        raise ValueError(f"R must be positive definite, got eigenvalues {np.linalg.eigvalsh(R)}")
+    R = symmetric_matrix(as_square(R, m, "R"), "R", definite=True)
     if not is_stabilizable(A, B, continuous):
         raise ValueError("(A, B) is not stabilizable: some unstable mode cannot be reached by the control")
     return LQModel(A, B, Q, R, N=np.zeros((n, m)), W=as_covariance(noise_cov, n, "noise_cov"))
@@ -128,7 +107,7 @@ def system_spec(system, A, B, Q, R, continuous: bool) -> tuple[str | None, dict]
             raise ValueError("give either a named system or matrices A, B (and Q, R), not both")
         if A is None or B is None:
             raise ValueError("custom systems need both A and B")
-        A, B = as_matrix(A, "A"), as_matrix(B, "B")
+        A, B = matrix(A, "A"), matrix(B, "B")
         n, m = A.shape[0], B.shape[1]
         return None, dict(A=A, B=B, Q=np.eye(n) if Q is None else Q, R=np.eye(m) if R is None else R,
                           x0=np.zeros(n), x0_cov=1.0, horizon=200)
@@ -463,7 +442,7 @@ class LQControlEnv(RenderMixin, gym.Env):
     def expected_cost(self, K) -> float:
         """Exact expected episode cost of ``u = -Kx`` (``inf`` if it does not stabilise)."""
         shape = self.model.B.T.shape
-        K = as_matrix(np.reshape(K, shape) if np.size(K) == self.model.B.size else K, "K", shape)
+        K = matrix(np.reshape(K, shape) if np.size(K) == self.model.B.size else K, "K", shape)
         with solvable("expected_cost: the Lyapunov recursion", self.model, K):
             return expected_episode_cost(self.model, K, self.x0, self.x0_cov, self.horizon)
 

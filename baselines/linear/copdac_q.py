@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 from gymnasium import spaces
 
+from rl_envs.validation import discount
+
 from ..common import Agent, check_positive
 from ..features import RBFFeatures
 from .approximators import LinearMap, SigmoidMLP
@@ -82,9 +84,7 @@ class COPDACQ(Agent):
                 raise TypeError(f"COPDACQ needs a 1-D Box {what} space, got {space}")
         obs_scale = per_dimension(obs_scale, self.env)
         self.hyperparameters["obs_scale"] = np.asarray(obs_scale, dtype=np.float64).tolist()
-        if not 0.0 <= gamma <= 1.0:
-            raise ValueError(f"gamma must be in [0, 1], got {gamma}")
-        self.gamma = float(gamma)
+        self.gamma = discount(gamma)
         self.sigma = check_positive(sigma, "sigma", allow_zero=True)
         self.alpha_theta = check_positive(alpha_theta, "alpha_theta", allow_zero=True)
         self.alpha_w = check_positive(alpha_w, "alpha_w", allow_zero=True)

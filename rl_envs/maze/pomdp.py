@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ..validation import discount
 from .solve import MDPModel
 
 # Row sums of published files are off by up to ~1e-5 (six printed decimals).
@@ -64,8 +65,7 @@ class POMDPModel:
                 raise ValueError(f"{name} rows must sum to 1 (worst row is off by {worst:.3g})")
         if not np.all(np.isfinite(self.reward)):
             raise ValueError("reward must be finite")
-        if not 0.0 <= self.gamma <= 1.0:
-            raise ValueError(f"gamma must be in [0, 1], got {self.gamma}")
+        object.__setattr__(self, "gamma", discount(self.gamma))
         for attr, n in (("states", S), ("actions", A), ("observations", self.O.shape[2])):
             names = getattr(self, attr) or _default_names(n)
             if len(names) != n:

@@ -201,7 +201,7 @@ class OctopusArmEnv(RenderMixin, gym.Env):
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         self._states[0] = self.model.initial_state
-        self._targets[0] = (sample_targets(self.np_random, self.model.par[:2], 1)[0]
+        self._targets[0] = (sample_targets(self.np_random, self.model.base_centre, 1)[0]
                             if self.random_target else self._target_arg)
         physics.measure(self._states, self._targets, *self._kernel_args, self._dist, self._hit)
         self._last_action[:] = 0.0
@@ -249,12 +249,12 @@ def paint_arm(pg, surface, model, state, action, target):
     """Water, surface line, compartments coloured by activation, base and target."""
     w, h = surface.get_size()
     scale = min(w, h) / (2 * VIEW_HALF_WIDTH)
-    cx, cy = model.par[0], model.par[1]
+    cx, cy = model.base_centre
 
     def px(x, y):
         return (w / 2 + (x - cx) * scale, h / 2 - (y - cy) * scale)
 
-    surface_y = px(0.0, model.par[physics._SURFACE])[1]
+    surface_y = px(0.0, model.water_surface)[1]
     pg.draw.rect(surface, (200, 225, 245), pg.Rect(0, int(surface_y), w, h))
     pg.draw.line(surface, (40, 90, 170), (0, surface_y), (w, surface_y), 2)
     pos, _ = physics.node_arrays(state, model)
@@ -299,7 +299,7 @@ class OctopusArmVectorEnv(NextStepAutoreset, VectorRenderMixin, VectorEnv):
         """Put the arms in ``mask`` at the start of an episode (targets drawn in arm order)."""
         self._states[mask] = self.model.initial_state
         if self.random_target:
-            self._targets[mask] = sample_targets(self.np_random, self.model.par[:2], int(mask.sum()))
+            self._targets[mask] = sample_targets(self.np_random, self.model.base_centre, int(mask.sum()))
         else:
             self._targets[mask] = self._target_arg
         self._last_actions[mask] = 0.0
