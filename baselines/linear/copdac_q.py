@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 from gymnasium import spaces
-
 from rl_envs.validation import discount
 
 from ..common import Agent, check_positive
