@@ -9,7 +9,7 @@ import gymnasium as gym
 from gymnasium import spaces
 
 from .rendering import RenderMixin, check_render_mode
-from .validation import as_box_action, integer, positive, real_array
+from .validation import as_box_action, integer, positive, real_array, symmetric_matrix
 
 EIGENVALUES = (0.1, 1.0)
 
@@ -34,11 +34,7 @@ def random_cost_matrix(dim: int, rng: np.random.Generator, eigenvalues=EIGENVALU
 
 
 def _check_cost_matrix(C, dim: int) -> np.ndarray:
-    C = real_array(C, "C", shape=(dim, dim))
-    if not np.allclose(C, C.T, rtol=1e-10, atol=1e-12):
-        raise ValueError("C must be symmetric")
-    if np.linalg.eigvalsh(C).min() <= 0:
-        raise ValueError("C must be positive definite (all eigenvalues > 0)")
+    C = symmetric_matrix(real_array(C, "C", shape=(dim, dim)), "C", definite=True)
     return (C + C.T) / 2
 
 

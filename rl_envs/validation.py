@@ -63,6 +63,11 @@ def probability(value, name: str) -> float:
     return real(value, name, low=0, high=1, kind="probability")
 
 
+def discount(value, name: str = "gamma") -> float:
+    """A discount factor in ``[0, 1]``."""
+    return real(value, name, low=0, high=1, kind="discount factor")
+
+
 def is_int(value) -> bool:
     """A Python or NumPy int, not a bool and not a float such as 3.0."""
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
@@ -99,6 +104,28 @@ def real_array(value, name: str, shape: tuple[int, ...] | None = None, ndim: int
     if not np.isfinite(a).all():
         raise ValueError(f"{name} must be finite, got {a.tolist() if a.size <= 8 else describe(a)}")
     return a
+
+
+def matrix(value, name: str, shape: tuple[int, int] | None = None) -> np.ndarray:
+    """A finite float64 2-D array (of ``shape``)."""
+    M = real_array(value, name)
+    if M.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D matrix (a 1 x 1 matrix is written [[x]]), got shape {M.shape}")
+    if shape is not None and M.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {M.shape}")
+    return M
+
+
+def symmetric_matrix(M: np.ndarray, name: str, definite: bool) -> np.ndarray:
+    """``M`` if it is symmetric and positive definite (semidefinite unless ``definite``, up to
+    rounding: the smallest eigenvalue may be -1e-12 of the largest entry)."""
+    if not np.allclose(M, M.T, rtol=1e-10, atol=1e-12):
+        raise ValueError(f"{name} must be symmetric, got {M.tolist() if M.size <= 16 else describe(M)}")
+    lowest = np.linalg.eigvalsh(M).min()
+    if lowest <= 0 if definite else lowest < -1e-12 * max(1.0, np.abs(M).max()):
+        raise ValueError(f"{name} must be positive {'definite' if definite else 'semidefinite'}, "
+                         f"got smallest eigenvalue {lowest:.6g}")
+    return M
 
 
 def one_of(value, name: str, choices) -> object:

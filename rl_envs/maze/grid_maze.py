@@ -12,7 +12,7 @@ from gymnasium.vector.utils import batch_space
 from ..rendering import RenderMixin, VectorRenderMixin, check_render_mode
 from ..validation import as_discrete_action, as_discrete_actions, integer, probability, real
 from ..vector import NextStepAutoreset
-from .layouts import ACTION_NAMES, Layout, LayoutError, _wall_grid, get_layout
+from .layouts import ACTION_NAMES, Layout, LayoutError, get_layout
 from .solve import PERPENDICULAR, MDPModel, maze_model, value_iteration
 
 
@@ -255,7 +255,7 @@ class GridMazeEnv(_MazeTask, RenderMixin, gym.Env):
         self._paint_maze(pg, surface, self._s, self.trail)
 
     def _ansi(self) -> str:
-        return "\n".join(_wall_grid(self.layout, agent=self._s)) + "\n"
+        return self.layout.to_text(agent=self._s) + "\n"
 
     def get_keys_to_action(self) -> dict:
         """Arrow keys for :func:`gymnasium.utils.play.play` (see ``python -m rl_envs.play``)."""

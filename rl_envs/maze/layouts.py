@@ -114,9 +114,10 @@ class Layout:
             frontier = nxt
         return dist
 
-    def to_text(self) -> str:
-        """The layout in wall format (round-trips through :func:`parse_layout`)."""
-        return "\n".join(_wall_grid(self))
+    def to_text(self, agent: int | None = None) -> str:
+        """The layout in wall format (round-trips through :func:`parse_layout`); the cell of
+        index ``agent``, if given, is drawn as ``@`` (the ansi rendering of the maze)."""
+        return "\n".join(_wall_grid(self, agent))
 
 
 def _next_cell_table(blocked: np.ndarray, walls: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ from ..validation import as_discrete_action, as_discrete_actions, describe, inte
 from ..vector import NextStepAutoreset
 from .classic_pomdps import CLASSIC, HALLWAY_SENSOR_NOISE, MazePOMDP, wall_sensor_pomdp
 from .layouts import Layout, get_layout
-from .pomdp import POMDPModel, POMDPSampler, belief_update
+from .pomdp import POMDPModel, POMDPSampler, filter_belief
 from .solve import value_iteration
 
 GOAL_MODES = ("terminate", "reset")
@@ -213,7 +213,7 @@ class PartiallyObservableMazeEnv(_POMazeTask, RenderMixin, gym.Env):
         self._t = 0
         self._done = False
         if self.render_mode is not None:
-            self.belief = self.model.b0.copy()
+            self.belief = filter_belief(None, None, self.no_observation, self.episode_model)
             self.render()
         return self.no_observation, {"state": self._s}
 
@@ -228,7 +228,7 @@ class PartiallyObservableMazeEnv(_POMazeTask, RenderMixin, gym.Env):
         truncated = not terminated and self._t >= self.max_steps
         self._done = terminated or truncated
         if self.render_mode is not None:
-            self.belief = belief_update(self.belief, a, o, self.episode_model.T, self.episode_model.O)
+            self.belief = filter_belief(self.belief, a, o, self.episode_model)
             self.render()
         return o, float(r), terminated, truncated, {"state": self._s}
 
@@ -282,9 +282,10 @@ class PartiallyObservableMazeVectorEnv(_POMazeTask, NextStepAutoreset, VectorRen
         super().reset(seed=seed)
         self._s = np.asarray(self.sampler.start(self.np_random, self.num_envs), dtype=np.int64)
         self._restart_all()
+        obs = np.full(self.num_envs, self.no_observation, dtype=np.int64)
         if self.render_mode is not None:
-            self.belief = np.tile(self.model.b0, (self.num_envs, 1))
-        return np.full(self.num_envs, self.no_observation, dtype=np.int64), self._info()
+            self.belief = filter_belief(None, None, obs, self.episode_model)
+        return obs, self._info()
 
     def _info(self) -> dict:
         return {"state": self._s.copy(), "_state": np.ones(self.num_envs, dtype=np.bool_)}
@@ -303,10 +304,8 @@ class PartiallyObservableMazeVectorEnv(_POMazeTask, NextStepAutoreset, VectorRen
             self._s[restarted] = self.sampler.start(self.np_random, int(restarted.sum()))
         terminated = moving & (self.goal_mode == "terminate") & self.goal_states[self._s]
         truncated = self._finish_step(restarted, terminated)
-        if self.render_mode is not None:
-            self.belief[moving] = belief_update(self.belief[moving], a[moving], obs[moving],
-                                                self.episode_model.T, self.episode_model.O)
-            self.belief[restarted] = self.model.b0
+        if self.render_mode is not None:  # the restarted agents observe the symbol, which restarts their belief
+            self.belief = filter_belief(self.belief, a, obs, self.episode_model)
         return obs, reward, terminated, truncated, self._info()
 
     def _paint_env(self, pg, surface, i: int) -> None:

@@ -41,6 +41,18 @@ def sample_targets(rng: np.random.Generator, centre: np.ndarray, n: int) -> np.n
     return centre + radius[:, None] * np.stack([np.cos(angle), np.sin(angle)], axis=1)
 
 
+def observation_layout(n_compartments: int, random_target: bool) -> dict[str, slice]:
+    """Where each quantity sits in an observation, as slices: ``theta`` and ``omega`` of the base,
+    ``x``, ``y``, ``vx``, ``vy`` of every node (dorsal nodes 1..C, then ventral nodes 1..C, in
+    the same order in each) and, with ``target="random"``, the ``target``'s (x, y)."""
+    end = 2 + 8 * n_compartments
+    layout = {"theta": slice(0, 1), "omega": slice(1, 2), "x": slice(2, end, 4), "y": slice(3, end, 4),
+              "vx": slice(4, end, 4), "vy": slice(5, end, 4)}
+    if random_target:
+        layout["target"] = slice(end, end + 2)
+    return layout
+
+
 def _spaces(model: physics.ArmModel, random_target: bool):
     n_obs = model.state_size + (2 if random_target else 0)
     observation = spaces.Box(-np.inf, np.inf, shape=(n_obs,), dtype=np.float32)
@@ -54,6 +66,7 @@ def _init_task(env, n: int, n_compartments, constants, target, distance_gain, ma
     env.model = physics.build_model(n_compartments, constants)
     env._target_arg = parse_target(target)
     env.random_target = isinstance(env._target_arg, str)
+    env.observation_layout = observation_layout(env.model.n_compartments, env.random_target)
     env.distance_gain = positive(distance_gain, "distance_gain")
     env.max_steps = integer(max_steps, "max_steps")
     env._states = np.repeat(env.model.initial_state[None], n, axis=0)
@@ -188,7 +201,7 @@ class OctopusArmEnv(RenderMixin, gym.Env):
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         self._states[0] = self.model.initial_state
-        self._targets[0] = (sample_targets(self.np_random, self.model.par[:2], 1)[0]
+        self._targets[0] = (sample_targets(self.np_random, self.model.base_centre, 1)[0]
                             if self.random_target else self._target_arg)
         physics.measure(self._states, self._targets, *self._kernel_args, self._dist, self._hit)
         self._last_action[:] = 0.0
@@ -236,12 +249,12 @@ def paint_arm(pg, surface, model, state, action, target):
     """Water, surface line, compartments coloured by activation, base and target."""
     w, h = surface.get_size()
     scale = min(w, h) / (2 * VIEW_HALF_WIDTH)
-    cx, cy = model.par[0], model.par[1]
+    cx, cy = model.base_centre
 
     def px(x, y):
         return (w / 2 + (x - cx) * scale, h / 2 - (y - cy) * scale)
 
-    surface_y = px(0.0, model.par[physics._SURFACE])[1]
+    surface_y = px(0.0, model.water_surface)[1]
     pg.draw.rect(surface, (200, 225, 245), pg.Rect(0, int(surface_y), w, h))
     pg.draw.line(surface, (40, 90, 170), (0, surface_y), (w, surface_y), 2)
     pos, _ = physics.node_arrays(state, model)
@@ -286,7 +299,7 @@ class OctopusArmVectorEnv(NextStepAutoreset, VectorRenderMixin, VectorEnv):
         """Put the arms in ``mask`` at the start of an episode (targets drawn in arm order)."""
         self._states[mask] = self.model.initial_state
         if self.random_target:
-            self._targets[mask] = sample_targets(self.np_random, self.model.par[:2], int(mask.sum()))
+            self._targets[mask] = sample_targets(self.np_random, self.model.base_centre, int(mask.sum()))
         else:
             self._targets[mask] = self._target_arg
         self._last_actions[mask] = 0.0

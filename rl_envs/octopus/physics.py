@@ -97,6 +97,16 @@ class ArmModel:
     def action_size(self) -> int:
         return 2 + 3 * self.n_compartments
 
+    @property
+    def base_centre(self) -> np.ndarray:
+        """(x, y) of the point the base turns about."""
+        return self.par[[_CX, _CY]]
+
+    @property
+    def water_surface(self) -> float:
+        """The height above which buoyancy no longer cancels gravity."""
+        return float(self.par[_SURFACE])
+
     def kernel_args(self):
         return self.muscles, self.area0, self.mass, self.inv_mass, self.par
 
@@ -143,7 +153,7 @@ def node_arrays(states: np.ndarray, model: ArmModel) -> tuple[np.ndarray, np.nda
     theta, omega = states[:, 0], states[:, 1]
     r = model.par[_R] * np.stack([np.cos(theta), np.sin(theta)], axis=1)
     w_r = omega[:, None] * np.stack([-r[:, 1], r[:, 0]], axis=1)  # omega x r = omega R90(r)
-    centre = model.par[[_CX, _CY]]
+    centre = model.base_centre
     body = states[:, 2:].reshape(-1, 2, C, 4)
     pos = np.concatenate([np.stack([centre + r, centre - r], axis=1)[:, :, None], body[..., :2]], axis=2)
     vel = np.concatenate([np.stack([w_r, -w_r], axis=1)[:, :, None], body[..., 2:]], axis=2)
