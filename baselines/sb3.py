@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import importlib
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -83,10 +82,7 @@ def make_env(env_id: str, env_kwargs: dict | None = None, env_wrapper=None, rend
 
     env = gym.make(env_id, render_mode=render_mode, **(env_kwargs or {}))
     for cls, kwargs in _wrapper_specs(env_wrapper):
-        with warnings.catch_warnings():
-            # YAML gives RescaleAction Python floats for a float32 box: exact at +-1, so not worth a warning.
-            warnings.filterwarnings("ignore", message=".*precision lowered by casting to float32")
-            env = cls(env, **kwargs)
+        env = cls(env, **kwargs)
     return Monitor(env)
 
 

@@ -258,6 +258,36 @@ def test_numerical_failure_truncates_with_reason_and_finite_observation():
     assert np.array_equal(obs, obs0)
 
 
+def test_leaving_the_observation_bounds_is_a_failure_not_an_observation():
+    env = OctopusArmEnv()
+    obs0, _ = env.reset(seed=0)
+    env.model.par[P._VELOCITY_BOUND] = 1e-3  # full CCW torque turns the base faster than this
+    action = np.zeros(MODEL.action_size, dtype=np.float32)
+    action[0] = 1.0
+    obs, r, terminated, truncated, info = env.step(action)
+    assert truncated and not terminated and r == 0.0
+    assert info["failure"] == P.FAILURES[P.OUT_OF_BOUNDS]
+    assert np.array_equal(obs, obs0) and env.observation_space.contains(obs)
+
+
+@pytest.mark.parametrize("n_compartments, constants", [(1, "icml06"), (6, "rl-library"), (10, "icml06")])
+def test_hard_driven_arms_stay_inside_the_observation_space(n_compartments, constants):
+    """Full torque (the fastest spin) and random bang-bang activations never hit the bounds."""
+    env = OctopusArmEnv(n_compartments=n_compartments, constants=constants, target=(50.0, 50.0), max_steps=300)
+    space, rng = env.observation_space, np.random.default_rng(0)
+    assert np.isfinite(space.low).all() and np.isfinite(space.high).all()
+    for spin in (True, False):
+        obs, _ = env.reset(seed=0)
+        done = False
+        while not done:
+            action = rng.integers(0, 2, env.action_space.shape[0])
+            if spin:
+                action[:2] = (1, 0)
+            obs, _, terminated, truncated, info = env.step(action.astype(np.float32))
+            assert "failure" not in info and space.contains(obs)
+            done = terminated or truncated
+
+
 def test_random_target_is_appended_and_seeded():
     env = OctopusArmEnv(target="random")
     obs, _ = env.reset(seed=4)
