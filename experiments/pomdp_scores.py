@@ -1,6 +1,6 @@
 """Scores of the belief agents on the classic partially observable mazes, next to published numbers.
 
-Convention of the published hallway scores (Pineau, Gordon & Thrun 2003; research/pomdp.md):
+Convention of the published hallway scores (Pineau, Gordon & Thrun 2003; docs/pomdp-mazes.md §2):
 average discounted reward from b0, stopping at the first goal, 251 steps at most, enough runs for
 a standard error of at most 0.01.  4x3 is scored under the files' reset rule (V*(b0) = 1.890).
 

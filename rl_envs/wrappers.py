@@ -30,7 +30,7 @@ class BeliefState(gym.ObservationWrapper):
     The observation becomes ``b``, a ``Box(0, 1, (S,), float32)`` on the probability simplex:
     ``b0`` after ``reset`` (the env's "no observation" symbol carries no information) and
     ``b'(s') ~ O[a, s', o] sum_s b(s) T[a, s, s']`` after each step.  This is the belief MDP
-    of seed 000, which any SB3 algorithm can train on.  The filter uses the model the episode
+    (Kaelbling, Littman & Cassandra 1998), which any SB3 algorithm can train on.  The filter uses the model the episode
     follows (``env.unwrapped.episode_model``).
     """
 

@@ -89,7 +89,7 @@ def test_hallway_scores_qmdp_and_mls_short():
     env = gym.make(ID, layout="hallway")
     qmdp = summarize(discounted_rollouts(QMDP(env).learn(), env, 400, seed=0))
     mls = summarize(discounted_rollouts(MostLikelyState(env).learn(), env, 400, seed=0))
-    # published QMDP 0.261 (Pineau et al. 2003); reproduction in pomdp.md: QMDP 0.258 (49% success), MLS 0.459.
+    # published QMDP 0.261 (Pineau et al. 2003); independent reproduction (docs/pomdp-mazes.md §4): QMDP 0.258 (49% success), MLS 0.459.
     assert abs(qmdp["adr"] - 0.261) < 3 * qmdp["se"] + 0.01
     assert 0.35 < qmdp["success"] < 0.65
     assert abs(mls["adr"] - 0.459) < 3 * mls["se"] + 0.01 and mls["success"] == 1.0

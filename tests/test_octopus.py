@@ -1,7 +1,7 @@
 """Octopus arm: hand-worked force laws, physical invariants, the task, and the vector env.
 
 Long trajectories are not compared across implementations: the square-root pressure law
-amplifies a 1e-15 rounding difference to ~1e-3 in 20 steps (research/octopus-speed.md), so
+amplifies a 1e-15 rounding difference to ~1e-3 in 20 steps (docs/octopus-physics.md §4), so
 cross-checks are on force evaluations and single steps.
 """
 
@@ -38,7 +38,7 @@ def _positions(states):
     return P.node_arrays(states, MODEL)[0]
 
 
-# -- the force laws against hand computations (octopus.md §2) -----------------------------------
+# -- the force laws against hand computations (docs/octopus-physics.md §2) -----------------------------------
 
 
 def test_muscle_force_by_hand():
@@ -251,7 +251,7 @@ def test_never_hitting_truncates_at_max_steps():
 def test_numerical_failure_truncates_with_reason_and_finite_observation():
     env = OctopusArmEnv()
     obs0, _ = env.reset(seed=0)
-    env.model.par[P._H] = 1.0  # octopus.md §4: h = 1 gives NaN in the first step
+    env.model.par[P._H] = 1.0  # docs/octopus-physics.md §4: h = 1 gives NaN in the first step
     obs, r, terminated, truncated, info = env.step(np.ones(MODEL.action_size, dtype=np.float32))
     assert truncated and not terminated and r == 0.0
     assert info["failure"] in P.FAILURES.values()

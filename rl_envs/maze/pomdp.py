@@ -3,7 +3,7 @@
 Conventions follow Cassandra's ``.POMDP`` files (see :mod:`rl_envs.maze.pomdp_format`):
 ``T[a, s, s2]`` transition probabilities, ``O[a, s2, o]`` the probability of observing ``o``
 after action ``a`` led to ``s2`` (observations depend on the *resulting* state), and the
-reward of a step ``reward[a, s, s2, o]``.  The belief update of seed 000's belief MDP is
+reward of a step ``reward[a, s, s2, o]``.  The belief update of the belief MDP (Kaelbling, Littman & Cassandra 1998) is
 
     b'(s2) = O[a, s2, o] sum_s b(s) T[a, s, s2] / Pr(o | b, a).
 """

@@ -1,7 +1,7 @@
 """Octopus-arm physics: a muscular hydrostat of 2(C+1) point masses, as pure batched functions.
 
 The equations are those of the McGill simulator used by the RL-Library and the 2008/2009 RL
-Competition, as read in ``research/octopus.md`` §1-4 (the section numbers below refer to it).
+Competition, as specified in ``docs/octopus-physics.md`` (the section numbers below refer to it).
 The state of one arm is a float64 vector laid out exactly like the observation (§5)::
 
     [theta, omega, (x, y, vx, vy) of upper nodes 1..C, (x, y, vx, vy) of lower nodes 1..C]
