@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import importlib
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -83,10 +82,7 @@ def make_env(env_id: str, env_kwargs: dict | None = None, env_wrapper=None, rend
 
     env = gym.make(env_id, render_mode=render_mode, **(env_kwargs or {}))
     for cls, kwargs in _wrapper_specs(env_wrapper):
-        with warnings.catch_warnings():
-            # YAML gives RescaleAction Python floats for a float32 box: exact at +-1, so not worth a warning.
-            warnings.filterwarnings("ignore", message=".*precision lowered by casting to float32")
-            env = cls(env, **kwargs)
+        env = cls(env, **kwargs)
     return Monitor(env)
 
 
@@ -187,8 +183,10 @@ def evaluate(model, env_id: str, n_eval_episodes: int = 10, seed: int = 0, deter
              env_kwargs: dict | None = None, hyperparams: dict | None = None, algo: str | None = None):
     """Mean and std of the episode return on a fresh env built like the training one.
 
-    When the model trained under ``VecNormalize``, its observation statistics are reused with
-    training switched off and rewards left raw, so the return is in the environment's units.
+    When the model trained under ``VecNormalize`` with normalised observations, its observation
+    statistics (and clipping) are reused with training switched off; rewards are always left
+    raw, so the return is in the environment's units.  A reward-only ``VecNormalize`` (as in
+    ``ppo.yml``'s LQControl entry) needs no evaluation wrapper at all.
     """
     from stable_baselines3.common.evaluation import evaluate_policy
     from stable_baselines3.common.vec_env import VecNormalize
@@ -196,8 +194,11 @@ def evaluate(model, env_id: str, n_eval_episodes: int = 10, seed: int = 0, deter
     hp = dict(load_hyperparams(algo, env_id) if algo else {}, **(hyperparams or {}))
     venv = make_vec_env(env_id, 1, seed, {**hp.get("env_kwargs", {}), **(env_kwargs or {})}, hp.get("env_wrapper"))
     train_env = model.get_env()
-    if isinstance(train_env, VecNormalize):
-        venv = VecNormalize(venv, training=False, norm_reward=False, norm_obs=train_env.norm_obs)
+    if isinstance(train_env, VecNormalize) and train_env.norm_obs:
+        # Only a VecNormalize with norm_obs has obs_rms; without it the attribute lookup falls
+        # through to the wrapped DummyVecEnv and fails.
+        venv = VecNormalize(venv, training=False, norm_reward=False, clip_obs=train_env.clip_obs,
+                            epsilon=train_env.epsilon)
         venv.obs_rms = train_env.obs_rms
     return evaluate_policy(model, venv, n_eval_episodes=n_eval_episodes, deterministic=deterministic)
 

@@ -41,7 +41,7 @@ SIGMA_BETA_GRID = (0.02, 0.04, 0.1)
 VARIANCE_INIT_GRID = (0.01, 0.1, 1.0)  # exp(y_init) for SAC-B
 ALPHA_Y_GRID = (0.1, 1.0)
 
-# Read off Fig. 1 by eye (../shared/research/papers.md §1; about half a decade on a log axis).
+# Read off Fig. 1 by eye (Silver et al. 2014, Fig. 1; about half a decade on a log axis).
 PAPER = {
     ("COPDAC-B", 10): {100: 4e-2, 1000: 5e-3, 10000: 3e-3},
     ("COPDAC-B", 25): {100: 5.0, 1000: 8e-2, 10000: 2e-2},

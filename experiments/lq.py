@@ -41,13 +41,13 @@ K0_CT = [[0.2, 0.5]]
 RUNS = {
     "REINFORCE+ h=10": (LinearReinforce, LQ_REINFORCE_IMPROVED, dict(horizon=10), 2000),
     "REINFORCE+ h=100": (LinearReinforce, LQ_REINFORCE_IMPROVED, dict(horizon=100), 1000),
-    "REINFORCE (seed's rule) h=10": (LinearReinforce, dict(eta=2e-4, sigma=0.1, update="step", K0=K0),
+    "REINFORCE (plain rule) h=10": (LinearReinforce, dict(eta=2e-4, sigma=0.1, update="step", K0=K0),
                                      dict(horizon=10), 4000),
     "CT actor-critic dt=0.1": (ContinuousTimeActorCritic, dict(tau=5.0, alpha_v=2.0, alpha_K=0.2, actor_delay=3000, sigma=0.2, K0=K0_CT),
                                dict(dt=0.1, horizon=100), 300),
 }
 OPTIONAL_RUNS = {
-    "REINFORCE (seed's rule) h=100": (LinearReinforce, dict(eta=1e-5, sigma=0.1, update="step", K0=K0),
+    "REINFORCE (plain rule) h=100": (LinearReinforce, dict(eta=1e-5, sigma=0.1, update="step", K0=K0),
                                       dict(horizon=100), 8000),
 }
 
@@ -119,7 +119,7 @@ def main() -> None:
     parser.add_argument("--seed-offset", type=int, default=0, help="100 for the tuning seeds")
     parser.add_argument("--out", default="results/lq")
     parser.add_argument("--only", default=None, help="run only the runs whose name contains this")
-    parser.add_argument("--plain-h100", action="store_true", help="also run the seed's plain rule at horizon 100 (long)")
+    parser.add_argument("--plain-h100", action="store_true", help="also run the plain rule at horizon 100 (long)")
     args = parser.parse_args()
     out = Path(args.out)
     (out / "cells").mkdir(parents=True, exist_ok=True)

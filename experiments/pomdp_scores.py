@@ -1,6 +1,6 @@
 """Scores of the belief agents on the classic partially observable mazes, next to published numbers.
 
-Convention of the published hallway scores (Pineau, Gordon & Thrun 2003; research/pomdp.md):
+Convention of the published hallway scores (Pineau, Gordon & Thrun 2003; docs/pomdp-mazes.md §2):
 average discounted reward from b0, stopping at the first goal, 251 steps at most, enough runs for
 a standard error of at most 0.01.  4x3 is scored under the files' reset rule (V*(b0) = 1.890).
 
@@ -29,11 +29,11 @@ ID = "rl_envs/PartiallyObservableMaze-v0"
 # (layout, goal mode) -> {agent: published value and its source}
 PUBLISHED = {
     ("hallway", "terminate"): {"QMDP": "0.261 (Pineau+ 2003)", "Perseus": "PBVI 0.53, Perseus ~0.51, SARSOP ~0.52",
-                               "MostLikelyState": "0.459 (pomdp.md, computed)"},
+                               "MostLikelyState": "0.459 (docs/pomdp-mazes.md §4)"},
     ("hallway2", "terminate"): {"QMDP": "0.109 (Pineau+ 2003)", "Perseus": "PBVI 0.34, Perseus ~0.35, SARSOP ~0.35",
-                                "MostLikelyState": "0.157 (pomdp.md, computed)"},
-    ("cheese", "terminate"): {"QMDP": "0.823 (pomdp.md)", "Perseus": "optimum 0.8242 (SARSOP)"},
-    ("4x3", "reset"): {"QMDP": "1.882 (pomdp.md)", "Perseus": "V*(b0) = 1.890 (SARSOP)"},
+                                "MostLikelyState": "0.157 (docs/pomdp-mazes.md §4)"},
+    ("cheese", "terminate"): {"QMDP": "0.823 (docs/pomdp-mazes.md §4)", "Perseus": "optimum 0.8242 (SARSOP)"},
+    ("4x3", "reset"): {"QMDP": "1.882 (docs/pomdp-mazes.md §4)", "Perseus": "V*(b0) = 1.890 (SARSOP)"},
 }
 PERSEUS = {"hallway": dict(n_beliefs=3000, time_limit=150), "hallway2": dict(n_beliefs=3000, time_limit=300),
            "cheese": dict(n_beliefs=300), "4x3": dict(n_beliefs=1000, tol=1e-6)}

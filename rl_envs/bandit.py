@@ -1,4 +1,4 @@
-"""The continuous quadratic bandit of Silver et al. 2014, Sec. 5.1 (seed 002)."""
+"""The continuous quadratic bandit of Silver et al. 2014, Sec. 5.1."""
 
 from __future__ import annotations
 

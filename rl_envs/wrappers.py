@@ -9,13 +9,28 @@ from gymnasium import spaces
 from .maze.pomdp import filter_belief
 
 
+class NormalizeAction(gym.wrappers.RescaleAction):
+    """Gymnasium's ``RescaleAction`` to ``[-1, 1]``, with the new bounds in the action space's dtype.
+
+    Given scalar bounds, Gymnasium builds float64 arrays and then warns that a float32 box's
+    precision is lowered; ``-1`` and ``1`` are exact in float32, so passing them in the box's
+    dtype keeps the same space without the warning.  This is the ``env_wrapper`` of the
+    ``baselines/hyperparams`` entries for Box-action environments (SB3 and the zoo want actions
+    in ``[-1, 1]``).
+    """
+
+    def __init__(self, env: gym.Env):
+        space = env.action_space
+        super().__init__(env, np.full(space.shape, -1, dtype=space.dtype), np.full(space.shape, 1, dtype=space.dtype))
+
+
 class BeliefState(gym.ObservationWrapper):
     """Replace a partially observable maze's observation with the exact Bayes-filter belief.
 
     The observation becomes ``b``, a ``Box(0, 1, (S,), float32)`` on the probability simplex:
     ``b0`` after ``reset`` (the env's "no observation" symbol carries no information) and
     ``b'(s') ~ O[a, s', o] sum_s b(s) T[a, s, s']`` after each step.  This is the belief MDP
-    of seed 000, which any SB3 algorithm can train on.  The filter uses the model the episode
+    (Kaelbling, Littman & Cassandra 1998), which any SB3 algorithm can train on.  The filter uses the model the episode
     follows (``env.unwrapped.episode_model``).
     """
 

@@ -71,7 +71,7 @@ def test_point_backup_hand_worked_one_step():
 def test_qmdp_and_perseus_reach_the_cheese_optimum_exactly():
     env = gym.make(ID, layout="cheese")
     qmdp, perseus = QMDP(env).learn(), Perseus(env, n_beliefs=200, seed=0).learn()
-    # pomdp.md: stop-at-goal optimum 0.8242 (SARSOP converged); QMDP 0.823 (near-optimal).
+    # docs/pomdp-mazes.md §4: stop-at-goal optimum 0.8242 (SARSOP converged); QMDP 0.823 (near-optimal).
     assert _cheese_exact_adr(perseus) == pytest.approx(0.8242, abs=5e-4)
     assert perseus.value(env.unwrapped.model.b0) == pytest.approx(_cheese_exact_adr(perseus), abs=1e-9)
     assert _cheese_exact_adr(qmdp) == pytest.approx(0.8242, abs=2e-3)
@@ -80,7 +80,7 @@ def test_qmdp_and_perseus_reach_the_cheese_optimum_exactly():
 def test_perseus_4x3_reset_convention_value():
     env = gym.make(ID, layout="4x3", goal_mode="reset")
     agent = Perseus(env, n_beliefs=500, seed=0, tol=1e-6).learn()
-    # pomdp.md: V*(b0) = 1.890 (SARSOP converged to 1e-4); Perseus is a lower bound from below.
+    # docs/pomdp-mazes.md §4: V*(b0) = 1.890 (SARSOP converged to 1e-4); Perseus is a lower bound from below.
     assert agent.stats["value_b0"] == pytest.approx(1.890, abs=0.005)
     assert agent.stats["value_b0"] <= 1.890 + 1e-3
 
@@ -89,7 +89,7 @@ def test_hallway_scores_qmdp_and_mls_short():
     env = gym.make(ID, layout="hallway")
     qmdp = summarize(discounted_rollouts(QMDP(env).learn(), env, 400, seed=0))
     mls = summarize(discounted_rollouts(MostLikelyState(env).learn(), env, 400, seed=0))
-    # published QMDP 0.261 (Pineau et al. 2003); reproduction in pomdp.md: QMDP 0.258 (49% success), MLS 0.459.
+    # published QMDP 0.261 (Pineau et al. 2003); independent reproduction (docs/pomdp-mazes.md §4): QMDP 0.258 (49% success), MLS 0.459.
     assert abs(qmdp["adr"] - 0.261) < 3 * qmdp["se"] + 0.01
     assert 0.35 < qmdp["success"] < 0.65
     assert abs(mls["adr"] - 0.459) < 3 * mls["se"] + 0.01 and mls["success"] == 1.0

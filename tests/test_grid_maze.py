@@ -12,7 +12,7 @@ from rl_envs.maze.grid_maze import GridMazeEnv
 
 UP, RIGHT, DOWN, LEFT = range(4)
 NAN = math.nan
-# theta_0 of Ogawa (2018) section 2.3 (papers.md section 4): NaN marks a blocked move.
+# theta_0 of Ogawa (2018) section 2.3: NaN marks a blocked move.
 BOOK_THETA0 = np.array([
     [NAN, 1, 1, NAN], [NAN, 1, NAN, 1], [NAN, NAN, 1, 1], [1, 1, 1, NAN],
     [NAN, NAN, 1, 1], [1, NAN, NAN, NAN], [1, NAN, NAN, NAN], [1, 1, NAN, NAN],

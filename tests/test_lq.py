@@ -15,7 +15,7 @@ def test_optimal_gain_equals_riccati_recursion_iterated_to_convergence(system):
 
 
 def test_optimal_gains_match_the_published_dare_solutions():
-    # research/papers.md section 5 (scipy DARE, 4 digits)
+    # Recht's (2018) systems' DARE solutions, computed independently with scipy, 4 digits (docs/references.md)
     np.testing.assert_allclose(LQControlEnv().optimal_gain(), [[0.4805, 1.2496]], atol=5e-5)
     K = LQControlEnv("datacenter").optimal_gain()
     np.testing.assert_allclose(np.diag(K), [0.0437, 0.0450, 0.0437], atol=5e-5)

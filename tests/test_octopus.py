@@ -1,7 +1,7 @@
 """Octopus arm: hand-worked force laws, physical invariants, the task, and the vector env.
 
 Long trajectories are not compared across implementations: the square-root pressure law
-amplifies a 1e-15 rounding difference to ~1e-3 in 20 steps (research/octopus-speed.md), so
+amplifies a 1e-15 rounding difference to ~1e-3 in 20 steps (docs/octopus-physics.md §4), so
 cross-checks are on force evaluations and single steps.
 """
 
@@ -38,7 +38,7 @@ def _positions(states):
     return P.node_arrays(states, MODEL)[0]
 
 
-# -- the force laws against hand computations (octopus.md §2) -----------------------------------
+# -- the force laws against hand computations (docs/octopus-physics.md §2) -----------------------------------
 
 
 def test_muscle_force_by_hand():
@@ -251,11 +251,41 @@ def test_never_hitting_truncates_at_max_steps():
 def test_numerical_failure_truncates_with_reason_and_finite_observation():
     env = OctopusArmEnv()
     obs0, _ = env.reset(seed=0)
-    env.model.par[P._H] = 1.0  # octopus.md §4: h = 1 gives NaN in the first step
+    env.model.par[P._H] = 1.0  # docs/octopus-physics.md §4: h = 1 gives NaN in the first step
     obs, r, terminated, truncated, info = env.step(np.ones(MODEL.action_size, dtype=np.float32))
     assert truncated and not terminated and r == 0.0
     assert info["failure"] in P.FAILURES.values()
     assert np.array_equal(obs, obs0)
+
+
+def test_leaving_the_observation_bounds_is_a_failure_not_an_observation():
+    env = OctopusArmEnv()
+    obs0, _ = env.reset(seed=0)
+    env.model.par[P._VELOCITY_BOUND] = 1e-3  # full CCW torque turns the base faster than this
+    action = np.zeros(MODEL.action_size, dtype=np.float32)
+    action[0] = 1.0
+    obs, r, terminated, truncated, info = env.step(action)
+    assert truncated and not terminated and r == 0.0
+    assert info["failure"] == P.FAILURES[P.OUT_OF_BOUNDS]
+    assert np.array_equal(obs, obs0) and env.observation_space.contains(obs)
+
+
+@pytest.mark.parametrize("n_compartments, constants", [(1, "icml06"), (6, "rl-library"), (10, "icml06")])
+def test_hard_driven_arms_stay_inside_the_observation_space(n_compartments, constants):
+    """Full torque (the fastest spin) and random bang-bang activations never hit the bounds."""
+    env = OctopusArmEnv(n_compartments=n_compartments, constants=constants, target=(50.0, 50.0), max_steps=300)
+    space, rng = env.observation_space, np.random.default_rng(0)
+    assert np.isfinite(space.low).all() and np.isfinite(space.high).all()
+    for spin in (True, False):
+        obs, _ = env.reset(seed=0)
+        done = False
+        while not done:
+            action = rng.integers(0, 2, env.action_space.shape[0])
+            if spin:
+                action[:2] = (1, 0)
+            obs, _, terminated, truncated, info = env.step(action.astype(np.float32))
+            assert "failure" not in info and space.contains(obs)
+            done = terminated or truncated
 
 
 def test_random_target_is_appended_and_seeded():

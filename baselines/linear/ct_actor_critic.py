@@ -1,4 +1,4 @@
-"""A continuous-time actor-critic for linear control (Doya 2000; seed 004's TD error).
+"""A continuous-time actor-critic for linear control (Doya 2000).
 
 The critic ``V(x) = v' phi(x)`` on quadratic features is trained by the continuous-time TD
 error ``delta = dV/dt - V / tau + r`` in its backward-Euler form over a step ``dt``:
@@ -31,7 +31,7 @@ from .linear_gain import LinearGainAgent
 
 
 def ct_td_error(r: float, V: float, V_prev: float, dt: float, tau: float) -> float:
-    """Seed 004's backward-Euler TD error: ``(V - V_prev)/dt - V/tau + r`` at ``V = V(x(t))``,
+    """Doya's (2000) backward-Euler TD error: ``(V - V_prev)/dt - V/tau + r`` at ``V = V(x(t))``,
     ``V_prev = V(x(t - dt))`` and reward rate ``r``."""
     return (V - V_prev) / dt - V / tau + r
 

@@ -1,4 +1,5 @@
-"""REINFORCE for a stochastic linear controller, the motor-learning example of seed 000.
+"""REINFORCE for a stochastic linear controller, the motor-learning example of
+Yamamoto's reinforcement-learning chapter (docs/references.md).
 
 The controller ``u_t = -K x_t - xi_t`` with ``xi_t ~ N(0, sigma^2 I)`` has
 ``grad_K log pi(u_t | x_t) = xi_t x_t' / sigma^2``, so the eligibility trace and the update
@@ -44,7 +45,7 @@ class LinearReinforce(LinearGainAgent):
     """REINFORCE with an eligibility trace for ``u = -K x - xi`` on a linear-quadratic task.
 
     Arguments: ``eta`` step size, ``sigma`` exploration standard deviation, ``K0`` initial gain
-    (default zero), ``update`` ``"step"`` (the seed's online rule, ``K`` changes within the
+    (default zero), ``update`` ``"step"`` (that example's online rule, ``K`` changes within the
     episode) or ``"episode"`` (the same sum applied at the episode's end), ``baseline`` (a
     per-time-step running-mean cost baseline), ``baseline_rate`` its averaging rate,
     ``normalize`` (the RMSprop-normalised episode step; needs ``update="episode"``),

@@ -1,7 +1,7 @@
 """Exact, model-based references for the tabular agents, computed from an :class:`MDPModel`.
 
 Soft value iteration (the fixed point of soft Q-learning), the exact policy gradient of a
-softmax policy (what REINFORCE estimates, seeds 000, 001 and 003), and the book's theta_0.
+softmax policy (what REINFORCE estimates; Sutton et al. 2000), and the book's theta_0.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def objective(model: MDPModel, theta: np.ndarray, gamma: float = 1.0, temperatur
 
 
 def policy_gradient(model: MDPModel, theta: np.ndarray, gamma: float = 1.0, temperature: float = 1.0) -> np.ndarray:
-    """The exact ``dJ/dtheta[s, a]`` of the softmax policy (the policy-gradient theorem, seed 003):
+    """The exact ``dJ/dtheta[s, a]`` of the softmax policy (the policy-gradient theorem, Sutton et al. 2000):
 
         dJ/dtheta[s, a] = d(s) pi(a|s) (Q(s, a) - V(s)) / temperature
 

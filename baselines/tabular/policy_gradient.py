@@ -1,13 +1,13 @@
 """Policy-gradient agents with a tabular softmax policy pi(a|s) ∝ exp(theta[s, a] / tau).
 
 The score of the softmax policy is d log pi(a|s) / d theta[s, b] = (1[a = b] - pi(b|s)) / tau,
-so the policy-gradient theorem (seed 003)
+so the policy-gradient theorem (Sutton et al. 2000)
 
     grad J = E[ sum_t gamma^t (G_t - b(s_t)) grad log pi(a_t|s_t) ]
 
 turns into sums of counts over an episode.  Three agents use it:
 
-* :class:`SoftmaxPolicyGradient` -- the book's rule (Ogawa 2018; seed 001):
+* :class:`SoftmaxPolicyGradient` -- the book's rule (Ogawa 2018, §2.3; derived in docs/references.md):
   Delta theta(s, a) = (N(s, a) - pi(a|s) N(s)) / T,  theta <- theta + eta Delta theta,
   stopping when sum |pi_new - pi| < 1e-4.  It is REINFORCE with the return 1 of reaching the
   goal, divided by the episode length T.
@@ -69,7 +69,7 @@ def actor_critic_update(theta: np.ndarray, w: np.ndarray, s: int, a: int, r: flo
 
 
 class SoftmaxPolicyGradient(SoftmaxPolicyAgent):
-    """The book's tabular policy gradient (Ogawa 2018, §2.3; derivation in seed 001).
+    """The book's tabular policy gradient (Ogawa 2018, §2.3; derivation in docs/references.md).
 
     Arguments: ``eta`` (0.1) learning rate, ``stop_epsilon`` (1e-4) the stopping test on
     sum |pi_new - pi| after an episode's update, ``theta0`` (default: 1 for every open move and

@@ -1,4 +1,4 @@
-"""Value prediction for a fixed policy (seed 000, "状態価値の推定"):
+"""Value prediction for a fixed policy (Sutton & Barto 2018, §5.1 and §6.1):
 
     Monte Carlo:  V(s_t) <- V(s_t) + alpha [ G_t - V(s_t) ]
     TD(0):        V(s_t) <- V(s_t) + alpha [ r_{t+1} + gamma V(s_{t+1}) - V(s_t) ]

@@ -1,4 +1,4 @@
-"""Q-learning (Watkins 1989), the off-policy TD control of seed 000:
+"""Q-learning (Watkins 1989), the off-policy TD control of Sutton & Barto 2018, §6.5:
 
     Q(s, a) <- Q(s, a) + alpha [ r + gamma max_a' Q(s', a') - Q(s, a) ]
 

@@ -1,4 +1,4 @@
-"""SARSA (Rummery & Niranjan 1994), the on-policy TD control of seed 000:
+"""SARSA (Rummery & Niranjan 1994), the on-policy TD control of Sutton & Barto 2018, §6.4:
 
     Q(s_t, a_t) <- Q(s_t, a_t) + alpha [ r_{t+1} + gamma Q(s_{t+1}, a_{t+1}) - Q(s_t, a_t) ]
 

@@ -1,4 +1,4 @@
-"""Soft (maximum-entropy) Q-learning (Haarnoja et al. 2017; seed 000, "MaxEnt RL"):
+"""Soft (maximum-entropy) Q-learning (Haarnoja et al. 2017):
 
     V_soft(s') = tau log sum_a' exp(Q(s', a') / tau)
     Q(s, a)   <- Q(s, a) + alpha [ r + gamma V_soft(s') - Q(s, a) ]

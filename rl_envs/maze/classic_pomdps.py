@@ -4,7 +4,7 @@
 and ``4x3`` (Russell & Norvig's world with Cassandra's two wall detectors) reproduce Cassandra's
 ``.POMDP`` files probability for probability (the files print six decimals); any GridMaze layout
 gets a noisy four-wall sensor with :func:`wall_sensor_pomdp`.  The definitions are those of
-``research/pomdp.md`` section 3.
+``docs/pomdp-mazes.md`` §3.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ HEADINGS = ("N", "E", "S", "W")
 HALLWAY_ACTIONS = ("stay", "forward", "turn_right", "turn_around", "turn_left")
 GRID_ACTIONS = ("up", "right", "down", "left")
 
-# Hallway dynamics (pomdp.md section 3): forward succeeds with 0.8; each open side cell is slipped
+# Hallway dynamics (docs/pomdp-mazes.md §3): forward succeeds with 0.8; each open side cell is slipped
 # into with 0.05 (facing the slip); an open cell behind with 0.025 keeping the heading and 0.025
 # reversed.  Turns: heading offset -> probability.
 FORWARD, SIDE_SLIP, BACK_SLIP = 0.8, 0.05, 0.025

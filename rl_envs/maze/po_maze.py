@@ -103,7 +103,7 @@ class PartiallyObservableMazeEnv(_POMazeTask, RenderMixin, gym.Env):
     """
     ## Description
 
-    The classic partially observable mazes of the POMDP literature (seed 000's belief MDP):
+    The classic partially observable mazes of the POMDP literature (acted on through the belief MDP):
     the agent is somewhere in a known maze, senses only its surroundings, and must reach the
     goal.  It acts on a belief, the posterior over the hidden state.  Named layouts reproduce
     Cassandra's ``.POMDP`` files exactly:

@@ -54,8 +54,12 @@ def observation_layout(n_compartments: int, random_target: bool) -> dict[str, sl
 
 
 def _spaces(model: physics.ArmModel, random_target: bool):
-    n_obs = model.state_size + (2 if random_target else 0)
-    observation = spaces.Box(-np.inf, np.inf, shape=(n_obs,), dtype=np.float32)
+    low, high = physics.observation_bounds(model)
+    if random_target:
+        # a random target lies within RANDOM_TARGET_RADIUS of the base centre (about (0.002, 0))
+        reach = math.ceil(RANDOM_TARGET_RADIUS[1] + np.abs(model.par[:2]).max())
+        low, high = np.append(low, [-reach, -reach]), np.append(high, [reach, reach])
+    observation = spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32)
     action = spaces.Box(0.0, 1.0, shape=(model.action_size,), dtype=np.float32)
     return observation, action
 
@@ -113,7 +117,7 @@ class OctopusArmEnv(RenderMixin, gym.Env):
 
     ## Observation Space
 
-    ``Box(-inf, inf, (2 + 8C,), float32)``, raw simulator values (not normalised):
+    ``Box(-high, high, (2 + 8C,), float32)``, raw simulator values (not normalised):
 
     | Num            | Observation                                         |
     |----------------|-----------------------------------------------------|
@@ -125,6 +129,15 @@ class OctopusArmEnv(RenderMixin, gym.Env):
     With ``target="random"`` the target's (x, y) is appended (``2 + 8C + 2`` values).
     The base centre is at about (0.002, 0); the arm starts along +x (θ = π/2); the water
     surface is at y = 5.
+
+    The bounds are finite and hold exactly: positions within ``±ceil(2 (x_C + R))``, twice
+    the rest reach (``x_C`` the tip pair's rest x, ``R = 0.43`` the base half-width: 12 for
+    ``C = 6``); velocities and ω within ``±2``; θ within ``±14`` (wrapped
+    into (-π, π] when a step starts, then turned by at most 2 × 5 time units).  Quadratic drag
+    keeps speeds far below 2 (under 0.25 for nodes and 0.6 for ω in full-torque spins and
+    bang-bang runs of 1 to 10 compartments); a step that would leave the bounds anyway is
+    a numerical failure (see Episode End), so no observation lies outside the space.  A random
+    target lies within ``±6``.  See ``docs/octopus-physics.md``.
 
     ## Rewards
 
@@ -146,8 +159,9 @@ class OctopusArmEnv(RenderMixin, gym.Env):
     ## Episode End
 
     * Termination: the target lies inside a compartment (a hit).
-    * Truncation: ``max_steps`` steps (300), or a numerical failure — a non-finite value or a
-      compartment turned inside out — in which case the state is left as before the step,
+    * Truncation: ``max_steps`` steps (300), or a numerical failure — a non-finite value, a
+      value outside the observation bounds or a compartment turned inside out — in which case
+      the state is left as before the step,
       the reward is 0 and ``info["failure"]`` says why.  Observations are never NaN.
 
     Stepping after the end raises ``ResetNeeded``.

@@ -1,7 +1,7 @@
 """Octopus-arm physics: a muscular hydrostat of 2(C+1) point masses, as pure batched functions.
 
 The equations are those of the McGill simulator used by the RL-Library and the 2008/2009 RL
-Competition, as read in ``research/octopus.md`` §1-4 (the section numbers below refer to it).
+Competition, as specified in ``docs/octopus-physics.md`` (the section numbers below refer to it).
 The state of one arm is a float64 vector laid out exactly like the observation (§5)::
 
     [theta, omega, (x, y, vx, vy) of upper nodes 1..C, (x, y, vx, vy) of lower nodes 1..C]
@@ -56,11 +56,20 @@ MAX_COMPARTMENTS = len(ARM_SPEC_MASSES) - 1
 H = 0.2  # §4: RK4 step; h >= 0.5 turns compartments inside out
 SUBSTEPS = 25  # §4: 25 RK4 steps (5 time units) per agent step, action held
 
-# Indices into ArmModel.par (a flat float64 array, so the kernels take few arguments).
-_CX, _CY, _R, _INERTIA, _CT, _CP, _P, _G, _SURFACE, _LMIN, _TORQUE, _H, _SUBSTEPS = range(13)
+# The bound on every node velocity component and on the base's angular velocity.  Quadratic
+# drag caps speeds: over adversarial runs (full torque spins, bang-bang and random activations,
+# 1, 6 and 10 compartments, both constant sets) node speeds stayed below 0.25 and |omega| below
+# 0.6, so 2 is never reached in practice; a step that would exceed it is a failure (below), so
+# the observation space's bounds hold exactly.  See docs/octopus-physics.md, "Bounds".
+VELOCITY_BOUND = 2.0
 
-OK, NON_FINITE, INVERTED, NAN_ACTION = 0, 1, 2, 3
-FAILURES = {NON_FINITE: "non-finite state", INVERTED: "a compartment turned inside out"}
+# Indices into ArmModel.par (a flat float64 array, so the kernels take few arguments).
+(_CX, _CY, _R, _INERTIA, _CT, _CP, _P, _G, _SURFACE, _LMIN, _TORQUE, _H, _SUBSTEPS,
+ _POSITION_BOUND, _VELOCITY_BOUND, _THETA_BOUND) = range(16)
+
+OK, NON_FINITE, INVERTED, NAN_ACTION, OUT_OF_BOUNDS = 0, 1, 2, 3, 4
+FAILURES = {NON_FINITE: "non-finite state", INVERTED: "a compartment turned inside out",
+            OUT_OF_BOUNDS: "a state value left the observation bounds"}
 
 
 def rest_pose(n_compartments: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -129,15 +138,33 @@ def build_model(n_compartments: int = 6, constants: str = "rl-library", h: float
     area0 = np.abs(quad_areas(upper[None], lower[None]))[0]
     centre = 0.5 * (upper[0] + lower[0])
     radius = 0.5 * float(np.linalg.norm(upper[0] - lower[0]))
+    # Integers, so that the bounds are exact in the float32 observation space.  Positions: twice
+    # the rest reach (arm length plus base half-width); theta: wrapped into (-pi, pi] when a step
+    # starts, then turned at most VELOCITY_BOUND * (h * substeps) within it.
+    position_bound = math.ceil(2 * (upper[-1, 0] + radius))
+    theta_bound = math.ceil(math.pi + VELOCITY_BOUND * h * substeps)
     par = np.array([centre[0], centre[1], radius, radius**2 * 2 * m[0], c["tangential_drag"],
                     c["perpendicular_drag"], c["pressure"], c["gravity"], c["surface_level"],
-                    c["min_length"], c["torque"], float(h), float(substeps)])
+                    c["min_length"], c["torque"], float(h), float(substeps),
+                    float(position_bound), VELOCITY_BOUND, float(theta_bound)])
     state = np.zeros(2 + 8 * C)
     state[0] = math.atan2(upper[0, 1] - centre[1], upper[0, 0] - centre[0])
     _nodes_of(state, C)[0][...] = np.concatenate([upper[1:], np.zeros((C, 2))], axis=1)
     _nodes_of(state, C)[1][...] = np.concatenate([lower[1:], np.zeros((C, 2))], axis=1)
     mass = np.concatenate([m, m])
     return ArmModel(C, muscles, area0, mass, 1.0 / mass, par, state)
+
+
+def observation_bounds(model: ArmModel) -> tuple[np.ndarray, np.ndarray]:
+    """float32 (low, high) of a state: |theta|, |omega|, |x|, |y|, |vx|, |vy| each within the
+    bounds :func:`build_model` put in ``par``, which a step that succeeds never leaves."""
+    C = model.n_compartments
+    high = np.empty(model.state_size, dtype=np.float32)
+    high[0] = model.par[_THETA_BOUND]
+    high[1] = model.par[_VELOCITY_BOUND]
+    node = np.array([model.par[_POSITION_BOUND]] * 2 + [model.par[_VELOCITY_BOUND]] * 2, dtype=np.float32)
+    high[2:] = np.tile(node, 2 * C)
+    return -high, high
 
 
 def _nodes_of(state: np.ndarray, C: int):
@@ -283,7 +310,8 @@ def _wrap_angle(theta):
 def _step_arm(s, act, muscles, area0, mass, inv_mass, par):
     """One agent step of one arm, in place: RK4 with the action, clipped to [0, 1], held (§4).
 
-    Returns OK, or NAN_ACTION / NON_FINITE / INVERTED, in which case ``s`` keeps its value.
+    Returns OK, or NAN_ACTION / NON_FINITE / OUT_OF_BOUNDS / INVERTED, in which case ``s``
+    keeps its value.
     """
     C = area0.shape[0]
     act = act.copy()
@@ -316,6 +344,12 @@ def _step_arm(s, act, muscles, area0, mass, inv_mass, par):
     for j in range(size):
         if not math.isfinite(y[j]):
             return NON_FINITE
+    if abs(y[0]) > par[_THETA_BOUND] or abs(y[1]) > par[_VELOCITY_BOUND]:
+        return OUT_OF_BOUNDS
+    for j in range(2, size, 4):
+        if (max(abs(y[j]), abs(y[j + 1])) > par[_POSITION_BOUND]
+                or max(abs(y[j + 2]), abs(y[j + 3])) > par[_VELOCITY_BOUND]):
+            return OUT_OF_BOUNDS
     _node_positions(y, par, C, px, py)
     for k in range(C):
         if _signed_area(k, k + 1, C + 2 + k, C + 1 + k, px, py) <= 0.0:
@@ -387,7 +421,8 @@ def advance(states, actions, targets, muscles, area0, mass, inv_mass, par, dista
     """One agent step for every arm (serially), then its distance to target and hit flag.
 
     ``states`` (n, 2 + 8C) is updated in place; ``actions`` (n, 2 + 3C) are clipped to [0, 1].
-    An arm whose step fails keeps its state and gets ``status`` NAN_ACTION, NON_FINITE or INVERTED.
+    An arm whose step fails keeps its state and gets ``status`` NAN_ACTION, NON_FINITE,
+    OUT_OF_BOUNDS or INVERTED.
     """
     C = area0.shape[0]
     for i in range(states.shape[0]):

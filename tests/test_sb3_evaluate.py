@@ -1,0 +1,40 @@
+"""baselines.sb3.evaluate against a hand-run episode on a raw environment."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("stable_baselines3")
+
+from stable_baselines3.common.vec_env import VecNormalize  # noqa: E402
+
+from baselines.sb3 import evaluate, load_hyperparams, make_env, train  # noqa: E402
+
+
+def _hand_return(model, env_id, algo, seed):
+    """One deterministic episode on a fresh env with the yml's wrappers, rewards summed raw;
+    observations normalised with the training statistics when the model was trained so."""
+    env = make_env(env_id, env_wrapper=load_hyperparams(algo, env_id).get("env_wrapper"))
+    train_env = model.get_env()
+    norm = isinstance(train_env, VecNormalize) and train_env.norm_obs
+    obs, _ = env.reset(seed=seed)
+    total, done = 0.0, False
+    while not done:
+        action, _ = model.predict(train_env.normalize_obs(obs) if norm else obs, deterministic=True)
+        obs, reward, terminated, truncated, _ = env.step(action)
+        total += reward
+        done = terminated or truncated
+    return total
+
+
+# ppo/LQControl: VecNormalize of rewards only (the README example that used to raise
+# AttributeError: 'DummyVecEnv' object has no attribute 'obs_rms').
+# sac/OctopusArm: VecNormalize of observations, whose statistics the evaluation must reuse.
+@pytest.mark.parametrize("algo, env_id, steps", [("ppo", "rl_envs/LQControl-v0", 512),
+                                                 ("sac", "rl_envs/OctopusArm-v0", 300)])
+def test_evaluate_matches_a_hand_run_episode(algo, env_id, steps):
+    model = train(algo, env_id, total_timesteps=steps, seed=0)
+    assert isinstance(model.get_env(), VecNormalize)
+    mean, std = evaluate(model, env_id, n_eval_episodes=1, seed=3, algo=algo)
+    assert std == 0.0
+    assert mean == pytest.approx(_hand_return(model, env_id, algo, seed=3), rel=1e-6)
+    assert np.isfinite(mean)
