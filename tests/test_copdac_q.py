@@ -112,7 +112,7 @@ def test_learn_predict_save_load(tmp_path):
     assert np.isfinite(mean)
 
 
-def test_linear_features_need_a_bounded_observation_space():
+def test_linear_features_refuse_the_arms_50_dimensional_observation():
     with pytest.raises(ValueError):
         COPDACQ("rl_envs/OctopusArm-v0", actor="linear")
     with pytest.raises(ValueError):

@@ -91,7 +91,7 @@ class COPDACQ(Agent):
         features = None
         if "linear" in (actor, critic):
             lo, hi = self.observation_space.low, self.observation_space.high
-            features = RBFFeatures(lo, hi, n_rbf)  # raises for unbounded observations
+            features = RBFFeatures(lo, hi, n_rbf)  # raises for unbounded or high-dimensional observations
         if actor == "linear":
             self.mu = LinearMap(features, m)
         elif actor == "mlp":
