@@ -5,6 +5,8 @@ agents and SB3 counterparts) or a TOML/YAML configuration; ``python -m baselines
 one agent on one environment over seeds.  Both write a results folder and resume into it.
 ``python -m baselines plot FOLDER [FOLDER ...]`` redraws the table, curves and GIFs from finished
 cells, merging folders (e.g. a reference-agent run and an SB3 run made apart).
+``python -m baselines hyperparams ALGO`` prints the path of the installed ``ALGO.yml``, for
+``python -m rl_zoo3.train --conf-file "$(python -m baselines hyperparams ppo)"``.
 """
 
 from __future__ import annotations
@@ -80,10 +82,21 @@ def main(argv=None) -> int:
     p.add_argument("--out", help="where to write (default: the first folder)")
     p.add_argument("--envs", nargs="*", help="only these environment ids")
     p.add_argument("--agents", nargs="*", help="only these agents")
+    p = sub.add_parser("hyperparams", help="print the path of the installed hyperparams/ALGO.yml (for rl_zoo3)")
+    p.add_argument("algo", help="a2c, dqn, ppo, sac or td3")
     args = parser.parse_args(argv)
 
     if args.command == "plot":
         return _plot(args)
+    if args.command == "hyperparams":
+        from .sb3 import hyperparams_file
+
+        try:
+            print(hyperparams_file(args.algo))
+        except ValueError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        return 0
     if args.workers < 1:
         parser.error("--workers must be at least 1")
     if args.command == "compare":
