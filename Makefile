@@ -29,7 +29,7 @@ run: setup
 	$(PY) -m baselines compare --out results/compare
 
 test: setup
-	$(PY) -m pytest -n 2 --dist loadgroup -q
+	$(PY) -m pytest -n 2 -q
 
 bench: setup
 	$(PY) benchmarks/bench_envs.py

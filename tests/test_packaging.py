@@ -1,14 +1,12 @@
-"""The package as somebody else's project gets it: a wheel built from the sdist, installed into a
-fresh virtual environment outside the checkout (no ``PYTHONPATH``, a temporary working directory),
-first with no extras, then with the ``sb3`` and ``experiments`` extras.  Versions come from
-requirements-dev.lock, as for ``make``.
-
-The tests share one wheel and one environment and run in file order on one xdist worker
-(``--dist loadgroup``): the minimal-install test must run before the extras are added.
+"""The package as somebody else's project gets it: a wheel built from the sdist, installed into
+fresh virtual environments outside the checkout (no ``PYTHONPATH``, a temporary working directory),
+one with no extras and one with the ``sb3`` and ``experiments`` extras.  Versions come from
+requirements-dev.lock, as for ``make``.  The xdist workers share one wheel.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
@@ -24,21 +22,20 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCK = ROOT / "requirements-dev.lock"
-pytestmark = pytest.mark.xdist_group("packaging")
 
 # What the minimal install must do without: the extras' heavy packages.
 EXTRAS_ONLY = ("stable_baselines3", "torch", "matplotlib", "yaml")
 
 
-def _env() -> dict:
+def _env(**extra) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
     env.update(SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy", MPLBACKEND="Agg", OMP_NUM_THREADS="1",
-               PYTHONNOUSERSITE="1")
+               PYTHONNOUSERSITE="1", **extra)
     return env
 
 
-def _run(args, cwd, timeout=600) -> str:
-    out = subprocess.run([str(a) for a in args], cwd=cwd, env=_env(), capture_output=True, text=True,
+def _run(args, cwd, timeout=600, **env) -> str:
+    out = subprocess.run([str(a) for a in args], cwd=cwd, env=_env(**env), capture_output=True, text=True,
                          timeout=timeout)
     if out.returncode != 0:
         pytest.fail(f"{' '.join(map(str, args))} exited {out.returncode}\n{out.stdout[-4000:]}\n{out.stderr[-4000:]}")
@@ -50,18 +47,30 @@ def _source_files(package: str, suffix: str) -> set[str]:
             if "__pycache__" not in p.parts}
 
 
-@pytest.fixture(scope="module")
-def dist(tmp_path_factory) -> dict[str, Path]:
+def _build(out: Path) -> dict[str, Path]:
     """sdist and wheel; the wheel is built from the unpacked sdist, so it proves the sdist complete.
     Built from a copy, so that the build writes nothing into the checkout."""
-    tmp = tmp_path_factory.mktemp("dist")
-    src = tmp / "src"
-    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "results", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache"))
-    _run([sys.executable, "-m", "build", "--no-isolation", "--outdir", tmp / "out", src], cwd=tmp)
-    (wheel,) = (tmp / "out").glob("*.whl")
-    (sdist,) = (tmp / "out").glob("*.tar.gz")
+    if not list(out.glob("*.whl")):
+        src = out.parent / "src"
+        shutil.rmtree(src, ignore_errors=True)
+        shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
+            ".git", ".venv", "results", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache"))
+        _run([sys.executable, "-m", "build", "--no-isolation", "--outdir", out, src], cwd=out.parent)
+    (wheel,) = out.glob("*.whl")
+    (sdist,) = out.glob("*.tar.gz")
     return {"wheel": wheel, "sdist": sdist}
+
+
+@pytest.fixture(scope="session")
+def dist(tmp_path_factory, worker_id) -> dict[str, Path]:
+    if worker_id == "master":  # no xdist
+        return _build(tmp_path_factory.mktemp("dist") / "out")
+    # One build for all workers: their base temp dirs share this run's parent.
+    root = tmp_path_factory.getbasetemp().parent / "dist"
+    root.mkdir(exist_ok=True)
+    with open(root / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _build(root / "out")
 
 
 def test_wheel_and_sdist_hold_every_runtime_file(dist):
@@ -79,22 +88,20 @@ def test_wheel_and_sdist_hold_every_runtime_file(dist):
     assert {f.split("/")[0] for f in in_wheel} == {"rl_envs", "baselines", dist["wheel"].name.split("-py3")[0] + ".dist-info"}
 
 
-@pytest.fixture(scope="module")
-def venv(dist, tmp_path_factory) -> dict[str, Path]:
-    """A fresh environment (no pip of its own: this pip installs into it) holding the wheel and
-    pytest, with no extras."""
-    tmp = tmp_path_factory.mktemp("venv")
+def _fresh_venv(tmp: Path, *requirements) -> tuple[Path, Path]:
+    """A new environment holding ``requirements`` at the lock's versions (no pip of its own: this
+    pip installs into it), and an empty working directory; returns (python, cwd).  --no-compile:
+    byte-compiling all of torch took 4x as long as installing it; Python compiles what it imports."""
     _run([sys.executable, "-m", "venv", "--without-pip", tmp / "env"], cwd=tmp)
     python = tmp / "env" / "bin" / "python"
-    _run([sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "-c", LOCK, dist["wheel"], "pytest"],
-         cwd=tmp)
-    work = tmp / "work"
-    work.mkdir()
-    return {"python": python, "cwd": work, "wheel": dist["wheel"]}
+    _run([sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--no-compile", "-c", LOCK,
+          *requirements], cwd=tmp)
+    (tmp / "work").mkdir()
+    return python, tmp / "work"
 
 
-def test_minimal_install_passes_the_conformance_suite(venv):
-    py, cwd = venv["python"], venv["cwd"]
+def test_minimal_install_passes_the_conformance_suite(dist, tmp_path):
+    py, cwd = _fresh_venv(tmp_path, dist["wheel"], "pytest")
     where = _run([py, "-c", textwrap.dedent(f"""
         import importlib.util, rl_envs
         print(rl_envs.__file__)
@@ -118,16 +125,8 @@ def test_minimal_install_passes_the_conformance_suite(venv):
     assert "No module named 'stable_baselines3" in out
 
 
-@pytest.fixture(scope="module")
-def full_venv(venv) -> dict[str, Path]:
-    """The same environment with the ``sb3`` and ``experiments`` extras added."""
-    _run([sys.executable, "-m", "pip", "--python", venv["python"], "install", "--quiet", "-c", LOCK,
-          f"{venv['wheel']}[sb3,experiments]"], venv["cwd"])
-    return venv
-
-
-def test_installed_wheel_makes_every_env_trains_sb3_and_finds_its_hyperparams(full_venv):
-    py, cwd = full_venv["python"], full_venv["cwd"]
+def test_installed_wheel_makes_every_env_trains_sb3_and_compares(dist, tmp_path):
+    py, cwd = _fresh_venv(tmp_path, f"{dist['wheel']}[sb3,experiments]")
     out = _run([py, "-c", textwrap.dedent("""
         import gymnasium as gym
         import rl_envs
@@ -144,16 +143,16 @@ def test_installed_wheel_makes_every_env_trains_sb3_and_finds_its_hyperparams(fu
                     env.reset()
             env.close()
         model = sb3.train("ppo", "rl_envs/GridMaze-v0", total_timesteps=256)
-        print(len(ids), model.num_timesteps)""")], cwd)
+        print(len(ids), model.num_timesteps)""")], cwd,
+               # The minimal-install test compiles the octopus' kernels in a fresh install already;
+               # here the compile would only add its 12 s.
+               NUMBA_DISABLE_JIT="1")
     n_ids, steps = out.split()
     assert int(n_ids) >= 5 and int(steps) >= 256
 
     path = Path(_run([py, "-m", "baselines", "hyperparams", "ppo"], cwd).strip())
     assert path.is_file() and path.is_relative_to(py.parents[1]) and "rl_envs/GridMaze-v0:" in path.read_text()
 
-
-def test_installed_wheel_runs_a_two_cell_comparison(full_venv):
-    py, cwd = full_venv["python"], full_venv["cwd"]
     config = cwd / "two_cells.toml"
     config.write_text(textwrap.dedent("""
         [[runs]]
