@@ -62,8 +62,8 @@ def _build(out: Path) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
-def dist(tmp_path_factory, worker_id) -> dict[str, Path]:
-    if worker_id == "master":  # no xdist
+def dist(tmp_path_factory) -> dict[str, Path]:
+    if "PYTEST_XDIST_WORKER" not in os.environ:
         return _build(tmp_path_factory.mktemp("dist") / "out")
     # One build for all workers: their base temp dirs share this run's parent.
     root = tmp_path_factory.getbasetemp().parent / "dist"
