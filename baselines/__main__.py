@@ -4,7 +4,9 @@
 agents and SB3 counterparts) or a TOML/YAML configuration; ``python -m baselines run`` trains
 one agent on one environment over seeds.  Both write a results folder and resume into it.
 ``python -m baselines plot FOLDER [FOLDER ...]`` redraws the table, curves and GIFs from finished
-cells, merging folders (e.g. a reference-agent run and an SB3 run made apart).
+cells, merging folders (e.g. a reference-agent run and an SB3 run made apart), and with ``--readme
+FILE`` puts the table into FILE between ``<!-- compare-table:start -->`` and ``<!-- compare-table:end -->``.
+Ctrl-C stops a run at once (exit code 130); the same command resumes it.
 ``python -m baselines hyperparams ALGO`` prints the path of the installed ``ALGO.yml``, for
 ``python -m rl_zoo3.train --conf-file "$(python -m baselines hyperparams ppo)"``.
 """
@@ -12,6 +14,7 @@ cells, merging folders (e.g. a reference-agent run and an SB3 run made apart).
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 
@@ -24,14 +27,18 @@ def _kv(pairs):
     return parse_kwargs(pairs or [])
 
 
-def _execute(config: dict, args) -> int:
+def _execute(config: dict, args, argv: list[str]) -> int:
     try:
         cells = cmp.cells_from_config(config)
-    except cmp.ConfigError as e:
+        backend = cmp.ProcessPoolBackend(args.workers) if args.workers > 1 else cmp.SerialBackend()
+        result = cmp.compare(cells, args.out, backend, progress_bar=not args.no_progress)
+    except (cmp.ConfigError, cmp.OutputError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    backend = cmp.ProcessPoolBackend(args.workers) if args.workers > 1 else cmp.SerialBackend()
-    result = cmp.compare(cells, args.out, backend, progress_bar=not args.no_progress)
+    except cmp.Interrupted as e:
+        print(f"interrupted: {e} (cells that were running are not); "
+              f"resume with: python -m baselines {shlex.join(argv)}", file=sys.stderr)
+        return 130
     if result.rows:
         print("\n".join(cmp.summary_table(result.rows)))
     print(f"\n{result.ran} cells run, {result.reused} reused from {args.out}/; outputs in {args.out}/ "
@@ -42,16 +49,20 @@ def _execute(config: dict, args) -> int:
 
 
 def _plot(args) -> int:
+    out = Path(args.out or args.folders[0])
     try:
+        cmp.check_writable(out, folders=("curves", "gifs"))
         records = cmp.load_records(args.folders, args.envs, args.agents)
-    except (FileNotFoundError, ValueError) as e:
+        cmp.write_outputs(records, out)
+        table = cmp.summary_table([r["row"] for r in records])
+        if args.readme:
+            cmp.splice_table(args.readme, table)
+    except (FileNotFoundError, ValueError, cmp.OutputError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    out = args.out or args.folders[0]
-    cmp.write_outputs(records, Path(out))
-    print("\n".join(cmp.summary_table([r["row"] for r in records])))
+    print("\n".join(table))
     print(f"\n{len(records)} cells from {', '.join(args.folders)}; outputs in {out}/ (results.csv, results.json, "
-          "summary.md, curves/, gifs/)")
+          f"summary.md, curves/, gifs/){f'; the table is in {args.readme}' if args.readme else ''}")
     return 0
 
 
@@ -82,8 +93,11 @@ def main(argv=None) -> int:
     p.add_argument("--out", help="where to write (default: the first folder)")
     p.add_argument("--envs", nargs="*", help="only these environment ids")
     p.add_argument("--agents", nargs="*", help="only these agents")
+    p.add_argument("--readme", metavar="FILE",
+                   help="also put the table into FILE between <!-- compare-table:start --> and <!-- compare-table:end -->")
     p = sub.add_parser("hyperparams", help="print the path of the installed hyperparams/ALGO.yml (for rl_zoo3)")
     p.add_argument("algo", help="a2c, dqn, ppo, sac or td3")
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
 
     if args.command == "plot":
@@ -109,7 +123,11 @@ def main(argv=None) -> int:
         config = {"runs": [{"env": args.env, "env_kwargs": _kv(args.env_kwargs), "steps": args.steps,
                             "seeds": args.seeds, "eval_episodes": args.eval_episodes,
                             "agents": {args.agent: _kv(args.agent_kwargs)}}]}
-    return _execute(config, args)
+    try:
+        return _execute(config, args, argv)
+    except KeyboardInterrupt:  # outside the cells (e.g. while writing the outputs): every finished cell is saved
+        print(f"interrupted; resume with: python -m baselines {shlex.join(argv)}", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -182,6 +182,11 @@ def train(algo: str, env_id: str, total_timesteps: int | None = None, seed: int 
     kwargs = _algo_kwargs(hp, venv.action_space)
     model = _algo_class(algo)(hp.get("policy", "MlpPolicy"), venv, seed=seed, verbose=0,
                               tensorboard_log=tensorboard_log, device="cpu", **kwargs)
+    if tensorboard_log is None:
+        from stable_baselines3.common.logger import Logger
+
+        # SB3's default logger makes a folder SB3-<date> in the temp dir on every learn(), kept forever.
+        model.set_logger(Logger(folder=None, output_formats=[]))
     callback = EpisodeRecorder(episode_log) if episode_log is not None else None
     model.learn(steps, callback=callback, progress_bar=progress_bar)
     return model
@@ -206,12 +211,145 @@ def evaluate(model, env_id: str, n_eval_episodes: int = 10, seed: int = 0, deter
     return evaluate_policy(model, venv, n_eval_episodes=n_eval_episodes, deterministic=deterministic)
 
 
+# Keys of a zoo entry, beyond the algorithm's own keywords, that SB3Agent's training honours.
+_AGENT_ZOO_KEYS = ("policy", "n_envs", "normalize", "env_wrapper", "noise_type", "noise_std")
+# Attributes SB3 stores pickled that only a run in progress uses: a loaded model starts without them.
+_SB3_RUN_STATE = ("lr_schedule", "exploration_schedule", "_last_obs", "_last_episode_starts", "_last_original_obs",
+                  "ep_info_buffer", "ep_success_buffer")
+
+
+def _read_zip_data(path: Path) -> dict:
+    """The JSON ``data`` entry of an SB3 model file, after checking every entry's CRC."""
+    import json
+    import zipfile
+
+    from .common import AgentFileError
+
+    if not path.exists():
+        raise AgentFileError(path, "does not exist (SB3Agent.save writes <path>.zip and <path>.json)")
+    try:
+        with zipfile.ZipFile(path) as z:
+            damaged = z.testzip()
+            if damaged is not None:
+                raise AgentFileError(path, f"entry {damaged!r} is damaged")
+            if "data" not in z.namelist():
+                raise AgentFileError(path, "is truncated or not a Stable-Baselines3 model (it has no 'data' entry)")
+            data = json.loads(z.read("data").decode("utf-8"))
+    except (zipfile.BadZipFile, EOFError, OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise AgentFileError(path, f"is not a readable Stable-Baselines3 model: truncated or damaged ({e})") from None
+    if not isinstance(data, dict):
+        raise AgentFileError(path, "its 'data' entry is not a JSON mapping")
+    return data
+
+
+def _check_algorithm(algo_cls, data: dict, path: Path) -> None:
+    """An AgentFileError unless SB3's ``data`` holds a policy of ``algo_cls``.  SB3 keeps an
+    algorithm's policies in one module (A2C and PPO share theirs, and can load each other's)."""
+    from .common import AgentFileError
+
+    def module(algo_cls):
+        return {cls.__module__ for cls in algo_cls.policy_aliases.values()}
+
+    saved = data.get("policy_class", {}).get("__module__") if isinstance(data.get("policy_class"), dict) else None
+    if saved not in module(algo_cls):
+        holds = " or ".join(a.upper() for a in ALGOS if saved in module(_algo_class(a))) or f"an unknown algorithm (policy module {saved})"
+        raise AgentFileError(path, f"holds a model of {holds}, but its .json names {algo_cls.__name__}")
+
+
+def _stand_ins(algo_cls, data: dict, policy: str, spaces, path: Path) -> dict:
+    """Replacements for every entry of SB3's ``data`` that SB3 would unpickle (``custom_objects``).
+
+    The policy class comes from the algorithm, the spaces from our .json or the env; schedules
+    and buffers get the algorithm's defaults or nothing, as they only matter when training.
+    """
+    import inspect
+
+    from .common import AgentFileError
+
+    defaults = {name: p.default for name, p in inspect.signature(algo_cls.__init__).parameters.items()
+                if p.default is not p.empty}
+    if policy not in algo_cls.policy_aliases:
+        raise AgentFileError(path, f"names the policy {policy!r}; {algo_cls.__name__} has {', '.join(algo_cls.policy_aliases)}")
+    policy_class = algo_cls.policy_aliases[policy]
+    stand_ins = {}
+    for key, value in data.items():
+        if not (isinstance(value, dict) and ":serialized:" in value):
+            continue
+        if key == "policy_class":
+            stand_ins[key] = policy_class
+        elif key in ("observation_space", "action_space"):
+            stand_ins[key] = spaces[key == "action_space"]
+        elif key in defaults:
+            stand_ins[key] = defaults[key]
+        elif key in _SB3_RUN_STATE:
+            stand_ins[key] = None
+        else:
+            raise AgentFileError(path, f"entry {key!r} of its data is pickled, and SB3Agent does not know what to put "
+                                       "in its place; it never unpickles a file's contents")
+    return stand_ins
+
+
+def _read_agent_json(path: Path) -> dict:
+    """SB3Agent's .json, checked for the fields every version wrote."""
+    import json
+
+    from .common import AgentFileError
+
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise AgentFileError(path, f"cannot be read ({e.strerror or e}); SB3Agent.save writes it beside the .zip") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise AgentFileError(path, f"is not UTF-8 JSON ({e})") from None
+    if not (isinstance(meta, dict) and isinstance(meta.get("hyperparameters"), dict)
+            and isinstance(meta.get("env_id"), str) and meta.get("algo") in ALGOS):
+        raise AgentFileError(path, f"needs 'env_id', 'hyperparameters' and an 'algo' among {', '.join(ALGOS)}")
+    if meta.get("class", "SB3Agent") != "SB3Agent":
+        raise AgentFileError(path, f"describes a {meta['class']}, not an SB3Agent")
+    return meta
+
+
+def _normalized(venv, stats: dict, path: Path):
+    """``venv`` under a frozen ``VecNormalize`` with the saved observation statistics."""
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    from .common import AgentFileError
+
+    try:
+        normalized = VecNormalize(venv, training=False, norm_reward=False,
+                                  clip_obs=float(stats["clip_obs"]), epsilon=float(stats["epsilon"]))
+        shape = normalized.observation_space.shape
+        mean = np.array(stats["mean"], dtype=np.float64).reshape(shape)
+        var = np.array(stats["var"], dtype=np.float64).reshape(shape)
+        count = float(stats["count"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise AgentFileError(path, f"its obs_normalization is invalid ({type(e).__name__}: {e})") from None
+    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(var)) and np.all(var >= 0) and count > 0):
+        raise AgentFileError(path, "its obs_normalization must hold finite means, non-negative variances and a positive count")
+    normalized.obs_rms.mean, normalized.obs_rms.var, normalized.obs_rms.count = mean, var, count
+    return normalized
+
+
 class SB3Agent(Agent):
     """An SB3 algorithm behind the reference agents' interface, for side-by-side runs.
 
-    ``SB3Agent(env_id, algo="ppo", seed=0, **hyperparameters)``; the defaults come from
-    ``hyperparams/<algo>.yml``.  ``predict`` takes raw observations (it applies the
+    ``SB3Agent(env_id, algo="ppo", seed=0, env_kwargs=None, **hyperparameters)``: the defaults
+    come from ``hyperparams/<algo>.yml``, and ``hyperparameters`` (the algorithm's keywords and
+    the zoo keys ``policy``, ``n_envs``, ``normalize``, ``env_wrapper``, ``noise_type`` and
+    ``noise_std``) override them; a name outside these fails here, not in ``learn``.  The
+    environments are built by ``learn``.  ``predict`` takes raw observations (it applies the
     training-time observation normalisation itself).
+
+    ``save(path)`` writes ``<path>.zip``, SB3's own model file, and ``<path>.json``, ours (the
+    algorithm, env id and kwargs, hyperparameters, spaces and observation-normalisation
+    statistics).  What an SB3 file asks a loader to trust: the weights are torch tensors, which
+    SB3 reads with ``torch.load(weights_only=True)``, and the JSON ``data`` entry holds some
+    attributes (spaces, schedules, the policy class, the last rollout's buffers) as base64
+    cloudpickle, which SB3's ``load`` unpickles, running any code they carry.  ``load`` does not
+    let it: it hands SB3 a replacement for every pickled entry (``custom_objects``), built from
+    the .json, the algorithm and the env, and refuses a file with a pickled entry it cannot
+    replace.  The replaced schedules matter only for training, and ``learn`` always trains a
+    fresh model.
     """
 
     def __init__(self, env, algo: str = "ppo", seed: int | None = 0, env_kwargs: dict | None = None, **hyperparameters):
@@ -221,16 +359,49 @@ class SB3Agent(Agent):
                 raise ValueError("SB3Agent needs an environment id (or an env made with gymnasium.make)")
             env_kwargs = {**spec.kwargs, **(env_kwargs or {})}
             env = spec.id
-        super().__init__(gym.make(env, **(env_kwargs or {})), seed=seed, algo=algo, env_kwargs=env_kwargs or {},
-                         **hyperparameters)
-        _algo_class(algo)
-        self.env_id, self.algo, self.env_kwargs = env, algo.lower(), env_kwargs or {}
+        if env not in gym.registry:
+            raise ValueError(f"unknown environment id {env!r}; registered rl_envs ids: {', '.join(rl_envs.ENV_IDS)}")
+        self.env_id, self.algo, self.env_kwargs = env, algo.lower(), dict(env_kwargs or {})
+        # No env is built here: learn() builds the training envs from the id.
+        self._start(seed, dict(hyperparameters, algo=self.algo, env_kwargs=self.env_kwargs))
         self.model = None
 
+    @classmethod
+    def _accepted_arguments(cls, arguments: dict) -> set[str]:
+        import inspect
+
+        algo = arguments.get("algo", "ppo")
+        if not isinstance(algo, str):
+            raise TypeError(f"SB3Agent's algo must be a string, one of {', '.join(ALGOS)}; got {algo!r}")
+        own = inspect.signature(_algo_class(algo).__init__).parameters
+        # train() sets these itself
+        algo_keys = set(own) - {"self", "policy", "env", "seed", "verbose", "tensorboard_log", "device", "_init_setup_model"}
+        return super()._accepted_arguments(arguments) | algo_keys | set(_AGENT_ZOO_KEYS)
+
+    @property
+    def env(self):
+        """The training ``VecEnv`` once trained or loaded, else None."""
+        return None if self.model is None else self.model.get_env()
+
+    @property
+    def observation_space(self):
+        return None if self.model is None else self.model.observation_space
+
+    @property
+    def action_space(self):
+        return None if self.model is None else self.model.action_space
+
+    def _zoo_hyperparameters(self) -> dict:
+        """The hyperparameters that override the yml's entry."""
+        return {k: v for k, v in self.hyperparameters.items() if k not in ("seed", "algo", "env_kwargs")}
+
+    def _zoo_entry(self) -> dict:
+        """The yml's entry with this agent's hyperparameters on top, as ``train`` uses it."""
+        return {**load_hyperparams(self.algo, self.env_id), **self._zoo_hyperparameters()}
+
     def learn(self, total_timesteps: int, callback=None, progress_bar: bool = False):
-        hyper = {k: v for k, v in self.hyperparameters.items() if k not in ("seed", "algo", "env_kwargs")}
         t0 = time.perf_counter()
-        self.model = train(self.algo, self.env_id, total_timesteps, seed=self.seed or 0, hyperparams=hyper,
+        self.model = train(self.algo, self.env_id, total_timesteps, seed=self.seed or 0, hyperparams=self._zoo_hyperparameters(),
                            env_kwargs=self.env_kwargs, progress_bar=progress_bar, episode_log=self.episodes)
         self.wall_time = time.perf_counter() - t0
         self.num_timesteps = self.model.num_timesteps
@@ -238,8 +409,7 @@ class SB3Agent(Agent):
 
     def make_eval_env(self, render_mode: str | None = None):
         """A fresh env with the training wrappers (e.g. rescaled actions), as ``predict`` expects."""
-        wrapper = load_hyperparams(self.algo, self.env_id).get("env_wrapper")
-        return make_env(self.env_id, self.env_kwargs, wrapper, render_mode)
+        return make_env(self.env_id, self.env_kwargs, self._zoo_entry().get("env_wrapper"), render_mode)
 
     def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
         from stable_baselines3.common.vec_env import VecNormalize
@@ -253,40 +423,72 @@ class SB3Agent(Agent):
         return self.model.predict(obs, state, episode_start, deterministic)
 
     def save(self, path) -> None:
-        """``<path>.zip`` (the SB3 model), ``<path>.json`` (how to rebuild it) and, under
-        ``VecNormalize``, ``<path>.vecnormalize.pkl`` (the observation statistics)."""
+        """``<path>.zip`` (the SB3 model) and ``<path>.json`` (how to rebuild it, with the
+        statistics of ``VecNormalize``'s observation normalisation, if any)."""
+        import io
         import json
 
         from stable_baselines3.common.vec_env import VecNormalize
 
-        from .common import atomic_write_bytes
+        from .common import AGENT_FILE_FORMAT, atomic_write_bytes, space_to_json
 
         if self.model is None:
             raise RuntimeError("nothing to save: call learn() first")
         path = Path(path).with_suffix("")
-        self.model.save(path.with_suffix(".zip"))
+        buf = io.BytesIO()
+        self.model.save(buf)
+        atomic_write_bytes(path.with_suffix(".zip"), buf.getvalue())
         venv = self.model.get_env()
-        if isinstance(venv, VecNormalize):
-            venv.save(str(path) + ".vecnormalize.pkl")
-        meta = {"env_id": self.env_id, "algo": self.algo, "hyperparameters": self.hyperparameters}
+        normalization = None
+        if isinstance(venv, VecNormalize) and venv.norm_obs:  # normalised rewards do not change predict
+            rms = venv.obs_rms
+            normalization = {"clip_obs": float(venv.clip_obs),
+                             "epsilon": float(venv.epsilon), "count": float(rms.count),
+                             "mean": np.asarray(rms.mean, dtype=float).tolist(), "var": np.asarray(rms.var, dtype=float).tolist()}
+        meta = {"format": AGENT_FILE_FORMAT, "class": type(self).__name__, "env_id": self.env_id, "algo": self.algo,
+                "hyperparameters": self.hyperparameters, "num_timesteps": self.num_timesteps,
+                "spaces": {"observation": space_to_json(self.model.observation_space),
+                           "action": space_to_json(self.model.action_space)},
+                "obs_normalization": normalization}
         atomic_write_bytes(path.with_suffix(".json"), json.dumps(meta).encode())
 
     @classmethod
     def load(cls, path, env=None):
-        import json
-
-        from stable_baselines3.common.vec_env import VecNormalize
+        """The agent saved at ``path`` (``.zip``/``.json`` may be left out), on ``env`` when given
+        (an id, or an env made with ``gymnasium.make``; it replaces the saved env id and kwargs,
+        and must have the model's spaces).  Nothing in the files is unpickled (see the class doc);
+        any problem raises :class:`~baselines.common.AgentFileError` naming the file."""
+        from .common import AgentFileError, _saved_spaces
 
         path = Path(path).with_suffix("")
-        meta = json.loads(path.with_suffix(".json").read_text())
-        hyper = dict(meta["hyperparameters"])
-        agent = cls(meta["env_id"], **hyper)
-        venv = make_vec_env(agent.env_id, 1, 0, agent.env_kwargs,
-                            load_hyperparams(agent.algo, agent.env_id).get("env_wrapper"))
+        meta_path, zip_path = path.with_suffix(".json"), path.with_suffix(".zip")
+        meta = _read_agent_json(meta_path)
+        hyper = dict(meta["hyperparameters"], algo=meta["algo"])
+        if env is not None:
+            hyper.pop("env_kwargs", None)
+        try:
+            agent = cls(meta["env_id"] if env is None else env, **hyper)
+        except (TypeError, ValueError) as e:
+            raise AgentFileError(meta_path, f"cannot rebuild the SB3Agent it describes: {e}") from None
         stats = Path(str(path) + ".vecnormalize.pkl")
-        if stats.exists():
-            venv = VecNormalize.load(str(stats), venv)
-            venv.training = False
-        agent.model = _algo_class(agent.algo).load(path.with_suffix(".zip"), env=venv, device="cpu")
+        if meta.get("obs_normalization") is None and stats.exists():
+            raise AgentFileError(stats, "holds pickled observation statistics (written by an earlier SB3Agent.save), "
+                                        "which are never unpickled; train the agent again to save it in the current format")
+        algo_cls = _algo_class(agent.algo)
+        data = _read_zip_data(zip_path)
+        _check_algorithm(algo_cls, data, zip_path)
+        try:
+            entry = agent._zoo_entry()
+        except ValueError as e:
+            raise AgentFileError(meta_path, f"cannot rebuild the SB3Agent it describes: {e}") from None
+        venv = make_vec_env(agent.env_id, 1, 0, agent.env_kwargs, entry.get("env_wrapper"))
+        spaces = _saved_spaces(meta, meta_path) if "spaces" in meta else (venv.observation_space, venv.action_space)
+        if meta.get("obs_normalization") is not None:
+            venv = _normalized(venv, meta["obs_normalization"], meta_path)
+        custom = _stand_ins(algo_cls, data, entry.get("policy", "MlpPolicy"), spaces, zip_path)
+        try:
+            agent.model = algo_cls.load(zip_path, env=venv, device="cpu", custom_objects=custom)
+        except Exception as e:  # SB3 reports a bad file by assertions, KeyErrors, torch's RuntimeErrors...
+            raise AgentFileError(zip_path, f"Stable-Baselines3 cannot load it as {algo_cls.__name__}: {type(e).__name__}: {e}") from None
         agent.num_timesteps = agent.model.num_timesteps
         return agent

@@ -9,6 +9,7 @@ import gymnasium as gym
 from gymnasium import spaces
 
 from .rendering import RenderMixin, check_render_mode
+from .validation import as_box_action, integer, positive, real_array, symmetric_matrix
 
 EIGENVALUES = (0.1, 1.0)
 
@@ -32,22 +33,8 @@ def random_cost_matrix(dim: int, rng: np.random.Generator, eigenvalues=EIGENVALU
     return (C + C.T) / 2
 
 
-def _check_dim(dim) -> int:
-    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
-        raise ValueError(f"dim must be a positive int, got {dim!r}")
-    return int(dim)
-
-
 def _check_cost_matrix(C, dim: int) -> np.ndarray:
-    C = np.array(C, dtype=np.float64)
-    if C.shape != (dim, dim):
-        raise ValueError(f"C must have shape ({dim}, {dim}), got {C.shape}")
-    if not np.all(np.isfinite(C)):
-        raise ValueError("C must be finite")
-    if not np.allclose(C, C.T, rtol=1e-10, atol=1e-12):
-        raise ValueError("C must be symmetric")
-    if np.linalg.eigvalsh(C).min() <= 0:
-        raise ValueError("C must be positive definite (all eigenvalues > 0)")
+    C = symmetric_matrix(real_array(C, "C", shape=(dim, dim)), "C", definite=True)
     return (C + C.T) / 2
 
 
@@ -125,20 +112,11 @@ class QuadraticBanditEnv(RenderMixin, gym.Env):
                  render_mode: str | None = None):
         check_render_mode(render_mode, self.metadata)
         self.render_mode = render_mode
-        self.dim = _check_dim(dim)
-        try:
-            self.action_bound = float(action_bound)
-        except (TypeError, ValueError):
-            raise ValueError(f"action_bound must be a positive number, got {action_bound!r}") from None
-        if not (np.isfinite(self.action_bound) and self.action_bound > 0):
-            raise ValueError(f"action_bound must be a positive finite number, got {action_bound!r}")
-        if a_star is None:
-            a_star = np.full(self.dim, 4.0)
-        self.a_star = np.array(a_star, dtype=np.float64)
-        if self.a_star.shape != (self.dim,):
-            raise ValueError(f"a_star must have shape ({self.dim},), got {self.a_star.shape}")
-        if not np.all(np.isfinite(self.a_star)) or np.any(np.abs(self.a_star) >= self.action_bound):
-            raise ValueError(f"a_star must be finite and strictly inside the action box (-{self.action_bound}, {self.action_bound})")
+        self.dim = integer(dim, "dim")
+        self.action_bound = positive(action_bound, "action_bound")
+        self.a_star = np.full(self.dim, 4.0) if a_star is None else real_array(a_star, "a_star", shape=(self.dim,))
+        if np.any(np.abs(self.a_star) >= self.action_bound):
+            raise ValueError(f"a_star must be strictly inside the action box (-{self.action_bound}, {self.action_bound})")
         self._fixed_C = C is not None
         self._set_problem(_check_cost_matrix(C, self.dim) if self._fixed_C else random_cost_matrix(self.dim, self.np_random))
         self.action_space = spaces.Box(-self.action_bound, self.action_bound, (self.dim,), np.float32)
@@ -161,19 +139,8 @@ class QuadraticBanditEnv(RenderMixin, gym.Env):
             self.render()
         return self._obs.copy(), {}
 
-    def _as_action(self, action) -> np.ndarray:
-        try:
-            a = np.asarray(action, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise ValueError(f"action must be an array of {self.dim} real numbers, got {action!r}") from None
-        if a.shape != (self.dim,):
-            raise ValueError(f"action must have shape ({self.dim},), got {a.shape}")
-        if not np.all(np.isfinite(a)):
-            raise ValueError(f"action must be finite, got {action}")
-        return np.clip(a, -self.action_bound, self.action_bound)
-
     def step(self, action):
-        a = self._as_action(action)
+        a = np.clip(as_box_action(action, self.action_space), -self.action_bound, self.action_bound)
         cost = float(quadratic_cost(a, self.C, self.a_star))
         self.actions.append(a)
         self.costs.append(cost)

@@ -1,14 +1,17 @@
 """Linear-quadratic control in discrete and continuous time, with its exact Riccati solution.
 
 The pure functions below are the specification the environment runs and the references it
-reports: a stage cost ``x'Qx + 2x'Nu + u'Ru`` (``N`` is zero in discrete time and comes from
-integrating the cost over a zero-order-hold step in continuous time), the stationary
-Riccati gain, the finite-horizon Riccati recursion and the Lyapunov recursion of a fixed gain.
+reports, each taking the system as one :class:`LQModel`: a stage cost ``x'Qx + 2x'Nu + u'Ru``
+(``N`` is zero in discrete time and comes from integrating the cost over a zero-order-hold step
+in continuous time), the stationary Riccati gain, the finite-horizon Riccati recursion and the
+Lyapunov recursion of a fixed gain.
 """
 
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import numpy as np
 import gymnasium as gym
@@ -16,6 +19,7 @@ from gymnasium import spaces
 from gymnasium.error import ResetNeeded
 
 from .rendering import RenderMixin, check_render_mode
+from .validation import as_box_action, describe, integer, is_int, matrix, positive, real, real_array, symmetric_matrix
 
 # name -> discrete-time A, B, Q, R, initial-state mean and covariance.  The continuous-time
 # version of a named system is the one whose Euler step with dt = 1 is the discrete system:
@@ -35,36 +39,35 @@ NAMED_SYSTEMS = {
 }
 
 
+@dataclass(frozen=True, eq=False)
+class LQModel:
+    """A linear-quadratic system, its matrices in the one order every function here uses.
+
+    Discrete time: ``x_{t+1} = A x_t + B u_t + w_t`` with ``w_t ~ N(0, W)`` and stage cost
+    ``x'Qx + 2x'Nu + u'Ru``.  Continuous time: ``dx = (Ax + Bu) dt + dw`` with noise intensity
+    ``W`` per unit time and cost rate ``x'Qx + 2x'Nu + u'Ru``.
+    """
+
+    A: np.ndarray
+    B: np.ndarray
+    Q: np.ndarray
+    R: np.ndarray
+    N: np.ndarray
+    W: np.ndarray
+
+
 # -- validation ------------------------------------------------------------------------------
 
-def as_matrix(value, name: str, shape: tuple[int, int] | None = None) -> np.ndarray:
-    try:
-        M = np.array(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real matrix, got {value!r}") from None
-    if M.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D matrix, got shape {M.shape}")
-    if shape is not None and M.shape != shape:
-        raise ValueError(f"{name} must have shape {shape}, got {M.shape}")
-    if not np.all(np.isfinite(M)):
-        raise ValueError(f"{name} must be finite, got {M.tolist()}")
-    return M
+def as_square(value, n: int, name: str) -> np.ndarray:
+    """A scalar ``s`` (meaning ``s * I``) or an n x n matrix."""
+    if not isinstance(value, (list, tuple, np.ndarray)) or np.ndim(value) == 0:
+        return real(value, name) * np.eye(n)
+    return matrix(value, name, (n, n))
 
 
 def as_covariance(value, n: int, name: str) -> np.ndarray:
     """A scalar ``s`` (meaning ``s * I``) or an n x n symmetric positive semidefinite matrix."""
-    if np.ndim(value) == 0:
-        value = float(value) * np.eye(n)
-    C = as_matrix(value, name, (n, n))
-    check_symmetric(C, name)
-    if np.linalg.eigvalsh(C).min() < -1e-12 * max(1.0, np.abs(C).max()):
-        raise ValueError(f"{name} must be positive semidefinite, got eigenvalues {np.linalg.eigvalsh(C)}")
-    return C
-
-
-def check_symmetric(M: np.ndarray, name: str) -> None:
-    if not np.allclose(M, M.T, rtol=1e-10, atol=1e-12):
-        raise ValueError(f"{name} must be symmetric, got {M.tolist()}")
+    return symmetric_matrix(as_square(value, n, name), name, definite=False)
 
 
 def is_stabilizable(A: np.ndarray, B: np.ndarray, continuous: bool) -> bool:
@@ -77,75 +80,102 @@ def is_stabilizable(A: np.ndarray, B: np.ndarray, continuous: bool) -> bool:
     return True
 
 
-def validate_system(A, B, Q, R, continuous: bool):
-    """The four matrices as float arrays, or a ValueError saying what is wrong."""
-    A = as_matrix(A, "A")
+def validate_system(A, B, Q, R, noise_cov, continuous: bool) -> LQModel:
+    """The system as an :class:`LQModel` (no cross term, ``W`` from ``noise_cov``), or a
+    ValueError saying what is wrong."""
+    A = matrix(A, "A")
     n = A.shape[0]
     if A.shape != (n, n):
         raise ValueError(f"A must be square, got shape {A.shape}")
-    B = as_matrix(B, "B")
+    B = matrix(B, "B")
     if B.shape[0] != n:
         raise ValueError(f"B must have {n} rows like A, got shape {B.shape}")
     m = B.shape[1]
     Q = as_covariance(Q, n, "Q")
-    R = as_matrix(np.eye(m) * R if np.ndim(R) == 0 else R, "R", (m, m))
-    check_symmetric(R, "R")
-    if np.linalg.eigvalsh(R).min() <= 0:
-        raise ValueError(f"R must be positive definite, got eigenvalues {np.linalg.eigvalsh(R)}")
+    R = symmetric_matrix(as_square(R, m, "R"), "R", definite=True)
     if not is_stabilizable(A, B, continuous):
         raise ValueError("(A, B) is not stabilizable: some unstable mode cannot be reached by the control")
-    return A, B, Q, R
+    return LQModel(A, B, Q, R, N=np.zeros((n, m)), W=as_covariance(noise_cov, n, "noise_cov"))
+
+
+def system_spec(system, A, B, Q, R, continuous: bool) -> tuple[str | None, dict]:
+    """``(system, spec)``: the named system's matrices and defaults (continuous-time with
+    ``continuous``), or the custom matrices with theirs; ``spec`` holds ``A, B, Q, R, x0,
+    x0_cov`` and ``horizon`` (in time units in continuous time)."""
+    if A is not None or B is not None:
+        if system is not None:
+            raise ValueError("give either a named system or matrices A, B (and Q, R), not both")
+        if A is None or B is None:
+            raise ValueError("custom systems need both A and B")
+        A, B = matrix(A, "A"), matrix(B, "B")
+        n, m = A.shape[0], B.shape[1]
+        return None, dict(A=A, B=B, Q=np.eye(n) if Q is None else Q, R=np.eye(m) if R is None else R,
+                          x0=np.zeros(n), x0_cov=1.0, horizon=200)
+    if Q is not None or R is not None:
+        raise ValueError("Q and R go with custom matrices A, B; a named system has its own")
+    system = "double_integrator" if system is None else system
+    if not isinstance(system, str) or system not in NAMED_SYSTEMS:
+        raise ValueError(f"unknown system {describe(system)}: system must be one of "
+                         f"{', '.join(map(repr, NAMED_SYSTEMS))}, or give matrices A, B")
+    spec = dict(NAMED_SYSTEMS[system])
+    if continuous:
+        spec["A"] = np.asarray(spec["A"]) - np.eye(len(spec["A"]))
+    return system, spec
 
 
 # -- discretization --------------------------------------------------------------------------
 
-def zoh_discretize(A, B, Q, R, W, dt: float):
-    """Exact zero-order-hold discretization of ``dx = (Ax + Bu) dt + dw`` with cost rate
-    ``x'Qx + u'Ru`` over a step ``dt``.
+def zoh_discretize(model: LQModel, dt: float) -> LQModel:
+    """Exact zero-order-hold discretization of a continuous-time ``model`` over a step ``dt``.
 
-    Returns ``(Ad, Bd, Qd, Nd, Rd, Wd)``: ``x_{t+1} = Ad x + Bd u + w`` with ``w ~ N(0, Wd)``,
-    and the cost integrated over the step, ``x'Qd x + 2 x'Nd u + u'Rd u``.  Both integrals use
-    Van Loan's block-matrix exponential (Van Loan 1978).
+    Returns the discrete model: ``x_{t+1} = A x + B u + w`` with ``w ~ N(0, W)``, and the cost
+    integrated over the step, ``x'Q x + 2 x'N u + u'R u``.  Both integrals use Van Loan's
+    block-matrix exponential (Van Loan 1978).
     """
     from scipy.linalg import expm
 
+    A, B, W = model.A, model.B, model.W
     n, m = B.shape
     F = np.zeros((n + m, n + m))
     F[:n, :n], F[:n, n:] = A, B
     G = np.zeros_like(F)
-    G[:n, :n], G[n:, n:] = Q, R
+    G[:n, :n], G[:n, n:], G[n:, :n], G[n:, n:] = model.Q, model.N, model.N.T, model.R
     E = expm(np.block([[-F.T, G], [np.zeros_like(F), F]]) * dt)
     Phi = E[n + m:, n + m:]
     cost = Phi.T @ E[: n + m, n + m:]  # int_0^dt e^{F's} G e^{Fs} ds
     cost = (cost + cost.T) / 2
     E = expm(np.block([[-A, W], [np.zeros_like(A), A.T]]) * dt)
     Wd = E[n:, n:].T @ E[:n, n:]  # int_0^dt e^{As} W e^{A's} ds
-    return Phi[:n, :n], Phi[:n, n:], cost[:n, :n], cost[:n, n:], cost[n:, n:], (Wd + Wd.T) / 2
+    return LQModel(Phi[:n, :n], Phi[:n, n:], Q=cost[:n, :n], R=cost[n:, n:], N=cost[:n, n:], W=(Wd + Wd.T) / 2)
 
 
 # -- exact solutions -------------------------------------------------------------------------
 
-def dare_gain(A, B, Q, R, N=None):
+def dare_gain(model: LQModel):
     """Stationary ``(K, P)`` for ``u = -Kx`` from the discrete algebraic Riccati equation."""
     from scipy.linalg import solve_discrete_are
 
-    N = np.zeros(B.shape) if N is None else N
+    A, B, Q, R, N = model.A, model.B, model.Q, model.R, model.N
     P = solve_discrete_are(A, B, Q, R, s=N)
     K = np.linalg.solve(R + B.T @ P @ B, B.T @ P @ A + N.T)
     return K, P
 
 
-def care_gain(A, B, Q, R):
-    """Stationary ``(K, P)`` for ``u = -Kx`` from the continuous algebraic Riccati equation."""
+def care_gain(model: LQModel):
+    """Stationary ``(K, P)`` for ``u = -Kx`` from the continuous algebraic Riccati equation
+    (of a cost rate without cross term, as the environment's continuous-time models have)."""
     from scipy.linalg import solve_continuous_are
 
-    P = solve_continuous_are(A, B, Q, R)
-    return np.linalg.solve(R, B.T @ P), P
+    if np.any(model.N):
+        raise ValueError("care_gain solves a continuous-time cost rate without cross term; model.N must be zero")
+    P = solve_continuous_are(model.A, model.B, model.Q, model.R)
+    return np.linalg.solve(model.R, model.B.T @ P), P
 
 
-def riccati_recursion(A, B, Q, R, N, horizon: int):
+def riccati_recursion(model: LQModel, horizon: int):
     """Time-varying optimal gains ``K[t]`` and cost-to-go matrices ``P[t]`` (``P[horizon] = 0``)
     of the finite-horizon problem, by the backward Riccati recursion."""
+    A, B, Q, R, N = model.A, model.B, model.Q, model.R, model.N
     n, m = B.shape
     P = np.zeros((horizon + 1, n, n))
     K = np.zeros((horizon, m, n))
@@ -157,15 +187,16 @@ def riccati_recursion(A, B, Q, R, N, horizon: int):
     return K, P
 
 
-def optimal_expected_cost(A, B, Q, R, N, W, x0_mean, x0_cov, horizon: int) -> float:
+def optimal_expected_cost(model: LQModel, x0_mean, x0_cov, horizon: int) -> float:
     """Minimum over all policies of ``E sum_{t<horizon} c_t``: ``E[x0'P_0 x0] + sum_t tr(P_{t+1} W)``."""
-    _, P = riccati_recursion(A, B, Q, R, N, horizon)
+    _, P = riccati_recursion(model, horizon)
     S0 = x0_cov + np.outer(x0_mean, x0_mean)
-    return float(np.trace(P[0] @ S0) + sum(np.trace(P[t + 1] @ W) for t in range(horizon)))
+    return float(np.trace(P[0] @ S0) + sum(np.trace(P[t + 1] @ model.W) for t in range(horizon)))
 
 
-def closed_loop_cost_matrix(Q, R, N, K):
+def closed_loop_cost_matrix(model: LQModel, K):
     """``M_K`` with ``c = x'M_K x`` when ``u = -Kx``."""
+    Q, R, N = model.Q, model.R, model.N
     return Q - N @ K - K.T @ N.T + K.T @ R @ K
 
 
@@ -173,32 +204,55 @@ def spectral_radius(M) -> float:
     return float(np.max(np.abs(np.linalg.eigvals(M))))
 
 
-def expected_episode_cost(A, B, Q, R, N, W, K, x0_mean, x0_cov, horizon: int) -> float:
+def expected_episode_cost(model: LQModel, K, x0_mean, x0_cov, horizon: int) -> float:
     """``E sum_{t<horizon} c_t`` under ``u = -Kx`` by the forward Lyapunov recursion
     ``S_{t+1} = (A - BK) S_t (A - BK)' + W`` on the second moment; ``inf`` if ``A - BK`` is not
     stable (the cost then grows without bound with the horizon)."""
-    Acl = A - B @ K
+    Acl = model.A - model.B @ K
     if spectral_radius(Acl) >= 1.0:
         return math.inf
-    M = closed_loop_cost_matrix(Q, R, N, K)
+    M = closed_loop_cost_matrix(model, K)
     S = x0_cov + np.outer(x0_mean, x0_mean)
     total = 0.0
     for _ in range(horizon):
         total += float(np.sum(M * S))
-        S = Acl @ S @ Acl.T + W
+        S = Acl @ S @ Acl.T + model.W
     return total
 
 
-def lq_step(A, B, Q, N, R, x, u, w):
+def lq_step(model: LQModel, x, u, w):
     """One step: ``(A x + B u + w, x'Qx + 2x'Nu + u'Ru)``."""
-    cost = float(x @ Q @ x + 2.0 * (x @ N @ u) + u @ R @ u)
-    return A @ x + B @ u + w, cost
+    cost = float(x @ model.Q @ x + 2.0 * (x @ model.N @ u) + u @ model.R @ u)
+    return model.A @ x + model.B @ u + w, cost
 
 
 def psd_sqrt(C: np.ndarray) -> np.ndarray:
     """``L`` with ``L L' = C`` for a positive semidefinite (possibly singular) ``C``."""
     lam, V = np.linalg.eigh(C)
     return V * np.sqrt(np.clip(lam, 0.0, None))
+
+
+@contextmanager
+def solvable(what: str, model: LQModel, *matrices):
+    """An overflow or a failed solve inside an exact reference, as a ValueError saying so
+    (instead of a LinAlgError or an inf deep inside numpy or scipy)."""
+    try:
+        with np.errstate(over="raise", invalid="raise"):
+            yield
+    except (FloatingPointError, np.linalg.LinAlgError) as e:
+        scale = max(float(np.abs(M).max()) for M in (model.A, model.B, model.Q, model.R, *matrices))
+        raise ValueError(f"{what} fails in float64 for this system ({e}); its largest matrix entry is "
+                         f"{scale:.3g}: a badly scaled system, or an undamped mode that Q does not penalise, "
+                         "has no finite solution") from None
+
+
+def _plot_coords(plot_coords, n: int) -> tuple[int, int]:
+    if plot_coords is None:
+        return (0, 1) if n > 1 else (0, 0)
+    pair = tuple(plot_coords) if isinstance(plot_coords, (tuple, list)) else ()
+    if len(pair) != 2 or not all(is_int(i) and 0 <= i < n for i in pair):
+        raise ValueError(f"plot_coords must be two state indices (ints) in [0, {n}), got {describe(plot_coords)}")
+    return int(pair[0]), int(pair[1])
 
 
 class LQControlEnv(RenderMixin, gym.Env):
@@ -267,21 +321,25 @@ class LQControlEnv(RenderMixin, gym.Env):
       reach from the named systems' starting states.
     * ``optimal_cost()``: the minimum expected episode cost over all policies (finite-horizon,
       time-varying Riccati recursion); ``optimal_return()`` is its negative.
-    * ``model``: the discrete-time matrices ``(A, B, Q, N, R, W)`` that the environment steps.
+    * ``model``: the discrete-time :class:`LQModel` (``A, B, Q, R, N, W``) that the environment
+      steps; ``continuous_model``: the continuous-time one it discretizes (None in discrete time).
 
     ## Arguments
 
     * ``system``: ``"double_integrator"`` (default) or ``"datacenter"``; or give ``A, B`` (and
       ``Q``, ``R``, default identity) instead.  Matrices are validated: shapes, finiteness, Q
       symmetric positive semidefinite, R symmetric positive definite, (A, B) stabilizable.
+      Matrices are 2-D (a one-state system is ``A=[[a]], B=[[b]]``); ``Q`` and ``R`` may be
+      scalars, meaning that multiple of the identity.
     * ``dt``: ``None`` for discrete time, or the step of the continuous-time system.
     * ``x0``, ``x0_cov``: mean and covariance (scalar means times I) of the initial state.
     * ``noise_cov``: process-noise covariance (intensity per unit time in continuous time);
       default ``1e-4``, i.e. 1e-4 I.
     * ``horizon``: episode length in steps.  Recht's setting: ``horizon=10, noise_cov=1e-4``
       on the double integrator (the defaults otherwise).
-    * ``u_max`` (10), ``max_state_norm`` (1e6), ``plot_coords`` (``(0, 1)``, the two state
-      coordinates of the phase portrait), ``render_mode`` (``"human"`` or ``"rgb_array"``).
+    * ``u_max`` (10), ``max_state_norm`` (1e6), ``plot_coords`` (the two state indices of the
+      phase portrait; default ``(0, 1)``, or ``(0, 0)``, the diagonal, for a one-dimensional
+      state), ``render_mode`` (``"human"`` or ``"rgb_array"``).
 
     ```python
     env = gymnasium.make("rl_envs/LQControl-v0", horizon=10)
@@ -305,63 +363,27 @@ class LQControlEnv(RenderMixin, gym.Env):
         horizon: int | None = None,
         u_max: float = 10.0,
         max_state_norm: float = 1e6,
-        plot_coords: tuple[int, int] = (0, 1),
+        plot_coords: tuple[int, int] | None = None,
         render_mode: str | None = None,
     ):
         check_render_mode(render_mode, self.metadata)
         self.render_mode = render_mode
-        if A is not None or B is not None:
-            if system is not None:
-                raise ValueError("give either a named system or matrices A, B (and Q, R), not both")
-            if A is None or B is None:
-                raise ValueError("custom systems need both A and B")
-            n, m = np.shape(A)[0], np.shape(B)[1] if np.ndim(B) == 2 else 0
-            spec = dict(A=A, B=B, Q=np.eye(n) if Q is None else Q, R=np.eye(m) if R is None else R,
-                        x0=np.zeros(n), x0_cov=1.0, horizon=200)
-        else:
-            if Q is not None or R is not None:
-                raise ValueError("Q and R go with custom matrices A, B; a named system has its own")
-            system = "double_integrator" if system is None else system
-            if system not in NAMED_SYSTEMS:
-                raise ValueError(f"unknown system {system!r}; named systems: {', '.join(NAMED_SYSTEMS)}")
-            spec = dict(NAMED_SYSTEMS[system])
-            if dt is not None:
-                spec["A"] = np.asarray(spec["A"]) - np.eye(len(spec["A"]))
-        self.system = system
         self.continuous = dt is not None
-        if self.continuous:
-            dt = float(dt)
-            if not (math.isfinite(dt) and dt > 0):
-                raise ValueError(f"dt must be a positive number, got {dt}")
-        self.dt = dt
-        A, B, Q, R = validate_system(spec["A"], spec["B"], spec["Q"], spec["R"], self.continuous)
-        n, m = B.shape
-        W = as_covariance(noise_cov, n, "noise_cov")
-        self.continuous_model = (A, B, Q, R, W) if self.continuous else None
-        if self.continuous:
-            A, B, Q, N, R, W = zoh_discretize(A, B, Q, R, W, dt)
-        else:
-            N = np.zeros((n, m))
-        self.model = (A, B, Q, N, R, W)
-        self.x0 = as_matrix(np.reshape(spec["x0"] if x0 is None else x0, (1, -1)), "x0", (1, n))[0]
+        self.system, spec = system_spec(system, A, B, Q, R, self.continuous)
+        self.dt = positive(dt, "dt") if self.continuous else None
+        model = validate_system(spec["A"], spec["B"], spec["Q"], spec["R"], noise_cov, self.continuous)
+        self.continuous_model = model if self.continuous else None
+        self.model = zoh_discretize(model, self.dt) if self.continuous else model
+        n, m = model.B.shape
+        self.x0 = real_array(spec["x0"] if x0 is None else x0, "x0", shape=(n,))
         self.x0_cov = as_covariance(spec["x0_cov"] if x0_cov is None else x0_cov, n, "x0_cov")
         if horizon is None:
-            horizon = spec["horizon"] if not self.continuous else math.ceil(spec["horizon"] / dt)
-        if not isinstance(horizon, (int, np.integer)) or horizon < 1:
-            raise ValueError(f"horizon must be a positive int, got {horizon!r}")
-        self.horizon = int(horizon)
-        self.u_max = float(u_max)
-        if not (math.isfinite(self.u_max) and self.u_max > 0):
-            raise ValueError(f"u_max must be a positive number, got {u_max}")
-        self.max_state_norm = float(max_state_norm)
-        if not (math.isfinite(self.max_state_norm) and self.max_state_norm > 0):
-            raise ValueError(f"max_state_norm must be a positive number, got {max_state_norm}")
-        if n == 1:
-            plot_coords = (0, 0)  # a one-dimensional state is drawn on the diagonal
-        if len(plot_coords) != 2 or not all(0 <= int(i) < n for i in plot_coords):
-            raise ValueError(f"plot_coords must be two state indices in [0, {n}), got {plot_coords}")
-        self.plot_coords = (int(plot_coords[0]), int(plot_coords[1]))
-        self._W_sqrt = psd_sqrt(W) if np.any(W) else None
+            horizon = math.ceil(spec["horizon"] / self.dt) if self.continuous else spec["horizon"]
+        self.horizon = integer(horizon, "horizon")
+        self.u_max = positive(u_max, "u_max")
+        self.max_state_norm = positive(max_state_norm, "max_state_norm")
+        self.plot_coords = _plot_coords(plot_coords, n)
+        self._W_sqrt = psd_sqrt(self.model.W) if np.any(self.model.W) else None
         self._x0_sqrt = psd_sqrt(self.x0_cov) if np.any(self.x0_cov) else None
         # float32 bounds as SB3 asks; actions are still read at full float64 precision.
         self.action_space = spaces.Box(-self.u_max, self.u_max, (m,), np.float32)
@@ -387,28 +409,12 @@ class LQControlEnv(RenderMixin, gym.Env):
             self.render()
         return x.copy(), {}
 
-    def _as_control(self, action) -> np.ndarray:
-        m = self.action_space.shape[0]
-        try:
-            u = np.asarray(action, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise ValueError(f"action must be a real array of shape ({m},), got {action!r}") from None
-        if u.shape != (m,):
-            if u.size == m and u.ndim <= 1:  # a bare float for a 1-D control
-                u = u.reshape(m)
-            else:
-                raise ValueError(f"action must have shape ({m},), got shape {u.shape}")
-        if not np.isfinite(u).all():
-            raise ValueError(f"action must be finite, got {u}")
-        return np.minimum(np.maximum(u, -self.u_max), self.u_max)
-
     def step(self, action):
-        u = self._as_control(action)
+        u = np.minimum(np.maximum(as_box_action(action, self.action_space), -self.u_max), self.u_max)
         if self._x is None or self._done:
             raise ResetNeeded("the episode has ended (or not started): call reset() before step()")
-        A, B, Q, N, R, _ = self.model
         w = 0.0 if self._W_sqrt is None else self._W_sqrt @ self.np_random.standard_normal(len(self._x))
-        x, cost = lq_step(A, B, Q, N, R, self._x, u, w)
+        x, cost = lq_step(self.model, self._x, u, w)
         self._x, self.last_u = x, u
         self._u_peak = max(self._u_peak, float(np.abs(u[0])))
         self._t += 1
@@ -428,21 +434,22 @@ class LQControlEnv(RenderMixin, gym.Env):
         """``K*`` of ``u = -Kx``: DARE in discrete time, CARE in continuous time (the DARE
         gain of the exact discretized step with ``discretized=True``)."""
         if self.continuous and not discretized:
-            A, B, Q, R, _ = self.continuous_model
-            return care_gain(A, B, Q, R)[0]
-        A, B, Q, N, R, _ = self.model
-        return dare_gain(A, B, Q, R, N)[0]
+            with solvable("optimal_gain: the continuous algebraic Riccati equation", self.continuous_model):
+                return care_gain(self.continuous_model)[0]
+        with solvable("optimal_gain: the discrete algebraic Riccati equation", self.model):
+            return dare_gain(self.model)[0]
 
     def expected_cost(self, K) -> float:
         """Exact expected episode cost of ``u = -Kx`` (``inf`` if it does not stabilise)."""
-        A, B, Q, N, R, W = self.model
-        K = as_matrix(np.reshape(K, B.T.shape) if np.size(K) == B.size else K, "K", B.T.shape)
-        return expected_episode_cost(A, B, Q, R, N, W, K, self.x0, self.x0_cov, self.horizon)
+        shape = self.model.B.T.shape
+        K = matrix(np.reshape(K, shape) if np.size(K) == self.model.B.size else K, "K", shape)
+        with solvable("expected_cost: the Lyapunov recursion", self.model, K):
+            return expected_episode_cost(self.model, K, self.x0, self.x0_cov, self.horizon)
 
     def optimal_cost(self) -> float:
         """Minimum expected episode cost over all policies (time-varying Riccati gains)."""
-        A, B, Q, N, R, W = self.model
-        return optimal_expected_cost(A, B, Q, R, N, W, self.x0, self.x0_cov, self.horizon)
+        with solvable("optimal_cost: the Riccati recursion", self.model):
+            return optimal_expected_cost(self.model, self.x0, self.x0_cov, self.horizon)
 
     def optimal_return(self) -> float:
         """``-optimal_cost()``: the best expected episode return, under the name runners look for."""
@@ -480,7 +487,7 @@ class LQControlEnv(RenderMixin, gym.Env):
 
 
 __all__ = [
-    "LQControlEnv", "NAMED_SYSTEMS", "zoh_discretize", "dare_gain", "care_gain", "riccati_recursion",
+    "LQControlEnv", "LQModel", "NAMED_SYSTEMS", "system_spec", "zoh_discretize", "dare_gain", "care_gain", "riccati_recursion",
     "optimal_expected_cost", "expected_episode_cost", "closed_loop_cost_matrix", "lq_step",
     "is_stabilizable", "validate_system", "spectral_radius",
 ]

@@ -9,11 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def check_num_envs(num_envs) -> int:
-    if not isinstance(num_envs, (int, np.integer)) or isinstance(num_envs, bool) or num_envs < 1:
-        raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
-    return int(num_envs)
+from .validation import integer
 
 
 class NextStepAutoreset:
@@ -25,7 +21,7 @@ class NextStepAutoreset:
     """
 
     def _init_autoreset(self, num_envs) -> None:
-        self.num_envs = check_num_envs(num_envs)
+        self.num_envs = integer(num_envs, "num_envs")
         self._t = np.zeros(self.num_envs, dtype=np.int64)
         self._needs_reset = np.zeros(self.num_envs, dtype=np.bool_)
 

@@ -6,7 +6,7 @@ import numpy as np
 import gymnasium as gym
 from gymnasium import spaces
 
-from .maze.pomdp import belief_update
+from .maze.pomdp import filter_belief
 
 
 class BeliefState(gym.ObservationWrapper):
@@ -38,8 +38,5 @@ class BeliefState(gym.ObservationWrapper):
         return super().step(action)
 
     def observation(self, observation):
-        if observation == self.env.unwrapped.no_observation:
-            self.belief = self.model.b0.copy()
-        else:
-            self.belief = belief_update(self.belief, self._last_action, observation, self.model.T, self.model.O)
+        self.belief = filter_belief(self.belief, self._last_action, observation, self.model)
         return self.belief.astype(np.float32)

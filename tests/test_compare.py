@@ -1,4 +1,5 @@
 import json
+import os
 
 import numpy as np
 import pytest
@@ -171,7 +172,9 @@ def test_rl_zoo3_trains_from_our_yaml(tmp_path, algo, env_id, steps):
     cmd = [sys.executable, "-m", "rl_zoo3.train", "--algo", algo, "--env", env_id, "--gym-packages", "rl_envs",
            "--conf-file", str(HYPERPARAMS_DIR / f"{algo}.yml"), "-n", str(steps), "--eval-freq", "-1",
            "--log-folder", str(tmp_path)]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    # The zoo leaves SB3's logger without a folder, and SB3 then makes SB3-<date> in the system temp dir.
+    env = {**os.environ, "SB3_LOGDIR": str(tmp_path / "sb3_log")}
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
     assert out.returncode == 0, out.stderr[-2000:]
     assert list((tmp_path / algo).glob(f"{env_id.replace('/', '-')}_*/*.zip"))
     # The zoo extra also holds what enjoy imports (requests, through its hub loader).  300 steps

@@ -165,22 +165,33 @@ def test_ansi_mode_if_declared(env_id):
     assert isinstance(text, str) and text.strip()
 
 
+def not_actions(space):
+    """Values that are no action of ``space``: wrong types first, then wrong values and shapes."""
+    if isinstance(space, gym.spaces.Discrete):
+        return [space.start - 1, space.start + space.n, 1.5, np.float64(1.0), "1", "a", None, True,
+                np.bool_(True), 1 + 0j, np.array([1]), object()]
+    shape = space.shape
+    return [None, "0.5", np.full(shape, "0.5"), np.full(shape, 0.5 + 1j), np.full(shape, 0.5 + 0j),
+            np.ones(shape, dtype=bool), object(), np.full(shape, np.nan, dtype=space.dtype),
+            np.full(shape, np.inf), np.zeros((*shape, 2), dtype=space.dtype)]
+
+
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_invalid_actions(env_id):
+    """Every invalid action is a ValueError naming the action space; a numpy warning (the
+    ComplexWarning of a complex action) fails the test, since it would mean a silent cast."""
     env = gym.make(env_id)
     env.reset(seed=0)
     space = env.action_space
-    if isinstance(space, gym.spaces.Discrete):
-        for bad in (space.start - 1, space.start + space.n, 1.5, "a", None):
-            with pytest.raises(ValueError):
-                env.step(bad)
-    elif isinstance(space, gym.spaces.Box):
+    assert isinstance(space, (gym.spaces.Discrete, gym.spaces.Box)), f"no invalid-action check for {space}"
+    for bad in not_actions(space):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(ValueError, match=rf"{type(space).__name__}\("):
+                env.unwrapped.step(bad)
+    if isinstance(space, gym.spaces.Box):
         policy = env.unwrapped.action_out_of_range
         assert policy in ("clip", "raise"), "Box envs document out-of-range actions as 'clip' or 'raise'"
-        with pytest.raises(ValueError):
-            env.step(np.full(space.shape, np.nan, dtype=space.dtype))
-        with pytest.raises(ValueError):
-            env.step(np.zeros((*space.shape, 2), dtype=space.dtype))
         outside = space.high + 1.0
         if policy == "raise":
             with pytest.raises(ValueError):
@@ -190,8 +201,6 @@ def test_invalid_actions(env_id):
             env.reset(seed=5)
             twin.reset(seed=5)
             assert data_equivalence(env.step(outside), twin.step(space.high.copy()), exact=True)
-    else:
-        pytest.fail(f"no invalid-action check for {space}")
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
@@ -272,6 +281,27 @@ def test_native_vector_env_is_deterministic_under_a_seed_and_pickles(env_id):
     actions = [venv.action_space.sample() for _ in range(20)]
     for action in actions:
         assert all(data_equivalence(x, y, exact=True) for x, y in zip(venv.step(action)[:4], twin.step(action)[:4]))
+
+
+@pytest.mark.parametrize("env_id", NATIVE_VECTOR)
+def test_native_vector_env_rejects_invalid_actions(env_id):
+    """The batched version of every invalid single action (and a batch of the wrong length)
+    is a ValueError, raised before any sub-environment moves."""
+    venv = native_vec(env_id)
+    venv.reset(seed=0)
+    single = venv.single_action_space
+    batches = [np.stack([np.asarray(bad)] * venv.num_envs) for bad in not_actions(single)]
+    batches.append(venv.action_space.sample()[:-1])
+    twin = native_vec(env_id)
+    twin.reset(seed=0)
+    for bad in batches:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(ValueError):
+                venv.step(bad)
+    venv.action_space.seed(1)
+    action = venv.action_space.sample()
+    assert all(data_equivalence(x, y, exact=True) for x, y in zip(venv.step(action)[:4], twin.step(action)[:4]))
 
 
 @pytest.mark.parametrize("env_id", NATIVE_VECTOR)

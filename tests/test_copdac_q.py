@@ -139,3 +139,20 @@ def test_behaviour_noise_is_unbiased_and_the_env_gets_clipped_actions():
     sent = np.stack(Recorder.actions)
     assert sent.shape == (10, 20) and sent.min() >= 0.0 and sent.max() <= 1.0
     assert ((sent == 0.0) | (sent == 1.0)).mean() > 0.5  # sigma = 2 clips most of them
+
+
+def test_octopus_setting_fits_a_random_target_through_the_observation_layout():
+    from baselines.linear.settings import OCTOPUS_COPDAC_Q, OCTOPUS_OBSERVATION_SCALE
+
+    env = gym.make("rl_envs/OctopusArm-v0", target="random", max_steps=5)
+    agent = COPDACQ(env, seed=0, **OCTOPUS_COPDAC_Q).learn(10)
+    scale = np.array(agent.hyperparameters["obs_scale"])
+    layout = env.unwrapped.observation_layout
+    assert scale.shape == env.observation_space.shape == (52,)
+    assert np.all(scale[layout["target"]] == OCTOPUS_OBSERVATION_SCALE["target"])
+    assert np.all(scale[layout["vx"]] == 20.0) and scale[layout["omega"]].tolist() == [10.0]
+    assert agent.num_timesteps == 10 and np.all(np.isfinite(agent.theta))
+    with pytest.raises(ValueError, match=r"no scale for \['target'\]"):
+        COPDACQ(env, actor="mlp", critic="mlp", obs_scale={k: 1.0 for k in ("theta", "omega", "x", "y", "vx", "vy")})
+    with pytest.raises(ValueError, match="needs an env with an observation_layout"):
+        COPDACQ("rl_envs/QuadraticBandit-v0", actor="mlp", critic="mlp", obs_scale={"x": 1.0})

@@ -4,14 +4,13 @@ import numpy as np
 import pytest
 import gymnasium as gym
 
-from rl_envs.lq import LQControlEnv, lq_step, riccati_recursion, zoh_discretize
+from rl_envs.lq import LQControlEnv, LQModel, lq_step, riccati_recursion, zoh_discretize
 
 
 @pytest.mark.parametrize("system", ["double_integrator", "datacenter"])
 def test_optimal_gain_equals_riccati_recursion_iterated_to_convergence(system):
     env = LQControlEnv(system)
-    A, B, Q, N, R, _ = env.model
-    K_iter, _ = riccati_recursion(A, B, Q, R, N, horizon=3000)
+    K_iter, _ = riccati_recursion(env.model, horizon=3000)
     np.testing.assert_allclose(env.optimal_gain(), K_iter[0], rtol=1e-9, atol=1e-12)
 
 
@@ -77,23 +76,24 @@ def test_step_by_hand():
     assert r == -(1.0 + 0.25) and type(r) is float
     obs, r, *_ = env.step(np.array([20.0]))  # clipped to u_max = 10
     assert obs.tolist() == [-0.5, 10.5] and r == -(1.0 + 100.0)
-    x, c = lq_step(np.eye(2), np.ones((2, 1)), np.eye(2), np.array([[1.0], [0.0]]), np.eye(1),
-                   np.array([1.0, 2.0]), np.array([3.0]), 0.0)
+    model = LQModel(A=np.eye(2), B=np.ones((2, 1)), Q=np.eye(2), R=np.eye(1), N=np.array([[1.0], [0.0]]),
+                    W=np.zeros((2, 2)))
+    x, c = lq_step(model, np.array([1.0, 2.0]), np.array([3.0]), 0.0)
     assert x.tolist() == [4.0, 5.0] and c == 5.0 + 2 * 3.0 + 9.0
 
 
 def test_zoh_discretization_of_the_double_integrator_by_hand():
     # x1(s) = x1 + s x2 + s^2 u / 2, x2(s) = x2 + s u; cost rate x1^2 + u^2
     h = 0.3
-    Ad, Bd, Qd, Nd, Rd, Wd = zoh_discretize(np.array([[0.0, 1.0], [0.0, 0.0]]), np.array([[0.0], [1.0]]),
-                                            np.diag([1.0, 0.0]), np.eye(1), np.eye(2), h)
-    np.testing.assert_allclose(Ad, [[1, h], [0, 1]], atol=1e-14)
-    np.testing.assert_allclose(Bd, [[h * h / 2], [h]], atol=1e-14)
-    np.testing.assert_allclose(Qd, [[h, h**2 / 2], [h**2 / 2, h**3 / 3]], atol=1e-14)
-    np.testing.assert_allclose(Nd, [[h**3 / 6], [h**4 / 8]], atol=1e-14)
-    np.testing.assert_allclose(Rd, [[h + h**5 / 20]], atol=1e-14)
+    d = zoh_discretize(LQModel(A=np.array([[0.0, 1.0], [0.0, 0.0]]), B=np.array([[0.0], [1.0]]),
+                               Q=np.diag([1.0, 0.0]), R=np.eye(1), N=np.zeros((2, 1)), W=np.eye(2)), h)
+    np.testing.assert_allclose(d.A, [[1, h], [0, 1]], atol=1e-14)
+    np.testing.assert_allclose(d.B, [[h * h / 2], [h]], atol=1e-14)
+    np.testing.assert_allclose(d.Q, [[h, h**2 / 2], [h**2 / 2, h**3 / 3]], atol=1e-14)
+    np.testing.assert_allclose(d.N, [[h**3 / 6], [h**4 / 8]], atol=1e-14)
+    np.testing.assert_allclose(d.R, [[h + h**5 / 20]], atol=1e-14)
     # white noise of unit intensity on both coordinates: int_0^h e^{As} e^{A's} ds
-    np.testing.assert_allclose(Wd, [[h + h**3 / 3, h**2 / 2], [h**2 / 2, h]], atol=1e-14)
+    np.testing.assert_allclose(d.W, [[h + h**3 / 3, h**2 / 2], [h**2 / 2, h]], atol=1e-14)
 
 
 def test_continuous_time_gain_and_cost_tend_to_the_continuous_riccati_solution():
@@ -156,3 +156,12 @@ def test_recht_setting_and_phase_portrait():
         frames.append(env.render())
     assert frames[-1].shape == (520, 480, 3)
     assert not np.array_equal(frames[0], frames[-1])  # the trajectory is drawn as it grows
+
+
+def test_continuous_riccati_refuses_a_cross_term_it_does_not_solve():
+    from rl_envs.lq import care_gain
+
+    model = LQControlEnv(dt=0.1).continuous_model
+    assert care_gain(model)[0] == pytest.approx(np.array([[1.0, math.sqrt(2)]]), rel=1e-12)
+    with pytest.raises(ValueError, match="model.N must be zero"):
+        care_gain(LQModel(model.A, model.B, model.Q, model.R, N=np.ones((2, 1)), W=model.W))

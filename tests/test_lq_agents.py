@@ -1,4 +1,5 @@
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -46,16 +47,16 @@ def test_episode_estimate_is_the_exact_policy_gradient():
     noise -B xi joins the process noise and adds sigma^2 tr R per step)."""
     sigma, T, episodes = 0.1, 10, 2000
     env = LQControlEnv(horizon=T)
-    A, B, Q, N, R, W = env.model
-    Wx = W + sigma**2 * B @ B.T
+    A, B, R = env.model.A, env.model.B, env.model.R
+    Wx = env.model.W + sigma**2 * B @ B.T
     K = np.array(K0)
 
     def J(K):
-        return expected_episode_cost(A, B, Q, R, N, Wx, K, env.x0, env.x0_cov, T) + T * sigma**2 * np.trace(R)
+        return expected_episode_cost(replace(env.model, W=Wx), K, env.x0, env.x0_cov, T) + T * sigma**2 * np.trace(R)
 
     grad = np.array([[(J(K + d) - J(K - d)) / 2e-6 for d in (np.array([[1e-6, 0]]), np.array([[0, 1e-6]]))]])
     # exact per-step expected cost as the baseline: unbiased, and it cuts the variance
-    M, S, b = closed_loop_cost_matrix(Q, R, N, K), np.outer(env.x0, env.x0), []
+    M, S, b = closed_loop_cost_matrix(env.model, K), np.outer(env.x0, env.x0), []
     for _ in range(T):
         b.append(np.sum(M * S) + sigma**2 * np.trace(R))
         S = (A - B @ K) @ S @ (A - B @ K).T + Wx
@@ -142,9 +143,9 @@ def test_critic_converges_to_the_exact_value_of_a_fixed_gain():
     dt, tau, sigma = 0.1, 2.0, 0.1
     env = LQControlEnv(dt=dt, x0=[0.0, 0.0], x0_cov=1.0, horizon=50)
     K = np.array([[1.0, 1.5]])
-    A, B, Q, N, R, W = env.model
+    A, B, R, W = env.model.A, env.model.B, env.model.R, env.model.W
     gamma = 1 - dt / tau
-    P = solve_discrete_lyapunov(np.sqrt(gamma) * (A - B @ K).T, closed_loop_cost_matrix(Q, R, N, K))
+    P = solve_discrete_lyapunov(np.sqrt(gamma) * (A - B @ K).T, closed_loop_cost_matrix(env.model, K))
     c0 = (sigma**2 * np.trace(R) + gamma * np.trace(P @ (W + sigma**2 * B @ B.T))) / (1 - gamma)
     agent = ContinuousTimeActorCritic(env, tau=tau, alpha_v=1.0, alpha_K=0.0, sigma=sigma, K0=K, seed=0).learn(10_000)
     P_hat, c_hat = quadratic_form(agent.v, 2)

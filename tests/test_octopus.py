@@ -338,3 +338,21 @@ def test_vector_env_frames_are_the_single_envs_frames():
             assert np.array_equal(frame, env.render())
     assert not np.array_equal(frames[0], frames[1])  # different activations, different colours
     venv.close()
+
+
+@pytest.mark.parametrize("target", [(3.5, 3.5), "random"])
+def test_observation_layout_names_every_dimension_once(target):
+    env = OctopusArmEnv(n_compartments=3, target=target)
+    obs, _ = env.reset(seed=0)
+    layout = env.observation_layout
+    covered = np.concatenate([np.arange(len(obs))[where] for where in layout.values()])
+    assert sorted(covered) == list(range(len(obs)))
+    assert obs[layout["theta"]][0] == pytest.approx(math.pi / 2)  # the arm starts along +x
+    pos, vel = P.node_arrays(env._states[0], env.model)
+    np.testing.assert_allclose(obs[layout["x"]], pos[0, :, 1:, 0].ravel(), rtol=1e-6)  # dorsal then ventral nodes
+    np.testing.assert_allclose(obs[layout["vy"]], vel[0, :, 1:, 1].ravel(), atol=1e-7)
+    if target == "random":
+        np.testing.assert_allclose(obs[layout["target"]], env.target, rtol=1e-6)
+    else:
+        assert "target" not in layout
+    assert OctopusArmVectorEnv(2, n_compartments=3, target=target).observation_layout == layout

@@ -57,7 +57,7 @@ def test_save_load_predict_on_any_discrete_env(cls, tmp_path):
     assert batch.shape == (16,) and set(batch.tolist()) <= {0, 1, 2, 3}
     agent.save(tmp_path / "agent")
     loaded = cls.load(tmp_path / "agent.npz")
-    for name in cls._saved_arrays:
+    for name in agent._array_specs():
         assert np.array_equal(getattr(loaded, name), getattr(agent, name), equal_nan=True)
     assert loaded.predict(np.arange(16))[0].tolist() == batch.tolist()
     assert loaded.num_timesteps == 400

@@ -2,18 +2,19 @@
 
 ``predict(obs, state, episode_start)`` keeps ``state = (beliefs, last_actions)`` for a batch of
 environments, so SB3's ``evaluate_policy`` (which passes the state back every step) runs a
-belief agent like any recurrent policy.  The "no observation" symbol of ``reset`` (or
-``episode_start``) restarts the belief at ``b0``; otherwise the belief is filtered with the
-action the agent took last.
+belief agent like any recurrent policy.  The beliefs follow
+:func:`rl_envs.maze.pomdp.filter_belief`, the filter of the env and of ``BeliefState``: the "no
+observation" symbol of ``reset`` (or ``episode_start``) restarts the belief at ``b0``; otherwise
+the belief is filtered with the action the agent took last.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from rl_envs.maze.pomdp import belief_update
+from rl_envs.maze.pomdp import filter_belief
 
-from ..common import Agent, _SpacesOnly
+from ..common import Agent, ArraySpec, _SpacesOnly
 
 
 class BeliefAgent(Agent):
@@ -24,8 +25,6 @@ class BeliefAgent(Agent):
     agent can filter without the env.
     """
 
-    _saved_arrays = ("T", "O", "b0")
-
     def __init__(self, env, seed: int | None = None, **hyperparameters):
         super().__init__(env, seed=seed, **hyperparameters)
         model = getattr(self.env.unwrapped, "episode_model", None)
@@ -34,6 +33,13 @@ class BeliefAgent(Agent):
         self.model = model
         if model is not None:
             self.T, self.O, self.b0 = model.T, model.O, model.b0
+
+    def _array_specs(self):
+        # Without the env (loaded only to predict) the number of states is whatever the file's T says.
+        S = "S" if self.model is None else self.model.n_states
+        A, Z = int(self.action_space.n), int(self.observation_space.n) - 1  # the last observation is "none yet"
+        return {"T": ArraySpec((A, S, S), stochastic=True), "O": ArraySpec((A, S, Z), stochastic=True),
+                "b0": ArraySpec((S,), stochastic=True)}
 
     def _plan(self) -> None:
         raise NotImplementedError
@@ -54,15 +60,14 @@ class BeliefAgent(Agent):
         obs = np.atleast_1d(np.asarray(observation))
         if not np.issubdtype(obs.dtype, np.integer) or np.any((obs < 0) | (obs > self.O.shape[2])):
             raise ValueError(f"observation must be integers in [0, {self.O.shape[2]}], got {observation}")
-        beliefs, last = self.initial_state(len(obs)) if state is None else (np.array(state[0], dtype=float), np.asarray(state[1]))
-        fresh = (obs == self.O.shape[2]) | (last < 0)
+        beliefs, last = self.initial_state(len(obs)) if state is None else state
+        # An episode that starts here (no action taken yet, or SB3's episode_start) begins, in the
+        # env, with the no-observation symbol: mapped to it, the filter's one reset rule applies.
+        starts = np.asarray(last) < 0
         if episode_start is not None:
-            fresh |= np.atleast_1d(np.asarray(episode_start, dtype=bool))
-        beliefs[fresh] = self.b0
-        go = ~fresh
-        if go.any():
-            beliefs[go] = belief_update(beliefs[go], last[go], obs[go], self.T, self.O)
-        return beliefs
+            starts = starts | np.atleast_1d(np.asarray(episode_start, dtype=bool))
+        # The agent holds the model's T, O and b0 (saved with it), so a loaded agent filters too.
+        return filter_belief(beliefs, last, np.where(starts, self.O.shape[2], obs), self)
 
     def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
         beliefs = self.filter(observation, state, episode_start)

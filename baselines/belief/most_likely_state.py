@@ -5,17 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import BeliefAgent
-from .qmdp import mdp_action_values
+from .qmdp import MDPValueAgent
 
 
-class MostLikelyState(BeliefAgent):
+class MostLikelyState(MDPValueAgent):
     """The MDP's greedy action in the most probable state (ties: the lowest state index)."""
-
-    _saved_arrays = BeliefAgent._saved_arrays + ("Q",)
-
-    def _plan(self) -> None:
-        self.Q = mdp_action_values(self.model)
 
     def _act(self, beliefs):
         return np.argmax(self.Q[np.argmax(beliefs, axis=1)], axis=1)

@@ -21,6 +21,7 @@ import numpy as np
 
 from rl_envs.maze.pomdp import POMDPSampler, belief_update
 
+from ..common import ArraySpec
 from .base import BeliefAgent
 from .qmdp import mdp_action_values
 
@@ -81,8 +82,6 @@ class Perseus(BeliefAgent):
     ``time_limit`` (seconds), ``batch`` (beliefs backed up together), ``seed``.
     """
 
-    _saved_arrays = BeliefAgent._saved_arrays + ("alpha", "alpha_action")
-
     def __init__(self, env, n_beliefs: int = 2000, explore: str = "qmdp", max_stages: int = 1000,
                  tol: float = 1e-4, time_limit: float | None = None, batch: int = 16, seed: int | None = None):
         super().__init__(env, seed=seed, n_beliefs=n_beliefs, explore=explore, max_stages=max_stages,
@@ -95,6 +94,11 @@ class Perseus(BeliefAgent):
         self.n_beliefs, self.explore, self.max_stages = int(n_beliefs), explore, int(max_stages)
         self.tol, self.time_limit, self.batch = float(tol), time_limit, int(batch)
         self.stats: dict = {}
+
+    def _array_specs(self):
+        specs = super()._array_specs()
+        return {**specs, "alpha": ArraySpec(("K", specs["T"].shape[1])),
+                "alpha_action": ArraySpec(("K",), integer=True, low=0, high=self.action_space.n - 1)}
 
     def _exploration_policy(self):
         if self.explore == "random":

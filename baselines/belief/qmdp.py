@@ -12,6 +12,7 @@ import numpy as np
 
 from rl_envs.maze.solve import value_iteration
 
+from ..common import ArraySpec
 from .base import BeliefAgent
 
 
@@ -20,13 +21,19 @@ def mdp_action_values(model) -> np.ndarray:
     return value_iteration(model.mdp(), model.gamma, tol=1e-10)[1]
 
 
-class QMDP(BeliefAgent):
-    """``argmax_a b . Q_MDP[:, a]``; ``learn()`` solves the MDP by value iteration."""
+class MDPValueAgent(BeliefAgent):
+    """A belief agent acting on ``Q_MDP``; ``learn()`` solves the MDP by value iteration."""
 
-    _saved_arrays = BeliefAgent._saved_arrays + ("Q",)
+    def _array_specs(self):
+        specs = super()._array_specs()
+        return {**specs, "Q": ArraySpec((specs["T"].shape[1], self.action_space.n))}
 
     def _plan(self) -> None:
         self.Q = mdp_action_values(self.model)
+
+
+class QMDP(MDPValueAgent):
+    """``argmax_a b . Q_MDP[:, a]``."""
 
     def _act(self, beliefs):
         return np.argmax(beliefs @ self.Q, axis=1)

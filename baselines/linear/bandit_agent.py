@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from gymnasium import spaces
 
-from ..common import Agent
+from ..common import Agent, ArraySpec
 
 
 class BanditActorCritic(Agent):
@@ -18,8 +18,6 @@ class BanditActorCritic(Agent):
     ``predict`` returns the mean action ``theta``, the policy the paper scores.
     """
 
-    _saved_arrays = ("theta",)
-
     def __init__(self, env, seed: int | None = None, batch_size: int | None = None, theta_init=0.0, **hyperparameters):
         theta_init = np.asarray(theta_init, dtype=np.float64)
         super().__init__(env, seed=seed, batch_size=batch_size, theta_init=theta_init.tolist(), **hyperparameters)
@@ -30,6 +28,9 @@ class BanditActorCritic(Agent):
         self.batch_size = 2 * self.m if batch_size is None else int(batch_size)
         self._d: list[np.ndarray] = []
         self._r: list[float] = []
+
+    def _array_specs(self):
+        return {"theta": ArraySpec((self.m,))}
 
     @property
     def sigma(self) -> float:

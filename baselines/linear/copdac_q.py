@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 from gymnasium import spaces
+from rl_envs.validation import discount
 
-from ..common import Agent, check_positive
+from ..common import Agent, ArraySpec, check_positive
 from ..features import RBFFeatures
 from .approximators import LinearMap, SigmoidMLP
 
@@ -35,6 +36,23 @@ def copdac_q_update(theta, w, v, J, mu, grad_v, V_s, V_s2, a, r, gamma, alpha_th
     return theta, w, v, delta
 
 
+def per_dimension(obs_scale, env):
+    """``obs_scale`` as given, or a dict of scales by quantity spread over the dimensions of
+    ``env.unwrapped.observation_layout`` (saved so, a loaded agent needs no layout)."""
+    if not isinstance(obs_scale, dict):
+        return obs_scale
+    layout = getattr(env.unwrapped, "observation_layout", None)
+    if layout is None:
+        raise ValueError(f"obs_scale by quantity needs an env with an observation_layout, got {type(env.unwrapped).__name__}")
+    missing = sorted(set(layout) - set(obs_scale))
+    if missing:
+        raise ValueError(f"obs_scale has no scale for {missing} of the env's observation_layout {sorted(layout)}")
+    scale = np.empty(env.observation_space.shape[0])
+    for name, where in layout.items():
+        scale[where] = obs_scale[name]
+    return scale.tolist()
+
+
 class COPDACQ(Agent):
     """COPDAC-Q for a 1-D Box action space, actions clipped to the space.
 
@@ -47,25 +65,23 @@ class COPDACQ(Agent):
       ∇_v V_v(s) in place of φ(s).
     * ``sigma``: standard deviation of the Gaussian behaviour noise; ``gamma``; step sizes
       ``alpha_theta``, ``alpha_w``, ``alpha_v``; ``obs_scale`` multiplies observations before
-      the networks (one number or one per dimension).
+      the networks (one number, one per dimension, or a dict of one per quantity of the env's
+      ``observation_layout``, as OctopusArm has).
     """
-
-    _saved_arrays = ("theta", "w", "v")
 
     def __init__(self, env, actor: str = "linear", critic: str = "linear", gamma: float = 0.99,
                  sigma: float = 0.1, alpha_theta: float = 1e-3, alpha_w: float = 1e-2, alpha_v: float = 1e-2,
                  n_rbf: int = 7, actor_hidden: int = 8, critic_hidden: int = 40, obs_scale=1.0,
                  seed: int | None = None):
-        obs_scale_saved = np.asarray(obs_scale, dtype=np.float64).tolist()
         super().__init__(env, seed=seed, actor=actor, critic=critic, gamma=gamma, sigma=sigma,
                          alpha_theta=alpha_theta, alpha_w=alpha_w, alpha_v=alpha_v, n_rbf=n_rbf,
-                         actor_hidden=actor_hidden, critic_hidden=critic_hidden, obs_scale=obs_scale_saved)
+                         actor_hidden=actor_hidden, critic_hidden=critic_hidden)
         for what, space in (("observation", self.observation_space), ("action", self.action_space)):
             if not isinstance(space, spaces.Box) or len(space.shape) != 1:
                 raise TypeError(f"COPDACQ needs a 1-D Box {what} space, got {space}")
-        if not 0.0 <= gamma <= 1.0:
-            raise ValueError(f"gamma must be in [0, 1], got {gamma}")
-        self.gamma = float(gamma)
+        obs_scale = per_dimension(obs_scale, self.env)
+        self.hyperparameters["obs_scale"] = np.asarray(obs_scale, dtype=np.float64).tolist()
+        self.gamma = discount(gamma)
         self.sigma = check_positive(sigma, "sigma", allow_zero=True)
         self.alpha_theta = check_positive(alpha_theta, "alpha_theta", allow_zero=True)
         self.alpha_w = check_positive(alpha_w, "alpha_w", allow_zero=True)
@@ -89,6 +105,10 @@ class COPDACQ(Agent):
         else:
             raise ValueError(f"critic must be 'linear' or 'mlp', got {critic!r}")
         self.w = np.zeros(self.mu.params.size)
+
+    def _array_specs(self):
+        actor = ArraySpec(self.mu.params.shape)
+        return {"theta": actor, "w": actor, "v": ArraySpec(self.V.params.shape)}
 
     # θ and v live inside the approximators; these properties make them saveable by name.
     @property

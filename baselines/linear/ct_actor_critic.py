@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..common import check_positive
+from ..common import ArraySpec, check_positive
 from .linear_gain import LinearGainAgent
 
 
@@ -59,8 +59,6 @@ class ContinuousTimeActorCritic(LinearGainAgent):
     ``dt``, 1 for a discrete-time environment), ``seed``.
     """
 
-    _saved_arrays = ("K", "v")
-
     def __init__(self, env, tau: float = 5.0, alpha_v: float = 2.0, alpha_K: float = 0.2, actor_delay: int = 0,
                  sigma: float = 0.2, K0=None, dt: float | None = None, seed: int | None = None):
         super().__init__(env, sigma=sigma, K0=K0, seed=seed, tau=tau, alpha_v=alpha_v, alpha_K=alpha_K,
@@ -76,6 +74,9 @@ class ContinuousTimeActorCritic(LinearGainAgent):
         self.alpha_K = check_positive(alpha_K, "alpha_K", allow_zero=True)
         self.actor_delay = int(check_positive(actor_delay, "actor_delay", allow_zero=True))
         self.v = np.zeros(self.n * (self.n + 1) // 2 + 1)
+
+    def _array_specs(self):
+        return {**super()._array_specs(), "v": ArraySpec(self.v.shape)}
 
     def value(self, x: np.ndarray) -> float:
         return float(self.v @ quadratic_features(x))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from gymnasium import spaces
 
-from ..common import Agent, check_positive
+from ..common import Agent, ArraySpec, check_positive
 
 
 class LinearGainAgent(Agent):
@@ -15,8 +15,6 @@ class LinearGainAgent(Agent):
     memo is ``(x, xi)``) and may implement ``_learn_episode``.  ``predict`` returns the
     deterministic ``-K x`` for one observation or a batch (SB3's ``evaluate_policy`` passes a batch).
     """
-
-    _saved_arrays = ("K",)
 
     def __init__(self, env, sigma: float = 0.1, K0=None, seed: int | None = None, **hyperparameters):
         K0_list = None if K0 is None else np.asarray(K0, dtype=np.float64).tolist()
@@ -29,6 +27,9 @@ class LinearGainAgent(Agent):
         self.K = np.zeros((self.m, self.n)) if K0 is None else np.asarray(K0, dtype=np.float64).reshape(self.m, self.n)
         if not np.all(np.isfinite(self.K)):
             raise ValueError(f"K0 must be finite, got {K0}")
+
+    def _array_specs(self):
+        return {"K": ArraySpec((self.m, self.n))}
 
     def _policy_step(self, obs):
         x = np.asarray(obs, dtype=np.float64)

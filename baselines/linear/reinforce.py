@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..common import check_decay, check_positive, rms_normalized
+from ..common import ArraySpec, check_decay, check_positive, rms_normalized
 from .linear_gain import LinearGainAgent
 
 
@@ -52,8 +52,6 @@ class LinearReinforce(LinearGainAgent):
     The cost is ``c_t = -r_t``.
     """
 
-    _saved_arrays = ("K", "v", "b")
-
     def __init__(self, env, eta: float = 1e-4, sigma: float = 0.1, K0=None, update: str = "step",
                  baseline: bool = False, baseline_rate: float = 0.1, normalize: bool = False,
                  rms_decay: float = 0.9, seed: int | None = None):
@@ -70,6 +68,9 @@ class LinearReinforce(LinearGainAgent):
         self.v = np.zeros_like(self.K)  # running mean of G**2; zero until the first episode
         self.b = np.zeros(0)  # b[t]: running mean of the cost at time t; grows with the horizon
         self._start_episode()
+
+    def _array_specs(self):
+        return {**super()._array_specs(), "v": ArraySpec((self.m, self.n), low=0.0), "b": ArraySpec(("horizon",))}
 
     def _start_episode(self):
         self.Z = np.zeros_like(self.K)

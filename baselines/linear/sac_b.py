@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-from ..common import check_positive
+from ..common import ArraySpec, check_positive
 from .bandit_agent import BanditActorCritic
 from .critic import fit_batch_critic
 
@@ -59,8 +59,6 @@ class SACB(BanditActorCritic):
     paper-like sweep in ``experiments/dpg_bandit.py`` (the same for m = 10, 25 and 50).
     """
 
-    _saved_arrays = ("theta", "y")
-
     def __init__(self, env, alpha_theta: float = 10.0, alpha_y: float = 1.0, y_init: float = math.log(0.1),
                  adapt_variance: bool = True, batch_size: int | None = None, theta_init=0.0,
                  seed: int | None = None):
@@ -73,6 +71,9 @@ class SACB(BanditActorCritic):
         self.y = float(y_init)
         self.adapt_variance = bool(adapt_variance)
         self._check_batch_size(self.m + self.adapt_variance)
+
+    def _array_specs(self):
+        return {**super()._array_specs(), "y": ArraySpec(())}
 
     @property
     def sigma(self) -> float:

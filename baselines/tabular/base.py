@@ -10,7 +10,7 @@ from typing import Callable
 import numpy as np
 from gymnasium import spaces
 
-from ..common import Agent, check_positive
+from ..common import Agent, ArraySpec, check_positive
 
 
 def linear_schedule(start: float, end: float, steps: int) -> Callable[[int], float]:
@@ -203,14 +203,15 @@ class ActionValueAgent(TabularAgent):
     or a callable of the step count), ``q_init`` initial action values, ``seed``.
     """
 
-    _saved_arrays = ("Q",)
-
     def __init__(self, env, alpha: float = 0.5, gamma: float = 1.0, epsilon=(1.0, 0.05, 2_000),
                  q_init: float = 0.0, seed: int | None = None, **hyperparameters):
         super().__init__(env, gamma=gamma, seed=seed, alpha=alpha, epsilon=epsilon, q_init=q_init, **hyperparameters)
         self.alpha = check_step_size(alpha, "alpha")
         self.epsilon = as_schedule(epsilon, "epsilon")
         self.Q = np.full((self.n_states, self.n_actions), float(q_init))
+
+    def _array_specs(self):
+        return {"Q": ArraySpec((self.n_states, self.n_actions))}
 
     def _explore(self) -> bool:
         return self.rng.random() < self.epsilon(self.num_timesteps)
@@ -233,8 +234,6 @@ class SoftmaxPolicyAgent(TabularAgent):
     zeros (the uniform policy).  The deterministic (greedy) action is the most probable one.
     """
 
-    _saved_arrays = ("theta",)
-
     def __init__(self, env, gamma: float = 1.0, temperature: float = 1.0, theta0=None,
                  seed: int | None = None, **hyperparameters):
         super().__init__(env, gamma=gamma, seed=seed, temperature=temperature, **hyperparameters)
@@ -248,6 +247,9 @@ class SoftmaxPolicyAgent(TabularAgent):
                 raise ValueError(f"theta0 must have shape {shape}, got {self.theta.shape}")
             if np.any(np.isinf(self.theta)):
                 raise ValueError("theta0 must be finite (use NaN to forbid a move)")
+
+    def _array_specs(self):
+        return {"theta": ArraySpec((self.n_states, self.n_actions), nan_ok=True)}
 
     @property
     def pi(self) -> np.ndarray:
@@ -270,8 +272,6 @@ class FixedPolicyAgent(TabularAgent):
     (``deterministic=True`` gives its most probable action).
     """
 
-    _saved_arrays = ("V", "policy")
-
     def __init__(self, env, policy=None, gamma: float = 1.0, seed: int | None = None, **hyperparameters):
         super().__init__(env, gamma=gamma, seed=seed, **hyperparameters)
         shape = (self.n_states, self.n_actions)
@@ -283,6 +283,9 @@ class FixedPolicyAgent(TabularAgent):
         if np.any(~np.isfinite(self.policy)) or np.any(self.policy < 0) or not np.allclose(self.policy.sum(axis=1), 1.0):
             raise ValueError("policy must hold probabilities: non-negative rows that sum to 1")
         self.V = np.zeros(self.n_states)
+
+    def _array_specs(self):
+        return {"V": ArraySpec((self.n_states,)), "policy": ArraySpec((self.n_states, self.n_actions), stochastic=True)}
 
     def _policy_action(self, s: int, deterministic: bool) -> int:
         return int(np.argmax(self.policy[s])) if deterministic else sample(self.policy[s], self.rng)

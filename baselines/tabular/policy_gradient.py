@@ -22,7 +22,7 @@ import numpy as np
 
 from rl_envs.maze.solve import MDPModel
 
-from ..common import check_decay, rms_normalized
+from ..common import ArraySpec, check_decay, rms_normalized
 from .base import SoftmaxPolicyAgent, check_positive, check_step_size, discounted_returns, softmax_row
 from .exact import blocked_moves
 
@@ -127,9 +127,6 @@ class Reinforce(SoftmaxPolicyAgent):
     they would only teach the policy to wander.
     """
 
-    _saved_arrays = ("theta", "w", "v")
-    _optional_arrays = ("v",)  # files from before the RMSprop step lack it
-
     def __init__(self, env, alpha_theta: float = 0.1, baseline: bool = True, alpha_w: float = 0.1,
                  gamma: float = 1.0, temperature: float = 1.0, theta0=None, mask_walls: bool = False,
                  normalize: bool = False, rms_decay: float = 0.9, seed: int | None = None):
@@ -148,6 +145,11 @@ class Reinforce(SoftmaxPolicyAgent):
             self.theta[blocked] = np.nan
         self.w = np.zeros(self.n_states)
         self.v = np.zeros_like(self.theta)  # RMSprop's running mean of g**2 (normalize=True)
+
+    def _array_specs(self):
+        # files from before the RMSprop step lack v
+        return {**super()._array_specs(), "w": ArraySpec((self.n_states,)),
+                "v": ArraySpec(self.theta.shape, low=0.0, optional=True)}
 
     def _end_episode(self, states, actions, rewards, terminated):
         if not terminated:
@@ -171,8 +173,6 @@ class ActorCritic(SoftmaxPolicyAgent):
     ``temperature`` tau (1), ``theta0`` (default zeros), ``seed``.
     """
 
-    _saved_arrays = ("theta", "w")
-
     def __init__(self, env, alpha_theta: float = 0.1, alpha_w: float = 0.1, gamma: float = 1.0,
                  temperature: float = 1.0, theta0=None, seed: int | None = None):
         super().__init__(env, gamma=gamma, temperature=temperature, theta0=theta0, seed=seed,
@@ -181,6 +181,9 @@ class ActorCritic(SoftmaxPolicyAgent):
         self.alpha_w = check_step_size(alpha_w, "alpha_w")
         self.w = np.zeros(self.n_states)
         self._I = 1.0
+
+    def _array_specs(self):
+        return {**super()._array_specs(), "w": ArraySpec((self.n_states,))}
 
     def _observe(self, s, a, r, s2, terminated, truncated):
         actor_critic_update(self.theta, self.w, s, a, r, s2, terminated, self.alpha_theta, self.alpha_w,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..common import ArraySpec
 from .base import FixedPolicyAgent, as_schedule, discounted_returns
 
 
@@ -50,8 +51,6 @@ class MonteCarlo(FixedPolicyAgent):
     are missing the rewards after the time limit.
     """
 
-    _saved_arrays = ("V", "N", "policy")
-
     def __init__(self, env, policy=None, first_visit: bool = True, alpha: float | None = None,
                  gamma: float = 1.0, seed: int | None = None):
         super().__init__(env, policy=policy, gamma=gamma, seed=seed, first_visit=first_visit, alpha=alpha)
@@ -60,6 +59,9 @@ class MonteCarlo(FixedPolicyAgent):
         self.first_visit = bool(first_visit)
         self.alpha = alpha
         self.N = np.zeros(self.n_states, dtype=np.int64)
+
+    def _array_specs(self):
+        return {**super()._array_specs(), "N": ArraySpec((self.n_states,), integer=True, low=0)}
 
     def _end_episode(self, states, actions, rewards, terminated):
         if terminated:

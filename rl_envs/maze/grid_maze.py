@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import gymnasium as gym
 from gymnasium import spaces
@@ -12,33 +10,10 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from ..rendering import RenderMixin, VectorRenderMixin, check_render_mode
+from ..validation import as_discrete_action, as_discrete_actions, integer, probability, real
 from ..vector import NextStepAutoreset
-from .layouts import ACTION_NAMES, Layout, LayoutError, _wall_grid, get_layout
+from .layouts import ACTION_NAMES, Layout, LayoutError, get_layout
 from .solve import PERPENDICULAR, MDPModel, maze_model, value_iteration
-
-
-def as_discrete_action(action, n: int) -> int:
-    """``action`` as a Python int in ``range(n)``, or a ValueError that says what was wrong."""
-    if type(action) is not int:
-        if isinstance(action, np.ndarray) and action.shape == () and np.issubdtype(action.dtype, np.integer):
-            action = int(action)
-        elif isinstance(action, np.integer):
-            action = int(action)
-        else:
-            raise ValueError(f"action must be an int in [0, {n}), got {action!r} of type {type(action).__name__}")
-    if not 0 <= action < n:
-        raise ValueError(f"action must be an int in [0, {n}), got {action}")
-    return action
-
-
-def as_discrete_actions(actions, num_envs: int, n: int) -> np.ndarray:
-    """``actions`` as an int64 array of shape ``(num_envs,)`` in ``range(n)``, or a ValueError."""
-    a = np.asarray(actions)
-    if a.shape != (num_envs,) or not np.issubdtype(a.dtype, np.integer):
-        raise ValueError(f"actions must be an int array of shape ({num_envs},) in [0, {n}), got {actions!r}")
-    if np.any((a < 0) | (a >= n)):
-        raise ValueError(f"actions must be ints in [0, {n}), got {actions!r}")
-    return a.astype(np.int64, copy=False)
 
 
 def slip_moves(a: np.ndarray, slipped: np.ndarray, side: np.ndarray) -> np.ndarray:
@@ -48,38 +23,26 @@ def slip_moves(a: np.ndarray, slipped: np.ndarray, side: np.ndarray) -> np.ndarr
     return a
 
 
-def _finite_float(value, name: str) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real number, got {value!r}") from None
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return value
-
-
 class _MazeTask:
     """What the single and the vector maze share: arguments, layout, exact references, drawing."""
 
     def _init_maze(self, layout, size, maze_seed, goal_reward, move_cost, slip, max_steps, render_mode) -> None:
         check_render_mode(render_mode, self.metadata)
         self.render_mode = render_mode
-        self.goal_reward = _finite_float(goal_reward, "goal_reward")
-        self.move_cost = _finite_float(move_cost, "move_cost")
-        self.slip = _finite_float(slip, "slip")
-        if not 0.0 <= self.slip <= 1.0:
-            raise ValueError(f"slip must be a probability in [0, 1], got {slip}")
-        if maze_seed is not None and (not isinstance(maze_seed, (int, np.integer)) or maze_seed < 0):
-            raise ValueError(f"maze_seed must be a non-negative int or None, got {maze_seed!r}")
+        self.goal_reward = real(goal_reward, "goal_reward")
+        # A negative cost pays for moving: at gamma = 1 the best return would be unbounded
+        # (never reach the goal), and value iteration would not converge.
+        self.move_cost = real(move_cost, "move_cost", low=0)
+        self.slip = probability(slip, "slip")
+        if maze_seed is not None:
+            integer(maze_seed, "maze_seed", low=0)
         if layout != "random" and size is not None:
             raise ValueError("size is only used with layout='random'")
         self._regenerate = layout == "random" and maze_seed is None
         self._size = size
         rng = np.random.default_rng(maze_seed)
         self._set_layout(get_layout(layout, size, rng))
-        if max_steps is not None and (not isinstance(max_steps, (int, np.integer)) or max_steps < 1):
-            raise ValueError(f"max_steps must be a positive int or None, got {max_steps!r}")
-        self.max_steps = int(max_steps) if max_steps is not None else 25 * self.layout.n_cells
+        self.max_steps = integer(max_steps, "max_steps") if max_steps is not None else 25 * self.layout.n_cells
 
     def _set_layout(self, layout: Layout) -> None:
         self.layout = layout
@@ -212,7 +175,8 @@ class GridMazeEnv(_MazeTask, RenderMixin, gym.Env):
     * ``size``: ``n`` or ``(height, width)`` for ``layout="random"``.
     * ``maze_seed``: for ``layout="random"``: an int fixes the maze; ``None`` draws a new maze
       from ``np_random`` at every ``reset`` (seed ``reset`` to reproduce it).
-    * ``goal_reward`` (1.0), ``move_cost`` (0.01), ``slip`` (0.0, in ``[0, 1]``), ``max_steps``.
+    * ``goal_reward`` (1.0), ``move_cost`` (0.01, ``>= 0``: a negative cost would pay for never
+      reaching the goal), ``slip`` (0.0, in ``[0, 1]``), ``max_steps`` (a positive int).
     * ``render_mode``: ``"human"``, ``"rgb_array"`` or ``"ansi"``.
 
     ## Vector environment
@@ -291,7 +255,7 @@ class GridMazeEnv(_MazeTask, RenderMixin, gym.Env):
         self._paint_maze(pg, surface, self._s, self.trail)
 
     def _ansi(self) -> str:
-        return "\n".join(_wall_grid(self.layout, agent=self._s)) + "\n"
+        return self.layout.to_text(agent=self._s) + "\n"
 
     def get_keys_to_action(self) -> dict:
         """Arrow keys for :func:`gymnasium.utils.play.play` (see ``python -m rl_envs.play``)."""

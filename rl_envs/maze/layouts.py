@@ -10,7 +10,8 @@ Two text formats are accepted; the first non-blank line decides which.
 
 *Wall format* -- cells sit at odd (row, column) positions of a ``(2H+1) x (2W+1)``
 character grid; the characters between them are thin walls (``|`` and ``-``) or openings
-(a space), and ``+`` marks the corners.  The book's 3x3 maze::
+(a space), and ``+`` marks the corners; the outer border must be closed (all ``|`` and ``-``).
+The book's 3x3 maze::
 
     +-+-+-+
     |S    |
@@ -31,6 +32,8 @@ import textwrap
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from ..validation import is_int
 
 # Actions in the book's order: up, right, down, left.
 ACTION_NAMES = ("up", "right", "down", "left")
@@ -111,9 +114,10 @@ class Layout:
             frontier = nxt
         return dist
 
-    def to_text(self) -> str:
-        """The layout in wall format (round-trips through :func:`parse_layout`)."""
-        return "\n".join(_wall_grid(self))
+    def to_text(self, agent: int | None = None) -> str:
+        """The layout in wall format (round-trips through :func:`parse_layout`); the cell of
+        index ``agent``, if given, is drawn as ``@`` (the ansi rendering of the maze)."""
+        return "\n".join(_wall_grid(self, agent))
 
 
 def _next_cell_table(blocked: np.ndarray, walls: np.ndarray) -> np.ndarray:
@@ -231,17 +235,23 @@ def _parse_wall_format(lines: list[str], name: str) -> Layout:
                 if ch not in _CORNER_CHARS:
                     raise LayoutError(f"{where}: unknown corner character {ch!r} (use '+')")
             elif i % 2 == 0:  # between a cell and the one below it
-                if ch not in "- ":
-                    raise LayoutError(f"{where}: unknown wall character {ch!r} (use '-' or a space)")
+                if ch not in "- " or (ch != "-" and i in (0, nrows - 1)):
+                    raise LayoutError(f"{where}: {_wall_problem(ch, '-', i in (0, nrows - 1))}")
                 if ch == "-" and 0 < i < nrows - 1:
                     walls[i // 2 - 1, j // 2, 2] = walls[i // 2, j // 2, 0] = True
             else:  # between a cell and the one to its right
-                if ch not in "| ":
-                    raise LayoutError(f"{where}: unknown wall character {ch!r} (use '|' or a space)")
+                if ch not in "| " or (ch != "|" and j in (0, ncols - 1)):
+                    raise LayoutError(f"{where}: {_wall_problem(ch, '|', j in (0, ncols - 1))}")
                 if ch == "|" and 0 < j < ncols - 1:
                     walls[i // 2, j // 2 - 1, 1] = walls[i // 2, j // 2, 3] = True
     blocked, start, goals = _classify(cells, h, w, name)
     return Layout(blocked, walls, start, goals, name)
+
+
+def _wall_problem(ch: str, wall: str, border: bool) -> str:
+    if border:  # an open border would read as a wall anyway: say so rather than guess
+        return f"the border must be closed: expected {wall!r} but found {ch!r}"
+    return f"unknown wall character {ch!r} (use {wall!r} or a space)"
 
 
 def random_maze(height: int, width: int, rng: np.random.Generator, name: str = "random") -> Layout:
@@ -250,7 +260,7 @@ def random_maze(height: int, width: int, rng: np.random.Generator, name: str = "
     Start top-left, goal bottom-right.  The same generator state gives the same maze.
     """
     for v, what in ((height, "height"), (width, "width")):
-        if not isinstance(v, (int, np.integer)) or v < 1:
+        if not is_int(v) or v < 1:
             raise LayoutError(f"random maze {what} must be a positive int, got {v!r}")
     if height * width < 2:
         raise LayoutError("a random maze needs at least two cells")
@@ -356,6 +366,14 @@ def named_layouts() -> tuple[str, ...]:
     return tuple(LAYOUTS)
 
 
+def _maze_size(size) -> tuple[int, int]:
+    """``size`` (``n`` or ``(height, width)``, positive ints) as ``(height, width)``."""
+    sizes = [size, size] if is_int(size) else list(size) if isinstance(size, (tuple, list)) else None
+    if sizes is None or len(sizes) != 2 or not all(is_int(n) and n >= 1 for n in sizes):
+        raise LayoutError(f"layout='random' needs size n or (height, width), positive ints; got {size!r}")
+    return int(sizes[0]), int(sizes[1])
+
+
 def get_layout(layout: str | Layout, size=None, rng: np.random.Generator | None = None) -> Layout:
     """Resolve a layout argument: a named layout, a layout text, ``"random"`` or a :class:`Layout`."""
     if isinstance(layout, Layout):
@@ -363,9 +381,7 @@ def get_layout(layout: str | Layout, size=None, rng: np.random.Generator | None 
     if not isinstance(layout, str):
         raise LayoutError(f"layout must be a name, a layout text or a Layout, got {type(layout).__name__}")
     if layout == "random":
-        if size is None:
-            raise LayoutError("layout='random' needs size=(height, width) or size=n")
-        h, w = (size, size) if isinstance(size, (int, np.integer)) else tuple(size)
+        h, w = _maze_size(size)
         return random_maze(h, w, rng if rng is not None else np.random.default_rng())
     if layout in LAYOUTS:
         return parse_layout(LAYOUTS[layout], name=layout)

@@ -12,11 +12,11 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from ..rendering import RenderMixin, VectorRenderMixin, check_render_mode
+from ..validation import as_discrete_action, as_discrete_actions, describe, integer, one_of, probability
 from ..vector import NextStepAutoreset
 from .classic_pomdps import CLASSIC, HALLWAY_SENSOR_NOISE, MazePOMDP, wall_sensor_pomdp
-from .grid_maze import as_discrete_action, as_discrete_actions
 from .layouts import Layout, get_layout
-from .pomdp import POMDPModel, POMDPSampler, belief_update
+from .pomdp import POMDPModel, POMDPSampler, filter_belief
 from .solve import value_iteration
 
 GOAL_MODES = ("terminate", "reset")
@@ -33,14 +33,10 @@ class _POMazeTask:
     def _init_task(self, layout, goal_mode, max_steps, sensor_noise, slip, start, render_mode) -> None:
         check_render_mode(render_mode, self.metadata)
         self.render_mode = render_mode
-        if goal_mode not in GOAL_MODES:
-            raise ValueError(f"goal_mode must be one of {GOAL_MODES}, got {goal_mode!r}")
-        if not isinstance(max_steps, (int, np.integer)) or isinstance(max_steps, bool) or max_steps < 1:
-            raise ValueError(f"max_steps must be a positive int, got {max_steps!r}")
+        self.goal_mode = one_of(goal_mode, "goal_mode", GOAL_MODES)
+        self.max_steps = integer(max_steps, "max_steps")
         self.maze = _resolve(layout, sensor_noise, slip, start)
         self.model = self.maze.model if isinstance(self.maze, MazePOMDP) else self.maze
-        self.goal_mode = goal_mode
-        self.max_steps = int(max_steps)
         self.goal_states = self.model.reset_states()
         self.episode_model = self.model.with_absorbing(self.goal_states) if goal_mode == "terminate" else self.model
         self.sampler = POMDPSampler(self.episode_model)
@@ -217,7 +213,7 @@ class PartiallyObservableMazeEnv(_POMazeTask, RenderMixin, gym.Env):
         self._t = 0
         self._done = False
         if self.render_mode is not None:
-            self.belief = self.model.b0.copy()
+            self.belief = filter_belief(None, None, self.no_observation, self.episode_model)
             self.render()
         return self.no_observation, {"state": self._s}
 
@@ -232,7 +228,7 @@ class PartiallyObservableMazeEnv(_POMazeTask, RenderMixin, gym.Env):
         truncated = not terminated and self._t >= self.max_steps
         self._done = terminated or truncated
         if self.render_mode is not None:
-            self.belief = belief_update(self.belief, a, o, self.episode_model.T, self.episode_model.O)
+            self.belief = filter_belief(self.belief, a, o, self.episode_model)
             self.render()
         return o, float(r), terminated, truncated, {"state": self._s}
 
@@ -286,9 +282,10 @@ class PartiallyObservableMazeVectorEnv(_POMazeTask, NextStepAutoreset, VectorRen
         super().reset(seed=seed)
         self._s = np.asarray(self.sampler.start(self.np_random, self.num_envs), dtype=np.int64)
         self._restart_all()
+        obs = np.full(self.num_envs, self.no_observation, dtype=np.int64)
         if self.render_mode is not None:
-            self.belief = np.tile(self.model.b0, (self.num_envs, 1))
-        return np.full(self.num_envs, self.no_observation, dtype=np.int64), self._info()
+            self.belief = filter_belief(None, None, obs, self.episode_model)
+        return obs, self._info()
 
     def _info(self) -> dict:
         return {"state": self._s.copy(), "_state": np.ones(self.num_envs, dtype=np.bool_)}
@@ -307,10 +304,8 @@ class PartiallyObservableMazeVectorEnv(_POMazeTask, NextStepAutoreset, VectorRen
             self._s[restarted] = self.sampler.start(self.np_random, int(restarted.sum()))
         terminated = moving & (self.goal_mode == "terminate") & self.goal_states[self._s]
         truncated = self._finish_step(restarted, terminated)
-        if self.render_mode is not None:
-            self.belief[moving] = belief_update(self.belief[moving], a[moving], obs[moving],
-                                                self.episode_model.T, self.episode_model.O)
-            self.belief[restarted] = self.model.b0
+        if self.render_mode is not None:  # the restarted agents observe the symbol, which restarts their belief
+            self.belief = filter_belief(self.belief, a, obs, self.episode_model)
         return obs, reward, terminated, truncated, self._info()
 
     def _paint_env(self, pg, surface, i: int) -> None:
@@ -326,10 +321,19 @@ def _resolve(layout, sensor_noise, slip, start) -> MazePOMDP | POMDPModel:
         if given:
             raise ValueError(f"{', '.join(given)} only apply to GridMaze layouts; {layout if isinstance(layout, str) else 'a POMDPModel'} defines its own")
         return CLASSIC[layout]() if isinstance(layout, str) else layout
-    noise = HALLWAY_SENSOR_NOISE if sensor_noise is None else sensor_noise
-    if np.ndim(noise) == 0:
-        noise = (noise, noise)
-    noise = tuple(float(p) for p in noise)
-    if len(noise) != 2 or not all(math.isfinite(p) for p in noise):
-        raise ValueError(f"sensor_noise must be a probability or (miss, false_alarm), got {sensor_noise!r}")
-    return wall_sensor_pomdp(get_layout(layout), noise, 0.0 if slip is None else float(slip), start or "uniform")
+    noise = HALLWAY_SENSOR_NOISE if sensor_noise is None else _sensor_noise(sensor_noise)
+    return wall_sensor_pomdp(get_layout(layout), noise, 0.0 if slip is None else probability(slip, "slip"),
+                             start or "uniform")
+
+
+def _sensor_noise(sensor_noise) -> tuple[float, float]:
+    """One probability for both errors, or ``(miss, false_alarm)``."""
+    is_pair = isinstance(sensor_noise, (tuple, list)) or (isinstance(sensor_noise, np.ndarray) and sensor_noise.ndim == 1)
+    pair = tuple(sensor_noise) if is_pair else (sensor_noise, sensor_noise)
+    try:
+        if len(pair) != 2:
+            raise ValueError
+        return probability(pair[0], "miss"), probability(pair[1], "false_alarm")
+    except ValueError:
+        raise ValueError("sensor_noise must be a probability in [0, 1] or a (miss, false_alarm) pair of them, "
+                         f"got {describe(sensor_noise)}") from None

@@ -3,9 +3,13 @@
 Conventions follow Cassandra's ``.POMDP`` files (see :mod:`rl_envs.maze.pomdp_format`):
 ``T[a, s, s2]`` transition probabilities, ``O[a, s2, o]`` the probability of observing ``o``
 after action ``a`` led to ``s2`` (observations depend on the *resulting* state), and the
-reward of a step ``reward[a, s, s2, o]``.  The belief update of seed 000's belief MDP is
+reward of a step ``reward[a, s, s2, o]``.  The belief update (the state estimator of
+Kaelbling, Littman & Cassandra 1998) is
 
-    b'(s2) = O[a, s2, o] sum_s b(s) T[a, s, s2] / Pr(o | b, a).
+    b'(s2) = O[a, s2, o] sum_s b(s) T[a, s, s2] / Pr(o | b, a),
+
+and :func:`filter_belief` adds the episode rule of the partially observable maze: its "no
+observation" symbol ``n_obs`` restarts the belief at ``b0``.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ..validation import discount
 from .solve import MDPModel
 
 # Row sums of published files are off by up to ~1e-5 (six printed decimals).
@@ -60,8 +65,7 @@ class POMDPModel:
                 raise ValueError(f"{name} rows must sum to 1 (worst row is off by {worst:.3g})")
         if not np.all(np.isfinite(self.reward)):
             raise ValueError("reward must be finite")
-        if not 0.0 <= self.gamma <= 1.0:
-            raise ValueError(f"gamma must be in [0, 1], got {self.gamma}")
+        object.__setattr__(self, "gamma", discount(self.gamma))
         for attr, n in (("states", S), ("actions", A), ("observations", self.O.shape[2])):
             names = getattr(self, attr) or _default_names(n)
             if len(names) != n:
@@ -132,6 +136,33 @@ def belief_update(b: np.ndarray, a, o, T: np.ndarray, O: np.ndarray) -> np.ndarr
     if np.any(total <= 0):
         raise ValueError("the observation has probability 0 under this belief and action")
     return unnormalised / total
+
+
+def filter_belief(belief, action, observation, model) -> np.ndarray:
+    """The belief after ``observation``: the one Bayes filter of the env, ``BeliefState`` and the agents.
+
+    The "no observation" symbol ``n_obs``, which ``reset`` returns, starts a new episode: the
+    posterior is ``b0`` whatever the prior and the action (``belief`` may then be None).  Any
+    other observation is filtered by :func:`belief_update` with the ``action`` that led to it.
+    ``model`` is a :class:`POMDPModel` or anything holding its ``T``, ``O`` and ``b0``.  One
+    belief (``belief`` of shape ``(S,)``, int ``action`` and ``observation``) or a batch (shape
+    ``(n, S)``, ``(n,)`` and ``(n,)``): the rows at the symbol restart, the others are filtered
+    together.
+    """
+    o = np.asarray(observation)
+    restart = o == model.O.shape[2]
+    if belief is None:
+        if not restart.all():
+            raise ValueError("filter_belief needs a prior belief for an observation other than the no-observation symbol")
+        return np.tile(model.b0, (*o.shape, 1))
+    if o.ndim == 0:
+        return model.b0.copy() if restart else belief_update(belief, action, o, model.T, model.O)
+    posterior = np.array(belief, dtype=float)
+    posterior[restart] = model.b0
+    go = ~restart
+    if go.any():
+        posterior[go] = belief_update(posterior[go], np.asarray(action)[go], o[go], model.T, model.O)
+    return posterior
 
 
 def sample_index(cumulative: np.ndarray, u) -> np.ndarray:

@@ -9,20 +9,30 @@ or ``start include:`` / ``start exclude:`` a list of states).  Then, in any orde
     R: a : s : s' : o r  R: a : s : s'  <row over o>  R: a : s  <matrix over s' x o>
 
 where ``*`` is a wildcard, anything unspecified is 0 and a later entry overrides an earlier
-one.  ``#`` starts a comment.  A malformed file raises :class:`POMDPFormatError` naming the line.
+one.  ``#`` starts a comment.  Names must be distinct.
+
+:func:`read_pomdp` reads a file (a path), :func:`parse_pomdp` a text.  A malformed file raises
+:class:`POMDPFormatError` naming the file (``<string>`` for a text) and the line.  The model is
+held in dense arrays, the largest being the reward ``(actions, states, states, observations)``;
+a file whose reward array would exceed ``max_entries`` numbers (default :data:`MAX_ENTRIES`,
+2e7, i.e. 160 MB of float64) is refused before anything is allocated.  Every classic maze
+(hallway2: 0.7e6) is far below it.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 
 import numpy as np
 
+from ..validation import integer
 from .pomdp import POMDPModel
 
 _TOKEN = re.compile(r"[^\s:]+|:")
 _PREAMBLE = ("discount", "values", "states", "actions", "observations", "start")
+MAX_ENTRIES = 20_000_000
 
 
 class POMDPFormatError(ValueError):
@@ -30,7 +40,8 @@ class POMDPFormatError(ValueError):
 
 
 class _Tokens:
-    def __init__(self, text: str):
+    def __init__(self, text: str, source: str):
+        self.source = source
         self.items: list[tuple[str, int]] = []
         for lineno, line in enumerate(text.splitlines(), start=1):
             self.items.extend((t, lineno) for t in _TOKEN.findall(line.split("#", 1)[0]))
@@ -43,12 +54,12 @@ class _Tokens:
     def line(self) -> int:
         return self.items[min(self.i, len(self.items) - 1)][1] if self.items else 1
 
-    def error(self, message: str) -> POMDPFormatError:
-        return POMDPFormatError(f"line {self.line}: {message}")
+    def error(self, message: str, line: int | None = None) -> POMDPFormatError:
+        return POMDPFormatError(f"{self.source}, line {self.line if line is None else line}: {message}")
 
     def next(self, what: str) -> str:
         if self.i >= len(self.items):
-            raise POMDPFormatError(f"line {self.line}: unexpected end of file, expected {what}")
+            raise self.error(f"unexpected end of file, expected {what}")
         tok = self.items[self.i][0]
         self.i += 1
         return tok
@@ -60,11 +71,11 @@ class _Tokens:
 
     def number(self) -> float:
         tok = self.next("a number")
-        try:
-            return float(tok)
-        except ValueError:
+        x = float(tok) if _is_number(tok) else math.nan
+        if not math.isfinite(x):
             self.i -= 1
-            raise self.error(f"expected a number but found {tok!r}") from None
+            raise self.error(f"expected a {'finite ' if _is_number(tok) else ''}number but found {tok!r}")
+        return x
 
     def numbers(self, n: int) -> np.ndarray:
         return np.array([self.number() for _ in range(n)])
@@ -83,16 +94,24 @@ class _Tokens:
         return True
 
 
-def _names(toks: _Tokens) -> tuple[str, ...]:
-    """A count (names 0..n-1) or a list of names, up to the next keyword."""
+def _names(toks: _Tokens, what: str, max_entries: int) -> tuple[str, ...]:
+    """A count (names 0..n-1) or a list of distinct names, up to the next keyword."""
     if toks.at_number():
+        line = toks.line
         tok = toks.next("a count")
         if not tok.isdigit() or int(tok) < 1:
             toks.i -= 1
             raise toks.error(f"expected a positive count or a list of names, found {tok!r}")
+        if toks.peek() is not None and not toks.at_keyword() and toks.line == line:
+            raise toks.error(f"expected a count or a list of names, not both: found {toks.peek()!r} after the count {tok}")
+        if int(tok) > max_entries:  # before making the names: the reward array would be larger still
+            raise toks.error(f"{tok} {what}s are more than max_entries={max_entries}", line=line)
         return tuple(str(i) for i in range(int(tok)))
-    names = []
+    names, seen = [], set()
     while toks.peek() is not None and not toks.at_keyword():
+        if toks.peek() in seen:
+            raise toks.error(f"duplicate {what} name {toks.peek()!r}")
+        seen.add(toks.peek())
         names.append(toks.next("a name"))
     if not names:
         raise toks.error("expected a count or a list of names")
@@ -112,20 +131,36 @@ def _index(toks: _Tokens, names: tuple[str, ...], what: str):
     raise toks.error(f"unknown {what} {tok!r}")
 
 
-def read_pomdp(source: str | os.PathLike) -> POMDPModel:
-    """A :class:`POMDPModel` from a ``.POMDP`` file path or the text itself."""
-    if isinstance(source, os.PathLike) or (isinstance(source, str) and "\n" not in source and os.path.exists(source)):
-        with open(source) as f:
-            text = f.read()
-    else:
-        text = str(source)
-    return parse_pomdp(text)
+def read_pomdp(path: str | os.PathLike, max_entries: int = MAX_ENTRIES) -> POMDPModel:
+    """A :class:`POMDPModel` from a ``.POMDP`` file (``FileNotFoundError`` if there is none).
+
+    Errors name the file and the line; see the module docstring for ``max_entries``.
+    """
+    if not isinstance(path, (str, os.PathLike)) or isinstance(os.fspath(path), bytes):
+        raise TypeError(f"read_pomdp needs a file path (str or os.PathLike), got {type(path).__name__}; "
+                        "parse_pomdp(text) reads a text")
+    if isinstance(path, str) and "\n" in path:
+        raise TypeError("read_pomdp needs a file path, got a text (it holds a newline); parse_pomdp(text) reads a text")
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise POMDPFormatError(f"{os.fspath(path)}: not a UTF-8 text file (byte {e.start} is {data[e.start]:#04x}); "
+                               "a .POMDP file is plain text") from None
+    return parse_pomdp(text, source=os.fspath(path), max_entries=max_entries)
 
 
-def parse_pomdp(text: str) -> POMDPModel:
-    toks = _Tokens(text)
+def parse_pomdp(text: str, source: str = "<string>", max_entries: int = MAX_ENTRIES) -> POMDPModel:
+    """A :class:`POMDPModel` from the text of a ``.POMDP`` file; errors name ``source`` and the line."""
+    if not isinstance(text, str):
+        raise TypeError(f"parse_pomdp needs the text as a str, got {type(text).__name__}; read_pomdp(path) reads a file")
+    integer(max_entries, "max_entries")
+    toks = _Tokens(text, source)
     header: dict = {"values": "reward", "discount": None}
+    lines: dict[str, int] = {}
     while toks.peek() in _PREAMBLE:
+        lines[toks.peek()] = toks.line
         key = toks.next("a keyword")
         if key == "start" and toks.peek() in ("include", "exclude"):
             key = "start " + toks.next("include/exclude")
@@ -138,14 +173,18 @@ def parse_pomdp(text: str) -> POMDPModel:
                 toks.i -= 1
                 raise toks.error(f"values must be 'reward' or 'cost', found {header['values']!r}")
         elif key in ("states", "actions", "observations"):
-            header[key] = _names(toks)
+            header[key] = _names(toks, key[:-1], max_entries)
         else:
-            header["start"] = _start(toks, exclude=key == "start exclude")
+            header["start"] = _start(toks, key)
     for key in ("discount", "states", "actions", "observations"):
         if header.get(key) is None:
             raise toks.error(f"the preamble lacks '{key}:'")
     S, A, Z = (header[k] for k in ("states", "actions", "observations"))
     nS, nA, nZ = len(S), len(A), len(Z)
+    if nA * nS * nS * nZ > max_entries:  # Python ints: no overflow
+        raise toks.error(f"{nS} states, {nA} actions and {nZ} observations need {nA * nS * nS * nZ:.3g} reward "
+                         f"entries (actions x states^2 x observations), more than max_entries={max_entries}",
+                         line=lines["states"])
     T = np.zeros((nA, nS, nS))
     O = np.zeros((nA, nS, nZ))
     reward = np.zeros((nA, nS, nS, nZ))
@@ -166,35 +205,38 @@ def parse_pomdp(text: str) -> POMDPModel:
     if np.all(reward == reward[..., :1]):
         reward = reward[..., :1].copy()
     b0 = header.get("start")
-    b0 = np.full(nS, 1.0 / nS) if b0 is None else b0(S)
+    b0 = np.full(nS, 1.0 / nS) if b0 is None else b0(S, toks)
     try:
         return POMDPModel(T, O, reward, b0, header["discount"], S, A, Z)
     except ValueError as e:
-        raise POMDPFormatError(f"the model is not a valid POMDP: {e}") from None
+        raise POMDPFormatError(f"{source}: the model is not a valid POMDP: {e}") from None
 
 
-def _start(toks: _Tokens, exclude: bool):
-    """The start belief; resolved once the state names are known (they may come later)."""
+def _start(toks: _Tokens, key: str):
+    """The start belief of ``start:`` (probabilities, or one state), ``start include:`` or
+    ``start exclude:`` (states); resolved once the state names are known (they may come later)."""
     line = toks.line
     if toks.peek() == "uniform":
         toks.next("uniform")
-        return lambda S: np.full(len(S), 1.0 / len(S))
+        return lambda S, _: np.full(len(S), 1.0 / len(S))
     values = []
     while toks.peek() is not None and not toks.at_keyword():
         values.append(toks.next("a start value"))
 
-    def resolve(S):
+    def resolve(S, toks: _Tokens):
         try:
-            if all(_is_number(v) for v in values) and len(values) == len(S):
+            if key == "start" and all(_is_number(v) for v in values) and len(values) == len(S):
                 return np.array([float(v) for v in values])
             chosen = [S.index(v) if v in S else int(v) for v in values]
             if not all(0 <= c < len(S) for c in chosen):
                 raise ValueError
         except ValueError:
-            raise POMDPFormatError(f"line {line}: start must list {len(S)} probabilities, 'uniform' or states") from None
+            raise toks.error(f"start must list {len(S)} probabilities, 'uniform' or states", line=line) from None
         mask = np.zeros(len(S), dtype=bool)
         mask[chosen] = True
-        mask = ~mask if exclude else mask
+        mask = ~mask if key == "start exclude" else mask
+        if not mask.any():
+            raise toks.error("start exclude: excludes every state", line=line)
         return mask / mask.sum()
 
     return resolve
@@ -299,7 +341,7 @@ def _start_line(b0: np.ndarray, states) -> str:
     if np.array_equal(b0, np.where(support, 1.0 / support.sum(), 0.0)):
         if support.all():
             forms.append("start: uniform")
-        else:  # a list shorter than len(states), so numbered states read as indices
+        else:
             forms.append("start include: " + " ".join(states[i] for i in np.flatnonzero(support)))
             forms.append("start exclude: " + " ".join(states[i] for i in np.flatnonzero(~support)))
     return min(forms, key=len)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..validation import discount
 from .layouts import Layout
 
 # Perpendicular moves a slip can turn an action into (up/down <-> left/right).
@@ -70,8 +71,7 @@ def value_iteration(model: MDPModel, gamma: float = 1.0, tol: float = 1e-12, max
     With ``gamma == 1`` this converges when every policy that the iteration favours reaches a
     terminal state (true for a maze with a move cost, or with no cost and a reachable goal).
     """
-    if not 0.0 <= gamma <= 1.0:
-        raise ValueError(f"gamma must be in [0, 1], got {gamma}")
+    gamma = discount(gamma)
     V = np.zeros(model.n_states)
     for _ in range(max_iter):
         Q = model.R + gamma * model.P @ V

@@ -12,24 +12,14 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from ..rendering import RenderMixin, VectorRenderMixin, check_render_mode
+from ..validation import as_box_action, describe, integer, positive, real_array
 from ..vector import NextStepAutoreset
 from . import physics
-from .physics import FAILURES, NAN_ACTION, OK
+from .physics import FAILURES, OK
 
 HIT_REWARD = 50.0
 # target="random": distance from the base centre and angle (radians, 0 = along the initial arm)
 RANDOM_TARGET_RADIUS = (1.5, 5.0)
-
-
-def as_actions(action, shape: tuple[int, ...]) -> np.ndarray:
-    """``action`` as a float64 array of ``shape``, or a ValueError that says what was wrong."""
-    try:
-        a = np.asarray(action, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"action must be an array of shape {shape} in [0, 1], got {action!r}") from None
-    if a.shape != shape:
-        raise ValueError(f"action must have shape {shape}, got {a.shape}")
-    return a
 
 
 def parse_target(target):
@@ -38,10 +28,10 @@ def parse_target(target):
         if target != "random":
             raise ValueError(f"target must be (x, y) or 'random', got {target!r}")
         return target
-    t = np.asarray(target, dtype=np.float64) if not isinstance(target, (dict, set)) else None
-    if t is None or t.shape != (2,) or not np.all(np.isfinite(t)):
-        raise ValueError(f"target must be a finite (x, y) pair or 'random', got {target!r}")
-    return t
+    try:
+        return real_array(target, "target", shape=(2,))
+    except ValueError:
+        raise ValueError(f"target must be a finite (x, y) pair or 'random', got {describe(target)}") from None
 
 
 def sample_targets(rng: np.random.Generator, centre: np.ndarray, n: int) -> np.ndarray:
@@ -51,20 +41,16 @@ def sample_targets(rng: np.random.Generator, centre: np.ndarray, n: int) -> np.n
     return centre + radius[:, None] * np.stack([np.cos(angle), np.sin(angle)], axis=1)
 
 
-def _check_max_steps(max_steps) -> int:
-    if not isinstance(max_steps, (int, np.integer)) or max_steps < 1:
-        raise ValueError(f"max_steps must be a positive int, got {max_steps!r}")
-    return int(max_steps)
-
-
-def _check_gain(distance_gain) -> float:
-    try:
-        gain = float(distance_gain)
-    except (TypeError, ValueError):
-        raise ValueError(f"distance_gain must be a real number, got {distance_gain!r}") from None
-    if not math.isfinite(gain) or gain <= 0:
-        raise ValueError(f"distance_gain must be finite and positive, got {distance_gain!r}")
-    return gain
+def observation_layout(n_compartments: int, random_target: bool) -> dict[str, slice]:
+    """Where each quantity sits in an observation, as slices: ``theta`` and ``omega`` of the base,
+    ``x``, ``y``, ``vx``, ``vy`` of every node (dorsal nodes 1..C, then ventral nodes 1..C, in
+    the same order in each) and, with ``target="random"``, the ``target``'s (x, y)."""
+    end = 2 + 8 * n_compartments
+    layout = {"theta": slice(0, 1), "omega": slice(1, 2), "x": slice(2, end, 4), "y": slice(3, end, 4),
+              "vx": slice(4, end, 4), "vy": slice(5, end, 4)}
+    if random_target:
+        layout["target"] = slice(end, end + 2)
+    return layout
 
 
 def _spaces(model: physics.ArmModel, random_target: bool):
@@ -80,8 +66,9 @@ def _init_task(env, n: int, n_compartments, constants, target, distance_gain, ma
     env.model = physics.build_model(n_compartments, constants)
     env._target_arg = parse_target(target)
     env.random_target = isinstance(env._target_arg, str)
-    env.distance_gain = _check_gain(distance_gain)
-    env.max_steps = _check_max_steps(max_steps)
+    env.observation_layout = observation_layout(env.model.n_compartments, env.random_target)
+    env.distance_gain = positive(distance_gain, "distance_gain")
+    env.max_steps = integer(max_steps, "max_steps")
     env._states = np.repeat(env.model.initial_state[None], n, axis=0)
     env._targets = np.zeros((n, 2))
     env._dist, env._hit = np.zeros(n), np.zeros(n, dtype=np.bool_)
@@ -193,7 +180,6 @@ class OctopusArmEnv(RenderMixin, gym.Env):
         self.render_mode = render_mode
         self.observation_space, self.action_space = _init_task(
             self, 1, n_compartments, constants, target, distance_gain, max_steps)
-        self._action_shape = self.action_space.shape
         self._last_action = np.zeros(self.model.action_size)
         self._t = 0
         self._done = True
@@ -215,7 +201,7 @@ class OctopusArmEnv(RenderMixin, gym.Env):
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         self._states[0] = self.model.initial_state
-        self._targets[0] = (sample_targets(self.np_random, self.model.par[:2], 1)[0]
+        self._targets[0] = (sample_targets(self.np_random, self.model.base_centre, 1)[0]
                             if self.random_target else self._target_arg)
         physics.measure(self._states, self._targets, *self._kernel_args, self._dist, self._hit)
         self._last_action[:] = 0.0
@@ -226,7 +212,7 @@ class OctopusArmEnv(RenderMixin, gym.Env):
         return self._obs(), {}
 
     def step(self, action):
-        a = as_actions(action, self._action_shape)
+        a = as_box_action(action, self.action_space)
         if self._done:
             raise ResetNeeded("the episode has ended (or not started): call reset() before step()")
         d_before = self._dist[0]
@@ -235,9 +221,6 @@ class OctopusArmEnv(RenderMixin, gym.Env):
         status = self._status[0]
         self._t += 1
         if status != OK:
-            if status == NAN_ACTION:
-                self._t -= 1
-                raise ValueError(f"action must not contain NaN, got {action!r}")
             self._done = True
             return self._obs(), 0.0, False, True, {"failure": FAILURES[int(status)]}
         self._last_action = a
@@ -266,12 +249,12 @@ def paint_arm(pg, surface, model, state, action, target):
     """Water, surface line, compartments coloured by activation, base and target."""
     w, h = surface.get_size()
     scale = min(w, h) / (2 * VIEW_HALF_WIDTH)
-    cx, cy = model.par[0], model.par[1]
+    cx, cy = model.base_centre
 
     def px(x, y):
         return (w / 2 + (x - cx) * scale, h / 2 - (y - cy) * scale)
 
-    surface_y = px(0.0, model.par[physics._SURFACE])[1]
+    surface_y = px(0.0, model.water_surface)[1]
     pg.draw.rect(surface, (200, 225, 245), pg.Rect(0, int(surface_y), w, h))
     pg.draw.line(surface, (40, 90, 170), (0, surface_y), (w, surface_y), 2)
     pos, _ = physics.node_arrays(state, model)
@@ -316,7 +299,7 @@ class OctopusArmVectorEnv(NextStepAutoreset, VectorRenderMixin, VectorEnv):
         """Put the arms in ``mask`` at the start of an episode (targets drawn in arm order)."""
         self._states[mask] = self.model.initial_state
         if self.random_target:
-            self._targets[mask] = sample_targets(self.np_random, self.model.par[:2], int(mask.sum()))
+            self._targets[mask] = sample_targets(self.np_random, self.model.base_centre, int(mask.sum()))
         else:
             self._targets[mask] = self._target_arg
         self._last_actions[mask] = 0.0
@@ -336,9 +319,7 @@ class OctopusArmVectorEnv(NextStepAutoreset, VectorRenderMixin, VectorEnv):
         return self._obs(), {}
 
     def step(self, actions):
-        a = as_actions(actions, self.action_space.shape)
-        if np.isnan(a).any():
-            raise ValueError("actions must not contain NaN")
+        a = as_box_action(actions, self.action_space)
         d_before = self._dist.copy()
         physics.advance_parallel(self._states, a, self._targets, *self._kernel_args,
                                  self._dist, self._hit, self._status)

@@ -35,6 +35,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import numpy as np  # noqa: E402
 from numba import njit, prange  # noqa: E402
 
+from ..validation import integer, one_of  # noqa: E402
+
 # §2's table.  "icml06" has no base torque in the original (its base turns passively); we keep the
 # RL-Library torque coefficient so that both sets share the 2 + 3C action layout.
 CONSTANT_SETS = {
@@ -95,18 +97,24 @@ class ArmModel:
     def action_size(self) -> int:
         return 2 + 3 * self.n_compartments
 
+    @property
+    def base_centre(self) -> np.ndarray:
+        """(x, y) of the point the base turns about."""
+        return self.par[[_CX, _CY]]
+
+    @property
+    def water_surface(self) -> float:
+        """The height above which buoyancy no longer cancels gravity."""
+        return float(self.par[_SURFACE])
+
     def kernel_args(self):
         return self.muscles, self.area0, self.mass, self.inv_mass, self.par
 
 
 def build_model(n_compartments: int = 6, constants: str = "rl-library", h: float = H,
                 substeps: int = SUBSTEPS) -> ArmModel:
-    if not isinstance(n_compartments, (int, np.integer)) or not 1 <= n_compartments <= MAX_COMPARTMENTS:
-        raise ValueError(f"n_compartments must be an int in [1, {MAX_COMPARTMENTS}] (the ArmSpec arm), got {n_compartments!r}")
-    if constants not in CONSTANT_SETS:
-        raise ValueError(f"constants must be one of {sorted(CONSTANT_SETS)}, got {constants!r}")
-    c = CONSTANT_SETS[constants]
-    C = int(n_compartments)
+    C = integer(n_compartments, "n_compartments", low=1, high=MAX_COMPARTMENTS)
+    c = CONSTANT_SETS[one_of(constants, "constants", sorted(CONSTANT_SETS))]
     upper, lower, m = rest_pose(C)
     dorsal_l0 = np.linalg.norm(upper[1:] - upper[:-1], axis=1)
     ventral_l0 = np.linalg.norm(lower[1:] - lower[:-1], axis=1)
@@ -145,7 +153,7 @@ def node_arrays(states: np.ndarray, model: ArmModel) -> tuple[np.ndarray, np.nda
     theta, omega = states[:, 0], states[:, 1]
     r = model.par[_R] * np.stack([np.cos(theta), np.sin(theta)], axis=1)
     w_r = omega[:, None] * np.stack([-r[:, 1], r[:, 0]], axis=1)  # omega x r = omega R90(r)
-    centre = model.par[[_CX, _CY]]
+    centre = model.base_centre
     body = states[:, 2:].reshape(-1, 2, C, 4)
     pos = np.concatenate([np.stack([centre + r, centre - r], axis=1)[:, :, None], body[..., :2]], axis=2)
     vel = np.concatenate([np.stack([w_r, -w_r], axis=1)[:, :, None], body[..., 2:]], axis=2)

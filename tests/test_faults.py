@@ -1,0 +1,323 @@
+"""Faults of the comparison command, each through the real command line in a subprocess: Ctrl-C
+(real SIGINT to the process group), corrupt cell files, unwritable output folders, bad
+configurations, determinism of the default grid's reference agents, and SB3's temp folders."""
+
+import csv
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from baselines import compare as cmp
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+
+
+def baselines(*args, env=None, timeout=300, **kwargs):
+    return subprocess.run([sys.executable, "-m", "baselines", *map(str, args)], capture_output=True, text=True,
+                          env=env or ENV, timeout=timeout, **kwargs)
+
+
+def write_config(path: Path, runs: list[dict]) -> Path:
+    import yaml
+
+    path.write_text(yaml.safe_dump({"runs": runs}))
+    return path
+
+
+def book3x3(steps=300, seeds=1, **extra):
+    return {"env": "rl_envs/GridMaze-v0", "env_kwargs": {"layout": "book3x3"}, "steps": steps, "seeds": seeds,
+            "eval_episodes": 1, "agents": {"QLearning": {}}, **extra}
+
+
+def cell_files(out: Path) -> list[Path]:
+    return sorted((out / "cells").glob("*.json"))
+
+
+def children(pid: int) -> list[int]:
+    """Live child processes of ``pid`` (from /proc)."""
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            kids.append(int(stat.parent.name))
+    return kids
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+# -- 1. Ctrl-C ---------------------------------------------------------------------------------
+
+
+def test_ctrl_c_with_workers_saves_finished_cells_exits_at_once_and_resumes(tmp_path):
+    # Two quick cells, then three that take seconds each: SIGINT arrives while two of the slow ones
+    # run and one is queued, so waiting for them would take longer than the 3 s allowed.
+    config = write_config(tmp_path / "c.yml", [book3x3(300, 2), book3x3(400_000, [10, 11, 12])])
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "baselines", "compare", "--config", str(config), "--out", str(out),
+           "--workers", "2", "--no-progress"]
+
+    def start():
+        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
+                                start_new_session=True)
+
+    def interrupt(proc, times=1):
+        t0 = time.monotonic()
+        for _ in range(times):
+            os.killpg(proc.pid, signal.SIGINT)
+            time.sleep(0.05)
+        _, err = proc.communicate(timeout=60)
+        return time.monotonic() - t0, err
+
+    proc = start()
+    wait_for(lambda: len(cell_files(out)) >= 2, 120, "the two quick cells")
+    time.sleep(0.5)  # the slow cells are running now
+    workers = children(proc.pid)
+    assert len(workers) >= 2
+    elapsed, err = interrupt(proc)
+    assert proc.returncode == 130, err
+    assert elapsed < 3, f"took {elapsed:.1f} s to stop"
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    last = err.strip().splitlines()[-1]
+    assert re.fullmatch(rf"interrupted: 2 of 5 cells are saved in {re.escape(str(out / 'cells'))}.*; "
+                        rf"resume with: python -m baselines compare --config {re.escape(str(config))} "
+                        rf"--out {re.escape(str(out))} --workers 2 --no-progress", last), last
+    saved = {json.loads(p.read_text())["cell"]["seed"] for p in cell_files(out)}
+    assert saved == {0, 1} and not list((out / "cells").glob(".*.tmp"))
+    wait_for(lambda: not any(map(alive, workers)), 10, "the workers to end")
+
+    # Ctrl-C while the workers still import, and a second one 50 ms later, end it at once too.  The
+    # second one may come after the first run has ended its workers and printed its message: then
+    # it ends Python's own shutdown by SIGINT (the shell shows 130 either way).
+    proc = start()
+    wait_for(lambda: children(proc.pid), 30, "the worker processes")
+    time.sleep(0.3)
+    elapsed, err = interrupt(proc, times=2)
+    assert proc.returncode in (130, -signal.SIGINT) and elapsed < 3, (elapsed, err)
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert len(cell_files(out)) == 2
+
+    done = subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "3 cells run, 2 reused" in done.stdout
+    assert len(cell_files(out)) == 5
+
+
+def test_ctrl_c_in_a_serial_run(tmp_path):
+    config = write_config(tmp_path / "c.yml", [book3x3(300, 1), book3x3(2_000_000, [5])])
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "baselines", "compare", "--config", str(config), "--out", str(out),
+                             "--workers", "1", "--no-progress"], stderr=subprocess.PIPE, text=True, env=ENV,
+                            start_new_session=True)
+    wait_for(lambda: len(cell_files(out)) == 1, 60, "the quick cell")
+    os.killpg(proc.pid, signal.SIGINT)
+    t0 = time.monotonic()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and time.monotonic() - t0 < 2, err
+    assert err.startswith(f"interrupted: 1 of 2 cells are saved in {out / 'cells'}") and err.count("\n") == 1, err
+
+
+# -- 2. corrupt cells ------------------------------------------------------------------------------
+
+
+def test_corrupt_cells_are_named_moved_aside_and_rerun(tmp_path):
+    config = write_config(tmp_path / "c.yml", [book3x3(300, 7)])
+    out = tmp_path / "out"
+    first = baselines("compare", "--config", config, "--out", out, "--workers", "1", "--no-progress")
+    assert first.returncode == 0, first.stderr
+    files = {json.loads(p.read_text())["cell"]["seed"]: p for p in cell_files(out)}
+    good = json.loads(files[0].read_text())
+    files[0].write_bytes(files[0].read_bytes()[:100])
+    files[1].write_bytes(b"")
+    files[2].write_text('{"cell":{},"row":{"env":"x"}}')
+    files[3].write_text("[1,2,3]")
+    nan = json.loads(files[4].read_text())
+    nan["row"]["return"] = float("nan")
+    files[4].write_text(json.dumps(nan))
+    foreign = json.loads(files[5].read_text())
+    foreign["row"]["seed"] = foreign["cell"]["seed"] = 99
+    files[5].write_text(json.dumps(foreign))
+    bad = [files[s] for s in range(6)]
+
+    plot = baselines("plot", out, "--out", tmp_path / "plot")
+    assert plot.returncode == 0, plot.stderr
+    warnings = plot.stderr.strip().splitlines()
+    for path in bad[:5]:  # the seed-99 cell is valid on its own: plot has no configuration to hold it to
+        assert sum(str(path) in line and "skipped" in line for line in warnings) == 1, (path, plot.stderr)
+    assert "Traceback" not in plot.stderr and "nan" not in plot.stdout
+
+    again = baselines("compare", "--config", config, "--out", out, "--workers", "1", "--no-progress")
+    assert again.returncode == 0, again.stderr
+    assert "6 cells run, 1 reused" in again.stdout
+    warnings = [line for line in again.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 6, again.stderr
+    for path in bad:
+        line, = [w for w in warnings if str(path) in w]
+        assert str(out / "cells" / "corrupt" / path.name) in line and "reruns" in line
+        assert (out / "cells" / "corrupt" / path.name).exists()
+    with open(out / "results.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert sorted(int(r["seed"]) for r in rows) == list(range(7))
+    assert all(float(r["return"]) == good["row"]["return"] for r in rows)
+
+
+# -- 3. unwritable output folders -------------------------------------------------------------------
+
+
+def unwritable_cases(tmp_path):
+    """Paths that cannot hold results even for root (chmod does not stop root)."""
+    (tmp_path / "a_file").write_text("x")
+    (tmp_path / "cells_is_a_file" / "cells").parent.mkdir()
+    (tmp_path / "cells_is_a_file" / "cells").write_text("x")
+    return {"a file in place of the folder": (tmp_path / "a_file", tmp_path / "a_file"),
+            "a path under a file": (tmp_path / "a_file" / "out", tmp_path / "a_file"),
+            "a file named cells": (tmp_path / "cells_is_a_file", tmp_path / "cells_is_a_file" / "cells")}
+
+
+@pytest.mark.parametrize("case", ["a file in place of the folder", "a path under a file", "a file named cells"])
+def test_unwritable_output_folder_is_one_line_error(tmp_path, case):
+    out, culprit = unwritable_cases(tmp_path)[case]
+    config = write_config(tmp_path / "c.yml", [book3x3()])
+    result = baselines("compare", "--config", config, "--out", out, "--workers", "1", "--no-progress")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith(f"error: cannot write results to {out}: {culprit}"), result.stderr
+
+
+def test_resume_into_unwritable_outputs_trains_nothing(tmp_path):
+    out = tmp_path / "out"
+    config = write_config(tmp_path / "c.yml", [book3x3(seeds=1)])
+    assert baselines("compare", "--config", config, "--out", out, "--workers", "1", "--no-progress").returncode == 0
+    (out / "results.csv").unlink()
+    (out / "results.csv").mkdir()  # the table could not be written at the end
+    bigger = write_config(tmp_path / "c.yml", [book3x3(seeds=2)])
+    result = baselines("compare", "--config", bigger, "--out", out, "--workers", "1", "--no-progress")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert f"{out / 'results.csv'} is a directory" in result.stderr
+    assert len(cell_files(out)) == 1
+
+
+# -- 4-7. configurations ------------------------------------------------------------------------------
+
+
+def limit_memory():
+    """4 GiB of address space: building 10^8 cells in memory fails under it, so a grid-size limit
+    must come first."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+
+
+@pytest.mark.parametrize("run, message", [
+    (book3x3(agents={"QLearning": {"alpah": 0.1}}),
+     "runs[0]: QLearning has no argument 'alpah' (did you mean 'alpha'?); its arguments: alpha, epsilon, gamma, q_init"),
+    (book3x3(agents={"QMDP": {"gamma": 0.9}}), "runs[0]: QMDP has no argument 'gamma'; it takes none"),
+    (book3x3(agents={"QLearning": {"seed": 3}}), "runs[0]: QLearning's seed is set by the cell"),
+    (book3x3(agents={"PPO": {"learning_rat": 1}}), "runs[0]: PPO has no argument 'learning_rat' (did you mean 'learning_rate'?)"),
+    (book3x3(agents={"DQN": {"n_timesteps": 10}}), "runs[0]: DQN has no argument 'n_timesteps'"),
+    (book3x3(seeds=[1, 1]), "runs[0]: seeds repeat 1"),
+    (book3x3(seeds=[0, True]), "runs[0]: seeds must be"),
+    (book3x3(eval_episodes=True), "runs[0]: eval_episodes must be a positive int, got True"),
+    (book3x3(steps=True), "runs[0]: steps must be a positive int, got True"),
+    (book3x3(seeds=100_000_000), "runs[0]: the grid reaches 100,000,000 cells (100,000,000 seeds x 1 agent(s)); a comparison is limited to 100,000 cells"),
+])
+def test_bad_config_is_a_one_line_error_before_any_work(tmp_path, run, message):
+    config = write_config(tmp_path / "c.yml", [run])
+    out = tmp_path / "out"
+    result = baselines("compare", "--config", config, "--out", out, timeout=60, preexec_fn=limit_memory)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"error: {message}") and result.stderr.count("\n") == 1, result.stderr
+    assert not out.exists()
+
+
+def test_the_same_cell_in_two_runs_is_an_error():
+    with pytest.raises(cmp.ConfigError, match=r"runs\[1\] repeats the cell rl_envs/GridMaze-v0 QLearning seed 0 of runs\[0\]"):
+        cmp.cells_from_config({"runs": [book3x3(), book3x3()]})
+
+
+def test_run_command_validates_agent_arguments(tmp_path):
+    result = baselines("run", "--agent", "Sarsa", "--agent-kwargs", "alpah=0.1", "--out", tmp_path / "o")
+    assert result.returncode == 2 and "Sarsa has no argument 'alpah' (did you mean 'alpha'?)" in result.stderr
+
+
+# -- 12. reproducibility -------------------------------------------------------------------------------
+
+
+# Rendering the GIFs takes most of a cell's time (7 s of the octopus arm's 10): seed 0 of every
+# reference agent takes about 25 s in two processes at once, the whole grid (14 cells) about 75 s.
+@pytest.mark.parametrize("seeds", [[0], pytest.param(None, marks=pytest.mark.slow, id="every-seed")])
+def test_default_grid_reference_cells_are_deterministic(tmp_path, seeds):
+    runs = [{**run, "agents": {a: kw for a, kw in run["agents"].items() if a not in cmp.SB3_AGENTS},
+             **({"seeds": seeds} if seeds else {})}
+            for run in json.loads(json.dumps(cmp.DEFAULT_CONFIG["runs"]))]
+    config = write_config(tmp_path / "reference.yml", runs)
+    procs = [subprocess.Popen([sys.executable, "-m", "baselines", "compare", "--config", str(config), "--out",
+                               str(tmp_path / name), "--workers", "1", "--no-progress"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=ENV)
+             for name in ("a", "b")]
+    for proc in procs:
+        assert proc.wait(timeout=600) == 0, proc.stderr.read()
+
+    def rows(name):
+        with open(tmp_path / name / "results.csv") as f:
+            return [{k: v for k, v in r.items() if k != "wall_time_s"} for r in csv.DictReader(f)]
+
+    a = rows("a")
+    assert len(a) == len(cmp.cells_from_config({"runs": runs})) >= 5
+    assert a == rows("b")
+
+
+def test_plot_splices_the_table_into_a_readme(tmp_path):
+    out = tmp_path / "out"
+    config = write_config(tmp_path / "c.yml", [book3x3(seeds=2)])
+    assert baselines("compare", "--config", config, "--out", out, "--workers", "1", "--no-progress").returncode == 0
+    readme = tmp_path / "README.md"
+    before, after = "# Title\n\ntext\n<!-- compare-table:start -->\n", "<!-- compare-table:end -->\nmore text\n"
+    readme.write_text(before + "| an old table |\n" + after)
+    for _ in range(2):  # splicing twice gives the same file
+        result = baselines("plot", out, "--readme", readme)
+        assert result.returncode == 0, result.stderr
+        assert readme.read_text() == before + (out / "summary.md").read_text() + after
+    assert "| rl_envs/GridMaze-v0 | QLearning | 2 |" in readme.read_text()
+    plain = tmp_path / "plain.md"
+    plain.write_text("no markers\n")
+    result = baselines("plot", out, "--readme", plain)
+    assert result.returncode == 2 and plain.read_text() == "no markers\n"
+    assert result.stderr == (f"error: {plain} has no '<!-- compare-table:start -->' ... "
+                             "'<!-- compare-table:end -->' pair to put the table between\n")
+
+
+# -- 13. SB3 temp folders ---------------------------------------------------------------------------
+
+
+def test_sb3_cell_leaves_no_folder_in_the_temp_dir(tmp_path):
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    result = baselines("run", "--agent", "PPO", "--agent-kwargs", "n_steps=64", "n_envs=1", "--steps", "128",
+                       "--seeds", "1", "--workers", "1", "--no-progress", "--out", tmp_path / "out",
+                       env={**ENV, "TMPDIR": str(tmp)})
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out" / "results.csv").exists()
+    assert not list(tmp.glob("SB3-*"))

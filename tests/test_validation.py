@@ -1,0 +1,32 @@
+"""The shared checks of rl_envs.validation, through the places that use them."""
+
+import numpy as np
+import pytest
+import gymnasium as gym
+
+import rl_envs  # noqa: F401
+from baselines.linear import COPDACQ
+from rl_envs.maze import get_layout, maze_model, value_iteration
+from rl_envs.maze.pomdp import POMDPModel
+from rl_envs.validation import symmetric_matrix
+
+
+@pytest.mark.parametrize("gamma, message", [(1.5, r"in \[0, 1\], got 1.5"), (True, "discount factor"),
+                                            (float("nan"), "finite"), ("0.9", "discount factor")])
+def test_every_gamma_is_one_check(gamma, message):
+    model = maze_model(get_layout("book3x3"), 1.0, 0.0, 0.0)
+    with pytest.raises(ValueError, match=f"gamma must be .*{message}"):
+        value_iteration(model, gamma)
+    with pytest.raises(ValueError, match=f"gamma must be .*{message}"):
+        POMDPModel(np.ones((1, 1, 1)), np.ones((1, 1, 1)), np.zeros((1, 1, 1, 1)), np.ones(1), gamma)
+    with pytest.raises(ValueError, match=f"gamma must be .*{message}"):
+        COPDACQ(gym.make("rl_envs/QuadraticBandit-v0"), actor="mlp", critic="mlp", gamma=gamma)
+
+
+def test_symmetric_matrix_separates_definite_from_semidefinite():
+    singular = np.array([[1.0, 1.0], [1.0, 1.0]])
+    assert symmetric_matrix(singular, "Q", definite=False) is singular
+    with pytest.raises(ValueError, match="R must be positive definite, got smallest eigenvalue"):
+        symmetric_matrix(singular, "R", definite=True)
+    with pytest.raises(ValueError, match=r"C must be symmetric, got an array of dtype float64 and shape \(5, 5\)"):
+        symmetric_matrix(np.triu(np.ones((5, 5))), "C", definite=True)
