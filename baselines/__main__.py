@@ -7,6 +7,8 @@ one agent on one environment over seeds.  Both write a results folder and resume
 cells, merging folders (e.g. a reference-agent run and an SB3 run made apart), and with ``--readme
 FILE`` puts the table into FILE between ``<!-- compare-table:start -->`` and ``<!-- compare-table:end -->``.
 Ctrl-C stops a run at once (exit code 130); the same command resumes it.
+``python -m baselines hyperparams ALGO`` prints the path of the installed ``ALGO.yml``, for
+``python -m rl_zoo3.train --conf-file "$(python -m baselines hyperparams ppo)"``.
 """
 
 from __future__ import annotations
@@ -93,11 +95,22 @@ def main(argv=None) -> int:
     p.add_argument("--agents", nargs="*", help="only these agents")
     p.add_argument("--readme", metavar="FILE",
                    help="also put the table into FILE between <!-- compare-table:start --> and <!-- compare-table:end -->")
+    p = sub.add_parser("hyperparams", help="print the path of the installed hyperparams/ALGO.yml (for rl_zoo3)")
+    p.add_argument("algo", help="a2c, dqn, ppo, sac or td3")
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
 
     if args.command == "plot":
         return _plot(args)
+    if args.command == "hyperparams":
+        from .sb3 import hyperparams_file
+
+        try:
+            print(hyperparams_file(args.algo))
+        except ValueError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        return 0
     if args.workers < 1:
         parser.error("--workers must be at least 1")
     if args.command == "compare":

@@ -1,9 +1,10 @@
 """Stable-Baselines3 on rl_envs: wrappers, per-environment defaults, training and evaluation.
 
-Defaults live in ``baselines/hyperparams/<algo>.yml`` in rl-baselines3-zoo's format, so that
+Defaults live in ``baselines/hyperparams/<algo>.yml`` (installed with the package; ``python -m
+baselines hyperparams ppo`` prints the path) in rl-baselines3-zoo's format, so that
 
     python -m rl_zoo3.train --algo ppo --env rl_envs/GridMaze-v0 --gym-packages rl_envs \\
-        --conf-file baselines/hyperparams/ppo.yml
+        --conf-file "$(python -m baselines hyperparams ppo)"
 
 trains with the same settings as :func:`train`.  An entry may set ``n_timesteps``, ``policy``,
 ``n_envs``, ``normalize``, ``env_wrapper`` (a dotted class, or a list of ``{class: kwargs}``),
@@ -14,6 +15,7 @@ schedules, and any keyword of the algorithm.
 from __future__ import annotations
 
 import importlib
+import importlib.resources
 import time
 from pathlib import Path
 
@@ -24,7 +26,8 @@ import rl_envs  # noqa: F401  (registers the environments)
 
 from .common import Agent, EpisodeLog
 
-HYPERPARAMS_DIR = Path(__file__).parent / "hyperparams"
+# Package data, so that an installed wheel finds it as a checkout does.
+HYPERPARAMS_DIR = importlib.resources.files(__package__) / "hyperparams"
 ALGOS = ("a2c", "dqn", "ppo", "sac", "td3")
 # Keys of a zoo entry that describe the environment or the run rather than the algorithm.
 _ZOO_ENV_KEYS = ("n_timesteps", "policy", "n_envs", "normalize", "env_wrapper", "env_kwargs",
@@ -39,13 +42,19 @@ def _algo_class(algo: str):
     return getattr(stable_baselines3, algo.upper())
 
 
+def hyperparams_file(algo: str):
+    """The installed ``hyperparams/<algo>.yml`` (what rl_zoo3's ``--conf-file`` takes)."""
+    path = HYPERPARAMS_DIR / f"{algo.lower()}.yml"
+    if not path.is_file():
+        raise ValueError(f"no defaults for algorithm {algo!r} (expected {path}); choose from {', '.join(ALGOS)}")
+    return path
+
+
 def load_hyperparams(algo: str, env_id: str) -> dict:
     """The zoo-format entry for ``env_id`` in ``hyperparams/<algo>.yml`` (a copy)."""
     import yaml
 
-    path = HYPERPARAMS_DIR / f"{algo.lower()}.yml"
-    if not path.exists():
-        raise ValueError(f"no defaults for algorithm {algo!r} (expected {path})")
+    path = hyperparams_file(algo)
     entries = yaml.safe_load(path.read_text()) or {}
     if env_id not in entries:
         raise ValueError(f"{path.name} has no entry for {env_id!r}; entries: {', '.join(entries)}")

@@ -177,6 +177,13 @@ def test_rl_zoo3_trains_from_our_yaml(tmp_path, algo, env_id, steps):
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
     assert out.returncode == 0, out.stderr[-2000:]
     assert list((tmp_path / algo).glob(f"{env_id.replace('/', '-')}_*/*.zip"))
+    # The zoo extra also holds what enjoy imports (requests, through its hub loader).  300 steps
+    # end an episode: the default 3x3 maze truncates at 225.
+    cmd = [sys.executable, "-m", "rl_zoo3.enjoy", "--algo", algo, "--env", env_id, "--gym-packages", "rl_envs",
+           "-f", str(tmp_path), "-n", "300", "--no-render"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "Episodes" in out.stdout, out.stdout[-2000:]
 
 
 def test_plot_merges_result_folders(tmp_path, capsys):
