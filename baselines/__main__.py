@@ -95,7 +95,7 @@ def main(argv=None) -> int:
     p.add_argument("--agents", nargs="*", help="only these agents")
     p.add_argument("--readme", metavar="FILE",
                    help="also put the table into FILE between <!-- compare-table:start --> and <!-- compare-table:end -->")
-    p = sub.add_parser("hyperparams", help="print the path of the installed hyperparams/ALGO.yml (for rl_zoo3)")
+    p = sub.add_parser("hyperparams", help="print the path of the installed yml of ALGO, for rl_zoo3")
     p.add_argument("algo", help="a2c, dqn, ppo, sac or td3")
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
