@@ -377,7 +377,10 @@ class SB3Agent(Agent):
         own = inspect.signature(_algo_class(algo).__init__).parameters
         # train() sets these itself
         algo_keys = set(own) - {"self", "policy", "env", "seed", "verbose", "tensorboard_log", "device", "_init_setup_model"}
-        return super()._accepted_arguments(arguments) | algo_keys | set(_AGENT_ZOO_KEYS)
+        zoo_keys = set(_AGENT_ZOO_KEYS)
+        if "action_noise" not in own:  # PPO, A2C: an action-noise setting would fail only in learn()
+            zoo_keys -= {"noise_type", "noise_std"}
+        return super()._accepted_arguments(arguments) | algo_keys | zoo_keys
 
     @property
     def env(self):

@@ -304,6 +304,9 @@ def test_a_misspelt_argument_names_the_closest_valid_one():
         SB3Agent(MAZE, learning_rat=1)
     with pytest.raises(TypeError, match="^SB3Agent got an unexpected argument 'n_epochs'"):
         SB3Agent(MAZE, "dqn", n_epochs=3)  # a PPO argument; the algorithm given positionally counts
+    with pytest.raises(TypeError, match="^SB3Agent got an unexpected argument 'noise_type'"):
+        SB3Agent(MAZE, "ppo", noise_type="normal")  # PPO takes no action noise
+    SB3Agent("rl_envs/QuadraticBandit-v0", "td3", noise_type="normal", noise_std=0.2)
     with pytest.raises(TypeError, match=r"unexpected arguments 'alpah' \(did you mean 'alpha'\?\), 'zzz'; QLearning takes alpha, "):
         QLearning(MAZE, alpah=0.1, zzz=1)
 
