@@ -53,7 +53,8 @@ class QuadraticBanditEnv(RenderMixin, gym.Env):
     holds ``a*`` with room to spare (the paper's units, so not the ``[-1, 1]`` box SB3
     recommends).  Actions of any float dtype are accepted and the cost is computed in float64.  ``action_out_of_range = "clip"``: an action outside the
     box is clipped to it before the cost is computed (the paper caps out-of-range actions,
-    Sec. 5.2).  NaN, infinite or wrongly shaped actions raise ``ValueError``.
+    Sec. 5.2).  NaN, infinite, non-numeric (str, bool, complex, None) or wrongly shaped actions
+    raise ``ValueError``.
 
     ## Observation Space
 

@@ -284,7 +284,9 @@ class LQControlEnv(RenderMixin, gym.Env):
     action ``-Kx`` keeps its full precision).  ``action_out_of_range = "clip"``:
     each component is clipped to ``[-u_max, u_max]`` (``u_max = 10`` by default, far from the
     optimal controls of the named systems, so that the references below stay exact).  A wrong
-    shape or a NaN/inf raises ``ValueError``.
+    shape, NaN/inf or a non-number (str, bool, complex, None) raises ``ValueError``.  The box is
+    in the system's units, not the ``[-1, 1]`` box SB3's checker advises (the yml entries of
+    ``baselines.sb3`` rescale with ``rl_envs.wrappers.NormalizeAction``).
 
     ## Observation Space
 

@@ -112,8 +112,11 @@ class OctopusArmEnv(RenderMixin, gym.Env):
     | 3 + 3k      | transversal muscle of compartment k            |
     | 4 + 3k      | ventral muscle of compartment k                |
 
-    Out-of-range values are clipped to ``[0, 1]`` (``action_out_of_range = "clip"``); NaN or a
-    wrong shape raises ``ValueError``.  The base torque is ``0.025 (a_ccw - a_cw)``.
+    Out-of-range values are clipped to ``[0, 1]`` (``action_out_of_range = "clip"``); NaN, inf,
+    a non-number (str, bool, complex, None) or a wrong shape raises ``ValueError`` naming the
+    action space.  The base torque is ``0.025 (a_ccw - a_cw)``.  Activations live in ``[0, 1]``,
+    so SB3's checker advises a symmetric box; the task keeps its own units, and the yml entries
+    of ``baselines.sb3`` rescale with ``rl_envs.wrappers.NormalizeAction``.
 
     ## Observation Space
 
