@@ -74,7 +74,7 @@ def main(argv=None) -> int:
         p.add_argument("--no-progress", action="store_true")
 
     p = sub.add_parser("compare", help="run a comparison grid (the embedded default, or --config FILE)")
-    p.add_argument("--config", help="a .toml/.yml file with a list 'runs' (see baselines/compare.py)")
+    p.add_argument("--config", help="a .toml/.yml file with a list 'runs' (see baselines/compare/config.py)")
     common(p, "results/compare")
 
     p = sub.add_parser("run", help="train one agent on one environment over seeds")

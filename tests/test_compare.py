@@ -71,12 +71,12 @@ def test_interrupted_run_resumes_only_the_missing_cells(tmp_path, monkeypatch):
             raise RuntimeError("node lost")
         return real(cell)
 
-    monkeypatch.setattr(cmp, "run_cell", flaky)
+    monkeypatch.setattr(cmp.run, "run_cell", flaky)
     first = cmp.compare(cells, tmp_path, progress_bar=False)
     assert [c.seed for c, _ in first.failed] == [1] and first.ran == 2
     assert "node lost" in first.failed[0][1]
     ran = []
-    monkeypatch.setattr(cmp, "run_cell", lambda cell: ran.append(cell.seed) or real(cell))
+    monkeypatch.setattr(cmp.run, "run_cell", lambda cell: ran.append(cell.seed) or real(cell))
     second = cmp.compare(cells, tmp_path, progress_bar=False)
     assert ran == [1] and second.reused == 2 and not second.failed and len(second.rows) == 3
 
