@@ -131,6 +131,19 @@ def test_command_line_run_and_bad_config(tmp_path, capsys):
     assert not (tmp_path / "x").exists()
 
 
+def test_command_line_key_value_arguments(tmp_path, capsys):
+    """Values are Python literals where they parse, text otherwise; a pair without '=' is a usage
+    error naming the option, before any work."""
+    from baselines.__main__ import key_value, main
+
+    assert [key_value(t) for t in ("slip=0.1", "size=(5, 5)", "layout=dyna_maze", "note=")] == [
+        ("slip", 0.1), ("size", (5, 5)), ("layout", "dyna_maze"), ("note", "")]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--env-kwargs", "slip", "--out", str(tmp_path / "x")])
+    assert exit_info.value.code == 2 and "--env-kwargs: expected KEY=VALUE, got 'slip'" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
 def test_default_config_is_valid_and_covers_every_env():
     cells = cmp.cells_from_config(cmp.DEFAULT_CONFIG)
     assert {c.env for c in cells} == set(rl_envs.ENV_IDS)

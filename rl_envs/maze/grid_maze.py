@@ -38,8 +38,7 @@ class GridMazeTask:
         max_steps: int | None = None,
         render_mode: str | None = None,
     ):
-        check_render_mode(render_mode, self.metadata)
-        self.render_mode = render_mode
+        self.render_mode = check_render_mode(render_mode, self.metadata)
         self.goal_reward = real(goal_reward, "goal_reward")
         # A negative cost pays for moving: at gamma = 1 the best return would be unbounded
         # (never reach the goal), and value iteration would not converge.

@@ -41,8 +41,7 @@ class POMazeTask:
         start: str | None = None,
         render_mode: str | None = None,
     ):
-        check_render_mode(render_mode, self.metadata)
-        self.render_mode = render_mode
+        self.render_mode = check_render_mode(render_mode, self.metadata)
         self.goal_mode = one_of(goal_mode, "goal_mode", GOAL_MODES)
         self.max_steps = integer(max_steps, "max_steps")
         self.maze = _resolve(layout, sensor_noise, slip, start)

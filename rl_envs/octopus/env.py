@@ -66,8 +66,7 @@ class OctopusArmTask:
 
     def __init__(self, n_compartments: int = 6, constants: str = "rl-library", target=(3.5, 3.5),
                  distance_gain: float = 1.0, max_steps: int = 300, render_mode: str | None = None):
-        check_render_mode(render_mode, self.metadata)
-        self.render_mode = render_mode
+        self.render_mode = check_render_mode(render_mode, self.metadata)
         self.model = physics.build_model(n_compartments, constants)
         self._target_arg = parse_target(target)
         self.random_target = isinstance(self._target_arg, str)
@@ -180,7 +179,6 @@ class OctopusArmEnv(OctopusArmTask, RenderMixin, gym.Env):
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 20}
     action_out_of_range = "clip"
-    _t = 0
     _done = True  # before the first reset: step() raises ResetNeeded
 
     @property
