@@ -14,6 +14,7 @@ Ctrl-C stops a run at once (exit code 130); the same command resumes it.
 from __future__ import annotations
 
 import argparse
+import ast
 import shlex
 import sys
 from pathlib import Path
@@ -21,10 +22,16 @@ from pathlib import Path
 from . import compare as cmp
 
 
-def _kv(pairs):
-    from rl_envs.play import parse_kwargs
-
-    return parse_kwargs(pairs or [])
+def key_value(text: str) -> tuple[str, object]:
+    """``KEY=VALUE`` as ``(key, value)`` (an argparse type): the value read as a Python literal
+    when it is one (``0.1``, ``(5, 5)``, ``True``), else kept as text (``layout=dyna_maze``)."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        return key, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return key, value
 
 
 def _execute(config: dict, args, argv: list[str]) -> int:
@@ -76,14 +83,15 @@ def main(argv=None) -> int:
         p.add_argument("--no-progress", action="store_true")
 
     p = sub.add_parser("compare", help="run a comparison grid (the embedded default, or --config FILE)")
-    p.add_argument("--config", help="a .toml/.yml file with a list 'runs' (see baselines/compare.py)")
+    p.add_argument("--config", help="a .toml/.yml file with a list 'runs' (see baselines/compare/config.py)")
     common(p, "results/compare")
 
     p = sub.add_parser("run", help="train one agent on one environment over seeds")
     p.add_argument("--env", default="rl_envs/GridMaze-v0")
-    p.add_argument("--env-kwargs", nargs="*", metavar="KEY=VALUE", help="e.g. layout=book3x3 move_cost=0.01")
+    p.add_argument("--env-kwargs", nargs="*", type=key_value, default=[], metavar="KEY=VALUE",
+                   help="e.g. layout=book3x3 move_cost=0.01")
     p.add_argument("--agent", default="QLearning", help="a reference agent (e.g. QLearning) or an SB3 one (PPO, DQN, ...)")
-    p.add_argument("--agent-kwargs", nargs="*", metavar="KEY=VALUE")
+    p.add_argument("--agent-kwargs", nargs="*", type=key_value, default=[], metavar="KEY=VALUE")
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--steps", type=int, default=3000, help="environment steps per seed")
     p.add_argument("--eval-episodes", type=int, default=1)
@@ -120,9 +128,9 @@ def main(argv=None) -> int:
             print(f"error: {e}", file=sys.stderr)
             return 2
     else:
-        config = {"runs": [{"env": args.env, "env_kwargs": _kv(args.env_kwargs), "steps": args.steps,
+        config = {"runs": [{"env": args.env, "env_kwargs": dict(args.env_kwargs), "steps": args.steps,
                             "seeds": args.seeds, "eval_episodes": args.eval_episodes,
-                            "agents": {args.agent: _kv(args.agent_kwargs)}}]}
+                            "agents": {args.agent: dict(args.agent_kwargs)}}]}
     try:
         return _execute(config, args, argv)
     except KeyboardInterrupt:  # outside the cells (e.g. while writing the outputs): every finished cell is saved

@@ -111,8 +111,7 @@ class QuadraticBanditEnv(RenderMixin, gym.Env):
 
     def __init__(self, dim: int = 10, C=None, a_star=None, action_bound: float = 20.0,
                  render_mode: str | None = None):
-        check_render_mode(render_mode, self.metadata)
-        self.render_mode = render_mode
+        self.render_mode = check_render_mode(render_mode, self.metadata)
         self.dim = integer(dim, "dim")
         self.action_bound = positive(action_bound, "action_bound")
         self.a_star = np.full(self.dim, 4.0) if a_star is None else real_array(a_star, "a_star", shape=(self.dim,))

@@ -368,8 +368,7 @@ class LQControlEnv(RenderMixin, gym.Env):
         plot_coords: tuple[int, int] | None = None,
         render_mode: str | None = None,
     ):
-        check_render_mode(render_mode, self.metadata)
-        self.render_mode = render_mode
+        self.render_mode = check_render_mode(render_mode, self.metadata)
         self.continuous = dt is not None
         self.system, spec = system_spec(system, A, B, Q, R, self.continuous)
         self.dt = positive(dt, "dt") if self.continuous else None

@@ -21,9 +21,11 @@ def import_pygame():
     return pygame
 
 
-def check_render_mode(render_mode, metadata) -> None:
+def check_render_mode(render_mode, metadata) -> str | None:
+    """``render_mode`` if it is None or one of ``metadata["render_modes"]``."""
     if render_mode is not None and render_mode not in metadata["render_modes"]:
         raise ValueError(f"render_mode must be one of {metadata['render_modes']} or None, got {render_mode!r}")
+    return render_mode
 
 
 class Viewer:

@@ -71,12 +71,12 @@ def test_interrupted_run_resumes_only_the_missing_cells(tmp_path, monkeypatch):
             raise RuntimeError("node lost")
         return real(cell)
 
-    monkeypatch.setattr(cmp, "run_cell", flaky)
+    monkeypatch.setattr(cmp.run, "run_cell", flaky)
     first = cmp.compare(cells, tmp_path, progress_bar=False)
     assert [c.seed for c, _ in first.failed] == [1] and first.ran == 2
     assert "node lost" in first.failed[0][1]
     ran = []
-    monkeypatch.setattr(cmp, "run_cell", lambda cell: ran.append(cell.seed) or real(cell))
+    monkeypatch.setattr(cmp.run, "run_cell", lambda cell: ran.append(cell.seed) or real(cell))
     second = cmp.compare(cells, tmp_path, progress_bar=False)
     assert ran == [1] and second.reused == 2 and not second.failed and len(second.rows) == 3
 
@@ -128,6 +128,19 @@ def test_command_line_run_and_bad_config(tmp_path, capsys):
     bad.write_text('[[runs]]\nenv = "rl_envs/GridMaze-v0"\nsteps = -1\nagents = ["QLearning"]\n')
     assert main(["compare", "--config", str(bad), "--out", str(tmp_path / "x")]) == 2
     assert "steps must be a positive int" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
+def test_command_line_key_value_arguments(tmp_path, capsys):
+    """Values are Python literals where they parse, text otherwise; a pair without '=' is a usage
+    error naming the option, before any work."""
+    from baselines.__main__ import key_value, main
+
+    assert [key_value(t) for t in ("slip=0.1", "size=(5, 5)", "layout=dyna_maze", "note=")] == [
+        ("slip", 0.1), ("size", (5, 5)), ("layout", "dyna_maze"), ("note", "")]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--env-kwargs", "slip", "--out", str(tmp_path / "x")])
+    assert exit_info.value.code == 2 and "--env-kwargs: expected KEY=VALUE, got 'slip'" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
 
 

@@ -5,6 +5,7 @@ environment must be documented here, next to the reason.
 """
 
 import contextlib
+import inspect
 import pickle
 import re
 import subprocess
@@ -14,6 +15,8 @@ import warnings
 import numpy as np
 import pytest
 import gymnasium as gym
+from gymnasium.envs.registration import load_env_creator
+from gymnasium.error import ResetNeeded
 from gymnasium.utils.env_checker import check_env as gym_check_env, data_equivalence
 from gymnasium.vector.utils import concatenate, create_empty_array
 
@@ -284,6 +287,18 @@ def test_native_vector_env_is_deterministic_under_a_seed_and_pickles(env_id):
     actions = [venv.action_space.sample() for _ in range(20)]
     for action in actions:
         assert all(data_equivalence(x, y, exact=True) for x, y in zip(venv.step(action)[:4], twin.step(action)[:4]))
+
+
+@pytest.mark.parametrize("env_id", NATIVE_VECTOR)
+def test_native_vector_env_takes_num_envs_then_the_single_envs_arguments(env_id):
+    """The task's arguments and defaults are written once (rl_envs.vector): the vector env's
+    signature is ``num_envs`` followed by the single env's, and a step before reset is refused."""
+    single, vector = (load_env_creator(ep) for ep in (gym.spec(env_id).entry_point, gym.spec(env_id).vector_entry_point))
+    first, *rest = inspect.signature(vector).parameters.values()
+    assert first.name == "num_envs" and rest == list(inspect.signature(single).parameters.values())
+    venv = native_vec(env_id)
+    with pytest.raises(ResetNeeded):
+        venv.step(venv.action_space.sample())
 
 
 @pytest.mark.parametrize("env_id", NATIVE_VECTOR)

@@ -7,11 +7,10 @@ import gymnasium as gym
 from gymnasium import spaces
 from gymnasium.error import ResetNeeded
 from gymnasium.vector import AutoresetMode, VectorEnv
-from gymnasium.vector.utils import batch_space
 
 from ..rendering import RenderMixin, VectorRenderMixin, check_render_mode
 from ..validation import as_discrete_action, as_discrete_actions, integer, probability, real
-from ..vector import NextStepAutoreset
+from ..vector import TaskVectorEnv, vector_signature
 from .layouts import ACTION_NAMES, Layout, LayoutError, get_layout
 from .solve import PERPENDICULAR, MDPModel, maze_model, value_iteration
 
@@ -23,12 +22,23 @@ def slip_moves(a: np.ndarray, slipped: np.ndarray, side: np.ndarray) -> np.ndarr
     return a
 
 
-class _MazeTask:
-    """What the single and the vector maze share: arguments, layout, exact references, drawing."""
+class GridMazeTask:
+    """What the single and the vector maze share: arguments, layout, exact references, drawing
+    (the pattern of :mod:`rl_envs.vector`; the arguments are documented on :class:`GridMazeEnv`)."""
 
-    def _init_maze(self, layout, size, maze_seed, goal_reward, move_cost, slip, max_steps, render_mode) -> None:
-        check_render_mode(render_mode, self.metadata)
-        self.render_mode = render_mode
+    def __init__(
+        self,
+        layout: str | Layout = "book3x3",
+        *,
+        size=None,
+        maze_seed: int | None = None,
+        goal_reward: float = 1.0,
+        move_cost: float = 0.01,
+        slip: float = 0.0,
+        max_steps: int | None = None,
+        render_mode: str | None = None,
+    ):
+        self.render_mode = check_render_mode(render_mode, self.metadata)
         self.goal_reward = real(goal_reward, "goal_reward")
         # A negative cost pays for moving: at gamma = 1 the best return would be unbounded
         # (never reach the goal), and value iteration would not converge.
@@ -43,6 +53,8 @@ class _MazeTask:
         rng = np.random.default_rng(maze_seed)
         self._set_layout(get_layout(layout, size, rng))
         self.max_steps = integer(max_steps, "max_steps") if max_steps is not None else 25 * self.layout.n_cells
+        self.observation_space = spaces.Discrete(self.layout.n_cells)
+        self.action_space = spaces.Discrete(4)
 
     def _set_layout(self, layout: Layout) -> None:
         self.layout = layout
@@ -112,7 +124,7 @@ class _MazeTask:
                         pg.draw.line(surface, (20, 20, 20), *ends[a], thick)
 
 
-class GridMazeEnv(_MazeTask, RenderMixin, gym.Env):
+class GridMazeEnv(GridMazeTask, RenderMixin, gym.Env):
     """
     ## Description
 
@@ -192,25 +204,10 @@ class GridMazeEnv(_MazeTask, RenderMixin, gym.Env):
     """
 
     metadata = {"render_modes": ["human", "rgb_array", "ansi"], "render_fps": 8}
-
-    def __init__(
-        self,
-        layout: str | Layout = "book3x3",
-        *,
-        size=None,
-        maze_seed: int | None = None,
-        goal_reward: float = 1.0,
-        move_cost: float = 0.01,
-        slip: float = 0.0,
-        max_steps: int | None = None,
-        render_mode: str | None = None,
-    ):
-        self._init_maze(layout, size, maze_seed, goal_reward, move_cost, slip, max_steps, render_mode)
-        self.observation_space = spaces.Discrete(self.layout.n_cells)
-        self.action_space = spaces.Discrete(4)
-        self._s: int | None = None
-        self._done = False
-        self.trail: list[int] = []
+    # Before the first reset: no agent, no trail, and step() raises ResetNeeded.
+    _s: int | None = None
+    _done = True
+    trail: list[int] | tuple = ()
 
     def _set_layout(self, layout: Layout) -> None:
         super()._set_layout(layout)
@@ -233,7 +230,7 @@ class GridMazeEnv(_MazeTask, RenderMixin, gym.Env):
 
     def step(self, action):
         a = as_discrete_action(action, 4)
-        if self._s is None or self._done:
+        if self._done:
             raise ResetNeeded("the episode has ended (or not started): call reset() before step()")
         if self.slip > 0.0 and self.np_random.random() < self.slip:
             a = int(PERPENDICULAR[a, self.np_random.integers(2)])
@@ -266,7 +263,7 @@ class GridMazeEnv(_MazeTask, RenderMixin, gym.Env):
         return {(k,): a for a, k in enumerate(keys)}
 
 
-class GridMazeVectorEnv(_MazeTask, NextStepAutoreset, VectorRenderMixin, VectorEnv):
+class GridMazeVectorEnv(TaskVectorEnv, GridMazeTask, VectorRenderMixin, VectorEnv):
     """``num_envs`` agents in one maze, stepped together with array operations (see
     :class:`GridMazeEnv` for the task; the arguments are the same plus ``num_envs``).
 
@@ -283,22 +280,16 @@ class GridMazeVectorEnv(_MazeTask, NextStepAutoreset, VectorRenderMixin, VectorE
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 8, "autoreset_mode": AutoresetMode.NEXT_STEP}
+    __signature__ = vector_signature(GridMazeTask)
+    _s: np.ndarray | None = None  # before the first reset
 
-    def __init__(self, num_envs: int = 1, layout: str | Layout = "book3x3", *, size=None, maze_seed: int | None = None,
-                 goal_reward: float = 1.0, move_cost: float = 0.01, slip: float = 0.0, max_steps: int | None = None,
-                 render_mode: str | None = None):
-        if layout == "random" and maze_seed is None:
+    def _set_layout(self, layout: Layout) -> None:
+        if self._regenerate:  # the task would draw a new maze per episode, for every agent at once
             raise ValueError("GridMazeVectorEnv puts every agent in one maze: give layout='random' a maze_seed, "
                              "or use gymnasium.make_vec(..., vectorization_mode='sync') for a new maze per episode")
-        self._init_maze(layout, size, maze_seed, goal_reward, move_cost, slip, max_steps, render_mode)
-        self._init_autoreset(num_envs)
-        self.single_observation_space = spaces.Discrete(self.layout.n_cells)
-        self.single_action_space = spaces.Discrete(4)
-        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
-        self.action_space = batch_space(self.single_action_space, self.num_envs)
-        self._next_cell = self.layout.next_cell.astype(np.int64)
-        self._goal = self.layout.goal_mask.copy()
-        self._s: np.ndarray | None = None
+        super()._set_layout(layout)
+        self._next_cell = layout.next_cell.astype(np.int64)
+        self._goal = layout.goal_mask.copy()
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
@@ -308,9 +299,7 @@ class GridMazeVectorEnv(_MazeTask, NextStepAutoreset, VectorRenderMixin, VectorE
 
     def step(self, actions):
         a = as_discrete_actions(actions, self.num_envs, 4)
-        if self._s is None:
-            raise ResetNeeded("call reset() before step()")
-        restarted = self._needs_reset  # their step is discarded: they start a new episode instead
+        restarted = self._begin_step()  # their step is discarded: they start a new episode instead
         moving = ~restarted
         if self.slip > 0.0:
             slipped = np.zeros(self.num_envs, dtype=np.bool_)

@@ -9,11 +9,10 @@ import gymnasium as gym
 from gymnasium import spaces
 from gymnasium.error import ResetNeeded
 from gymnasium.vector import AutoresetMode, VectorEnv
-from gymnasium.vector.utils import batch_space
 
 from ..rendering import RenderMixin, VectorRenderMixin, check_render_mode
 from ..validation import as_discrete_action, as_discrete_actions, describe, integer, one_of, probability
-from ..vector import NextStepAutoreset
+from ..vector import TaskVectorEnv, vector_signature
 from .classic_pomdps import CLASSIC, HALLWAY_SENSOR_NOISE, MazePOMDP, wall_sensor_pomdp
 from .layouts import Layout, get_layout
 from .pomdp import POMDPModel, POMDPSampler, filter_belief
@@ -27,12 +26,22 @@ ACTION_KEYS = {
 }
 
 
-class _POMazeTask:
-    """What the single and the vector partially observable maze share."""
+class POMazeTask:
+    """What the single and the vector partially observable maze share (the pattern of
+    :mod:`rl_envs.vector`; the arguments are documented on :class:`PartiallyObservableMazeEnv`)."""
 
-    def _init_task(self, layout, goal_mode, max_steps, sensor_noise, slip, start, render_mode) -> None:
-        check_render_mode(render_mode, self.metadata)
-        self.render_mode = render_mode
+    def __init__(
+        self,
+        layout: str | Layout | POMDPModel = "hallway",
+        *,
+        goal_mode: str = "terminate",
+        max_steps: int = 251,
+        sensor_noise=None,
+        slip: float | None = None,
+        start: str | None = None,
+        render_mode: str | None = None,
+    ):
+        self.render_mode = check_render_mode(render_mode, self.metadata)
         self.goal_mode = one_of(goal_mode, "goal_mode", GOAL_MODES)
         self.max_steps = integer(max_steps, "max_steps")
         self.maze = _resolve(layout, sensor_noise, slip, start)
@@ -41,6 +50,8 @@ class _POMazeTask:
         self.episode_model = self.model.with_absorbing(self.goal_states) if goal_mode == "terminate" else self.model
         self.sampler = POMDPSampler(self.episode_model)
         self.no_observation = self.model.n_obs
+        self.observation_space = spaces.Discrete(self.model.n_obs + 1)
+        self.action_space = spaces.Discrete(self.model.n_actions)
 
     def mdp_upper_bound(self) -> float:
         """``b0 . V_MDP``: the optimal value if the state were observed (an upper bound)."""
@@ -99,7 +110,7 @@ class _POMazeTask:
                 pg.draw.line(surface, (30, 60, 200), centre, centre + d * cs * 0.45, max(2, cs // 8))
 
 
-class PartiallyObservableMazeEnv(_POMazeTask, RenderMixin, gym.Env):
+class PartiallyObservableMazeEnv(POMazeTask, RenderMixin, gym.Env):
     """
     ## Description
 
@@ -188,24 +199,10 @@ class PartiallyObservableMazeEnv(_POMazeTask, RenderMixin, gym.Env):
     """
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 6}
-
-    def __init__(
-        self,
-        layout: str | Layout | POMDPModel = "hallway",
-        *,
-        goal_mode: str = "terminate",
-        max_steps: int = 251,
-        sensor_noise=None,
-        slip: float | None = None,
-        start: str | None = None,
-        render_mode: str | None = None,
-    ):
-        self._init_task(layout, goal_mode, max_steps, sensor_noise, slip, start, render_mode)
-        self.observation_space = spaces.Discrete(self.model.n_obs + 1)
-        self.action_space = spaces.Discrete(self.model.n_actions)
-        self._s: int | None = None
-        self._done = False
-        self.belief: np.ndarray | None = None  # tracked only when rendering
+    # Before the first reset: no state, and step() raises ResetNeeded.
+    _s: int | None = None
+    _done = True
+    belief: np.ndarray | None = None  # tracked only when rendering
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
@@ -219,7 +216,7 @@ class PartiallyObservableMazeEnv(_POMazeTask, RenderMixin, gym.Env):
 
     def step(self, action):
         a = as_discrete_action(action, self.model.n_actions)
-        if self._s is None or self._done:
+        if self._done:
             raise ResetNeeded("the episode has ended (or not started): call reset() before step()")
         s2, o, r = self.sampler.step(self._s, a, self.np_random)
         self._s, o = int(s2), int(o)
@@ -250,7 +247,7 @@ class PartiallyObservableMazeEnv(_POMazeTask, RenderMixin, gym.Env):
         return {(pg.K_1 + a,): a for a in range(min(len(names), 9))}
 
 
-class PartiallyObservableMazeVectorEnv(_POMazeTask, NextStepAutoreset, VectorRenderMixin, VectorEnv):
+class PartiallyObservableMazeVectorEnv(TaskVectorEnv, POMazeTask, VectorRenderMixin, VectorEnv):
     """``num_envs`` agents in one partially observable maze, their steps sampled together (see
     :class:`PartiallyObservableMazeEnv` for the task; the arguments are the same plus ``num_envs``).
 
@@ -265,18 +262,10 @@ class PartiallyObservableMazeVectorEnv(_POMazeTask, NextStepAutoreset, VectorRen
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 6, "autoreset_mode": AutoresetMode.NEXT_STEP}
-
-    def __init__(self, num_envs: int = 1, layout: str | Layout | POMDPModel = "hallway", *, goal_mode: str = "terminate",
-                 max_steps: int = 251, sensor_noise=None, slip: float | None = None, start: str | None = None,
-                 render_mode: str | None = None):
-        self._init_task(layout, goal_mode, max_steps, sensor_noise, slip, start, render_mode)
-        self._init_autoreset(num_envs)
-        self.single_observation_space = spaces.Discrete(self.model.n_obs + 1)
-        self.single_action_space = spaces.Discrete(self.model.n_actions)
-        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
-        self.action_space = batch_space(self.single_action_space, self.num_envs)
-        self._s: np.ndarray | None = None
-        self.belief: np.ndarray | None = None  # (num_envs, S), tracked only when rendering
+    __signature__ = vector_signature(POMazeTask)
+    # Before the first reset: no states; render() raises ResetNeeded.
+    _s: np.ndarray | None = None
+    belief: np.ndarray | None = None  # (num_envs, S), tracked only when rendering
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
@@ -292,9 +281,7 @@ class PartiallyObservableMazeVectorEnv(_POMazeTask, NextStepAutoreset, VectorRen
 
     def step(self, actions):
         a = as_discrete_actions(actions, self.num_envs, self.model.n_actions)
-        if self._s is None:
-            raise ResetNeeded("call reset() before step()")
-        restarted = self._needs_reset
+        restarted = self._begin_step()
         moving = ~restarted
         obs = np.full(self.num_envs, self.no_observation, dtype=np.int64)
         reward = np.zeros(self.num_envs)

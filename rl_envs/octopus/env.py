@@ -9,11 +9,10 @@ import gymnasium as gym
 from gymnasium import spaces
 from gymnasium.error import ResetNeeded
 from gymnasium.vector import AutoresetMode, VectorEnv
-from gymnasium.vector.utils import batch_space
 
 from ..rendering import RenderMixin, VectorRenderMixin, check_render_mode
 from ..validation import as_box_action, describe, integer, positive, real_array
-from ..vector import NextStepAutoreset
+from ..vector import TaskVectorEnv, vector_signature
 from . import physics
 from .physics import FAILURES, OK
 
@@ -64,24 +63,31 @@ def _spaces(model: physics.ArmModel, random_target: bool):
     return observation, action
 
 
-def _init_task(env, n: int, n_compartments, constants, target, distance_gain, max_steps):
-    """What the single and the vector env share: the model, the task arguments and ``n`` arms'
-    state buffers; returns the (single-arm) observation and action spaces."""
-    env.model = physics.build_model(n_compartments, constants)
-    env._target_arg = parse_target(target)
-    env.random_target = isinstance(env._target_arg, str)
-    env.observation_layout = observation_layout(env.model.n_compartments, env.random_target)
-    env.distance_gain = positive(distance_gain, "distance_gain")
-    env.max_steps = integer(max_steps, "max_steps")
-    env._states = np.repeat(env.model.initial_state[None], n, axis=0)
-    env._targets = np.zeros((n, 2))
-    env._dist, env._hit = np.zeros(n), np.zeros(n, dtype=np.bool_)
-    env._status = np.zeros(n, dtype=np.int64)
-    env._kernel_args = env.model.kernel_args()
-    return _spaces(env.model, env.random_target)
+class OctopusArmTask:
+    """What the single and the vector env share: the model, the task arguments and the arms'
+    state buffers (one arm, or ``num_envs``), following the pattern of :mod:`rl_envs.vector`;
+    the arguments are documented on :class:`OctopusArmEnv`."""
+
+    def __init__(self, n_compartments: int = 6, constants: str = "rl-library", target=(3.5, 3.5),
+                 distance_gain: float = 1.0, max_steps: int = 300, render_mode: str | None = None):
+        self.render_mode = check_render_mode(render_mode, self.metadata)
+        self.model = physics.build_model(n_compartments, constants)
+        self._target_arg = parse_target(target)
+        self.random_target = isinstance(self._target_arg, str)
+        self.observation_layout = observation_layout(self.model.n_compartments, self.random_target)
+        self.distance_gain = positive(distance_gain, "distance_gain")
+        self.max_steps = integer(max_steps, "max_steps")
+        n = self.num_envs if isinstance(self, VectorEnv) else 1
+        self._states = np.repeat(self.model.initial_state[None], n, axis=0)
+        self._targets = np.zeros((n, 2))
+        self._dist, self._hit = np.zeros(n), np.zeros(n, dtype=np.bool_)
+        self._status = np.zeros(n, dtype=np.int64)
+        self._last_actions = np.zeros((n, self.model.action_size))  # drawn as muscle colours
+        self._kernel_args = self.model.kernel_args()
+        self.observation_space, self.action_space = _spaces(self.model, self.random_target)
 
 
-class OctopusArmEnv(RenderMixin, gym.Env):
+class OctopusArmEnv(OctopusArmTask, RenderMixin, gym.Env):
     """
     ## Description
 
@@ -190,16 +196,7 @@ class OctopusArmEnv(RenderMixin, gym.Env):
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 20}
     action_out_of_range = "clip"
-
-    def __init__(self, n_compartments: int = 6, constants: str = "rl-library", target=(3.5, 3.5),
-                 distance_gain: float = 1.0, max_steps: int = 300, render_mode: str | None = None):
-        check_render_mode(render_mode, self.metadata)
-        self.render_mode = render_mode
-        self.observation_space, self.action_space = _init_task(
-            self, 1, n_compartments, constants, target, distance_gain, max_steps)
-        self._last_action = np.zeros(self.model.action_size)
-        self._t = 0
-        self._done = True
+    _done = True  # before the first reset: step() raises ResetNeeded
 
     @property
     def target(self) -> np.ndarray:
@@ -221,7 +218,7 @@ class OctopusArmEnv(RenderMixin, gym.Env):
         self._targets[0] = (sample_targets(self.np_random, self.model.base_centre, 1)[0]
                             if self.random_target else self._target_arg)
         physics.measure(self._states, self._targets, *self._kernel_args, self._dist, self._hit)
-        self._last_action[:] = 0.0
+        self._last_actions[0] = 0.0
         self._t = 0
         self._done = False
         if self.render_mode == "human":
@@ -240,7 +237,7 @@ class OctopusArmEnv(RenderMixin, gym.Env):
         if status != OK:
             self._done = True
             return self._obs(), 0.0, False, True, {"failure": FAILURES[int(status)]}
-        self._last_action = a
+        self._last_actions[0] = a
         terminated = bool(self._hit[0])
         reward = float(self.distance_gain * (d_before - self._dist[0]) + (HIT_REWARD if terminated else 0.0))
         truncated = not terminated and self._t >= self.max_steps
@@ -255,7 +252,7 @@ class OctopusArmEnv(RenderMixin, gym.Env):
         return CANVAS_SIZE
 
     def _paint(self, pg, surface):
-        paint_arm(pg, surface, self.model, self._states[0], np.clip(self._last_action, 0.0, 1.0), self._targets[0])
+        paint_arm(pg, surface, self.model, self._states[0], np.clip(self._last_actions[0], 0.0, 1.0), self._targets[0])
 
 
 VIEW_HALF_WIDTH = 6.5  # world units shown either side of the base centre
@@ -288,7 +285,7 @@ def paint_arm(pg, surface, model, state, action, target):
     pg.draw.circle(surface, (20, 150, 60), px(*target), max(4, int(0.12 * scale)))
 
 
-class OctopusArmVectorEnv(NextStepAutoreset, VectorRenderMixin, VectorEnv):
+class OctopusArmVectorEnv(TaskVectorEnv, OctopusArmTask, VectorRenderMixin, VectorEnv):
     """``num_envs`` octopus arms stepped by one numba call spread over threads (see
     :class:`OctopusArmEnv` for the task).  Autoreset is next-step, as in Gymnasium's
     ``CartPoleVectorEnv``: the step after an arm's episode ends resets it and returns its first
@@ -300,17 +297,7 @@ class OctopusArmVectorEnv(NextStepAutoreset, VectorRenderMixin, VectorEnv):
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 20, "autoreset_mode": AutoresetMode.NEXT_STEP}
     action_out_of_range = "clip"
-
-    def __init__(self, num_envs: int = 1, n_compartments: int = 6, constants: str = "rl-library",
-                 target=(3.5, 3.5), distance_gain: float = 1.0, max_steps: int = 300, render_mode=None):
-        check_render_mode(render_mode, self.metadata)
-        self._init_autoreset(num_envs)
-        self.render_mode = render_mode
-        self.single_observation_space, self.single_action_space = _init_task(
-            self, self.num_envs, n_compartments, constants, target, distance_gain, max_steps)
-        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
-        self.action_space = batch_space(self.single_action_space, self.num_envs)
-        self._last_actions = np.zeros((self.num_envs, self.model.action_size))  # drawn as muscle colours
+    __signature__ = vector_signature(OctopusArmTask)
 
     def _start(self, mask: np.ndarray) -> None:
         """Put the arms in ``mask`` at the start of an episode (targets drawn in arm order)."""
@@ -337,10 +324,10 @@ class OctopusArmVectorEnv(NextStepAutoreset, VectorRenderMixin, VectorEnv):
 
     def step(self, actions):
         a = as_box_action(actions, self.action_space)
+        restarted = self._begin_step()  # their step is discarded: they start a new episode instead
         d_before = self._dist.copy()
         physics.advance_parallel(self._states, a, self._targets, *self._kernel_args,
                                  self._dist, self._hit, self._status)
-        restarted = self._needs_reset  # their step is discarded: they start a new episode instead
         failed = (self._status != OK) & ~restarted
         terminated = self._hit & ~failed & ~restarted
         reward = self.distance_gain * (d_before - self._dist) + np.where(terminated, HIT_REWARD, 0.0)

@@ -1,0 +1,39 @@
+"""Compare reference agents with Stable-Baselines3 over a grid of independent cells.
+
+A cell is (environment, agent, seed, budget, keyword arguments).  The package is split by
+what a comparison does, each module usable alone:
+
+* :mod:`.config`: the cells, from :data:`DEFAULT_CONFIG` or a TOML/YAML file, every problem
+  found before any cell runs (:class:`ConfigError`);
+* :mod:`.run`: one cell (:func:`run_cell`, a pure function of the cell), the backends that run
+  many (in-process, or a local process pool; anything with the same ``map`` could run them on a
+  cluster) and the whole run (:func:`compare`): every finished cell is written atomically to
+  ``<out>/cells/`` at once, so a run that stops resumes where it stopped when given the same
+  output folder, and Ctrl-C stops a run at once, keeping the finished cells;
+* :mod:`.store`: the results folder: cell files checked against what :func:`run_cell` writes
+  (a bad one is named, moved to ``cells/corrupt/`` and run again), outputs checked writable
+  before any work (:class:`OutputError`), finished cells of several folders read back;
+* :mod:`.report`: ``results.csv`` / ``results.json`` (one row a cell), ``summary.md`` (mean
+  return and fraction of the exact optimum per env and agent), ``curves/<env>.png`` (mean
+  episode return against environment steps with a 95 % band over seeds), ``gifs/<env>.gif``
+  (a rollout of the best cell's policy), and the table spliced into a README.
+
+The names below are the package's interface (``from baselines import compare``).
+"""
+
+from . import config, report, run, store
+from .config import (DEFAULT_CONFIG, MAX_CELLS, SB3_AGENTS, Cell, ConfigError, agent_arguments, cells_from_config,
+                     digest, known_agents, load_config)
+from .report import README_MARKERS, file_name, group_labels, splice_table, summary_table, write_outputs
+from .run import (Interrupted, ProcessPoolBackend, RunResult, SerialBackend, compare, fraction_of_optimum, make_agent,
+                  run_cell)
+from .store import OutputError, check_writable, load_records, read_cell, record_problem
+
+__all__ = [
+    "DEFAULT_CONFIG", "MAX_CELLS", "SB3_AGENTS", "Cell", "ConfigError", "agent_arguments", "cells_from_config",
+    "digest", "known_agents", "load_config",
+    "README_MARKERS", "file_name", "group_labels", "splice_table", "summary_table", "write_outputs",
+    "Interrupted", "ProcessPoolBackend", "RunResult", "SerialBackend", "compare", "fraction_of_optimum",
+    "make_agent", "run_cell",
+    "OutputError", "check_writable", "load_records", "read_cell", "record_problem",
+]

@@ -1,0 +1,191 @@
+"""A comparison's configuration: its cells, checked whole before any cell runs.
+
+A cell is (environment, agent, seed, budget, keyword arguments); :func:`cells_from_config`
+expands a configuration (:data:`DEFAULT_CONFIG`, or a TOML/YAML file read by :func:`load_config`)
+into cells, checking agent arguments against the agents' signatures, seeds, repeated cells and
+the grid size (at most :data:`MAX_CELLS` cells); every problem is a :class:`ConfigError`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import gymnasium as gym
+
+import rl_envs
+
+from .. import common, experiment
+from ..linear.settings import LQ_REINFORCE_IMPROVED, OCTOPUS_COPDAC_Q
+
+SB3_AGENTS = {"A2C": "a2c", "DQN": "dqn", "PPO": "ppo", "SAC": "sac", "TD3": "td3"}
+
+
+def known_agents() -> list[str]:
+    return sorted(experiment.AGENTS) + sorted(SB3_AGENTS)
+
+
+
+
+@dataclass
+class Cell:
+    env: str
+    agent: str
+    seed: int
+    steps: int
+    env_kwargs: dict = field(default_factory=dict)
+    agent_kwargs: dict = field(default_factory=dict)
+    eval_episodes: int = 5
+
+    @property
+    def key(self) -> str:
+        """The cell's file name: everything that decides its result (a resumed run reuses a cell
+        only when all of it is the same)."""
+        extra = json.dumps([self.env_kwargs, self.agent_kwargs, self.steps, self.eval_episodes], sort_keys=True)
+        return f"{self.env.replace('/', '_')}__{self.agent}__{digest(extra)}__seed{self.seed}"
+
+
+def digest(text: str) -> str:
+    """Eight digits from ``text``, the same in every process (Python's ``hash`` of a str is
+    salted per process)."""
+    return f"{zlib.crc32(text.encode()) % 10**8:08d}"
+
+
+class ConfigError(ValueError):
+    """A comparison configuration that cannot run."""
+
+
+# Far more than any grid this machine could finish, and few enough to hold in memory (a cell is
+# about a kilobyte): a typo such as ``seeds = 100000000`` is an error, not an out-of-memory crash.
+MAX_CELLS = 100_000
+# Arguments every cell sets itself, whatever a configuration says.
+_SET_BY_THE_CELL = ("env", "seed", "env_kwargs", "algo")
+
+
+def _check(cond: bool, message: str) -> None:
+    if not cond:
+        raise ConfigError(message)
+
+
+def is_count(value, low: int) -> bool:
+    """A plain int >= ``low``, as a configuration or a cell file holds it."""
+    # bool is an int subclass, but ``eval_episodes: true`` is a mistake, not 1.
+    return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+
+def agent_arguments(name: str) -> set[str]:
+    """The keyword arguments a configuration may give agent ``name`` (not those a cell sets)."""
+    if name in SB3_AGENTS:
+        from ..sb3 import SB3Agent
+
+        return common.agent_arguments(SB3Agent, {"algo": SB3_AGENTS[name]}) - set(_SET_BY_THE_CELL)
+    return common.agent_arguments(experiment.AGENTS[name], {}) - set(_SET_BY_THE_CELL)
+
+
+def _check_agent_arguments(where: str, name: str, kwargs: dict) -> None:
+    valid = agent_arguments(name)
+    for key in kwargs:
+        _check(key not in _SET_BY_THE_CELL, f"{where}: {name}'s {key} is set by the cell, not by its arguments")
+        if key not in valid:
+            close = difflib.get_close_matches(key, valid, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            takes = f"its arguments: {', '.join(sorted(valid))}" if valid else "it takes none"
+            raise ConfigError(f"{where}: {name} has no argument {key!r}{hint}; {takes}")
+
+
+def cells_from_config(config: dict) -> list[Cell]:
+    """Validate a configuration and expand it into cells; every error is found before any work.
+
+    ``{"runs": [{"env": id, "steps": int, "seeds": int | [int], "eval_episodes": int,
+    "env_kwargs": {}, "agents": {name: {kwargs}} | [name, ...]}, ...]}``; at most
+    :data:`MAX_CELLS` cells, each once.
+    """
+    _check(isinstance(config, dict) and isinstance(config.get("runs"), list) and config["runs"],
+           "a configuration needs a non-empty list 'runs'")
+    cells, where_of = [], {}
+    for i, run in enumerate(config["runs"]):
+        where = f"runs[{i}]"
+        _check(isinstance(run, dict), f"{where} must be a table/mapping")
+        unknown = set(run) - {"env", "steps", "seeds", "eval_episodes", "env_kwargs", "agents"}
+        _check(not unknown, f"{where}: unknown keys {sorted(unknown)}")
+        env = run.get("env")
+        _check(isinstance(env, str) and env in gym.registry,
+               f"{where}: unknown environment {env!r}; registered rl_envs ids: {', '.join(rl_envs.ENV_IDS)}")
+        steps = run.get("steps")
+        _check(is_count(steps, 1), f"{where}: steps must be a positive int, got {steps!r}")
+        eval_episodes = run.get("eval_episodes", 5)
+        _check(is_count(eval_episodes, 1), f"{where}: eval_episodes must be a positive int, got {eval_episodes!r}")
+        env_kwargs = run.get("env_kwargs", {})
+        _check(isinstance(env_kwargs, dict), f"{where}: env_kwargs must be a mapping")
+        agents = run.get("agents")
+        if isinstance(agents, list):
+            agents = {name: {} for name in agents}
+        _check(isinstance(agents, dict) and agents, f"{where}: agents must be a non-empty list or mapping")
+        for name, kwargs in agents.items():
+            _check(name in known_agents(), f"{where}: unknown agent {name!r}; known agents: {', '.join(known_agents())}")
+            _check(isinstance(kwargs, dict), f"{where}: the keyword arguments of {name} must be a mapping")
+            _check_agent_arguments(where, name, kwargs)
+        seeds = run.get("seeds", 3)
+        _check(is_count(seeds, 1) or (isinstance(seeds, list) and seeds and all(is_count(s, 0) for s in seeds)),
+               f"{where}: seeds must be a positive count or a list of non-negative ints, got {seeds!r}")
+        n_seeds = seeds if isinstance(seeds, int) else len(seeds)
+        total = len(cells) + n_seeds * len(agents)
+        _check(total <= MAX_CELLS, f"{where}: the grid reaches {total:,} cells ({n_seeds:,} seeds x {len(agents)} "
+                                   f"agent(s)); a comparison is limited to {MAX_CELLS:,} cells (split it into several)")
+        seeds = list(range(seeds)) if isinstance(seeds, int) else seeds
+        repeated = sorted(s for s, n in Counter(seeds).items() if n > 1)
+        _check(not repeated, f"{where}: seeds repeat {', '.join(map(str, repeated))} (each seed is one cell)")
+        for name, kwargs in agents.items():
+            for seed in seeds:
+                cell = Cell(env, name, seed, steps, dict(env_kwargs), dict(kwargs), eval_episodes)
+                _check(cell.key not in where_of,
+                       f"{where} repeats the cell {env} {name} seed {seed} of {where_of.get(cell.key)}")
+                where_of[cell.key] = where
+                cells.append(cell)
+    return cells
+
+
+def load_config(path: str | Path) -> dict:
+    """Read a TOML or YAML configuration file."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"no configuration file {path}")
+    text = path.read_text()
+    if path.suffix == ".toml":
+        import tomllib
+
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"{path}: {e}") from None
+    if path.suffix in (".yml", ".yaml"):
+        import yaml
+
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            raise ConfigError(f"{path}: {e}") from None
+    raise ConfigError(f"{path}: the configuration must be .toml, .yml or .yaml")
+
+
+# The embedded default: every environment with its reference agent(s) and SB3 counterparts,
+# sized to finish within 15 minutes on a 2-core machine with 2 workers.  Reference agents get
+# the settings their experiments established (experiments/*.py); SB3 the zoo-format defaults.
+DEFAULT_CONFIG = {
+    "runs": [
+        {"env": "rl_envs/GridMaze-v0", "env_kwargs": {"layout": "dyna_maze"}, "steps": 20_000, "seeds": 3,
+         "agents": {"QLearning": {}, "DQN": {}, "PPO": {}}},
+        {"env": "rl_envs/QuadraticBandit-v0", "env_kwargs": {"dim": 10}, "steps": 3_000, "seeds": 3,
+         "agents": {"COPDACB": {}, "SAC": {}}},
+        {"env": "rl_envs/LQControl-v0", "env_kwargs": {"horizon": 100}, "steps": 30_000, "seeds": 3,
+         "agents": {"LinearReinforce": LQ_REINFORCE_IMPROVED, "PPO": {}}},
+        {"env": "rl_envs/PartiallyObservableMaze-v0", "env_kwargs": {"layout": "hallway"}, "steps": 20_000, "seeds": 3,
+         "eval_episodes": 20, "agents": {"QMDP": {}, "PPO": {}}},
+        {"env": "rl_envs/OctopusArm-v0", "steps": 3_000, "seeds": 2, "eval_episodes": 1,
+         "agents": {"COPDACQ": OCTOPUS_COPDAC_Q, "SAC": {}}},
+    ]
+}

@@ -1,0 +1,101 @@
+"""What a comparison reports from its finished cells: ``results.csv`` / ``results.json`` (one
+row a cell), ``summary.md`` (mean return and fraction of the exact optimum per env and agent),
+``curves/<env>.png`` (mean episode return against environment steps with a 95 % band over
+seeds) and ``gifs/<env>.gif`` (a rollout of the best cell's policy); and the table spliced
+into a README.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+
+import numpy as np
+
+from .. import experiment
+from ..common import atomic_write_bytes
+from .config import digest
+
+def write_outputs(records: list[dict], out: Path) -> None:
+    rows = [r["row"] for r in records]
+    experiment.write_table(rows, out)
+    lines = summary_table(rows)
+    atomic_write_bytes(out / "summary.md", ("\n".join(lines) + "\n").encode())
+    by_env: dict[str, list[dict]] = {}
+    for rec, (env, agent) in zip(records, group_labels(rows)):
+        by_env.setdefault(env, []).append({**rec, "row": {**rec["row"], "agent": agent}})
+    for label, recs in by_env.items():
+        name = file_name(recs[0]["row"]["env"], recs[0]["row"]["env_kwargs"], label)
+        experiment.plot_learning_curves(recs, out / "curves" / f"{name}.png")
+        best = max(recs, key=lambda r: r["row"]["return"])
+        atomic_write_bytes(out / "gifs" / f"{name}.gif", base64.b64decode(best["gif"]))
+
+
+README_MARKERS = ("<!-- compare-table:start -->", "<!-- compare-table:end -->")
+
+
+def splice_table(path: str | Path, lines: list[str]) -> None:
+    """Put the table ``lines`` between the README_MARKERS comments of the Markdown file ``path``
+    (replacing what was there), so that a README's table comes from a run, not a copy by hand."""
+    path = Path(path)
+    text = path.read_text()
+    start, end = README_MARKERS
+    i, j = text.find(start), text.find(end)
+    if i < 0 or j < i:
+        raise ValueError(f"{path} has no {start!r} ... {end!r} pair to put the table between")
+    i += len(start)
+    atomic_write_bytes(path, (text[:i] + "\n" + "\n".join(lines) + "\n" + text[j:]).encode())
+
+
+def group_labels(rows: list[dict]) -> list[tuple[str, str]]:
+    """``(environment, agent)`` label of each row: the id and the agent's name, with the env's
+    keyword arguments, the agent's keyword arguments or the budget added where the rows hold
+    several of them (so that different settings are never averaged together)."""
+    env_variants: dict[str, set] = {}
+    agent_variants: dict[tuple, set] = {}
+    for r in rows:
+        env_variants.setdefault(r["env"], set()).add(r["env_kwargs"])
+        agent_variants.setdefault((r["env"], r["env_kwargs"], r["agent"]), set()).add(
+            (r.get("agent_kwargs", "{}"), r["steps"]))
+    labels = []
+    for r in rows:
+        env = r["env"] if len(env_variants[r["env"]]) == 1 else f"{r['env']} {r['env_kwargs']}"
+        variants = agent_variants[r["env"], r["env_kwargs"], r["agent"]]
+        agent = r["agent"]
+        if len({kw for kw, _ in variants}) > 1:
+            agent += f" {r.get('agent_kwargs', '{}')}"
+        if len({steps for _, steps in variants}) > 1:
+            agent += f" ({r['steps']:,} steps)"
+        labels.append((env, agent))
+    return labels
+
+
+def file_name(env_id: str, env_kwargs: str, label: str) -> str:
+    """A short, safe file name for an environment label; a label with arguments gets a digest of
+    them, so that two argument sets never share a file."""
+    base = env_id.replace("/", "_")
+    if label == env_id:
+        return base
+    readable = re.sub(r"[^A-Za-z0-9_.=-]+", "_", env_kwargs).strip("_")[:40]
+    return f"{base}_{readable}_{digest(env_kwargs)}"
+
+
+def summary_table(rows: list[dict]) -> list[str]:
+    """Markdown: per environment and agent (with their settings where they differ), seeds, budget,
+    mean ± sd return, optimum, fraction, wall time."""
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for r, label in zip(rows, group_labels(rows)):
+        groups.setdefault(label, []).append(r)
+    lines = ["| environment | agent | seeds | steps | return (mean ± sd) | exact optimum | fraction of optimum | wall time / seed (s) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for (env, agent), rs in groups.items():
+        rets = np.array([r["return"] for r in rs])
+        opt = rs[0]["optimum"]
+        fracs = [r["fraction_of_optimum"] for r in rs if r["fraction_of_optimum"] is not None]
+        env, agent = (text.replace("|", "\\|") for text in (env, agent))  # a wall-layout text has bars
+        lines.append(
+            f"| {env} | {agent} | {len(rs)} | {rs[0]['steps']:,} | {rets.mean():.4g} ± {rets.std():.2g} | "
+            f"{'n/a' if opt is None else f'{opt:.4g}'} | {f'{np.mean(fracs):.3f}' if fracs else 'n/a'} | "
+            f"{np.mean([r['wall_time_s'] for r in rs]):.1f} |")
+    return lines
