@@ -186,7 +186,8 @@ class TabularAgent(Agent):
 
 
 class ActionValueAgent(TabularAgent):
-    """Learns a table ``Q[s, a]`` and behaves epsilon-greedily with respect to it.
+    """Learns a table ``Q[s, a]`` and behaves epsilon-greedily with respect to it (``_exploit``
+    is the move when not exploring; soft Q-learning samples its Boltzmann policy there).
 
     Arguments shared by the value-based control agents: ``alpha`` step size, ``gamma``
     discount, ``epsilon`` exploration rate (a number, a ``(start, end, steps)`` linear decay,
@@ -203,14 +204,15 @@ class ActionValueAgent(TabularAgent):
     def _array_specs(self):
         return {"Q": ArraySpec((self.n_states, self.n_actions))}
 
-    def _explore(self) -> bool:
-        return self.rng.random() < self.epsilon(self.num_timesteps)
-
     def _action(self, s: int, deterministic: bool) -> int:
         if deterministic:
             return int(np.argmax(self.Q[s]))
-        if self._explore():
+        if self.rng.random() < self.epsilon(self.num_timesteps):
             return int(self.rng.integers(self.n_actions))
+        return self._exploit(s)
+
+    def _exploit(self, s: int) -> int:
+        """The behaviour's move when it does not explore: greedy, ties broken at random."""
         return greedy(self.Q[s], self.rng)
 
 
