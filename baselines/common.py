@@ -1,9 +1,70 @@
-"""The interface every reference agent shares, shaped like a Stable-Baselines3 model.
+"""The agent protocol: what every agent in ``baselines`` does, shaped like a Stable-Baselines3 model.
 
-``Agent(env, **hyperparameters)``, ``.learn(total_timesteps, callback=None, progress_bar=False)``,
-``.predict(obs, state=None, episode_start=None, deterministic=True) -> (action, state)``,
-``.save(path)`` and ``Agent.load(path, env=None)``.  So SB3's ``evaluate_policy``, the
-experiment runner and a user's script treat a tabular Q-learner and an SB3 PPO alike.
+    agent = SomeAgent(env, seed=None, **hyperparameters)
+    agent.learn(total_timesteps, callback=None, progress_bar=False)   # returns agent
+    agent.predict(obs, state=None, episode_start=None, deterministic=True)   # (action, state)
+    agent.save(path)
+    agent = SomeAgent.load(path, env=None)
+
+So SB3's ``evaluate_policy`` and callbacks, the comparison runner and a user's script treat a
+tabular Q-learner, a linear actor-critic, a POMDP planner and an SB3 PPO alike.
+
+``learn`` takes ``total_timesteps`` environment steps, so ``num_timesteps`` grows by exactly
+that, unless the callback or the agent's own stopping test ends learning first.  A later call
+continues the episode in progress.  Two kinds of agent count otherwise:
+
+* ``SB3Agent`` counts as SB3 does (whole rollouts, so at least ``total_timesteps``), and each
+  call trains a fresh model;
+* planners (the belief agents) solve the env's model instead of interacting: they take no
+  environment step, ``num_timesteps`` stays 0, and ``total_timesteps`` (None or an int >= 0,
+  checked) is the budget they leave unused.
+
+``callback`` is one of
+
+* an SB3 ``BaseCallback``, or a list of them (a ``CallbackList``): ``init_callback(agent)``,
+  ``on_training_start``; for every episode (or the part of one a call runs)
+  ``on_rollout_start``, ``on_step`` after every environment step (returning False stops
+  training at once) and ``on_rollout_end``; then ``on_training_end``.  ``callback.locals``
+  holds SB3's names (``total_timesteps``, ``actions``, ``new_obs``, ``rewards``, ``dones``,
+  ``infos``, batched over one env; an episode's last ``info`` carries Monitor's ``"episode"``),
+  and ``callback.model`` is the agent, so ``EvalCallback`` and ``StopTrainingOnMaxEpisodes``
+  work as on an SB3 model.  A planner calls only the training start and end.
+* a function ``callback(agent)``, called after every episode; returning False stops training.
+
+``progress_bar=True`` shows a tqdm bar over the steps.
+
+``predict`` takes one observation or a batch and returns an action of the same batch shape.
+``state`` comes back as given (None) for memoryless agents; belief agents keep their beliefs
+there, so pass it back each step, with ``episode_start`` marking new episodes, as
+``evaluate_policy`` does.  ``deterministic=True`` is the learned (greedy or mean) policy, the
+same for the same input; ``False`` samples the behaviour policy.
+
+``save(path)`` writes data only (``.npz`` arrays and a JSON header; SB3Agent a .zip and a
+.json) and ``load`` reads nothing but data: see :meth:`Agent.save` and :meth:`Agent.load`.
+
+Writing an agent.  The interaction loop is :meth:`Agent.learn`, the one loop of every
+reference agent that learns from experience.  It calls three hooks:
+
+    _behave(obs) -> (action, memo)                        the behaviour policy; memo is what learning needs
+    _learn_step(memo, reward, next_obs, terminated, truncated)
+    _learn_episode(terminated) -> True to stop learning   after an episode's last step
+
+and each family fills them in one way:
+
+* tabular (:class:`baselines.tabular.base.TabularAgent`): ``_action(s, deterministic)`` is the
+  policy, followed by ``learn`` and by ``predict``; the memo is ``(s, a)``.  Agents that learn
+  from whole episodes keep the default ``_learn_step``, which records the episode, and read it
+  back with ``_take_episode()``.
+* linear: :class:`~baselines.linear.linear_gain.LinearGainAgent` (``u = -K x - xi``, memo
+  ``(x, xi)``) and ``COPDACQ`` implement the hooks; the bandit actor-critics
+  (:class:`~baselines.linear.bandit_agent.BanditActorCritic`) gather batches of steps for
+  ``_learn_batch(d, r)``.  ``sigma`` is the behaviour's standard deviation in all of them.
+* belief (:class:`baselines.belief.base.BeliefAgent`): ``_plan()`` solves the model,
+  ``_belief_policy(beliefs)`` acts; ``learn`` and ``predict`` are the family's.
+* SB3 (:class:`baselines.sb3.SB3Agent`): SB3 runs its own loop.
+
+Every agent declares the arrays of its learned state in ``_array_specs()`` (what ``save``
+writes and ``load`` checks) and passes its hyperparameters to ``Agent.__init__``.
 """
 
 from __future__ import annotations
@@ -418,53 +479,44 @@ class Agent:
         self._next_reset_seed = None
         return obs, info
 
-    # -- the online interaction loop -----------------------------------------------------------
-    # Subclasses that learn from their own experience implement three hooks:
-    #   _policy_step(obs) -> (action for env.step, memo for the update)
-    #   _learn_step(obs, memo, r, obs2, terminated, truncated)
-    #   _learn_episode(terminated) -> True when a stopping test says learning is done
+    # -- the interaction loop and its hooks (the protocol in the module docstring) ------------
 
-    def _policy_step(self, obs):
+    def _behave(self, obs):
         raise NotImplementedError(f"{type(self).__name__} does not learn by interacting")
 
-    def _learn_step(self, obs, memo, r: float, obs2, terminated: bool, truncated: bool) -> None:
+    def _learn_step(self, memo, r: float, obs2, terminated: bool, truncated: bool) -> None:
         pass
 
     def _learn_episode(self, terminated: bool) -> bool | None:
         return None
 
     def learn(self, total_timesteps: int, callback=None, progress_bar: bool = False):
-        """Interact for ``total_timesteps`` steps, learning online.
-
-        ``callback(agent)`` runs after every episode; returning ``False`` stops training, as
-        does the agent's own stopping test.  A later call continues the current episode.
-        """
-        if int(total_timesteps) < 0:
-            raise ValueError(f"total_timesteps must be non-negative, got {total_timesteps}")
-        bar = progress(int(total_timesteps), progress_bar)
-        end = self.num_timesteps + int(total_timesteps)
+        """Interact for ``total_timesteps`` steps, learning online (see the module docstring)."""
+        end = self.num_timesteps + timesteps(total_timesteps)
+        calls = Callbacks(self, callback, progress_bar, end)
         if self._obs is None:
             self._obs, _ = self._reset_env()
             self._ep_return, self._ep_len = 0.0, 0
-        while self.num_timesteps < end:
-            obs = self._obs
-            action, memo = self._policy_step(obs)
-            obs2, r, terminated, truncated, _ = self.env.step(action)
+        calls.on_training_start()
+        go = True
+        while go and self.num_timesteps < end:
+            action, memo = self._behave(self._obs)
+            obs2, r, terminated, truncated, info = self.env.step(action)
             r = float(r)
             self.num_timesteps += 1
             self._ep_return += r
             self._ep_len += 1
-            self._learn_step(obs, memo, r, obs2, terminated, truncated)
+            self._learn_step(memo, r, obs2, terminated, truncated)
             self._obs = obs2
-            bar.update()
+            go = calls.on_step(action, obs2, r, terminated, truncated, info)
             if terminated or truncated:
+                calls.on_rollout_end()
                 stop = self._learn_episode(terminated)
                 self.episodes.add(self._ep_return, self._ep_len, self.num_timesteps)
                 self._obs, _ = self._reset_env()
                 self._ep_return, self._ep_len = 0.0, 0
-                if stop or (callback is not None and callback(self) is False):
-                    break
-        bar.close()
+                go = go and not stop and calls.on_episode_end()
+        calls.on_training_end()
         return self
 
     # -- SB3-shaped interface ------------------------------------------------------------------
@@ -473,7 +525,26 @@ class Agent:
         raise NotImplementedError
 
     def get_env(self):
-        return self.env
+        """The training env as SB3's callbacks expect it: a one-env ``DummyVecEnv`` around ``env``
+        (it steps the same env; ``learn`` does not go through it)."""
+        if getattr(self, "_vec_env", None) is None:
+            from stable_baselines3.common.vec_env import DummyVecEnv
+
+            self._vec_env = DummyVecEnv([lambda: self.env])
+        return self._vec_env
+
+    def get_vec_normalize_env(self):
+        """None: reference agents see raw observations (SB3's callbacks ask)."""
+        return None
+
+    @property
+    def logger(self):
+        """An SB3 ``Logger`` that keeps what callbacks record (EvalCallback's ``eval/*``) in memory."""
+        if getattr(self, "_logger", None) is None:
+            from stable_baselines3.common.logger import Logger
+
+            self._logger = Logger(folder=None, output_formats=[])
+        return self._logger
 
     def save(self, path: str | os.PathLike) -> None:
         """Write ``path`` (``.npz`` added if missing): the arrays of ``_array_specs`` and a
@@ -567,18 +638,77 @@ class _SpacesOnly(gym.Env):
         raise RuntimeError("this agent was loaded without an env; pass env= to load() to train it")
 
 
-def progress(total: int, enabled: bool):
-    """A tqdm bar over environment steps, or a no-op stand-in."""
-    if enabled:
-        from tqdm.auto import tqdm
+def timesteps(total_timesteps) -> int:
+    """``total_timesteps`` as a non-negative int (an integral float such as YAML's 2e4 too)."""
+    if isinstance(total_timesteps, bool) or not isinstance(total_timesteps, (int, np.integer, float, np.floating)) \
+            or total_timesteps != int(total_timesteps) or total_timesteps < 0:
+        raise ValueError(f"total_timesteps must be a non-negative integer, got {total_timesteps!r}")
+    return int(total_timesteps)
 
-        return tqdm(total=total, unit="step")
 
-    class _Null:
-        def update(self, n=1):
-            pass
+class Callbacks:
+    """What one ``learn`` call reports to: its callback (an SB3 ``BaseCallback``, a list of them,
+    or a function ``callback(agent)``) and its progress bar, with the calls of the protocol
+    (module docstring).  The SB3 part is imported only when an SB3 callback is given."""
 
-        def close(self):
-            pass
+    def __init__(self, agent: Agent, callback, progress_bar: bool, total_timesteps: int):
+        self.agent, self.per_episode, self.sb3 = agent, None, None
+        if isinstance(callback, list):
+            from stable_baselines3.common.callbacks import CallbackList
 
-    return _Null()
+            callback = CallbackList(callback)
+        if callable(callback) and not hasattr(callback, "on_step"):
+            self.per_episode = callback
+        elif callback is not None:
+            from stable_baselines3.common.callbacks import BaseCallback
+
+            if not isinstance(callback, BaseCallback):
+                raise TypeError("callback must be None, a function callback(agent), an SB3 BaseCallback "
+                                f"or a list of them; got {type(callback).__name__}")
+            self.sb3 = callback
+            callback.init_callback(agent)
+        self.locals = {"self": agent, "total_timesteps": total_timesteps, "callback": self.sb3,
+                       "progress_bar": progress_bar}
+        self.bar = None
+        if progress_bar:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total_timesteps - agent.num_timesteps, unit="step")
+        self.in_rollout = False
+
+    def on_training_start(self) -> None:
+        if self.sb3 is not None:
+            self.sb3.on_training_start(self.locals, {})
+
+    def on_step(self, action, obs2, r: float, terminated: bool, truncated: bool, info: dict) -> bool:
+        """After an environment step; False stops training."""
+        if self.bar is not None:
+            self.bar.update()
+        if self.sb3 is None:
+            return True
+        if not self.in_rollout:
+            self.sb3.on_rollout_start()
+            self.in_rollout = True
+        done = terminated or truncated
+        if done:  # what SB3's Monitor and VecEnv add to the last info of an episode
+            info = {**info, "episode": {"r": self.agent._ep_return, "l": self.agent._ep_len},
+                    "terminal_observation": obs2, "TimeLimit.truncated": truncated and not terminated}
+        self.sb3.update_locals({"actions": np.array([action]), "new_obs": np.array([obs2]), "rewards": np.array([r]),
+                                "dones": np.array([done]), "infos": [info]})
+        return bool(self.sb3.on_step())
+
+    def on_rollout_end(self) -> None:
+        if self.in_rollout:
+            self.sb3.on_rollout_end()
+            self.in_rollout = False
+
+    def on_episode_end(self) -> bool:
+        """After an episode has been learned from and logged; False stops training."""
+        return self.per_episode is None or self.per_episode(self.agent) is not False
+
+    def on_training_end(self) -> None:
+        self.on_rollout_end()
+        if self.sb3 is not None:
+            self.sb3.on_training_end()
+        if self.bar is not None:
+            self.bar.close()

@@ -21,7 +21,8 @@ from .common import atomic_write_bytes
 from . import belief, linear
 from .tabular import CONTROL_AGENTS, TD0, MonteCarlo
 
-# Every reference agent by class name: tabular, linear and belief-state.
+# Every reference agent by class name: tabular, linear and belief-state.  tests/test_agent_protocol.py
+# checks the agent protocol (baselines/common.py) over every entry, so registering an agent here tests it.
 AGENTS = {cls.__name__: cls for cls in (
     *CONTROL_AGENTS, MonteCarlo, TD0,
     linear.COPDACB, linear.SACB, linear.COPDACQ, linear.LinearReinforce, linear.ContinuousTimeActorCritic,

@@ -24,7 +24,7 @@ import gymnasium as gym
 
 import rl_envs  # noqa: F401  (registers the environments)
 
-from .common import Agent, EpisodeLog
+from .common import Agent, EpisodeLog, timesteps
 
 # Package data, so that an installed wheel finds it as a checkout does.
 HYPERPARAMS_DIR = importlib.resources.files(__package__) / "hyperparams"
@@ -117,6 +117,11 @@ def make_vec_env(env_id: str, n_envs: int = 1, seed: int = 0, env_kwargs: dict |
     return venv
 
 
+def _per_episode(callback) -> bool:
+    """A function ``callback(agent)`` of the agent protocol, rather than one of SB3's callbacks."""
+    return callable(callback) and not hasattr(callback, "on_step")
+
+
 def _algo_kwargs(hp: dict, action_space) -> dict:
     """Translate the algorithm part of a zoo entry into SB3 keyword arguments."""
     kwargs = {k: v for k, v in hp.items() if k not in _ZOO_ENV_KEYS}
@@ -145,34 +150,31 @@ def _algo_kwargs(hp: dict, action_space) -> dict:
 
 
 class EpisodeRecorder:
-    """An SB3 callback that logs every finished episode (Monitor's ``info['episode']``)."""
+    """An SB3 callback that logs every finished episode (Monitor's ``info['episode']``) in ``log``
+    and then calls ``per_episode()``, if given; a False from it stops training."""
 
-    def __new__(cls, log: EpisodeLog):
+    def __new__(cls, log: EpisodeLog, per_episode=None):
         from stable_baselines3.common.callbacks import BaseCallback
 
         class _Recorder(BaseCallback):
             def _on_step(self) -> bool:
+                go = True
                 for info in self.locals.get("infos", ()):
                     ep = info.get("episode")
                     if ep is not None:
                         log.add(ep["r"], ep["l"], self.num_timesteps)
-                return True
+                        go = go and (per_episode is None or per_episode() is not False)
+                return go
 
         return _Recorder()
 
 
-def train(algo: str, env_id: str, total_timesteps: int | None = None, seed: int = 0, hyperparams: dict | None = None,
-          env_kwargs: dict | None = None, progress_bar: bool = False, tensorboard_log: str | None = None,
-          episode_log: EpisodeLog | None = None):
-    """Train an SB3 algorithm with the defaults of ``hyperparams/<algo>.yml`` (overridden by ``hyperparams``).
-
-    Returns the model; its env is the (possibly normalised) training ``VecEnv``.
-    """
+def build_model(algo: str, env_id: str, seed: int = 0, hyperparams: dict | None = None,
+                env_kwargs: dict | None = None, tensorboard_log: str | None = None):
+    """An untrained SB3 model with the defaults of ``hyperparams/<algo>.yml`` (overridden by
+    ``hyperparams``) on its (possibly normalised) training ``VecEnv``."""
     hp = load_hyperparams(algo, env_id)
     hp.update(hyperparams or {})
-    steps = int(total_timesteps if total_timesteps is not None else hp.get("n_timesteps", 10_000))
-    if steps <= 0:
-        raise ValueError(f"total_timesteps must be positive, got {steps}")
     venv = make_vec_env(env_id, int(hp.get("n_envs", 1)), seed, {**hp.get("env_kwargs", {}), **(env_kwargs or {})},
                         hp.get("env_wrapper"), hp.get("normalize", False), hp.get("gamma", 0.99))
     kwargs = _algo_kwargs(hp, venv.action_space)
@@ -183,9 +185,27 @@ def train(algo: str, env_id: str, total_timesteps: int | None = None, seed: int 
 
         # SB3's default logger makes a folder SB3-<date> in the temp dir on every learn(), kept forever.
         model.set_logger(Logger(folder=None, output_formats=[]))
-    callback = EpisodeRecorder(episode_log) if episode_log is not None else None
-    model.learn(steps, callback=callback, progress_bar=progress_bar)
     return model
+
+
+def train(algo: str, env_id: str, total_timesteps: int | None = None, seed: int = 0, hyperparams: dict | None = None,
+          env_kwargs: dict | None = None, progress_bar: bool = False, tensorboard_log: str | None = None,
+          callback=None):
+    """Train an SB3 algorithm with the defaults of ``hyperparams/<algo>.yml`` (overridden by
+    ``hyperparams``) for ``total_timesteps`` (default: the entry's ``n_timesteps``), with any
+    callback SB3 takes.  Returns the model; its env is the training ``VecEnv``."""
+    if total_timesteps is None:
+        total_timesteps = {**load_hyperparams(algo, env_id), **(hyperparams or {})}.get("n_timesteps", 10_000)
+    steps = _positive_timesteps(total_timesteps)
+    model = build_model(algo, env_id, seed, hyperparams, env_kwargs, tensorboard_log)
+    return model.learn(steps, callback=callback, progress_bar=progress_bar)
+
+
+def _positive_timesteps(total_timesteps) -> int:
+    steps = timesteps(total_timesteps)
+    if steps == 0:
+        raise ValueError("total_timesteps must be positive: an SB3 model needs at least one rollout")
+    return steps
 
 
 def evaluate(model, env_id: str, n_eval_episodes: int = 10, seed: int = 0, deterministic: bool = True,
@@ -387,6 +407,9 @@ class SB3Agent(Agent):
         """The training ``VecEnv`` once trained or loaded, else None."""
         return None if self.model is None else self.model.get_env()
 
+    def get_env(self):
+        return self.env
+
     @property
     def observation_space(self):
         return None if self.model is None else self.model.observation_space
@@ -404,12 +427,28 @@ class SB3Agent(Agent):
         return {**load_hyperparams(self.algo, self.env_id), **self._zoo_hyperparameters()}
 
     def learn(self, total_timesteps: int, callback=None, progress_bar: bool = False):
+        """Train a fresh model for ``total_timesteps`` (SB3 rounds up to whole rollouts).
+
+        ``callback`` is what SB3 takes (a ``BaseCallback`` or a list of them; its ``model`` is
+        the SB3 model), or a function ``callback(agent)`` called after every episode, as for
+        every agent (returning False stops training).
+        """
+        steps = _positive_timesteps(total_timesteps)
         t0 = time.perf_counter()
-        self.model = train(self.algo, self.env_id, total_timesteps, seed=self.seed or 0, hyperparams=self._zoo_hyperparameters(),
-                           env_kwargs=self.env_kwargs, progress_bar=progress_bar, episode_log=self.episodes)
+        self.model = build_model(self.algo, self.env_id, self.seed or 0, self._zoo_hyperparameters(), self.env_kwargs)
+        sb3_callbacks = callback if isinstance(callback, list) else [] if callback is None or _per_episode(callback) else [callback]
+        recorder = EpisodeRecorder(self.episodes, self._after_episode(callback) if _per_episode(callback) else None)
+        self.model.learn(steps, callback=[recorder, *sb3_callbacks], progress_bar=progress_bar)
         self.wall_time = time.perf_counter() - t0
         self.num_timesteps = self.model.num_timesteps
         return self
+
+    def _after_episode(self, callback):
+        def call():
+            self.num_timesteps = self.model.num_timesteps
+            return callback(self)
+
+        return call
 
     def make_eval_env(self, render_mode: str | None = None):
         """A fresh env with the training wrappers (e.g. rescaled actions), as ``predict`` expects."""

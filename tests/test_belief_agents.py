@@ -55,7 +55,7 @@ def test_most_likely_state_acts_like_the_mdp_in_the_argmax_state():
     agent = MostLikelyState(env).learn()
     b = np.zeros((2, 11))
     b[0, 2], b[1, 6] = 1.0, 1.0  # cell 2 (above 6) and cell 6 (above the goal): move S
-    assert agent._act(b).tolist() == [1, 1]
+    assert agent._belief_policy(b).tolist() == [1, 1]
 
 
 def test_point_backup_hand_worked_one_step():

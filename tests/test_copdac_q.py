@@ -57,7 +57,7 @@ def test_octopus_actor_has_the_papers_shapes():
     obs, _ = agent.env.reset(seed=0)
     J = agent.mu.jacobian(obs)
     assert J.shape == (n, 20)  # ∇θμθ(s): n x m
-    a = agent.behaviour(obs)
+    a = agent._draw(obs)
     phi = compatible_features(J, a, agent.mu(obs))
     assert phi.shape == (n,)  # n x 1
     assert np.all((agent.mu(obs) > 0) & (agent.mu(obs) < 1))
@@ -83,11 +83,11 @@ def test_agent_update_follows_the_equations_on_a_terminal_step():
                     alpha_w=0.2, alpha_v=0.3, gamma=0.5)
     s, _ = agent.env.reset(seed=0)
     s = s.astype(np.float64)
-    a = agent.behaviour(s)
+    a = agent._draw(s)
     agent.w = agent.rng.normal(size=agent.w.size)
     theta, w, v = agent.theta.copy(), agent.w.copy(), agent.v.copy()
     J, mu, gV, Vs = agent.mu.jacobian(s), agent.mu(s), agent.V.jacobian(s)[:, 0], agent.V(s)[0]
-    delta = agent.update(s, a, 2.0, s + 1.0, terminated=True)  # no bootstrap after termination
+    delta = agent._learn_step((s, a), 2.0, s + 1.0, terminated=True, truncated=False)  # no bootstrap after termination
     phi = J @ (a - mu)
     assert delta == pytest.approx(2.0 - (phi @ w + Vs), rel=1e-12)
     np.testing.assert_allclose(agent.theta, theta + 0.1 * J @ (J.T @ w), rtol=1e-12)
@@ -131,7 +131,7 @@ def test_behaviour_noise_is_unbiased_and_the_env_gets_clipped_actions():
     env = Recorder(gym.make("rl_envs/OctopusArm-v0", max_steps=5))
     agent = COPDACQ(env, actor="mlp", critic="mlp", seed=0, sigma=2.0)
     s, _ = env.reset(seed=0)
-    draws = np.stack([agent.behaviour(s) for _ in range(4000)])
+    draws = np.stack([agent._draw(s) for _ in range(4000)])
     assert (draws < 0).any() and (draws > 1).any()
     # mean of 4000 N(0, 2^2) draws: standard error 0.032 per action dimension
     assert np.abs(draws.mean(axis=0) - agent.mu(s)).max() < 5 * 2.0 / np.sqrt(4000)

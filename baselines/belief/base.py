@@ -14,11 +14,11 @@ import numpy as np
 
 from rl_envs.maze.pomdp import filter_belief
 
-from ..common import Agent, ArraySpec, _SpacesOnly
+from ..common import Agent, ArraySpec, Callbacks, _SpacesOnly, timesteps
 
 
 class BeliefAgent(Agent):
-    """A policy over beliefs: subclasses implement ``_plan()`` and ``_act(beliefs) -> actions``.
+    """A policy over beliefs: subclasses implement ``_plan()`` and ``_belief_policy(beliefs) -> actions``.
 
     The agent plans on the model the env's episode follows (``env.unwrapped.episode_model``);
     ``learn`` runs the planner.  ``T``, ``O`` and ``b0`` are saved with the agent so that a loaded
@@ -44,12 +44,18 @@ class BeliefAgent(Agent):
     def _plan(self) -> None:
         raise NotImplementedError
 
-    def _act(self, beliefs: np.ndarray) -> np.ndarray:
+    def _belief_policy(self, beliefs: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def learn(self, total_timesteps: int = 0, callback=None, progress_bar: bool = False):
-        """Solve the model.  A planner needs no samples, so ``total_timesteps`` is not used."""
+    def learn(self, total_timesteps: int | None = None, callback=None, progress_bar: bool = False):
+        """Solve the model.  A planner takes no environment step: ``total_timesteps`` (None or a
+        non-negative int) is a budget it leaves unused, and ``num_timesteps`` stays as it was."""
+        if total_timesteps is not None:
+            timesteps(total_timesteps)
+        calls = Callbacks(self, callback, progress_bar, self.num_timesteps)
+        calls.on_training_start()
         self._plan()
+        calls.on_training_end()
         return self
 
     def initial_state(self, n: int):
@@ -71,6 +77,6 @@ class BeliefAgent(Agent):
 
     def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
         beliefs = self.filter(observation, state, episode_start)
-        actions = np.asarray(self._act(beliefs), dtype=np.int64)
+        actions = np.asarray(self._belief_policy(beliefs), dtype=np.int64)
         scalar = np.ndim(observation) == 0
         return (int(actions[0]) if scalar else actions), (beliefs, actions)

@@ -11,5 +11,5 @@ from .qmdp import MDPValueAgent
 class MostLikelyState(MDPValueAgent):
     """The MDP's greedy action in the most probable state (ties: the lowest state index)."""
 
-    def _act(self, beliefs):
+    def _belief_policy(self, beliefs):
         return np.argmax(self.Q[np.argmax(beliefs, axis=1)], axis=1)

@@ -151,5 +151,5 @@ class Perseus(BeliefAgent):
         """``max_k b . alpha_k``: the planned value (a lower bound on ``V*(b)``)."""
         return float(np.max(self.alpha @ np.asarray(belief)))
 
-    def _act(self, beliefs):
+    def _belief_policy(self, beliefs):
         return self.alpha_action[np.argmax(beliefs @ self.alpha.T, axis=1)]

@@ -35,5 +35,5 @@ class MDPValueAgent(BeliefAgent):
 class QMDP(MDPValueAgent):
     """``argmax_a b . Q_MDP[:, a]``."""
 
-    def _act(self, beliefs):
+    def _belief_policy(self, beliefs):
         return np.argmax(beliefs @ self.Q, axis=1)

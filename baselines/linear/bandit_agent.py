@@ -13,8 +13,9 @@ class BanditActorCritic(Agent):
     """A stateless-task agent whose behaviour is ``a = theta + sigma * xi``, ``xi ~ N(0, I)``.
 
     Every step is an episode.  The deviations ``d = a - theta`` and rewards of ``batch_size``
-    steps (default ``2m``) are handed to ``_update(d, r)``, which moves ``theta`` (and whatever
-    else the subclass adapts).  Subclasses define ``sigma`` (the behaviour standard deviation).
+    steps (default ``2m``) are handed to ``_learn_batch(d, r)``, which moves ``theta`` (and
+    whatever else the subclass adapts).  Subclasses define ``sigma`` (the behaviour's standard
+    deviation) and ``_learn_batch``.
     ``predict`` returns the mean action ``theta``, the policy the paper scores.
     """
 
@@ -36,25 +37,25 @@ class BanditActorCritic(Agent):
     def sigma(self) -> float:
         raise NotImplementedError
 
-    def _update(self, d: np.ndarray, r: np.ndarray) -> None:
+    def _learn_batch(self, d: np.ndarray, r: np.ndarray) -> None:
         raise NotImplementedError
 
     def _check_batch_size(self, n_critic_weights: int) -> None:
         if self.batch_size <= n_critic_weights + 1:
             raise ValueError(f"batch_size must exceed the critic's {n_critic_weights} weights and bias, got {self.batch_size}")
 
-    # The shared loop's hooks (every step is a one-step episode).  A batch left unfinished is
-    # continued by the next ``learn`` call.
+    # The loop's hooks (every step is a one-step episode).  A batch left unfinished is continued
+    # by the next ``learn`` call.
 
-    def _policy_step(self, obs):
+    def _behave(self, obs):
         d = self.sigma * self.rng.standard_normal(self.m)
         return self.theta + d, d
 
-    def _learn_step(self, obs, d, r, obs2, terminated, truncated):
+    def _learn_step(self, d, r, obs2, terminated, truncated):
         self._d.append(d)
         self._r.append(r)
         if len(self._r) == self.batch_size:
-            self._update(np.array(self._d), np.array(self._r))
+            self._learn_batch(np.array(self._d), np.array(self._r))
             self._d, self._r = [], []
 
     def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):

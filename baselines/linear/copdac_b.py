@@ -52,5 +52,5 @@ class COPDACB(BanditActorCritic):
     def sigma(self) -> float:
         return self.sigma_beta
 
-    def _update(self, d, r):
+    def _learn_batch(self, d, r):
         self.theta = copdac_b_update(self.theta, d, r, self.alpha_theta)

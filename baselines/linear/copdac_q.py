@@ -127,34 +127,30 @@ class COPDACQ(Agent):
     def v(self, value):
         self.V.params = np.asarray(value, dtype=np.float64)
 
-    def behaviour(self, s) -> np.ndarray:
-        """A draw from N(μθ(s), σ²), not clipped: the env receives it clipped, but the critic
-        learns from the draw itself, so that E[a - μθ(s)] = 0 near the action bounds (clipping
-        would bias the compatible features φ(s, a) there, where sigmoid actors end up)."""
+    def _draw(self, s) -> np.ndarray:
+        """A draw from the behaviour N(μθ(s), σ²), not clipped."""
         mu = self.mu(s)
         return mu + self.sigma * self.rng.standard_normal(mu.shape)
 
-    def update(self, s, a, r, s2, terminated: bool) -> float:
-        """Apply eqs (19)-(22) to one transition; returns δ."""
+    # The loop's hooks.  The critic learns from the raw draw ``a``, so that E[a - μθ(s)] = 0 near
+    # the action bounds (clipping would bias the compatible features φ(s, a) there, where sigmoid
+    # actors end up); the environment receives it clipped to the action box.
+
+    def _behave(self, obs):
+        s = np.asarray(obs, dtype=np.float64)
+        a = self._draw(s)
+        return np.clip(a, self.low, self.high).astype(self.action_space.dtype), (s, a)
+
+    def _learn_step(self, memo, r, s2, terminated, truncated) -> float:
+        """Eqs (19)-(22) on one transition; returns δ."""
+        s, a = memo
         mu, J = self.mu.value_and_jacobian(s)
         V_s, grad_v = self.V.value_and_jacobian(s)
-        V_s2 = 0.0 if terminated else float(self.V(s2)[0])
+        V_s2 = 0.0 if terminated else float(self.V(np.asarray(s2, dtype=np.float64))[0])
         self.theta, self.w, self.v, delta = copdac_q_update(
             self.theta, self.w, self.v, J, mu, grad_v[:, 0], float(V_s[0]), V_s2,
             np.asarray(a, dtype=np.float64), r, self.gamma, self.alpha_theta, self.alpha_w, self.alpha_v)
         return delta
-
-    # The shared loop's hooks: the critic learns from the raw Gaussian draw ``a`` (its mean
-    # deviation from μθ(s) must be zero); the environment receives it clipped to the action box.
-
-    def _policy_step(self, obs):
-        s = np.asarray(obs, dtype=np.float64)
-        a = self.behaviour(s)
-        return np.clip(a, self.low, self.high).astype(self.action_space.dtype), (s, a)
-
-    def _learn_step(self, obs, memo, r, obs2, terminated, truncated):
-        s, a = memo
-        self.update(s, a, r, np.asarray(obs2, dtype=np.float64), terminated)
 
     def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
         obs = np.asarray(observation, dtype=np.float64)
@@ -162,6 +158,6 @@ class COPDACQ(Agent):
         if obs.shape[-1:] != (d,) or obs.ndim > 2:
             raise ValueError(f"observation must have shape ({d},) or (N, {d}), got {obs.shape}")
         batch = np.atleast_2d(obs)
-        actions = np.stack([self.mu(x) if deterministic else self.behaviour(x) for x in batch])
+        actions = np.stack([self.mu(x) if deterministic else self._draw(x) for x in batch])
         actions = np.clip(actions, self.low, self.high).astype(self.action_space.dtype)
         return (actions if obs.ndim == 2 else actions[0]), state

@@ -81,7 +81,7 @@ class ContinuousTimeActorCritic(LinearGainAgent):
     def value(self, x: np.ndarray) -> float:
         return float(self.v @ quadratic_features(x))
 
-    def _learn_step(self, obs, memo, r, obs2, terminated, truncated):
+    def _learn_step(self, memo, r, obs2, terminated, truncated):
         x, xi = memo
         phi = quadratic_features(x)
         V_next = 0.0 if terminated else self.value(np.asarray(obs2, dtype=np.float64))  # a time limit is not the end of the task

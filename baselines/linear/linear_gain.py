@@ -11,8 +11,8 @@ from ..common import Agent, ArraySpec, check_positive
 class LinearGainAgent(Agent):
     """An agent whose behaviour is ``u = -K x - xi`` with Gaussian exploration ``xi ~ N(0, sigma^2 I)``.
 
-    The interaction loop is :meth:`Agent.learn`; subclasses implement its ``_learn_step`` (the
-    memo is ``(x, xi)``) and may implement ``_learn_episode``.  ``predict`` returns the
+    Subclasses implement the loop's ``_learn_step`` (the memo is ``(x, xi)``) and may implement
+    ``_learn_episode``.  ``predict`` returns the
     deterministic ``-K x`` for one observation or a batch (SB3's ``evaluate_policy`` passes a batch).
     """
 
@@ -31,7 +31,7 @@ class LinearGainAgent(Agent):
     def _array_specs(self):
         return {"K": ArraySpec((self.m, self.n))}
 
-    def _policy_step(self, obs):
+    def _behave(self, obs):
         x = np.asarray(obs, dtype=np.float64)
         xi = self.sigma * self.rng.standard_normal(self.m)
         return -self.K @ x - xi, (x, xi)

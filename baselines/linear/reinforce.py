@@ -79,7 +79,7 @@ class LinearReinforce(LinearGainAgent):
         self._t = 0
         self._costs: list[float] = []
 
-    def _learn_step(self, obs, memo, r, obs2, terminated, truncated):
+    def _learn_step(self, memo, r, obs2, terminated, truncated):
         x, xi = memo
         c = -r
         self.Z = trace_update(self.Z, xi, x, self.sigma)

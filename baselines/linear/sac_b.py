@@ -79,6 +79,6 @@ class SACB(BanditActorCritic):
     def sigma(self) -> float:
         return math.exp(0.5 * float(self.y))
 
-    def _update(self, d, r):
+    def _learn_batch(self, d, r):
         self.theta, self.y = sac_b_update(self.theta, float(self.y), d, r, self.alpha_theta, self.alpha_y,
                                           self.adapt_variance)

@@ -131,10 +131,11 @@ def discounted_returns(rewards: np.ndarray, gamma: float) -> np.ndarray:
 class TabularAgent(Agent):
     """An agent over ``Discrete`` observations and actions.
 
-    Subclasses implement ``_act(s)``, ``_policy_action(s, deterministic)`` and, to learn online,
-    ``_observe(s, a, r, s2, terminated, truncated)``; to learn from whole episodes,
-    ``_end_episode(states, actions, rewards, terminated)``, called after the last step of every
-    episode with its arrays, which returns True when a stopping test says learning is done.
+    ``_action(s, deterministic)`` is the policy: with ``deterministic=False`` the behaviour that
+    ``learn`` follows, with True the learned policy.  The loop's memo is ``(s, a)``: an agent
+    that learns from every step implements ``_learn_step((s, a), r, s2, terminated,
+    truncated)``; one that learns from whole episodes keeps this class's ``_learn_step``, which
+    records the episode, and reads it in ``_learn_episode`` with :meth:`_take_episode`.
     """
 
     def __init__(self, env, gamma: float = 1.0, seed: int | None = None, **hyperparameters):
@@ -154,36 +155,25 @@ class TabularAgent(Agent):
         self._ep_actions: list[int] = []
         self._ep_rewards: list[float] = []
 
-    def _act(self, s: int) -> int:
+    def _action(self, s: int, deterministic: bool) -> int:
         raise NotImplementedError
 
-    def _observe(self, s: int, a: int, r: float, s2: int, terminated: bool, truncated: bool) -> None:
-        pass
-
-    def _end_episode(self, states: np.ndarray, actions: np.ndarray, rewards: np.ndarray, terminated: bool) -> bool | None:
-        return None
-
-    # The shared loop's hooks: keep the episode's arrays for agents that learn from whole episodes.
-
-    def _policy_step(self, obs):
+    def _behave(self, obs):
         s = int(obs)
-        a = self._act(s)
+        a = self._action(s, deterministic=False)
         return a, (s, a)
 
-    def _learn_step(self, obs, memo, r, obs2, terminated, truncated):
+    def _learn_step(self, memo, r, s2, terminated, truncated):
         s, a = memo
         self._ep_states.append(s)
         self._ep_actions.append(a)
         self._ep_rewards.append(r)
-        self._observe(s, a, r, int(obs2), terminated, truncated)
 
-    def _learn_episode(self, terminated):
-        stop = self._end_episode(np.array(self._ep_states), np.array(self._ep_actions), np.array(self._ep_rewards), terminated)
+    def _take_episode(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The states, actions and rewards recorded since the last call."""
+        episode = np.array(self._ep_states), np.array(self._ep_actions), np.array(self._ep_rewards)
         self._ep_states, self._ep_actions, self._ep_rewards = [], [], []
-        return stop
-
-    def _policy_action(self, s: int, deterministic: bool) -> int:
-        raise NotImplementedError
+        return episode
 
     def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
         obs = np.asarray(observation)
@@ -191,12 +181,13 @@ class TabularAgent(Agent):
             raise ValueError(f"observation must be integer state indices, got dtype {obs.dtype}")
         if np.any((obs < 0) | (obs >= self.n_states)):
             raise ValueError(f"observation out of range [0, {self.n_states}): {observation}")
-        actions = np.array([self._policy_action(int(s), deterministic) for s in obs.ravel()]).reshape(obs.shape)
+        actions = np.array([self._action(int(s), deterministic) for s in obs.ravel()]).reshape(obs.shape)
         return (int(actions) if obs.ndim == 0 else actions), state
 
 
 class ActionValueAgent(TabularAgent):
-    """Learns a table ``Q[s, a]`` and behaves epsilon-greedily with respect to it.
+    """Learns a table ``Q[s, a]`` and behaves epsilon-greedily with respect to it (``_exploit``
+    is the move when not exploring; soft Q-learning samples its Boltzmann policy there).
 
     Arguments shared by the value-based control agents: ``alpha`` step size, ``gamma``
     discount, ``epsilon`` exploration rate (a number, a ``(start, end, steps)`` linear decay,
@@ -213,18 +204,16 @@ class ActionValueAgent(TabularAgent):
     def _array_specs(self):
         return {"Q": ArraySpec((self.n_states, self.n_actions))}
 
-    def _explore(self) -> bool:
-        return self.rng.random() < self.epsilon(self.num_timesteps)
-
-    def _policy_action(self, s: int, deterministic: bool) -> int:
+    def _action(self, s: int, deterministic: bool) -> int:
         if deterministic:
             return int(np.argmax(self.Q[s]))
-        if self._explore():
+        if self.rng.random() < self.epsilon(self.num_timesteps):
             return int(self.rng.integers(self.n_actions))
-        return greedy(self.Q[s], self.rng)
+        return self._exploit(s)
 
-    def _act(self, s: int) -> int:
-        return self._policy_action(s, deterministic=False)
+    def _exploit(self, s: int) -> int:
+        """The behaviour's move when it does not explore: greedy, ties broken at random."""
+        return greedy(self.Q[s], self.rng)
 
 
 class SoftmaxPolicyAgent(TabularAgent):
@@ -256,13 +245,10 @@ class SoftmaxPolicyAgent(TabularAgent):
         """The policy as a table ``pi[s, a]``."""
         return softmax(self.theta, self.temperature)
 
-    def _policy_action(self, s: int, deterministic: bool) -> int:
+    def _action(self, s: int, deterministic: bool) -> int:
         if deterministic:
             return int(np.argmax(softmax(self.theta[s], self.temperature)))
         return sample_softmax(self.theta[s], self.temperature, self.rng)
-
-    def _act(self, s: int) -> int:
-        return self._policy_action(s, deterministic=False)
 
 
 class FixedPolicyAgent(TabularAgent):
@@ -287,8 +273,5 @@ class FixedPolicyAgent(TabularAgent):
     def _array_specs(self):
         return {"V": ArraySpec((self.n_states,)), "policy": ArraySpec((self.n_states, self.n_actions), stochastic=True)}
 
-    def _policy_action(self, s: int, deterministic: bool) -> int:
+    def _action(self, s: int, deterministic: bool) -> int:
         return int(np.argmax(self.policy[s])) if deterministic else sample(self.policy[s], self.rng)
-
-    def _act(self, s: int) -> int:
-        return self._policy_action(s, deterministic=False)

@@ -94,7 +94,8 @@ class SoftmaxPolicyGradient(SoftmaxPolicyAgent):
         self.stop_epsilon = check_positive(stop_epsilon, "stop_epsilon")
         self.converged = False
 
-    def _end_episode(self, states, actions, rewards, terminated):
+    def _learn_episode(self, terminated):
+        states, actions, _ = self._take_episode()
         if not terminated:
             return None
         pi = self.pi
@@ -151,7 +152,8 @@ class Reinforce(SoftmaxPolicyAgent):
         return {**super()._array_specs(), "w": ArraySpec((self.n_states,)),
                 "v": ArraySpec(self.theta.shape, low=0.0, optional=True)}
 
-    def _end_episode(self, states, actions, rewards, terminated):
+    def _learn_episode(self, terminated):
+        states, actions, rewards = self._take_episode()
         if not terminated:
             return
         G = discounted_returns(rewards, self.gamma)
@@ -185,7 +187,8 @@ class ActorCritic(SoftmaxPolicyAgent):
     def _array_specs(self):
         return {**super()._array_specs(), "w": ArraySpec((self.n_states,))}
 
-    def _observe(self, s, a, r, s2, terminated, truncated):
+    def _learn_step(self, memo, r, s2, terminated, truncated):
+        s, a = memo
         actor_critic_update(self.theta, self.w, s, a, r, s2, terminated, self.alpha_theta, self.alpha_w,
                             self.gamma, self._I, self.temperature)
         self._I = 1.0 if terminated or truncated else self._I * self.gamma

@@ -63,7 +63,8 @@ class MonteCarlo(FixedPolicyAgent):
     def _array_specs(self):
         return {**super()._array_specs(), "N": ArraySpec((self.n_states,), integer=True, low=0)}
 
-    def _end_episode(self, states, actions, rewards, terminated):
+    def _learn_episode(self, terminated):
+        states, _, rewards = self._take_episode()
         if terminated:
             G = discounted_returns(rewards, self.gamma)
             monte_carlo_update(self.V, self.N, states, G, self.first_visit, self.alpha)
@@ -80,5 +81,6 @@ class TD0(FixedPolicyAgent):
         super().__init__(env, policy=policy, gamma=gamma, seed=seed, alpha=alpha)
         self.alpha = as_schedule(alpha, "alpha")
 
-    def _observe(self, s, a, r, s2, terminated, truncated):
+    def _learn_step(self, memo, r, s2, terminated, truncated):
+        s, _ = memo
         td0_update(self.V, s, r, s2, terminated, self.alpha(self.num_timesteps), self.gamma)

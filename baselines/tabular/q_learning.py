@@ -29,5 +29,6 @@ class QLearning(ActionValueAgent):
     initial action values, ``seed``.
     """
 
-    def _observe(self, s, a, r, s2, terminated, truncated):
+    def _learn_step(self, memo, r, s2, terminated, truncated):
+        s, a = memo
         q_learning_update(self.Q, s, a, r, s2, terminated, self.alpha, self.gamma)

@@ -29,12 +29,15 @@ class Sarsa(ActionValueAgent):
         super().__init__(env, alpha=alpha, gamma=gamma, epsilon=epsilon, q_init=q_init, seed=seed)
         self._next_action: int | None = None
 
-    def _act(self, s: int) -> int:
+    def _behave(self, obs):
+        if self._next_action is None:
+            return super()._behave(obs)
         a, self._next_action = self._next_action, None
-        return self._policy_action(s, deterministic=False) if a is None else a
+        return a, (int(obs), a)
 
-    def _observe(self, s, a, r, s2, terminated, truncated):
-        a2 = self._policy_action(s2, deterministic=False)
+    def _learn_step(self, memo, r, s2, terminated, truncated):
+        s, a = memo
+        a2 = self._action(int(s2), deterministic=False)
         sarsa_update(self.Q, s, a, r, s2, a2, terminated, self.alpha, self.gamma)
         # After a truncation the env is reset, so a2 is never taken; the next episode picks afresh.
         self._next_action = None if terminated or truncated else a2

@@ -50,12 +50,9 @@ class SoftQLearning(ActionValueAgent):
                          temperature=temperature)
         self.temperature = check_positive(temperature, "temperature")
 
-    def _policy_action(self, s: int, deterministic: bool) -> int:
-        if deterministic:
-            return int(np.argmax(self.Q[s]))
-        if self._explore():
-            return int(self.rng.integers(self.n_actions))
+    def _exploit(self, s: int) -> int:
         return sample_softmax(self.Q[s], self.temperature, self.rng)
 
-    def _observe(self, s, a, r, s2, terminated, truncated):
+    def _learn_step(self, memo, r, s2, terminated, truncated):
+        s, a = memo
         soft_q_learning_update(self.Q, s, a, r, s2, terminated, self.alpha, self.gamma, self.temperature)
