@@ -409,7 +409,8 @@ def _read_meta(data, path: Path) -> dict:
     return meta
 
 
-def _saved_spaces(meta: dict, path: Path) -> tuple[gym.Space, gym.Space]:
+def saved_spaces(meta: dict, path: Path) -> tuple[gym.Space, gym.Space]:
+    """The (observation, action) spaces of an agent file's parsed header; ``AgentFileError`` if invalid."""
     desc = meta.get("spaces")
     try:
         _expect(isinstance(desc, dict), "'spaces' must be a mapping with 'observation' and 'action'")
@@ -587,7 +588,7 @@ class Agent:
             if meta["class"] != cls.__name__:
                 raise AgentFileError(path, f"holds a {meta['class']}, not a {cls.__name__}; load it with {meta['class']}.load")
             if "spaces" in meta:
-                saved = _saved_spaces(meta, path)
+                saved = saved_spaces(meta, path)
             elif env is None:
                 raise AgentFileError(path, (
                     "is in the first agent-file format, which pickled the spaces in '__spaces__'; agent files are "
@@ -595,7 +596,7 @@ class Agent:
                     "which takes the spaces from the env, and save() it again to convert it"))
             else:
                 saved = None
-            env = _SpacesOnly(*saved) if env is None else make_env(env)
+            env = SpacesOnly(*saved) if env is None else make_env(env)
             if saved is not None and (env.observation_space, env.action_space) != saved:
                 raise AgentFileError(path, (
                     f"the env's spaces differ from the saved agent's: saved {saved[0]} and {saved[1]}, "
@@ -624,7 +625,7 @@ class Agent:
         return agent
 
 
-class _SpacesOnly(gym.Env):
+class SpacesOnly(gym.Env):
     """Stands in for an env when a saved agent is loaded only to predict."""
 
     def __init__(self, observation_space, action_space):

@@ -501,7 +501,7 @@ class SB3Agent(Agent):
         (an id, or an env made with ``gymnasium.make``; it replaces the saved env id and kwargs,
         and must have the model's spaces).  Nothing in the files is unpickled (see the class doc);
         any problem raises :class:`~baselines.common.AgentFileError` naming the file."""
-        from .common import AgentFileError, _saved_spaces
+        from .common import AgentFileError, saved_spaces
 
         path = Path(path).with_suffix("")
         meta_path, zip_path = path.with_suffix(".json"), path.with_suffix(".zip")
@@ -525,7 +525,7 @@ class SB3Agent(Agent):
         except ValueError as e:
             raise AgentFileError(meta_path, f"cannot rebuild the SB3Agent it describes: {e}") from None
         venv = make_vec_env(agent.env_id, 1, 0, agent.env_kwargs, entry.get("env_wrapper"))
-        spaces = _saved_spaces(meta, meta_path) if "spaces" in meta else (venv.observation_space, venv.action_space)
+        spaces = saved_spaces(meta, meta_path) if "spaces" in meta else (venv.observation_space, venv.action_space)
         if meta.get("obs_normalization") is not None:
             venv = _normalized(venv, meta["obs_normalization"], meta_path)
         custom = _stand_ins(algo_cls, data, entry.get("policy", "MlpPolicy"), spaces, zip_path)

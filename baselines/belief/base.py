@@ -14,7 +14,7 @@ import numpy as np
 
 from rl_envs.maze.pomdp import filter_belief
 
-from ..common import Agent, ArraySpec, Callbacks, _SpacesOnly, timesteps
+from ..common import Agent, ArraySpec, Callbacks, SpacesOnly, timesteps
 
 
 class BeliefAgent(Agent):
@@ -28,7 +28,7 @@ class BeliefAgent(Agent):
     def __init__(self, env, seed: int | None = None, **hyperparameters):
         super().__init__(env, seed=seed, **hyperparameters)
         model = getattr(self.env.unwrapped, "episode_model", None)
-        if model is None and not isinstance(self.env, _SpacesOnly):
+        if model is None and not isinstance(self.env, SpacesOnly):
             raise TypeError(f"{type(self).__name__} plans on a POMDP model: use rl_envs/PartiallyObservableMaze-v0")
         self.model = model
         if model is not None:
