@@ -11,15 +11,13 @@ Two text formats are accepted; the first non-blank line decides which.
 *Wall format* -- cells sit at odd (row, column) positions of a ``(2H+1) x (2W+1)``
 character grid; the characters between them are thin walls (``|`` and ``-``) or openings
 (a space), and ``+`` marks the corners; the outer border must be closed (all ``|`` and ``-``).
-The book's 3x3 maze::
+A 2x2 maze whose start and goal are walled apart, so the path goes round::
 
-    +-+-+-+
-    |S    |
-    + +-+ +
-    |   | |
-    + + +-+
-    | |  G|
-    +-+-+-+
+    +-+-+
+    |S  |
+    +-+ +
+    |G  |
+    +-+-+
 
 Cell characters (both formats): ``.`` or space free, ``S`` the start (exactly one),
 ``G`` a goal (one or more), ``#`` a blocked cell.  Moves off the grid, through a thin
