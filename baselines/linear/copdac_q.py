@@ -53,6 +53,18 @@ def per_dimension(obs_scale, env):
     return scale.tolist()
 
 
+def _params_of(approximator: str) -> property:
+    """A read/write property for the parameter vector of the approximator held in ``approximator``."""
+
+    def get(self):
+        return getattr(self, approximator).params
+
+    def put(self, value):
+        getattr(self, approximator).params = np.asarray(value, dtype=np.float64)
+
+    return property(get, put)
+
+
 class COPDACQ(Agent):
     """COPDAC-Q for a 1-D Box action space, actions clipped to the space.
 
@@ -111,21 +123,8 @@ class COPDACQ(Agent):
         return {"theta": actor, "w": actor, "v": ArraySpec(self.V.params.shape)}
 
     # θ and v live inside the approximators; these properties make them saveable by name.
-    @property
-    def theta(self):
-        return self.mu.params
-
-    @theta.setter
-    def theta(self, value):
-        self.mu.params = np.asarray(value, dtype=np.float64)
-
-    @property
-    def v(self):
-        return self.V.params
-
-    @v.setter
-    def v(self, value):
-        self.V.params = np.asarray(value, dtype=np.float64)
+    theta = _params_of("mu")
+    v = _params_of("V")
 
     def _draw(self, s) -> np.ndarray:
         """A draw from the behaviour N(μθ(s), σ²), not clipped."""
