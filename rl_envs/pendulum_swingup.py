@@ -1,4 +1,4 @@
-"""Swinging a pendulum up with limited torque, in continuous time (Doya 2000, §4.1).
+"""Swinging a pendulum up with limited torque, in continuous time.
 
 Doya, K. (2000). Reinforcement learning in continuous time and space. Neural Computation
 12(1), 219-245.  The single env and the native vector env share :class:`PendulumSwingUpTask`
@@ -34,8 +34,8 @@ MAX_DT = 0.5
 
 @dataclass(frozen=True)
 class PendulumModel:
-    """The pendulum ``m l^2 dω/dt = -μ ω + m g l sin θ + u`` with ``θ = 0`` upright (Doya 2000,
-    §4.1): the dynamics ``f(x, u)`` of ``x = (θ, ω)`` and its input gain ``∂f/∂u``."""
+    """The pendulum ``m l^2 dω/dt = -μ ω + m g l sin θ + u`` with ``θ = 0`` upright (Doya 2000):
+    the dynamics ``f(x, u)`` of ``x = (θ, ω)`` and its input gain ``∂f/∂u``."""
 
     mass: float = 1.0
     length: float = 1.0
@@ -189,7 +189,7 @@ class PendulumSwingUpEnv(PendulumSwingUpTask, RenderMixin, gym.Env):
     ## Description
 
     Swing a pendulum up with limited torque and keep it up: the testbed of Doya (2000),
-    *Reinforcement learning in continuous time and space*, Neural Computation 12(1), §4.1.
+    *Reinforcement learning in continuous time and space*, Neural Computation 12(1).
     The state ``x = (θ, ω)`` follows
 
         m l² dω/dt = -μ ω + m g l sin θ + u,    dθ/dt = ω,

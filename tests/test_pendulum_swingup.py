@@ -1,4 +1,4 @@
-"""PendulumSwingUp-v0 (Doya 2000, §4.1): the transition by hand, the integration error, the
+"""PendulumSwingUp-v0: the transition by hand, the integration error, the
 over-rotation rule, the success rule and the model access.  Conformance is tests/test_conformance.py."""
 
 import math
