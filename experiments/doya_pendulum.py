@@ -14,8 +14,8 @@ trials from θ ~ U(-π, π)) until it has had 10 successful trials (more than 10
 missing ones.  Then ``docs/doya_pendulum.png`` (``--figure``) plots time up per trial (median
 and quartiles over seeds) and ``<out>/table.md`` tabulates the trial counts.
 
-Seeds 0-9 are reported; the settings marked "tuned" in SETTINGS were chosen on seeds 100+
-(``--seed-offset 100``), never on the reported ones.
+Seeds 0-9 are reported; the settings said to be tuned in the comment above SETTINGS were
+chosen on seeds 100-104 (``--seed-offset 100 --seeds 5``), never on the reported ones.
 """
 
 from __future__ import annotations
@@ -38,18 +38,20 @@ SUCCESSES = 10
 
 # From the paper (as we could recall it; the values are not verified against its text): τ = 1 s,
 # κ = 0.1 s, c = 0.1, σ_0 = 0.5, τ_n = 1 s, V_0 = -1, V_1 = 1, the 15 x 15 NGnet.  Tuned on the
-# tuning seeds 100-101: the critic rate η = 50 with traces (η = 5 for Euler: the same step
-# size, since traces step by about η κ), the actor rate η^A = 100 and, for the actor-critic,
-# τ_n = 0.3 s; the grid's ω range ±2π was chosen, not tuned.  The discrete actor-critic takes
-# the continuous one's rates converted to per-step ones (α = η Δt, α^A = η^A), so that the
-# two differ only in the TD error's form and in white instead of low-pass exploration noise.
+# tuning seeds 100-104 (never on the reported 0-9): the critic rate η = 50 with traces (η = 5
+# for Euler: the same step size, since traces step by about η κ; both best of {20, 50, 100} and
+# {2, 5, 10}), and for the actor-critic the actor rate η^A = 30 and τ_n = 0.1 s (best of
+# {30, 100, 300} x {0.1, 0.3, 1}: the paper's τ_n = 1 s learned slowest).  The grid's ω range
+# ±2π was chosen, not tuned.  The discrete actor-critic takes the continuous one's rates
+# converted to per-step ones (α = η Δt, α^A = η^A), so that the two differ only in the TD
+# error's form and in white instead of low-pass exploration noise.
 PAPER = dict(tau=1.0, sigma0=0.5, tau_n=1.0, V0=-1.0, V1=1.0, n_per_dim=15, omega_max=2 * np.pi)
 DT = 0.02
-ACTOR_CRITIC = dict(PAPER, tau_n=0.3, eta_A=100.0)
+ACTOR_CRITIC = dict(PAPER, tau_n=0.1, eta_A=30.0)
 SETTINGS = {
     "continuous AC, traces": (ContinuousActorCritic, dict(ACTOR_CRITIC, kappa=0.1, eta=50.0)),
     "continuous AC, Euler": (ContinuousActorCritic, dict(ACTOR_CRITIC, kappa=None, eta=5.0)),
-    "discrete AC": (DiscreteActorCritic, dict(ACTOR_CRITIC, kappa=0.1, alpha=50.0 * DT, alpha_A=100.0)),
+    "discrete AC": (DiscreteActorCritic, dict(ACTOR_CRITIC, kappa=0.1, alpha=50.0 * DT, alpha_A=30.0)),
     "value gradient, known model": (ValueGradientPolicy, dict(PAPER, model="known", kappa=0.1, eta=50.0, c=0.1)),
     "value gradient, known model, Euler": (ValueGradientPolicy, dict(PAPER, model="known", kappa=None, eta=5.0, c=0.1)),
     "value gradient, learned model": (ValueGradientPolicy, dict(PAPER, model="learned", kappa=0.1, eta=50.0, c=0.1)),
@@ -113,15 +115,23 @@ def summarise(records: dict[str, list[dict]], max_trials: int) -> list[dict]:
     return rows
 
 
-def orderings(rows: list[dict]) -> list[tuple[str, bool, str]]:
+def count_text(value: float, max_trials: int) -> str:
+    """A (median or quartile) trial count; beyond the budget it is only known to exceed it."""
+    return f"> {max_trials}" if value > max_trials else f"{value:g}"
+
+
+def orderings(rows: list[dict], max_trials: int) -> list[tuple[str, bool | None, str]]:
+    """Each claim of the paper: True or False on the median trial counts, None when both exceed
+    the budget (then the run cannot tell)."""
     median = {r["method"]: r["median"] for r in rows}
     claims = [("continuous AC < discrete AC", "continuous AC, traces", "discrete AC"),
               ("value gradient (known model) < continuous AC", "value gradient, known model", "continuous AC, traces"),
               ("traces < Euler (continuous AC)", "continuous AC, traces", "continuous AC, Euler"),
               ("traces < Euler (value gradient, known model)", "value gradient, known model",
                "value gradient, known model, Euler")]
-    return [(text, median[a] < median[b], f"{median[a]:g} vs {median[b]:g}") for text, a, b in claims
-            if a in median and b in median]
+    return [(text, None if min(median[a], median[b]) > max_trials else bool(median[a] < median[b]),
+             f"median {count_text(median[a], max_trials)} vs {count_text(median[b], max_trials)}")
+            for text, a, b in claims if a in median and b in median]
 
 
 def table(rows: list[dict], max_trials: int) -> str:
@@ -129,10 +139,12 @@ def table(rows: list[dict], max_trials: int) -> str:
              "wall time (s) |", "|---|---|---|---|---|---|"]
     for r in rows:
         span = f"{r['min']}-{r['max']}" if r["min"] is not None else "-"
-        lines.append(f"| {r['method']} | {r['finished']}/{r['seeds']} | {r['median']:g} | {r['q25']:g}-{r['q75']:g} | "
-                     f"{span} | {r['wall_time']:.0f} |")
+        lines.append(f"| {r['method']} | {r['finished']}/{r['seeds']} | {count_text(r['median'], max_trials)} | "
+                     f"{count_text(r['q25'], max_trials)} to {count_text(r['q75'], max_trials)} | {span} | "
+                     f"{r['wall_time']:.0f} |")
     lines.append("")
-    lines += [f"* {text}: {'holds' if ok else 'does NOT hold'} ({numbers})" for text, ok, numbers in orderings(rows)]
+    verdict = {True: "holds", False: "does NOT hold", None: "cannot be told (both beyond the budget)"}
+    lines += [f"* {text}: {verdict[ok]} ({numbers})" for text, ok, numbers in orderings(rows, max_trials)]
     return "\n".join(lines) + "\n"
 
 

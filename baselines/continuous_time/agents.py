@@ -155,7 +155,8 @@ class ContinuousActorCritic(NGnetAgent):
 
 class DiscreteActorCritic(ContinuousActorCritic):
     """The discrete-time actor-critic (module docstring): ``alpha`` and ``alpha_A`` are per-step
-    rates, ``kappa`` sets ``γλ = 1 - Δt/κ``; the noise is white (``tau_n`` is not used)."""
+    rates, ``kappa`` sets ``γλ = 1 - Δt/κ``; the noise is white (``tau_n``, ``eta`` and ``eta_A``,
+    the continuous agent's, are not used)."""
 
     def __init__(self, env, alpha: float = 0.02, alpha_A: float = 0.1, **hyperparameters):
         super().__init__(env, alpha=alpha, alpha_A=alpha_A, **hyperparameters)
