@@ -14,8 +14,8 @@ trials from θ ~ U(-π, π)) until it has had 10 successful trials (more than 10
 missing ones.  Then ``docs/doya_pendulum.png`` (``--figure``) plots time up per trial (median
 and quartiles over seeds) and ``<out>/table.md`` tabulates the trial counts.
 
-Seeds 0-9 are reported; the settings said to be tuned in the comment above SETTINGS were
-chosen on seeds 100-104 (``--seed-offset 100 --seeds 5``), never on the reported ones.
+Seeds 0-9 are reported; the settings said to be tuned in ``baselines/continuous_time/settings.py``
+were chosen on seeds 100-104 (``--seed-offset 100 --seeds 5``), never on the reported ones.
 """
 
 from __future__ import annotations
@@ -32,29 +32,19 @@ import gymnasium as gym
 import rl_envs  # noqa: F401
 from baselines.common import atomic_write_bytes
 from baselines.continuous_time import ContinuousActorCritic, DiscreteActorCritic, ValueGradientPolicy
+from baselines.continuous_time.settings import (PENDULUM_AC_EULER, PENDULUM_AC_TRACES, PENDULUM_DISCRETE_AC,
+                                                PENDULUM_VALUE_GRADIENT, PENDULUM_VALUE_GRADIENT_EULER)
 from rl_envs.pendulum_swingup import SUCCESS_TIME_UP
 
 SUCCESSES = 10
 
-# From the paper (as we could recall it; the values are not verified against its text): τ = 1 s,
-# κ = 0.1 s, c = 0.1, σ_0 = 0.5, τ_n = 1 s, V_0 = -1, V_1 = 1, the 15 x 15 NGnet.  Tuned on the
-# tuning seeds 100-104 (never on the reported 0-9): the critic rate η = 50 with traces (η = 5
-# for Euler: the same step size, since traces step by about η κ; both best of {20, 50, 100} and
-# {2, 5, 10}), and for the actor-critic the actor rate η^A = 30 and τ_n = 0.1 s (best of
-# {30, 100, 300} x {0.1, 0.3, 1}: the paper's τ_n = 1 s learned slowest).  The grid's ω range
-# ±2π was chosen, not tuned.  The discrete actor-critic takes the continuous one's rates
-# converted to per-step ones (α = η Δt, α^A = η^A), so that the two differ only in the TD
-# error's form and in white instead of low-pass exploration noise.
-PAPER = dict(tau=1.0, sigma0=0.5, tau_n=1.0, V0=-1.0, V1=1.0, n_per_dim=15, omega_max=2 * np.pi)
-DT = 0.02
-ACTOR_CRITIC = dict(PAPER, tau_n=0.1, eta_A=30.0)
 SETTINGS = {
-    "continuous AC, traces": (ContinuousActorCritic, dict(ACTOR_CRITIC, kappa=0.1, eta=50.0)),
-    "continuous AC, Euler": (ContinuousActorCritic, dict(ACTOR_CRITIC, kappa=None, eta=5.0)),
-    "discrete AC": (DiscreteActorCritic, dict(ACTOR_CRITIC, kappa=0.1, alpha=50.0 * DT, alpha_A=30.0)),
-    "value gradient, known model": (ValueGradientPolicy, dict(PAPER, model="known", kappa=0.1, eta=50.0, c=0.1)),
-    "value gradient, known model, Euler": (ValueGradientPolicy, dict(PAPER, model="known", kappa=None, eta=5.0, c=0.1)),
-    "value gradient, learned model": (ValueGradientPolicy, dict(PAPER, model="learned", kappa=0.1, eta=50.0, c=0.1)),
+    "continuous AC, traces": (ContinuousActorCritic, PENDULUM_AC_TRACES),
+    "continuous AC, Euler": (ContinuousActorCritic, PENDULUM_AC_EULER),
+    "discrete AC": (DiscreteActorCritic, PENDULUM_DISCRETE_AC),
+    "value gradient, known model": (ValueGradientPolicy, PENDULUM_VALUE_GRADIENT),
+    "value gradient, known model, Euler": (ValueGradientPolicy, PENDULUM_VALUE_GRADIENT_EULER),
+    "value gradient, learned model": (ValueGradientPolicy, dict(PENDULUM_VALUE_GRADIENT, model="learned")),
 }
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from baselines.continuous_time import ContinuousTDCritic, NGnet, ValueGradientPolicy, squash
+from baselines.continuous_time.settings import PENDULUM_VALUE_GRADIENT
 from baselines.linear import quadratic_features, quadratic_form
 from rl_envs.lq import LQControlEnv, expected_episode_cost
 from rl_envs.pendulum_swingup import PendulumSwingUpEnv
@@ -138,10 +139,10 @@ def test_bad_critic_arguments_are_named():
 
 def test_value_gradient_policy_with_a_pretrained_critic_swings_up_from_the_bottom():
     """Doya's (2000) value-gradient policy with the known model: after a critic trained for
-    20 trials, the greedy policy (no noise) swings the pendulum up from hanging at rest and
-    holds it up for more than 10 of the 20 s."""
+    20 trials (the experiment's settings), the greedy policy (no noise) swings the pendulum up
+    from hanging at rest and holds it up for more than 10 of the 20 s."""
     env = PendulumSwingUpEnv()
-    agent = ValueGradientPolicy(env, model="known", kappa=0.1, eta=50.0, c=0.1, seed=0)
+    agent = ValueGradientPolicy(env, seed=0, **PENDULUM_VALUE_GRADIENT)
     agent.learn(10**6, callback=lambda a: len(a.episodes.returns) < 20)
     obs, _ = env.reset(options={"state": (np.pi, 0.0)})
     for _ in range(env.max_steps):
