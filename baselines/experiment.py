@@ -18,7 +18,7 @@ import gymnasium as gym
 import rl_envs  # noqa: F401  (registers the environments)
 
 from .common import atomic_write_bytes
-from . import belief, linear
+from . import belief, continuous_time, linear
 from .tabular import CONTROL_AGENTS, TD0, MonteCarlo
 
 # Every reference agent by class name: tabular, linear and belief-state.  tests/test_agent_protocol.py
@@ -27,6 +27,7 @@ AGENTS = {cls.__name__: cls for cls in (
     *CONTROL_AGENTS, MonteCarlo, TD0,
     linear.COPDACB, linear.SACB, linear.COPDACQ, linear.LinearReinforce, linear.ContinuousTimeActorCritic,
     belief.QMDP, belief.MostLikelyState, belief.Perseus,
+    continuous_time.ContinuousActorCritic, continuous_time.DiscreteActorCritic, continuous_time.ValueGradientPolicy,
 )}
 
 

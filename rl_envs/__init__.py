@@ -18,6 +18,8 @@ _ENVIRONMENTS = {
     "rl_envs/LQControl-v0": ("rl_envs.lq:LQControlEnv", {}),
     "rl_envs/PartiallyObservableMaze-v0": ("rl_envs.maze.po_maze:PartiallyObservableMazeEnv",
                                            {"vector_entry_point": "rl_envs.maze.po_maze:PartiallyObservableMazeVectorEnv"}),
+    "rl_envs/PendulumSwingUp-v0": ("rl_envs.pendulum_swingup:PendulumSwingUpEnv",
+                                   {"vector_entry_point": "rl_envs.pendulum_swingup:PendulumSwingUpVectorEnv"}),
 }
 
 

@@ -34,6 +34,8 @@ DOCUMENTED_WARNINGS: dict[str, tuple[str, ...]] = {
     # Muscle activations are in [0, 1] as in the original simulator and the DPG paper's
     # sigmoid actor (SB3 recommends [-1, 1]; Gymnasium accepts [0, 1]).
     "rl_envs/OctopusArm-v0": ("symmetric and normalized",),
+    # The torque is in Doya's (2000) units, |u| <= 5; the agents squash into that range themselves.
+    "rl_envs/PendulumSwingUp-v0": ("symmetric and normalized",),
 }
 
 

@@ -20,6 +20,7 @@ import gymnasium as gym
 import rl_envs
 
 from .. import common, experiment
+from ..continuous_time.settings import PENDULUM_VALUE_GRADIENT
 from ..linear.settings import LQ_REINFORCE_IMPROVED, OCTOPUS_COPDAC_Q
 
 SB3_AGENTS = {"A2C": "a2c", "DQN": "dqn", "PPO": "ppo", "SAC": "sac", "TD3": "td3"}
@@ -187,5 +188,7 @@ DEFAULT_CONFIG = {
          "eval_episodes": 20, "agents": {"QMDP": {}, "PPO": {}}},
         {"env": "rl_envs/OctopusArm-v0", "steps": 3_000, "seeds": 2, "eval_episodes": 1,
          "agents": {"COPDACQ": OCTOPUS_COPDAC_Q, "SAC": {}}},
+        {"env": "rl_envs/PendulumSwingUp-v0", "steps": 20_000, "seeds": 3,
+         "agents": {"ValueGradientPolicy": PENDULUM_VALUE_GRADIENT, "SAC": {}}},
     ]
 }
