@@ -188,7 +188,7 @@ DEFAULT_CONFIG = {
          "eval_episodes": 20, "agents": {"QMDP": {}, "PPO": {}}},
         {"env": "rl_envs/OctopusArm-v0", "steps": 3_000, "seeds": 2, "eval_episodes": 1,
          "agents": {"COPDACQ": OCTOPUS_COPDAC_Q, "SAC": {}}},
-        {"env": "rl_envs/PendulumSwingUp-v0", "steps": 20_000, "seeds": 3,
+        {"env": "rl_envs/PendulumSwingUp-v0", "steps": 10_000, "seeds": 2,
          "agents": {"ValueGradientPolicy": PENDULUM_VALUE_GRADIENT, "SAC": {}}},
     ]
 }
