@@ -18,6 +18,12 @@ _ENVIRONMENTS = {
     "rl_envs/LQControl-v0": ("rl_envs.lq:LQControlEnv", {}),
     "rl_envs/PartiallyObservableMaze-v0": ("rl_envs.maze.po_maze:PartiallyObservableMazeEnv",
                                            {"vector_entry_point": "rl_envs.maze.po_maze:PartiallyObservableMazeVectorEnv"}),
+    "rl_envs/PuddleWorld-v0": ("rl_envs.puddle_world:PuddleWorldEnv",
+                               {"vector_entry_point": "rl_envs.puddle_world:PuddleWorldVectorEnv"}),
+    "rl_envs/MountainCarRLPark-v0": ("rl_envs.mountain_car:MountainCarRLParkEnv",
+                                     {"vector_entry_point": "rl_envs.mountain_car:MountainCarRLParkVectorEnv"}),
+    "rl_envs/SwingPendulum-v0": ("rl_envs.swing_pendulum:SwingPendulumEnv",
+                                 {"vector_entry_point": "rl_envs.swing_pendulum:SwingPendulumVectorEnv"}),
 }
 
 

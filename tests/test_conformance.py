@@ -34,6 +34,10 @@ DOCUMENTED_WARNINGS: dict[str, tuple[str, ...]] = {
     # Muscle activations are in [0, 1] as in the original simulator and the DPG paper's
     # sigmoid actor (SB3 recommends [-1, 1]; Gymnasium accepts [0, 1]).
     "rl_envs/OctopusArm-v0": ("symmetric and normalized",),
+    # Moves of at most 0.05 and torques of at most 2, the tasks' own units (Silver et al. 2014,
+    # §5.2, cap actions to these ranges); the mountain car's throttle is already [-1, 1].
+    "rl_envs/PuddleWorld-v0": ("symmetric and normalized",),
+    "rl_envs/SwingPendulum-v0": ("symmetric and normalized",),
 }
 
 
