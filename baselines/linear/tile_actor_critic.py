@@ -1,0 +1,248 @@
+"""Linear actor-critics on tile-coded states: the three agents of Silver et al. 2014, §5.2.
+
+Every function is linear in the binary tile features φ(s) of :class:`baselines.tiles.TileCoder`,
+so ``f(s) = Wᵀφ(s)`` is the sum of ``W``'s rows at the state's ``n_tilings`` active tiles
+``idx``, and a step ``W += α g φ(s)`` adds ``α g`` to those rows.  The update functions below do
+that in place on the parameter arrays (a table of 2^16 rows per array would cost more to copy
+than to update) and return the TD error δ.  Step sizes are divided by ``n_tilings``, the
+squared norm of φ(s), as RLPark does (``α / ||x||``).  Actions have ``m`` dimensions, with an
+independent Gaussian per dimension; parameter tables are ``(size, m)`` (``v``: ``(size,)``).
+
+* SAC (Degris, Pilarski & Sutton 2012a, the DPG paper's stochastic actor-critic):
+  π = N(θᵀφ(s), σ(s)²) with σ(s) = exp(yᵀφ(s)), a TD(0) critic vᵀφ(s), on-policy.
+* OffPAC (Degris, White & Sutton 2012b, §2-3) with λ = 0 and no gradient-correction weights
+  (the DPG paper's "λ = 0, α_u = 0"): the same policy, behaviour N(θᵀφ(s), σ_β²), every update
+  weighted by ρ = π(a|s) / b(a|s).
+* COPDAC-Q (Silver et al. 2014, eqs 19-22) with μθ(s) = θᵀφ(s): :func:`copdac_q_tile_update`
+  is :func:`baselines.linear.copdac_q.copdac_q_update` with ∇θμθ(s) = φ(s) ⊗ I_m, kept sparse.
+
+The policy gradients are Degris et al. 2012a's σ²-scaled ones (RLPark's
+``NormalDistributionScaled``): ``(a - μ) φ(s)`` for the mean and ``((a - μ)² - σ²) φ(s)`` for the
+log standard deviation, the exact score times σ², which keeps steps bounded as σ shrinks.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from gymnasium import spaces
+from rl_envs.validation import discount
+
+from ..common import Agent, ArraySpec, check_positive
+from ..tiles import TileCoder
+
+
+def linear_value(W: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Wᵀφ(s) for the binary tile features with active tiles ``idx``."""
+    return W[idx].sum(axis=0)
+
+
+def add_at_tiles(W: np.ndarray, idx: np.ndarray, step) -> None:
+    """W += step φ(s), in place (``np.add.at``: a state's tiles may share a hashed row)."""
+    np.add.at(W, idx, step)
+
+
+def scaled_gaussian_scores(a: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """σ² ∇ log N(a; μ, σ²) with respect to μ and to log σ: ``(a - μ, (a - μ)² - σ²)``."""
+    d = a - mu
+    return d, d * d - sigma * sigma
+
+
+def td_error(v: np.ndarray, idx, idx2, r: float, gamma: float, terminated: bool) -> float:
+    """δ = r + γ vᵀφ(s') − vᵀφ(s), with vᵀφ(s') = 0 after a terminal transition."""
+    v_next = 0.0 if terminated else float(linear_value(v, idx2))
+    return r + gamma * v_next - float(linear_value(v, idx))
+
+
+def sac_update(theta, y, v, idx, idx2, a, r, gamma, terminated, alpha_v, alpha_u) -> float:
+    """One SAC step (Degris, Pilarski & Sutton 2012a, λ = 0), in place; returns δ.
+
+    δ = r + γ vᵀφ(s') − vᵀφ(s);  v += α_v δ φ(s);  (θ, y) += α_u δ σ² ∇ log π(a|s).
+    """
+    mu, sigma = linear_value(theta, idx), np.exp(linear_value(y, idx))
+    delta = td_error(v, idx, idx2, r, gamma, terminated)
+    g_mu, g_y = scaled_gaussian_scores(a, mu, sigma)
+    add_at_tiles(v, idx, alpha_v * delta)
+    add_at_tiles(theta, idx, alpha_u * delta * g_mu)
+    add_at_tiles(y, idx, alpha_u * delta * g_y)
+    return delta
+
+
+def importance_ratio(a: np.ndarray, mu: np.ndarray, sigma: np.ndarray, sigma_b: float) -> float:
+    """ρ = π(a|s) / b(a|s) for π = N(μ, σ²) and b = N(μ, σ_β²) per action dimension."""
+    d2 = (a - mu) ** 2
+    log_rho = np.log(sigma_b / sigma) - 0.5 * d2 * (1.0 / sigma**2 - 1.0 / sigma_b**2)
+    return float(math.exp(log_rho.sum()))
+
+
+def offpac_update(theta, y, v, idx, idx2, a, r, gamma, terminated, sigma_b, alpha_v, alpha_u) -> float:
+    """One OffPAC step (Degris, White & Sutton 2012b) with λ = 0 and no correction weights, in place.
+
+    With λ = 0 the traces are e_v = ρ φ(s) and e_u = ρ ∇ log π(a|s); with the GTD(λ) weights
+    held at 0 the critic's correction term vanishes:  v += α_v ρ δ φ(s);  (θ, y) += α_u ρ δ σ² ∇ log π.
+    """
+    mu, sigma = linear_value(theta, idx), np.exp(linear_value(y, idx))
+    rho = importance_ratio(a, mu, sigma, sigma_b)
+    delta = td_error(v, idx, idx2, r, gamma, terminated)
+    g_mu, g_y = scaled_gaussian_scores(a, mu, sigma)
+    add_at_tiles(v, idx, alpha_v * rho * delta)
+    add_at_tiles(theta, idx, alpha_u * rho * delta * g_mu)
+    add_at_tiles(y, idx, alpha_u * rho * delta * g_y)
+    return delta
+
+
+def copdac_q_tile_update(theta, w, v, idx, idx2, a, r, gamma, terminated, alpha_theta, alpha_w, alpha_v) -> float:
+    """One COPDAC-Q step (Silver et al. 2014, eqs 19-22) for μθ(s) = θᵀφ(s), in place; returns δ.
+
+    ∇θμθ(s) = φ(s) ⊗ I_m, so φ(s, a) = ∇θμθ(s)(a − μθ(s)) is (a − μ) at the rows ``idx``,
+    Q^w(s, a) = (a − μ)·wᵀφ(s) + vᵀφ(s), and ∇θμθ(s)ᵀ w = wᵀφ(s).
+    """
+    mu = linear_value(theta, idx)
+    advantage_gradient = linear_value(w, idx)  # ∇θμθ(s)ᵀ w, with w_t
+    delta = td_error(v, idx, idx2, r, gamma, terminated) - float((a - mu) @ advantage_gradient)  # (19)
+    add_at_tiles(theta, idx, alpha_theta * advantage_gradient)  # (20)
+    add_at_tiles(w, idx, alpha_w * delta * (a - mu))  # (21)
+    add_at_tiles(v, idx, alpha_v * delta)  # (22)
+    return delta
+
+
+class TileActorCritic(Agent):
+    """The shared part of :class:`SAC`, :class:`OffPAC` and :class:`TileCOPDACQ`: a 1-D Box
+    observation with finite bounds, tile coded (``n_tilings`` tilings of ``tiles_per_dim`` tiles
+    per dimension, a table of ``table_size`` rows), and a 1-D Box action.
+
+    The behaviour's draw goes to the env clipped to the action box (the DPG paper caps
+    out-of-range actions); the learner sees the raw draw, as in ``COPDACQ``.  ``predict`` with
+    ``deterministic=True`` is the mean θᵀφ(s), the policy the DPG paper tests.
+    """
+
+    def __init__(self, env, gamma: float = 0.99, n_tilings: int = 10, tiles_per_dim: int = 10,
+                 table_size: int = 1 << 16, seed: int | None = None, **hyperparameters):
+        super().__init__(env, seed=seed, gamma=gamma, n_tilings=n_tilings, tiles_per_dim=tiles_per_dim,
+                         table_size=table_size, **hyperparameters)
+        for what, space in (("observation", self.observation_space), ("action", self.action_space)):
+            if not isinstance(space, spaces.Box) or len(space.shape) != 1:
+                raise TypeError(f"{type(self).__name__} needs a 1-D Box {what} space, got {space}")
+        lo, hi = self.observation_space.low.astype(np.float64), self.observation_space.high.astype(np.float64)
+        if not np.all(np.isfinite(lo) & np.isfinite(hi)):
+            raise ValueError(f"{type(self).__name__} tile codes bounded observations, got {self.observation_space}")
+        self.gamma = discount(gamma)
+        self.coder = TileCoder(lo, hi, n_tilings, tiles_per_dim, table_size)
+        self.low, self.high = self.action_space.low.astype(np.float64), self.action_space.high.astype(np.float64)
+        self.m = self.action_space.shape[0]
+        self.theta = np.zeros((self.coder.size, self.m))
+        self.v = np.zeros(self.coder.size)
+
+    def _step(self, value: float, name: str) -> float:
+        """A step size, divided by n_tilings (the squared norm of φ(s))."""
+        return check_positive(value, name, allow_zero=True) / self.coder.n_tilings
+
+    def _half_range_or(self, value, name: str) -> np.ndarray:
+        """A standard deviation per action dimension: ``value``, or half the action range if None."""
+        return (self.high - self.low) / 2 if value is None else np.full(self.m, check_positive(value, name))
+
+    def _mean(self, idx) -> np.ndarray:
+        return linear_value(self.theta, idx)
+
+    def _behaviour_sigma(self, idx) -> np.ndarray:
+        raise NotImplementedError
+
+    def _behave(self, obs):
+        idx = self.coder.tiles(np.asarray(obs, dtype=np.float64))
+        a = self._mean(idx) + self._behaviour_sigma(idx) * self.rng.standard_normal(self.m)
+        return np.clip(a, self.low, self.high).astype(self.action_space.dtype), (idx, a)
+
+    def _learn_step(self, memo, r, s2, terminated, truncated) -> float:
+        idx, a = memo
+        idx2 = self.coder.tiles(np.asarray(s2, dtype=np.float64))
+        return self._update(idx, idx2, a, r, terminated)
+
+    def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
+        obs = np.asarray(observation, dtype=np.float64)
+        d = self.observation_space.shape[0]
+        if obs.shape[-1:] != (d,) or obs.ndim > 2:
+            raise ValueError(f"observation must have shape ({d},) or (N, {d}), got {obs.shape}")
+        actions = []
+        for idx in self.coder.tiles(np.atleast_2d(obs)):
+            noise = 0.0 if deterministic else self._behaviour_sigma(idx) * self.rng.standard_normal(self.m)
+            actions.append(self._mean(idx) + noise)
+        actions = np.clip(np.array(actions), self.low, self.high).astype(self.action_space.dtype)
+        return (actions if obs.ndim == 2 else actions[0]), state
+
+
+class GaussianTileActorCritic(TileActorCritic):
+    """SAC's and OffPAC's policy N(θᵀφ(s), exp(yᵀφ(s))²): ``sigma_init`` (default half the
+    action range, the DPG paper's initial variance read as a standard deviation) sets y."""
+
+    def __init__(self, env, alpha_v: float = 0.1, alpha_u: float = 0.01, sigma_init: float | None = None,
+                 **hyperparameters):
+        super().__init__(env, alpha_v=alpha_v, alpha_u=alpha_u, sigma_init=sigma_init, **hyperparameters)
+        self.alpha_v, self.alpha_u = self._step(alpha_v, "alpha_v"), self._step(alpha_u, "alpha_u")
+        sigma0 = self._half_range_or(sigma_init, "sigma_init")
+        self.y = np.tile(np.log(sigma0) / self.coder.n_tilings, (self.coder.size, 1))
+
+    def _array_specs(self):
+        table = ArraySpec((self.coder.size, self.m))
+        return {"theta": table, "y": table, "v": ArraySpec((self.coder.size,))}
+
+    def _policy_sigma(self, idx) -> np.ndarray:
+        return np.exp(linear_value(self.y, idx))
+
+
+class SAC(GaussianTileActorCritic):
+    """SAC, the stochastic actor-critic of the DPG paper's §5.2 (Degris, Pilarski & Sutton 2012a),
+    on-policy with λ = 0: :func:`sac_update`.  Arguments: ``alpha_v`` (critic), ``alpha_u``
+    (actor), ``sigma_init``, ``gamma``, the tile coding (``n_tilings``, ``tiles_per_dim``,
+    ``table_size``), ``seed``."""
+
+    def _behaviour_sigma(self, idx):
+        return self._policy_sigma(idx)
+
+    def _update(self, idx, idx2, a, r, terminated) -> float:
+        return sac_update(self.theta, self.y, self.v, idx, idx2, a, r, self.gamma, terminated,
+                          self.alpha_v, self.alpha_u)
+
+
+class OffPAC(GaussianTileActorCritic):
+    """OffPAC (Degris, White & Sutton 2012b) as the DPG paper runs it: λ = 0, no correction
+    weights, behaviour N(θᵀφ(s), σ_β²) with ``sigma`` = σ_β (default half the action range):
+    :func:`offpac_update`.  Other arguments as :class:`SAC`'s."""
+
+    def __init__(self, env, sigma: float | None = None, **hyperparameters):
+        super().__init__(env, sigma=sigma, **hyperparameters)
+        self.sigma = self._half_range_or(sigma, "sigma")
+
+    def _behaviour_sigma(self, idx):
+        return self.sigma
+
+    def _update(self, idx, idx2, a, r, terminated) -> float:
+        return offpac_update(self.theta, self.y, self.v, idx, idx2, a, r, self.gamma, terminated,
+                             self.sigma, self.alpha_v, self.alpha_u)
+
+
+class TileCOPDACQ(TileActorCritic):
+    """COPDAC-Q on tile features (Silver et al. 2014, §5.2): μθ(s) = θᵀφ(s), behaviour
+    N(μθ(s), σ_β²) with ``sigma`` = σ_β (default half the action range), step sizes
+    ``alpha_theta``, ``alpha_w``, ``alpha_v``: :func:`copdac_q_tile_update`.  (``COPDACQ`` is the
+    same algorithm on RBF features or networks.)"""
+
+    def __init__(self, env, alpha_theta: float = 0.01, alpha_w: float = 0.1, alpha_v: float = 0.1,
+                 sigma: float | None = None, **hyperparameters):
+        super().__init__(env, alpha_theta=alpha_theta, alpha_w=alpha_w, alpha_v=alpha_v, sigma=sigma,
+                         **hyperparameters)
+        self.alpha_theta = self._step(alpha_theta, "alpha_theta")
+        self.alpha_w, self.alpha_v = self._step(alpha_w, "alpha_w"), self._step(alpha_v, "alpha_v")
+        self.sigma = self._half_range_or(sigma, "sigma")
+        self.w = np.zeros((self.coder.size, self.m))
+
+    def _array_specs(self):
+        table = ArraySpec((self.coder.size, self.m))
+        return {"theta": table, "w": table, "v": ArraySpec((self.coder.size,))}
+
+    def _behaviour_sigma(self, idx):
+        return self.sigma
+
+    def _update(self, idx, idx2, a, r, terminated) -> float:
+        return copdac_q_tile_update(self.theta, self.w, self.v, idx, idx2, a, r, self.gamma, terminated,
+                                    self.alpha_theta, self.alpha_w, self.alpha_v)
