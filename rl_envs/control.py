@@ -20,7 +20,7 @@ from gymnasium.error import ResetNeeded
 from gymnasium.vector import AutoresetMode
 
 from .rendering import RenderMixin, VectorRenderMixin
-from .validation import as_box_action, as_discrete_action, as_discrete_actions
+from .validation import as_box_action, as_discrete_action, as_discrete_actions, real_array
 
 CANVAS_SIZE = (400, 400)
 
@@ -60,10 +60,17 @@ class ControlEnv(RenderMixin, gym.Env):
 
     @property
     def state(self) -> np.ndarray:
-        """The exact (float64) state; the observation is its float32 copy."""
+        """The exact (float64) state; the observation is its float32 copy.  Setting it (after
+        ``reset``) puts the env in that state, as Gymnasium's classic-control ``state`` does."""
         if self._states is None:
             raise ResetNeeded("call reset() first")
         return self._states[0].copy()
+
+    @state.setter
+    def state(self, value) -> None:
+        if self._states is None:
+            raise ResetNeeded("call reset() first")
+        self._states = real_array(value, "state", shape=self.observation_space.shape)[None].copy()
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import gymnasium as gym
+from gymnasium.error import ResetNeeded
 from gymnasium.utils.env_checker import data_equivalence
 
 import rl_envs  # noqa: F401
@@ -17,7 +18,7 @@ def stepped_from(env_id, state, action, **kwargs):
     """One step of ``env_id`` from ``state``: (next exact state, reward, terminated)."""
     env = gym.make(env_id, **kwargs).unwrapped
     env.reset(seed=0)
-    env._states = np.array([state], dtype=np.float64)
+    env.state = state
     if isinstance(env.action_space, gym.spaces.Box):
         action = np.array(action, dtype=np.float32)
     _, reward, terminated, _, _ = env.step(action)
@@ -90,7 +91,7 @@ def test_boyan_moore_noise_is_gaussian_with_the_given_sigma():
     env.reset(seed=1)
     moves = []
     for _ in range(2000):
-        env._states = np.array([[0.5, 0.5]])
+        env.state = [0.5, 0.5]
         moves.append(env.step(np.zeros(2, dtype=np.float32))[0] - 0.5)
     moves = np.array(moves, dtype=np.float64)
     assert np.all(np.abs(moves.std(axis=0) - 0.01) < 0.0008)
@@ -192,6 +193,16 @@ def test_vector_env_of_one_is_the_single_env_bit_for_bit(env_id, kwargs):
             assert (v[1][0], v[2][0], v[3][0]) == (r, term, trunc)
             restart = term or trunc
         assert data_equivalence(v[0][0], obs, exact=True)
+
+
+def test_state_is_set_only_to_a_state():
+    env = gym.make("rl_envs/SwingPendulum-v0").unwrapped
+    with pytest.raises(ResetNeeded):
+        env.state = [0.0, 0.0]
+    env.reset(seed=0)
+    for bad, message in [([0.0], "state must have shape"), ([0.0, np.nan], "state must be finite")]:
+        with pytest.raises(ValueError, match=message):
+            env.state = bad
 
 
 def test_vector_env_sub_envs_move_independently():

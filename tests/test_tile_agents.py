@@ -100,7 +100,8 @@ def test_agents_start_at_half_the_action_range_and_divide_steps_by_the_tilings(c
     agent = cls(gym.make("rl_envs/SwingPendulum-v0"), n_tilings=8, table_size=1024, seed=0)
     assert agent.theta.shape == (1024, 1) and agent.v.shape == (1024,)
     idx = agent.coder.tiles(np.array([0.3, 1.0]))
-    assert agent._behaviour_sigma(idx) == pytest.approx([2.0])  # torque in [-2, 2]
+    sigma = np.exp(agent.y[idx].sum(axis=0)) if cls is SAC else agent.sigma
+    assert sigma == pytest.approx([2.0])  # torque in [-2, 2]
     step = agent.alpha_u if cls is not TileCOPDACQ else agent.alpha_theta
     assert step == pytest.approx(agent.hyperparameters["alpha_u" if cls is not TileCOPDACQ else "alpha_theta"] / 8)
     action, _ = agent.predict(np.array([0.3, 1.0]))
