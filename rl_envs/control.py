@@ -2,10 +2,13 @@
 al. 2014, §5.2 (puddle world, RLPark's mountain car and swing pendulum).
 
 Each task follows the pattern of :mod:`rl_envs.vector` and writes its dynamics once, for a
-batch: ``_start(rng, n)`` returns ``n`` start states (drawn state by state), and
-``_transition(states, controls, rng)`` returns the next states, the rewards and the
-termination flags of a batch (drawing its noise row by row).  The single env is a batch of
-one, so the vector env with ``num_envs=1`` reproduces it bit for bit.  Controls are the
+batch: ``_start(rng, n)`` returns ``n`` start states (drawn state by state),
+``_noise(rng, n)`` the move noise of ``n`` steps (row by row; None for a deterministic task)
+and ``_transition(states, controls, noise)`` the next states, the rewards and the termination
+flags.  The single env is a batch of one, so the vector env with ``num_envs=1`` reproduces it
+bit for bit.  ``reset(seed=[s_0, ..., s_{N-1}])`` gives each sub-env its own random stream,
+seeded as a single env's ``reset(seed=s_i)`` is, so that sub-env ``i`` reproduces that single
+env bit for bit (independent runs of many seeds in one array program).  Controls are the
 checked actions: a Box action clipped to the action space (``action_out_of_range =
 "clip"``, as the DPG paper caps out-of-range actions), or a Discrete action's row of
 ``self.discrete_controls``.
@@ -17,10 +20,11 @@ import numpy as np
 import gymnasium as gym
 from gymnasium import spaces
 from gymnasium.error import ResetNeeded
+from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode
 
 from .rendering import RenderMixin, VectorRenderMixin
-from .validation import as_box_action, as_discrete_action, as_discrete_actions, real_array
+from .validation import as_box_action, as_discrete_action, as_discrete_actions, describe, is_int, real_array
 
 CANVAS_SIZE = (400, 400)
 
@@ -44,6 +48,9 @@ class ControlTask:
             return self.discrete_controls[np.atleast_1d(index)]
         a = as_box_action(action, space if num_envs is None else self.action_space)
         return np.clip(a, space.low, space.high).reshape(num_envs or 1, -1)
+
+    def _noise(self, rng: np.random.Generator, n: int) -> np.ndarray | None:
+        return None
 
     def _observe(self, states: np.ndarray) -> np.ndarray:
         return states.astype(np.float32)
@@ -85,7 +92,7 @@ class ControlEnv(RenderMixin, gym.Env):
         u = self._controls(action, None)
         if self._done:
             raise ResetNeeded("the episode has ended (or not started): call reset() before step()")
-        self._states, reward, terminated = self._transition(self._states, u, self.np_random)
+        self._states, reward, terminated = self._transition(self._states, u, self._noise(self.np_random, 1))
         self._t += 1
         terminated = bool(terminated[0])
         truncated = not terminated and self._t >= self.max_steps
@@ -101,15 +108,36 @@ class ControlEnv(RenderMixin, gym.Env):
 class ControlVectorEnv(VectorRenderMixin):
     """The native vector env of a :class:`ControlTask` (put after ``TaskVectorEnv`` and the
     task in the bases).  Autoreset is next-step (see :mod:`rl_envs.vector`); the moving
-    sub-envs draw their noise first, then the restarting ones their start states."""
+    sub-envs draw their noise first, then the restarting ones their start states.  ``reset``
+    takes ``seed=None``, an int (one stream for all sub-envs) or a list of ``num_envs`` ints
+    (one stream per sub-env, as single envs seeded so)."""
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 50, "autoreset_mode": AutoresetMode.NEXT_STEP}
+    _sub_rngs: list[np.random.Generator] | None = None  # one stream per sub-env, after reset(seed=[...])
 
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
-        super().reset(seed=seed)
-        self._states = self._start(self.np_random, self.num_envs)
+    def reset(self, *, seed=None, options: dict | None = None):
+        if isinstance(seed, (list, tuple, np.ndarray)):
+            if len(seed) != self.num_envs or not all(is_int(s) and s >= 0 for s in seed):
+                raise ValueError(f"seed must be None, an int or a list of {self.num_envs} non-negative ints "
+                                 f"(one per sub-env), got {describe(seed)}")
+            self._sub_rngs = [seeding.np_random(int(s))[0] for s in seed]
+            super().reset(seed=None)
+        else:
+            if seed is not None:
+                self._sub_rngs = None
+            super().reset(seed=seed)
+        self._states = self._draw(self._start, np.ones(self.num_envs, dtype=np.bool_))
         self._restart_all()
         return self._observe(self._states), {}
+
+    def _draw(self, sample, mask: np.ndarray):
+        """``sample(rng, n)`` for the sub-envs in ``mask``: from the shared stream, or from each one's own."""
+        if self._sub_rngs is None:
+            return sample(self.np_random, int(mask.sum()))
+        parts = [sample(self._sub_rngs[i], 1) for i in np.flatnonzero(mask)]
+        if not parts:
+            return sample(self.np_random, 0)  # an empty draw, of the right type and shape
+        return None if parts[0] is None else np.concatenate(parts)
 
     def step(self, actions):
         u = self._controls(actions, self.num_envs)
@@ -119,9 +147,9 @@ class ControlVectorEnv(VectorRenderMixin):
         terminated = np.zeros(self.num_envs, dtype=np.bool_)
         states = self._states.copy()
         states[moving], reward[moving], terminated[moving] = self._transition(self._states[moving], u[moving],
-                                                                              self.np_random)
+                                                                              self._draw(self._noise, moving))
         if restarted.any():
-            states[restarted] = self._start(self.np_random, int(restarted.sum()))
+            states[restarted] = self._draw(self._start, restarted)
         self._states = states
         truncated = self._finish_step(restarted, terminated)
         return self._observe(states), reward, terminated, truncated, {}

@@ -43,7 +43,7 @@ class MountainCarRLParkTask(ControlTask):
         # RLPark draws the position, then the velocity, of each car
         return rng.uniform([POSITION_RANGE[0], VELOCITY_RANGE[0]], [POSITION_RANGE[1], VELOCITY_RANGE[1]], size=(n, 2))
 
-    def _transition(self, states, controls, rng):
+    def _transition(self, states, controls, noise):
         p, v = states[:, 0], states[:, 1]
         v = np.clip(v + POWER * controls[:, 0] - GRAVITY * np.cos(3 * p), *VELOCITY_RANGE)
         p = p + v

@@ -83,11 +83,12 @@ class PuddleWorldTask(ControlTask):
             starts[i] = s
         return starts
 
-    def _transition(self, states, controls, rng):
+    def _noise(self, rng: np.random.Generator, n: int) -> np.ndarray:
         if self.variant == "offpac":
-            noise = rng.uniform(-self.noise, self.noise, size=states.shape)
-        else:
-            noise = rng.normal(0.0, self.noise, size=states.shape)
+            return rng.uniform(-self.noise, self.noise, size=(n, 2))
+        return rng.normal(0.0, self.noise, size=(n, 2))
+
+    def _transition(self, states, controls, noise):
         s = np.clip(states + controls + noise, 0.0, 1.0)
         at_goal = s.sum(axis=1) > GOAL_SUM if self.variant == "offpac" else s.sum(axis=1) >= GOAL_SUM
         return s, self.reward_at(s), at_goal

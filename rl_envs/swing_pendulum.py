@@ -40,7 +40,7 @@ class SwingPendulumTask(ControlTask):
             return np.repeat(FIXED_START[None], n, axis=0)
         return np.stack([rng.uniform(-math.pi, math.pi, size=n), np.zeros(n)], axis=1)
 
-    def _transition(self, states, controls, rng):
+    def _transition(self, states, controls, noise):
         theta, velocity = states[:, 0], states[:, 1]
         # RLPark adds the whole acceleration term to the velocity (no dt) and integrates the angle with dt
         acceleration = -STEP_TIME * velocity + MASS * GRAVITY * LENGTH * np.sin(theta) + controls[:, 0]

@@ -195,6 +195,47 @@ def test_vector_env_of_one_is_the_single_env_bit_for_bit(env_id, kwargs):
         assert data_equivalence(v[0][0], obs, exact=True)
 
 
+@pytest.mark.parametrize("env_id, kwargs", [
+    ("rl_envs/PuddleWorld-v0", {"max_steps": 15}),
+    ("rl_envs/PuddleWorld-v0", {"variant": "boyan-moore", "max_steps": 15}),
+    ("rl_envs/MountainCarRLPark-v0", {"max_steps": 15}),
+    ("rl_envs/SwingPendulum-v0", {"max_steps": 15}),
+])
+def test_a_seed_per_sub_env_makes_each_one_the_single_env_of_that_seed(env_id, kwargs):
+    """reset(seed=[...]): sub-env i is, bit for bit and across autoresets, gym.make(...)
+    reset with seeds[i] and given the same actions (many seeds' runs in one array program)."""
+    seeds = [5, 17, 3]
+    venv = gym.make_vec(env_id, num_envs=3, vectorization_mode="vector_entry_point", **kwargs)
+    envs = [gym.make(env_id, **kwargs) for _ in seeds]
+    vobs, _ = venv.reset(seed=seeds)
+    obs = [env.reset(seed=s)[0] for env, s in zip(envs, seeds)]
+    venv.action_space.seed(0)
+    restart = [False] * 3
+    for _ in range(50):
+        actions = venv.action_space.sample()
+        v = venv.step(actions)
+        for i, env in enumerate(envs):
+            if restart[i]:
+                obs[i], _ = env.reset()
+                restart[i] = False
+            else:
+                obs[i], r, term, trunc, _ = env.step(actions[i])
+                assert (v[1][i], v[2][i], v[3][i]) == (r, term, trunc)
+                restart[i] = term or trunc
+        assert data_equivalence(v[0], np.stack(obs), exact=True)
+    twin = gym.make_vec(env_id, num_envs=3, vectorization_mode="vector_entry_point", **kwargs)
+    assert data_equivalence(venv.reset(seed=11), twin.reset(seed=11), exact=True)  # an int: one stream for all
+    actions = venv.action_space.sample()
+    assert data_equivalence(venv.step(actions)[:4], twin.step(actions)[:4], exact=True)
+
+
+@pytest.mark.parametrize("seed", [[1, 2], [1, 2, -3], [1, 2, 2.0], np.array([[1, 2, 3]])])
+def test_bad_seed_lists_are_refused(seed):
+    venv = gym.make_vec("rl_envs/SwingPendulum-v0", num_envs=3, vectorization_mode="vector_entry_point")
+    with pytest.raises(ValueError, match="seed must be None, an int or a list of 3 non-negative ints"):
+        venv.reset(seed=seed)
+
+
 def test_state_is_set_only_to_a_state():
     env = gym.make("rl_envs/SwingPendulum-v0").unwrapped
     with pytest.raises(ResetNeeded):
