@@ -12,28 +12,30 @@ from baselines.linear import OffPAC, SAC, TileCOPDACQ, compatible_features, copd
 from baselines.linear.tile_actor_critic import (copdac_q_tile_update, importance_ratio, offpac_update,
                                                 scaled_gaussian_scores, sac_update)
 
-IDX, IDX2 = np.array([0, 2]), np.array([1, 3])  # two tilings: the active rows of s and of s'
+# One learner (the leading axis of every argument), two tilings: the active rows of s and of s'
+IDX, IDX2 = np.array([[0, 2]]), np.array([[1, 3]])
+A, R, GO_ON, END = np.array([[0.8]]), np.array([-1.0]), np.array([False]), np.array([True])
 
 
 def tables():
     """θ and y with μ(s) = 0.1 + 0.2 = 0.3 and log σ(s) = -0.5 + 0.2 = -0.3; V(s) = 1.5, V(s') = 1."""
-    theta = np.array([[0.1], [0.0], [0.2], [0.0]])
-    y = np.array([[-0.5], [0.0], [0.2], [0.0]])
-    v = np.array([1.0, 2.0, 0.5, -1.0])
+    theta = np.array([[[0.1], [0.0], [0.2], [0.0]]])
+    y = np.array([[[-0.5], [0.0], [0.2], [0.0]]])
+    v = np.array([[1.0, 2.0, 0.5, -1.0]])
     return theta, y, v
 
 
 def test_sac_update_by_hand():
     theta, y, v = tables()
     # δ = -1 + 0.9 * 1 - 1.5 = -1.6; a - μ = 0.5; (a - μ)² - σ² = 0.25 - e^{-0.6} = -0.2988116
-    delta = sac_update(theta, y, v, IDX, IDX2, np.array([0.8]), -1.0, 0.9, False, 0.1, 0.01)
-    assert delta == pytest.approx(-1.6, abs=1e-15)
-    assert np.allclose(v, [1 - 0.16, 2.0, 0.5 - 0.16, -1.0], atol=1e-15)
-    assert np.allclose(theta[:, 0], [0.1 - 0.008, 0.0, 0.2 - 0.008, 0.0], atol=1e-15)
+    delta = sac_update(theta, y, v, IDX, IDX2, A, R, 0.9, GO_ON, 0.1, 0.01)
+    assert delta.shape == (1,) and delta[0] == pytest.approx(-1.6, abs=1e-15)
+    assert np.allclose(v[0], [1 - 0.16, 2.0, 0.5 - 0.16, -1.0], atol=1e-15)
+    assert np.allclose(theta[0, :, 0], [0.1 - 0.008, 0.0, 0.2 - 0.008, 0.0], atol=1e-15)
     g_y = 0.25 - math.exp(-0.6)
-    assert np.allclose(y[:, 0], [-0.5 - 0.016 * g_y, 0.0, 0.2 - 0.016 * g_y, 0.0], atol=1e-15)
+    assert np.allclose(y[0, :, 0], [-0.5 - 0.016 * g_y, 0.0, 0.2 - 0.016 * g_y, 0.0], atol=1e-15)
     # a terminal transition drops V(s'): δ = -1 - 0.84 - 0.34
-    assert sac_update(theta, y, v, IDX, IDX2, np.array([0.8]), -1.0, 0.9, True, 0.1, 0.01) == pytest.approx(-2.18)
+    assert sac_update(theta, y, v, IDX, IDX2, A, R, 0.9, END, 0.1, 0.01)[0] == pytest.approx(-2.18)
 
 
 def normal_pdf(a, mu, sigma):
@@ -45,12 +47,12 @@ def test_offpac_update_by_hand():
     sigma = math.exp(-0.3)
     rho = normal_pdf(0.8, 0.3, sigma) / normal_pdf(0.8, 0.3, 1.0)  # target N(0.3, σ²), behaviour N(0.3, 1)
     assert importance_ratio(np.array([0.8]), np.array([0.3]), np.array([sigma]), 1.0) == pytest.approx(rho, rel=1e-12)
-    delta = offpac_update(theta, y, v, IDX, IDX2, np.array([0.8]), -1.0, 0.9, False, 1.0, 0.1, 0.01)
-    assert delta == pytest.approx(-1.6, abs=1e-15)
-    assert np.allclose(v, [1 - 0.16 * rho, 2.0, 0.5 - 0.16 * rho, -1.0], atol=1e-14)
-    assert np.allclose(theta[[0, 2], 0], [0.1 - 0.008 * rho, 0.2 - 0.008 * rho], atol=1e-14)
+    delta = offpac_update(theta, y, v, IDX, IDX2, A, R, 0.9, GO_ON, 1.0, 0.1, 0.01)
+    assert delta[0] == pytest.approx(-1.6, abs=1e-15)
+    assert np.allclose(v[0], [1 - 0.16 * rho, 2.0, 0.5 - 0.16 * rho, -1.0], atol=1e-14)
+    assert np.allclose(theta[0, [0, 2], 0], [0.1 - 0.008 * rho, 0.2 - 0.008 * rho], atol=1e-14)
     g_y = 0.25 - math.exp(-0.6)
-    assert np.allclose(y[[0, 2], 0], [-0.5 - 0.016 * rho * g_y, 0.2 - 0.016 * rho * g_y], atol=1e-14)
+    assert np.allclose(y[0, [0, 2], 0], [-0.5 - 0.016 * rho * g_y, 0.2 - 0.016 * rho * g_y], atol=1e-14)
 
 
 def test_importance_ratio_is_one_on_policy_and_multiplies_over_dimensions():
@@ -89,8 +91,9 @@ def test_copdac_q_on_tiles_is_eqs_19_to_22_with_the_dense_jacobian():
     assert np.allclose(features.reshape(size, m)[idx], a - mu) and not features.reshape(size, m)[[0, 2, 3, 5, 7]].any()
     dense = copdac_q_update(theta.ravel(), w.ravel(), v, J, mu, phi_s, phi_s @ v, phi_s2 @ v, a, -1.0, 0.99,
                             0.01, 0.1, 0.2)
-    delta = copdac_q_tile_update(theta, w, v, idx, idx2, a, -1.0, 0.99, False, 0.01, 0.1, 0.2)
-    assert delta == pytest.approx(dense[3], abs=1e-12)
+    tables = [x[None] for x in (theta, w, v)]  # one learner: views onto theta, w, v
+    delta = copdac_q_tile_update(*tables, idx[None], idx2[None], a[None], R, 0.99, GO_ON, 0.01, 0.1, 0.2)
+    assert delta[0] == pytest.approx(dense[3], abs=1e-12)
     assert np.allclose(theta.ravel(), dense[0], atol=1e-12) and np.allclose(w.ravel(), dense[1], atol=1e-12)
     assert np.allclose(v, dense[2], atol=1e-12)
 

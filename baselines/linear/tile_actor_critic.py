@@ -6,7 +6,13 @@ so ``f(s) = Wᵀφ(s)`` is the sum of ``W``'s rows at the state's ``n_tilings`` 
 that in place on the parameter arrays (a table of 2^16 rows per array would cost more to copy
 than to update) and return the TD error δ.  Step sizes are divided by ``n_tilings``, the
 squared norm of φ(s), as RLPark does (``α / ||x||``).  Actions have ``m`` dimensions, with an
-independent Gaussian per dimension; parameter tables are ``(size, m)`` (``v``: ``(size,)``).
+independent Gaussian per dimension; an agent's parameter tables are ``(size, m)`` (``v``:
+``(size,)``).
+
+The update functions take a batch of ``N`` independent learners, every argument with a leading
+axis of ``N`` (tables ``(N, size, m)``, ``idx`` ``(N, n_tilings)``, ``a`` ``(N, m)``, ``r`` and
+``terminated`` ``(N,)``), and return δ as ``(N,)``: an agent is a batch of one, and
+:func:`train_seeds` runs many seeds as one array program on a native vector env.
 
 * SAC (Degris, Pilarski & Sutton 2012a, the DPG paper's stochastic actor-critic):
   π = N(θᵀφ(s), σ(s)²) with σ(s) = exp(yᵀφ(s)), a TD(0) critic vᵀφ(s), on-policy.
@@ -33,14 +39,18 @@ from ..common import Agent, ArraySpec, check_positive
 from ..tiles import TileCoder
 
 
+def _rows(idx: np.ndarray) -> np.ndarray:
+    return np.arange(len(idx))[:, None]
+
+
 def linear_value(W: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """Wᵀφ(s) for the binary tile features with active tiles ``idx``."""
-    return W[idx].sum(axis=0)
+    """Wᵀφ(s) of each learner for binary tile features with active tiles ``idx`` (N, n_tilings)."""
+    return W[_rows(idx), idx].sum(axis=1)
 
 
-def add_at_tiles(W: np.ndarray, idx: np.ndarray, step) -> None:
-    """W += step φ(s), in place (``np.add.at``: a state's tiles may share a hashed row)."""
-    np.add.at(W, idx, step)
+def add_at_tiles(W: np.ndarray, idx: np.ndarray, step: np.ndarray) -> None:
+    """W += step φ(s) for each learner, in place (``np.add.at``: a state's tiles may share a hashed row)."""
+    np.add.at(W, (_rows(idx), idx), np.expand_dims(step, 1))
 
 
 def scaled_gaussian_scores(a: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -49,13 +59,12 @@ def scaled_gaussian_scores(a: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> 
     return d, d * d - sigma * sigma
 
 
-def td_error(v: np.ndarray, idx, idx2, r: float, gamma: float, terminated: bool) -> float:
+def td_error(v: np.ndarray, idx, idx2, r, gamma: float, terminated) -> np.ndarray:
     """δ = r + γ vᵀφ(s') − vᵀφ(s), with vᵀφ(s') = 0 after a terminal transition."""
-    v_next = 0.0 if terminated else float(linear_value(v, idx2))
-    return r + gamma * v_next - float(linear_value(v, idx))
+    return r + gamma * np.where(terminated, 0.0, linear_value(v, idx2)) - linear_value(v, idx)
 
 
-def sac_update(theta, y, v, idx, idx2, a, r, gamma, terminated, alpha_v, alpha_u) -> float:
+def sac_update(theta, y, v, idx, idx2, a, r, gamma, terminated, alpha_v, alpha_u) -> np.ndarray:
     """One SAC step (Degris, Pilarski & Sutton 2012a, λ = 0), in place; returns δ.
 
     δ = r + γ vᵀφ(s') − vᵀφ(s);  v += α_v δ φ(s);  (θ, y) += α_u δ σ² ∇ log π(a|s).
@@ -64,19 +73,19 @@ def sac_update(theta, y, v, idx, idx2, a, r, gamma, terminated, alpha_v, alpha_u
     delta = td_error(v, idx, idx2, r, gamma, terminated)
     g_mu, g_y = scaled_gaussian_scores(a, mu, sigma)
     add_at_tiles(v, idx, alpha_v * delta)
-    add_at_tiles(theta, idx, alpha_u * delta * g_mu)
-    add_at_tiles(y, idx, alpha_u * delta * g_y)
+    add_at_tiles(theta, idx, (alpha_u * delta)[:, None] * g_mu)
+    add_at_tiles(y, idx, (alpha_u * delta)[:, None] * g_y)
     return delta
 
 
-def importance_ratio(a: np.ndarray, mu: np.ndarray, sigma: np.ndarray, sigma_b: float) -> float:
-    """ρ = π(a|s) / b(a|s) for π = N(μ, σ²) and b = N(μ, σ_β²) per action dimension."""
+def importance_ratio(a: np.ndarray, mu: np.ndarray, sigma: np.ndarray, sigma_b) -> np.ndarray:
+    """ρ = π(a|s) / b(a|s) for π = N(μ, σ²) and b = N(μ, σ_β²), independent over the last axis."""
     d2 = (a - mu) ** 2
     log_rho = np.log(sigma_b / sigma) - 0.5 * d2 * (1.0 / sigma**2 - 1.0 / sigma_b**2)
-    return float(math.exp(log_rho.sum()))
+    return np.exp(log_rho.sum(axis=-1))
 
 
-def offpac_update(theta, y, v, idx, idx2, a, r, gamma, terminated, sigma_b, alpha_v, alpha_u) -> float:
+def offpac_update(theta, y, v, idx, idx2, a, r, gamma, terminated, sigma_b, alpha_v, alpha_u) -> np.ndarray:
     """One OffPAC step (Degris, White & Sutton 2012b) with λ = 0 and no correction weights, in place.
 
     With λ = 0 the traces are e_v = ρ φ(s) and e_u = ρ ∇ log π(a|s); with the GTD(λ) weights
@@ -87,22 +96,22 @@ def offpac_update(theta, y, v, idx, idx2, a, r, gamma, terminated, sigma_b, alph
     delta = td_error(v, idx, idx2, r, gamma, terminated)
     g_mu, g_y = scaled_gaussian_scores(a, mu, sigma)
     add_at_tiles(v, idx, alpha_v * rho * delta)
-    add_at_tiles(theta, idx, alpha_u * rho * delta * g_mu)
-    add_at_tiles(y, idx, alpha_u * rho * delta * g_y)
+    add_at_tiles(theta, idx, alpha_u * (rho * delta)[:, None] * g_mu)
+    add_at_tiles(y, idx, alpha_u * (rho * delta)[:, None] * g_y)
     return delta
 
 
-def copdac_q_tile_update(theta, w, v, idx, idx2, a, r, gamma, terminated, alpha_theta, alpha_w, alpha_v) -> float:
+def copdac_q_tile_update(theta, w, v, idx, idx2, a, r, gamma, terminated, alpha_theta, alpha_w, alpha_v) -> np.ndarray:
     """One COPDAC-Q step (Silver et al. 2014, eqs 19-22) for μθ(s) = θᵀφ(s), in place; returns δ.
 
     ∇θμθ(s) = φ(s) ⊗ I_m, so φ(s, a) = ∇θμθ(s)(a − μθ(s)) is (a − μ) at the rows ``idx``,
     Q^w(s, a) = (a − μ)·wᵀφ(s) + vᵀφ(s), and ∇θμθ(s)ᵀ w = wᵀφ(s).
     """
-    mu = linear_value(theta, idx)
+    d = a - linear_value(theta, idx)
     advantage_gradient = linear_value(w, idx)  # ∇θμθ(s)ᵀ w, with w_t
-    delta = td_error(v, idx, idx2, r, gamma, terminated) - float((a - mu) @ advantage_gradient)  # (19)
-    add_at_tiles(theta, idx, alpha_theta * advantage_gradient)  # (20)
-    add_at_tiles(w, idx, alpha_w * delta * (a - mu))  # (21)
+    delta = td_error(v, idx, idx2, r, gamma, terminated) - (d * advantage_gradient).sum(axis=1)  # (19)
+    add_at_tiles(theta, idx, np.expand_dims(alpha_theta, -1) * advantage_gradient)  # (20)
+    add_at_tiles(w, idx, (alpha_w * delta)[:, None] * d)  # (21)
     add_at_tiles(v, idx, alpha_v * delta)  # (22)
     return delta
 
@@ -142,32 +151,36 @@ class TileActorCritic(Agent):
         """A standard deviation per action dimension: ``value``, or half the action range if None."""
         return (self.high - self.low) / 2 if value is None else np.full(self.m, check_positive(value, name))
 
-    def _mean(self, idx) -> np.ndarray:
-        return linear_value(self.theta, idx)
+    def _one(self) -> list[np.ndarray]:
+        """This agent's tables as a batch of one learner (views: updates write into them)."""
+        return [t[None] for t in self._tables()]
 
-    def _behaviour_sigma(self, idx) -> np.ndarray:
+    def _behaviour_sigma(self, tables, idx) -> np.ndarray:
+        """The behaviour's standard deviations ``(N, m)`` of a batch of learners."""
         raise NotImplementedError
 
     def _behave(self, obs):
-        idx = self.coder.tiles(np.asarray(obs, dtype=np.float64))
-        a = self._mean(idx) + self._behaviour_sigma(idx) * self.rng.standard_normal(self.m)
+        idx = self.coder.tiles(np.asarray(obs, dtype=np.float64))[None]
+        tables = self._one()
+        a = linear_value(tables[0], idx)[0] + self._behaviour_sigma(tables, idx)[0] * self.rng.standard_normal(self.m)
         return np.clip(a, self.low, self.high).astype(self.action_space.dtype), (idx, a)
 
     def _learn_step(self, memo, r, s2, terminated, truncated) -> float:
         idx, a = memo
-        idx2 = self.coder.tiles(np.asarray(s2, dtype=np.float64))
-        return self._update(idx, idx2, a, r, terminated)
+        idx2 = self.coder.tiles(np.asarray(s2, dtype=np.float64))[None]
+        return float(self._update(self._one(), idx, idx2, a[None], np.array([r]), np.array([terminated]), 1.0)[0])
 
     def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
         obs = np.asarray(observation, dtype=np.float64)
         d = self.observation_space.shape[0]
         if obs.shape[-1:] != (d,) or obs.ndim > 2:
             raise ValueError(f"observation must have shape ({d},) or (N, {d}), got {obs.shape}")
-        actions = []
-        for idx in self.coder.tiles(np.atleast_2d(obs)):
-            noise = 0.0 if deterministic else self._behaviour_sigma(idx) * self.rng.standard_normal(self.m)
-            actions.append(self._mean(idx) + noise)
-        actions = np.clip(np.array(actions), self.low, self.high).astype(self.action_space.dtype)
+        idx = self.coder.tiles(np.atleast_2d(obs))
+        tables = [np.broadcast_to(t, (len(idx), *t.shape)) for t in self._tables()]  # every state, this agent
+        actions = linear_value(tables[0], idx)
+        if not deterministic:
+            actions = actions + self._behaviour_sigma(tables, idx) * self.rng.standard_normal(actions.shape)
+        actions = np.clip(actions, self.low, self.high).astype(self.action_space.dtype)
         return (actions if obs.ndim == 2 else actions[0]), state
 
 
@@ -186,8 +199,11 @@ class GaussianTileActorCritic(TileActorCritic):
         table = ArraySpec((self.coder.size, self.m))
         return {"theta": table, "y": table, "v": ArraySpec((self.coder.size,))}
 
-    def _policy_sigma(self, idx) -> np.ndarray:
-        return np.exp(linear_value(self.y, idx))
+    def _tables(self):
+        return self.theta, self.y, self.v
+
+    def _policy_sigma(self, tables, idx) -> np.ndarray:
+        return np.exp(linear_value(tables[1], idx))
 
 
 class SAC(GaussianTileActorCritic):
@@ -196,12 +212,12 @@ class SAC(GaussianTileActorCritic):
     (actor), ``sigma_init``, ``gamma``, the tile coding (``n_tilings``, ``tiles_per_dim``,
     ``table_size``), ``seed``."""
 
-    def _behaviour_sigma(self, idx):
-        return self._policy_sigma(idx)
+    def _behaviour_sigma(self, tables, idx):
+        return self._policy_sigma(tables, idx)
 
-    def _update(self, idx, idx2, a, r, terminated) -> float:
-        return sac_update(self.theta, self.y, self.v, idx, idx2, a, r, self.gamma, terminated,
-                          self.alpha_v, self.alpha_u)
+    def _update(self, tables, idx, idx2, a, r, terminated, learning):
+        return sac_update(*tables, idx, idx2, a, r, self.gamma, terminated, self.alpha_v * learning,
+                          self.alpha_u * learning)
 
 
 class OffPAC(GaussianTileActorCritic):
@@ -213,12 +229,12 @@ class OffPAC(GaussianTileActorCritic):
         super().__init__(env, sigma=sigma, **hyperparameters)
         self.sigma = self._half_range_or(sigma, "sigma")
 
-    def _behaviour_sigma(self, idx):
-        return self.sigma
+    def _behaviour_sigma(self, tables, idx):
+        return np.broadcast_to(self.sigma, (len(idx), self.m))
 
-    def _update(self, idx, idx2, a, r, terminated) -> float:
-        return offpac_update(self.theta, self.y, self.v, idx, idx2, a, r, self.gamma, terminated,
-                             self.sigma, self.alpha_v, self.alpha_u)
+    def _update(self, tables, idx, idx2, a, r, terminated, learning):
+        return offpac_update(*tables, idx, idx2, a, r, self.gamma, terminated, self.sigma, self.alpha_v * learning,
+                             self.alpha_u * learning)
 
 
 class TileCOPDACQ(TileActorCritic):
@@ -240,9 +256,12 @@ class TileCOPDACQ(TileActorCritic):
         table = ArraySpec((self.coder.size, self.m))
         return {"theta": table, "w": table, "v": ArraySpec((self.coder.size,))}
 
-    def _behaviour_sigma(self, idx):
-        return self.sigma
+    def _tables(self):
+        return self.theta, self.w, self.v
 
-    def _update(self, idx, idx2, a, r, terminated) -> float:
-        return copdac_q_tile_update(self.theta, self.w, self.v, idx, idx2, a, r, self.gamma, terminated,
-                                    self.alpha_theta, self.alpha_w, self.alpha_v)
+    def _behaviour_sigma(self, tables, idx):
+        return np.broadcast_to(self.sigma, (len(idx), self.m))
+
+    def _update(self, tables, idx, idx2, a, r, terminated, learning):
+        return copdac_q_tile_update(*tables, idx, idx2, a, r, self.gamma, terminated, self.alpha_theta * learning,
+                                    self.alpha_w * learning, self.alpha_v * learning)
