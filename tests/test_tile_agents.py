@@ -10,7 +10,7 @@ import gymnasium as gym
 import rl_envs  # noqa: F401
 from baselines.linear import OffPAC, SAC, TileCOPDACQ, compatible_features, copdac_q_update
 from baselines.linear.tile_actor_critic import (copdac_q_tile_update, importance_ratio, offpac_update,
-                                                scaled_gaussian_scores, sac_update)
+                                                scaled_gaussian_scores, sac_update, train_seeds)
 
 # One learner (the leading axis of every argument), two tilings: the active rows of s and of s'
 IDX, IDX2 = np.array([[0, 2]]), np.array([[1, 3]])
@@ -140,3 +140,21 @@ class UnboundedEnv(gym.Env):
 def test_unbounded_observations_are_refused():
     with pytest.raises(ValueError, match="tile codes bounded observations"):
         SAC(UnboundedEnv())
+
+
+@pytest.mark.parametrize("cls, env_id, env_kwargs", [
+    (SAC, "rl_envs/MountainCarRLPark-v0", {"max_steps": 40}),
+    (OffPAC, "rl_envs/PuddleWorld-v0", {"max_steps": 30}),
+    (TileCOPDACQ, "rl_envs/SwingPendulum-v0", {"max_steps": 25}),
+    (TileCOPDACQ, "rl_envs/PuddleWorld-v0", {"variant": "boyan-moore", "max_steps": 30}),
+])
+def test_seed_k_of_a_batch_is_that_seed_run_alone(cls, env_id, env_kwargs):
+    seeds, kwargs = [4, 0, 9], {"table_size": 2048, "gamma": 0.9}
+    batch = train_seeds(cls, env_id, seeds, 150, env_kwargs, **kwargs)
+    for seed, agent in zip(seeds, batch):
+        alone = cls(gym.make(env_id, **env_kwargs), seed=seed, **kwargs).learn(150)
+        for name in alone._array_specs():
+            assert np.array_equal(getattr(agent, name), getattr(alone, name)), name
+        assert agent.episodes.returns == alone.episodes.returns and len(alone.episodes.returns) >= 3
+        assert agent.episodes.end_steps == alone.episodes.end_steps and agent.num_timesteps == 150
+        assert np.abs(agent.theta).sum() > 0

@@ -32,10 +32,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import gymnasium as gym
 from gymnasium import spaces
 from rl_envs.validation import discount
 
-from ..common import Agent, ArraySpec, check_positive
+from ..common import Agent, ArraySpec, check_positive, timesteps
 from ..tiles import TileCoder
 
 
@@ -96,8 +97,8 @@ def offpac_update(theta, y, v, idx, idx2, a, r, gamma, terminated, sigma_b, alph
     delta = td_error(v, idx, idx2, r, gamma, terminated)
     g_mu, g_y = scaled_gaussian_scores(a, mu, sigma)
     add_at_tiles(v, idx, alpha_v * rho * delta)
-    add_at_tiles(theta, idx, alpha_u * (rho * delta)[:, None] * g_mu)
-    add_at_tiles(y, idx, alpha_u * (rho * delta)[:, None] * g_y)
+    add_at_tiles(theta, idx, (alpha_u * rho * delta)[:, None] * g_mu)
+    add_at_tiles(y, idx, (alpha_u * rho * delta)[:, None] * g_y)
     return delta
 
 
@@ -265,3 +266,48 @@ class TileCOPDACQ(TileActorCritic):
     def _update(self, tables, idx, idx2, a, r, terminated, learning):
         return copdac_q_tile_update(*tables, idx, idx2, a, r, self.gamma, terminated, self.alpha_theta * learning,
                                     self.alpha_w * learning, self.alpha_v * learning)
+
+
+def train_seeds(cls, env_id: str, seeds, total_timesteps: int, env_kwargs: dict | None = None, **agent_kwargs):
+    """Train one ``cls`` agent per seed on ``env_id``'s native vector env, as one array program.
+
+    Returns the agents.  Seed ``k``'s agent is, to rounding (bit for bit on this machine), the
+    agent ``cls(gym.make(env_id, **env_kwargs), seed=seeds[k], **agent_kwargs)`` after
+    ``learn(total_timesteps)``: each sub-env is seeded as that agent seeds its env (the vector
+    env's ``reset(seed=[...])``), each agent draws its behaviour noise from its own stream, and
+    a sub-env's autoreset step (which takes no action) neither draws nor learns.  Seeds that
+    have taken their ``total_timesteps`` steps stop learning while the others finish.
+    """
+    env_kwargs = dict(env_kwargs or {})
+    seeds = [int(s) for s in seeds]
+    agents = [cls(gym.make(env_id, **env_kwargs), seed=s, **agent_kwargs) for s in seeds]
+    n, lead = len(agents), agents[0]
+    total = timesteps(total_timesteps)
+    tables = [np.stack(group) for group in zip(*(agent._tables() for agent in agents))]
+    venv = gym.make_vec(env_id, num_envs=n, vectorization_mode="vector_entry_point", **env_kwargs)
+    obs, _ = venv.reset(seed=seeds)
+    restarting = np.zeros(n, dtype=np.bool_)
+    steps, returns, lengths = np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n, dtype=np.int64)
+    noise = np.zeros((n, lead.m))
+    while steps.min() < total:
+        acting = ~restarting & (steps < total)
+        for k in np.flatnonzero(acting):
+            noise[k] = agents[k].rng.standard_normal(lead.m)
+        idx = lead.coder.tiles(obs.astype(np.float64))
+        a = linear_value(tables[0], idx) + lead._behaviour_sigma(tables, idx) * noise
+        obs2, r, terminated, truncated, _ = venv.step(np.clip(a, lead.low, lead.high).astype(lead.action_space.dtype))
+        lead._update(tables, idx, lead.coder.tiles(obs2.astype(np.float64)), a, r, terminated, acting.astype(np.float64))
+        steps += acting
+        returns += np.where(acting, r, 0.0)
+        lengths += acting
+        for k in np.flatnonzero(acting & (terminated | truncated)):
+            agents[k].episodes.add(returns[k], lengths[k], steps[k])
+            returns[k], lengths[k] = 0.0, 0
+        restarting = terminated | truncated
+        obs = obs2
+    venv.close()
+    for k, agent in enumerate(agents):
+        for name, table in zip(agent._array_specs(), tables):
+            setattr(agent, name, table[k].copy())
+        agent.num_timesteps = total
+    return agents
