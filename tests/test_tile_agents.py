@@ -10,7 +10,7 @@ import gymnasium as gym
 import rl_envs  # noqa: F401
 from baselines.linear import OffPAC, SAC, TileCOPDACQ, compatible_features, copdac_q_update
 from baselines.linear.tile_actor_critic import (copdac_q_tile_update, importance_ratio, offpac_update,
-                                                scaled_gaussian_scores, sac_update, train_seeds)
+                                                gaussian_scores, sac_update, train_seeds)
 
 # One learner (the leading axis of every argument), two tilings: the active rows of s and of s'
 IDX, IDX2 = np.array([[0, 2]]), np.array([[1, 3]])
@@ -27,12 +27,12 @@ def tables():
 
 def test_sac_update_by_hand():
     theta, y, v = tables()
-    # δ = -1 + 0.9 * 1 - 1.5 = -1.6; a - μ = 0.5; (a - μ)² - σ² = 0.25 - e^{-0.6} = -0.2988116
+    # δ = -1 + 0.9 * 1 - 1.5 = -1.6; a - μ = 0.5; (a - μ)²/σ² - 1 = 0.25 e^{0.6} - 1 = -0.5444670
     delta = sac_update(theta, y, v, IDX, IDX2, A, R, 0.9, GO_ON, 0.1, 0.01)
     assert delta.shape == (1,) and delta[0] == pytest.approx(-1.6, abs=1e-15)
     assert np.allclose(v[0], [1 - 0.16, 2.0, 0.5 - 0.16, -1.0], atol=1e-15)
     assert np.allclose(theta[0, :, 0], [0.1 - 0.008, 0.0, 0.2 - 0.008, 0.0], atol=1e-15)
-    g_y = 0.25 - math.exp(-0.6)
+    g_y = 0.25 * math.exp(0.6) - 1
     assert np.allclose(y[0, :, 0], [-0.5 - 0.016 * g_y, 0.0, 0.2 - 0.016 * g_y, 0.0], atol=1e-15)
     # a terminal transition drops V(s'): δ = -1 - 0.84 - 0.34
     assert sac_update(theta, y, v, IDX, IDX2, A, R, 0.9, END, 0.1, 0.01)[0] == pytest.approx(-2.18)
@@ -51,7 +51,7 @@ def test_offpac_update_by_hand():
     assert delta[0] == pytest.approx(-1.6, abs=1e-15)
     assert np.allclose(v[0], [1 - 0.16 * rho, 2.0, 0.5 - 0.16 * rho, -1.0], atol=1e-14)
     assert np.allclose(theta[0, [0, 2], 0], [0.1 - 0.008 * rho, 0.2 - 0.008 * rho], atol=1e-14)
-    g_y = 0.25 - math.exp(-0.6)
+    g_y = 0.25 * math.exp(0.6) - 1
     assert np.allclose(y[0, [0, 2], 0], [-0.5 - 0.016 * rho * g_y, 0.2 - 0.016 * rho * g_y], atol=1e-14)
 
 
@@ -63,14 +63,14 @@ def test_importance_ratio_is_one_on_policy_and_multiplies_over_dimensions():
     assert both == pytest.approx(each[0] * each[1], rel=1e-12)
 
 
-def test_scaled_scores_are_sigma_squared_times_the_log_density_gradient():
+def test_scores_are_the_log_density_gradient_the_mean_s_times_sigma_squared():
     a, mu, sigma, h = 0.8, 0.3, 0.6, 1e-6
     log_pdf = lambda m, log_s: math.log(normal_pdf(a, m, math.exp(log_s)))
     d_mu = (log_pdf(mu + h, math.log(sigma)) - log_pdf(mu - h, math.log(sigma))) / (2 * h)
     d_log_sigma = (log_pdf(mu, math.log(sigma) + h) - log_pdf(mu, math.log(sigma) - h)) / (2 * h)
-    g_mu, g_y = scaled_gaussian_scores(np.array([a]), np.array([mu]), np.array([sigma]))
+    g_mu, g_y = gaussian_scores(np.array([a]), np.array([mu]), np.array([sigma]))
     assert g_mu[0] == pytest.approx(sigma**2 * d_mu, rel=1e-7)
-    assert g_y[0] == pytest.approx(sigma**2 * d_log_sigma, rel=1e-7)
+    assert g_y[0] == pytest.approx(d_log_sigma, rel=1e-7)
 
 
 def test_copdac_q_on_tiles_is_eqs_19_to_22_with_the_dense_jacobian():

@@ -22,9 +22,12 @@ axis of ``N`` (tables ``(N, size, m)``, ``idx`` ``(N, n_tilings)``, ``a`` ``(N, 
 * COPDAC-Q (Silver et al. 2014, eqs 19-22) with μθ(s) = θᵀφ(s): :func:`copdac_q_tile_update`
   is :func:`baselines.linear.copdac_q.copdac_q_update` with ∇θμθ(s) = φ(s) ⊗ I_m, kept sparse.
 
-The policy gradients are Degris et al. 2012a's σ²-scaled ones (RLPark's
-``NormalDistributionScaled``): ``(a - μ) φ(s)`` for the mean and ``((a - μ)² - σ²) φ(s)`` for the
-log standard deviation, the exact score times σ², which keeps steps bounded as σ shrinks.
+The mean's policy gradient is Degris et al. 2012a's σ²-scaled one (RLPark's
+``NormalDistributionScaled``), ``(a - μ) φ(s)``, the exact score times σ², which keeps its steps
+bounded as σ shrinks.  The log standard deviation's is the exact score ``((a - μ)²/σ² - 1) φ(s)``:
+its σ²-scaled form ``((a - μ)² - σ²) φ(s)`` grows with σ², so a σ that rises feeds itself (SAC
+diverged so on the swing pendulum within 1000 steps at α_u = 0.01), while the exact score is
+at least −1 and independent of the scale.
 """
 
 from __future__ import annotations
@@ -54,10 +57,10 @@ def add_at_tiles(W: np.ndarray, idx: np.ndarray, step: np.ndarray) -> None:
     np.add.at(W, (_rows(idx), idx), np.expand_dims(step, 1))
 
 
-def scaled_gaussian_scores(a: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """σ² ∇ log N(a; μ, σ²) with respect to μ and to log σ: ``(a - μ, (a - μ)² - σ²)``."""
+def gaussian_scores(a: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """σ² ∂ log N(a; μ, σ²)/∂μ and ∂ log N(a; μ, σ²)/∂ log σ: ``(a - μ, (a - μ)²/σ² - 1)``."""
     d = a - mu
-    return d, d * d - sigma * sigma
+    return d, (d / sigma) ** 2 - 1.0
 
 
 def td_error(v: np.ndarray, idx, idx2, r, gamma: float, terminated) -> np.ndarray:
@@ -68,11 +71,12 @@ def td_error(v: np.ndarray, idx, idx2, r, gamma: float, terminated) -> np.ndarra
 def sac_update(theta, y, v, idx, idx2, a, r, gamma, terminated, alpha_v, alpha_u) -> np.ndarray:
     """One SAC step (Degris, Pilarski & Sutton 2012a, λ = 0), in place; returns δ.
 
-    δ = r + γ vᵀφ(s') − vᵀφ(s);  v += α_v δ φ(s);  (θ, y) += α_u δ σ² ∇ log π(a|s).
+    δ = r + γ vᵀφ(s') − vᵀφ(s);  v += α_v δ φ(s);  (θ, y) += α_u δ (g_μ, g_y) φ(s), with
+    (g_μ, g_y) = :func:`gaussian_scores`.
     """
     mu, sigma = linear_value(theta, idx), np.exp(linear_value(y, idx))
     delta = td_error(v, idx, idx2, r, gamma, terminated)
-    g_mu, g_y = scaled_gaussian_scores(a, mu, sigma)
+    g_mu, g_y = gaussian_scores(a, mu, sigma)
     add_at_tiles(v, idx, alpha_v * delta)
     add_at_tiles(theta, idx, (alpha_u * delta)[:, None] * g_mu)
     add_at_tiles(y, idx, (alpha_u * delta)[:, None] * g_y)
@@ -90,12 +94,12 @@ def offpac_update(theta, y, v, idx, idx2, a, r, gamma, terminated, sigma_b, alph
     """One OffPAC step (Degris, White & Sutton 2012b) with λ = 0 and no correction weights, in place.
 
     With λ = 0 the traces are e_v = ρ φ(s) and e_u = ρ ∇ log π(a|s); with the GTD(λ) weights
-    held at 0 the critic's correction term vanishes:  v += α_v ρ δ φ(s);  (θ, y) += α_u ρ δ σ² ∇ log π.
+    held at 0 the critic's correction term vanishes:  v += α_v ρ δ φ(s);  (θ, y) += α_u ρ δ (g_μ, g_y) φ(s).
     """
     mu, sigma = linear_value(theta, idx), np.exp(linear_value(y, idx))
     rho = importance_ratio(a, mu, sigma, sigma_b)
     delta = td_error(v, idx, idx2, r, gamma, terminated)
-    g_mu, g_y = scaled_gaussian_scores(a, mu, sigma)
+    g_mu, g_y = gaussian_scores(a, mu, sigma)
     add_at_tiles(v, idx, alpha_v * rho * delta)
     add_at_tiles(theta, idx, (alpha_u * rho * delta)[:, None] * g_mu)
     add_at_tiles(y, idx, (alpha_u * rho * delta)[:, None] * g_y)
