@@ -293,14 +293,15 @@ def train_seeds(cls, env_id: str, seeds, total_timesteps: int, env_kwargs: dict 
     restarting = np.zeros(n, dtype=np.bool_)
     steps, returns, lengths = np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n, dtype=np.int64)
     noise = np.zeros((n, lead.m))
+    idx = lead.coder.tiles(obs.astype(np.float64))
     while steps.min() < total:
         acting = ~restarting & (steps < total)
         for k in np.flatnonzero(acting):
             noise[k] = agents[k].rng.standard_normal(lead.m)
-        idx = lead.coder.tiles(obs.astype(np.float64))
         a = linear_value(tables[0], idx) + lead._behaviour_sigma(tables, idx) * noise
         obs2, r, terminated, truncated, _ = venv.step(np.clip(a, lead.low, lead.high).astype(lead.action_space.dtype))
-        lead._update(tables, idx, lead.coder.tiles(obs2.astype(np.float64)), a, r, terminated, acting.astype(np.float64))
+        idx2 = lead.coder.tiles(obs2.astype(np.float64))  # the next step's idx too: obs2 is its observation
+        lead._update(tables, idx, idx2, a, r, terminated, acting.astype(np.float64))
         steps += acting
         returns += np.where(acting, r, 0.0)
         lengths += acting
@@ -308,7 +309,7 @@ def train_seeds(cls, env_id: str, seeds, total_timesteps: int, env_kwargs: dict 
             agents[k].episodes.add(returns[k], lengths[k], steps[k])
             returns[k], lengths[k] = 0.0, 0
         restarting = terminated | truncated
-        obs = obs2
+        idx = idx2
     venv.close()
     for k, agent in enumerate(agents):
         for name, table in zip(agent._array_specs(), tables):
