@@ -9,8 +9,8 @@ of each tiling; the tile's integer coordinates, with the tiling's number, are ha
 ``[0, size)``.  The features of a state are those ``n_tilings`` indices (binary features
 that are 1 there): ``tiles(states)`` returns them as an ``(N, n_tilings)`` int64 array.
 
-The hash is a 64-bit multiply-xorshift mix (splitmix64's finaliser), computed with wrapping
-uint64 array arithmetic, so a batch costs a few array operations per tiling and dimension.
+The hash is a 64-bit multiply-xorshift mix (splitmix64's finaliser) in wrapping uint64
+arithmetic, compiled with numba over the whole batch.
 Two distinct tiles share an index with probability about ``1 / size`` (as for a random map):
 keep ``size`` well above the number of tiles a task visits, ``n_tilings (tiles_per_dim + 1)^d``
 at most.  :func:`tiles_loop` is the same coder, state by state in plain Python (the reference
@@ -20,6 +20,7 @@ of the tests and of ``benchmarks/bench_tiles.py``).
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from rl_envs.validation import integer, real_array
 
@@ -29,12 +30,24 @@ _MIX = (0xBF58476D1CE4E5B9, 0x94D049BB133111EB)  # splitmix64's finaliser consta
 MAX_SIZE = 1 << 40
 
 
-def _mix(h: np.ndarray) -> np.ndarray:
-    h = h ^ (h >> np.uint64(30))
-    h = h * np.uint64(_MIX[0])
-    h = h ^ (h >> np.uint64(27))
-    h = h * np.uint64(_MIX[1])
-    return h ^ (h >> np.uint64(31))
+@njit(cache=True)
+def _hash_tiles(q: np.ndarray, offsets: np.ndarray, size: int, out: np.ndarray) -> None:
+    """``out[k, t]``: the index of state ``k``'s tile in tiling ``t`` (``q``: coordinates in
+    1/n_tilings of a tile).  Every operand of the hash is uint64, so products wrap mod 2^64."""
+    n_tilings = offsets.shape[0]
+    multiplier, mix0, mix1 = np.uint64(_MULTIPLIER), np.uint64(_MIX[0]), np.uint64(_MIX[1])
+    s30, s27, s31 = np.uint64(30), np.uint64(27), np.uint64(31)
+    for k in range(q.shape[0]):
+        for t in range(n_tilings):
+            h = np.uint64(t)
+            for i in range(q.shape[1]):
+                h = h * multiplier + np.uint64((q[k, i] + offsets[t, i]) // n_tilings)
+                h ^= h >> s30
+                h *= mix0
+                h ^= h >> s27
+                h *= mix1
+                h ^= h >> s31
+            out[k, t] = np.int64(h % np.uint64(size))
 
 
 def _mix_int(h: int) -> int:
@@ -72,11 +85,8 @@ class TileCoder:
         if s.ndim not in (1, 2) or s.shape[-1] != self.dim:
             raise ValueError(f"states must have shape ({self.dim},) or (N, {self.dim}), got shape {s.shape}")
         q = np.floor((np.atleast_2d(s) - self.low) * self._scale).astype(np.int64)  # (N, d)
-        h = np.broadcast_to(np.arange(self.n_tilings, dtype=np.uint64), (len(q), self.n_tilings))
-        for i in range(self.dim):
-            coord = (q[:, i, None] + self._offsets[:, i]) // self.n_tilings  # (N, n_tilings)
-            h = _mix(h * np.uint64(_MULTIPLIER) + coord.astype(np.uint64))
-        index = (h % np.uint64(self.size)).astype(np.int64)
+        index = np.empty((len(q), self.n_tilings), dtype=np.int64)
+        _hash_tiles(q, self._offsets, self.size, index)
         return index[0] if s.ndim == 1 else index
 
     def features(self, states) -> np.ndarray:
