@@ -16,6 +16,7 @@ from .validation import integer, one_of, real
 from .vector import TaskVectorEnv, vector_signature
 
 VARIANTS = ("offpac", "boyan-moore")
+ACTIONS = ("continuous", "discrete")
 MAX_MOVE = 0.05
 # OffPAC (RLPark's OffPACPuddleWorld): three axis-aligned Gaussian puddles, (mean, std) per axis
 GAUSSIAN_MEANS = np.array([[0.3, 0.6], [0.4, 0.5], [0.8, 0.9]])
@@ -55,17 +56,15 @@ class PuddleWorldTask(ControlTask):
     """What the single and the vector puddle world share (the pattern of :mod:`rl_envs.vector`;
     the arguments are documented on :class:`PuddleWorldEnv`)."""
 
-    def __init__(self, variant: str = "offpac", continuous: bool = True, noise: float | None = None,
+    def __init__(self, variant: str = "offpac", actions: str = "continuous", noise: float | None = None,
                  max_steps: int = 5000, render_mode: str | None = None):
         self.render_mode = check_render_mode(render_mode, self.metadata)
         self.variant = one_of(variant, "variant", VARIANTS)
-        if not isinstance(continuous, bool):
-            raise ValueError(f"continuous must be True or False, got {continuous!r}")
-        self.continuous = continuous
+        self.actions = one_of(actions, "actions", ACTIONS)
         self.noise = DEFAULT_NOISE[variant] if noise is None else real(noise, "noise", low=0)
         self.max_steps = integer(max_steps, "max_steps")
         self.observation_space = spaces.Box(0.0, 1.0, shape=(2,), dtype=np.float32)
-        if continuous:
+        if actions == "continuous":
             self.action_space = spaces.Box(-MAX_MOVE, MAX_MOVE, shape=(2,), dtype=np.float32)
         else:
             self.action_space = spaces.Discrete(len(DISCRETE_CONTROLS))
@@ -125,7 +124,7 @@ class PuddleWorldEnv(PuddleWorldTask, ControlEnv):
     ``OffPACPuddleWorld``), the continuous-action 2-D puddle world of Silver et al. 2014, §5.2:
     three Gaussian puddles, a fixed start.  ``variant="boyan-moore"`` is the classic world of
     Boyan & Moore 1995 and Sutton 1996 (two capsule-shaped puddles, a random start) with
-    continuous moves.  ``continuous=False`` gives the classic four discrete moves.  There is
+    continuous moves.  ``actions="discrete"`` gives the classic four discrete moves.  There is
     no Gymnasium version; the differences from the classic (tabular-control) puddle world:
 
     * Action: a continuous move in ``[-0.05, 0.05]²`` (classic: four moves of 0.05).
@@ -139,7 +138,7 @@ class PuddleWorldEnv(PuddleWorldTask, ControlEnv):
     ``Box(-0.05, 0.05, (2,), float32)``: the move (dx, dy).  Out-of-range values are clipped to
     the box (``action_out_of_range = "clip"``, as the DPG paper caps actions); NaN, inf, a
     non-number or a wrong shape raises ``ValueError`` naming the action space.  With
-    ``continuous=False``: ``Discrete(4)``, a move of 0.05 up (+y), right (+x), down, left.
+    ``actions="discrete"``: ``Discrete(4)``, a move of 0.05 up (+y), right (+x), down, left.
 
     ## Observation Space
 
@@ -172,7 +171,7 @@ class PuddleWorldEnv(PuddleWorldTask, ControlEnv):
     ## Arguments
 
     * ``variant``: ``"offpac"`` (default) or ``"boyan-moore"``.
-    * ``continuous``: ``True`` (default) for Box moves, ``False`` for ``Discrete(4)``.
+    * ``actions``: ``"continuous"`` (default) for Box moves, ``"discrete"`` for ``Discrete(4)``.
     * ``noise``: the move noise per axis: the half-width of the uniform noise (``"offpac"``,
       default 0.0025) or the standard deviation of the Gaussian noise (``"boyan-moore"``,
       default 0.01).
@@ -182,7 +181,7 @@ class PuddleWorldEnv(PuddleWorldTask, ControlEnv):
 
     ```python
     env = gymnasium.make("rl_envs/PuddleWorld-v0")                       # OffPAC / DPG
-    env = gymnasium.make("rl_envs/PuddleWorld-v0", variant="boyan-moore", continuous=False)
+    env = gymnasium.make("rl_envs/PuddleWorld-v0", variant="boyan-moore", actions="discrete")
     venv = gymnasium.make_vec("rl_envs/PuddleWorld-v0", num_envs=30, vectorization_mode="vector_entry_point")
     ```
     """

@@ -75,7 +75,7 @@ def test_goal_corner_ends_the_episode():
 
 def test_discrete_moves_up_right_down_left():
     for action, expected in [(0, [0.5, 0.55]), (1, [0.55, 0.5]), (2, [0.5, 0.45]), (3, [0.45, 0.5])]:
-        s, _, _ = stepped_from("rl_envs/PuddleWorld-v0", [0.5, 0.5], action, continuous=False, noise=0.0)
+        s, _, _ = stepped_from("rl_envs/PuddleWorld-v0", [0.5, 0.5], action, actions="discrete", noise=0.0)
         assert np.allclose(s, expected, atol=1e-15)
 
 
@@ -171,7 +171,7 @@ def test_pendulum_starts_and_never_terminates():
 
 @pytest.mark.parametrize("env_id, kwargs", [
     ("rl_envs/PuddleWorld-v0", {"variant": "boyan-moore"}),
-    ("rl_envs/PuddleWorld-v0", {"variant": "boyan-moore", "continuous": False, "max_steps": 20}),
+    ("rl_envs/PuddleWorld-v0", {"variant": "boyan-moore", "actions": "discrete", "max_steps": 20}),
     ("rl_envs/MountainCarRLPark-v0", {"max_steps": 30}),
     ("rl_envs/SwingPendulum-v0", {"max_steps": 30}),
 ])
@@ -256,7 +256,7 @@ def test_vector_env_sub_envs_move_independently():
 
 @pytest.mark.parametrize("env_id, kwargs, message", [
     ("rl_envs/PuddleWorld-v0", {"variant": "sutton"}, "variant must be one of"),
-    ("rl_envs/PuddleWorld-v0", {"continuous": 1}, "continuous must be True or False"),
+    ("rl_envs/PuddleWorld-v0", {"actions": "box"}, "actions must be one of"),
     ("rl_envs/PuddleWorld-v0", {"noise": -0.1}, "noise must be"),
     ("rl_envs/PuddleWorld-v0", {"max_steps": 0}, "max_steps must be a positive int"),
     ("rl_envs/MountainCarRLPark-v0", {"start": "left"}, "start must be one of"),

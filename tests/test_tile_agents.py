@@ -123,11 +123,11 @@ def test_puddle_world_agents_have_one_gaussian_per_action_dimension():
     ("rl_envs/SwingPendulum-v0", {"n_tilings": 0}, ValueError, "n_tilings must be a positive int"),
     ("rl_envs/SwingPendulum-v0", {"alpha_v": "big"}, ValueError, "alpha_v must be a number"),
     ("rl_envs/SwingPendulum-v0", {"gamma": 1.5}, ValueError, "gamma must be a discount factor"),
-    ("rl_envs/PuddleWorld-v0", {"continuous": False}, TypeError, "needs a 1-D Box action space"),
+    ("rl_envs/PuddleWorld-v0", {"actions": "discrete"}, TypeError, "needs a 1-D Box action space"),
     ("rl_envs/SwingPendulum-v0", {"alpha_theta": 0.1}, TypeError, "unexpected argument 'alpha_theta'"),
 ])
 def test_bad_arguments_name_the_argument(env_id, kwargs, error, message):
-    env_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k == "continuous"}
+    env_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k == "actions"}
     with pytest.raises(error, match=message):
         OffPAC(gym.make(env_id, **env_kwargs), **kwargs)
 
