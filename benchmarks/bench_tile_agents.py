@@ -1,4 +1,4 @@
-"""Agent-steps per second of ``train_seeds`` (N seeds as one array program) against the bare
+"""Agent-steps per second of ``SeedBatch`` (N seeds as one array program) against the bare
 native vector env loop with N sub-envs, for the tile actor-critics of DPG §5.2.
 
     python benchmarks/bench_tile_agents.py [--steps 2000] [--table-size 16384]
@@ -18,7 +18,7 @@ import gymnasium as gym
 
 import rl_envs  # noqa: F401
 from baselines.linear import SAC, OffPAC, TileCOPDACQ
-from baselines.linear.tile_actor_critic import train_seeds
+from baselines.linear.tile_actor_critic import SeedBatch
 
 
 def bare_env_rate(env_id: str, n: int, steps: int) -> float:
@@ -34,7 +34,7 @@ def bare_env_rate(env_id: str, n: int, steps: int) -> float:
 
 def agent_rate(cls, env_id: str, n: int, steps: int, table_size: int) -> float:
     t0 = time.perf_counter()
-    train_seeds(cls, env_id, range(n), steps, table_size=table_size)
+    SeedBatch(cls, env_id, range(n), table_size=table_size).learn(steps)
     return n * steps / (time.perf_counter() - t0)
 
 

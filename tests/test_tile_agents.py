@@ -8,9 +8,10 @@ import pytest
 import gymnasium as gym
 
 import rl_envs  # noqa: F401
+from baselines.experiment import evaluate
 from baselines.linear import OffPAC, SAC, TileCOPDACQ, compatible_features, copdac_q_update
 from baselines.linear.tile_actor_critic import (copdac_q_tile_update, importance_ratio, offpac_update,
-                                                gaussian_scores, sac_update, train_seeds)
+                                                gaussian_scores, sac_update, SeedBatch)
 
 # One learner (the leading axis of every argument), two tilings: the active rows of s and of s'
 IDX, IDX2 = np.array([[0, 2]]), np.array([[1, 3]])
@@ -150,11 +151,14 @@ def test_unbounded_observations_are_refused():
 ])
 def test_seed_k_of_a_batch_is_that_seed_run_alone(cls, env_id, env_kwargs):
     seeds, kwargs = [4, 0, 9], {"table_size": 2048, "gamma": 0.9}
-    batch = train_seeds(cls, env_id, seeds, 150, env_kwargs, **kwargs)
-    for seed, agent in zip(seeds, batch):
-        alone = cls(gym.make(env_id, **env_kwargs), seed=seed, **kwargs).learn(150)
+    batch = SeedBatch(cls, env_id, seeds, env_kwargs, **kwargs).learn(100).learn(50)  # continues the episodes
+    tested = batch.test_returns(seed=123)
+    for seed, agent, test_return in zip(seeds, batch.agents(), tested):
+        assert 150 <= agent.num_timesteps <= 150 + 6  # a seed with fewer episode ends runs on a little
+        alone = cls(gym.make(env_id, **env_kwargs), seed=seed, **kwargs).learn(agent.num_timesteps)
         for name in alone._array_specs():
             assert np.array_equal(getattr(agent, name), getattr(alone, name)), name
         assert agent.episodes.returns == alone.episodes.returns and len(alone.episodes.returns) >= 3
-        assert agent.episodes.end_steps == alone.episodes.end_steps and agent.num_timesteps == 150
+        assert agent.episodes.end_steps == alone.episodes.end_steps
         assert np.abs(agent.theta).sum() > 0
+        assert test_return == evaluate(alone, gym.make(env_id, **env_kwargs), seed=123)[0]

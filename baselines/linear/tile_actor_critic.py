@@ -12,7 +12,7 @@ independent Gaussian per dimension; an agent's parameter tables are ``(size, m)`
 The update functions take a batch of ``N`` independent learners, every argument with a leading
 axis of ``N`` (tables ``(N, size, m)``, ``idx`` ``(N, n_tilings)``, ``a`` ``(N, m)``, ``r`` and
 ``terminated`` ``(N,)``), and return δ as ``(N,)``: an agent is a batch of one, and
-:func:`train_seeds` runs many seeds as one array program on a native vector env.
+:class:`SeedBatch` runs many seeds as one array program on a native vector env.
 
 * SAC (Degris, Pilarski & Sutton 2012a, the DPG paper's stochastic actor-critic):
   π = N(θᵀφ(s), σ(s)²) with σ(s) = exp(yᵀφ(s)), a TD(0) critic vᵀφ(s), on-policy.
@@ -272,47 +272,81 @@ class TileCOPDACQ(TileActorCritic):
                                     self.alpha_w * learning, self.alpha_v * learning)
 
 
-def train_seeds(cls, env_id: str, seeds, total_timesteps: int, env_kwargs: dict | None = None, **agent_kwargs):
-    """Train one ``cls`` agent per seed on ``env_id``'s native vector env, as one array program.
+class SeedBatch:
+    """Independent runs of one tile actor-critic with many seeds, as one array program on
+    ``env_id``'s native vector env (the parameter tables stacked to ``(N, size, ...)``).
 
-    Returns the agents.  Seed ``k``'s agent is, to rounding (bit for bit on this machine), the
-    agent ``cls(gym.make(env_id, **env_kwargs), seed=seeds[k], **agent_kwargs)`` after
-    ``learn(total_timesteps)``: each sub-env is seeded as that agent seeds its env (the vector
-    env's ``reset(seed=[...])``), each agent draws its behaviour noise from its own stream, and
-    a sub-env's autoreset step (which takes no action) neither draws nor learns.  Seeds that
-    have taken their ``total_timesteps`` steps stop learning while the others finish.
+    ``learn(n)`` steps the batch until every seed has taken ``n`` more steps.  A sub-env's
+    autoreset step takes no action, so a seed whose episodes ended less often takes a few steps
+    more (``steps`` holds each seed's count; a sub-env cannot wait for the others).  Seed ``k``'s
+    run is, bit for bit, the agent ``cls(gym.make(env_id, **env_kwargs), seed=seeds[k],
+    **agent_kwargs)`` after ``learn(steps[k])``: each sub-env is seeded as that agent seeds its
+    env (the vector env's ``reset(seed=[...])``), each seed draws its behaviour noise from its
+    own agent's stream, and an autoreset step neither draws nor learns.  ``test_returns(seed)`` is each
+    seed's return of the mean policy on one episode of the env seeded ``seed``, the measure of
+    the DPG paper's Figure 2; ``agents()`` gives the trained agents.
     """
-    env_kwargs = dict(env_kwargs or {})
-    seeds = [int(s) for s in seeds]
-    agents = [cls(gym.make(env_id, **env_kwargs), seed=s, **agent_kwargs) for s in seeds]
-    n, lead = len(agents), agents[0]
-    total = timesteps(total_timesteps)
-    tables = [np.stack(group) for group in zip(*(agent._tables() for agent in agents))]
-    venv = gym.make_vec(env_id, num_envs=n, vectorization_mode="vector_entry_point", **env_kwargs)
-    obs, _ = venv.reset(seed=seeds)
-    restarting = np.zeros(n, dtype=np.bool_)
-    steps, returns, lengths = np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n, dtype=np.int64)
-    noise = np.zeros((n, lead.m))
-    idx = lead.coder.tiles(obs.astype(np.float64))
-    while steps.min() < total:
-        acting = ~restarting & (steps < total)
-        for k in np.flatnonzero(acting):
-            noise[k] = agents[k].rng.standard_normal(lead.m)
-        a = linear_value(tables[0], idx) + lead._behaviour_sigma(tables, idx) * noise
-        obs2, r, terminated, truncated, _ = venv.step(np.clip(a, lead.low, lead.high).astype(lead.action_space.dtype))
-        idx2 = lead.coder.tiles(obs2.astype(np.float64))  # the next step's idx too: obs2 is its observation
-        lead._update(tables, idx, idx2, a, r, terminated, acting.astype(np.float64))
-        steps += acting
-        returns += np.where(acting, r, 0.0)
-        lengths += acting
-        for k in np.flatnonzero(acting & (terminated | truncated)):
-            agents[k].episodes.add(returns[k], lengths[k], steps[k])
-            returns[k], lengths[k] = 0.0, 0
-        restarting = terminated | truncated
-        idx = idx2
-    venv.close()
-    for k, agent in enumerate(agents):
-        for name, table in zip(agent._array_specs(), tables):
-            setattr(agent, name, table[k].copy())
-        agent.num_timesteps = total
-    return agents
+
+    def __init__(self, cls, env_id: str, seeds, env_kwargs: dict | None = None, **agent_kwargs):
+        self.env_id, self.env_kwargs = env_id, dict(env_kwargs or {})
+        self.seeds = [int(s) for s in seeds]
+        self._agents = [cls(gym.make(env_id, **self.env_kwargs), seed=s, **agent_kwargs) for s in self.seeds]
+        self.lead = self._agents[0]
+        self.n = len(self._agents)
+        self.tables = [np.stack(group) for group in zip(*(agent._tables() for agent in self._agents))]
+        self.venv = self._vector_env()
+        obs, _ = self.venv.reset(seed=self.seeds)
+        self._idx = self.lead.coder.tiles(obs.astype(np.float64))
+        self._restarting = np.zeros(self.n, dtype=np.bool_)
+        self.steps = np.zeros(self.n, dtype=np.int64)
+        self._returns, self._lengths = np.zeros(self.n), np.zeros(self.n, dtype=np.int64)
+        self._noise = np.zeros((self.n, self.lead.m))
+
+    def _vector_env(self):
+        return gym.make_vec(self.env_id, num_envs=self.n, vectorization_mode="vector_entry_point", **self.env_kwargs)
+
+    def _act(self, idx, noise):
+        a = linear_value(self.tables[0], idx) + self.lead._behaviour_sigma(self.tables, idx) * noise
+        return a, np.clip(a, self.lead.low, self.lead.high).astype(self.lead.action_space.dtype)
+
+    def learn(self, total_timesteps: int) -> "SeedBatch":
+        lead, end = self.lead, self.steps + timesteps(total_timesteps)
+        while np.any(self.steps < end):
+            acting = ~self._restarting
+            for k in np.flatnonzero(acting):
+                self._noise[k] = self._agents[k].rng.standard_normal(lead.m)
+            a, sent = self._act(self._idx, self._noise)
+            obs2, r, terminated, truncated, _ = self.venv.step(sent)
+            idx2 = lead.coder.tiles(obs2.astype(np.float64))  # the next step's idx too: obs2 is its observation
+            lead._update(self.tables, self._idx, idx2, a, r, terminated, acting.astype(np.float64))
+            self.steps += acting
+            self._returns += np.where(acting, r, 0.0)
+            self._lengths += acting
+            for k in np.flatnonzero(acting & (terminated | truncated)):
+                self._agents[k].episodes.add(self._returns[k], self._lengths[k], self.steps[k])
+                self._returns[k], self._lengths[k] = 0.0, 0
+            self._restarting = terminated | truncated
+            self._idx = idx2
+        return self
+
+    def test_returns(self, seed: int = 0) -> np.ndarray:
+        """Each seed's return, ``(N,)``, of its mean policy θᵀφ(s) over one episode of the env
+        reset with ``seed`` (the same start for every seed)."""
+        venv = self._vector_env()
+        obs, _ = venv.reset(seed=[int(seed)] * self.n)
+        total, running = np.zeros(self.n), np.ones(self.n, dtype=np.bool_)
+        while running.any():
+            _, sent = self._act(self.lead.coder.tiles(obs.astype(np.float64)), 0.0)
+            obs, r, terminated, truncated, _ = venv.step(sent)
+            total += np.where(running, r, 0.0)
+            running &= ~(terminated | truncated)
+        venv.close()
+        return total
+
+    def agents(self) -> list:
+        """The agents, each holding its seed's tables, step count and episodes (a copy of the tables)."""
+        for k, agent in enumerate(self._agents):
+            for name, table in zip(agent._array_specs(), self.tables):
+                setattr(agent, name, table[k].copy())
+            agent.num_timesteps = int(self.steps[k])
+        return self._agents
