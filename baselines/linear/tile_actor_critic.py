@@ -36,6 +36,7 @@ import math
 
 import numpy as np
 import gymnasium as gym
+from numba import njit
 from gymnasium import spaces
 from rl_envs.validation import discount
 
@@ -43,18 +44,32 @@ from ..common import Agent, ArraySpec, check_positive, timesteps
 from ..tiles import TileCoder
 
 
-def _rows(idx: np.ndarray) -> np.ndarray:
-    return np.arange(len(idx))[:, None]
+@njit(cache=True)
+def _sum_rows(W: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    out = np.zeros((W.shape[0], W.shape[2]))
+    for k in range(idx.shape[0]):
+        for t in range(idx.shape[1]):
+            for j in range(W.shape[2]):
+                out[k, j] += W[k, idx[k, t], j]
+    return out
+
+
+@njit(cache=True)
+def _add_rows(W: np.ndarray, idx: np.ndarray, step: np.ndarray) -> None:
+    for k in range(idx.shape[0]):
+        for t in range(idx.shape[1]):
+            for j in range(W.shape[2]):
+                W[k, idx[k, t], j] += step[k, j]
 
 
 def linear_value(W: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """Wᵀφ(s) of each learner for binary tile features with active tiles ``idx`` (N, n_tilings)."""
-    return W[_rows(idx), idx].sum(axis=1)
+    return _sum_rows(W.reshape(*W.shape[:2], -1), idx).reshape(W.shape[:1] + W.shape[2:])
 
 
 def add_at_tiles(W: np.ndarray, idx: np.ndarray, step: np.ndarray) -> None:
-    """W += step φ(s) for each learner, in place (``np.add.at``: a state's tiles may share a hashed row)."""
-    np.add.at(W, (_rows(idx), idx), np.expand_dims(step, 1))
+    """W += step φ(s) for each learner, in place (row by row: a state's tiles may share a hashed row)."""
+    _add_rows(W.reshape(*W.shape[:2], -1), idx, np.asarray(step, dtype=np.float64).reshape(len(W), -1))
 
 
 def gaussian_scores(a: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
