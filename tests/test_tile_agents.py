@@ -11,11 +11,12 @@ import rl_envs  # noqa: F401
 from baselines.experiment import evaluate
 from baselines.linear import OffPAC, SAC, TileCOPDACQ, compatible_features, copdac_q_update
 from baselines.linear.tile_actor_critic import (copdac_q_tile_update, importance_ratio, offpac_update,
-                                                gaussian_scores, sac_update, SeedBatch)
+                                                gaussian_scores, policy_sigma, sac_update, SeedBatch)
 
 # One learner (the leading axis of every argument), two tilings: the active rows of s and of s'
 IDX, IDX2 = np.array([[0, 2]]), np.array([[1, 3]])
 A, R, GO_ON, END = np.array([[0.8]]), np.array([-1.0]), np.array([False]), np.array([True])
+WIDE = (1e-6, 1e6)  # bounds on σ that these examples do not reach
 
 
 def tables():
@@ -29,14 +30,14 @@ def tables():
 def test_sac_update_by_hand():
     theta, y, v = tables()
     # δ = -1 + 0.9 * 1 - 1.5 = -1.6; a - μ = 0.5; (a - μ)²/σ² - 1 = 0.25 e^{0.6} - 1 = -0.5444670
-    delta = sac_update(theta, y, v, IDX, IDX2, A, R, 0.9, GO_ON, 0.1, 0.01)
+    delta = sac_update(theta, y, v, IDX, IDX2, A, R, 0.9, GO_ON, WIDE, 0.1, 0.01)
     assert delta.shape == (1,) and delta[0] == pytest.approx(-1.6, abs=1e-15)
     assert np.allclose(v[0], [1 - 0.16, 2.0, 0.5 - 0.16, -1.0], atol=1e-15)
     assert np.allclose(theta[0, :, 0], [0.1 - 0.008, 0.0, 0.2 - 0.008, 0.0], atol=1e-15)
     g_y = 0.25 * math.exp(0.6) - 1
     assert np.allclose(y[0, :, 0], [-0.5 - 0.016 * g_y, 0.0, 0.2 - 0.016 * g_y, 0.0], atol=1e-15)
     # a terminal transition drops V(s'): δ = -1 - 0.84 - 0.34
-    assert sac_update(theta, y, v, IDX, IDX2, A, R, 0.9, END, 0.1, 0.01)[0] == pytest.approx(-2.18)
+    assert sac_update(theta, y, v, IDX, IDX2, A, R, 0.9, END, WIDE, 0.1, 0.01)[0] == pytest.approx(-2.18)
 
 
 def normal_pdf(a, mu, sigma):
@@ -48,12 +49,19 @@ def test_offpac_update_by_hand():
     sigma = math.exp(-0.3)
     rho = normal_pdf(0.8, 0.3, sigma) / normal_pdf(0.8, 0.3, 1.0)  # target N(0.3, σ²), behaviour N(0.3, 1)
     assert importance_ratio(np.array([0.8]), np.array([0.3]), np.array([sigma]), 1.0) == pytest.approx(rho, rel=1e-12)
-    delta = offpac_update(theta, y, v, IDX, IDX2, A, R, 0.9, GO_ON, 1.0, 0.1, 0.01)
+    delta = offpac_update(theta, y, v, IDX, IDX2, A, R, 0.9, GO_ON, WIDE, 1.0, 0.1, 0.01)
     assert delta[0] == pytest.approx(-1.6, abs=1e-15)
     assert np.allclose(v[0], [1 - 0.16 * rho, 2.0, 0.5 - 0.16 * rho, -1.0], atol=1e-14)
     assert np.allclose(theta[0, [0, 2], 0], [0.1 - 0.008 * rho, 0.2 - 0.008 * rho], atol=1e-14)
     g_y = 0.25 * math.exp(0.6) - 1
     assert np.allclose(y[0, [0, 2], 0], [-0.5 - 0.016 * rho * g_y, 0.2 - 0.016 * rho * g_y], atol=1e-14)
+
+
+def test_sigma_is_held_in_its_range():
+    y = np.array([[[300.0], [0.0], [-400.0], [400.0]]])  # exp(700) nearly overflows, exp(-800) underflows
+    assert policy_sigma(y, np.array([[0, 3]]), (0.01, 4.0))[0, 0] == pytest.approx(4.0)
+    assert policy_sigma(y, np.array([[2, 2]]), (0.01, 4.0))[0, 0] == pytest.approx(0.01)
+    assert policy_sigma(y, np.array([[1, 1]]), (0.01, 4.0))[0, 0] == 1.0
 
 
 def test_importance_ratio_is_one_on_policy_and_multiplies_over_dimensions():

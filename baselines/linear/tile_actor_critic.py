@@ -83,13 +83,19 @@ def td_error(v: np.ndarray, idx, idx2, r, gamma: float, terminated) -> np.ndarra
     return r + gamma * np.where(terminated, 0.0, linear_value(v, idx2)) - linear_value(v, idx)
 
 
-def sac_update(theta, y, v, idx, idx2, a, r, gamma, terminated, alpha_v, alpha_u) -> np.ndarray:
+def policy_sigma(y: np.ndarray, idx: np.ndarray, sigma_range) -> np.ndarray:
+    """σ(s) = exp(yᵀφ(s)), held in ``sigma_range = (low, high)``: an unbounded σ overflows (and a
+    vanishing one makes ρ and the score explode) once a step size is too large for the task."""
+    return np.exp(np.clip(linear_value(y, idx), *np.log(sigma_range)))
+
+
+def sac_update(theta, y, v, idx, idx2, a, r, gamma, terminated, sigma_range, alpha_v, alpha_u) -> np.ndarray:
     """One SAC step (Degris, Pilarski & Sutton 2012a, λ = 0), in place; returns δ.
 
     δ = r + γ vᵀφ(s') − vᵀφ(s);  v += α_v δ φ(s);  (θ, y) += α_u δ (g_μ, g_y) φ(s), with
     (g_μ, g_y) = :func:`gaussian_scores`.
     """
-    mu, sigma = linear_value(theta, idx), np.exp(linear_value(y, idx))
+    mu, sigma = linear_value(theta, idx), policy_sigma(y, idx, sigma_range)
     delta = td_error(v, idx, idx2, r, gamma, terminated)
     g_mu, g_y = gaussian_scores(a, mu, sigma)
     add_at_tiles(v, idx, alpha_v * delta)
@@ -105,13 +111,13 @@ def importance_ratio(a: np.ndarray, mu: np.ndarray, sigma: np.ndarray, sigma_b) 
     return np.exp(log_rho.sum(axis=-1))
 
 
-def offpac_update(theta, y, v, idx, idx2, a, r, gamma, terminated, sigma_b, alpha_v, alpha_u) -> np.ndarray:
+def offpac_update(theta, y, v, idx, idx2, a, r, gamma, terminated, sigma_range, sigma_b, alpha_v, alpha_u) -> np.ndarray:
     """One OffPAC step (Degris, White & Sutton 2012b) with λ = 0 and no correction weights, in place.
 
     With λ = 0 the traces are e_v = ρ φ(s) and e_u = ρ ∇ log π(a|s); with the GTD(λ) weights
     held at 0 the critic's correction term vanishes:  v += α_v ρ δ φ(s);  (θ, y) += α_u ρ δ (g_μ, g_y) φ(s).
     """
-    mu, sigma = linear_value(theta, idx), np.exp(linear_value(y, idx))
+    mu, sigma = linear_value(theta, idx), policy_sigma(y, idx, sigma_range)
     rho = importance_ratio(a, mu, sigma, sigma_b)
     delta = td_error(v, idx, idx2, r, gamma, terminated)
     g_mu, g_y = gaussian_scores(a, mu, sigma)
@@ -205,8 +211,9 @@ class TileActorCritic(Agent):
 
 
 class GaussianTileActorCritic(TileActorCritic):
-    """SAC's and OffPAC's policy N(θᵀφ(s), exp(yᵀφ(s))²): ``sigma_init`` (default half the
-    action range, the DPG paper's initial variance read as a standard deviation) sets y."""
+    """SAC's and OffPAC's policy N(θᵀφ(s), σ(s)²), σ(s) = exp(yᵀφ(s)) held in
+    [10⁻³ h, max(2 h, sigma_init)] for half the action range h: ``sigma_init`` (default h, the
+    DPG paper's initial variance read as a standard deviation) sets y."""
 
     def __init__(self, env, alpha_v: float = 0.1, alpha_u: float = 0.01, sigma_init: float | None = None,
                  **hyperparameters):
@@ -214,6 +221,8 @@ class GaussianTileActorCritic(TileActorCritic):
         self.alpha_v, self.alpha_u = self._step(alpha_v, "alpha_v"), self._step(alpha_u, "alpha_u")
         sigma0 = self._half_range_or(sigma_init, "sigma_init")
         self.y = np.tile(np.log(sigma0) / self.coder.n_tilings, (self.coder.size, 1))
+        half_range = (self.high - self.low) / 2
+        self.sigma_range = (1e-3 * half_range, np.maximum(2 * half_range, sigma0))
 
     def _array_specs(self):
         table = ArraySpec((self.coder.size, self.m))
@@ -223,7 +232,7 @@ class GaussianTileActorCritic(TileActorCritic):
         return self.theta, self.y, self.v
 
     def _policy_sigma(self, tables, idx) -> np.ndarray:
-        return np.exp(linear_value(tables[1], idx))
+        return policy_sigma(tables[1], idx, self.sigma_range)
 
 
 class SAC(GaussianTileActorCritic):
@@ -236,7 +245,7 @@ class SAC(GaussianTileActorCritic):
         return self._policy_sigma(tables, idx)
 
     def _update(self, tables, idx, idx2, a, r, terminated, learning):
-        return sac_update(*tables, idx, idx2, a, r, self.gamma, terminated, self.alpha_v * learning,
+        return sac_update(*tables, idx, idx2, a, r, self.gamma, terminated, self.sigma_range, self.alpha_v * learning,
                           self.alpha_u * learning)
 
 
@@ -253,7 +262,8 @@ class OffPAC(GaussianTileActorCritic):
         return np.broadcast_to(self.sigma, (len(idx), self.m))
 
     def _update(self, tables, idx, idx2, a, r, terminated, learning):
-        return offpac_update(*tables, idx, idx2, a, r, self.gamma, terminated, self.sigma, self.alpha_v * learning,
+        return offpac_update(*tables, idx, idx2, a, r, self.gamma, terminated, self.sigma_range, self.sigma,
+                             self.alpha_v * learning,
                              self.alpha_u * learning)
 
 
