@@ -25,6 +25,9 @@ CASES = {
     "rl_envs/LQControl-v0": {},
     "rl_envs/LQControl-v0 (datacenter, dt=0.1)": {"system": "datacenter", "dt": 0.1},
     "rl_envs/PartiallyObservableMaze-v0": {},
+    "rl_envs/PuddleWorld-v0": {},
+    "rl_envs/MountainCarRLPark-v0": {},
+    "rl_envs/SwingPendulum-v0": {},
 }
 
 
@@ -52,6 +55,9 @@ VECTOR_CASES = {
     "rl_envs/GridMaze-v0": {},
     "rl_envs/GridMaze-v0 (maze10x10, slip=0.1)": {"layout": "maze10x10", "slip": 0.1},
     "rl_envs/PartiallyObservableMaze-v0": {},
+    "rl_envs/PuddleWorld-v0": {},
+    "rl_envs/MountainCarRLPark-v0": {},
+    "rl_envs/SwingPendulum-v0": {},
 }
 
 

@@ -20,6 +20,12 @@ _ENVIRONMENTS = {
                                            {"vector_entry_point": "rl_envs.maze.po_maze:PartiallyObservableMazeVectorEnv"}),
     "rl_envs/PendulumSwingUp-v0": ("rl_envs.pendulum_swingup:PendulumSwingUpEnv",
                                    {"vector_entry_point": "rl_envs.pendulum_swingup:PendulumSwingUpVectorEnv"}),
+    "rl_envs/PuddleWorld-v0": ("rl_envs.puddle_world:PuddleWorldEnv",
+                               {"vector_entry_point": "rl_envs.puddle_world:PuddleWorldVectorEnv"}),
+    "rl_envs/MountainCarRLPark-v0": ("rl_envs.mountain_car:MountainCarRLParkEnv",
+                                     {"vector_entry_point": "rl_envs.mountain_car:MountainCarRLParkVectorEnv"}),
+    "rl_envs/SwingPendulum-v0": ("rl_envs.swing_pendulum:SwingPendulumEnv",
+                                 {"vector_entry_point": "rl_envs.swing_pendulum:SwingPendulumVectorEnv"}),
 }
 
 

@@ -20,6 +20,7 @@ from baselines.continuous_time import NGnetAgent
 from baselines.linear.bandit_agent import BanditActorCritic
 from baselines.linear.copdac_q import COPDACQ
 from baselines.linear.linear_gain import LinearGainAgent
+from baselines.linear.tile_actor_critic import TileActorCritic
 from baselines.sb3 import SB3Agent
 from baselines.tabular.base import TabularAgent
 
@@ -29,6 +30,7 @@ ENVS = {
     BanditActorCritic: ("rl_envs/QuadraticBandit-v0", {"dim": 4}, 100),
     COPDACQ: ("rl_envs/QuadraticBandit-v0", {"dim": 4}, 100),
     LinearGainAgent: ("rl_envs/LQControl-v0", {"horizon": 50}, 200),
+    TileActorCritic: ("rl_envs/MountainCarRLPark-v0", {"max_steps": 50}, 100),
     BeliefAgent: ("rl_envs/PartiallyObservableMaze-v0", {"layout": "cheese"}, 100),
     SB3Agent: ("rl_envs/GridMaze-v0", {}, 64),
     NGnetAgent: ("rl_envs/PendulumSwingUp-v0", {"max_time": 1.0}, 100),
@@ -37,6 +39,7 @@ ENVS = {
 KWARGS = {
     "ContinuousTimeActorCritic": {"alpha_v": 1.0},  # alpha_v dt < 2 at LQControl's dt = 1
     "Perseus": {"n_beliefs": 50},
+    **{name: {"table_size": 4096} for name in ("SAC", "OffPAC", "TileCOPDACQ")},  # small files to save and load
     "SB3Agent": {"algo": "ppo", "n_envs": 1, "n_steps": 32, "batch_size": 32, "n_epochs": 1},
 }
 AGENTS = {**experiment.AGENTS, "SB3Agent": SB3Agent}

@@ -36,6 +36,10 @@ DOCUMENTED_WARNINGS: dict[str, tuple[str, ...]] = {
     "rl_envs/OctopusArm-v0": ("symmetric and normalized",),
     # The torque is in Doya's (2000) units, |u| <= 5; the agents squash into that range themselves.
     "rl_envs/PendulumSwingUp-v0": ("symmetric and normalized",),
+    # Moves of at most 0.05 and torques of at most 2, the tasks' own units (Silver et al. 2014,
+    # §5.2, cap actions to these ranges); the mountain car's throttle is already [-1, 1].
+    "rl_envs/PuddleWorld-v0": ("symmetric and normalized",),
+    "rl_envs/SwingPendulum-v0": ("symmetric and normalized",),
 }
 
 

@@ -1,0 +1,137 @@
+"""RLPark's mountain car with a continuous throttle (Degris's RLPark library, ``MountainCar``): the
+mountain car of Silver et al. 2014, §5.2, whose Figure 2 scale (−5000 for a car that never
+reaches the goal in 5000 steps) fits its −1 per step."""
+
+from __future__ import annotations
+
+import numpy as np
+from gymnasium import spaces
+from gymnasium.vector import VectorEnv
+
+from .control import ControlEnv, ControlTask, ControlVectorEnv
+from .rendering import check_render_mode
+from .validation import integer, one_of
+from .vector import TaskVectorEnv, vector_signature
+
+POSITION_RANGE = (-1.2, 0.6)
+VELOCITY_RANGE = (-0.07, 0.07)
+POWER, GRAVITY = 0.001, 0.0025
+FIXED_START = np.array([-0.5, 0.0])
+STARTS = ("random", "fixed")
+
+
+def hill_height(position):
+    """The drawn height of the track, sin(3p): its slope gives the cos(3p) gravity term."""
+    return np.sin(3 * position)
+
+
+class MountainCarRLParkTask(ControlTask):
+    """What the single and the vector mountain car share (the pattern of :mod:`rl_envs.vector`;
+    the arguments are documented on :class:`MountainCarRLParkEnv`)."""
+
+    def __init__(self, start: str = "random", max_steps: int = 5000, render_mode: str | None = None):
+        self.render_mode = check_render_mode(render_mode, self.metadata)
+        self.start = one_of(start, "start", STARTS)
+        self.max_steps = integer(max_steps, "max_steps")
+        low, high = np.array([POSITION_RANGE[0], VELOCITY_RANGE[0]]), np.array([POSITION_RANGE[1], VELOCITY_RANGE[1]])
+        self.observation_space = spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32)
+        self.action_space = spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32)
+
+    def _start(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        if self.start == "fixed":
+            return np.repeat(FIXED_START[None], n, axis=0)
+        # RLPark draws the position, then the velocity, of each car
+        return rng.uniform([POSITION_RANGE[0], VELOCITY_RANGE[0]], [POSITION_RANGE[1], VELOCITY_RANGE[1]], size=(n, 2))
+
+    def _transition(self, states, controls, noise):
+        p, v = states[:, 0], states[:, 1]
+        v = np.clip(v + POWER * controls[:, 0] - GRAVITY * np.cos(3 * p), *VELOCITY_RANGE)
+        p = p + v
+        v = np.where(p < POSITION_RANGE[0], 0.0, v)  # the left wall stops the car
+        p = np.clip(p, *POSITION_RANGE)
+        at_goal = p >= POSITION_RANGE[1]
+        return np.stack([p, v], axis=1), np.where(at_goal, 0.0, -1.0), at_goal
+
+    def _paint_state(self, pg, surface, state) -> None:
+        w, h = surface.get_size()
+        lo, hi = POSITION_RANGE
+
+        def px(p):
+            return ((p - lo) / (hi - lo) * w, h * (0.55 - 0.35 * hill_height(p)))
+
+        track = [px(p) for p in np.linspace(lo, hi, 100)]
+        pg.draw.lines(surface, (60, 60, 60), False, track, 3)
+        pg.draw.line(surface, (40, 170, 70), px(hi), (px(hi)[0] - 1, px(hi)[1] - 40), 4)
+        x, y = px(state[0])
+        pg.draw.circle(surface, (200, 40, 40), (x, y - 9), 9)
+
+
+class MountainCarRLParkEnv(MountainCarRLParkTask, ControlEnv):
+    """
+    ## Description
+
+    An under-powered car in a valley must build momentum to climb the right hill (Moore 1990;
+    Sutton 1996).  This is RLPark's version (Degris's library, used by Degris, Pilarski &
+    Sutton 2012 and by the mountain car of Silver et al. 2014, §5.2) with a continuous
+    throttle.  Each step, with position ``p``, velocity ``v`` and throttle ``a``:
+    ``v ← clip(v + 0.001 a − 0.0025 cos 3p, ±0.07)``, ``p ← p + v``; if ``p < −1.2`` the car
+    stops (``v = 0``) and ``p`` is clipped to ``[−1.2, 0.6]``.  Differences from Gymnasium's
+    ``MountainCarContinuous-v0``:
+
+    * Reward: −1 per step, 0 on the step that reaches the goal (Gymnasium: −0.1 a² per step, +100 at the goal).
+    * Time step: the power is 0.001 per unit of throttle (Gymnasium: 0.0015).
+    * Bounds: the same; the goal is ``p ≥ 0.6`` (Gymnasium: ``p ≥ 0.45`` and ``v ≥ 0``).
+    * Start state: uniform over the whole state box (Gymnasium: ``p ∈ [−0.6, −0.4]``, ``v = 0``).
+    * Episode cap: 5000 steps, as in the DPG paper (Gymnasium: 999).
+
+    ## Action Space
+
+    ``Box(-1, 1, (1,), float32)``: the throttle.  Out-of-range values are clipped (as RLPark
+    and the DPG paper do; ``action_out_of_range = "clip"``); NaN, inf, a non-number or a wrong
+    shape raises ``ValueError`` naming the action space.
+
+    ## Observation Space
+
+    ``Box([-1.2, -0.07], [0.6, 0.07], (2,), float32)``: position and velocity.
+
+    ## Rewards
+
+    −1 per step, 0 on the step that reaches the goal: a car that never reaches it scores −5000
+    in a 5000-step episode.
+
+    ## Starting State
+
+    ``start="random"`` (default, RLPark given a random generator): position uniform in
+    ``[−1.2, 0.6]``, then velocity uniform in ``[−0.07, 0.07]``.  ``start="fixed"`` (RLPark
+    without one): ``(−0.5, 0)``.
+
+    ## Episode End
+
+    * Termination: ``p ≥ 0.6``.
+    * Truncation: ``max_steps`` steps (5000, the DPG paper's cap).
+
+    Stepping after the end raises ``ResetNeeded``.
+
+    ## Arguments
+
+    * ``start``: ``"random"`` (default) or ``"fixed"``.
+    * ``max_steps``: the step limit (default 5000).
+    * ``render_mode``: ``"human"`` or ``"rgb_array"``: the track (height ``sin 3p``), the goal
+      flag and the car.
+
+    ```python
+    env = gymnasium.make("rl_envs/MountainCarRLPark-v0")
+    venv = gymnasium.make_vec("rl_envs/MountainCarRLPark-v0", num_envs=30, vectorization_mode="vector_entry_point")
+    ```
+    """
+
+
+class MountainCarRLParkVectorEnv(TaskVectorEnv, MountainCarRLParkTask, ControlVectorEnv, VectorEnv):
+    """``num_envs`` mountain cars stepped as one array (see :class:`MountainCarRLParkEnv`):
+    next-step autoreset; with ``num_envs=1`` it reproduces the single env bit for bit;
+    ``render_mode="rgb_array"`` renders a tuple of frames, one per car."""
+
+    __signature__ = vector_signature(MountainCarRLParkTask)
+
+
+__all__ = ["MountainCarRLParkEnv", "MountainCarRLParkVectorEnv"]

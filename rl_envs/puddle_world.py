@@ -1,0 +1,198 @@
+"""Puddle world with continuous moves: the OffPAC geometry of Degris, White & Sutton 2012 (the
+DPG paper's 2-D puddle world, Silver et al. 2014, §5.2) and the classic capsule puddles of
+Boyan & Moore 1995 and Sutton 1996."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from gymnasium import spaces
+from gymnasium.vector import VectorEnv
+
+from .control import ControlEnv, ControlTask, ControlVectorEnv
+from .rendering import check_render_mode
+from .validation import integer, one_of, real
+from .vector import TaskVectorEnv, vector_signature
+
+VARIANTS = ("offpac", "boyan-moore")
+ACTIONS = ("continuous", "discrete")
+MAX_MOVE = 0.05
+# OffPAC (RLPark's OffPACPuddleWorld): three axis-aligned Gaussian puddles, (mean, std) per axis
+GAUSSIAN_MEANS = np.array([[0.3, 0.6], [0.4, 0.5], [0.8, 0.9]])
+GAUSSIAN_STDS = np.array([[0.1, 0.03], [0.03, 0.1], [0.03, 0.1]])
+OFFPAC_START = np.array([0.2, 0.4])
+# Boyan & Moore 1995: capsules of radius 0.1 around two segments, a penalty of 400 per unit of depth
+CAPSULES = np.array([[[0.10, 0.75], [0.45, 0.75]], [[0.45, 0.40], [0.45, 0.80]]])
+CAPSULE_RADIUS, CAPSULE_PENALTY = 0.1, 400.0
+GOAL_SUM = 1.9  # the goal corner: x + y >= 1.9 (OffPAC: ||s - (1, 1)||_1 < 0.1, i.e. x + y > 1.9)
+DEFAULT_NOISE = {"offpac": 0.0025, "boyan-moore": 0.01}
+# Discrete actions: moves of MAX_MOVE up, right, down, left
+DISCRETE_CONTROLS = MAX_MOVE * np.array([[0.0, 1.0], [1.0, 0.0], [0.0, -1.0], [-1.0, 0.0]])
+
+
+def gaussian_puddle_reward(states: np.ndarray) -> np.ndarray:
+    """OffPAC's reward at ``states`` (n, 2): -1 - 2 sum_k N(s; mean_k, diag(std_k^2))."""
+    z = (states[:, None, :] - GAUSSIAN_MEANS) / GAUSSIAN_STDS
+    density = np.exp(-0.5 * (z ** 2).sum(axis=2)) / (2 * math.pi * GAUSSIAN_STDS.prod(axis=1))
+    return -1.0 - 2.0 * density.sum(axis=1)
+
+
+def capsule_distance(states: np.ndarray) -> np.ndarray:
+    """The distance from each state (n, 2) to the nearest puddle segment of Boyan & Moore."""
+    a, b = CAPSULES[:, 0], CAPSULES[:, 1]
+    ab = b - a
+    t = np.clip(((states[:, None, :] - a) * ab).sum(axis=2) / (ab * ab).sum(axis=1), 0.0, 1.0)
+    nearest = a + t[:, :, None] * ab
+    return np.sqrt(((states[:, None, :] - nearest) ** 2).sum(axis=2)).min(axis=1)
+
+
+def capsule_puddle_reward(states: np.ndarray) -> np.ndarray:
+    """Boyan & Moore's reward: -1, minus 400 (0.1 - d) within 0.1 of the nearest segment (no sum)."""
+    return -1.0 - CAPSULE_PENALTY * np.maximum(CAPSULE_RADIUS - capsule_distance(states), 0.0)
+
+
+class PuddleWorldTask(ControlTask):
+    """What the single and the vector puddle world share (the pattern of :mod:`rl_envs.vector`;
+    the arguments are documented on :class:`PuddleWorldEnv`)."""
+
+    def __init__(self, variant: str = "offpac", actions: str = "continuous", noise: float | None = None,
+                 max_steps: int = 5000, render_mode: str | None = None):
+        self.render_mode = check_render_mode(render_mode, self.metadata)
+        self.variant = one_of(variant, "variant", VARIANTS)
+        self.actions = one_of(actions, "actions", ACTIONS)
+        self.noise = DEFAULT_NOISE[variant] if noise is None else real(noise, "noise", low=0)
+        self.max_steps = integer(max_steps, "max_steps")
+        self.observation_space = spaces.Box(0.0, 1.0, shape=(2,), dtype=np.float32)
+        if actions == "continuous":
+            self.action_space = spaces.Box(-MAX_MOVE, MAX_MOVE, shape=(2,), dtype=np.float32)
+        else:
+            self.action_space = spaces.Discrete(len(DISCRETE_CONTROLS))
+            self.discrete_controls = DISCRETE_CONTROLS
+        self.reward_at = gaussian_puddle_reward if variant == "offpac" else capsule_puddle_reward
+
+    def _start(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        if self.variant == "offpac":
+            return np.repeat(OFFPAC_START[None], n, axis=0)
+        starts = np.empty((n, 2))
+        for i in range(n):  # uniform over the states outside the goal, one state after another
+            s = rng.uniform(size=2)
+            while s.sum() >= GOAL_SUM:
+                s = rng.uniform(size=2)
+            starts[i] = s
+        return starts
+
+    def _noise(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        if self.variant == "offpac":
+            return rng.uniform(-self.noise, self.noise, size=(n, 2))
+        return rng.normal(0.0, self.noise, size=(n, 2))
+
+    def _transition(self, states, controls, noise):
+        s = np.clip(states + controls + noise, 0.0, 1.0)
+        at_goal = s.sum(axis=1) > GOAL_SUM if self.variant == "offpac" else s.sum(axis=1) >= GOAL_SUM
+        return s, self.reward_at(s), at_goal
+
+    _background = None  # the reward map as an RGB array, drawn once
+
+    def _paint_state(self, pg, surface, state) -> None:
+        w, h = surface.get_size()
+        if self._background is None:
+            cells = 100
+            centres = (np.arange(cells) + 0.5) / cells
+            x, y = np.meshgrid(centres, centres[::-1])  # row 0 is the top of the canvas (y = 1)
+            r = self.reward_at(np.stack([x.ravel(), y.ravel()], axis=1)).reshape(cells, cells)
+            depth = (r.max() - r) / max(r.max() - r.min(), 1e-12)  # 0 dry, 1 deepest
+            rgb = np.stack([250 - 200 * depth, 250 - 150 * depth, 250 - 20 * depth], axis=2)
+            self._background = np.ascontiguousarray(rgb.transpose(1, 0, 2)).astype(np.uint8)
+        surface.blit(pg.transform.scale(pg.surfarray.make_surface(self._background), (w, h)), (0, 0))
+
+        def px(x, y):
+            return (x * w, (1 - y) * h)
+
+        goal = [px(1.0, GOAL_SUM - 1.0), px(1.0, 1.0), px(GOAL_SUM - 1.0, 1.0)]
+        pg.draw.polygon(surface, (40, 170, 70), goal)
+        pg.draw.circle(surface, (200, 40, 40), px(*state), 6)
+
+
+class PuddleWorldEnv(PuddleWorldTask, ControlEnv):
+    """
+    ## Description
+
+    A point in the unit square moves by small steps to the top-right corner, avoiding puddles
+    that cost more the deeper it is in them.  ``variant="offpac"`` (the default) is the
+    puddle world of Degris, White & Sutton 2012 (Off-policy actor-critic, RLPark's
+    ``OffPACPuddleWorld``), the continuous-action 2-D puddle world of Silver et al. 2014, §5.2:
+    three Gaussian puddles, a fixed start.  ``variant="boyan-moore"`` is the classic world of
+    Boyan & Moore 1995 and Sutton 1996 (two capsule-shaped puddles, a random start) with
+    continuous moves.  ``actions="discrete"`` gives the classic four discrete moves.  There is
+    no Gymnasium version; the differences from the classic (tabular-control) puddle world:
+
+    * Action: a continuous move in ``[-0.05, 0.05]²`` (classic: four moves of 0.05).
+    * Reward: the OffPAC variant's puddles are Gaussians (classic: capsules, 400 per unit of depth).
+    * Start state: OffPAC starts at (0.2, 0.4) (classic: uniform over non-goal states).
+    * Noise: OffPAC adds uniform noise in ±0.0025 per axis (classic: Gaussian, σ = 0.01).
+    * Episode cap: 5000 steps, as in the DPG paper (rlpy: 1000).
+
+    ## Action Space
+
+    ``Box(-0.05, 0.05, (2,), float32)``: the move (dx, dy).  Out-of-range values are clipped to
+    the box (``action_out_of_range = "clip"``, as the DPG paper caps actions); NaN, inf, a
+    non-number or a wrong shape raises ``ValueError`` naming the action space.  With
+    ``actions="discrete"``: ``Discrete(4)``, a move of 0.05 up (+y), right (+x), down, left.
+
+    ## Observation Space
+
+    ``Box(0, 1, (2,), float32)``: the position (x, y).  The position is clipped to the square
+    after every move.
+
+    ## Rewards
+
+    Per step, at the position reached:
+
+    * ``"offpac"``: ``-1 - 2 Σ_k N((x, y); m_k, diag(s_k²))`` over three normalised Gaussians,
+      means (0.3, 0.6), (0.4, 0.5), (0.8, 0.9) and standard deviations (0.1, 0.03),
+      (0.03, 0.1), (0.03, 0.1): about −107 at the centre of the first, −1 far from all.
+    * ``"boyan-moore"``: ``-1 - 400 (0.1 - d)`` where the distance ``d`` to the nearest of the
+      segments (0.10, 0.75)–(0.45, 0.75) and (0.45, 0.40)–(0.45, 0.80) is below 0.1 (the
+      nearest puddle only, not a sum), else ``-1``: −41 on a segment.
+
+    ## Starting State
+
+    ``"offpac"``: (0.2, 0.4).  ``"boyan-moore"``: uniform over the states with ``x + y < 1.9``.
+
+    ## Episode End
+
+    * Termination: the goal corner, ``x + y > 1.9`` (OffPAC's ``||s - (1, 1)||_1 < 0.1``;
+      ``>= 1.9`` for ``"boyan-moore"``).
+    * Truncation: ``max_steps`` steps (5000, the DPG paper's cap).
+
+    Stepping after the end raises ``ResetNeeded``.
+
+    ## Arguments
+
+    * ``variant``: ``"offpac"`` (default) or ``"boyan-moore"``.
+    * ``actions``: ``"continuous"`` (default) for Box moves, ``"discrete"`` for ``Discrete(4)``.
+    * ``noise``: the move noise per axis: the half-width of the uniform noise (``"offpac"``,
+      default 0.0025) or the standard deviation of the Gaussian noise (``"boyan-moore"``,
+      default 0.01).
+    * ``max_steps``: the step limit (default 5000).
+    * ``render_mode``: ``"human"`` or ``"rgb_array"``: the reward map (darker: costlier), the
+      goal corner in green and the agent in red.
+
+    ```python
+    env = gymnasium.make("rl_envs/PuddleWorld-v0")                       # OffPAC / DPG
+    env = gymnasium.make("rl_envs/PuddleWorld-v0", variant="boyan-moore", actions="discrete")
+    venv = gymnasium.make_vec("rl_envs/PuddleWorld-v0", num_envs=30, vectorization_mode="vector_entry_point")
+    ```
+    """
+
+
+class PuddleWorldVectorEnv(TaskVectorEnv, PuddleWorldTask, ControlVectorEnv, VectorEnv):
+    """``num_envs`` puddle worlds stepped as one array (see :class:`PuddleWorldEnv` for the task):
+    next-step autoreset; with ``num_envs=1`` it reproduces :class:`PuddleWorldEnv` bit for bit;
+    ``render_mode="rgb_array"`` renders a tuple of frames, one per sub-env."""
+
+    __signature__ = vector_signature(PuddleWorldTask)
+
+
+__all__ = ["PuddleWorldEnv", "PuddleWorldVectorEnv", "gaussian_puddle_reward", "capsule_puddle_reward"]
