@@ -26,7 +26,7 @@ from .tabular import CONTROL_AGENTS, TD0, MonteCarlo
 AGENTS = {cls.__name__: cls for cls in (
     *CONTROL_AGENTS, MonteCarlo, TD0,
     linear.COPDACB, linear.SACB, linear.COPDACQ, linear.LinearReinforce, linear.ContinuousTimeActorCritic,
-    linear.SAC, linear.OffPAC, linear.TileCOPDACQ,
+    linear.TileSAC, linear.TileOffPAC, linear.TileCOPDACQ,
     belief.QMDP, belief.MostLikelyState, belief.Perseus,
     continuous_time.ContinuousActorCritic, continuous_time.DiscreteActorCritic, continuous_time.ValueGradientPolicy,
 )}

@@ -17,7 +17,7 @@ import numpy as np
 import gymnasium as gym
 
 import rl_envs  # noqa: F401
-from baselines.linear import SAC, OffPAC, TileCOPDACQ
+from baselines.linear import TileSAC, TileOffPAC, TileCOPDACQ
 from baselines.linear.tile_actor_critic import SeedBatch
 
 
@@ -45,11 +45,11 @@ def main(argv=None) -> None:
     parser.add_argument("--env", default="rl_envs/SwingPendulum-v0")
     args = parser.parse_args(argv)
     print(f"{args.env}, {args.steps} steps per seed, tables of {args.table_size} rows")
-    print(f"{'N':>5} {'bare env steps/s':>17} " + " ".join(f"{c.__name__ + ' steps/s':>20} {'ratio':>6}" for c in (SAC, OffPAC, TileCOPDACQ)))
+    print(f"{'N':>5} {'bare env steps/s':>17} " + " ".join(f"{c.__name__ + ' steps/s':>20} {'ratio':>6}" for c in (TileSAC, TileOffPAC, TileCOPDACQ)))
     for n in (1, 30, 256):
         bare = bare_env_rate(args.env, n, args.steps)
         cells = []
-        for cls in (SAC, OffPAC, TileCOPDACQ):
+        for cls in (TileSAC, TileOffPAC, TileCOPDACQ):
             rate = agent_rate(cls, args.env, n, args.steps, args.table_size)
             cells.append(f"{rate:>20,.0f} {rate / bare:>6.2f}")
         print(f"{n:>5} {bare:>17,.0f} " + " ".join(cells), flush=True)

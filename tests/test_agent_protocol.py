@@ -39,7 +39,7 @@ ENVS = {
 KWARGS = {
     "ContinuousTimeActorCritic": {"alpha_v": 1.0},  # alpha_v dt < 2 at LQControl's dt = 1
     "Perseus": {"n_beliefs": 50},
-    **{name: {"table_size": 4096} for name in ("SAC", "OffPAC", "TileCOPDACQ")},  # small files to save and load
+    **{name: {"table_size": 4096} for name in ("TileSAC", "TileOffPAC", "TileCOPDACQ")},  # small files to save and load
     "SB3Agent": {"algo": "ppo", "n_envs": 1, "n_steps": 32, "batch_size": 32, "n_epochs": 1},
 }
 AGENTS = {**experiment.AGENTS, "SB3Agent": SB3Agent}

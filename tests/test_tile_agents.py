@@ -9,7 +9,7 @@ import gymnasium as gym
 
 import rl_envs  # noqa: F401
 from baselines.experiment import evaluate
-from baselines.linear import OffPAC, SAC, TileCOPDACQ, compatible_features, copdac_q_update
+from baselines.linear import TileOffPAC, TileSAC, TileCOPDACQ, compatible_features, copdac_q_update
 from baselines.linear.tile_actor_critic import (copdac_q_tile_update, importance_ratio, offpac_update,
                                                 gaussian_scores, policy_sigma, sac_update, SeedBatch)
 
@@ -107,12 +107,12 @@ def test_copdac_q_on_tiles_is_eqs_19_to_22_with_the_dense_jacobian():
     assert np.allclose(v, dense[2], atol=1e-12)
 
 
-@pytest.mark.parametrize("cls", [SAC, OffPAC, TileCOPDACQ])
+@pytest.mark.parametrize("cls", [TileSAC, TileOffPAC, TileCOPDACQ])
 def test_agents_start_at_half_the_action_range_and_divide_steps_by_the_tilings(cls):
     agent = cls(gym.make("rl_envs/SwingPendulum-v0"), n_tilings=8, table_size=1024, seed=0)
     assert agent.theta.shape == (1024, 1) and agent.v.shape == (1024,)
     idx = agent.coder.tiles(np.array([0.3, 1.0]))
-    sigma = np.exp(agent.y[idx].sum(axis=0)) if cls is SAC else agent.sigma
+    sigma = np.exp(agent.y[idx].sum(axis=0)) if cls is TileSAC else agent.sigma
     assert sigma == pytest.approx([2.0])  # torque in [-2, 2]
     step = agent.alpha_u if cls is not TileCOPDACQ else agent.alpha_theta
     assert step == pytest.approx(agent.hyperparameters["alpha_u" if cls is not TileCOPDACQ else "alpha_theta"] / 8)
@@ -121,7 +121,7 @@ def test_agents_start_at_half_the_action_range_and_divide_steps_by_the_tilings(c
 
 
 def test_puddle_world_agents_have_one_gaussian_per_action_dimension():
-    agent = OffPAC(gym.make("rl_envs/PuddleWorld-v0"), table_size=2048, sigma=0.02, seed=1)
+    agent = TileOffPAC(gym.make("rl_envs/PuddleWorld-v0"), table_size=2048, sigma=0.02, seed=1)
     assert agent.theta.shape == agent.y.shape == (2048, 2)
     agent.learn(200)
     assert agent.num_timesteps == 200 and np.abs(agent.theta).sum() > 0
@@ -138,7 +138,7 @@ def test_puddle_world_agents_have_one_gaussian_per_action_dimension():
 def test_bad_arguments_name_the_argument(env_id, kwargs, error, message):
     env_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k == "actions"}
     with pytest.raises(error, match=message):
-        OffPAC(gym.make(env_id, **env_kwargs), **kwargs)
+        TileOffPAC(gym.make(env_id, **env_kwargs), **kwargs)
 
 
 class UnboundedEnv(gym.Env):
@@ -148,12 +148,12 @@ class UnboundedEnv(gym.Env):
 
 def test_unbounded_observations_are_refused():
     with pytest.raises(ValueError, match="tile codes bounded observations"):
-        SAC(UnboundedEnv())
+        TileSAC(UnboundedEnv())
 
 
 @pytest.mark.parametrize("cls, env_id, env_kwargs", [
-    (SAC, "rl_envs/MountainCarRLPark-v0", {"max_steps": 40}),
-    (OffPAC, "rl_envs/PuddleWorld-v0", {"max_steps": 30}),
+    (TileSAC, "rl_envs/MountainCarRLPark-v0", {"max_steps": 40}),
+    (TileOffPAC, "rl_envs/PuddleWorld-v0", {"max_steps": 30}),
     (TileCOPDACQ, "rl_envs/SwingPendulum-v0", {"max_steps": 25}),
     (TileCOPDACQ, "rl_envs/PuddleWorld-v0", {"variant": "boyan-moore", "max_steps": 30}),
 ])

@@ -190,5 +190,8 @@ DEFAULT_CONFIG = {
          "agents": {"COPDACQ": OCTOPUS_COPDAC_Q, "SAC": {}}},
         {"env": "rl_envs/PendulumSwingUp-v0", "steps": 10_000, "seeds": 2,
          "agents": {"ValueGradientPolicy": PENDULUM_VALUE_GRADIENT, "SAC": {}}},
+        # Silver et al. (2014), §5.2: COPDAC-Q on tile features against PPO, a short budget.
+        *({"env": env_id, "steps": 20_000, "seeds": 2, "eval_episodes": 1, "agents": {"TileCOPDACQ": {}, "PPO": {}}}
+          for env_id in ("rl_envs/MountainCarRLPark-v0", "rl_envs/SwingPendulum-v0", "rl_envs/PuddleWorld-v0")),
     ]
 }

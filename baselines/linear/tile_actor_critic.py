@@ -143,7 +143,7 @@ def copdac_q_tile_update(theta, w, v, idx, idx2, a, r, gamma, terminated, alpha_
 
 
 class TileActorCritic(Agent):
-    """The shared part of :class:`SAC`, :class:`OffPAC` and :class:`TileCOPDACQ`: a 1-D Box
+    """The shared part of :class:`TileSAC`, :class:`TileOffPAC` and :class:`TileCOPDACQ`: a 1-D Box
     observation with finite bounds, tile coded (``n_tilings`` tilings of ``tiles_per_dim`` tiles
     per dimension, a table of ``table_size`` rows), and a 1-D Box action.
 
@@ -235,7 +235,7 @@ class GaussianTileActorCritic(TileActorCritic):
         return policy_sigma(tables[1], idx, self.sigma_range)
 
 
-class SAC(GaussianTileActorCritic):
+class TileSAC(GaussianTileActorCritic):
     """SAC, the stochastic actor-critic of the DPG paper's §5.2 (Degris, Pilarski & Sutton 2012a),
     on-policy with λ = 0: :func:`sac_update`.  Arguments: ``alpha_v`` (critic), ``alpha_u``
     (actor), ``sigma_init``, ``gamma``, the tile coding (``n_tilings``, ``tiles_per_dim``,
@@ -249,10 +249,10 @@ class SAC(GaussianTileActorCritic):
                           self.alpha_u * learning)
 
 
-class OffPAC(GaussianTileActorCritic):
+class TileOffPAC(GaussianTileActorCritic):
     """OffPAC (Degris, White & Sutton 2012b) as the DPG paper runs it: λ = 0, no correction
     weights, behaviour N(θᵀφ(s), σ_β²) with ``sigma`` = σ_β (default half the action range):
-    :func:`offpac_update`.  Other arguments as :class:`SAC`'s."""
+    :func:`offpac_update`.  Other arguments as :class:`TileSAC`'s."""
 
     def __init__(self, env, sigma: float | None = None, **hyperparameters):
         super().__init__(env, sigma=sigma, **hyperparameters)
