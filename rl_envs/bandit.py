@@ -267,10 +267,15 @@ class QuadraticBanditVectorEnv(TaskVectorEnv, QuadraticBanditTask, VectorRenderM
     _last_actions: np.ndarray | None = None  # no pull yet
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
-        super().reset(seed=seed)
-        self._redraw_on_seed(seed)
-        self._restart_all()
-        self._last_actions = None
+        out = super().reset(seed=seed, options=options)
+        self._redraw_on_seed(seed)  # after the seeding; starting a copy draws nothing
+        return out
+
+    def _start(self, mask: np.ndarray) -> None:
+        if self._last_actions is not None:
+            self._last_costs[mask] = np.nan
+
+    def _observe(self):
         return np.zeros((self.num_envs, 1), dtype=np.float32), {}
 
     def step(self, actions):

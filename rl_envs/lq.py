@@ -542,12 +542,14 @@ class LQControlVectorEnv(TaskVectorEnv, LQControlTask, VectorRenderMixin, Vector
     def max_steps(self) -> int:
         return self.horizon
 
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
-        super().reset(seed=seed)
-        self._x = self._initial_states(self.num_envs)
-        self.last_u = np.zeros((self.num_envs, self.action_space.shape[1]))
-        self._u_peak = np.zeros(self.num_envs)
-        self._restart_all()
+    def _start(self, mask: np.ndarray) -> None:
+        if self._x is None:
+            n, m = self.single_observation_space.shape[0], self.single_action_space.shape[0]
+            self._x, self.last_u, self._u_peak = np.empty((self.num_envs, n)), np.empty((self.num_envs, m)), np.empty(self.num_envs)
+        self._x[mask] = self._initial_states(int(mask.sum()))
+        self.last_u[mask], self._u_peak[mask] = 0.0, 0.0
+
+    def _observe(self):
         return self._x.copy(), {}
 
     def step(self, actions):
@@ -563,8 +565,8 @@ class LQControlVectorEnv(TaskVectorEnv, LQControlTask, VectorRenderMixin, Vector
             self.last_u[moving] = u
             self._u_peak[moving] = np.maximum(self._u_peak[moving], np.abs(u[:, 0]))
         if restarted.any():
-            x[restarted] = obs[restarted] = self._initial_states(int(restarted.sum()))
-            self.last_u[restarted], self._u_peak[restarted] = 0.0, 0.0
+            self._start(restarted)
+            obs[restarted] = x[restarted]
         truncated = self._finish_step(restarted, terminated)
         return obs, reward, terminated, truncated, {}
 
