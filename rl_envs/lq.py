@@ -224,8 +224,8 @@ def expected_episode_cost(model: LQModel, K, x0_mean, x0_cov, horizon: int) -> f
 
 def lq_step(model: LQModel, x, u, w):
     """One step of a state ``(n,)`` or a batch ``(k, n)``: ``(A x + B u + w, x'Qx + 2x'Nu + u'Ru)``."""
-    quad = "...i,ij,...j->..."
-    cost = np.einsum(quad, x, model.Q, x) + 2.0 * np.einsum(quad, x, model.N, u) + np.einsum(quad, u, model.R, u)
+    # x'(Qx + 2Nu) + u'Ru as row sums: a 3-operand einsum took 5x as long on (256, 3) batches
+    cost = np.sum((x @ model.Q + 2.0 * (u @ model.N.T)) * x, axis=-1) + np.sum((u @ model.R) * u, axis=-1)
     return x @ model.A.T + u @ model.B.T + w, cost
 
 
