@@ -104,10 +104,12 @@ def make_vec_env(env_id: str, n_envs: int = 1, seed: int = 0, env_kwargs: dict |
 
     ``vec_env="auto"`` steps the env's native vector env in one call per step
     (:class:`baselines.sb3_vec.GymnasiumVecEnv` under ``VecMonitor``, seeded ``seed``) where the
-    env registers one and no ``env_wrapper`` is given, and is otherwise a ``DummyVecEnv`` of
-    ``Monitor``-ed single envs (copy ``i`` seeded ``seed + i``).  ``env_wrapper`` entries wrap
-    single envs (the zoo's meaning), so they always take the ``DummyVecEnv``.  ``"native"``
-    insists on the native vector env, ``"dummy"`` on the ``DummyVecEnv``.
+    env registers one, and is otherwise a ``DummyVecEnv`` of ``Monitor``-ed single envs (copy
+    ``i`` seeded ``seed + i``).  ``env_wrapper`` entries wrap single envs (the zoo's meaning): the
+    native vector env is used only if every one has a vector counterpart in
+    ``rl_envs.wrappers.VECTOR_WRAPPERS`` (``NormalizeAction`` has), which then wraps it; any other
+    wrapper takes the ``DummyVecEnv``.  ``"native"`` insists on the native vector env,
+    ``"dummy"`` on the ``DummyVecEnv``.
     ``normalize`` is False, True, or the zoo's dict/string of ``VecNormalize`` keywords.
     """
     from stable_baselines3.common.vec_env import DummyVecEnv, VecMonitor, VecNormalize
@@ -116,15 +118,22 @@ def make_vec_env(env_id: str, n_envs: int = 1, seed: int = 0, env_kwargs: dict |
         raise ValueError(f"n_envs must be a positive int, got {n_envs!r}")
     if vec_env not in VEC_ENV_KINDS:
         raise ValueError(f"vec_env must be one of {', '.join(map(repr, VEC_ENV_KINDS))}, got {vec_env!r}")
-    native = gym.spec(env_id).vector_entry_point is not None and env_wrapper is None
+    from rl_envs.wrappers import VECTOR_WRAPPERS
+
+    wrappers = _wrapper_specs(env_wrapper)
+    vectorizable = all(cls in VECTOR_WRAPPERS and not kwargs for cls, kwargs in wrappers)
+    native = gym.spec(env_id).vector_entry_point is not None and vectorizable
     if vec_env == "native" and not native:
-        raise ValueError(f"vec_env='native': {env_id} has no native vector env" if env_wrapper is None else
-                         f"vec_env='native': env_wrapper {env_wrapper!r} wraps single envs; use vec_env='dummy' or 'auto'")
+        raise ValueError(f"vec_env='native': {env_id} has no native vector env" if vectorizable else
+                         f"vec_env='native': env_wrapper {env_wrapper!r} wraps single envs and has no vector "
+                         "counterpart in rl_envs.wrappers.VECTOR_WRAPPERS; use vec_env='dummy' or 'auto'")
     if native and vec_env != "dummy":
         from .sb3_vec import GymnasiumVecEnv
 
-        venv = VecMonitor(GymnasiumVecEnv(gym.make_vec(env_id, num_envs=n_envs, vectorization_mode="vector_entry_point",
-                                                       **(env_kwargs or {}))))
+        venv = gym.make_vec(env_id, num_envs=n_envs, vectorization_mode="vector_entry_point", **(env_kwargs or {}))
+        for cls, _ in wrappers:
+            venv = VECTOR_WRAPPERS[cls](venv)
+        venv = VecMonitor(GymnasiumVecEnv(venv))
     else:
         venv = DummyVecEnv([lambda: make_env(env_id, env_kwargs, env_wrapper) for _ in range(n_envs)])
     venv.seed(seed)

@@ -25,9 +25,10 @@ def test_auto_takes_the_native_env_unless_a_wrapper_wraps_single_envs():
     assert isinstance(make_vec_env(MAZE, 2).venv, GymnasiumVecEnv)
     assert isinstance(make_vec_env("CartPole-v1", 2).venv, GymnasiumVecEnv)  # Gymnasium's CartPoleVectorEnv
     assert isinstance(make_vec_env("Acrobot-v1", 2), DummyVecEnv)
-    assert isinstance(make_vec_env("rl_envs/LQControl-v0", 2, env_wrapper="rl_envs.wrappers.NormalizeAction"), DummyVecEnv)
+    belief = dict(env_wrapper="rl_envs.wrappers.BeliefState")  # a filter per single env: no vector counterpart
+    assert isinstance(make_vec_env("rl_envs/PartiallyObservableMaze-v0", 2, **belief), DummyVecEnv)
     with pytest.raises(ValueError, match="wraps single envs"):
-        make_vec_env("rl_envs/LQControl-v0", 2, env_wrapper="rl_envs.wrappers.NormalizeAction", vec_env="native")
+        make_vec_env("rl_envs/PartiallyObservableMaze-v0", 2, vec_env="native", **belief)
     with pytest.raises(ValueError, match="vec_env must be one of"):
         make_vec_env(MAZE, 2, vec_env="subproc")
 
@@ -86,6 +87,19 @@ def test_vec_normalize_sees_the_same_statistics():
         assert np.array_equal(d1, d2)
     np.testing.assert_allclose(native.obs_rms.mean, dummy.obs_rms.mean, rtol=1e-9)
     np.testing.assert_allclose(native.ret_rms.var, dummy.ret_rms.var, rtol=1e-6)
+
+
+def test_normalize_action_wraps_the_vector_env_with_its_vector_counterpart():
+    """The yml's NormalizeAction on the LQ env: the same rescaled controls reach the system."""
+    kwargs = dict(env_kwargs=dict(horizon=4, x0_cov=0.0, noise_cov=0.0), env_wrapper="rl_envs.wrappers.NormalizeAction")
+    native, dummy = both("rl_envs/LQControl-v0", 2, **kwargs)
+    assert isinstance(native.venv, GymnasiumVecEnv) and native.action_space == dummy.action_space
+    native.reset(), dummy.reset()
+    for a in np.random.default_rng(2).uniform(-1, 1, (10, 2, 1)).astype(np.float32):
+        (o1, r1, d1, _), (o2, r2, d2, _) = native.step(a), dummy.step(a)
+        np.testing.assert_allclose(o1, o2, rtol=1e-12)
+        np.testing.assert_allclose(r1, r2, rtol=1e-6)
+        assert np.array_equal(d1, d2)
 
 
 def _ppo_curve(vec_env: str):
