@@ -33,6 +33,7 @@ test: setup
 
 bench: setup
 	$(PY) benchmarks/bench_envs.py
+	$(PY) benchmarks/bench_sb3_vec.py
 	$(PY) benchmarks/bench_agents.py
 
 # pip-tools rather than uv: pip reads this machine's pip configuration, which offers the CPU

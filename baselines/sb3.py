@@ -95,17 +95,47 @@ def make_env(env_id: str, env_kwargs: dict | None = None, env_wrapper=None, rend
     return Monitor(env)
 
 
-def make_vec_env(env_id: str, n_envs: int = 1, seed: int = 0, env_kwargs: dict | None = None,
-                 env_wrapper=None, normalize=False, gamma: float = 0.99):
-    """A seeded ``DummyVecEnv`` (sub-env ``i`` seeded ``seed + i``), optionally ``VecNormalize``d.
+VEC_ENV_KINDS = ("auto", "native", "dummy")
 
+
+def make_vec_env(env_id: str, n_envs: int = 1, seed: int = 0, env_kwargs: dict | None = None,
+                 env_wrapper=None, normalize=False, gamma: float = 0.99, vec_env: str = "auto"):
+    """A seeded SB3 ``VecEnv`` of ``n_envs`` copies, optionally ``VecNormalize``d.
+
+    ``vec_env="auto"`` steps the env's native vector env in one call per step
+    (:class:`baselines.sb3_vec.GymnasiumVecEnv` under ``VecMonitor``, seeded ``seed``) where the
+    env registers one, and is otherwise a ``DummyVecEnv`` of ``Monitor``-ed single envs (copy
+    ``i`` seeded ``seed + i``).  ``env_wrapper`` entries wrap single envs (the zoo's meaning): the
+    native vector env is used only if every one has a vector counterpart in
+    ``rl_envs.wrappers.VECTOR_WRAPPERS`` (``NormalizeAction`` has), which then wraps it; any other
+    wrapper takes the ``DummyVecEnv``.  ``"native"`` insists on the native vector env,
+    ``"dummy"`` on the ``DummyVecEnv``.
     ``normalize`` is False, True, or the zoo's dict/string of ``VecNormalize`` keywords.
     """
-    from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
+    from stable_baselines3.common.vec_env import DummyVecEnv, VecMonitor, VecNormalize
 
     if not isinstance(n_envs, int) or n_envs < 1:
         raise ValueError(f"n_envs must be a positive int, got {n_envs!r}")
-    venv = DummyVecEnv([lambda: make_env(env_id, env_kwargs, env_wrapper) for _ in range(n_envs)])
+    if vec_env not in VEC_ENV_KINDS:
+        raise ValueError(f"vec_env must be one of {', '.join(map(repr, VEC_ENV_KINDS))}, got {vec_env!r}")
+    from rl_envs.wrappers import VECTOR_WRAPPERS
+
+    wrappers = _wrapper_specs(env_wrapper)
+    vectorizable = all(cls in VECTOR_WRAPPERS and not kwargs for cls, kwargs in wrappers)
+    native = gym.spec(env_id).vector_entry_point is not None and vectorizable
+    if vec_env == "native" and not native:
+        raise ValueError(f"vec_env='native': {env_id} has no native vector env" if vectorizable else
+                         f"vec_env='native': env_wrapper {env_wrapper!r} wraps single envs and has no vector "
+                         "counterpart in rl_envs.wrappers.VECTOR_WRAPPERS; use vec_env='dummy' or 'auto'")
+    if native and vec_env != "dummy":
+        from .sb3_vec import GymnasiumVecEnv
+
+        venv = gym.make_vec(env_id, num_envs=n_envs, vectorization_mode="vector_entry_point", **(env_kwargs or {}))
+        for cls, _ in wrappers:
+            venv = VECTOR_WRAPPERS[cls](venv)
+        venv = VecMonitor(GymnasiumVecEnv(venv))
+    else:
+        venv = DummyVecEnv([lambda: make_env(env_id, env_kwargs, env_wrapper) for _ in range(n_envs)])
     venv.seed(seed)
     if normalize:
         kwargs = normalize if isinstance(normalize, dict) else {}
@@ -221,7 +251,9 @@ def evaluate(model, env_id: str, n_eval_episodes: int = 10, seed: int = 0, deter
     from stable_baselines3.common.vec_env import VecNormalize
 
     hp = dict(load_hyperparams(algo, env_id) if algo else {}, **(hyperparams or {}))
-    venv = make_vec_env(env_id, 1, seed, {**hp.get("env_kwargs", {}), **(env_kwargs or {})}, hp.get("env_wrapper"))
+    # One copy gains nothing from the native vector env; the DummyVecEnv keeps the seeding of before.
+    venv = make_vec_env(env_id, 1, seed, {**hp.get("env_kwargs", {}), **(env_kwargs or {})}, hp.get("env_wrapper"),
+                        vec_env="dummy")
     train_env = model.get_env()
     if isinstance(train_env, VecNormalize) and train_env.norm_obs:
         # Only a VecNormalize with norm_obs has obs_rms; without it the attribute lookup falls
@@ -524,7 +556,7 @@ class SB3Agent(Agent):
             entry = agent._zoo_entry()
         except ValueError as e:
             raise AgentFileError(meta_path, f"cannot rebuild the SB3Agent it describes: {e}") from None
-        venv = make_vec_env(agent.env_id, 1, 0, agent.env_kwargs, entry.get("env_wrapper"))
+        venv = make_vec_env(agent.env_id, 1, 0, agent.env_kwargs, entry.get("env_wrapper"), vec_env="dummy")
         spaces = saved_spaces(meta, meta_path) if "spaces" in meta else (venv.observation_space, venv.action_space)
         if meta.get("obs_normalization") is not None:
             venv = _normalized(venv, meta["obs_normalization"], meta_path)

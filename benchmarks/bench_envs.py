@@ -1,93 +1,111 @@
-"""Environment steps per second through ``gymnasium.make``, against CartPole-v1 in the same run.
+"""Environment steps per second, single and native vector, against CartPole measured in the same run.
 
-    python benchmarks/bench_envs.py [--seconds 3]
+    python benchmarks/bench_envs.py [--seconds 1] [--repeats 3] [--only NAME ...]
 
-Each environment runs the same loop: pre-drawn random actions, reset when an episode ends.
-The ratio to CartPole-v1 measured in this run is the figure to compare across machines.
-Native vector environments (``gymnasium.make_vec``, 64 envs, next-step autoreset) count
-environment steps (64 per call) against CartPole's own vector env in the same run.
+One Markdown table: every registered environment (and a few variants) through ``gymnasium.make``
+and through its native vector env (``gymnasium.make_vec(..., vectorization_mode="vector_entry_point")``,
+next-step autoreset) at ``n = 1, 64, 256``, counting environment steps (``n`` per call).  Each
+single row is divided by CartPole-v1's single-env rate and each vector row by
+``CartPoleVectorEnv``'s at the same ``n``; the ratios are the figures to compare across machines
+and loads.  Every figure is the median of ``--repeats`` rounds, and a round measures every row
+once, so CartPole and the environment it is compared with share the load of that round; the
+load column is the 1-minute load average during the row's measurements.  Pre-drawn random
+actions; single envs reset when an episode ends.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
+import os
 import time
 
 import numpy as np
 import gymnasium as gym
 
-import rl_envs  # noqa: F401
+import rl_envs
 
-CASES = {
-    "CartPole-v1": {},
-    "rl_envs/GridMaze-v0": {},
+VARIANTS = {
     "rl_envs/GridMaze-v0 (maze10x10, slip=0.1)": {"layout": "maze10x10", "slip": 0.1},
-    "rl_envs/LQControl-v0": {},
     "rl_envs/LQControl-v0 (datacenter, dt=0.1)": {"system": "datacenter", "dt": 0.1},
-    "rl_envs/PartiallyObservableMaze-v0": {},
-    "rl_envs/PuddleWorld-v0": {},
-    "rl_envs/MountainCarRLPark-v0": {},
-    "rl_envs/SwingPendulum-v0": {},
 }
+CASES = {"CartPole-v1": {}, **{env_id: {} for env_id in rl_envs.ENV_IDS}, **VARIANTS}
+SIZES = (1, 64, 256)
 
 
-def steps_per_second(env_id: str, kwargs: dict, seconds: float) -> float:
-    env = gym.make(env_id.split(" ")[0], **kwargs)
-    rng = np.random.default_rng(0)
-    actions = [env.action_space.sample() for _ in range(4096)] if not hasattr(env.action_space, "n") \
-        else rng.integers(env.action_space.n, size=4096).tolist()
-    env.reset(seed=0)
+def _timed(step, calls_per_round: int, steps_per_call: int, seconds: float) -> float:
     n, t0 = 0, time.perf_counter()
-    deadline = t0 + seconds
     while True:
-        for a in actions:
-            _, _, terminated, truncated, _ = env.step(a)
-            if terminated or truncated:
-                env.reset()
-        n += len(actions)
-        if time.perf_counter() >= deadline:
-            break
-    return n / (time.perf_counter() - t0)
+        for _ in range(calls_per_round):
+            step()
+        n += calls_per_round * steps_per_call
+        if time.perf_counter() - t0 >= seconds:
+            return n / (time.perf_counter() - t0)
 
 
-VECTOR_CASES = {
-    "CartPole-v1": {},
-    "rl_envs/GridMaze-v0": {},
-    "rl_envs/GridMaze-v0 (maze10x10, slip=0.1)": {"layout": "maze10x10", "slip": 0.1},
-    "rl_envs/PartiallyObservableMaze-v0": {},
-    "rl_envs/PuddleWorld-v0": {},
-    "rl_envs/MountainCarRLPark-v0": {},
-    "rl_envs/SwingPendulum-v0": {},
-}
+def single_rate(env_id: str, kwargs: dict, seconds: float) -> float:
+    env = gym.make(env_id.split(" ")[0], **kwargs)
+    env.action_space.seed(0)
+    actions = itertools.cycle([env.action_space.sample() for _ in range(1024)])
+    env.reset(seed=0)
+
+    def step():
+        if any(env.step(next(actions))[2:4]):
+            env.reset()
+
+    step()  # compile / warm up
+    return _timed(step, 256, 1, seconds)
 
 
-def vector_steps_per_second(env_id: str, kwargs: dict, seconds: float, num_envs: int = 64) -> float:
+def vector_rate(env_id: str, kwargs: dict, num_envs: int, seconds: float) -> float:
     venv = gym.make_vec(env_id.split(" ")[0], num_envs=num_envs, vectorization_mode="vector_entry_point", **kwargs)
     venv.reset(seed=0)
     venv.action_space.seed(0)
-    actions = [venv.action_space.sample() for _ in range(256)]
-    n, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
-        for a in actions:
-            venv.step(a)
-        n += len(actions) * num_envs
-    return n / (time.perf_counter() - t0)
+    actions = itertools.cycle([venv.action_space.sample() for _ in range(64)])
+    step = lambda: venv.step(next(actions))  # noqa: E731
+    step()
+    return _timed(step, max(1, 256 // num_envs), num_envs, seconds)
+
+
+def has_vector_env(env_id: str) -> bool:
+    return gym.spec(env_id.split(" ")[0]).vector_entry_point is not None
+
+
+def measure(cases: dict, seconds: float, repeats: int) -> dict:
+    """``(name, n) -> (median env steps/s, mean load)``; ``n = 0`` is the single env."""
+    rows = [(name, 0) for name in cases] + [(name, n) for n in SIZES for name in cases if has_vector_env(name)]
+    rates = {row: [] for row in rows}
+    loads = {row: [] for row in rows}
+    for _ in range(repeats):
+        for name, n in rows:
+            rate = single_rate(name, cases[name], seconds) if n == 0 else vector_rate(name, cases[name], n, seconds)
+            rates[name, n].append(rate)
+            loads[name, n].append(os.getloadavg()[0])
+    return {row: (float(np.median(rates[row])), float(np.mean(loads[row]))) for row in rows}
+
+
+def table(results: dict) -> str:
+    lines = ["| environment | n | env steps/s | × CartPole-v1 | × CartPoleVectorEnv (same n) | load |",
+             "|---|---:|---:|---:|---:|---:|"]
+    single_ref = results["CartPole-v1", 0][0]
+    for (name, n), (rate, load) in results.items():
+        vector_ref = f"{rate / results['CartPole-v1', n][0]:.2f}" if n else ""
+        lines.append(f"| {name} | {n or 'single'} | {rate:,.0f} | {rate / single_ref:.2f} | {vector_ref} | {load:.2f} |")
+    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--seconds", type=float, default=1.0, help="per row and round (default 1)")
+    parser.add_argument("--repeats", type=int, default=3, help="rounds; each figure is their median (default 3)")
+    parser.add_argument("--only", nargs="*", default=None, metavar="NAME",
+                        help="measure only the rows whose name contains one of these (CartPole always)")
     args = parser.parse_args()
-    rates = {name: steps_per_second(name, kw, args.seconds) for name, kw in CASES.items()}
-    ref = rates["CartPole-v1"]
-    print(f"{'environment':45s} {'steps/s':>12s} {'x CartPole':>11s}")
-    for name, rate in rates.items():
-        print(f"{name:45s} {rate:12,.0f} {rate / ref:11.2f}")
-    rates = {name: vector_steps_per_second(name, kw, args.seconds) for name, kw in VECTOR_CASES.items()}
-    ref = rates["CartPole-v1"]
-    print(f"\n{'native vector env, 64 envs':45s} {'env steps/s':>12s} {'x CartPole':>11s}")
-    for name, rate in rates.items():
-        print(f"{name:45s} {rate:12,.0f} {rate / ref:11.2f}")
+    cases = {name: kw for name, kw in CASES.items()
+             if args.only is None or name == "CartPole-v1" or any(part in name for part in args.only)}
+    print(f"{os.cpu_count()} CPUs, {args.repeats} rounds of {args.seconds:g} s per row, "
+          f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
+    print(table(measure(cases, args.seconds, args.repeats)))
 
 
 if __name__ == "__main__":

@@ -69,6 +69,25 @@ def numpy_reference(n_arms: int, seconds: float) -> float:
     return rate(run, n_arms, seconds)
 
 
+def kernel_cost(n_arms: int, seconds: float) -> tuple[float, float]:
+    """Microseconds per arm-step of the serial numba kernel alone: wall time, and this process's
+    CPU time, which leaves out the time other processes hold the core (not their effect on
+    the core's caches and shared execution units)."""
+    model = physics.build_model()
+    states = np.repeat(model.initial_state[None], n_arms, axis=0)
+    targets = np.repeat(np.array([[3.5, 3.5]]), n_arms, axis=0)
+    actions = np.random.default_rng(0).random((n_arms, model.action_size))
+    out = np.empty(n_arms), np.empty(n_arms, dtype=np.bool_), np.empty(n_arms, dtype=np.int64)
+    args = (states, actions, targets, *model.kernel_args(), *out)
+    physics.advance(*args)
+    calls, wall0, cpu0 = 0, time.perf_counter(), time.process_time()
+    while time.perf_counter() - wall0 < seconds:
+        physics.advance(*args)
+        calls += 1
+    per = 1e6 / (calls * n_arms)
+    return (time.perf_counter() - wall0) * per, (time.process_time() - cpu0) * per
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0)
@@ -93,6 +112,10 @@ def main() -> None:
         speedup = f"{r / numpy_rates[ref]:9.0f}" if ref else ""
         print(f"{name:52s} {r:11,.0f} {r / cartpole:11.3f} {speedup}")
     print("goals: 1 arm >= 0.2x CartPole, vector env >= 0.5x CartPole")
+    for arms in (1, n):
+        wall, cpu = kernel_cost(arms, s)
+        print(f"serial kernel alone, {arms} arm(s): {wall:.1f} us/arm-step wall, {cpu:.1f} us CPU, "
+              f"load {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

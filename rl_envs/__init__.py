@@ -12,10 +12,11 @@ __version__ = "0.1.0"
 _ENVIRONMENTS = {
     "rl_envs/GridMaze-v0": ("rl_envs.maze.grid_maze:GridMazeEnv",
                             {"vector_entry_point": "rl_envs.maze.grid_maze:GridMazeVectorEnv"}),
-    "rl_envs/QuadraticBandit-v0": ("rl_envs.bandit:QuadraticBanditEnv", {}),
+    "rl_envs/QuadraticBandit-v0": ("rl_envs.bandit:QuadraticBanditEnv",
+                                   {"vector_entry_point": "rl_envs.bandit:QuadraticBanditVectorEnv"}),
     "rl_envs/OctopusArm-v0": ("rl_envs.octopus.env:OctopusArmEnv",
                               {"vector_entry_point": "rl_envs.octopus.env:OctopusArmVectorEnv"}),
-    "rl_envs/LQControl-v0": ("rl_envs.lq:LQControlEnv", {}),
+    "rl_envs/LQControl-v0": ("rl_envs.lq:LQControlEnv", {"vector_entry_point": "rl_envs.lq:LQControlVectorEnv"}),
     "rl_envs/PartiallyObservableMaze-v0": ("rl_envs.maze.po_maze:PartiallyObservableMazeEnv",
                                            {"vector_entry_point": "rl_envs.maze.po_maze:PartiallyObservableMazeVectorEnv"}),
     "rl_envs/PendulumSwingUp-v0": ("rl_envs.pendulum_swingup:PendulumSwingUpEnv",

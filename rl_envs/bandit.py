@@ -7,9 +7,11 @@ from collections import deque
 import numpy as np
 import gymnasium as gym
 from gymnasium import spaces
+from gymnasium.vector import AutoresetMode, VectorEnv
 
-from .rendering import RenderMixin, check_render_mode
+from .rendering import RenderMixin, VectorRenderMixin, check_render_mode
 from .validation import as_box_action, integer, positive, real_array, symmetric_matrix
+from .vector import TaskVectorEnv, vector_signature
 
 EIGENVALUES = (0.1, 1.0)
 
@@ -38,7 +40,111 @@ def _check_cost_matrix(C, dim: int) -> np.ndarray:
     return (C + C.T) / 2
 
 
-class QuadraticBanditEnv(RenderMixin, gym.Env):
+class QuadraticBanditTask:
+    """What the single and the vector bandit share (the pattern of :mod:`rl_envs.vector`; the
+    arguments are documented on :class:`QuadraticBanditEnv`)."""
+
+    def __init__(self, dim: int = 10, C=None, a_star=None, action_bound: float = 20.0,
+                 render_mode: str | None = None):
+        self.render_mode = check_render_mode(render_mode, self.metadata)
+        self.dim = integer(dim, "dim")
+        self.action_bound = positive(action_bound, "action_bound")
+        self.a_star = np.full(self.dim, 4.0) if a_star is None else real_array(a_star, "a_star", shape=(self.dim,))
+        if np.any(np.abs(self.a_star) >= self.action_bound):
+            raise ValueError(f"a_star must be strictly inside the action box (-{self.action_bound}, {self.action_bound})")
+        self._fixed_C = C is not None
+        self._set_problem(_check_cost_matrix(C, self.dim) if self._fixed_C else random_cost_matrix(self.dim, self.np_random))
+        self.action_space = spaces.Box(-self.action_bound, self.action_bound, (self.dim,), np.float32)
+        self.observation_space = spaces.Box(0.0, 1.0, (1,), np.float32)
+        self._obs = np.zeros(1, dtype=np.float32)
+
+    def _set_problem(self, C: np.ndarray) -> None:
+        self.C = C
+        self.eigenvalues, self._eigenvectors = np.linalg.eigh(C)
+
+    def _redraw_on_seed(self, seed: int | None) -> None:
+        """A seeded reset draws a new problem (unless ``C`` was given)."""
+        if seed is not None and not self._fixed_C:
+            self._set_problem(random_cost_matrix(self.dim, self.np_random))
+
+    def _pull(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The clipped actions ``(k, m)`` and their costs ``(k,)``; the single env pulls a batch
+        of one, so that one copy of the vector env computes exactly what it does."""
+        a = np.clip(actions, -self.action_bound, self.action_bound)
+        return a, quadratic_cost(a, self.C, self.a_star)
+
+    # -- exact references -------------------------------------------------------------------
+
+    def cost(self, a) -> np.ndarray | float:
+        """The positive cost of an action ``(m,)`` (a float) or a batch ``(..., m)`` (an array)."""
+        a = np.asarray(a, dtype=np.float64)
+        if a.shape[-1:] != (self.dim,):
+            raise ValueError(f"actions must have a last axis of length {self.dim}, got shape {a.shape}")
+        c = quadratic_cost(a, self.C, self.a_star)
+        return float(c) if a.ndim == 1 else c
+
+    def optimal_cost(self) -> float:
+        return 0.0
+
+    def optimal_return(self) -> float:
+        return 0.0
+
+    # -- rendering ----------------------------------------------------------------------------
+
+    _HISTORY = 200  # pulls kept for drawing (the cost strip's width)
+    _PLANE = 300  # px, the square landscape panel; the cost strip sits to its right
+    _LOG_RANGE = (-4.0, 3.0)  # decades shown in the cost strip
+
+    def _canvas_size(self):
+        return (2 * self._PLANE, self._PLANE)
+
+    def _paint_pulls(self, pg, surface, actions, costs):
+        """The landscape with ``actions`` (oldest first) projected on it, and their ``costs``."""
+        u = self._eigenvectors[:, [0, -1]]  # flattest and steepest directions
+        lam = self.eigenvalues[[0, -1]]
+        half = 4.0 * max(np.abs(self.a_star).max(), 1.0)  # projections of a - a* are a few |a*| wide
+        scale = (self._PLANE / 2) / half
+        cx = cy = self._PLANE / 2
+
+        def to_px(xy):
+            return (cx + xy[0] * scale, cy - xy[1] * scale)
+
+        surface.set_clip(pg.Rect(0, 0, self._PLANE, self._PLANE))
+        # Level sets c = 10^k are ellipses with semi-axes sqrt(c / lambda) in this plane.
+        for k in range(int(self._LOG_RANGE[0]), int(self._LOG_RANGE[1]) + 1):
+            rx, ry = np.sqrt(10.0 ** k / lam) * scale
+            if 1 <= rx <= 4 * self._PLANE and 1 <= ry <= 4 * self._PLANE:
+                shade = int(120 + 15 * (k - self._LOG_RANGE[0]))
+                pg.draw.ellipse(surface, (shade, shade, 255), pg.Rect(cx - rx, cy - ry, 2 * rx, 2 * ry), 1)
+        pg.draw.line(surface, (200, 200, 200), (0, cy), (self._PLANE, cy))
+        pg.draw.line(surface, (200, 200, 200), (cx, 0), (cx, self._PLANE))
+        if len(actions):
+            xy = (np.asarray(actions) - self.a_star) @ u
+            for i, p in enumerate(xy):
+                fade = int(230 - 180 * (i + 1) / len(xy))
+                pg.draw.circle(surface, (250, fade, fade), to_px(p), 2)
+            pg.draw.circle(surface, (200, 30, 30), to_px(xy[-1]), 5)
+        pg.draw.circle(surface, (20, 140, 20), (cx, cy), 5)  # a*
+        surface.set_clip(None)
+        pg.draw.line(surface, (0, 0, 0), (self._PLANE, 0), (self._PLANE, self._PLANE), 2)
+
+        lo, hi = self._LOG_RANGE
+
+        def y_of(log_c):
+            return self._PLANE * (hi - np.clip(log_c, lo, hi)) / (hi - lo)
+
+        for k in range(int(lo), int(hi) + 1):
+            pg.draw.line(surface, (225, 225, 225), (self._PLANE + 4, y_of(k)), (2 * self._PLANE - 4, y_of(k)))
+        if len(costs):
+            logs = np.log10(np.maximum(np.asarray(costs), 1e-300))
+            xs = self._PLANE + 4 + (self._PLANE - 8) * np.arange(len(logs)) / max(self._HISTORY - 1, 1)
+            points = [(float(x), float(y_of(v))) for x, v in zip(xs, logs)]
+            if len(points) > 1:
+                pg.draw.lines(surface, (200, 30, 30), False, points, 2)
+            pg.draw.circle(surface, (200, 30, 30), points[-1], 4)
+
+
+class QuadraticBanditEnv(QuadraticBanditTask, RenderMixin, gym.Env):
     """
     ## Description
 
@@ -98,6 +204,11 @@ class QuadraticBanditEnv(RenderMixin, gym.Env):
       ``a*`` spanned by the eigenvectors of the smallest and largest eigenvalues, with the
       recent actions projected on it, next to the log cost of the recent actions.
 
+    ## Vector environment
+
+    ``gymnasium.make_vec("rl_envs/QuadraticBandit-v0", num_envs=n, ...)`` gives
+    :class:`QuadraticBanditVectorEnv`: ``n`` copies of one problem pulled in one call.
+
     ```python
     env = gymnasium.make("rl_envs/QuadraticBandit-v0", dim=50)
     env.reset(seed=0)
@@ -107,25 +218,9 @@ class QuadraticBanditEnv(RenderMixin, gym.Env):
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 30}
     action_out_of_range = "clip"
-    _HISTORY = 200
-
-    def __init__(self, dim: int = 10, C=None, a_star=None, action_bound: float = 20.0,
-                 render_mode: str | None = None):
-        self.render_mode = check_render_mode(render_mode, self.metadata)
-        self.dim = integer(dim, "dim")
-        self.action_bound = positive(action_bound, "action_bound")
-        self.a_star = np.full(self.dim, 4.0) if a_star is None else real_array(a_star, "a_star", shape=(self.dim,))
-        if np.any(np.abs(self.a_star) >= self.action_bound):
-            raise ValueError(f"a_star must be strictly inside the action box (-{self.action_bound}, {self.action_bound})")
-        self._fixed_C = C is not None
-        self._set_problem(_check_cost_matrix(C, self.dim) if self._fixed_C else random_cost_matrix(self.dim, self.np_random))
-        self.action_space = spaces.Box(-self.action_bound, self.action_bound, (self.dim,), np.float32)
-        self.observation_space = spaces.Box(0.0, 1.0, (1,), np.float32)
-        self._obs = np.zeros(1, dtype=np.float32)
 
     def _set_problem(self, C: np.ndarray) -> None:
-        self.C = C
-        self.eigenvalues, self._eigenvectors = np.linalg.eigh(C)
+        super()._set_problem(C)
         self.actions: deque = deque(maxlen=self._HISTORY)
         self.costs: deque = deque(maxlen=self._HISTORY)
 
@@ -133,85 +228,75 @@ class QuadraticBanditEnv(RenderMixin, gym.Env):
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
-        if seed is not None and not self._fixed_C:
-            self._set_problem(random_cost_matrix(self.dim, self.np_random))
+        self._redraw_on_seed(seed)
         if self.render_mode == "human":
             self.render()
         return self._obs.copy(), {}
 
     def step(self, action):
-        a = np.clip(as_box_action(action, self.action_space), -self.action_bound, self.action_bound)
-        cost = float(quadratic_cost(a, self.C, self.a_star))
+        a, cost = self._pull(as_box_action(action, self.action_space)[None])
+        a, cost = a[0], float(cost[0])
         self.actions.append(a)
         self.costs.append(cost)
         if self.render_mode == "human":
             self.render()
         return self._obs.copy(), -cost, True, False, {"cost": cost}
 
-    # -- exact references -------------------------------------------------------------------
-
-    def cost(self, a) -> np.ndarray | float:
-        """The positive cost of an action ``(m,)`` (a float) or a batch ``(..., m)`` (an array)."""
-        a = np.asarray(a, dtype=np.float64)
-        if a.shape[-1:] != (self.dim,):
-            raise ValueError(f"actions must have a last axis of length {self.dim}, got shape {a.shape}")
-        c = quadratic_cost(a, self.C, self.a_star)
-        return float(c) if a.ndim == 1 else c
-
-    def optimal_cost(self) -> float:
-        return 0.0
-
-    def optimal_return(self) -> float:
-        return 0.0
-
-    # -- rendering ----------------------------------------------------------------------------
-
-    _PLANE = 300  # px, the square landscape panel; the cost strip sits to its right
-    _LOG_RANGE = (-4.0, 3.0)  # decades shown in the cost strip
-
-    def _canvas_size(self):
-        return (2 * self._PLANE, self._PLANE)
-
     def _paint(self, pg, surface):
-        u = self._eigenvectors[:, [0, -1]]  # flattest and steepest directions
-        lam = self.eigenvalues[[0, -1]]
-        half = 4.0 * max(np.abs(self.a_star).max(), 1.0)  # projections of a - a* are a few |a*| wide
-        scale = (self._PLANE / 2) / half
-        cx = cy = self._PLANE / 2
+        self._paint_pulls(pg, surface, self.actions, self.costs)
 
-        def to_px(xy):
-            return (cx + xy[0] * scale, cy - xy[1] * scale)
 
-        surface.set_clip(pg.Rect(0, 0, self._PLANE, self._PLANE))
-        # Level sets c = 10^k are ellipses with semi-axes sqrt(c / lambda) in this plane.
-        for k in range(int(self._LOG_RANGE[0]), int(self._LOG_RANGE[1]) + 1):
-            rx, ry = np.sqrt(10.0 ** k / lam) * scale
-            if 1 <= rx <= 4 * self._PLANE and 1 <= ry <= 4 * self._PLANE:
-                shade = int(120 + 15 * (k - self._LOG_RANGE[0]))
-                pg.draw.ellipse(surface, (shade, shade, 255), pg.Rect(cx - rx, cy - ry, 2 * rx, 2 * ry), 1)
-        pg.draw.line(surface, (200, 200, 200), (0, cy), (self._PLANE, cy))
-        pg.draw.line(surface, (200, 200, 200), (cx, 0), (cx, self._PLANE))
-        if self.actions:
-            xy = (np.asarray(self.actions) - self.a_star) @ u
-            for i, p in enumerate(xy):
-                fade = int(230 - 180 * (i + 1) / len(xy))
-                pg.draw.circle(surface, (250, fade, fade), to_px(p), 2)
-            pg.draw.circle(surface, (200, 30, 30), to_px(xy[-1]), 5)
-        pg.draw.circle(surface, (20, 140, 20), (cx, cy), 5)  # a*
-        surface.set_clip(None)
-        pg.draw.line(surface, (0, 0, 0), (self._PLANE, 0), (self._PLANE, self._PLANE), 2)
+class QuadraticBanditVectorEnv(TaskVectorEnv, QuadraticBanditTask, VectorRenderMixin, VectorEnv):
+    """``num_envs`` copies of one bandit problem, pulled with one array operation (see
+    :class:`QuadraticBanditEnv` for the task; the arguments are the same plus ``num_envs``).
 
-        lo, hi = self._LOG_RANGE
+    Autoreset is next-step, as in Gymnasium's ``CartPoleVectorEnv``: every pull ends its
+    episode, so a copy's next step restarts it (observation ``[0.]``, reward 0, its action
+    ignored, ``info["_cost"]`` False) and the step after pulls again.  A seeded ``reset`` draws
+    the one problem that every copy shares from the vector env's ``np_random``, as the single
+    env draws it, so with ``num_envs=1`` the env reproduces :class:`QuadraticBanditEnv` bit for
+    bit.  ``info["cost"]`` holds the costs (mask ``info["_cost"]``: the copies that pulled).
+    ``render_mode="rgb_array"`` renders a tuple of frames, one per copy, showing its last pull.
+    The exact references (``C``, ``a_star``, ``cost(a)``, ...) are those of :class:`QuadraticBanditEnv`.
+    """
 
-        def y_of(log_c):
-            return self._PLANE * (hi - np.clip(log_c, lo, hi)) / (hi - lo)
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 30, "autoreset_mode": AutoresetMode.NEXT_STEP}
+    action_out_of_range = "clip"
+    __signature__ = vector_signature(QuadraticBanditTask)
+    max_steps = 1  # every episode is one pull, and the pull terminates it, so truncation never fires
+    _last_actions: np.ndarray | None = None  # no pull yet
 
-        for k in range(int(lo), int(hi) + 1):
-            pg.draw.line(surface, (225, 225, 225), (self._PLANE + 4, y_of(k)), (2 * self._PLANE - 4, y_of(k)))
-        if self.costs:
-            logs = np.log10(np.maximum(np.asarray(self.costs), 1e-300))
-            xs = self._PLANE + 4 + (self._PLANE - 8) * np.arange(len(logs)) / max(self._HISTORY - 1, 1)
-            points = [(float(x), float(y_of(v))) for x, v in zip(xs, logs)]
-            if len(points) > 1:
-                pg.draw.lines(surface, (200, 30, 30), False, points, 2)
-            pg.draw.circle(surface, (200, 30, 30), points[-1], 4)
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        out = super().reset(seed=seed, options=options)
+        self._redraw_on_seed(seed)  # after the seeding; starting a copy draws nothing
+        return out
+
+    def _start(self, mask: np.ndarray) -> None:
+        if self._last_actions is not None:
+            self._last_costs[mask] = np.nan
+
+    def _observe(self):
+        return np.zeros((self.num_envs, 1), dtype=np.float32), {}
+
+    def step(self, actions):
+        a = as_box_action(actions, self.action_space)
+        restarted = self._begin_step()  # their step is discarded: they start a new episode instead
+        pulled = ~restarted
+        a, cost = self._pull(a)
+        cost = np.where(pulled, cost, 0.0)
+        terminated = pulled.copy()
+        truncated = self._finish_step(restarted, terminated)
+        if self.render_mode is not None:
+            if self._last_actions is None:
+                self._last_actions, self._last_costs = np.full_like(a, np.nan), np.full(self.num_envs, np.nan)
+            self._last_actions[pulled], self._last_costs[pulled] = a[pulled], cost[pulled]
+        return (np.zeros((self.num_envs, 1), dtype=np.float32), np.where(pulled, -cost, 0.0), terminated, truncated,
+                {"cost": cost, "_cost": pulled})
+
+    def _paint_env(self, pg, surface, i: int) -> None:
+        pulled = self._last_actions is not None and not np.isnan(self._last_costs[i])
+        self._paint_pulls(pg, surface, self._last_actions[i:i + 1] if pulled else (),
+                          self._last_costs[i:i + 1] if pulled else ())
+
+
+__all__ = ["QuadraticBanditEnv", "QuadraticBanditVectorEnv", "quadratic_cost", "random_cost_matrix"]

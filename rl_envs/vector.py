@@ -25,6 +25,12 @@ GridMaze, PartiallyObservableMaze and OctopusArm follow one pattern; a new envir
 * **Autoreset** is Gymnasium's ``AutoresetMode.NEXT_STEP`` (as in ``CartPoleVectorEnv``): the step
   after a sub-env's episode ends restarts it instead of moving it: its action is ignored, and
   it returns its first observation with reward 0, neither terminated nor truncated.
+* **Reset** is :meth:`TaskVectorEnv.reset`; the env supplies ``_start(mask)`` (put the sub-envs
+  in ``mask`` at the start of an episode, drawing their random numbers in sub-env order) and
+  ``_observe()`` (the current observations and reset infos of all sub-envs).
+  ``reset(options={"reset_mask": mask})``, Gymnasium's partial reset, restarts only the
+  sub-envs in ``mask`` at once, so that a same-step autoreset (SB3's ``VecEnv``,
+  :mod:`baselines.sb3_vec`) can be built on top.
 """
 
 from __future__ import annotations
@@ -65,9 +71,28 @@ class TaskVectorEnv:
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self._t = np.zeros(self.num_envs, dtype=np.int64)
 
-    def _restart_all(self) -> None:
-        self._t[:] = 0
-        self._needs_reset = np.zeros(self.num_envs, dtype=np.bool_)
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        """Every sub-env, or with ``options={"reset_mask": mask}`` (a bool array of
+        ``num_envs``) only those in ``mask``: they start new episodes now, the others keep
+        their state, and the observations returned are those of every sub-env."""
+        mask = None if options is None else options.get("reset_mask")
+        if mask is None:
+            super().reset(seed=seed)  # the VectorEnv's: seeds np_random
+            self._t[:] = 0
+            self._needs_reset = np.zeros(self.num_envs, dtype=np.bool_)
+            mask = np.ones(self.num_envs, dtype=np.bool_)
+        else:
+            mask = np.asarray(mask)
+            if mask.dtype != np.bool_ or mask.shape != (self.num_envs,):
+                raise ValueError(f"options['reset_mask'] must be a bool array of shape ({self.num_envs},), "
+                                 f"got {mask.dtype} of shape {mask.shape}")
+            if seed is not None:
+                raise ValueError("reset(seed=...) seeds every sub-env; a reset with a reset_mask takes no seed")
+            self._begin_step()  # ResetNeeded before the first full reset
+            self._t[mask] = 0
+            self._needs_reset[mask] = False
+        self._start(mask)
+        return self._observe()
 
     def _begin_step(self) -> np.ndarray:
         """The sub-envs that restart on this step instead of moving."""

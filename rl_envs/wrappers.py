@@ -21,7 +21,24 @@ class NormalizeAction(gym.wrappers.RescaleAction):
 
     def __init__(self, env: gym.Env):
         space = env.action_space
-        super().__init__(env, np.full(space.shape, -1, dtype=space.dtype), np.full(space.shape, 1, dtype=space.dtype))
+        super().__init__(env, *_unit_bounds(space))
+
+
+def _unit_bounds(space: spaces.Box) -> tuple[np.ndarray, np.ndarray]:
+    return np.full(space.shape, -1, dtype=space.dtype), np.full(space.shape, 1, dtype=space.dtype)
+
+
+class NormalizeActionVector(gym.wrappers.vector.RescaleAction):
+    """:class:`NormalizeAction` for a vector env: every copy's actions rescaled to ``[-1, 1]``
+    (what ``baselines.sb3.make_vec_env`` puts on a native vector env for a yml's
+    ``NormalizeAction``)."""
+
+    def __init__(self, env):
+        super().__init__(env, *_unit_bounds(env.single_action_space))
+
+
+# single-env wrapper -> its vector counterpart, for the yml entries' env_wrapper
+VECTOR_WRAPPERS = {NormalizeAction: NormalizeActionVector}
 
 
 class BeliefState(gym.ObservationWrapper):

@@ -217,3 +217,21 @@ def test_bad_agent_arguments_are_rejected():
         COPDACB(env, batch_size=5)
     with pytest.raises(TypeError, match="Box action space"):
         COPDACB(gym.make("rl_envs/GridMaze-v0"))
+
+
+def test_vector_bandit_pulls_every_other_step_with_the_single_envs_problem():
+    """Every pull ends its episode, so next-step autoreset restarts each copy on the step
+    after; the copies share the problem and its exact references."""
+    env = gym.make("rl_envs/QuadraticBandit-v0", dim=3)
+    venv = gym.make_vec("rl_envs/QuadraticBandit-v0", num_envs=4, vectorization_mode="vector_entry_point", dim=3)
+    env.reset(seed=2)
+    obs, _ = venv.reset(seed=2)
+    ref, vref = env.unwrapped, venv.unwrapped
+    assert np.array_equal(vref.C, ref.C) and np.array_equal(vref.a_star, ref.a_star)
+    a = np.random.default_rng(0).uniform(-30, 30, (4, 3))
+    obs, r, term, trunc, info = venv.step(a)
+    assert np.array_equal(r, -ref.cost(np.clip(a, -20, 20))) and term.all() and not trunc.any()
+    assert np.array_equal(info["cost"], -r) and info["_cost"].all()
+    obs, r, term, trunc, info = venv.step(a)
+    assert not (r.any() or term.any() or trunc.any() or info["_cost"].any()) and obs.shape == (4, 1)
+    assert np.array_equal(venv.step(a)[1], -ref.cost(np.clip(a, -20, 20)))  # and pulls again

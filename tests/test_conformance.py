@@ -354,3 +354,22 @@ def test_make_without_prior_import():
     code = "import gymnasium as gym; env = gym.make('rl_envs:rl_envs/GridMaze-v0'); print(env.reset(seed=0)[0])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "0"
+
+
+@pytest.mark.parametrize("env_id", NATIVE_VECTOR)
+def test_native_vector_env_partial_reset(env_id):
+    """``reset(options={"reset_mask": mask})`` (Gymnasium's partial reset) restarts the masked
+    sub-envs and leaves the others as they are; a malformed mask or a seed is refused."""
+    venv = native_vec(env_id)
+    with pytest.raises(ResetNeeded):
+        venv.reset(options={"reset_mask": np.ones(3, dtype=bool)})
+    venv.reset(seed=0)
+    venv.action_space.seed(0)
+    obs = venv.step(venv.action_space.sample())[0]
+    again, _ = venv.reset(options={"reset_mask": np.array([True, False, False])})
+    assert data_equivalence(again[1:], obs[1:], exact=True)
+    for bad in (np.ones(2, dtype=bool), np.ones(3)):
+        with pytest.raises(ValueError, match="reset_mask"):
+            venv.reset(options={"reset_mask": bad})
+    with pytest.raises(ValueError, match="takes no seed"):
+        venv.reset(seed=1, options={"reset_mask": np.ones(3, dtype=bool)})

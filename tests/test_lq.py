@@ -165,3 +165,53 @@ def test_continuous_riccati_refuses_a_cross_term_it_does_not_solve():
     assert care_gain(model)[0] == pytest.approx(np.array([[1.0, math.sqrt(2)]]), rel=1e-12)
     with pytest.raises(ValueError, match="model.N must be zero"):
         care_gain(LQModel(model.A, model.B, model.Q, model.R, N=np.ones((2, 1)), W=model.W))
+
+
+# -- native vector env ---------------------------------------------------------------------------
+
+def _make_pair(**kwargs):
+    return gym.make("rl_envs/LQControl-v0", **kwargs), gym.make_vec("rl_envs/LQControl-v0", num_envs=1,
+                                                                   vectorization_mode="vector_entry_point", **kwargs)
+
+
+@pytest.mark.parametrize("kwargs", [dict(horizon=3, x0_cov=0.5), dict(system="datacenter", dt=0.5, horizon=4),
+                                    dict(A=[[2.0]], B=[[1.0]], x0=[1.0], max_state_norm=50.0, horizon=20)])
+def test_one_vector_copy_reproduces_the_single_env_through_episode_ends(kwargs):
+    """Short horizons (and a diverging system) put truncation, termination and the next-step
+    restart into the comparison; every value is compared exactly."""
+    env, venv = _make_pair(**kwargs)
+    obs, _ = env.reset(seed=5)
+    vobs, _ = venv.reset(seed=5)
+    assert np.array_equal(vobs[0], obs)
+    rng, done, ends = np.random.default_rng(0), False, 0
+    for _ in range(30):
+        u = rng.uniform(-1, 1, env.action_space.shape)  # float64: read at full precision
+        vobs, vr, vterm, vtrunc, _ = venv.step(u[None])
+        if done:  # next-step autoreset
+            (obs, _), r, term, trunc = env.reset(), 0.0, False, False
+        else:
+            obs, r, term, trunc, _ = env.step(u)
+        assert (vr[0], vterm[0], vtrunc[0]) == (r, term, trunc) and np.array_equal(vobs[0], obs)
+        done = term or trunc
+        ends += done
+    assert ends >= 2
+
+
+def test_vector_env_has_the_single_envs_references_and_its_expected_cost():
+    """256 copies under K* average the exact expected episode cost (within 4 standard errors)."""
+    env, venv = _make_pair(horizon=10, x0_cov=0.1)
+    venv = gym.make_vec("rl_envs/LQControl-v0", num_envs=256, vectorization_mode="vector_entry_point",
+                        horizon=10, x0_cov=0.1)
+    ref, vref = env.unwrapped, venv.unwrapped
+    K = ref.optimal_gain()
+    assert np.array_equal(vref.optimal_gain(), K) and vref.optimal_cost() == ref.optimal_cost()
+    assert vref.expected_cost(K) == ref.expected_cost(K)
+    x, _ = venv.reset(seed=1)
+    total = np.zeros(256)
+    for _ in range(10):
+        x, r, term, trunc, _ = venv.step(-x @ K.T)
+        total -= r
+    assert trunc.all() and not term.any()
+    assert abs(total.mean() - ref.expected_cost(K)) < 4 * total.std() / 16
+    x, r, term, trunc, _ = venv.step(np.zeros((256, 1)))  # the restart: new x_0, reward 0
+    assert not (r.any() or term.any() or trunc.any()) and len({tuple(row) for row in x}) == 256

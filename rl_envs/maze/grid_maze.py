@@ -291,10 +291,12 @@ class GridMazeVectorEnv(TaskVectorEnv, GridMazeTask, VectorRenderMixin, VectorEn
         self._next_cell = layout.next_cell.astype(np.int64)
         self._goal = layout.goal_mask.copy()
 
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
-        super().reset(seed=seed)
-        self._s = np.full(self.num_envs, self.layout.start_index, dtype=np.int64)
-        self._restart_all()
+    def _start(self, mask: np.ndarray) -> None:
+        if self._s is None:
+            self._s = np.empty(self.num_envs, dtype=np.int64)
+        self._s[mask] = self.layout.start_index
+
+    def _observe(self):
         return self._s.copy(), {}
 
     def step(self, actions):

@@ -267,14 +267,18 @@ class PartiallyObservableMazeVectorEnv(TaskVectorEnv, POMazeTask, VectorRenderMi
     _s: np.ndarray | None = None
     belief: np.ndarray | None = None  # (num_envs, S), tracked only when rendering
 
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
-        super().reset(seed=seed)
-        self._s = np.asarray(self.sampler.start(self.np_random, self.num_envs), dtype=np.int64)
-        self._restart_all()
-        obs = np.full(self.num_envs, self.no_observation, dtype=np.int64)
+    def _start(self, mask: np.ndarray) -> None:
+        if self._s is None:
+            self._s = np.empty(self.num_envs, dtype=np.int64)
+            self._o = np.empty(self.num_envs, dtype=np.int64)
+        self._s[mask] = self.sampler.start(self.np_random, int(mask.sum()))
+        self._o[mask] = self.no_observation
         if self.render_mode is not None:
-            self.belief = filter_belief(None, None, obs, self.episode_model)
-        return obs, self._info()
+            belief = filter_belief(None, None, self._o, self.episode_model)
+            self.belief = belief if self.belief is None else np.where(mask[:, None], belief, self.belief)
+
+    def _observe(self):
+        return self._o.copy(), self._info()
 
     def _info(self) -> dict:
         return {"state": self._s.copy(), "_state": np.ones(self.num_envs, dtype=np.bool_)}
@@ -289,6 +293,7 @@ class PartiallyObservableMazeVectorEnv(TaskVectorEnv, POMazeTask, VectorRenderMi
         self._s[moving], obs[moving], reward[moving] = s2, o, r
         if restarted.any():
             self._s[restarted] = self.sampler.start(self.np_random, int(restarted.sum()))
+        self._o = obs.copy()
         terminated = moving & (self.goal_mode == "terminate") & self.goal_states[self._s]
         truncated = self._finish_step(restarted, terminated)
         if self.render_mode is not None:  # the restarted agents observe the symbol, which restarts their belief

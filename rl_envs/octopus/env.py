@@ -316,10 +316,7 @@ class OctopusArmVectorEnv(TaskVectorEnv, OctopusArmTask, VectorRenderMixin, Vect
             return np.concatenate([self._states, self._targets], axis=1).astype(np.float32)
         return self._states.astype(np.float32)
 
-    def reset(self, *, seed=None, options=None):
-        super().reset(seed=seed)
-        self._start(np.ones(self.num_envs, dtype=np.bool_))
-        self._restart_all()
+    def _observe(self):
         return self._obs(), {}
 
     def step(self, actions):
