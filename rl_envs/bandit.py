@@ -271,7 +271,7 @@ class QuadraticBanditVectorEnv(TaskVectorEnv, QuadraticBanditTask, VectorRenderM
         self._redraw_on_seed(seed)  # after the seeding; starting a copy draws nothing
         return out
 
-    def _start(self, mask: np.ndarray) -> None:
+    def _start(self, mask: np.ndarray, options: dict | None = None) -> None:
         if self._last_actions is not None:
             self._last_costs[mask] = np.nan
 

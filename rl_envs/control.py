@@ -2,7 +2,7 @@
 al. 2014, §5.2 (puddle world, RLPark's mountain car and swing pendulum).
 
 Each task follows the pattern of :mod:`rl_envs.vector` and writes its dynamics once, for a
-batch: ``_start(rng, n)`` returns ``n`` start states (drawn state by state),
+batch: ``_sample_start(rng, n)`` returns ``n`` start states (drawn state by state),
 ``_noise(rng, n)`` the move noise of ``n`` steps (row by row; None for a deterministic task)
 and ``_transition(states, controls, noise)`` the next states, the rewards and the termination
 flags.  The single env is a batch of one, so the vector env with ``num_envs=1`` reproduces it
@@ -52,7 +52,7 @@ class ControlTask:
     def _noise(self, rng: np.random.Generator, n: int) -> np.ndarray | None:
         return None
 
-    def _observe(self, states: np.ndarray) -> np.ndarray:
+    def _observation(self, states: np.ndarray) -> np.ndarray:
         return states.astype(np.float32)
 
     def _canvas_size(self):
@@ -81,12 +81,12 @@ class ControlEnv(RenderMixin, gym.Env):
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
-        self._states = self._start(self.np_random, 1)
+        self._states = self._sample_start(self.np_random, 1)
         self._t = 0
         self._done = False
         if self.render_mode == "human":
             self.render()
-        return self._observe(self._states[0]), {}
+        return self._observation(self._states[0]), {}
 
     def step(self, action):
         u = self._controls(action, None)
@@ -99,7 +99,7 @@ class ControlEnv(RenderMixin, gym.Env):
         self._done = terminated or truncated
         if self.render_mode == "human":
             self.render()
-        return self._observe(self._states[0]), float(reward[0]), terminated, truncated, {}
+        return self._observation(self._states[0]), float(reward[0]), terminated, truncated, {}
 
     def _paint(self, pg, surface):
         self._paint_state(pg, surface, self._states[0])
@@ -116,19 +116,25 @@ class ControlVectorEnv(VectorRenderMixin):
     _sub_rngs: list[np.random.Generator] | None = None  # one stream per sub-env, after reset(seed=[...])
 
     def reset(self, *, seed=None, options: dict | None = None):
+        # TaskVectorEnv.reset, first in the bases, calls this to seed before it starts the sub-envs.
         if isinstance(seed, (list, tuple, np.ndarray)):
             if len(seed) != self.num_envs or not all(is_int(s) and s >= 0 for s in seed):
                 raise ValueError(f"seed must be None, an int or a list of {self.num_envs} non-negative ints "
                                  f"(one per sub-env), got {describe(seed)}")
             self._sub_rngs = [seeding.np_random(int(s))[0] for s in seed]
-            super().reset(seed=None)
+            seed = None
+        elif seed is not None:
+            self._sub_rngs = None
+        super().reset(seed=seed)  # the VectorEnv's: seeds np_random
+
+    def _start(self, mask: np.ndarray, options: dict | None = None) -> None:
+        if self._states is None or mask.all():
+            self._states = self._draw(self._sample_start, mask)
         else:
-            if seed is not None:
-                self._sub_rngs = None
-            super().reset(seed=seed)
-        self._states = self._draw(self._start, np.ones(self.num_envs, dtype=np.bool_))
-        self._restart_all()
-        return self._observe(self._states), {}
+            self._states[mask] = self._draw(self._sample_start, mask)
+
+    def _observe(self):
+        return self._observation(self._states), {}
 
     def _draw(self, sample, mask: np.ndarray):
         """``sample(rng, n)`` for the sub-envs in ``mask``: from the shared stream, or from each one's own."""
@@ -149,10 +155,10 @@ class ControlVectorEnv(VectorRenderMixin):
         states[moving], reward[moving], terminated[moving] = self._transition(self._states[moving], u[moving],
                                                                               self._draw(self._noise, moving))
         if restarted.any():
-            states[restarted] = self._draw(self._start, restarted)
+            states[restarted] = self._draw(self._sample_start, restarted)
         self._states = states
         truncated = self._finish_step(restarted, terminated)
-        return self._observe(states), reward, terminated, truncated, {}
+        return self._observation(states), reward, terminated, truncated, {}
 
     def _paint_env(self, pg, surface, i: int) -> None:
         if self._states is None:

@@ -542,7 +542,7 @@ class LQControlVectorEnv(TaskVectorEnv, LQControlTask, VectorRenderMixin, Vector
     def max_steps(self) -> int:
         return self.horizon
 
-    def _start(self, mask: np.ndarray) -> None:
+    def _start(self, mask: np.ndarray, options: dict | None = None) -> None:
         if self._x is None:
             n, m = self.single_observation_space.shape[0], self.single_action_space.shape[0]
             self._x, self.last_u, self._u_peak = np.empty((self.num_envs, n)), np.empty((self.num_envs, m)), np.empty(self.num_envs)

@@ -37,7 +37,7 @@ class MountainCarRLParkTask(ControlTask):
         self.observation_space = spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32)
         self.action_space = spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32)
 
-    def _start(self, rng: np.random.Generator, n: int) -> np.ndarray:
+    def _sample_start(self, rng: np.random.Generator, n: int) -> np.ndarray:
         if self.start == "fixed":
             return np.repeat(FIXED_START[None], n, axis=0)
         # RLPark draws the position, then the velocity, of each car

@@ -129,7 +129,7 @@ class PendulumSwingUpTask:
         self.observation_space = spaces.Box(-high, high, dtype=np.float64)
         self.action_space = spaces.Box(-self.model.u_max, self.model.u_max, (1,), np.float32)
 
-    def _start(self, mask: np.ndarray, options: dict | None) -> None:
+    def _start(self, mask: np.ndarray, options: dict | None = None) -> None:
         """Start the pendulums in ``mask``: θ ~ U(-π, π) drawn in pendulum order, ω = 0, or
         ``options["state"]``."""
         k = int(mask.sum())
@@ -151,7 +151,7 @@ class PendulumSwingUpTask:
         self._last_u[:] = u
         return self._over_time >= PENALTY_TIME - 1e-9
 
-    def _observe(self) -> np.ndarray:
+    def _observations(self) -> np.ndarray:
         return np.stack([wrap_angle(self._theta), self._omega], axis=1)
 
     def _canvas_size(self):
@@ -270,7 +270,7 @@ class PendulumSwingUpEnv(PendulumSwingUpTask, RenderMixin, gym.Env):
         self._t, self._done = 0, False
         if self.render_mode == "human":
             self.render()
-        return self._observe()[0], {"time_up": 0.0}
+        return self._observations()[0], {"time_up": 0.0}
 
     def step(self, action):
         u = as_box_action(action, self.action_space)
@@ -285,7 +285,7 @@ class PendulumSwingUpEnv(PendulumSwingUpTask, RenderMixin, gym.Env):
             info["success"] = info["time_up"] > SUCCESS_TIME_UP
         if self.render_mode == "human":
             self.render()
-        return self._observe()[0], float(self._reward[0]), terminated, truncated, info
+        return self._observations()[0], float(self._reward[0]), terminated, truncated, info
 
     def _paint(self, pg, surface):
         self._paint_pendulum(pg, surface, 0)
@@ -300,11 +300,8 @@ class PendulumSwingUpVectorEnv(TaskVectorEnv, PendulumSwingUpTask, VectorRenderM
     action_out_of_range = "clip"
     __signature__ = vector_signature(PendulumSwingUpTask)
 
-    def reset(self, *, seed=None, options=None):
-        super().reset(seed=seed)
-        self._start(np.ones(self.num_envs, dtype=np.bool_), options)
-        self._restart_all()
-        return self._observe(), {"time_up": self._time_up.copy()}
+    def _observe(self):
+        return self._observations(), {"time_up": self._time_up.copy()}
 
     def step(self, actions):
         u = as_box_action(actions, self.action_space)[:, 0]
@@ -315,7 +312,7 @@ class PendulumSwingUpVectorEnv(TaskVectorEnv, PendulumSwingUpTask, VectorRenderM
         infos = {"time_up": self._time_up.copy()}
         if restarted.any():
             self._start(restarted, None)
-        return self._observe(), reward, terminated, truncated, infos
+        return self._observations(), reward, terminated, truncated, infos
 
     def _paint_env(self, pg, surface, i: int) -> None:
         self._paint_pendulum(pg, surface, i)

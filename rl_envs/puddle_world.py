@@ -71,7 +71,7 @@ class PuddleWorldTask(ControlTask):
             self.discrete_controls = DISCRETE_CONTROLS
         self.reward_at = gaussian_puddle_reward if variant == "offpac" else capsule_puddle_reward
 
-    def _start(self, rng: np.random.Generator, n: int) -> np.ndarray:
+    def _sample_start(self, rng: np.random.Generator, n: int) -> np.ndarray:
         if self.variant == "offpac":
             return np.repeat(OFFPAC_START[None], n, axis=0)
         starts = np.empty((n, 2))

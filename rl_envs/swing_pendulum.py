@@ -35,7 +35,7 @@ class SwingPendulumTask(ControlTask):
         self.observation_space = spaces.Box(-high.astype(np.float32), high.astype(np.float32), dtype=np.float32)
         self.action_space = spaces.Box(-MAX_TORQUE, MAX_TORQUE, shape=(1,), dtype=np.float32)
 
-    def _start(self, rng: np.random.Generator, n: int) -> np.ndarray:
+    def _sample_start(self, rng: np.random.Generator, n: int) -> np.ndarray:
         if self.start == "fixed":
             return np.repeat(FIXED_START[None], n, axis=0)
         return np.stack([rng.uniform(-math.pi, math.pi, size=n), np.zeros(n)], axis=1)

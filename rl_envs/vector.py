@@ -25,8 +25,9 @@ GridMaze, PartiallyObservableMaze and OctopusArm follow one pattern; a new envir
 * **Autoreset** is Gymnasium's ``AutoresetMode.NEXT_STEP`` (as in ``CartPoleVectorEnv``): the step
   after a sub-env's episode ends restarts it instead of moving it: its action is ignored, and
   it returns its first observation with reward 0, neither terminated nor truncated.
-* **Reset** is :meth:`TaskVectorEnv.reset`; the env supplies ``_start(mask)`` (put the sub-envs
-  in ``mask`` at the start of an episode, drawing their random numbers in sub-env order) and
+* **Reset** is :meth:`TaskVectorEnv.reset`; the env supplies ``_start(mask, options)`` (put the
+  sub-envs in ``mask`` at the start of an episode, drawing their random numbers in sub-env order;
+  ``options`` are ``reset``'s) and
   ``_observe()`` (the current observations and reset infos of all sub-envs).
   ``reset(options={"reset_mask": mask})``, Gymnasium's partial reset, restarts only the
   sub-envs in ``mask`` at once, so that a same-step autoreset (SB3's ``VecEnv``,
@@ -91,7 +92,7 @@ class TaskVectorEnv:
             self._begin_step()  # ResetNeeded before the first full reset
             self._t[mask] = 0
             self._needs_reset[mask] = False
-        self._start(mask)
+        self._start(mask, options)
         return self._observe()
 
     def _begin_step(self) -> np.ndarray:

@@ -291,7 +291,7 @@ class GridMazeVectorEnv(TaskVectorEnv, GridMazeTask, VectorRenderMixin, VectorEn
         self._next_cell = layout.next_cell.astype(np.int64)
         self._goal = layout.goal_mask.copy()
 
-    def _start(self, mask: np.ndarray) -> None:
+    def _start(self, mask: np.ndarray, options: dict | None = None) -> None:
         if self._s is None:
             self._s = np.empty(self.num_envs, dtype=np.int64)
         self._s[mask] = self.layout.start_index

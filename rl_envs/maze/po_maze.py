@@ -267,7 +267,7 @@ class PartiallyObservableMazeVectorEnv(TaskVectorEnv, POMazeTask, VectorRenderMi
     _s: np.ndarray | None = None
     belief: np.ndarray | None = None  # (num_envs, S), tracked only when rendering
 
-    def _start(self, mask: np.ndarray) -> None:
+    def _start(self, mask: np.ndarray, options: dict | None = None) -> None:
         if self._s is None:
             self._s = np.empty(self.num_envs, dtype=np.int64)
             self._o = np.empty(self.num_envs, dtype=np.int64)

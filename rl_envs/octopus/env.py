@@ -299,7 +299,7 @@ class OctopusArmVectorEnv(TaskVectorEnv, OctopusArmTask, VectorRenderMixin, Vect
     action_out_of_range = "clip"
     __signature__ = vector_signature(OctopusArmTask)
 
-    def _start(self, mask: np.ndarray) -> None:
+    def _start(self, mask: np.ndarray, options: dict | None = None) -> None:
         """Put the arms in ``mask`` at the start of an episode (targets drawn in arm order)."""
         self._states[mask] = self.model.initial_state
         if self.random_target:
