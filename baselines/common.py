@@ -183,6 +183,12 @@ def agent_arguments(cls, arguments=None) -> set[str]:
     return cls._accepted_arguments(dict(arguments or {}))
 
 
+def closest_name(name: str, valid) -> str | None:
+    """The valid name closest to a misspelt ``name`` (difflib), or None when none is close."""
+    close = difflib.get_close_matches(name, sorted(valid), n=1)
+    return close[0] if close else None
+
+
 def check_agent_arguments(cls, arguments) -> None:
     """A TypeError naming every argument ``cls`` does not accept, with the closest valid name."""
     valid = agent_arguments(cls, arguments)
@@ -190,12 +196,12 @@ def check_agent_arguments(cls, arguments) -> None:
     if not unknown:
         return
     listing = f"{cls.__name__} takes {', '.join(sorted(valid)) or 'no arguments besides env'}"
-    hints = {name: difflib.get_close_matches(name, sorted(valid), n=1) for name in unknown}
+    hints = {name: closest_name(name, valid) for name in unknown}
     if len(unknown) == 1:
         (name, close), = hints.items()
-        hint = f"did you mean '{close[0]}'?" if close else listing
+        hint = f"did you mean '{close}'?" if close else listing
         raise TypeError(f"{cls.__name__} got an unexpected argument '{name}'; {hint}")
-    named = ", ".join(f"'{name}'" + (f" (did you mean '{close[0]}'?)" if close else "") for name, close in hints.items())
+    named = ", ".join(f"'{name}'" + (f" (did you mean '{close}'?)" if close else "") for name, close in hints.items())
     raise TypeError(f"{cls.__name__} got unexpected arguments {named}; {listing}")
 
 

@@ -8,7 +8,6 @@ the grid size (at most :data:`MAX_CELLS` cells); every problem is a :class:`Conf
 
 from __future__ import annotations
 
-import difflib
 import json
 import zlib
 from collections import Counter
@@ -92,8 +91,8 @@ def _check_agent_arguments(where: str, name: str, kwargs: dict) -> None:
     for key in kwargs:
         _check(key not in _SET_BY_THE_CELL, f"{where}: {name}'s {key} is set by the cell, not by its arguments")
         if key not in valid:
-            close = difflib.get_close_matches(key, valid, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            close = common.closest_name(key, valid)
+            hint = f" (did you mean {close!r}?)" if close else ""
             takes = f"its arguments: {', '.join(sorted(valid))}" if valid else "it takes none"
             raise ConfigError(f"{where}: {name} has no argument {key!r}{hint}; {takes}")
 
