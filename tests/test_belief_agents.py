@@ -119,3 +119,16 @@ def test_tabular_agent_runs_on_raw_observations():
 def test_belief_agent_needs_a_pomdp():
     with pytest.raises(TypeError, match="POMDP model"):
         QMDP(gym.make("rl_envs/GridMaze-v0"))
+
+
+def test_perseus_time_limit_stops_within_a_stage_and_keeps_a_lower_bound():
+    # time_limit=0 is spent after the first batch of the first stage: the stage stops half-way.
+    env = gym.make(ID, layout="4x3", goal_mode="reset")
+    agent = Perseus(env, n_beliefs=500, seed=0, batch=4, time_limit=0.0).learn()
+    assert agent.stats["timed_out"] and agent.stats["stages"] == 1
+    full = Perseus(env, n_beliefs=500, seed=0, tol=1e-6).learn()
+    assert not full.stats["timed_out"]
+    # the pessimistic initial vector survives for the beliefs not backed up, so both are lower bounds
+    assert agent.stats["value_b0"] <= full.stats["value_b0"] + 1e-9 <= 1.890 + 1e-3
+    floor = env.unwrapped.model.R.min() / (1 - env.unwrapped.model.gamma)
+    assert np.all(agent.alpha.min(axis=1) >= floor - 1e-9) and len(agent.alpha) >= 2

@@ -79,7 +79,8 @@ class Perseus(BeliefAgent):
     Arguments: ``n_beliefs`` (size of the belief set), ``explore`` (``"random"`` actions or
     ``"qmdp"``: epsilon-greedy QMDP actions, which reach the beliefs a good policy visits),
     ``max_stages``, ``tol`` (stop when no belief's value rises by more than ``tol`` in a stage),
-    ``time_limit`` (seconds), ``batch`` (beliefs backed up together), ``seed``.
+    ``time_limit`` (seconds, checked after every batch of backups, so a stage can stop half-way),
+    ``batch`` (beliefs backed up together), ``seed``.
     """
 
     def __init__(self, env, n_beliefs: int = 2000, explore: str = "qmdp", max_stages: int = 1000,
@@ -119,7 +120,7 @@ class Perseus(BeliefAgent):
         self.alpha = np.full((1, m.n_states), m.R.min() / (1.0 - m.gamma))
         self.alpha_action = np.zeros(1, dtype=np.int64)
         value = (B @ self.alpha.T).max(axis=1)
-        stage = 0
+        stage, timed_out = 0, False
         for stage in range(1, self.max_stages + 1):
             g = projections(self.alpha, m.T, m.O)
             new_alpha, new_action = [], []
@@ -137,14 +138,22 @@ class Perseus(BeliefAgent):
                 new_action.append(action)
                 new_value = np.maximum(new_value, (B @ alpha.T).max(axis=1))
                 todo = np.flatnonzero(new_value < value)
+                timed_out = self.time_limit is not None and time.perf_counter() - start > self.time_limit
+                if timed_out and todo.size:
+                    # The last stage's vectors still bound the beliefs not yet backed up, so
+                    # the value stays a lower bound everywhere when the stage stops half-way.
+                    new_alpha.append(self.alpha)
+                    new_action.append(self.alpha_action)
+                    new_value = np.maximum(new_value, value)
+                    break
             stacked = np.concatenate(new_alpha)
             _, first = np.unique(stacked, axis=0, return_index=True)
             self.alpha, self.alpha_action = stacked[first], np.concatenate(new_action)[first]
             gain = np.max(new_value - value)
             value = new_value
-            if gain < self.tol or (self.time_limit is not None and time.perf_counter() - start > self.time_limit):
+            if gain < self.tol or timed_out:
                 break
-        self.stats = {"stages": stage, "n_alpha": len(self.alpha), "n_beliefs": len(B),
+        self.stats = {"stages": stage, "timed_out": timed_out, "n_alpha": len(self.alpha), "n_beliefs": len(B),
                       "value_b0": self.value(m.b0), "seconds": time.perf_counter() - start}
 
     def value(self, belief) -> float:
