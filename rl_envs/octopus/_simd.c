@@ -532,78 +532,104 @@ static void run(const Task *t, int threads)
         run_job(t, job);
 }
 
-/* -- Python interface: buffers checked for size here, for dtype and layout in physics.py ------ */
+/* -- Python interface: every buffer checked for layout, element type and size -------------- */
 
 typedef struct {
     Py_buffer view;
-    const char *name;
 } Arg;
+
+/* What an argument holds: its name, whether the kernel writes it, its element (F64, BOOL,
+ * I64) and its length, a multiple of the arms or of the compartments. */
+enum { F64, BOOL, I64 };
+enum { STATE, ACTION, PAIR, ONE, MUSCLES, COMPARTMENTS, NODES, PARAMETERS };
+typedef struct {
+    const char *name;
+    int writable, element, length;
+} Spec;
+
+static Py_ssize_t length_of(int length, Py_ssize_t n, int C)
+{
+    switch (length) {
+    case STATE: return n * (2 + 8 * C);
+    case ACTION: return n * (2 + 3 * C);
+    case PAIR: return n * 2;
+    case ONE: return n;
+    case MUSCLES: return 12 * C;
+    case COMPARTMENTS: return C;
+    case NODES: return 2 * C + 2;
+    default: return N_PAR;
+    }
+}
+
+#define MODEL_SPECS {"muscles", 0, F64, MUSCLES}, {"area0", 0, F64, COMPARTMENTS}, {"mass", 0, F64, NODES}, \
+                    {"inv_mass", 0, F64, NODES}, {"par", 0, F64, PARAMETERS}
+#define N_MODEL 5
 
 static void release(Arg *args, int count)
 {
     for (int i = 0; i < count; i++)
-        if (args[i].view.obj)
-            PyBuffer_Release(&args[i].view);
+        PyBuffer_Release(&args[i].view);
 }
 
-/* Acquire each argument as a C-contiguous buffer of expected[i] bytes (writable ones for the
- * outputs); on failure release what was acquired and set a ValueError naming the argument. */
-static int acquire(PyObject *const *objects, Arg *args, const Py_ssize_t *expected, const int *writable, int count)
+static int element_ok(const Py_buffer *view, int element)
 {
-    for (int i = 0; i < count; i++)
-        args[i].view.obj = NULL;
+    const char *f = view->format ? view->format : "B";
+    if (*f == '<' || *f == '=' || *f == '@')
+        f++;
+    if (f[0] == 0 || f[1] != 0)
+        return 0;
+    if (element == BOOL)
+        return f[0] == '?';
+    return view->itemsize == 8 && (element == F64 ? f[0] == 'd' : (f[0] == 'l' || f[0] == 'q'));
+}
+
+/* Parse (n, C, buffers...): n arms, C compartments, then each buffer per its Spec as a
+ * C-contiguous array of the right element type and length; the model follows from the first
+ * N_MODEL.  On failure nothing stays acquired and a ValueError names the argument. */
+static int parse(PyObject *const *objects, Py_ssize_t nargs, const char *function, const Spec *specs, int count,
+                 Arg *args, Py_ssize_t *n, Model *m)
+{
+    static const char *const type_names[] = {"float64", "bool", "int64"};
+    if (nargs != 2 + count) {
+        PyErr_Format(PyExc_TypeError, "%s takes %d arguments, got %zd", function, 2 + count, nargs);
+        return -1;
+    }
+    *n = PyLong_AsSsize_t(objects[0]);
+    long C = PyLong_AsLong(objects[1]);
+    if (PyErr_Occurred())
+        return -1;
+    if (*n < 0 || C < 1 || C > MAX_C) {
+        PyErr_Format(PyExc_ValueError, "need n >= 0 arms and 1 <= C <= %d compartments, got n=%zd, C=%ld", MAX_C,
+                     *n, C);
+        return -1;
+    }
     for (int i = 0; i < count; i++) {
-        int flags = PyBUF_C_CONTIGUOUS | (writable[i] ? PyBUF_WRITABLE : 0);
-        if (PyObject_GetBuffer(objects[i], &args[i].view, flags) < 0) {
+        const Spec *sp = &specs[i];
+        const char *type = type_names[sp->element];
+        int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (sp->writable ? PyBUF_WRITABLE : 0);
+        if (PyObject_GetBuffer(objects[2 + i], &args[i].view, flags) < 0) {
             release(args, i);
-            PyErr_Format(PyExc_ValueError, "%s must be a C-contiguous%s array", args[i].name,
-                         writable[i] ? ", writable" : "");
+            PyErr_Format(PyExc_ValueError, "%s must be a C-contiguous%s %s array", sp->name,
+                         sp->writable ? ", writable" : "", type);
             return -1;
         }
-        if (args[i].view.len != expected[i]) {
-            PyErr_Format(PyExc_ValueError, "%s has %zd bytes, expected %zd", args[i].name, args[i].view.len,
-                         expected[i]);
+        Py_ssize_t length = length_of(sp->length, *n, (int)C);
+        const char *problem = !element_ok(&args[i].view, sp->element) ? "must hold"
+                              : args[i].view.len != length * (sp->element == BOOL ? 1 : 8) ? "has the wrong size for"
+                                                                                           : NULL;
+        if (problem) {
+            PyErr_Format(PyExc_ValueError, "%s %s %zd %s values (%zd arms, %ld compartments): got %zd bytes of "
+                         "format '%s'", sp->name, problem, length, type, *n, C, args[i].view.len,
+                         args[i].view.format ? args[i].view.format : "B");
             release(args, i + 1);
             return -1;
         }
     }
+    Model model = {(int)C, args[0].view.buf, args[1].view.buf, args[2].view.buf, args[3].view.buf,
+                   args[4].view.buf};
+    *m = model;
     return 0;
 }
-
-/* n (arms) and C (compartments) as ints, checked; then the model's buffers. */
-static int read_sizes(PyObject *const *objects, Py_ssize_t *n, int *C)
-{
-    *n = PyLong_AsSsize_t(objects[0]);
-    long c = PyLong_AsLong(objects[1]);
-    if (PyErr_Occurred())
-        return -1;
-    if (*n < 0 || c < 1 || c > MAX_C) {
-        PyErr_Format(PyExc_ValueError, "need n >= 0 arms and 1 <= C <= %d compartments, got n=%zd, C=%ld",
-                     MAX_C, *n, c);
-        return -1;
-    }
-    *C = (int)c;
-    return 0;
-}
-
-#define MODEL_ARGS 5 /* muscles, area0, mass, inv_mass, par */
-
-static void model_sizes(int C, Py_ssize_t *expected, int *writable)
-{
-    const Py_ssize_t d = sizeof(double);
-    expected[0] = 12 * C * d, expected[1] = C * d, expected[2] = (2 * C + 2) * d, expected[3] = (2 * C + 2) * d;
-    expected[4] = N_PAR * d;
-    for (int i = 0; i < MODEL_ARGS; i++)
-        writable[i] = 0;
-}
-
-static Model model_of(int C, const Arg *args)
-{
-    Model m = {C, args[0].view.buf, args[1].view.buf, args[2].view.buf, args[3].view.buf, args[4].view.buf};
-    return m;
-}
-
-static const char *const MODEL_NAMES[MODEL_ARGS] = {"muscles", "area0", "mass", "inv_mass", "par"};
 
 PyDoc_STRVAR(advance_doc,
 "advance(n, C, muscles, area0, mass, inv_mass, par, states, actions, targets, distance, hit, status, threads)\n"
@@ -614,47 +640,32 @@ PyDoc_STRVAR(advance_doc,
 
 static PyObject *py_advance(PyObject *self, PyObject *const *objects, Py_ssize_t nargs)
 {
-    enum { N_BUF = MODEL_ARGS + 6 };
-    if (nargs != 2 + N_BUF + 1) {
-        PyErr_SetString(PyExc_TypeError, "advance takes 14 arguments");
+    static const Spec specs[] = {MODEL_SPECS, {"states", 1, F64, STATE}, {"actions", 0, F64, ACTION},
+                                 {"targets", 0, F64, PAIR}, {"distance", 1, F64, ONE}, {"hit", 1, BOOL, ONE},
+                                 {"status", 1, I64, ONE}};
+    enum { COUNT = sizeof specs / sizeof specs[0] };
+    Arg args[COUNT];
+    Py_ssize_t n;
+    Model m;
+    if (nargs != 2 + COUNT + 1) {
+        PyErr_Format(PyExc_TypeError, "advance takes %d arguments, got %zd", 2 + COUNT + 1, nargs);
         return NULL;
     }
-    Py_ssize_t n;
-    int C;
-    if (read_sizes(objects, &n, &C) < 0)
-        return NULL;
     long threads = PyLong_AsLong(objects[nargs - 1]);
-    if (PyErr_Occurred())
+    if (threads == -1 && PyErr_Occurred())
         return NULL;
     if (threads < 1) {
         PyErr_Format(PyExc_ValueError, "threads must be >= 1, got %ld", threads);
         return NULL;
     }
-    const Py_ssize_t d = sizeof(double), S = 2 + 8 * C, A = 2 + 3 * C;
-    Arg args[N_BUF];
-    Py_ssize_t expected[N_BUF];
-    int writable[N_BUF];
-    model_sizes(C, expected, writable);
-    const char *names[N_BUF - MODEL_ARGS] = {"states", "actions", "targets", "distance", "hit", "status"};
-    const Py_ssize_t sizes[N_BUF - MODEL_ARGS] = {n * S * d, n * A * d, n * 2 * d, n * d, n, n * 8};
-    const int writes[N_BUF - MODEL_ARGS] = {1, 0, 0, 1, 1, 1};
-    for (int i = 0; i < N_BUF; i++) {
-        args[i].name = i < MODEL_ARGS ? MODEL_NAMES[i] : names[i - MODEL_ARGS];
-        if (i >= MODEL_ARGS)
-            expected[i] = sizes[i - MODEL_ARGS], writable[i] = writes[i - MODEL_ARGS];
-    }
-    if (acquire(objects + 2, args, expected, writable, N_BUF) < 0)
+    if (parse(objects, nargs - 1, "advance", specs, COUNT, args, &n, &m) < 0)
         return NULL;
-    const Model m = model_of(C, args);
-    double *states = args[5].view.buf, *distance = args[8].view.buf;
-    const double *actions = args[6].view.buf, *targets = args[7].view.buf;
-    uint8_t *hit = args[9].view.buf;
-    int64_t *status = args[10].view.buf;
-    const Task task = {&m, states, actions, targets, distance, hit, status, n};
+    const Task task = {&m, args[5].view.buf, args[6].view.buf, args[7].view.buf, args[8].view.buf,
+                       args[9].view.buf, args[10].view.buf, n};
     Py_BEGIN_ALLOW_THREADS
     run(&task, (int)threads);
     Py_END_ALLOW_THREADS
-    release(args, N_BUF);
+    release(args, COUNT);
     Py_RETURN_NONE;
 }
 
@@ -665,36 +676,21 @@ PyDoc_STRVAR(measure_doc,
 
 static PyObject *py_measure(PyObject *self, PyObject *const *objects, Py_ssize_t nargs)
 {
-    enum { N_BUF = MODEL_ARGS + 4 };
-    if (nargs != 2 + N_BUF) {
-        PyErr_SetString(PyExc_TypeError, "measure takes 11 arguments");
-        return NULL;
-    }
+    static const Spec specs[] = {MODEL_SPECS, {"states", 0, F64, STATE}, {"targets", 0, F64, PAIR},
+                                 {"distance", 1, F64, ONE}, {"hit", 1, BOOL, ONE}};
+    enum { COUNT = sizeof specs / sizeof specs[0] };
+    Arg args[COUNT];
     Py_ssize_t n;
-    int C;
-    if (read_sizes(objects, &n, &C) < 0)
+    Model m;
+    if (parse(objects, nargs, "measure", specs, COUNT, args, &n, &m) < 0)
         return NULL;
-    const Py_ssize_t d = sizeof(double), S = 2 + 8 * C;
-    Arg args[N_BUF];
-    Py_ssize_t expected[N_BUF];
-    int writable[N_BUF];
-    model_sizes(C, expected, writable);
-    const char *names[N_BUF - MODEL_ARGS] = {"states", "targets", "distance", "hit"};
-    const Py_ssize_t sizes[N_BUF - MODEL_ARGS] = {n * S * d, n * 2 * d, n * d, n};
-    const int writes[N_BUF - MODEL_ARGS] = {0, 0, 1, 1};
-    for (int i = 0; i < N_BUF; i++) {
-        args[i].name = i < MODEL_ARGS ? MODEL_NAMES[i] : names[i - MODEL_ARGS];
-        if (i >= MODEL_ARGS)
-            expected[i] = sizes[i - MODEL_ARGS], writable[i] = writes[i - MODEL_ARGS];
-    }
-    if (acquire(objects + 2, args, expected, writable, N_BUF) < 0)
-        return NULL;
-    const Model m = model_of(C, args);
+    const int S = 2 + 8 * m.C;
     const double *states = args[5].view.buf, *targets = args[6].view.buf;
+    double *distance = args[7].view.buf;
+    uint8_t *hit = args[8].view.buf;
     for (Py_ssize_t arm = 0; arm < n; arm++)
-        distance_and_hit(&m, states + arm * S, targets + 2 * arm, (double *)args[7].view.buf + arm,
-                         (uint8_t *)args[8].view.buf + arm);
-    release(args, N_BUF);
+        distance_and_hit(&m, states + arm * S, targets + 2 * arm, distance + arm, hit + arm);
+    release(args, COUNT);
     Py_RETURN_NONE;
 }
 
@@ -702,41 +698,25 @@ PyDoc_STRVAR(derivative_doc,
 "derivative(n, C, muscles, area0, mass, inv_mass, par, states, actions, out)\n"
 "--\n\n"
 "The force evaluation d/dt of n states (n, 2 + 8C) under actions (n, 2 + 3C), taken as they\n"
-"are (not clipped), into out (n, 2 + 8C), through the SIMD blocks of advance.");
+"are (not clipped), into out (n, 2 + 8C), through the W-arm blocks of advance.");
 
 static PyObject *py_derivative(PyObject *self, PyObject *const *objects, Py_ssize_t nargs)
 {
-    enum { N_BUF = MODEL_ARGS + 3 };
-    if (nargs != 2 + N_BUF) {
-        PyErr_SetString(PyExc_TypeError, "derivative takes 10 arguments");
-        return NULL;
-    }
+    static const Spec specs[] = {MODEL_SPECS, {"states", 0, F64, STATE}, {"actions", 0, F64, ACTION},
+                                 {"out", 1, F64, STATE}};
+    enum { COUNT = sizeof specs / sizeof specs[0] };
+    Arg args[COUNT];
     Py_ssize_t n;
-    int C;
-    if (read_sizes(objects, &n, &C) < 0)
+    Model m;
+    if (parse(objects, nargs, "derivative", specs, COUNT, args, &n, &m) < 0)
         return NULL;
-    const Py_ssize_t d = sizeof(double), S = 2 + 8 * C, A = 2 + 3 * C;
-    Arg args[N_BUF];
-    Py_ssize_t expected[N_BUF];
-    int writable[N_BUF];
-    model_sizes(C, expected, writable);
-    const char *names[N_BUF - MODEL_ARGS] = {"states", "actions", "out"};
-    const Py_ssize_t sizes[N_BUF - MODEL_ARGS] = {n * S * d, n * A * d, n * S * d};
-    const int writes[N_BUF - MODEL_ARGS] = {0, 0, 1};
-    for (int i = 0; i < N_BUF; i++) {
-        args[i].name = i < MODEL_ARGS ? MODEL_NAMES[i] : names[i - MODEL_ARGS];
-        if (i >= MODEL_ARGS)
-            expected[i] = sizes[i - MODEL_ARGS], writable[i] = writes[i - MODEL_ARGS];
-    }
-    if (acquire(objects + 2, args, expected, writable, N_BUF) < 0)
-        return NULL;
-    const Model m = model_of(C, args);
+    const int S = 2 + 8 * m.C, A = 2 + 3 * m.C;
     const double *states = args[5].view.buf, *actions = args[6].view.buf;
     double *out = args[7].view.buf;
     static Block b; /* under the GIL: one caller at a time */
-    double y[MAX_S * W], act[MAX_A * W], dy[MAX_S * W];
+    static double y[MAX_S * W], act[MAX_A * W], dy[MAX_S * W];
     for (Py_ssize_t first = 0; first < n; first += W) {
-        for (int l = 0; l < W; l++) { /* SoA in, padding lanes repeat the first arm */
+        for (int l = 0; l < W; l++) { /* into a block; padding lanes repeat the first arm */
             Py_ssize_t arm = first + l < n ? first + l : first;
             for (int j = 0; j < S; j++)
                 y[j * W + l] = states[arm * S + j];
@@ -748,7 +728,7 @@ static PyObject *py_derivative(PyObject *self, PyObject *const *objects, Py_ssiz
             for (int j = 0; j < S; j++)
                 out[(first + l) * S + j] = dy[j * W + l];
     }
-    release(args, N_BUF);
+    release(args, COUNT);
     Py_RETURN_NONE;
 }
 
