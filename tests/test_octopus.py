@@ -579,3 +579,16 @@ def test_threads_work_in_a_forked_child():
 
 def _step_once(venv, actions):
     return venv.step(actions)[0]
+
+
+def test_default_threads_can_be_set_for_the_process():
+    assert OctopusArmVectorEnv(2)._kernel.threads == P.default_threads() >= 1
+    assert OctopusArmEnv()._kernel.threads == 1
+    try:
+        P.set_default_threads(1)
+        assert OctopusArmVectorEnv(2)._kernel.threads == 1 and OctopusArmVectorEnv(2, threads=3)._kernel.threads == 3
+        with pytest.raises(ValueError, match="threads"):
+            P.set_default_threads(0)
+    finally:
+        P.set_default_threads(None)
+    assert OctopusArmVectorEnv(2)._kernel.threads == P.default_threads()

@@ -73,7 +73,7 @@ class OctopusArmTask:
                  kernel: str = "auto", threads: int | None = None):
         self.render_mode = check_render_mode(render_mode, self.metadata)
         self.model = physics.build_model(n_compartments, constants)
-        threads = physics.available_threads() if threads is None else integer(threads, "threads")
+        threads = physics.default_threads() if threads is None else integer(threads, "threads")
         vector = isinstance(self, VectorEnv)
         # one arm is one block: a single env's step runs on one thread
         self._kernel = physics.Kernel(self.model, kernel, threads if vector else 1)
@@ -195,8 +195,9 @@ class OctopusArmEnv(OctopusArmTask, RenderMixin, gym.Env):
     * ``kernel``: ``"auto"`` (default: the compiled SIMD kernel, or the numba kernel with a
       ``physics.KernelFallbackWarning`` where it is not installed), ``"simd"`` or ``"numba"``.
       Both give the same results bit for bit (docs/benchmarks.md, "The octopus kernel").
-    * ``threads``: the most threads a step of the vector env uses (default: the CPU cores this
-      process may use); a single env steps its one arm on one thread.
+    * ``threads``: the most threads a step of the vector env uses (default:
+      ``physics.default_threads()``, the CPU cores this process may use unless
+      ``physics.set_default_threads`` says otherwise); a single env steps its one arm on one thread.
 
     ```python
     env = gymnasium.make("rl_envs/OctopusArm-v0", target="random")

@@ -575,8 +575,21 @@ def resolve_kernel(kernel: str) -> str:
     return kernel
 
 
-def available_threads() -> int:
-    """The CPU cores this process may run on."""
+_default_threads: int | None = None
+
+
+def set_default_threads(threads: int | None) -> None:
+    """The threads a vector env made with ``threads=None`` uses from now on in this process
+    (``None``: every core it may run on), as ``numba.set_num_threads`` for numba: a pool of
+    worker processes that already fills the cores sets 1."""
+    global _default_threads
+    _default_threads = None if threads is None else integer(threads, "threads")
+
+
+def default_threads() -> int:
+    """:func:`set_default_threads`'s value, else the CPU cores this process may run on."""
+    if _default_threads is not None:
+        return _default_threads
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
