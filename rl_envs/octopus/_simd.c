@@ -60,19 +60,46 @@ typedef struct {
     int C;
     const double *muscles; /* (3, C, 4): 1 / L0, K_active, K_passive, K_damping */
     const double *area0, *mass, *inv_mass, *par;
+    /* muscles transposed to [muscle][coefficient][compartment], rows MAX_C long: contiguous
+     * across compartments */
+    double coefficients[3 * 4 * MAX_C];
 } Model;
 
-/* Scratch of one block: node positions, velocities and forces, flat node order. */
+static void transpose_muscles(Model *m)
+{
+    for (int mu = 0; mu < 3; mu++)
+        for (int k = 0; k < m->C; k++)
+            for (int c = 0; c < 4; c++)
+                m->coefficients[(mu * 4 + c) * MAX_C + k] = m->muscles[(mu * m->C + k) * 4 + c];
+}
+
+/* Scratch of one block: node positions, velocities and forces, flat node order; and the force
+ * terms of every compartment, [k * w + l] for compartment k of arm l. */
+enum { DORSAL_X, DORSAL_Y, TRANSVERSAL_X, TRANSVERSAL_Y, VENTRAL_X, VENTRAL_Y, /* f u of each muscle */
+       PRESSURE_D, PRESSURE_DT = PRESSURE_D + 2, PRESSURE_TV = PRESSURE_D + 4, PRESSURE_V = PRESSURE_D + 6,
+       DRAG_UPPER = PRESSURE_D + 8, DRAG_LOWER = DRAG_UPPER + 2, N_TERMS = DRAG_LOWER + 2 };
 typedef struct {
     double px[MAX_N * W], py[MAX_N * W], vx[MAX_N * W], vy[MAX_N * W], fx[MAX_N * W], fy[MAX_N * W];
     double rx[W], ry[W];
+    double term[N_TERMS][MAX_C * W];
 } Nodes;
 
 #define AT(array, node) array[(node) * w + l]
 
-/* §2 muscle m of compartment k between nodes i and j of arm l; returns the unit vector i -> j. */
-INLINE void muscle(const int w, const int l, int i, int j, const double *restrict coeff, double a,
-                   double lmin, Nodes *restrict nd, double *ux_out, double *uy_out)
+/* A block's actions: rows ccw torque, cw torque, then the dorsal, transversal and ventral
+ * activations of compartments 0..C-1 (each row w arms), so that a compartment's activations
+ * are contiguous across compartments as well as across arms. */
+INLINE int action_row(int j, int C) { return j < 2 ? j : 2 + ((j - 2) % 3) * C + (j - 2) / 3; }
+
+/* The force terms are computed apart from their sums, so that the sqrt and the division of every
+ * compartment are independent SIMD work (across arms, or across the compartments of one arm),
+ * and then added to the nodes in the numba kernel's order: each term is the same product, each
+ * node's sum the same sequence of additions, so the forces are the same bits. */
+
+/* §2 muscle m of compartment k between nodes i and j of arm l: its force f u on node i (-f u on
+ * j) into term[out], term[out + 1]; returns the unit vector i -> j. */
+INLINE void muscle(const int w, const int k, const int l, int i, int j, const double *restrict coeff, double a,
+                   double lmin, Nodes *restrict nd, int out, double *ux_out, double *uy_out)
 {
     double dx = AT(nd->px, j) - AT(nd->px, i);
     double dy = AT(nd->py, j) - AT(nd->py, i);
@@ -80,14 +107,12 @@ INLINE void muscle(const int w, const int l, int i, int j, const double *restric
     double inv_length = 1.0 / length;
     double ux = dx * inv_length;
     double uy = dy * inv_length;
-    double stretch = length * coeff[0];
-    double active = (coeff[1] * a + coeff[2]) * (stretch - lmin); /* computed either way: a select */
+    double stretch = length * coeff[k]; /* coeff[c * MAX_C + k]: see Model.coefficients */
+    double active = (coeff[MAX_C + k] * a + coeff[2 * MAX_C + k]) * (stretch - lmin); /* computed either way: a select */
     double f = stretch > lmin ? active : 0.0;
-    f += coeff[3] * ((AT(nd->vx, i) - AT(nd->vx, j)) * ux + (AT(nd->vy, i) - AT(nd->vy, j)) * uy);
-    AT(nd->fx, i) += f * ux;
-    AT(nd->fy, i) += f * uy;
-    AT(nd->fx, j) -= f * ux;
-    AT(nd->fy, j) -= f * uy;
+    f += coeff[3 * MAX_C + k] * ((AT(nd->vx, i) - AT(nd->vx, j)) * ux + (AT(nd->vy, i) - AT(nd->vy, j)) * uy);
+    nd->term[out][k * w + l] = f * ux;
+    nd->term[out + 1][k * w + l] = f * uy;
     *ux_out = ux;
     *uy_out = uy;
 }
@@ -99,34 +124,86 @@ INLINE double signed_area(const int w, const int l, int d, int dt, int tv, int v
                   - (AT(py, tv) - AT(py, d)) * (AT(px, dt) - AT(px, v)));
 }
 
-/* §2 area-keeping force with its square-root law on the quad (d, dt, tv, v). */
-INLINE void pressure(const int w, const int l, int d, int dt, int tv, int v, double p, double area0,
+/* §2 area-keeping force with its square-root law on the quad (d, dt, tv, v) of compartment k:
+ * pf R270(next - prev) at each corner, as (x added, y subtracted) pairs. */
+INLINE void pressure(const int w, const int k, const int l, int d, int dt, int tv, int v, double p, double area0,
                      Nodes *restrict nd)
 {
     const double *restrict px = nd->px, *restrict py = nd->py;
+    const int at = k * w + l;
     double area = signed_area(w, l, d, dt, tv, v, px, py);
     double q = p * (fabs(area) - area0);
     double pf = sqrt(fabs(q));
     pf = ((q < 0.0) != (area < 0.0)) ? -pf : pf;
-    AT(nd->fx, d) += pf * (AT(py, dt) - AT(py, v));
-    AT(nd->fy, d) -= pf * (AT(px, dt) - AT(px, v));
-    AT(nd->fx, dt) += pf * (AT(py, tv) - AT(py, d));
-    AT(nd->fy, dt) -= pf * (AT(px, tv) - AT(px, d));
-    AT(nd->fx, tv) += pf * (AT(py, v) - AT(py, dt));
-    AT(nd->fy, tv) -= pf * (AT(px, v) - AT(px, dt));
-    AT(nd->fx, v) += pf * (AT(py, d) - AT(py, tv));
-    AT(nd->fy, v) -= pf * (AT(px, d) - AT(px, tv));
+    nd->term[PRESSURE_D][at] = pf * (AT(py, dt) - AT(py, v));
+    nd->term[PRESSURE_D + 1][at] = pf * (AT(px, dt) - AT(px, v));
+    nd->term[PRESSURE_DT][at] = pf * (AT(py, tv) - AT(py, d));
+    nd->term[PRESSURE_DT + 1][at] = pf * (AT(px, tv) - AT(px, d));
+    nd->term[PRESSURE_TV][at] = pf * (AT(py, v) - AT(py, dt));
+    nd->term[PRESSURE_TV + 1][at] = pf * (AT(px, v) - AT(px, dt));
+    nd->term[PRESSURE_V][at] = pf * (AT(py, d) - AT(py, tv));
+    nd->term[PRESSURE_V + 1][at] = pf * (AT(px, d) - AT(px, tv));
 }
 
-/* §2 quadratic anisotropic drag on node n about the axis (ax, ay); still water. */
-INLINE void drag(const int w, const int l, int n, double ax, double ay, double ct, double cp, Nodes *restrict nd)
+/* §2 quadratic anisotropic drag on node n about the axis (ax, ay), still water: the force
+ * subtracted from node n, into term[out], term[out + 1]. */
+INLINE void drag(const int w, const int k, const int l, int n, double ax, double ay, double ct, double cp,
+                 Nodes *restrict nd, int out)
 {
     double s = AT(nd->vx, n) * ax + AT(nd->vy, n) * ay;
     double wx = AT(nd->vx, n) - s * ax;
     double wy = AT(nd->vy, n) - s * ay;
     double speed = sqrt(wx * wx + wy * wy);
-    AT(nd->fx, n) -= ct * s * fabs(s) * ax + cp * speed * wx;
-    AT(nd->fy, n) -= ct * s * fabs(s) * ay + cp * speed * wy;
+    nd->term[out][k * w + l] = ct * s * fabs(s) * ax + cp * speed * wx;
+    nd->term[out + 1][k * w + l] = ct * s * fabs(s) * ay + cp * speed * wy;
+}
+
+/* Every force term of compartment k of arm l. */
+INLINE void compartment_terms(const int w, const int k, const int l, const Model *restrict m,
+                              const double *restrict act, Nodes *restrict nd)
+{
+    const int C = m->C, lo = C + 1, u0 = k, u1 = k + 1, l0 = lo + k, l1 = lo + k + 1;
+    const double *restrict par = m->par, *restrict coeff = m->coefficients;
+    const int muscle_size = 4 * MAX_C;
+    double dax, day, vax, vay, tx, ty;
+    muscle(w, k, l, u0, u1, coeff, act[(2 + k) * w + l], par[LMIN], nd, DORSAL_X, &dax, &day);
+    muscle(w, k, l, u1, l1, coeff + muscle_size, act[(2 + C + k) * w + l], par[LMIN], nd, TRANSVERSAL_X, &tx, &ty);
+    muscle(w, k, l, l0, l1, coeff + 2 * muscle_size, act[(2 + 2 * C + k) * w + l], par[LMIN], nd, VENTRAL_X,
+           &vax, &vay);
+    pressure(w, k, l, u0, u1, l1, l0, par[PRESSURE], m->area0[k], nd);
+    drag(w, k, l, u1, dax, day, par[CT], par[CP], nd, DRAG_UPPER);
+    drag(w, k, l, l1, vax, vay, par[CT], par[CP], nd, DRAG_LOWER);
+}
+
+/* The terms of compartment k added to its nodes, in the order the numba kernel adds them. */
+INLINE void add_terms(const int w, const int k, const int l, int C, Nodes *restrict nd)
+{
+    const int lo = C + 1, u0 = k, u1 = k + 1, l0 = lo + k, l1 = lo + k + 1, at = k * w + l;
+    double(*restrict t)[MAX_C * W] = nd->term;
+    AT(nd->fx, u0) += t[DORSAL_X][at];
+    AT(nd->fy, u0) += t[DORSAL_Y][at];
+    AT(nd->fx, u1) -= t[DORSAL_X][at];
+    AT(nd->fy, u1) -= t[DORSAL_Y][at];
+    AT(nd->fx, u1) += t[TRANSVERSAL_X][at];
+    AT(nd->fy, u1) += t[TRANSVERSAL_Y][at];
+    AT(nd->fx, l1) -= t[TRANSVERSAL_X][at];
+    AT(nd->fy, l1) -= t[TRANSVERSAL_Y][at];
+    AT(nd->fx, l0) += t[VENTRAL_X][at];
+    AT(nd->fy, l0) += t[VENTRAL_Y][at];
+    AT(nd->fx, l1) -= t[VENTRAL_X][at];
+    AT(nd->fy, l1) -= t[VENTRAL_Y][at];
+    AT(nd->fx, u0) += t[PRESSURE_D][at];
+    AT(nd->fy, u0) -= t[PRESSURE_D + 1][at];
+    AT(nd->fx, u1) += t[PRESSURE_DT][at];
+    AT(nd->fy, u1) -= t[PRESSURE_DT + 1][at];
+    AT(nd->fx, l1) += t[PRESSURE_TV][at];
+    AT(nd->fy, l1) -= t[PRESSURE_TV + 1][at];
+    AT(nd->fx, l0) += t[PRESSURE_V][at];
+    AT(nd->fy, l0) -= t[PRESSURE_V + 1][at];
+    AT(nd->fx, u1) -= t[DRAG_UPPER][at];
+    AT(nd->fy, u1) -= t[DRAG_UPPER + 1][at];
+    AT(nd->fx, l1) -= t[DRAG_LOWER][at];
+    AT(nd->fy, l1) -= t[DRAG_LOWER + 1][at];
 }
 
 /* dy = d/dt y for the w arms of a block under their held actions (§2, §3). */
@@ -135,7 +212,6 @@ INLINE void derivative(const int w, const Model *restrict m, const double *restr
 {
     const int C = m->C, lo = C + 1;
     const double *restrict par = m->par;
-    const double lmin = par[LMIN];
     /* libm's cos and sin, as numba calls them: not vectorised, once per arm and evaluation */
     for (int l = 0; l < w; l++) {
         nd->rx[l] = par[RADIUS] * cos(y[l]);
@@ -176,22 +252,22 @@ INLINE void derivative(const int w, const Model *restrict m, const double *restr
             AT(nd->fy, n) = AT(nd->py, n) >= par[SURFACE] ? weight : 0.0;
         }
     }
-    for (int k = 0; k < C; k++) {
-        const int u0 = k, u1 = k + 1, l0 = lo + k, l1 = lo + k + 1;
-        const double *restrict dorsal = m->muscles + 4 * k, *restrict transversal = m->muscles + 4 * (C + k),
-                     *restrict ventral = m->muscles + 4 * (2 * C + k);
-        const double *restrict a = act + (2 + 3 * k) * w;
-        const double area0 = m->area0[k];
+    if (w == 1) { /* one arm: SIMD across its compartments */
+        const int l = 0;
 #pragma omp simd
-        for (int l = 0; l < w; l++) {
-            double dax, day, vax, vay, tx, ty;
-            muscle(w, l, u0, u1, dorsal, a[l], lmin, nd, &dax, &day);
-            muscle(w, l, u1, l1, transversal, a[w + l], lmin, nd, &tx, &ty);
-            muscle(w, l, l0, l1, ventral, a[2 * w + l], lmin, nd, &vax, &vay);
-            pressure(w, l, u0, u1, l1, l0, par[PRESSURE], area0, nd);
-            drag(w, l, u1, dax, day, par[CT], par[CP], nd);
-            drag(w, l, l1, vax, vay, par[CT], par[CP], nd);
+        for (int k = 0; k < C; k++)
+            compartment_terms(w, k, l, m, act, nd);
+    } else {
+        for (int k = 0; k < C; k++) {
+#pragma omp simd
+            for (int l = 0; l < w; l++)
+                compartment_terms(w, k, l, m, act, nd);
         }
+    }
+    for (int k = 0; k < C; k++) {
+#pragma omp simd
+        for (int l = 0; l < w; l++)
+            add_terms(w, k, l, C, nd);
     }
     /* §3: the base turns under the applied torque plus the moments of the forces on its nodes */
 #pragma omp simd
@@ -276,7 +352,7 @@ INLINE void step_block(const int w, const Model *restrict m, double *restrict st
         int nan_action = 0;
         for (int j = 0; j < A; j++) {
             nan_action |= isnan(a[j]);
-            b->act[j * w + l] = isnan(a[j]) ? 0.0 : clip01(a[j]);
+            b->act[action_row(j, C) * w + l] = isnan(a[j]) ? 0.0 : clip01(a[j]);
         }
         if (l < count)
             status[first + l] = nan_action ? NAN_ACTION : OK;
@@ -330,7 +406,7 @@ CLONES static void step_narrow(const Model *m, double *states, const double *act
     step_block(NARROW, m, states, actions, first, count, status, b);
 }
 
-static void step_one(const Model *m, double *states, const double *actions, int64_t first, int64_t *status,
+CLONES static void step_one(const Model *m, double *states, const double *actions, int64_t first, int64_t *status,
                      Block *b)
 {
     step_block(1, m, states, actions, first, 1, status, b);
@@ -628,6 +704,7 @@ static int parse(PyObject *const *objects, Py_ssize_t nargs, const char *functio
     Model model = {(int)C, args[0].view.buf, args[1].view.buf, args[2].view.buf, args[3].view.buf,
                    args[4].view.buf};
     *m = model;
+    transpose_muscles(m);
     return 0;
 }
 
@@ -721,7 +798,7 @@ static PyObject *py_derivative(PyObject *self, PyObject *const *objects, Py_ssiz
             for (int j = 0; j < S; j++)
                 y[j * W + l] = states[arm * S + j];
             for (int j = 0; j < A; j++)
-                act[j * W + l] = actions[arm * A + j];
+                act[action_row(j, m.C) * W + l] = actions[arm * A + j];
         }
         derivative_wide(&m, y, act, dy, &b);
         for (int l = 0; l < W && first + l < n; l++)
