@@ -17,8 +17,9 @@ export MPLBACKEND ?= Agg
 setup: $(VENV)/.installed
 
 # --no-deps: the lock is complete, so nothing outside it may come in; pip check proves it is.
-# --no-build-isolation: the editable build uses the locked setuptools.
-$(VENV)/.installed: pyproject.toml $(LOCK)
+# --no-build-isolation: the editable build uses the locked setuptools.  The editable install
+# also compiles the octopus' C kernel in place (setup.py), so a change to it re-runs the set-up.
+$(VENV)/.installed: pyproject.toml setup.py rl_envs/octopus/_simd.c $(LOCK)
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --no-deps -r $(LOCK)
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .

@@ -28,6 +28,10 @@ import rl_envs
 VARIANTS = {
     "rl_envs/GridMaze-v0 (maze10x10, slip=0.1)": {"layout": "maze10x10", "slip": 0.1},
     "rl_envs/LQControl-v0 (datacenter, dt=0.1)": {"system": "datacenter", "dt": 0.1},
+    # the octopus rows above run the compiled SIMD kernel on every core; these on one core, and
+    # the numba kernel it replaced (the fallback where no C compiler built it)
+    "rl_envs/OctopusArm-v0 (threads=1)": {"threads": 1},
+    "rl_envs/OctopusArm-v0 (kernel=numba)": {"kernel": "numba"},
 }
 CASES = {"CartPole-v1": {}, **{env_id: {} for env_id in rl_envs.ENV_IDS}, **VARIANTS}
 SIZES = (1, 64, 256)

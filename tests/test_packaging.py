@@ -83,9 +83,15 @@ def test_wheel_and_sdist_hold_every_runtime_file(dist):
     assert runtime <= in_wheel, sorted(runtime - in_wheel)
     assert runtime <= in_sdist, sorted(runtime - in_sdist)
     assert any(re.fullmatch(r"rl_envs-[^/]+\.dist-info/licenses/LICENSE", f) for f in in_wheel)
-    assert {"LICENSE", "CHANGELOG.md", "requirements-dev.lock", "tests/test_packaging.py"} <= in_sdist
+    assert {"LICENSE", "CHANGELOG.md", "requirements-dev.lock", "tests/test_packaging.py", "setup.py",
+            "rl_envs/octopus/_simd.c"} <= in_sdist
+    # The octopus' compiled kernel (this machine has a C compiler), so the wheel is for this platform.
+    assert [f for f in in_wheel if f.startswith("rl_envs/octopus/_simd.")] == [
+        f for f in in_wheel if re.fullmatch(r"rl_envs/octopus/_simd\.[^/]+\.so", f)] != []
+    assert "-py3-none-any" not in dist["wheel"].name
     # Nothing of the checkout beyond the packages (results, experiments, benchmarks) ends up installed.
-    assert {f.split("/")[0] for f in in_wheel} == {"rl_envs", "baselines", dist["wheel"].name.split("-py3")[0] + ".dist-info"}
+    dist_info = "-".join(dist["wheel"].name.split("-")[:2]) + ".dist-info"
+    assert {f.split("/")[0] for f in in_wheel} == {"rl_envs", "baselines", dist_info}
 
 
 def _fresh_venv(tmp: Path, *requirements) -> tuple[Path, Path]:
@@ -104,9 +110,12 @@ def test_minimal_install_passes_the_conformance_suite(dist, tmp_path):
     py, cwd = _fresh_venv(tmp_path, dist["wheel"], "pytest")
     where = _run([py, "-c", textwrap.dedent(f"""
         import importlib.util, rl_envs
+        from rl_envs.octopus import physics
         print(rl_envs.__file__)
-        print(*[m for m in {EXTRAS_ONLY!r} if importlib.util.find_spec(m)])""")], cwd)
-    location, present = where.splitlines()
+        print(*[m for m in {EXTRAS_ONLY!r} if importlib.util.find_spec(m)])
+        print(physics.resolve_kernel("auto"))""")], cwd)
+    location, present, kernel = where.splitlines()
+    assert kernel == "simd", "the installed wheel lacks the octopus' compiled kernel"
     assert Path(location).is_relative_to(py.parents[1]) and not Path(location).is_relative_to(ROOT)
     assert present == "", f"the minimal install holds extras' packages: {present}"
 

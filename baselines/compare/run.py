@@ -121,11 +121,15 @@ def _worker_init() -> None:
         torch.set_num_threads(1)
     except ImportError:
         pass
-    # The octopus' vector kernel is numba-parallel; its threads, one set per worker, waited on each
-    # other at every step (SAC on the arm: 617 s a cell instead of 72 s at load 4).
+    # The octopus' vector kernel is multi-threaded (compiled, or numba where it is missing); its
+    # threads, one set per worker, waited on each other at every step (SAC on the arm: 617 s a
+    # cell instead of 72 s at load 4).
     import numba
 
+    from rl_envs.octopus import physics
+
     numba.set_num_threads(1)
+    physics.set_default_threads(1)
     # On Linux, die with the parent: a killed run must not leave workers training orphaned cells.
     if sys.platform.startswith("linux"):
         import ctypes

@@ -69,21 +69,25 @@ class OctopusArmTask:
     the arguments are documented on :class:`OctopusArmEnv`."""
 
     def __init__(self, n_compartments: int = 6, constants: str = "rl-library", target=(3.5, 3.5),
-                 distance_gain: float = 1.0, max_steps: int = 300, render_mode: str | None = None):
+                 distance_gain: float = 1.0, max_steps: int = 300, render_mode: str | None = None,
+                 kernel: str = "auto", threads: int | None = None):
         self.render_mode = check_render_mode(render_mode, self.metadata)
         self.model = physics.build_model(n_compartments, constants)
+        threads = physics.default_threads() if threads is None else integer(threads, "threads")
+        vector = isinstance(self, VectorEnv)
+        # one arm is one block: a single env's step runs on one thread
+        self._kernel = physics.Kernel(self.model, kernel, threads if vector else 1)
         self._target_arg = parse_target(target)
         self.random_target = isinstance(self._target_arg, str)
         self.observation_layout = observation_layout(self.model.n_compartments, self.random_target)
         self.distance_gain = positive(distance_gain, "distance_gain")
         self.max_steps = integer(max_steps, "max_steps")
-        n = self.num_envs if isinstance(self, VectorEnv) else 1
+        n = self.num_envs if vector else 1
         self._states = np.repeat(self.model.initial_state[None], n, axis=0)
         self._targets = np.zeros((n, 2))
         self._dist, self._hit = np.zeros(n), np.zeros(n, dtype=np.bool_)
         self._status = np.zeros(n, dtype=np.int64)
         self._last_actions = np.zeros((n, self.model.action_size))  # drawn as muscle colours
-        self._kernel_args = self.model.kernel_args()
         self.observation_space, self.action_space = _spaces(self.model, self.random_target)
 
 
@@ -102,9 +106,10 @@ class OctopusArmEnv(OctopusArmTask, RenderMixin, gym.Env):
     below the water surface.  Pair 0 is a rigid base turning about its midpoint under an
     applied torque.  Time integration is classic RK4 with ``h = 0.2``, 25 substeps (5 time
     units) per agent step, the action held.  The task is that of Silver et al. 2014, §5.3
-    (``C = 6``: 50 state and 20 action variables).  The physics is compiled with numba; the
-    native vector env (``gymnasium.make_vec(..., vectorization_mode="vector_entry_point")``)
-    steps many arms in one call, spread over the CPU cores.
+    (``C = 6``: 50 state and 20 action variables).  The physics is a compiled C kernel, SIMD
+    across arms (numba where it is not installed); the native vector env
+    (``gymnasium.make_vec(..., vectorization_mode="vector_entry_point")``) steps many arms in
+    one call, spread over the CPU cores.
 
     ## Action Space
 
@@ -187,6 +192,12 @@ class OctopusArmEnv(OctopusArmTask, RenderMixin, gym.Env):
     * ``max_steps``: the step limit (default 300).
     * ``render_mode``: ``"human"`` or ``"rgb_array"``.  Compartments are drawn as quadrilaterals
       coloured by their mean muscle activation (pale: relaxed, dark red: fully active).
+    * ``kernel``: ``"auto"`` (default: the compiled SIMD kernel, or the numba kernel with a
+      ``physics.KernelFallbackWarning`` where it is not installed), ``"simd"`` or ``"numba"``.
+      Both give the same results bit for bit (docs/benchmarks.md, "The octopus kernel").
+    * ``threads``: the most threads a step of the vector env uses (default:
+      ``physics.default_threads()``, the CPU cores this process may use unless
+      ``physics.set_default_threads`` says otherwise); a single env steps its one arm on one thread.
 
     ```python
     env = gymnasium.make("rl_envs/OctopusArm-v0", target="random")
@@ -217,7 +228,7 @@ class OctopusArmEnv(OctopusArmTask, RenderMixin, gym.Env):
         self._states[0] = self.model.initial_state
         self._targets[0] = (sample_targets(self.np_random, self.model.base_centre, 1)[0]
                             if self.random_target else self._target_arg)
-        physics.measure(self._states, self._targets, *self._kernel_args, self._dist, self._hit)
+        self._kernel.measure(self._states, self._targets, self._dist, self._hit)
         self._last_actions[0] = 0.0
         self._t = 0
         self._done = False
@@ -230,8 +241,7 @@ class OctopusArmEnv(OctopusArmTask, RenderMixin, gym.Env):
         if self._done:
             raise ResetNeeded("the episode has ended (or not started): call reset() before step()")
         d_before = self._dist[0]
-        physics.advance(self._states, a[None], self._targets, *self._kernel_args,
-                        self._dist, self._hit, self._status)
+        self._kernel.advance(self._states, a[None], self._targets, self._dist, self._hit, self._status)
         status = self._status[0]
         self._t += 1
         if status != OK:
@@ -286,7 +296,7 @@ def paint_arm(pg, surface, model, state, action, target):
 
 
 class OctopusArmVectorEnv(TaskVectorEnv, OctopusArmTask, VectorRenderMixin, VectorEnv):
-    """``num_envs`` octopus arms stepped by one numba call spread over threads (see
+    """``num_envs`` octopus arms stepped by one kernel call spread over threads (see
     :class:`OctopusArmEnv` for the task).  Autoreset is next-step, as in Gymnasium's
     ``CartPoleVectorEnv``: the step after an arm's episode ends resets it and returns its first
     observation with reward 0.  Arm ``i`` with the same actions reproduces a single
@@ -308,7 +318,7 @@ class OctopusArmVectorEnv(TaskVectorEnv, OctopusArmTask, VectorRenderMixin, Vect
             self._targets[mask] = self._target_arg
         self._last_actions[mask] = 0.0
         dist, hit = np.empty(self.num_envs), np.empty(self.num_envs, dtype=np.bool_)
-        physics.measure(self._states, self._targets, *self._kernel_args, dist, hit)
+        self._kernel.measure(self._states, self._targets, dist, hit)
         self._dist[mask] = dist[mask]
 
     def _obs(self) -> np.ndarray:
@@ -320,11 +330,10 @@ class OctopusArmVectorEnv(TaskVectorEnv, OctopusArmTask, VectorRenderMixin, Vect
         return self._obs(), {}
 
     def step(self, actions):
-        a = as_box_action(actions, self.action_space)
+        a = np.ascontiguousarray(as_box_action(actions, self.action_space))  # the kernel reads rows
         restarted = self._begin_step()  # their step is discarded: they start a new episode instead
         d_before = self._dist.copy()
-        physics.advance_parallel(self._states, a, self._targets, *self._kernel_args,
-                                 self._dist, self._hit, self._status)
+        self._kernel.advance(self._states, a, self._targets, self._dist, self._hit, self._status)
         failed = (self._status != OK) & ~restarted
         terminated = self._hit & ~failed & ~restarted
         reward = self.distance_gain * (d_before - self._dist) + np.where(terminated, HIT_REWARD, 0.0)

@@ -10,20 +10,28 @@ The base pair (node 0 of each side) is implied by ``theta``: it is a rigid rod o
 ``R`` turning about a fixed centre.  Node arrays inside the kernel are flat: upper node ``i``
 is index ``i``, lower node ``i`` is index ``C + 1 + i``.
 
-Two implementations of the same step exist on purpose:
+Three implementations of the same step exist on purpose:
 
-* the numba kernels (:func:`advance`, :func:`advance_parallel`) over a batch of arms, which the
-  single env and the vector env share, so one seed and one action sequence give bit-identical
-  results in both;
+* the compiled kernel ``_simd`` (``_simd.c``, built by ``pip install`` where a C compiler is
+  found): SIMD across arms, the arms as the innermost, contiguous axis, blocks of arms shared
+  by a few threads.  It performs each arm's arithmetic in the numba kernel's operation order,
+  so its results are the numba kernel's bit for bit (tested);
+* the numba kernels (:func:`advance`, :func:`advance_parallel`), one arm at a time, which run
+  where the compiled kernel is missing (with a :class:`KernelFallbackWarning`) or when asked for
+  (``kernel="numba"``);
 * :func:`derivative_numpy` / :func:`rk4_step_numpy`, the same equations as NumPy array
   expressions over a batch, kept as the readable reference that the tests cross-check force
   evaluations against and that the benchmark measures the speed-up over.
+
+:class:`Kernel` steps an env's arms with one of the first two; the single env and the vector
+env share it, so one seed and one action sequence give bit-identical results in both.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import warnings
 from dataclasses import dataclass
 
 # numba's OpenMP threads spin while waiting by default; when other processes share the cores
@@ -35,7 +43,12 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import numpy as np  # noqa: E402
 from numba import njit, prange  # noqa: E402
 
-from ..validation import integer, one_of  # noqa: E402
+from ..validation import describe, integer, one_of  # noqa: E402
+
+try:
+    from . import _simd  # noqa: E402
+except ImportError as error:  # built without a C compiler, or its build failed
+    _simd, SIMD_MISSING = None, str(error)
 
 # §2's table.  "icml06" has no base torque in the original (its base turns passively); we keep the
 # RL-Library torque coefficient so that both sets share the 2 + 3C action layout.
@@ -534,3 +547,117 @@ def rk4_step_numpy(states: np.ndarray, actions: np.ndarray, model: ArmModel) -> 
         k4 = derivative_numpy(y + h * k3, actions, model)
         y = y + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
     return y
+
+
+# -- choosing the kernel ------------------------------------------------------------------------
+
+KERNELS = ("auto", "simd", "numba")
+
+
+class KernelFallbackWarning(UserWarning):
+    """The compiled SIMD kernel is not installed: the octopus arm runs on the numba kernel."""
+
+
+def resolve_kernel(kernel: str) -> str:
+    """``"simd"`` or ``"numba"``: ``"auto"`` is the compiled kernel where it is installed, else
+    the numba kernel with a :class:`KernelFallbackWarning`."""
+    kernel = one_of(kernel, "kernel", KERNELS)
+    if kernel == "auto":
+        if _simd is not None:
+            return "simd"
+        warnings.warn(f"the octopus arm's compiled SIMD kernel is not installed ({SIMD_MISSING}); using the "
+                      "numba kernel, 3-10x slower at 64 arms.  Reinstall rl_envs where a C compiler is found "
+                      "to build it, or pass kernel='numba' to choose the numba kernel without this warning.",
+                      KernelFallbackWarning, stacklevel=4)
+        return "numba"
+    if kernel == "simd" and _simd is None:
+        raise ImportError(f"kernel='simd': the compiled kernel rl_envs.octopus._simd is not installed ({SIMD_MISSING})")
+    return kernel
+
+
+_default_threads: int | None = None
+
+
+def set_default_threads(threads: int | None) -> None:
+    """The threads a vector env made with ``threads=None`` uses from now on in this process
+    (``None``: every core it may run on), as ``numba.set_num_threads`` for numba: a pool of
+    worker processes that already fills the cores sets 1."""
+    global _default_threads
+    _default_threads = None if threads is None else integer(threads, "threads")
+
+
+def default_threads() -> int:
+    """:func:`set_default_threads`'s value, else the CPU cores this process may run on."""
+    if _default_threads is not None:
+        return _default_threads
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _float64(name: str, a, shape: tuple, writable: bool = False) -> np.ndarray:
+    """``a`` as a C-contiguous float64 array of ``shape``; an array the kernel writes into must
+    already be one (a converted copy would be written instead)."""
+    if writable:
+        if not (isinstance(a, np.ndarray) and a.dtype == np.float64 and a.flags.c_contiguous and a.flags.writeable):
+            raise ValueError(f"{name} must be a writable, C-contiguous float64 array, got {describe(a)}")
+    else:
+        a = np.ascontiguousarray(a, dtype=np.float64)
+    if a.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {a.shape}")
+    return a
+
+
+class Kernel:
+    """Steps batches of arms of one model with the compiled or the numba kernel.
+
+    ``advance`` and ``measure`` take the batch's buffers as the numba :func:`advance` does
+    (states ``(n, 2 + 8C)`` updated in place, actions ``(n, 2 + 3C)``, targets ``(n, 2)``,
+    distance, hit and status ``(n,)``: float64, bool, int64) and check none of them: the envs
+    pass arrays they own.  ``threads`` (the most a step uses) spreads blocks of arms over
+    threads (compiled kernel) or the arms over numba's threads.
+    """
+
+    def __init__(self, model: ArmModel, kernel: str = "auto", threads: int = 1):
+        self.kind = resolve_kernel(kernel)
+        self.threads = integer(threads, "threads")
+        self.model = model
+        self._args = (model.n_compartments, *model.kernel_args())
+
+    def advance(self, states, actions, targets, distance, hit, status) -> None:
+        if self.kind == "simd":
+            _simd.advance(len(states), *self._args, states, actions, targets, distance, hit, status, self.threads)
+        elif self.threads > 1:
+            import numba
+
+            numba.set_num_threads(min(self.threads, numba.config.NUMBA_NUM_THREADS))
+            advance_parallel(states, actions, targets, *self._args[1:], distance, hit, status)
+        else:
+            advance(states, actions, targets, *self._args[1:], distance, hit, status)
+
+    def measure(self, states, targets, distance, hit) -> None:
+        if self.kind == "simd":
+            _simd.measure(len(states), *self._args, states, targets, distance, hit)
+        else:
+            measure(states, targets, *self._args[1:], distance, hit)
+
+    def step(self, states: np.ndarray, actions) -> np.ndarray:
+        """Advance ``states`` one agent step in place (checked input); returns the status per arm."""
+        if states.ndim != 2:
+            raise ValueError(f"states must be 2-D (arms, {self.model.state_size}), got shape {np.shape(states)}")
+        n = states.shape[0]
+        states = _float64("states", states, (n, self.model.state_size), writable=True)
+        actions = _float64("actions", actions, (n, self.model.action_size))
+        distance, hit, status = np.empty(n), np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.int64)
+        self.advance(states, actions, np.zeros((n, 2)), distance, hit, status)
+        return status
+
+    def derivative(self, states, actions) -> np.ndarray:
+        """The force evaluation d/dt of a batch of states (checked input; actions not clipped)."""
+        states = np.atleast_2d(np.asarray(states, dtype=np.float64))
+        n = states.shape[0]
+        states = _float64("states", states, (n, self.model.state_size))
+        actions = _float64("actions", np.atleast_2d(actions), (n, self.model.action_size))
+        if self.kind == "numba":
+            return derivative(states, actions, self.model)
+        out = np.empty_like(states)
+        _simd.derivative(n, *self._args, states, actions, out)
+        return out
