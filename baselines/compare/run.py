@@ -16,7 +16,7 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -68,12 +68,35 @@ def _rollout_gif(agent, cell: Cell, max_frames: int = 200) -> bytes:
 
 def run_cell(cell: Cell) -> dict:
     """Train, evaluate and film one cell.  A pure function of the cell (any backend may call it)."""
+    stages = cell_stages(cell)
+    while True:
+        try:
+            next(stages)
+        except StopIteration as done:
+            return done.value
+
+
+def cell_stages(cell: Cell, film: bool = True):
+    """Train and evaluate one cell, yielding ``(steps, evaluation return)`` at each step count of
+    ``cell.eval_at`` and returning the cell's record (the GIF left empty unless ``film``).
+
+    Between checkpoints the agent learns on (the protocol's ``learn`` continues where the last
+    call stopped), so a cell with checkpoints trains exactly as one without; a sweep advances
+    the generators of several seeds in turn and stops one early without finishing it.
+    """
     agent = make_agent(cell.agent, cell.env, cell.env_kwargs, cell.seed, cell.agent_kwargs)
-    t0 = time.perf_counter()
-    agent.learn(cell.steps)
-    wall = time.perf_counter() - t0
-    eval_env = _eval_env(agent, cell)
-    ret, std = experiment.evaluate(agent, eval_env, cell.eval_episodes, seed=10_000 + cell.seed)
+    wall, done, eval_env, evals = 0.0, 0, None, []
+    for target in (*cell.eval_at, cell.steps):
+        if target > done:
+            t0 = time.perf_counter()
+            agent.learn(target - done)
+            wall += time.perf_counter() - t0
+            done = target
+        eval_env = eval_env or _eval_env(agent, cell)
+        ret, std = experiment.evaluate(agent, eval_env, cell.eval_episodes, seed=10_000 + cell.seed)
+        if len(evals) < len(cell.eval_at):
+            evals.append(ret)
+            yield target, ret
     if not math.isfinite(ret):  # a saved cell must hold a number the table can average
         raise ValueError(f"the evaluation return is {ret}, not a finite number")
     optimum = experiment.exact_optimum(eval_env)
@@ -85,8 +108,10 @@ def run_cell(cell: Cell) -> dict:
         "agent_kwargs": json.dumps(cell.agent_kwargs, sort_keys=True),
     }
     log = {"end_steps": agent.episodes.end_steps, "returns": agent.episodes.returns}
-    gif = base64.b64encode(_rollout_gif(agent, cell)).decode()
-    return {"cell": asdict(cell), "row": row, "log": log, "gif": gif}
+    if cell.eval_at:
+        log.update(eval_steps=list(cell.eval_at), eval_returns=evals)
+    gif = base64.b64encode(_rollout_gif(agent, cell)).decode() if film else ""
+    return {"cell": cell.as_dict(), "row": row, "log": log, "gif": gif}
 
 
 def fraction_of_optimum(ret: float, optimum: float | None) -> float | None:
@@ -113,19 +138,24 @@ class SerialBackend:
                 yield cell, e
 
 
-def _worker_init() -> None:
-    # One thread per worker: the pool already uses every core.
+def limit_threads(n: int = 1) -> None:
+    """Let this process's torch and numba use ``n`` threads: a backend already runs one cell on
+    each of its cores."""
     try:
         import torch
 
-        torch.set_num_threads(1)
+        torch.set_num_threads(n)
     except ImportError:
         pass
     # The octopus' vector kernel is numba-parallel; its threads, one set per worker, waited on each
     # other at every step (SAC on the arm: 617 s a cell instead of 72 s at load 4).
     import numba
 
-    numba.set_num_threads(1)
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+
+
+def _worker_init() -> None:
+    limit_threads(1)
     # On Linux, die with the parent: a killed run must not leave workers training orphaned cells.
     if sys.platform.startswith("linux"):
         import ctypes
@@ -242,7 +272,7 @@ def compare(cells: list[Cell], out: str | Path, backend=None, progress_bar: bool
             todo.append(cell)
             continue
         record, problem = read_cell(path)
-        expected = json.loads(json.dumps(asdict(cell)))  # tuples in the arguments read back as lists
+        expected = json.loads(json.dumps(cell.as_dict()))  # tuples in the arguments read back as lists
         if record is not None and record["cell"] != expected:
             problem = f"holds the cell {describe_cell(record['cell'])}, not {describe_cell(expected)} as its name says"
         if problem:
