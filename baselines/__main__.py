@@ -95,6 +95,30 @@ def cluster_options(p) -> None:
     p.add_argument("--cpus-per-cell", type=int, default=1, help="with --backend ray: CPUs (and torch threads) per cell")
 
 
+def _sweep(args, argv: list[str]) -> int:
+    from .compare.ray_backend import MissingExtra
+    from .sweep import SweepInterrupted, run_sweep, sweep_from_config
+
+    resume = f"resume with: python -m baselines {shlex.join(argv)}"
+    try:
+        sweep = sweep_from_config(cmp.load_config(args.config))
+        result = run_sweep(sweep, args.out, args.address, progress=not args.no_progress)
+    except (cmp.ConfigError, cmp.OutputError, MissingExtra) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except SweepInterrupted as e:
+        print(f"interrupted: {e}; {resume}", file=sys.stderr)
+        return 130
+    except cmp.Interrupted as e:
+        print(f"interrupted while evaluating the chosen setting: {e}; {resume}", file=sys.stderr)
+        return 130
+    print((Path(args.out) / "summary.md").read_text())
+    print(f"outputs in {args.out}/ (trials.csv, chosen.json, sweep.png, summary.md, evaluation/)")
+    for failure in result.chosen["failed_evaluation_cells"]:
+        print(f"FAILED {failure}", file=sys.stderr)
+    return 1 if result.chosen["failed_evaluation_cells"] else 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m baselines", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -126,6 +150,12 @@ def main(argv=None) -> int:
     p.add_argument("--agents", nargs="*", help="only these agents")
     p.add_argument("--readme", metavar="FILE",
                    help="also put the table into FILE between <!-- compare-table:start --> and <!-- compare-table:end -->")
+    p = sub.add_parser("sweep", help="tune an agent's arguments on Ray Tune, then evaluate the chosen setting on other seeds")
+    p.add_argument("--config", required=True, help="a .toml/.yml sweep (see baselines/sweep/config.py and docs/cluster.md)")
+    p.add_argument("--out", default="results/sweep", help="results folder (an interrupted sweep is resumed)")
+    p.add_argument("--address", help="the Ray cluster to join (auto, or HOST:PORT); default: $RAY_ADDRESS, else a new "
+                                     "Ray instance on this machine")
+    p.add_argument("--no-progress", action="store_true")
     p = sub.add_parser("hyperparams", help="print the path of the installed yml of ALGO, for rl_zoo3")
     p.add_argument("algo", help="a2c, dqn, ppo, sac or td3")
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -133,6 +163,12 @@ def main(argv=None) -> int:
 
     if args.command == "plot":
         return _plot(args)
+    if args.command == "sweep":
+        try:
+            return _sweep(args, argv)
+        except KeyboardInterrupt:
+            print(f"interrupted; resume with: python -m baselines {shlex.join(argv)}", file=sys.stderr)
+            return 130
     if args.command == "hyperparams":
         from .sb3 import hyperparams_file
 

@@ -197,11 +197,14 @@ def test_a_grid_spreads_over_a_two_node_cluster_and_its_workers_die_with_the_job
     """``ray start --head`` and a second ``ray start --address``, one CPU each, on 127.0.0.1."""
     head_dir, worker_dir = ray_tmpdir(), ray_tmpdir()
     port = free_port()
+    # A cluster on the loopback address that this test alone uses: without Ray's token (which a
+    # real cluster keeps, see docs/cluster.md), so that the test needs no credential file.
+    env = {**ENV, "RAY_AUTH_MODE": "disabled"}
     try:
         def ray_start(tmpdir, *args):
             done = subprocess.run([str(Path(sys.executable).parent / "ray"), "start", "--num-cpus", "1",
                                    "--node-ip-address", "127.0.0.1", "--temp-dir", tmpdir, *args],
-                                  capture_output=True, text=True, env={**ENV, "RAY_TMPDIR": tmpdir}, timeout=120)
+                                  capture_output=True, text=True, env={**env, "RAY_TMPDIR": tmpdir}, timeout=120)
             assert done.returncode == 0, done.stdout + done.stderr
             print(done.stdout)
 
@@ -211,7 +214,7 @@ def test_a_grid_spreads_over_a_two_node_cluster_and_its_workers_die_with_the_job
         out = tmp_path / "out"
         done = subprocess.run([sys.executable, "-m", "baselines", "compare", "--config", str(config), "--out", str(out),
                                "--backend", "ray", "--address", f"127.0.0.1:{port}", "--no-progress"],
-                              capture_output=True, text=True, env=ENV, timeout=600)
+                              capture_output=True, text=True, env=env, timeout=600)
         assert done.returncode == 0, done.stderr
         print(done.stdout)
         nodes = re.search(r"the cells ran on (\d) Ray node\(s\): (.*)", done.stdout)
@@ -222,7 +225,7 @@ def test_a_grid_spreads_over_a_two_node_cluster_and_its_workers_die_with_the_job
         proc = subprocess.Popen([sys.executable, "-m", "baselines", "compare", "--config", str(config),
                                  "--out", str(tmp_path / "killed"), "--backend", "ray",
                                  "--address", f"127.0.0.1:{port}", "--no-progress"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         wait_for(lambda: tasks_running(head_dir) and tasks_running(worker_dir), 120, "a task on each node")
         running = tasks_running(head_dir) + tasks_running(worker_dir)
         proc.kill()

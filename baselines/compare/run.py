@@ -44,7 +44,10 @@ def _eval_env(agent, cell: Cell, render_mode=None):
     maker = getattr(agent, "make_eval_env", None)
     if maker is not None:
         return maker(render_mode)
-    return gym.make(cell.env, render_mode=render_mode, **cell.env_kwargs)
+    # An env whose seeded reset draws a new problem (the bandit's C) is evaluated on the one the
+    # agent learned, not on the one the evaluation seed would draw.
+    problem = getattr(agent.env.unwrapped, "problem_kwargs", dict)()
+    return gym.make(cell.env, render_mode=render_mode, **{**cell.env_kwargs, **problem})
 
 
 def _rollout_gif(agent, cell: Cell, max_frames: int = 200) -> bytes:
