@@ -1,4 +1,4 @@
-"""The Ray back-end on real Ray: a local instance of two CPUs shared by the module, a command-line
+"""The Ray back-end on real Ray: a local instance of two CPUs (conftest's local_ray), a command-line
 run stopped by a real SIGINT, a worker killed by a real SIGKILL mid-cell, and (slow) a two-node
 cluster on the loopback address.  Every Ray process a test starts is ended by it (found by its
 own RAY_TMPDIR, see ray_procs.py)."""
@@ -24,26 +24,6 @@ from ray_procs import processes_with, ray_tmpdir, stop, tasks_running, title, wa
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-
-
-@pytest.fixture(scope="module")
-def local_ray():
-    """``ray.init(num_cpus=2)`` in this process, once for the module (Ray takes seconds to start)."""
-    tmpdir = ray_tmpdir()
-    before = os.environ.get("RAY_TMPDIR")
-    os.environ["RAY_TMPDIR"] = tmpdir  # inherited by Ray's processes, which is how stop() finds them
-    try:
-        ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING", _temp_dir=tmpdir)
-        yield tmpdir
-    finally:
-        ray.shutdown()
-        if before is None:
-            del os.environ["RAY_TMPDIR"]
-        else:
-            os.environ["RAY_TMPDIR"] = before
-        # ray.shutdown ends the processes it started: give it a moment, then nothing may be left.
-        time.sleep(1)
-        assert stop(tmpdir) == [], "ray.shutdown left processes running"
 
 
 def grid(**extra):

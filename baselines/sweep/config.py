@@ -222,7 +222,11 @@ def sweep_from_config(config: dict) -> Sweep:
     _check(early is None or len(sweep.checkpoints) > 1,
            "early_stopping = 'asha' needs a learning curve to stop on: give eval_at")
     if METRICS[sweep.metric.name][1]:
-        _check(sweep.optimum() is not None,
+        try:
+            optimum = sweep.optimum()
+        except (TypeError, ValueError) as e:
+            raise ConfigError(f"{sweep.env} with env_kwargs {sweep.env_kwargs}: {e}") from None
+        _check(optimum is not None,
                f"metric {sweep.metric.name} needs an exact optimum, and {sweep.env} has none")
     if search == "grid":
         n = len(sweep.grid_settings())

@@ -104,7 +104,7 @@ def _tuner(sweep: Sweep, storage: Path, progress: bool):
     return tune.Tuner(
         trainable, param_space=_param_space(sweep),
         tune_config=tune.TuneConfig(metric="score", mode=sweep.metric.mode, search_alg=search_alg, scheduler=scheduler,
-                                    num_samples=num_samples),
+                                    num_samples=num_samples, reuse_actors=True),  # no process start per trial
         # A trial whose process or node is lost starts again (twice at most), as a cell's task does.
         run_config=tune.RunConfig(name=TUNE_NAME, storage_path=str(storage), verbose=1 if progress else 0,
                                   failure_config=tune.FailureConfig(max_failures=2)))
