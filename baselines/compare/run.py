@@ -258,8 +258,9 @@ class Interrupted(Exception):
         self.saved, self.total, self.cell_dir = saved, total, cell_dir
 
 
-def compare(cells: list[Cell], out: str | Path, backend=None, progress_bar: bool = True) -> RunResult:
-    """Run the cells not already finished in ``out``, then write every output from all of them.
+def compare(cells: list[Cell], out: str | Path, backend=None, progress_bar: bool = True, outputs: bool = True) -> RunResult:
+    """Run the cells not already finished in ``out``, then write every output from all of them
+    (unless not ``outputs``: a caller that draws its own figure only needs the cells).
 
     A cell file that is unreadable, invalid or holds another cell is named in a warning, moved to
     ``cells/corrupt/`` and its cell run again.  Ctrl-C raises :class:`Interrupted` once every
@@ -311,6 +312,6 @@ def compare(cells: list[Cell], out: str | Path, backend=None, progress_bar: bool
             bar.close()
     ordered = [records[c.key] for c in cells if c.key in records]
     rows = [r["row"] for r in ordered]
-    if rows:
+    if rows and outputs:
         write_outputs(ordered, out)
     return RunResult(rows, failed, len(todo) - len(failed), reused)
