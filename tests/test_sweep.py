@@ -190,3 +190,27 @@ def test_importing_the_commands_does_not_import_ray():
     code = "import baselines.__main__, baselines.sweep, baselines.compare.ray_backend, sys; print('ray' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, timeout=120)
     assert done.stdout.strip() == "False", done.stderr
+
+
+@pytest.mark.parametrize("run", [
+    {"env": "rl_envs/QuadraticBandit-v0", "env_kwargs": {"dim": 10}, "agents": ["COPDACB"], "steps": 400},
+    {"env": "rl_envs/GridMaze-v0", "env_kwargs": {"layout": "book3x3"}, "agents": ["QLearning"], "steps": 3000},
+])
+def test_checkpoints_do_not_change_what_a_cell_learns(run):
+    """A cell with eval_at learns in pieces and evaluates between them: the same agent, bit for bit."""
+    plain, = cmp.cells_from_config({"runs": [{**run, "seeds": [7], "eval_episodes": 1}]})
+    pieces, = cmp.cells_from_config({"runs": [{**run, "seeds": [7], "eval_episodes": 1, "eval_at": [1, 50, 333]}]})
+    a, b = cmp.run_cell(plain), cmp.run_cell(pieces)
+    assert {k: v for k, v in a["row"].items() if k != "wall_time_s"} == {k: v for k, v in b["row"].items() if k != "wall_time_s"}
+    assert a["log"] == {k: v for k, v in b["log"].items() if k not in ("eval_steps", "eval_returns")}
+    assert b["log"]["eval_steps"] == [1, 50, 333] and len(b["log"]["eval_returns"]) == 3
+
+
+def test_a_bandit_cell_is_evaluated_on_the_problem_it_learned():
+    from baselines.compare.run import make_agent
+
+    cell, = cmp.cells_from_config({"runs": [{"env": "rl_envs/QuadraticBandit-v0", "env_kwargs": {"dim": 10},
+                                             "steps": 400, "seeds": [3], "eval_episodes": 1, "agents": ["COPDACB"]}]})
+    record = cmp.run_cell(cell)
+    agent = make_agent(cell.agent, cell.env, cell.env_kwargs, cell.seed, {}).learn(400)
+    assert record["row"]["return"] == -agent.env.unwrapped.cost(agent.theta)

@@ -34,7 +34,22 @@ def make_agent(name: str, env_id: str, env_kwargs: dict, seed: int, agent_kwargs
         from ..sb3 import SB3Agent
 
         return SB3Agent(env_id, algo=SB3_AGENTS[name], seed=seed, env_kwargs=env_kwargs, **agent_kwargs)
-    return experiment.AGENTS[name](gym.make(env_id, **env_kwargs), seed=seed, **agent_kwargs)
+    return experiment.AGENTS[name](EpisodeEnds(gym.make(env_id, **env_kwargs)), seed=seed, **agent_kwargs)
+
+
+class EpisodeEnds(gym.Wrapper):
+    """Records how each training episode ended: terminated (the goal, the target) or truncated
+    (the step limit, the octopus' numerical failure), which the return alone does not tell."""
+
+    def __init__(self, env):
+        super().__init__(env)
+        self.terminated: list[bool] = []
+
+    def step(self, action):
+        obs, r, terminated, truncated, info = self.env.step(action)
+        if terminated or truncated:
+            self.terminated.append(bool(terminated))
+        return obs, r, terminated, truncated, info
 
 
 # -- running one cell -----------------------------------------------------------------------------
@@ -111,6 +126,9 @@ def cell_stages(cell: Cell, film: bool = True):
         "agent_kwargs": json.dumps(cell.agent_kwargs, sort_keys=True),
     }
     log = {"end_steps": agent.episodes.end_steps, "returns": agent.episodes.returns}
+    ends = getattr(agent, "env", None)
+    if isinstance(ends, EpisodeEnds) and len(ends.terminated) == len(log["end_steps"]):
+        log["terminated"] = ends.terminated
     if cell.eval_at:
         log.update(eval_steps=list(cell.eval_at), eval_returns=evals)
     gif = base64.b64encode(_rollout_gif(agent, cell)).decode() if film else ""
