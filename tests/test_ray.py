@@ -111,6 +111,7 @@ def test_a_worker_killed_mid_cell_is_retried_and_the_cell_written_once(local_ray
     assert problem is None and record["row"]["return"] == pytest.approx(record["row"]["optimum"])
 
 
+@pytest.mark.slow
 def test_without_retries_a_killed_worker_is_a_failed_cell(local_ray, tmp_path):
     cell, = cmp.cells_from_config({"runs": [{"env": "rl_envs/GridMaze-v0", "env_kwargs": {"layout": "book3x3"},
                                              "steps": 150_000, "seeds": [4], "eval_episodes": 1,

@@ -1,6 +1,6 @@
-"""``python -m baselines sweep`` on real Ray Tune: a 6-trial grid and a 6-trial Optuna (TPE) sweep
-with ASHA on conftest's local Ray, a sweep stopped by a real SIGINT and resumed from Tune's
-experiment checkpoint, and the configuration checks."""
+"""``python -m baselines sweep`` on real Ray Tune: a 6-trial grid sweep on conftest's local Ray (CI),
+a 6-trial Optuna (TPE) sweep with ASHA and a sweep stopped by a real SIGINT and resumed from
+Tune's experiment checkpoint (slow), and the configuration checks."""
 
 import csv
 import json
@@ -77,6 +77,8 @@ def test_grid_sweep_chooses_on_tuning_seeds_and_evaluates_on_the_others(local_ra
     assert again.chosen["setting"] == chosen["setting"] and read_trials(tmp_path) == trials
 
 
+# Slow (minutes on a loaded 2-core machine); CI runs the 6-trial grid sweep above.
+@pytest.mark.slow
 def test_optuna_sweep_with_asha_stops_trials_on_the_learning_curve(local_ray, tmp_path):
     config = {"env": "rl_envs/QuadraticBandit-v0", "env_kwargs": {"dim": 10}, "agent": "COPDACB", "steps": 2000,
               "eval_at": {"logspace": [40, 2000, 9]}, "tuning_seeds": [1000], "evaluation_seeds": [0],
@@ -97,6 +99,7 @@ def test_optuna_sweep_with_asha_stops_trials_on_the_learning_curve(local_ray, tm
     assert result.chosen["trial"] == best["trial"]
 
 
+@pytest.mark.slow
 def test_sweep_interrupted_by_ctrl_c_resumes_from_tunes_checkpoint(tmp_path):
     config = tmp_path / "sweep.json"
     # Trials of a few seconds each, two at a time: SIGINT arrives with some finished and some not.

@@ -132,8 +132,12 @@ def run_sweep(sweep: Sweep, out: str | Path, address: str | None = None, progres
     require_ray()
     connected = connect(address, **(init_kwargs or {}))
     try:
-        grid = _tuner(sweep, out, progress).fit()
-        trials = _trial_rows(sweep, grid)
+        from ray import tune
+
+        _tuner(sweep, out, progress).fit()
+        # The trials as Tune saved them: one an interruption cut short is PENDING there (and runs
+        # again on resume), while the in-memory result calls it TERMINATED like one ASHA stopped.
+        trials = _trial_rows(sweep, tune.ExperimentAnalysis(str(out / TUNE_NAME)).trials)
         write_csv(out / "trials.csv", trials, ["trial", *sweep.space, "score", "checkpoints", "steps", "status", "error"])
         total = expected_trials(sweep)
         done = sum(t["status"] != "unfinished" for t in trials)
@@ -155,10 +159,10 @@ def run_sweep(sweep: Sweep, out: str | Path, address: str | None = None, progres
     return SweepResult(trials, chosen, done, total)
 
 
-def _trial_rows(sweep: Sweep, grid) -> list[dict]:
-    """One row per trial Tune knows of, finished or not (its Trial objects hold the status)."""
+def _trial_rows(sweep: Sweep, saved_trials) -> list[dict]:
+    """One row per trial Tune knows of, finished or not."""
     rows = []
-    for t in grid._experiment_analysis.trials:
+    for t in saved_trials:
         metrics = t.last_result or {}
         if t.status == "TERMINATED" and metrics.get("complete"):
             status = "error" if metrics.get("error") else "complete"
