@@ -217,3 +217,25 @@ def test_a_grid_spreads_over_a_two_node_cluster_and_its_workers_die_with_the_job
     finally:
         left = stop(worker_dir) + stop(head_dir)
         print(f"stopped {len(left)} Ray processes of the two nodes")
+
+
+def test_without_ray_the_commands_say_how_to_install_it(tmp_path):
+    """``sys.modules["ray"] = None`` makes ``import ray`` fail as on an install without the extra."""
+    for command in (["compare", "--backend", "ray"], ["sweep", "--config", str(ROOT / "experiments/configs/dpg_bandit_copdacb_m50.toml")]):
+        code = ("import sys; sys.modules['ray'] = None; from baselines.__main__ import main; "
+                f"sys.exit(main({[*command, '--out', str(tmp_path / 'o'), '--no-progress']!r}))")
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, timeout=120)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr == "error: Ray is not installed; install it with: pip install 'rl_envs[ray]'\n"
+        assert not (tmp_path / "o").exists()
+
+
+def test_cluster_options_are_checked_before_any_work(tmp_path, capsys):
+    from baselines.__main__ import main
+
+    for args, message in ((["--address", "auto"], "--address needs --backend ray"),
+                          (["--backend", "ray", "--cpus-per-cell", "0"], "--cpus-per-cell must be at least 1")):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["compare", *args, "--out", str(tmp_path / "o")])
+        assert exit_info.value.code == 2 and message in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

@@ -60,6 +60,7 @@ class RayBackend:
     def __init__(self, address: str | None = None, cpus_per_cell: int = 1, max_retries: int = 3, **init_kwargs):
         if isinstance(cpus_per_cell, bool) or not isinstance(cpus_per_cell, int) or cpus_per_cell < 1:
             raise ValueError(f"cpus_per_cell must be a positive int, got {cpus_per_cell!r}")
+        require_ray()  # before any work
         self.address, self.cpus_per_cell, self.max_retries = address, cpus_per_cell, max_retries
         self.init_kwargs = init_kwargs
         self.placements: dict[str, str] = {}

@@ -123,13 +123,13 @@ def run_sweep(sweep: Sweep, out: str | Path, address: str | None = None, progres
     the same call resumes), and :class:`~baselines.compare.Interrupted` when it stopped the
     evaluation (its finished cells are kept).
     """
+    require_ray()  # before anything is written
     out = Path(out).resolve()  # Tune wants an absolute storage path
     check_writable(out, folders=("evaluation",), files=("trials.csv", "chosen.json", "sweep.png", "summary.md"))
     recorded = out / "sweep.json"
     if recorded.exists() and recorded.read_text() != sweep.to_json():
         raise ConfigError(f"{out} holds another sweep ({recorded} differs); give a new --out to start this one")
     atomic_write_bytes(recorded, sweep.to_json().encode())
-    require_ray()
     connected = connect(address, **(init_kwargs or {}))
     try:
         from ray import tune
