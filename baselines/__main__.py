@@ -34,12 +34,23 @@ def key_value(text: str) -> tuple[str, object]:
         return key, value
 
 
+def make_backend(args):
+    """The back-end the options ask for: Ray, a local process pool, or this process."""
+    if args.backend == "ray":
+        from .compare.ray_backend import RayBackend
+
+        return RayBackend(args.address, args.cpus_per_cell)
+    return cmp.ProcessPoolBackend(args.workers) if args.workers > 1 else cmp.SerialBackend()
+
+
 def _execute(config: dict, args, argv: list[str]) -> int:
+    from .compare.ray_backend import MissingExtra
+
     try:
         cells = cmp.cells_from_config(config)
-        backend = cmp.ProcessPoolBackend(args.workers) if args.workers > 1 else cmp.SerialBackend()
+        backend = make_backend(args)
         result = cmp.compare(cells, args.out, backend, progress_bar=not args.no_progress)
-    except (cmp.ConfigError, cmp.OutputError) as e:
+    except (cmp.ConfigError, cmp.OutputError, MissingExtra) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except cmp.Interrupted as e:
@@ -50,6 +61,9 @@ def _execute(config: dict, args, argv: list[str]) -> int:
         print("\n".join(cmp.summary_table(result.rows)))
     print(f"\n{result.ran} cells run, {result.reused} reused from {args.out}/; outputs in {args.out}/ "
           "(results.csv, results.json, summary.md, curves/, gifs/)")
+    nodes = sorted(set(getattr(backend, "placements", {}).values()))
+    if nodes:
+        print(f"the cells ran on {len(nodes)} Ray node(s): {', '.join(nodes)}")
     for cell, error in result.failed:
         print(f"FAILED {cell.key}: {error}", file=sys.stderr)
     return 1 if result.failed else 0
@@ -73,6 +87,38 @@ def _plot(args) -> int:
     return 0
 
 
+def cluster_options(p) -> None:
+    p.add_argument("--backend", choices=("local", "ray"), default="local",
+                   help="local: --workers processes on this machine; ray: one Ray task per cell (pip install 'rl_envs[ray]')")
+    p.add_argument("--address", help="with --backend ray: the cluster to join (auto, or HOST:PORT of its head); "
+                                     "default: $RAY_ADDRESS, else a new Ray instance on this machine")
+    p.add_argument("--cpus-per-cell", type=int, default=1, help="with --backend ray: CPUs (and torch threads) per cell")
+
+
+def _sweep(args, argv: list[str]) -> int:
+    from .compare.ray_backend import MissingExtra
+    from .sweep import SweepInterrupted, run_sweep, sweep_from_config
+
+    resume = f"resume with: python -m baselines {shlex.join(argv)}"
+    try:
+        sweep = sweep_from_config(cmp.load_config(args.config))
+        result = run_sweep(sweep, args.out, args.address, progress=not args.no_progress)
+    except (cmp.ConfigError, cmp.OutputError, MissingExtra) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except SweepInterrupted as e:
+        print(f"interrupted: {e}; {resume}", file=sys.stderr)
+        return 130
+    except cmp.Interrupted as e:
+        print(f"interrupted while evaluating the chosen setting: {e}; {resume}", file=sys.stderr)
+        return 130
+    print((Path(args.out) / "summary.md").read_text())
+    print(f"outputs in {args.out}/ (trials.csv, chosen.json, sweep.png, summary.md, evaluation/)")
+    for failure in result.chosen["failed_evaluation_cells"]:
+        print(f"FAILED {failure}", file=sys.stderr)
+    return 1 if result.chosen["failed_evaluation_cells"] else 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m baselines", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -81,6 +127,7 @@ def main(argv=None) -> int:
         p.add_argument("--out", default=out, help="results folder (an existing one is resumed)")
         p.add_argument("--workers", type=int, default=2, help="parallel processes (1: run in this process)")
         p.add_argument("--no-progress", action="store_true")
+        cluster_options(p)
 
     p = sub.add_parser("compare", help="run a comparison grid (the embedded default, or --config FILE)")
     p.add_argument("--config", help="a .toml/.yml file with a list 'runs' (see baselines/compare/config.py)")
@@ -103,6 +150,12 @@ def main(argv=None) -> int:
     p.add_argument("--agents", nargs="*", help="only these agents")
     p.add_argument("--readme", metavar="FILE",
                    help="also put the table into FILE between <!-- compare-table:start --> and <!-- compare-table:end -->")
+    p = sub.add_parser("sweep", help="tune an agent's arguments on Ray Tune, then evaluate the chosen setting on other seeds")
+    p.add_argument("--config", required=True, help="a .toml/.yml sweep (see baselines/sweep/config.py and docs/cluster.md)")
+    p.add_argument("--out", default="results/sweep", help="results folder (an interrupted sweep is resumed)")
+    p.add_argument("--address", help="the Ray cluster to join (auto, or HOST:PORT); default: $RAY_ADDRESS, else a new "
+                                     "Ray instance on this machine")
+    p.add_argument("--no-progress", action="store_true")
     p = sub.add_parser("hyperparams", help="print the path of the installed yml of ALGO, for rl_zoo3")
     p.add_argument("algo", help="a2c, dqn, ppo, sac or td3")
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -110,6 +163,12 @@ def main(argv=None) -> int:
 
     if args.command == "plot":
         return _plot(args)
+    if args.command == "sweep":
+        try:
+            return _sweep(args, argv)
+        except KeyboardInterrupt:
+            print(f"interrupted; resume with: python -m baselines {shlex.join(argv)}", file=sys.stderr)
+            return 130
     if args.command == "hyperparams":
         from .sb3 import hyperparams_file
 
@@ -121,6 +180,10 @@ def main(argv=None) -> int:
         return 0
     if args.workers < 1:
         parser.error("--workers must be at least 1")
+    if args.cpus_per_cell < 1:
+        parser.error("--cpus-per-cell must be at least 1")
+    if args.backend != "ray" and args.address:
+        parser.error("--address needs --backend ray")
     if args.command == "compare":
         try:
             config = cmp.load_config(args.config) if args.config else cmp.DEFAULT_CONFIG

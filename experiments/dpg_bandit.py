@@ -1,6 +1,7 @@
 """Figure 1 of Silver et al. 2014 (Deterministic Policy Gradient Algorithms), Sec. 5.1, honestly.
 
     python experiments/dpg_bandit.py [--dims 10 25 50] [--seeds 5] [--sweep-seeds 2] [--out results/dpg_bandit]
+                                     [--workers 2 | --backend ray [--address HOST:PORT]]
 
 Cost of the mean action against time steps (1e2 to 1e4, log-log) on rl_envs/QuadraticBandit-v0
 for m = 10, 25, 50: COPDAC-B solid, SAC-B dashed, mean of ``--seeds`` runs with a 95 % band,
@@ -14,16 +15,22 @@ the log-spaced checkpoints.  Two protocols:
   mean by the same amount per unit of estimated gradient at the start.
 
 COPDAC-B's own step size is already in gradient units, so its sweep serves both protocols.
-The thin grey line is COPDACB's defaults (one setting for every m).  Writes ``curves.csv``
-(every run), ``sweep.csv`` (every swept setting's score), ``table.md`` and ``fig1.png`` to
-``--out``; a finished sweep in ``sweep.csv`` is reused.
+The thin grey line is COPDACB's defaults (one setting for every m).  Every run is a cell of
+``python -m baselines compare`` (``baselines.compare``), evaluated at the checkpoints: the swept
+ones in ``<out>/sweep/cells/``, the reported ones in ``<out>/runs/cells/``, so a stopped run
+resumes, and ``--backend ray`` spreads the cells over a Ray cluster (docs/cluster.md).  The cost
+is minus the evaluation return of the mean action, which the environment clips to its action box
+(only settings that diverge past it score otherwise than the unclipped cost would).  Writes
+``curves.csv`` (every run), ``sweep.csv`` (every swept setting's score), ``table.md`` and
+``fig1.png`` to ``--out``.  ``experiments/configs/dpg_bandit_copdacb_m50.toml`` is COPDAC-B's
+m = 50 sweep as a ``python -m baselines sweep`` configuration.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import itertools
+import json
 import math
 import time
 from pathlib import Path
@@ -32,6 +39,8 @@ import numpy as np
 import gymnasium as gym
 
 import rl_envs  # noqa: F401
+from baselines import compare as cmp
+from baselines.__main__ import cluster_options, make_backend
 from baselines.common import atomic_write_bytes
 from baselines.experiment import mean_and_band, save_figure, write_csv
 from baselines.linear import COPDACB, SACB
@@ -57,20 +66,26 @@ def checkpoints(steps: int) -> np.ndarray:
     return np.unique(np.round(np.logspace(2, math.log10(steps), 33)).astype(int))
 
 
-def run(agent: str, m: int, seed: int, hyper: dict, grid: np.ndarray) -> np.ndarray:
-    """Cost of the mean action after each checkpoint's number of steps, for one run."""
-    env = gym.make("rl_envs/QuadraticBandit-v0", dim=m)
-    model = AGENTS[agent](env, seed=seed, **hyper)
-    costs, wanted = [], set(grid.tolist())
+def bandit_costs(specs: list[tuple], grid: np.ndarray, out: Path, backend) -> dict:
+    """Cost of the mean action at each checkpoint, for every ``(agent, m, seed, hyper)`` of
+    ``specs``: each a comparison cell, run (or read back) in ``out``."""
+    def cell(agent, m, seed, hyper):
+        return cmp.Cell("rl_envs/QuadraticBandit-v0", AGENTS[agent].__name__, seed, int(grid[-1]), {"dim": m},
+                        dict(hyper), eval_episodes=1, eval_at=grid.tolist())
 
-    def record(a):
-        if a.num_timesteps in wanted:
-            costs.append(env.unwrapped.cost(a.theta))
+    cells = {spec[:3] + (key(spec[3]),): cell(*spec) for spec in specs}
+    result = cmp.compare(list({c.key: c for c in cells.values()}.values()), out, backend, outputs=False)
+    if result.failed:
+        raise SystemExit("\n".join(f"FAILED {c.key}: {e}" for c, e in result.failed))
+    costs = {}
+    for spec, c in cells.items():
+        record = json.loads((out / "cells" / f"{c.key}.json").read_text())
+        costs[spec] = -np.array(record["log"]["eval_returns"])
+    return costs
 
-    with np.errstate(over="ignore", invalid="ignore"):
-        model.learn(int(grid[-1]), callback=record)
-    c = np.array(costs)
-    return np.where(np.isfinite(c), c, np.inf)
+
+def key(hyper: dict) -> str:
+    return repr(sorted(hyper.items()))
 
 
 def settings(agent: str, protocol: str):
@@ -90,27 +105,11 @@ def score(curves: np.ndarray) -> float:
     return float(np.mean(np.log10(np.maximum(mean, 1e-300)))) if np.all(np.isfinite(mean)) else math.inf
 
 
-def sweep(agent, protocol, m, seeds, grid, cache: dict) -> dict:
-    best = None
-    for hyper in settings(agent, protocol):
-        key = (agent, m, repr(sorted(hyper.items())))
-        if key not in cache:
-            cache[key] = score(np.array([run(agent, m, s, hyper, grid) for s in seeds]))
-        if best is None or cache[key] < best[0]:
-            best = (cache[key], hyper)
-    return best[1]
-
-
-def load_cache(path: Path) -> dict:
-    if not path.exists():
-        return {}
-    with open(path) as f:
-        return {(r["agent"], int(r["m"]), r["setting"]): float(r["score"]) for r in csv.DictReader(f)}
-
-
-def save_cache(path: Path, cache: dict) -> None:
-    write_csv(path, [{"agent": a, "m": m, "setting": s, "score": v} for (a, m, s), v in cache.items()],
-              ["agent", "m", "setting", "score"])
+def choose(agent, protocol, m, seeds, costs: dict) -> tuple[dict, dict]:
+    """The setting with the best score on ``seeds``, and every setting's score."""
+    scores = {key(hyper): (score(np.array([costs[agent, m, s, key(hyper)] for s in seeds])), hyper)
+              for hyper in settings(agent, protocol)}
+    return min(scores.values(), key=lambda sh: sh[0])[1], scores
 
 
 def at(grid, curve, step):
@@ -167,29 +166,42 @@ def main() -> None:
     parser.add_argument("--sweep-seeds", type=int, default=2)
     parser.add_argument("--steps", type=int, default=10_000)
     parser.add_argument("--out", type=Path, default=Path("results/dpg_bandit"))
+    parser.add_argument("--workers", type=int, default=2, help="local processes (1: this process)")
+    cluster_options(parser)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    backend = make_backend(args)
+    if args.backend == "ray":  # one connection for both grids
+        from baselines.compare.ray_backend import connect
+
+        connect(args.address)
     grid = checkpoints(args.steps)
     sweep_seeds = range(1000, 1000 + args.sweep_seeds)  # kept apart from the seeds that are reported
     seeds = range(args.seeds)
-    cache_path = args.out / "sweep.csv"
-    cache = load_cache(cache_path)
     t0 = time.perf_counter()
 
-    chosen = {}
+    searched = (("COPDAC-B", "paper"), ("SAC-B", "paper"), ("SAC-B", "equal"))
+    specs = [(agent, m, s, hyper) for m in args.dims for agent, protocol in searched
+             for hyper in settings(agent, protocol) for s in sweep_seeds]
+    swept = bandit_costs(specs, grid, args.out / "sweep", backend)
+    print(f"[{time.perf_counter() - t0:6.0f} s] {len(specs)} sweep runs", flush=True)
+    chosen, scored = {}, []
     for m in args.dims:
-        for agent, protocol in (("COPDAC-B", "paper"), ("SAC-B", "paper"), ("SAC-B", "equal")):
-            chosen[(protocol, agent, m)] = sweep(agent, protocol, m, sweep_seeds, grid, cache)
-            save_cache(cache_path, cache)
-            print(f"[{time.perf_counter() - t0:6.0f} s] m={m} {agent} {protocol}: {fmt_hyper(chosen[(protocol, agent, m)])}", flush=True)
+        for agent, protocol in searched:
+            chosen[(protocol, agent, m)], scores = choose(agent, protocol, m, sweep_seeds, swept)
+            scored += [{"agent": agent, "m": m, "setting": k, "score": v} for k, (v, _) in scores.items()]
+            print(f"m={m} {agent} {protocol}: {fmt_hyper(chosen[(protocol, agent, m)])}", flush=True)
         chosen[("equal", "COPDAC-B", m)] = chosen[("paper", "COPDAC-B", m)]
         chosen[("defaults", "COPDAC-B", m)] = {}
+    write_csv(args.out / "sweep.csv", list({(r["agent"], r["m"], r["setting"]): r for r in scored}.values()))
 
+    reported = bandit_costs([(agent, m, s, hyper) for (_, agent, m), hyper in chosen.items() for s in seeds],
+                      grid, args.out / "runs", backend)
     lines, rows = {}, []
     for (protocol, agent, m), hyper in chosen.items():
-        curves = np.array([run(agent, m, s, hyper, grid) for s in seeds])
-        lines[(protocol, agent, m)] = (curves, hyper)
-        for s, curve in zip(seeds, curves):
+        curves_ = np.array([reported[agent, m, s, key(hyper)] for s in seeds])
+        lines[(protocol, agent, m)] = (curves_, hyper)
+        for s, curve in zip(seeds, curves_):
             rows += [{"protocol": protocol, "agent": agent, "m": m, "setting": fmt_hyper(hyper) or "defaults",
                       "seed": s, "steps": int(t), "cost": float(c)} for t, c in zip(grid, curve)]
     write_csv(args.out / "curves.csv", rows, ["protocol", "agent", "m", "setting", "seed", "steps", "cost"])

@@ -1,9 +1,13 @@
 """COPDAC-Q on the octopus arm, as in Silver et al. 2014, Fig. 3 (10 runs of 3e5 steps).
 
     python experiments/octopus_copdac.py [--steps 300000] [--seeds 10] [--out results/octopus_copdac] [--alpha-w 0.1]
+                                         [--workers 2 | --backend ray [--address HOST:PORT]]
 
-Each seed's episode log is written atomically to ``<out>/seed<k>.json`` when the seed finishes,
-so an interrupted run resumes with the seeds still missing.  Then ``<out>/fig3.png`` plots return
+Each seed is a cell of ``python -m baselines compare`` (``baselines.compare``), written atomically
+to ``<out>/cells/`` when it finishes, so an interrupted run resumes with the seeds still missing
+and ``--backend ray`` spreads the seeds over a Ray cluster (docs/cluster.md); the cell's log
+holds every training episode's return, end and whether it ended on a hit (terminated).  Then
+``<out>/fig3.png`` plots return
 per episode and steps to target against environment steps (mean over seeds), and the summary
 checks our bar: mean steps to target over the last 20 episodes <= 100 in at least 8 of 10 seeds.
 An episode without a hit counts as 300 steps (the paper's plot saturates there).
@@ -13,15 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 import numpy as np
-import gymnasium as gym
 
 import rl_envs  # noqa: F401
-from baselines.common import atomic_write_bytes
-from baselines.linear import COPDACQ
+from baselines import compare as cmp
+from baselines.__main__ import cluster_options, make_backend
 from baselines.linear.settings import OCTOPUS_COPDAC_Q
 
 
@@ -32,28 +34,12 @@ BAR = 100
 MAX_STEPS = 300  # the env's default step limit
 
 
-class HitLog(gym.Wrapper):
-    """Records, per finished episode, whether it ended on a hit (terminated)."""
-
-    def __init__(self, env):
-        super().__init__(env)
-        self.hits: list[bool] = []
-
-    def step(self, action):
-        obs, reward, terminated, truncated, info = self.env.step(action)
-        if terminated or truncated:
-            self.hits.append(bool(terminated))
-        return obs, reward, terminated, truncated, info
-
-
-def run_seed(seed: int, steps: int, hyper: dict) -> dict:
-    env = HitLog(gym.make("rl_envs/OctopusArm-v0"))
-    agent = COPDACQ(env, seed=seed, **hyper)
-    t0 = time.perf_counter()
-    agent.learn(steps)
-    return {"seed": seed, "steps": steps, "hyperparameters": hyper, "wall_time": time.perf_counter() - t0,
-            "returns": agent.episodes.returns, "lengths": agent.episodes.lengths, "end_steps": agent.episodes.end_steps,
-            "hit": env.hits}
+def episodes(record: dict) -> dict:
+    """A cell's training episodes: returns, lengths, end steps and hits (ended terminated)."""
+    log = record["log"]
+    return {"seed": record["cell"]["seed"], "returns": log["returns"], "end_steps": log["end_steps"],
+            "lengths": np.diff(log["end_steps"], prepend=0).tolist(), "hit": log["terminated"],
+            "wall_time": record["row"]["wall_time_s"]}
 
 
 def steps_to_target(rec: dict) -> np.ndarray:
@@ -107,22 +93,20 @@ def main() -> None:
     parser.add_argument("--out", default="results/octopus_copdac")
     parser.add_argument("--alpha-w", type=float, default=HYPERPARAMETERS["alpha_w"],
                         help="critic step size (0.03: the second run in the README)")
+    parser.add_argument("--workers", type=int, default=2, help="local processes (1: this process)")
+    cluster_options(parser)
     args = parser.parse_args()
     out = Path(args.out)
     hyper = dict(HYPERPARAMETERS, alpha_w=args.alpha_w)
-    records = []
-    for seed in range(args.seeds):
-        path = out / f"seed{seed}.json"
-        if path.exists():
-            rec = json.loads(path.read_text())
-            if rec["hyperparameters"] != json.loads(json.dumps(hyper)) or rec["steps"] != args.steps:
-                raise SystemExit(f"{path} was run with other settings: choose another --out")
-        else:
-            rec = run_seed(seed, args.steps, hyper)
-            atomic_write_bytes(path, json.dumps(rec).encode())
-        records.append(rec)
+    cells = cmp.cells_from_config({"runs": [{"env": "rl_envs/OctopusArm-v0", "steps": args.steps, "seeds": args.seeds,
+                                             "eval_episodes": 1, "agents": {"COPDACQ": hyper}}]})
+    result = cmp.compare(cells, out, make_backend(args))
+    if result.failed:
+        raise SystemExit("\n".join(f"FAILED {c.key}: {e}" for c, e in result.failed))
+    records = [episodes(json.loads((out / "cells" / f"{c.key}.json").read_text())) for c in cells]
+    for rec in records:
         last = steps_to_target(rec)[-LAST:]
-        print(f"seed {seed}: {len(rec['lengths'])} episodes, hits {sum(rec['hit'])}, "
+        print(f"seed {rec['seed']}: {len(rec['lengths'])} episodes, hits {sum(rec['hit'])}, "
               f"last {LAST}: steps to target {last.mean():.1f}, return {np.mean(rec['returns'][-LAST:]):.2f} "
               f"({rec['wall_time']:.0f} s)", flush=True)
     plot(records, out / "fig3.png", args.steps)

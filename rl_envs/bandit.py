@@ -62,6 +62,11 @@ class QuadraticBanditTask:
         self.C = C
         self.eigenvalues, self._eigenvectors = np.linalg.eigh(C)
 
+    def problem_kwargs(self) -> dict:
+        """The constructor arguments that rebuild this very problem (a seeded reset of an env
+        made without ``C`` draws another): to evaluate a policy on the problem it learned."""
+        return {"C": self.C.copy()}
+
     def _redraw_on_seed(self, seed: int | None) -> None:
         """A seeded reset draws a new problem (unless ``C`` was given)."""
         if seed is not None and not self._fixed_C:

@@ -5,11 +5,13 @@ what a comparison does, each module usable alone:
 
 * :mod:`.config`: the cells, from :data:`DEFAULT_CONFIG` or a TOML/YAML file, every problem
   found before any cell runs (:class:`ConfigError`);
-* :mod:`.run`: one cell (:func:`run_cell`, a pure function of the cell), the backends that run
-  many (in-process, or a local process pool; anything with the same ``map`` could run them on a
-  cluster) and the whole run (:func:`compare`): every finished cell is written atomically to
+* :mod:`.run`: one cell (:func:`run_cell`, a pure function of the cell; :func:`cell_stages` yields
+  its evaluations at the checkpoints ``eval_at``), the backends that run many (in-process, or a
+  local process pool) and the whole run (:func:`compare`): every finished cell is written atomically to
   ``<out>/cells/`` at once, so a run that stops resumes where it stopped when given the same
   output folder, and Ctrl-C stops a run at once, keeping the finished cells;
+* :mod:`.ray_backend`: :class:`~.ray_backend.RayBackend`, every cell a Ray task, locally or on a
+  cluster (Ray is imported only when it runs; docs/cluster.md);
 * :mod:`.store`: the results folder: cell files checked against what :func:`run_cell` writes
   (a bad one is named, moved to ``cells/corrupt/`` and run again), outputs checked writable
   before any work (:class:`OutputError`), finished cells of several folders read back;

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import zlib
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import gymnasium as gym
@@ -40,13 +40,25 @@ class Cell:
     env_kwargs: dict = field(default_factory=dict)
     agent_kwargs: dict = field(default_factory=dict)
     eval_episodes: int = 5
+    # Steps after which the learned policy is also evaluated (a learning curve of the target
+    # policy, which a sweep's metric or ASHA reads); empty: only at the end.
+    eval_at: list = field(default_factory=list)
 
     @property
     def key(self) -> str:
         """The cell's file name: everything that decides its result (a resumed run reuses a cell
         only when all of it is the same)."""
-        extra = json.dumps([self.env_kwargs, self.agent_kwargs, self.steps, self.eval_episodes], sort_keys=True)
+        parts = [self.env_kwargs, self.agent_kwargs, self.steps, self.eval_episodes] + ([self.eval_at] if self.eval_at else [])
+        extra = json.dumps(parts, sort_keys=True)
         return f"{self.env.replace('/', '_')}__{self.agent}__{digest(extra)}__seed{self.seed}"
+
+    def as_dict(self) -> dict:
+        """The cell as its file holds it; ``eval_at`` only when set, so that cells written before
+        it existed are still this cell."""
+        d = asdict(self)
+        if not self.eval_at:
+            del d["eval_at"]
+        return d
 
 
 def digest(text: str) -> str:
@@ -110,7 +122,7 @@ def cells_from_config(config: dict) -> list[Cell]:
     for i, run in enumerate(config["runs"]):
         where = f"runs[{i}]"
         _check(isinstance(run, dict), f"{where} must be a table/mapping")
-        unknown = set(run) - {"env", "steps", "seeds", "eval_episodes", "env_kwargs", "agents"}
+        unknown = set(run) - {"env", "steps", "seeds", "eval_episodes", "eval_at", "env_kwargs", "agents"}
         _check(not unknown, f"{where}: unknown keys {sorted(unknown)}")
         env = run.get("env")
         _check(isinstance(env, str) and env in gym.registry,
@@ -121,12 +133,16 @@ def cells_from_config(config: dict) -> list[Cell]:
         _check(is_count(eval_episodes, 1), f"{where}: eval_episodes must be a positive int, got {eval_episodes!r}")
         env_kwargs = run.get("env_kwargs", {})
         _check(isinstance(env_kwargs, dict), f"{where}: env_kwargs must be a mapping")
+        eval_at = evaluation_steps(run.get("eval_at", []), steps, where)
         agents = run.get("agents")
         if isinstance(agents, list):
             agents = {name: {} for name in agents}
         _check(isinstance(agents, dict) and agents, f"{where}: agents must be a non-empty list or mapping")
         for name, kwargs in agents.items():
             _check(name in known_agents(), f"{where}: unknown agent {name!r}; known agents: {', '.join(known_agents())}")
+            # SB3Agent.learn trains a fresh model each call, so it cannot stop at a checkpoint and go on.
+            _check(not (eval_at and name in SB3_AGENTS), f"{where}: eval_at needs a reference agent, not {name} "
+                                                         "(an SB3 model cannot be paused at a checkpoint and go on)")
             _check(isinstance(kwargs, dict), f"{where}: the keyword arguments of {name} must be a mapping")
             _check_agent_arguments(where, name, kwargs)
         seeds = run.get("seeds", 3)
@@ -141,12 +157,32 @@ def cells_from_config(config: dict) -> list[Cell]:
         _check(not repeated, f"{where}: seeds repeat {', '.join(map(str, repeated))} (each seed is one cell)")
         for name, kwargs in agents.items():
             for seed in seeds:
-                cell = Cell(env, name, seed, steps, dict(env_kwargs), dict(kwargs), eval_episodes)
+                cell = Cell(env, name, seed, steps, dict(env_kwargs), dict(kwargs), eval_episodes, list(eval_at))
                 _check(cell.key not in where_of,
                        f"{where} repeats the cell {env} {name} seed {seed} of {where_of.get(cell.key)}")
                 where_of[cell.key] = where
                 cells.append(cell)
     return cells
+
+
+def evaluation_steps(spec, steps: int, where: str) -> list[int]:
+    """``eval_at`` as a sorted list of steps below the budget: a list of steps, or
+    ``{logspace = [first, last, points]}``, points log-spaced from first to last, rounded, each once
+    (as Silver et al. 2014, Fig. 1, sample the cost on a log time axis)."""
+    if isinstance(spec, dict):
+        _check(set(spec) == {"logspace"}, f"{where}: eval_at must be a list of steps or {{logspace = [first, last, points]}}")
+        lo_hi_n = spec["logspace"]
+        _check(isinstance(lo_hi_n, list) and len(lo_hi_n) == 3 and all(is_count(v, 1) for v in lo_hi_n)
+               and lo_hi_n[0] <= lo_hi_n[1], f"{where}: eval_at.logspace must be [first, last, points], "
+                                             f"positive ints with first <= last, got {lo_hi_n!r}")
+        import numpy as np
+
+        lo, hi, n = lo_hi_n
+        spec = np.unique(np.round(np.logspace(np.log10(lo), np.log10(hi), n)).astype(int)).tolist()
+    _check(isinstance(spec, list) and all(is_count(s, 1) for s in spec),
+           f"{where}: eval_at must be a list of positive step counts, got {spec!r}")
+    _check(all(s <= steps for s in spec), f"{where}: eval_at goes past the budget of {steps} steps")
+    return sorted(set(spec))
 
 
 def load_config(path: str | Path) -> dict:

@@ -16,7 +16,7 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -34,7 +34,22 @@ def make_agent(name: str, env_id: str, env_kwargs: dict, seed: int, agent_kwargs
         from ..sb3 import SB3Agent
 
         return SB3Agent(env_id, algo=SB3_AGENTS[name], seed=seed, env_kwargs=env_kwargs, **agent_kwargs)
-    return experiment.AGENTS[name](gym.make(env_id, **env_kwargs), seed=seed, **agent_kwargs)
+    return experiment.AGENTS[name](EpisodeEnds(gym.make(env_id, **env_kwargs)), seed=seed, **agent_kwargs)
+
+
+class EpisodeEnds(gym.Wrapper):
+    """Records how each training episode ended: terminated (the goal, the target) or truncated
+    (the step limit, the octopus' numerical failure), which the return alone does not tell."""
+
+    def __init__(self, env):
+        super().__init__(env)
+        self.terminated: list[bool] = []
+
+    def step(self, action):
+        obs, r, terminated, truncated, info = self.env.step(action)
+        if terminated or truncated:
+            self.terminated.append(bool(terminated))
+        return obs, r, terminated, truncated, info
 
 
 # -- running one cell -----------------------------------------------------------------------------
@@ -44,7 +59,10 @@ def _eval_env(agent, cell: Cell, render_mode=None):
     maker = getattr(agent, "make_eval_env", None)
     if maker is not None:
         return maker(render_mode)
-    return gym.make(cell.env, render_mode=render_mode, **cell.env_kwargs)
+    # An env whose seeded reset draws a new problem (the bandit's C) is evaluated on the one the
+    # agent learned, not on the one the evaluation seed would draw.
+    problem = getattr(agent.env.unwrapped, "problem_kwargs", dict)()
+    return gym.make(cell.env, render_mode=render_mode, **{**cell.env_kwargs, **problem})
 
 
 def _rollout_gif(agent, cell: Cell, max_frames: int = 200) -> bytes:
@@ -68,12 +86,35 @@ def _rollout_gif(agent, cell: Cell, max_frames: int = 200) -> bytes:
 
 def run_cell(cell: Cell) -> dict:
     """Train, evaluate and film one cell.  A pure function of the cell (any backend may call it)."""
+    stages = cell_stages(cell)
+    while True:
+        try:
+            next(stages)
+        except StopIteration as done:
+            return done.value
+
+
+def cell_stages(cell: Cell, film: bool = True):
+    """Train and evaluate one cell, yielding ``(steps, evaluation return)`` at each step count of
+    ``cell.eval_at`` and returning the cell's record (the GIF left empty unless ``film``).
+
+    Between checkpoints the agent learns on (the protocol's ``learn`` continues where the last
+    call stopped), so a cell with checkpoints trains exactly as one without; a sweep advances
+    the generators of several seeds in turn and stops one early without finishing it.
+    """
     agent = make_agent(cell.agent, cell.env, cell.env_kwargs, cell.seed, cell.agent_kwargs)
-    t0 = time.perf_counter()
-    agent.learn(cell.steps)
-    wall = time.perf_counter() - t0
-    eval_env = _eval_env(agent, cell)
-    ret, std = experiment.evaluate(agent, eval_env, cell.eval_episodes, seed=10_000 + cell.seed)
+    wall, done, eval_env, evals = 0.0, 0, None, []
+    for target in (*cell.eval_at, cell.steps):
+        if target > done:
+            t0 = time.perf_counter()
+            agent.learn(target - done)
+            wall += time.perf_counter() - t0
+            done = target
+        eval_env = eval_env or _eval_env(agent, cell)
+        ret, std = experiment.evaluate(agent, eval_env, cell.eval_episodes, seed=10_000 + cell.seed)
+        if len(evals) < len(cell.eval_at):
+            evals.append(ret)
+            yield target, ret
     if not math.isfinite(ret):  # a saved cell must hold a number the table can average
         raise ValueError(f"the evaluation return is {ret}, not a finite number")
     optimum = experiment.exact_optimum(eval_env)
@@ -85,8 +126,13 @@ def run_cell(cell: Cell) -> dict:
         "agent_kwargs": json.dumps(cell.agent_kwargs, sort_keys=True),
     }
     log = {"end_steps": agent.episodes.end_steps, "returns": agent.episodes.returns}
-    gif = base64.b64encode(_rollout_gif(agent, cell)).decode()
-    return {"cell": asdict(cell), "row": row, "log": log, "gif": gif}
+    ends = getattr(agent, "env", None)
+    if isinstance(ends, EpisodeEnds) and len(ends.terminated) == len(log["end_steps"]):
+        log["terminated"] = ends.terminated
+    if cell.eval_at:
+        log.update(eval_steps=list(cell.eval_at), eval_returns=evals)
+    gif = base64.b64encode(_rollout_gif(agent, cell)).decode() if film else ""
+    return {"cell": cell.as_dict(), "row": row, "log": log, "gif": gif}
 
 
 def fraction_of_optimum(ret: float, optimum: float | None) -> float | None:
@@ -113,12 +159,13 @@ class SerialBackend:
                 yield cell, e
 
 
-def _worker_init() -> None:
-    # One thread per worker: the pool already uses every core.
+def limit_threads(n: int = 1) -> None:
+    """Let this process's torch and numba use ``n`` threads: a backend already runs one cell on
+    each of its cores."""
     try:
         import torch
 
-        torch.set_num_threads(1)
+        torch.set_num_threads(n)
     except ImportError:
         pass
     # The octopus' vector kernel is multi-threaded (compiled, or numba where it is missing); its
@@ -128,8 +175,12 @@ def _worker_init() -> None:
 
     from rl_envs.octopus import physics
 
-    numba.set_num_threads(1)
-    physics.set_default_threads(1)
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    physics.set_default_threads(n)
+
+
+def _worker_init() -> None:
+    limit_threads(1)
     # On Linux, die with the parent: a killed run must not leave workers training orphaned cells.
     if sys.platform.startswith("linux"):
         import ctypes
@@ -229,8 +280,9 @@ class Interrupted(Exception):
         self.saved, self.total, self.cell_dir = saved, total, cell_dir
 
 
-def compare(cells: list[Cell], out: str | Path, backend=None, progress_bar: bool = True) -> RunResult:
-    """Run the cells not already finished in ``out``, then write every output from all of them.
+def compare(cells: list[Cell], out: str | Path, backend=None, progress_bar: bool = True, outputs: bool = True) -> RunResult:
+    """Run the cells not already finished in ``out``, then write every output from all of them
+    (unless not ``outputs``: a caller that draws its own figure only needs the cells).
 
     A cell file that is unreadable, invalid or holds another cell is named in a warning, moved to
     ``cells/corrupt/`` and its cell run again.  Ctrl-C raises :class:`Interrupted` once every
@@ -246,7 +298,7 @@ def compare(cells: list[Cell], out: str | Path, backend=None, progress_bar: bool
             todo.append(cell)
             continue
         record, problem = read_cell(path)
-        expected = json.loads(json.dumps(asdict(cell)))  # tuples in the arguments read back as lists
+        expected = json.loads(json.dumps(cell.as_dict()))  # tuples in the arguments read back as lists
         if record is not None and record["cell"] != expected:
             problem = f"holds the cell {describe_cell(record['cell'])}, not {describe_cell(expected)} as its name says"
         if problem:
@@ -282,6 +334,6 @@ def compare(cells: list[Cell], out: str | Path, backend=None, progress_bar: bool
             bar.close()
     ordered = [records[c.key] for c in cells if c.key in records]
     rows = [r["row"] for r in ordered]
-    if rows:
+    if rows and outputs:
         write_outputs(ordered, out)
     return RunResult(rows, failed, len(todo) - len(failed), reused)

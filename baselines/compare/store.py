@@ -77,6 +77,14 @@ def record_problem(record) -> str | None:
     ends, returns = log["end_steps"], log["returns"]  # a diverging training episode may return inf
     if len(ends) != len(returns) or not all(is_count(e, 0) for e in ends) or not all(_is_number(r, False) for r in returns):
         return "log must hold as many integer end_steps as numeric returns"
+    if "terminated" in log and (not isinstance(log["terminated"], list) or len(log["terminated"]) != len(ends)
+                                or not all(isinstance(t, bool) for t in log["terminated"])):
+        return "log.terminated must hold a bool for each episode"
+    checkpoints = cell.get("eval_at", [])
+    if checkpoints or "eval_steps" in log:
+        if log.get("eval_steps") != checkpoints or not isinstance(log.get("eval_returns"), list) \
+                or len(log["eval_returns"]) != len(checkpoints) or not all(_is_number(r, False) for r in log["eval_returns"]):
+            return "log.eval_steps / eval_returns do not match cell.eval_at"
     try:
         base64.b64decode(record["gif"], validate=True)
     except (TypeError, ValueError):

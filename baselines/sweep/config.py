@@ -1,0 +1,234 @@
+"""A sweep's configuration and its metrics, checked whole before any trial runs.
+
+A sweep tunes one agent on one environment: a search space over some of the agent's keyword
+arguments, the seeds it is tuned on, the seeds the chosen setting is then evaluated on (kept
+apart: a setting chosen and scored on the same seeds is scored too well), a metric, a search
+algorithm and a budget of trials.  ``[space]`` maps an argument to ``{grid = [...]}``,
+``{choice = [...]}`` or ``{loguniform = [low, high]}``; the rest of the keys are those of a
+comparison run (``env``, ``env_kwargs``, ``steps``, ``eval_episodes``, ``eval_at``) plus
+``agent``, ``agent_kwargs`` (fixed arguments), ``tuning_seeds``, ``evaluation_seeds``,
+``metric``, ``search`` ("grid" or "optuna"), ``budget``, ``early_stopping`` ("asha" or none),
+``search_seed`` and ``cpus_per_trial``.  Every problem is a :class:`~baselines.compare.ConfigError`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..compare.config import Cell, ConfigError, _check, cells_from_config, is_count
+from ..compare.run import fraction_of_optimum
+
+SPACE_KINDS = ("grid", "choice", "loguniform")
+SEARCHES = ("grid", "optuna")
+
+
+@dataclass(frozen=True)
+class Metric:
+    """How a setting is scored from its seeds' evaluation curves; see :data:`METRICS`."""
+
+    name: str
+    first: int | None = None  # the window of checkpoints mean_log_cost averages over
+    last: int | None = None
+    tolerance: float = 1e-6  # steps_to_optimal: a return within this of the optimum counts
+
+    @property
+    def mode(self) -> str:
+        return METRICS[self.name][0]
+
+    def score(self, steps: list[int], returns: np.ndarray, optimum: float | None) -> float:
+        """The metric of evaluation returns ``returns[seed, checkpoint]`` after ``steps``
+        (checkpoints so far: a sweep scores the curve's beginning while it is still running)."""
+        return METRICS[self.name][2](self, np.asarray(steps), np.asarray(returns, dtype=float), optimum)
+
+
+def _mean_log_cost(metric: Metric, steps, returns, optimum) -> float:
+    # Silver et al. (2014), Fig. 1: the cost of the mean action on a log axis over log-spaced times;
+    # the area under that curve is the mean log10 of the seed-mean cost (-return) over the window.
+    inside = (steps >= (metric.first or 0)) & (steps <= (metric.last or math.inf))
+    cost = -returns[:, inside if inside.any() else slice(None)].mean(axis=0)
+    return float(np.mean(np.log10(np.maximum(cost, 1e-300)))) if np.all(np.isfinite(cost)) else math.inf
+
+
+def _final_return(metric: Metric, steps, returns, optimum) -> float:
+    return float(returns[:, -1].mean())
+
+
+def _final_fraction(metric: Metric, steps, returns, optimum) -> float:
+    fractions = [fraction_of_optimum(r, optimum) for r in returns[:, -1]]
+    return float(np.mean([-math.inf if f is None else f for f in fractions]))
+
+
+def _steps_to_optimal(metric: Metric, steps, returns, optimum) -> float:
+    # A seed not at the optimum by the last checkpoint so far counts as one step later; so early on
+    # the score is a lower bound that ASHA compares at equal budgets, and in the end a setting that
+    # leaves a seed short of the optimum scores past the budget.
+    reached = returns >= optimum - metric.tolerance * max(1.0, abs(optimum))
+    first = np.where(reached.any(axis=1), steps[np.argmax(reached, axis=1)], steps[-1] + 1)
+    return float(first.mean())
+
+
+# name: (mode, needs an exact optimum, score)
+METRICS = {
+    "mean_log_cost": ("min", False, _mean_log_cost),
+    "final_return": ("max", False, _final_return),
+    "final_fraction": ("max", True, _final_fraction),
+    "steps_to_optimal": ("min", True, _steps_to_optimal),
+}
+
+
+@dataclass
+class Sweep:
+    env: str
+    agent: str
+    steps: int
+    space: dict  # argument -> (kind, values or [low, high])
+    tuning_seeds: list[int]
+    evaluation_seeds: list[int]
+    metric: Metric
+    search: str = "grid"
+    budget: int = 1
+    early_stopping: str | None = None
+    env_kwargs: dict = field(default_factory=dict)
+    agent_kwargs: dict = field(default_factory=dict)
+    eval_episodes: int = 1
+    eval_at: list = field(default_factory=list)
+    search_seed: int = 0
+    cpus_per_trial: int = 1
+
+    def cells(self, setting: dict, seeds: list[int]) -> list[Cell]:
+        """The comparison cells of one setting of the swept arguments on ``seeds``."""
+        return cells_from_config(self.runs(setting, seeds))
+
+    def runs(self, setting: dict, seeds: list[int]) -> dict:
+        return {"runs": [{"env": self.env, "env_kwargs": self.env_kwargs, "steps": self.steps, "seeds": list(seeds),
+                          "eval_episodes": self.eval_episodes, "eval_at": self.eval_at,
+                          "agents": {self.agent: {**self.agent_kwargs, **setting}}}]}
+
+    @property
+    def checkpoints(self) -> list[int]:
+        """The steps at which a trial reports its score: each of ``eval_at``, then the end."""
+        return self.eval_at + ([] if self.eval_at and self.eval_at[-1] == self.steps else [self.steps])
+
+    def optimum(self) -> float | None:
+        import gymnasium as gym
+
+        from ..experiment import exact_optimum
+
+        return exact_optimum(gym.make(self.env, **self.env_kwargs))
+
+    def grid_settings(self) -> list[dict]:
+        names = list(self.space)
+        return [dict(zip(names, values)) for values in itertools.product(*(self.space[n][1] for n in names))]
+
+    def to_json(self) -> str:
+        """Everything that decides the sweep's trials (a resumed sweep must be the same one)."""
+        d = {k: v for k, v in self.__dict__.items() if k != "metric"}
+        return json.dumps({**d, "metric": self.metric.__dict__}, sort_keys=True)
+
+
+_KEYS = {"env", "env_kwargs", "agent", "agent_kwargs", "steps", "eval_episodes", "eval_at", "space", "tuning_seeds",
+         "evaluation_seeds", "metric", "search", "budget", "early_stopping", "search_seed", "cpus_per_trial"}
+
+
+def _seeds(config: dict, key: str) -> list[int]:
+    seeds = config.get(key)
+    _check(isinstance(seeds, list) and seeds and all(is_count(s, 0) for s in seeds) and len(set(seeds)) == len(seeds),
+           f"{key} must be a non-empty list of distinct non-negative ints, got {seeds!r}")
+    return seeds
+
+
+def _space(space) -> dict:
+    _check(isinstance(space, dict) and space, "space must be a non-empty table of argument = {grid|choice|loguniform = ...}")
+    parsed = {}
+    for name, spec in space.items():
+        where = f"space.{name}"
+        _check(isinstance(spec, dict) and len(spec) == 1 and next(iter(spec)) in SPACE_KINDS,
+               f"{where} must be one of {{grid = [...]}}, {{choice = [...]}}, {{loguniform = [low, high]}}, got {spec!r}")
+        kind, values = next(iter(spec.items()))
+        _check(isinstance(values, list) and values, f"{where}.{kind} must be a non-empty list")
+        if kind == "loguniform":
+            _check(len(values) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+                   and 0 < values[0] < values[1], f"{where}.loguniform must be [low, high] with 0 < low < high, got {values!r}")
+        else:
+            _check(len({json.dumps(v) for v in values}) == len(values), f"{where}.{kind} repeats a value")
+        parsed[name] = (kind, values)
+    return parsed
+
+
+def _metric(spec, sweep_has_curve: bool) -> Metric:
+    if isinstance(spec, str):
+        spec = {"name": spec}
+    _check(isinstance(spec, dict) and spec.get("name") in METRICS,
+           f"metric must be one of {', '.join(METRICS)} (or a table with name = ...), got {spec!r}")
+    unknown = set(spec) - {"name", "from", "to", "tolerance"}
+    _check(not unknown, f"metric: unknown keys {sorted(unknown)}")
+    for key in ("from", "to"):
+        _check(spec.get(key) is None or is_count(spec[key], 1), f"metric.{key} must be a positive step count")
+    tolerance = spec.get("tolerance", 1e-6)
+    _check(isinstance(tolerance, (int, float)) and not isinstance(tolerance, bool) and tolerance >= 0,
+           "metric.tolerance must be a number >= 0")
+    metric = Metric(spec["name"], spec.get("from"), spec.get("to"), float(tolerance))
+    _check(metric.name not in ("mean_log_cost", "steps_to_optimal") or sweep_has_curve,
+           f"metric {metric.name} reads a learning curve: give eval_at (the steps to evaluate at)")
+    return metric
+
+
+def sweep_from_config(config: dict) -> Sweep:
+    """Validate a sweep configuration (every error before any trial)."""
+    _check(isinstance(config, dict), "a sweep configuration must be a table/mapping")
+    unknown = set(config) - _KEYS
+    _check(not unknown, f"unknown keys {sorted(unknown)}; a sweep has {', '.join(sorted(_KEYS))}")
+    for key in ("env", "agent", "steps", "space", "tuning_seeds", "evaluation_seeds", "metric"):
+        _check(key in config, f"a sweep needs {key!r}")
+    tuning, evaluation = _seeds(config, "tuning_seeds"), _seeds(config, "evaluation_seeds")
+    shared = sorted(set(tuning) & set(evaluation))
+    _check(not shared, f"tuning_seeds and evaluation_seeds share {', '.join(map(str, shared))}: a setting chosen "
+                       "on a seed would be scored on it too")
+    space = _space(config["space"])
+    fixed = config.get("agent_kwargs", {})
+    _check(isinstance(fixed, dict), "agent_kwargs must be a table/mapping")
+    both = sorted(set(fixed) & set(space))
+    _check(not both, f"{', '.join(both)}: both swept (space) and fixed (agent_kwargs)")
+    search = config.get("search", "grid")
+    _check(search in SEARCHES, f"search must be one of {', '.join(SEARCHES)}, got {search!r}")
+    kinds = {kind for kind, _ in space.values()}
+    if search == "grid":
+        _check("loguniform" not in kinds, "search = 'grid' cannot sample a loguniform range: use search = 'optuna' "
+                                          "or a grid of values")
+    else:
+        _check("grid" not in kinds, "search = 'optuna' samples; give a grid's values as {choice = [...]}")
+    early = config.get("early_stopping")
+    _check(early in (None, "asha"), f"early_stopping must be 'asha' or absent, got {early!r}")
+    for key in ("budget", "search_seed", "cpus_per_trial"):
+        if key in config:
+            _check(is_count(config[key], 0 if key == "search_seed" else 1), f"{key} must be a positive int")
+    sweep = Sweep(env=config["env"], agent=config["agent"], steps=config["steps"], space=space, tuning_seeds=tuning,
+                  evaluation_seeds=evaluation, metric=Metric("final_return"), search=search,
+                  budget=config.get("budget", 1), early_stopping=early, env_kwargs=config.get("env_kwargs", {}),
+                  agent_kwargs=fixed, eval_episodes=config.get("eval_episodes", 1),
+                  search_seed=config.get("search_seed", 0), cpus_per_trial=config.get("cpus_per_trial", 1))
+    # The comparison's own checks (environment, agent, budget, checkpoints, each argument's name)
+    # on the first setting; then the checkpoints as it expanded them.
+    first = {name: values[0] for name, (kind, values) in space.items()}
+    cell = sweep.cells(first, tuning[:1]) if "eval_at" not in config else \
+        cells_from_config({"runs": [{**sweep.runs(first, tuning[:1])["runs"][0], "eval_at": config["eval_at"]}]})
+    sweep.eval_at = cell[0].eval_at
+    sweep.metric = _metric(config["metric"], bool(sweep.eval_at))
+    _check(early is None or len(sweep.checkpoints) > 1,
+           "early_stopping = 'asha' needs a learning curve to stop on: give eval_at")
+    if METRICS[sweep.metric.name][1]:
+        try:
+            optimum = sweep.optimum()
+        except (TypeError, ValueError) as e:
+            raise ConfigError(f"{sweep.env} with env_kwargs {sweep.env_kwargs}: {e}") from None
+        _check(optimum is not None,
+               f"metric {sweep.metric.name} needs an exact optimum, and {sweep.env} has none")
+    if search == "grid":
+        n = len(sweep.grid_settings())
+        _check(n <= sweep.budget, f"the grid has {n} settings but the budget is {sweep.budget} trials")
+    return sweep

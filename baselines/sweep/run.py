@@ -1,0 +1,252 @@
+"""Running a sweep on Ray Tune: trials on the tuning seeds, then the chosen setting alone on the
+evaluation seeds through the comparison's cells.
+
+A trial is one setting of the swept arguments.  It trains one agent per tuning seed with the
+comparison's own cell code (:func:`~baselines.compare.run.cell_stages`), advancing them
+together from checkpoint to checkpoint and reporting the metric of the curves so far after
+each, which is the learning curve ASHA stops trials on.  The chosen setting is the best of the
+trials that reached the end (a trial stopped early is scored on a shorter curve, which is not
+comparable).  Tune keeps its experiment state in ``<out>/tune/``: the same command after an
+interruption restores it, keeps the finished trials and runs the rest.  Outputs in ``<out>``:
+``trials.csv`` (every trial), ``chosen.json`` (the setting, its tuning and evaluation scores),
+``sweep.png`` (the metric against each swept argument), ``summary.md``, and ``evaluation/``
+(a comparison results folder of the chosen setting on the evaluation seeds).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..common import atomic_write_bytes
+from ..compare.config import ConfigError
+from ..compare.ray_backend import RayBackend, connect, require_ray
+from ..compare.run import cell_stages, compare, limit_threads
+from ..compare.store import check_writable
+from ..experiment import save_figure, write_csv
+from .config import Sweep
+
+TUNE_NAME = "tune"
+
+
+def trial(config: dict, sweep: Sweep) -> None:
+    """A Tune function trainable: the setting ``config`` on every tuning seed."""
+    from ray import tune
+
+    limit_threads(sweep.cpus_per_trial)
+    stages = [cell_stages(cell, film=False) for cell in sweep.cells(config, sweep.tuning_seeds)]
+    optimum = sweep.optimum()
+    curves = np.zeros((len(stages), 0))
+    try:
+        for k, step in enumerate(sweep.checkpoints):
+            column = []
+            for stage in stages:
+                try:
+                    column.append(next(stage)[1])
+                except StopIteration as done:  # the end, past the last of eval_at
+                    column.append(done.value["row"]["return"])
+            curves = np.column_stack([curves, column])
+            score = sweep.metric.score(sweep.checkpoints[:k + 1], curves, optimum)
+            tune.report({"score": score, "steps": step, "complete": k == len(sweep.checkpoints) - 1, "error": ""})
+    except Exception as e:  # a setting that breaks the agent (e.g. diverges to NaN) is the worst one
+        worst = math.inf if sweep.metric.mode == "min" else -math.inf
+        tune.report({"score": worst, "steps": 0, "complete": True, "error": f"{type(e).__name__}: {e}"})
+
+
+@dataclass
+class SweepResult:
+    trials: list[dict]
+    chosen: dict | None  # None: interrupted before every trial finished
+    finished: int
+    total: int
+
+
+class SweepInterrupted(Exception):
+    """Ctrl-C stopped a sweep; Tune saved its state in ``path``."""
+
+
+def _param_space(sweep: Sweep) -> dict:
+    from ray import tune
+
+    space = {}
+    for name, (kind, values) in sweep.space.items():
+        if sweep.search == "grid":
+            space[name] = tune.grid_search(values)
+        elif kind == "choice":
+            space[name] = tune.choice(values)
+        else:
+            space[name] = tune.loguniform(*values)
+    return space
+
+
+def _tuner(sweep: Sweep, storage: Path, progress: bool):
+    from ray import tune
+    from ray.tune.schedulers import ASHAScheduler
+
+    trainable = tune.with_resources(tune.with_parameters(trial, sweep=sweep), {"cpu": sweep.cpus_per_trial})
+    path = storage / TUNE_NAME
+    if tune.Tuner.can_restore(path):
+        # Finished trials are kept; those an interruption left unfinished (or errored) start again.
+        return tune.Tuner.restore(str(path), trainable, resume_unfinished=True, restart_errored=True)
+    search_alg, num_samples = None, 1
+    if sweep.search == "optuna":
+        from ray.tune.search.optuna import OptunaSearch
+
+        search_alg, num_samples = OptunaSearch(seed=sweep.search_seed), sweep.budget  # TPE, Optuna's default sampler
+    scheduler = None
+    if sweep.early_stopping == "asha":
+        n = len(sweep.checkpoints)
+        scheduler = ASHAScheduler(time_attr="training_iteration", max_t=n, grace_period=max(1, n // 9), reduction_factor=3)
+    return tune.Tuner(
+        trainable, param_space=_param_space(sweep),
+        tune_config=tune.TuneConfig(metric="score", mode=sweep.metric.mode, search_alg=search_alg, scheduler=scheduler,
+                                    num_samples=num_samples, reuse_actors=True),  # no process start per trial
+        # A trial whose process or node is lost starts again (twice at most), as a cell's task does.
+        run_config=tune.RunConfig(name=TUNE_NAME, storage_path=str(storage), verbose=1 if progress else 0,
+                                  failure_config=tune.FailureConfig(max_failures=2)))
+
+
+def expected_trials(sweep: Sweep) -> int:
+    return len(sweep.grid_settings()) if sweep.search == "grid" else sweep.budget
+
+
+def run_sweep(sweep: Sweep, out: str | Path, address: str | None = None, progress: bool = True,
+              init_kwargs: dict | None = None) -> SweepResult:
+    """Tune ``sweep`` on its tuning seeds, then run the chosen setting on the evaluation seeds
+    through :func:`~baselines.compare.compare` (into ``<out>/evaluation``), and write the outputs.
+
+    Raises :class:`SweepInterrupted` when Ctrl-C stopped the trials (Tune saved its state;
+    the same call resumes), and :class:`~baselines.compare.Interrupted` when it stopped the
+    evaluation (its finished cells are kept).
+    """
+    require_ray()  # before anything is written
+    out = Path(out).resolve()  # Tune wants an absolute storage path
+    check_writable(out, folders=("evaluation",), files=("trials.csv", "chosen.json", "sweep.png", "summary.md"))
+    recorded = out / "sweep.json"
+    if recorded.exists() and recorded.read_text() != sweep.to_json():
+        raise ConfigError(f"{out} holds another sweep ({recorded} differs); give a new --out to start this one")
+    atomic_write_bytes(recorded, sweep.to_json().encode())
+    connected = connect(address, **(init_kwargs or {}))
+    try:
+        from ray import tune
+
+        _tuner(sweep, out, progress).fit()
+        # The trials as Tune saved them: one an interruption cut short is PENDING there (and runs
+        # again on resume), while the in-memory result calls it TERMINATED like one ASHA stopped.
+        trials = _trial_rows(sweep, tune.ExperimentAnalysis(str(out / TUNE_NAME)).trials)
+        write_csv(out / "trials.csv", trials, ["trial", *sweep.space, "score", "checkpoints", "steps", "status", "error"])
+        total = expected_trials(sweep)
+        done = sum(t["status"] != "unfinished" for t in trials)
+        if done < total:
+            raise SweepInterrupted(f"{done} of {total} trials finished; Tune saved the sweep in {out / TUNE_NAME}")
+        chosen = choose(sweep, trials)
+        result = compare(sweep.cells(chosen["setting"], sweep.evaluation_seeds), out / "evaluation", RayBackend(),
+                         progress_bar=progress)
+    finally:
+        if connected:
+            require_ray().shutdown()
+    records = [json.loads((out / "evaluation" / "cells" / f"{c.key}.json").read_text())
+               for c in sweep.cells(chosen["setting"], sweep.evaluation_seeds)]
+    chosen["evaluation_score"] = evaluation_score(sweep, records)
+    chosen["failed_evaluation_cells"] = [f"{c.key}: {e}" for c, e in result.failed]
+    atomic_write_bytes(out / "chosen.json", json.dumps(chosen, indent=1).encode())
+    plot_sweep(sweep, trials, chosen, out / "sweep.png")
+    atomic_write_bytes(out / "summary.md", ("\n".join(summary_lines(sweep, trials, chosen)) + "\n").encode())
+    return SweepResult(trials, chosen, done, total)
+
+
+def _trial_rows(sweep: Sweep, saved_trials) -> list[dict]:
+    """One row per trial Tune knows of, finished or not."""
+    rows = []
+    for t in saved_trials:
+        metrics = t.last_result or {}
+        if t.status == "TERMINATED" and metrics.get("complete"):
+            status = "error" if metrics.get("error") else "complete"
+        elif t.status == "TERMINATED":
+            status = "stopped early"  # by ASHA: ended without error before its last checkpoint
+        elif t.status == "ERROR":
+            status = "error"
+        else:
+            status = "unfinished"
+        error = metrics.get("error") or ("the trial's process failed (see Tune's logs in tune/)" if t.status == "ERROR" else "")
+        rows.append({"trial": t.trial_id, **{name: t.config.get(name) for name in sweep.space},
+                     "score": metrics.get("score", math.nan), "checkpoints": metrics.get("training_iteration", 0),
+                     "steps": metrics.get("steps", 0), "status": status, "error": error})
+    return sorted(rows, key=lambda r: r["trial"])
+
+
+def choose(sweep: Sweep, trials: list[dict]) -> dict:
+    """The best complete trial on the tuning seeds (ties: the first trial)."""
+    complete = [t for t in trials if t["status"] == "complete"]
+    if not complete:
+        raise ConfigError("no trial finished without error: nothing to choose (see trials.csv)")
+    sign = 1 if sweep.metric.mode == "min" else -1
+    best = min(complete, key=lambda t: sign * t["score"])
+    return {"setting": {name: best[name] for name in sweep.space}, "trial": best["trial"],
+            "tuning_score": best["score"], "metric": sweep.metric.name, "mode": sweep.metric.mode,
+            "tuning_seeds": sweep.tuning_seeds, "evaluation_seeds": sweep.evaluation_seeds}
+
+
+def evaluation_score(sweep: Sweep, records: list[dict]) -> float:
+    """The metric of the chosen setting on the evaluation seeds, from their cells' curves."""
+    curves = np.array([r["log"].get("eval_returns", []) + ([] if sweep.checkpoints == sweep.eval_at else [r["row"]["return"]])
+                       for r in records])
+    return sweep.metric.score(sweep.checkpoints, curves, records[0]["row"]["optimum"])
+
+
+def summary_lines(sweep: Sweep, trials: list[dict], chosen: dict) -> list[str]:
+    names = list(sweep.space)
+    lines = [f"# Sweep of {sweep.agent} on {sweep.env} {json.dumps(sweep.env_kwargs)}", "",
+             f"Metric: {sweep.metric.name} ({sweep.metric.mode}); search: {sweep.search}"
+             f"{', ASHA early stopping' if sweep.early_stopping else ''}; tuning seeds {sweep.tuning_seeds}, "
+             f"evaluation seeds {sweep.evaluation_seeds}.", "",
+             f"Chosen on the tuning seeds: {_setting_text(chosen['setting'])} (trial {chosen['trial']}), "
+             f"score {chosen['tuning_score']:.4g}; on the evaluation seeds: {chosen['evaluation_score']:.4g}.", "",
+             "| trial | " + " | ".join(names) + " | score | checkpoints | status |",
+             "|---|" + "---|" * len(names) + "---|---|---|"]
+    sign = 1 if sweep.metric.mode == "min" else -1
+    for t in sorted(trials, key=lambda t: (t["status"] != "complete", sign * t["score"])):
+        mark = " **chosen**" if t["trial"] == chosen["trial"] else ""
+        lines.append(f"| {t['trial']}{mark} | " + " | ".join(f"{t[n]:.4g}" if isinstance(t[n], float) else str(t[n])
+                                                               for n in names)
+                     + f" | {t['score']:.4g} | {t['checkpoints']} | {t['status']}{': ' + t['error'] if t['error'] else ''} |")
+    return lines
+
+
+def _setting_text(setting: dict) -> str:
+    return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in setting.items())
+
+
+def plot_sweep(sweep: Sweep, trials: list[dict], chosen: dict, path: Path) -> None:
+    """The metric against each swept argument: one panel per argument, a point per trial."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(sweep.space)
+    fig, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.8), squeeze=False)
+    for ax, name in zip(axes[0], names):
+        kind, values = sweep.space[name]
+        numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+        position = (lambda v: v) if numeric else (lambda v: [json.dumps(x) for x in values].index(json.dumps(v)))
+        for status, marker in (("complete", "o"), ("stopped early", "x")):
+            pts = [(position(t[name]), t["score"]) for t in trials if t["status"] == status and math.isfinite(t["score"])]
+            if pts:
+                ax.plot(*zip(*pts), marker, ls="none", label=f"{status} ({len(pts)})", alpha=0.8)
+        ax.plot([position(chosen["setting"][name])], [chosen["tuning_score"]], "*", color="k", ms=14, label="chosen")
+        if numeric and min(values) > 0 and (kind == "loguniform" or max(values) / min(values) >= 10):
+            ax.set_xscale("log")
+        if not numeric:
+            ax.set_xticks(range(len(values)), [str(v) for v in values])
+        ax.set_xlabel(name)
+        ax.set_ylabel(f"{sweep.metric.name} on the tuning seeds")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(f"{sweep.agent} on {sweep.env} {json.dumps(sweep.env_kwargs)}", fontsize=10)
+    fig.tight_layout()
+    save_figure(fig, path)
