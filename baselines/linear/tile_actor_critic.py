@@ -459,6 +459,11 @@ class SeedBatch:
     neither draws nor learns.  ``test_returns(seed)`` is each seed's return of the mean policy
     on one episode of the env seeded ``seed``, the measure of the DPG paper's Figure 2;
     ``agents()`` gives the trained agents.
+
+    A member whose draw or TD error stops being finite (a step size too large for the task: its
+    tables overflowed) is marked in ``diverged`` and frozen: from then on it sends the action 0,
+    learns nothing and tests as NaN, while the other members run on unchanged (the run alone
+    would have stopped there, the env refusing a non-finite action).
     """
 
     def __init__(self, cls, env_id: str, seeds, env_kwargs: dict | None = None, settings=None, **agent_kwargs):
@@ -484,6 +489,7 @@ class SeedBatch:
         self.steps = np.zeros(self.n, dtype=np.int64)
         self._returns, self._lengths = np.zeros(self.n), np.zeros(self.n, dtype=np.int64)
         self._noise = NoiseBlocks([agent.rng for agent in self._agents], self.lead.m)
+        self.diverged = np.zeros(self.n, dtype=np.bool_)
 
     def _vector_env(self):
         return gym.make_vec(self.env_id, num_envs=self.n, vectorization_mode="vector_entry_point", **self.env_kwargs)
@@ -493,9 +499,12 @@ class SeedBatch:
         while np.any(self.steps < end):
             acting = ~self._restarting
             a, sent = lead._act(self.tables, self._idx, self._noise.draw(acting))
+            self._freeze(~np.isfinite(a).all(axis=1), sent)
             obs2, r, terminated, truncated, _ = self.venv.step(sent)
             idx2 = lead.coder.index(obs2)  # the next step's idx too: obs2 is its observation
-            lead._update(self.tables, self._idx, idx2, a, r, terminated, [s * acting for s in self._step_sizes])
+            learning = acting & ~self.diverged
+            delta = lead._update(self.tables, self._idx, idx2, a, r, terminated, [s * learning for s in self._step_sizes])
+            self._freeze(~np.isfinite(delta) & learning, sent)
             self.steps += acting
             self._returns += np.where(acting, r, 0.0)
             self._lengths += acting
@@ -508,20 +517,28 @@ class SeedBatch:
             self._idx = idx2
         return self
 
+    def _freeze(self, bad: np.ndarray, sent: np.ndarray) -> None:
+        """Mark the members in ``bad`` diverged; every diverged member's action sent is 0."""
+        if bad.any():
+            self.diverged |= bad
+        if self.diverged.any():
+            sent[self.diverged] = 0.0
+
     def test_returns(self, seed: int = 0) -> np.ndarray:
         """Each seed's return, ``(N,)``, of its mean policy θᵀφ(s) over one episode of the env
-        reset with ``seed`` (the same start for every seed)."""
+        reset with ``seed`` (the same start for every seed; NaN for a diverged member)."""
         venv = self._vector_env()
         obs, _ = venv.reset(seed=[int(seed)] * self.n)
         total, running = np.zeros(self.n), np.ones(self.n, dtype=np.bool_)
         zero = np.zeros((self.n, self.lead.m))
         while running.any():
             _, sent = self.lead._act(self.tables, self.lead.coder.index(obs), zero)
+            self._freeze(self.diverged, sent)
             obs, r, terminated, truncated, _ = venv.step(sent)
             total += np.where(running, r, 0.0)
             running &= ~(terminated | truncated)
         venv.close()
-        return total
+        return np.where(self.diverged, np.nan, total)
 
     def agents(self) -> list:
         """The agents, each holding its seed's tables, step count, episodes and random stream
