@@ -199,6 +199,14 @@ def final_return(rec: dict) -> tuple[float, float]:
     return float(mean[0]), float(half[0])
 
 
+def plateau_return(rec: dict) -> tuple[float, float]:
+    """Mean and 95 % half-width over the runs of each run's mean test return over the second
+    half of the checkpoints (the sweep's score, on as many test starts as checkpoints there)."""
+    r = np.asarray(rec["returns"], dtype=float)
+    mean, half = mean_and_band(r[:, r.shape[1] // 2:].mean(axis=1, keepdims=True))
+    return float(mean[0]), float(half[0])
+
+
 def paper_at(task: str, agent: str, steps: float) -> float | None:
     """The paper's reading nearest before ``steps`` (None before its first)."""
     points = [v for t, v in PAPER[(task, agent)] if t <= steps]
@@ -226,9 +234,10 @@ def plot(finals: dict, path: Path, label: str = "") -> None:
             mean, half = mean_and_band(returns)
             ax.plot(steps, mean, label=f"{agent} ({len(returns)} runs)", **STYLE[agent])
             ax.fill_between(steps, mean - half, mean + half, color=STYLE[agent]["color"], alpha=0.2)
-            pts = PAPER[(task, agent)]
+            pts = [(t, v) for t, v in PAPER[(task, agent)] if t <= 1.05 * steps[-1]]  # the paper ran longer
             ax.plot([t for t, _ in pts], [v for _, v in pts], "x", color=STYLE[agent]["color"], ms=7,
                     label=f"{agent}, paper (read off)")
+        ax.axhline(PLATEAU[task], color=STYLE["COPDAC-Q"]["color"], ls=":", lw=1, label="COPDAC-Q, paper's plateau")
         ax.set_title(task)
         ax.set_xlabel("time steps")
         ax.grid(alpha=0.3)
@@ -242,22 +251,24 @@ def plot(finals: dict, path: Path, label: str = "") -> None:
 
 
 def table(finals: dict) -> str:
-    rows = ["| task | agent | setting (step sizes / n_tilings) | steps | final test return (95 % CI) | paper at that step |"
-            " bar |", "|---|---|---|---|---|---|---|"]
+    """Our final and plateau test returns beside the paper's; the bars on the plateau (docs/dpg-fig2.md)."""
+    rows = ["| task | agent | setting (before / n_tilings) | steps | last checkpoint (95 % CI) | "
+            "2nd half of the run (95 % CI) | paper | bar |", "|---|---|---|---|---|---|---|---|"]
     for (task, agent), rec in finals.items():
-        mean, half = final_return(rec)
+        last, last_half = final_return(rec)
+        mean, half = plateau_return(rec)
         steps = rec["checkpoints"][-1]
         paper = paper_at(task, agent, steps)
+        bar = ""
         if agent == "COPDAC-Q":
             plateau = PLATEAU[task]
             within = abs(mean - plateau) <= BAR * abs(plateau)
-            others = [final_return(finals[(task, a)])[0] for a in ("SAC", "OffPAC") if (task, a) in finals]
-            best = all(mean >= o for o in others)
+            others = [plateau_return(finals[(task, a)])[0] for a in ("SAC", "OffPAC") if (task, a) in finals]
             bar = (f"{'met' if within else 'NOT met'}: within 20 % of {plateau:+.0f}; "
-                   f"{'>=' if best else 'NOT >='} SAC and OffPAC")
-        else:
-            bar = ""
-        rows.append(f"| {task} | {agent} | {setting_name(rec['setting'])} | {steps:,} | {mean:+.0f} ± {half:.0f} | "
+                   f"{'' if all(mean >= o for o in others) else 'NOT '}>= SAC and OffPAC")
+        diverged = int(np.sum(~np.isfinite(np.asarray(rec["returns"], dtype=float)).any(axis=1)))
+        rows.append(f"| {task} | {agent} | {setting_name(rec['setting'])} | {steps:,} | {last:+.0f} ± {last_half:.0f} | "
+                    f"{mean:+.0f} ± {half:.0f}{f' ({diverged} runs diverged)' if diverged else ''} | "
                     f"{'' if paper is None else f'{paper:+.0f}'} | {bar} |")
     return "\n".join(rows) + "\n"
 
@@ -291,11 +302,23 @@ def main(argv=None) -> dict:
     parser.add_argument("--grid", choices=("full", "ci"), default="full", help="GRIDS, or CI's smoke grid CI_GRIDS")
     parser.add_argument("--jobs", type=int, default=2, help="(task, agent) cells run in parallel processes")
     parser.add_argument("--figure", type=Path, default=None, help="also write the figure here (docs/dpg_fig2.png)")
-    parser.add_argument("--label", default="", help="a title line for the figure (e.g. a partial run's state)")
+    parser.add_argument("--label", default="", help="a title line for the figure")
+    parser.add_argument("--plot-only", action="store_true",
+                        help="run nothing: plot and tabulate the finished final runs, the figure labelled if partial")
     args = parser.parse_args(argv)
     cells = [(t, a) for t in args.tasks for a in args.agents]
     jobs = [(t, a, args.out, args.seeds, args.tuning_seeds, args.steps_scale, args.grid) for t, a in cells]
-    if args.jobs > 1:
+    if args.plot_only:
+        finals = {}
+        for task, agent in cells:
+            expected = dict(protocol(task, args.steps_scale, sweep=False), agent=agent, seeds=list(range(args.seeds)))
+            rec = load(args.out / "final" / task / f"{agent}.json", expected)
+            if rec is not None:
+                finals[(task, agent)] = rec
+        if len(finals) < len(cells):
+            args.label = (f"PARTIAL RUN: {len(finals)} of {len(cells)} (task, agent) cells finished "
+                          f"({time.strftime('%Y-%m-%d %H:%M')}) {args.label}").strip()
+    elif args.jobs > 1:
         with ProcessPoolExecutor(max_workers=args.jobs) as pool:
             finals = dict(zip(cells, pool.map(run_cell, *zip(*jobs))))
     else:
