@@ -7,9 +7,9 @@ and 2-D puddle world, every point the test return of the mean (deterministic) po
                                    [--figure docs/dpg_fig2.png]
 
 Protocol (docs/dpg-fig2.md): for each (task, agent) the step sizes of ``GRIDS`` are swept on
-the tuning seeds 1000, 1001, ... (never the reported ones) over half the task's steps, each
-setting scored by the mean test return over the second half of its checkpoints; the best
-setting then runs the full steps on seeds 0..29.  All the members of one batch (settings x
+the tuning seeds 1000, 1001, ... (never the reported ones) over half the task's steps
+(``--sweep-fraction``), each setting scored by the mean test return over the second half of its
+checkpoints; the best setting then runs the full steps on seeds 0..29.  All the members of one batch (settings x
 tuning seeds, or the 30 reported seeds) run as one
 :class:`~baselines.linear.tile_actor_critic.SeedBatch` array program.  At evenly spaced
 checkpoints (``CHECKPOINTS`` in the final runs, ``SWEEP_CHECKPOINTS`` in the sweep) each run's
@@ -63,7 +63,7 @@ CI_GRIDS = {
     "COPDAC-Q": {"alpha_theta": (0.1,), "alpha_w": (0.01, 0.1), "alpha_v": (1.0,)},
 }
 CHECKPOINTS = 11  # final runs: test points at 0, 10 %, ..., 100 % of the steps
-SWEEP_CHECKPOINTS = 11  # sweep runs (half the steps): 0, 10 %, ..., 100 %
+SWEEP_CHECKPOINTS = 11  # sweep runs: 0, 10 %, ..., 100 % of their steps
 TEST_SEED = 10_000
 TUNING_SEED = 1000
 
@@ -93,9 +93,10 @@ def setting_name(setting: dict) -> str:
     return ",".join(f"{k}={v:g}" for k, v in setting.items())
 
 
-def protocol(task: str, steps_scale: float, sweep: bool) -> dict:
-    """What a result file must have been run with to be reused (the sweep runs half the steps)."""
-    steps = int(round(TASKS[task]["steps"] * steps_scale / (2 if sweep else 1)))
+def protocol(task: str, steps_scale: float, sweep: bool, sweep_fraction: float = 0.5) -> dict:
+    """What a result file must have been run with to be reused (the sweep runs ``sweep_fraction``
+    of the steps)."""
+    steps = int(round(TASKS[task]["steps"] * steps_scale * (sweep_fraction if sweep else 1)))
     n = SWEEP_CHECKPOINTS if sweep else CHECKPOINTS
     return {"task": task, "env_id": TASKS[task]["env_id"], "gamma": TASKS[task]["gamma"], "steps": steps,
             "checkpoints": np.linspace(0, steps, n).round().astype(int).tolist(), "test_seed": TEST_SEED}
@@ -171,7 +172,7 @@ def best_setting(records: dict) -> dict:
 
 
 def run_cell(task: str, agent: str, out: Path, seeds: int, tuning_seeds: int, steps_scale: float,
-             grid: str) -> dict:
+             grid: str, sweep_fraction: float) -> dict:
     """Sweep, then the reported seeds with the best setting; returns the final record."""
     t0 = time.perf_counter()
 
@@ -180,7 +181,8 @@ def run_cell(task: str, agent: str, out: Path, seeds: int, tuning_seeds: int, st
 
     grids = {"full": GRIDS, "ci": CI_GRIDS}[grid]
     tuning = list(range(TUNING_SEED, TUNING_SEED + tuning_seeds))
-    chosen = best_setting(sweep(task, agent, protocol(task, steps_scale, sweep=True), grids, tuning, out, log))
+    sweep_protocol = protocol(task, steps_scale, sweep=True, sweep_fraction=sweep_fraction)
+    chosen = best_setting(sweep(task, agent, sweep_protocol, grids, tuning, out, log))
     proto = protocol(task, steps_scale, sweep=False)
     path = out / "final" / task / f"{agent}.json"
     expected = dict(proto, agent=agent, setting=chosen, seeds=list(range(seeds)))
@@ -300,6 +302,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--agents", nargs="+", default=list(AGENTS), choices=list(AGENTS))
     parser.add_argument("--steps-scale", type=float, default=1.0, help="fraction of each task's steps (CI: 0.05)")
     parser.add_argument("--grid", choices=("full", "ci"), default="full", help="GRIDS, or CI's smoke grid CI_GRIDS")
+    parser.add_argument("--sweep-fraction", type=float, default=0.5, help="the sweep's share of each task's steps")
     parser.add_argument("--jobs", type=int, default=2, help="(task, agent) cells run in parallel processes")
     parser.add_argument("--figure", type=Path, default=None, help="also write the figure here (docs/dpg_fig2.png)")
     parser.add_argument("--label", default="", help="a title line for the figure")
@@ -307,7 +310,8 @@ def main(argv=None) -> dict:
                         help="run nothing: plot and tabulate the finished final runs, the figure labelled if partial")
     args = parser.parse_args(argv)
     cells = [(t, a) for t in args.tasks for a in args.agents]
-    jobs = [(t, a, args.out, args.seeds, args.tuning_seeds, args.steps_scale, args.grid) for t, a in cells]
+    jobs = [(t, a, args.out, args.seeds, args.tuning_seeds, args.steps_scale, args.grid, args.sweep_fraction)
+            for t, a in cells]
     if args.plot_only:
         finals = {}
         for task, agent in cells:

@@ -94,6 +94,15 @@ def _value_at(v, k, idx) -> float:
 
 
 @njit(cache=True)
+def _column_at(W, k, idx, j) -> float:
+    """Column ``j`` of ``W``ᵀφ(s) for learner ``k`` at the tiles ``idx[k]``."""
+    total = 0.0
+    for t in range(idx.shape[1]):
+        total += W[k, idx[k, t], j]
+    return total
+
+
+@njit(cache=True)
 def _td_error(v, k, idx, idx2, r, gamma, terminated) -> float:
     """δ = r + γ vᵀφ(s') − vᵀφ(s), with vᵀφ(s') = 0 after a terminal transition."""
     return r[k] + gamma * (0.0 if terminated[k] else _value_at(v, k, idx2)) - _value_at(v, k, idx)
@@ -114,11 +123,8 @@ def _gaussian_actor_critic(theta, y, v, idx, idx2, a, r, gamma, terminated, log_
         delta[k] = _td_error(v, k, idx, idx2, r, gamma, terminated)
         log_rho = 0.0
         for j in range(m):
-            mu, log_sigma = 0.0, 0.0
-            for t in range(idx.shape[1]):
-                mu += theta[k, idx[k, t], j]
-                log_sigma += y[k, idx[k, t], j]
-            sigma = math.exp(min(max(log_sigma, log_lo[j]), log_hi[j]))
+            mu = _column_at(theta, k, idx, j)
+            sigma = math.exp(min(max(_column_at(y, k, idx, j), log_lo[j]), log_hi[j]))
             g_mu[j], g_y[j] = gaussian_scores(a[k, j], mu, sigma)
             if off_policy:
                 log_rho += log_importance_ratio(a[k, j], mu, sigma, sigma_b[j])
@@ -142,12 +148,8 @@ def _copdac_q(theta, w, v, idx, idx2, a, r, gamma, terminated, alpha_theta, alph
     for k in range(idx.shape[0]):
         q_minus_v = 0.0
         for j in range(m):
-            mu, wphi = 0.0, 0.0
-            for t in range(idx.shape[1]):
-                mu += theta[k, idx[k, t], j]
-                wphi += w[k, idx[k, t], j]
-            d[j], advantage_gradient[j] = a[k, j] - mu, wphi
-            q_minus_v += d[j] * wphi
+            d[j], advantage_gradient[j] = a[k, j] - _column_at(theta, k, idx, j), _column_at(w, k, idx, j)
+            q_minus_v += d[j] * advantage_gradient[j]
         delta[k] = _td_error(v, k, idx, idx2, r, gamma, terminated) - q_minus_v  # (19)
         for t in range(idx.shape[1]):
             row = idx[k, t]
@@ -164,28 +166,16 @@ def _behaviour(theta, from_y, y, log_lo, log_hi, sigma, idx, noise, low, high, a
     exp(log_hi)]`` if ``from_y``, else the fixed ``sigma`` (``y`` and the bounds unread)."""
     for k in range(idx.shape[0]):
         for j in range(a.shape[1]):
-            mu, log_sigma = 0.0, 0.0
-            for t in range(idx.shape[1]):
-                mu += theta[k, idx[k, t], j]
-            if not from_y:
-                s = sigma[j]
-            else:
-                for t in range(idx.shape[1]):
-                    log_sigma += y[k, idx[k, t], j]
-                s = math.exp(min(max(log_sigma, log_lo[j]), log_hi[j]))
-            a[k, j] = mu + s * noise[k, j]
+            s = math.exp(min(max(_column_at(y, k, idx, j), log_lo[j]), log_hi[j])) if from_y else sigma[j]
+            a[k, j] = _column_at(theta, k, idx, j) + s * noise[k, j]
             sent[k, j] = np.float32(min(max(a[k, j], low[j]), high[j]))
 
 
-def _learners(n: int, *values) -> list[np.ndarray]:
-    """Each value (a number or an ``(n,)`` array) as a float64 ``(n,)`` array."""
+def _vectors(n: int, *values) -> list[np.ndarray]:
+    """Each value (a number or an ``(n,)`` array: one per learner or per action dimension) as a
+    float64 ``(n,)`` array (an array that is one already, as it is)."""
     return [x if isinstance(x, np.ndarray) and x.shape == (n,) and x.dtype == np.float64
             else np.ascontiguousarray(np.broadcast_to(np.asarray(x, dtype=np.float64), (n,))) for x in values]
-
-
-def _per_dimension(m: int, *values) -> list[np.ndarray]:
-    """Each value (a number or an ``(m,)`` array) as a float64 ``(m,)`` array."""
-    return [np.ascontiguousarray(np.broadcast_to(np.asarray(x, dtype=np.float64), (m,))) for x in values]
 
 
 def sac_update(theta, y, v, idx, idx2, a, r, gamma, terminated, sigma_range, alpha_v, alpha_u) -> np.ndarray:
@@ -194,7 +184,7 @@ def sac_update(theta, y, v, idx, idx2, a, r, gamma, terminated, sigma_range, alp
     δ = r + γ vᵀφ(s') − vᵀφ(s);  v += α_v δ φ(s);  (θ, y) += α_u δ (g_μ, g_y) φ(s), with
     (g_μ, g_y) = :func:`gaussian_scores`.  Step sizes: numbers or one per learner.
     """
-    return _gaussian_step(theta, y, v, idx, idx2, a, r, gamma, terminated, sigma_range, None, alpha_v, alpha_u)
+    return _gaussian_step(theta, y, v, idx, idx2, a, r, gamma, terminated, np.log(sigma_range), None, alpha_v, alpha_u)
 
 
 def offpac_update(theta, y, v, idx, idx2, a, r, gamma, terminated, sigma_range, sigma_b, alpha_v, alpha_u) -> np.ndarray:
@@ -204,16 +194,17 @@ def offpac_update(theta, y, v, idx, idx2, a, r, gamma, terminated, sigma_range, 
     for the behaviour N(μ, σ_β²); with the GTD(λ) weights held at 0 the critic's correction term
     vanishes:  v += α_v ρ δ φ(s);  (θ, y) += α_u ρ δ (g_μ, g_y) φ(s).
     """
-    return _gaussian_step(theta, y, v, idx, idx2, a, r, gamma, terminated, sigma_range, sigma_b, alpha_v, alpha_u)
+    return _gaussian_step(theta, y, v, idx, idx2, a, r, gamma, terminated, np.log(sigma_range), sigma_b, alpha_v,
+                          alpha_u)
 
 
-def _gaussian_step(theta, y, v, idx, idx2, a, r, gamma, terminated, sigma_range, sigma_b, alpha_v, alpha_u):
+def _gaussian_step(theta, y, v, idx, idx2, a, r, gamma, terminated, log_sigma_range, sigma_b, alpha_v, alpha_u):
+    """:func:`sac_update` (``sigma_b`` None) or :func:`offpac_update`, with the log σ bounds."""
     n, m = a.shape
-    log_lo, log_hi = _per_dimension(m, *np.log(sigma_range))
     delta = np.empty(n)
-    _gaussian_actor_critic(theta, y, v, idx, idx2, a, *_learners(n, r), float(gamma), terminated, log_lo, log_hi,
-                           sigma_b is not None, *_per_dimension(m, 1.0 if sigma_b is None else sigma_b),
-                           *_learners(n, alpha_v, alpha_u), delta)
+    _gaussian_actor_critic(theta, y, v, idx, idx2, a, *_vectors(n, r), float(gamma), terminated,
+                           *_vectors(m, *log_sigma_range), sigma_b is not None,
+                           *_vectors(m, 1.0 if sigma_b is None else sigma_b), *_vectors(n, alpha_v, alpha_u), delta)
     return delta
 
 
@@ -226,8 +217,8 @@ def copdac_q_tile_update(theta, w, v, idx, idx2, a, r, gamma, terminated, alpha_
     """
     n = len(a)
     delta = np.empty(n)
-    _copdac_q(theta, w, v, idx, idx2, a, *_learners(n, r), float(gamma), terminated,
-              *_learners(n, alpha_theta, alpha_w, alpha_v), delta)
+    _copdac_q(theta, w, v, idx, idx2, a, *_vectors(n, r), float(gamma), terminated,
+              *_vectors(n, alpha_theta, alpha_w, alpha_v), delta)
     return delta
 
 
@@ -347,8 +338,8 @@ class TileSAC(GaussianTileActorCritic):
     def _sigma_args(self, tables):
         return True, tables[1], *self._log_sigma_range, self._log_sigma_range[0]  # the last unread
 
-    def _update(self, tables, idx, idx2, a, r, terminated, steps):
-        return sac_update(*tables, idx, idx2, a, r, self.gamma, terminated, self.sigma_range, *steps)
+    def _update(self, tables, idx, idx2, a, r, terminated, steps):  # sac_update, σ's log bounds computed once
+        return _gaussian_step(*tables, idx, idx2, a, r, self.gamma, terminated, self._log_sigma_range, None, *steps)
 
 
 class TileOffPAC(GaussianTileActorCritic):
@@ -363,8 +354,9 @@ class TileOffPAC(GaussianTileActorCritic):
     def _sigma_args(self, tables):
         return False, tables[1], *self._log_sigma_range, self.sigma
 
-    def _update(self, tables, idx, idx2, a, r, terminated, steps):
-        return offpac_update(*tables, idx, idx2, a, r, self.gamma, terminated, self.sigma_range, self.sigma, *steps)
+    def _update(self, tables, idx, idx2, a, r, terminated, steps):  # offpac_update, σ's log bounds computed once
+        return _gaussian_step(*tables, idx, idx2, a, r, self.gamma, terminated, self._log_sigma_range, self.sigma,
+                              *steps)
 
 
 class TileCOPDACQ(TileActorCritic):
