@@ -160,15 +160,19 @@ def _copdac_q(theta, w, v, idx, idx2, a, r, gamma, terminated, alpha_theta, alph
 
 
 @njit(cache=True)
-def _behaviour(theta, from_y, y, log_lo, log_hi, sigma, idx, noise, low, high, a, sent) -> None:
+def _behaviour(theta, from_y, y, log_lo, log_hi, sigma, idx, noise, low, high, a, sent) -> bool:
     """Each learner's draw ``a = θᵀφ(s) + σ noise`` and its action clipped to ``[low, high]``
     (float32, the env's dtype), in place; σ(s) = exp(yᵀφ(s)) held in ``[exp(log_lo),
-    exp(log_hi)]`` if ``from_y``, else the fixed ``sigma`` (``y`` and the bounds unread)."""
+    exp(log_hi)]`` if ``from_y``, else the fixed ``sigma`` (``y`` and the bounds unread).
+    Returns whether every draw is finite."""
+    finite = True
     for k in range(idx.shape[0]):
         for j in range(a.shape[1]):
             s = math.exp(min(max(_column_at(y, k, idx, j), log_lo[j]), log_hi[j])) if from_y else sigma[j]
             a[k, j] = _column_at(theta, k, idx, j) + s * noise[k, j]
             sent[k, j] = np.float32(min(max(a[k, j], low[j]), high[j]))
+            finite &= math.isfinite(a[k, j])
+    return finite
 
 
 def _vectors(n: int, *values) -> list[np.ndarray]:
@@ -274,17 +278,17 @@ class TileActorCritic(Agent):
         """What :func:`_behaviour` needs of the behaviour's σ: ``(from_y, y, log_lo, log_hi, sigma)``."""
         raise NotImplementedError
 
-    def _act(self, tables, idx, noise) -> tuple[np.ndarray, np.ndarray]:
+    def _act(self, tables, idx, noise) -> tuple[np.ndarray, np.ndarray, bool]:
         """The draws ``a`` (N, m) of a batch of learners at the tiles ``idx`` with standard normal
-        ``noise``, and the actions sent (clipped, float32)."""
+        ``noise``, the actions sent (clipped, float32), and whether every draw is finite."""
         a, sent = np.empty((len(idx), self.m)), np.empty((len(idx), self.m), dtype=np.float32)
-        _behaviour(tables[0], *self._sigma_args(tables), idx, noise, self.low, self.high, a, sent)
-        return a, sent
+        finite = _behaviour(tables[0], *self._sigma_args(tables), idx, noise, self.low, self.high, a, sent)
+        return a, sent, finite
 
     def _behave(self, obs):
         idx = self.coder.tiles(np.asarray(obs, dtype=np.float64))[None]
-        a, sent = self._act(self._one(), idx, self.rng.standard_normal((1, self.m)))
-        return sent[0], (idx, a)
+        a, sent, _ = self._act(self._one(), idx, self.rng.standard_normal((1, self.m)))
+        return sent[0], (idx, a)  # a non-finite action: the env refuses it
 
     def _learn_step(self, memo, r, s2, terminated, truncated) -> float:
         idx, a = memo
@@ -300,7 +304,7 @@ class TileActorCritic(Agent):
         idx = self.coder.tiles(np.atleast_2d(obs))
         tables = [np.broadcast_to(t, (len(idx), *t.shape)) for t in self._tables()]  # every state, this agent
         noise = np.zeros((len(idx), self.m)) if deterministic else self.rng.standard_normal((len(idx), self.m))
-        _, actions = self._act(tables, idx, noise)
+        _, actions, _ = self._act(tables, idx, noise)
         return (actions if obs.ndim == 2 else actions[0]), state
 
 
@@ -482,6 +486,7 @@ class SeedBatch:
         self._returns, self._lengths = np.zeros(self.n), np.zeros(self.n, dtype=np.int64)
         self._noise = NoiseBlocks([agent.rng for agent in self._agents], self.lead.m)
         self.diverged = np.zeros(self.n, dtype=np.bool_)
+        self._any_diverged = False
 
     def _vector_env(self):
         return gym.make_vec(self.env_id, num_envs=self.n, vectorization_mode="vector_entry_point", **self.env_kwargs)
@@ -490,13 +495,14 @@ class SeedBatch:
         lead, end = self.lead, self.steps + timesteps(total_timesteps)
         while np.any(self.steps < end):
             acting = ~self._restarting
-            a, sent = lead._act(self.tables, self._idx, self._noise.draw(acting))
-            self._freeze(~np.isfinite(a).all(axis=1), sent)
+            a, sent, finite = lead._act(self.tables, self._idx, self._noise.draw(acting))
+            self._freeze(None if finite else ~np.isfinite(a).all(axis=1), sent)
             obs2, r, terminated, truncated, _ = self.venv.step(sent)
             idx2 = lead.coder.index(obs2)  # the next step's idx too: obs2 is its observation
-            learning = acting & ~self.diverged
+            learning = acting & ~self.diverged if self._any_diverged else acting
             delta = lead._update(self.tables, self._idx, idx2, a, r, terminated, [s * learning for s in self._step_sizes])
-            self._freeze(~np.isfinite(delta) & learning, sent)
+            if not np.isfinite(delta).all():
+                self._freeze(~np.isfinite(delta) & learning, sent)
             self.steps += acting
             self._returns += np.where(acting, r, 0.0)
             self._lengths += acting
@@ -509,11 +515,12 @@ class SeedBatch:
             self._idx = idx2
         return self
 
-    def _freeze(self, bad: np.ndarray, sent: np.ndarray) -> None:
-        """Mark the members in ``bad`` diverged; every diverged member's action sent is 0."""
-        if bad.any():
+    def _freeze(self, bad: np.ndarray | None, sent: np.ndarray) -> None:
+        """Mark the members in ``bad`` (if any) diverged; every diverged member's action sent is 0."""
+        if bad is not None and bad.any():
             self.diverged |= bad
-        if self.diverged.any():
+            self._any_diverged = True
+        if self._any_diverged:
             sent[self.diverged] = 0.0
 
     def test_returns(self, seed: int = 0) -> np.ndarray:
@@ -524,8 +531,8 @@ class SeedBatch:
         total, running = np.zeros(self.n), np.ones(self.n, dtype=np.bool_)
         zero = np.zeros((self.n, self.lead.m))
         while running.any():
-            _, sent = self.lead._act(self.tables, self.lead.coder.index(obs), zero)
-            self._freeze(self.diverged, sent)
+            _, sent, _ = self.lead._act(self.tables, self.lead.coder.index(obs), zero)
+            self._freeze(None, sent)
             obs, r, terminated, truncated, _ = venv.step(sent)
             total += np.where(running, r, 0.0)
             running &= ~(terminated | truncated)
