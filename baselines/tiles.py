@@ -19,6 +19,8 @@ of the tests and of ``benchmarks/bench_tiles.py``).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -31,17 +33,22 @@ MAX_SIZE = 1 << 40
 
 
 @njit(cache=True)
-def _hash_tiles(q: np.ndarray, offsets: np.ndarray, size: int, out: np.ndarray) -> None:
-    """``out[k, t]``: the index of state ``k``'s tile in tiling ``t`` (``q``: coordinates in
-    1/n_tilings of a tile).  Every operand of the hash is uint64, so products wrap mod 2^64."""
-    n_tilings = offsets.shape[0]
+def _hash_tiles(states: np.ndarray, low: np.ndarray, scale: np.ndarray, offsets: np.ndarray, size: int,
+                out: np.ndarray) -> None:
+    """``out[k, t]``: the index of state ``k``'s tile in tiling ``t`` (``q``: the state's
+    coordinates in 1/n_tilings of a tile).  Every operand of the hash is uint64, so products
+    wrap mod 2^64."""
+    n_tilings, d = offsets.shape
     multiplier, mix0, mix1 = np.uint64(_MULTIPLIER), np.uint64(_MIX[0]), np.uint64(_MIX[1])
     s30, s27, s31 = np.uint64(30), np.uint64(27), np.uint64(31)
-    for k in range(q.shape[0]):
+    q = np.empty(d, dtype=np.int64)
+    for k in range(states.shape[0]):
+        for i in range(d):
+            q[i] = np.int64(math.floor((np.float64(states[k, i]) - low[i]) * scale[i]))
         for t in range(n_tilings):
             h = np.uint64(t)
-            for i in range(q.shape[1]):
-                h = h * multiplier + np.uint64((q[k, i] + offsets[t, i]) // n_tilings)
+            for i in range(d):
+                h = h * multiplier + np.uint64((q[i] + offsets[t, i]) // n_tilings)
                 h ^= h >> s30
                 h *= mix0
                 h ^= h >> s27
@@ -84,10 +91,15 @@ class TileCoder:
         s = real_array(states, "states")
         if s.ndim not in (1, 2) or s.shape[-1] != self.dim:
             raise ValueError(f"states must have shape ({self.dim},) or (N, {self.dim}), got shape {s.shape}")
-        q = np.floor((np.atleast_2d(s) - self.low) * self._scale).astype(np.int64)  # (N, d)
-        index = np.empty((len(q), self.n_tilings), dtype=np.int64)
-        _hash_tiles(q, self._offsets, self.size, index)
+        index = self.index(np.atleast_2d(s))
         return index[0] if s.ndim == 1 else index
+
+    def index(self, states: np.ndarray) -> np.ndarray:
+        """:meth:`tiles` of a checked ``(N, d)`` float array, without the checks (a learner's
+        inner loop codes its env's observations, which are such an array)."""
+        index = np.empty((len(states), self.n_tilings), dtype=np.int64)
+        _hash_tiles(states, self.low, self._scale, self._offsets, self.size, index)
+        return index
 
     def features(self, states) -> np.ndarray:
         """The feature vectors, ``(N, size)`` float64 (``(size,)`` for one state): 1 at each active

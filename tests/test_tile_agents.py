@@ -170,3 +170,39 @@ def test_seed_k_of_a_batch_is_that_seed_run_alone(cls, env_id, env_kwargs):
         assert agent.episodes.end_steps == alone.episodes.end_steps
         assert np.abs(agent.theta).sum() > 0
         assert test_return == evaluate(alone, gym.make(env_id, **env_kwargs), seed=123)[0]
+
+
+def test_members_with_their_own_step_sizes_are_those_settings_run_alone():
+    settings = [{"alpha_theta": 0.1, "alpha_w": 0.01}, {"alpha_theta": 0.01, "alpha_w": 0.1}, {"alpha_theta": 0.1, "alpha_w": 0.01}]
+    kwargs = {"table_size": 1024, "gamma": 0.9, "alpha_v": 0.5}
+    batch = SeedBatch(TileCOPDACQ, "rl_envs/MountainCarRLPark-v0", [5, 5, 6], {"max_steps": 30}, settings, **kwargs)
+    batch.learn(90)
+    agents = batch.agents()
+    assert not np.array_equal(agents[0].theta, agents[1].theta)  # same seed, other steps
+    for seed, setting, agent in zip([5, 5, 6], settings, agents):
+        alone = TileCOPDACQ(gym.make("rl_envs/MountainCarRLPark-v0", max_steps=30), seed=seed, **kwargs, **setting)
+        alone.learn(agent.num_timesteps)
+        assert np.array_equal(agent.theta, alone.theta) and np.array_equal(agent.w, alone.w)
+        # the noise drawn in blocks leaves each stream where the per-step draws leave it
+        assert agent.rng.bit_generator.state == alone.rng.bit_generator.state
+
+
+def test_settings_may_only_vary_step_sizes():
+    with pytest.raises(ValueError, match="may only vary the step sizes"):
+        SeedBatch(TileSAC, "rl_envs/SwingPendulum-v0", [0, 1], settings=[{"gamma": 0.9}, {}], table_size=512)
+    with pytest.raises(ValueError, match="one dict per seed"):
+        SeedBatch(TileSAC, "rl_envs/SwingPendulum-v0", [0, 1], settings=[{}], table_size=512)
+
+
+def test_a_diverging_member_is_frozen_and_the_others_run_on_unchanged():
+    settings = [{"alpha_v": 0.5}, {"alpha_v": 1e4}]  # the second's critic overflows within the run
+    kwargs = {"table_size": 1024}
+    batch = SeedBatch(TileOffPAC, "rl_envs/MountainCarRLPark-v0", [1, 2], {"max_steps": 50}, settings, **kwargs)
+    with np.errstate(over="ignore", invalid="ignore"):
+        batch.learn(400)
+        tested = batch.test_returns(seed=3)
+    assert batch.diverged.tolist() == [False, True]
+    assert np.isnan(tested[1]) and np.isfinite(tested[0])
+    alone = TileOffPAC(gym.make("rl_envs/MountainCarRLPark-v0", max_steps=50), seed=1, **kwargs, **settings[0])
+    alone.learn(int(batch.steps[0]))
+    assert np.array_equal(batch.agents()[0].theta, alone.theta)

@@ -1,0 +1,111 @@
+"""experiments/dpg_fig2.py (Silver et al. 2014, Fig. 2) in a short version: the mean-policy test
+returns it records are exact, a run killed by a real signal resumes with only the missing
+batches, and a few thousand steps of COPDAC-Q beat a random policy on mountain car."""
+
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import gymnasium as gym
+
+import rl_envs  # noqa: F401
+from baselines.experiment import evaluate
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC = importlib.util.spec_from_file_location("dpg_fig2", ROOT / "experiments" / "dpg_fig2.py")
+fig2 = importlib.util.module_from_spec(SPEC)
+SPEC.loader.exec_module(fig2)
+
+# Mountain car, COPDAC-Q, CI's two settings, one tuning seed, three reported seeds, 3000 steps
+SHORT = ["--tasks", "mountain car", "--agents", "COPDAC-Q", "--grid", "ci", "--tuning-seeds", "1", "--seeds", "3",
+         "--steps-scale", "0.03", "--jobs", "1"]
+
+
+def test_recorded_test_returns_are_the_mean_policy_of_the_seed_run_alone():
+    proto = dict(fig2.protocol("puddle world", 0.004, sweep=False), checkpoints=[0, 150, 400])
+    members = [(7, {"alpha_theta": 0.001, "alpha_w": 1.0, "alpha_v": 1.0}), (3, {"alpha_theta": 0.01, "alpha_w": 0.1,
+                                                                                 "alpha_v": 0.1})]
+    rec = fig2.run_batch("COPDAC-Q", proto, members)
+    env_id = proto["env_id"]
+    for (seed, setting), returns, steps in zip(members, rec["returns"], rec["member_steps"]):
+        assert steps[0] == 0 and 150 <= steps[1] <= 156 and 400 <= steps[2] <= 412
+        for i, (n, recorded) in enumerate(zip(steps, returns)):
+            alone = fig2.AGENTS["COPDAC-Q"](gym.make(env_id), seed=seed, gamma=proto["gamma"], **setting)
+            if n:
+                alone.learn(n)
+            assert recorded == evaluate(alone, gym.make(env_id), seed=proto["test_seed"] + i)[0]
+
+
+def random_policy_return(env_id: str, seed: int, episodes: int = 3) -> float:
+    env = gym.make(env_id)
+    env.action_space.seed(0)
+    total = 0.0
+    for _ in range(episodes):
+        env.reset(seed=seed)
+        done = False
+        while not done:
+            _, r, terminated, truncated, _ = env.step(env.action_space.sample())
+            total += r
+            done = terminated or truncated
+    return total / episodes
+
+
+def files(out: Path) -> dict:
+    return {p: p.stat().st_mtime_ns for p in sorted(out.rglob("*.json"))}
+
+
+def test_a_killed_run_resumes_and_recomputes_only_what_is_missing(tmp_path):
+    out = tmp_path / "run"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, str(ROOT / "experiments" / "dpg_fig2.py"), "--out", str(out), *SHORT],
+                            env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 300
+    while not list((out / "sweep").rglob("*.json")) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, proc.stderr.read().decode()  # still running: the sweep is written, the final not
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert len(list((out / "sweep").rglob("*.json"))) == 2 and not (out / "final").exists()
+
+    before = files(out)
+    finals = fig2.main(["--out", str(out), *SHORT])
+    after = files(out)
+    assert all(after[p] == t for p, t in before.items())  # the sweep was not rerun
+    assert [p.name for p in after if p not in before] == ["COPDAC-Q.json"]
+
+    rec = finals[("mountain car", "COPDAC-Q")]
+    returns = np.asarray(rec["returns"])
+    assert returns.shape == (3, fig2.CHECKPOINTS) and rec["checkpoints"][-1] == 3000
+    # learning progress: the mean policies of the last 5 checkpoints (from 5 starts) against a
+    # random policy from the same starts, and the untrained mean policy (which never gets out)
+    n = len(rec["checkpoints"])
+    baseline = np.mean([random_policy_return(rec["env_id"], rec["test_seed"] + i) for i in range(n - 5, n)])
+    assert returns[:, 0].mean() == -5000
+    assert returns[:, -5:].mean() > baseline + 100, (returns[:, -5:], baseline)
+    assert (out / "fig2.png").stat().st_size > 0 and "COPDAC-Q" in (out / "table.md").read_text()
+
+    gone = next(p for p in after if "sweep" in p.parts)
+    content = gone.read_text()
+    gone.unlink()
+    fig2.main(["--out", str(out), *SHORT])
+    again = files(out)
+    assert [p for p in again if again[p] != after.get(p)] == [gone]  # only the deleted batch ran again
+    assert json.loads(gone.read_text())["returns"] == json.loads(content)["returns"]
+
+
+def test_a_result_file_of_another_protocol_is_refused(tmp_path):
+    path = tmp_path / "final" / "mountain car" / "SAC.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"steps": 1}))
+    try:
+        fig2.load(path, {"steps": 2})
+    except SystemExit as e:
+        assert "another protocol" in str(e)
+    else:
+        raise AssertionError("a stale result file was reused")
