@@ -160,7 +160,7 @@ def octopus_random(env):
 
 MEDIA: dict[str, Media] = {m.name: m for m in (
     Media("rl_envs/GridMaze-v0", {"layout": "dyna_maze"}, gridmaze_optimal,
-          "The optimal policy (greedy on Q* of the model) on `dyna_maze`.",
+          "The optimal policy (greedy on the optimal action values of the model) on `dyna_maze`.",
           (Variant("book3x3", {"layout": "book3x3"}, "Ogawa 2018, thin walls"),
            Variant("dyna_maze", {"layout": "dyna_maze"}, "Sutton & Barto 2018, Fig. 8.2"),
            Variant("four_rooms", {"layout": "four_rooms"}, "Sutton, Precup & Singh 1999"),

@@ -8,6 +8,7 @@ screenshots go to ``tmp/test-artifacts/browser/`` (not in git).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import json
@@ -251,14 +252,10 @@ def served_site(tmp_path):
     thread.join()
 
 
-@pytest.fixture
-def chromium():
-    if CHROMIUM is None:
-        pytest.skip("Debian's chromium is not installed (make browser, as root, installs it)")
-    try:
-        import websocket  # noqa: F401
-    except ImportError:
-        pytest.skip("websocket-client is not installed (it is in the docs extra)")
+@contextlib.contextmanager
+def headless_chromium():
+    """A new headless Chromium with an empty profile, its first page driven over DevTools; the
+    browser (its whole process group) is stopped on exit."""
     with tempfile.TemporaryDirectory(prefix="rl_envs_chromium_") as profile:
         process = subprocess.Popen([CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -267,7 +264,7 @@ def chromium():
             deadline = time.monotonic() + 60
             while not (port_file.exists() and len(port_file.read_text().split()) >= 2):
                 if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"chromium did not start (exit code {process.poll()})")
+                    raise RuntimeError(f"chromium did not start (exit code {process.poll()})")
                 time.sleep(0.1)
             port = port_file.read_text().split()[0]
             targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10))
@@ -284,6 +281,18 @@ def chromium():
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+
+
+@pytest.fixture
+def chromium():
+    if CHROMIUM is None:
+        pytest.skip("Debian's chromium is not installed (make browser, as root, installs it)")
+    try:
+        import websocket  # noqa: F401
+    except ImportError:
+        pytest.skip("websocket-client is not installed (it is in the docs extra)")
+    with headless_chromium() as tools:
+        yield tools
 
 
 def visit(tools: DevTools, url: str, screenshot: Path) -> dict:

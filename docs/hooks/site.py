@@ -75,14 +75,18 @@ def vendor_katex() -> Path:
         digest = base64.b64encode(hashlib.sha512(tgz.read_bytes()).digest()).decode()
         if digest != KATEX_SHA512:
             raise PluginError(f"{tgz.name} from the npm registry has sha512 {digest}, not the pinned {KATEX_SHA512}")
-        staging = Path(tmp) / "out"
+        KATEX_DIR.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix="katex-", dir=KATEX_DIR.parent))
         with tarfile.open(tgz) as tar:
             members = [m for m in tar.getmembers() if m.name.startswith("package/dist/")
                        and (m.name.removeprefix("package/dist/") in KATEX_FILES or "/fonts/" in m.name)]
             tar.extractall(staging, members=members, filter="data")
-        KATEX_DIR.parent.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(KATEX_DIR, ignore_errors=True)
-        shutil.move(staging / "package" / "dist", KATEX_DIR)
+        try:  # atomic: two builds at once (the test suite's) both fetch, and the first rename wins
+            os.rename(staging / "package" / "dist", KATEX_DIR)
+        except OSError:
+            if not all((KATEX_DIR / f).exists() for f in KATEX_FILES):
+                raise
+        shutil.rmtree(staging, ignore_errors=True)
     return KATEX_DIR
 
 
