@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PRELUDE = "import gymnasium\nimport gymnasium as gym\nimport numpy as np\nimport rl_envs\n"
-TIMEOUT = 120  # seconds per block; the budgets make each a few seconds
+TIMEOUT = 300  # seconds per block: a guard against a hang; the budgets make each a few seconds
 MARKER = re.compile(r"^<!-- test: (replace|requires|skip)\b\s*(.*?)\s*-->$")
 FENCE = re.compile(r"^```(\w*)\s*$")
 

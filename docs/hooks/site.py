@@ -295,3 +295,12 @@ def on_post_build(config):
     log.info(f"examples: {counts['passed']} passed, {counts['skipped']} skipped, {counts['failed']} failed")
     if failed:
         raise PluginError(f"{len(failed)} example(s) failed:\n\n" + "\n\n".join(failed))
+
+
+SPHINX_ROLE = re.compile(r":(?:class|mod|func|meth|attr|data|obj|exc):(<code[^>]*>)~?")
+
+
+def on_page_content(html, page, config, files):
+    # The API reference renders the code's docstrings as they are; their Sphinx roles
+    # (:class:`X`) reach the HTML as ":class:" before a code span, which a reader needs not see.
+    return SPHINX_ROLE.sub(r"\1", html)
