@@ -37,7 +37,6 @@ PUBLISHED = {
     "results/lq/table.md": ("tables/lq.md", "python experiments/lq.py"),
     "results/lq/gap.png": ("lq_gap.png", "python experiments/lq.py"),
     "results/pomdp_scores/table.md": ("tables/pomdp_scores.md", "python experiments/pomdp_scores.py"),
-    "results/doya_pendulum/table.md": ("tables/doya_pendulum.md", "python experiments/doya_pendulum.py"),
 }
 
 
