@@ -3,6 +3,10 @@
 #   make test   set everything up, then run the tests
 # The set-up installs exactly the versions of requirements-dev.lock (every transitive dependency,
 # with the CPU build of torch), then this checkout in editable mode.
+#   make docs   build the documentation site strictly into site/ (every page's examples run)
+#   make docs-serve   preview it at http://127.0.0.1:8000 (examples not run)
+#   make docs-tables  copy the tables and figures of results/ that the site includes into docs/
+#   make browser      install Debian's chromium for tests/test_docs.py's browser test (as root)
 #   make lock   re-resolve requirements-dev.lock to today's newest versions allowed by
 #               pyproject.toml and constraints.txt (then run make test and commit the lock)
 VENV ?= .venv
@@ -11,8 +15,9 @@ LOCK := requirements-dev.lock
 export SDL_VIDEODRIVER ?= dummy
 export SDL_AUDIODRIVER ?= dummy
 export MPLBACKEND ?= Agg
+export NO_MKDOCS_2_WARNING ?= 1
 
-.PHONY: setup run test bench lock
+.PHONY: setup run test bench lock docs docs-serve docs-tables browser
 
 setup: $(VENV)/.installed
 
@@ -29,8 +34,27 @@ $(VENV)/.installed: pyproject.toml setup.py rl_envs/octopus/_simd.c $(LOCK)
 run: setup
 	$(PY) -m baselines compare --out results/compare
 
-test: setup
+test: setup browser
 	$(PY) -m pytest -n 2 -q
+
+docs: setup
+	$(PY) -m mkdocs build --strict
+
+docs-serve: setup
+	RL_ENVS_DOCS_EXAMPLES=0 $(PY) -m mkdocs serve --dev-addr 127.0.0.1:8000
+
+docs-tables: setup
+	$(PY) docs/publish_tables.py
+
+# The browser test's Chromium, from Debian's packages (as root, as CI runs); without root it is
+# left out, and the test skips saying so.
+browser:
+	@if ! command -v chromium >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+				|| echo "could not install chromium: the browser test will skip"; \
+		else echo "chromium is not installed and this is not root: the browser test will skip"; fi; \
+	fi
 
 bench: setup
 	$(PY) benchmarks/bench_envs.py

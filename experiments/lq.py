@@ -8,7 +8,7 @@ gap (C(K) - C(K*)) / C(K*) of the current deterministic gain, where C is the env
 expected episode cost (``expected_cost``) and C(K*) the optimum over all policies
 (``optimal_cost``).  A gain that does not stabilise the system has an infinite gap.  Prints the
 rollouts to reach 5 % and 1 %, the seeds that stayed stable throughout, and plots the gap
-against rollouts (``gap.png``).  The continuous-time actor-critic runs on the continuous-time
+against rollouts (``gap.png``); ``table.md`` tabulates the same.  The continuous-time actor-critic runs on the continuous-time
 double integrator (x'' = u, dt = 0.1, 10 s episodes) from K0 = [0.2, 0.5].
 
 The step sizes were tuned on seeds 100 and up (``--seed-offset 100``), not on the reported
@@ -87,6 +87,23 @@ def summarize(curves: list[list[float]]) -> dict:
     }
 
 
+def fmt_rollouts(x: float) -> str:
+    return "never" if math.isinf(x) else f"{x:.0f}"
+
+
+def markdown_table(table: dict) -> str:
+    """The summary of every run as a Markdown table (docs/reports/lq-recht.md includes it)."""
+    lines = ["| run | agent | horizon | seeds | initial gap | rollouts to 5 % (median / worst) | "
+             "to 1 % (median / worst) | stable throughout | median gap at end (rollouts) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for name, s in table.items():
+        lines.append(f"| {name} | {s['agent']} | {s['env']['horizon']} | {s['seeds']} | {s['initial_gap']:.2f} | "
+                     f"{fmt_rollouts(s['median_to_5pct'])} / {fmt_rollouts(s['worst_to_5pct'])} | "
+                     f"{fmt_rollouts(s['median_to_1pct'])} / {fmt_rollouts(s['worst_to_1pct'])} | "
+                     f"{s['stable_throughout']}/{s['seeds']} | {100 * s['median_final_gap']:.2f} % ({s['rollouts']}) |")
+    return "\n".join(lines) + "\n"
+
+
 def plot(results: dict, path: Path) -> None:
     import matplotlib
 
@@ -149,6 +166,7 @@ def main() -> None:
               f"stable {s['stable_throughout']}/{s['seeds']} | gap {s['initial_gap']:.3f} -> {s['median_final_gap']:.4f} "
               f"(median after {rollouts} rollouts) [{s['wall_time_s']} s]", flush=True)
     atomic_write_bytes(out / "results.json", json.dumps(table, indent=1).encode())
+    atomic_write_bytes(out / "table.md", markdown_table(table).encode())
     plot(results, out / "gap.png")
 
 

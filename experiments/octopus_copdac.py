@@ -9,7 +9,8 @@ and ``--backend ray`` spreads the seeds over a Ray cluster (docs/cluster.md); th
 holds every training episode's return, end and whether it ended on a hit (terminated).  Then
 ``<out>/fig3.png`` plots return
 per episode and steps to target against environment steps (mean over seeds), and the summary
-checks our bar: mean steps to target over the last 20 episodes <= 100 in at least 8 of 10 seeds.
+checks our bar: mean steps to target over the last 20 episodes <= 100 in at least 8 of 10 seeds;
+``<out>/table.md`` has one row per seed and the bar's count.
 An episode without a hit counts as 300 steps (the paper's plot saturates there).
 """
 
@@ -111,7 +112,27 @@ def main() -> None:
               f"({rec['wall_time']:.0f} s)", flush=True)
     plot(records, out / "fig3.png", args.steps)
     met = sum(steps_to_target(r)[-LAST:].mean() <= BAR for r in records)
-    print(f"bar (mean steps to target over the last {LAST} episodes <= {BAR}): met in {met} of {len(records)} seeds")
+    verdict = f"bar (mean steps to target over the last {LAST} episodes <= {BAR}): met in {met} of {len(records)} seeds"
+    atomic_write_bytes(out / "table.md", markdown_table(records, hyper, verdict).encode())
+    print(verdict)
+
+
+def first_below(rec: dict, bar: float = BAR) -> str:
+    """Environment steps at which the last-20-episode mean of steps to target first falls to the bar."""
+    below = np.flatnonzero(running_mean(steps_to_target(rec)) <= bar)
+    return f"{rec['end_steps'][below[0]]:,}" if len(below) else "never"
+
+
+def markdown_table(records: list[dict], hyper: dict, verdict: str) -> str:
+    """One row per seed (docs/reports/octopus-fig3.md includes it)."""
+    lines = [f"Settings: {', '.join(f'{k} = {v}' for k, v in hyper.items() if not isinstance(v, (list, dict)))}; "
+             f"{records[0]['steps']:,} steps per seed.", "",
+             f"| seed | episodes | hits | steps to target, last {LAST} (mean) | return, last {LAST} (mean) | "
+             f"first at <= {BAR} (env steps) | wall time (s) |", "|---|---|---|---|---|---|---|"]
+    for r in records:
+        lines.append(f"| {r['seed']} | {len(r['lengths'])} | {sum(r['hit'])} | {steps_to_target(r)[-LAST:].mean():.1f} | "
+                     f"{np.mean(r['returns'][-LAST:]):.2f} | {first_below(r)} | {r['wall_time']:.0f} |")
+    return "\n".join(lines) + f"\n\n{verdict}.\n"
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ a standard error of at most 0.01.  4x3 is scored under the files' reset rule (V*
 
     python experiments/pomdp_scores.py [--runs 2000] [--out results/pomdp_scores]
 
-Writes ``results.csv`` and ``results.md`` (the table) to ``--out``.
+Writes ``results.csv`` and ``table.md`` (the table) to ``--out``.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def main(argv=None):
     for r in rows:
         lines.append(f"| {r['layout']} | {r['goal_mode']} | {r['agent']} | {r['adr']:.3f} +- {r['se']:.3f} | "
                      f"{100 * r['success']:.1f}% | {r['median_steps']} | {r['solve_seconds']} | {r['published']} |")
-    atomic_write_bytes(out / "results.md", ("\n".join(lines) + "\n").encode())
+    atomic_write_bytes(out / "table.md", ("\n".join(lines) + "\n").encode())
     print("\n".join(lines))
 
 

@@ -35,6 +35,22 @@ NOTES = re.compile(r"(?<![\w./-])(?:octopus|octopus-speed|papers|pomdp|doya|ecos
 OUTPUT_DIRS = ("results/", "zoo_logs/", "logs/", "curves/", "gifs/", "cells/")
 
 
+def generated_pages() -> set[Path]:
+    """The site's pages that the docs build writes from the code (docs/hooks/site.py): one per env."""
+    import rl_envs
+
+    return {ROOT / "docs" / "envs" / f"{env_id.split('/')[1].split('-v')[0]}.md" for env_id in rl_envs.ENV_IDS}
+
+
+def exists(path: str, where: Path) -> bool:
+    """A path names a repository file: from the root, beside the file that names it, or, in
+    mkdocs.yml and the site's files (nav entries, included snippets), under docs/; a page the
+    docs build writes counts as existing."""
+    site = where.name == "mkdocs.yml" or where.is_relative_to(ROOT / "docs")
+    bases = [ROOT, where.parent] + ([ROOT / "docs"] if site else [])
+    return any((base / path).exists() or (base / path).resolve() in generated_pages() for base in bases)
+
+
 def tracked_text_files() -> list[Path]:
     try:
         names = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
@@ -57,7 +73,7 @@ def problems(text: str, where: Path = ROOT / "README.md") -> list[str]:
             path = m.group(1)
             if path.startswith(OUTPUT_DIRS):
                 continue
-            if not ((ROOT / path).exists() or (where.parent / path).exists()):
+            if not exists(path, where):
                 found.append(f"line {number}: {path!r} does not exist in the repository")
         for m in NOTES.finditer(line):
             found.append(f"line {number}: {m.group(0)!r} is a research note outside the repository")
@@ -78,6 +94,9 @@ def test_the_checker_accepts_real_references():
     assert not problems("[pages](references.md), docs/pomdp-mazes.md §4", ROOT / "docs" / "pomdp-mazes.md")
     assert not problems("seed=0; seeds 100-104; 10_000 steps; seed 3; (1000 rollouts) (0.1, 1.0)")
     assert not problems("writes results/dpg_bandit/fig1.png; baselines/hyperparams/<algo>.yml; https://x.org/a/b.md")
+    assert not problems("[the maze](../envs/GridMaze.md)", ROOT / "docs" / "guides" / "x.md")
+    assert problems("[no page](../envs/NoSuchEnv.md)", ROOT / "docs" / "guides" / "x.md")
+    assert not problems("- agents/tabular.md", ROOT / "mkdocs.yml") and problems("- agents/tabular.md")
 
 
 def test_every_reference_in_the_repository_resolves():

@@ -92,7 +92,7 @@ class OctopusArmTask:
 
 
 class OctopusArmEnv(OctopusArmTask, RenderMixin, gym.Env):
-    """
+    r"""
     ## Description
 
     A two-dimensional octopus arm — a muscular hydrostat of ``C`` compartments on a rotating
@@ -158,8 +158,13 @@ class OctopusArmEnv(OctopusArmTask, RenderMixin, gym.Env):
     Let ``d`` be the distance from the target to the nearest of the arm's ``2(C+1)`` nodes and
     ``C`` compartment centroids (mean of the four corners).  Each step pays
     ``distance_gain * (d_before - d_after)``, plus ``50`` on the step the target lies inside a
-    compartment (even-odd rule on the quadrilateral).  An episode's distance terms telescope to
-    ``distance_gain * (d_0 - d_end)``.
+    compartment (even-odd rule on the quadrilateral):
+
+    $$
+    r_t = g\,(d_{t-1} - d_t) + 50\,\mathbb{1}[\text{hit at } t], \qquad g = \texttt{distance\_gain}.
+    $$
+
+    An episode's distance terms telescope to ``distance_gain * (d_0 - d_end)``.
 
     ## Starting State
 

@@ -1,0 +1,272 @@
+"""Render every animation and thumbnail of the documentation from the environments themselves.
+
+    SDL_VIDEODRIVER=dummy python docs/gen_media.py [--only GridMaze] [--out docs/media]
+
+For each environment of :data:`MEDIA`: ``<Name>.gif``, an episode of the policy named in its
+caption (a good policy where one is cheap to get, the uniformly random one otherwise), and
+``<Name>-<variant>.png``, a thumbnail of every variant or layout (the first frame after
+``reset(seed=0)``).  Frames come from ``render_mode="rgb_array"``; the GIFs are kept small
+(at most 60 frames, 240 px wide).  The committed files under ``docs/media/`` are this script's
+output: ``tests/test_docs.py`` regenerates one and compares it pixel for pixel, and the docs
+build (``docs/hooks/site.py``) reads :data:`MEDIA` for the gallery, the captions and the
+variant thumbnails, failing when a file is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import gymnasium as gym  # noqa: E402
+
+import rl_envs  # noqa: E402,F401
+
+WIDTH = 240  # px, the GIFs' and thumbnails' largest width
+MAX_FRAMES = 60
+OUT = Path(__file__).resolve().parent / "media"
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str  # file-name suffix and the label under the thumbnail
+    kwargs: dict
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Media:
+    """One environment's animation (``kwargs``, ``episode``) and variant thumbnails."""
+
+    env_id: str
+    kwargs: dict
+    episode: Callable[[gym.Env], list[np.ndarray]]  # frames of the animated episode
+    caption: str  # what the animation shows, the policy included
+    variants: tuple[Variant, ...] = field(default_factory=tuple)
+
+    @property
+    def name(self) -> str:
+        return self.env_id.split("/")[1].split("-v")[0]
+
+
+def rollout(env: gym.Env, act: Callable, every: int = 1, seed: int = 0, steps: int | None = None) -> list[np.ndarray]:
+    """Frames of one episode (or its first ``steps`` steps) under ``act(obs, env) -> action``: the
+    start and every ``every``-th step after it, at most MAX_FRAMES of them."""
+    obs, _ = env.reset(seed=seed)
+    frames, t, done = [env.render()], 0, False
+    while not done and t != steps:
+        obs, _, terminated, truncated, _ = env.step(act(obs, env))
+        t += 1
+        done = terminated or truncated
+        if t % every == 0 or done:
+            frames.append(env.render())
+    return subsample(frames, MAX_FRAMES)
+
+
+def subsample(frames: list, n: int) -> list:
+    """At most ``n`` frames, evenly spaced, the first and the last kept."""
+    if len(frames) <= n:
+        return frames
+    return [frames[i] for i in np.linspace(0, len(frames) - 1, n).round().astype(int)]
+
+
+# -- the policies -----------------------------------------------------------------------------
+
+def gridmaze_optimal(env):
+    """Greedy on Q* from value iteration on the maze's model (`optimal_values`)."""
+    _, q = env.unwrapped.optimal_values(1.0)
+    return rollout(env, lambda obs, _: int(np.argmax(q[obs])))
+
+
+def pomaze_qmdp(env):
+    """QMDP (Littman, Cassandra & Kaelbling 1995) on the exact belief."""
+    from baselines.belief import QMDP
+
+    agent = QMDP(env).learn()
+    state = {"s": None, "start": True}
+
+    def act(obs, _):
+        action, state["s"] = agent.predict(obs, state["s"], episode_start=state["start"])
+        state["start"] = False
+        return action
+
+    return rollout(env, act, seed=1)
+
+
+def lq_optimal(env):
+    """The Riccati gain ``u = -K* x`` (`optimal_gain`)."""
+    K = env.unwrapped.optimal_gain()
+    return rollout(env, lambda x, _: (-K @ x).astype(np.float32), every=2)
+
+
+def bandit_copdac_b(env):
+    """COPDAC-B (Silver et al. 2014, §5.1) learning: one frame per 10 pulls of its first 600."""
+    from baselines.linear import COPDACB
+
+    frames = []
+
+    def record(agent):
+        if agent.num_timesteps % 10 == 0:
+            frames.append(env.render())
+        return True
+
+    env.reset(seed=0)
+    COPDACB(env, seed=0).learn(600, callback=record)
+    return subsample(frames, MAX_FRAMES)
+
+
+def pendulum_value_gradient(env):
+    """Doya's (2000) value-gradient policy after 10,000 steps of learning (the default comparison's setting)."""
+    from baselines.continuous_time import ValueGradientPolicy
+    from baselines.continuous_time.settings import PENDULUM_VALUE_GRADIENT
+
+    agent = ValueGradientPolicy(env, seed=0, **PENDULUM_VALUE_GRADIENT).learn(10_000)
+    return rollout(env, lambda obs, _: agent.predict(obs, deterministic=True)[0], every=10)
+
+
+def bang_bang(gain: float, every: int, steps: int | None = None):
+    """Push along the velocity (observation 1): a bang-bang energy pump, not optimal."""
+    def episode(env):
+        return rollout(env, lambda obs, _: np.array([gain if obs[1] >= 0 else -gain], np.float32), every, steps=steps)
+    return episode
+
+
+def puddle_straight(env):
+    """Straight towards the goal corner at full speed (it wades through the puddles: not optimal)."""
+    goal = np.array([1.0, 1.0])
+
+    def act(obs, e):
+        d = goal - obs
+        return (e.action_space.high * d / max(np.abs(d).max(), 1e-9)).astype(np.float32)
+
+    return rollout(env, act, every=1)
+
+
+def octopus_random(env):
+    """Uniformly random activations (no good policy is cheap: COPDAC-Q needs 3·10⁵ steps)."""
+    env.action_space.seed(0)
+    return rollout(env, lambda obs, e: e.action_space.sample(), every=5)
+
+
+MEDIA: dict[str, Media] = {m.name: m for m in (
+    Media("rl_envs/GridMaze-v0", {"layout": "dyna_maze"}, gridmaze_optimal,
+          "The optimal policy (greedy on the optimal action values of the model) on `dyna_maze`.",
+          (Variant("book3x3", {"layout": "book3x3"}, "Ogawa 2018, thin walls"),
+           Variant("dyna_maze", {"layout": "dyna_maze"}, "Sutton & Barto 2018, Fig. 8.2"),
+           Variant("four_rooms", {"layout": "four_rooms"}, "Sutton, Precup & Singh 1999"),
+           Variant("rooms10x10", {"layout": "rooms10x10"}, "four rooms with loops"),
+           Variant("maze10x10", {"layout": "maze10x10"}, "a perfect maze"),
+           Variant("random", {"layout": "random", "size": 8, "maze_seed": 0}, "`layout=\"random\", size=8, maze_seed=0`"))),
+    Media("rl_envs/QuadraticBandit-v0", {"dim": 10}, bandit_copdac_b,
+          "COPDAC-B learning on `dim=10`: its pulls projected on the flattest and steepest directions "
+          "(left) and their costs on a log scale (right).",
+          (Variant("dim2", {"dim": 2}), Variant("dim10", {"dim": 10}), Variant("dim50", {"dim": 50}))),
+    Media("rl_envs/LQControl-v0", {}, lq_optimal,
+          "The Riccati-optimal gain K* on the double integrator from x0 = [-1, 0].",
+          (Variant("double_integrator", {"system": "double_integrator"}, "Recht's quadrotor"),
+           Variant("datacenter", {"system": "datacenter"}, "Recht's 3-state Laplacian system"))),
+    Media("rl_envs/PartiallyObservableMaze-v0", {"layout": "hallway"}, pomaze_qmdp,
+          "QMDP on `hallway`; the shading is the agent's belief over its position and heading.",
+          (Variant("hallway", {"layout": "hallway"}, "60 states, 21 observations"),
+           Variant("hallway2", {"layout": "hallway2"}, "92 states, 17 observations"),
+           Variant("cheese", {"layout": "cheese"}, "McCallum's cheese maze"),
+           Variant("4x3", {"layout": "4x3"}, "Russell & Norvig's 4x3 world"),
+           Variant("dyna_maze", {"layout": "dyna_maze"}, "a GridMaze layout with the four-wall sensor"))),
+    Media("rl_envs/OctopusArm-v0", {}, octopus_random,
+          "Uniformly random muscle activations for one episode (COPDAC-Q's good policy takes 3·10⁵ steps to learn).",
+          (Variant("C6", {}, "the DPG paper's 6 compartments"),
+           Variant("C3", {"n_compartments": 3}), Variant("C10", {"n_compartments": 10}),
+           Variant("random-target", {"target": "random"}, "`target=\"random\"`"))),
+    Media("rl_envs/PendulumSwingUp-v0", {}, pendulum_value_gradient,
+          "Doya's value-gradient policy after 10,000 steps of learning, one 20 s trial.", ()),
+    Media("rl_envs/PuddleWorld-v0", {}, puddle_straight,
+          "Straight to the goal at full speed (through the puddles, so not optimal).",
+          (Variant("offpac", {"variant": "offpac"}, "Degris, White & Sutton 2012"),
+           Variant("boyan-moore", {"variant": "boyan-moore"}, "Boyan & Moore 1995"))),
+    Media("rl_envs/MountainCarRLPark-v0", {}, bang_bang(1.0, every=5),
+          "Full throttle along the velocity (a bang-bang energy pump, not optimal).", ()),
+    Media("rl_envs/SwingPendulum-v0", {}, bang_bang(2.0, every=5, steps=300),
+          "Full torque along the angular velocity (a bang-bang energy pump, not optimal), first 300 steps.", ()),
+)}
+
+
+def _image(frame: np.ndarray):
+    from PIL import Image
+
+    img = Image.fromarray(np.ascontiguousarray(frame))
+    if img.width > WIDTH:
+        img = img.resize((WIDTH, round(img.height * WIDTH / img.width)), Image.Resampling.LANCZOS)
+    return img
+
+
+def gif_bytes(frames: list[np.ndarray], fps: float) -> bytes:
+    """An endlessly looping GIF of ``frames``, one 64-colour palette per frame (deterministic)."""
+    from PIL import Image
+
+    images = [_image(f).quantize(colors=64, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE) for f in frames]
+    buf = io.BytesIO()
+    durations = [round(1000 / fps)] * (len(images) - 1) + [1500]  # hold the last frame
+    images[0].save(buf, format="GIF", save_all=True, append_images=images[1:], duration=durations, loop=0)
+    return buf.getvalue()
+
+
+def png_bytes(frame: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    _image(frame).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def animation(media: Media) -> bytes:
+    env = gym.make(media.env_id, render_mode="rgb_array", **media.kwargs)
+    try:
+        frames = media.episode(env)
+    finally:
+        env.close()
+    return gif_bytes(frames, fps=8)
+
+
+def thumbnail(media: Media, variant: Variant) -> bytes:
+    env = gym.make(media.env_id, render_mode="rgb_array", **variant.kwargs)
+    try:
+        env.reset(seed=0)
+        return png_bytes(env.render())
+    finally:
+        env.close()
+
+
+def outputs(media: Media) -> dict[str, Callable[[], bytes]]:
+    """File name -> the function that makes its bytes."""
+    files = {f"{media.name}.gif": lambda: animation(media)}
+    for v in media.variants:
+        files[f"{media.name}-{v.name}.png"] = lambda v=v: thumbnail(media, v)
+    return files
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", help=f"environment names (default: all of {', '.join(MEDIA)})")
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args(argv)
+    unknown = set(args.only or ()) - set(MEDIA)
+    if unknown:
+        parser.error(f"unknown names {sorted(unknown)}; choose from {', '.join(MEDIA)}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name in args.only or MEDIA:
+        for file, make in outputs(MEDIA[name]).items():
+            data = make()
+            (args.out / file).write_bytes(data)
+            print(f"{args.out / file}: {len(data) / 1024:.0f} KiB", flush=True)
+
+
+if __name__ == "__main__":
+    main()

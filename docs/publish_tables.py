@@ -1,0 +1,63 @@
+"""Copy the tables and figures that the runs wrote under ``results/`` into ``docs/``, unchanged.
+
+    python docs/publish_tables.py [--only lq pomdp_scores]   (make docs-tables)
+
+The site includes these files as they are (``--8<--`` in the pages), so its numbers are the runs'
+own, never typed.  Each entry of :data:`PUBLISHED` names the run that writes the file; an entry
+whose file is missing is reported and skipped, so a partial set of runs publishes what it has.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent
+ROOT = DOCS.parent
+
+# what a run writes -> (file under docs/, the command that writes it)
+PUBLISHED = {
+    "results/compare/summary.md": ("compare/summary.md", "make run"),
+    **{f"results/compare/curves/rl_envs_{name}-v0.png": (f"compare/rl_envs_{name}-v0.png", "make run")
+       for name in ("GridMaze", "QuadraticBandit", "LQControl", "PartiallyObservableMaze", "OctopusArm",
+                    "PendulumSwingUp", "PuddleWorld", "MountainCarRLPark", "SwingPendulum")},
+    "results/tabular_book/book.md": ("tables/tabular_book.md", "python experiments/tabular.py book"),
+    "results/tabular_maze10x10/table.md": ("tables/tabular_maze10x10.md", "python experiments/tabular.py control --layout maze10x10"),
+    "results/tabular_maze10x10/curve.png": ("tabular_maze10x10.png", "python experiments/tabular.py control --layout maze10x10"),
+    "results/tabular_rooms10x10/table.md": ("tables/tabular_rooms10x10.md", "python experiments/tabular.py control --layout rooms10x10"),
+    "results/tabular_rooms10x10/curve.png": ("tabular_rooms10x10.png", "python experiments/tabular.py control --layout rooms10x10"),
+    "results/dpg_bandit/table.md": ("tables/dpg_bandit.md", "python experiments/dpg_bandit.py"),
+    "results/dpg_bandit/fig1.png": ("dpg_bandit_fig1.png", "python experiments/dpg_bandit.py"),
+    "results/octopus_copdac/table.md": ("tables/octopus_copdac.md", "python experiments/octopus_copdac.py"),
+    "results/octopus_copdac/fig3.png": ("octopus_copdac_fig3.png", "python experiments/octopus_copdac.py"),
+    "results/octopus_copdac_aw3e-2/fig3.png": ("octopus_copdac_fig3_alpha_w_0.03.png",
+                                       "python experiments/octopus_copdac.py --alpha-w 0.03 --out results/octopus_copdac_aw3e-2"),
+    "results/lq/table.md": ("tables/lq.md", "python experiments/lq.py"),
+    "results/lq/gap.png": ("lq_gap.png", "python experiments/lq.py"),
+    "results/pomdp_scores/table.md": ("tables/pomdp_scores.md", "python experiments/pomdp_scores.py"),
+}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", help="results/ sub-folders to publish (default: all)")
+    args = parser.parse_args(argv)
+    missing = 0
+    for source, (target, command) in PUBLISHED.items():
+        if args.only and source.split("/")[1] not in args.only:
+            continue
+        src = ROOT / source
+        if not src.exists():
+            print(f"missing {source} (written by `{command}`): not published", file=sys.stderr)
+            missing += 1
+            continue
+        (DOCS / target).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, DOCS / target)
+        print(f"{source} -> docs/{target}")
+    return 1 if missing and args.only else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
