@@ -32,25 +32,37 @@
 #endif
 
 /* One build for every x86-64: GCC and clang compile the block step for each of these
- * instruction sets and pick the best one the CPU has when the module loads. */
+ * instruction sets and pick the best one the CPU has when the module loads.  The blocks of
+ * AVX-512 are wider than those of AVX2 and SSE2 (see W below), so those are separate
+ * functions chosen in PyInit__simd; the one-arm step is cloned for all three. */
 #if defined(__x86_64__) && defined(__has_attribute)
 #if __has_attribute(target_clones)
+#define X86_CLONES
 #define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define AVX512 __attribute__((target("avx512f")))
+#define NOT_AVX512 __attribute__((target_clones("avx2", "default")))
 #endif
 #endif
 #ifndef CLONES
 #define CLONES
+#define AVX512
+#define NOT_AVX512
 #endif
 
 #define MAX_C 10 /* physics.MAX_COMPARTMENTS */
 #define MAX_S (2 + 8 * MAX_C)
 #define MAX_A (2 + 3 * MAX_C)
 #define MAX_N (2 * MAX_C + 2)
-/* Arms per block: W (two AVX-512 registers of doubles), NARROW for the last arms.  At 64 arms
- * blocks of 8, 16 and 32 cost 12.5, 12.8 and 14.1 us of CPU per arm-step (load 20, 2 vCPUs);
- * 16 halves the jobs of 8 at the same cost. */
+/* Arms per block with AVX-512: W (two registers of doubles), NARROW for the last arms (at 64
+ * arms, load 20, blocks of 8, 16 and 32 cost 12.5, 12.8 and 14.1 us of CPU per arm-step; 16
+ * halves the jobs of 8 at the same cost).  Without AVX-512, W_AVX2 (one AVX2 register) for
+ * all: a block's scratch, about 16 kB at C = 6, then fits a 32 kB L1 data cache, where that of
+ * 16 arms (64 kB) does not; on a Zen 3 EPYC (AVX2, 32 kB L1) 64 arms cost about 12 % less CPU
+ * per arm-step in blocks of 4 than of 16 (docs/benchmarks.md).  derivative() for Python uses
+ * blocks of W everywhere. */
 #define W 16
 #define NARROW 8
+#define W_AVX2 4
 
 /* physics.py's indices into par and its status codes */
 enum { CX, CY, RADIUS, INERTIA, CT, CP, PRESSURE, GRAVITY, SURFACE, LMIN, TORQUE, H, SUBSTEPS,
@@ -394,18 +406,34 @@ INLINE void step_block(const int w, const Model *restrict m, double *restrict st
     }
 }
 
-/* The instances the compiler vectorises: W and NARROW arms, and one arm (the single env). */
-CLONES static void step_wide(const Model *m, double *states, const double *actions, int64_t first, int count,
+/* The instances the compiler vectorises: W and NARROW arms with AVX-512, W_AVX2 arms without
+ * it, and one arm (the single env). */
+typedef void Step(const Model *m, double *states, const double *actions, int64_t first, int count, int64_t *status,
+                  Block *b);
+
+AVX512 static void step_wide(const Model *m, double *states, const double *actions, int64_t first, int count,
                              int64_t *status, Block *b)
 {
     step_block(W, m, states, actions, first, count, status, b);
 }
 
-CLONES static void step_narrow(const Model *m, double *states, const double *actions, int64_t first, int count,
+AVX512 static void step_narrow(const Model *m, double *states, const double *actions, int64_t first, int count,
                                int64_t *status, Block *b)
 {
     step_block(NARROW, m, states, actions, first, count, status, b);
 }
+
+NOT_AVX512 static void step_avx2(const Model *m, double *states, const double *actions, int64_t first, int count,
+                                 int64_t *status, Block *b)
+{
+    step_block(W_AVX2, m, states, actions, first, count, status, b);
+}
+
+/* The block widths of advance and their steps, set in PyInit__simd for the CPU at hand. */
+static struct {
+    int64_t wide, narrow;
+    Step *step_wide, *step_narrow;
+} blocks = {W, NARROW, step_wide, step_narrow};
 
 CLONES static void step_one(const Model *m, double *states, const double *actions, int64_t first, int64_t *status,
                      Block *b)
@@ -478,31 +506,32 @@ typedef struct {
     int64_t n;
 } Task;
 
-/* Jobs: n / W blocks of W arms; of the last n % W arms, NARROW at a time, then one padded
- * NARROW block if more than 2 remain, else one arm at a time (a lone arm costs about a
+/* Jobs: n / wide blocks of `wide` arms; of the last n % wide arms, `narrow` at a time, then one
+ * padded narrow block if more than 2 remain, else one arm at a time (a lone arm costs about a
  * quarter of a NARROW block). */
 static int64_t n_jobs(int64_t n)
 {
-    int64_t rest = n % W, jobs = n / W + rest / NARROW;
-    rest %= NARROW;
+    int64_t rest = n % blocks.wide, jobs = n / blocks.wide + rest / blocks.narrow;
+    rest %= blocks.narrow;
     return jobs + (rest > 2 ? 1 : rest);
 }
 
 static void run_job(const Task *t, int64_t job)
 {
-    const int64_t wide = t->n / W, narrow = (t->n % W) / NARROW, start = wide * W + narrow * NARROW;
+    const int64_t bw = blocks.wide, bn = blocks.narrow;
+    const int64_t wide = t->n / bw, narrow = (t->n % bw) / bn, start = wide * bw + narrow * bn;
     const int rest = (int)(t->n - start);
     const int S = 2 + 8 * t->m->C;
     int64_t first;
     int count;
     Block b;
     if (job < wide) {
-        first = job * W, count = W;
-        step_wide(t->m, t->states, t->actions, first, count, t->status, &b);
+        first = job * bw, count = (int)bw;
+        blocks.step_wide(t->m, t->states, t->actions, first, count, t->status, &b);
     } else if (job < wide + narrow || rest > 2) {
-        first = job < wide + narrow ? wide * W + (job - wide) * NARROW : start;
-        count = job < wide + narrow ? NARROW : rest;
-        step_narrow(t->m, t->states, t->actions, first, count, t->status, &b);
+        first = job < wide + narrow ? wide * bw + (job - wide) * bn : start;
+        count = job < wide + narrow ? (int)bn : rest;
+        blocks.step_narrow(t->m, t->states, t->actions, first, count, t->status, &b);
     } else {
         first = start + (job - wide - narrow), count = 1;
         step_one(t->m, t->states, t->actions, first, t->status, &b);
@@ -835,8 +864,12 @@ static struct PyModuleDef module = {
 
 PyMODINIT_FUNC PyInit__simd(void)
 {
+#ifdef X86_CLONES
+    if (!__builtin_cpu_supports("avx512f"))
+        blocks.wide = blocks.narrow = W_AVX2, blocks.step_wide = blocks.step_narrow = step_avx2;
+#endif
     PyObject *mod = PyModule_Create(&module);
-    if (mod && PyModule_AddIntConstant(mod, "BLOCK", W) < 0) {
+    if (mod && PyModule_AddIntConstant(mod, "BLOCK", (long)blocks.wide) < 0) {
         Py_DECREF(mod);
         return NULL;
     }
