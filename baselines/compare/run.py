@@ -84,9 +84,10 @@ def _rollout_gif(agent, cell: Cell, max_frames: int = 200) -> bytes:
     return buf.getvalue()
 
 
-def run_cell(cell: Cell) -> dict:
-    """Train, evaluate and film one cell.  A pure function of the cell (any backend may call it)."""
-    stages = cell_stages(cell)
+def run_cell(cell: Cell, film: bool = True) -> dict:
+    """Train, evaluate and film one cell (no GIF unless ``film``).  A pure function of the cell
+    (any backend may call it)."""
+    stages = cell_stages(cell, film)
     while True:
         try:
             next(stages)
