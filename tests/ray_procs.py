@@ -26,14 +26,15 @@ def processes_with(tmpdir: str) -> list[int]:
     found = []
     for environ in Path("/proc").glob("[0-9]*/environ"):
         try:
-            if marker in environ.read_bytes().split(b"\0") and _alive(int(environ.parent.name)):
+            if marker in environ.read_bytes().split(b"\0") and alive(int(environ.parent.name)):
                 found.append(int(environ.parent.name))
         except OSError:
             continue
     return found
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """``pid`` runs and is not a zombie (also used by test_faults.py)."""
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
