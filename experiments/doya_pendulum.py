@@ -1,7 +1,8 @@
 """Doya (2000) on the pendulum swing-up: trials until 10 successful trials, per method and seed.
 
     python experiments/doya_pendulum.py [--seeds 10] [--seed-offset 0] [--max-trials 300]
-                                        [--out results/doya_pendulum] [--only traces] [--jobs 2]
+                                        [--out results/doya_pendulum] [--only traces]
+                                        [--workers 2 | --backend ray [--address HOST:PORT]]
 
 Doya, K. (2000). Reinforcement learning in continuous time and space. Neural Computation 12(1),
 219-245.  Its abstract claims three orderings: the continuous actor-critic needs several times
@@ -9,9 +10,11 @@ fewer trials than the discrete one; the value-gradient policy with a known (or l
 several times fewer again; and exponential eligibility traces learn more efficiently and
 stably than the backward-Euler update.  Each method learns on ``PendulumSwingUp-v0`` (20 s
 trials from θ ~ U(-π, π)) until it has had 10 successful trials (more than 10 s up) or
-``--max-trials`` trials.  A seed's record (time up per trial) is written atomically to
-``<out>/<method>/seed<k>.json`` when it finishes, so an interrupted run resumes with the
-missing ones.  Then ``docs/doya_pendulum.png`` (``--figure``) plots time up per trial (median
+``--max-trials`` trials.  Each (method, seed) is a cell of ``python -m baselines compare``
+naming the measure ``trials_to_successes`` (``baselines.compare.measures``), its record (time up
+per trial, trials to 10 successes) written atomically to ``<out>/cells/`` when it finishes, so an
+interrupted run resumes with the missing ones and ``--backend ray`` spreads the cells over a Ray
+cluster (docs/cluster.md).  Then ``docs/doya_pendulum.png`` (``--figure``) plots time up per trial (median
 and quartiles over seeds) and ``<out>/table.md`` tabulates the trial counts.
 
 Seeds 0-9 are reported; the settings said to be tuned in ``baselines/continuous_time/settings.py``
@@ -22,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import time
 from pathlib import Path
 
@@ -30,12 +32,15 @@ import numpy as np
 import gymnasium as gym
 
 import rl_envs  # noqa: F401
+from baselines import compare as cmp
+from baselines.__main__ import cluster_options, make_backend
 from baselines.common import atomic_write_bytes
 from baselines.continuous_time import ContinuousActorCritic, DiscreteActorCritic, ValueGradientPolicy
 from baselines.continuous_time.settings import (PENDULUM_AC_EULER, PENDULUM_AC_TRACES, PENDULUM_DISCRETE_AC,
                                                 PENDULUM_VALUE_GRADIENT, PENDULUM_VALUE_GRADIENT_EULER)
 from rl_envs.pendulum_swingup import SUCCESS_TIME_UP
 
+ENV = "rl_envs/PendulumSwingUp-v0"
 SUCCESSES = 10
 
 SETTINGS = {
@@ -48,46 +53,21 @@ SETTINGS = {
 }
 
 
-class TrialLog(gym.Wrapper):
-    """The time up of every finished trial (``info["time_up"]`` of its last step)."""
-
-    def __init__(self, env):
-        super().__init__(env)
-        self.time_up: list[float] = []
-
-    def step(self, action):
-        obs, reward, terminated, truncated, info = self.env.step(action)
-        if terminated or truncated:
-            self.time_up.append(float(info["time_up"]))
-        return obs, reward, terminated, truncated, info
+def cells(methods: list[str], seeds: list[int], max_trials: int) -> dict[str, list]:
+    """Each method's cells, one a seed: learning until 10 successful trials or ``max_trials``
+    trials (the measure ``trials_to_successes`` of ``baselines.compare.measures``)."""
+    trial_steps = gym.make(ENV).unwrapped.max_steps
+    return {method: cmp.cells_from_config({"runs": [{
+        "env": ENV, "steps": max_trials * trial_steps, "seeds": seeds, "agents": {cls.__name__: hyper},
+        "measure": {"name": "trials_to_successes", "successes": SUCCESSES, "max_trials": max_trials}}]})
+        for method, (cls, hyper) in SETTINGS.items() if method in methods}
 
 
-def run_seed(job) -> dict:
-    method, seed, max_trials = job
-    cls, hyper = SETTINGS[method]
-    env = TrialLog(gym.make("rl_envs/PendulumSwingUp-v0"))
-    agent = cls(env, seed=seed, **hyper)
-    t0 = time.perf_counter()
-
-    def more(_agent) -> bool:
-        ups = np.asarray(env.time_up)
-        return int((ups > SUCCESS_TIME_UP).sum()) < SUCCESSES and len(ups) < max_trials
-
-    agent.learn(10**9, callback=more)
-    ups = np.asarray(env.time_up)
-    successes = np.cumsum(ups > SUCCESS_TIME_UP)
-    done = successes[-1] >= SUCCESSES
-    return {"method": method, "seed": seed, "hyperparameters": hyper, "max_trials": max_trials,
-            "wall_time": time.perf_counter() - t0, "time_up": env.time_up,
-            "trials_to_10_successes": int(np.argmax(successes >= SUCCESSES)) + 1 if done else None}
-
-
-def slug(method: str) -> str:
-    return method.replace(", ", "_").replace(" ", "_")
-
-
-def path_of(out: Path, method: str, seed: int) -> Path:
-    return out / slug(method) / f"seed{seed}.json"
+def seed_record(method: str, record: dict) -> dict:
+    """What the table and the plot read from a cell's record."""
+    m = record["measurements"]
+    return {"method": method, "seed": record["cell"]["seed"], "wall_time": record["row"]["wall_time_s"],
+            "time_up": m["time_up"], "trials_to_10_successes": m["trials_to_successes"]}
 
 
 def summarise(records: dict[str, list[dict]], max_trials: int) -> list[dict]:
@@ -174,20 +154,17 @@ def main(argv=None) -> None:
     parser.add_argument("--out", type=Path, default=Path("results/doya_pendulum"))
     parser.add_argument("--figure", type=Path, default=Path("docs/doya_pendulum.png"))
     parser.add_argument("--only", default=None, help="run only the methods whose name contains this")
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="local processes (1: this process)")
+    cluster_options(parser)
     args = parser.parse_args(argv)
     methods = [m for m in SETTINGS if args.only is None or args.only in m]
-    seeds = range(args.seed_offset, args.seed_offset + args.seeds)
-    jobs = [(m, s, args.max_trials) for m in methods for s in seeds if not path_of(args.out, m, s).exists()]
-    from tqdm.auto import tqdm
-
+    of_method = cells(methods, list(range(args.seed_offset, args.seed_offset + args.seeds)), args.max_trials)
     t0 = time.perf_counter()
-    with multiprocessing.Pool(args.jobs) as pool, tqdm(total=len(jobs), unit="seed") as bar:
-        for rec in pool.imap_unordered(run_seed, jobs):
-            atomic_write_bytes(path_of(args.out, rec["method"], rec["seed"]), json.dumps(rec).encode())
-            bar.set_postfix_str(f"{rec['method']} seed {rec['seed']}: {rec['trials_to_10_successes']}")
-            bar.update()
-    records = {m: [json.loads(path_of(args.out, m, s).read_text()) for s in seeds] for m in methods}
+    result = cmp.compare([c for cs in of_method.values() for c in cs], args.out, make_backend(args), outputs=False)
+    if result.failed:
+        raise SystemExit("\n".join(f"FAILED {c.key}: {e}" for c, e in result.failed))
+    records = {m: [seed_record(m, json.loads((args.out / "cells" / f"{c.key}.json").read_text())) for c in cs]
+               for m, cs in of_method.items()}
     rows = summarise(records, args.max_trials)
     text = table(rows, args.max_trials)
     atomic_write_bytes(args.out / "table.md", text.encode())

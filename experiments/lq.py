@@ -1,6 +1,7 @@
 """Learning linear controllers on LQControl-v0, scored against the exact Riccati optimum.
 
     python experiments/lq.py [--seeds 10] [--seed-offset 0] [--out results/lq] [--plain-h100]
+                             [--workers 2 | --backend ray [--address HOST:PORT]]
 
 Every run starts from the stabilising gain K0 = [0.1, 0.3] on the double integrator (Recht's
 setting: x0 = [-1, 0], noise covariance 1e-4 I) and records, after every rollout, the relative
@@ -10,6 +11,12 @@ expected episode cost (``expected_cost``) and C(K*) the optimum over all policie
 rollouts to reach 5 % and 1 %, the seeds that stayed stable throughout, and plots the gap
 against rollouts (``gap.png``); ``table.md`` tabulates the same.  The continuous-time actor-critic runs on the continuous-time
 double integrator (x'' = u, dt = 0.1, 10 s episodes) from K0 = [0.2, 0.5].
+
+Each (run, seed) is a cell of ``python -m baselines compare`` naming the measure ``gain_gap``
+(``baselines.compare.measures``), written atomically to ``<out>/cells/`` when it finishes with
+its gap curve in the record's ``measurements``; an interrupted run resumes with the cells still
+missing, ``--backend ray`` spreads them over a Ray cluster (docs/cluster.md), and the table and
+plot are assembled from the cell files.
 
 The step sizes were tuned on seeds 100 and up (``--seed-offset 100``), not on the reported
 seeds 0-9; the improved REINFORCE's eta = 0.01 is half the smallest tried step (0.02) at which
@@ -22,18 +29,18 @@ import argparse
 import json
 import math
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from baselines import compare as cmp  # noqa: E402
+from baselines.__main__ import cluster_options, make_backend  # noqa: E402
 from baselines.common import atomic_write_bytes  # noqa: E402
 from baselines.experiment import save_figure  # noqa: E402
 from baselines.linear import ContinuousTimeActorCritic, LinearReinforce  # noqa: E402
 from baselines.linear.settings import LQ_K0, LQ_REINFORCE_IMPROVED  # noqa: E402
-from rl_envs.lq import LQControlEnv  # noqa: E402
 
 K0 = LQ_K0
 K0_CT = [[0.2, 0.5]]
@@ -52,20 +59,18 @@ OPTIONAL_RUNS = {
 }
 
 
-def gap_curve(agent_cls, hyper: dict, env_kwargs: dict, rollouts: int, seed: int) -> list[float]:
-    """The relative gap of the agent's gain after each of ``rollouts`` episodes."""
-    env = LQControlEnv(**env_kwargs)
-    best = env.optimal_cost()
-    gaps: list[float] = []
+def cells(runs: dict, seeds: list[int]) -> dict[str, list]:
+    """Each run's cells: one a seed, measuring the gain's gap after every rollout
+    (``baselines.compare.measures.gain_gap``) over ``rollouts * horizon`` steps."""
+    return {name: cmp.cells_from_config({"runs": [{
+        "env": "rl_envs/LQControl-v0", "env_kwargs": env_kwargs, "steps": rollouts * env_kwargs["horizon"],
+        "seeds": seeds, "agents": {cls.__name__: hyper}, "measure": {"name": "gain_gap"}}]})
+        for name, (cls, hyper, env_kwargs, rollouts) in runs.items()}
 
-    def record(agent):
-        gaps.append(env.expected_cost(agent.K) / best - 1.0)
-        return len(gaps) < rollouts
 
-    agent = agent_cls(env, seed=seed, **hyper)
-    gaps.append(env.expected_cost(agent.K) / best - 1.0)  # rollout 0: the initial gain
-    agent.learn(rollouts * env.horizon + 1, callback=record)
-    return gaps
+def gaps(record: dict) -> list[float]:
+    """A cell's gap curve, an unstable gain's (null in the file) infinite."""
+    return [math.inf if g is None else g for g in record["measurements"]["gaps"]]
 
 
 def rollouts_to(gaps, threshold: float) -> float:
@@ -130,35 +135,32 @@ def plot(results: dict, path: Path) -> None:
     save_figure(fig, path)
 
 
-def main() -> None:
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--seed-offset", type=int, default=0, help="100 for the tuning seeds")
     parser.add_argument("--out", default="results/lq")
     parser.add_argument("--only", default=None, help="run only the runs whose name contains this")
     parser.add_argument("--plain-h100", action="store_true", help="also run the plain rule at horizon 100 (long)")
-    args = parser.parse_args()
+    parser.add_argument("--workers", type=int, default=2, help="local processes (1: this process)")
+    cluster_options(parser)
+    args = parser.parse_args(argv)
     out = Path(args.out)
-    (out / "cells").mkdir(parents=True, exist_ok=True)
     runs = dict(RUNS, **(OPTIONAL_RUNS if args.plain_h100 else {}))
     if args.only:
         runs = {k: v for k, v in runs.items() if args.only in k}
         if not runs:
             parser.error(f"--only {args.only!r} matches no run; runs: {', '.join(RUNS)}")
+    of_run = cells(runs, list(range(args.seed_offset, args.seed_offset + args.seeds)))
+    result = cmp.compare([c for cs in of_run.values() for c in cs], out, make_backend(args), outputs=False)
+    if result.failed:
+        raise SystemExit("\n".join(f"FAILED {c.key}: {e}" for c, e in result.failed))
     results, table = {}, {}
     for name, (cls, hyper, env_kwargs, rollouts) in runs.items():
-        curves = []
-        t0 = time.perf_counter()
-        for seed in range(args.seed_offset, args.seed_offset + args.seeds):
-            cell = out / "cells" / f"{name.replace(' ', '_').replace('=', '').replace(chr(39), '')}__seed{seed}.json"
-            if cell.exists():
-                gaps = [math.inf if g is None else g for g in json.loads(cell.read_text())]
-            else:
-                gaps = gap_curve(cls, hyper, env_kwargs, rollouts, seed)
-                atomic_write_bytes(cell, json.dumps([g if math.isfinite(g) else None for g in gaps]).encode())
-            curves.append(gaps)
-        results[name] = curves
-        table[name] = dict(summarize(curves), rollouts=rollouts, wall_time_s=round(time.perf_counter() - t0, 1),
+        records = [json.loads((out / "cells" / f"{c.key}.json").read_text()) for c in of_run[name]]
+        results[name] = curves = [gaps(r) for r in records]
+        table[name] = dict(summarize(curves), rollouts=rollouts,
+                           wall_time_s=round(sum(r["row"]["wall_time_s"] for r in records), 1),
                            agent=cls.__name__, hyperparameters=hyper, env=env_kwargs)
         s = table[name]
         print(f"{name:32s} to 5 %: median {s['median_to_5pct']:6.0f} worst {s['worst_to_5pct']:6.0f} | "

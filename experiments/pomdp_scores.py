@@ -4,25 +4,33 @@ Convention of the published hallway scores (Pineau, Gordon & Thrun 2003; docs/po
 average discounted reward from b0, stopping at the first goal, 251 steps at most, enough runs for
 a standard error of at most 0.01.  4x3 is scored under the files' reset rule (V*(b0) = 1.890).
 
-    python experiments/pomdp_scores.py [--runs 2000] [--out results/pomdp_scores]
+    python experiments/pomdp_scores.py [--runs 2000] [--out results/pomdp_scores] [--layouts hallway ...]
+                                       [--workers 2 | --backend ray [--address HOST:PORT]]
 
-Writes ``results.csv`` and ``table.md`` (the table) to ``--out``.
+Each (layout, agent) is a cell of ``python -m baselines compare`` naming the measure
+``discounted_reward`` (``baselines.compare.measures``): the agent plans or learns, then
+discounted rollouts score it, and the record keeps the score in its ``measurements``.  Cells are
+written atomically to ``<out>/cells/`` as they finish, so an interrupted run resumes with the
+missing ones and ``--backend ray`` spreads them over a Ray cluster (docs/cluster.md); then
+``results.csv`` and ``table.md`` (the table) are assembled from the cell files.  Perseus stops
+at its ``time_limit`` on the hallways (150 s and 300 s of backups), so its scores there depend a
+little on the machine's speed and load; every other cell is a pure function of its settings.
 """
 
 from __future__ import annotations
 
 import argparse
-import time
+import json
 from pathlib import Path
 
 import numpy as np
 import gymnasium as gym
 
 import rl_envs  # noqa: F401
-from baselines.belief import QMDP, MostLikelyState, Perseus, discounted_rollouts, summarize
+from baselines import compare as cmp
+from baselines.__main__ import cluster_options, make_backend
 from baselines.common import atomic_write_bytes
 from baselines.experiment import write_csv
-from baselines.tabular import QLearning
 
 ID = "rl_envs/PartiallyObservableMaze-v0"
 
@@ -39,24 +47,41 @@ PERSEUS = {"hallway": dict(n_beliefs=3000, time_limit=150), "hallway2": dict(n_b
            "cheese": dict(n_beliefs=300), "4x3": dict(n_beliefs=1000, tol=1e-6)}
 
 
-class UniformRandom:
-    """The uniformly random policy (a floor for every table)."""
+# The table's agents: label -> (agent, its arguments on a layout and maze, training steps)
+AGENTS = {
+    "QMDP": ("QMDP", lambda layout, env: {}, 1),  # a planner takes no environment step
+    "MostLikelyState": ("MostLikelyState", lambda layout, env: {}, 1),
+    "Perseus": ("Perseus", lambda layout, env: PERSEUS[layout], 1),
+    "QLearning (memoryless)": ("QLearning", lambda layout, env: {"gamma": env.unwrapped.model.gamma,
+                                                                "epsilon": (1.0, 0.05, 50_000)}, 100_000),
+    "random": ("UniformRandom", lambda layout, env: {}, 1),
+}
 
-    def __init__(self, env, seed=0):
-        self.n, self.rng = env.action_space.n, np.random.default_rng(seed)
 
-    def predict(self, obs, state=None, episode_start=None, deterministic=True):
-        return self.rng.integers(self.n, size=np.shape(obs)), state
+def cells(layouts, runs: int) -> list[tuple[str, cmp.Cell]]:
+    """``(label, cell)`` for every agent on every layout: seed 0, scored by the measure
+    ``discounted_reward`` over ``runs`` runs (4x3's returns spread wider, -20..+20: four times as many)."""
+    out = []
+    for layout, mode in PUBLISHED:
+        if layout in layouts:
+            env_kwargs = {"layout": layout, "goal_mode": mode}
+            env = gym.make(ID, **env_kwargs)
+            measure = {"name": "discounted_reward", "runs": 4 * runs if layout == "4x3" else runs}
+            out += [(label, cmp.Cell(ID, agent, 0, steps, env_kwargs, kwargs(layout, env), measure=measure))
+                    for label, (agent, kwargs, steps) in AGENTS.items()]
+    return out
 
 
-def build(name: str, env, layout: str):
-    if name == "Perseus":
-        return Perseus(env, seed=0, **PERSEUS[layout]).learn()
-    if name == "QLearning (memoryless)":
-        return QLearning(env, gamma=env.unwrapped.model.gamma, seed=0, epsilon=(1.0, 0.05, 50_000)).learn(100_000)
-    if name == "random":
-        return UniformRandom(env)
-    return {"QMDP": QMDP, "MostLikelyState": MostLikelyState}[name](env).learn()
+def row(label: str, record: dict) -> dict:
+    """A row of ``results.csv`` from a cell's record."""
+    cell, m = record["cell"], record["measurements"]
+    layout, mode = cell["env_kwargs"]["layout"], cell["env_kwargs"]["goal_mode"]
+    score = {k: round(m[k], 4) for k in ("adr", "se", "success")}
+    value_b0 = np.nan if m["planned_value_b0"] is None else m["planned_value_b0"]
+    return {"layout": layout, "goal_mode": mode, "agent": label, **score,
+            "median_steps": np.inf if m["median_steps"] is None else round(m["median_steps"], 4), "runs": m["runs"],
+            "solve_seconds": round(m["solve_seconds"], 1), "planned_value_b0": round(value_b0, 4),
+            "published": PUBLISHED[layout, mode].get(label, ""), "mdp_upper_bound": round(m["mdp_upper_bound"], 4)}
 
 
 def main(argv=None):
@@ -64,25 +89,15 @@ def main(argv=None):
     parser.add_argument("--runs", type=int, default=2000)
     parser.add_argument("--out", default="results/pomdp_scores")
     parser.add_argument("--layouts", nargs="*", default=[k[0] for k in PUBLISHED])
+    parser.add_argument("--workers", type=int, default=2, help="local processes (1: this process)")
+    cluster_options(parser)
     args = parser.parse_args(argv)
-    rows = []
-    for (layout, mode), published in PUBLISHED.items():
-        if layout not in args.layouts:
-            continue
-        env = gym.make(ID, layout=layout, goal_mode=mode)
-        runs = 4 * args.runs if layout == "4x3" else args.runs  # 4x3 returns spread wider (-20..+20)
-        for name in ("QMDP", "MostLikelyState", "Perseus", "QLearning (memoryless)", "random"):
-            start = time.perf_counter()
-            agent = build(name, env, layout)
-            solve_time = time.perf_counter() - start
-            score = summarize(discounted_rollouts(agent, env, runs, seed=1))
-            extra = getattr(agent, "stats", {})
-            row = {"layout": layout, "goal_mode": mode, "agent": name, **{k: round(v, 4) for k, v in score.items()},
-                   "solve_seconds": round(solve_time, 1), "planned_value_b0": round(extra.get("value_b0", np.nan), 4),
-                   "published": published.get(name, ""), "mdp_upper_bound": round(env.unwrapped.mdp_upper_bound(), 4)}
-            rows.append(row)
-            print(row, flush=True)
     out = Path(args.out)
+    labelled = cells(args.layouts, args.runs)
+    result = cmp.compare([c for _, c in labelled], out, make_backend(args), outputs=False)
+    if result.failed:
+        raise SystemExit("\n".join(f"FAILED {c.key}: {e}" for c, e in result.failed))
+    rows = [row(label, json.loads((out / "cells" / f"{c.key}.json").read_text())) for label, c in labelled]
     write_csv(out / "results.csv", rows)
     lines = ["| layout | mode | agent | ADR +- s.e. | success | median steps | solve s | published |",
              "|---|---|---|---|---|---|---|---|"]

@@ -34,27 +34,21 @@ import ast
 import inspect
 import json
 import sys
-import time
-import zlib
 from pathlib import Path
 
 import numpy as np
-import gymnasium as gym
-from stable_baselines3.common.evaluation import evaluate_policy
 
 import rl_envs  # noqa: F401
+from baselines import compare as cmp
+from baselines.__main__ import cluster_options, make_backend
 from baselines.common import atomic_write_bytes
 from baselines.experiment import mean_and_band, save_figure, write_table
-from baselines.tabular import CONTROL_AGENTS, SoftmaxPolicyGradient
+from baselines.tabular import CONTROL_AGENTS
 from baselines.tabular.settings import budget, training_setup
 
 AGENTS = {cls.__name__: cls for cls in CONTROL_AGENTS}
 BOOK_PATH = {0: 2, 3: 1, 4: 2, 7: 1}  # S0 down, S3 right, S4 down, S7 right
 BOOK_EPISODES = 4549
-
-
-def make_maze(args, **extra):
-    return gym.make("rl_envs/GridMaze-v0", layout=args.layout, move_cost=args.move_cost, slip=args.slip, **extra)
 
 
 def schedule(args, name: str) -> tuple[int, int]:
@@ -103,41 +97,33 @@ def parse_overrides(items: list[str]) -> dict[str, dict]:
     return overrides
 
 
-def cell_key(args, name: str, seed: int) -> str:
-    """A digest of everything that decides a cell's result, so a resumed run never reuses a cell
-    computed under other settings (every agent argument and the training time limit included)."""
-    steps, every = schedule(args, name)
-    settings = {"agent": name, "seed": seed, "steps": steps, "every": every, "layout": args.layout,
-                "move_cost": args.move_cost, "slip": args.slip, "eval_episodes": args.eval_episodes,
-                "hyper": hyperparameters(args, name), "train_max_steps": training_setup(name, args.layout)[1]}
-    return f"{zlib.crc32(json.dumps(settings, sort_keys=True, default=repr).encode()):08x}"
+def control_cells(args, names: list[str]) -> dict[str, list]:
+    """Each agent's cells, one a seed: training on the maze with the agent's training episode
+    limit, the greedy policy evaluated on the maze with the env's own limit every ``every`` steps
+    (the measure ``greedy_checkpoints`` of ``baselines.compare.measures``)."""
+    env_kwargs = {"layout": args.layout, "move_cost": args.move_cost, "slip": args.slip}
+    of_agent = {}
+    for name in names:
+        steps, every = schedule(args, name)
+        of_agent[name] = cmp.cells_from_config({"runs": [{
+            "env": "rl_envs/GridMaze-v0", "env_kwargs": env_kwargs, "steps": steps,
+            "seeds": list(range(args.first_seed, args.first_seed + args.seeds)),
+            "eval_episodes": 1 if args.slip == 0 else args.eval_episodes,  # a deterministic maze needs one episode
+            "agents": {name: hyperparameters(args, name)},
+            "measure": {"name": "greedy_checkpoints", "every": every,
+                        "train_env_kwargs": {"max_steps": training_setup(name, args.layout)[1]}}}]})
+    return of_agent
 
 
-def run_cell(args, name: str, seed: int) -> dict:
-    eval_env = make_maze(args)
-    optimum = eval_env.unwrapped.optimal_return()
-    env = make_maze(args, max_steps=training_setup(name, args.layout)[1])
-    agent = AGENTS[name](env, seed=seed, **hyperparameters(args, name))
-    n_eval = 1 if args.slip == 0 else args.eval_episodes  # a deterministic maze needs one episode
-    steps, every = schedule(args, name)
-    checkpoints, returns, first_optimal, wall = [], [], None, 0.0
-    for target in [*range(every, steps, every), steps]:
-        t0 = time.perf_counter()
-        while agent.num_timesteps < target:  # learn() returns early at a stopping test: keep going
-            agent.learn(target - agent.num_timesteps)
-        wall += time.perf_counter() - t0
-        ret, _ = evaluate_policy(agent, eval_env, n_eval_episodes=n_eval, warn=False)
-        checkpoints.append(agent.num_timesteps)
-        returns.append(float(ret))
-        optimal = abs(ret - optimum) <= 1e-6 * max(1.0, abs(optimum)) if args.slip == 0 else ret >= optimum - 0.05
-        if optimal and first_optimal is None:
-            first_optimal = agent.num_timesteps
-        elif not optimal:
-            first_optimal = None  # count from the checkpoint after which it stays optimal
-    row = {"agent": name, "seed": seed, "steps_to_optimal": first_optimal, "return": returns[-1],
-           "optimum": optimum, "fraction_of_optimum": returns[-1] / optimum if optimum else None,
-           "budget": steps, "wall_time_s": wall}
-    return {"row": row, "checkpoints": checkpoints, "returns": returns}
+def control_record(record: dict) -> dict:
+    """A cell's row of ``results.csv`` and its greedy returns at the checkpoints."""
+    m, row = record["measurements"], record["row"]
+    optimum = row["optimum"]
+    return {"row": {"agent": row["agent"], "seed": row["seed"], "steps_to_optimal": m["steps_to_optimal"],
+                    "return": m["returns"][-1], "optimum": optimum,
+                    "fraction_of_optimum": m["returns"][-1] / optimum if optimum else None,
+                    "budget": row["steps"], "wall_time_s": row["wall_time_s"]},
+            "checkpoints": m["checkpoints"], "returns": m["returns"]}
 
 
 def control(args) -> int:
@@ -154,19 +140,13 @@ def control(args) -> int:
             print(f"error: no stated budget for layout {args.layout!r}: pass --steps", file=sys.stderr)
             return 2
     out = Path(args.out or f"results/tabular_{args.layout}")
-    records = []
-    for name in names:
-        for seed in range(args.first_seed, args.first_seed + args.seeds):
-            path = out / "cells" / f"{name}_seed{seed}_{cell_key(args, name, seed)}.json"
-            if path.exists():
-                record = json.loads(path.read_text())
-            else:
-                record = run_cell(args, name, seed)
-                atomic_write_bytes(path, json.dumps(record).encode())
-            records.append(record)
-            r = record["row"]
-            print(f"{name:22s} seed {seed}: steps to optimal {r['steps_to_optimal']}, final return {r['return']:.4g}"
-                  f" (optimum {r['optimum']:.4g}), {r['wall_time_s']:.1f} s", flush=True)
+    of_agent = control_cells(args, names)
+    cells = [c for cs in of_agent.values() for c in cs]
+    records = [control_record(r) for r in run_cells(cells, out, args)]
+    for record in records:
+        r = record["row"]
+        print(f"{r['agent']:22s} seed {r['seed']}: steps to optimal {r['steps_to_optimal']}, final return {r['return']:.4g}"
+              f" (optimum {r['optimum']:.4g}), {r['wall_time_s']:.1f} s", flush=True)
     rows = [r["row"] for r in records]
     write_table(rows, out)
     table = summary(rows, args)
@@ -175,6 +155,14 @@ def control(args) -> int:
     print("\n".join(table))
     print(f"\nresults in {out}/")
     return 0
+
+
+def run_cells(cells: list, out: Path, args) -> list[dict]:
+    """The records of ``cells``, run through ``baselines.compare`` (finished ones reused)."""
+    result = cmp.compare(cells, out, make_backend(args), outputs=False)
+    if result.failed:
+        raise SystemExit("\n".join(f"FAILED {c.key}: {e}" for c, e in result.failed))
+    return [json.loads((out / "cells" / f"{c.key}.json").read_text()) for c in cells]
 
 
 def summary(rows, args) -> list[str]:
@@ -231,14 +219,16 @@ def plot(records, names, path: Path, title: str) -> None:
 
 def book(args) -> int:
     out = Path(args.out or "results/tabular_book")
+    cells = cmp.cells_from_config({"runs": [{
+        "env": "rl_envs/GridMaze-v0", "env_kwargs": {"layout": "book3x3", "max_steps": 10**7},  # no step limit in the book
+        "steps": 10**7, "seeds": args.seeds, "agents": ["SoftmaxPolicyGradient"],
+        "measure": {"name": "stopping_test", "pairs": [list(p) for p in BOOK_PATH.items()]}}]})
     rows = []
-    for seed in range(args.seeds):
-        env = gym.make("rl_envs/GridMaze-v0", layout="book3x3", max_steps=10**7)  # no step limit in the book
-        agent = SoftmaxPolicyGradient(env, seed=seed).learn(10**7)
-        pi = agent.pi
-        rows.append({"seed": seed, "converged": agent.converged, "episodes": len(agent.episodes.lengths),
-                     "steps": agent.num_timesteps, "last_episode_length": agent.episodes.lengths[-1],
-                     "pi_on_path": [round(float(pi[s, a]), 4) for s, a in BOOK_PATH.items()]})
+    for record in run_cells(cells, out, args):
+        m = record["measurements"]
+        rows.append({"seed": record["cell"]["seed"], "converged": m["converged"], "episodes": m["episodes"],
+                     "steps": m["steps"], "last_episode_length": m["last_episode_length"],
+                     "pi_on_path": [round(p, 4) for p in m["pi"]]})
         print(rows[-1], flush=True)
     episodes = [r["episodes"] for r in rows]
     on_path = all(r["converged"] and r["last_episode_length"] == 4 and min(r["pi_on_path"]) > 0.95 for r in rows)
@@ -273,6 +263,9 @@ def main(argv=None) -> int:
     b = sub.add_parser("book", help="the book's policy-gradient run over seeds")
     b.add_argument("--seeds", type=int, default=20)
     b.add_argument("--out")
+    for p in (c, b):
+        p.add_argument("--workers", type=int, default=2, help="local processes (1: this process)")
+        cluster_options(p)
     args = parser.parse_args(argv)
     if any(value is not None and value < 1 for value in (args.seeds, getattr(args, "steps", None), getattr(args, "every", None))):
         parser.error("--seeds, --steps and --every must be positive")

@@ -43,21 +43,27 @@ class Cell:
     # Steps after which the learned policy is also evaluated (a learning curve of the target
     # policy, which a sweep's metric or ASHA reads); empty: only at the end.
     eval_at: list = field(default_factory=list)
+    # A measurement in place of the evaluation: ``{"name": one of measures.MEASURES, **its
+    # arguments}``; the function trains and measures the cell itself, and its JSON result is kept
+    # in the record's "measurements" (baselines/compare/measures.py).  Empty: train, then evaluate.
+    measure: dict = field(default_factory=dict)
 
     @property
     def key(self) -> str:
         """The cell's file name: everything that decides its result (a resumed run reuses a cell
         only when all of it is the same)."""
         parts = [self.env_kwargs, self.agent_kwargs, self.steps, self.eval_episodes] + ([self.eval_at] if self.eval_at else [])
+        parts += [{"measure": self.measure}] if self.measure else []
         extra = json.dumps(parts, sort_keys=True)
         return f"{self.env.replace('/', '_')}__{self.agent}__{digest(extra)}__seed{self.seed}"
 
     def as_dict(self) -> dict:
-        """The cell as its file holds it; ``eval_at`` only when set, so that cells written before
-        it existed are still this cell."""
+        """The cell as its file holds it; ``eval_at`` and ``measure`` only when set, so that cells
+        written before they existed are still this cell."""
         d = asdict(self)
-        if not self.eval_at:
-            del d["eval_at"]
+        for name in ("eval_at", "measure"):
+            if not d[name]:
+                del d[name]
         return d
 
 
@@ -122,7 +128,7 @@ def cells_from_config(config: dict) -> list[Cell]:
     for i, run in enumerate(config["runs"]):
         where = f"runs[{i}]"
         _check(isinstance(run, dict), f"{where} must be a table/mapping")
-        unknown = set(run) - {"env", "steps", "seeds", "eval_episodes", "eval_at", "env_kwargs", "agents"}
+        unknown = set(run) - {"env", "steps", "seeds", "eval_episodes", "eval_at", "env_kwargs", "agents", "measure"}
         _check(not unknown, f"{where}: unknown keys {sorted(unknown)}")
         env = run.get("env")
         _check(isinstance(env, str) and env in gym.registry,
@@ -134,6 +140,9 @@ def cells_from_config(config: dict) -> list[Cell]:
         env_kwargs = run.get("env_kwargs", {})
         _check(isinstance(env_kwargs, dict), f"{where}: env_kwargs must be a mapping")
         eval_at = evaluation_steps(run.get("eval_at", []), steps, where)
+        measure = run.get("measure", {})
+        check_measure(measure, where)
+        _check(not (measure and eval_at), f"{where}: a measure replaces the evaluation, so it takes no eval_at")
         agents = run.get("agents")
         if isinstance(agents, list):
             agents = {name: {} for name in agents}
@@ -141,6 +150,7 @@ def cells_from_config(config: dict) -> list[Cell]:
         for name, kwargs in agents.items():
             _check(name in known_agents(), f"{where}: unknown agent {name!r}; known agents: {', '.join(known_agents())}")
             # SB3Agent.learn trains a fresh model each call, so it cannot stop at a checkpoint and go on.
+            _check(not (measure and name in SB3_AGENTS), f"{where}: a measure needs a reference agent, not {name}")
             _check(not (eval_at and name in SB3_AGENTS), f"{where}: eval_at needs a reference agent, not {name} "
                                                          "(an SB3 model cannot be paused at a checkpoint and go on)")
             _check(isinstance(kwargs, dict), f"{where}: the keyword arguments of {name} must be a mapping")
@@ -157,12 +167,26 @@ def cells_from_config(config: dict) -> list[Cell]:
         _check(not repeated, f"{where}: seeds repeat {', '.join(map(str, repeated))} (each seed is one cell)")
         for name, kwargs in agents.items():
             for seed in seeds:
-                cell = Cell(env, name, seed, steps, dict(env_kwargs), dict(kwargs), eval_episodes, list(eval_at))
+                cell = Cell(env, name, seed, steps, dict(env_kwargs), dict(kwargs), eval_episodes, list(eval_at), dict(measure))
                 _check(cell.key not in where_of,
                        f"{where} repeats the cell {env} {name} seed {seed} of {where_of.get(cell.key)}")
                 where_of[cell.key] = where
                 cells.append(cell)
     return cells
+
+
+def check_measure(measure, where: str = "cell") -> None:
+    """A cell's ``measure``: empty, or ``{"name": a registered measure, **its arguments}``."""
+    _check(isinstance(measure, dict), f"{where}: measure must be a mapping {{name = ..., arguments...}}")
+    if not measure:
+        return
+    from .measures import MEASURES, measure_arguments
+
+    name = measure.get("name")
+    _check(name in MEASURES, f"{where}: unknown measure {name!r}; registered measures: {', '.join(sorted(MEASURES))}")
+    unknown = set(measure) - {"name"} - measure_arguments(name)
+    _check(not unknown, f"{where}: the measure {name} has no argument(s) {sorted(unknown)}; "
+                        f"its arguments: {', '.join(sorted(measure_arguments(name))) or 'none'}")
 
 
 def evaluation_steps(spec, steps: int, where: str) -> list[int]:

@@ -28,7 +28,7 @@ def write_outputs(records: list[dict], out: Path) -> None:
     for label, recs in by_env.items():
         name = file_name(recs[0]["row"]["env"], recs[0]["row"]["env_kwargs"], label)
         experiment.plot_learning_curves(recs, out / "curves" / f"{name}.png")
-        best = max(recs, key=lambda r: r["row"]["return"])
+        best = max(recs, key=lambda r: -np.inf if r["row"]["return"] is None else r["row"]["return"])
         atomic_write_bytes(out / "gifs" / f"{name}.gif", base64.b64decode(best["gif"]))
 
 
@@ -90,7 +90,7 @@ def summary_table(rows: list[dict]) -> list[str]:
     lines = ["| environment | agent | seeds | steps | return (mean ± sd) | exact optimum | fraction of optimum | wall time / seed (s) |",
              "|---|---|---|---|---|---|---|---|"]
     for (env, agent), rs in groups.items():
-        rets = np.array([r["return"] for r in rs])
+        rets = np.array([r["return"] for r in rs], dtype=float)  # a measure's missing return (None) is NaN
         opt = rs[0]["optimum"]
         fracs = [r["fraction_of_optimum"] for r in rs if r["fraction_of_optimum"] is not None]
         env, agent = (text.replace("|", "\\|") for text in (env, agent))  # a wall-layout text has bars

@@ -85,8 +85,10 @@ def _rollout_gif(agent, cell: Cell, max_frames: int = 200) -> bytes:
 
 
 def run_cell(cell: Cell, film: bool = True) -> dict:
-    """Train, evaluate and film one cell (no GIF unless ``film``).  A pure function of the cell
-    (any backend may call it)."""
+    """Train, evaluate and film one cell (no GIF unless ``film``), or train and measure it if it
+    names a measure (:func:`measured_cell`).  A pure function of the cell (any backend may call it)."""
+    if cell.measure:
+        return measured_cell(cell)
     stages = cell_stages(cell, film)
     while True:
         try:
@@ -118,15 +120,8 @@ def cell_stages(cell: Cell, film: bool = True):
             yield target, ret
     if not math.isfinite(ret):  # a saved cell must hold a number the table can average
         raise ValueError(f"the evaluation return is {ret}, not a finite number")
-    optimum = experiment.exact_optimum(eval_env)
-    row = {
-        "env": cell.env, "agent": cell.agent, "seed": cell.seed, "steps": cell.steps,
-        "return": ret, "return_std": std, "optimum": optimum,
-        "fraction_of_optimum": fraction_of_optimum(ret, optimum), "wall_time_s": wall,
-        "env_kwargs": json.dumps(cell.env_kwargs, sort_keys=True),
-        "agent_kwargs": json.dumps(cell.agent_kwargs, sort_keys=True),
-    }
-    log = {"end_steps": agent.episodes.end_steps, "returns": agent.episodes.returns}
+    row = _row(cell, ret, std, experiment.exact_optimum(eval_env), wall)
+    log = _log(agent)
     ends = getattr(agent, "env", None)
     if isinstance(ends, EpisodeEnds) and len(ends.terminated) == len(log["end_steps"]):
         log["terminated"] = ends.terminated
@@ -134,6 +129,37 @@ def cell_stages(cell: Cell, film: bool = True):
         log.update(eval_steps=list(cell.eval_at), eval_returns=evals)
     gif = base64.b64encode(_rollout_gif(agent, cell)).decode() if film else ""
     return {"cell": cell.as_dict(), "row": row, "log": log, "gif": gif}
+
+
+def measured_cell(cell: Cell) -> dict:
+    """The record of a cell that names a measure (:mod:`.measures`): its row holds the measure's
+    headline return, its log the agent's training episodes, ``"measurements"`` the measure's own
+    JSON result; no GIF (the measure owns the agent's environments)."""
+    from .measures import run_measure
+
+    t0 = time.perf_counter()
+    measured = run_measure(cell)
+    row = _row(cell, measured.ret, measured.ret_std, measured.optimum, time.perf_counter() - t0)
+    return {"cell": cell.as_dict(), "row": row, "log": _log(measured.agent), "gif": "",
+            "measurements": measured.measurements}
+
+
+def _row(cell: Cell, ret: float | None, std: float | None, optimum: float | None, wall: float) -> dict:
+    return {
+        "env": cell.env, "agent": cell.agent, "seed": cell.seed, "steps": cell.steps,
+        "return": ret, "return_std": std, "optimum": optimum,
+        "fraction_of_optimum": None if ret is None else fraction_of_optimum(ret, optimum), "wall_time_s": wall,
+        "env_kwargs": json.dumps(cell.env_kwargs, sort_keys=True),
+        "agent_kwargs": json.dumps(cell.agent_kwargs, sort_keys=True),
+    }
+
+
+def _log(agent) -> dict:
+    """The training episodes (none for a policy that does not learn)."""
+    episodes = getattr(agent, "episodes", None)
+    if episodes is None:
+        return {"end_steps": [], "returns": []}
+    return {"end_steps": list(episodes.end_steps), "returns": list(episodes.returns)}
 
 
 def fraction_of_optimum(ret: float, optimum: float | None) -> float | None:

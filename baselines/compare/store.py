@@ -40,6 +40,8 @@ _CELL_SCHEMA = {"env": _of_type(str), "agent": _of_type(str), "seed": _count(0),
 _ROW_SCHEMA = {"env": _of_type(str), "agent": _of_type(str), "seed": _count(0), "steps": _count(1),
                "return": _number(), "return_std": _number(), "optimum": _number(none=True),
                "fraction_of_optimum": _number(none=True), "wall_time_s": _number(), "env_kwargs": _of_type(str)}
+# A measure may have no finite return to report (an LQ gain that no longer stabilises).
+_MEASURED_ROW_SCHEMA = {**_ROW_SCHEMA, "return": _number(none=True), "return_std": _number(none=True)}
 _LOG_SCHEMA = {"end_steps": _of_type(list), "returns": _of_type(list)}
 
 
@@ -59,10 +61,12 @@ def record_problem(record) -> str | None:
     """What makes ``record`` other than a finished cell as :func:`run_cell` writes it, or None."""
     if not isinstance(record, dict):
         return f"not a JSON object but a {type(record).__name__}"
-    keys = {"cell", "row", "log", "gif"}
+    measured = isinstance(record.get("cell"), dict) and bool(record["cell"].get("measure"))
+    keys = {"cell", "row", "log", "gif"} | ({"measurements"} if measured else set())
     if set(record) != keys:
         return f"has the keys {', '.join(sorted(record))}, not {', '.join(sorted(keys))}"
-    for part, schema in (("cell", _CELL_SCHEMA), ("row", _ROW_SCHEMA), ("log", _LOG_SCHEMA)):
+    row_schema = _MEASURED_ROW_SCHEMA if measured else _ROW_SCHEMA
+    for part, schema in (("cell", _CELL_SCHEMA), ("row", row_schema), ("log", _LOG_SCHEMA)):
         problem = _schema_problem(record[part], schema, part)
         if problem:
             return problem
@@ -80,6 +84,8 @@ def record_problem(record) -> str | None:
     if "terminated" in log and (not isinstance(log["terminated"], list) or len(log["terminated"]) != len(ends)
                                 or not all(isinstance(t, bool) for t in log["terminated"])):
         return "log.terminated must hold a bool for each episode"
+    if measured and not (isinstance(cell["measure"], dict) and isinstance(record["measurements"], dict)):
+        return "cell.measure and measurements must be objects"
     checkpoints = cell.get("eval_at", [])
     if checkpoints or "eval_steps" in log:
         if log.get("eval_steps") != checkpoints or not isinstance(log.get("eval_returns"), list) \

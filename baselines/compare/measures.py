@@ -1,0 +1,210 @@
+"""Measurements a cell can name in place of the comparison's evaluation (``Cell.measure``).
+
+A figure reproduction often measures something other than the return of the final policy: the
+discounted reward of a planner over thousands of runs, the exact cost of a learned gain after
+every rollout, the checkpoint from which a greedy policy stays optimal, the trials until ten
+successful ones.  Each such measurement is a function ``measure(cell, **arguments) ->
+Measured`` registered here under its name, so that any process that runs cells (a pool worker,
+a Ray task on another node) finds it from the name the cell holds.  It builds and trains the
+cell's agent as its experiment requires; :func:`~baselines.compare.run.run_cell` puts the
+headline return in the cell's row, the agent's training episodes in its log and the function's
+JSON result in the record's ``"measurements"``.  The cell's ``measure`` mapping (name and
+arguments) is part of its key, so a changed argument is a new cell.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import time
+from dataclasses import dataclass
+
+import gymnasium as gym
+import numpy as np
+
+from .. import experiment
+
+
+@dataclass
+class Measured:
+    """What a measure returns: the trained agent (its episodes are the cell's log), the JSON
+    measurements, and the cell's headline return for its row (None when there is no finite
+    one, e.g. a gain that no longer stabilises), with its spread and the exact optimum if known."""
+
+    agent: object
+    measurements: dict
+    ret: float | None
+    ret_std: float | None = 0.0
+    optimum: float | None = None
+
+
+MEASURES: dict = {}
+
+
+def register(fn):
+    """Register ``fn`` as a measure under its own name."""
+    MEASURES[fn.__name__] = fn
+    return fn
+
+
+def measure_arguments(name: str) -> set[str]:
+    """The keyword arguments measure ``name`` takes (besides the cell)."""
+    return set(list(inspect.signature(MEASURES[name]).parameters)[1:])
+
+
+def run_measure(cell) -> Measured:
+    arguments = dict(cell.measure)
+    return MEASURES[arguments.pop("name")](cell, **arguments)
+
+
+def _agent(cell, env):
+    return experiment.AGENTS[cell.agent](env, seed=cell.seed, **cell.agent_kwargs)
+
+
+def _finite_or_none(values) -> list:
+    """JSON has no infinity: an infinite value (an unstable gain's cost) is kept as null."""
+    return [float(v) if math.isfinite(v) else None for v in values]
+
+
+# -- belief-state planners: average discounted reward ----------------------------------------------
+
+
+class UniformRandom:
+    """The uniformly random policy (a floor for every POMDP table)."""
+
+    def __init__(self, env, seed=0):
+        self.n, self.rng = env.action_space.n, np.random.default_rng(seed)
+
+    def predict(self, obs, state=None, episode_start=None, deterministic=True):
+        return self.rng.integers(self.n, size=np.shape(obs)), state
+
+
+@register
+def discounted_reward(cell, runs: int = 2000) -> Measured:
+    """The average discounted reward from b0 over ``runs`` vectorised runs (the convention of the
+    published POMDP scores, Pineau, Gordon & Thrun 2003; :func:`baselines.belief.discounted_rollouts`),
+    with the time the agent took to plan or learn (``cell.steps``: a planner leaves it unused).
+    ``cell.agent`` is a reference agent or ``UniformRandom``."""
+    from ..belief import discounted_rollouts, summarize
+
+    env = gym.make(cell.env, **cell.env_kwargs)
+    start = time.perf_counter()
+    if cell.agent == "UniformRandom":
+        agent = UniformRandom(env, seed=cell.seed)
+    else:
+        agent = _agent(cell, env).learn(cell.steps)
+    solve_seconds = time.perf_counter() - start
+    rollouts = discounted_rollouts(agent, env, runs, seed=1 + cell.seed)
+    score = summarize(rollouts)
+    score["median_steps"] = _finite_or_none([score["median_steps"]])[0]
+    value_b0 = getattr(agent, "stats", {}).get("value_b0")
+    measurements = {**score, "solve_seconds": solve_seconds, "planned_value_b0": value_b0,
+                    "mdp_upper_bound": env.unwrapped.mdp_upper_bound()}
+    return Measured(agent, measurements, score["adr"], float(rollouts["returns"].std()))
+
+
+# -- linear-quadratic control: the exact cost of the learned gain ------------------------------------
+
+
+@register
+def gain_gap(cell) -> Measured:
+    """The relative gap (C(K) - C(K*)) / C(K*) of the agent's deterministic gain before training
+    and after each rollout, ``cell.steps / horizon`` values in all, C being the environment's
+    exact expected episode cost (``expected_cost``) and C(K*) the optimum (``optimal_cost``); an
+    unstable gain's gap is infinite (null in JSON).  The row's return is -C of the final gain."""
+    env = gym.make(cell.env, **cell.env_kwargs)
+    lq = env.unwrapped
+    best, rollouts = lq.optimal_cost(), cell.steps // lq.horizon
+    agent = _agent(cell, env)
+    gaps = [lq.expected_cost(agent.K) / best - 1.0]  # rollout 0: the initial gain
+
+    def record(agent):
+        gaps.append(lq.expected_cost(agent.K) / best - 1.0)
+        return len(gaps) < rollouts
+
+    agent.learn(cell.steps, callback=record)
+    final = -best * (1.0 + gaps[-1])
+    return Measured(agent, {"gaps": _finite_or_none(gaps)}, final if math.isfinite(final) else None, 0.0, -best)
+
+
+# -- tabular control: steps until the greedy policy stays optimal ------------------------------------
+
+
+@register
+def greedy_checkpoints(cell, every: int, train_env_kwargs: dict | None = None) -> Measured:
+    """Train on the maze with ``train_env_kwargs`` added (e.g. another episode limit), and every
+    ``every`` steps evaluate the greedy policy on the maze of ``cell.env_kwargs`` with SB3's
+    ``evaluate_policy`` (``cell.eval_episodes`` episodes).  ``steps_to_optimal``: the checkpoint
+    from which it stays optimal (exactly on a deterministic maze, within 0.05 with slip), or null."""
+    from stable_baselines3.common.evaluation import evaluate_policy
+
+    eval_env = gym.make(cell.env, **cell.env_kwargs)
+    optimum = eval_env.unwrapped.optimal_return()
+    agent = _agent(cell, gym.make(cell.env, **cell.env_kwargs, **(train_env_kwargs or {})))
+    deterministic = cell.env_kwargs.get("slip", 0.0) == 0
+    checkpoints, returns, first_optimal = [], [], None
+    for target in [*range(every, cell.steps, every), cell.steps]:
+        while agent.num_timesteps < target:  # learn() returns early at a stopping test: keep going
+            agent.learn(target - agent.num_timesteps)
+        ret, std = evaluate_policy(agent, eval_env, n_eval_episodes=cell.eval_episodes, warn=False)
+        checkpoints.append(agent.num_timesteps)
+        returns.append(float(ret))
+        optimal = abs(ret - optimum) <= 1e-6 * max(1.0, abs(optimum)) if deterministic else ret >= optimum - 0.05
+        if optimal and first_optimal is None:
+            first_optimal = agent.num_timesteps
+        elif not optimal:
+            first_optimal = None  # count from the checkpoint after which it stays optimal
+    measurements = {"checkpoints": checkpoints, "returns": returns, "steps_to_optimal": first_optimal}
+    return Measured(agent, measurements, returns[-1], float(std), optimum)
+
+
+# -- the pendulum swing-up: trials until enough successful ones --------------------------------------
+
+
+class TrialLog(gym.Wrapper):
+    """The time up of every finished trial (``info["time_up"]`` of its last step)."""
+
+    def __init__(self, env):
+        super().__init__(env)
+        self.time_up: list[float] = []
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        if terminated or truncated:
+            self.time_up.append(float(info["time_up"]))
+        return obs, reward, terminated, truncated, info
+
+
+@register
+def trials_to_successes(cell, successes: int = 10, max_trials: int = 300) -> Measured:
+    """Learn on the pendulum swing-up until ``successes`` trials have been successful (more than
+    ``SUCCESS_TIME_UP`` s up, Doya 2000, §5) or ``max_trials`` trials have run (``cell.steps``
+    must allow them); the time up of every trial and the trial count (null if not reached).
+    The row's return is the mean training return of the last ``successes`` trials."""
+    from rl_envs.pendulum_swingup import SUCCESS_TIME_UP
+
+    env = TrialLog(gym.make(cell.env, **cell.env_kwargs))
+    agent = _agent(cell, env)
+
+    def more(_agent) -> bool:
+        ups = np.asarray(env.time_up)
+        return int((ups > SUCCESS_TIME_UP).sum()) < successes and len(ups) < max_trials
+
+    agent.learn(cell.steps, callback=more)
+    done = np.cumsum(np.asarray(env.time_up) > SUCCESS_TIME_UP) >= successes
+    last = agent.episodes.returns[-successes:]
+    measurements = {"time_up": env.time_up, "trials_to_successes": int(np.argmax(done)) + 1 if done.any() else None}
+    return Measured(agent, measurements, float(np.mean(last)), float(np.std(last)))
+
+
+@register
+def stopping_test(cell, pairs: list) -> Measured:
+    """Learn for at most ``cell.steps`` steps, the agent's own stopping test ending it first
+    (e.g. ``SoftmaxPolicyGradient``'s, as in the book's run); whether it stopped, the steps and
+    episodes it took, the last episode's length, and the policy's probability ``pi[s, a]`` at
+    each ``[s, a]`` of ``pairs``."""
+    agent = _agent(cell, gym.make(cell.env, **cell.env_kwargs)).learn(cell.steps)
+    lengths = agent.episodes.lengths
+    measurements = {"converged": bool(agent.converged), "steps": int(agent.num_timesteps), "episodes": len(lengths),
+                    "last_episode_length": lengths[-1], "pi": [float(agent.pi[s, a]) for s, a in pairs]}
+    return Measured(agent, measurements, agent.episodes.returns[-1], 0.0)
