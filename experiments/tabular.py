@@ -7,6 +7,7 @@
     python experiments/tabular.py control --layout maze10x10 --agents Reinforce --first-seed 100 \
         --seeds 40 --set Reinforce.alpha_theta=0.1 --out results/reinforce_pilot
     python experiments/tabular.py book --seeds 20
+    (each also takes --workers N | --backend ray [--address HOST:PORT])
 
 ``control`` trains every control agent (or ``--agents ...``) over seeds, evaluating the greedy
 policy with SB3's ``evaluate_policy`` every ``--every`` steps.  Each agent's budget is
@@ -19,12 +20,16 @@ keeps the env's own limit.  It writes to ``--out``
 the first greedy-optimal checkpoint, final greedy return, exact optimum, fraction of optimum,
 wall time), ``table.md`` (per agent: budget, seeds optimal at the end, median and range of steps
 to optimal) and ``curve.png`` (mean greedy return and fraction of seeds optimal against steps,
-95 % bands over seeds; a log step axis when the budgets differ tenfold).  Finished cells in
-``cells/`` are not run again.
+95 % bands over seeds; a log step axis when the budgets differ tenfold).  Each (agent, seed)
+is a cell of ``python -m baselines compare`` naming the measure ``greedy_checkpoints``
+(``baselines.compare.measures``), written atomically to ``<out>/cells/`` when it finishes, so an
+interrupted run resumes with the missing cells and ``--backend ray`` spreads them over a Ray
+cluster (docs/cluster.md); the tables and the plot are assembled from the cell files.
 
 ``book`` runs :class:`SoftmaxPolicyGradient` with the book's theta_0, eta = 0.1 and stopping
-test over seeds, without a step limit, and writes ``book.json``/``book.md`` (episodes to the
-stopping test, final pi on the path S0->S3->S4->S7->S8; the book's one run: 4549 episodes).
+test over seeds, without a step limit, each seed a cell naming the measure ``stopping_test``,
+and writes ``book.json``/``book.md`` (episodes to the stopping test, final pi on the path
+S0->S3->S4->S7->S8; the book's one run: 4549 episodes).
 """
 
 from __future__ import annotations

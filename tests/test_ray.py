@@ -20,6 +20,7 @@ import ray
 from baselines import compare as cmp
 from baselines.compare import run as cmp_run
 from baselines.compare.ray_backend import RayBackend
+from baselines.linear.settings import LQ_REINFORCE_IMPROVED
 from ray_procs import processes_with, ray_tmpdir, stop, tasks_running, title, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,13 +28,16 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
 
 
 def grid(**extra):
-    """Cells of three kinds: tabular, a bandit actor-critic with a learning curve, SB3 PPO."""
+    """Cells of four kinds: tabular, a bandit actor-critic with a learning curve, SB3 PPO, and an
+    LQ gain measured after every rollout (a cell naming a measure, baselines/compare/measures.py)."""
     return cmp.cells_from_config({"runs": [
         {"env": "rl_envs/GridMaze-v0", "steps": 300, "seeds": 2, "eval_episodes": 1, "agents": ["QLearning"]},
         {"env": "rl_envs/QuadraticBandit-v0", "env_kwargs": {"dim": 10}, "steps": 400, "seeds": [0, 1],
          "eval_episodes": 1, "eval_at": [100, 200], "agents": ["COPDACB"]},
         {"env": "rl_envs/GridMaze-v0", "steps": 128, "seeds": [0], "eval_episodes": 1,
          "agents": {"PPO": {"n_steps": 64, "n_envs": 1}}},
+        {"env": "rl_envs/LQControl-v0", "env_kwargs": {"horizon": 10}, "steps": 300, "seeds": [0],
+         "agents": {"LinearReinforce": LQ_REINFORCE_IMPROVED}, "measure": {"name": "gain_gap"}},
     ]})
 
 
@@ -46,15 +50,16 @@ def test_ray_cells_are_the_serial_cells_bit_for_bit(local_ray, tmp_path):
     backend = RayBackend()
     on_ray = cmp.compare(cells, tmp_path / "ray", backend, progress_bar=False)
     serial = cmp.compare(cells, tmp_path / "serial", cmp.SerialBackend(), progress_bar=False)
-    assert on_ray.ran == serial.ran == len(cells) == 5 and not on_ray.failed and not serial.failed
+    assert on_ray.ran == serial.ran == len(cells) == 6 and not on_ray.failed and not serial.failed
     for cell in cells:
         a, b = (json.loads((tmp_path / name / "cells" / f"{cell.key}.json").read_text()) for name in ("ray", "serial"))
-        assert without_wall_time(a) == without_wall_time(b), cell.key  # every float, the curve and the GIF
+        assert without_wall_time(a) == without_wall_time(b), cell.key  # every float, the curve, the GIF, the measurements
+    assert len(a["measurements"]["gaps"]) == 30
     assert set(backend.placements) == {c.key for c in cells}
     assert set(backend.placements.values()) == {ray.get_runtime_context().get_node_id()}
     # The folder resumes as any other: nothing reruns, and plot reads it.
     again = cmp.compare(cells, tmp_path / "ray", RayBackend(), progress_bar=False)
-    assert again.ran == 0 and again.reused == 5
+    assert again.ran == 0 and again.reused == 6
 
 
 def test_a_failing_cell_is_reported_not_retried(local_ray, tmp_path):

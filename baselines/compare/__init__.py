@@ -10,6 +10,10 @@ what a comparison does, each module usable alone:
   local process pool) and the whole run (:func:`compare`): every finished cell is written atomically to
   ``<out>/cells/`` at once, so a run that stops resumes where it stopped when given the same
   output folder, and Ctrl-C stops a run at once, keeping the finished cells;
+* :mod:`.measures`: what a cell that names a ``measure`` measures in place of the evaluation
+  (a planner's discounted reward, an LQ gain's exact gap after every rollout, the checkpoint from
+  which a greedy policy stays optimal, trials to ten successes), registered by name so that any
+  worker finds it; the record keeps the result under ``"measurements"``;
 * :mod:`.ray_backend`: :class:`~.ray_backend.RayBackend`, every cell a Ray task, locally or on a
   cluster (Ray is imported only when it runs; docs/cluster.md);
 * :mod:`.store`: the results folder: cell files checked against what :func:`run_cell` writes
@@ -23,7 +27,7 @@ what a comparison does, each module usable alone:
 The names below are the package's interface (``from baselines import compare``).
 """
 
-from . import config, report, run, store
+from . import config, measures, report, run, store
 from .config import (DEFAULT_CONFIG, MAX_CELLS, SB3_AGENTS, Cell, ConfigError, agent_arguments, cells_from_config,
                      digest, known_agents, load_config)
 from .report import README_MARKERS, file_name, group_labels, splice_table, summary_table, write_outputs

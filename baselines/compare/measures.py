@@ -178,7 +178,7 @@ class TrialLog(gym.Wrapper):
 @register
 def trials_to_successes(cell, successes: int = 10, max_trials: int = 300) -> Measured:
     """Learn on the pendulum swing-up until ``successes`` trials have been successful (more than
-    ``SUCCESS_TIME_UP`` s up, Doya 2000, §5) or ``max_trials`` trials have run (``cell.steps``
+    ``SUCCESS_TIME_UP`` s up, as Doya 2000 counts them) or ``max_trials`` trials have run (``cell.steps``
     must allow them); the time up of every trial and the trial count (null if not reached).
     The row's return is the mean training return of the last ``successes`` trials."""
     from rl_envs.pendulum_swingup import SUCCESS_TIME_UP

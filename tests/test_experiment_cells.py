@@ -1,0 +1,126 @@
+"""The experiment scripts that measure something other than a return (pomdp_scores, lq, tabular,
+doya_pendulum) run their seeds and settings as compare cells naming a measure
+(baselines/compare/measures.py): tiny versions through the scripts, the resume, the table built
+from the cell files alone, the measured cell's record and config checks, and pool == serial."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from baselines import compare as cmp
+from baselines.compare import run as cmp_run
+from baselines.linear.settings import LQ_REINFORCE_IMPROVED
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def script(name: str):
+    spec = importlib.util.spec_from_file_location(f"{name}_experiment", ROOT / "experiments" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# script, its tiny arguments, the table it writes, a line the table must hold
+TINY = {
+    "pomdp_scores": (["--layouts", "cheese", "--runs", "50"], "table.md", "| cheese | terminate | Perseus |"),
+    "lq": (["--seeds", "1", "--only", "CT"], "table.md", "| CT actor-critic dt=0.1 | ContinuousTimeActorCritic | 100 | 1 |"),
+    "tabular": (["control", "--layout", "book3x3", "--seeds", "2", "--steps", "600", "--every", "200",
+                 "--agents", "QLearning", "ActorCritic"], "table.md", "| QLearning | 600 (200) | "),
+    "tabular book": (["book", "--seeds", "2"], "book.md", "2 seeds"),
+    "doya_pendulum": (["--seeds", "2", "--max-trials", "3", "--only", "discrete"], "table.md", "| discrete AC | 0/2 |"),
+}
+
+
+@pytest.mark.parametrize("name", TINY)
+def test_script_runs_as_cells_resumes_and_builds_its_table_from_them(name, tmp_path, monkeypatch):
+    module = script(name.split()[0])
+    args, table, line = TINY[name]
+    argv = [*args, "--out", str(tmp_path), "--workers", "1"]
+    if name == "doya_pendulum":
+        argv += ["--figure", str(tmp_path / "fig.png")]
+    module.main(argv)
+    cell_files = sorted((tmp_path / "cells").glob("*.json"))
+    assert cell_files
+    for path in cell_files:  # each a valid measured cell
+        record, problem = cmp.read_cell(path)
+        assert problem is None and record["cell"]["measure"]["name"] in cmp.measures.MEASURES
+    text = (tmp_path / table).read_text()
+    assert line in text
+    # A second run computes nothing, and writes the same table from the cell files alone.
+    (tmp_path / table).unlink()
+
+    def no_work(cell):
+        raise AssertionError(f"the finished cell {cell.key} ran again")
+
+    monkeypatch.setattr(cmp_run, "measured_cell", no_work)
+    module.main(argv)
+    assert (tmp_path / table).read_text() == text
+    assert sorted((tmp_path / "cells").glob("*.json")) == cell_files
+
+
+def test_lq_table_is_the_cells_measurements(tmp_path):
+    """Change a cell's measured gaps and the table follows: it is read from the records."""
+    module = script("lq")
+    argv = [*TINY["lq"][0], "--out", str(tmp_path), "--workers", "1"]
+    module.main(argv)
+    path, = (tmp_path / "cells").glob("*.json")
+    record = json.loads(path.read_text())
+    record["measurements"]["gaps"] = [0.5, 0.04, 0.009] + record["measurements"]["gaps"][3:]
+    path.write_text(json.dumps(record))
+    module.main(argv)
+    assert "| 1 / 1 | 2 / 2 |" in (tmp_path / "table.md").read_text()
+
+
+def lq_cells(seeds=(0, 1)):
+    return cmp.cells_from_config({"runs": [{
+        "env": "rl_envs/LQControl-v0", "env_kwargs": {"horizon": 10}, "steps": 300, "seeds": list(seeds),
+        "agents": {"LinearReinforce": LQ_REINFORCE_IMPROVED}, "measure": {"name": "gain_gap"}}]})
+
+
+def test_a_measured_cell_record():
+    cell = lq_cells()[0]
+    record = cmp.run_cell(cell)
+    assert cmp.record_problem(record) is None
+    gaps = record["measurements"]["gaps"]
+    assert len(gaps) == 30 and gaps[0] == pytest.approx(0.4934392180154108) and gaps[-1] < gaps[0]
+    assert record["row"]["return"] == pytest.approx(record["row"]["optimum"] * (1 + gaps[-1]))
+    assert record["cell"]["measure"] == {"name": "gain_gap"} and record["gif"] == ""
+    # The measure is part of the key; a cell without one keeps the key and file it had before.
+    plain = cmp.Cell(cell.env, cell.agent, cell.seed, cell.steps, cell.env_kwargs, cell.agent_kwargs)
+    assert plain.key != cell.key and "measure" not in plain.as_dict()
+    assert cmp.Cell("rl_envs/GridMaze-v0", "QLearning", 0, 20_000, {"layout": "dyna_maze"}).key \
+        == "rl_envs_GridMaze-v0__QLearning__94477025__seed0"
+    # A measured record must hold its measurements; a plain one must not.
+    assert "keys" in cmp.record_problem({k: v for k, v in record.items() if k != "measurements"})
+    old = {**record, "cell": plain.as_dict()}
+    assert "keys" in cmp.record_problem(old)
+    del old["measurements"]
+    assert cmp.record_problem({**old, "row": {**old["row"], "return": None}}) is not None  # only a measure may lack a return
+    assert cmp.record_problem({**record, "row": {**record["row"], "return": None, "fraction_of_optimum": None}}) is None
+
+
+@pytest.mark.parametrize("measure, message", [
+    ({"name": "nope"}, "unknown measure 'nope'"),
+    ({"name": "gain_gap", "every": 3}, "has no argument"),
+    ("gain_gap", "must be a mapping"),
+])
+def test_bad_measures_are_rejected_before_any_work(measure, message):
+    run = {"env": "rl_envs/LQControl-v0", "steps": 100, "agents": ["LinearReinforce"], "measure": measure}
+    with pytest.raises(cmp.ConfigError, match=message):
+        cmp.cells_from_config({"runs": [run]})
+    with pytest.raises(cmp.ConfigError, match="needs a reference agent"):
+        cmp.cells_from_config({"runs": [{**run, "agents": ["PPO"], "measure": {"name": "gain_gap"}}]})
+
+
+def test_measured_cells_in_a_pool_are_the_serial_cells(tmp_path):
+    cells = lq_cells()
+    pool = cmp.compare(cells, tmp_path / "pool", cmp.ProcessPoolBackend(2), progress_bar=False, outputs=False)
+    serial = cmp.compare(cells, tmp_path / "serial", cmp.SerialBackend(), progress_bar=False, outputs=False)
+    assert pool.ran == serial.ran == 2 and not pool.failed
+    for cell in cells:
+        a, b = (json.loads((tmp_path / name / "cells" / f"{cell.key}.json").read_text()) for name in ("pool", "serial"))
+        del a["row"]["wall_time_s"], b["row"]["wall_time_s"]
+        assert a == b
