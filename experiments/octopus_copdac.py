@@ -25,6 +25,7 @@ import numpy as np
 import rl_envs  # noqa: F401
 from baselines import compare as cmp
 from baselines.__main__ import cluster_options, make_backend
+from baselines.common import atomic_write_bytes
 from baselines.linear.settings import OCTOPUS_COPDAC_Q
 
 
@@ -38,7 +39,7 @@ MAX_STEPS = 300  # the env's default step limit
 def episodes(record: dict) -> dict:
     """A cell's training episodes: returns, lengths, end steps and hits (ended terminated)."""
     log = record["log"]
-    return {"seed": record["cell"]["seed"], "returns": log["returns"], "end_steps": log["end_steps"],
+    return {"seed": record["cell"]["seed"], "steps": record["cell"]["steps"], "returns": log["returns"], "end_steps": log["end_steps"],
             "lengths": np.diff(log["end_steps"], prepend=0).tolist(), "hit": log["terminated"],
             "wall_time": record["row"]["wall_time_s"]}
 
