@@ -105,6 +105,7 @@ def test_a_measured_cell_record():
 @pytest.mark.parametrize("measure, message", [
     ({"name": "nope"}, "unknown measure 'nope'"),
     ({"name": "gain_gap", "every": 3}, "has no argument"),
+    ({"name": "greedy_checkpoints"}, r"needs the argument\(s\) \['every'\]"),
     ("gain_gap", "must be a mapping"),
 ])
 def test_bad_measures_are_rejected_before_any_work(measure, message):

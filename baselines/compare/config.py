@@ -187,6 +187,8 @@ def check_measure(measure, where: str = "cell") -> None:
     unknown = set(measure) - {"name"} - measure_arguments(name)
     _check(not unknown, f"{where}: the measure {name} has no argument(s) {sorted(unknown)}; "
                         f"its arguments: {', '.join(sorted(measure_arguments(name))) or 'none'}")
+    missing = measure_arguments(name, required=True) - set(measure)
+    _check(not missing, f"{where}: the measure {name} needs the argument(s) {sorted(missing)}")
 
 
 def evaluation_steps(spec, steps: int, where: str) -> list[int]:

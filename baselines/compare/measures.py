@@ -47,9 +47,11 @@ def register(fn):
     return fn
 
 
-def measure_arguments(name: str) -> set[str]:
-    """The keyword arguments measure ``name`` takes (besides the cell)."""
-    return set(list(inspect.signature(MEASURES[name]).parameters)[1:])
+def measure_arguments(name: str, required: bool = False) -> set[str]:
+    """The keyword arguments measure ``name`` takes besides the cell (only those without a
+    default if ``required``)."""
+    params = list(inspect.signature(MEASURES[name]).parameters.values())[1:]
+    return {p.name for p in params if not required or p.default is p.empty}
 
 
 def run_measure(cell) -> Measured:
