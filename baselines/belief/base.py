@@ -17,6 +17,19 @@ from rl_envs.maze.pomdp import filter_belief
 from ..common import Agent, ArraySpec, Callbacks, SpacesOnly, timesteps
 
 
+# Values closer than this (relative to the larger) count as tied.  A belief that is symmetric in
+# exact arithmetic (hallway's uniform start) ties actions up to rounding, and the rounding of
+# ``b @ Q`` differs between BLAS kernels, so a plain argmax made the policy depend on the CPU.
+TIE_TOLERANCE = 1e-9
+
+
+def first_max(values: np.ndarray) -> np.ndarray:
+    """Per row, the lowest index whose value is within :data:`TIE_TOLERANCE` of the row's max."""
+    values = np.asarray(values)
+    top = values.max(axis=1, keepdims=True)
+    return np.argmax(values >= top - TIE_TOLERANCE * np.maximum(1.0, np.abs(top)), axis=1)
+
+
 class BeliefAgent(Agent):
     """A policy over beliefs: subclasses implement ``_plan()`` and ``_belief_policy(beliefs) -> actions``.
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .base import first_max
 from .qmdp import MDPValueAgent
 
 
 class MostLikelyState(MDPValueAgent):
-    """The MDP's greedy action in the most probable state (ties: the lowest state index)."""
+    """The MDP's greedy action in the most probable state (ties of actions within rounding: the lowest action index)."""
 
     def _belief_policy(self, beliefs):
-        return np.argmax(self.Q[np.argmax(beliefs, axis=1)], axis=1)
+        return first_max(self.Q[np.argmax(beliefs, axis=1)])

@@ -22,7 +22,7 @@ import numpy as np
 from rl_envs.maze.pomdp import POMDPSampler, belief_update
 
 from ..common import ArraySpec
-from .base import BeliefAgent
+from .base import BeliefAgent, first_max
 from .qmdp import mdp_action_values
 
 
@@ -108,7 +108,7 @@ class Perseus(BeliefAgent):
         rng, n_actions = self.rng, self.model.n_actions
 
         def epsilon_greedy(b):
-            greedy = np.argmax(b @ Q, axis=1)
+            greedy = first_max(b @ Q)
             return np.where(rng.random(len(b)) < 0.5, rng.integers(n_actions, size=len(b)), greedy)
 
         return epsilon_greedy
@@ -161,4 +161,4 @@ class Perseus(BeliefAgent):
         return float(np.max(self.alpha @ np.asarray(belief)))
 
     def _belief_policy(self, beliefs):
-        return self.alpha_action[np.argmax(beliefs @ self.alpha.T, axis=1)]
+        return self.alpha_action[first_max(beliefs @ self.alpha.T)]

@@ -13,7 +13,7 @@ import numpy as np
 from rl_envs.maze.solve import value_iteration
 
 from ..common import ArraySpec
-from .base import BeliefAgent
+from .base import BeliefAgent, first_max
 
 
 def mdp_action_values(model) -> np.ndarray:
@@ -33,7 +33,7 @@ class MDPValueAgent(BeliefAgent):
 
 
 class QMDP(MDPValueAgent):
-    """``argmax_a b . Q_MDP[:, a]``."""
+    """``argmax_a b . Q_MDP[:, a]`` (ties within rounding: the lowest action index)."""
 
     def _belief_policy(self, beliefs):
-        return np.argmax(beliefs @ self.Q, axis=1)
+        return first_max(beliefs @ self.Q)
