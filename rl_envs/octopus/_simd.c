@@ -192,36 +192,45 @@ INLINE void compartment_terms(const int w, const int k, const int l, const Model
     drag(w, k, l, l1, vax, vay, par[CT], par[CP], nd, DRAG_LOWER);
 }
 
-/* The terms of compartment k added to its nodes, in the order the numba kernel adds them. */
-INLINE void add_terms(const int w, const int k, const int l, int C, Nodes *restrict nd)
+/* The terms of compartment k added to its nodes in two passes: first to its distal nodes u1
+ * and l1, then to its proximal nodes u0 and l0.  A node is distal to compartment k - 1 and
+ * proximal to k, so after both passes over every compartment each node's sum has taken the
+ * terms of k - 1, then those of k, each in the order the numba kernel adds them: the same
+ * additions in the same order, and neither pass's compartments touch the same node (SIMD
+ * across the compartments of a lone arm). */
+INLINE void add_distal_terms(const int w, const int k, const int l, int C, Nodes *restrict nd)
 {
-    const int lo = C + 1, u0 = k, u1 = k + 1, l0 = lo + k, l1 = lo + k + 1, at = k * w + l;
+    const int u1 = k + 1, l1 = C + 2 + k, at = k * w + l;
     double(*restrict t)[MAX_C * W] = nd->term;
-    AT(nd->fx, u0) += t[DORSAL_X][at];
-    AT(nd->fy, u0) += t[DORSAL_Y][at];
-    AT(nd->fx, u1) -= t[DORSAL_X][at];
-    AT(nd->fy, u1) -= t[DORSAL_Y][at];
-    AT(nd->fx, u1) += t[TRANSVERSAL_X][at];
-    AT(nd->fy, u1) += t[TRANSVERSAL_Y][at];
-    AT(nd->fx, l1) -= t[TRANSVERSAL_X][at];
-    AT(nd->fy, l1) -= t[TRANSVERSAL_Y][at];
-    AT(nd->fx, l0) += t[VENTRAL_X][at];
-    AT(nd->fy, l0) += t[VENTRAL_Y][at];
-    AT(nd->fx, l1) -= t[VENTRAL_X][at];
-    AT(nd->fy, l1) -= t[VENTRAL_Y][at];
-    AT(nd->fx, u0) += t[PRESSURE_D][at];
-    AT(nd->fy, u0) -= t[PRESSURE_D + 1][at];
-    AT(nd->fx, u1) += t[PRESSURE_DT][at];
-    AT(nd->fy, u1) -= t[PRESSURE_DT + 1][at];
-    AT(nd->fx, l1) += t[PRESSURE_TV][at];
-    AT(nd->fy, l1) -= t[PRESSURE_TV + 1][at];
-    AT(nd->fx, l0) += t[PRESSURE_V][at];
-    AT(nd->fy, l0) -= t[PRESSURE_V + 1][at];
-    AT(nd->fx, u1) -= t[DRAG_UPPER][at];
-    AT(nd->fy, u1) -= t[DRAG_UPPER + 1][at];
-    AT(nd->fx, l1) -= t[DRAG_LOWER][at];
-    AT(nd->fy, l1) -= t[DRAG_LOWER + 1][at];
+    AT(nd->fx, u1) = AT(nd->fx, u1) - t[DORSAL_X][at] + t[TRANSVERSAL_X][at] + t[PRESSURE_DT][at] - t[DRAG_UPPER][at];
+    AT(nd->fy, u1) = AT(nd->fy, u1) - t[DORSAL_Y][at] + t[TRANSVERSAL_Y][at] - t[PRESSURE_DT + 1][at]
+                     - t[DRAG_UPPER + 1][at];
+    AT(nd->fx, l1) = AT(nd->fx, l1) - t[TRANSVERSAL_X][at] - t[VENTRAL_X][at] + t[PRESSURE_TV][at] - t[DRAG_LOWER][at];
+    AT(nd->fy, l1) = AT(nd->fy, l1) - t[TRANSVERSAL_Y][at] - t[VENTRAL_Y][at] - t[PRESSURE_TV + 1][at]
+                     - t[DRAG_LOWER + 1][at];
 }
+
+INLINE void add_proximal_terms(const int w, const int k, const int l, int C, Nodes *restrict nd)
+{
+    const int u0 = k, l0 = C + 1 + k, at = k * w + l;
+    double(*restrict t)[MAX_C * W] = nd->term;
+    AT(nd->fx, u0) = AT(nd->fx, u0) + t[DORSAL_X][at] + t[PRESSURE_D][at];
+    AT(nd->fy, u0) = AT(nd->fy, u0) + t[DORSAL_Y][at] - t[PRESSURE_D + 1][at];
+    AT(nd->fx, l0) = AT(nd->fx, l0) + t[VENTRAL_X][at] + t[PRESSURE_V][at];
+    AT(nd->fy, l0) = AT(nd->fy, l0) + t[VENTRAL_Y][at] - t[PRESSURE_V + 1][at];
+}
+
+/* `statement` for every compartment k and arm l of a block: SIMD across the arms, or across
+ * the compartments of a lone arm (in vectors of 4: C = 6 in vectors of 8 would leave every
+ * compartment to the scalar remainder). */
+#define FOR_EACH_COMPARTMENT(statement)                                                           \
+    if (w == 1) {                                                                                  \
+        const int l = 0;                                                                           \
+        _Pragma("omp simd simdlen(4)") for (int k = 0; k < C; k++) statement;                      \
+    } else {                                                                                       \
+        for (int k = 0; k < C; k++)                                                                \
+            _Pragma("omp simd") for (int l = 0; l < w; l++) statement;                             \
+    }
 
 /* dy = d/dt y for the w arms of a block under their held actions (§2, §3). */
 INLINE void derivative(const int w, const Model *restrict m, const double *restrict y,
@@ -269,23 +278,9 @@ INLINE void derivative(const int w, const Model *restrict m, const double *restr
             AT(nd->fy, n) = AT(nd->py, n) >= par[SURFACE] ? weight : 0.0;
         }
     }
-    if (w == 1) { /* one arm: SIMD across its compartments */
-        const int l = 0;
-#pragma omp simd
-        for (int k = 0; k < C; k++)
-            compartment_terms(w, k, l, m, act, nd);
-    } else {
-        for (int k = 0; k < C; k++) {
-#pragma omp simd
-            for (int l = 0; l < w; l++)
-                compartment_terms(w, k, l, m, act, nd);
-        }
-    }
-    for (int k = 0; k < C; k++) {
-#pragma omp simd
-        for (int l = 0; l < w; l++)
-            add_terms(w, k, l, C, nd);
-    }
+    FOR_EACH_COMPARTMENT(compartment_terms(w, k, l, m, act, nd))
+    FOR_EACH_COMPARTMENT(add_distal_terms(w, k, l, C, nd))
+    FOR_EACH_COMPARTMENT(add_proximal_terms(w, k, l, C, nd))
     /* §3: the base turns under the applied torque plus the moments of the forces on its nodes */
 #pragma omp simd
     for (int l = 0; l < w; l++) {
