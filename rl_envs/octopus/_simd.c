@@ -509,7 +509,7 @@ typedef struct {
 } Task;
 
 /* Jobs: n / width full blocks; of the last n % width arms, one padded block if more than 2
- * remain, else one arm at a time (a lone arm costs about a third of a block of 8). */
+ * remain, else one arm at a time (a lone arm costs about a quarter of a block of 8). */
 static int64_t n_jobs(int64_t n)
 {
     const int64_t rest = n % blocks.width;
@@ -549,9 +549,7 @@ static void run_job(const Task *t, int64_t job)
  * a job; spinning costs an idle env at most SPIN_US of one core per step.  Nobody spins when
  * the threads outnumber the cores this process may use (the spinner would hold the core the
  * thread it waits for needs). */
-#ifndef SPIN_US
 #define SPIN_US 200
-#endif
 #define MAX_HELPERS 63
 static struct {
     pthread_mutex_t lock;
@@ -569,17 +567,17 @@ static double seconds_now(void)
 }
 
 /* With pool.lock held: wait (the lock released meanwhile) until *word, which others change
- * under the lock, is no longer `seen` or SPIN_US have passed; returns with the lock held. */
+ * under the lock, is no longer `seen` or SPIN_US have passed; returns with the lock held.
+ * Each look is followed by sched_yield(), not a pause instruction: where the thread waited
+ * for shares this core (other processes hold the rest), a spinner that does not yield holds
+ * it off for the whole SPIN_US (64 arms on 2 threads at load 2: 9.6 us per arm-step
+ * against 8.4 without spinning; yielding 8.6). */
 static void spin_while(const int64_t *word, int64_t seen)
 {
     pthread_mutex_unlock(&pool.lock);
     const double deadline = seconds_now() + 1e-6 * SPIN_US;
     while (__atomic_load_n(word, __ATOMIC_ACQUIRE) == seen && seconds_now() < deadline)
-        for (int i = 0; i < 32 && __atomic_load_n(word, __ATOMIC_ACQUIRE) == seen; i++) {
-#if defined(__x86_64__) || defined(__i386__)
-            __builtin_ia32_pause();
-#endif
-        }
+        sched_yield();
     pthread_mutex_lock(&pool.lock);
 }
 
