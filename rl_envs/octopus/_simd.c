@@ -542,13 +542,14 @@ static void run_job(const Task *t, int64_t job)
  * work and costs nothing, where an OpenMP barrier would wait for it.  After fork() the child
  * starts without helpers (they do not survive the fork) and creates new ones on demand.
  *
- * Waiting spins for up to SPIN_US before it sleeps on a condition variable, as OpenMP's
- * GOMP_SPINCOUNT: a helper that worked on one step watches for the next (a vector env calls
- * again after its Python work, tens of microseconds), and the caller watches for the last
- * jobs to finish.  Waking a sleeping thread took 40-80 us on a 2-core KVM guest, a quarter of
- * a job; spinning costs an idle env at most SPIN_US of one core per step.  Nobody spins when
- * the threads outnumber the cores this process may use (the spinner would hold the core the
- * thread it waits for needs). */
+ * A waiting thread spins (spin_while) for up to SPIN_US before it sleeps on a condition
+ * variable, as OpenMP's GOMP_SPINCOUNT: a helper that worked on one step watches for the next
+ * (a vector env calls again after its Python work, tens of microseconds), and the caller
+ * watches for the last jobs to finish.  Waking a sleeping thread took 40-80 us on a 2-core
+ * KVM guest, as long as a job of 8 arms; spinning costs an idle env at most SPIN_US of one
+ * core per step.  Nobody spins when the threads outnumber the cores this process may use.
+ * With jobs of 8 arms rather than 16 the caller's wait for the last job is shorter too
+ * (docs/benchmarks.md, "Zen 4"). */
 #define SPIN_US 200
 #define MAX_HELPERS 63
 static struct {
@@ -567,15 +568,15 @@ static double seconds_now(void)
 }
 
 /* With pool.lock held: wait (the lock released meanwhile) until *word, which others change
- * under the lock, is no longer `seen` or SPIN_US have passed; returns with the lock held.
+ * under the lock, is no longer `seen` or the clock passes `deadline` (seconds_now());
+ * returns with the lock held.
  * Each look is followed by sched_yield(), not a pause instruction: where the thread waited
  * for shares this core (other processes hold the rest), a spinner that does not yield holds
  * it off for the whole SPIN_US (64 arms on 2 threads at load 2: 9.6 us per arm-step
  * against 8.4 without spinning; yielding 8.6). */
-static void spin_while(const int64_t *word, int64_t seen)
+static void spin_while(const int64_t *word, int64_t seen, double deadline)
 {
     pthread_mutex_unlock(&pool.lock);
-    const double deadline = seconds_now() + 1e-6 * SPIN_US;
     while (__atomic_load_n(word, __ATOMIC_ACQUIRE) == seen && seconds_now() < deadline)
         sched_yield();
     pthread_mutex_lock(&pool.lock);
@@ -589,7 +590,7 @@ static void *helper(void *unused)
         while (!pool.task || pool.next >= pool.jobs || pool.joined >= pool.allowed) {
             const int64_t seen = pool.posted;
             if (worked && pool.spin)
-                spin_while(&pool.posted, seen);
+                spin_while(&pool.posted, seen, seconds_now() + 1e-6 * SPIN_US);
             worked = 0;
             if (pool.posted == seen)
                 pthread_cond_wait(&pool.wake, &pool.lock);
@@ -673,8 +674,9 @@ static void run(const Task *t, int threads)
             pthread_mutex_lock(&pool.lock);
             __atomic_add_fetch(&pool.finished, 1, __ATOMIC_RELEASE);
         }
-        if (pool.finished < pool.jobs && pool.spin)
-            spin_while(&pool.finished, pool.finished);
+        const double deadline = seconds_now() + 1e-6 * SPIN_US;
+        while (pool.finished < pool.jobs && pool.spin && seconds_now() < deadline)
+            spin_while(&pool.finished, pool.finished, deadline);
         while (pool.finished < pool.jobs)
             pthread_cond_wait(&pool.done, &pool.lock);
         pool.task = NULL;
