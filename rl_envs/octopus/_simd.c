@@ -31,9 +31,11 @@
 #define restrict __restrict
 #define INLINE static __forceinline
 #define ALIGNED(bytes) __declspec(align(bytes))
+#define PRAGMA(text) /* MSVC builds without the omp simd pragmas (setup.py) */
 #else
 #define INLINE static inline __attribute__((always_inline))
 #define ALIGNED(bytes) __attribute__((aligned(bytes)))
+#define PRAGMA(text) _Pragma(text)
 #endif
 
 /* One build for every x86-64: GCC and clang compile the block step for each of these
@@ -226,10 +228,10 @@ INLINE void add_proximal_terms(const int w, const int k, const int l, int C, Nod
 #define FOR_EACH_COMPARTMENT(statement)                                                           \
     if (w == 1) {                                                                                  \
         const int l = 0;                                                                           \
-        _Pragma("omp simd simdlen(4)") for (int k = 0; k < C; k++) statement;                      \
+        PRAGMA("omp simd simdlen(4)") for (int k = 0; k < C; k++) statement;                      \
     } else {                                                                                       \
         for (int k = 0; k < C; k++)                                                                \
-            _Pragma("omp simd") for (int l = 0; l < w; l++) statement;                             \
+            PRAGMA("omp simd") for (int l = 0; l < w; l++) statement;                             \
     }
 
 /* dy = d/dt y for the w arms of a block under their held actions (§2, §3). */
