@@ -62,11 +62,12 @@
 #define MAX_N (2 * MAX_C + 2)
 /* Arms per block: W with AVX-512 (one register of 8 doubles), W_AVX2 without it (one AVX2
  * register).  What limits a block is its scratch (Block below: 4 state-sized arrays, the
- * actions, the node arrays and force terms, about 4.2 kB per arm at C = 6), which should fit
- * the 32 kB L1 data cache of a core.  On a Zen 4 EPYC (AVX-512 executed as two 256-bit
- * halves, 32 kB L1) 64 arms cost about 8 % less CPU per arm-step in blocks of 8 (34 kB) than
- * of 16, and 25 % less than in blocks of 4 (docs/benchmarks.md); on a Zen 3 EPYC (AVX2, 32 kB
- * L1) about 12 % less in blocks of 4 than of 16.  derivative() for Python uses blocks of W. */
+ * actions, the node arrays and force terms, about 3.4 kB per arm at C = 6, 27 kB for 8 arms),
+ * which should fit the 32 kB L1 data cache of a core.  On a Zen 4 EPYC (AVX-512 executed as
+ * two 256-bit halves, 32 kB L1) 64 arms cost 7-14 % less CPU per arm-step in blocks of 8
+ * than of 16, and 22 % less than in blocks of 4 (docs/benchmarks.md); on a Zen 3 EPYC (AVX2,
+ * 32 kB L1) about 12 % less in blocks of 4 than of 16.  derivative() for Python uses blocks
+ * of W. */
 #define W 8
 #define W_AVX2 4
 
@@ -642,7 +643,7 @@ static int hire(int count)
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        pthread_attr_setstacksize(&attr, 1 << 20); /* a Block is 55 kB */
+        pthread_attr_setstacksize(&attr, 1 << 20); /* a Block is 44 kB */
         int failed = pthread_create(&thread, &attr, helper, NULL);
         pthread_attr_destroy(&attr);
         if (failed)
