@@ -408,8 +408,9 @@ def _random_batch(n_arms, seed):
 
 @simd
 def test_simd_force_evaluation_matches_the_numba_kernel():
-    # 67 arms: eight blocks of 8 and a padded one (with AVX-512); the bar is 1e-12 per force evaluation,
-    # and the kernels perform the same operations in the same order, so they agree exactly.
+    # 67 arms: eight blocks of 8 and a padded one (with AVX-512); the bar is 1e-12 per
+    # force evaluation, and the kernels perform the same operations in the same order, so they
+    # agree exactly.
     states, actions = _random_batch(67, seed=21)
     fast, ref = P.Kernel(MODEL, "simd").derivative(states, actions), P.derivative(states, actions, MODEL)
     assert np.abs(ref).max() > 1e-2 and len({tuple(r) for r in ref.round(6)}) == 67
