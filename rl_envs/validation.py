@@ -151,7 +151,9 @@ def as_box_action(action, space: spaces.Box) -> np.ndarray:
             raise ValueError(f"an action of {space} must have shape {space.shape}, got shape {a.shape}")
         a = a.reshape(1)
     a = a.astype(np.float64)
-    if not np.isfinite(a).all():
+    # no False (zero byte) among the bools: 0.4 us, where isfinite(a).all() takes 1.4-2 us
+    # (a fifth of the octopus env's Python time per step)
+    if 0 in np.isfinite(a).tobytes():
         raise ValueError(f"an action of {space} must be finite, got {a if a.size <= 8 else 'NaN or inf'}")
     return a
 

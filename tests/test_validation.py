@@ -8,7 +8,7 @@ import rl_envs  # noqa: F401
 from baselines.linear import COPDACQ
 from rl_envs.maze import get_layout, maze_model, value_iteration
 from rl_envs.maze.pomdp import POMDPModel
-from rl_envs.validation import symmetric_matrix
+from rl_envs.validation import as_box_action, symmetric_matrix
 
 
 @pytest.mark.parametrize("gamma, message", [(1.5, r"in \[0, 1\], got 1.5"), (True, "discount factor"),
@@ -30,3 +30,13 @@ def test_symmetric_matrix_separates_definite_from_semidefinite():
         symmetric_matrix(singular, "R", definite=True)
     with pytest.raises(ValueError, match=r"C must be symmetric, got an array of dtype float64 and shape \(5, 5\)"):
         symmetric_matrix(np.triu(np.ones((5, 5))), "C", definite=True)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_box_action_with_one_non_finite_value_among_finite_ones_is_refused(bad):
+    space = gym.spaces.Box(0.0, 1.0, (2, 3))
+    action = np.full((2, 3), 1e300)  # finite, far out of range: clipped by the env, not refused
+    assert np.array_equal(as_box_action(action, space), action)
+    action[1, 2] = bad
+    with pytest.raises(ValueError, match="must be finite"):
+        as_box_action(action, space)
