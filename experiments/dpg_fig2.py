@@ -101,7 +101,8 @@ def setting_name(setting: dict) -> str:
 
 
 def protocol(task: str, steps_scale: float, sweep: bool, sweep_fraction: float = 0.5) -> dict:
-    """A batch's task, steps and checkpoints (the sweep runs ``sweep_fraction`` of the steps)."""
+    """A batch's env, γ, steps, checkpoints and test seed (the sweep runs ``sweep_fraction`` of
+    the task's steps)."""
     steps = int(round(TASKS[task]["steps"] * steps_scale * (sweep_fraction if sweep else 1)))
     n = SWEEP_CHECKPOINTS if sweep else CHECKPOINTS
     return {"env_id": TASKS[task]["env_id"], "gamma": TASKS[task]["gamma"], "steps": steps,

@@ -3,7 +3,7 @@
 A figure reproduction often measures something other than the return of the final policy: the
 discounted reward of a planner over thousands of runs, the exact cost of a learned gain after
 every rollout, the checkpoint from which a greedy policy stays optimal, the trials until ten
-successful ones.  Each such measurement is a function ``measure(cell, **arguments) ->
+successful ones, the test returns of a whole batch of runs at checkpoints.  Each such measurement is a function ``measure(cell, **arguments) ->
 Measured`` registered here under its name, so that any process that runs cells (a pool worker,
 a Ray task on another node) finds it from the name the cell holds.  It builds and trains the
 cell's agent as its experiment requires; :func:`~baselines.compare.run.run_cell` puts the
