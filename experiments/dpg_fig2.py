@@ -2,44 +2,50 @@
 and COPDAC-Q with linear tile-coded function approximation on mountain car, the swing pendulum
 and 2-D puddle world, every point the test return of the mean (deterministic) policy.
 
-    python experiments/dpg_fig2.py [--out results/dpg_fig2] [--seeds 30] [--tuning-seeds 2] [--jobs 2]
+    python experiments/dpg_fig2.py [--out results/dpg_fig2] [--seeds 30] [--tuning-seeds 2]
+                                   [--workers 2 | --backend ray [--address HOST:PORT]]
                                    [--tasks ...] [--agents ...] [--steps-scale 1.0] [--grid full|ci]
                                    [--figure docs/dpg_fig2.png]
 
 Protocol (docs/dpg-fig2.md): for each (task, agent) the step sizes of ``GRIDS`` are swept on
 the tuning seeds 1000, 1001, ... (never the reported ones) over half the task's steps
 (``--sweep-fraction``), each setting scored by the mean test return over the second half of its
-checkpoints; the best setting then runs the full steps on seeds 0..29.  All the members of one batch (settings x
-tuning seeds, or the 30 reported seeds) run as one
+checkpoints; the best setting then runs the full steps on seeds 0..29.  All the members of one
+batch (settings x tuning seeds, or the 30 reported seeds) run as one
 :class:`~baselines.linear.tile_actor_critic.SeedBatch` array program.  At evenly spaced
 checkpoints (``CHECKPOINTS`` in the final runs, ``SWEEP_CHECKPOINTS`` in the sweep) each run's
 mean policy θᵀφ(s) plays one test episode (from the env reset with seed ``TEST_SEED +
 checkpoint``, the same start for every run and agent).
 
-Each finished (task, agent, setting) batch is written atomically to
-``<out>/sweep/<task>/<agent>/<setting>.json`` (tuning seeds) or
-``<out>/final/<task>/<agent>.json`` (the reported seeds, with the chosen setting), so a killed run
-resumes with the batches still missing; files from other settings of the protocol are refused.
-Then ``<out>/fig2.png`` (and ``--figure``), ``<out>/table.md`` and ``<out>/sweep.md``.
+Each batch is a cell of ``python -m baselines compare`` naming the measure ``seed_batch``
+(``baselines.compare.measures``), its members, checkpoints and test seed in the cell: first the
+sweep cells, one per (task, agent), then the final cells, one per (task, agent) with its chosen
+setting.  Cells are written atomically to ``<out>/cells/`` as they finish, with the test returns
+and step counts in the record's ``measurements``; a killed run resumes with the cells still
+missing (a changed protocol is another cell), and ``--backend ray`` spreads them over a Ray
+cluster (docs/cluster.md).  From the cell files: ``<out>/fig2.png`` (and ``--figure``),
+``<out>/table.md`` and ``<out>/sweep.md``.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import math
+import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
-import rl_envs  # noqa: F401
-from baselines.common import atomic_write_bytes
-from baselines.experiment import mean_and_band, save_figure
-from baselines.linear import TileCOPDACQ, TileOffPAC, TileSAC
-from baselines.linear.tile_actor_critic import SeedBatch
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import rl_envs  # noqa: E402,F401
+from baselines import compare as cmp  # noqa: E402
+from baselines.__main__ import cluster_options, make_backend  # noqa: E402
+from baselines.common import atomic_write_bytes  # noqa: E402
+from baselines.experiment import mean_and_band, save_figure  # noqa: E402
+from baselines.linear import TileCOPDACQ, TileOffPAC, TileSAC  # noqa: E402
 
 # Silver et al. 2014, §5.2: γ per task, episodes cut at 5000 steps (the envs' default).  The
 # paper runs 1e5 steps on mountain car and 5e5 on the others; we stop all three at 1e5, where
@@ -62,6 +68,7 @@ CI_GRIDS = {
     "OffPAC": {"alpha_u": (0.01, 0.1), "alpha_v": (1.0,)},
     "COPDAC-Q": {"alpha_theta": (0.1,), "alpha_w": (0.01, 0.1), "alpha_v": (1.0,)},
 }
+GRID_OF = {"full": GRIDS, "ci": CI_GRIDS}
 CHECKPOINTS = 11  # final runs: test points at 0, 10 %, ..., 100 % of the steps
 SWEEP_CHECKPOINTS = 11  # sweep runs: 0, 10 %, ..., 100 % of their steps
 TEST_SEED = 10_000
@@ -94,74 +101,57 @@ def setting_name(setting: dict) -> str:
 
 
 def protocol(task: str, steps_scale: float, sweep: bool, sweep_fraction: float = 0.5) -> dict:
-    """What a result file must have been run with to be reused (the sweep runs ``sweep_fraction``
-    of the steps)."""
+    """A batch's env, γ, steps, checkpoints and test seed (the sweep runs ``sweep_fraction`` of
+    the task's steps)."""
     steps = int(round(TASKS[task]["steps"] * steps_scale * (sweep_fraction if sweep else 1)))
     n = SWEEP_CHECKPOINTS if sweep else CHECKPOINTS
-    return {"task": task, "env_id": TASKS[task]["env_id"], "gamma": TASKS[task]["gamma"], "steps": steps,
+    return {"env_id": TASKS[task]["env_id"], "gamma": TASKS[task]["gamma"], "steps": steps,
             "checkpoints": np.linspace(0, steps, n).round().astype(int).tolist(), "test_seed": TEST_SEED}
 
 
-def run_batch(agent: str, proto: dict, members: list[tuple[int, dict]]) -> dict:
-    """Train every (seed, setting) member as one SeedBatch; the test returns ``(members, checkpoints)``
-    of the mean policies and each member's step count at each checkpoint (``member_steps``)."""
-    t0 = time.perf_counter()
-    batch = SeedBatch(AGENTS[agent], proto["env_id"], [s for s, _ in members], settings=[m for _, m in members],
-                      gamma=proto["gamma"])
-    returns, steps, done = [], [], 0
-    for i, t in enumerate(proto["checkpoints"]):
-        batch.learn(t - done)
-        done = t
-        steps.append(batch.steps.tolist())
-        returns.append(batch.test_returns(seed=proto["test_seed"] + i).tolist())
-    return {"returns": np.array(returns).T.tolist(), "member_steps": np.array(steps).T.tolist(),
-            "wall_time": time.perf_counter() - t0}
+def batch_cell(agent: str, proto: dict, members: list[tuple[int, dict]]) -> cmp.Cell:
+    """The (seed, setting) members as one compare cell measuring ``seed_batch``
+    (``baselines.compare.measures``): one SeedBatch, tested at the protocol's checkpoints."""
+    measure = {"name": "seed_batch", "members": [[s, m] for s, m in members],
+               "checkpoints": proto["checkpoints"], "test_seed": proto["test_seed"]}
+    cell, = cmp.cells_from_config({"runs": [{
+        "env": proto["env_id"], "steps": proto["steps"], "seeds": [members[0][0]], "eval_episodes": 1,
+        "agents": {AGENTS[agent].__name__: {"gamma": proto["gamma"]}}, "measure": measure}]})
+    return cell
 
 
-def load(path: Path, expected: dict) -> dict | None:
-    """The record at ``path`` if it was run with ``expected`` (a SystemExit if with something else)."""
-    if not path.exists():
-        return None
-    rec = json.loads(path.read_text())
-    if {k: rec.get(k) for k in expected} != json.loads(json.dumps(expected)):
-        raise SystemExit(f"{path} was run with another protocol: choose another --out")
-    return rec
+def sweep_cell(task: str, agent: str, args) -> cmp.Cell:
+    """Every setting of the grid on every tuning seed (settings outer), half the steps."""
+    tuning = range(TUNING_SEED, TUNING_SEED + args.tuning_seeds)
+    members = [(s, setting) for setting in settings(agent, GRID_OF[args.grid]) for s in tuning]
+    return batch_cell(agent, protocol(task, args.steps_scale, sweep=True, sweep_fraction=args.sweep_fraction), members)
 
 
-def save(path: Path, rec: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(path, json.dumps(rec).encode())
+def final_cell(task: str, agent: str, chosen: dict, args) -> cmp.Cell:
+    """The chosen setting on the reported seeds 0..N-1, the full steps."""
+    return batch_cell(agent, protocol(task, args.steps_scale, sweep=False), [(s, chosen) for s in range(args.seeds)])
+
+
+def by_setting(record: dict) -> dict[str, dict]:
+    """A batch cell's record split by setting (in the members' order): name -> the setting's
+    ``setting``, ``seeds``, ``returns`` and ``member_steps``, with the batch's protocol."""
+    cell, measured = record["cell"], record["measurements"]
+    measure = cell["measure"]
+    proto = {"env_id": cell["env"], "gamma": cell["agent_kwargs"]["gamma"], "steps": cell["steps"],
+             "checkpoints": measure["checkpoints"], "test_seed": measure["test_seed"]}
+    out = {}
+    for (seed, setting), returns, steps in zip(measure["members"], measured["returns"], measured["member_steps"]):
+        rec = out.setdefault(setting_name(setting), dict(proto, setting=setting, seeds=[], returns=[], member_steps=[]))
+        rec["seeds"].append(seed)
+        rec["returns"].append(returns)
+        rec["member_steps"].append(steps)
+    return out
 
 
 def score(returns) -> float:
     """A sweep setting's score: the mean test return over the second half of the checkpoints."""
     r = np.asarray(returns, dtype=float)
     return float(np.mean(r[:, r.shape[1] // 2:]))
-
-
-def sweep(task: str, agent: str, proto: dict, grids: dict, tuning_seeds: list[int], out: Path, log) -> dict:
-    """Every setting's record on the tuning seeds, running the missing ones as one batch."""
-    records, missing = {}, []
-    for setting in settings(agent, grids):
-        path = out / "sweep" / task / agent / f"{setting_name(setting)}.json"
-        expected = dict(proto, agent=agent, setting=setting, seeds=tuning_seeds)
-        rec = load(path, expected)
-        if rec is None:
-            missing.append((setting, path, expected))
-        else:
-            records[setting_name(setting)] = rec
-    if missing:
-        log(f"{task} / {agent}: sweeping {len(missing)} settings x {len(tuning_seeds)} tuning seeds")
-        members = [(s, setting) for setting, _, _ in missing for s in tuning_seeds]
-        result = run_batch(agent, proto, members)
-        n = len(tuning_seeds)
-        for i, (setting, path, expected) in enumerate(missing):
-            rec = dict(expected, returns=result["returns"][i * n:(i + 1) * n],
-                       member_steps=result["member_steps"][i * n:(i + 1) * n],
-                       wall_time=result["wall_time"], batch_members=len(members))
-            save(path, rec)
-            records[setting_name(setting)] = rec
-    return records
 
 
 def best_setting(records: dict) -> dict:
@@ -171,28 +161,20 @@ def best_setting(records: dict) -> dict:
     return max(scored, key=lambda x: x[0])[2]["setting"]
 
 
-def run_cell(task: str, agent: str, out: Path, seeds: int, tuning_seeds: int, steps_scale: float,
-             grid: str, sweep_fraction: float) -> dict:
-    """Sweep, then the reported seeds with the best setting; returns the final record."""
-    t0 = time.perf_counter()
-
-    def log(msg):
-        print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-    grids = {"full": GRIDS, "ci": CI_GRIDS}[grid]
-    tuning = list(range(TUNING_SEED, TUNING_SEED + tuning_seeds))
-    sweep_protocol = protocol(task, steps_scale, sweep=True, sweep_fraction=sweep_fraction)
-    chosen = best_setting(sweep(task, agent, sweep_protocol, grids, tuning, out, log))
-    proto = protocol(task, steps_scale, sweep=False)
-    path = out / "final" / task / f"{agent}.json"
-    expected = dict(proto, agent=agent, setting=chosen, seeds=list(range(seeds)))
-    rec = load(path, expected)
-    if rec is None:
-        log(f"{task} / {agent}: {setting_name(chosen)} on seeds 0..{seeds - 1}")
-        rec = dict(expected, **run_batch(agent, proto, [(s, chosen) for s in range(seeds)]))
-        save(path, rec)
-    log(f"{task} / {agent}: final {np.mean(np.asarray(rec['returns'])[:, -1]):.0f} ({time.perf_counter() - t0:.0f} s)")
-    return rec
+def run_cells(cells: list[cmp.Cell], out: Path, backend, plot_only: bool) -> dict[str, dict]:
+    """The records of ``cells`` by key: run the missing ones (unless ``plot_only``: then only
+    the finished ones)."""
+    if not plot_only:
+        result = cmp.compare(cells, out, backend, outputs=False)
+        if result.failed:
+            raise SystemExit("\n".join(f"FAILED {c.key}: {e}" for c, e in result.failed))
+    records = {}
+    for cell in cells:
+        path = out / "cells" / f"{cell.key}.json"
+        record, _ = cmp.read_cell(path) if path.exists() else (None, None)
+        if record is not None:
+            records[cell.key] = record
+    return records
 
 
 def final_return(rec: dict) -> tuple[float, float]:
@@ -275,16 +257,10 @@ def table(finals: dict) -> str:
     return "\n".join(rows) + "\n"
 
 
-def sweep_table(out: Path, cells, grids: dict) -> str:
+def sweep_table(sweeps: dict) -> str:
+    """Every setting's score on the tuning seeds, per (task, agent) of ``sweeps`` (its records by setting)."""
     rows = ["| task | agent | setting | score (mean test return, 2nd half, tuning seeds) | chosen |", "|---|---|---|---|---|"]
-    for task, agent in cells:
-        records = {}
-        for setting in settings(agent, grids):
-            path = out / "sweep" / task / agent / f"{setting_name(setting)}.json"
-            if path.exists():
-                records[setting_name(setting)] = json.loads(path.read_text())
-        if not records:
-            continue
+    for (task, agent), records in sweeps.items():
         chosen = setting_name(best_setting(records))
         for name, rec in records.items():
             value = score(rec["returns"]) if np.all(np.isfinite(rec["returns"])) else math.nan
@@ -303,37 +279,33 @@ def main(argv=None) -> dict:
     parser.add_argument("--steps-scale", type=float, default=1.0, help="fraction of each task's steps (CI: 0.05)")
     parser.add_argument("--grid", choices=("full", "ci"), default="full", help="GRIDS, or CI's smoke grid CI_GRIDS")
     parser.add_argument("--sweep-fraction", type=float, default=0.5, help="the sweep's share of each task's steps")
-    parser.add_argument("--jobs", type=int, default=2, help="(task, agent) cells run in parallel processes")
+    parser.add_argument("--workers", type=int, default=2, help="local processes, one batch each (1: this process)")
+    cluster_options(parser)
     parser.add_argument("--figure", type=Path, default=None, help="also write the figure here (docs/dpg_fig2.png)")
     parser.add_argument("--label", default="", help="a title line for the figure")
     parser.add_argument("--plot-only", action="store_true",
                         help="run nothing: plot and tabulate the finished final runs, the figure labelled if partial")
     args = parser.parse_args(argv)
-    cells = [(t, a) for t in args.tasks for a in args.agents]
-    jobs = [(t, a, args.out, args.seeds, args.tuning_seeds, args.steps_scale, args.grid, args.sweep_fraction)
-            for t, a in cells]
-    if args.plot_only:
-        finals = {}
-        for task, agent in cells:
-            expected = dict(protocol(task, args.steps_scale, sweep=False), agent=agent, seeds=list(range(args.seeds)))
-            rec = load(args.out / "final" / task / f"{agent}.json", expected)
-            if rec is not None:
-                finals[(task, agent)] = rec
-        if len(finals) < len(cells):
-            args.label = (f"PARTIAL RUN: {len(finals)} of {len(cells)} (task, agent) cells finished "
-                          f"({time.strftime('%Y-%m-%d %H:%M')}) {args.label}").strip()
-    elif args.jobs > 1:
-        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-            finals = dict(zip(cells, pool.map(run_cell, *zip(*jobs))))
-    else:
-        finals = {cell: run_cell(*job) for cell, job in zip(cells, jobs)}
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
+    pairs = [(t, a) for t in args.tasks for a in args.agents]
+    backend = None if args.plot_only else make_backend(args)
+    # Phase 1, the sweeps; phase 2, each (task, agent)'s chosen setting on the reported seeds.
+    of_sweep = {pair: sweep_cell(*pair, args) for pair in pairs}
+    records = run_cells(list(of_sweep.values()), args.out, backend, args.plot_only)
+    sweeps = {pair: by_setting(records[c.key]) for pair, c in of_sweep.items() if c.key in records}
+    of_final = {pair: final_cell(*pair, best_setting(sweeps[pair]), args) for pair in sweeps}
+    records = run_cells(list(of_final.values()), args.out, backend, args.plot_only)
+    finals = {pair: next(iter(by_setting(records[c.key]).values())) for pair, c in of_final.items() if c.key in records}
+    if len(finals) < len(pairs):
+        args.label = (f"PARTIAL RUN: {len(finals)} of {len(pairs)} (task, agent) cells finished "
+                      f"({time.strftime('%Y-%m-%d %H:%M')}) {args.label}").strip()
     plot(finals, args.out / "fig2.png", args.label)
     if args.figure is not None:
         plot(finals, args.figure, args.label)
     text = table(finals)
     atomic_write_bytes(args.out / "table.md", text.encode())
-    atomic_write_bytes(args.out / "sweep.md",
-                       sweep_table(args.out, cells, {"full": GRIDS, "ci": CI_GRIDS}[args.grid]).encode())
+    atomic_write_bytes(args.out / "sweep.md", sweep_table(sweeps).encode())
     print(text)
     return finals
 

@@ -1,7 +1,9 @@
 """experiments/dpg_fig2.py (Silver et al. 2014, Fig. 2) in a short version: the mean-policy test
-returns it records are exact, a run killed by a real signal resumes with only the missing
-batches, and a few thousand steps of COPDAC-Q beat a random policy on mountain car."""
+returns its batch cells record are exact, a run killed by a real signal resumes with only the
+missing cells, the tuning seeds are never reported, and a few thousand steps of COPDAC-Q beat a
+random policy on mountain car."""
 
+import argparse
 import importlib.util
 import json
 import os
@@ -15,6 +17,7 @@ import numpy as np
 import gymnasium as gym
 
 import rl_envs  # noqa: F401
+from baselines import compare as cmp
 from baselines.experiment import evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,14 +27,16 @@ SPEC.loader.exec_module(fig2)
 
 # Mountain car, COPDAC-Q, CI's two settings, one tuning seed, three reported seeds, 3000 steps
 SHORT = ["--tasks", "mountain car", "--agents", "COPDAC-Q", "--grid", "ci", "--tuning-seeds", "1", "--seeds", "3",
-         "--steps-scale", "0.03", "--jobs", "1"]
+         "--steps-scale", "0.03", "--workers", "1"]
 
 
 def test_recorded_test_returns_are_the_mean_policy_of_the_seed_run_alone():
     proto = dict(fig2.protocol("puddle world", 0.004, sweep=False), checkpoints=[0, 150, 400])
     members = [(7, {"alpha_theta": 0.001, "alpha_w": 1.0, "alpha_v": 1.0}), (3, {"alpha_theta": 0.01, "alpha_w": 0.1,
                                                                                  "alpha_v": 0.1})]
-    rec = fig2.run_batch("COPDAC-Q", proto, members)
+    record = cmp.run_cell(fig2.batch_cell("COPDAC-Q", proto, members))
+    assert cmp.record_problem(record) is None and record["cell"]["measure"]["name"] == "seed_batch"
+    rec = record["measurements"]
     env_id = proto["env_id"]
     for (seed, setting), returns, steps in zip(members, rec["returns"], rec["member_steps"]):
         assert steps[0] == 0 and 150 <= steps[1] <= 156 and 400 <= steps[2] <= 412
@@ -60,28 +65,38 @@ def files(out: Path) -> dict:
     return {p: p.stat().st_mtime_ns for p in sorted(out.rglob("*.json"))}
 
 
+def short_cells() -> tuple:
+    """The sweep cell of SHORT's (task, agent), and its final cell with ``chosen``."""
+    args = argparse.Namespace(seeds=3, tuning_seeds=1, steps_scale=0.03, grid="ci", sweep_fraction=0.5)
+    return fig2.sweep_cell("mountain car", "COPDAC-Q", args), lambda chosen: fig2.final_cell(
+        "mountain car", "COPDAC-Q", chosen, args)
+
+
 def test_a_killed_run_resumes_and_recomputes_only_what_is_missing(tmp_path):
     out = tmp_path / "run"
+    cells = out / "cells"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([sys.executable, str(ROOT / "experiments" / "dpg_fig2.py"), "--out", str(out), *SHORT],
                             env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 300
-    while not list((out / "sweep").rglob("*.json")) and proc.poll() is None and time.monotonic() < deadline:
+    while not list(cells.glob("*.json")) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert proc.poll() is None, proc.stderr.read().decode()  # still running: the sweep is written, the final not
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert len(list((out / "sweep").rglob("*.json"))) == 2 and not (out / "final").exists()
+    sweep, final_of = short_cells()
+    assert [p.name for p in cells.glob("*.json")] == [f"{sweep.key}.json"]
 
     before = files(out)
     finals = fig2.main(["--out", str(out), *SHORT])
     after = files(out)
     assert all(after[p] == t for p, t in before.items())  # the sweep was not rerun
-    assert [p.name for p in after if p not in before] == ["COPDAC-Q.json"]
-
     rec = finals[("mountain car", "COPDAC-Q")]
+    final = final_of(rec["setting"])
+    assert [p.name for p in after if p not in before] == [f"{final.key}.json"]
+
     returns = np.asarray(rec["returns"])
-    assert returns.shape == (3, fig2.CHECKPOINTS) and rec["checkpoints"][-1] == 3000
+    assert returns.shape == (3, fig2.CHECKPOINTS) and rec["checkpoints"][-1] == 3000 and rec["seeds"] == [0, 1, 2]
     # learning progress: the mean policies of the last 5 checkpoints (from 5 starts) against a
     # random policy from the same starts, and the untrained mean policy (which never gets out)
     n = len(rec["checkpoints"])
@@ -89,23 +104,27 @@ def test_a_killed_run_resumes_and_recomputes_only_what_is_missing(tmp_path):
     assert returns[:, 0].mean() == -5000
     assert returns[:, -5:].mean() > baseline + 100, (returns[:, -5:], baseline)
     assert (out / "fig2.png").stat().st_size > 0 and "COPDAC-Q" in (out / "table.md").read_text()
+    assert "**yes**" in (out / "sweep.md").read_text()
 
-    gone = next(p for p in after if "sweep" in p.parts)
-    content = gone.read_text()
+    gone = cells / f"{sweep.key}.json"
+    content = json.loads(gone.read_text())
     gone.unlink()
     fig2.main(["--out", str(out), *SHORT])
     again = files(out)
     assert [p for p in again if again[p] != after.get(p)] == [gone]  # only the deleted batch ran again
-    assert json.loads(gone.read_text())["returns"] == json.loads(content)["returns"]
+    assert json.loads(gone.read_text())["measurements"] == content["measurements"]
 
 
-def test_a_result_file_of_another_protocol_is_refused(tmp_path):
-    path = tmp_path / "final" / "mountain car" / "SAC.json"
-    path.parent.mkdir(parents=True)
-    path.write_text(json.dumps({"steps": 1}))
-    try:
-        fig2.load(path, {"steps": 2})
-    except SystemExit as e:
-        assert "another protocol" in str(e)
-    else:
-        raise AssertionError("a stale result file was reused")
+def test_the_tuning_seeds_are_never_reported_and_a_changed_protocol_is_another_cell():
+    args = argparse.Namespace(seeds=30, tuning_seeds=2, steps_scale=1.0, grid="full", sweep_fraction=0.5)
+    for task in fig2.TASKS:
+        for agent in fig2.AGENTS:
+            sweep = fig2.sweep_cell(task, agent, args)
+            members = sweep.measure["members"]
+            assert {s for s, _ in members} == {1000, 1001} and len(members) == 2 * len(fig2.settings(agent, fig2.GRIDS))
+            assert sweep.steps == fig2.TASKS[task]["steps"] // 2 == sweep.measure["checkpoints"][-1]
+            final = fig2.final_cell(task, agent, members[0][1], args)
+            assert [s for s, _ in final.measure["members"]] == list(range(30)) and final.steps == fig2.TASKS[task]["steps"]
+            assert final.agent_kwargs == sweep.agent_kwargs == {"gamma": fig2.TASKS[task]["gamma"]}
+            shorter = fig2.sweep_cell(task, agent, argparse.Namespace(**{**vars(args), "steps_scale": 0.5}))
+            assert shorter.key != sweep.key

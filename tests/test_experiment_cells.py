@@ -1,5 +1,5 @@
 """The experiment scripts that measure something other than a return (pomdp_scores, lq, tabular,
-doya_pendulum) run their seeds and settings as compare cells naming a measure
+doya_pendulum, dpg_fig2) run their seeds and settings as compare cells naming a measure
 (baselines/compare/measures.py): tiny versions through the scripts, the resume, the table built
 from the cell files alone, the measured cell's record and config checks, and pool == serial."""
 
@@ -31,6 +31,8 @@ TINY = {
                  "--agents", "QLearning", "ActorCritic"], "table.md", "| QLearning | 600 (200) | "),
     "tabular book": (["book", "--seeds", "2"], "book.md", "2 seeds"),
     "doya_pendulum": (["--seeds", "2", "--max-trials", "3", "--only", "discrete"], "table.md", "| discrete AC | 0/2 |"),
+    "dpg_fig2": (["--tasks", "mountain car", "--agents", "SAC", "--grid", "ci", "--tuning-seeds", "1", "--seeds", "2",
+                  "--steps-scale", "0.01"], "sweep.md", "| mountain car | SAC | alpha_u=0.01,alpha_v=1 | "),
 }
 
 

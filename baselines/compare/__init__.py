@@ -12,7 +12,8 @@ what a comparison does, each module usable alone:
   output folder, and Ctrl-C stops a run at once, keeping the finished cells;
 * :mod:`.measures`: what a cell that names a ``measure`` measures in place of the evaluation
   (a planner's discounted reward, an LQ gain's exact gap after every rollout, the checkpoint from
-  which a greedy policy stays optimal, trials to ten successes), registered by name so that any
+  which a greedy policy stays optimal, trials to ten successes, a batch of tile actor-critic runs
+  tested at checkpoints), registered by name so that any
   worker finds it; the record keeps the result under ``"measurements"``;
 * :mod:`.ray_backend`: :class:`~.ray_backend.RayBackend`, every cell a Ray task, locally or on a
   cluster (Ray is imported only when it runs; docs/cluster.md);

@@ -3,7 +3,7 @@
 A figure reproduction often measures something other than the return of the final policy: the
 discounted reward of a planner over thousands of runs, the exact cost of a learned gain after
 every rollout, the checkpoint from which a greedy policy stays optimal, the trials until ten
-successful ones.  Each such measurement is a function ``measure(cell, **arguments) ->
+successful ones, the test returns of a whole batch of runs at checkpoints.  Each such measurement is a function ``measure(cell, **arguments) ->
 Measured`` registered here under its name, so that any process that runs cells (a pool worker,
 a Ray task on another node) finds it from the name the cell holds.  It builds and trains the
 cell's agent as its experiment requires; :func:`~baselines.compare.run.run_cell` puts the
@@ -210,3 +210,35 @@ def stopping_test(cell, pairs: list) -> Measured:
     measurements = {"converged": bool(agent.converged), "steps": int(agent.num_timesteps), "episodes": len(lengths),
                     "last_episode_length": lengths[-1], "pi": [float(agent.pi[s, a]) for s, a in pairs]}
     return Measured(agent, measurements, agent.episodes.returns[-1], 0.0)
+
+
+# -- tile actor-critics on the DPG paper's tasks: a batch of runs, tested at checkpoints ------------
+
+
+@register
+def seed_batch(cell, members: list, checkpoints: list, test_seed: int) -> Measured:
+    """Train the ``[seed, step sizes]`` members of ``cell.agent`` (a tile actor-critic, sharing
+    ``cell.agent_kwargs``) on ``cell.env`` as one :class:`~baselines.linear.tile_actor_critic.SeedBatch`
+    array program, and at each step count of ``checkpoints`` (increasing, from 0, the last
+    ``cell.steps``) test every member's mean policy θᵀφ(s) on one episode of the env reset with
+    seed ``test_seed + i`` at the i-th checkpoint (Silver et al. 2014, §5.2 and Fig. 2).
+    ``returns`` and ``member_steps`` are ``(members, checkpoints)``: a member that ended fewer
+    episodes takes a few more steps, so its count is recorded (NaN returns: a diverged member).
+    The row's return is the mean over the members at the last checkpoint (null if one diverged)."""
+    from ..linear.tile_actor_critic import SeedBatch
+
+    if not checkpoints or checkpoints[-1] != cell.steps:
+        raise ValueError(f"the last checkpoint must be the cell's {cell.steps} steps, got {checkpoints}")
+    batch = SeedBatch(experiment.AGENTS[cell.agent], cell.env, [s for s, _ in members], env_kwargs=cell.env_kwargs,
+                      settings=[m for _, m in members], **cell.agent_kwargs)
+    returns, steps, done = [], [], 0
+    for i, t in enumerate(checkpoints):
+        batch.learn(t - done)
+        done = t
+        steps.append(batch.steps.tolist())
+        returns.append(batch.test_returns(seed=test_seed + i).tolist())
+    returns = np.array(returns).T
+    last = returns[:, -1]
+    finite = bool(np.isfinite(last).all())
+    return Measured(None, {"returns": returns.tolist(), "member_steps": np.array(steps).T.tolist()},
+                    float(last.mean()) if finite else None, float(last.std()) if finite else None)
