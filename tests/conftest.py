@@ -1,4 +1,5 @@
 import os
+import signal
 
 # Headless rendering: set before anything imports pygame.
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
@@ -36,3 +37,10 @@ def local_ray():
             os.environ["RAY_TMPDIR"] = before
         time.sleep(1)  # ray.shutdown ends the processes it started; then none may be left
         assert stop(tmpdir) == [], "ray.shutdown left processes running"
+
+
+# A test run started in the background of a non-interactive shell inherits SIGINT ignored, and
+# its subprocesses would too (an ignored signal stays ignored across exec), so the Ctrl-C tests
+# could not interrupt them.  A handled signal is reset to the default in a child.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -147,3 +147,16 @@ def test_perseus_time_limit_stops_within_a_stage_and_keeps_a_lower_bound():
     assert agent.stats["value_b0"] <= full.stats["value_b0"] + 1e-9 <= 1.890 + 1e-3
     floor = env.unwrapped.model.R.min() / (1 - env.unwrapped.model.gamma)
     assert np.all(agent.alpha.min(axis=1) >= floor - 1e-9) and len(agent.alpha) >= 2
+
+
+def test_perseus_stage_ends_when_values_agree_within_rounding():
+    # This run's stage once never ended: a kept vector's value, recomputed from a matrix of
+    # another shape, came out an ulp below the stage's start value and stayed "to do" forever.
+    code = ("import gymnasium as gym, rl_envs; from baselines.belief import Perseus; "
+            "env = gym.make('rl_envs/PartiallyObservableMaze-v0', layout='hallway'); "
+            "a = Perseus(env, n_beliefs=100, max_stages=20, seed=0).learn(); print(a.stats['stages'])")
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.split()[-1] == "20", done.stderr

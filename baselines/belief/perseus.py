@@ -137,7 +137,9 @@ class Perseus(BeliefAgent):
                 new_alpha.append(alpha)
                 new_action.append(action)
                 new_value = np.maximum(new_value, (B @ alpha.T).max(axis=1))
-                todo = np.flatnonzero(new_value < value)
+                # Within rounding counts as done: a kept vector's value, recomputed from a
+                # matrix of another shape, can come out an ulp lower, and would stay to do forever.
+                todo = np.flatnonzero(new_value < value - 1e-12 * np.maximum(1.0, np.abs(value)))
                 timed_out = self.time_limit is not None and time.perf_counter() - start > self.time_limit
                 if timed_out and todo.size:
                     # The last stage's vectors still bound the beliefs not yet backed up, so
