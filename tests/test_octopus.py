@@ -427,19 +427,25 @@ def test_simd_steps_are_the_numba_kernels_bit_for_bit(n_arms, threads):
     single arms after full blocks), more threads than jobs, and thread counts: the same states,
     distances, hits and statuses as the numba kernel, step after step (40 steps: far enough
     for the square-root law to turn any rounding difference into ~1e-3)."""
-    rng = np.random.default_rng(n_arms)
     kernels = P.Kernel(MODEL, "simd", threads), P.Kernel(MODEL, "numba")
-    states = [np.repeat(MODEL.initial_state[None], n_arms, axis=0) for _ in kernels]
-    targets = rng.uniform(-5, 5, (n_arms, 2))
-    outs = [(np.empty(n_arms), np.empty(n_arms, dtype=bool), np.empty(n_arms, dtype=np.int64)) for _ in kernels]
-    for _ in range(40):
-        actions = rng.uniform(-0.2, 1.2, (n_arms, MODEL.action_size))
-        for kernel, s, out in zip(kernels, states, outs):
-            kernel.advance(s, actions, targets, *out)
+    for _, states, outs in _in_lockstep(kernels, n_arms, np.random.default_rng(n_arms), 40):
         assert np.array_equal(states[0], states[1])
         for a, b in zip(*outs):
             assert np.array_equal(a, b)
     assert (outs[0][2] == P.OK).all() and np.abs(states[0] - MODEL.initial_state).max() > 0.1
+
+
+def _in_lockstep(kernels, n_arms: int, rng, steps: int):
+    """Advance every kernel from the same start with the same random actions and targets; after
+    each step yield the step index, the kernels' states and their (distance, hit, status)."""
+    states = [np.repeat(MODEL.initial_state[None], n_arms, axis=0) for _ in kernels]
+    targets = rng.uniform(-5, 5, (n_arms, 2))
+    outs = [(np.empty(n_arms), np.empty(n_arms, dtype=bool), np.empty(n_arms, dtype=np.int64)) for _ in kernels]
+    for step in range(steps):
+        actions = rng.uniform(-0.2, 1.2, (n_arms, MODEL.action_size))
+        for kernel, s, out in zip(kernels, states, outs):
+            kernel.advance(s, actions, targets, *out)
+        yield step, states, outs
 
 
 @simd
@@ -588,15 +594,8 @@ def test_simd_threads_that_fell_asleep_give_the_same_bits(threads):
     import time
 
     n_arms = 33  # four blocks of 8 (with AVX-512) and a single arm: 5 jobs
-    rng = np.random.default_rng(3)
     kernels = P.Kernel(MODEL, "simd", threads), P.Kernel(MODEL, "simd", 1)
-    states = [np.repeat(MODEL.initial_state[None], n_arms, axis=0) for _ in kernels]
-    targets = rng.uniform(-5, 5, (n_arms, 2))
-    outs = [(np.empty(n_arms), np.empty(n_arms, dtype=bool), np.empty(n_arms, dtype=np.int64)) for _ in kernels]
-    for step in range(30):
-        actions = rng.uniform(-0.2, 1.2, (n_arms, MODEL.action_size))
-        for kernel, s, out in zip(kernels, states, outs):
-            kernel.advance(s, actions, targets, *out)
+    for step, states, outs in _in_lockstep(kernels, n_arms, np.random.default_rng(3), 30):
         assert np.array_equal(states[0], states[1]) and all(np.array_equal(a, b) for a, b in zip(*outs))
         time.sleep(0.002 if step % 2 else 0.0)
     assert np.abs(states[0] - MODEL.initial_state).max() > 0.1

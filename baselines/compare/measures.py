@@ -163,20 +163,6 @@ def greedy_checkpoints(cell, every: int, train_env_kwargs: dict | None = None) -
 # -- the pendulum swing-up: trials until enough successful ones --------------------------------------
 
 
-class TrialLog(gym.Wrapper):
-    """The time up of every finished trial (``info["time_up"]`` of its last step)."""
-
-    def __init__(self, env):
-        super().__init__(env)
-        self.time_up: list[float] = []
-
-    def step(self, action):
-        obs, reward, terminated, truncated, info = self.env.step(action)
-        if terminated or truncated:
-            self.time_up.append(float(info["time_up"]))
-        return obs, reward, terminated, truncated, info
-
-
 @register
 def trials_to_successes(cell, successes: int = 10, max_trials: int = 300) -> Measured:
     """Learn on the pendulum swing-up until ``successes`` trials have been successful (more than
@@ -185,17 +171,19 @@ def trials_to_successes(cell, successes: int = 10, max_trials: int = 300) -> Mea
     The row's return is the mean training return of the last ``successes`` trials."""
     from rl_envs.pendulum_swingup import SUCCESS_TIME_UP
 
-    env = TrialLog(gym.make(cell.env, **cell.env_kwargs))
+    from .run import EpisodeEnds
+
+    env = EpisodeEnds(gym.make(cell.env, **cell.env_kwargs), info_key="time_up")
     agent = _agent(cell, env)
 
     def more(_agent) -> bool:
-        ups = np.asarray(env.time_up)
+        ups = np.asarray(env.info_values)
         return int((ups > SUCCESS_TIME_UP).sum()) < successes and len(ups) < max_trials
 
     agent.learn(cell.steps, callback=more)
-    done = np.cumsum(np.asarray(env.time_up) > SUCCESS_TIME_UP) >= successes
+    done = np.cumsum(np.asarray(env.info_values) > SUCCESS_TIME_UP) >= successes
     last = agent.episodes.returns[-successes:]
-    measurements = {"time_up": env.time_up, "trials_to_successes": int(np.argmax(done)) + 1 if done.any() else None}
+    measurements = {"time_up": env.info_values, "trials_to_successes": int(np.argmax(done)) + 1 if done.any() else None}
     return Measured(agent, measurements, float(np.mean(last)), float(np.std(last)))
 
 

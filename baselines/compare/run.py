@@ -39,16 +39,21 @@ def make_agent(name: str, env_id: str, env_kwargs: dict, seed: int, agent_kwargs
 
 class EpisodeEnds(gym.Wrapper):
     """Records how each training episode ended: terminated (the goal, the target) or truncated
-    (the step limit, the octopus' numerical failure), which the return alone does not tell."""
+    (the step limit, the octopus' numerical failure), which the return alone does not tell, and
+    with ``info_key`` also that entry of the last step's ``info`` (the pendulum's ``time_up``)."""
 
-    def __init__(self, env):
+    def __init__(self, env, info_key: str | None = None):
         super().__init__(env)
+        self.info_key = info_key
         self.terminated: list[bool] = []
+        self.info_values: list[float] = []
 
     def step(self, action):
         obs, r, terminated, truncated, info = self.env.step(action)
         if terminated or truncated:
             self.terminated.append(bool(terminated))
+            if self.info_key is not None:
+                self.info_values.append(float(info[self.info_key]))
         return obs, r, terminated, truncated, info
 
 
