@@ -4,14 +4,13 @@ reaches the goal in 5000 steps) fits its −1 per step."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from gymnasium import spaces
-from gymnasium.vector import VectorEnv
 
-from .control import ControlEnv, ControlTask, ControlVectorEnv
-from .rendering import check_render_mode
+from .core import SingleEnv, Task, VectorEnv
 from .validation import integer, one_of
-from .vector import TaskVectorEnv, vector_signature
 
 POSITION_RANGE = (-1.2, 0.6)
 VELOCITY_RANGE = (-0.07, 0.07)
@@ -25,34 +24,38 @@ def hill_height(position):
     return np.sin(3 * position)
 
 
-class MountainCarRLParkTask(ControlTask):
-    """What the single and the vector mountain car share (the pattern of :mod:`rl_envs.vector`;
-    the arguments are documented on :class:`MountainCarRLParkEnv`)."""
+@dataclass(frozen=True)
+class MountainCarRLParkTask(Task):
+    """The mountain car's parameters and batched dynamics (documented on :class:`MountainCarRLParkEnv`)."""
 
-    def __init__(self, start: str = "random", max_steps: int = 5000, render_mode: str | None = None):
-        self.render_mode = check_render_mode(render_mode, self.metadata)
-        self.start = one_of(start, "start", STARTS)
-        self.max_steps = integer(max_steps, "max_steps")
+    start: str = "random"
+    max_steps: int = 5000
+
+    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 50}
+
+    def __post_init__(self):
+        one_of(self.start, "start", STARTS)
+        integer(self.max_steps, "max_steps")
         low, high = np.array([POSITION_RANGE[0], VELOCITY_RANGE[0]]), np.array([POSITION_RANGE[1], VELOCITY_RANGE[1]])
-        self.observation_space = spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32)
-        self.action_space = spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32)
+        self._derive(observation_space=spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32),
+                     action_space=spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32))
 
-    def _sample_start(self, rng: np.random.Generator, n: int) -> np.ndarray:
+    def initial_state(self, rng: np.random.Generator, n: int, options=None) -> np.ndarray:
         if self.start == "fixed":
             return np.repeat(FIXED_START[None], n, axis=0)
         # RLPark draws the position, then the velocity, of each car
         return rng.uniform([POSITION_RANGE[0], VELOCITY_RANGE[0]], [POSITION_RANGE[1], VELOCITY_RANGE[1]], size=(n, 2))
 
-    def _transition(self, states, controls, noise):
-        p, v = states[:, 0], states[:, 1]
-        v = np.clip(v + POWER * controls[:, 0] - GRAVITY * np.cos(3 * p), *VELOCITY_RANGE)
+    def transition(self, state, action, noise):
+        p, v = state[:, 0], state[:, 1]
+        v = np.clip(v + POWER * action[:, 0] - GRAVITY * np.cos(3 * p), *VELOCITY_RANGE)
         p = p + v
         v = np.where(p < POSITION_RANGE[0], 0.0, v)  # the left wall stops the car
         p = np.clip(p, *POSITION_RANGE)
         at_goal = p >= POSITION_RANGE[1]
-        return np.stack([p, v], axis=1), np.where(at_goal, 0.0, -1.0), at_goal
+        return np.stack([p, v], axis=1), np.where(at_goal, 0.0, -1.0), at_goal, {}
 
-    def _paint_state(self, pg, surface, state) -> None:
+    def paint(self, pg, surface, state, trail) -> None:
         w, h = surface.get_size()
         lo, hi = POSITION_RANGE
 
@@ -62,11 +65,11 @@ class MountainCarRLParkTask(ControlTask):
         track = [px(p) for p in np.linspace(lo, hi, 100)]
         pg.draw.lines(surface, (60, 60, 60), False, track, 3)
         pg.draw.line(surface, (40, 170, 70), px(hi), (px(hi)[0] - 1, px(hi)[1] - 40), 4)
-        x, y = px(state[0])
+        x, y = px(state[0, 0])
         pg.draw.circle(surface, (200, 40, 40), (x, y - 9), 9)
 
 
-class MountainCarRLParkEnv(MountainCarRLParkTask, ControlEnv):
+class MountainCarRLParkEnv(SingleEnv):
     """
     ## Description
 
@@ -125,13 +128,15 @@ class MountainCarRLParkEnv(MountainCarRLParkTask, ControlEnv):
     ```
     """
 
+    task_type = MountainCarRLParkTask
 
-class MountainCarRLParkVectorEnv(TaskVectorEnv, MountainCarRLParkTask, ControlVectorEnv, VectorEnv):
-    """``num_envs`` mountain cars stepped as one array (see :class:`MountainCarRLParkEnv`):
-    next-step autoreset; with ``num_envs=1`` it reproduces the single env bit for bit;
+
+class MountainCarRLParkVectorEnv(VectorEnv):
+    """``num_envs`` mountain cars stepped as one array (see :class:`MountainCarRLParkEnv` and
+    :mod:`rl_envs.core.vector`); with ``num_envs=1`` it reproduces the single env bit for bit;
     ``render_mode="rgb_array"`` renders a tuple of frames, one per car."""
 
-    __signature__ = vector_signature(MountainCarRLParkTask)
+    task_type = MountainCarRLParkTask
 
 
 __all__ = ["MountainCarRLParkEnv", "MountainCarRLParkVectorEnv"]

@@ -297,11 +297,15 @@ def test_native_vector_env_is_deterministic_under_a_seed_and_pickles(env_id):
 
 @pytest.mark.parametrize("env_id", NATIVE_VECTOR)
 def test_native_vector_env_takes_num_envs_then_the_single_envs_arguments(env_id):
-    """The task's arguments and defaults are written once (rl_envs.vector): the vector env's
-    signature is ``num_envs`` followed by the single env's, and a step before reset is refused."""
+    """The task's arguments and defaults are written once (rl_envs.core): the vector env's
+    signature is ``num_envs``, the single env's arguments, then ``autoreset_mode`` and
+    ``max_episode_steps`` before ``render_mode``; and a step before reset is refused."""
     single, vector = (load_env_creator(ep) for ep in (gym.spec(env_id).entry_point, gym.spec(env_id).vector_entry_point))
     first, *rest = inspect.signature(vector).parameters.values()
-    assert first.name == "num_envs" and rest == list(inspect.signature(single).parameters.values())
+    *task_arguments, render_mode = inspect.signature(single).parameters.values()
+    assert first.name == "num_envs" and render_mode.name == "render_mode"
+    assert [p.name for p in rest[-3:]] == ["autoreset_mode", "max_episode_steps", "render_mode"]
+    assert rest[:-3] == task_arguments
     venv = native_vec(env_id)
     with pytest.raises(ResetNeeded):
         venv.step(venv.action_space.sample())

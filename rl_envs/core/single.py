@@ -1,0 +1,172 @@
+"""The single-env shell: any :class:`~rl_envs.core.task.Task` as a ``gymnasium.Env`` (a batch of one).
+
+It owns, for every environment: the task's construction from the keyword arguments (an unknown
+one names those the env takes), ``render_mode``, checking the action before any state changes,
+``ResetNeeded``, the step count and truncation at ``max_steps``, seeding, ``reset`` options,
+info entries and rendering.  An environment module declares ``class FooEnv(SingleEnv)`` with
+``task_type = FooTask`` and the docstring a user learns the task from.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, ClassVar
+
+import numpy as np
+import gymnasium as gym
+from gymnasium.error import ResetNeeded
+
+from ..rendering import Viewer, check_render_mode
+from . import tree
+from .task import Task, build_task
+
+
+def env_signature(task_type: type[Task], leading: tuple[inspect.Parameter, ...] = (),
+                  trailing: tuple[inspect.Parameter, ...] = ()) -> inspect.Signature:
+    """``leading`` parameters, the task's arguments, ``trailing`` ones, then ``render_mode``: what
+    ``help()`` and ``inspect.signature`` show of an env class."""
+    render_mode = inspect.Parameter("render_mode", inspect.Parameter.KEYWORD_ONLY, default=None, annotation="str | None")
+    return inspect.Signature([*leading, *inspect.signature(task_type).parameters.values(), *trailing, render_mode])
+
+
+def check_options(options: dict | None, allowed: tuple[str, ...], owner: str) -> dict:
+    """``options`` as a dict, or a ValueError naming the keys ``reset`` knows."""
+    if options is None:
+        return {}
+    if not isinstance(options, dict):
+        raise ValueError(f"{owner}.reset: options must be a dict or None, got {type(options).__name__}")
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        known = ", ".join(map(repr, allowed)) if allowed else "none"
+        raise ValueError(f"{owner}.reset: unknown option(s) {', '.join(map(repr, unknown))}; the options it knows: {known}")
+    return options
+
+
+def unbatch_info(info: dict[str, np.ndarray], i: int = 0) -> dict[str, Any]:
+    """Sub-env ``i``'s entries of a batched info dict (masked entries ``_key`` left out where False),
+    numbers as Python scalars."""
+    out: dict[str, Any] = {}
+    for key, value in info.items():
+        if key.startswith("_"):
+            continue
+        mask = info.get("_" + key)
+        if mask is not None and not mask[i]:
+            continue
+        if isinstance(value, dict):
+            out[key] = unbatch_info(value, i)
+            continue
+        v = value[i]
+        out[key] = v.item() if isinstance(v, np.generic) else v
+    return out
+
+
+class SingleEnv(gym.Env):
+    """One environment of ``task_type``: a thin shell over the task's batched functions."""
+
+    task_type: ClassVar[type[Task]]
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": [], "render_fps": 30}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "task_type" in cls.__dict__:
+            cls.metadata = dict(cls.task_type.metadata)
+            cls.__signature__ = env_signature(cls.task_type)
+
+    def __init__(self, *args, render_mode: str | None = None, **kwargs):
+        self.task = build_task(self.task_type, type(self).__name__, args, kwargs)
+        self.render_mode = check_render_mode(render_mode, self.metadata)
+        self.observation_space = self.task.observation_space
+        self.action_space = self.task.action_space
+        self._state = None  # the batch of one; None before the first reset
+        self._t = 0
+        self._done = True  # step() before reset() raises ResetNeeded
+        self._trail: list = []  # the episode's earlier states, kept only for drawing
+        self._viewer: Viewer | None = None
+
+    def __getattr__(self, name: str):
+        # The task's references and parameters (``env.unwrapped.optimal_return()``, ``.layout``)
+        # read as the env's own, as users of the earlier classes wrote them.
+        if name.startswith("__") or name in ("task", "_state", "_viewer"):
+            raise AttributeError(name)
+        try:
+            return getattr(self.task, name)
+        except AttributeError:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}") from None
+
+    @property
+    def max_steps(self) -> int:
+        return self.task.max_steps
+
+    @property
+    def state(self):
+        """The exact current state (of the task's state type, one env; arrays without the batch axis)."""
+        if self._state is None:
+            raise ResetNeeded("call reset() first")
+        return tree.tree_map(lambda a: a[0].copy(), self._state)
+
+    @state.setter
+    def state(self, value) -> None:
+        # Puts the env in that state (after reset), as Gymnasium's classic-control ``state`` does.
+        if self._state is None:
+            raise ResetNeeded("call reset() first")
+        self._state = self.task.state_from(value)
+
+    # -- the Gymnasium API ---------------------------------------------------------------------
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        options = check_options(options, self.task.reset_options, type(self).__name__)
+        super().reset(seed=seed)
+        if seed is not None:
+            self.task = self.task.redraw(self.np_random)
+        self._state = self.task.initial_state(self.np_random, 1, options)
+        self._t, self._done = 0, False
+        if self.render_mode is not None:
+            self._trail = []
+        obs = self.task.observe(self._state)[0]
+        if self.render_mode == "human":
+            self.render()
+        return obs, unbatch_info(self.task.reset_info(self._state))
+
+    def step(self, action):
+        a = self.task.check_action(action, None)
+        if self._done:
+            raise ResetNeeded("the episode has ended (or not started): call reset() before step()")
+        if self.render_mode is not None:
+            self._trail.append(self._state)
+        if self.task.step_one is not None:
+            state, obs, reward, terminated, info = self.task.step_one(self._state, a, self.np_random)
+        else:
+            state, reward, terminated, info = self.task.transition(self._state, a, self.task.sample_noise(self.np_random, 1))
+            obs, reward, terminated, info = self.task.observe(state)[0], float(reward[0]), bool(terminated[0]), unbatch_info(info)
+        self._state = state
+        self._t += 1
+        truncated = not terminated and self._t >= self.task.max_steps
+        self._done = terminated or truncated
+        if self._done:
+            info.update(unbatch_info(self.task.end_info(state)))
+        if self.render_mode == "human":
+            self.render()
+        return obs, reward, terminated, truncated, info
+
+    def render(self):
+        if self.render_mode is None:
+            gym.logger.warn("render() without a render_mode: make the env with "
+                            f"render_mode='rgb_array' (one of {self.metadata['render_modes']})")
+            return None
+        if self._state is None:
+            raise ResetNeeded("call reset() before render()")
+        if self.render_mode == "ansi":
+            return self.task.ansi(self._state)
+        if self._viewer is None:
+            self._viewer = Viewer(self.render_mode, self.task.canvas_size, self.metadata["render_fps"], type(self).__name__)
+        return self._viewer.draw(lambda pg, surface: self.task.paint(pg, surface, self._state, self._trail))
+
+    def close(self):
+        if self._viewer is not None:
+            self._viewer.close()
+            self._viewer = None
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_viewer"] = None  # pygame objects cannot be pickled
+        return state

@@ -1,0 +1,169 @@
+"""The task protocol: an environment is a frozen parameter object plus pure functions over a batch.
+
+A task is a frozen dataclass whose fields are the environment's arguments (each with its default,
+checked in ``__post_init__`` with :mod:`rl_envs.validation`), and whose methods compute, for ``n``
+sub-environments at once (every array with a leading batch axis of ``n``):
+
+* ``initial_state(rng, n)``: ``n`` start states, drawn sub-env by sub-env from ``rng``;
+* ``sample_noise(rng, n)``: the random numbers of one step of ``n`` sub-envs (None when the
+  dynamics are deterministic), drawn sub-env by sub-env;
+* ``transition(state, action, noise)``: the next state, the rewards, the termination flags and an
+  info dict of arrays.  Pure: it reads its arguments and returns new arrays;
+* ``observe(state)``: the observations;
+* ``paint(pg, surface, state, trail)``: one sub-env's drawing (``state`` a batch of one; ``trail``
+  the earlier states of the episode, oldest first, empty in a vector env).
+
+Drawing "sub-env by sub-env" means ``f(rng, n)`` draws what ``n`` calls of ``f(rng, 1)`` would, in
+that order: then a vector env with ``n = 1`` is the single env bit for bit, and a vector env whose
+sub-envs each have their own stream (``reset(seed=[...])``) draws ``f(rng_i, 1)`` for each.
+
+``step(state, action, rng)`` composes these; the shells in :mod:`rl_envs.core.single` and
+:mod:`rl_envs.core.vector` own everything else (validation of what the user passes, step counting
+and truncation at ``max_steps``, seeding, autoreset, info masks, rendering).  The same task object
+is what the docs, the checker (:mod:`rl_envs.check`) and the references read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from typing import Any, ClassVar
+
+import numpy as np
+from gymnasium import spaces
+
+from ..validation import as_box_action, as_discrete_action, as_discrete_actions, real_array
+from .tree import Tree
+
+
+class Task:
+    """Base of every task (subclasses are ``@dataclass(frozen=True)``).
+
+    ``__post_init__`` of a subclass checks its fields and sets, with :meth:`_derive`, at least
+    ``observation_space`` and ``action_space`` (of one sub-env) and ``max_steps`` (an int).
+    """
+
+    #: ``render_modes`` of the single env (the vector env renders ``rgb_array``) and ``render_fps``
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["human", "rgb_array"], "render_fps": 30}
+    #: what a Box action outside the box becomes (every task here clips it)
+    action_out_of_range: ClassVar[str] = "clip"
+    #: the keys ``reset(options=...)`` accepts (``reset_mask`` comes on top in a vector env)
+    reset_options: ClassVar[tuple[str, ...]] = ()
+    #: deprecated argument name -> the argument it now is (same meaning and units)
+    aliases: ClassVar[dict[str, str]] = {}
+    #: the canvas of one sub-env's drawing, in pixels
+    canvas_size: ClassVar[tuple[int, int]] = (400, 400)
+
+    observation_space: spaces.Space
+    action_space: spaces.Space
+    max_steps: int
+
+    def _derive(self, **values: Any) -> None:
+        """Set attributes computed from the fields (spaces, models, ...) on the frozen instance."""
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    # -- the dynamics (batched; see the module docstring) ------------------------------------
+
+    def initial_state(self, rng: np.random.Generator, n: int, options: dict | None = None) -> Tree:
+        raise NotImplementedError
+
+    def sample_noise(self, rng: np.random.Generator, n: int) -> Tree:
+        return None
+
+    def transition(self, state: Tree, action: np.ndarray, noise: Tree) -> tuple[Tree, np.ndarray, np.ndarray, dict]:
+        raise NotImplementedError
+
+    def observe(self, state: Tree) -> np.ndarray:
+        """By default the state is an array of the observation's shape, observed in its dtype."""
+        return state.astype(self.observation_space.dtype)
+
+    def step(self, state: Tree, action: np.ndarray, rng: np.random.Generator):
+        """``(state, obs, reward, terminated, info)`` of one step of every sub-env, drawing from ``rng``."""
+        state, reward, terminated, info = self.transition(state, action, self.sample_noise(rng, batch_size(state)))
+        return state, self.observe(state), reward, terminated, info
+
+    def state_from(self, value) -> Tree:
+        """One env's state given by a user (``env.unwrapped.state = value``) as a checked batch of one
+        (by default a finite array of the observation's shape, kept in float64)."""
+        return real_array(value, "state", shape=self.observation_space.shape)[None].copy()
+
+    #: Optional, for speed only: ``step_one(state, action, rng) -> (state, obs, reward, terminated, info)``
+    #: for a batch of one with Python scalars out (``float``, ``bool``, an info dict of one env), where
+    #: numpy's per-call cost would dominate a cheap step (the tabular maze).  It must draw and compute
+    #: exactly what ``transition`` does; the checker holds the single env (which uses it) to the
+    #: vector env (which does not) bit for bit.
+    step_one = None
+
+    def reset_info(self, state: Tree) -> dict[str, np.ndarray]:
+        """Info entries of ``reset`` (arrays over the batch)."""
+        return {}
+
+    def end_info(self, state: Tree) -> dict[str, np.ndarray]:
+        """Info entries added on the last step of an episode, for the sub-envs in ``state`` that end."""
+        return {}
+
+    def redraw(self, rng: np.random.Generator) -> Task:
+        """The task of the episodes after a seeded reset: ``self``, unless the task draws its problem
+        from the seed (the DPG bandit's matrix C).  A full reset of every sub-env calls it."""
+        return self
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def check_action(self, action, n: int | None) -> np.ndarray:
+        """The action(s) of ``n`` sub-envs (``None``: one env's action) as a batch, or a ValueError
+        naming the action space.  A Box action is clipped into the box."""
+        space = self.action_space
+        if isinstance(space, spaces.Discrete):
+            if n is None:
+                return np.array([as_discrete_action(action, int(space.n))])
+            return as_discrete_actions(action, n, int(space.n))
+        if isinstance(space, spaces.Box):
+            batch = space if n is None else spaces.Box(np.broadcast_to(space.low, (n, *space.shape)),
+                                                        np.broadcast_to(space.high, (n, *space.shape)), dtype=space.dtype)
+            a = as_box_action(action, batch).reshape(n or 1, *space.shape)
+            return np.clip(a, space.low, space.high)
+        raise NotImplementedError(f"{type(self).__name__} must define check_action for {space}")
+
+    # -- drawing -------------------------------------------------------------------------------
+
+    def paint(self, pg, surface, state: Tree, trail: list[Tree]) -> None:
+        raise NotImplementedError(f"{type(self).__name__} has no drawing")
+
+    def ansi(self, state: Tree) -> str:
+        raise NotImplementedError(f"{type(self).__name__} has no text rendering")
+
+
+def batch_size(state: Tree) -> int:
+    """The length of ``state``'s first leaf: the number of sub-envs it holds."""
+    while isinstance(state, (dict, tuple)):
+        state = next(iter(state.values())) if isinstance(state, dict) else state[0]
+    return len(state)
+
+
+def arguments(task_type: type[Task]) -> list[str]:
+    """The names of ``task_type``'s arguments, in order."""
+    return [f.name for f in dataclasses.fields(task_type) if f.init]
+
+
+def build_task(task_type: type[Task], owner: str, args: tuple, kwargs: dict) -> Task:
+    """``task_type(*args, **kwargs)``, with an unknown keyword refused by a TypeError that names the
+    arguments the environment takes (and the closest one), and a deprecated alias mapped with a warning."""
+    known = arguments(task_type)
+    for name in list(kwargs):
+        if name in task_type.aliases:
+            import warnings
+
+            target = task_type.aliases[name]
+            warnings.warn(f"{owner}: the argument {name!r} is deprecated; use {target!r}", DeprecationWarning, stacklevel=4)
+            if target in kwargs:
+                raise TypeError(f"{owner}: give {target!r} or its deprecated alias {name!r}, not both")
+            kwargs[target] = kwargs.pop(name)
+        elif name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise TypeError(f"{owner} got an unknown argument {name!r}{hint}; its arguments are: "
+                            f"{', '.join(known)}")
+    if len(args) > len(known):
+        raise TypeError(f"{owner} takes at most {len(known)} positional arguments ({', '.join(known)}), got {len(args)}")
+    return task_type(*args, **kwargs)

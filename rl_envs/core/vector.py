@@ -1,0 +1,270 @@
+"""The vector-env shell: ``num_envs`` sub-environments of one task stepped as one array program.
+
+It owns what the single shell owns (see :mod:`rl_envs.core.single`) for a batch, plus:
+
+* **Seeding.** ``reset(seed=s)`` seeds one stream that every sub-env draws from in sub-env order
+  (so ``num_envs = 1`` is the single env seeded ``s``, bit for bit); ``reset(seed=[s_0, ...])``
+  gives sub-env ``i`` its own stream, seeded as a single env's ``reset(seed=s_i)``, so that it
+  reproduces that single env bit for bit (and Gymnasium's ``SyncVectorEnv`` given that list).
+* **Gymnasium's three autoreset modes** (``autoreset_mode=``, declared in ``metadata``):
+  ``NEXT_STEP`` (default): the step after a sub-env's episode ends restarts it, ignoring its action,
+  and returns its first observation with reward 0; ``SAME_STEP``: a sub-env that ends restarts in
+  the same step, its last observation in ``info["final_obs"]`` and its last info in
+  ``info["final_info"]``; ``DISABLED``: the caller restarts ended sub-envs with
+  ``reset(options={"reset_mask": mask})``, and stepping one that has ended raises ``ResetNeeded``.
+  Each step draws the moving sub-envs' noise first, then the restarting ones' start states.
+* **Partial reset**: ``reset(options={"reset_mask": mask})`` restarts the sub-envs in ``mask`` now.
+* **Info entries** with Gymnasium's ``_key`` masks (True for the sub-envs that have the entry).
+* ``max_episode_steps``: what ``gymnasium.make_vec(..., max_episode_steps=N)`` passes; it replaces
+  the task's ``max_steps`` (as Gymnasium's ``TimeLimit`` on each sub-env would).
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, ClassVar
+
+import numpy as np
+import gymnasium as gym
+from gymnasium.error import ResetNeeded
+from gymnasium.utils import seeding
+from gymnasium.vector import AutoresetMode
+from gymnasium.vector.utils import batch_space
+
+from ..rendering import Viewer, check_render_mode
+from ..validation import describe, integer, is_int
+from . import tree
+from .single import check_options, env_signature
+from .task import Task, build_task
+
+_MODES = {m.value: m for m in AutoresetMode}
+
+
+def as_autoreset_mode(value) -> AutoresetMode:
+    """``value`` (an ``AutoresetMode`` or its name, such as ``"same-step"``) as an ``AutoresetMode``."""
+    if isinstance(value, AutoresetMode):
+        return value
+    if isinstance(value, str) and value.lower().replace("_", "-") in _MODES:
+        return _MODES[value.lower().replace("_", "-")]
+    raise ValueError(f"autoreset_mode must be one of {', '.join(f'AutoresetMode.{m.name}' for m in AutoresetMode)} "
+                     f"(or {', '.join(map(repr, _MODES))}), got {describe(value)}")
+
+
+def batch_info(info: dict, rows: np.ndarray, num_envs: int) -> dict:
+    """A task's info over the sub-envs ``rows`` (a bool mask) as arrays over all ``num_envs``
+    sub-envs with ``_key`` masks; an entry the task already masked keeps its mask within ``rows``."""
+    out: dict[str, Any] = {}
+    for key, value in info.items():
+        if key.startswith("_"):
+            continue
+        value = np.asarray(value)
+        full = np.zeros((num_envs, *value.shape[1:]), dtype=value.dtype)
+        full[rows] = value
+        mask = np.zeros(num_envs, dtype=np.bool_)
+        own = info.get("_" + key)
+        mask[rows] = True if own is None else own
+        out[key], out["_" + key] = full, mask
+    return out
+
+
+def merge_info(into: dict, info: dict) -> dict:
+    """``info``'s entries added to ``into``: where both have a key, the rows of ``info``'s mask win."""
+    for key, value in info.items():
+        if key.startswith("_"):
+            continue
+        mask = info["_" + key]
+        if key in into:
+            into[key][mask] = value[mask]
+            into["_" + key] |= mask
+        else:
+            into[key], into["_" + key] = value, mask
+    return into
+
+
+def without_rows(info: dict, rows: np.ndarray) -> dict:
+    """``info`` with the sub-envs ``rows`` masked out (entries nobody has left are dropped)."""
+    out: dict[str, Any] = {}
+    for key, value in info.items():
+        if key.startswith("_"):
+            continue
+        mask = info["_" + key] & ~rows
+        if mask.any():
+            out[key], out["_" + key] = value, mask
+    return out
+
+
+class VectorEnv(gym.vector.VectorEnv):
+    """``num_envs`` sub-envs of ``task_type`` (see the module docstring)."""
+
+    task_type: ClassVar[type[Task]]
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 30,
+                                          "autoreset_mode": AutoresetMode.NEXT_STEP}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "task_type" in cls.__dict__:
+            cls.metadata = {"render_modes": ["rgb_array"], "render_fps": cls.task_type.metadata["render_fps"],
+                            "autoreset_mode": AutoresetMode.NEXT_STEP}
+            kw = inspect.Parameter.KEYWORD_ONLY
+            cls.__signature__ = env_signature(
+                cls.task_type,
+                (inspect.Parameter("num_envs", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=1, annotation=int),),
+                (inspect.Parameter("autoreset_mode", kw, default=AutoresetMode.NEXT_STEP, annotation=AutoresetMode),
+                 inspect.Parameter("max_episode_steps", kw, default=None, annotation="int | None")))
+
+    def __init__(self, num_envs: int = 1, *args, autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
+                 max_episode_steps: int | None = None, render_mode: str | None = None, **kwargs):
+        self.num_envs = integer(num_envs, "num_envs")
+        self.task = build_task(self.task_type, type(self).__name__, args, kwargs)
+        self.metadata = {**type(self).metadata, "autoreset_mode": as_autoreset_mode(autoreset_mode)}
+        self.render_mode = check_render_mode(render_mode, self.metadata)
+        self.max_steps = self.task.max_steps if max_episode_steps is None else integer(max_episode_steps, "max_episode_steps")
+        self.single_observation_space = self.task.observation_space
+        self.single_action_space = self.task.action_space
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self._state = None  # None before the first reset
+        self._t = np.zeros(self.num_envs, dtype=np.int64)
+        self._needs_reset: np.ndarray | None = None  # None before the first reset
+        self._rngs: list[np.random.Generator] | None = None  # one stream per sub-env after reset(seed=[...])
+        self._viewer: Viewer | None = None
+
+    def __getattr__(self, name: str):
+        # The task's references and parameters, as on the single env.
+        if name.startswith("__") or name in ("task", "_state", "_viewer"):
+            raise AttributeError(name)
+        try:
+            return getattr(self.task, name)
+        except AttributeError:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}") from None
+
+    @property
+    def autoreset_mode(self) -> AutoresetMode:
+        return self.metadata["autoreset_mode"]
+
+    # -- random numbers ------------------------------------------------------------------------
+
+    def _draw(self, sample, rows: np.ndarray, *args) -> tree.Tree:
+        """``sample(rng, k, *args)`` for the sub-envs ``rows``: from the shared stream, or from each one's own."""
+        if self._rngs is None:
+            return sample(self.np_random, int(rows.sum()), *args)
+        parts = [sample(self._rngs[i], 1, *args) for i in np.flatnonzero(rows)]
+        return tree.concat(parts) if parts else sample(self.np_random, 0, *args)
+
+    def _seed(self, seed) -> None:
+        if isinstance(seed, (list, tuple, np.ndarray)):
+            if len(seed) != self.num_envs or not all(is_int(s) and s >= 0 for s in seed):
+                raise ValueError(f"seed must be None, an int or a list of {self.num_envs} non-negative ints "
+                                 f"(one per sub-env), got {describe(seed)}")
+            self._rngs = [seeding.np_random(int(s))[0] for s in seed]
+            super().reset(seed=int(seed[0]))  # the shared stream (a redraw of the task) follows sub-env 0
+        elif seed is not None:
+            self._rngs = None
+            super().reset(seed=seed)
+        else:
+            super().reset()
+
+    # -- the Gymnasium API ---------------------------------------------------------------------
+
+    def reset(self, *, seed=None, options: dict | None = None):
+        """Every sub-env, or with ``options={"reset_mask": mask}`` (a bool array of ``num_envs``) only
+        those in ``mask``: they start new episodes now, the others keep their state; the observations
+        returned are those of every sub-env."""
+        options = dict(check_options(options, (*self.task.reset_options, "reset_mask"), type(self).__name__))
+        mask = options.pop("reset_mask", None)
+        if mask is None:
+            self._seed(seed)
+            if seed is not None:
+                self.task = self.task.redraw(self.np_random)
+            mask = np.ones(self.num_envs, dtype=np.bool_)
+            self._state = self._draw(self.task.initial_state, mask, options)
+            self._needs_reset = np.zeros(self.num_envs, dtype=np.bool_)
+        else:
+            mask = np.asarray(mask)
+            if mask.dtype != np.bool_ or mask.shape != (self.num_envs,):
+                raise ValueError(f"options['reset_mask'] must be a bool array of shape ({self.num_envs},), "
+                                 f"got {mask.dtype} of shape {mask.shape}")
+            if seed is not None:
+                raise ValueError("reset(seed=...) seeds every sub-env; a reset with a reset_mask takes no seed")
+            if self._state is None:
+                raise ResetNeeded("call reset() without a reset_mask first")
+            tree.put(self._state, mask, self._draw(self.task.initial_state, mask, options))
+            self._needs_reset[mask] = False
+        self._t[mask] = 0
+        info = batch_info(self.task.reset_info(tree.take(self._state, mask)), mask, self.num_envs)
+        return self.task.observe(self._state), info
+
+    def step(self, actions):
+        a = self.task.check_action(actions, self.num_envs)
+        if self._needs_reset is None:
+            raise ResetNeeded("call reset() before step()")
+        mode = self.autoreset_mode
+        if mode is AutoresetMode.DISABLED and self._needs_reset.any():
+            ended = np.flatnonzero(self._needs_reset).tolist()
+            raise ResetNeeded(f"sub-envs {ended} have ended and autoreset is disabled: restart them with "
+                              "reset(options={'reset_mask': mask}) before step()")
+        restarted = self._needs_reset if mode is AutoresetMode.NEXT_STEP else np.zeros(self.num_envs, dtype=np.bool_)
+        moving = ~restarted
+        reward = np.zeros(self.num_envs)
+        terminated = np.zeros(self.num_envs, dtype=np.bool_)
+        if moving.all():
+            state, reward[:], terminated[:], info = self.task.transition(
+                self._state, a, self._draw(self.task.sample_noise, moving))
+        else:
+            state = tree.copy(self._state)
+            if moving.any():
+                moved, reward[moving], terminated[moving], info = self.task.transition(
+                    tree.take(self._state, moving), a[moving], self._draw(self.task.sample_noise, moving))
+                tree.put(state, moving, moved)
+            else:
+                info = {}
+            tree.put(state, restarted, self._draw(self.task.initial_state, restarted, None))
+        info = batch_info(info, moving, self.num_envs)
+        if restarted.any():
+            merge_info(info, batch_info(self.task.reset_info(tree.take(state, restarted)), restarted, self.num_envs))
+        self._t = np.where(restarted, 0, self._t + 1)
+        truncated = ~terminated & moving & (self._t >= self.max_steps)
+        ended = terminated | truncated
+        if ended.any():
+            merge_info(info, batch_info(self.task.end_info(tree.take(state, ended)), ended, self.num_envs))
+        obs = self.task.observe(state)
+        if mode is AutoresetMode.SAME_STEP and ended.any():
+            # As Gymnasium's vector envs: the ended sub-envs' step info goes into final_info, and
+            # their entries at the top are those of the reset that follows.
+            final_obs = np.full(self.num_envs, None, dtype=object)
+            for i in np.flatnonzero(ended):
+                final_obs[i] = obs[i]
+            final_info = without_rows(info, ~ended)
+            info = without_rows(info, ended)
+            tree.put(state, ended, self._draw(self.task.initial_state, ended, None))
+            self._t[ended] = 0
+            merge_info(info, batch_info(self.task.reset_info(tree.take(state, ended)), ended, self.num_envs))
+            info["final_obs"], info["_final_obs"] = final_obs, ended.copy()
+            info["final_info"], info["_final_info"] = final_info, ended.copy()
+            obs = self.task.observe(state)
+            self._needs_reset = np.zeros(self.num_envs, dtype=np.bool_)
+        else:
+            self._needs_reset = ended
+        self._state = state
+        return obs, reward, terminated, truncated, info
+
+    def render(self):
+        if self.render_mode is None:
+            gym.logger.warn("render() without a render_mode: make the env with render_mode='rgb_array'")
+            return None
+        if self._state is None:
+            raise ResetNeeded("call reset() before render()")
+        if self._viewer is None:
+            self._viewer = Viewer(self.render_mode, self.task.canvas_size, self.metadata["render_fps"], type(self).__name__)
+        return tuple(self._viewer.draw(lambda pg, surface, i=i: self.task.paint(pg, surface, tree.take(self._state, slice(i, i + 1)), []))
+                     for i in range(self.num_envs))
+
+    def close_extras(self, **kwargs):
+        if self._viewer is not None:
+            self._viewer.close()
+            self._viewer = None
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_viewer"] = None
+        return state
