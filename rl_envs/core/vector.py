@@ -37,17 +37,22 @@ from . import tree
 from .single import check_options, env_signature
 from .task import Task, build_task
 
-_MODES = {m.value: m for m in AutoresetMode}
+def _mode_key(text: str) -> str:
+    return text.lower().replace("_", "").replace("-", "")
+
+
+_MODES = {_mode_key(m.value): m for m in AutoresetMode}
 
 
 def as_autoreset_mode(value) -> AutoresetMode:
-    """``value`` (an ``AutoresetMode`` or its name, such as ``"same-step"``) as an ``AutoresetMode``."""
+    """``value`` as an ``AutoresetMode``: the enum itself, or its name or value in any case, with or
+    without ``_``/``-`` (``"same_step"``, ``"SameStep"``, ``"same-step"``)."""
     if isinstance(value, AutoresetMode):
         return value
-    if isinstance(value, str) and value.lower().replace("_", "-") in _MODES:
-        return _MODES[value.lower().replace("_", "-")]
+    if isinstance(value, str) and _mode_key(value) in _MODES:
+        return _MODES[_mode_key(value)]
     raise ValueError(f"autoreset_mode must be one of {', '.join(f'AutoresetMode.{m.name}' for m in AutoresetMode)} "
-                     f"(or {', '.join(map(repr, _MODES))}), got {describe(value)}")
+                     f"(or their names as strings, such as 'same_step'), got {describe(value)}")
 
 
 def batch_info(info: dict, rows: np.ndarray, num_envs: int) -> dict:
