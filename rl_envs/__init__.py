@@ -40,4 +40,14 @@ _register_all()
 
 ENV_IDS = tuple(_ENVIRONMENTS)
 
-__all__ = ["ENV_IDS", "__version__"]
+
+def __getattr__(name: str):
+    # ``rl_envs.check(env)``: the checker (a callable module) is imported only when first used.
+    if name == "check":
+        import importlib
+
+        return importlib.import_module(".check", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["ENV_IDS", "__version__", "check"]

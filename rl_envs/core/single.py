@@ -73,7 +73,20 @@ class SingleEnv(gym.Env):
             cls.__signature__ = env_signature(cls.task_type)
 
     def __init__(self, *args, render_mode: str | None = None, **kwargs):
-        self.task = build_task(self.task_type, type(self).__name__, args, kwargs)
+        self._setup(build_task(self.task_type, type(self).__name__, args, kwargs), render_mode)
+
+    @classmethod
+    def from_task(cls, task: Task, render_mode: str | None = None) -> SingleEnv:
+        """The single env of a task object (a user's own task, or one a checker copies)."""
+        if not isinstance(task, Task):
+            raise ValueError(f"task must be an rl_envs.core.Task, got {type(task).__name__}")
+        env = cls.__new__(cls)
+        env.metadata = dict(task.metadata)
+        env._setup(task, render_mode)
+        return env
+
+    def _setup(self, task: Task, render_mode: str | None) -> None:
+        self.task = task
         self.render_mode = check_render_mode(render_mode, self.metadata)
         self.observation_space = self.task.observation_space
         self.action_space = self.task.action_space

@@ -51,6 +51,9 @@ class Task:
     reset_options: ClassVar[tuple[str, ...]] = ()
     #: deprecated argument name -> the argument it now is (same meaning and units)
     aliases: ClassVar[dict[str, str]] = {}
+    #: checker warnings this task documents: a substring of the warning -> why the task is so
+    #: (the checker, :mod:`rl_envs.check`, reports any other warning as a problem)
+    documented_warnings: ClassVar[dict[str, str]] = {}
     #: the canvas of one sub-env's drawing, in pixels
     canvas_size: ClassVar[tuple[int, int]] = (400, 400)
 

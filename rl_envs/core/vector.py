@@ -119,9 +119,24 @@ class VectorEnv(gym.vector.VectorEnv):
 
     def __init__(self, num_envs: int = 1, *args, autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
                  max_episode_steps: int | None = None, render_mode: str | None = None, **kwargs):
+        self._setup(build_task(self.task_type, type(self).__name__, args, kwargs), num_envs, autoreset_mode,
+                    max_episode_steps, render_mode)
+
+    @classmethod
+    def from_task(cls, task: Task, num_envs: int = 1, *, autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
+                  max_episode_steps: int | None = None, render_mode: str | None = None) -> VectorEnv:
+        """The vector env of a task object (a user's own task, or one a checker copies)."""
+        if not isinstance(task, Task):
+            raise ValueError(f"task must be an rl_envs.core.Task, got {type(task).__name__}")
+        env = cls.__new__(cls)
+        env._setup(task, num_envs, autoreset_mode, max_episode_steps, render_mode)
+        return env
+
+    def _setup(self, task: Task, num_envs, autoreset_mode, max_episode_steps, render_mode) -> None:
         self.num_envs = integer(num_envs, "num_envs")
-        self.task = build_task(self.task_type, type(self).__name__, args, kwargs)
-        self.metadata = {**type(self).metadata, "autoreset_mode": as_autoreset_mode(autoreset_mode)}
+        self.task = task
+        self.metadata = {"render_modes": ["rgb_array"], "render_fps": task.metadata["render_fps"],
+                         "autoreset_mode": as_autoreset_mode(autoreset_mode)}
         self.render_mode = check_render_mode(render_mode, self.metadata)
         self.max_steps = self.task.max_steps if max_episode_steps is None else integer(max_episode_steps, "max_episode_steps")
         self.single_observation_space = self.task.observation_space
@@ -205,8 +220,9 @@ class VectorEnv(gym.vector.VectorEnv):
             raise ResetNeeded("call reset() before step()")
         mode = self.autoreset_mode
         if mode is AutoresetMode.DISABLED and self._needs_reset.any():
-            ended = np.flatnonzero(self._needs_reset).tolist()
-            raise ResetNeeded(f"sub-envs {ended} have ended and autoreset is disabled: restart them with "
+            ended = np.flatnonzero(self._needs_reset)
+            listed = ", ".join(map(str, ended[:8])) + (f" and {len(ended) - 8} more" if len(ended) > 8 else "")
+            raise ResetNeeded(f"sub-envs {listed} have ended and autoreset is disabled: restart them with "
                               "reset(options={'reset_mask': mask}) before step()")
         restarted = self._needs_reset if mode is AutoresetMode.NEXT_STEP else np.zeros(self.num_envs, dtype=np.bool_)
         moving = ~restarted
