@@ -172,22 +172,31 @@ def test_rl_envs_loads_no_framework_at_module_level():
 # -- the graph reader itself, on a package written for it -------------------------------------------
 
 
-def _write(root: Path, files: dict[str, str]) -> None:
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
+def _write(root: Path, sources: dict[str, str]) -> None:
+    """A module file for each dotted name: a package's ``__init__`` where other names extend it."""
+    for name, text in sources.items():
+        parts = name.split(".")
+        if any(other.startswith(name + ".") for other in sources):
+            path = root.joinpath(*parts, "__init__.py")
+        else:
+            path = root.joinpath(*parts[:-1], parts[-1] + ".py")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
 
 
 def test_the_reader_resolves_relative_and_lazy_imports_and_finds_the_loop(tmp_path):
     _write(tmp_path, {
-        "baselines/__init__.py": "from .a import A\n",
-        "baselines/a.py": "from . import b\nA = 1\n",
-        "baselines/sub/__init__.py": "",
-        "baselines/sub/c.py": "from ..a import A\nfrom .. import b\n",
-        "baselines/b.py": "import numpy\n\ndef f():\n    from .sub import c\n",
-        "rl_envs/__init__.py": "import torch\n\ndef g():\n    import ray\n",
+        "baselines": "from .a import A\n",
+        "baselines.a": "from . import b\nA = 1\n",
+        "baselines.sub": "",
+        "baselines.sub.c": "from ..a import A\nfrom .. import b\n",
+        "baselines.b": "import numpy\n\ndef f():\n    from .sub import c\n",
+        "rl_envs": "import torch\n\ndef g():\n    import ray\n",
+        "rl_envs.x": "",
     })
     graph = import_graph(tmp_path)
+    assert set(graph) == {"baselines", "baselines.a", "baselines.b", "baselines.sub", "baselines.sub.c",
+                          "rl_envs", "rl_envs.x"}
     assert {(e.target, e.lazy) for e in graph["baselines.sub.c"]} == {("baselines.a", False), ("baselines.b", False)}
     assert {(e.target, e.lazy) for e in graph["baselines.b"]} == {("numpy", False), ("baselines.sub.c", True)}
     assert [(e.target, e.lazy) for e in graph["rl_envs"]] == [("torch", False), ("ray", True)]
@@ -198,8 +207,7 @@ def test_the_reader_resolves_relative_and_lazy_imports_and_finds_the_loop(tmp_pa
 
 
 def test_a_name_from_the_own_package_init_closes_a_loop(tmp_path):
-    # a.py takes X from the package's __init__, which imports a.py: the classic half-initialised package.
-    _write(tmp_path, {"baselines/__init__.py": "from .a import f\nX = 1\n", "baselines/a.py": "from . import X\n",
-                      "rl_envs/__init__.py": ""})
+    # The module takes X from its package's __init__, which imports the module: the classic half-initialised package.
+    _write(tmp_path, {"baselines": "from .a import f\nX = 1\n", "baselines.a": "from . import X\n", "rl_envs": ""})
     ((loop, _),) = cycles(import_graph(tmp_path))
     assert [e.target for e in loop] == ["baselines.a", "baselines"]

@@ -71,7 +71,8 @@ def test_an_agent_refuses_a_bool_or_a_string_for_a_number(agent, env, argument, 
     from baselines.registry import AGENTS
 
     env_id, env_kwargs = env if isinstance(env, tuple) else (env, {})
-    with pytest.raises(ValueError, match=rf"^{argument} must be .*, got {re.escape(repr(bad))} \({type(bad).__name__}\)"):
+    rejected = rf"{re.escape(repr(bad))} \({type(bad).__name__}\)"  # the value and its type, as rl_envs.validation says
+    with pytest.raises(ValueError, match=rf"^{argument} must be .*, got {rejected}"):
         AGENTS[agent](gym.make(env_id, **env_kwargs), **{argument: bad})
 
 
