@@ -25,6 +25,11 @@ what a comparison does, each module usable alone:
   episode return against environment steps with a 95 % band over seeds), ``gifs/<env>.gif``
   (a rollout of the best cell's policy), and the table spliced into a README.
 
+Imports go one way (tests/test_import_graph.py checks it): :mod:`.measures` and :mod:`.store`
+use no other module of the package, :mod:`.config` uses :mod:`.measures` (to check a cell's
+measure), :mod:`.report` uses :mod:`.config`, :mod:`.run` those four, and :mod:`.ray_backend`
+:mod:`.run`.
+
 The names below are the package's interface (``from baselines import compare``).
 """
 
