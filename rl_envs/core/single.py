@@ -86,7 +86,7 @@ class SingleEnv(gym.Env):
         return env
 
     def _setup(self, task: Task, render_mode: str | None) -> None:
-        self.task = task
+        self.task = task.for_single_env()
         self.render_mode = check_render_mode(render_mode, self.metadata)
         self.observation_space = self.task.observation_space
         self.action_space = self.task.action_space
@@ -153,7 +153,8 @@ class SingleEnv(gym.Env):
             obs, reward, terminated, info = self.task.observe(state)[0], float(reward[0]), bool(terminated[0]), unbatch_info(info)
         self._state = state
         self._t += 1
-        truncated = not terminated and self._t >= self.task.max_steps
+        key = self.task.truncated_by
+        truncated = not terminated and (self._t >= self.task.max_steps or (key is not None and key in info))
         self._done = terminated or truncated
         if self._done:
             info.update(unbatch_info(self.task.end_info(state)))

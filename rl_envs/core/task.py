@@ -51,6 +51,9 @@ class Task:
     reset_options: ClassVar[tuple[str, ...]] = ()
     #: deprecated argument name -> the argument it now is (same meaning and units)
     aliases: ClassVar[dict[str, str]] = {}
+    #: an info key whose entries end an episode by truncation (the octopus arm's numerical
+    #: ``failure``): the sub-envs where ``transition`` gives it are truncated at once
+    truncated_by: ClassVar[str | None] = None
     #: checker warnings this task documents: a substring of the warning -> why the task is so
     #: (the checker, :mod:`rl_envs.check`, reports any other warning as a problem)
     documented_warnings: ClassVar[dict[str, str]] = {}
@@ -105,6 +108,11 @@ class Task:
     def end_info(self, state: Tree) -> dict[str, np.ndarray]:
         """Info entries added on the last step of an episode, for the sub-envs in ``state`` that end."""
         return {}
+
+    def for_single_env(self) -> Task:
+        """The task as a single env runs it: ``self``, unless a task serves one env differently (the
+        octopus arm steps one arm on one thread)."""
+        return self
 
     def redraw(self, rng: np.random.Generator) -> Task:
         """The task of the episodes after a seeded reset: ``self``, unless the task draws its problem

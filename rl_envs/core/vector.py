@@ -63,7 +63,10 @@ def batch_info(info: dict, rows: np.ndarray, num_envs: int) -> dict:
         if key.startswith("_"):
             continue
         value = np.asarray(value)
-        full = np.zeros((num_envs, *value.shape[1:]), dtype=value.dtype)
+        if value.dtype == object:  # as Gymnasium's vector envs: None where a sub-env has no entry
+            full = np.full((num_envs, *value.shape[1:]), None, dtype=object)
+        else:
+            full = np.zeros((num_envs, *value.shape[1:]), dtype=value.dtype)
         full[rows] = value
         mask = np.zeros(num_envs, dtype=np.bool_)
         own = info.get("_" + key)
@@ -219,37 +222,46 @@ class VectorEnv(gym.vector.VectorEnv):
         if self._needs_reset is None:
             raise ResetNeeded("call reset() before step()")
         mode = self.autoreset_mode
-        if mode is AutoresetMode.DISABLED and self._needs_reset.any():
+        n_restarting = np.count_nonzero(self._needs_reset)  # count_nonzero: a third of any()'s cost
+        if mode is AutoresetMode.DISABLED and n_restarting:
             ended = np.flatnonzero(self._needs_reset)
             listed = ", ".join(map(str, ended[:8])) + (f" and {len(ended) - 8} more" if len(ended) > 8 else "")
             raise ResetNeeded(f"sub-envs {listed} have ended and autoreset is disabled: restart them with "
                               "reset(options={'reset_mask': mask}) before step()")
-        restarted = self._needs_reset if mode is AutoresetMode.NEXT_STEP else np.zeros(self.num_envs, dtype=np.bool_)
-        moving = ~restarted
-        reward = np.zeros(self.num_envs)
-        terminated = np.zeros(self.num_envs, dtype=np.bool_)
-        if moving.all():
-            state, reward[:], terminated[:], info = self.task.transition(
-                self._state, a, self._draw(self.task.sample_noise, moving))
+        if mode is not AutoresetMode.NEXT_STEP or not n_restarting:
+            state, reward, terminated, info = self.task.transition(self._state, a, self._noise(None))
+            # Gymnasium's dtypes whatever the task computes in (no copy when they already are)
+            reward, terminated = np.asarray(reward, dtype=np.float64), np.asarray(terminated, dtype=np.bool_)
+            moving = None  # every sub-env moved
+            restarted = None
         else:
+            restarted = self._needs_reset
+            moving = ~restarted
+            reward = np.zeros(self.num_envs)
+            terminated = np.zeros(self.num_envs, dtype=np.bool_)
             state = tree.copy(self._state)
-            if moving.any():
+            info = {}
+            if n_restarting < self.num_envs:
                 moved, reward[moving], terminated[moving], info = self.task.transition(
-                    tree.take(self._state, moving), a[moving], self._draw(self.task.sample_noise, moving))
+                    tree.take(self._state, moving), a[moving], self._noise(moving))
                 tree.put(state, moving, moved)
-            else:
-                info = {}
             tree.put(state, restarted, self._draw(self.task.initial_state, restarted, None))
-        info = batch_info(info, moving, self.num_envs)
-        if restarted.any():
-            merge_info(info, batch_info(self.task.reset_info(tree.take(state, restarted)), restarted, self.num_envs))
-        self._t = np.where(restarted, 0, self._t + 1)
-        truncated = ~terminated & moving & (self._t >= self.max_steps)
+        all_rows = np.ones(self.num_envs, dtype=np.bool_)
+        info = batch_info(info, all_rows if moving is None else moving, self.num_envs)
+        truncated_by_task = self._truncated_by_task(info)
+        if restarted is not None:
+            self._add_reset_info(info, state, restarted)
+            self._t = np.where(restarted, 0, self._t + 1)
+            truncated = ~terminated & moving & ((self._t >= self.max_steps) | truncated_by_task)
+        else:
+            self._t += 1
+            truncated = ~terminated & ((self._t >= self.max_steps) | truncated_by_task)
         ended = terminated | truncated
-        if ended.any():
+        any_ended = np.count_nonzero(ended) > 0
+        if any_ended and type(self.task).end_info is not Task.end_info:
             merge_info(info, batch_info(self.task.end_info(tree.take(state, ended)), ended, self.num_envs))
         obs = self.task.observe(state)
-        if mode is AutoresetMode.SAME_STEP and ended.any():
+        if mode is AutoresetMode.SAME_STEP and any_ended:
             # As Gymnasium's vector envs: the ended sub-envs' step info goes into final_info, and
             # their entries at the top are those of the reset that follows.
             final_obs = np.full(self.num_envs, None, dtype=object)
@@ -259,7 +271,7 @@ class VectorEnv(gym.vector.VectorEnv):
             info = without_rows(info, ended)
             tree.put(state, ended, self._draw(self.task.initial_state, ended, None))
             self._t[ended] = 0
-            merge_info(info, batch_info(self.task.reset_info(tree.take(state, ended)), ended, self.num_envs))
+            self._add_reset_info(info, state, ended)
             info["final_obs"], info["_final_obs"] = final_obs, ended.copy()
             info["final_info"], info["_final_info"] = final_info, ended.copy()
             obs = self.task.observe(state)
@@ -268,6 +280,21 @@ class VectorEnv(gym.vector.VectorEnv):
             self._needs_reset = ended
         self._state = state
         return obs, reward, terminated, truncated, info
+
+    def _noise(self, rows: np.ndarray | None) -> tree.Tree:
+        """The step noise of the sub-envs ``rows`` (None: all); nothing drawn for a deterministic task."""
+        if type(self.task).sample_noise is Task.sample_noise:
+            return None
+        return self._draw(self.task.sample_noise, np.ones(self.num_envs, dtype=np.bool_) if rows is None else rows)
+
+    def _truncated_by_task(self, info: dict) -> np.ndarray | bool:
+        """The sub-envs whose episode the dynamics end by truncation (``Task.truncated_by``)."""
+        key = self.task.truncated_by
+        return info["_" + key] if key is not None and key in info else False
+
+    def _add_reset_info(self, info: dict, state: tree.Tree, rows: np.ndarray) -> None:
+        if type(self.task).reset_info is not Task.reset_info:
+            merge_info(info, batch_info(self.task.reset_info(tree.take(state, rows)), rows, self.num_envs))
 
     def render(self):
         if self.render_mode is None:
