@@ -109,14 +109,16 @@ class Task:
         """Info entries added on the last step of an episode, for the sub-envs in ``state`` that end."""
         return {}
 
-    def for_single_env(self) -> Task:
-        """The task as a single env runs it: ``self``, unless a task serves one env differently (the
-        octopus arm steps one arm on one thread)."""
+    def for_env(self, single: bool, render_mode: str | None) -> Task:
+        """The task as an env of that kind runs it: ``self``, unless a task serves a single env or a
+        render mode differently (the octopus arm steps one arm on one thread; the partially
+        observable maze tracks its belief only to draw it)."""
         return self
 
-    def redraw(self, rng: np.random.Generator) -> Task:
-        """The task of the episodes after a seeded reset: ``self``, unless the task draws its problem
-        from the seed (the DPG bandit's matrix C).  A full reset of every sub-env calls it."""
+    def redraw(self, rng: np.random.Generator, seeded: bool) -> Task:
+        """The task of the next episodes, called at every full reset (``seeded``: the reset was given a
+        seed): ``self``, unless the task draws its problem (the DPG bandit's matrix C after a
+        seeded reset, a random maze at every reset)."""
         return self
 
     # -- actions -------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from gymnasium.vector.utils import batch_space
 from ..rendering import Viewer, check_render_mode
 from ..validation import describe, integer, is_int
 from . import tree
-from .single import check_options, env_signature
+from .single import check_options, env_signature, forward_task_methods, task_attributes
 from .task import Task, build_task
 
 def _mode_key(text: str) -> str:
@@ -119,6 +119,7 @@ class VectorEnv(gym.vector.VectorEnv):
                 (inspect.Parameter("num_envs", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=1, annotation=int),),
                 (inspect.Parameter("autoreset_mode", kw, default=AutoresetMode.NEXT_STEP, annotation=AutoresetMode),
                  inspect.Parameter("max_episode_steps", kw, default=None, annotation="int | None")))
+            forward_task_methods(cls, cls.task_type)
 
     def __init__(self, num_envs: int = 1, *args, autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
                  max_episode_steps: int | None = None, render_mode: str | None = None, **kwargs):
@@ -137,10 +138,10 @@ class VectorEnv(gym.vector.VectorEnv):
 
     def _setup(self, task: Task, num_envs, autoreset_mode, max_episode_steps, render_mode) -> None:
         self.num_envs = integer(num_envs, "num_envs")
-        self.task = task
         self.metadata = {"render_modes": ["rgb_array"], "render_fps": task.metadata["render_fps"],
                          "autoreset_mode": as_autoreset_mode(autoreset_mode)}
         self.render_mode = check_render_mode(render_mode, self.metadata)
+        self._set_task(task.for_env(single=False, render_mode=render_mode))
         self.max_steps = self.task.max_steps if max_episode_steps is None else integer(max_episode_steps, "max_episode_steps")
         self.single_observation_space = self.task.observation_space
         self.single_action_space = self.task.action_space
@@ -152,14 +153,9 @@ class VectorEnv(gym.vector.VectorEnv):
         self._rngs: list[np.random.Generator] | None = None  # one stream per sub-env after reset(seed=[...])
         self._viewer: Viewer | None = None
 
-    def __getattr__(self, name: str):
-        # The task's references and parameters, as on the single env.
-        if name.startswith("__") or name in ("task", "_state", "_viewer"):
-            raise AttributeError(name)
-        try:
-            return getattr(self.task, name)
-        except AttributeError:
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}") from None
+    def _set_task(self, task: Task) -> None:
+        self.task = task
+        task_attributes(self, task)
 
     @property
     def autoreset_mode(self) -> AutoresetMode:
@@ -197,8 +193,9 @@ class VectorEnv(gym.vector.VectorEnv):
         mask = options.pop("reset_mask", None)
         if mask is None:
             self._seed(seed)
-            if seed is not None:
-                self.task = self.task.redraw(self.np_random)
+            task = self.task.redraw(self.np_random, seeded=seed is not None)
+            if task is not self.task:
+                self._set_task(task)
             mask = np.ones(self.num_envs, dtype=np.bool_)
             self._state = self._draw(self.task.initial_state, mask, options)
             self._needs_reset = np.zeros(self.num_envs, dtype=np.bool_)
