@@ -133,6 +133,11 @@ class SingleEnv(gym.Env):
         task_attributes(self, task)
 
     @property
+    def action_out_of_range(self) -> str:
+        """What a Box action outside the box becomes (``"clip"`` in every task here)."""
+        return self.task.action_out_of_range
+
+    @property
     def max_steps(self) -> int:
         return self.task.max_steps
 

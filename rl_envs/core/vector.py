@@ -158,6 +158,11 @@ class VectorEnv(gym.vector.VectorEnv):
         task_attributes(self, task)
 
     @property
+    def action_out_of_range(self) -> str:
+        """What a Box action outside the box becomes (``"clip"`` in every task here)."""
+        return self.task.action_out_of_range
+
+    @property
     def autoreset_mode(self) -> AutoresetMode:
         return self.metadata["autoreset_mode"]
 
