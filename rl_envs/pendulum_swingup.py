@@ -1,31 +1,29 @@
 """Swinging a pendulum up with limited torque, in continuous time.
 
 Doya, K. (2000). Reinforcement learning in continuous time and space. Neural Computation
-12(1), 219-245.  The single env and the native vector env share :class:`PendulumSwingUpTask`
-and the numba kernel :func:`advance`, following the pattern of :mod:`rl_envs.vector`.
+12(1), 219-245.  The single env and the native vector env are the shells of :mod:`rl_envs.core`
+over :class:`PendulumSwingUpTask`, whose step is the numba kernel :func:`advance`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 
 import numpy as np
-import gymnasium as gym
 from gymnasium import spaces
-from gymnasium.error import ResetNeeded
-from gymnasium.vector import AutoresetMode, VectorEnv
 from numba import njit
 
-from .rendering import RenderMixin, VectorRenderMixin, check_render_mode
-from .validation import as_box_action, integer, positive, real, real_array
-from .vector import TaskVectorEnv, vector_signature
+from .core import SingleEnv, Task, VectorEnv
+from .validation import integer, positive, real, real_array
 
 UP_ANGLE = math.pi / 4  # |theta| below this counts as "up"
 COS_UP = math.cos(UP_ANGLE)
 OVER_ROTATION = 5 * math.pi  # |accumulated theta| beyond this ends the trial ...
 PENALTY_TIME = 1.0  # ... after this long at reward -1
 SUCCESS_TIME_UP = 10.0  # a trial with more time up than this succeeds
+TRIAL_TIME = 20.0  # seconds: Doya's trial length, the default max_steps = round(TRIAL_TIME / dt)
 # |omega| stays below this (see Observation Space): the speed at the over-rotation is at most
 # sqrt(4 g + 2 u_max 6 pi) = 15.1 and |omega| grows at most by (g + u_max) per second after it.
 OMEGA_BOUND = 12 * math.pi
@@ -106,60 +104,80 @@ def wrap_angle(theta):
     return (np.asarray(theta) + np.pi) % (2 * np.pi) - np.pi
 
 
-class PendulumSwingUpTask:
-    """What the single and the vector env share (see :mod:`rl_envs.vector`): the model, the
-    task arguments and the pendulums' state buffers; the arguments are documented on
-    :class:`PendulumSwingUpEnv`."""
+@dataclass(frozen=True)
+class PendulumSwingUpTask(Task):
+    """The swing-up's parameters and batched dynamics (documented on :class:`PendulumSwingUpEnv`).
 
-    def __init__(self, dt: float = 0.02, substeps: int = 4, max_time: float = 20.0, u_max: float = 5.0,
-                 render_mode: str | None = None):
-        self.render_mode = check_render_mode(render_mode, self.metadata)
-        self.dt = real(dt, "dt", low=0, high=MAX_DT, low_open=True)
-        self.substeps = integer(substeps, "substeps")
-        self.max_time = positive(max_time, "max_time")
-        self.model = PendulumModel(u_max=real(u_max, "u_max", low=0, high=10.0, low_open=True))
-        self.max_steps = max(1, round(self.max_time / self.dt))
-        m = self.model
-        self._physics = (self.dt, self.substeps, m.friction, m.mass * m.gravity * m.length, m.mass * m.length**2)
-        n = self.num_envs if isinstance(self, VectorEnv) else 1
-        self._theta, self._omega = np.zeros(n), np.zeros(n)
-        self._over_time, self._time_up = np.full(n, -1.0), np.zeros(n)
-        self._last_u, self._reward = np.zeros(n), np.zeros(n)
-        high = np.array([np.pi, OMEGA_BOUND])
-        self.observation_space = spaces.Box(-high, high, dtype=np.float64)
-        self.action_space = spaces.Box(-self.model.u_max, self.model.u_max, (1,), np.float32)
+    A state holds, per pendulum: the accumulated ``theta``, ``omega``, ``over_time`` (< 0 before
+    the over-rotation, then the time since it), ``time_up`` and the last torque ``last_u`` (drawn)."""
 
-    def _start(self, mask: np.ndarray, options: dict | None = None) -> None:
-        """Start the pendulums in ``mask``: θ ~ U(-π, π) drawn in pendulum order, ω = 0, or
-        ``options["state"]``."""
-        k = int(mask.sum())
-        if options and "state" in options:
-            state = real_array(options["state"], 'options["state"]', shape=(2,))
-            if abs(state[0]) > np.pi or abs(state[1]) > OMEGA_BOUND:
-                raise ValueError(f'options["state"] must be (θ, ω) with |θ| <= π and |ω| <= {OMEGA_BOUND:.4g}, '
-                                 f"got {state.tolist()}")
-            self._theta[mask], self._omega[mask] = state
+    dt: float = 0.02
+    substeps: int = 4
+    max_steps: int | None = None
+    u_max: float = 5.0
+    #: deprecated: the trial length in seconds (``max_steps`` counts steps of ``dt``); not an
+    #: alias in :attr:`Task.aliases`, which renames without converting units
+    max_time: float | None = field(default=None, kw_only=True)
+
+    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 50}
+    reset_options = ("state",)
+
+    def __post_init__(self):
+        dt = real(self.dt, "dt", low=0, high=MAX_DT, low_open=True)
+        substeps = integer(self.substeps, "substeps")
+        if self.max_time is None:
+            max_time = TRIAL_TIME
         else:
-            self._theta[mask], self._omega[mask] = self.np_random.uniform(-np.pi, np.pi, size=k), 0.0
-        self._over_time[mask], self._time_up[mask], self._last_u[mask] = -1.0, 0.0, 0.0
+            max_time = positive(self.max_time, "max_time")
+            if self.max_steps is not None:
+                raise TypeError("PendulumSwingUp: give 'max_steps' or the deprecated 'max_time' (seconds), not both")
+            warnings.warn("PendulumSwingUp: the argument 'max_time' (seconds) is deprecated; use 'max_steps' "
+                          f"(steps of dt): max_time={self.max_time} is max_steps={max(1, round(max_time / dt))}",
+                          DeprecationWarning, stacklevel=5)
+        max_steps = max(1, round(max_time / dt)) if self.max_steps is None else integer(self.max_steps, "max_steps")
+        model = PendulumModel(u_max=real(self.u_max, "u_max", low=0, high=10.0, low_open=True))
+        high = np.array([np.pi, OMEGA_BOUND])
+        self._derive(dt=dt, max_steps=max_steps, model=model,
+                     _physics=(dt, substeps, model.friction, model.mass * model.gravity * model.length,
+                               model.mass * model.length**2),
+                     observation_space=spaces.Box(-high, high, dtype=np.float64),
+                     action_space=spaces.Box(-model.u_max, model.u_max, (1,), np.float32))
 
-    def _move(self, u: np.ndarray) -> np.ndarray:
-        """Advance every pendulum by ``dt`` under ``u`` (clipped); True where the trial ends now
-        (the penalty second after an over-rotation is over)."""
-        u = np.clip(u, -self.model.u_max, self.model.u_max)
-        advance(self._theta, self._omega, self._over_time, self._time_up, u, *self._physics, self._reward)
-        self._last_u[:] = u
-        return self._over_time >= PENALTY_TIME - 1e-9
+    def initial_state(self, rng: np.random.Generator, n: int, options=None) -> dict:
+        """θ ~ U(-π, π) drawn in pendulum order, ω = 0, or ``options["state"]``."""
+        if options and "state" in options:
+            start = real_array(options["state"], 'options["state"]', shape=(2,))
+            if abs(start[0]) > np.pi or abs(start[1]) > OMEGA_BOUND:
+                raise ValueError(f'options["state"] must be (θ, ω) with |θ| <= π and |ω| <= {OMEGA_BOUND:.4g}, '
+                                 f"got {start.tolist()}")
+            theta, omega = np.full(n, start[0]), np.full(n, start[1])
+        else:
+            theta, omega = rng.uniform(-np.pi, np.pi, size=n), np.zeros(n)
+        return {"theta": theta, "omega": omega, "over_time": np.full(n, -1.0), "time_up": np.zeros(n),
+                "last_u": np.zeros(n)}
 
-    def _observations(self) -> np.ndarray:
-        return np.stack([wrap_angle(self._theta), self._omega], axis=1)
+    def transition(self, state, action, noise):
+        u = np.clip(action[:, 0], -self.model.u_max, self.model.u_max)
+        theta, omega, over_time, time_up = (state[k].copy() for k in ("theta", "omega", "over_time", "time_up"))
+        reward = np.empty(len(u))
+        advance(theta, omega, over_time, time_up, u, *self._physics, reward)
+        # the trial ends when the penalty second after an over-rotation is over
+        terminated = over_time >= PENALTY_TIME - 1e-9
+        state = {"theta": theta, "omega": omega, "over_time": over_time, "time_up": time_up, "last_u": u}
+        return state, reward, terminated, {"time_up": time_up}
 
-    def _canvas_size(self):
-        return (400, 400)
+    def observe(self, state) -> np.ndarray:
+        return np.stack([wrap_angle(state["theta"]), state["omega"]], axis=1)
 
-    def _paint_pendulum(self, pg, surface, i: int) -> None:
-        paint_pendulum(pg, surface, float(self._theta[i]), float(self._last_u[i]) / self.model.u_max,
-                       self._over_time[i] >= 0)
+    def reset_info(self, state) -> dict:
+        return {"time_up": state["time_up"]}
+
+    def end_info(self, state) -> dict:
+        return {"success": state["time_up"] > SUCCESS_TIME_UP}
+
+    def paint(self, pg, surface, state, trail) -> None:
+        paint_pendulum(pg, surface, float(state["theta"][0]), float(state["last_u"][0]) / self.model.u_max,
+                       bool(state["over_time"][0] >= 0))
 
 
 def paint_pendulum(pg, surface, theta: float, torque: float, over_rotated: bool) -> None:
@@ -184,7 +202,7 @@ def paint_pendulum(pg, surface, theta: float, torque: float, over_rotated: bool)
         pg.draw.circle(surface, (240, 150, 50), (int(head[0]), int(head[1])), 6)
 
 
-class PendulumSwingUpEnv(PendulumSwingUpTask, RenderMixin, gym.Env):
+class PendulumSwingUpEnv(SingleEnv):
     """
     ## Description
 
@@ -229,7 +247,8 @@ class PendulumSwingUpEnv(PendulumSwingUpTask, RenderMixin, gym.Env):
 
     * Termination: over-rotation.  When the accumulated angle (not wrapped) first exceeds
       ``|θ| > 5π``, the reward rate becomes -1 for 1 s, and then the trial ends.
-    * Truncation: after ``max_time`` (20 s), i.e. ``round(max_time / dt)`` steps.
+    * Truncation: after ``max_steps`` steps of ``dt``; by default 20 s of them, Doya's trial
+      length (``round(20 / dt)``: 1000 steps at the default ``dt``).
 
     ``info["time_up"]`` is the time so far in this trial with the wrapped ``|θ| < π/4``
     (counted per RK4 substep); a trial succeeds with ``info["time_up"] > 10`` s at its end
@@ -244,8 +263,10 @@ class PendulumSwingUpEnv(PendulumSwingUpTask, RenderMixin, gym.Env):
 
     * ``dt``: the control interval in seconds (default 0.02, at most 0.5).
     * ``substeps``: RK4 steps per control interval (default 4).
-    * ``max_time``: the trial length in seconds (default 20).
+    * ``max_steps``: the trial length in steps of ``dt`` (default ``round(20 / dt)``, i.e. 20 s).
     * ``u_max``: the torque limit (default 5, at most 10 so that the ω bound holds).
+    * ``max_time`` (keyword only, deprecated, with a ``DeprecationWarning``): the trial length in
+      seconds, i.e. ``max_steps = max(1, round(max_time / dt))``; give ``max_steps`` instead.
     * ``render_mode``: ``"human"`` or ``"rgb_array"``: the pendulum (red after an
       over-rotation), the up region in green and the torque as an orange arc.
 
@@ -255,64 +276,20 @@ class PendulumSwingUpEnv(PendulumSwingUpTask, RenderMixin, gym.Env):
     ```
     """
 
-    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 50}
-    action_out_of_range = "clip"
-    _done = True  # before the first reset: step() raises ResetNeeded
+    task_type = PendulumSwingUpTask
 
     @property
     def state(self) -> np.ndarray:
         """``(θ, ω)`` with the accumulated (not wrapped) ``θ``."""
-        return np.array([self._theta[0], self._omega[0]])
-
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
-        super().reset(seed=seed)
-        self._start(np.ones(1, dtype=np.bool_), options)
-        self._t, self._done = 0, False
-        if self.render_mode == "human":
-            self.render()
-        return self._observations()[0], {"time_up": 0.0}
-
-    def step(self, action):
-        u = as_box_action(action, self.action_space)
-        if self._done:
-            raise ResetNeeded("the episode has ended (or not started): call reset() before step()")
-        terminated = bool(self._move(u)[0])
-        self._t += 1
-        truncated = not terminated and self._t >= self.max_steps
-        self._done = terminated or truncated
-        info = {"time_up": float(self._time_up[0])}
-        if self._done:
-            info["success"] = info["time_up"] > SUCCESS_TIME_UP
-        if self.render_mode == "human":
-            self.render()
-        return self._observations()[0], float(self._reward[0]), terminated, truncated, info
-
-    def _paint(self, pg, surface):
-        self._paint_pendulum(pg, surface, 0)
+        state = super().state
+        return np.array([state["theta"], state["omega"]])
 
 
-class PendulumSwingUpVectorEnv(TaskVectorEnv, PendulumSwingUpTask, VectorRenderMixin, VectorEnv):
+class PendulumSwingUpVectorEnv(VectorEnv):
     """``num_envs`` pendulums stepped by one numba call (see :class:`PendulumSwingUpEnv` for the
-    task).  Autoreset is next-step (:mod:`rl_envs.vector`); pendulum ``i`` with the same actions
-    reproduces a single env bit for bit.  ``infos["time_up"]`` holds every pendulum's time up."""
+    task and :mod:`rl_envs.core.vector`); pendulum ``i`` with the same actions reproduces a
+    single env bit for bit.  ``infos["time_up"]`` holds every pendulum's time up (a restarted
+    one's 0), ``infos["success"]`` (masked by ``infos["_success"]``) the outcome of the trials
+    that end on this step."""
 
-    metadata = {"render_modes": ["rgb_array"], "render_fps": 50, "autoreset_mode": AutoresetMode.NEXT_STEP}
-    action_out_of_range = "clip"
-    __signature__ = vector_signature(PendulumSwingUpTask)
-
-    def _observe(self):
-        return self._observations(), {"time_up": self._time_up.copy()}
-
-    def step(self, actions):
-        u = as_box_action(actions, self.action_space)[:, 0]
-        restarted = self._begin_step()
-        terminated = self._move(u) & ~restarted
-        reward = np.where(restarted, 0.0, self._reward)
-        truncated = self._finish_step(restarted, terminated)
-        infos = {"time_up": self._time_up.copy()}
-        if restarted.any():
-            self._start(restarted, None)
-        return self._observations(), reward, terminated, truncated, infos
-
-    def _paint_env(self, pg, surface, i: int) -> None:
-        self._paint_pendulum(pg, surface, i)
+    task_type = PendulumSwingUpTask
