@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from gymnasium import spaces
-from numba import njit
+from numba import njit, vectorize
 
 from .core import SingleEnv, Task, VectorEnv
-from .validation import integer, positive, real, real_array
+from .validation import as_box_action, integer, positive, real, real_array
 
 UP_ANGLE = math.pi / 4  # |theta| below this counts as "up"
 COS_UP = math.cos(UP_ANGLE)
@@ -28,6 +28,7 @@ TRIAL_TIME = 20.0  # seconds: Doya's trial length, the default max_steps = round
 # sqrt(4 g + 2 u_max 6 pi) = 15.1 and |omega| grows at most by (g + u_max) per second after it.
 OMEGA_BOUND = 12 * math.pi
 MAX_DT = 0.5
+THETA, OMEGA, OVER_TIME, TIME_UP, LAST_U = range(5)  # the columns of a state (see advance)
 
 
 @dataclass(frozen=True)
@@ -65,27 +66,30 @@ def _derivative(theta, omega, u, friction, mgl, inertia):
 
 
 @njit(cache=True, error_model="numpy")
-def advance(theta, omega, over_time, time_up, u, dt, substeps, friction, mgl, inertia, reward):
-    """Move every pendulum ``i`` by ``dt`` under the held control ``u[i]``, in ``substeps`` RK4
-    steps of the state and of the reward integral ``∫ cos θ dt`` (a third state component).
+def advance(state, u, u_max, dt, substeps, friction, mgl, inertia, reward):
+    """Move every pendulum ``i`` (the row ``state[i]``, in place) by ``dt`` under the held control
+    ``u[i]`` clipped to ``[-u_max, u_max]``, in ``substeps`` RK4 steps of the state and of the
+    reward integral ``∫ cos θ dt`` (a third state component).
 
-    ``theta`` is the accumulated angle (not wrapped).  ``over_time[i] < 0`` until ``|θ|`` first
-    exceeds 5π at a substep's end; from then on it counts the time since, and the reward rate is
-    -1.  ``time_up`` adds ``h`` for every substep that ends with the wrapped ``|θ| < π/4``.
-    ``reward[i]`` receives the step's integrated reward.
+    A row is ``(θ, ω, over_time, time_up, last_u)`` (the columns ``THETA`` ... ``LAST_U``).  ``θ``
+    is the accumulated angle (not wrapped).  ``over_time < 0`` until ``|θ|`` first exceeds 5π at
+    a substep's end; from then on it counts the time since, and the reward rate is -1.
+    ``time_up`` adds ``h`` for every substep that ends with the wrapped ``|θ| < π/4``.
+    ``last_u`` receives the clipped control and ``reward[i]`` the step's integrated reward.
     """
     h = dt / substeps
-    for i in range(theta.shape[0]):
-        th, om, total = theta[i], omega[i], 0.0
+    for i in range(state.shape[0]):
+        ui = min(max(u[i], -u_max), u_max)
+        th, om, over_time, time_up, total = state[i, THETA], state[i, OMEGA], state[i, OVER_TIME], state[i, TIME_UP], 0.0
         for _ in range(substeps):
-            if over_time[i] >= 0.0:
+            if over_time >= 0.0:
                 rate = -1.0
-                over_time[i] += h
-            k1t, k1w = _derivative(th, om, u[i], friction, mgl, inertia)
-            k2t, k2w = _derivative(th + 0.5 * h * k1t, om + 0.5 * h * k1w, u[i], friction, mgl, inertia)
-            k3t, k3w = _derivative(th + 0.5 * h * k2t, om + 0.5 * h * k2w, u[i], friction, mgl, inertia)
-            k4t, k4w = _derivative(th + h * k3t, om + h * k3w, u[i], friction, mgl, inertia)
-            if over_time[i] < 0.0:
+                over_time += h
+            k1t, k1w = _derivative(th, om, ui, friction, mgl, inertia)
+            k2t, k2w = _derivative(th + 0.5 * h * k1t, om + 0.5 * h * k1w, ui, friction, mgl, inertia)
+            k3t, k3w = _derivative(th + 0.5 * h * k2t, om + 0.5 * h * k2w, ui, friction, mgl, inertia)
+            k4t, k4w = _derivative(th + h * k3t, om + h * k3w, ui, friction, mgl, inertia)
+            if over_time < 0.0:
                 # RK4 on q' = cos(theta), with theta at the stages where RK4 evaluates it
                 rate = (math.cos(th) + 2.0 * math.cos(th + 0.5 * h * k1t) + 2.0 * math.cos(th + 0.5 * h * k2t)
                         + math.cos(th + h * k3t)) / 6.0
@@ -93,23 +97,34 @@ def advance(theta, omega, over_time, time_up, u, dt, substeps, friction, mgl, in
             om += h * (k1w + 2.0 * k2w + 2.0 * k3w + k4w) / 6.0
             total += h * rate
             if math.cos(th) > COS_UP:  # the wrapped |theta| < pi/4
-                time_up[i] += h
-            if over_time[i] < 0.0 and abs(th) > OVER_ROTATION:
-                over_time[i] = 0.0
-        theta[i], omega[i], reward[i] = th, om, total
+                time_up += h
+            if over_time < 0.0 and abs(th) > OVER_ROTATION:
+                over_time = 0.0
+        state[i, THETA], state[i, OMEGA], state[i, OVER_TIME], state[i, TIME_UP], state[i, LAST_U] = th, om, over_time, time_up, ui
+        reward[i] = total
 
 
+@vectorize(["float64(float64)"], cache=True)
 def wrap_angle(theta):
-    """``θ`` wrapped into ``[-π, π)``."""
-    return (np.asarray(theta) + np.pi) % (2 * np.pi) - np.pi
+    """``θ`` wrapped into ``[-π, π)`` (a ufunc: a number, a list or an array)."""
+    return (theta + math.pi) % (2 * math.pi) - math.pi
+
+
+@njit(cache=True, error_model="numpy")
+def observations(state):
+    """The observations ``(θ wrapped into [-π, π), ω)`` of the pendulums in ``state``."""
+    obs = np.empty((state.shape[0], 2))
+    for i in range(state.shape[0]):
+        obs[i, 0], obs[i, 1] = wrap_angle(state[i, THETA]), state[i, OMEGA]
+    return obs
 
 
 @dataclass(frozen=True)
 class PendulumSwingUpTask(Task):
     """The swing-up's parameters and batched dynamics (documented on :class:`PendulumSwingUpEnv`).
 
-    A state holds, per pendulum: the accumulated ``theta``, ``omega``, ``over_time`` (< 0 before
-    the over-rotation, then the time since it), ``time_up`` and the last torque ``last_u`` (drawn)."""
+    A state is an ``(n, 5)`` array, a row ``(θ, ω, over_time, time_up, last_u)`` per pendulum
+    (see :func:`advance`): the accumulated angle, the trial's clocks and the torque drawn."""
 
     dt: float = 0.02
     substeps: int = 4
@@ -138,46 +153,50 @@ class PendulumSwingUpTask(Task):
         model = PendulumModel(u_max=real(self.u_max, "u_max", low=0, high=10.0, low_open=True))
         high = np.array([np.pi, OMEGA_BOUND])
         self._derive(dt=dt, max_steps=max_steps, model=model,
-                     _physics=(dt, substeps, model.friction, model.mass * model.gravity * model.length,
+                     _physics=(model.u_max, dt, substeps, model.friction, model.mass * model.gravity * model.length,
                                model.mass * model.length**2),
                      observation_space=spaces.Box(-high, high, dtype=np.float64),
                      action_space=spaces.Box(-model.u_max, model.u_max, (1,), np.float32))
 
-    def initial_state(self, rng: np.random.Generator, n: int, options=None) -> dict:
+    def check_action(self, action, n):
+        # The kernel clips the torque to ±u_max in float64 (the float32 box's bound may round
+        # off u_max), so only the action's type, shape and finiteness are checked here.
+        return as_box_action(action, self.action_space, n).reshape(n or 1, 1)
+
+    def initial_state(self, rng: np.random.Generator, n: int, options=None) -> np.ndarray:
         """θ ~ U(-π, π) drawn in pendulum order, ω = 0, or ``options["state"]``."""
+        state = np.zeros((n, 5))
+        state[:, OVER_TIME] = -1.0
         if options and "state" in options:
             start = real_array(options["state"], 'options["state"]', shape=(2,))
             if abs(start[0]) > np.pi or abs(start[1]) > OMEGA_BOUND:
                 raise ValueError(f'options["state"] must be (θ, ω) with |θ| <= π and |ω| <= {OMEGA_BOUND:.4g}, '
                                  f"got {start.tolist()}")
-            theta, omega = np.full(n, start[0]), np.full(n, start[1])
+            state[:, [THETA, OMEGA]] = start
         else:
-            theta, omega = rng.uniform(-np.pi, np.pi, size=n), np.zeros(n)
-        return {"theta": theta, "omega": omega, "over_time": np.full(n, -1.0), "time_up": np.zeros(n),
-                "last_u": np.zeros(n)}
+            state[:, THETA] = rng.uniform(-np.pi, np.pi, size=n)
+        return state
 
     def transition(self, state, action, noise):
-        u = np.clip(action[:, 0], -self.model.u_max, self.model.u_max)
-        theta, omega, over_time, time_up = (state[k].copy() for k in ("theta", "omega", "over_time", "time_up"))
-        reward = np.empty(len(u))
-        advance(theta, omega, over_time, time_up, u, *self._physics, reward)
+        state = state.copy()
+        reward = np.empty(len(state))
+        advance(state, action[:, 0], *self._physics, reward)
         # the trial ends when the penalty second after an over-rotation is over
-        terminated = over_time >= PENALTY_TIME - 1e-9
-        state = {"theta": theta, "omega": omega, "over_time": over_time, "time_up": time_up, "last_u": u}
-        return state, reward, terminated, {"time_up": time_up}
+        terminated = state[:, OVER_TIME] >= PENALTY_TIME - 1e-9
+        return state, reward, terminated, {"time_up": state[:, TIME_UP]}
 
     def observe(self, state) -> np.ndarray:
-        return np.stack([wrap_angle(state["theta"]), state["omega"]], axis=1)
+        return observations(state)
 
     def reset_info(self, state) -> dict:
-        return {"time_up": state["time_up"]}
+        return {"time_up": state[:, TIME_UP]}
 
     def end_info(self, state) -> dict:
-        return {"success": state["time_up"] > SUCCESS_TIME_UP}
+        return {"success": state[:, TIME_UP] > SUCCESS_TIME_UP}
 
     def paint(self, pg, surface, state, trail) -> None:
-        paint_pendulum(pg, surface, float(state["theta"][0]), float(state["last_u"][0]) / self.model.u_max,
-                       bool(state["over_time"][0] >= 0))
+        paint_pendulum(pg, surface, float(state[0, THETA]), float(state[0, LAST_U]) / self.model.u_max,
+                       bool(state[0, OVER_TIME] >= 0))
 
 
 def paint_pendulum(pg, surface, theta: float, torque: float, over_rotated: bool) -> None:
@@ -281,8 +300,7 @@ class PendulumSwingUpEnv(SingleEnv):
     @property
     def state(self) -> np.ndarray:
         """``(θ, ω)`` with the accumulated (not wrapped) ``θ``."""
-        state = super().state
-        return np.array([state["theta"], state["omega"]])
+        return super().state[[THETA, OMEGA]]
 
 
 class PendulumSwingUpVectorEnv(VectorEnv):

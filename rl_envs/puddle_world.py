@@ -12,7 +12,7 @@ import numpy as np
 from gymnasium import spaces
 
 from .core import SingleEnv, Task, VectorEnv
-from .validation import integer, one_of, real
+from .validation import clipped_box_action, integer, one_of, real
 
 VARIANTS = ("offpac", "boyan-moore")
 ACTIONS = ("continuous", "discrete")
@@ -71,6 +71,12 @@ class PuddleWorldTask(Task):
                      action_space=(spaces.Box(-MAX_MOVE, MAX_MOVE, shape=(2,), dtype=np.float32)
                                    if self.actions == "continuous" else spaces.Discrete(len(DISCRETE_CONTROLS))),
                      reward_at=gaussian_puddle_reward if self.variant == "offpac" else capsule_puddle_reward)
+
+    def check_action(self, action, n):
+        if self.actions == "discrete":
+            return super().check_action(action, n)
+        # Task.check_action's, without making the batch's Box at every step (see clipped_box_action)
+        return clipped_box_action(action, self.action_space, n)
 
     def initial_state(self, rng: np.random.Generator, n: int, options=None) -> np.ndarray:
         if self.variant == "offpac":

@@ -11,7 +11,7 @@ import numpy as np
 from gymnasium import spaces
 
 from .core import SingleEnv, Task, VectorEnv
-from .validation import integer, one_of
+from .validation import clipped_box_action, integer, one_of
 
 MAX_TORQUE = 2.0
 STEP_TIME = 0.01
@@ -36,6 +36,10 @@ class SwingPendulumTask(Task):
         high = np.array([math.pi, MAX_VELOCITY])
         self._derive(observation_space=spaces.Box(-high.astype(np.float32), high.astype(np.float32), dtype=np.float32),
                      action_space=spaces.Box(-MAX_TORQUE, MAX_TORQUE, shape=(1,), dtype=np.float32))
+
+    def check_action(self, action, n):
+        # Task.check_action's, without making the batch's Box at every step (see clipped_box_action)
+        return clipped_box_action(action, self.action_space, n)
 
     def initial_state(self, rng: np.random.Generator, n: int, options=None) -> np.ndarray:
         if self.start == "fixed":
