@@ -81,6 +81,7 @@ def advance(state, u, u_max, dt, substeps, friction, mgl, inertia, reward):
     for i in range(state.shape[0]):
         ui = min(max(u[i], -u_max), u_max)
         th, om, over_time, time_up, total = state[i, THETA], state[i, OMEGA], state[i, OVER_TIME], state[i, TIME_UP], 0.0
+        cos_th = math.cos(th)  # at the substep's start: the end of the one before
         for _ in range(substeps):
             if over_time >= 0.0:
                 rate = -1.0
@@ -91,12 +92,13 @@ def advance(state, u, u_max, dt, substeps, friction, mgl, inertia, reward):
             k4t, k4w = _derivative(th + h * k3t, om + h * k3w, ui, friction, mgl, inertia)
             if over_time < 0.0:
                 # RK4 on q' = cos(theta), with theta at the stages where RK4 evaluates it
-                rate = (math.cos(th) + 2.0 * math.cos(th + 0.5 * h * k1t) + 2.0 * math.cos(th + 0.5 * h * k2t)
+                rate = (cos_th + 2.0 * math.cos(th + 0.5 * h * k1t) + 2.0 * math.cos(th + 0.5 * h * k2t)
                         + math.cos(th + h * k3t)) / 6.0
             th += h * (k1t + 2.0 * k2t + 2.0 * k3t + k4t) / 6.0
             om += h * (k1w + 2.0 * k2w + 2.0 * k3w + k4w) / 6.0
             total += h * rate
-            if math.cos(th) > COS_UP:  # the wrapped |theta| < pi/4
+            cos_th = math.cos(th)
+            if cos_th > COS_UP:  # the wrapped |theta| < pi/4
                 time_up += h
             if over_time < 0.0 and abs(th) > OVER_ROTATION:
                 over_time = 0.0
