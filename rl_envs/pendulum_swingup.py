@@ -80,7 +80,8 @@ def advance(state, u, u_max, dt, substeps, friction, mgl, inertia, reward):
     h = dt / substeps
     for i in range(state.shape[0]):
         ui = min(max(u[i], -u_max), u_max)
-        th, om, over_time, time_up, total = state[i, THETA], state[i, OMEGA], state[i, OVER_TIME], state[i, TIME_UP], 0.0
+        th, om, over_time, time_up = state[i, THETA], state[i, OMEGA], state[i, OVER_TIME], state[i, TIME_UP]
+        total = 0.0
         cos_th = math.cos(th)  # at the substep's start: the end of the one before
         for _ in range(substeps):
             if over_time >= 0.0:
@@ -102,8 +103,8 @@ def advance(state, u, u_max, dt, substeps, friction, mgl, inertia, reward):
                 time_up += h
             if over_time < 0.0 and abs(th) > OVER_ROTATION:
                 over_time = 0.0
-        state[i, THETA], state[i, OMEGA], state[i, OVER_TIME], state[i, TIME_UP], state[i, LAST_U] = th, om, over_time, time_up, ui
-        reward[i] = total
+        state[i, THETA], state[i, OMEGA], state[i, OVER_TIME], state[i, TIME_UP] = th, om, over_time, time_up
+        state[i, LAST_U], reward[i] = ui, total
 
 
 @vectorize(["float64(float64)"], cache=True)
@@ -262,7 +263,8 @@ class PendulumSwingUpEnv(SingleEnv):
     ## Starting State
 
     ``θ ~ U(-π, π)``, ``ω = 0``.  ``reset(options={"state": (θ, ω)})`` starts from a given state
-    instead (``(π, 0)`` hangs at the bottom).
+    instead (``(π, 0)`` hangs at the bottom; in the vector env, every pendulum that the reset
+    restarts); ``|θ| <= π`` and ``|ω| <= 12π``, else ``ValueError``, as for an unknown option.
 
     ## Episode End
 

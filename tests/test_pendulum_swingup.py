@@ -126,8 +126,8 @@ def test_observation_wraps_theta_and_stays_in_the_box():
 
 @pytest.mark.parametrize("kwargs, match", [
     ({"dt": 0.0}, "dt must be"), ({"dt": 1.0}, "dt must be"), ({"substeps": 0}, "substeps must be"),
-    ({"max_time": -1.0}, "max_time must be"), ({"max_steps": 0}, "max_steps must be"), ({"u_max": 20.0}, "u_max must be"),
-    ({"render_mode": "ansi"}, "render_mode"),
+    ({"max_steps": 0}, "max_steps must be"), ({"max_time": -1.0}, "max_time must be"),
+    ({"u_max": 20.0}, "u_max must be"), ({"render_mode": "ansi"}, "render_mode"),
 ])
 def test_bad_arguments_are_named(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -152,7 +152,7 @@ def test_trial_length_is_max_steps_of_dt_by_default_twenty_seconds():
     assert ends == [False] * 6 + [True]
 
 
-@pytest.mark.parametrize("make", [lambda **kw: PendulumSwingUpEnv(**kw), lambda **kw: PendulumSwingUpVectorEnv(2, **kw)],
+@pytest.mark.parametrize("make", [PendulumSwingUpEnv, lambda **kw: PendulumSwingUpVectorEnv(2, **kw)],
                          ids=["single", "vector"])
 def test_max_time_in_seconds_is_deprecated_for_max_steps(make):
     with pytest.warns(DeprecationWarning, match="'max_time'.*deprecated.*max_steps=20") as record:
