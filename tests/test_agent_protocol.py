@@ -33,7 +33,7 @@ ENVS = {
     TileActorCritic: ("rl_envs/MountainCarRLPark-v0", {"max_steps": 50}, 100),
     BeliefAgent: ("rl_envs/PartiallyObservableMaze-v0", {"layout": "cheese"}, 100),
     SB3Agent: ("rl_envs/GridMaze-v0", {}, 64),
-    NGnetAgent: ("rl_envs/PendulumSwingUp-v0", {"max_time": 1.0}, 100),
+    NGnetAgent: ("rl_envs/PendulumSwingUp-v0", {"max_steps": 50}, 100),
 }
 # Arguments an agent needs on its family's env, or to stay fast there.
 KWARGS = {

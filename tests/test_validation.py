@@ -5,12 +5,13 @@ import re
 import numpy as np
 import pytest
 import gymnasium as gym
+from gymnasium.vector.utils import batch_space
 
 import rl_envs  # noqa: F401
 from baselines.linear import COPDACQ
 from rl_envs.maze import get_layout, maze_model, value_iteration
 from rl_envs.maze.pomdp import POMDPModel
-from rl_envs.validation import as_box_action, symmetric_matrix
+from rl_envs.validation import as_box_action, clipped_box_action, symmetric_matrix
 
 
 @pytest.mark.parametrize("gamma, message", [(1.5, r"in \[0, 1\], got 1.5"), (True, "discount factor"),
@@ -118,3 +119,17 @@ def test_a_sweep_refuses_a_bool_or_a_string_for_a_number(key, name, bad):
         sweep[key] = bad
     with pytest.raises(cmp.ConfigError, match=rf"^{re.escape(name)} must be .*, got {re.escape(repr(bad))}"):
         sweep_from_config(sweep)
+@pytest.mark.parametrize("bad", [np.zeros((3, 1)), np.zeros((2, 2)), "1", np.array([[0.0, np.nan]] * 3)])
+def test_actions_of_num_envs_are_checked_as_against_the_batch_space(bad):
+    """``as_box_action(a, space, num_envs)`` accepts and refuses what ``as_box_action(a, batch)``
+    does, with the same message, without the batch's Box unless it raises."""
+    space = gym.spaces.Box(np.float32([-1.0, 0.0]), np.float32([1.0, 2.0]))
+    good = np.array([[0.5, 3.0], [-2.0, 1.0], [0.0, 0.0]])
+    np.testing.assert_array_equal(as_box_action(good, space, 3), as_box_action(good, batch_space(space, 3)))
+    np.testing.assert_array_equal(clipped_box_action(good, space, 3), [[0.5, 2.0], [-1.0, 1.0], [0.0, 0.0]])
+    np.testing.assert_array_equal(clipped_box_action(good[0], space), [[0.5, 2.0]])  # one env: a batch of one
+    with pytest.raises(ValueError) as expected:
+        as_box_action(bad, batch_space(space, 3))
+    with pytest.raises(ValueError, match=r"(?s)an action of Box\(.*\(3, 2\), float32\)") as got:
+        as_box_action(bad, space, 3)
+    assert str(got.value) == str(expected.value)

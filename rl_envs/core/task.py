@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 import numpy as np
 from gymnasium import spaces
 
-from ..validation import as_box_action, as_discrete_action, as_discrete_actions, real_array
+from ..validation import as_discrete_action, as_discrete_actions, clipped_box_action, real_array
 from .tree import Tree
 
 
@@ -132,10 +132,7 @@ class Task:
                 return np.array([as_discrete_action(action, int(space.n))])
             return as_discrete_actions(action, n, int(space.n))
         if isinstance(space, spaces.Box):
-            batch = space if n is None else spaces.Box(np.broadcast_to(space.low, (n, *space.shape)),
-                                                        np.broadcast_to(space.high, (n, *space.shape)), dtype=space.dtype)
-            a = as_box_action(action, batch).reshape(n or 1, *space.shape)
-            return np.clip(a, space.low, space.high)
+            return clipped_box_action(action, space, n)
         raise NotImplementedError(f"{type(self).__name__} must define check_action for {space}")
 
     # -- drawing -------------------------------------------------------------------------------
