@@ -26,7 +26,7 @@ def make(**kw):
 
 def step_from(env, s, a):
     env.reset(seed=0)
-    env._s = s  # place the agent: the transition table is what is under test
+    env.state = s  # place the agent: the transition table is what is under test
     return env.step(a)
 
 

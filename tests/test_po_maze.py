@@ -378,9 +378,9 @@ def test_vector_env_samples_every_agent_from_the_model():
     venv = gym.make_vec(ID, num_envs=n, vectorization_mode="vector_entry_point", layout="cheese")
     _, info = venv.reset(seed=0)
     s = info["state"]
-    obs, *_ = venv.step(np.zeros(n, dtype=np.int64))  # everyone moves north
+    obs, *_, info = venv.step(np.zeros(n, dtype=np.int64))  # everyone moves north
     model = venv.unwrapped.episode_model
-    s2 = venv.unwrapped._s
+    s2 = info["state"]
     expected = np.einsum("ns,st->t", np.eye(model.n_states)[s], model.T[0]) / n
     assert np.abs(np.bincount(s2, minlength=model.n_states) / n - expected).max() < 0.03
     assert all(model.O[0, t, o] > 0 for t, o in zip(s2, obs))  # every observation possible where it was made
