@@ -245,15 +245,17 @@ class GridMazeEnv(SingleEnv):
     * ``maze_seed``: for ``layout="random"``: an int fixes the maze; ``None`` draws a new maze
       from ``np_random`` at every ``reset`` (seed ``reset`` to reproduce it).
     * ``goal_reward`` (1.0), ``move_cost`` (0.01, ``>= 0``: a negative cost would pay for never
-      reaching the goal), ``slip`` (0.0, in ``[0, 1]``), ``max_steps`` (a positive int).
+      reaching the goal), ``slip`` (0.0, in ``[0, 1]``), ``max_steps`` (a positive int; default
+      ``25 * H * W``).
     * ``render_mode``: ``"human"``, ``"rgb_array"`` (the maze, the agent and its path this
       episode) or ``"ansi"`` (the layout text with the agent as ``@``).
 
     ## Vector environment
 
     ``gymnasium.make_vec("rl_envs/GridMaze-v0", num_envs=n, ...)`` gives :class:`GridMazeVectorEnv`,
-    which steps ``n`` agents in one maze with array operations (``vectorization_mode="sync"``
-    gives ``n`` separate environments instead, e.g. for a new random maze per episode).
+    which steps ``n`` agents in one maze with array operations (Gymnasium's three autoreset
+    modes: ``autoreset_mode=``; ``vectorization_mode="sync"`` gives ``n`` separate environments
+    instead, e.g. for a new random maze per episode).
 
     ```python
     env = gymnasium.make("rl_envs/GridMaze-v0", layout="maze10x10", move_cost=0.05)

@@ -205,7 +205,9 @@ class PartiallyObservableMazeEnv(SingleEnv):
     observation before the first action.  Wall readings are ``o = 8 F + 4 R + 2 B + L``
     (front, right, back, left) on the hallways and ``8 up + 4 right + 2 down + left`` on
     GridMaze layouts; each sensor reports a wall with 0.9 and an opening with 0.95
-    (``sensor_noise=(0.1, 0.05)``).  The hidden state is in ``info["state"]``, for analysis only.
+    (``sensor_noise=(0.1, 0.05)``).  The hidden state is in ``info["state"]``, for analysis only;
+    ``env.unwrapped.state`` is ``{"hidden": s, "obs": o}`` (and the ``"belief"`` when rendering),
+    and setting it to a hidden state index puts the agent there, with no observation yet.
 
     ## Rewards
 
@@ -245,12 +247,14 @@ class PartiallyObservableMazeEnv(SingleEnv):
     * GridMaze layouts only: ``sensor_noise=(miss, false_alarm)`` ((0.1, 0.05)), ``slip``
       (0.0: probability that a move goes perpendicular), ``start`` (``"uniform"`` or ``"layout"``).
     * ``render_mode``: ``"human"`` or ``"rgb_array"``: the maze, the true agent (and heading)
-      and the belief as a heat map over the cells.
+      and the belief as a heat map over the cells (``env.unwrapped.belief``, the Bayes filter of
+      the episode's observations, tracked only with a render mode).
 
     ## Vector environment
 
     ``gymnasium.make_vec("rl_envs/PartiallyObservableMaze-v0", num_envs=n, ...)`` gives
-    :class:`PartiallyObservableMazeVectorEnv`, which samples the ``n`` agents' steps together.
+    :class:`PartiallyObservableMazeVectorEnv`, which samples the ``n`` agents' steps together
+    (Gymnasium's three autoreset modes: ``autoreset_mode=``).
 
     ```python
     env = gymnasium.make("rl_envs/PartiallyObservableMaze-v0", layout="hallway2")
