@@ -14,17 +14,26 @@ from .layouts import ACTION_NAMES, Layout, LayoutError, get_layout
 from .solve import PERPENDICULAR, MDPModel, maze_model, value_iteration
 
 
-def batches_of_one(n: int) -> tuple[np.ndarray, ...]:
-    """``np.array([i])`` for ``i < n``, read-only, made once: a single env's step (``step_one``)
-    that built its batch-of-one state and action would spend a third of its time on them."""
-    batches = tuple(np.array([i], dtype=np.int64) for i in range(n))
-    for a in batches:
-        a.flags.writeable = False
-    return batches
+class ScalarStepTask(Task):
+    """A task whose single env steps on Python scalars (``step_one``; the mazes): its actions and
+    integer states as read-only batches of one (``_batches``) and its observations as numpy
+    scalars (``_scalars``), made once by :meth:`_make_batches`, since building them at every
+    step would take a third of the step."""
+
+    def _make_batches(self, n: int) -> None:
+        batches = tuple(np.array([i], dtype=np.int64) for i in range(n))
+        for a in batches:
+            a.flags.writeable = False
+        self._derive(_batches=batches, _scalars=tuple(np.arange(n, dtype=np.int64)))
+
+    def check_action(self, action, n):
+        if n is None:
+            return self._batches[as_discrete_action(action, self.action_space.n)]
+        return super().check_action(action, n)
 
 
 @dataclass(frozen=True)
-class GridMazeTask(Task):
+class GridMazeTask(ScalarStepTask):
     """The maze's parameters, layout, exact references and batched dynamics (the arguments are
     documented on :class:`GridMazeEnv`).  The state is the agent's cell index, an int64 array."""
 
@@ -52,8 +61,8 @@ class GridMazeTask(Task):
         self._derive(new_maze_each_reset=self.layout == "random" and self.maze_seed is None)
         self._use_layout(get_layout(self.layout, self.size, np.random.default_rng(self.maze_seed)))
         self._derive(max_steps=integer(self.max_steps, "max_steps") if self.max_steps is not None else 25 * self.layout.n_cells,
-                     observation_space=spaces.Discrete(self.layout.n_cells), action_space=spaces.Discrete(4),
-                     _batches=batches_of_one(max(self.layout.n_cells, 4)), _scalars=tuple(np.arange(self.layout.n_cells)))
+                     observation_space=spaces.Discrete(self.layout.n_cells), action_space=spaces.Discrete(4))
+        self._make_batches(max(self.layout.n_cells, 4))
 
     def _use_layout(self, layout: Layout) -> None:
         """``layout`` (the argument, resolved) and what the steps and the drawing read of it."""
@@ -92,11 +101,6 @@ class GridMazeTask(Task):
         cell = self.layout.next_cell[state, action]
         terminated = self._goal[cell]
         return cell, np.where(terminated, self.goal_reward - self.move_cost, -self.move_cost), terminated, {}
-
-    def check_action(self, action, n):
-        if n is None:
-            return self._batches[as_discrete_action(action, 4)]
-        return super().check_action(action, n)
 
     def step_one(self, state, action, rng):
         """:meth:`transition` for the single env with Python lists and scalars: tabular agents

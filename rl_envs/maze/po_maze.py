@@ -9,10 +9,10 @@ from dataclasses import KW_ONLY, dataclass
 import numpy as np
 from gymnasium import spaces
 
-from ..core import SingleEnv, Task, VectorEnv
-from ..validation import as_discrete_action, describe, integer, one_of, probability
+from ..core import SingleEnv, VectorEnv
+from ..validation import describe, integer, one_of, probability
 from .classic_pomdps import CLASSIC, HALLWAY_SENSOR_NOISE, MazePOMDP, wall_sensor_pomdp
-from .grid_maze import batches_of_one
+from .grid_maze import ScalarStepTask
 from .layouts import Layout, get_layout
 from .pomdp import POMDPModel, POMDPSampler, filter_belief
 from .solve import value_iteration
@@ -26,7 +26,7 @@ ACTION_KEYS = {
 
 
 @dataclass(frozen=True)
-class POMazeTask(Task):
+class POMazeTask(ScalarStepTask):
     """The partially observable maze's parameters, models and batched dynamics (the arguments are
     documented on :class:`PartiallyObservableMazeEnv`).  The state holds the hidden state, the
     last observation and, when the env draws it, the belief."""
@@ -50,9 +50,8 @@ class POMazeTask(Task):
         episode_model = model.with_absorbing(goal_states) if self.goal_mode == "terminate" else model
         self._derive(maze=maze, model=model, goal_states=goal_states, episode_model=episode_model,
                      sampler=POMDPSampler(episode_model), no_observation=model.n_obs, track_belief=False,
-                     _batches=batches_of_one(max(model.n_states, model.n_obs + 1, model.n_actions)),
-                     _scalars=tuple(np.arange(model.n_obs + 1)),
                      observation_space=spaces.Discrete(model.n_obs + 1), action_space=spaces.Discrete(model.n_actions))
+        self._make_batches(max(model.n_states, model.n_obs + 1, model.n_actions))
         (h, w), _, _ = self._grid()
         cs = self._cell_px()
         self._derive(canvas_size=(w * cs + cs, h * cs + cs))
@@ -97,11 +96,6 @@ class POMazeTask(Task):
         if self.track_belief:
             after["belief"] = filter_belief(state["belief"], action, obs, self.episode_model)
         return after, reward, terminated, {"state": hidden}
-
-    def check_action(self, action, n):
-        if n is None:
-            return self._batches[as_discrete_action(action, self.model.n_actions)]
-        return super().check_action(action, n)
 
     def step_one(self, state, action, rng):
         """:meth:`transition` for the single env on scalars (the sampler's scalar step, as the env
