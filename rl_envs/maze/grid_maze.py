@@ -70,7 +70,7 @@ class GridMazeTask(ScalarStepTask):
         self._derive(layout=layout, _model=None, _goal=goal, _next_list=layout.next_cell.tolist(), _goal_list=goal.tolist())
         h, w = layout.shape
         cs = self._cell_px()
-        self._derive(canvas_size=(w * cs + 2 * (cs // 2), h * cs + 2 * (cs // 2)))
+        self._derive(canvas_size=((w + 1) * cs, (h + 1) * cs))  # a margin of half a cell around the maze
 
     def redraw(self, rng: np.random.Generator) -> GridMazeTask:
         if not self.new_maze_each_reset:
