@@ -162,6 +162,8 @@ def test_an_unseeded_reset_draws_a_new_random_maze_from_the_seeded_stream():
     fresh.reset(seed=3)
     twin.reset(seed=3)
     first = fresh.layout.walls.copy()
+    with pytest.raises(ValueError, match="bogus"):
+        fresh.reset(options={"bogus": 1})  # refused before it draws
     fresh.reset()
     twin.reset()
     assert not np.array_equal(first, fresh.layout.walls)  # a new maze at every reset ...

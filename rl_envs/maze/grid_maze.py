@@ -9,6 +9,7 @@ import numpy as np
 from gymnasium import spaces
 
 from ..core import SingleEnv, Task, VectorEnv
+from ..core.single import check_options
 from ..validation import as_discrete_action, integer, probability, real
 from .layouts import ACTION_NAMES, Layout, LayoutError, get_layout
 from .solve import PERPENDICULAR, MDPModel, maze_model, value_iteration
@@ -270,8 +271,10 @@ class GridMazeEnv(SingleEnv):
     task_type = GridMazeTask
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
-        # The core redraws the task on a seeded reset only; an unseeded maze is new at every reset.
+        # The core redraws the task on a seeded reset only; an unseeded maze is new at every reset
+        # (once the options are known good: a refused reset draws nothing).
         if seed is None and self.task.new_maze_each_reset:
+            check_options(options, self.task.reset_options, type(self).__name__)
             self.task = self.task.redraw(self.np_random)
         return super().reset(seed=seed, options=options)
 
