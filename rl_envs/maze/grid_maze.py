@@ -9,7 +9,6 @@ import numpy as np
 from gymnasium import spaces
 
 from ..core import SingleEnv, Task, VectorEnv
-from ..core.single import check_options
 from ..validation import as_discrete_action, integer, probability, real
 from .layouts import ACTION_NAMES, Layout, LayoutError, get_layout
 from .solve import PERPENDICULAR, MDPModel, maze_model, value_iteration
@@ -73,7 +72,13 @@ class GridMazeTask(ScalarStepTask):
         cs = self._cell_px()
         self._derive(canvas_size=((w + 1) * cs, (h + 1) * cs))  # a margin of half a cell around the maze
 
-    def redraw(self, rng: np.random.Generator) -> GridMazeTask:
+    def for_env(self, single: bool, render_mode: str | None) -> GridMazeTask:
+        if not single and self.new_maze_each_reset:  # a new maze per episode would move every agent's maze at once
+            raise ValueError("GridMazeVectorEnv puts every agent in one maze: give layout='random' a maze_seed, "
+                             "or use gymnasium.make_vec(..., vectorization_mode='sync') for a new maze per episode")
+        return self
+
+    def redraw(self, rng: np.random.Generator, seeded: bool) -> GridMazeTask:
         if not self.new_maze_each_reset:
             return self
         task = copy.copy(self)
@@ -270,14 +275,6 @@ class GridMazeEnv(SingleEnv):
 
     task_type = GridMazeTask
 
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
-        # The core redraws the task on a seeded reset only; an unseeded maze is new at every reset
-        # (once the options are known good: a refused reset draws nothing).
-        if seed is None and self.task.new_maze_each_reset:
-            check_options(options, self.task.reset_options, type(self).__name__)
-            self.task = self.task.redraw(self.np_random)
-        return super().reset(seed=seed, options=options)
-
     def get_keys_to_action(self) -> dict:
         """Arrow keys for :func:`gymnasium.utils.play.play` (see ``python -m rl_envs.play``)."""
         from ..rendering import import_pygame
@@ -302,12 +299,6 @@ class GridMazeVectorEnv(VectorEnv):
     """
 
     task_type = GridMazeTask
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.task.new_maze_each_reset:  # a new maze per episode would move every agent's maze at once
-            raise ValueError("GridMazeVectorEnv puts every agent in one maze: give layout='random' a maze_seed, "
-                             "or use gymnasium.make_vec(..., vectorization_mode='sync') for a new maze per episode")
 
 
 __all__ = ["GridMazeEnv", "GridMazeVectorEnv", "ACTION_NAMES", "LayoutError"]

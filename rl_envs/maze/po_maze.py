@@ -56,9 +56,9 @@ class POMazeTask(ScalarStepTask):
         cs = self._cell_px()
         self._derive(canvas_size=(w * cs + cs, h * cs + cs))
 
-    def drawn_as(self, render_mode: str | None) -> POMazeTask:
-        """The task of an env that renders in ``render_mode``: with a render mode, its state also
-        tracks the belief (the drawing's heat map), which stepping without one does not pay for."""
+    def for_env(self, single: bool, render_mode: str | None) -> POMazeTask:
+        """With a render mode, the state also tracks the belief (the drawing's heat map), which
+        stepping without one does not pay for."""
         if render_mode is None:
             return self
         task = copy.copy(self)
@@ -258,10 +258,6 @@ class PartiallyObservableMazeEnv(SingleEnv):
 
     task_type = POMazeTask
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.task = self.task.drawn_as(self.render_mode)
-
     @property
     def belief(self) -> np.ndarray | None:
         """The posterior over the hidden state (Bayes filter of the episode's observations), tracked
@@ -298,10 +294,6 @@ class PartiallyObservableMazeVectorEnv(VectorEnv):
     """
 
     task_type = POMazeTask
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.task = self.task.drawn_as(self.render_mode)
 
     @property
     def belief(self) -> np.ndarray | None:
