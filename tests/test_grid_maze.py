@@ -251,7 +251,7 @@ def test_rgb_frame_shows_the_agent_where_it_is():
     before = env.render()
     env.step(DOWN)
     after = env.render()
-    cs = env._cell_px()
+    cs = env.task._cell_px()
     m = cs // 2
     red = np.array([200, 40, 40])
     centre = lambda r, c: (m + r * cs + cs // 2, m + c * cs + cs // 2)  # noqa: E731
