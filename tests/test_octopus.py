@@ -378,7 +378,7 @@ def test_observation_layout_names_every_dimension_once(target):
     covered = np.concatenate([np.arange(len(obs))[where] for where in layout.values()])
     assert sorted(covered) == list(range(len(obs)))
     assert obs[layout["theta"]][0] == pytest.approx(math.pi / 2)  # the arm starts along +x
-    pos, vel = P.node_arrays(env._states[0], env.model)
+    pos, vel = P.node_arrays(env.state["arm"], env.model)
     np.testing.assert_allclose(obs[layout["x"]], pos[0, :, 1:, 0].ravel(), rtol=1e-6)  # dorsal then ventral nodes
     np.testing.assert_allclose(obs[layout["vy"]], vel[0, :, 1:, 1].ravel(), atol=1e-7)
     if target == "random":
