@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import gymnasium as gym
 from gymnasium.utils.env_checker import data_equivalence
+from gymnasium.vector import AutoresetMode
 
 import rl_envs  # noqa: F401
 from rl_envs.octopus import physics as P
@@ -338,6 +339,49 @@ def test_vector_env_matches_single_envs_bit_for_bit_through_autoreset():
     assert venv._t.max() < steps  # the arms were reset on the way
 
 
+@pytest.mark.parametrize("mode", list(AutoresetMode), ids=lambda m: m.name)
+def test_vector_env_failures_end_episodes_as_gymnasiums_sync_vector_env(mode):
+    """A numerical failure truncates the arm's episode in each autoreset mode, step by step as
+    Gymnasium's SyncVectorEnv of single envs (random targets, so restarts draw from each arm's
+    stream), also in steps where other arms end by time."""
+    seeds, n = [5, 6, 7, 8], 4
+    kwargs = {"target": "random", "max_steps": 3}
+    native = gym.make_vec("rl_envs/OctopusArm-v0", num_envs=n, vectorization_mode="vector_entry_point",
+                          autoreset_mode=mode, **kwargs)
+    sync = gym.make_vec("rl_envs/OctopusArm-v0", num_envs=n, vectorization_mode="sync",
+                        vector_kwargs={"autoreset_mode": mode}, **kwargs)
+    pars = [native.unwrapped.model.par] + [env.unwrapped.model.par for env in sync.envs]
+    for x, y in zip(native.reset(seed=seeds), sync.reset(seed=seeds)):
+        assert data_equivalence(x, y, exact=True)
+    rng = np.random.default_rng(0)
+    failures = mixed = 0  # mixed: steps where one arm fails and another ends by time
+    for t in range(36):
+        # weak activations with balanced base torques keep theta near pi/2; on every third step one
+        # arm spins at full torque past a theta bound lowered to 1.75 (it fails), in turn
+        actions = 0.1 * rng.random((n, MODEL.action_size)).astype(np.float32)
+        actions[:, 1] = actions[:, 0]
+        spin = t % 3 == 1
+        if spin:
+            actions[t // 3 % n, :2] = (1.0, 0.0)
+        for par in pars:
+            par[P._THETA_BOUND] = 1.75 if spin else MODEL.par[P._THETA_BOUND]
+        out_native, out_sync = native.step(actions), sync.step(actions)
+        for x, y in zip(out_native, out_sync):
+            assert data_equivalence(x, y, exact=True), f"step {t}"
+        info = out_native[4] if mode is not AutoresetMode.SAME_STEP else out_native[4].get("final_info", {})
+        failed = info.get("_failure", np.zeros(n, dtype=bool))
+        assert failed.sum() <= spin  # none when the spinning arm restarts instead (next-step autoreset)
+        failures += failed.sum()
+        mixed += bool(failed.any() and (out_native[3] & ~failed).any())
+        ended = out_native[2] | out_native[3]
+        if mode is AutoresetMode.DISABLED and ended.any():
+            with pytest.raises(gym.error.ResetNeeded):
+                native.step(actions)
+            for x, y in zip(native.reset(options={"reset_mask": ended}), sync.reset(options={"reset_mask": ended})):
+                assert data_equivalence(x, y, exact=True)
+    assert failures >= 8 and mixed >= 3
+
+
 def test_vector_env_random_targets_are_drawn_per_arm():
     venv = gym.make_vec("rl_envs/OctopusArm-v0", num_envs=4, vectorization_mode="vector_entry_point", target="random")
     obs, _ = venv.reset(seed=0)
@@ -398,7 +442,7 @@ def _random_batch(n_arms, seed):
     """States of n_arms arms after 0-24 random steps each, and random (unclipped) actions."""
     rng = np.random.default_rng(seed)
     states = np.repeat(MODEL.initial_state[None], n_arms, axis=0)
-    for t in range(24):
+    for t in range(36):
         moving = rng.random(n_arms) < 0.8 if t else np.ones(n_arms, dtype=bool)
         batch = states[moving]
         assert (P.step_arms(batch, rng.random((len(batch), MODEL.action_size)), MODEL) == P.OK).all()

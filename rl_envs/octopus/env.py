@@ -120,7 +120,7 @@ class OctopusArmTask(Task):
         reward[failed] = 0.0
         info = {}
         if failed.any():
-            info = {"failure": np.array([FAILURES[int(s)] if f else "" for s, f in zip(status, failed)], dtype=object),
+            info = {"failure": np.array([FAILURES[int(s)] if f else None for s, f in zip(status, failed)], dtype=object),
                     "_failure": failed}
         activation = np.where(failed[:, None], state["activation"], action)
         return ({"arm": arm, "target": state["target"].copy(), "distance": distance, "activation": activation},
@@ -340,6 +340,7 @@ class OctopusArmVectorEnv(VectorEnv):
         # The core's shell ends episodes by termination and time only: a failed arm's episode
         # ends here (entries of arms the shell already ended and restarted are in final_info).
         failed = info["_failure"]
+        info["failure"][~failed] = None  # the shell fills the arms that did not move with 0; Gymnasium, None
         truncated = truncated | failed
         if self.autoreset_mode is not AutoresetMode.SAME_STEP:
             self._needs_reset = self._needs_reset | failed
