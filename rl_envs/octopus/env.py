@@ -360,6 +360,7 @@ class OctopusArmVectorEnv(VectorEnv):
             final_obs[i] = obs[i]
         merge_info(final_info, without_rows(info, ~failed))
         info = without_rows(info, failed)
+        # (from one shared stream, the failed arms draw their targets after those the shell restarted)
         obs, reset_info = self.reset(options={"reset_mask": failed})
         merge_info(info, reset_info)
         info["final_obs"], info["_final_obs"] = final_obs, ended
