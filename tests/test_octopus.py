@@ -301,6 +301,24 @@ def test_random_target_is_appended_and_seeded():
     assert np.array_equal(OctopusArmEnv(target="random").reset(seed=4)[0], obs)
 
 
+def test_state_set_back_replays_the_episode():
+    env = OctopusArmEnv(target="random")
+    env.reset(seed=2)
+    rng = np.random.default_rng(2)
+    for _ in range(3):
+        env.step(rng.random(MODEL.action_size).astype(np.float32))
+    saved = env.state
+    assert set(saved) == {"arm", "target", "distance", "activation"} and saved["arm"].shape == (MODEL.state_size,)
+    actions = rng.random((4, MODEL.action_size)).astype(np.float32)
+    first = [env.step(a) for a in actions]
+    env.state = {"arm": saved["arm"], "target": saved["target"], "activation": saved["activation"]}
+    assert env.distance == saved["distance"]  # recomputed from the arm and the target
+    assert all(data_equivalence(x, env.step(a), exact=True) for x, a in zip(first, actions))
+    for bad in ({"arm": saved["arm"]}, {**saved, "speed": 1.0}, {**saved, "arm": saved["arm"][:-1]}, saved["arm"]):
+        with pytest.raises(ValueError, match="state"):
+            env.state = bad
+
+
 @pytest.mark.parametrize("kwargs", [dict(n_compartments=0), dict(n_compartments=11), dict(n_compartments=2.5),
                                     dict(constants="water"), dict(target="anywhere"), dict(target=(np.nan, 1.0)),
                                     dict(target=(1, 2, 3)), dict(max_steps=0), dict(distance_gain=-1.0)])
