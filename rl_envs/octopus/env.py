@@ -122,7 +122,7 @@ class OctopusArmTask(Task):
     def transition(self, state, action, noise):
         after, hit, status = self._advance(state, action)
         reward = self.distance_gain * (state["distance"] - after["distance"]) + HIT_REWARD * hit
-        if not status.any():  # every arm's status is OK (0): the usual step, in the fewest array operations
+        if not np.count_nonzero(status):  # every arm's status is OK (0): the usual step, in the fewest array operations
             return after, reward, hit, {}
         failed = status != OK
         reward[failed] = 0.0
