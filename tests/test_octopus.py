@@ -606,7 +606,7 @@ with warnings.catch_warnings(record=True) as caught:
 assert [w.category for w in caught] == [physics.KernelFallbackWarning], caught
 message = str(caught[0].message)
 assert "not installed" in message and "kernel='numba'" in message, message
-assert env.unwrapped._kernel.kind == quiet.unwrapped._kernel.kind == "numba"
+assert env.unwrapped.task._kernel.kind == quiet.unwrapped.task._kernel.kind == "numba"
 try:
     gym.make("rl_envs/OctopusArm-v0", kernel="simd")
     raise AssertionError("kernel='simd' without the extension must fail")
@@ -668,13 +668,13 @@ def _step_once(venv, actions):
 
 
 def test_default_threads_can_be_set_for_the_process():
-    assert OctopusArmVectorEnv(2)._kernel.threads == P.default_threads() >= 1
-    assert OctopusArmEnv()._kernel.threads == 1
+    assert OctopusArmVectorEnv(2).task._kernel.threads == P.default_threads() >= 1
+    assert OctopusArmEnv().task._kernel.threads == 1
     try:
         P.set_default_threads(1)
-        assert OctopusArmVectorEnv(2)._kernel.threads == 1 and OctopusArmVectorEnv(2, threads=3)._kernel.threads == 3
+        assert OctopusArmVectorEnv(2).task._kernel.threads == 1 and OctopusArmVectorEnv(2, threads=3).task._kernel.threads == 3
         with pytest.raises(ValueError, match="threads"):
             P.set_default_threads(0)
     finally:
         P.set_default_threads(None)
-    assert OctopusArmVectorEnv(2)._kernel.threads == P.default_threads()
+    assert OctopusArmVectorEnv(2).task._kernel.threads == P.default_threads()

@@ -8,11 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from gymnasium import spaces
-from gymnasium.vector import AutoresetMode
-from gymnasium.vector.utils import batch_space
 
 from ..core import SingleEnv, Task, VectorEnv
-from ..core.vector import merge_info, without_rows
 from ..validation import as_box_action, describe, integer, positive, real_array
 from . import physics
 from .physics import FAILURES, OK
@@ -83,6 +80,11 @@ class OctopusArmTask(Task):
     threads: int | None = None
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 20}
+    # a numerical failure of the physics ends the arm's episode by truncation (see Episode End)
+    truncated_by = "failure"
+    # Muscle activations are in [0, 1] as in the original simulator and the DPG paper's sigmoid
+    # actor (SB3 recommends [-1, 1]; Gymnasium accepts [0, 1]).
+    documented_warnings = {"symmetric and normalized": "muscle activations in [0, 1], as the simulator's"}
     canvas_size = (500, 500)
 
     def __post_init__(self):
@@ -95,7 +97,7 @@ class OctopusArmTask(Task):
         observation_space, action_space = _spaces(model, random_target)
         self._derive(model=model, random_target=random_target, _target_xy=None if random_target else target,
                      observation_layout=observation_layout(model.n_compartments, random_target),
-                     _kernel=physics.Kernel(model, self.kernel, threads), _batch_action_spaces={},
+                     _kernel=physics.Kernel(model, self.kernel, threads),
                      observation_space=observation_space, action_space=action_space)
 
     def _start(self, arm: np.ndarray, target: np.ndarray) -> dict[str, np.ndarray]:
@@ -144,12 +146,13 @@ class OctopusArmTask(Task):
 
     def check_action(self, action, n):
         """The checks of :meth:`Task.check_action` without its clip, which the kernel does
-        (:func:`physics.advance`), against a batched Box made once per batch size
-        (``Task.check_action`` builds one per call: 70-180 us, the physics of a few arms)."""
-        space = self.action_space if n is None else self._batch_action_spaces.get(n)
-        if space is None:
-            space = self._batch_action_spaces.setdefault(n, batch_space(self.action_space, n))
-        return as_box_action(action, space).reshape(n or 1, -1)
+        (:func:`physics.advance`)."""
+        return as_box_action(action, self.action_space, n).reshape(n or 1, -1)
+
+    def for_env(self, single: bool, render_mode: str | None) -> OctopusArmTask:
+        # One arm is one block of the kernel: a single env steps it on the calling thread (the
+        # kernel chosen stays: "auto" resolved once, with at most one fallback warning).
+        return dataclasses.replace(self, kernel=self._kernel.kind, threads=1) if single else self
 
     def observe(self, state):
         if self.random_target:
@@ -323,12 +326,6 @@ class OctopusArmEnv(SingleEnv):
 
     task_type = OctopusArmTask
 
-    def __init__(self, *args, render_mode: str | None = None, **kwargs):
-        super().__init__(*args, render_mode=render_mode, **kwargs)
-        # One arm is one block of the kernel: a single env steps it on the calling thread (the
-        # kernel chosen stays: "auto" resolved once, with at most one fallback warning).
-        self.task = dataclasses.replace(self.task, kernel=self.task._kernel.kind, threads=1)
-
     @property
     def target(self) -> np.ndarray:
         """The current episode's target (x, y)."""
@@ -338,12 +335,6 @@ class OctopusArmEnv(SingleEnv):
     def distance(self) -> float:
         """Current distance from the target to the arm (see Rewards)."""
         return float(self.state["distance"])
-
-    def step(self, action):
-        obs, reward, terminated, truncated, info = super().step(action)
-        if "failure" in info:  # the core's shell ends an episode by termination and time only
-            truncated = self._done = True
-        return obs, reward, terminated, truncated, info
 
 
 class OctopusArmVectorEnv(VectorEnv):
@@ -356,32 +347,6 @@ class OctopusArmVectorEnv(VectorEnv):
     """
 
     task_type = OctopusArmTask
-
-    def step(self, actions):
-        obs, reward, terminated, truncated, info = super().step(actions)
-        if "failure" not in info:
-            return obs, reward, terminated, truncated, info
-        # The core's shell ends episodes by termination and time only: a failed arm's episode
-        # ends here (entries of arms the shell already ended and restarted are in final_info).
-        failed = info["_failure"]
-        info["failure"][~failed] = None  # the shell fills the arms that did not move with 0; Gymnasium, None
-        truncated = truncated | failed
-        if self.autoreset_mode is not AutoresetMode.SAME_STEP:
-            self._needs_reset = self._needs_reset | failed
-            return obs, reward, terminated, truncated, info
-        ended = info.pop("_final_obs", np.zeros(self.num_envs, dtype=np.bool_)) | failed
-        final_obs = info.pop("final_obs", np.full(self.num_envs, None, dtype=object))
-        final_info = info.pop("final_info", {})
-        for i in np.flatnonzero(failed):
-            final_obs[i] = obs[i]
-        merge_info(final_info, without_rows(info, ~failed))
-        info = without_rows(info, failed)
-        # (from one shared stream, the failed arms draw their targets after those the shell restarted)
-        obs, reset_info = self.reset(options={"reset_mask": failed})
-        merge_info(info, reset_info)
-        info["final_obs"], info["_final_obs"] = final_obs, ended
-        info["final_info"], info["_final_info"] = final_info, ended.copy()
-        return obs, reward, terminated, truncated, info
 
 
 __all__ = ["OctopusArmEnv", "OctopusArmVectorEnv", "OctopusArmTask"]
