@@ -82,8 +82,16 @@ import gymnasium as gym
 import rl_envs  # noqa: F401  (registers the environment ids make_env takes)
 from rl_envs.validation import real
 
-from .agent_files import (AGENT_FILE_FORMAT, AgentFileError, ArraySpec, open_agent_file, read_arrays, read_meta,
-                          saved_spaces, space_to_json)
+from .agent_files import (
+    AGENT_FILE_FORMAT,
+    AgentFileError,
+    ArraySpec,
+    open_agent_file,
+    read_arrays,
+    read_meta,
+    saved_spaces,
+    space_to_json,
+)
 from .callbacks import Callbacks
 from .episodes import EpisodeLog
 from .io import atomic_write_bytes

@@ -21,6 +21,7 @@ import numpy as np
 import gymnasium as gym
 from gymnasium import spaces
 
+
 class AgentFileError(ValueError):
     """An agent file that cannot be loaded: unreadable, not an agent file, or holding data that
     does not fit the agent (another class, wrong shapes or dtypes, non-finite values)."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-
 MAX_CENTRES = 1_000_000
 
 

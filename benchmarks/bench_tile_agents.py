@@ -20,7 +20,7 @@ import numpy as np
 import gymnasium as gym
 
 import rl_envs  # noqa: F401
-from baselines.linear import TileSAC, TileOffPAC, TileCOPDACQ
+from baselines.linear import TileCOPDACQ, TileOffPAC, TileSAC
 from baselines.linear.tile_actor_critic import SeedBatch
 
 

@@ -34,10 +34,15 @@ import gymnasium as gym
 import rl_envs  # noqa: F401
 from baselines import compare as cmp
 from baselines.__main__ import cluster_options, make_backend
-from baselines.io import atomic_write_bytes, save_figure
 from baselines.continuous_time import ContinuousActorCritic, DiscreteActorCritic, ValueGradientPolicy
-from baselines.continuous_time.settings import (PENDULUM_AC_EULER, PENDULUM_AC_TRACES, PENDULUM_DISCRETE_AC,
-                                                PENDULUM_VALUE_GRADIENT, PENDULUM_VALUE_GRADIENT_EULER)
+from baselines.continuous_time.settings import (
+    PENDULUM_AC_EULER,
+    PENDULUM_AC_TRACES,
+    PENDULUM_DISCRETE_AC,
+    PENDULUM_VALUE_GRADIENT,
+    PENDULUM_VALUE_GRADIENT_EULER,
+)
+from baselines.io import atomic_write_bytes, save_figure
 from rl_envs.pendulum_swingup import SUCCESS_TIME_UP
 
 ENV = "rl_envs/PendulumSwingUp-v0"

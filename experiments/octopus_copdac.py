@@ -28,8 +28,6 @@ from baselines.__main__ import cluster_options, make_backend
 from baselines.io import atomic_write_bytes
 from baselines.linear.settings import OCTOPUS_COPDAC_Q
 
-
-
 HYPERPARAMETERS = OCTOPUS_COPDAC_Q
 LAST = 20
 BAR = 100

@@ -21,6 +21,7 @@ def local_ray():
     import time
 
     import ray
+
     from ray_procs import ray_tmpdir, stop
 
     tmpdir = ray_tmpdir()

@@ -10,16 +10,16 @@ import shutil
 import zipfile
 from pathlib import Path
 
-import gymnasium as gym
 import numpy as np
+import gymnasium as gym
 import pytest
 
 import rl_envs  # noqa: F401
 from baselines import AgentFileError, agent_arguments
-from baselines.belief import QMDP
 from baselines.agent_files import space_from_json, space_to_json
-from baselines.registry import AGENTS
+from baselines.belief import QMDP
 from baselines.linear import LinearReinforce
+from baselines.registry import AGENTS
 from baselines.sb3 import SB3Agent
 from baselines.tabular import QLearning, Sarsa
 

@@ -7,20 +7,25 @@ family of agents also needs its environment in ``ENVS``.
 import math
 
 import numpy as np
-import pytest
 import gymnasium as gym
-from stable_baselines3.common.callbacks import (BaseCallback, CallbackList, EvalCallback, StopTrainingOnMaxEpisodes,
-                                                StopTrainingOnRewardThreshold)
+import pytest
+from stable_baselines3.common.callbacks import (
+    BaseCallback,
+    CallbackList,
+    EvalCallback,
+    StopTrainingOnMaxEpisodes,
+    StopTrainingOnRewardThreshold,
+)
 from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.monitor import Monitor
 
-from baselines.registry import AGENTS as REGISTRY
 from baselines.belief.base import BeliefAgent
 from baselines.continuous_time import NGnetAgent
 from baselines.linear.bandit_agent import BanditActorCritic
 from baselines.linear.copdac_q import COPDACQ
 from baselines.linear.linear_gain import LinearGainAgent
 from baselines.linear.tile_actor_critic import TileActorCritic
+from baselines.registry import AGENTS as REGISTRY
 from baselines.sb3 import SB3Agent
 from baselines.tabular.base import TabularAgent
 

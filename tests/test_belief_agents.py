@@ -2,12 +2,12 @@
 published optima of cheese (stop at goal, 0.8242) and 4x3 (reset, V*(b0) = 1.890)."""
 
 import numpy as np
-import pytest
 import gymnasium as gym
+import pytest
 
 import rl_envs  # noqa: F401
-from baselines.belief.base import first_max
 from baselines.belief import QMDP, MostLikelyState, Perseus, discounted_rollouts, point_backup, projections, summarize
+from baselines.belief.base import first_max
 from baselines.tabular import QLearning
 from rl_envs.maze.pomdp import belief_update
 

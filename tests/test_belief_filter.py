@@ -2,8 +2,8 @@
 state agree on the same trajectory, across episode ends, single and batched."""
 
 import numpy as np
-import pytest
 import gymnasium as gym
+import pytest
 
 import rl_envs  # noqa: F401
 from baselines.belief import QMDP

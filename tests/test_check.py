@@ -9,8 +9,8 @@ import types
 from pathlib import Path
 
 import numpy as np
-import pytest
 import gymnasium as gym
+import pytest
 
 import rl_envs
 from rl_envs.core import SingleEnv

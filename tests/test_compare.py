@@ -2,8 +2,8 @@ import json
 import os
 
 import numpy as np
-import pytest
 import gymnasium as gym
+import pytest
 import yaml
 
 import rl_envs

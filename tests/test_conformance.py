@@ -7,8 +7,8 @@ import inspect
 import subprocess
 import sys
 
-import pytest
 import gymnasium as gym
+import pytest
 from gymnasium.envs.registration import load_env_creator
 from gymnasium.error import ResetNeeded
 

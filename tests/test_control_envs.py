@@ -5,8 +5,8 @@ Moore geometry), RLPark's mountain car and swing pendulum, against hand-worked v
 import math
 
 import numpy as np
-import pytest
 import gymnasium as gym
+import pytest
 from gymnasium.error import ResetNeeded
 from gymnasium.utils.env_checker import data_equivalence
 

@@ -1,8 +1,8 @@
 """COPDAC-Q (Silver et al. 2014, eqs 19-22): compatible features, Jacobians, one update by hand."""
 
 import numpy as np
-import pytest
 import gymnasium as gym
+import pytest
 
 import rl_envs  # noqa: F401
 from baselines.features import RBFFeatures

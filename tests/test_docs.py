@@ -62,8 +62,9 @@ def test_strict_build_runs_every_example(tmp_path):
 
 
 def test_every_environment_has_media_and_a_nav_entry():
-    import rl_envs
     import yaml
+
+    import rl_envs
 
     names = {env_id.split("/")[1].split("-v")[0] for env_id in rl_envs.ENV_IDS}
     assert names == set(gen_media.MEDIA)

@@ -2,8 +2,8 @@ import math
 import pickle
 
 import numpy as np
-import pytest
 import gymnasium as gym
+import pytest
 from gymnasium.error import ResetNeeded
 
 import rl_envs  # noqa: F401

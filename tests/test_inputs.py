@@ -6,12 +6,14 @@ import re
 import warnings
 
 import numpy as np
-import pytest
 import gymnasium as gym
+import pytest
 from gymnasium.envs.registration import load_env_creator
 
 import rl_envs
+from rl_envs.maze.classic_pomdps import cheese
 from rl_envs.maze.layouts import LayoutError
+from rl_envs.maze.pomdp_format import MAX_ENTRIES, POMDPFormatError, format_pomdp, parse_pomdp, read_pomdp, write_pomdp
 
 ENV_IDS = sorted(rl_envs.ENV_IDS)
 CONSTRUCTORS = [(env_id, ep) for env_id in ENV_IDS
@@ -127,10 +129,6 @@ def test_lq_scalar_system_still_works():
 
 
 # -- the .POMDP reader ------------------------------------------------------------------------------
-
-from rl_envs.maze.classic_pomdps import cheese  # noqa: E402
-from rl_envs.maze.pomdp_format import (  # noqa: E402
-    MAX_ENTRIES, POMDPFormatError, format_pomdp, parse_pomdp, read_pomdp, write_pomdp)
 
 PREAMBLE = "discount: 0.9\nvalues: reward\nstates: {states}\nactions: 1\nobservations: 1\n"
 BODY = "T: * identity\nO: * uniform\n"

@@ -8,8 +8,8 @@ cross-checks are on force evaluations and single steps.
 import math
 
 import numpy as np
-import pytest
 import gymnasium as gym
+import pytest
 from gymnasium.utils.env_checker import data_equivalence
 from gymnasium.vector import AutoresetMode
 

@@ -4,8 +4,8 @@ over-rotation rule, the success rule and the model access.  Conformance is tests
 import math
 
 import numpy as np
-import pytest
 import gymnasium as gym
+import pytest
 
 import rl_envs  # noqa: F401
 from rl_envs.pendulum_swingup import PendulumSwingUpEnv, PendulumSwingUpVectorEnv, wrap_angle

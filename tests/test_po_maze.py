@@ -4,8 +4,8 @@ filter against brute force, the .POMDP reader/writer, the environment and the Be
 import itertools
 
 import numpy as np
-import pytest
 import gymnasium as gym
+import pytest
 
 import rl_envs  # noqa: F401
 from rl_envs.maze.classic_pomdps import CLASSIC, cheese, four_by_three, hallway, hallway2, wall_sensor_probabilities

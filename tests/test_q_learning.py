@@ -1,6 +1,6 @@
 import numpy as np
-import pytest
 import gymnasium as gym
+import pytest
 
 import rl_envs  # noqa: F401
 from baselines.tabular import QLearning, q_learning_update

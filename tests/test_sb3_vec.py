@@ -2,8 +2,8 @@
 the DummyVecEnv of single envs that SB3 itself builds."""
 
 import numpy as np
-import pytest
 import gymnasium as gym
+import pytest
 import torch
 from stable_baselines3 import PPO
 from stable_baselines3.common.vec_env import DummyVecEnv, VecMonitor, VecNormalize

@@ -1,14 +1,23 @@
 """Tabular agents against the exact solution of the maze (budgets and rates stated per test)."""
 
 import numpy as np
-import pytest
 import gymnasium as gym
+import pytest
 from stable_baselines3.common.evaluation import evaluate_policy
 
 import rl_envs  # noqa: F401
 from baselines.tabular import (
-    CONTROL_AGENTS, TD0, ActorCritic, MonteCarlo, QLearning, Reinforce, Sarsa, SoftmaxPolicyGradient,
-    SoftQLearning, reinforce_gradient, softmax,
+    CONTROL_AGENTS,
+    TD0,
+    ActorCritic,
+    MonteCarlo,
+    QLearning,
+    Reinforce,
+    Sarsa,
+    SoftmaxPolicyGradient,
+    SoftQLearning,
+    reinforce_gradient,
+    softmax,
 )
 from baselines.tabular.base import discounted_returns
 from baselines.tabular.exact import BOOK_THETA0, policy_gradient, soft_value_iteration, wall_theta0

@@ -4,14 +4,21 @@ against a hand computation, the compatible features' shape, and the agents' argu
 import math
 
 import numpy as np
-import pytest
 import gymnasium as gym
+import pytest
 
 import rl_envs  # noqa: F401
 from baselines.evaluation import evaluate
-from baselines.linear import TileOffPAC, TileSAC, TileCOPDACQ, compatible_features, copdac_q_update
-from baselines.linear.tile_actor_critic import (copdac_q_tile_update, importance_ratio, offpac_update,
-                                                gaussian_scores, policy_sigma, sac_update, SeedBatch)
+from baselines.linear import TileCOPDACQ, TileOffPAC, TileSAC, compatible_features, copdac_q_update
+from baselines.linear.tile_actor_critic import (
+    SeedBatch,
+    copdac_q_tile_update,
+    gaussian_scores,
+    importance_ratio,
+    offpac_update,
+    policy_sigma,
+    sac_update,
+)
 
 # One learner (the leading axis of every argument), two tilings: the active rows of s and of s'
 IDX, IDX2 = np.array([[0, 2]]), np.array([[1, 3]])

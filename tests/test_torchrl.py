@@ -3,8 +3,8 @@
 float64), and what a ``Collector`` gathers is what Gymnasium itself returns for the same seed
 and actions."""
 
-import gymnasium as gym
 import numpy as np
+import gymnasium as gym
 import pytest
 import torch
 from tensordict.nn import TensorDictModule

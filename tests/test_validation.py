@@ -3,8 +3,8 @@
 import re
 
 import numpy as np
-import pytest
 import gymnasium as gym
+import pytest
 from gymnasium.vector.utils import batch_space
 
 import rl_envs  # noqa: F401

@@ -18,7 +18,6 @@ from ..agent import Agent, SpacesOnly, timesteps
 from ..agent_files import ArraySpec
 from ..callbacks import Callbacks
 
-
 # Values closer than this (relative to the larger) count as tied.  A belief that is symmetric in
 # exact arithmetic (hallway's uniform start) ties actions up to rounding, and the rounding of
 # ``b @ Q`` differs between BLAS kernels, so a plain argmax made the policy depend on the CPU.

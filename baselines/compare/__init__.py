@@ -35,8 +35,18 @@ The names below are the package's interface (``from baselines import compare``).
 
 from ..evaluation import fraction_of_optimum
 from . import config, measures, report, run, store
-from .config import (DEFAULT_CONFIG, MAX_CELLS, SB3_AGENTS, Cell, ConfigError, agent_arguments, cells_from_config,
-                     digest, known_agents, load_config)
+from .config import (
+    DEFAULT_CONFIG,
+    MAX_CELLS,
+    SB3_AGENTS,
+    Cell,
+    ConfigError,
+    agent_arguments,
+    cells_from_config,
+    digest,
+    known_agents,
+    load_config,
+)
 from .report import README_MARKERS, file_name, group_labels, splice_table, summary_table, write_outputs
 from .run import Interrupted, ProcessPoolBackend, RunResult, SerialBackend, compare, make_agent, run_cell
 from .store import OutputError, check_writable, load_records, read_cell, record_problem

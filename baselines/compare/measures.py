@@ -19,8 +19,8 @@ import math
 import time
 from dataclasses import dataclass
 
-import gymnasium as gym
 import numpy as np
+import gymnasium as gym
 
 from ..episodes import EpisodeEnds
 from ..registry import AGENTS

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from gymnasium import spaces
+
 from rl_envs.validation import discount, real
 
 from ..agent import Agent

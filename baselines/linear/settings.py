@@ -3,7 +3,6 @@ and the default comparison (``python -m baselines compare``)."""
 
 from __future__ import annotations
 
-
 # Input scale for COPDAC-Q's networks on OctopusArm per quantity of the env's
 # ``observation_layout``, so every input varies by ~0.3-1 (for any arm size and target mode).
 # Under random activations θ spreads by ≈1, ω by ≈0.07, node positions by 0.3-2.5 and node

@@ -36,8 +36,9 @@ import math
 
 import numpy as np
 import gymnasium as gym
-from numba import njit
 from gymnasium import spaces
+from numba import njit
+
 from rl_envs.validation import discount, positive, real
 
 from ..agent import Agent, timesteps

@@ -2,7 +2,12 @@
 
 from .base import TabularAgent, linear_schedule, softmax
 from .policy_gradient import (
-    ActorCritic, Reinforce, SoftmaxPolicyGradient, actor_critic_update, book_delta_theta, reinforce_gradient,
+    ActorCritic,
+    Reinforce,
+    SoftmaxPolicyGradient,
+    actor_critic_update,
+    book_delta_theta,
+    reinforce_gradient,
 )
 from .prediction import TD0, MonteCarlo, monte_carlo_update, td0_update
 from .q_learning import QLearning, q_learning_update

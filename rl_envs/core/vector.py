@@ -37,6 +37,7 @@ from . import tree
 from .single import check_options, env_signature, forward_task_methods, task_attributes
 from .task import Task, build_task
 
+
 def _mode_key(text: str) -> str:
     return text.lower().replace("_", "").replace("-", "")
 

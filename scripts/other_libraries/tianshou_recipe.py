@@ -10,8 +10,8 @@ policy's returns beside the maze's exact optimum.
 import importlib.metadata
 import platform
 
-import gymnasium as gym
 import numpy as np
+import gymnasium as gym
 import torch
 from tianshou.algorithm import DQN
 from tianshou.algorithm.algorithm_base import RandomActionPolicy

@@ -9,8 +9,8 @@ release keep loading.
 import json
 from pathlib import Path
 
-import gymnasium as gym
 import numpy as np
+import gymnasium as gym
 
 import rl_envs  # noqa: F401
 from baselines.belief import QMDP
