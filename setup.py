@@ -33,7 +33,7 @@ class BuildExt(build_ext):
         ext.libraries = [] if kind == "msvc" else ["m"]  # cos, sin
         try:
             super().build_extension(ext)
-        except Exception as error:  # noqa: BLE001 - any compiler or linker failure
+        except Exception as error:  # any compiler or linker failure
             if not compile_extra:
                 raise
             self.warn(f"building {ext.name} with {compile_extra} failed ({error}); building it without")

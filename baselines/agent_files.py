@@ -42,7 +42,7 @@ def _json_numbers(values: np.ndarray) -> list:
 def _numbers_array(values, shape: tuple, dtype: np.dtype, what: str) -> np.ndarray:
     _expect(isinstance(values, list) and len(values) == math.prod(shape),
             f"{what} must be a list of {math.prod(shape)} numbers")
-    _expect(all(isinstance(v, (int, float)) and not isinstance(v, bool) or v in ("inf", "-inf", "nan") for v in values),
+    _expect(all((isinstance(v, (int, float)) and not isinstance(v, bool)) or v in ("inf", "-inf", "nan") for v in values),
             f"{what} must hold numbers or 'inf', '-inf', 'nan'")
     try:
         return np.array([float(v) if isinstance(v, str) else v for v in values], dtype=dtype).reshape(shape)
@@ -177,7 +177,7 @@ class ArraySpec:
 def open_agent_file(path: Path):
     """The .npz archive at ``path``, opened so that nothing in it is unpickled."""
     try:
-        f = open(path, "rb")
+        f = open(path, "rb")  # noqa: SIM115 - closed by the with below; only the open error is caught here
     except OSError as e:
         raise AgentFileError(path, f"cannot be opened ({e.strerror or e})") from None
     with f:

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import gymnasium as gym
 
-import rl_envs  # noqa: F401  (registers the environments)
+import rl_envs  # registers the environments
 from rl_envs.validation import integer
 
 from .agent import Agent, timesteps
@@ -173,7 +173,7 @@ def _algo_kwargs(hp: dict, action_space) -> dict:
             start = float(value[4:])
             kwargs[key] = lambda progress, start=start: progress * start
     if isinstance(kwargs.get("policy_kwargs"), str):
-        from torch import nn  # noqa: F401  (the zoo's policy_kwargs strings name nn.*)
+        from torch import nn  # the zoo's policy_kwargs strings name nn.*
 
         kwargs["policy_kwargs"] = eval(kwargs["policy_kwargs"], {"nn": nn, "dict": dict})  # the zoo's own convention
     for key in ("buffer_size", "learning_starts", "n_steps", "batch_size", "train_freq", "gradient_steps"):

@@ -31,8 +31,9 @@ import pickle
 import sys
 import types
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import gymnasium as gym

@@ -37,7 +37,7 @@ def point_backup(B: np.ndarray, g: np.ndarray, R: np.ndarray, gamma: float):
     """Backed-up alpha vectors ``(n, S)`` and their actions ``(n,)`` for beliefs ``B (n, S)``."""
     scores = np.einsum("ns,asok->naok", B, g, optimize=True)
     best = scores.argmax(axis=3)  # (n, A, O): the best projected vector for each a, o
-    A, S, Z, _ = g.shape
+    A, _, Z, _ = g.shape
     a_idx = np.arange(A)[None, :, None]
     o_idx = np.arange(Z)[None, None, :]
     chosen = g[a_idx, :, o_idx, best]  # (n, A, O, S)
@@ -120,7 +120,7 @@ class Perseus(BeliefAgent):
         self.alpha_action = np.zeros(1, dtype=np.int64)
         value = (B @ self.alpha.T).max(axis=1)
         stage, timed_out = 0, False
-        for stage in range(1, self.max_stages + 1):
+        for stage in range(1, self.max_stages + 1):  # noqa: B007 - the stages done, read after the loop
             g = projections(self.alpha, m.T, m.O)
             new_alpha, new_action = [], []
             new_value = np.full(len(B), -np.inf)

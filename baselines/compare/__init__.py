@@ -34,7 +34,7 @@ The names below are the package's interface (``from baselines import compare``).
 """
 
 from ..evaluation import fraction_of_optimum
-from . import config, measures, report, run, store
+from . import config as config, measures as measures, report as report, run as run, store as store
 from .config import (
     DEFAULT_CONFIG,
     MAX_CELLS,

@@ -92,10 +92,7 @@ def discounted_reward(cell, runs: int = 2000) -> Measured:
 
     env = gym.make(cell.env, **cell.env_kwargs)
     start = time.perf_counter()
-    if cell.agent == "UniformRandom":
-        agent = UniformRandom(env, seed=cell.seed)
-    else:
-        agent = _agent(cell, env).learn(cell.steps)
+    agent = UniformRandom(env, seed=cell.seed) if cell.agent == "UniformRandom" else _agent(cell, env).learn(cell.steps)
     solve_seconds = time.perf_counter() - start
     rollouts = discounted_rollouts(agent, env, runs, seed=1 + cell.seed)
     score = summarize(rollouts)

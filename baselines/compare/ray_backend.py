@@ -8,7 +8,7 @@ resuming, ``plot`` and merging folders do not care where a cell ran.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from rl_envs.validation import integer
 

@@ -170,7 +170,7 @@ class DiscreteActorCritic(ContinuousActorCritic):
         return 0.0
 
     def _learn_step(self, memo, R, obs2, terminated, truncated):
-        x, b, noise, u = memo
+        _, b, noise, _ = memo
         v, e = self.critic.v, self.critic.e
         b2 = self.features.features(np.asarray(obs2, dtype=np.float64))
         self._obs_next, self._b_next = obs2, b2

@@ -68,7 +68,7 @@ class SigmoidMLP:
 
     def value_and_jacobian(self, s):
         """``(f(s), jacobian(s))`` from one forward pass."""
-        W1, _, W2, _ = self._unpack()
+        _, _, W2, _ = self._unpack()
         x, z, y = self._forward(s)
         H, m = z.shape[0], y.shape[0]
         g = y * (1.0 - y) if self.squash else np.ones(m)  # d output / d pre-activation

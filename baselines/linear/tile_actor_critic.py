@@ -493,7 +493,7 @@ class SeedBatch:
     def _vector_env(self):
         return gym.make_vec(self.env_id, num_envs=self.n, vectorization_mode="vector_entry_point", **self.env_kwargs)
 
-    def learn(self, total_timesteps: int) -> "SeedBatch":
+    def learn(self, total_timesteps: int) -> SeedBatch:
         lead, end = self.lead, self.steps + timesteps(total_timesteps)
         while np.any(self.steps < end):
             acting = ~self._restarting

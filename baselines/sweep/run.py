@@ -232,7 +232,7 @@ def plot_sweep(sweep: Sweep, trials: list[dict], chosen: dict, path: Path) -> No
     for ax, name in zip(axes[0], names):
         kind, values = sweep.space[name]
         numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
-        position = (lambda v: v) if numeric else (lambda v: [json.dumps(x) for x in values].index(json.dumps(v)))
+        position = (lambda v: v) if numeric else (lambda v, values=values: [json.dumps(x) for x in values].index(json.dumps(v)))
         for status, marker in (("complete", "o"), ("stopped early", "x")):
             pts = [(position(t[name]), t["score"]) for t in trials if t["status"] == status and math.isfinite(t["score"])]
             if pts:

@@ -5,7 +5,7 @@ policies, and the three kinds of table an agent learns (action values, preferenc
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from gymnasium import spaces

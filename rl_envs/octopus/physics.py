@@ -40,13 +40,13 @@ from dataclasses import dataclass
 # Set before numba's threading layer (and so the OpenMP runtime) starts; a user's choice wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import numpy as np  # noqa: E402
-from numba import njit, prange  # noqa: E402
+import numpy as np
+from numba import njit, prange
 
-from ..validation import describe, integer, one_of  # noqa: E402
+from ..validation import describe, integer, one_of
 
 try:
-    from . import _simd  # noqa: E402
+    from . import _simd
 except ImportError as error:  # built without a C compiler, or its build failed
     _simd, SIMD_MISSING = None, str(error)
 
