@@ -8,6 +8,7 @@ it, and a Unix socket path has at most 107 bytes) and finds the processes by tha
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -67,10 +68,8 @@ def stop(tmpdir: str, timeout: float = 15) -> list[int]:
     left = processes_with(tmpdir)
     for sig in (signal.SIGTERM, signal.SIGKILL):
         for pid in processes_with(tmpdir):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
         deadline = time.monotonic() + timeout
         while processes_with(tmpdir) and time.monotonic() < deadline:
             time.sleep(0.1)

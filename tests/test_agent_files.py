@@ -14,7 +14,7 @@ import numpy as np
 import gymnasium as gym
 import pytest
 
-import rl_envs  # noqa: F401
+import rl_envs
 from baselines import AgentFileError, agent_arguments
 from baselines.agent_files import space_from_json, space_to_json
 from baselines.belief import QMDP
@@ -223,7 +223,7 @@ def test_belief_arrays_must_be_probabilities(tmp_path):
 
 
 def test_loading_on_an_env_with_other_spaces_is_refused():
-    with pytest.raises(AgentFileError, match="spaces differ.*Discrete\\(9\\).*Discrete\\(100\\)"):
+    with pytest.raises(AgentFileError, match=r"spaces differ.*Discrete\(9\).*Discrete\(100\)"):
         QLearning.load(DATA / "q_learning.npz", env=gym.make(MAZE, layout="maze10x10"))
 
 
@@ -302,9 +302,9 @@ def test_a_misspelt_argument_names_the_closest_valid_one():
         QLearning(MAZE, alpah=0.1)
     with pytest.raises(TypeError, match=r"^SB3Agent got an unexpected argument 'learning_rat'; did you mean 'learning_rate'\?$"):
         SB3Agent(MAZE, learning_rat=1)
-    with pytest.raises(TypeError, match="^SB3Agent got an unexpected argument 'n_epochs'"):
+    with pytest.raises(TypeError, match=r"^SB3Agent got an unexpected argument 'n_epochs'"):
         SB3Agent(MAZE, "dqn", n_epochs=3)  # a PPO argument; the algorithm given positionally counts
-    with pytest.raises(TypeError, match="^SB3Agent got an unexpected argument 'noise_type'"):
+    with pytest.raises(TypeError, match=r"^SB3Agent got an unexpected argument 'noise_type'"):
         SB3Agent(MAZE, "ppo", noise_type="normal")  # PPO takes no action noise
     SB3Agent("rl_envs/QuadraticBandit-v0", "td3", noise_type="normal", noise_std=0.2)
     with pytest.raises(TypeError, match=r"unexpected arguments 'alpah' \(did you mean 'alpha'\?\), 'zzz'; QLearning takes alpha, "):

@@ -9,7 +9,6 @@ import types
 from pathlib import Path
 
 import numpy as np
-import gymnasium as gym
 import pytest
 
 import rl_envs

@@ -109,11 +109,11 @@ def test_config_files(tmp_path):
     assert [c.seed for c in cells] == [0, 4]
     bad = tmp_path / "c.yaml"
     bad.write_text("runs: [\n")
-    with pytest.raises(cmp.ConfigError, match="c.yaml"):
+    with pytest.raises(cmp.ConfigError, match=r"c\.yaml"):
         cmp.load_config(bad)
     txt = tmp_path / "c.txt"
     txt.write_text("runs = []")
-    with pytest.raises(cmp.ConfigError, match="must be .toml"):
+    with pytest.raises(cmp.ConfigError, match=r"must be \.toml"):
         cmp.load_config(txt)
 
 

@@ -180,6 +180,7 @@ def test_vector_env_of_one_is_the_single_env_bit_for_bit(env_id, kwargs):
     venv = gym.make_vec(env_id, num_envs=1, vectorization_mode="vector_entry_point", **kwargs)
     obs, _ = env.reset(seed=11)
     vobs, _ = venv.reset(seed=11)
+    assert data_equivalence(vobs[0], obs, exact=True)
     env.action_space.seed(11)
     restart = False
     for _ in range(100):
@@ -209,6 +210,7 @@ def test_a_seed_per_sub_env_makes_each_one_the_single_env_of_that_seed(env_id, k
     envs = [gym.make(env_id, **kwargs) for _ in seeds]
     vobs, _ = venv.reset(seed=seeds)
     obs = [env.reset(seed=s)[0] for env, s in zip(envs, seeds)]
+    assert data_equivalence(vobs, np.stack(obs), exact=True)
     venv.action_space.seed(0)
     restart = [False] * 3
     for _ in range(50):

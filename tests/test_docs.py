@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 sys.path[:0] = [str(DOCS / "hooks"), str(DOCS)]
 
-import examples  # noqa: E402
-import gen_media  # noqa: E402
+import examples  # noqa: E402 - found through the sys.path line above
+import gen_media  # noqa: E402 - as examples
 
 ARTIFACTS = ROOT / "tmp" / "test-artifacts" / "browser"
 CHROMIUM = shutil.which("chromium")

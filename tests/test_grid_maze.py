@@ -104,7 +104,7 @@ def test_truncation_and_step_after_end():
     env.reset(seed=0)
     assert env.step(UP)[3] is False
     assert env.step(UP)[3] is False
-    s, r, terminated, truncated, _ = env.step(UP)
+    _, _, terminated, truncated, _ = env.step(UP)
     assert truncated is True and terminated is False
     with pytest.raises(ResetNeeded):
         env.step(UP)
@@ -254,7 +254,10 @@ def test_rgb_frame_shows_the_agent_where_it_is():
     cs = env.task._cell_px()
     m = cs // 2
     red = np.array([200, 40, 40])
-    centre = lambda r, c: (m + r * cs + cs // 2, m + c * cs + cs // 2)  # noqa: E731
+
+    def centre(r, c):
+        return m + r * cs + cs // 2, m + c * cs + cs // 2
+
     assert np.array_equal(before[centre(0, 0)], red) and np.array_equal(after[centre(1, 0)], red)
     assert not np.array_equal(after[centre(0, 0)], red)
 

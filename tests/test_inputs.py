@@ -154,7 +154,7 @@ def test_read_pomdp_takes_only_a_path(source):
 
 
 def test_read_pomdp_names_a_missing_file():
-    with pytest.raises(FileNotFoundError, match="/nonexistent/x.pomdp"):
+    with pytest.raises(FileNotFoundError, match=r"/nonexistent/x\.pomdp"):
         read_pomdp("/nonexistent/x.pomdp")
 
 

@@ -60,7 +60,7 @@ def test_muscle_force_by_hand():
 
 
 def test_pressure_force_by_hand():
-    px, py, vx, vy, fx, fy = _nodes(1)
+    px, py, _, _, fx, fy = _nodes(1)
     # square of side 2: d (0, 2), dt (2, 2), tv (2, 0), v (0, 0); area 4 against a rest area 3
     for n, (x, y) in enumerate([(0, 2), (2, 2), (2, 0), (0, 0)]):
         px[n], py[n] = x, y
@@ -75,7 +75,7 @@ def test_pressure_force_by_hand():
 
 
 def test_drag_by_hand():
-    px, py, vx, vy, fx, fy = _nodes(1)
+    _, _, vx, vy, fx, fy = _nodes(1)
     vx[0], vy[0] = 2.0, 1.0  # axis +x: tangential speed 2, perpendicular 1
     P._drag(0, 1.0, 0.0, 0.4, 1.0, vx, vy, fx, fy)
     assert (fx[0], fy[0]) == (-0.4 * 2 * 2, -1.0)
@@ -105,7 +105,7 @@ def test_numba_force_evaluation_matches_numpy_reference():
 
 
 def test_rest_geometry_and_constants():
-    upper, lower, mass = P.rest_pose(6)
+    upper = P.rest_pose(6)[0]
     assert upper[6, 0] == pytest.approx(0.0019746 + 6 * 0.897315)
     assert MODEL.initial_state[0] == pytest.approx(math.pi / 2)
     assert MODEL.state_size == 50 and MODEL.action_size == 20

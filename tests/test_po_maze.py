@@ -241,7 +241,7 @@ def test_rows_that_do_not_sum_to_one_are_rejected():
 
 def test_imported_model_becomes_an_environment():
     env = gym.make(ID, layout=parse_pomdp(format_pomdp(cheese().model)))
-    obs, info = env.reset(seed=0)
+    obs, _ = env.reset(seed=0)
     assert obs == 7 and env.observation_space.n == 8
     assert np.flatnonzero(env.unwrapped.goal_states).tolist() == [10]
 

@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "docs" / "hooks"))
 
-import examples  # noqa: E402
+import examples  # noqa: E402 - found through the sys.path line above
 
 README = ROOT / "README.md"
 BLOCKS = examples.blocks_of(README.read_text(encoding="utf-8"), "README.md")

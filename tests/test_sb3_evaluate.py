@@ -5,9 +5,9 @@ import pytest
 
 pytest.importorskip("stable_baselines3")
 
-from stable_baselines3.common.vec_env import VecNormalize  # noqa: E402
+from stable_baselines3.common.vec_env import VecNormalize
 
-from baselines.sb3 import evaluate, load_hyperparams, make_env, train  # noqa: E402
+from baselines.sb3 import evaluate, load_hyperparams, make_env, train
 
 
 def _hand_return(model, env_id, algo, seed):

@@ -81,7 +81,10 @@ def test_importance_ratio_is_one_on_policy_and_multiplies_over_dimensions():
 
 def test_scores_are_the_log_density_gradient_the_mean_s_times_sigma_squared():
     a, mu, sigma, h = 0.8, 0.3, 0.6, 1e-6
-    log_pdf = lambda m, log_s: math.log(normal_pdf(a, m, math.exp(log_s)))
+
+    def log_pdf(m, log_s):
+        return math.log(normal_pdf(a, m, math.exp(log_s)))
+
     d_mu = (log_pdf(mu + h, math.log(sigma)) - log_pdf(mu - h, math.log(sigma))) / (2 * h)
     d_log_sigma = (log_pdf(mu, math.log(sigma) + h) - log_pdf(mu, math.log(sigma) - h)) / (2 * h)
     g_mu, g_y = gaussian_scores(np.array([a]), np.array([mu]), np.array([sigma]))

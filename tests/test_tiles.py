@@ -1,6 +1,8 @@
 """The hashed tile coder of baselines.tiles: one tile per tiling, generalisation in proportion
 to distance, few hash collisions, and the batch equal to tiles3's plain loop."""
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 
@@ -50,7 +52,7 @@ def test_diagonal_neighbours_share_fewer_tiles_the_farther_they_are():
     states = RNG.uniform(0.1, 0.8, size=(2000, 2))
     shared = [shared_fraction(coder, states, np.array([d, d])) for d in (0.0, 0.02, 0.04, 0.06, 0.08, 0.1)]
     assert shared[0] == 1.0 and shared[-1] == 0.0
-    assert all(x > y for x, y in zip(shared, shared[1:-1]))
+    assert all(x > y for x, y in pairwise(shared[:-1]))
 
 
 def test_hash_collides_about_as_rarely_as_a_random_map():
