@@ -71,7 +71,10 @@ def vector_rate(env_id: str, kwargs: dict, num_envs: int, seconds: float) -> flo
     venv.reset(seed=0)
     venv.action_space.seed(0)
     actions = itertools.cycle([venv.action_space.sample() for _ in range(64)])
-    step = lambda: venv.step(next(actions))  # noqa: E731
+
+    def step():
+        return venv.step(next(actions))
+
     step()
     return _timed(step, max(1, 256 // num_envs), num_envs, seconds)
 

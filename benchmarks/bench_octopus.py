@@ -127,7 +127,7 @@ def main() -> None:
             results[name].append(measure())
             loads[name].append(os.getloadavg()[0])
     cartpole = float(np.median(results[table[0][0]]))
-    print(f"| case | steps/s | × CartPole-v1 | bar | load |\n|---|---:|---:|---|---:|")
+    print("| case | steps/s | × CartPole-v1 | bar | load |\n|---|---:|---:|---|---:|")
     for name, _, bar in table:
         load = np.mean(loads[name])
         if bar == "us":

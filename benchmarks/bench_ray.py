@@ -27,7 +27,7 @@ from baselines import compare as cmp
 
 
 def load() -> str:
-    return "load %.1f %.1f %.1f" % os.getloadavg()
+    return "load {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
 
 
 def reference_subset(config: dict) -> dict:

@@ -16,7 +16,6 @@ import argparse
 import os
 import time
 
-import numpy as np
 import gymnasium as gym
 
 import rl_envs  # noqa: F401

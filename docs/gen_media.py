@@ -18,9 +18,9 @@ import argparse
 import io
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -28,9 +28,9 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import gymnasium as gym  # noqa: E402
+import gymnasium as gym
 
-import rl_envs  # noqa: E402,F401
+import rl_envs  # noqa: F401
 
 WIDTH = 240  # px, the GIFs' and thumbnails' largest width
 MAX_FRAMES = 60

@@ -36,7 +36,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import gymnasium as gym
 
 import rl_envs  # noqa: F401
 from baselines import compare as cmp
@@ -128,7 +127,7 @@ def plot(lines, grid, dims, path: Path) -> None:
     for row, protocol in enumerate(protocols):
         for col, m in enumerate(dims):
             ax = axes[row][col]
-            for (p, agent, mm), (curves, hyper) in lines.items():
+            for (p, agent, mm), (curves, _) in lines.items():
                 if mm != m or p not in (protocol, "defaults"):
                     continue
                 mean, half = mean_and_band(np.log10(curves))

@@ -40,12 +40,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import rl_envs  # noqa: E402,F401
-from baselines import compare as cmp  # noqa: E402
-from baselines.__main__ import cluster_options, make_backend  # noqa: E402
-from baselines.curves import mean_and_band  # noqa: E402
-from baselines.io import atomic_write_bytes, save_figure  # noqa: E402
-from baselines.linear import TileCOPDACQ, TileOffPAC, TileSAC  # noqa: E402
+import rl_envs  # noqa: F401
+from baselines import compare as cmp
+from baselines.__main__ import cluster_options, make_backend
+from baselines.curves import mean_and_band
+from baselines.io import atomic_write_bytes, save_figure
+from baselines.linear import TileCOPDACQ, TileOffPAC, TileSAC
 
 # Silver et al. 2014, §5.2: γ per task, episodes cut at 5000 steps (the envs' default).  The
 # paper runs 1e5 steps on mountain car and 5e5 on the others; we stop all three at 1e5, where
@@ -103,7 +103,7 @@ def setting_name(setting: dict) -> str:
 def protocol(task: str, steps_scale: float, sweep: bool, sweep_fraction: float = 0.5) -> dict:
     """A batch's env, γ, steps, checkpoints and test seed (the sweep runs ``sweep_fraction`` of
     the task's steps)."""
-    steps = int(round(TASKS[task]["steps"] * steps_scale * (sweep_fraction if sweep else 1)))
+    steps = round(TASKS[task]["steps"] * steps_scale * (sweep_fraction if sweep else 1))
     n = SWEEP_CHECKPOINTS if sweep else CHECKPOINTS
     return {"env_id": TASKS[task]["env_id"], "gamma": TASKS[task]["gamma"], "steps": steps,
             "checkpoints": np.linspace(0, steps, n).round().astype(int).tolist(), "test_seed": TEST_SEED}

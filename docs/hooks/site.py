@@ -41,8 +41,8 @@ DOCS = HERE.parent
 ROOT = DOCS.parent
 sys.path[:0] = [str(HERE), str(DOCS), str(ROOT)]
 
-import examples  # noqa: E402
-import gen_media  # noqa: E402  (MkDocs takes the hook's folder off sys.path after loading it)
+import examples  # noqa: E402 - found through the sys.path line above
+import gen_media  # noqa: E402 - as examples (MkDocs takes the hook's folder off sys.path after loading it)
 
 log = logging.getLogger("mkdocs.hooks.rl_envs")
 
@@ -167,7 +167,7 @@ def env_page(env_id: str) -> str:
         for v in media.variants:
             args = ", ".join(f"{k}={val!r}" for k, val in v.kwargs.items()) or "defaults"
             note = f"<br>{v.note}" if v.note else ""
-            lines += [f'<figure markdown="span">', f"![{name} {v.name}](../media/{name}-{v.name}.png)",
+            lines += ['<figure markdown="span">', f"![{name} {v.name}](../media/{name}-{v.name}.png)",
                       f"<figcaption markdown>**{v.name}**: `{args}`{note}</figcaption>", "</figure>", ""]
         lines += ["</div>", ""]
     if "Vector environment" not in sections:
