@@ -13,6 +13,7 @@ import numbers
 
 import numpy as np
 from gymnasium import spaces
+from gymnasium.vector.utils import batch_space
 
 _REAL_KINDS = "iuf"  # numpy dtype kinds of real numbers: signed, unsigned, floating
 
@@ -156,6 +157,21 @@ def as_box_action(action, space: spaces.Box) -> np.ndarray:
     if 0 in np.isfinite(a).tobytes():
         raise ValueError(f"an action of {space} must be finite, got {a if a.size <= 8 else 'NaN or inf'}")
     return a
+
+
+def clipped_box_actions(action, space: spaces.Box, n: int | None, bound: float, batched: dict) -> np.ndarray:
+    """One env's action (``n=None``) or ``n`` envs' actions (a batch of ``space``) as an ``(n or 1,
+    *space.shape)`` float64 array, checked by :func:`as_box_action` and clipped to ``[-bound, bound]``
+    in float64, where ``space`` is the float32 box of that bound (whose own bounds can differ from
+    ``bound`` in the last bits).  ``batched`` caches the batch's Box by ``n``: building one takes as
+    long as a step of a small env."""
+    shape = space.shape
+    if n is not None:
+        if n not in batched:
+            batched[n] = batch_space(space, n)
+        space = batched[n]
+    a = as_box_action(action, space).reshape(n or 1, *shape)
+    return np.minimum(np.maximum(a, -bound), bound)
 
 
 def as_discrete_action(action, n: int) -> int:
