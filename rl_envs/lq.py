@@ -291,16 +291,17 @@ class LQControlTask(Task):
         model = validate_system(spec["A"], spec["B"], spec["Q"], spec["R"], self.noise_cov, continuous)
         discrete = zoh_discretize(model, dt) if continuous else model
         n, m = model.B.shape
+        x0 = real_array(spec["x0"] if self.x0 is None else self.x0, "x0", shape=(n,))
         x0_cov = as_covariance(spec["x0_cov"] if self.x0_cov is None else self.x0_cov, n, "x0_cov")
         max_steps = self.max_steps
         if max_steps is None:
             max_steps = math.ceil(spec["horizon"] / dt) if continuous else spec["horizon"]
+        max_steps = integer(max_steps, "max_steps")
         u_max = positive(self.u_max, "u_max")
         max_state_norm = positive(self.max_state_norm, "max_state_norm")
         self._derive(
             system=system, continuous=continuous, dt=dt, continuous_model=model if continuous else None, model=discrete,
-            x0=real_array(spec["x0"] if self.x0 is None else self.x0, "x0", shape=(n,)), x0_cov=x0_cov,
-            max_steps=integer(max_steps, "max_steps"), u_max=u_max, max_state_norm=max_state_norm,
+            x0=x0, x0_cov=x0_cov, max_steps=max_steps, u_max=u_max, max_state_norm=max_state_norm,
             plot_coords=_plot_coords(self.plot_coords, n),
             _W_sqrt=psd_sqrt(discrete.W) if np.any(discrete.W) else None,
             _x0_sqrt=psd_sqrt(x0_cov) if np.any(x0_cov) else None,
