@@ -292,11 +292,13 @@ class QuadraticBanditVectorEnv(VectorEnv):
     modes; the arguments are the same plus ``num_envs``).
 
     Every pull ends its episode: with the default next-step autoreset a copy's next step
-    restarts it (observation ``[0.]``, reward 0, its action ignored, no ``info["cost"]``) and
-    the step after pulls again.  The copies share one problem ``C``: a seeded ``reset`` draws
-    it (unless ``C`` was given) from the vector env's ``np_random`` just seeded, as the single
-    env draws it, so with ``num_envs=1`` the env reproduces :class:`QuadraticBanditEnv` bit
-    for bit; ``reset(seed=[s_0, ...])`` draws it from the stream seeded ``s_0``.
+    restarts it (observation ``[0.]``, reward 0, its action ignored, ``info["_cost"]`` False;
+    no ``cost`` entry at all when no copy pulls) and the step after pulls again.  The copies
+    share one problem ``C``: a seeded ``reset`` draws it (unless ``C`` was given) from the
+    vector env's ``np_random`` just seeded, as the single env draws it, so with ``num_envs=1``
+    the env reproduces :class:`QuadraticBanditEnv` bit for bit; ``reset(seed=[s_0, ...])``
+    draws it from the stream seeded ``s_0``, so copy ``i`` pulls on the problem of a single env
+    seeded ``s_i`` only if ``C`` was given (or ``s_i = s_0``).
     ``info["cost"]`` holds the costs (mask ``info["_cost"]``: the copies that pulled).
     ``render_mode="rgb_array"`` renders a tuple of frames, one per copy, showing its last pull.
     The exact references (``C``, ``a_star``, ``cost(a)``, ...) are those of :class:`QuadraticBanditEnv`.
