@@ -29,7 +29,7 @@ ENVS = {
     TabularAgent: ("rl_envs/GridMaze-v0", {}, 600),
     BanditActorCritic: ("rl_envs/QuadraticBandit-v0", {"dim": 4}, 100),
     COPDACQ: ("rl_envs/QuadraticBandit-v0", {"dim": 4}, 100),
-    LinearGainAgent: ("rl_envs/LQControl-v0", {"horizon": 50}, 200),
+    LinearGainAgent: ("rl_envs/LQControl-v0", {"max_steps": 50}, 200),
     TileActorCritic: ("rl_envs/MountainCarRLPark-v0", {"max_steps": 50}, 100),
     BeliefAgent: ("rl_envs/PartiallyObservableMaze-v0", {"layout": "cheese"}, 100),
     SB3Agent: ("rl_envs/GridMaze-v0", {}, 64),

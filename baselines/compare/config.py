@@ -249,7 +249,7 @@ DEFAULT_CONFIG = {
          "agents": {"QLearning": {}, "DQN": {}, "PPO": {}}},
         {"env": "rl_envs/QuadraticBandit-v0", "env_kwargs": {"dim": 10}, "steps": 3_000, "seeds": 3,
          "agents": {"COPDACB": {}, "SAC": {}}},
-        {"env": "rl_envs/LQControl-v0", "env_kwargs": {"horizon": 100}, "steps": 30_000, "seeds": 3,
+        {"env": "rl_envs/LQControl-v0", "env_kwargs": {"max_steps": 100}, "steps": 30_000, "seeds": 3,
          "agents": {"LinearReinforce": LQ_REINFORCE_IMPROVED, "PPO": {}}},
         {"env": "rl_envs/PartiallyObservableMaze-v0", "env_kwargs": {"layout": "hallway"}, "steps": 20_000, "seeds": 3,
          "eval_episodes": 20, "agents": {"QMDP": {}, "PPO": {}}},
