@@ -18,10 +18,10 @@ import gymnasium as gym
 import rl_envs  # noqa: F401  (registers the environments)
 
 from .common import atomic_write_bytes
-from . import belief, continuous_time, linear
+from . import belief, continuous_time, distributional, linear
 from .tabular import CONTROL_AGENTS, TD0, MonteCarlo
 
-# Every reference agent by class name: tabular, linear and belief-state.  tests/test_agent_protocol.py
+# Every reference agent by class name: tabular, linear, belief-state, continuous-time and distributional.  tests/test_agent_protocol.py
 # checks the agent protocol (baselines/common.py) over every entry, so registering an agent here tests it.
 AGENTS = {cls.__name__: cls for cls in (
     *CONTROL_AGENTS, MonteCarlo, TD0,
@@ -29,6 +29,7 @@ AGENTS = {cls.__name__: cls for cls in (
     linear.TileSAC, linear.TileOffPAC, linear.TileCOPDACQ,
     belief.QMDP, belief.MostLikelyState, belief.Perseus,
     continuous_time.ContinuousActorCritic, continuous_time.DiscreteActorCritic, continuous_time.ValueGradientPolicy,
+    distributional.ExpectileTD, distributional.QuantileTD, distributional.ClassicalTD,
 )}
 
 

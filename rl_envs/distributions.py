@@ -67,7 +67,8 @@ def expectiles(values, probabilities, taus):
         g = flat[:, None] * above[None, :] - (1 - flat[:, None]) * below[None, :]
         k = np.clip((g >= 0).sum(axis=1) - 1, 0, len(x) - 2)
         mass_low, first_low = np.cumsum(p), np.cumsum(p * x)  # sums over x <= x_k
-        mass_high, first_high = 1.0 - mass_low, first_low[-1] - first_low  # over x > x_k
+        # sums over x > x_k, added from the top rather than subtracted from the total (no cancellation)
+        mass_high, first_high = (np.append(np.cumsum(a[::-1])[::-1][1:], 0.0) for a in (p, p * x))
         num = (1 - flat) * first_low[k] + flat * first_high[k]
         den = (1 - flat) * mass_low[k] + flat * mass_high[k]
         out = np.clip(num / den, x[k], x[k + 1])  # rounding may leave the segment by an ulp

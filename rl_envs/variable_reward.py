@@ -7,6 +7,7 @@ computes exactly.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 from dataclasses import dataclass
 
@@ -132,19 +133,26 @@ class VariableRewardTask(Task):
         else:
             values = np.array(magnitudes)
         n_cues = len(cues)
-        self._derive(magnitudes=magnitudes, probabilities=tuple((np.array(p) / sum(p)).tolist()), cue_probabilities=cues,
-                     hill=hill, predictors=predictors, reward_values=values, n_cues=n_cues, background=n_cues * self.delay,
-                     observation_space=spaces.Discrete(n_cues * self.delay + 1), action_space=spaces.Discrete(1))
+        p = tuple((np.array(p) / sum(p)).tolist())
+        self._derive(magnitudes=magnitudes, probabilities=p, cue_probabilities=cues, hill=hill, predictors=predictors,
+                     reward_values=values, n_cues=n_cues, background=n_cues * self.delay,
+                     observation_space=spaces.Discrete(n_cues * self.delay + 1), action_space=spaces.Discrete(1),
+                     _cdf=np.cumsum(p), _chance=np.array((*cues, 1.0)), _sizes=np.array(magnitudes))
+        self._derive(_cdf_list=self._cdf.tolist(), _values_list=values.tolist())
 
     # -- the dynamics ------------------------------------------------------------------------
 
     def initial_state(self, rng, n, options=None):
-        # one uniform per trial: below uncued_probability it is uncued, else it picks the cue
-        u = rng.random(n)
         q = self.uncued_probability
-        cue = np.minimum(((u - q) / (1 - q) * self.n_cues).astype(np.int64), self.n_cues - 1) if q < 1 \
-            else np.zeros(n, dtype=np.int64)
-        return {"cue": np.where(u < q, -1, cue), "t": np.zeros(n, dtype=np.int64), "outcome": np.full(n, np.nan)}
+        if self.n_cues == 1 and q == 0:
+            cue = np.zeros(n, dtype=np.int64)  # the one cue: nothing to draw
+        else:
+            # one uniform per trial: below uncued_probability it is uncued, else it picks the cue
+            u = rng.random(n)
+            cue = np.minimum(((u - q) / (1 - q) * self.n_cues).astype(np.int64), self.n_cues - 1) if q < 1 \
+                else np.zeros(n, dtype=np.int64)
+            cue[u < q] = -1
+        return {"cue": cue, "t": np.zeros(n, dtype=np.int64), "outcome": np.full(n, np.nan)}
 
     def sample_noise(self, rng, n):
         return rng.random((n, 2))  # per trial: whether a cued reward comes, and its size
@@ -152,19 +160,34 @@ class VariableRewardTask(Task):
     def transition(self, state, action, noise):
         cue, t = state["cue"], state["t"] + 1
         outcome = (cue < 0) | (t >= self.delay)
-        chance = np.where(cue < 0, 1.0, np.array(self.cue_probabilities)[np.maximum(cue, 0)])
-        rewarded = noise[:, 0] < chance
-        size = np.minimum(np.searchsorted(np.cumsum(self.probabilities), noise[:, 1], side="right"), len(self.magnitudes) - 1)
-        magnitude = np.where(rewarded, np.array(self.magnitudes)[size], 0.0)
+        rewarded = noise[:, 0] < self._chance[cue]  # cue -1 (uncued) reads the last entry, 1
+        size = np.minimum(np.searchsorted(self._cdf, noise[:, 1], side="right"), len(self.magnitudes) - 1)
+        magnitude = np.where(rewarded, self._sizes[size], 0.0)
         reward = np.where(outcome & rewarded, self.reward_values[size], 0.0)
         state = {"cue": cue, "t": t, "outcome": np.where(outcome, reward, np.nan)}
         # as Gymnasium's vector envs hold it: no entry when no trial has an outcome, 0 where masked
         info = {"magnitude": np.where(outcome, magnitude, 0.0), "_magnitude": outcome} if outcome.any() else {}
         return state, reward, outcome, info
 
+    def step_one(self, state, action, rng):
+        """:meth:`transition` of one trial in plain Python (a trial is one or a few steps, so
+        NumPy's per-call cost would dominate), drawing and computing exactly the same."""
+        u_reward, u_size = rng.random(2).tolist()
+        cue, t = int(state["cue"][0]), int(state["t"][0]) + 1
+        outcome = cue < 0 or t >= self.delay
+        rewarded = u_reward < self._chance[cue]
+        size = min(bisect.bisect_right(self._cdf_list, u_size), len(self.magnitudes) - 1)
+        reward = self._values_list[size] if outcome and rewarded else 0.0
+        state = {"cue": state["cue"], "t": np.array([t]), "outcome": np.array([reward if outcome else np.nan])}
+        obs = np.int64(self.background if outcome or cue < 0 else cue * self.delay + t)
+        info = {"magnitude": self.magnitudes[size] if rewarded else 0.0} if outcome else {}
+        return state, obs, reward, outcome, info
+
     def observe(self, state):
-        cue, t = state["cue"], state["t"]
-        return np.where((cue < 0) | ~np.isnan(state["outcome"]), self.background, cue * self.delay + t).astype(np.int64)
+        cue = state["cue"]
+        obs = cue * self.delay + state["t"]
+        obs[(cue < 0) | (state["outcome"] == state["outcome"])] = self.background  # uncued, or after the outcome (not NaN)
+        return obs
 
     def state_from(self, value):
         if not isinstance(value, dict) or set(value) != {"cue", "t", "outcome"}:
