@@ -270,7 +270,7 @@ class VariableRewardTask(Task):
             # figures), so a predictor between two sizes is drawn between their bars
             xs = np.interp(self.predictors, values, centres, left=centres[0] - slot / 2, right=centres[-1] + slot / 2)
             for x in xs:
-                pg.draw.line(surface, (210, 30, 30), (round(x), top - 20), (round(x), base), 1)
+                pg.draw.line(surface, (210, 30, 30), (round(x), top - 20), (round(x), base), 2)
 
 
 class VariableRewardEnv(SingleEnv):
