@@ -20,8 +20,10 @@ Nature 577:671) that a model reproduces, in µl and in the paper's utility units
    analysis's estimates (reversal points and measured asymmetries in [0, 1]); the samples live in
    the rewards' range.
 
-Writes ``results.json``, ``table.md``, ``reversal.png`` (seed 0's populations) and
-``decoding.png`` (the CDFs of seed 0's decoded distributions against the true one) to ``--out``.
+Writes ``results.json``, ``table.md``, ``reversal.png`` (seed 0's populations, and the
+correlation of every population) and ``decoding.png`` (the CDFs of seed 0's decoded
+distributions against the true one) to ``--out``; ``--plot-only`` redraws the last two and the
+table from ``results.json``.
 """
 
 from __future__ import annotations
@@ -155,24 +157,40 @@ def plot_reversal(populations: list[dict], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(len(UNITS), 2, figsize=(10, 8), squeeze=False)
+    fig, axes = plt.subplots(len(UNITS), 3, figsize=(14, 8), squeeze=False, gridspec_kw={"width_ratios": [3, 3, 2]})
     grid = np.linspace(0.005, 0.995, 200)
+    colours = {"distributional": "C0", "classical": "C3"}
     for row, unit in enumerate(UNITS):
         values, p, mean, _ = truth(unit)
         pop = next(x for x in populations if x["unit"] == unit and x["seed"] == 0)
-        for col, model in enumerate(("distributional", "classical")):
+        for col, model in enumerate(colours):
             ax, res = axes[row][col], pop[model]
             ax.plot(grid, rl_envs.expectiles(values, p, grid), color="0.6", lw=1.5, label="exact τ-expectile")
             ax.axhline(mean, color="0.6", ls=":", lw=1, label="mean")
-            ax.scatter(res["measured_tau"], res["reversal"], s=18, color="C0" if model == "distributional" else "C3",
+            ax.scatter(res["measured_tau"], res["reversal"], s=18, color=colours[model],
                        label="cells (reversal: one half; asymmetry: the other)")
-            ax.set_title(f"{model} TD, {unit}: r = {res['correlation']:.2f} (p = {res['p_value']:.2g})", fontsize=10)
+            ax.set_title(f"{model} TD, {unit}, population 0: r = {res['correlation']:.2f} (p = {res['p_value']:.2g})",
+                         fontsize=9)
             ax.set_xlabel("measured asymmetry α⁺ / (α⁺ + α⁻)")
             ax.set_ylabel(f"reversal point ({unit})")
             ax.set_xlim(-0.05, 1.05)
             ax.grid(alpha=0.3)
             if row == col == 0:
                 ax.legend(fontsize=8, loc="upper left")
+        ax = axes[row][2]
+        for i, model in enumerate(colours):
+            runs = [x[model] for x in populations if x["unit"] == unit]
+            r = np.array([x["correlation"] for x in runs])
+            significant = np.array([x["p_value"] < 0.05 for x in runs])
+            offsets = np.linspace(-0.15, 0.15, len(r))
+            ax.scatter(i + offsets, r, s=24, color=colours[model], facecolors=np.where(significant, colours[model], "none"))
+        ax.axhline(0, color="0.6", lw=1)
+        ax.set_xticks([0, 1], ["distributional", "classical"])
+        ax.set_xlim(-0.6, 1.6)
+        ax.set_ylim(-1, 1)
+        ax.set_ylabel("correlation (asymmetry, reversal point)")
+        ax.set_title(f"{len(r)} populations, {unit} (filled: p < 0.05)", fontsize=9)
+        ax.grid(alpha=0.3)
     fig.tight_layout()
     save_figure(fig, path)
 
@@ -215,14 +233,20 @@ def main(argv=None) -> None:
     parser.add_argument("--restarts", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", default="results/distributional_td")
+    parser.add_argument("--plot-only", action="store_true", help="redraw the table and figures from <out>/results.json")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    with ProcessPoolExecutor(args.workers) as pool:
-        table = list(pool.map(learned_vs_exact, [(u, a, args.rewards, 0) for u in UNITS for a in ("ExpectileTD", "QuantileTD")]))
-        populations = list(pool.map(population, [(u, s, args) for u in UNITS for s in range(args.seeds)]))
-    atomic_write_bytes(out / "results.json", json.dumps({"arguments": vars(args), "learned_vs_exact": table,
-                                                         "populations": populations}, indent=1).encode())
+    if args.plot_only:
+        saved = json.loads((out / "results.json").read_text())
+        args = argparse.Namespace(**saved["arguments"])
+        table, populations = saved["learned_vs_exact"], saved["populations"]
+    else:
+        with ProcessPoolExecutor(args.workers) as pool:
+            table = list(pool.map(learned_vs_exact, [(u, a, args.rewards, 0) for u in UNITS for a in ("ExpectileTD", "QuantileTD")]))
+            populations = list(pool.map(population, [(u, s, args) for u in UNITS for s in range(args.seeds)]))
+        atomic_write_bytes(out / "results.json", json.dumps({"arguments": vars(args), "learned_vs_exact": table,
+                                                             "populations": populations}, indent=1).encode())
     text = markdown(table, populations, args)
     atomic_write_bytes(out / "table.md", text.encode())
     print(text)

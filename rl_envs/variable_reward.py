@@ -190,11 +190,18 @@ class VariableRewardTask(Task):
         return obs
 
     def state_from(self, value):
+        """A trial's state as ``env.unwrapped.state`` gives it: ``{"cue": -1 (uncued) or a cue,
+        "t": steps since the start, "outcome": the reward of the outcome, or NaN before it}``."""
         if not isinstance(value, dict) or set(value) != {"cue", "t", "outcome"}:
             raise ValueError(f"state must be a dict with the keys 'cue', 't' and 'outcome', got {describe(value)}")
-        cue, t = integer(value["cue"], "state['cue']", low=-1, high=self.n_cues - 1), integer(value["t"], "state['t']", low=0)
-        outcome = np.asarray(value["outcome"], dtype=float)
-        return {"cue": np.array([cue]), "t": np.array([t]), "outcome": outcome.reshape(1)}
+        item = {k: np.asarray(v).item() if np.ndim(v) == 0 and isinstance(v, (np.ndarray, np.generic)) else v
+                for k, v in value.items()}
+        cue = integer(item["cue"], "state['cue']", low=-1, high=self.n_cues - 1)
+        t = integer(item["t"], "state['t']", low=0, high=0 if cue < 0 else self.delay)
+        outcome = item["outcome"]
+        if not isinstance(outcome, (int, float)) or isinstance(outcome, bool):
+            raise ValueError(f"state['outcome'] must be a number (NaN before the outcome), got {describe(outcome)}")
+        return {"cue": np.array([cue]), "t": np.array([t]), "outcome": np.array([float(outcome)])}
 
     # -- exact references ------------------------------------------------------------------------
 

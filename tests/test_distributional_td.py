@@ -130,6 +130,14 @@ def test_a_trial_is_the_cue_the_delay_and_the_outcome():
         rewards.append(r)
         done = terminated or truncated
     assert seen == [0, 1, 2, 3] and terminated and not truncated  # the background (3) after the outcome
+    env.reset(seed=1)
+    env.step(0)
+    saved = env.state  # one step after the cue: the same two steps follow from it
+    assert env.step(0)[0] == 2
+    env.state = saved
+    assert env.step(0)[0] == 2
+    with pytest.raises(ValueError, match=r"state\['t'\]"):
+        env.state = {"cue": 0, "t": 4, "outcome": float("nan")}
     assert rewards[:2] == [0.0, 0.0] and rewards[2] in MAGNITUDES and info == {"magnitude": rewards[2]}
     uncued = VariableRewardEnv(delay=3, uncued_probability=1.0)
     assert uncued.reset(seed=0)[0] == 3
@@ -302,8 +310,10 @@ def test_before_the_outcome_the_predictors_learn_from_samples_of_the_next_ones()
 
 def test_rates_given_three_ways(tmp_path):
     env = VariableRewardEnv()
-    agent = ExpectileTD(env, taus=[0.2, 0.8], step_size=0.5, seed=0)
+    agent = ExpectileTD(env, taus=np.array([0.2, 0.8]), step_size=0.5, seed=0)
     assert agent.alpha_plus.tolist() == [0.1, 0.4] and agent.alpha_minus.tolist() == pytest.approx([0.4, 0.1])
+    agent.save(tmp_path / "e")  # an array of taus is saved as plain data
+    assert np.array_equal(ExpectileTD.load(tmp_path / "e").alpha_plus, agent.alpha_plus)
     rates = sample_rates(151, 0.2, np.random.default_rng(0))
     agent = QuantileTD(env, rates=rates, seed=0)
     assert agent.n_predictors == 151 and agent.taus == pytest.approx([a / (a + b) for a, b in rates])

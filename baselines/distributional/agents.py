@@ -52,11 +52,17 @@ def distributional_td_update(V: np.ndarray, s: int, r: float, V_next: np.ndarray
     return delta
 
 
-def rates_from_taus(taus, step_size: float) -> tuple[np.ndarray, np.ndarray]:
-    """α⁺ = α τ and α⁻ = α (1 − τ): asymmetries ``taus`` at the total rate ``step_size``."""
+def check_taus(taus) -> np.ndarray:
+    """``taus`` as a non-empty array of asymmetries in [0, 1], or a ValueError naming it."""
     taus = real_array(taus, "taus", ndim=1)
     if taus.size == 0 or np.any((taus < 0) | (taus > 1)):
         raise ValueError(f"taus must be a non-empty list of asymmetries in [0, 1], got {taus.tolist()}")
+    return taus
+
+
+def rates_from_taus(taus, step_size: float) -> tuple[np.ndarray, np.ndarray]:
+    """α⁺ = α τ and α⁻ = α (1 − τ): asymmetries ``taus`` at the total rate ``step_size``."""
+    taus = check_taus(taus)
     return step_size * taus, step_size * (1.0 - taus)
 
 
@@ -146,8 +152,13 @@ class ExpectileTD(DistributionalTD):
         step_size = check_step_size(step_size, "step_size")
         if rates is not None and taus is not None:
             raise ValueError("give taus (with step_size) or rates, not both")
-        self._set_rates(*(check_rates(rates) if rates is not None else
-                          rates_from_taus(DEFAULT_TAUS if taus is None else taus, step_size)))
+        if rates is not None:
+            self._set_rates(*check_rates(rates))
+            self.hyperparameters["rates"] = np.stack([self.alpha_plus, self.alpha_minus], axis=1).tolist()
+        else:
+            taus = check_taus(DEFAULT_TAUS if taus is None else taus)
+            self._set_rates(*rates_from_taus(taus, step_size))
+            self.hyperparameters["taus"] = taus.tolist()  # plain data to save, whatever sequence was given
 
 
 class QuantileTD(ExpectileTD):
@@ -178,4 +189,5 @@ class ClassicalTD(DistributionalTD):
             alpha = real_array(step_sizes, "step_sizes", ndim=1)
             if alpha.size == 0 or not np.all((alpha > 0) & (alpha <= 1)):
                 raise ValueError(f"step_sizes must be a non-empty list of step sizes in (0, 1], got {alpha.tolist()}"[:300])
+            self.hyperparameters["step_sizes"] = alpha.tolist()
         self._set_rates(alpha, alpha.copy())
