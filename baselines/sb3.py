@@ -23,8 +23,12 @@ import numpy as np
 import gymnasium as gym
 
 import rl_envs  # noqa: F401  (registers the environments)
+from rl_envs.validation import integer
 
-from .common import Agent, EpisodeLog, timesteps
+from .agent import Agent, timesteps
+from .agent_files import AGENT_FILE_FORMAT, AgentFileError, saved_spaces, space_to_json
+from .episodes import EpisodeLog
+from .io import atomic_write_bytes
 
 # Package data, so that an installed wheel finds it as a checkout does.
 HYPERPARAMS_DIR = importlib.resources.files(__package__) / "hyperparams"
@@ -114,8 +118,7 @@ def make_vec_env(env_id: str, n_envs: int = 1, seed: int = 0, env_kwargs: dict |
     """
     from stable_baselines3.common.vec_env import DummyVecEnv, VecMonitor, VecNormalize
 
-    if not isinstance(n_envs, int) or n_envs < 1:
-        raise ValueError(f"n_envs must be a positive int, got {n_envs!r}")
+    n_envs = integer(n_envs, "n_envs")
     if vec_env not in VEC_ENV_KINDS:
         raise ValueError(f"vec_env must be one of {', '.join(map(repr, VEC_ENV_KINDS))}, got {vec_env!r}")
     from rl_envs.wrappers import VECTOR_WRAPPERS
@@ -276,8 +279,6 @@ def _read_zip_data(path: Path) -> dict:
     import json
     import zipfile
 
-    from .common import AgentFileError
-
     if not path.exists():
         raise AgentFileError(path, "does not exist (SB3Agent.save writes <path>.zip and <path>.json)")
     try:
@@ -298,8 +299,6 @@ def _read_zip_data(path: Path) -> dict:
 def _check_algorithm(algo_cls, data: dict, path: Path) -> None:
     """An AgentFileError unless SB3's ``data`` holds a policy of ``algo_cls``.  SB3 keeps an
     algorithm's policies in one module (A2C and PPO share theirs, and can load each other's)."""
-    from .common import AgentFileError
-
     def module(algo_cls):
         return {cls.__module__ for cls in algo_cls.policy_aliases.values()}
 
@@ -316,8 +315,6 @@ def _stand_ins(algo_cls, data: dict, policy: str, spaces, path: Path) -> dict:
     and buffers get the algorithm's defaults or nothing, as they only matter when training.
     """
     import inspect
-
-    from .common import AgentFileError
 
     defaults = {name: p.default for name, p in inspect.signature(algo_cls.__init__).parameters.items()
                 if p.default is not p.empty}
@@ -346,8 +343,6 @@ def _read_agent_json(path: Path) -> dict:
     """SB3Agent's .json, checked for the fields every version wrote."""
     import json
 
-    from .common import AgentFileError
-
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
     except OSError as e:
@@ -365,8 +360,6 @@ def _read_agent_json(path: Path) -> dict:
 def _normalized(venv, stats: dict, path: Path):
     """``venv`` under a frozen ``VecNormalize`` with the saved observation statistics."""
     from stable_baselines3.common.vec_env import VecNormalize
-
-    from .common import AgentFileError
 
     try:
         normalized = VecNormalize(venv, training=False, norm_reward=False,
@@ -505,8 +498,6 @@ class SB3Agent(Agent):
 
         from stable_baselines3.common.vec_env import VecNormalize
 
-        from .common import AGENT_FILE_FORMAT, atomic_write_bytes, space_to_json
-
         if self.model is None:
             raise RuntimeError("nothing to save: call learn() first")
         path = Path(path).with_suffix("")
@@ -532,9 +523,7 @@ class SB3Agent(Agent):
         """The agent saved at ``path`` (``.zip``/``.json`` may be left out), on ``env`` when given
         (an id, or an env made with ``gymnasium.make``; it replaces the saved env id and kwargs,
         and must have the model's spaces).  Nothing in the files is unpickled (see the class doc);
-        any problem raises :class:`~baselines.common.AgentFileError` naming the file."""
-        from .common import AgentFileError, saved_spaces
-
+        any problem raises :class:`~baselines.agent_files.AgentFileError` naming the file."""
         path = Path(path).with_suffix("")
         meta_path, zip_path = path.with_suffix(".json"), path.with_suffix(".zip")
         meta = _read_agent_json(meta_path)

@@ -48,7 +48,7 @@ def fig2_rates(steps: int) -> dict:
     """Steps per second of the three §5.2 agents on the three §5.2 tasks (one process, one thread)."""
     import gymnasium as gym
 
-    from baselines.experiment import AGENTS
+    from baselines.registry import AGENTS
 
     cmp.run.limit_threads(1)
     rates = {}

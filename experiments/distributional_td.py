@@ -39,10 +39,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import rl_envs  # noqa: E402
-from baselines.common import atomic_write_bytes  # noqa: E402
 from baselines.distributional import (ClassicalTD, ExpectileTD, QuantileTD, asymmetry_analysis,  # noqa: E402
                                       averaged_expectile_sd, decode_expectiles, record_trials, responses, sample_rates)
-from baselines.experiment import save_figure  # noqa: E402
+from baselines.io import atomic_write_bytes, save_figure  # noqa: E402
 from rl_envs.variable_reward import VariableRewardEnv  # noqa: E402
 
 TAUS = (0.1, 0.25, 0.5, 0.75, 0.9)

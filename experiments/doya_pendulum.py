@@ -34,7 +34,7 @@ import gymnasium as gym
 import rl_envs  # noqa: F401
 from baselines import compare as cmp
 from baselines.__main__ import cluster_options, make_backend
-from baselines.common import atomic_write_bytes
+from baselines.io import atomic_write_bytes, save_figure
 from baselines.continuous_time import ContinuousActorCritic, DiscreteActorCritic, ValueGradientPolicy
 from baselines.continuous_time.settings import (PENDULUM_AC_EULER, PENDULUM_AC_TRACES, PENDULUM_DISCRETE_AC,
                                                 PENDULUM_VALUE_GRADIENT, PENDULUM_VALUE_GRADIENT_EULER)
@@ -123,8 +123,6 @@ def plot(records: dict[str, list[dict]], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from baselines.experiment import save_figure
 
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     for method, recs in records.items():

@@ -41,8 +41,8 @@ import gymnasium as gym
 import rl_envs  # noqa: F401
 from baselines import compare as cmp
 from baselines.__main__ import cluster_options, make_backend
-from baselines.common import atomic_write_bytes
-from baselines.experiment import mean_and_band, save_figure, write_csv
+from baselines.curves import mean_and_band
+from baselines.io import atomic_write_bytes, save_figure, write_csv
 from baselines.linear import COPDACB, SACB
 
 STEP_GRID = (0.03, 0.1, 0.3, 0.5, 0.7, 1.0, 3.0, 10.0)  # the one absolute step-size grid

@@ -43,8 +43,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import rl_envs  # noqa: E402,F401
 from baselines import compare as cmp  # noqa: E402
 from baselines.__main__ import cluster_options, make_backend  # noqa: E402
-from baselines.common import atomic_write_bytes  # noqa: E402
-from baselines.experiment import mean_and_band, save_figure  # noqa: E402
+from baselines.curves import mean_and_band  # noqa: E402
+from baselines.io import atomic_write_bytes, save_figure  # noqa: E402
 from baselines.linear import TileCOPDACQ, TileOffPAC, TileSAC  # noqa: E402
 
 # Silver et al. 2014, §5.2: γ per task, episodes cut at 5000 steps (the envs' default).  The

@@ -37,8 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from baselines import compare as cmp  # noqa: E402
 from baselines.__main__ import cluster_options, make_backend  # noqa: E402
-from baselines.common import atomic_write_bytes  # noqa: E402
-from baselines.experiment import save_figure  # noqa: E402
+from baselines.io import atomic_write_bytes, save_figure  # noqa: E402
 from baselines.linear import ContinuousTimeActorCritic, LinearReinforce  # noqa: E402
 from baselines.linear.settings import LQ_K0, LQ_REINFORCE_IMPROVED  # noqa: E402
 

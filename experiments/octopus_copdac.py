@@ -25,7 +25,7 @@ import numpy as np
 import rl_envs  # noqa: F401
 from baselines import compare as cmp
 from baselines.__main__ import cluster_options, make_backend
-from baselines.common import atomic_write_bytes
+from baselines.io import atomic_write_bytes
 from baselines.linear.settings import OCTOPUS_COPDAC_Q
 
 

@@ -29,8 +29,7 @@ import gymnasium as gym
 import rl_envs  # noqa: F401
 from baselines import compare as cmp
 from baselines.__main__ import cluster_options, make_backend
-from baselines.common import atomic_write_bytes
-from baselines.experiment import write_csv
+from baselines.io import atomic_write_bytes, write_csv
 
 ID = "rl_envs/PartiallyObservableMaze-v0"
 

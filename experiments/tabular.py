@@ -46,8 +46,8 @@ import numpy as np
 import rl_envs  # noqa: F401
 from baselines import compare as cmp
 from baselines.__main__ import cluster_options, make_backend
-from baselines.common import atomic_write_bytes
-from baselines.experiment import mean_and_band, save_figure, write_table
+from baselines.curves import mean_and_band
+from baselines.io import atomic_write_bytes, save_figure, write_table
 from baselines.tabular import CONTROL_AGENTS
 from baselines.tabular.settings import budget, training_setup
 

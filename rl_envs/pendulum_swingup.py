@@ -1,35 +1,34 @@
 """Swinging a pendulum up with limited torque, in continuous time.
 
 Doya, K. (2000). Reinforcement learning in continuous time and space. Neural Computation
-12(1), 219-245.  The single env and the native vector env share :class:`PendulumSwingUpTask`
-and the numba kernel :func:`advance`, following the pattern of :mod:`rl_envs.vector`.
+12(1), 219-245.  The single env and the native vector env are the shells of :mod:`rl_envs.core`
+over :class:`PendulumSwingUpTask`, whose step is the numba kernel :func:`advance`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 
 import numpy as np
-import gymnasium as gym
 from gymnasium import spaces
-from gymnasium.error import ResetNeeded
-from gymnasium.vector import AutoresetMode, VectorEnv
-from numba import njit
+from numba import njit, vectorize
 
-from .rendering import RenderMixin, VectorRenderMixin, check_render_mode
+from .core import SingleEnv, Task, VectorEnv
 from .validation import as_box_action, integer, positive, real, real_array
-from .vector import TaskVectorEnv, vector_signature
 
 UP_ANGLE = math.pi / 4  # |theta| below this counts as "up"
 COS_UP = math.cos(UP_ANGLE)
 OVER_ROTATION = 5 * math.pi  # |accumulated theta| beyond this ends the trial ...
 PENALTY_TIME = 1.0  # ... after this long at reward -1
 SUCCESS_TIME_UP = 10.0  # a trial with more time up than this succeeds
+TRIAL_TIME = 20.0  # seconds: Doya's trial length, the default max_steps = round(TRIAL_TIME / dt)
 # |omega| stays below this (see Observation Space): the speed at the over-rotation is at most
 # sqrt(4 g + 2 u_max 6 pi) = 15.1 and |omega| grows at most by (g + u_max) per second after it.
 OMEGA_BOUND = 12 * math.pi
 MAX_DT = 0.5
+THETA, OMEGA, OVER_TIME, TIME_UP, LAST_U = range(5)  # the columns of a state (see advance)
 
 
 @dataclass(frozen=True)
@@ -67,99 +66,142 @@ def _derivative(theta, omega, u, friction, mgl, inertia):
 
 
 @njit(cache=True, error_model="numpy")
-def advance(theta, omega, over_time, time_up, u, dt, substeps, friction, mgl, inertia, reward):
-    """Move every pendulum ``i`` by ``dt`` under the held control ``u[i]``, in ``substeps`` RK4
-    steps of the state and of the reward integral ``∫ cos θ dt`` (a third state component).
+def advance(state, u, u_max, dt, substeps, friction, mgl, inertia, reward):
+    """Move every pendulum ``i`` (the row ``state[i]``, in place) by ``dt`` under the held control
+    ``u[i]`` clipped to ``[-u_max, u_max]``, in ``substeps`` RK4 steps of the state and of the
+    reward integral ``∫ cos θ dt`` (a third state component).
 
-    ``theta`` is the accumulated angle (not wrapped).  ``over_time[i] < 0`` until ``|θ|`` first
-    exceeds 5π at a substep's end; from then on it counts the time since, and the reward rate is
-    -1.  ``time_up`` adds ``h`` for every substep that ends with the wrapped ``|θ| < π/4``.
-    ``reward[i]`` receives the step's integrated reward.
+    A row is ``(θ, ω, over_time, time_up, last_u)`` (the columns ``THETA`` ... ``LAST_U``).  ``θ``
+    is the accumulated angle (not wrapped).  ``over_time < 0`` until ``|θ|`` first exceeds 5π at
+    a substep's end; from then on it counts the time since, and the reward rate is -1.
+    ``time_up`` adds ``h`` for every substep that ends with the wrapped ``|θ| < π/4``.
+    ``last_u`` receives the clipped control and ``reward[i]`` the step's integrated reward.
     """
     h = dt / substeps
-    for i in range(theta.shape[0]):
-        th, om, total = theta[i], omega[i], 0.0
+    for i in range(state.shape[0]):
+        ui = min(max(u[i], -u_max), u_max)
+        th, om, over_time, time_up = state[i, THETA], state[i, OMEGA], state[i, OVER_TIME], state[i, TIME_UP]
+        total = 0.0
+        cos_th = math.cos(th)  # at the substep's start: the end of the one before
         for _ in range(substeps):
-            if over_time[i] >= 0.0:
+            if over_time >= 0.0:
                 rate = -1.0
-                over_time[i] += h
-            k1t, k1w = _derivative(th, om, u[i], friction, mgl, inertia)
-            k2t, k2w = _derivative(th + 0.5 * h * k1t, om + 0.5 * h * k1w, u[i], friction, mgl, inertia)
-            k3t, k3w = _derivative(th + 0.5 * h * k2t, om + 0.5 * h * k2w, u[i], friction, mgl, inertia)
-            k4t, k4w = _derivative(th + h * k3t, om + h * k3w, u[i], friction, mgl, inertia)
-            if over_time[i] < 0.0:
+                over_time += h
+            k1t, k1w = _derivative(th, om, ui, friction, mgl, inertia)
+            k2t, k2w = _derivative(th + 0.5 * h * k1t, om + 0.5 * h * k1w, ui, friction, mgl, inertia)
+            k3t, k3w = _derivative(th + 0.5 * h * k2t, om + 0.5 * h * k2w, ui, friction, mgl, inertia)
+            k4t, k4w = _derivative(th + h * k3t, om + h * k3w, ui, friction, mgl, inertia)
+            if over_time < 0.0:
                 # RK4 on q' = cos(theta), with theta at the stages where RK4 evaluates it
-                rate = (math.cos(th) + 2.0 * math.cos(th + 0.5 * h * k1t) + 2.0 * math.cos(th + 0.5 * h * k2t)
+                rate = (cos_th + 2.0 * math.cos(th + 0.5 * h * k1t) + 2.0 * math.cos(th + 0.5 * h * k2t)
                         + math.cos(th + h * k3t)) / 6.0
             th += h * (k1t + 2.0 * k2t + 2.0 * k3t + k4t) / 6.0
             om += h * (k1w + 2.0 * k2w + 2.0 * k3w + k4w) / 6.0
             total += h * rate
-            if math.cos(th) > COS_UP:  # the wrapped |theta| < pi/4
-                time_up[i] += h
-            if over_time[i] < 0.0 and abs(th) > OVER_ROTATION:
-                over_time[i] = 0.0
-        theta[i], omega[i], reward[i] = th, om, total
+            cos_th = math.cos(th)
+            if cos_th > COS_UP:  # the wrapped |theta| < pi/4
+                time_up += h
+            if over_time < 0.0 and abs(th) > OVER_ROTATION:
+                over_time = 0.0
+        state[i, THETA], state[i, OMEGA], state[i, OVER_TIME], state[i, TIME_UP] = th, om, over_time, time_up
+        state[i, LAST_U], reward[i] = ui, total
 
 
+@vectorize(["float64(float64)"], cache=True)
 def wrap_angle(theta):
-    """``θ`` wrapped into ``[-π, π)``."""
-    return (np.asarray(theta) + np.pi) % (2 * np.pi) - np.pi
+    """``θ`` wrapped into ``[-π, π)`` (a ufunc: a number, a list or an array)."""
+    return (theta + math.pi) % (2 * math.pi) - math.pi
 
 
-class PendulumSwingUpTask:
-    """What the single and the vector env share (see :mod:`rl_envs.vector`): the model, the
-    task arguments and the pendulums' state buffers; the arguments are documented on
-    :class:`PendulumSwingUpEnv`."""
+@njit(cache=True, error_model="numpy")
+def observations(state):
+    """The observations ``(θ wrapped into [-π, π), ω)`` of the pendulums in ``state``."""
+    obs = np.empty((state.shape[0], 2))
+    for i in range(state.shape[0]):
+        obs[i, 0], obs[i, 1] = wrap_angle(state[i, THETA]), state[i, OMEGA]
+    return obs
 
-    def __init__(self, dt: float = 0.02, substeps: int = 4, max_time: float = 20.0, u_max: float = 5.0,
-                 render_mode: str | None = None):
-        self.render_mode = check_render_mode(render_mode, self.metadata)
-        self.dt = real(dt, "dt", low=0, high=MAX_DT, low_open=True)
-        self.substeps = integer(substeps, "substeps")
-        self.max_time = positive(max_time, "max_time")
-        self.model = PendulumModel(u_max=real(u_max, "u_max", low=0, high=10.0, low_open=True))
-        self.max_steps = max(1, round(self.max_time / self.dt))
-        m = self.model
-        self._physics = (self.dt, self.substeps, m.friction, m.mass * m.gravity * m.length, m.mass * m.length**2)
-        n = self.num_envs if isinstance(self, VectorEnv) else 1
-        self._theta, self._omega = np.zeros(n), np.zeros(n)
-        self._over_time, self._time_up = np.full(n, -1.0), np.zeros(n)
-        self._last_u, self._reward = np.zeros(n), np.zeros(n)
-        high = np.array([np.pi, OMEGA_BOUND])
-        self.observation_space = spaces.Box(-high, high, dtype=np.float64)
-        self.action_space = spaces.Box(-self.model.u_max, self.model.u_max, (1,), np.float32)
 
-    def _start(self, mask: np.ndarray, options: dict | None = None) -> None:
-        """Start the pendulums in ``mask``: θ ~ U(-π, π) drawn in pendulum order, ω = 0, or
-        ``options["state"]``."""
-        k = int(mask.sum())
-        if options and "state" in options:
-            state = real_array(options["state"], 'options["state"]', shape=(2,))
-            if abs(state[0]) > np.pi or abs(state[1]) > OMEGA_BOUND:
-                raise ValueError(f'options["state"] must be (θ, ω) with |θ| <= π and |ω| <= {OMEGA_BOUND:.4g}, '
-                                 f"got {state.tolist()}")
-            self._theta[mask], self._omega[mask] = state
+@dataclass(frozen=True)
+class PendulumSwingUpTask(Task):
+    """The swing-up's parameters and batched dynamics (documented on :class:`PendulumSwingUpEnv`).
+
+    A state is an ``(n, 5)`` array, a row ``(θ, ω, over_time, time_up, last_u)`` per pendulum
+    (see :func:`advance`): the accumulated angle, the trial's clocks and the torque drawn."""
+
+    dt: float = 0.02
+    substeps: int = 4
+    max_steps: int | None = None
+    u_max: float = 5.0
+    #: deprecated: the trial length in seconds (``max_steps`` counts steps of ``dt``); not an
+    #: alias in :attr:`Task.aliases`, which renames without converting units
+    max_time: float | None = field(default=None, kw_only=True)
+
+    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 50}
+    # The torque is in Doya's (2000) units, |u| <= 5; the agents squash into that range themselves.
+    documented_warnings = {"symmetric and normalized": "the torque in Doya's (2000) units, |u| <= 5"}
+    reset_options = ("state",)
+
+    def __post_init__(self):
+        dt = real(self.dt, "dt", low=0, high=MAX_DT, low_open=True)
+        substeps = integer(self.substeps, "substeps")
+        if self.max_time is None:
+            max_time = TRIAL_TIME
         else:
-            self._theta[mask], self._omega[mask] = self.np_random.uniform(-np.pi, np.pi, size=k), 0.0
-        self._over_time[mask], self._time_up[mask], self._last_u[mask] = -1.0, 0.0, 0.0
+            max_time = positive(self.max_time, "max_time")
+            if self.max_steps is not None:
+                raise TypeError("PendulumSwingUp: give 'max_steps' or the deprecated 'max_time' (seconds), not both")
+            warnings.warn("PendulumSwingUp: the argument 'max_time' (seconds) is deprecated; use 'max_steps' "
+                          f"(steps of dt): max_time={self.max_time} is max_steps={max(1, round(max_time / dt))}",
+                          DeprecationWarning, stacklevel=5)
+        max_steps = max(1, round(max_time / dt)) if self.max_steps is None else integer(self.max_steps, "max_steps")
+        model = PendulumModel(u_max=real(self.u_max, "u_max", low=0, high=10.0, low_open=True))
+        high = np.array([np.pi, OMEGA_BOUND])
+        self._derive(dt=dt, max_steps=max_steps, model=model,
+                     _physics=(model.u_max, dt, substeps, model.friction, model.mass * model.gravity * model.length,
+                               model.mass * model.length**2),
+                     observation_space=spaces.Box(-high, high, dtype=np.float64),
+                     action_space=spaces.Box(-model.u_max, model.u_max, (1,), np.float32))
 
-    def _move(self, u: np.ndarray) -> np.ndarray:
-        """Advance every pendulum by ``dt`` under ``u`` (clipped); True where the trial ends now
-        (the penalty second after an over-rotation is over)."""
-        u = np.clip(u, -self.model.u_max, self.model.u_max)
-        advance(self._theta, self._omega, self._over_time, self._time_up, u, *self._physics, self._reward)
-        self._last_u[:] = u
-        return self._over_time >= PENALTY_TIME - 1e-9
+    def check_action(self, action, n):
+        # The kernel clips the torque to ±u_max in float64 (the float32 box's bound may round
+        # off u_max), so only the action's type, shape and finiteness are checked here.
+        return as_box_action(action, self.action_space, n).reshape(n or 1, 1)
 
-    def _observations(self) -> np.ndarray:
-        return np.stack([wrap_angle(self._theta), self._omega], axis=1)
+    def initial_state(self, rng: np.random.Generator, n: int, options=None) -> np.ndarray:
+        """θ ~ U(-π, π) drawn in pendulum order, ω = 0, or ``options["state"]``."""
+        state = np.zeros((n, 5))
+        state[:, OVER_TIME] = -1.0
+        if options and "state" in options:
+            start = real_array(options["state"], 'options["state"]', shape=(2,))
+            if abs(start[0]) > np.pi or abs(start[1]) > OMEGA_BOUND:
+                raise ValueError(f'options["state"] must be (θ, ω) with |θ| <= π and |ω| <= {OMEGA_BOUND:.4g}, '
+                                 f"got {start.tolist()}")
+            state[:, [THETA, OMEGA]] = start
+        else:
+            state[:, THETA] = rng.uniform(-np.pi, np.pi, size=n)
+        return state
 
-    def _canvas_size(self):
-        return (400, 400)
+    def transition(self, state, action, noise):
+        state = state.copy()
+        reward = np.empty(len(state))
+        advance(state, action[:, 0], *self._physics, reward)
+        # the trial ends when the penalty second after an over-rotation is over
+        terminated = state[:, OVER_TIME] >= PENALTY_TIME - 1e-9
+        return state, reward, terminated, {"time_up": state[:, TIME_UP]}
 
-    def _paint_pendulum(self, pg, surface, i: int) -> None:
-        paint_pendulum(pg, surface, float(self._theta[i]), float(self._last_u[i]) / self.model.u_max,
-                       self._over_time[i] >= 0)
+    def observe(self, state) -> np.ndarray:
+        return observations(state)
+
+    def reset_info(self, state) -> dict:
+        return {"time_up": state[:, TIME_UP]}
+
+    def end_info(self, state) -> dict:
+        return {"success": state[:, TIME_UP] > SUCCESS_TIME_UP}
+
+    def paint(self, pg, surface, state, trail) -> None:
+        paint_pendulum(pg, surface, float(state[0, THETA]), float(state[0, LAST_U]) / self.model.u_max,
+                       bool(state[0, OVER_TIME] >= 0))
 
 
 def paint_pendulum(pg, surface, theta: float, torque: float, over_rotated: bool) -> None:
@@ -184,7 +226,7 @@ def paint_pendulum(pg, surface, theta: float, torque: float, over_rotated: bool)
         pg.draw.circle(surface, (240, 150, 50), (int(head[0]), int(head[1])), 6)
 
 
-class PendulumSwingUpEnv(PendulumSwingUpTask, RenderMixin, gym.Env):
+class PendulumSwingUpEnv(SingleEnv):
     """
     ## Description
 
@@ -223,13 +265,15 @@ class PendulumSwingUpEnv(PendulumSwingUpTask, RenderMixin, gym.Env):
     ## Starting State
 
     ``θ ~ U(-π, π)``, ``ω = 0``.  ``reset(options={"state": (θ, ω)})`` starts from a given state
-    instead (``(π, 0)`` hangs at the bottom).
+    instead (``(π, 0)`` hangs at the bottom; in the vector env, every pendulum that the reset
+    restarts); ``|θ| <= π`` and ``|ω| <= 12π``, else ``ValueError``, as for an unknown option.
 
     ## Episode End
 
     * Termination: over-rotation.  When the accumulated angle (not wrapped) first exceeds
       ``|θ| > 5π``, the reward rate becomes -1 for 1 s, and then the trial ends.
-    * Truncation: after ``max_time`` (20 s), i.e. ``round(max_time / dt)`` steps.
+    * Truncation: after ``max_steps`` steps of ``dt``; by default 20 s of them, Doya's trial
+      length (``round(20 / dt)``: 1000 steps at the default ``dt``).
 
     ``info["time_up"]`` is the time so far in this trial with the wrapped ``|θ| < π/4``
     (counted per RK4 substep); a trial succeeds with ``info["time_up"] > 10`` s at its end
@@ -244,8 +288,10 @@ class PendulumSwingUpEnv(PendulumSwingUpTask, RenderMixin, gym.Env):
 
     * ``dt``: the control interval in seconds (default 0.02, at most 0.5).
     * ``substeps``: RK4 steps per control interval (default 4).
-    * ``max_time``: the trial length in seconds (default 20).
+    * ``max_steps``: the trial length in steps of ``dt`` (default ``round(20 / dt)``, i.e. 20 s).
     * ``u_max``: the torque limit (default 5, at most 10 so that the ω bound holds).
+    * ``max_time`` (keyword only, deprecated, with a ``DeprecationWarning``): the trial length in
+      seconds, i.e. ``max_steps = max(1, round(max_time / dt))``; give ``max_steps`` instead.
     * ``render_mode``: ``"human"`` or ``"rgb_array"``: the pendulum (red after an
       over-rotation), the up region in green and the torque as an orange arc.
 
@@ -255,64 +301,19 @@ class PendulumSwingUpEnv(PendulumSwingUpTask, RenderMixin, gym.Env):
     ```
     """
 
-    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 50}
-    action_out_of_range = "clip"
-    _done = True  # before the first reset: step() raises ResetNeeded
+    task_type = PendulumSwingUpTask
 
     @property
     def state(self) -> np.ndarray:
         """``(θ, ω)`` with the accumulated (not wrapped) ``θ``."""
-        return np.array([self._theta[0], self._omega[0]])
-
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
-        super().reset(seed=seed)
-        self._start(np.ones(1, dtype=np.bool_), options)
-        self._t, self._done = 0, False
-        if self.render_mode == "human":
-            self.render()
-        return self._observations()[0], {"time_up": 0.0}
-
-    def step(self, action):
-        u = as_box_action(action, self.action_space)
-        if self._done:
-            raise ResetNeeded("the episode has ended (or not started): call reset() before step()")
-        terminated = bool(self._move(u)[0])
-        self._t += 1
-        truncated = not terminated and self._t >= self.max_steps
-        self._done = terminated or truncated
-        info = {"time_up": float(self._time_up[0])}
-        if self._done:
-            info["success"] = info["time_up"] > SUCCESS_TIME_UP
-        if self.render_mode == "human":
-            self.render()
-        return self._observations()[0], float(self._reward[0]), terminated, truncated, info
-
-    def _paint(self, pg, surface):
-        self._paint_pendulum(pg, surface, 0)
+        return super().state[[THETA, OMEGA]]
 
 
-class PendulumSwingUpVectorEnv(TaskVectorEnv, PendulumSwingUpTask, VectorRenderMixin, VectorEnv):
+class PendulumSwingUpVectorEnv(VectorEnv):
     """``num_envs`` pendulums stepped by one numba call (see :class:`PendulumSwingUpEnv` for the
-    task).  Autoreset is next-step (:mod:`rl_envs.vector`); pendulum ``i`` with the same actions
-    reproduces a single env bit for bit.  ``infos["time_up"]`` holds every pendulum's time up."""
+    task and :mod:`rl_envs.core.vector`); pendulum ``i`` with the same actions reproduces a
+    single env bit for bit.  ``infos["time_up"]`` holds every pendulum's time up (a restarted
+    one's 0), ``infos["success"]`` (masked by ``infos["_success"]``) the outcome of the trials
+    that end on this step."""
 
-    metadata = {"render_modes": ["rgb_array"], "render_fps": 50, "autoreset_mode": AutoresetMode.NEXT_STEP}
-    action_out_of_range = "clip"
-    __signature__ = vector_signature(PendulumSwingUpTask)
-
-    def _observe(self):
-        return self._observations(), {"time_up": self._time_up.copy()}
-
-    def step(self, actions):
-        u = as_box_action(actions, self.action_space)[:, 0]
-        restarted = self._begin_step()
-        terminated = self._move(u) & ~restarted
-        reward = np.where(restarted, 0.0, self._reward)
-        truncated = self._finish_step(restarted, terminated)
-        infos = {"time_up": self._time_up.copy()}
-        if restarted.any():
-            self._start(restarted, None)
-        return self._observations(), reward, terminated, truncated, infos
-
-    def _paint_env(self, pg, surface, i: int) -> None:
-        self._paint_pendulum(pg, surface, i)
+    task_type = PendulumSwingUpTask

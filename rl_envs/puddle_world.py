@@ -5,15 +5,14 @@ Boyan & Moore 1995 and Sutton 1996."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from gymnasium import spaces
-from gymnasium.vector import VectorEnv
 
-from .control import ControlEnv, ControlTask, ControlVectorEnv
-from .rendering import check_render_mode
+from .core import SingleEnv, Task, VectorEnv
 from .validation import integer, one_of, real
-from .vector import TaskVectorEnv, vector_signature
 
 VARIANTS = ("offpac", "boyan-moore")
 ACTIONS = ("continuous", "discrete")
@@ -52,26 +51,31 @@ def capsule_puddle_reward(states: np.ndarray) -> np.ndarray:
     return -1.0 - CAPSULE_PENALTY * np.maximum(CAPSULE_RADIUS - capsule_distance(states), 0.0)
 
 
-class PuddleWorldTask(ControlTask):
-    """What the single and the vector puddle world share (the pattern of :mod:`rl_envs.vector`;
-    the arguments are documented on :class:`PuddleWorldEnv`)."""
+@dataclass(frozen=True)
+class PuddleWorldTask(Task):
+    """The puddle world's parameters and batched dynamics (documented on :class:`PuddleWorldEnv`)."""
 
-    def __init__(self, variant: str = "offpac", actions: str = "continuous", noise: float | None = None,
-                 max_steps: int = 5000, render_mode: str | None = None):
-        self.render_mode = check_render_mode(render_mode, self.metadata)
-        self.variant = one_of(variant, "variant", VARIANTS)
-        self.actions = one_of(actions, "actions", ACTIONS)
-        self.noise = DEFAULT_NOISE[variant] if noise is None else real(noise, "noise", low=0)
-        self.max_steps = integer(max_steps, "max_steps")
-        self.observation_space = spaces.Box(0.0, 1.0, shape=(2,), dtype=np.float32)
-        if actions == "continuous":
-            self.action_space = spaces.Box(-MAX_MOVE, MAX_MOVE, shape=(2,), dtype=np.float32)
-        else:
-            self.action_space = spaces.Discrete(len(DISCRETE_CONTROLS))
-            self.discrete_controls = DISCRETE_CONTROLS
-        self.reward_at = gaussian_puddle_reward if variant == "offpac" else capsule_puddle_reward
+    variant: str = "offpac"
+    actions: str = "continuous"
+    noise: float | None = None
+    max_steps: int = 5000
 
-    def _sample_start(self, rng: np.random.Generator, n: int) -> np.ndarray:
+    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 50}
+    # Moves of at most 0.05 and torques of at most 2, the tasks' own units (Silver et al. 2014,
+    # §5.2, cap actions to these ranges)
+    documented_warnings = {"symmetric and normalized": "actions in the task's own units (Silver et al. 2014, §5.2)"}
+
+    def __post_init__(self):
+        one_of(self.variant, "variant", VARIANTS)
+        one_of(self.actions, "actions", ACTIONS)
+        noise = DEFAULT_NOISE[self.variant] if self.noise is None else real(self.noise, "noise", low=0)
+        integer(self.max_steps, "max_steps")
+        self._derive(noise=noise, observation_space=spaces.Box(0.0, 1.0, shape=(2,), dtype=np.float32),
+                     action_space=(spaces.Box(-MAX_MOVE, MAX_MOVE, shape=(2,), dtype=np.float32)
+                                   if self.actions == "continuous" else spaces.Discrete(len(DISCRETE_CONTROLS))),
+                     reward_at=gaussian_puddle_reward if self.variant == "offpac" else capsule_puddle_reward)
+
+    def initial_state(self, rng: np.random.Generator, n: int, options=None) -> np.ndarray:
         if self.variant == "offpac":
             return np.repeat(OFFPAC_START[None], n, axis=0)
         starts = np.empty((n, 2))
@@ -82,28 +86,30 @@ class PuddleWorldTask(ControlTask):
             starts[i] = s
         return starts
 
-    def _noise(self, rng: np.random.Generator, n: int) -> np.ndarray:
+    def sample_noise(self, rng: np.random.Generator, n: int) -> np.ndarray:
         if self.variant == "offpac":
             return rng.uniform(-self.noise, self.noise, size=(n, 2))
         return rng.normal(0.0, self.noise, size=(n, 2))
 
-    def _transition(self, states, controls, noise):
-        s = np.clip(states + controls + noise, 0.0, 1.0)
+    def transition(self, state, action, noise):
+        move = DISCRETE_CONTROLS[action] if self.actions == "discrete" else action
+        s = np.clip(state + move + noise, 0.0, 1.0)
         at_goal = s.sum(axis=1) > GOAL_SUM if self.variant == "offpac" else s.sum(axis=1) >= GOAL_SUM
-        return s, self.reward_at(s), at_goal
+        return s, self.reward_at(s), at_goal, {}
 
-    _background = None  # the reward map as an RGB array, drawn once
+    @cached_property
+    def _background(self) -> np.ndarray:
+        """The reward map as a (100, 100, 3) uint8 image (x along the first axis), drawn once."""
+        cells = 100
+        centres = (np.arange(cells) + 0.5) / cells
+        x, y = np.meshgrid(centres, centres[::-1])  # row 0 is the top of the canvas (y = 1)
+        r = self.reward_at(np.stack([x.ravel(), y.ravel()], axis=1)).reshape(cells, cells)
+        depth = (r.max() - r) / max(r.max() - r.min(), 1e-12)  # 0 dry, 1 deepest
+        rgb = np.stack([250 - 200 * depth, 250 - 150 * depth, 250 - 20 * depth], axis=2)
+        return np.ascontiguousarray(rgb.transpose(1, 0, 2)).astype(np.uint8)
 
-    def _paint_state(self, pg, surface, state) -> None:
+    def paint(self, pg, surface, state, trail) -> None:
         w, h = surface.get_size()
-        if self._background is None:
-            cells = 100
-            centres = (np.arange(cells) + 0.5) / cells
-            x, y = np.meshgrid(centres, centres[::-1])  # row 0 is the top of the canvas (y = 1)
-            r = self.reward_at(np.stack([x.ravel(), y.ravel()], axis=1)).reshape(cells, cells)
-            depth = (r.max() - r) / max(r.max() - r.min(), 1e-12)  # 0 dry, 1 deepest
-            rgb = np.stack([250 - 200 * depth, 250 - 150 * depth, 250 - 20 * depth], axis=2)
-            self._background = np.ascontiguousarray(rgb.transpose(1, 0, 2)).astype(np.uint8)
         surface.blit(pg.transform.scale(pg.surfarray.make_surface(self._background), (w, h)), (0, 0))
 
         def px(x, y):
@@ -111,10 +117,10 @@ class PuddleWorldTask(ControlTask):
 
         goal = [px(1.0, GOAL_SUM - 1.0), px(1.0, 1.0), px(GOAL_SUM - 1.0, 1.0)]
         pg.draw.polygon(surface, (40, 170, 70), goal)
-        pg.draw.circle(surface, (200, 40, 40), px(*state), 6)
+        pg.draw.circle(surface, (200, 40, 40), px(*state[0]), 6)
 
 
-class PuddleWorldEnv(PuddleWorldTask, ControlEnv):
+class PuddleWorldEnv(SingleEnv):
     """
     ## Description
 
@@ -186,13 +192,17 @@ class PuddleWorldEnv(PuddleWorldTask, ControlEnv):
     ```
     """
 
+    task_type = PuddleWorldTask
 
-class PuddleWorldVectorEnv(TaskVectorEnv, PuddleWorldTask, ControlVectorEnv, VectorEnv):
-    """``num_envs`` puddle worlds stepped as one array (see :class:`PuddleWorldEnv` for the task):
-    next-step autoreset; with ``num_envs=1`` it reproduces :class:`PuddleWorldEnv` bit for bit;
-    ``render_mode="rgb_array"`` renders a tuple of frames, one per sub-env."""
 
-    __signature__ = vector_signature(PuddleWorldTask)
+class PuddleWorldVectorEnv(VectorEnv):
+    """``num_envs`` puddle worlds stepped as one array (see :class:`PuddleWorldEnv` and
+    :mod:`rl_envs.core.vector`); each sub-env draws its own noise (and its start, in
+    ``"boyan-moore"``) in sub-env order, so with ``num_envs=1`` it reproduces
+    :class:`PuddleWorldEnv` bit for bit; ``render_mode="rgb_array"`` renders a tuple of frames,
+    one per sub-env."""
+
+    task_type = PuddleWorldTask
 
 
 __all__ = ["PuddleWorldEnv", "PuddleWorldVectorEnv", "gaussian_puddle_reward", "capsule_puddle_reward"]

@@ -5,15 +5,13 @@ its reward cos θ."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from gymnasium import spaces
-from gymnasium.vector import VectorEnv
 
-from .control import ControlEnv, ControlTask, ControlVectorEnv
-from .rendering import check_render_mode
+from .core import SingleEnv, Task, VectorEnv
 from .validation import integer, one_of
-from .vector import TaskVectorEnv, vector_signature
 
 MAX_TORQUE = 2.0
 STEP_TIME = 0.01
@@ -23,43 +21,51 @@ FIXED_START = np.array([math.pi / 2, 0.0])
 STARTS = ("random", "fixed")
 
 
-class SwingPendulumTask(ControlTask):
-    """What the single and the vector pendulum share (the pattern of :mod:`rl_envs.vector`;
-    the arguments are documented on :class:`SwingPendulumEnv`)."""
+@dataclass(frozen=True)
+class SwingPendulumTask(Task):
+    """The pendulum's parameters and batched dynamics (documented on :class:`SwingPendulumEnv`)."""
 
-    def __init__(self, start: str = "random", max_steps: int = 5000, render_mode: str | None = None):
-        self.render_mode = check_render_mode(render_mode, self.metadata)
-        self.start = one_of(start, "start", STARTS)
-        self.max_steps = integer(max_steps, "max_steps")
+    start: str = "random"
+    max_steps: int = 5000
+
+    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 50}
+    # Moves of at most 0.05 and torques of at most 2, the tasks' own units (Silver et al. 2014,
+    # §5.2, cap actions to these ranges)
+    documented_warnings = {"symmetric and normalized": "actions in the task's own units (Silver et al. 2014, §5.2)"}
+
+    def __post_init__(self):
+        one_of(self.start, "start", STARTS)
+        integer(self.max_steps, "max_steps")
         high = np.array([math.pi, MAX_VELOCITY])
-        self.observation_space = spaces.Box(-high.astype(np.float32), high.astype(np.float32), dtype=np.float32)
-        self.action_space = spaces.Box(-MAX_TORQUE, MAX_TORQUE, shape=(1,), dtype=np.float32)
+        self._derive(observation_space=spaces.Box(-high.astype(np.float32), high.astype(np.float32), dtype=np.float32),
+                     action_space=spaces.Box(-MAX_TORQUE, MAX_TORQUE, shape=(1,), dtype=np.float32))
 
-    def _sample_start(self, rng: np.random.Generator, n: int) -> np.ndarray:
+    def initial_state(self, rng: np.random.Generator, n: int, options=None) -> np.ndarray:
         if self.start == "fixed":
             return np.repeat(FIXED_START[None], n, axis=0)
         return np.stack([rng.uniform(-math.pi, math.pi, size=n), np.zeros(n)], axis=1)
 
-    def _transition(self, states, controls, noise):
-        theta, velocity = states[:, 0], states[:, 1]
+    def transition(self, state, action, noise):
+        theta, velocity = state[:, 0], state[:, 1]
         # RLPark adds the whole acceleration term to the velocity (no dt) and integrates the angle with dt
-        acceleration = -STEP_TIME * velocity + MASS * GRAVITY * LENGTH * np.sin(theta) + controls[:, 0]
+        acceleration = -STEP_TIME * velocity + MASS * GRAVITY * LENGTH * np.sin(theta) + action[:, 0]
         velocity = np.clip(velocity + acceleration, -MAX_VELOCITY, MAX_VELOCITY)
         theta = theta + velocity * STEP_TIME
         # one wrap suffices: a step turns by at most pi/4
         theta = np.where(theta >= math.pi, theta - 2 * math.pi, np.where(theta < -math.pi, theta + 2 * math.pi, theta))
-        return np.stack([theta, velocity], axis=1), np.cos(theta), np.zeros(len(theta), dtype=np.bool_)
+        return np.stack([theta, velocity], axis=1), np.cos(theta), np.zeros(len(theta), dtype=np.bool_), {}
 
-    def _paint_state(self, pg, surface, state) -> None:
+    def paint(self, pg, surface, state, trail) -> None:
         w, h = surface.get_size()
         centre, rod = (w / 2, h / 2), 0.4 * min(w, h)
-        tip = (centre[0] + rod * math.sin(state[0]), centre[1] - rod * math.cos(state[0]))  # theta = 0 is up
+        theta = state[0, 0]
+        tip = (centre[0] + rod * math.sin(theta), centre[1] - rod * math.cos(theta))  # theta = 0 is up
         pg.draw.line(surface, (200, 40, 40), centre, tip, 8)
         pg.draw.circle(surface, (40, 40, 40), centre, 6)
         pg.draw.circle(surface, (200, 40, 40), tip, 12)
 
 
-class SwingPendulumEnv(SwingPendulumTask, ControlEnv):
+class SwingPendulumEnv(SingleEnv):
     """
     ## Description
 
@@ -116,13 +122,15 @@ class SwingPendulumEnv(SwingPendulumTask, ControlEnv):
     ```
     """
 
+    task_type = SwingPendulumTask
 
-class SwingPendulumVectorEnv(TaskVectorEnv, SwingPendulumTask, ControlVectorEnv, VectorEnv):
-    """``num_envs`` pendulums stepped as one array (see :class:`SwingPendulumEnv`): next-step
-    autoreset; with ``num_envs=1`` it reproduces the single env bit for bit;
+
+class SwingPendulumVectorEnv(VectorEnv):
+    """``num_envs`` pendulums stepped as one array (see :class:`SwingPendulumEnv` and
+    :mod:`rl_envs.core.vector`); with ``num_envs=1`` it reproduces the single env bit for bit;
     ``render_mode="rgb_array"`` renders a tuple of frames, one per pendulum."""
 
-    __signature__ = vector_signature(SwingPendulumTask)
+    task_type = SwingPendulumTask
 
 
 __all__ = ["SwingPendulumEnv", "SwingPendulumVectorEnv"]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from gymnasium import spaces
 
-from .core import SingleEnv, Task, VectorEnv
+from .core import Reference, SingleEnv, Task, VectorEnv
 from .distributions import expectiles
 from .validation import describe, discount, integer, one_of, probability, real_array
 
@@ -36,21 +36,13 @@ CITATION = "Dabney et al. 2020, Nature 577:671 (task); trial frequencies of the 
 
 
 @dataclass(frozen=True)
-class Reference:
-    """An exact reference of a task: the distribution of its (undiscounted) return from the start
-    of a trial.  ``value`` is the expected return, which every policy gets (there is one action),
-    so it is also ``lower``, ``upper`` and ``random``; ``values`` and ``probabilities`` are the
-    return's atoms."""
+class ReturnDistribution(Reference):
+    """The task's reference record (:class:`rl_envs.core.Reference`) with the exact distribution of
+    the (undiscounted) return of a trial: its atoms ``values`` and their ``probabilities``.  There
+    is one action, so every policy's expected return is ``value``, the random policy's too."""
 
-    kind: str
-    value: float
-    lower: float
-    upper: float
-    random: float
-    method: str
-    citation: str
-    values: tuple[float, ...]
-    probabilities: tuple[float, ...]
+    values: tuple[float, ...] = ()
+    probabilities: tuple[float, ...] = ()
 
     def expectiles(self, taus):
         """The exact τ-expectiles of the return (see :func:`rl_envs.expectiles`)."""
@@ -237,13 +229,14 @@ class VariableRewardTask(Task):
         values, probabilities = self.reward_distribution(cue)
         return gamma ** (self.delay - 1 - t) * values, probabilities
 
-    def reference(self) -> Reference:
-        """The exact distribution of a trial's return and its mean (see :class:`Reference`)."""
+    def reference(self) -> ReturnDistribution:
+        """The exact distribution of a trial's return and its mean (see :class:`ReturnDistribution`)."""
         values, probabilities = self.return_distribution()
         mean = float(values @ probabilities)
-        return Reference("return distribution", mean, mean, mean, mean,
-                         "exact: the sum over the reward atoms of each cue", CITATION,
-                         tuple(values.tolist()), tuple(probabilities.tolist()))
+        return ReturnDistribution("exact", mean, mean, mean, mean, mean, mean,
+                                  "undiscounted return of a trial from the documented start distribution", 1.0,
+                                  "exact: the sum over the reward atoms of each cue", CITATION,
+                                  tuple(values.tolist()), tuple(probabilities.tolist()))
 
     def optimal_return(self) -> float:
         """The expected return of a trial, the same for every policy (one action)."""
@@ -403,5 +396,5 @@ class VariableRewardVectorEnv(VectorEnv):
     predictors = VariableRewardEnv.predictors
 
 
-__all__ = ["VariableRewardEnv", "VariableRewardVectorEnv", "VariableRewardTask", "Reference",
+__all__ = ["VariableRewardEnv", "VariableRewardVectorEnv", "VariableRewardTask", "ReturnDistribution",
            "MAGNITUDES", "TRIAL_COUNTS", "EMPIRICAL_PROBABILITIES", "EMPIRICAL_UTILITY"]

@@ -17,8 +17,8 @@ import pytest
 import rl_envs  # noqa: F401
 from baselines import AgentFileError, agent_arguments
 from baselines.belief import QMDP
-from baselines.common import space_from_json, space_to_json
-from baselines.experiment import AGENTS
+from baselines.agent_files import space_from_json, space_to_json
+from baselines.registry import AGENTS
 from baselines.linear import LinearReinforce
 from baselines.sb3 import SB3Agent
 from baselines.tabular import QLearning, Sarsa

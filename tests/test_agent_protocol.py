@@ -1,6 +1,6 @@
-"""The agent protocol (baselines/common.py's docstring) checked over every agent in the registry.
+"""The agent protocol (baselines/agent.py's docstring) checked over every agent in the registry.
 
-A new reference agent is covered by registering it in ``baselines.experiment.AGENTS``; a new
+A new reference agent is covered by registering it in ``baselines.registry.AGENTS``; a new
 family of agents also needs its environment in ``ENVS``.
 """
 
@@ -14,7 +14,7 @@ from stable_baselines3.common.callbacks import (BaseCallback, CallbackList, Eval
 from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.monitor import Monitor
 
-from baselines import experiment
+from baselines.registry import AGENTS as REGISTRY
 from baselines.belief.base import BeliefAgent
 from baselines.continuous_time import NGnetAgent
 from baselines.distributional import DistributionalTD
@@ -34,7 +34,7 @@ ENVS = {
     TileActorCritic: ("rl_envs/MountainCarRLPark-v0", {"max_steps": 50}, 100),
     BeliefAgent: ("rl_envs/PartiallyObservableMaze-v0", {"layout": "cheese"}, 100),
     SB3Agent: ("rl_envs/GridMaze-v0", {}, 64),
-    NGnetAgent: ("rl_envs/PendulumSwingUp-v0", {"max_time": 1.0}, 100),
+    NGnetAgent: ("rl_envs/PendulumSwingUp-v0", {"max_steps": 50}, 100),
     DistributionalTD: ("rl_envs/VariableReward-v0", {"delay": 2}, 100),
 }
 # Arguments an agent needs on its family's env, or to stay fast there.
@@ -44,7 +44,7 @@ KWARGS = {
     **{name: {"table_size": 4096} for name in ("TileSAC", "TileOffPAC", "TileCOPDACQ")},  # small files to save and load
     "SB3Agent": {"algo": "ppo", "n_envs": 1, "n_steps": 32, "batch_size": 32, "n_epochs": 1},
 }
-AGENTS = {**experiment.AGENTS, "SB3Agent": SB3Agent}
+AGENTS = {**REGISTRY, "SB3Agent": SB3Agent}
 
 
 def setting(name):
@@ -84,7 +84,7 @@ NAMES = sorted(AGENTS)
 
 
 def test_every_registered_agent_is_checked():
-    assert set(experiment.AGENTS) < set(NAMES) and "SB3Agent" in NAMES
+    assert set(REGISTRY) < set(NAMES) and "SB3Agent" in NAMES
     for name in NAMES:
         setting(name)
 

@@ -35,7 +35,7 @@ def test_every_env_trains_with_a_suitable_sb3_algorithm(env_id):
     obs, _ = env.reset(seed=0)
     action, _ = agent.predict(obs)
     assert env.action_space.contains(np.asarray(action).astype(env.action_space.dtype).reshape(env.action_space.shape))
-    from baselines.experiment import evaluate
+    from baselines.evaluation import evaluate
 
     ret, _ = evaluate(agent, env, n_episodes=1)
     assert np.isfinite(ret)

@@ -19,6 +19,7 @@ import gymnasium as gym
 from scipy.optimize import brentq
 
 import rl_envs
+from rl_envs.core import Reference
 from baselines.distributional import (ClassicalTD, ExpectileTD, QuantileTD, asymmetry_analysis, averaged_expectile_sd,
                                       decode_by_root, decode_expectiles, distributional_td_update, fit_reversal_points,
                                       fit_slopes, imputation_loss, rates_from_taus, record_trials, responses,
@@ -100,7 +101,7 @@ def test_the_reference_is_the_exact_return_distribution():
     ref = gym.make("rl_envs/VariableReward-v0").unwrapped.reference()
     assert ref.value == ref.lower == ref.upper == ref.random == pytest.approx(MEAN, abs=1e-6)
     assert ref.values == MAGNITUDES and ref.probabilities == pytest.approx(EMPIRICAL_PROBABILITIES, abs=1e-15)
-    assert ref.kind == "return distribution" and "Dabney et al. 2020" in ref.citation
+    assert isinstance(ref, Reference) and ref.kind == "exact" and ref.gamma == 1.0 and "Dabney et al. 2020" in ref.citation
     np.testing.assert_allclose(ref.expectiles(list(EXPECTILES)), list(EXPECTILES.values()), atol=1e-6)
     with pytest.raises(dataclasses.FrozenInstanceError):
         ref.value = 0.0
@@ -211,7 +212,7 @@ def test_rendering_draws_the_predictors():
     assert not ((plain[..., 0] > 180) & (plain[..., 1] < 80)).any() and red.any()
     # the predictor at the mean (5.21 µl) is drawn just right of the bar of 5 µl, left of 10 µl's
     columns = np.flatnonzero(red.any(axis=0))
-    slot = env.canvas_size[0] / 8
+    slot = drawn.shape[1] / 8  # 7 sizes on 8 equal slots
     assert ((columns > 5 * slot) & (columns < 6 * slot)).sum() >= 2
     env.step(0)
     assert not np.array_equal(env.render(), drawn)  # the delivered size is highlighted

@@ -18,7 +18,7 @@ import gymnasium as gym
 
 import rl_envs  # noqa: F401
 from baselines import compare as cmp
-from baselines.experiment import evaluate
+from baselines.evaluation import evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = importlib.util.spec_from_file_location("dpg_fig2", ROOT / "experiments" / "dpg_fig2.py")

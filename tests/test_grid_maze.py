@@ -26,7 +26,7 @@ def make(**kw):
 
 def step_from(env, s, a):
     env.reset(seed=0)
-    env._s = s  # place the agent: the transition table is what is under test
+    env.state = s  # place the agent: the transition table is what is under test
     return env.step(a)
 
 
@@ -157,6 +157,32 @@ def test_random_layout_seeding():
     assert fresh.optimal_return() == pytest.approx(1.0 - 0.01 * fresh.shortest_path_length())
 
 
+def test_an_unseeded_reset_draws_a_new_random_maze_from_the_seeded_stream():
+    fresh, twin = make(layout="random", size=6), make(layout="random", size=6)
+    fresh.reset(seed=3)
+    twin.reset(seed=3)
+    first = fresh.layout.walls.copy()
+    with pytest.raises(ValueError, match="bogus"):
+        fresh.reset(options={"bogus": 1})  # refused before it draws
+    fresh.reset()
+    twin.reset()
+    assert not np.array_equal(first, fresh.layout.walls)  # a new maze at every reset ...
+    assert np.array_equal(fresh.layout.walls, twin.layout.walls)  # ... drawn from np_random
+
+
+def test_state_places_the_agent_on_a_cell_it_can_occupy():
+    env = make(layout="dyna_maze")
+    with pytest.raises(ResetNeeded):
+        env.state = 0
+    env.reset(seed=0)
+    env.state = 1
+    assert env.state == 1 and env.step(RIGHT)[0] == 2
+    blocked = int(np.flatnonzero(env.layout.blocked)[0])
+    for bad in (blocked, env.layout.n_cells, -1, 1.5):
+        with pytest.raises(ValueError, match="state"):
+            env.state = bad
+
+
 def test_frozen_maze10x10_is_the_generators_output():
     assert np.array_equal(get_layout("maze10x10").walls, random_maze(10, 10, np.random.default_rng(2018)).walls)
 
@@ -225,7 +251,7 @@ def test_rgb_frame_shows_the_agent_where_it_is():
     before = env.render()
     env.step(DOWN)
     after = env.render()
-    cs = env._cell_px()
+    cs = env.task._cell_px()
     m = cs // 2
     red = np.array([200, 40, 40])
     centre = lambda r, c: (m + r * cs + cs // 2, m + c * cs + cs // 2)  # noqa: E731

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import gymnasium as gym
 from gymnasium.utils.env_checker import data_equivalence
+from gymnasium.vector import AutoresetMode
 
 import rl_envs  # noqa: F401
 from rl_envs.octopus import physics as P
@@ -300,6 +301,24 @@ def test_random_target_is_appended_and_seeded():
     assert np.array_equal(OctopusArmEnv(target="random").reset(seed=4)[0], obs)
 
 
+def test_state_set_back_replays_the_episode():
+    env = OctopusArmEnv(target="random")
+    env.reset(seed=2)
+    rng = np.random.default_rng(2)
+    for _ in range(3):
+        env.step(rng.random(MODEL.action_size).astype(np.float32))
+    saved = env.state
+    assert set(saved) == {"arm", "target", "distance", "activation"} and saved["arm"].shape == (MODEL.state_size,)
+    actions = rng.random((4, MODEL.action_size)).astype(np.float32)
+    first = [env.step(a) for a in actions]
+    env.state = {"arm": saved["arm"], "target": saved["target"], "activation": saved["activation"]}
+    assert env.distance == saved["distance"]  # recomputed from the arm and the target
+    assert all(data_equivalence(x, env.step(a), exact=True) for x, a in zip(first, actions))
+    for bad in ({"arm": saved["arm"]}, {**saved, "speed": 1.0}, {**saved, "arm": saved["arm"][:-1]}, saved["arm"]):
+        with pytest.raises(ValueError, match="state"):
+            env.state = bad
+
+
 @pytest.mark.parametrize("kwargs", [dict(n_compartments=0), dict(n_compartments=11), dict(n_compartments=2.5),
                                     dict(constants="water"), dict(target="anywhere"), dict(target=(np.nan, 1.0)),
                                     dict(target=(1, 2, 3)), dict(max_steps=0), dict(distance_gain=-1.0)])
@@ -336,6 +355,49 @@ def test_vector_env_matches_single_envs_bit_for_bit_through_autoreset():
             assert np.array_equal(vobs[i], obs) and vr[i] == r and vterm[i] == term and vtrunc[i] == trunc
             done[i] = term or trunc
     assert venv._t.max() < steps  # the arms were reset on the way
+
+
+@pytest.mark.parametrize("mode", list(AutoresetMode), ids=lambda m: m.name)
+def test_vector_env_failures_end_episodes_as_gymnasiums_sync_vector_env(mode):
+    """A numerical failure truncates the arm's episode in each autoreset mode, step by step as
+    Gymnasium's SyncVectorEnv of single envs (random targets, so restarts draw from each arm's
+    stream), also in steps where other arms end by time."""
+    seeds, n = [5, 6, 7, 8], 4
+    kwargs = {"target": "random", "max_steps": 3}
+    native = gym.make_vec("rl_envs/OctopusArm-v0", num_envs=n, vectorization_mode="vector_entry_point",
+                          autoreset_mode=mode, **kwargs)
+    sync = gym.make_vec("rl_envs/OctopusArm-v0", num_envs=n, vectorization_mode="sync",
+                        vector_kwargs={"autoreset_mode": mode}, **kwargs)
+    pars = [native.unwrapped.model.par] + [env.unwrapped.model.par for env in sync.envs]
+    for x, y in zip(native.reset(seed=seeds), sync.reset(seed=seeds)):
+        assert data_equivalence(x, y, exact=True)
+    rng = np.random.default_rng(0)
+    failures = mixed = 0  # mixed: steps where one arm fails and another ends by time
+    for t in range(36):
+        # weak activations with balanced base torques keep theta near pi/2; on every third step one
+        # arm spins at full torque past a theta bound lowered to 1.75 (it fails), in turn
+        actions = 0.1 * rng.random((n, MODEL.action_size)).astype(np.float32)
+        actions[:, 1] = actions[:, 0]
+        spin = t % 3 == 1
+        if spin:
+            actions[t // 3 % n, :2] = (1.0, 0.0)
+        for par in pars:
+            par[P._THETA_BOUND] = 1.75 if spin else MODEL.par[P._THETA_BOUND]
+        out_native, out_sync = native.step(actions), sync.step(actions)
+        for x, y in zip(out_native, out_sync):
+            assert data_equivalence(x, y, exact=True), f"step {t}"
+        info = out_native[4] if mode is not AutoresetMode.SAME_STEP else out_native[4].get("final_info", {})
+        failed = info.get("_failure", np.zeros(n, dtype=bool))
+        assert failed.sum() <= spin  # none when the spinning arm restarts instead (next-step autoreset)
+        failures += failed.sum()
+        mixed += bool(failed.any() and (out_native[3] & ~failed).any())
+        ended = out_native[2] | out_native[3]
+        if mode is AutoresetMode.DISABLED and ended.any():
+            with pytest.raises(gym.error.ResetNeeded):
+                native.step(actions)
+            for x, y in zip(native.reset(options={"reset_mask": ended}), sync.reset(options={"reset_mask": ended})):
+                assert data_equivalence(x, y, exact=True)
+    assert failures >= 8 and mixed >= 3
 
 
 def test_vector_env_random_targets_are_drawn_per_arm():
@@ -378,7 +440,7 @@ def test_observation_layout_names_every_dimension_once(target):
     covered = np.concatenate([np.arange(len(obs))[where] for where in layout.values()])
     assert sorted(covered) == list(range(len(obs)))
     assert obs[layout["theta"]][0] == pytest.approx(math.pi / 2)  # the arm starts along +x
-    pos, vel = P.node_arrays(env._states[0], env.model)
+    pos, vel = P.node_arrays(env.state["arm"], env.model)
     np.testing.assert_allclose(obs[layout["x"]], pos[0, :, 1:, 0].ravel(), rtol=1e-6)  # dorsal then ventral nodes
     np.testing.assert_allclose(obs[layout["vy"]], vel[0, :, 1:, 1].ravel(), atol=1e-7)
     if target == "random":
@@ -398,7 +460,7 @@ def _random_batch(n_arms, seed):
     """States of n_arms arms after 0-24 random steps each, and random (unclipped) actions."""
     rng = np.random.default_rng(seed)
     states = np.repeat(MODEL.initial_state[None], n_arms, axis=0)
-    for t in range(24):
+    for t in range(36):
         moving = rng.random(n_arms) < 0.8 if t else np.ones(n_arms, dtype=bool)
         batch = states[moving]
         assert (P.step_arms(batch, rng.random((len(batch), MODEL.action_size)), MODEL) == P.OK).all()
@@ -544,7 +606,7 @@ with warnings.catch_warnings(record=True) as caught:
 assert [w.category for w in caught] == [physics.KernelFallbackWarning], caught
 message = str(caught[0].message)
 assert "not installed" in message and "kernel='numba'" in message, message
-assert env.unwrapped._kernel.kind == quiet.unwrapped._kernel.kind == "numba"
+assert env.unwrapped.task._kernel.kind == quiet.unwrapped.task._kernel.kind == "numba"
 try:
     gym.make("rl_envs/OctopusArm-v0", kernel="simd")
     raise AssertionError("kernel='simd' without the extension must fail")
@@ -606,13 +668,13 @@ def _step_once(venv, actions):
 
 
 def test_default_threads_can_be_set_for_the_process():
-    assert OctopusArmVectorEnv(2)._kernel.threads == P.default_threads() >= 1
-    assert OctopusArmEnv()._kernel.threads == 1
+    assert OctopusArmVectorEnv(2).task._kernel.threads == P.default_threads() >= 1
+    assert OctopusArmEnv().task._kernel.threads == 1
     try:
         P.set_default_threads(1)
-        assert OctopusArmVectorEnv(2)._kernel.threads == 1 and OctopusArmVectorEnv(2, threads=3)._kernel.threads == 3
+        assert OctopusArmVectorEnv(2).task._kernel.threads == 1 and OctopusArmVectorEnv(2, threads=3).task._kernel.threads == 3
         with pytest.raises(ValueError, match="threads"):
             P.set_default_threads(0)
     finally:
         P.set_default_threads(None)
-    assert OctopusArmVectorEnv(2)._kernel.threads == P.default_threads()
+    assert OctopusArmVectorEnv(2).task._kernel.threads == P.default_threads()

@@ -8,7 +8,7 @@ import pytest
 import gymnasium as gym
 
 import rl_envs  # noqa: F401
-from rl_envs.pendulum_swingup import PendulumSwingUpEnv, wrap_angle
+from rl_envs.pendulum_swingup import PendulumSwingUpEnv, PendulumSwingUpVectorEnv, wrap_angle
 
 G, MU = 9.8, 0.01
 
@@ -126,7 +126,8 @@ def test_observation_wraps_theta_and_stays_in_the_box():
 
 @pytest.mark.parametrize("kwargs, match", [
     ({"dt": 0.0}, "dt must be"), ({"dt": 1.0}, "dt must be"), ({"substeps": 0}, "substeps must be"),
-    ({"max_time": -1.0}, "max_time must be"), ({"u_max": 20.0}, "u_max must be"), ({"render_mode": "ansi"}, "render_mode"),
+    ({"max_steps": 0}, "max_steps must be"), ({"max_time": -1.0}, "max_time must be"),
+    ({"u_max": 20.0}, "u_max must be"), ({"render_mode": "ansi"}, "render_mode"),
 ])
 def test_bad_arguments_are_named(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -139,3 +140,42 @@ def test_bad_start_state_is_named():
         env.reset(options={"state": (4.0, 0.0)})
     with pytest.raises(ValueError, match=r'options\["state"\]'):
         env.reset(options={"state": "up"})
+    with pytest.raises(ValueError, match="unknown option.*'bogus'.*'state'"):
+        env.reset(options={"bogus": 1})
+
+
+def test_trial_length_is_max_steps_of_dt_by_default_twenty_seconds():
+    assert PendulumSwingUpEnv().max_steps == 1000 and PendulumSwingUpEnv(dt=0.05).max_steps == 400
+    env = PendulumSwingUpEnv(max_steps=7)
+    env.reset(seed=0)
+    ends = [env.step([0.0])[3] for _ in range(7)]
+    assert ends == [False] * 6 + [True]
+
+
+@pytest.mark.parametrize("make", [PendulumSwingUpEnv, lambda **kw: PendulumSwingUpVectorEnv(2, **kw)],
+                         ids=["single", "vector"])
+def test_max_time_in_seconds_is_deprecated_for_max_steps(make):
+    with pytest.warns(DeprecationWarning, match="'max_time'.*deprecated.*max_steps=20") as record:
+        env = make(dt=0.05, max_time=1.0)
+    assert env.max_steps == 20 and record[0].filename == __file__  # the warning points at the caller
+    with pytest.warns(DeprecationWarning):
+        assert make(max_time=1e-6).max_steps == 1  # a trial has at least one step, as before
+    with pytest.raises(TypeError, match="'max_steps' or the deprecated 'max_time'"):
+        make(max_steps=50, max_time=1.0)
+
+
+def test_vector_env_reports_time_up_every_step_and_success_at_the_end():
+    """Pendulums held exactly upright (an equilibrium) gather 501 dt = 10.02 s up, more than the
+    10 s a success needs; one hanging still gathers none.  The step after the end restarts them
+    with 0 s up and no success entry."""
+    venv = PendulumSwingUpVectorEnv(3, max_steps=501)
+    _, info = venv.reset(seed=0, options={"state": (0.0, 0.0)})
+    _, info = venv.reset(options={"reset_mask": np.array([False, True, False]), "state": (math.pi, 0.0)})
+    assert info["time_up"][1] == 0.0 and info["_time_up"].tolist() == [False, True, False]
+    for _ in range(501):
+        _, reward, terminated, truncated, info = venv.step(np.zeros((3, 1), dtype=np.float32))
+    assert truncated.all() and not terminated.any() and info["_time_up"].all()
+    np.testing.assert_allclose(info["time_up"], [10.02, 0.0, 10.02])
+    assert info["success"].tolist() == [True, False, True] and info["_success"].all()
+    _, reward, _, _, info = venv.step(np.zeros((3, 1), dtype=np.float32))
+    assert info["time_up"].tolist() == [0.0] * 3 and info["_time_up"].all() and "success" not in info

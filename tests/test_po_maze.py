@@ -278,6 +278,22 @@ def test_4x3_terminate_pays_the_goal_reward_on_entry():
     assert np.all(m.R[[3, 6]] == 0.0)
 
 
+def test_state_puts_the_agent_in_a_hidden_state_before_any_observation():
+    env = PartiallyObservableMazeEnv("cheese", render_mode="rgb_array")
+    env.reset(seed=0)
+    env.step(0)
+    env.state = 6  # just above the goal
+    assert env.state["hidden"] == 6 and env.state["obs"] == env.no_observation
+    np.testing.assert_array_equal(env.belief, env.episode_model.b0)  # nothing observed yet
+    _, r, terminated, _, info = env.step(1)  # S
+    assert (info["state"], r, terminated) == (10, 1.0, True)
+    with pytest.raises(ValueError, match="state"):
+        env.state = 11
+    unrendered = PartiallyObservableMazeEnv("cheese")
+    unrendered.reset(seed=0)
+    assert unrendered.belief is None and "belief" not in unrendered.state  # tracked only when drawn
+
+
 def test_truncation_at_251_steps():
     env = gym.make(ID, layout="hallway")
     env.reset(seed=0)
@@ -378,9 +394,9 @@ def test_vector_env_samples_every_agent_from_the_model():
     venv = gym.make_vec(ID, num_envs=n, vectorization_mode="vector_entry_point", layout="cheese")
     _, info = venv.reset(seed=0)
     s = info["state"]
-    obs, *_ = venv.step(np.zeros(n, dtype=np.int64))  # everyone moves north
+    obs, *_, info = venv.step(np.zeros(n, dtype=np.int64))  # everyone moves north
     model = venv.unwrapped.episode_model
-    s2 = venv.unwrapped._s
+    s2 = info["state"]
     expected = np.einsum("ns,st->t", np.eye(model.n_states)[s], model.T[0]) / n
     assert np.abs(np.bincount(s2, minlength=model.n_states) / n - expected).max() < 0.03
     assert all(model.O[0, t, o] > 0 for t, o in zip(s2, obs))  # every observation possible where it was made

@@ -9,7 +9,7 @@ from baselines.tabular import (
     actor_critic_update, book_delta_theta, monte_carlo_update, q_learning_update, reinforce_gradient,
     sarsa_update, soft_q_learning_update, soft_value, softmax, td0_update,
 )
-from baselines.common import rms_normalized
+from baselines.rmsprop import rms_normalized
 from baselines.tabular import Reinforce
 from baselines.tabular.base import discounted_returns, draw, sample_softmax, softmax_row
 from baselines.tabular.exact import BOOK_THETA0, objective, policy_gradient, soft_value_iteration, wall_theta0

@@ -8,7 +8,7 @@ import pytest
 import gymnasium as gym
 
 import rl_envs  # noqa: F401
-from baselines.experiment import evaluate
+from baselines.evaluation import evaluate
 from baselines.linear import TileOffPAC, TileSAC, TileCOPDACQ, compatible_features, copdac_q_update
 from baselines.linear.tile_actor_critic import (copdac_q_tile_update, importance_ratio, offpac_update,
                                                 gaussian_scores, policy_sigma, sac_update, SeedBatch)
@@ -130,7 +130,7 @@ def test_puddle_world_agents_have_one_gaussian_per_action_dimension():
 @pytest.mark.parametrize("env_id, kwargs, error, message", [
     ("rl_envs/SwingPendulum-v0", {"sigma": -1.0}, ValueError, "sigma must be"),
     ("rl_envs/SwingPendulum-v0", {"n_tilings": 0}, ValueError, "n_tilings must be a positive int"),
-    ("rl_envs/SwingPendulum-v0", {"alpha_v": "big"}, ValueError, "alpha_v must be a number"),
+    ("rl_envs/SwingPendulum-v0", {"alpha_v": "big"}, ValueError, "alpha_v must be a real number >= 0, got 'big'"),
     ("rl_envs/SwingPendulum-v0", {"gamma": 1.5}, ValueError, "gamma must be a discount factor"),
     ("rl_envs/PuddleWorld-v0", {"actions": "discrete"}, TypeError, "needs a 1-D Box action space"),
     ("rl_envs/SwingPendulum-v0", {"alpha_theta": 0.1}, TypeError, "unexpected argument 'alpha_theta'"),

@@ -14,7 +14,9 @@ import numpy as np
 
 from rl_envs.maze.pomdp import filter_belief
 
-from ..common import Agent, ArraySpec, Callbacks, SpacesOnly, timesteps
+from ..agent import Agent, SpacesOnly, timesteps
+from ..agent_files import ArraySpec
+from ..callbacks import Callbacks
 
 
 # Values closer than this (relative to the larger) count as tied.  A belief that is symmetric in

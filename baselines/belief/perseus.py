@@ -20,8 +20,9 @@ import time
 import numpy as np
 
 from rl_envs.maze.pomdp import POMDPSampler, belief_update
+from rl_envs.validation import integer
 
-from ..common import ArraySpec
+from ..agent_files import ArraySpec
 from .base import BeliefAgent, first_max
 from .qmdp import mdp_action_values
 
@@ -89,11 +90,9 @@ class Perseus(BeliefAgent):
                          tol=tol, time_limit=time_limit, batch=batch)
         if explore not in ("random", "qmdp"):
             raise ValueError(f"explore must be 'random' or 'qmdp', got {explore!r}")
-        for name, value in (("n_beliefs", n_beliefs), ("max_stages", max_stages), ("batch", batch)):
-            if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
-        self.n_beliefs, self.explore, self.max_stages = int(n_beliefs), explore, int(max_stages)
-        self.tol, self.time_limit, self.batch = float(tol), time_limit, int(batch)
+        self.n_beliefs, self.explore = integer(n_beliefs, "n_beliefs"), explore
+        self.max_stages, self.batch = integer(max_stages, "max_stages"), integer(batch, "batch")
+        self.tol, self.time_limit = float(tol), time_limit
         self.stats: dict = {}
 
     def _array_specs(self):

@@ -12,7 +12,7 @@ import numpy as np
 
 from rl_envs.maze.solve import value_iteration
 
-from ..common import ArraySpec
+from ..agent_files import ArraySpec
 from .base import BeliefAgent, first_max
 
 

@@ -25,15 +25,20 @@ what a comparison does, each module usable alone:
   episode return against environment steps with a 95 % band over seeds), ``gifs/<env>.gif``
   (a rollout of the best cell's policy), and the table spliced into a README.
 
+Imports go one way (tests/test_import_graph.py checks it): :mod:`.measures` and :mod:`.store`
+use no other module of the package, :mod:`.config` uses :mod:`.measures` (to check a cell's
+measure), :mod:`.report` uses :mod:`.config`, :mod:`.run` those four, and :mod:`.ray_backend`
+:mod:`.run`.
+
 The names below are the package's interface (``from baselines import compare``).
 """
 
+from ..evaluation import fraction_of_optimum
 from . import config, measures, report, run, store
 from .config import (DEFAULT_CONFIG, MAX_CELLS, SB3_AGENTS, Cell, ConfigError, agent_arguments, cells_from_config,
                      digest, known_agents, load_config)
 from .report import README_MARKERS, file_name, group_labels, splice_table, summary_table, write_outputs
-from .run import (Interrupted, ProcessPoolBackend, RunResult, SerialBackend, compare, fraction_of_optimum, make_agent,
-                  run_cell)
+from .run import Interrupted, ProcessPoolBackend, RunResult, SerialBackend, compare, make_agent, run_cell
 from .store import OutputError, check_writable, load_records, read_cell, record_problem
 
 __all__ = [

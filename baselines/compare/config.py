@@ -17,18 +17,19 @@ from pathlib import Path
 import gymnasium as gym
 
 import rl_envs
+from rl_envs.validation import integer, is_int
 
-from .. import common, experiment
+from ..agent import agent_arguments as class_arguments, closest_name
 from ..continuous_time.settings import PENDULUM_VALUE_GRADIENT
 from ..linear.settings import LQ_REINFORCE_IMPROVED, OCTOPUS_COPDAC_Q
+from ..registry import AGENTS
+from .measures import MEASURES, measure_arguments
 
 SB3_AGENTS = {"A2C": "a2c", "DQN": "dqn", "PPO": "ppo", "SAC": "sac", "TD3": "td3"}
 
 
 def known_agents() -> list[str]:
-    return sorted(experiment.AGENTS) + sorted(SB3_AGENTS)
-
-
+    return sorted(AGENTS) + sorted(SB3_AGENTS)
 
 
 @dataclass
@@ -84,15 +85,24 @@ MAX_CELLS = 100_000
 _SET_BY_THE_CELL = ("env", "seed", "env_kwargs", "algo")
 
 
-def _check(cond: bool, message: str) -> None:
-    if not cond:
+def require(condition: bool, message: str) -> None:
+    """A ConfigError with ``message`` unless ``condition``."""
+    if not condition:
         raise ConfigError(message)
 
 
-def is_count(value, low: int) -> bool:
-    """A plain int >= ``low``, as a configuration or a cell file holds it."""
-    # bool is an int subclass, but ``eval_episodes: true`` is a mistake, not 1.
-    return isinstance(value, int) and not isinstance(value, bool) and value >= low
+def checked(check, value, name: str, **bounds):
+    """``check(value, name, **bounds)``, one of ``rl_envs.validation``'s (``integer``, ``real``, ...,
+    which refuse ``true`` and ``"0.5"`` where a number is meant), its ValueError a ConfigError."""
+    try:
+        return check(value, name, **bounds)
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
+
+
+def _count(value, low: int) -> bool:
+    # A plain int (bool is an int subclass, but ``eval_episodes: true`` is a mistake, not 1).
+    return is_int(value) and value >= low
 
 
 def agent_arguments(name: str) -> set[str]:
@@ -100,16 +110,16 @@ def agent_arguments(name: str) -> set[str]:
     if name in SB3_AGENTS:
         from ..sb3 import SB3Agent
 
-        return common.agent_arguments(SB3Agent, {"algo": SB3_AGENTS[name]}) - set(_SET_BY_THE_CELL)
-    return common.agent_arguments(experiment.AGENTS[name], {}) - set(_SET_BY_THE_CELL)
+        return class_arguments(SB3Agent, {"algo": SB3_AGENTS[name]}) - set(_SET_BY_THE_CELL)
+    return class_arguments(AGENTS[name], {}) - set(_SET_BY_THE_CELL)
 
 
 def _check_agent_arguments(where: str, name: str, kwargs: dict) -> None:
     valid = agent_arguments(name)
     for key in kwargs:
-        _check(key not in _SET_BY_THE_CELL, f"{where}: {name}'s {key} is set by the cell, not by its arguments")
+        require(key not in _SET_BY_THE_CELL, f"{where}: {name}'s {key} is set by the cell, not by its arguments")
         if key not in valid:
-            close = common.closest_name(key, valid)
+            close = closest_name(key, valid)
             hint = f" (did you mean {close!r}?)" if close else ""
             takes = f"its arguments: {', '.join(sorted(valid))}" if valid else "it takes none"
             raise ConfigError(f"{where}: {name} has no argument {key!r}{hint}; {takes}")
@@ -122,54 +132,52 @@ def cells_from_config(config: dict) -> list[Cell]:
     "env_kwargs": {}, "agents": {name: {kwargs}} | [name, ...]}, ...]}``; at most
     :data:`MAX_CELLS` cells, each once.
     """
-    _check(isinstance(config, dict) and isinstance(config.get("runs"), list) and config["runs"],
-           "a configuration needs a non-empty list 'runs'")
+    require(isinstance(config, dict) and isinstance(config.get("runs"), list) and config["runs"],
+            "a configuration needs a non-empty list 'runs'")
     cells, where_of = [], {}
     for i, run in enumerate(config["runs"]):
         where = f"runs[{i}]"
-        _check(isinstance(run, dict), f"{where} must be a table/mapping")
+        require(isinstance(run, dict), f"{where} must be a table/mapping")
         unknown = set(run) - {"env", "steps", "seeds", "eval_episodes", "eval_at", "env_kwargs", "agents", "measure"}
-        _check(not unknown, f"{where}: unknown keys {sorted(unknown)}")
+        require(not unknown, f"{where}: unknown keys {sorted(unknown)}")
         env = run.get("env")
-        _check(isinstance(env, str) and env in gym.registry,
-               f"{where}: unknown environment {env!r}; registered rl_envs ids: {', '.join(rl_envs.ENV_IDS)}")
-        steps = run.get("steps")
-        _check(is_count(steps, 1), f"{where}: steps must be a positive int, got {steps!r}")
-        eval_episodes = run.get("eval_episodes", 5)
-        _check(is_count(eval_episodes, 1), f"{where}: eval_episodes must be a positive int, got {eval_episodes!r}")
+        require(isinstance(env, str) and env in gym.registry,
+                f"{where}: unknown environment {env!r}; registered rl_envs ids: {', '.join(rl_envs.ENV_IDS)}")
+        steps = checked(integer, run.get("steps"), f"{where}: steps")
+        eval_episodes = checked(integer, run.get("eval_episodes", 5), f"{where}: eval_episodes")
         env_kwargs = run.get("env_kwargs", {})
-        _check(isinstance(env_kwargs, dict), f"{where}: env_kwargs must be a mapping")
+        require(isinstance(env_kwargs, dict), f"{where}: env_kwargs must be a mapping")
         eval_at = evaluation_steps(run.get("eval_at", []), steps, where)
         measure = run.get("measure", {})
         check_measure(measure, where)
-        _check(not (measure and eval_at), f"{where}: a measure replaces the evaluation, so it takes no eval_at")
+        require(not (measure and eval_at), f"{where}: a measure replaces the evaluation, so it takes no eval_at")
         agents = run.get("agents")
         if isinstance(agents, list):
             agents = {name: {} for name in agents}
-        _check(isinstance(agents, dict) and agents, f"{where}: agents must be a non-empty list or mapping")
+        require(isinstance(agents, dict) and agents, f"{where}: agents must be a non-empty list or mapping")
         for name, kwargs in agents.items():
-            _check(name in known_agents(), f"{where}: unknown agent {name!r}; known agents: {', '.join(known_agents())}")
+            require(name in known_agents(), f"{where}: unknown agent {name!r}; known agents: {', '.join(known_agents())}")
             # SB3Agent.learn trains a fresh model each call, so it cannot stop at a checkpoint and go on.
-            _check(not (measure and name in SB3_AGENTS), f"{where}: a measure needs a reference agent, not {name}")
-            _check(not (eval_at and name in SB3_AGENTS), f"{where}: eval_at needs a reference agent, not {name} "
-                                                         "(an SB3 model cannot be paused at a checkpoint and go on)")
-            _check(isinstance(kwargs, dict), f"{where}: the keyword arguments of {name} must be a mapping")
+            require(not (measure and name in SB3_AGENTS), f"{where}: a measure needs a reference agent, not {name}")
+            require(not (eval_at and name in SB3_AGENTS), f"{where}: eval_at needs a reference agent, not {name} "
+                                                          "(an SB3 model cannot be paused at a checkpoint and go on)")
+            require(isinstance(kwargs, dict), f"{where}: the keyword arguments of {name} must be a mapping")
             _check_agent_arguments(where, name, kwargs)
         seeds = run.get("seeds", 3)
-        _check(is_count(seeds, 1) or (isinstance(seeds, list) and seeds and all(is_count(s, 0) for s in seeds)),
-               f"{where}: seeds must be a positive count or a list of non-negative ints, got {seeds!r}")
-        n_seeds = seeds if isinstance(seeds, int) else len(seeds)
+        require(_count(seeds, 1) or (isinstance(seeds, list) and seeds and all(_count(s, 0) for s in seeds)),
+                f"{where}: seeds must be a positive count or a list of non-negative ints, got {seeds!r}")
+        n_seeds = seeds if is_int(seeds) else len(seeds)
         total = len(cells) + n_seeds * len(agents)
-        _check(total <= MAX_CELLS, f"{where}: the grid reaches {total:,} cells ({n_seeds:,} seeds x {len(agents)} "
-                                   f"agent(s)); a comparison is limited to {MAX_CELLS:,} cells (split it into several)")
-        seeds = list(range(seeds)) if isinstance(seeds, int) else seeds
+        require(total <= MAX_CELLS, f"{where}: the grid reaches {total:,} cells ({n_seeds:,} seeds x {len(agents)} "
+                                    f"agent(s)); a comparison is limited to {MAX_CELLS:,} cells (split it into several)")
+        seeds = list(range(seeds)) if is_int(seeds) else [int(s) for s in seeds]
         repeated = sorted(s for s, n in Counter(seeds).items() if n > 1)
-        _check(not repeated, f"{where}: seeds repeat {', '.join(map(str, repeated))} (each seed is one cell)")
+        require(not repeated, f"{where}: seeds repeat {', '.join(map(str, repeated))} (each seed is one cell)")
         for name, kwargs in agents.items():
             for seed in seeds:
                 cell = Cell(env, name, seed, steps, dict(env_kwargs), dict(kwargs), eval_episodes, list(eval_at), dict(measure))
-                _check(cell.key not in where_of,
-                       f"{where} repeats the cell {env} {name} seed {seed} of {where_of.get(cell.key)}")
+                require(cell.key not in where_of,
+                        f"{where} repeats the cell {env} {name} seed {seed} of {where_of.get(cell.key)}")
                 where_of[cell.key] = where
                 cells.append(cell)
     return cells
@@ -177,18 +185,16 @@ def cells_from_config(config: dict) -> list[Cell]:
 
 def check_measure(measure, where: str = "cell") -> None:
     """A cell's ``measure``: empty, or ``{"name": a registered measure, **its arguments}``."""
-    _check(isinstance(measure, dict), f"{where}: measure must be a mapping {{name = ..., arguments...}}")
+    require(isinstance(measure, dict), f"{where}: measure must be a mapping {{name = ..., arguments...}}")
     if not measure:
         return
-    from .measures import MEASURES, measure_arguments
-
     name = measure.get("name")
-    _check(name in MEASURES, f"{where}: unknown measure {name!r}; registered measures: {', '.join(sorted(MEASURES))}")
+    require(name in MEASURES, f"{where}: unknown measure {name!r}; registered measures: {', '.join(sorted(MEASURES))}")
     unknown = set(measure) - {"name"} - measure_arguments(name)
-    _check(not unknown, f"{where}: the measure {name} has no argument(s) {sorted(unknown)}; "
-                        f"its arguments: {', '.join(sorted(measure_arguments(name))) or 'none'}")
+    require(not unknown, f"{where}: the measure {name} has no argument(s) {sorted(unknown)}; "
+                         f"its arguments: {', '.join(sorted(measure_arguments(name))) or 'none'}")
     missing = measure_arguments(name, required=True) - set(measure)
-    _check(not missing, f"{where}: the measure {name} needs the argument(s) {sorted(missing)}")
+    require(not missing, f"{where}: the measure {name} needs the argument(s) {sorted(missing)}")
 
 
 def evaluation_steps(spec, steps: int, where: str) -> list[int]:
@@ -196,19 +202,19 @@ def evaluation_steps(spec, steps: int, where: str) -> list[int]:
     ``{logspace = [first, last, points]}``, points log-spaced from first to last, rounded, each once
     (as Silver et al. 2014, Fig. 1, sample the cost on a log time axis)."""
     if isinstance(spec, dict):
-        _check(set(spec) == {"logspace"}, f"{where}: eval_at must be a list of steps or {{logspace = [first, last, points]}}")
+        require(set(spec) == {"logspace"}, f"{where}: eval_at must be a list of steps or {{logspace = [first, last, points]}}")
         lo_hi_n = spec["logspace"]
-        _check(isinstance(lo_hi_n, list) and len(lo_hi_n) == 3 and all(is_count(v, 1) for v in lo_hi_n)
-               and lo_hi_n[0] <= lo_hi_n[1], f"{where}: eval_at.logspace must be [first, last, points], "
-                                             f"positive ints with first <= last, got {lo_hi_n!r}")
+        require(isinstance(lo_hi_n, list) and len(lo_hi_n) == 3 and all(_count(v, 1) for v in lo_hi_n)
+                and lo_hi_n[0] <= lo_hi_n[1], f"{where}: eval_at.logspace must be [first, last, points], "
+                                              f"positive ints with first <= last, got {lo_hi_n!r}")
         import numpy as np
 
         lo, hi, n = lo_hi_n
         spec = np.unique(np.round(np.logspace(np.log10(lo), np.log10(hi), n)).astype(int)).tolist()
-    _check(isinstance(spec, list) and all(is_count(s, 1) for s in spec),
-           f"{where}: eval_at must be a list of positive step counts, got {spec!r}")
-    _check(all(s <= steps for s in spec), f"{where}: eval_at goes past the budget of {steps} steps")
-    return sorted(set(spec))
+    require(isinstance(spec, list) and all(_count(s, 1) for s in spec),
+            f"{where}: eval_at must be a list of positive step counts, got {spec!r}")
+    require(all(s <= steps for s in spec), f"{where}: eval_at goes past the budget of {steps} steps")
+    return sorted({int(s) for s in spec})
 
 
 def load_config(path: str | Path) -> dict:

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import gymnasium as gym
 import numpy as np
 
-from .. import experiment
+from ..episodes import EpisodeEnds
+from ..registry import AGENTS
 
 
 @dataclass
@@ -60,7 +61,7 @@ def run_measure(cell) -> Measured:
 
 
 def _agent(cell, env):
-    return experiment.AGENTS[cell.agent](env, seed=cell.seed, **cell.agent_kwargs)
+    return AGENTS[cell.agent](env, seed=cell.seed, **cell.agent_kwargs)
 
 
 def _finite_or_none(values) -> list:
@@ -171,8 +172,6 @@ def trials_to_successes(cell, successes: int = 10, max_trials: int = 300) -> Mea
     The row's return is the mean training return of the last ``successes`` trials."""
     from rl_envs.pendulum_swingup import SUCCESS_TIME_UP
 
-    from .run import EpisodeEnds
-
     env = EpisodeEnds(gym.make(cell.env, **cell.env_kwargs), info_key="time_up")
     agent = _agent(cell, env)
 
@@ -217,7 +216,7 @@ def seed_batch(cell, members: list, checkpoints: list, test_seed: int) -> Measur
 
     if not checkpoints or checkpoints[-1] != cell.steps:
         raise ValueError(f"the last checkpoint must be the cell's {cell.steps} steps, got {checkpoints}")
-    batch = SeedBatch(experiment.AGENTS[cell.agent], cell.env, [s for s, _ in members], env_kwargs=cell.env_kwargs,
+    batch = SeedBatch(AGENTS[cell.agent], cell.env, [s for s, _ in members], env_kwargs=cell.env_kwargs,
                       settings=[m for _, m in members], **cell.agent_kwargs)
     returns, steps, done = [], [], 0
     for i, t in enumerate(checkpoints):

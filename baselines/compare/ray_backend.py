@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from rl_envs.validation import integer
+
 from .config import Cell
 from .run import limit_threads
 
@@ -58,8 +60,7 @@ class RayBackend:
     """
 
     def __init__(self, address: str | None = None, cpus_per_cell: int = 1, max_retries: int = 3, **init_kwargs):
-        if isinstance(cpus_per_cell, bool) or not isinstance(cpus_per_cell, int) or cpus_per_cell < 1:
-            raise ValueError(f"cpus_per_cell must be a positive int, got {cpus_per_cell!r}")
+        cpus_per_cell = integer(cpus_per_cell, "cpus_per_cell")
         require_ray()  # before any work
         self.address, self.cpus_per_cell, self.max_retries = address, cpus_per_cell, max_retries
         self.init_kwargs = init_kwargs

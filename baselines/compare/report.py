@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import base64
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
 
-from .. import experiment
-from ..common import atomic_write_bytes
+from ..curves import curve_on_grid, mean_and_band, smooth
+from ..io import atomic_write_bytes, save_figure, write_table
 from .config import digest
+
 
 def write_outputs(records: list[dict], out: Path) -> None:
     rows = [r["row"] for r in records]
-    experiment.write_table(rows, out)
+    write_table(rows, out)
     lines = summary_table(rows)
     atomic_write_bytes(out / "summary.md", ("\n".join(lines) + "\n").encode())
     by_env: dict[str, list[dict]] = {}
@@ -27,7 +29,7 @@ def write_outputs(records: list[dict], out: Path) -> None:
         by_env.setdefault(env, []).append({**rec, "row": {**rec["row"], "agent": agent}})
     for label, recs in by_env.items():
         name = file_name(recs[0]["row"]["env"], recs[0]["row"]["env_kwargs"], label)
-        experiment.plot_learning_curves(recs, out / "curves" / f"{name}.png")
+        plot_learning_curves(recs, out / "curves" / f"{name}.png")
         best = max(recs, key=lambda r: -np.inf if r["row"]["return"] is None else r["row"]["return"])
         atomic_write_bytes(out / "gifs" / f"{name}.gif", base64.b64decode(best["gif"]))
 
@@ -99,3 +101,58 @@ def summary_table(rows: list[dict]) -> list[str]:
             f"{'n/a' if opt is None else f'{opt:.4g}'} | {f'{np.mean(fracs):.3f}' if fracs else 'n/a'} | "
             f"{np.mean([r['wall_time_s'] for r in rs]):.1f} |")
     return lines
+
+
+def _symlog_if_wide(ax, optimum: float | None) -> None:
+    """Returns spanning several decades (a diverging LQ controller, a bandit's early costs) are
+    unreadable on a linear axis: switch to symlog, linear within the optimum's own scale."""
+    signed = np.concatenate([np.asarray(line.get_ydata(), dtype=float) for line in ax.get_lines()])
+    signed = signed[np.isfinite(signed)]
+    values = np.abs(signed)
+    scale = abs(optimum) if optimum else (np.percentile(values, 5) if len(values) else 1.0)
+    scale = max(float(scale), 1e-6)
+    if len(values) and values.max() > 100 * scale:
+        ax.set_yscale("symlog", linthresh=scale)
+        ax.set_ylim(top=signed.max() + scale)
+
+
+def plot_learning_curves(records: list[dict], path: Path, n_points: int = 200) -> None:
+    """One panel per environment: each agent's training return against environment steps, the
+    mean over its seeds with a 95 % band, and the exact optimum where the environment has one."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    by_group: dict[tuple[str, str], list[dict]] = {}
+    for rec in records:
+        by_group.setdefault((rec["row"]["env"], rec["row"]["agent"]), []).append(rec)
+    envs = sorted({env for env, _ in by_group})
+    fig, axes = plt.subplots(1, len(envs), figsize=(6 * len(envs), 4), squeeze=False)
+    for ax, env_id in zip(axes[0], envs):
+        optimum = None
+        for (env, agent), recs in sorted(by_group.items()):
+            if env != env_id:
+                continue
+            steps = max(r["row"]["steps"] for r in recs)
+            grid = np.linspace(1, steps, n_points)
+            curves = np.array([smooth(curve_on_grid(r["log"]["end_steps"], r["log"]["returns"], grid), 5) for r in recs])
+            mean, half = mean_and_band(curves)
+            line, = ax.plot(grid, mean, label=f"{agent} ({len(recs)} seeds)")
+            # A normal-approximation band over few seeds of heavy-tailed returns can leave the range
+            # any seed reached; it is drawn within that range.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # grid points before any episode ended
+                lo, hi = np.nanmin(curves, axis=0), np.nanmax(curves, axis=0)
+            ax.fill_between(grid, np.maximum(mean - half, lo), np.minimum(mean + half, hi), color=line.get_color(), alpha=0.25)
+            optimum = recs[0]["row"]["optimum"]
+        if optimum is not None:
+            ax.axhline(optimum, color="k", ls="--", lw=1, label=f"exact optimum {optimum:.3g}")
+        _symlog_if_wide(ax, optimum)
+        ax.set_xlabel("environment steps")
+        ax.set_ylabel("episode return (behaviour policy)")
+        ax.set_title(env_id)
+        ax.legend(loc="lower right")
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    save_figure(fig, path)

@@ -22,9 +22,14 @@ from typing import Iterator
 
 import gymnasium as gym
 
-from .. import experiment
-from ..common import atomic_write_bytes
+from rl_envs.validation import integer
+
+from ..episodes import EpisodeEnds
+from ..evaluation import evaluate, exact_optimum, fraction_of_optimum
+from ..io import atomic_write_bytes
+from ..registry import AGENTS
 from .config import SB3_AGENTS, Cell
+from .measures import run_measure
 from .report import write_outputs
 from .store import OutputError, check_writable, describe_cell, move_aside, read_cell, warn
 
@@ -34,27 +39,7 @@ def make_agent(name: str, env_id: str, env_kwargs: dict, seed: int, agent_kwargs
         from ..sb3 import SB3Agent
 
         return SB3Agent(env_id, algo=SB3_AGENTS[name], seed=seed, env_kwargs=env_kwargs, **agent_kwargs)
-    return experiment.AGENTS[name](EpisodeEnds(gym.make(env_id, **env_kwargs)), seed=seed, **agent_kwargs)
-
-
-class EpisodeEnds(gym.Wrapper):
-    """Records how each training episode ended: terminated (the goal, the target) or truncated
-    (the step limit, the octopus' numerical failure), which the return alone does not tell, and
-    with ``info_key`` also that entry of the last step's ``info`` (the pendulum's ``time_up``)."""
-
-    def __init__(self, env, info_key: str | None = None):
-        super().__init__(env)
-        self.info_key = info_key
-        self.terminated: list[bool] = []
-        self.info_values: list[float] = []
-
-    def step(self, action):
-        obs, r, terminated, truncated, info = self.env.step(action)
-        if terminated or truncated:
-            self.terminated.append(bool(terminated))
-            if self.info_key is not None:
-                self.info_values.append(float(info[self.info_key]))
-        return obs, r, terminated, truncated, info
+    return AGENTS[name](EpisodeEnds(gym.make(env_id, **env_kwargs)), seed=seed, **agent_kwargs)
 
 
 # -- running one cell -----------------------------------------------------------------------------
@@ -119,13 +104,13 @@ def cell_stages(cell: Cell, film: bool = True):
             wall += time.perf_counter() - t0
             done = target
         eval_env = eval_env or _eval_env(agent, cell)
-        ret, std = experiment.evaluate(agent, eval_env, cell.eval_episodes, seed=10_000 + cell.seed)
+        ret, std = evaluate(agent, eval_env, cell.eval_episodes, seed=10_000 + cell.seed)
         if len(evals) < len(cell.eval_at):
             evals.append(ret)
             yield target, ret
     if not math.isfinite(ret):  # a saved cell must hold a number the table can average
         raise ValueError(f"the evaluation return is {ret}, not a finite number")
-    row = _row(cell, ret, std, experiment.exact_optimum(eval_env), wall)
+    row = _row(cell, ret, std, exact_optimum(eval_env), wall)
     log = _log(agent)
     ends = getattr(agent, "env", None)
     if isinstance(ends, EpisodeEnds) and len(ends.terminated) == len(log["end_steps"]):
@@ -140,8 +125,6 @@ def measured_cell(cell: Cell) -> dict:
     """The record of a cell that names a measure (:mod:`.measures`): its row holds the measure's
     headline return, its log the agent's training episodes, ``"measurements"`` the measure's own
     JSON result; no GIF (the measure owns the agent's environments)."""
-    from .measures import run_measure
-
     t0 = time.perf_counter()
     measured = run_measure(cell)
     row = _row(cell, measured.ret, measured.ret_std, measured.optimum, time.perf_counter() - t0)
@@ -165,16 +148,6 @@ def _log(agent) -> dict:
     if episodes is None:
         return {"end_steps": [], "returns": []}
     return {"end_steps": list(episodes.end_steps), "returns": list(episodes.returns)}
-
-
-def fraction_of_optimum(ret: float, optimum: float | None) -> float | None:
-    """1 at the optimum, smaller when worse: ``ret/opt`` for a positive optimum, ``opt/ret`` for
-    a negative one (a cost); undefined for an optimum of 0 or a return of the wrong sign."""
-    if optimum is None or optimum == 0 or not math.isfinite(ret):
-        return None
-    if optimum > 0:
-        return ret / optimum
-    return optimum / ret if ret < 0 else None
 
 
 # -- backends -------------------------------------------------------------------------------------
@@ -243,9 +216,7 @@ class ProcessPoolBackend:
     """
 
     def __init__(self, workers: int):
-        if workers < 1:
-            raise ValueError(f"workers must be at least 1, got {workers}")
-        self.workers = workers
+        self.workers = integer(workers, "workers")
 
     def map(self, fn, cells: list[Cell]) -> Iterator[tuple[Cell, dict | BaseException]]:
         import multiprocessing as mp

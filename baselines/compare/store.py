@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .config import is_count
+from rl_envs.validation import is_int
 
 
 def _is_number(x, finite: bool = True) -> bool:
@@ -27,7 +27,7 @@ def _number(none: bool = False):
 
 
 def _count(low: int):
-    return (lambda x: is_count(x, low)), f"an int >= {low}"
+    return (lambda x: is_int(x) and x >= low), f"an int >= {low}"
 
 
 def _of_type(t: type):
@@ -79,7 +79,7 @@ def record_problem(record) -> str | None:
         if row.get(key, text) != text:
             return f"row.{key} differs from cell.{key}"
     ends, returns = log["end_steps"], log["returns"]  # a diverging training episode may return inf
-    if len(ends) != len(returns) or not all(is_count(e, 0) for e in ends) or not all(_is_number(r, False) for r in returns):
+    if len(ends) != len(returns) or not all(is_int(e) and e >= 0 for e in ends) or not all(_is_number(r, False) for r in returns):
         return "log must hold as many integer end_steps as numeric returns"
     if "terminated" in log and (not isinstance(log["terminated"], list) or len(log["terminated"]) != len(ends)
                                 or not all(isinstance(t, bool) for t in log["terminated"])):

@@ -32,8 +32,10 @@ import numpy as np
 from gymnasium import spaces
 
 from rl_envs.pendulum_swingup import PendulumModel
+from rl_envs.validation import integer, positive, real
 
-from ..common import Agent, ArraySpec, check_positive
+from ..agent import Agent
+from ..agent_files import ArraySpec
 from .critic import ContinuousTDCritic
 from .ngnet import NGnet
 
@@ -63,15 +65,14 @@ class NGnetAgent(Agent):
             raise TypeError(f"{type(self).__name__} needs a (θ, ω) observation and a 1-D torque, as "
                             f"PendulumSwingUp-v0 has; got {self.observation_space} and {space}")
         self.u_max = float(space.high[0])
-        self.dt = check_positive(dt if dt is not None else getattr(self.env.unwrapped, "dt", 1.0), "dt")
+        self.dt = positive(dt if dt is not None else getattr(self.env.unwrapped, "dt", 1.0), "dt")
         self.hyperparameters["dt"] = self.dt  # so that an agent loaded without its env keeps it
-        if int(n_per_dim) != n_per_dim or n_per_dim < 2:
-            raise ValueError(f"n_per_dim must be an int >= 2, got {n_per_dim!r}")
-        omega_max = check_positive(omega_max, "omega_max")
-        self.features = NGnet([-np.pi, -omega_max], [np.pi, omega_max], int(n_per_dim), periodic=(True, False),
+        n_per_dim = integer(n_per_dim, "n_per_dim", low=2)
+        omega_max = positive(omega_max, "omega_max")
+        self.features = NGnet([-np.pi, -omega_max], [np.pi, omega_max], n_per_dim, periodic=(True, False),
                               width=width)
         self.critic = self._make_critic(tau, kappa, eta)
-        self.sigma0, self.tau_n = check_positive(sigma0, "sigma0", allow_zero=True), check_positive(tau_n, "tau_n")
+        self.sigma0, self.tau_n = real(sigma0, "sigma0", low=0), positive(tau_n, "tau_n")
         if not V1 > V0:
             raise ValueError(f"V1 must exceed V0 (the noise falls from sigma0 at V0 to 0 at V1), got V0={V0}, V1={V1}")
         self.V0, self.V1 = float(V0), float(V1)
@@ -140,7 +141,7 @@ class ContinuousActorCritic(NGnetAgent):
 
     def __init__(self, env, eta_A: float = 5.0, **hyperparameters):
         super().__init__(env, eta_A=eta_A, **hyperparameters)
-        self.eta_A = check_positive(eta_A, "eta_A")
+        self.eta_A = positive(eta_A, "eta_A")
         self.w_A = np.zeros(self.features.size)
 
     def _array_specs(self):
@@ -160,7 +161,7 @@ class DiscreteActorCritic(ContinuousActorCritic):
 
     def __init__(self, env, alpha: float = 0.02, alpha_A: float = 0.1, **hyperparameters):
         super().__init__(env, alpha=alpha, alpha_A=alpha_A, **hyperparameters)
-        self.alpha, self.alpha_A = check_positive(alpha, "alpha"), check_positive(alpha_A, "alpha_A")
+        self.alpha, self.alpha_A = positive(alpha, "alpha"), positive(alpha_A, "alpha_A")
         self.gamma = 1.0 - self.dt / self.critic.tau
         kappa = self.critic.kappa
         self.gamma_lambda = 0.0 if kappa is None else 1.0 - self.dt / kappa
@@ -196,7 +197,7 @@ class ValueGradientPolicy(NGnetAgent):
         self.known_model = getattr(self.env.unwrapped, "model", None) or PendulumModel(u_max=self.u_max)
         if model == "known" and not callable(getattr(self.known_model, "input_gain", None)):
             raise ValueError("model='known' needs env.unwrapped.model.input_gain(x) (PendulumSwingUp-v0 has it)")
-        self.c, self.eta_model = check_positive(c, "c"), check_positive(eta_model, "eta_model")
+        self.c, self.eta_model = positive(c, "c"), positive(eta_model, "eta_model")
         self.w_f = np.zeros(self.features.size)  # learned drift of ω
         self.w_g = np.zeros(self.features.size)  # learned input gain of ω
 

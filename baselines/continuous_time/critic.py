@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..common import check_positive
+from rl_envs.validation import positive
+
 from ..linear.ct_actor_critic import ct_td_error
 
 
@@ -33,10 +34,10 @@ class ContinuousTDCritic:
     learns from one interval (reward integral ``R``) and returns its TD error ``δ``."""
 
     def __init__(self, size: int, dt: float, tau: float = 1.0, eta: float = 1.0, kappa: float | None = 0.1):
-        self.dt = check_positive(dt, "dt")
-        self.tau = check_positive(tau, "tau")
-        self.eta = check_positive(eta, "eta")
-        self.kappa = None if kappa is None else check_positive(kappa, "kappa")
+        self.dt = positive(dt, "dt")
+        self.tau = positive(tau, "tau")
+        self.eta = positive(eta, "eta")
+        self.kappa = None if kappa is None else positive(kappa, "kappa")
         for name, value in (("tau", self.tau), ("kappa", self.kappa)):
             if value is not None and value <= self.dt:
                 raise ValueError(f"{name} must exceed dt = {self.dt} (the discrete decay 1 - dt/{name} > 0), got {value}")

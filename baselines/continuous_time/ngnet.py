@@ -16,7 +16,7 @@ import math
 import numpy as np
 from numba import njit
 
-from ..common import check_positive
+from rl_envs.validation import positive
 
 
 class NGnet:
@@ -37,7 +37,7 @@ class NGnet:
         for lo, hi, n, ring in zip(low, high, self.n_per_dim, self.periodic):
             c = lo + (hi - lo) * np.arange(n) / n if ring else np.linspace(lo, hi, n)
             self.centres.append(c)
-            self.sigma.append(check_positive(width, "width") * (c[1] - c[0]))
+            self.sigma.append(positive(width, "width") * (c[1] - c[0]))
         self.size = int(np.prod(self.n_per_dim))
 
     def _factors(self, x: np.ndarray):

@@ -27,7 +27,7 @@ import numpy as np
 from rl_envs.distributions import expectiles
 from rl_envs.validation import integer, real_array
 
-from ..common import ArraySpec
+from ..agent_files import ArraySpec
 from ..tabular.base import FixedPolicyAgent, check_step_size
 
 #: The asymmetries of the default population (the levels of the paper's exact-reference table).

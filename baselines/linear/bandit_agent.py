@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 from gymnasium import spaces
 
-from ..common import Agent, ArraySpec
+from ..agent import Agent
+from ..agent_files import ArraySpec
 
 
 class BanditActorCritic(Agent):

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..common import check_positive
+from rl_envs.validation import positive
+
 from .bandit_agent import BanditActorCritic
 from .critic import fit_batch_critic
 
@@ -44,8 +45,8 @@ class COPDACB(BanditActorCritic):
                  theta_init=0.0, seed: int | None = None):
         super().__init__(env, seed=seed, batch_size=batch_size, theta_init=theta_init,
                          alpha_theta=alpha_theta, sigma_beta=sigma_beta)
-        self.alpha_theta = check_positive(alpha_theta, "alpha_theta")
-        self.sigma_beta = check_positive(sigma_beta, "sigma_beta")
+        self.alpha_theta = positive(alpha_theta, "alpha_theta")
+        self.sigma_beta = positive(sigma_beta, "sigma_beta")
         self._check_batch_size(self.m)
 
     @property

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 from gymnasium import spaces
-from rl_envs.validation import discount
+from rl_envs.validation import discount, real
 
-from ..common import Agent, ArraySpec, check_positive
+from ..agent import Agent
+from ..agent_files import ArraySpec
 from ..features import RBFFeatures
 from .approximators import LinearMap, SigmoidMLP
 
@@ -94,10 +95,10 @@ class COPDACQ(Agent):
         obs_scale = per_dimension(obs_scale, self.env)
         self.hyperparameters["obs_scale"] = np.asarray(obs_scale, dtype=np.float64).tolist()
         self.gamma = discount(gamma)
-        self.sigma = check_positive(sigma, "sigma", allow_zero=True)
-        self.alpha_theta = check_positive(alpha_theta, "alpha_theta", allow_zero=True)
-        self.alpha_w = check_positive(alpha_w, "alpha_w", allow_zero=True)
-        self.alpha_v = check_positive(alpha_v, "alpha_v", allow_zero=True)
+        self.sigma = real(sigma, "sigma", low=0)
+        self.alpha_theta = real(alpha_theta, "alpha_theta", low=0)
+        self.alpha_w = real(alpha_w, "alpha_w", low=0)
+        self.alpha_v = real(alpha_v, "alpha_v", low=0)
         d, m = self.observation_space.shape[0], self.action_space.shape[0]
         self.low, self.high = self.action_space.low.astype(np.float64), self.action_space.high.astype(np.float64)
         features = None

@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..common import ArraySpec, check_positive
+from rl_envs.validation import integer, positive, real
+
+from ..agent_files import ArraySpec
 from .linear_gain import LinearGainAgent
 
 
@@ -64,15 +66,15 @@ class ContinuousTimeActorCritic(LinearGainAgent):
         super().__init__(env, sigma=sigma, K0=K0, seed=seed, tau=tau, alpha_v=alpha_v, alpha_K=alpha_K,
                          actor_delay=actor_delay, dt=dt)
         env_dt = getattr(self.env.unwrapped, "dt", None)
-        self.dt = check_positive(dt if dt is not None else (env_dt if env_dt is not None else 1.0), "dt")
-        self.tau = check_positive(tau, "tau")
+        self.dt = positive(dt if dt is not None else (env_dt if env_dt is not None else 1.0), "dt")
+        self.tau = positive(tau, "tau")
         if self.tau <= self.dt:
             raise ValueError(f"tau must exceed dt (gamma = 1 - dt/tau > 0), got tau={tau}, dt={self.dt}")
-        self.alpha_v = check_positive(alpha_v, "alpha_v")
+        self.alpha_v = positive(alpha_v, "alpha_v")
         if self.alpha_v * self.dt >= 2.0:
             raise ValueError(f"alpha_v * dt must be below 2 (normalised LMS diverges beyond), got {self.alpha_v * self.dt}")
-        self.alpha_K = check_positive(alpha_K, "alpha_K", allow_zero=True)
-        self.actor_delay = int(check_positive(actor_delay, "actor_delay", allow_zero=True))
+        self.alpha_K = real(alpha_K, "alpha_K", low=0)
+        self.actor_delay = integer(actor_delay, "actor_delay", low=0)
         self.v = np.zeros(self.n * (self.n + 1) // 2 + 1)
 
     def _array_specs(self):

@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 from gymnasium import spaces
 
-from ..common import Agent, ArraySpec, check_positive
+from rl_envs.validation import positive
+
+from ..agent import Agent
+from ..agent_files import ArraySpec
 
 
 class LinearGainAgent(Agent):
@@ -23,7 +26,7 @@ class LinearGainAgent(Agent):
             if not isinstance(space, spaces.Box) or len(space.shape) != 1:
                 raise TypeError(f"{type(self).__name__} needs a 1-D Box {what} space, got {space}")
         self.n, self.m = self.observation_space.shape[0], self.action_space.shape[0]
-        self.sigma = check_positive(sigma, "sigma")
+        self.sigma = positive(sigma, "sigma")
         self.K = np.zeros((self.m, self.n)) if K0 is None else np.asarray(K0, dtype=np.float64).reshape(self.m, self.n)
         if not np.all(np.isfinite(self.K)):
             raise ValueError(f"K0 must be finite, got {K0}")

@@ -27,7 +27,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..common import ArraySpec, check_decay, check_positive, rms_normalized
+from rl_envs.validation import positive
+
+from ..agent_files import ArraySpec
+from ..rmsprop import decay_rate, rms_normalized
 from .linear_gain import LinearGainAgent
 
 
@@ -58,14 +61,14 @@ class LinearReinforce(LinearGainAgent):
                  rms_decay: float = 0.9, seed: int | None = None):
         super().__init__(env, sigma=sigma, K0=K0, seed=seed, eta=eta, update=update, baseline=baseline,
                          baseline_rate=baseline_rate, normalize=normalize, rms_decay=rms_decay)
-        self.eta = check_positive(eta, "eta")
+        self.eta = positive(eta, "eta")
         if update not in ("step", "episode"):
             raise ValueError(f"update must be 'step' or 'episode', got {update!r}")
         if normalize and update != "episode":
             raise ValueError("normalize needs update='episode' (it normalises the episode's gradient)")
         self.update, self.use_baseline, self.normalize = update, bool(baseline), bool(normalize)
-        self.baseline_rate = check_positive(baseline_rate, "baseline_rate")
-        self.rms_decay = check_decay(rms_decay, "rms_decay")
+        self.baseline_rate = positive(baseline_rate, "baseline_rate")
+        self.rms_decay = decay_rate(rms_decay, "rms_decay")
         self.v = np.zeros_like(self.K)  # running mean of G**2; zero until the first episode
         self.b = np.zeros(0)  # b[t]: running mean of the cost at time t; grows with the horizon
         self._start_episode()

@@ -23,7 +23,9 @@ import math
 
 import numpy as np
 
-from ..common import ArraySpec, check_positive
+from rl_envs.validation import positive
+
+from ..agent_files import ArraySpec
 from .bandit_agent import BanditActorCritic
 from .critic import fit_batch_critic
 
@@ -64,8 +66,8 @@ class SACB(BanditActorCritic):
                  seed: int | None = None):
         super().__init__(env, seed=seed, batch_size=batch_size, theta_init=theta_init, alpha_theta=alpha_theta,
                          alpha_y=alpha_y, y_init=y_init, adapt_variance=adapt_variance)
-        self.alpha_theta = check_positive(alpha_theta, "alpha_theta")
-        self.alpha_y = check_positive(alpha_y, "alpha_y")
+        self.alpha_theta = positive(alpha_theta, "alpha_theta")
+        self.alpha_y = positive(alpha_y, "alpha_y")
         if not math.isfinite(float(y_init)):
             raise ValueError(f"y_init must be finite, got {y_init!r}")
         self.y = float(y_init)

@@ -38,9 +38,10 @@ import numpy as np
 import gymnasium as gym
 from numba import njit
 from gymnasium import spaces
-from rl_envs.validation import discount
+from rl_envs.validation import discount, positive, real
 
-from ..common import Agent, ArraySpec, check_positive, timesteps
+from ..agent import Agent, timesteps
+from ..agent_files import ArraySpec
 from ..tiles import TileCoder
 
 
@@ -260,11 +261,11 @@ class TileActorCritic(Agent):
 
     def _step(self, value: float, name: str) -> float:
         """A step size, divided by n_tilings (the squared norm of φ(s))."""
-        return check_positive(value, name, allow_zero=True) / self.coder.n_tilings
+        return real(value, name, low=0) / self.coder.n_tilings
 
     def _half_range_or(self, value, name: str) -> np.ndarray:
         """A standard deviation per action dimension: ``value``, or half the action range if None."""
-        return (self.high - self.low) / 2 if value is None else np.full(self.m, check_positive(value, name))
+        return (self.high - self.low) / 2 if value is None else np.full(self.m, positive(value, name))
 
     def step_sizes(self) -> tuple[float, ...]:
         """The step sizes named in ``STEP_SIZES``, divided by n_tilings, in that order."""

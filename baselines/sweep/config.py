@@ -19,9 +19,12 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import gymnasium as gym
 
-from ..compare.config import Cell, ConfigError, _check, cells_from_config, is_count
-from ..compare.run import fraction_of_optimum
+from rl_envs.validation import integer, is_int, real
+
+from ..compare.config import Cell, ConfigError, cells_from_config, checked, require
+from ..evaluation import exact_optimum, fraction_of_optimum
 
 SPACE_KINDS = ("grid", "choice", "loguniform")
 SEARCHES = ("grid", "optuna")
@@ -115,10 +118,6 @@ class Sweep:
         return self.eval_at + ([] if self.eval_at and self.eval_at[-1] == self.steps else [self.steps])
 
     def optimum(self) -> float | None:
-        import gymnasium as gym
-
-        from ..experiment import exact_optimum
-
         return exact_optimum(gym.make(self.env, **self.env_kwargs))
 
     def grid_settings(self) -> list[dict]:
@@ -137,25 +136,27 @@ _KEYS = {"env", "env_kwargs", "agent", "agent_kwargs", "steps", "eval_episodes",
 
 def _seeds(config: dict, key: str) -> list[int]:
     seeds = config.get(key)
-    _check(isinstance(seeds, list) and seeds and all(is_count(s, 0) for s in seeds) and len(set(seeds)) == len(seeds),
-           f"{key} must be a non-empty list of distinct non-negative ints, got {seeds!r}")
-    return seeds
+    require(isinstance(seeds, list) and seeds and all(is_int(s) and s >= 0 for s in seeds)
+            and len(set(seeds)) == len(seeds), f"{key} must be a non-empty list of distinct non-negative ints, got {seeds!r}")
+    return [int(s) for s in seeds]
 
 
 def _space(space) -> dict:
-    _check(isinstance(space, dict) and space, "space must be a non-empty table of argument = {grid|choice|loguniform = ...}")
+    require(isinstance(space, dict) and space, "space must be a non-empty table of argument = {grid|choice|loguniform = ...}")
     parsed = {}
     for name, spec in space.items():
         where = f"space.{name}"
-        _check(isinstance(spec, dict) and len(spec) == 1 and next(iter(spec)) in SPACE_KINDS,
-               f"{where} must be one of {{grid = [...]}}, {{choice = [...]}}, {{loguniform = [low, high]}}, got {spec!r}")
+        require(isinstance(spec, dict) and len(spec) == 1 and next(iter(spec)) in SPACE_KINDS,
+                f"{where} must be one of {{grid = [...]}}, {{choice = [...]}}, {{loguniform = [low, high]}}, got {spec!r}")
         kind, values = next(iter(spec.items()))
-        _check(isinstance(values, list) and values, f"{where}.{kind} must be a non-empty list")
+        require(isinstance(values, list) and values, f"{where}.{kind} must be a non-empty list")
         if kind == "loguniform":
-            _check(len(values) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
-                   and 0 < values[0] < values[1], f"{where}.loguniform must be [low, high] with 0 < low < high, got {values!r}")
+            require(len(values) == 2, f"{where}.loguniform must be [low, high] with 0 < low < high, got {values!r}")
+            low, high = (checked(real, v, f"{where}.loguniform's {end}", low=0, low_open=True)
+                         for v, end in zip(values, ("low", "high")))
+            require(low < high, f"{where}.loguniform must be [low, high] with 0 < low < high, got {values!r}")
         else:
-            _check(len({json.dumps(v) for v in values}) == len(values), f"{where}.{kind} repeats a value")
+            require(len({json.dumps(v) for v in values}) == len(values), f"{where}.{kind} repeats a value")
         parsed[name] = (kind, values)
     return parsed
 
@@ -163,55 +164,53 @@ def _space(space) -> dict:
 def _metric(spec, sweep_has_curve: bool) -> Metric:
     if isinstance(spec, str):
         spec = {"name": spec}
-    _check(isinstance(spec, dict) and spec.get("name") in METRICS,
-           f"metric must be one of {', '.join(METRICS)} (or a table with name = ...), got {spec!r}")
+    require(isinstance(spec, dict) and spec.get("name") in METRICS,
+            f"metric must be one of {', '.join(METRICS)} (or a table with name = ...), got {spec!r}")
     unknown = set(spec) - {"name", "from", "to", "tolerance"}
-    _check(not unknown, f"metric: unknown keys {sorted(unknown)}")
-    for key in ("from", "to"):
-        _check(spec.get(key) is None or is_count(spec[key], 1), f"metric.{key} must be a positive step count")
-    tolerance = spec.get("tolerance", 1e-6)
-    _check(isinstance(tolerance, (int, float)) and not isinstance(tolerance, bool) and tolerance >= 0,
-           "metric.tolerance must be a number >= 0")
-    metric = Metric(spec["name"], spec.get("from"), spec.get("to"), float(tolerance))
-    _check(metric.name not in ("mean_log_cost", "steps_to_optimal") or sweep_has_curve,
-           f"metric {metric.name} reads a learning curve: give eval_at (the steps to evaluate at)")
+    require(not unknown, f"metric: unknown keys {sorted(unknown)}")
+    first, last = (None if spec.get(key) is None else checked(integer, spec[key], f"metric.{key}")
+                   for key in ("from", "to"))
+    tolerance = checked(real, spec.get("tolerance", 1e-6), "metric.tolerance", low=0)
+    metric = Metric(spec["name"], first, last, tolerance)
+    require(metric.name not in ("mean_log_cost", "steps_to_optimal") or sweep_has_curve,
+            f"metric {metric.name} reads a learning curve: give eval_at (the steps to evaluate at)")
     return metric
 
 
 def sweep_from_config(config: dict) -> Sweep:
     """Validate a sweep configuration (every error before any trial)."""
-    _check(isinstance(config, dict), "a sweep configuration must be a table/mapping")
+    require(isinstance(config, dict), "a sweep configuration must be a table/mapping")
     unknown = set(config) - _KEYS
-    _check(not unknown, f"unknown keys {sorted(unknown)}; a sweep has {', '.join(sorted(_KEYS))}")
+    require(not unknown, f"unknown keys {sorted(unknown)}; a sweep has {', '.join(sorted(_KEYS))}")
     for key in ("env", "agent", "steps", "space", "tuning_seeds", "evaluation_seeds", "metric"):
-        _check(key in config, f"a sweep needs {key!r}")
+        require(key in config, f"a sweep needs {key!r}")
     tuning, evaluation = _seeds(config, "tuning_seeds"), _seeds(config, "evaluation_seeds")
     shared = sorted(set(tuning) & set(evaluation))
-    _check(not shared, f"tuning_seeds and evaluation_seeds share {', '.join(map(str, shared))}: a setting chosen "
-                       "on a seed would be scored on it too")
+    require(not shared, f"tuning_seeds and evaluation_seeds share {', '.join(map(str, shared))}: a setting chosen "
+                        "on a seed would be scored on it too")
     space = _space(config["space"])
     fixed = config.get("agent_kwargs", {})
-    _check(isinstance(fixed, dict), "agent_kwargs must be a table/mapping")
+    require(isinstance(fixed, dict), "agent_kwargs must be a table/mapping")
     both = sorted(set(fixed) & set(space))
-    _check(not both, f"{', '.join(both)}: both swept (space) and fixed (agent_kwargs)")
+    require(not both, f"{', '.join(both)}: both swept (space) and fixed (agent_kwargs)")
     search = config.get("search", "grid")
-    _check(search in SEARCHES, f"search must be one of {', '.join(SEARCHES)}, got {search!r}")
+    require(search in SEARCHES, f"search must be one of {', '.join(SEARCHES)}, got {search!r}")
     kinds = {kind for kind, _ in space.values()}
     if search == "grid":
-        _check("loguniform" not in kinds, "search = 'grid' cannot sample a loguniform range: use search = 'optuna' "
-                                          "or a grid of values")
+        require("loguniform" not in kinds, "search = 'grid' cannot sample a loguniform range: use search = 'optuna' "
+                                           "or a grid of values")
     else:
-        _check("grid" not in kinds, "search = 'optuna' samples; give a grid's values as {choice = [...]}")
+        require("grid" not in kinds, "search = 'optuna' samples; give a grid's values as {choice = [...]}")
     early = config.get("early_stopping")
-    _check(early in (None, "asha"), f"early_stopping must be 'asha' or absent, got {early!r}")
-    for key in ("budget", "search_seed", "cpus_per_trial"):
-        if key in config:
-            _check(is_count(config[key], 0 if key == "search_seed" else 1), f"{key} must be a positive int")
+    require(early in (None, "asha"), f"early_stopping must be 'asha' or absent, got {early!r}")
+    budget = checked(integer, config.get("budget", 1), "budget")
+    search_seed = checked(integer, config.get("search_seed", 0), "search_seed", low=0)
+    cpus_per_trial = checked(integer, config.get("cpus_per_trial", 1), "cpus_per_trial")
     sweep = Sweep(env=config["env"], agent=config["agent"], steps=config["steps"], space=space, tuning_seeds=tuning,
                   evaluation_seeds=evaluation, metric=Metric("final_return"), search=search,
-                  budget=config.get("budget", 1), early_stopping=early, env_kwargs=config.get("env_kwargs", {}),
+                  budget=budget, early_stopping=early, env_kwargs=config.get("env_kwargs", {}),
                   agent_kwargs=fixed, eval_episodes=config.get("eval_episodes", 1),
-                  search_seed=config.get("search_seed", 0), cpus_per_trial=config.get("cpus_per_trial", 1))
+                  search_seed=search_seed, cpus_per_trial=cpus_per_trial)
     # The comparison's own checks (environment, agent, budget, checkpoints, each argument's name)
     # on the first setting; then the checkpoints as it expanded them.
     first = {name: values[0] for name, (kind, values) in space.items()}
@@ -219,16 +218,16 @@ def sweep_from_config(config: dict) -> Sweep:
         cells_from_config({"runs": [{**sweep.runs(first, tuning[:1])["runs"][0], "eval_at": config["eval_at"]}]})
     sweep.eval_at = cell[0].eval_at
     sweep.metric = _metric(config["metric"], bool(sweep.eval_at))
-    _check(early is None or len(sweep.checkpoints) > 1,
-           "early_stopping = 'asha' needs a learning curve to stop on: give eval_at")
+    require(early is None or len(sweep.checkpoints) > 1,
+            "early_stopping = 'asha' needs a learning curve to stop on: give eval_at")
     if METRICS[sweep.metric.name][1]:
         try:
             optimum = sweep.optimum()
         except (TypeError, ValueError) as e:
             raise ConfigError(f"{sweep.env} with env_kwargs {sweep.env_kwargs}: {e}") from None
-        _check(optimum is not None,
-               f"metric {sweep.metric.name} needs an exact optimum, and {sweep.env} has none")
+        require(optimum is not None,
+                f"metric {sweep.metric.name} needs an exact optimum, and {sweep.env} has none")
     if search == "grid":
         n = len(sweep.grid_settings())
-        _check(n <= sweep.budget, f"the grid has {n} settings but the budget is {sweep.budget} trials")
+        require(n <= sweep.budget, f"the grid has {n} settings but the budget is {sweep.budget} trials")
     return sweep

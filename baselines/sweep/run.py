@@ -22,12 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..common import atomic_write_bytes
 from ..compare.config import ConfigError
 from ..compare.ray_backend import RayBackend, connect, require_ray
 from ..compare.run import cell_stages, compare, limit_threads
 from ..compare.store import check_writable
-from ..experiment import save_figure, write_csv
+from ..io import atomic_write_bytes, save_figure, write_csv
 from .config import Sweep
 
 TUNE_NAME = "tune"

@@ -10,7 +10,10 @@ from typing import Callable
 import numpy as np
 from gymnasium import spaces
 
-from ..common import Agent, ArraySpec, check_positive
+from rl_envs.validation import discount, positive, real
+
+from ..agent import Agent
+from ..agent_files import ArraySpec
 
 
 def linear_schedule(start: float, end: float, steps: int) -> Callable[[int], float]:
@@ -32,19 +35,15 @@ def as_schedule(value, name: str) -> Callable[[int], float]:
     if isinstance(value, (tuple, list)) and len(value) == 3:
         return linear_schedule(float(value[0]), float(value[1]), int(value[2]))
     try:
-        const = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, a (start, end, steps) triple or a callable, got {value!r}") from None
-    if not np.isfinite(const) or const < 0:
-        raise ValueError(f"{name} must be a finite non-negative number, got {value!r}")
+        const = real(value, name, low=0)
+    except ValueError as e:
+        raise ValueError(f"{e}; a schedule is a number, a (start, end, steps) triple or a callable") from None
     return lambda t: const
 
 
-def check_step_size(value: float, name: str) -> float:
-    value = float(value)
-    if not 0.0 < value <= 1.0:
-        raise ValueError(f"{name} must be in (0, 1], got {value}")
-    return value
+def check_step_size(value, name: str) -> float:
+    """A constant step size in (0, 1]: past 1 a tabular update overshoots its target."""
+    return real(value, name, low=0, high=1, low_open=True, kind="step size")
 
 
 def greedy(q_row: np.ndarray, rng: np.random.Generator) -> int:
@@ -146,9 +145,7 @@ class TabularAgent(Agent):
                     f"{type(self).__name__} is tabular: it needs a Discrete {what} space, got {space}. "
                     "Discretise the space first (e.g. with a wrapper)."
                 )
-        if not 0.0 <= gamma <= 1.0:
-            raise ValueError(f"gamma must be in [0, 1], got {gamma}")
-        self.gamma = float(gamma)
+        self.gamma = discount(gamma)
         self.n_states = int(self.observation_space.n)
         self.n_actions = int(self.action_space.n)
         self._ep_states: list[int] = []
@@ -226,7 +223,7 @@ class SoftmaxPolicyAgent(TabularAgent):
     def __init__(self, env, gamma: float = 1.0, temperature: float = 1.0, theta0=None,
                  seed: int | None = None, **hyperparameters):
         super().__init__(env, gamma=gamma, seed=seed, temperature=temperature, **hyperparameters)
-        self.temperature = check_positive(temperature, "temperature")
+        self.temperature = positive(temperature, "temperature")
         shape = (self.n_states, self.n_actions)
         if theta0 is None:
             self.theta = np.zeros(shape)

@@ -21,9 +21,11 @@ from __future__ import annotations
 import numpy as np
 
 from rl_envs.maze.solve import MDPModel
+from rl_envs.validation import positive
 
-from ..common import ArraySpec, check_decay, rms_normalized
-from .base import SoftmaxPolicyAgent, check_positive, check_step_size, discounted_returns, softmax_row
+from ..agent_files import ArraySpec
+from ..rmsprop import decay_rate, rms_normalized
+from .base import SoftmaxPolicyAgent, check_step_size, discounted_returns, softmax_row
 from .exact import blocked_moves
 
 
@@ -90,8 +92,8 @@ class SoftmaxPolicyGradient(SoftmaxPolicyAgent):
         blocked = model_blocked_moves(self) if theta0 is None else None
         if blocked is not None:
             self.theta = np.where(blocked, np.nan, 1.0)
-        self.eta = check_positive(eta, "eta")
-        self.stop_epsilon = check_positive(stop_epsilon, "stop_epsilon")
+        self.eta = positive(eta, "eta")
+        self.stop_epsilon = positive(stop_epsilon, "stop_epsilon")
         self.converged = False
 
     def _learn_episode(self, terminated):
@@ -134,11 +136,11 @@ class Reinforce(SoftmaxPolicyAgent):
         super().__init__(env, gamma=gamma, temperature=temperature, theta0=theta0, seed=seed,
                          alpha_theta=alpha_theta, baseline=baseline, alpha_w=alpha_w, normalize=normalize,
                          rms_decay=rms_decay)
-        self.alpha_theta = check_positive(alpha_theta, "alpha_theta")
+        self.alpha_theta = positive(alpha_theta, "alpha_theta")
         self.alpha_w = check_step_size(alpha_w, "alpha_w")
         self.baseline = bool(baseline)
         self.normalize = bool(normalize)
-        self.rms_decay = check_decay(rms_decay, "rms_decay")
+        self.rms_decay = decay_rate(rms_decay, "rms_decay")
         if mask_walls:  # not a saved hyperparameter: the NaNs live in theta, which save() stores
             blocked = model_blocked_moves(self)
             if blocked is None:
@@ -179,7 +181,7 @@ class ActorCritic(SoftmaxPolicyAgent):
                  temperature: float = 1.0, theta0=None, seed: int | None = None):
         super().__init__(env, gamma=gamma, temperature=temperature, theta0=theta0, seed=seed,
                          alpha_theta=alpha_theta, alpha_w=alpha_w)
-        self.alpha_theta = check_positive(alpha_theta, "alpha_theta")
+        self.alpha_theta = positive(alpha_theta, "alpha_theta")
         self.alpha_w = check_step_size(alpha_w, "alpha_w")
         self.w = np.zeros(self.n_states)
         self._I = 1.0

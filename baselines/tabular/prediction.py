@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..common import ArraySpec
-from .base import FixedPolicyAgent, as_schedule, discounted_returns
+from ..agent_files import ArraySpec
+from .base import FixedPolicyAgent, as_schedule, check_step_size, discounted_returns
 
 
 def first_visits(states: np.ndarray) -> np.ndarray:
@@ -54,10 +54,8 @@ class MonteCarlo(FixedPolicyAgent):
     def __init__(self, env, policy=None, first_visit: bool = True, alpha: float | None = None,
                  gamma: float = 1.0, seed: int | None = None):
         super().__init__(env, policy=policy, gamma=gamma, seed=seed, first_visit=first_visit, alpha=alpha)
-        if alpha is not None and not 0.0 < alpha <= 1.0:
-            raise ValueError(f"alpha must be None (sample averages) or in (0, 1], got {alpha}")
         self.first_visit = bool(first_visit)
-        self.alpha = alpha
+        self.alpha = None if alpha is None else check_step_size(alpha, "alpha")  # None: sample averages
         self.N = np.zeros(self.n_states, dtype=np.int64)
 
     def _array_specs(self):

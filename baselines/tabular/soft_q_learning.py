@@ -15,7 +15,9 @@ import math
 
 import numpy as np
 
-from .base import ActionValueAgent, check_positive, sample_softmax
+from rl_envs.validation import positive
+
+from .base import ActionValueAgent, sample_softmax
 
 
 def soft_value(q_row: np.ndarray, temperature: float) -> float:
@@ -48,7 +50,7 @@ class SoftQLearning(ActionValueAgent):
                  epsilon=(1.0, 0.05, 2_000), q_init: float = 0.0, seed: int | None = None):
         super().__init__(env, alpha=alpha, gamma=gamma, epsilon=epsilon, q_init=q_init, seed=seed,
                          temperature=temperature)
-        self.temperature = check_positive(temperature, "temperature")
+        self.temperature = positive(temperature, "temperature")
 
     def _exploit(self, s: int) -> int:
         return sample_softmax(self.Q[s], self.temperature, self.rng)

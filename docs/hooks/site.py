@@ -139,7 +139,8 @@ def env_page(env_id: str) -> str:
         spaces = (env.observation_space, env.action_space)
     finally:
         env.close()
-    exact = [f"`{a}`" for a in EXACT if hasattr(cls, a) or a in getattr(cls, "__annotations__", {})]
+    owners = (cls, getattr(cls, "task_type", cls))  # an env on rl_envs.core forwards its task's references
+    exact = [f"`{a}`" for a in EXACT if any(hasattr(o, a) or a in getattr(o, "__annotations__", {}) for o in owners)]
     sections = _sections(rst_to_markdown(inspect.getdoc(cls) or ""))
     path = f"{cls.__module__}.{cls.__name__}"
     lines = [

@@ -9,6 +9,7 @@ info entries and rendering.  An environment module declares ``class FooEnv(Singl
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any, ClassVar
 
@@ -42,6 +43,36 @@ def check_options(options: dict | None, allowed: tuple[str, ...], owner: str) ->
     return options
 
 
+# What the shells never take from the task: their own names, and the task's protocol.
+_SHELL_NAMES = {"observation_space", "action_space", "max_steps", "metadata", "render_mode", "num_envs"}
+
+
+def forward_task_methods(env_type: type, task_type: type[Task]) -> None:
+    """Give ``env_type`` the task's public methods and properties (``optimal_return()``, ``model``),
+    so that ``env.unwrapped.optimal_return()`` reads as the env's own.  Explicit forwarding rather
+    than ``__getattr__``, whose mere presence makes every attribute access on the env slower."""
+    for klass in reversed(task_type.__mro__[: task_type.__mro__.index(Task)]):
+        for name, value in vars(klass).items():
+            if (name.startswith("_") or name in _SHELL_NAMES or hasattr(Task, name) or hasattr(env_type, name)
+                    or not (callable(value) or isinstance(value, (property, functools.cached_property)))):
+                continue
+            if isinstance(value, (property, functools.cached_property)):
+                setattr(env_type, name, property(lambda self, name=name: getattr(self.task, name)))
+            else:
+                def method(self, *args, _name=name, **kwargs):
+                    return getattr(self.task, _name)(*args, **kwargs)
+                method.__name__, method.__doc__ = name, value.__doc__
+                setattr(env_type, name, method)
+
+
+def task_attributes(env, task: Task) -> None:
+    """Copy the task's public fields and derived attributes (``layout``, ``C``) onto ``env``, as the
+    earlier env classes had them (again after a redraw replaces the task)."""
+    for name, value in vars(task).items():
+        if not name.startswith("_") and name not in _SHELL_NAMES and not hasattr(type(env), name):
+            env.__dict__[name] = value
+
+
 def unbatch_info(info: dict[str, np.ndarray], i: int = 0) -> dict[str, Any]:
     """Sub-env ``i``'s entries of a batched info dict (masked entries ``_key`` left out where False),
     numbers as Python scalars."""
@@ -71,6 +102,7 @@ class SingleEnv(gym.Env):
         if "task_type" in cls.__dict__:
             cls.metadata = dict(cls.task_type.metadata)
             cls.__signature__ = env_signature(cls.task_type)
+            forward_task_methods(cls, cls.task_type)
 
     def __init__(self, *args, render_mode: str | None = None, **kwargs):
         self._setup(build_task(self.task_type, type(self).__name__, args, kwargs), render_mode)
@@ -86,25 +118,24 @@ class SingleEnv(gym.Env):
         return env
 
     def _setup(self, task: Task, render_mode: str | None) -> None:
-        self.task = task
         self.render_mode = check_render_mode(render_mode, self.metadata)
-        self.observation_space = self.task.observation_space
-        self.action_space = self.task.action_space
+        self._set_task(task.for_env(single=True, render_mode=render_mode))
+        self.observation_space = task.observation_space
+        self.action_space = task.action_space
         self._state = None  # the batch of one; None before the first reset
         self._t = 0
         self._done = True  # step() before reset() raises ResetNeeded
         self._trail: list = []  # the episode's earlier states, kept only for drawing
         self._viewer: Viewer | None = None
 
-    def __getattr__(self, name: str):
-        # The task's references and parameters (``env.unwrapped.optimal_return()``, ``.layout``)
-        # read as the env's own, as users of the earlier classes wrote them.
-        if name.startswith("__") or name in ("task", "_state", "_viewer"):
-            raise AttributeError(name)
-        try:
-            return getattr(self.task, name)
-        except AttributeError:
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}") from None
+    def _set_task(self, task: Task) -> None:
+        self.task = task
+        task_attributes(self, task)
+
+    @property
+    def action_out_of_range(self) -> str:
+        """What a Box action outside the box becomes (``"clip"`` in every task here)."""
+        return self.task.action_out_of_range
 
     @property
     def max_steps(self) -> int:
@@ -129,8 +160,9 @@ class SingleEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         options = check_options(options, self.task.reset_options, type(self).__name__)
         super().reset(seed=seed)
-        if seed is not None:
-            self.task = self.task.redraw(self.np_random)
+        task = self.task.redraw(self.np_random, seeded=seed is not None)
+        if task is not self.task:
+            self._set_task(task)
         self._state = self.task.initial_state(self.np_random, 1, options)
         self._t, self._done = 0, False
         if self.render_mode is not None:
@@ -153,7 +185,8 @@ class SingleEnv(gym.Env):
             obs, reward, terminated, info = self.task.observe(state)[0], float(reward[0]), bool(terminated[0]), unbatch_info(info)
         self._state = state
         self._t += 1
-        truncated = not terminated and self._t >= self.task.max_steps
+        key = self.task.truncated_by
+        truncated = not terminated and (self._t >= self.task.max_steps or (key is not None and key in info))
         self._done = terminated or truncated
         if self._done:
             info.update(unbatch_info(self.task.end_info(state)))

@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 import numpy as np
 from gymnasium import spaces
 
-from ..validation import as_box_action, as_discrete_action, as_discrete_actions, real_array
+from ..validation import as_discrete_action, as_discrete_actions, clipped_box_action, real_array
 from .tree import Tree
 
 
@@ -51,6 +51,9 @@ class Task:
     reset_options: ClassVar[tuple[str, ...]] = ()
     #: deprecated argument name -> the argument it now is (same meaning and units)
     aliases: ClassVar[dict[str, str]] = {}
+    #: an info key whose entries end an episode by truncation (the octopus arm's numerical
+    #: ``failure``): the sub-envs where ``transition`` gives it are truncated at once
+    truncated_by: ClassVar[str | None] = None
     #: checker warnings this task documents: a substring of the warning -> why the task is so
     #: (the checker, :mod:`rl_envs.check`, reports any other warning as a problem)
     documented_warnings: ClassVar[dict[str, str]] = {}
@@ -106,9 +109,16 @@ class Task:
         """Info entries added on the last step of an episode, for the sub-envs in ``state`` that end."""
         return {}
 
-    def redraw(self, rng: np.random.Generator) -> Task:
-        """The task of the episodes after a seeded reset: ``self``, unless the task draws its problem
-        from the seed (the DPG bandit's matrix C).  A full reset of every sub-env calls it."""
+    def for_env(self, single: bool, render_mode: str | None) -> Task:
+        """The task as an env of that kind runs it: ``self``, unless a task serves a single env or a
+        render mode differently (the octopus arm steps one arm on one thread; the partially
+        observable maze tracks its belief only to draw it)."""
+        return self
+
+    def redraw(self, rng: np.random.Generator, seeded: bool) -> Task:
+        """The task of the next episodes, called at every full reset (``seeded``: the reset was given a
+        seed): ``self``, unless the task draws its problem (the DPG bandit's matrix C after a
+        seeded reset, a random maze at every reset)."""
         return self
 
     # -- actions -------------------------------------------------------------------------------
@@ -122,10 +132,7 @@ class Task:
                 return np.array([as_discrete_action(action, int(space.n))])
             return as_discrete_actions(action, n, int(space.n))
         if isinstance(space, spaces.Box):
-            batch = space if n is None else spaces.Box(np.broadcast_to(space.low, (n, *space.shape)),
-                                                        np.broadcast_to(space.high, (n, *space.shape)), dtype=space.dtype)
-            a = as_box_action(action, batch).reshape(n or 1, *space.shape)
-            return np.clip(a, space.low, space.high)
+            return clipped_box_action(action, space, n)
         raise NotImplementedError(f"{type(self).__name__} must define check_action for {space}")
 
     # -- drawing -------------------------------------------------------------------------------

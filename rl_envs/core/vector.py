@@ -34,7 +34,7 @@ from gymnasium.vector.utils import batch_space
 from ..rendering import Viewer, check_render_mode
 from ..validation import describe, integer, is_int
 from . import tree
-from .single import check_options, env_signature
+from .single import check_options, env_signature, forward_task_methods, task_attributes
 from .task import Task, build_task
 
 def _mode_key(text: str) -> str:
@@ -63,7 +63,10 @@ def batch_info(info: dict, rows: np.ndarray, num_envs: int) -> dict:
         if key.startswith("_"):
             continue
         value = np.asarray(value)
-        full = np.zeros((num_envs, *value.shape[1:]), dtype=value.dtype)
+        if value.dtype == object:  # as Gymnasium's vector envs: None where a sub-env has no entry
+            full = np.full((num_envs, *value.shape[1:]), None, dtype=object)
+        else:
+            full = np.zeros((num_envs, *value.shape[1:]), dtype=value.dtype)
         full[rows] = value
         mask = np.zeros(num_envs, dtype=np.bool_)
         own = info.get("_" + key)
@@ -116,6 +119,7 @@ class VectorEnv(gym.vector.VectorEnv):
                 (inspect.Parameter("num_envs", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=1, annotation=int),),
                 (inspect.Parameter("autoreset_mode", kw, default=AutoresetMode.NEXT_STEP, annotation=AutoresetMode),
                  inspect.Parameter("max_episode_steps", kw, default=None, annotation="int | None")))
+            forward_task_methods(cls, cls.task_type)
 
     def __init__(self, num_envs: int = 1, *args, autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
                  max_episode_steps: int | None = None, render_mode: str | None = None, **kwargs):
@@ -134,10 +138,10 @@ class VectorEnv(gym.vector.VectorEnv):
 
     def _setup(self, task: Task, num_envs, autoreset_mode, max_episode_steps, render_mode) -> None:
         self.num_envs = integer(num_envs, "num_envs")
-        self.task = task
         self.metadata = {"render_modes": ["rgb_array"], "render_fps": task.metadata["render_fps"],
                          "autoreset_mode": as_autoreset_mode(autoreset_mode)}
         self.render_mode = check_render_mode(render_mode, self.metadata)
+        self._set_task(task.for_env(single=False, render_mode=render_mode))
         self.max_steps = self.task.max_steps if max_episode_steps is None else integer(max_episode_steps, "max_episode_steps")
         self.single_observation_space = self.task.observation_space
         self.single_action_space = self.task.action_space
@@ -149,14 +153,14 @@ class VectorEnv(gym.vector.VectorEnv):
         self._rngs: list[np.random.Generator] | None = None  # one stream per sub-env after reset(seed=[...])
         self._viewer: Viewer | None = None
 
-    def __getattr__(self, name: str):
-        # The task's references and parameters, as on the single env.
-        if name.startswith("__") or name in ("task", "_state", "_viewer"):
-            raise AttributeError(name)
-        try:
-            return getattr(self.task, name)
-        except AttributeError:
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}") from None
+    def _set_task(self, task: Task) -> None:
+        self.task = task
+        task_attributes(self, task)
+
+    @property
+    def action_out_of_range(self) -> str:
+        """What a Box action outside the box becomes (``"clip"`` in every task here)."""
+        return self.task.action_out_of_range
 
     @property
     def autoreset_mode(self) -> AutoresetMode:
@@ -194,8 +198,9 @@ class VectorEnv(gym.vector.VectorEnv):
         mask = options.pop("reset_mask", None)
         if mask is None:
             self._seed(seed)
-            if seed is not None:
-                self.task = self.task.redraw(self.np_random)
+            task = self.task.redraw(self.np_random, seeded=seed is not None)
+            if task is not self.task:
+                self._set_task(task)
             mask = np.ones(self.num_envs, dtype=np.bool_)
             self._state = self._draw(self.task.initial_state, mask, options)
             self._needs_reset = np.zeros(self.num_envs, dtype=np.bool_)
@@ -219,37 +224,46 @@ class VectorEnv(gym.vector.VectorEnv):
         if self._needs_reset is None:
             raise ResetNeeded("call reset() before step()")
         mode = self.autoreset_mode
-        if mode is AutoresetMode.DISABLED and self._needs_reset.any():
+        n_restarting = np.count_nonzero(self._needs_reset)  # count_nonzero: a third of any()'s cost
+        if mode is AutoresetMode.DISABLED and n_restarting:
             ended = np.flatnonzero(self._needs_reset)
             listed = ", ".join(map(str, ended[:8])) + (f" and {len(ended) - 8} more" if len(ended) > 8 else "")
             raise ResetNeeded(f"sub-envs {listed} have ended and autoreset is disabled: restart them with "
                               "reset(options={'reset_mask': mask}) before step()")
-        restarted = self._needs_reset if mode is AutoresetMode.NEXT_STEP else np.zeros(self.num_envs, dtype=np.bool_)
-        moving = ~restarted
-        reward = np.zeros(self.num_envs)
-        terminated = np.zeros(self.num_envs, dtype=np.bool_)
-        if moving.all():
-            state, reward[:], terminated[:], info = self.task.transition(
-                self._state, a, self._draw(self.task.sample_noise, moving))
+        if mode is not AutoresetMode.NEXT_STEP or not n_restarting:
+            state, reward, terminated, info = self.task.transition(self._state, a, self._noise(None))
+            # Gymnasium's dtypes whatever the task computes in (no copy when they already are)
+            reward, terminated = np.asarray(reward, dtype=np.float64), np.asarray(terminated, dtype=np.bool_)
+            moving = None  # every sub-env moved
+            restarted = None
         else:
+            restarted = self._needs_reset
+            moving = ~restarted
+            reward = np.zeros(self.num_envs)
+            terminated = np.zeros(self.num_envs, dtype=np.bool_)
             state = tree.copy(self._state)
-            if moving.any():
+            info = {}
+            if n_restarting < self.num_envs:
                 moved, reward[moving], terminated[moving], info = self.task.transition(
-                    tree.take(self._state, moving), a[moving], self._draw(self.task.sample_noise, moving))
+                    tree.take(self._state, moving), a[moving], self._noise(moving))
                 tree.put(state, moving, moved)
-            else:
-                info = {}
             tree.put(state, restarted, self._draw(self.task.initial_state, restarted, None))
-        info = batch_info(info, moving, self.num_envs)
-        if restarted.any():
-            merge_info(info, batch_info(self.task.reset_info(tree.take(state, restarted)), restarted, self.num_envs))
-        self._t = np.where(restarted, 0, self._t + 1)
-        truncated = ~terminated & moving & (self._t >= self.max_steps)
+        all_rows = np.ones(self.num_envs, dtype=np.bool_)
+        info = batch_info(info, all_rows if moving is None else moving, self.num_envs)
+        truncated_by_task = self._truncated_by_task(info)
+        if restarted is not None:
+            self._add_reset_info(info, state, restarted)
+            self._t = np.where(restarted, 0, self._t + 1)
+            truncated = ~terminated & moving & ((self._t >= self.max_steps) | truncated_by_task)
+        else:
+            self._t += 1
+            truncated = ~terminated & ((self._t >= self.max_steps) | truncated_by_task)
         ended = terminated | truncated
-        if ended.any():
+        any_ended = np.count_nonzero(ended) > 0
+        if any_ended and type(self.task).end_info is not Task.end_info:
             merge_info(info, batch_info(self.task.end_info(tree.take(state, ended)), ended, self.num_envs))
         obs = self.task.observe(state)
-        if mode is AutoresetMode.SAME_STEP and ended.any():
+        if mode is AutoresetMode.SAME_STEP and any_ended:
             # As Gymnasium's vector envs: the ended sub-envs' step info goes into final_info, and
             # their entries at the top are those of the reset that follows.
             final_obs = np.full(self.num_envs, None, dtype=object)
@@ -259,7 +273,7 @@ class VectorEnv(gym.vector.VectorEnv):
             info = without_rows(info, ended)
             tree.put(state, ended, self._draw(self.task.initial_state, ended, None))
             self._t[ended] = 0
-            merge_info(info, batch_info(self.task.reset_info(tree.take(state, ended)), ended, self.num_envs))
+            self._add_reset_info(info, state, ended)
             info["final_obs"], info["_final_obs"] = final_obs, ended.copy()
             info["final_info"], info["_final_info"] = final_info, ended.copy()
             obs = self.task.observe(state)
@@ -268,6 +282,21 @@ class VectorEnv(gym.vector.VectorEnv):
             self._needs_reset = ended
         self._state = state
         return obs, reward, terminated, truncated, info
+
+    def _noise(self, rows: np.ndarray | None) -> tree.Tree:
+        """The step noise of the sub-envs ``rows`` (None: all); nothing drawn for a deterministic task."""
+        if type(self.task).sample_noise is Task.sample_noise:
+            return None
+        return self._draw(self.task.sample_noise, np.ones(self.num_envs, dtype=np.bool_) if rows is None else rows)
+
+    def _truncated_by_task(self, info: dict) -> np.ndarray | bool:
+        """The sub-envs whose episode the dynamics end by truncation (``Task.truncated_by``)."""
+        key = self.task.truncated_by
+        return info["_" + key] if key is not None and key in info else False
+
+    def _add_reset_info(self, info: dict, state: tree.Tree, rows: np.ndarray) -> None:
+        if type(self.task).reset_info is not Task.reset_info:
+            merge_info(info, batch_info(self.task.reset_info(tree.take(state, rows)), rows, self.num_envs))
 
     def render(self):
         if self.render_mode is None:

@@ -2,70 +2,136 @@
 
 from __future__ import annotations
 
-import numpy as np
-import gymnasium as gym
-from gymnasium import spaces
-from gymnasium.error import ResetNeeded
-from gymnasium.vector import AutoresetMode, VectorEnv
+import copy
+from dataclasses import KW_ONLY, dataclass
 
-from ..rendering import RenderMixin, VectorRenderMixin, check_render_mode
-from ..validation import as_discrete_action, as_discrete_actions, integer, probability, real
-from ..vector import TaskVectorEnv, vector_signature
+import numpy as np
+from gymnasium import spaces
+
+from ..core import SingleEnv, Task, VectorEnv
+from ..validation import as_discrete_action, integer, probability, real
 from .layouts import ACTION_NAMES, Layout, LayoutError, get_layout
 from .solve import PERPENDICULAR, MDPModel, maze_model, value_iteration
 
 
-def slip_moves(a: np.ndarray, slipped: np.ndarray, side: np.ndarray) -> np.ndarray:
-    """The moves made: ``a`` where not ``slipped``, else the perpendicular move ``side`` (0 or 1)."""
-    a = a.copy()
-    a[slipped] = PERPENDICULAR[a[slipped], side]
-    return a
+class ScalarStepTask(Task):
+    """A task whose single env steps on Python scalars (``step_one``; the mazes): its actions and
+    integer states as read-only batches of one (``_batches``) and its observations as numpy
+    scalars (``_scalars``), made once by :meth:`_make_batches`, since building them at every
+    step would take a third of the step."""
+
+    def _make_batches(self, n: int) -> None:
+        batches = tuple(np.array([i], dtype=np.int64) for i in range(n))
+        for a in batches:
+            a.flags.writeable = False
+        self._derive(_batches=batches, _scalars=tuple(np.arange(n, dtype=np.int64)))
+
+    def check_action(self, action, n):
+        if n is None:
+            return self._batches[as_discrete_action(action, self.action_space.n)]
+        return super().check_action(action, n)
 
 
-class GridMazeTask:
-    """What the single and the vector maze share: arguments, layout, exact references, drawing
-    (the pattern of :mod:`rl_envs.vector`; the arguments are documented on :class:`GridMazeEnv`)."""
+@dataclass(frozen=True)
+class GridMazeTask(ScalarStepTask):
+    """The maze's parameters, layout, exact references and batched dynamics (the arguments are
+    documented on :class:`GridMazeEnv`).  The state is the agent's cell index, an int64 array."""
 
-    def __init__(
-        self,
-        layout: str | Layout = "book3x3",
-        *,
-        size=None,
-        maze_seed: int | None = None,
-        goal_reward: float = 1.0,
-        move_cost: float = 0.01,
-        slip: float = 0.0,
-        max_steps: int | None = None,
-        render_mode: str | None = None,
-    ):
-        self.render_mode = check_render_mode(render_mode, self.metadata)
-        self.goal_reward = real(goal_reward, "goal_reward")
+    layout: str | Layout = "book3x3"
+    _: KW_ONLY
+    size: int | tuple[int, int] | None = None
+    maze_seed: int | None = None
+    goal_reward: float = 1.0
+    move_cost: float = 0.01
+    slip: float = 0.0
+    max_steps: int | None = None
+
+    metadata = {"render_modes": ["human", "rgb_array", "ansi"], "render_fps": 8}
+
+    def __post_init__(self):
         # A negative cost pays for moving: at gamma = 1 the best return would be unbounded
         # (never reach the goal), and value iteration would not converge.
-        self.move_cost = real(move_cost, "move_cost", low=0)
-        self.slip = probability(slip, "slip")
-        if maze_seed is not None:
-            integer(maze_seed, "maze_seed", low=0)
-        if layout != "random" and size is not None:
+        self._derive(goal_reward=real(self.goal_reward, "goal_reward"), move_cost=real(self.move_cost, "move_cost", low=0),
+                     slip=probability(self.slip, "slip"))
+        if self.maze_seed is not None:
+            integer(self.maze_seed, "maze_seed", low=0)
+        if self.layout != "random" and self.size is not None:
             raise ValueError("size is only used with layout='random'")
-        self._regenerate = layout == "random" and maze_seed is None
-        self._size = size
-        rng = np.random.default_rng(maze_seed)
-        self._set_layout(get_layout(layout, size, rng))
-        self.max_steps = integer(max_steps, "max_steps") if max_steps is not None else 25 * self.layout.n_cells
-        self.observation_space = spaces.Discrete(self.layout.n_cells)
-        self.action_space = spaces.Discrete(4)
+        # layout="random" without a maze_seed: a new maze from np_random at every reset (redraw)
+        self._derive(new_maze_each_reset=self.layout == "random" and self.maze_seed is None)
+        self._use_layout(get_layout(self.layout, self.size, np.random.default_rng(self.maze_seed)))
+        self._derive(max_steps=integer(self.max_steps, "max_steps") if self.max_steps is not None else 25 * self.layout.n_cells,
+                     observation_space=spaces.Discrete(self.layout.n_cells), action_space=spaces.Discrete(4))
+        self._make_batches(max(self.layout.n_cells, 4))
 
-    def _set_layout(self, layout: Layout) -> None:
-        self.layout = layout
-        self._model: MDPModel | None = None
+    def _use_layout(self, layout: Layout) -> None:
+        """``layout`` (the argument, resolved) and what the steps and the drawing read of it."""
+        goal = layout.goal_mask
+        self._derive(layout=layout, _model=None, _goal=goal, _next_list=layout.next_cell.tolist(), _goal_list=goal.tolist())
+        h, w = layout.shape
+        cs = self._cell_px()
+        self._derive(canvas_size=((w + 1) * cs, (h + 1) * cs))  # a margin of half a cell around the maze
+
+    def for_env(self, single: bool, render_mode: str | None) -> GridMazeTask:
+        if not single and self.new_maze_each_reset:  # a new maze per episode would move every agent's maze at once
+            raise ValueError("GridMazeVectorEnv puts every agent in one maze: give layout='random' a maze_seed, "
+                             "or use gymnasium.make_vec(..., vectorization_mode='sync') for a new maze per episode")
+        return self
+
+    def redraw(self, rng: np.random.Generator, seeded: bool) -> GridMazeTask:
+        if not self.new_maze_each_reset:
+            return self
+        task = copy.copy(self)
+        task._use_layout(get_layout("random", self.size, rng))
+        return task
+
+    # -- the dynamics -------------------------------------------------------------------------
+
+    def initial_state(self, rng, n, options=None) -> np.ndarray:
+        return np.full(n, self.layout.start_index, dtype=np.int64)
+
+    def sample_noise(self, rng: np.random.Generator, n: int):
+        """A uniform per agent, then for the agents it slips (``u < slip``) which perpendicular
+        move (0 or 1), as the vector env has always drawn them (with ``n = 1`` the single env's
+        order: its uniform, then its side)."""
+        if self.slip == 0.0:
+            return None
+        slipped = rng.random(n) < self.slip
+        side = np.zeros(n, dtype=np.int64)
+        side[slipped] = rng.integers(2, size=int(slipped.sum()))
+        return {"slipped": slipped, "side": side}
+
+    def transition(self, state, action, noise):
+        if noise is not None:
+            action = np.where(noise["slipped"], PERPENDICULAR[action, noise["side"]], action)
+        cell = self.layout.next_cell[state, action]
+        terminated = self._goal[cell]
+        return cell, np.where(terminated, self.goal_reward - self.move_cost, -self.move_cost), terminated, {}
+
+    def step_one(self, state, action, rng):
+        """:meth:`transition` for the single env with Python lists and scalars: tabular agents
+        step it millions of times, and numpy's per-call cost would be most of its ~1 µs step."""
+        a = action.item()
+        if self.slip > 0.0 and rng.random() < self.slip:
+            a = int(PERPENDICULAR[a, rng.integers(2)])
+        cell = self._next_list[state.item()][a]
+        terminated = self._goal_list[cell]
+        reward = self.goal_reward - self.move_cost if terminated else -self.move_cost
+        return self._batches[cell], self._scalars[cell], reward, terminated, {}
+
+    def state_from(self, value) -> np.ndarray:
+        """A cell index (``env.unwrapped.state = cell`` places the agent there)."""
+        cell = integer(value, "state", low=0, high=self.layout.n_cells - 1)
+        if self.layout.blocked.flat[cell]:
+            raise ValueError(f"state must be a cell the agent can occupy, got the blocked cell {cell}")
+        return np.array([cell], dtype=np.int64)
 
     # -- exact references -------------------------------------------------------------------
 
     @property
     def model(self) -> MDPModel:
         if self._model is None:
-            self._model = maze_model(self.layout, self.goal_reward, self.move_cost, self.slip)
+            self._derive(_model=maze_model(self.layout, self.goal_reward, self.move_cost, self.slip))
         return self._model
 
     def shortest_path_length(self) -> int:
@@ -81,18 +147,13 @@ class GridMazeTask:
         V, _ = self.optimal_values(gamma)
         return float(self.model.start @ V)
 
-    # -- rendering ----------------------------------------------------------------------------
+    # -- drawing ------------------------------------------------------------------------------
 
     def _cell_px(self) -> int:
         h, w = self.layout.shape
         return int(np.clip(480 // max(h, w), 8, 64))
 
-    def _canvas_size(self):
-        h, w = self.layout.shape
-        cs = self._cell_px()
-        return (w * cs + 2 * cs // 2, h * cs + 2 * cs // 2)
-
-    def _paint_maze(self, pg, surface, agent: int | None, trail) -> None:
+    def paint(self, pg, surface, state, trail) -> None:
         h, w = self.layout.shape
         cs = self._cell_px()
         m = cs // 2
@@ -109,10 +170,10 @@ class GridMazeTask:
         for g in self.layout.goals:
             pg.draw.rect(surface, (120, 200, 120), rect(self.layout.index(g)))
         pg.draw.rect(surface, (180, 210, 240), rect(self.layout.start_index))
-        if len(trail) > 1:
-            pg.draw.lines(surface, (240, 160, 60), False, [centre(i) for i in trail], max(2, cs // 8))
-        if agent is not None:
-            pg.draw.circle(surface, (200, 40, 40), centre(agent), max(3, cs // 3))
+        path = [int(s[0]) for s in trail] + [int(state[0])]
+        if len(path) > 1:
+            pg.draw.lines(surface, (240, 160, 60), False, [centre(i) for i in path], max(2, cs // 8))
+        pg.draw.circle(surface, (200, 40, 40), centre(path[-1]), max(3, cs // 3))
         thick = max(2, cs // 10)
         for r in range(h):
             for c in range(w):
@@ -123,8 +184,11 @@ class GridMazeTask:
                     if self.layout.walls[r, c, a]:
                         pg.draw.line(surface, (20, 20, 20), *ends[a], thick)
 
+    def ansi(self, state) -> str:
+        return self.layout.to_text(agent=int(state[0])) + "\n"
 
-class GridMazeEnv(GridMazeTask, RenderMixin, gym.Env):
+
+class GridMazeEnv(SingleEnv):
     """
     ## Description
 
@@ -153,6 +217,8 @@ class GridMazeEnv(GridMazeTask, RenderMixin, gym.Env):
 
     ``Discrete(H * W)``: the index ``row * W + col`` of the agent's cell, row-major from the
     top-left (the book's S0..S8).  Blocked cells have indices too but are never occupied.
+    ``env.unwrapped.state`` is that index too; setting it (to a cell that is not blocked)
+    places the agent.
 
     ## Rewards
 
@@ -183,19 +249,23 @@ class GridMazeEnv(GridMazeTask, RenderMixin, gym.Env):
 
     ## Arguments
 
-    * ``layout``: a named layout, a layout text, ``"random"`` or a ``Layout`` (default ``"book3x3"``).
+    * ``layout``: a named layout, a layout text, ``"random"`` or a ``Layout`` (default ``"book3x3"``);
+      ``env.unwrapped.layout`` is the resolved ``Layout``.
     * ``size``: ``n`` or ``(height, width)`` for ``layout="random"``.
     * ``maze_seed``: for ``layout="random"``: an int fixes the maze; ``None`` draws a new maze
       from ``np_random`` at every ``reset`` (seed ``reset`` to reproduce it).
     * ``goal_reward`` (1.0), ``move_cost`` (0.01, ``>= 0``: a negative cost would pay for never
-      reaching the goal), ``slip`` (0.0, in ``[0, 1]``), ``max_steps`` (a positive int).
-    * ``render_mode``: ``"human"``, ``"rgb_array"`` or ``"ansi"``.
+      reaching the goal), ``slip`` (0.0, in ``[0, 1]``), ``max_steps`` (a positive int; default
+      ``25 * H * W``).
+    * ``render_mode``: ``"human"``, ``"rgb_array"`` (the maze, the agent and its path this
+      episode) or ``"ansi"`` (the layout text with the agent as ``@``).
 
     ## Vector environment
 
     ``gymnasium.make_vec("rl_envs/GridMaze-v0", num_envs=n, ...)`` gives :class:`GridMazeVectorEnv`,
-    which steps ``n`` agents in one maze with array operations (``vectorization_mode="sync"``
-    gives ``n`` separate environments instead, e.g. for a new random maze per episode).
+    which steps ``n`` agents in one maze with array operations (Gymnasium's three autoreset
+    modes: ``autoreset_mode=``; ``vectorization_mode="sync"`` gives ``n`` separate environments
+    instead, e.g. for a new random maze per episode).
 
     ```python
     env = gymnasium.make("rl_envs/GridMaze-v0", layout="maze10x10", move_cost=0.05)
@@ -203,56 +273,7 @@ class GridMazeEnv(GridMazeTask, RenderMixin, gym.Env):
     ```
     """
 
-    metadata = {"render_modes": ["human", "rgb_array", "ansi"], "render_fps": 8}
-    # Before the first reset: no agent, no trail, and step() raises ResetNeeded.
-    _s: int | None = None
-    _done = True
-    trail: list[int] | tuple = ()
-
-    def _set_layout(self, layout: Layout) -> None:
-        super()._set_layout(layout)
-        self._next = layout.next_cell.tolist()  # Python lists: the fastest lookup in step()
-        self._is_goal = layout.goal_mask.tolist()
-
-    # -- dynamics ---------------------------------------------------------------------------
-
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
-        super().reset(seed=seed)
-        if self._regenerate:
-            self._set_layout(get_layout("random", self._size, self.np_random))
-        self._s = self.layout.start_index
-        self._t = 0
-        self._done = False
-        self.trail = [self._s]
-        if self.render_mode == "human":
-            self.render()
-        return self._s, {}
-
-    def step(self, action):
-        a = as_discrete_action(action, 4)
-        if self._done:
-            raise ResetNeeded("the episode has ended (or not started): call reset() before step()")
-        if self.slip > 0.0 and self.np_random.random() < self.slip:
-            a = int(PERPENDICULAR[a, self.np_random.integers(2)])
-        s = self._next[self._s][a]
-        self._s = s
-        self._t += 1
-        self.trail.append(s)
-        terminated = self._is_goal[s]
-        reward = self.goal_reward - self.move_cost if terminated else -self.move_cost
-        truncated = not terminated and self._t >= self.max_steps
-        self._done = terminated or truncated
-        if self.render_mode == "human":
-            self.render()
-        return s, reward, terminated, truncated, {}
-
-    # -- rendering ----------------------------------------------------------------------------
-
-    def _paint(self, pg, surface):
-        self._paint_maze(pg, surface, self._s, self.trail)
-
-    def _ansi(self) -> str:
-        return self.layout.to_text(agent=self._s) + "\n"
+    task_type = GridMazeTask
 
     def get_keys_to_action(self) -> dict:
         """Arrow keys for :func:`gymnasium.utils.play.play` (see ``python -m rl_envs.play``)."""
@@ -263,61 +284,21 @@ class GridMazeEnv(GridMazeTask, RenderMixin, gym.Env):
         return {(k,): a for a, k in enumerate(keys)}
 
 
-class GridMazeVectorEnv(TaskVectorEnv, GridMazeTask, VectorRenderMixin, VectorEnv):
+class GridMazeVectorEnv(VectorEnv):
     """``num_envs`` agents in one maze, stepped together with array operations (see
-    :class:`GridMazeEnv` for the task; the arguments are the same plus ``num_envs``).
+    :class:`GridMazeEnv` and :mod:`rl_envs.core.vector`: the arguments are the same after
+    ``num_envs``; Gymnasium's three autoreset modes; seeding by an int or by one seed per agent).
 
-    Autoreset is next-step, as in Gymnasium's ``CartPoleVectorEnv``: the step after an agent's
-    episode ends puts it back on the start cell and returns that with reward 0 (its action is
-    ignored).  Every agent has its own step count for ``max_steps``.  With ``slip > 0`` each
-    step draws from the vector env's ``np_random`` one uniform per moving agent, then one
-    side per slipped agent, so with ``num_envs=1`` the env reproduces :class:`GridMazeEnv` bit
-    for bit under the same seed and actions.  All agents share one maze: ``layout="random"``
-    needs a ``maze_seed`` (use ``vectorization_mode="sync"`` for a new maze per episode).
-    ``render_mode="rgb_array"`` renders a tuple of frames, one per agent, showing its cell (no
-    trail); the exact references (``model``, ``optimal_return()``, ...) are those of
-    :class:`GridMazeEnv`.
+    Every agent has its own step count for ``max_steps``.  With ``slip > 0`` each step draws from
+    the shared stream one uniform per moving agent, then one side per slipped agent, so with
+    ``num_envs=1`` the env reproduces :class:`GridMazeEnv` bit for bit under the same seed and
+    actions.  All agents share one maze: ``layout="random"`` needs a ``maze_seed`` (use
+    ``vectorization_mode="sync"`` for a new maze per episode).  ``render_mode="rgb_array"``
+    renders a tuple of frames, one per agent, showing its cell (no path); the exact references
+    (``model``, ``optimal_return()``, ...) are those of :class:`GridMazeEnv`.
     """
 
-    metadata = {"render_modes": ["rgb_array"], "render_fps": 8, "autoreset_mode": AutoresetMode.NEXT_STEP}
-    __signature__ = vector_signature(GridMazeTask)
-    _s: np.ndarray | None = None  # before the first reset
-
-    def _set_layout(self, layout: Layout) -> None:
-        if self._regenerate:  # the task would draw a new maze per episode, for every agent at once
-            raise ValueError("GridMazeVectorEnv puts every agent in one maze: give layout='random' a maze_seed, "
-                             "or use gymnasium.make_vec(..., vectorization_mode='sync') for a new maze per episode")
-        super()._set_layout(layout)
-        self._next_cell = layout.next_cell.astype(np.int64)
-        self._goal = layout.goal_mask.copy()
-
-    def _start(self, mask: np.ndarray, options: dict | None = None) -> None:
-        if self._s is None:
-            self._s = np.empty(self.num_envs, dtype=np.int64)
-        self._s[mask] = self.layout.start_index
-
-    def _observe(self):
-        return self._s.copy(), {}
-
-    def step(self, actions):
-        a = as_discrete_actions(actions, self.num_envs, 4)
-        restarted = self._begin_step()  # their step is discarded: they start a new episode instead
-        moving = ~restarted
-        if self.slip > 0.0:
-            slipped = np.zeros(self.num_envs, dtype=np.bool_)
-            slipped[moving] = self.np_random.random(int(moving.sum())) < self.slip
-            a = slip_moves(a, slipped, self.np_random.integers(2, size=int(slipped.sum())))
-        s = np.where(restarted, self.layout.start_index, self._next_cell[self._s, a])
-        terminated = self._goal[s] & moving
-        reward = np.where(terminated, self.goal_reward - self.move_cost, np.where(moving, -self.move_cost, 0.0))
-        truncated = self._finish_step(restarted, terminated)
-        self._s = s
-        return s.copy(), reward, terminated, truncated, {}
-
-    def _paint_env(self, pg, surface, i: int) -> None:
-        if self._s is None:
-            raise ResetNeeded("call reset() before render()")
-        self._paint_maze(pg, surface, int(self._s[i]), ())
+    task_type = GridMazeTask
 
 
 __all__ = ["GridMazeEnv", "GridMazeVectorEnv", "ACTION_NAMES", "LayoutError"]

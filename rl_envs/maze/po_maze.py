@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import math
+from dataclasses import KW_ONLY, dataclass
 
 import numpy as np
-import gymnasium as gym
 from gymnasium import spaces
-from gymnasium.error import ResetNeeded
-from gymnasium.vector import AutoresetMode, VectorEnv
 
-from ..rendering import RenderMixin, VectorRenderMixin, check_render_mode
-from ..validation import as_discrete_action, as_discrete_actions, describe, integer, one_of, probability
-from ..vector import TaskVectorEnv, vector_signature
+from ..core import SingleEnv, VectorEnv
+from ..validation import describe, integer, one_of, probability
 from .classic_pomdps import CLASSIC, HALLWAY_SENSOR_NOISE, MazePOMDP, wall_sensor_pomdp
+from .grid_maze import ScalarStepTask
 from .layouts import Layout, get_layout
 from .pomdp import POMDPModel, POMDPSampler, filter_belief
 from .solve import value_iteration
@@ -26,32 +25,45 @@ ACTION_KEYS = {
 }
 
 
-class POMazeTask:
-    """What the single and the vector partially observable maze share (the pattern of
-    :mod:`rl_envs.vector`; the arguments are documented on :class:`PartiallyObservableMazeEnv`)."""
+@dataclass(frozen=True)
+class POMazeTask(ScalarStepTask):
+    """The partially observable maze's parameters, models and batched dynamics (the arguments are
+    documented on :class:`PartiallyObservableMazeEnv`).  The state holds the hidden state, the
+    last observation and, when the env draws it, the belief."""
 
-    def __init__(
-        self,
-        layout: str | Layout | POMDPModel = "hallway",
-        *,
-        goal_mode: str = "terminate",
-        max_steps: int = 251,
-        sensor_noise=None,
-        slip: float | None = None,
-        start: str | None = None,
-        render_mode: str | None = None,
-    ):
-        self.render_mode = check_render_mode(render_mode, self.metadata)
-        self.goal_mode = one_of(goal_mode, "goal_mode", GOAL_MODES)
-        self.max_steps = integer(max_steps, "max_steps")
-        self.maze = _resolve(layout, sensor_noise, slip, start)
-        self.model = self.maze.model if isinstance(self.maze, MazePOMDP) else self.maze
-        self.goal_states = self.model.reset_states()
-        self.episode_model = self.model.with_absorbing(self.goal_states) if goal_mode == "terminate" else self.model
-        self.sampler = POMDPSampler(self.episode_model)
-        self.no_observation = self.model.n_obs
-        self.observation_space = spaces.Discrete(self.model.n_obs + 1)
-        self.action_space = spaces.Discrete(self.model.n_actions)
+    layout: str | Layout | POMDPModel = "hallway"
+    _: KW_ONLY
+    goal_mode: str = "terminate"
+    max_steps: int = 251
+    sensor_noise: float | tuple[float, float] | None = None
+    slip: float | None = None
+    start: str | None = None
+
+    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 6}
+
+    def __post_init__(self):
+        one_of(self.goal_mode, "goal_mode", GOAL_MODES)
+        integer(self.max_steps, "max_steps")
+        maze = _resolve(self.layout, self.sensor_noise, self.slip, self.start)
+        model = maze.model if isinstance(maze, MazePOMDP) else maze
+        goal_states = model.reset_states()
+        episode_model = model.with_absorbing(goal_states) if self.goal_mode == "terminate" else model
+        self._derive(maze=maze, model=model, goal_states=goal_states, episode_model=episode_model,
+                     sampler=POMDPSampler(episode_model), no_observation=model.n_obs, track_belief=False,
+                     observation_space=spaces.Discrete(model.n_obs + 1), action_space=spaces.Discrete(model.n_actions))
+        self._make_batches(max(model.n_states, model.n_obs + 1, model.n_actions))
+        (h, w), _, _ = self._grid()
+        cs = self._cell_px()
+        self._derive(canvas_size=(w * cs + cs, h * cs + cs))
+
+    def for_env(self, single: bool, render_mode: str | None) -> POMazeTask:
+        """With a render mode, the state also tracks the belief (the drawing's heat map), which
+        stepping without one does not pay for."""
+        if render_mode is None:
+            return self
+        task = copy.copy(self)
+        task._derive(track_belief=True)
+        return task
 
     def mdp_upper_bound(self) -> float:
         """``b0 . V_MDP``: the optimal value if the state were observed (an upper bound)."""
@@ -59,7 +71,54 @@ class POMazeTask:
         V, _ = value_iteration(self.episode_model.mdp(terminal), self.model.gamma)
         return float(self.model.b0 @ V)
 
-    # -- rendering ----------------------------------------------------------------------------
+    # -- the dynamics -------------------------------------------------------------------------
+
+    def _episode_start(self, hidden: np.ndarray) -> dict:
+        """The state of episodes starting in ``hidden``: no observation yet, the belief at ``b0``."""
+        state = {"hidden": hidden, "obs": np.full(len(hidden), self.no_observation, dtype=np.int64)}
+        if self.track_belief:
+            state["belief"] = filter_belief(None, None, state["obs"], self.episode_model)
+        return state
+
+    def initial_state(self, rng, n, options=None) -> dict:
+        return self._episode_start(self.sampler.start(rng, n))
+
+    def sample_noise(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``(n, 2)``: each agent's uniform for its next state, then for its observation.  Drawn
+        as the vector env has always drawn them, all the next states' uniforms first (with
+        ``n = 1`` the single env's order)."""
+        return rng.random((2, n)).T
+
+    def transition(self, state, action, noise):
+        hidden, obs, reward = self.sampler.step_given(state["hidden"], action, noise[:, 0], noise[:, 1])
+        terminated = self.goal_states[hidden] & (self.goal_mode == "terminate")
+        after = {"hidden": hidden, "obs": obs}
+        if self.track_belief:
+            after["belief"] = filter_belief(state["belief"], action, obs, self.episode_model)
+        return after, reward, terminated, {"state": hidden}
+
+    def step_one(self, state, action, rng):
+        """:meth:`transition` for the single env on scalars (the sampler's scalar step, as the env
+        has always drawn it): numpy's per-call cost on batches of one made a step ~60 % slower."""
+        hidden, obs, reward = self.sampler.step(state["hidden"].item(), action.item(), rng)
+        after = {"hidden": self._batches[hidden], "obs": self._batches[obs]}
+        if self.track_belief:
+            after["belief"] = filter_belief(state["belief"], action, after["obs"], self.episode_model)
+        terminated = self.goal_mode == "terminate" and bool(self.goal_states[hidden])
+        return after, self._scalars[obs], float(reward), terminated, {"state": int(hidden)}
+
+    def observe(self, state) -> np.ndarray:
+        return state["obs"].copy()
+
+    def reset_info(self, state) -> dict:
+        return {"state": state["hidden"]}
+
+    def state_from(self, value) -> dict:
+        """A hidden state index (``env.unwrapped.state = s``): the agent is there, and has observed
+        nothing yet, as at the start of an episode."""
+        return self._episode_start(np.array([integer(value, "state", low=0, high=self.model.n_states - 1)], dtype=np.int64))
+
+    # -- drawing ------------------------------------------------------------------------------
 
     def _grid(self):
         """``(shape, blocked mask, cell of each state)``; a file without a map gets a square of states."""
@@ -73,23 +132,19 @@ class POMazeTask:
         (h, w), _, _ = self._grid()
         return int(np.clip(480 // max(h, w), 12, 64))
 
-    def _canvas_size(self):
-        (h, w), _, _ = self._grid()
-        cs = self._cell_px()
-        return (w * cs + cs, h * cs + cs)
-
-    def _paint_state(self, pg, surface, state: int | None, belief: np.ndarray | None) -> None:
+    def paint(self, pg, surface, state, trail) -> None:
         (h, w), blocked, state_cell = self._grid()
         cs = self._cell_px()
         m = cs // 2
+        hidden = int(state["hidden"][0])
 
         def rect(idx):
             r, c = divmod(int(idx), w)
             return pg.Rect(m + c * cs, m + r * cs, cs, cs)
 
         heat = np.zeros(h * w)
-        if belief is not None:
-            np.add.at(heat, state_cell, belief)
+        if "belief" in state:
+            np.add.at(heat, state_cell, state["belief"][0])
         peak = max(heat.max(), 1e-12)
         for idx in range(h * w):
             if blocked[idx]:
@@ -101,16 +156,15 @@ class POMazeTask:
             pg.draw.rect(surface, (60, 170, 60), rect(idx), max(2, cs // 10))
         for idx in range(h * w):
             pg.draw.rect(surface, (200, 200, 200), rect(idx), 1)
-        if state is not None:
-            centre = np.array(rect(state_cell[state]).center, dtype=float)
-            pg.draw.circle(surface, (30, 60, 200), centre, max(3, cs // 4))
-            heading = self.maze.state_heading if isinstance(self.maze, MazePOMDP) else None
-            if heading is not None:
-                d = np.array([(0, -1), (1, 0), (0, 1), (-1, 0)][heading[state]], dtype=float)
-                pg.draw.line(surface, (30, 60, 200), centre, centre + d * cs * 0.45, max(2, cs // 8))
+        centre = np.array(rect(state_cell[hidden]).center, dtype=float)
+        pg.draw.circle(surface, (30, 60, 200), centre, max(3, cs // 4))
+        heading = self.maze.state_heading if isinstance(self.maze, MazePOMDP) else None
+        if heading is not None:
+            d = np.array([(0, -1), (1, 0), (0, 1), (-1, 0)][heading[hidden]], dtype=float)
+            pg.draw.line(surface, (30, 60, 200), centre, centre + d * cs * 0.45, max(2, cs // 8))
 
 
-class PartiallyObservableMazeEnv(POMazeTask, RenderMixin, gym.Env):
+class PartiallyObservableMazeEnv(SingleEnv):
     """
     ## Description
 
@@ -145,7 +199,9 @@ class PartiallyObservableMazeEnv(POMazeTask, RenderMixin, gym.Env):
     observation before the first action.  Wall readings are ``o = 8 F + 4 R + 2 B + L``
     (front, right, back, left) on the hallways and ``8 up + 4 right + 2 down + left`` on
     GridMaze layouts; each sensor reports a wall with 0.9 and an opening with 0.95
-    (``sensor_noise=(0.1, 0.05)``).  The hidden state is in ``info["state"]``, for analysis only.
+    (``sensor_noise=(0.1, 0.05)``).  The hidden state is in ``info["state"]``, for analysis only;
+    ``env.unwrapped.state`` is ``{"hidden": s, "obs": o}`` (and the ``"belief"`` when rendering),
+    and setting it to a hidden state index puts the agent there, with no observation yet.
 
     ## Rewards
 
@@ -185,12 +241,14 @@ class PartiallyObservableMazeEnv(POMazeTask, RenderMixin, gym.Env):
     * GridMaze layouts only: ``sensor_noise=(miss, false_alarm)`` ((0.1, 0.05)), ``slip``
       (0.0: probability that a move goes perpendicular), ``start`` (``"uniform"`` or ``"layout"``).
     * ``render_mode``: ``"human"`` or ``"rgb_array"``: the maze, the true agent (and heading)
-      and the belief as a heat map over the cells.
+      and the belief as a heat map over the cells (``env.unwrapped.belief``, the Bayes filter of
+      the episode's observations, tracked only with a render mode).
 
     ## Vector environment
 
     ``gymnasium.make_vec("rl_envs/PartiallyObservableMaze-v0", num_envs=n, ...)`` gives
-    :class:`PartiallyObservableMazeVectorEnv`, which samples the ``n`` agents' steps together.
+    :class:`PartiallyObservableMazeVectorEnv`, which samples the ``n`` agents' steps together
+    (Gymnasium's three autoreset modes: ``autoreset_mode=``).
 
     ```python
     env = gymnasium.make("rl_envs/PartiallyObservableMaze-v0", layout="hallway2")
@@ -198,39 +256,13 @@ class PartiallyObservableMazeEnv(POMazeTask, RenderMixin, gym.Env):
     ```
     """
 
-    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 6}
-    # Before the first reset: no state, and step() raises ResetNeeded.
-    _s: int | None = None
-    _done = True
-    belief: np.ndarray | None = None  # tracked only when rendering
+    task_type = POMazeTask
 
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
-        super().reset(seed=seed)
-        self._s = int(self.sampler.start(self.np_random))
-        self._t = 0
-        self._done = False
-        if self.render_mode is not None:
-            self.belief = filter_belief(None, None, self.no_observation, self.episode_model)
-            self.render()
-        return self.no_observation, {"state": self._s}
-
-    def step(self, action):
-        a = as_discrete_action(action, self.model.n_actions)
-        if self._done:
-            raise ResetNeeded("the episode has ended (or not started): call reset() before step()")
-        s2, o, r = self.sampler.step(self._s, a, self.np_random)
-        self._s, o = int(s2), int(o)
-        self._t += 1
-        terminated = bool(self.goal_mode == "terminate" and self.goal_states[self._s])
-        truncated = not terminated and self._t >= self.max_steps
-        self._done = terminated or truncated
-        if self.render_mode is not None:
-            self.belief = filter_belief(self.belief, a, o, self.episode_model)
-            self.render()
-        return o, float(r), terminated, truncated, {"state": self._s}
-
-    def _paint(self, pg, surface):
-        self._paint_state(pg, surface, self._s, self.belief)
+    @property
+    def belief(self) -> np.ndarray | None:
+        """The posterior over the hidden state (Bayes filter of the episode's observations), tracked
+        only with a render mode (else None)."""
+        return None if self._state is None or "belief" not in self._state else self._state["belief"][0]
 
     def get_keys_to_action(self) -> dict:
         """Keys for :func:`gymnasium.utils.play.play` (``python -m rl_envs.play``), by action name:
@@ -247,63 +279,26 @@ class PartiallyObservableMazeEnv(POMazeTask, RenderMixin, gym.Env):
         return {(pg.K_1 + a,): a for a in range(min(len(names), 9))}
 
 
-class PartiallyObservableMazeVectorEnv(TaskVectorEnv, POMazeTask, VectorRenderMixin, VectorEnv):
+class PartiallyObservableMazeVectorEnv(VectorEnv):
     """``num_envs`` agents in one partially observable maze, their steps sampled together (see
-    :class:`PartiallyObservableMazeEnv` for the task; the arguments are the same plus ``num_envs``).
+    :class:`PartiallyObservableMazeEnv` and :mod:`rl_envs.core.vector`: the arguments are the same
+    after ``num_envs``; Gymnasium's three autoreset modes; seeding by an int or by one seed per agent).
 
-    Autoreset is next-step, as in Gymnasium's ``CartPoleVectorEnv``: the step after an agent's
-    episode ends draws its new start state and returns ``no_observation`` with reward 0 (its
-    action is ignored).  ``info["state"]`` (mask ``info["_state"]``) holds the hidden states.
-    Each step draws from the vector env's ``np_random`` the moving agents' transition uniforms,
-    then their observation uniforms, then the restarted agents' start states, so with
-    ``num_envs=1`` the env reproduces :class:`PartiallyObservableMazeEnv` bit for bit under the
-    same seed and actions.  ``render_mode="rgb_array"`` renders a tuple of frames, one per agent,
-    with its belief (tracked only when rendering).
+    A restarted agent observes ``no_observation``.  ``info["state"]`` (mask ``info["_state"]``)
+    holds the hidden states.  Each step draws from the shared stream the moving agents'
+    transition uniforms, then their observation uniforms, then the restarted agents' start
+    states, so with ``num_envs=1`` the env reproduces :class:`PartiallyObservableMazeEnv` bit
+    for bit under the same seed and actions.  ``render_mode="rgb_array"`` renders a tuple of
+    frames, one per agent, with its belief (``belief``, shape ``(num_envs, S)``, tracked only
+    when rendering).
     """
 
-    metadata = {"render_modes": ["rgb_array"], "render_fps": 6, "autoreset_mode": AutoresetMode.NEXT_STEP}
-    __signature__ = vector_signature(POMazeTask)
-    # Before the first reset: no states; render() raises ResetNeeded.
-    _s: np.ndarray | None = None
-    belief: np.ndarray | None = None  # (num_envs, S), tracked only when rendering
+    task_type = POMazeTask
 
-    def _start(self, mask: np.ndarray, options: dict | None = None) -> None:
-        if self._s is None:
-            self._s = np.empty(self.num_envs, dtype=np.int64)
-            self._o = np.empty(self.num_envs, dtype=np.int64)
-        self._s[mask] = self.sampler.start(self.np_random, int(mask.sum()))
-        self._o[mask] = self.no_observation
-        if self.render_mode is not None:
-            belief = filter_belief(None, None, self._o, self.episode_model)
-            self.belief = belief if self.belief is None else np.where(mask[:, None], belief, self.belief)
-
-    def _observe(self):
-        return self._o.copy(), self._info()
-
-    def _info(self) -> dict:
-        return {"state": self._s.copy(), "_state": np.ones(self.num_envs, dtype=np.bool_)}
-
-    def step(self, actions):
-        a = as_discrete_actions(actions, self.num_envs, self.model.n_actions)
-        restarted = self._begin_step()
-        moving = ~restarted
-        obs = np.full(self.num_envs, self.no_observation, dtype=np.int64)
-        reward = np.zeros(self.num_envs)
-        s2, o, r = self.sampler.step(self._s[moving], a[moving], self.np_random)
-        self._s[moving], obs[moving], reward[moving] = s2, o, r
-        if restarted.any():
-            self._s[restarted] = self.sampler.start(self.np_random, int(restarted.sum()))
-        self._o = obs.copy()
-        terminated = moving & (self.goal_mode == "terminate") & self.goal_states[self._s]
-        truncated = self._finish_step(restarted, terminated)
-        if self.render_mode is not None:  # the restarted agents observe the symbol, which restarts their belief
-            self.belief = filter_belief(self.belief, a, obs, self.episode_model)
-        return obs, reward, terminated, truncated, self._info()
-
-    def _paint_env(self, pg, surface, i: int) -> None:
-        if self._s is None:
-            raise ResetNeeded("call reset() before render()")
-        self._paint_state(pg, surface, int(self._s[i]), self.belief[i])
+    @property
+    def belief(self) -> np.ndarray | None:
+        """The agents' posteriors over the hidden state, tracked only with a render mode (else None)."""
+        return None if self._state is None or "belief" not in self._state else self._state["belief"]
 
 
 def _resolve(layout, sensor_noise, slip, start) -> MazePOMDP | POMDPModel:

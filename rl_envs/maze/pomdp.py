@@ -195,9 +195,12 @@ class POMDPSampler:
     def step(self, s, a, rng: np.random.Generator):
         """``(s2, o, r)`` for state(s) ``s`` and action(s) ``a`` (scalars or equal-length arrays)."""
         s = np.asarray(s)
-        a = np.asarray(a)
         u = rng.random((2, *s.shape))
-        s2 = sample_index(self.cum_T[a, s], u[0])
-        o = sample_index(self.cum_O[a, s2], u[1])
+        return self.step_given(s, np.asarray(a), u[0], u[1])
+
+    def step_given(self, s, a, u_next, u_obs):
+        """:meth:`step` with its uniforms given: ``u_next`` draws the next state, ``u_obs`` the observation."""
+        s2 = sample_index(self.cum_T[a, s], u_next)
+        o = sample_index(self.cum_O[a, s2], u_obs)
         r = self.model.reward[a, s, s2, o if self.model.reward.shape[3] > 1 else 0]
         return s2, o, r

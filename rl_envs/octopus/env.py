@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from dataclasses import dataclass
 
 import numpy as np
-import gymnasium as gym
 from gymnasium import spaces
-from gymnasium.error import ResetNeeded
-from gymnasium.vector import AutoresetMode, VectorEnv
 
-from ..rendering import RenderMixin, VectorRenderMixin, check_render_mode
+from ..core import SingleEnv, Task, VectorEnv
 from ..validation import as_box_action, describe, integer, positive, real_array
-from ..vector import TaskVectorEnv, vector_signature
 from . import physics
 from .physics import FAILURES, OK
 
 HIT_REWARD = 50.0
 # target="random": distance from the base centre and angle (radians, 0 = along the initial arm)
 RANDOM_TARGET_RADIUS = (1.5, 5.0)
+VIEW_HALF_WIDTH = 6.5  # world units shown either side of the base centre
 
 
 def parse_target(target):
@@ -34,9 +33,9 @@ def parse_target(target):
 
 
 def sample_targets(rng: np.random.Generator, centre: np.ndarray, n: int) -> np.ndarray:
-    """n targets, uniform in distance from the base centre in RANDOM_TARGET_RADIUS and in angle."""
-    radius = rng.uniform(*RANDOM_TARGET_RADIUS, size=n)
-    angle = rng.uniform(-math.pi, math.pi, size=n)
+    """n targets, uniform in distance from the base centre in RANDOM_TARGET_RADIUS and in angle,
+    drawn arm by arm (distance, then angle)."""
+    radius, angle = rng.uniform([RANDOM_TARGET_RADIUS[0], -math.pi], [RANDOM_TARGET_RADIUS[1], math.pi], size=(n, 2)).T
     return centre + radius[:, None] * np.stack([np.cos(angle), np.sin(angle)], axis=1)
 
 
@@ -63,35 +62,144 @@ def _spaces(model: physics.ArmModel, random_target: bool):
     return observation, action
 
 
-class OctopusArmTask:
-    """What the single and the vector env share: the model, the task arguments and the arms'
-    state buffers (one arm, or ``num_envs``), following the pattern of :mod:`rl_envs.vector`;
-    the arguments are documented on :class:`OctopusArmEnv`."""
+@dataclass(frozen=True)
+class OctopusArmTask(Task):
+    """The octopus arm's parameters and batched dynamics (documented on :class:`OctopusArmEnv`).
 
-    def __init__(self, n_compartments: int = 6, constants: str = "rl-library", target=(3.5, 3.5),
-                 distance_gain: float = 1.0, max_steps: int = 300, render_mode: str | None = None,
-                 kernel: str = "auto", threads: int | None = None):
-        self.render_mode = check_render_mode(render_mode, self.metadata)
-        self.model = physics.build_model(n_compartments, constants)
-        threads = physics.default_threads() if threads is None else integer(threads, "threads")
-        vector = isinstance(self, VectorEnv)
-        # one arm is one block: a single env's step runs on one thread
-        self._kernel = physics.Kernel(self.model, kernel, threads if vector else 1)
-        self._target_arg = parse_target(target)
-        self.random_target = isinstance(self._target_arg, str)
-        self.observation_layout = observation_layout(self.model.n_compartments, self.random_target)
-        self.distance_gain = positive(distance_gain, "distance_gain")
-        self.max_steps = integer(max_steps, "max_steps")
-        n = self.num_envs if vector else 1
-        self._states = np.repeat(self.model.initial_state[None], n, axis=0)
-        self._targets = np.zeros((n, 2))
-        self._dist, self._hit = np.zeros(n), np.zeros(n, dtype=np.bool_)
-        self._status = np.zeros(n, dtype=np.int64)
-        self._last_actions = np.zeros((n, self.model.action_size))  # drawn as muscle colours
-        self.observation_space, self.action_space = _spaces(self.model, self.random_target)
+    A state is a dict of arrays over the arms: ``arm`` (the physics state, laid out as the
+    observation), ``target`` (x, y), ``distance`` (from the target to the arm, see Rewards) and
+    ``activation`` (the last action that moved the arm, as given: the muscle colours of the drawing).
+    """
+
+    n_compartments: int = 6
+    constants: str = "rl-library"
+    target: tuple[float, float] | str = (3.5, 3.5)
+    distance_gain: float = 1.0
+    max_steps: int = 300
+    kernel: str = "auto"
+    threads: int | None = None
+
+    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 20}
+    # a numerical failure of the physics ends the arm's episode by truncation (see Episode End)
+    truncated_by = "failure"
+    # Muscle activations are in [0, 1] as in the original simulator and the DPG paper's sigmoid
+    # actor (SB3 recommends [-1, 1]; Gymnasium accepts [0, 1]).
+    documented_warnings = {"symmetric and normalized": "muscle activations in [0, 1], as the simulator's"}
+    canvas_size = (500, 500)
+
+    def __post_init__(self):
+        model = physics.build_model(self.n_compartments, self.constants)
+        target = parse_target(self.target)
+        positive(self.distance_gain, "distance_gain")
+        integer(self.max_steps, "max_steps")
+        threads = physics.default_threads() if self.threads is None else integer(self.threads, "threads")
+        random_target = isinstance(target, str)
+        observation_space, action_space = _spaces(model, random_target)
+        self._derive(model=model, random_target=random_target, _target_xy=None if random_target else target,
+                     observation_layout=observation_layout(model.n_compartments, random_target),
+                     _kernel=physics.Kernel(model, self.kernel, threads),
+                     observation_space=observation_space, action_space=action_space)
+
+    def _start(self, arm: np.ndarray, target: np.ndarray) -> dict[str, np.ndarray]:
+        distance, hit = np.empty(len(arm)), np.empty(len(arm), dtype=np.bool_)
+        self._kernel.measure(arm, target, distance, hit)
+        return {"arm": arm, "target": target, "distance": distance,
+                "activation": np.zeros((len(arm), self.model.action_size))}
+
+    def initial_state(self, rng, n, options=None):
+        arm = np.repeat(self.model.initial_state[None], n, axis=0)
+        if self.random_target:
+            return self._start(arm, sample_targets(rng, self.model.base_centre, n))
+        return self._start(arm, np.repeat(self._target_xy[None], n, axis=0))
+
+    def _advance(self, state, action):
+        """The kernel's step of every arm: the next state (an arm whose step fails is left as it
+        was, see :func:`physics.advance`), the hit flags and the kernel's statuses."""
+        arm = state["arm"].copy()  # the kernel steps in place
+        n = len(arm)
+        distance, hit, status = np.empty(n), np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.int64)
+        self._kernel.advance(arm, action, state["target"], distance, hit, status)
+        return {"arm": arm, "target": state["target"].copy(), "distance": distance, "activation": action.copy()}, hit, status
+
+    def transition(self, state, action, noise):
+        after, hit, status = self._advance(state, action)
+        reward = self.distance_gain * (state["distance"] - after["distance"]) + HIT_REWARD * hit
+        if not np.count_nonzero(status):  # every arm's status is OK (0): the usual step, in the fewest array operations
+            return after, reward, hit, {}
+        failed = status != OK
+        reward[failed] = 0.0
+        after["activation"][failed] = state["activation"][failed]
+        info = {"failure": np.array([FAILURES[int(s)] if f else None for s, f in zip(status, failed)], dtype=object),
+                "_failure": failed}
+        return after, reward, hit & ~failed, info
+
+    def step_one(self, state, action, rng):
+        # transition() for the single env's one arm in Python scalars: its array operations cost
+        # a third of the physics of one arm (the same IEEE operations, so the same bits)
+        after, hit, status = self._advance(state, action)
+        if status[0] != OK:
+            after["activation"] = state["activation"].copy()
+            return after, self.observe(after)[0], 0.0, False, {"failure": FAILURES[int(status[0])]}
+        terminated = bool(hit[0])
+        reward = self.distance_gain * float(state["distance"][0] - after["distance"][0]) + (HIT_REWARD if terminated else 0.0)
+        return after, self.observe(after)[0], reward, terminated, {}
+
+    def check_action(self, action, n):
+        """The checks of :meth:`Task.check_action` without its clip, which the kernel does
+        (:func:`physics.advance`)."""
+        return as_box_action(action, self.action_space, n).reshape(n or 1, -1)
+
+    def for_env(self, single: bool, render_mode: str | None) -> OctopusArmTask:
+        # One arm is one block of the kernel: a single env steps it on the calling thread (the
+        # kernel chosen stays: "auto" resolved once, with at most one fallback warning).
+        return dataclasses.replace(self, kernel=self._kernel.kind, threads=1) if single else self
+
+    def observe(self, state):
+        if self.random_target:
+            return np.concatenate([state["arm"], state["target"]], axis=1).astype(np.float32)
+        return state["arm"].astype(np.float32)
+
+    def state_from(self, value):
+        """A dict with the ``arm``'s physics state and its ``target`` (and optionally the
+        ``activation`` drawn, zero by default); the distance is computed from them."""
+        keys = {"arm", "target", "distance", "activation"}
+        if not isinstance(value, dict) or not {"arm", "target"} <= set(value) <= keys:
+            raise ValueError(f"state must be a dict with 'arm' and 'target' (and optionally 'activation' and "
+                             f"'distance', which is recomputed), got {describe(value)}")
+        state = self._start(real_array(value["arm"], "state['arm']", shape=(self.model.state_size,))[None].copy(),
+                            real_array(value["target"], "state['target']", shape=(2,))[None].copy())
+        if "activation" in value:
+            state["activation"][0] = real_array(value["activation"], "state['activation']", shape=(self.model.action_size,))
+        return state
+
+    def paint(self, pg, surface, state, trail) -> None:
+        """Water, surface line, compartments coloured by activation, base and target."""
+        w, h = surface.get_size()
+        scale = min(w, h) / (2 * VIEW_HALF_WIDTH)
+        model = self.model
+        cx, cy = model.base_centre
+
+        def px(x, y):
+            return (w / 2 + (x - cx) * scale, h / 2 - (y - cy) * scale)
+
+        surface_y = px(0.0, model.water_surface)[1]
+        pg.draw.rect(surface, (200, 225, 245), pg.Rect(0, int(surface_y), w, h))
+        pg.draw.line(surface, (40, 90, 170), (0, surface_y), (w, surface_y), 2)
+        pos, _ = physics.node_arrays(state["arm"][:1], model)
+        U, L = pos[0, 0], pos[0, 1]
+        activation = np.clip(state["activation"][0, 2:], 0.0, 1.0).reshape(-1, 3).mean(axis=1)
+        relaxed, active = np.array([250, 200, 190]), np.array([170, 20, 40])
+        for k, level in enumerate(activation):
+            colour = tuple(int(c) for c in relaxed + level * (active - relaxed))
+            quad = [px(*U[k]), px(*U[k + 1]), px(*L[k + 1]), px(*L[k])]
+            pg.draw.polygon(surface, colour, quad)
+            pg.draw.polygon(surface, (90, 30, 30), quad, 1)
+        pg.draw.line(surface, (30, 30, 30), px(*U[0]), px(*L[0]), 5)
+        pg.draw.circle(surface, (30, 30, 30), px(cx, cy), 5)
+        pg.draw.circle(surface, (20, 150, 60), px(*state["target"][0]), max(4, int(0.12 * scale)))
 
 
-class OctopusArmEnv(OctopusArmTask, RenderMixin, gym.Env):
+class OctopusArmEnv(SingleEnv):
     r"""
     ## Description
 
@@ -109,7 +217,8 @@ class OctopusArmEnv(OctopusArmTask, RenderMixin, gym.Env):
     (``C = 6``: 50 state and 20 action variables).  The physics is a compiled C kernel, SIMD
     across arms (numba where it is not installed); the native vector env
     (``gymnasium.make_vec(..., vectorization_mode="vector_entry_point")``) steps many arms in
-    one call, spread over the CPU cores.
+    one call, spread over the CPU cores, in any of Gymnasium's three autoreset modes
+    (``autoreset_mode=``, next-step by default; see :mod:`rl_envs.core.vector`).
 
     ## Action Space
 
@@ -171,7 +280,8 @@ class OctopusArmEnv(OctopusArmTask, RenderMixin, gym.Env):
     The rest pose of the tapered RL-Library arm (its first ``C + 1`` node pairs: ``x_i =
     0.0019746 + 0.897315 i``, half-width ``0.4302831 - 0.0061818 i``), at rest.  The start is
     deterministic; with ``target="random"`` the target is drawn from ``np_random`` at every
-    reset, uniform in angle and in distance ``[1.5, 5.0]`` from the base centre.  The rest pose
+    reset, uniform in distance ``[1.5, 5.0]`` from the base centre and in angle (drawn in that
+    order; in a vector env arm by arm).  The rest pose
     is pre-stressed (passive muscle tension): with zero action the arm settles within a few
     steps, its tip moving from x = 5.39 to 5.41.
 
@@ -183,7 +293,10 @@ class OctopusArmEnv(OctopusArmTask, RenderMixin, gym.Env):
       the state is left as before the step,
       the reward is 0 and ``info["failure"]`` says why.  Observations are never NaN.
 
-    Stepping after the end raises ``ResetNeeded``.
+    Stepping after the end raises ``ResetNeeded``.  ``env.unwrapped.state`` is a dict: the
+    ``arm``'s physics state (laid out as the observation), the ``target``, the ``distance`` and
+    the ``activation`` drawn; ``env.unwrapped.target`` and ``env.unwrapped.distance`` read the
+    current ones.
 
     ## Arguments
 
@@ -194,7 +307,8 @@ class OctopusArmEnv(OctopusArmTask, RenderMixin, gym.Env):
     * ``target``: ``(x, y)`` (default ``(3.5, 3.5)``, 45° from the initial arm axis at a
       distance of about 4.95) or ``"random"``.
     * ``distance_gain``: the reward per unit of distance gained (default 1).
-    * ``max_steps``: the step limit (default 300).
+    * ``max_steps``: the step limit (default 300; ``gymnasium.make_vec``'s
+      ``max_episode_steps`` replaces it in the vector env).
     * ``render_mode``: ``"human"`` or ``"rgb_array"``.  Compartments are drawn as quadrilaterals
       coloured by their mean muscle activation (pale: relaxed, dark red: fully active).
     * ``kernel``: ``"auto"`` (default: the compiled SIMD kernel, or the numba kernel with a
@@ -210,152 +324,29 @@ class OctopusArmEnv(OctopusArmTask, RenderMixin, gym.Env):
     ```
     """
 
-    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 20}
-    action_out_of_range = "clip"
-    _done = True  # before the first reset: step() raises ResetNeeded
+    task_type = OctopusArmTask
 
     @property
     def target(self) -> np.ndarray:
-        return self._targets[0].copy()
+        """The current episode's target (x, y)."""
+        return self.state["target"]
 
     @property
     def distance(self) -> float:
         """Current distance from the target to the arm (see Rewards)."""
-        return float(self._dist[0])
-
-    def _obs(self) -> np.ndarray:
-        if self.random_target:
-            return np.concatenate([self._states[0], self._targets[0]]).astype(np.float32)
-        return self._states[0].astype(np.float32)
-
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
-        super().reset(seed=seed)
-        self._states[0] = self.model.initial_state
-        self._targets[0] = (sample_targets(self.np_random, self.model.base_centre, 1)[0]
-                            if self.random_target else self._target_arg)
-        self._kernel.measure(self._states, self._targets, self._dist, self._hit)
-        self._last_actions[0] = 0.0
-        self._t = 0
-        self._done = False
-        if self.render_mode == "human":
-            self.render()
-        return self._obs(), {}
-
-    def step(self, action):
-        a = as_box_action(action, self.action_space)
-        if self._done:
-            raise ResetNeeded("the episode has ended (or not started): call reset() before step()")
-        d_before = self._dist[0]
-        self._kernel.advance(self._states, a[None], self._targets, self._dist, self._hit, self._status)
-        status = self._status[0]
-        self._t += 1
-        if status != OK:
-            self._done = True
-            return self._obs(), 0.0, False, True, {"failure": FAILURES[int(status)]}
-        self._last_actions[0] = a
-        terminated = bool(self._hit[0])
-        reward = float(self.distance_gain * (d_before - self._dist[0]) + (HIT_REWARD if terminated else 0.0))
-        truncated = not terminated and self._t >= self.max_steps
-        self._done = terminated or truncated
-        if self.render_mode == "human":
-            self.render()
-        return self._obs(), reward, terminated, truncated, {}
-
-    # -- rendering ----------------------------------------------------------------------------
-
-    def _canvas_size(self):
-        return CANVAS_SIZE
-
-    def _paint(self, pg, surface):
-        paint_arm(pg, surface, self.model, self._states[0], np.clip(self._last_actions[0], 0.0, 1.0), self._targets[0])
+        return float(self.state["distance"])
 
 
-VIEW_HALF_WIDTH = 6.5  # world units shown either side of the base centre
-CANVAS_SIZE = (500, 500)
-
-
-def paint_arm(pg, surface, model, state, action, target):
-    """Water, surface line, compartments coloured by activation, base and target."""
-    w, h = surface.get_size()
-    scale = min(w, h) / (2 * VIEW_HALF_WIDTH)
-    cx, cy = model.base_centre
-
-    def px(x, y):
-        return (w / 2 + (x - cx) * scale, h / 2 - (y - cy) * scale)
-
-    surface_y = px(0.0, model.water_surface)[1]
-    pg.draw.rect(surface, (200, 225, 245), pg.Rect(0, int(surface_y), w, h))
-    pg.draw.line(surface, (40, 90, 170), (0, surface_y), (w, surface_y), 2)
-    pos, _ = physics.node_arrays(state, model)
-    U, L = pos[0, 0], pos[0, 1]
-    activation = action[2:].reshape(-1, 3).mean(axis=1)
-    relaxed, active = np.array([250, 200, 190]), np.array([170, 20, 40])
-    for k, level in enumerate(activation):
-        colour = tuple(int(c) for c in relaxed + level * (active - relaxed))
-        quad = [px(*U[k]), px(*U[k + 1]), px(*L[k + 1]), px(*L[k])]
-        pg.draw.polygon(surface, colour, quad)
-        pg.draw.polygon(surface, (90, 30, 30), quad, 1)
-    pg.draw.line(surface, (30, 30, 30), px(*U[0]), px(*L[0]), 5)
-    pg.draw.circle(surface, (30, 30, 30), px(cx, cy), 5)
-    pg.draw.circle(surface, (20, 150, 60), px(*target), max(4, int(0.12 * scale)))
-
-
-class OctopusArmVectorEnv(TaskVectorEnv, OctopusArmTask, VectorRenderMixin, VectorEnv):
+class OctopusArmVectorEnv(VectorEnv):
     """``num_envs`` octopus arms stepped by one kernel call spread over threads (see
-    :class:`OctopusArmEnv` for the task).  Autoreset is next-step, as in Gymnasium's
-    ``CartPoleVectorEnv``: the step after an arm's episode ends resets it and returns its first
-    observation with reward 0.  Arm ``i`` with the same actions reproduces a single
+    :class:`OctopusArmEnv` for the task and :mod:`rl_envs.core.vector` for seeding and the
+    autoreset modes).  Arm ``i`` with the same actions reproduces a single
     :class:`OctopusArmEnv` bit for bit; ``info["failure"]`` (with mask ``info["_failure"]``)
-    names a numerical failure.  ``render_mode="rgb_array"`` renders a tuple of frames, one per
-    arm, drawn as :class:`OctopusArmEnv` draws its arm.
+    names a numerical failure, which truncates the arm's episode.  ``render_mode="rgb_array"``
+    renders a tuple of frames, one per arm, drawn as :class:`OctopusArmEnv` draws its arm.
     """
 
-    metadata = {"render_modes": ["rgb_array"], "render_fps": 20, "autoreset_mode": AutoresetMode.NEXT_STEP}
-    action_out_of_range = "clip"
-    __signature__ = vector_signature(OctopusArmTask)
+    task_type = OctopusArmTask
 
-    def _start(self, mask: np.ndarray, options: dict | None = None) -> None:
-        """Put the arms in ``mask`` at the start of an episode (targets drawn in arm order)."""
-        self._states[mask] = self.model.initial_state
-        if self.random_target:
-            self._targets[mask] = sample_targets(self.np_random, self.model.base_centre, int(mask.sum()))
-        else:
-            self._targets[mask] = self._target_arg
-        self._last_actions[mask] = 0.0
-        dist, hit = np.empty(self.num_envs), np.empty(self.num_envs, dtype=np.bool_)
-        self._kernel.measure(self._states, self._targets, dist, hit)
-        self._dist[mask] = dist[mask]
 
-    def _obs(self) -> np.ndarray:
-        if self.random_target:
-            return np.concatenate([self._states, self._targets], axis=1).astype(np.float32)
-        return self._states.astype(np.float32)
-
-    def _observe(self):
-        return self._obs(), {}
-
-    def step(self, actions):
-        a = np.ascontiguousarray(as_box_action(actions, self.action_space))  # the kernel reads rows
-        restarted = self._begin_step()  # their step is discarded: they start a new episode instead
-        d_before = self._dist.copy()
-        self._kernel.advance(self._states, a, self._targets, self._dist, self._hit, self._status)
-        failed = (self._status != OK) & ~restarted
-        terminated = self._hit & ~failed & ~restarted
-        reward = self.distance_gain * (d_before - self._dist) + np.where(terminated, HIT_REWARD, 0.0)
-        reward[failed | restarted] = 0.0
-        truncated = self._finish_step(restarted, terminated, failed)
-        infos = {}
-        if failed.any():
-            infos["failure"] = np.array([FAILURES[int(s)] if f else "" for s, f in zip(self._status, failed)], dtype=object)
-            infos["_failure"] = failed
-        moved = ~(failed | restarted)
-        self._last_actions[moved] = a[moved]
-        if restarted.any():
-            self._start(restarted)
-        return self._obs(), reward, terminated, truncated, infos
-
-    def _canvas_size(self):
-        return CANVAS_SIZE
-
-    def _paint_env(self, pg, surface, i: int) -> None:
-        paint_arm(pg, surface, self.model, self._states[i], np.clip(self._last_actions[i], 0.0, 1.0), self._targets[i])
+__all__ = ["OctopusArmEnv", "OctopusArmVectorEnv", "OctopusArmTask"]
