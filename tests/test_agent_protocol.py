@@ -17,6 +17,7 @@ from stable_baselines3.common.monitor import Monitor
 from baselines.registry import AGENTS as REGISTRY
 from baselines.belief.base import BeliefAgent
 from baselines.continuous_time import NGnetAgent
+from baselines.distributional import DistributionalTD
 from baselines.linear.bandit_agent import BanditActorCritic
 from baselines.linear.copdac_q import COPDACQ
 from baselines.linear.linear_gain import LinearGainAgent
@@ -34,6 +35,7 @@ ENVS = {
     BeliefAgent: ("rl_envs/PartiallyObservableMaze-v0", {"layout": "cheese"}, 100),
     SB3Agent: ("rl_envs/GridMaze-v0", {}, 64),
     NGnetAgent: ("rl_envs/PendulumSwingUp-v0", {"max_steps": 50}, 100),
+    DistributionalTD: ("rl_envs/VariableReward-v0", {"delay": 2}, 100),
 }
 # Arguments an agent needs on its family's env, or to stay fast there.
 KWARGS = {

@@ -262,5 +262,10 @@ DEFAULT_CONFIG = {
         # Silver et al. (2014), §5.2: COPDAC-Q on tile features against PPO, a short budget.
         *({"env": env_id, "steps": 20_000, "seeds": 2, "eval_episodes": 1, "agents": {"TileCOPDACQ": {}, "PPO": {}}}
           for env_id in ("rl_envs/MountainCarRLPark-v0", "rl_envs/SwingPendulum-v0", "rl_envs/PuddleWorld-v0")),
+        # A prediction task with one action: every agent's return is the task's mean reward (the
+        # optimum); the rows show that the agents run on it.  The paper's results are in
+        # experiments/distributional_td.py.
+        {"env": "rl_envs/VariableReward-v0", "steps": 2_000, "seeds": 2, "eval_episodes": 100,
+         "agents": {"ExpectileTD": {}, "PPO": {}}},
     ]
 }
