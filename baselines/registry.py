@@ -1,4 +1,4 @@
-"""Every reference agent by class name: tabular, linear, belief-state and continuous-time.
+"""Every reference agent by class name: tabular, linear, belief-state, continuous-time and distributional.
 
 A comparison cell names its agent here (:mod:`baselines.compare`), and tests/test_agent_protocol.py
 checks the agent protocol (:mod:`baselines.agent`) over every entry, so registering an agent
@@ -7,7 +7,7 @@ here tests it.
 
 from __future__ import annotations
 
-from . import belief, continuous_time, linear
+from . import belief, continuous_time, distributional, linear
 from .tabular import CONTROL_AGENTS, TD0, MonteCarlo
 
 AGENTS = {cls.__name__: cls for cls in (
@@ -16,4 +16,5 @@ AGENTS = {cls.__name__: cls for cls in (
     linear.TileSAC, linear.TileOffPAC, linear.TileCOPDACQ,
     belief.QMDP, belief.MostLikelyState, belief.Perseus,
     continuous_time.ContinuousActorCritic, continuous_time.DiscreteActorCritic, continuous_time.ValueGradientPolicy,
+    distributional.ExpectileTD, distributional.QuantileTD, distributional.ClassicalTD,
 )}

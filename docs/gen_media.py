@@ -158,6 +158,26 @@ def octopus_random(env):
     return rollout(env, lambda obs, e: e.action_space.sample(), every=5)
 
 
+def expectile_td_learning(env):
+    """ExpectileTD (Dabney et al. 2020) learning from its first trial: the outcome of every 10th
+    trial of its first 600, the predictors at the cue drawn over the reward distribution."""
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    from baselines.distributional import ExpectileTD
+
+    frames = []
+
+    class Film(BaseCallback):  # on_step sees the trial's outcome, before the env restarts
+        def _on_step(self) -> bool:
+            if self.num_timesteps % 10 == 0:
+                env.unwrapped.predictors = self.model.predictors(0)
+                frames.append(env.render())
+            return True
+
+    ExpectileTD(env, taus=np.linspace(0.1, 0.9, 9).tolist(), step_size=0.05, seed=0).learn(600, callback=Film())
+    return subsample(frames, MAX_FRAMES)
+
+
 MEDIA: dict[str, Media] = {m.name: m for m in (
     Media("rl_envs/GridMaze-v0", {"layout": "dyna_maze"}, gridmaze_optimal,
           "The optimal policy (greedy on the optimal action values of the model) on `dyna_maze`.",
@@ -197,6 +217,13 @@ MEDIA: dict[str, Media] = {m.name: m for m in (
           "Full throttle along the velocity (a bang-bang energy pump, not optimal).", ()),
     Media("rl_envs/SwingPendulum-v0", {}, bang_bang(2.0, every=5, steps=300),
           "Full torque along the angular velocity (a bang-bang energy pump, not optimal), first 300 steps.", ()),
+    Media("rl_envs/VariableReward-v0", {}, expectile_td_learning,
+          "ExpectileTD learning (τ = 0.1, 0.2, …, 0.9, α = 0.05): its nine predictors (red) spread over the "
+          "reward distribution towards its expectiles; one frame per 10 trials, the last reward in orange.",
+          (Variant("magnitude", {"predictors": [2.005, 3.335, 5.208, 7.767, 10.849]},
+                   "the exact 0.1-, 0.25-, 0.5-, 0.75- and 0.9-expectiles drawn"),
+           Variant("probability", {"variant": "probability"}, "three cues: reward with probability 0.1, 0.5, 0.9"),
+           Variant("utility", {"utility": "empirical"}, "the paper's empirical utility"))),
 )}
 
 

@@ -22,7 +22,7 @@ PUBLISHED = {
     "results/compare/summary.md": ("compare/summary.md", "make run"),
     **{f"results/compare/curves/rl_envs_{name}-v0.png": (f"compare/rl_envs_{name}-v0.png", "make run")
        for name in ("GridMaze", "QuadraticBandit", "LQControl", "PartiallyObservableMaze", "OctopusArm",
-                    "PendulumSwingUp", "PuddleWorld", "MountainCarRLPark", "SwingPendulum")},
+                    "PendulumSwingUp", "PuddleWorld", "MountainCarRLPark", "SwingPendulum", "VariableReward")},
     "results/tabular_book/book.md": ("tables/tabular_book.md", "python experiments/tabular.py book"),
     "results/tabular_maze10x10/table.md": ("tables/tabular_maze10x10.md", "python experiments/tabular.py control --layout maze10x10"),
     "results/tabular_maze10x10/curve.png": ("tabular_maze10x10.png", "python experiments/tabular.py control --layout maze10x10"),
@@ -45,6 +45,9 @@ PUBLISHED = {
     "results/lq/table.md": ("tables/lq.md", "python experiments/lq.py"),
     "results/lq/gap.png": ("lq_gap.png", "python experiments/lq.py"),
     "results/pomdp_scores/table.md": ("tables/pomdp_scores.md", "python experiments/pomdp_scores.py"),
+    "results/distributional_td/table.md": ("tables/distributional_td.md", "python experiments/distributional_td.py"),
+    "results/distributional_td/reversal.png": ("distributional_td_reversal.png", "python experiments/distributional_td.py"),
+    "results/distributional_td/decoding.png": ("distributional_td_decoding.png", "python experiments/distributional_td.py"),
 }
 
 

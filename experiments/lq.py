@@ -45,24 +45,24 @@ K0 = LQ_K0
 K0_CT = [[0.2, 0.5]]
 # name -> (agent class, agent hyperparameters, environment arguments, rollouts)
 RUNS = {
-    "REINFORCE+ h=10": (LinearReinforce, LQ_REINFORCE_IMPROVED, dict(horizon=10), 2000),
-    "REINFORCE+ h=100": (LinearReinforce, LQ_REINFORCE_IMPROVED, dict(horizon=100), 1000),
+    "REINFORCE+ h=10": (LinearReinforce, LQ_REINFORCE_IMPROVED, dict(max_steps=10), 2000),
+    "REINFORCE+ h=100": (LinearReinforce, LQ_REINFORCE_IMPROVED, dict(max_steps=100), 1000),
     "REINFORCE (plain rule) h=10": (LinearReinforce, dict(eta=2e-4, sigma=0.1, update="step", K0=K0),
-                                     dict(horizon=10), 4000),
+                                     dict(max_steps=10), 4000),
     "CT actor-critic dt=0.1": (ContinuousTimeActorCritic, dict(tau=5.0, alpha_v=2.0, alpha_K=0.2, actor_delay=3000, sigma=0.2, K0=K0_CT),
-                               dict(dt=0.1, horizon=100), 300),
+                               dict(dt=0.1, max_steps=100), 300),
 }
 OPTIONAL_RUNS = {
     "REINFORCE (plain rule) h=100": (LinearReinforce, dict(eta=1e-5, sigma=0.1, update="step", K0=K0),
-                                      dict(horizon=100), 8000),
+                                      dict(max_steps=100), 8000),
 }
 
 
 def cells(runs: dict, seeds: list[int]) -> dict[str, list]:
     """Each run's cells: one a seed, measuring the gain's gap after every rollout
-    (``baselines.compare.measures.gain_gap``) over ``rollouts * horizon`` steps."""
+    (``baselines.compare.measures.gain_gap``) over ``rollouts * max_steps`` steps."""
     return {name: cmp.cells_from_config({"runs": [{
-        "env": "rl_envs/LQControl-v0", "env_kwargs": env_kwargs, "steps": rollouts * env_kwargs["horizon"],
+        "env": "rl_envs/LQControl-v0", "env_kwargs": env_kwargs, "steps": rollouts * env_kwargs["max_steps"],
         "seeds": seeds, "agents": {cls.__name__: hyper}, "measure": {"name": "gain_gap"}}]})
         for name, (cls, hyper, env_kwargs, rollouts) in runs.items()}
 
@@ -101,7 +101,7 @@ def markdown_table(table: dict) -> str:
              "to 1 % (median / worst) | stable throughout | median gap at end (rollouts) |",
              "|---|---|---|---|---|---|---|---|---|"]
     for name, s in table.items():
-        lines.append(f"| {name} | {s['agent']} | {s['env']['horizon']} | {s['seeds']} | {s['initial_gap']:.2f} | "
+        lines.append(f"| {name} | {s['agent']} | {s['env']['max_steps']} | {s['seeds']} | {s['initial_gap']:.2f} | "
                      f"{fmt_rollouts(s['median_to_5pct'])} / {fmt_rollouts(s['worst_to_5pct'])} | "
                      f"{fmt_rollouts(s['median_to_1pct'])} / {fmt_rollouts(s['worst_to_1pct'])} | "
                      f"{s['stable_throughout']}/{s['seeds']} | {100 * s['median_final_gap']:.2f} % ({s['rollouts']}) |")

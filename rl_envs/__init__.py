@@ -27,6 +27,8 @@ _ENVIRONMENTS = {
                                      {"vector_entry_point": "rl_envs.mountain_car:MountainCarRLParkVectorEnv"}),
     "rl_envs/SwingPendulum-v0": ("rl_envs.swing_pendulum:SwingPendulumEnv",
                                  {"vector_entry_point": "rl_envs.swing_pendulum:SwingPendulumVectorEnv"}),
+    "rl_envs/VariableReward-v0": ("rl_envs.variable_reward:VariableRewardEnv",
+                                  {"vector_entry_point": "rl_envs.variable_reward:VariableRewardVectorEnv"}),
 }
 
 
@@ -42,12 +44,15 @@ ENV_IDS = tuple(_ENVIRONMENTS)
 
 
 def __getattr__(name: str):
-    # ``rl_envs.check(env)``: the checker (a callable module) is imported only when first used.
-    if name == "check":
-        import importlib
+    # ``rl_envs.check(env)``: the checker (a callable module) is imported only when first used;
+    # so are ``rl_envs.expectiles`` and ``rl_envs.quantiles`` (exact, of a discrete distribution).
+    import importlib
 
+    if name == "check":
         return importlib.import_module(".check", __name__)
+    if name in ("expectiles", "quantiles"):
+        return getattr(importlib.import_module(".distributions", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["ENV_IDS", "__version__", "check"]
+__all__ = ["ENV_IDS", "__version__", "check", "expectiles", "quantiles"]

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from collections import deque
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-import gymnasium as gym
 from gymnasium import spaces
-from gymnasium.vector import AutoresetMode, VectorEnv
 
-from .rendering import RenderMixin, VectorRenderMixin, check_render_mode
-from .validation import as_box_action, integer, positive, real_array, symmetric_matrix
-from .vector import TaskVectorEnv, vector_signature
+from .core import SingleEnv, Task, VectorEnv
+from .validation import clipped_box_actions, integer, positive, real_array, symmetric_matrix
 
 EIGENVALUES = (0.1, 1.0)
+HISTORY = 200  # pulls the single env draws (the cost strip's width)
+PLANE = 300  # px, the square landscape panel; the cost strip sits to its right
+LOG_RANGE = (-4.0, 3.0)  # decades shown in the cost strip
 
 
 def quadratic_cost(a, C: np.ndarray, a_star: np.ndarray) -> np.ndarray | float:
@@ -40,43 +44,76 @@ def _check_cost_matrix(C, dim: int) -> np.ndarray:
     return (C + C.T) / 2
 
 
-class QuadraticBanditTask:
-    """What the single and the vector bandit share (the pattern of :mod:`rl_envs.vector`; the
-    arguments are documented on :class:`QuadraticBanditEnv`)."""
+@dataclass(frozen=True, eq=False)  # eq=False: C may be an array, which does not compare to a bool
+class QuadraticBanditTask(Task):
+    """The bandit's parameters, batched pulls and exact references (documented on
+    :class:`QuadraticBanditEnv`).
 
-    def __init__(self, dim: int = 10, C=None, a_star=None, action_bound: float = 20.0,
-                 render_mode: str | None = None):
-        self.render_mode = check_render_mode(render_mode, self.metadata)
-        self.dim = integer(dim, "dim")
-        self.action_bound = positive(action_bound, "action_bound")
-        self.a_star = np.full(self.dim, 4.0) if a_star is None else real_array(a_star, "a_star", shape=(self.dim,))
-        if np.any(np.abs(self.a_star) >= self.action_bound):
-            raise ValueError(f"a_star must be strictly inside the action box (-{self.action_bound}, {self.action_bound})")
-        self._fixed_C = C is not None
-        self._set_problem(_check_cost_matrix(C, self.dim) if self._fixed_C else random_cost_matrix(self.dim, self.np_random))
-        self.action_space = spaces.Box(-self.action_bound, self.action_bound, (self.dim,), np.float32)
-        self.observation_space = spaces.Box(0.0, 1.0, (1,), np.float32)
-        self._obs = np.zeros(1, dtype=np.float32)
+    A state holds, per copy, its last pull for the drawing: the clipped ``action`` and its
+    ``cost`` (NaN before the episode's pull)."""
+
+    dim: int = 10
+    C: Any = None
+    a_star: Any = None
+    action_bound: float = 20.0
+
+    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 30}
+    # Actions are in the paper's units (a* = [4, ..., 4]); a [-1, 1] box would not hold a*.
+    documented_warnings = {"symmetric and normalized": "actions in the paper's units (Silver et al. 2014, §5.1): a* = [4, ..., 4]"}
+    canvas_size = (2 * PLANE, PLANE)
+
+    def __post_init__(self):
+        dim = integer(self.dim, "dim")
+        action_bound = positive(self.action_bound, "action_bound")
+        a_star = np.full(dim, 4.0) if self.a_star is None else real_array(self.a_star, "a_star", shape=(dim,))
+        if np.any(np.abs(a_star) >= action_bound):
+            raise ValueError(f"a_star must be strictly inside the action box (-{action_bound}, {action_bound})")
+        self._derive(dim=dim, action_bound=action_bound, a_star=a_star, max_steps=1, _draws_C=self.C is None,
+                     action_space=spaces.Box(-action_bound, action_bound, (dim,), np.float32),
+                     observation_space=spaces.Box(0.0, 1.0, (1,), np.float32))
+        # Without C the env has a problem before its first seeded reset too: one drawn from
+        # fresh entropy, as an unseeded env's np_random would draw it.
+        self._set_problem(random_cost_matrix(dim, np.random.default_rng()) if self._draws_C
+                          else _check_cost_matrix(self.C, dim))
 
     def _set_problem(self, C: np.ndarray) -> None:
-        self.C = C
-        self.eigenvalues, self._eigenvectors = np.linalg.eigh(C)
+        eigenvalues, eigenvectors = np.linalg.eigh(C)
+        self._derive(C=C, eigenvalues=eigenvalues, _eigenvectors=eigenvectors)
+
+    def redraw(self, rng: np.random.Generator, seeded: bool) -> QuadraticBanditTask:
+        """The problem after a seeded reset: a new C drawn from ``rng`` (``random_cost_matrix``),
+        unless C was given."""
+        if not (seeded and self._draws_C):
+            return self
+        task = copy.copy(self)
+        task._set_problem(random_cost_matrix(self.dim, rng))
+        return task
+
+    def frozen_problem(self) -> QuadraticBanditTask:
+        return dataclasses.replace(self, C=self.C.copy())
 
     def problem_kwargs(self) -> dict:
         """The constructor arguments that rebuild this very problem (a seeded reset of an env
         made without ``C`` draws another): to evaluate a policy on the problem it learned."""
         return {"C": self.C.copy()}
 
-    def _redraw_on_seed(self, seed: int | None) -> None:
-        """A seeded reset draws a new problem (unless ``C`` was given)."""
-        if seed is not None and not self._fixed_C:
-            self._set_problem(random_cost_matrix(self.dim, self.np_random))
+    # -- pulls (batched) ----------------------------------------------------------------------
 
-    def _pull(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The clipped actions ``(k, m)`` and their costs ``(k,)``; the single env pulls a batch
-        of one, so that one copy of the vector env computes exactly what it does."""
-        a = np.clip(actions, -self.action_bound, self.action_bound)
-        return a, quadratic_cost(a, self.C, self.a_star)
+    def initial_state(self, rng: np.random.Generator, n: int, options=None) -> dict:
+        return {"action": np.full((n, self.dim), np.nan), "cost": np.full(n, np.nan)}
+
+    def check_action(self, action, n: int | None) -> np.ndarray:
+        return clipped_box_actions(action, self.action_space, n, self.action_bound)
+
+    def transition(self, state, action, noise):
+        cost = quadratic_cost(action, self.C, self.a_star)
+        return {"action": action, "cost": cost}, -cost, np.ones(len(cost), dtype=np.bool_), {"cost": cost}
+
+    def observe(self, state) -> np.ndarray:
+        return np.zeros((len(state["cost"]), 1), dtype=np.float32)
+
+    def state_from(self, value):
+        raise ValueError("QuadraticBandit has no state to set: every pull is an episode of its own")
 
     # -- exact references -------------------------------------------------------------------
 
@@ -94,35 +131,32 @@ class QuadraticBanditTask:
     def optimal_return(self) -> float:
         return 0.0
 
-    # -- rendering ----------------------------------------------------------------------------
+    # -- drawing ------------------------------------------------------------------------------
 
-    _HISTORY = 200  # pulls kept for drawing (the cost strip's width)
-    _PLANE = 300  # px, the square landscape panel; the cost strip sits to its right
-    _LOG_RANGE = (-4.0, 3.0)  # decades shown in the cost strip
-
-    def _canvas_size(self):
-        return (2 * self._PLANE, self._PLANE)
-
-    def _paint_pulls(self, pg, surface, actions, costs):
-        """The landscape with ``actions`` (oldest first) projected on it, and their ``costs``."""
+    def paint(self, pg, surface, state, trail) -> None:
+        """The landscape with the pulls (``trail`` then ``state``, oldest first; the last
+        ``HISTORY``) projected on it, and their costs."""
+        pulls = [s for s in (*trail, state) if not np.isnan(s["cost"][0])][-HISTORY:]
+        actions = [s["action"][0] for s in pulls]
+        costs = [float(s["cost"][0]) for s in pulls]
         u = self._eigenvectors[:, [0, -1]]  # flattest and steepest directions
         lam = self.eigenvalues[[0, -1]]
         half = 4.0 * max(np.abs(self.a_star).max(), 1.0)  # projections of a - a* are a few |a*| wide
-        scale = (self._PLANE / 2) / half
-        cx = cy = self._PLANE / 2
+        scale = (PLANE / 2) / half
+        cx = cy = PLANE / 2
 
         def to_px(xy):
             return (cx + xy[0] * scale, cy - xy[1] * scale)
 
-        surface.set_clip(pg.Rect(0, 0, self._PLANE, self._PLANE))
+        surface.set_clip(pg.Rect(0, 0, PLANE, PLANE))
         # Level sets c = 10^k are ellipses with semi-axes sqrt(c / lambda) in this plane.
-        for k in range(int(self._LOG_RANGE[0]), int(self._LOG_RANGE[1]) + 1):
+        for k in range(int(LOG_RANGE[0]), int(LOG_RANGE[1]) + 1):
             rx, ry = np.sqrt(10.0 ** k / lam) * scale
-            if 1 <= rx <= 4 * self._PLANE and 1 <= ry <= 4 * self._PLANE:
-                shade = int(120 + 15 * (k - self._LOG_RANGE[0]))
+            if 1 <= rx <= 4 * PLANE and 1 <= ry <= 4 * PLANE:
+                shade = int(120 + 15 * (k - LOG_RANGE[0]))
                 pg.draw.ellipse(surface, (shade, shade, 255), pg.Rect(cx - rx, cy - ry, 2 * rx, 2 * ry), 1)
-        pg.draw.line(surface, (200, 200, 200), (0, cy), (self._PLANE, cy))
-        pg.draw.line(surface, (200, 200, 200), (cx, 0), (cx, self._PLANE))
+        pg.draw.line(surface, (200, 200, 200), (0, cy), (PLANE, cy))
+        pg.draw.line(surface, (200, 200, 200), (cx, 0), (cx, PLANE))
         if len(actions):
             xy = (np.asarray(actions) - self.a_star) @ u
             for i, p in enumerate(xy):
@@ -131,25 +165,25 @@ class QuadraticBanditTask:
             pg.draw.circle(surface, (200, 30, 30), to_px(xy[-1]), 5)
         pg.draw.circle(surface, (20, 140, 20), (cx, cy), 5)  # a*
         surface.set_clip(None)
-        pg.draw.line(surface, (0, 0, 0), (self._PLANE, 0), (self._PLANE, self._PLANE), 2)
+        pg.draw.line(surface, (0, 0, 0), (PLANE, 0), (PLANE, PLANE), 2)
 
-        lo, hi = self._LOG_RANGE
+        lo, hi = LOG_RANGE
 
         def y_of(log_c):
-            return self._PLANE * (hi - np.clip(log_c, lo, hi)) / (hi - lo)
+            return PLANE * (hi - np.clip(log_c, lo, hi)) / (hi - lo)
 
         for k in range(int(lo), int(hi) + 1):
-            pg.draw.line(surface, (225, 225, 225), (self._PLANE + 4, y_of(k)), (2 * self._PLANE - 4, y_of(k)))
+            pg.draw.line(surface, (225, 225, 225), (PLANE + 4, y_of(k)), (2 * PLANE - 4, y_of(k)))
         if len(costs):
             logs = np.log10(np.maximum(np.asarray(costs), 1e-300))
-            xs = self._PLANE + 4 + (self._PLANE - 8) * np.arange(len(logs)) / max(self._HISTORY - 1, 1)
+            xs = PLANE + 4 + (PLANE - 8) * np.arange(len(logs)) / max(HISTORY - 1, 1)
             points = [(float(x), float(y_of(v))) for x, v in zip(xs, logs)]
             if len(points) > 1:
                 pg.draw.lines(surface, (200, 30, 30), False, points, 2)
             pg.draw.circle(surface, (200, 30, 30), points[-1], 4)
 
 
-class QuadraticBanditEnv(QuadraticBanditTask, RenderMixin, gym.Env):
+class QuadraticBanditEnv(SingleEnv):
     """
     ## Description
 
@@ -162,9 +196,10 @@ class QuadraticBanditEnv(QuadraticBanditTask, RenderMixin, gym.Env):
 
     ``Box(-action_bound, action_bound, (dim,), float32)``, by default ``[-20, 20]^m``, which
     holds ``a*`` with room to spare (the paper's units, so not the ``[-1, 1]`` box SB3
-    recommends).  Actions of any float dtype are accepted and the cost is computed in float64.  ``action_out_of_range = "clip"``: an action outside the
-    box is clipped to it before the cost is computed (the paper caps out-of-range actions,
-    Sec. 5.2).  NaN, infinite, non-numeric (str, bool, complex, None) or wrongly shaped actions
+    recommends).  Actions of any float dtype are accepted and the cost is computed in float64.
+    ``action_out_of_range = "clip"``: an action outside the box is clipped to
+    ``[-action_bound, action_bound]`` before the cost is computed (the paper caps out-of-range
+    actions, Sec. 5.2).  NaN, infinite, non-numeric (str, bool, complex, None) or wrongly shaped actions
     raise ``ValueError``.
 
     ## Observation Space
@@ -179,19 +214,25 @@ class QuadraticBanditEnv(QuadraticBanditTask, RenderMixin, gym.Env):
 
     ## Starting State
 
-    Always the constant observation.  The problem itself (``C``; and ``a*`` when not given)
-    is drawn from the seed at ``reset(seed=...)``: ``C = Q diag(lambda) Q^T`` with every
-    ``lambda_i`` uniform on ``{0.1, 1}`` and ``Q`` a uniformly random rotation.  ``reset()``
-    without a seed keeps the current problem, so an agent can learn it over many episodes.
-    A ``C`` passed as an argument is never redrawn.
+    Always the constant observation.  The problem's matrix ``C`` (``a*`` is never drawn) is
+    drawn from the seed: ``reset(seed=s)`` seeds the env's ``np_random`` with ``s``, then draws
+    from it, in this order, the ``m`` eigenvalues ``lambda_i`` (uniform on ``{0.1, 1}``) and an
+    ``m x m`` standard normal matrix whose QR factor is the rotation ``Q`` (uniform), and sets
+    ``C = Q diag(lambda) Q^T`` (:func:`random_cost_matrix`).  These are the only random numbers
+    the env draws (a pull draws none, a start state is constant), so ``C`` is a function of
+    ``s`` and ``dim`` alone.  ``reset()`` without a seed draws nothing and keeps the current
+    problem, so an agent can learn it over many episodes.  A ``C`` passed as an argument is
+    never redrawn.  Before the first seeded reset an env made without ``C`` has a problem drawn
+    from fresh entropy (not reproducible); ``problem_kwargs()`` gives the arguments that
+    rebuild the current problem (``{"C": ...}``).
 
     ## Episode End
 
     * Termination: after every step (one action per episode).
     * Truncation: never.
 
-    A bandit has no state, so ``step`` may be called again without ``reset``: every call is
-    a fresh pull of the same problem.
+    Stepping after the end raises ``ResetNeeded``, as in every environment here: call
+    ``reset()`` (without a seed it draws nothing and keeps the problem) before the next pull.
 
     ## Exact references (on ``env.unwrapped``)
 
@@ -207,12 +248,15 @@ class QuadraticBanditEnv(QuadraticBanditTask, RenderMixin, gym.Env):
     * ``action_bound``: half-width of the action box (default 20).
     * ``render_mode``: ``"human"`` or ``"rgb_array"``: the cost landscape in the plane through
       ``a*`` spanned by the eigenvectors of the smallest and largest eigenvalues, with the
-      recent actions projected on it, next to the log cost of the recent actions.
+      recent actions (the last 200 pulls on this problem) projected on it, next to the log
+      cost of the recent actions.
 
     ## Vector environment
 
-    ``gymnasium.make_vec("rl_envs/QuadraticBandit-v0", num_envs=n, ...)`` gives
-    :class:`QuadraticBanditVectorEnv`: ``n`` copies of one problem pulled in one call.
+    ``gymnasium.make_vec("rl_envs/QuadraticBandit-v0", num_envs=n, vectorization_mode="vector_entry_point", ...)``
+    gives :class:`QuadraticBanditVectorEnv`: ``n`` copies of one problem pulled in one call, in
+    any of Gymnasium's autoreset modes.  Its seeded ``reset`` draws the one shared ``C`` as the
+    single env does, from the stream seeded ``s`` (with ``seed=[s_0, ...]``, from ``s_0``'s).
 
     ```python
     env = gymnasium.make("rl_envs/QuadraticBandit-v0", dim=50)
@@ -221,87 +265,51 @@ class QuadraticBanditEnv(QuadraticBanditTask, RenderMixin, gym.Env):
     ```
     """
 
-    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 30}
-    action_out_of_range = "clip"
+    task_type = QuadraticBanditTask
 
-    def _set_problem(self, C: np.ndarray) -> None:
-        super()._set_problem(C)
-        self.actions: deque = deque(maxlen=self._HISTORY)
-        self.costs: deque = deque(maxlen=self._HISTORY)
-
-    # -- dynamics ---------------------------------------------------------------------------
-
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
-        super().reset(seed=seed)
-        self._redraw_on_seed(seed)
-        if self.render_mode == "human":
-            self.render()
-        return self._obs.copy(), {}
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Every episode is one pull, so the drawing shows the pulls of earlier episodes on the
+        # same problem, which the core's trail (one episode's states) does not keep.
+        self._pulls: deque = deque(maxlen=HISTORY)
+        self._pulls_task = self.task
 
     def step(self, action):
-        a, cost = self._pull(as_box_action(action, self.action_space)[None])
-        a, cost = a[0], float(cost[0])
-        self.actions.append(a)
-        self.costs.append(cost)
-        if self.render_mode == "human":
-            self.render()
-        return self._obs.copy(), -cost, True, False, {"cost": cost}
+        result = super().step(action)
+        if self.render_mode is not None:
+            if self._pulls_task is not self.task:  # a seeded reset drew another C
+                self._pulls.clear()
+                self._pulls_task = self.task
+            self._pulls.append(self._state)
+        return result
 
-    def _paint(self, pg, surface):
-        self._paint_pulls(pg, surface, self.actions, self.costs)
+    def render(self):
+        pulls = list(self._pulls) if self._pulls_task is self.task else []
+        if pulls and pulls[-1] is self._state:  # the current pull is drawn as the state
+            pulls.pop()
+        self._trail = pulls
+        return super().render()
 
 
-class QuadraticBanditVectorEnv(TaskVectorEnv, QuadraticBanditTask, VectorRenderMixin, VectorEnv):
+class QuadraticBanditVectorEnv(VectorEnv):
     """``num_envs`` copies of one bandit problem, pulled with one array operation (see
-    :class:`QuadraticBanditEnv` for the task; the arguments are the same plus ``num_envs``).
+    :class:`QuadraticBanditEnv` for the task and :mod:`rl_envs.core.vector` for the autoreset
+    modes; the arguments are the same plus ``num_envs``).
 
-    Autoreset is next-step, as in Gymnasium's ``CartPoleVectorEnv``: every pull ends its
-    episode, so a copy's next step restarts it (observation ``[0.]``, reward 0, its action
-    ignored, ``info["_cost"]`` False) and the step after pulls again.  A seeded ``reset`` draws
-    the one problem that every copy shares from the vector env's ``np_random``, as the single
-    env draws it, so with ``num_envs=1`` the env reproduces :class:`QuadraticBanditEnv` bit for
-    bit.  ``info["cost"]`` holds the costs (mask ``info["_cost"]``: the copies that pulled).
+    Every pull ends its episode: with the default next-step autoreset a copy's next step
+    restarts it (observation ``[0.]``, reward 0, its action ignored, ``info["_cost"]`` False;
+    no ``cost`` entry at all when no copy pulls) and the step after pulls again.  The copies
+    share one problem ``C``: a seeded ``reset`` draws it (unless ``C`` was given) from the
+    vector env's ``np_random`` just seeded, as the single env draws it, so with ``num_envs=1``
+    the env reproduces :class:`QuadraticBanditEnv` bit for bit; ``reset(seed=[s_0, ...])``
+    draws it from the stream seeded ``s_0``, so copy ``i`` pulls on the problem of a single env
+    seeded ``s_i`` only if ``C`` was given (or ``s_i = s_0``).
+    ``info["cost"]`` holds the costs (mask ``info["_cost"]``: the copies that pulled).
     ``render_mode="rgb_array"`` renders a tuple of frames, one per copy, showing its last pull.
     The exact references (``C``, ``a_star``, ``cost(a)``, ...) are those of :class:`QuadraticBanditEnv`.
     """
 
-    metadata = {"render_modes": ["rgb_array"], "render_fps": 30, "autoreset_mode": AutoresetMode.NEXT_STEP}
-    action_out_of_range = "clip"
-    __signature__ = vector_signature(QuadraticBanditTask)
-    max_steps = 1  # every episode is one pull, and the pull terminates it, so truncation never fires
-    _last_actions: np.ndarray | None = None  # no pull yet
-
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
-        out = super().reset(seed=seed, options=options)
-        self._redraw_on_seed(seed)  # after the seeding; starting a copy draws nothing
-        return out
-
-    def _start(self, mask: np.ndarray, options: dict | None = None) -> None:
-        if self._last_actions is not None:
-            self._last_costs[mask] = np.nan
-
-    def _observe(self):
-        return np.zeros((self.num_envs, 1), dtype=np.float32), {}
-
-    def step(self, actions):
-        a = as_box_action(actions, self.action_space)
-        restarted = self._begin_step()  # their step is discarded: they start a new episode instead
-        pulled = ~restarted
-        a, cost = self._pull(a)
-        cost = np.where(pulled, cost, 0.0)
-        terminated = pulled.copy()
-        truncated = self._finish_step(restarted, terminated)
-        if self.render_mode is not None:
-            if self._last_actions is None:
-                self._last_actions, self._last_costs = np.full_like(a, np.nan), np.full(self.num_envs, np.nan)
-            self._last_actions[pulled], self._last_costs[pulled] = a[pulled], cost[pulled]
-        return (np.zeros((self.num_envs, 1), dtype=np.float32), np.where(pulled, -cost, 0.0), terminated, truncated,
-                {"cost": cost, "_cost": pulled})
-
-    def _paint_env(self, pg, surface, i: int) -> None:
-        pulled = self._last_actions is not None and not np.isnan(self._last_costs[i])
-        self._paint_pulls(pg, surface, self._last_actions[i:i + 1] if pulled else (),
-                          self._last_costs[i:i + 1] if pulled else ())
+    task_type = QuadraticBanditTask
 
 
 __all__ = ["QuadraticBanditEnv", "QuadraticBanditVectorEnv", "quadratic_cost", "random_cost_matrix"]

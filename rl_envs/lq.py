@@ -10,18 +10,17 @@ Lyapunov recursion of a fixed gain.
 from __future__ import annotations
 
 import math
+import warnings
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
+from typing import Any
 
 import numpy as np
-import gymnasium as gym
 from gymnasium import spaces
-from gymnasium.error import ResetNeeded
-from gymnasium.vector import AutoresetMode, VectorEnv
 
-from .rendering import RenderMixin, VectorRenderMixin, check_render_mode
-from .validation import as_box_action, describe, integer, is_int, matrix, positive, real, real_array, symmetric_matrix
-from .vector import TaskVectorEnv, vector_signature
+from .core import SingleEnv, Task, VectorEnv
+from .validation import (clipped_box_actions, describe, integer, is_int, matrix, positive, real, real_array,
+                         symmetric_matrix)
 
 # name -> discrete-time A, B, Q, R, initial-state mean and covariance.  The continuous-time
 # version of a named system is the one whose Euler step with dt = 1 is the discrete system:
@@ -258,64 +257,100 @@ def _plot_coords(plot_coords, n: int) -> tuple[int, int]:
     return int(pair[0]), int(pair[1])
 
 
-class LQControlTask:
-    """What the single and the vector LQ env share (the pattern of :mod:`rl_envs.vector`; the
-    arguments are documented on :class:`LQControlEnv`)."""
+@dataclass(frozen=True, eq=False)  # eq=False: the matrices may be arrays, which do not compare to a bool
+class LQControlTask(Task):
+    """The linear-quadratic system's parameters, batched dynamics and exact references
+    (documented on :class:`LQControlEnv`).
 
-    def __init__(
-        self,
-        system: str | None = None,
-        *,
-        A=None, B=None, Q=None, R=None,
-        dt: float | None = None,
-        x0=None,
-        x0_cov=None,
-        noise_cov=1e-4,
-        horizon: int | None = None,
-        u_max: float = 10.0,
-        max_state_norm: float = 1e6,
-        plot_coords: tuple[int, int] | None = None,
-        render_mode: str | None = None,
-    ):
-        self.render_mode = check_render_mode(render_mode, self.metadata)
-        self.continuous = dt is not None
-        self.system, spec = system_spec(system, A, B, Q, R, self.continuous)
-        self.dt = positive(dt, "dt") if self.continuous else None
-        model = validate_system(spec["A"], spec["B"], spec["Q"], spec["R"], noise_cov, self.continuous)
-        self.continuous_model = model if self.continuous else None
-        self.model = zoh_discretize(model, self.dt) if self.continuous else model
+    A state holds, per copy: ``x``, and for the drawing the last control ``u`` and the largest
+    ``|u[0]|`` of the episode so far, ``u_peak``."""
+
+    system: str | None = None
+    _: KW_ONLY
+    A: Any = None
+    B: Any = None
+    Q: Any = None
+    R: Any = None
+    dt: float | None = None
+    x0: Any = None
+    x0_cov: Any = None
+    noise_cov: Any = 1e-4
+    max_steps: int | None = None
+    u_max: float = 10.0
+    max_state_norm: float = 1e6
+    plot_coords: tuple[int, int] | None = None
+
+    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 20}
+    # The action is the physical control u in [-u_max, u_max]; normalising it would change the
+    # meaning of R and of the Riccati gain the environment reports.
+    documented_warnings = {"symmetric and normalized": "the physical control u, in the units of R and the Riccati gain"}
+    aliases = {"horizon": "max_steps"}
+    canvas_size = (480, 520)
+
+    def __post_init__(self):
+        continuous = self.dt is not None
+        system, spec = system_spec(self.system, self.A, self.B, self.Q, self.R, continuous)
+        dt = positive(self.dt, "dt") if continuous else None
+        model = validate_system(spec["A"], spec["B"], spec["Q"], spec["R"], self.noise_cov, continuous)
+        discrete = zoh_discretize(model, dt) if continuous else model
         n, m = model.B.shape
-        self.x0 = real_array(spec["x0"] if x0 is None else x0, "x0", shape=(n,))
-        self.x0_cov = as_covariance(spec["x0_cov"] if x0_cov is None else x0_cov, n, "x0_cov")
-        if horizon is None:
-            horizon = math.ceil(spec["horizon"] / self.dt) if self.continuous else spec["horizon"]
-        self.horizon = integer(horizon, "horizon")
-        self.u_max = positive(u_max, "u_max")
-        self.max_state_norm = positive(max_state_norm, "max_state_norm")
-        self.plot_coords = _plot_coords(plot_coords, n)
-        self._W_sqrt = psd_sqrt(self.model.W) if np.any(self.model.W) else None
-        self._x0_sqrt = psd_sqrt(self.x0_cov) if np.any(self.x0_cov) else None
-        # float32 bounds as SB3 asks; actions are still read at full float64 precision.
-        self.action_space = spaces.Box(-self.u_max, self.u_max, (m,), np.float32)
-        self.observation_space = spaces.Box(-self.max_state_norm, self.max_state_norm, (n,), np.float64)
+        x0 = real_array(spec["x0"] if self.x0 is None else self.x0, "x0", shape=(n,))
+        x0_cov = as_covariance(spec["x0_cov"] if self.x0_cov is None else self.x0_cov, n, "x0_cov")
+        max_steps = self.max_steps
+        if max_steps is None:
+            max_steps = math.ceil(spec["horizon"] / dt) if continuous else spec["horizon"]
+        max_steps = integer(max_steps, "max_steps")
+        u_max = positive(self.u_max, "u_max")
+        max_state_norm = positive(self.max_state_norm, "max_state_norm")
+        self._derive(
+            system=system, continuous=continuous, dt=dt, continuous_model=model if continuous else None, model=discrete,
+            x0=x0, x0_cov=x0_cov, max_steps=max_steps, u_max=u_max, max_state_norm=max_state_norm,
+            plot_coords=_plot_coords(self.plot_coords, n),
+            _W_sqrt=psd_sqrt(discrete.W) if np.any(discrete.W) else None,
+            _x0_sqrt=psd_sqrt(x0_cov) if np.any(x0_cov) else None,
+            # float32 bounds as SB3 asks; actions are still read at full float64 precision.
+            action_space=spaces.Box(-u_max, u_max, (m,), np.float32),
+            observation_space=spaces.Box(-max_state_norm, max_state_norm, (n,), np.float64))
 
-    def _initial_states(self, k: int) -> np.ndarray:
-        """``k`` draws of ``x_0``, one after the other from ``np_random``."""
-        x = np.tile(self.x0, (k, 1))
+    @property
+    def horizon(self) -> int:
+        """Deprecated name of :attr:`max_steps`."""
+        warnings.warn("LQControl: 'horizon' is deprecated; use 'max_steps'", DeprecationWarning, stacklevel=2)
+        return self.max_steps
+
+    # -- dynamics (batched) -------------------------------------------------------------------
+
+    def initial_state(self, rng: np.random.Generator, n: int, options=None) -> dict:
+        """``n`` draws of ``x_0``, one after the other."""
+        x = np.tile(self.x0, (n, 1))
         if self._x0_sqrt is not None:
-            x += self.np_random.standard_normal(x.shape) @ self._x0_sqrt.T
-        return x
+            x += rng.standard_normal(x.shape) @ self._x0_sqrt.T
+        return {"x": x, "u": np.zeros((n, self.action_space.shape[0])), "u_peak": np.zeros(n)}
 
-    def _advance(self, x: np.ndarray, u: np.ndarray):
-        """States ``(k, n)`` under controls ``(k, m)`` (clipped here), with noise drawn state by
-        state: ``(u, x_next, cost, terminated, obs)``.  The single env steps a batch of one, so
-        that one copy of the vector env computes exactly what it does."""
-        u = np.minimum(np.maximum(u, -self.u_max), self.u_max)
-        w = 0.0 if self._W_sqrt is None else self.np_random.standard_normal(x.shape) @ self._W_sqrt.T
-        x, cost = lq_step(self.model, x, u, w)
+    def sample_noise(self, rng: np.random.Generator, n: int) -> np.ndarray | None:
+        """The process noise ``w`` of ``n`` copies, copy by copy."""
+        if self._W_sqrt is None:
+            return None
+        return rng.standard_normal((n, self._W_sqrt.shape[0])) @ self._W_sqrt.T
+
+    def check_action(self, action, n: int | None) -> np.ndarray:
+        return clipped_box_actions(action, self.action_space, n, self.u_max)
+
+    def transition(self, state, action, noise):
+        x, cost = lq_step(self.model, state["x"], action, 0.0 if noise is None else noise)
         terminated = np.sqrt(np.einsum("ij,ij->i", x, x)) > self.max_state_norm
-        obs = np.where(terminated[:, None], np.clip(x, -self.max_state_norm, self.max_state_norm), x)
-        return u, x, cost, terminated, obs
+        u_peak = np.maximum(state["u_peak"], np.abs(action[:, 0]))
+        return {"x": x, "u": action, "u_peak": u_peak}, -cost, terminated, {}
+
+    def observe(self, state) -> np.ndarray:
+        # Only a diverged state (||x|| > max_state_norm, which ends the episode) has a
+        # coordinate outside the box; it is returned clipped into it.
+        return np.minimum(np.maximum(state["x"], -self.max_state_norm), self.max_state_norm)
+
+    def state_from(self, value) -> dict:
+        """The state ``x`` a user gives (``env.unwrapped.state = x``); the drawing's control restarts at 0."""
+        x = real_array(value, "state", shape=self.observation_space.shape)[None].copy()
+        return {"x": x, "u": np.zeros((1, self.action_space.shape[0])), "u_peak": np.zeros(1)}
 
     # -- exact references -------------------------------------------------------------------
 
@@ -333,26 +368,24 @@ class LQControlTask:
         shape = self.model.B.T.shape
         K = matrix(np.reshape(K, shape) if np.size(K) == self.model.B.size else K, "K", shape)
         with solvable("expected_cost: the Lyapunov recursion", self.model, K):
-            return expected_episode_cost(self.model, K, self.x0, self.x0_cov, self.horizon)
+            return expected_episode_cost(self.model, K, self.x0, self.x0_cov, self.max_steps)
 
     def optimal_cost(self) -> float:
         """Minimum expected episode cost over all policies (time-varying Riccati gains)."""
         with solvable("optimal_cost: the Riccati recursion", self.model):
-            return optimal_expected_cost(self.model, self.x0, self.x0_cov, self.horizon)
+            return optimal_expected_cost(self.model, self.x0, self.x0_cov, self.max_steps)
 
     def optimal_return(self) -> float:
         """``-optimal_cost()``: the best expected episode return, under the name runners look for."""
         return -self.optimal_cost()
 
-    # -- rendering ----------------------------------------------------------------------------
+    # -- drawing ------------------------------------------------------------------------------
 
-    def _canvas_size(self):
-        return (480, 520)
-
-    def _paint_phase(self, pg, surface, trail, last_u: float, u_peak: float):
-        """The phase portrait of ``trail`` (states, oldest first) over the bar of the control ``last_u``."""
+    def paint(self, pg, surface, state, trail) -> None:
+        """The phase portrait of the episode's states (``trail`` then ``state``, oldest first)
+        over the bar of the last control."""
         i, j = self.plot_coords
-        pts = np.array([[x[i], x[j]] for x in trail]) if len(trail) else np.zeros((1, 2))
+        pts = np.array([[s["x"][0, i], s["x"][0, j]] for s in (*trail, state)])
         scale = max(float(np.abs(pts).max()), 1e-9) * 1.1
         size, mid = 480, 240
 
@@ -367,6 +400,7 @@ class LQControlTask:
         pg.draw.circle(surface, (200, 40, 40), px(pts[-1]), 6)
         # The control bar below the portrait: the first control component, relative to the
         # largest so far this episode (u_max is usually far larger than the controls used).
+        last_u, u_peak = float(state["u"][0, 0]), float(state["u_peak"][0])
         pg.draw.rect(surface, (235, 235, 235), pg.Rect(0, size, size, 40))
         frac = last_u / u_peak if u_peak > 0 else 0.0
         bar = pg.Rect(mid, size + 8, max(1, abs(int(mid * frac))), 24)
@@ -376,7 +410,7 @@ class LQControlTask:
         pg.draw.line(surface, (40, 40, 40), (mid, size), (mid, size + 40), 1)
 
 
-class LQControlEnv(LQControlTask, RenderMixin, gym.Env):
+class LQControlEnv(SingleEnv):
     """
     ## Description
 
@@ -412,7 +446,8 @@ class LQControlEnv(LQControlTask, RenderMixin, gym.Env):
     ## Observation Space
 
     ``Box(-max_state_norm, max_state_norm, (n,), float64)``: the state ``x`` itself (full state
-    feedback).  The state that ends an episode by diverging is clipped into this box.
+    feedback; ``env.unwrapped.state`` is ``x`` too, and setting it after ``reset`` puts the system
+    there).  The state that ends an episode by diverging is clipped into this box.
 
     ## Rewards
 
@@ -428,17 +463,19 @@ class LQControlEnv(LQControlTask, RenderMixin, gym.Env):
     * Termination: the state diverges, ``||x|| > max_state_norm`` (default ``1e6``), which only
       happens under a destabilising controller; that state is returned once, clipped into the
       observation box, so no overflow or NaN reaches the agent.
-    * Truncation: after ``horizon`` steps.  The default is long enough for the named systems
+    * Truncation: after ``max_steps`` steps.  The default is long enough for the named systems
       that the stationary Riccati gain is within 0.1 % of the finite-horizon optimum: 200 steps
       for the double integrator, 1000 for the datacenter, 200 for your own matrices (``H / dt``
-      steps in continuous time).
+      steps in continuous time, for a horizon of ``H`` time units).
+
+    Stepping after the end raises ``ResetNeeded``.
 
     ## Exact references (on ``env.unwrapped``)
 
     * ``optimal_gain()``: the stationary ``K*`` of ``u = -Kx`` (DARE, or CARE in continuous time;
       ``optimal_gain(discretized=True)`` gives the DARE gain of the discretized step).
     * ``expected_cost(K)``: the exact expected sum of costs of one episode under ``u = -Kx``,
-      as this environment runs it (horizon, noise, initial-state distribution), by the
+      as this environment runs it (``max_steps``, noise, initial-state distribution), by the
       Lyapunov recursion; ``inf`` for a gain that does not stabilise ``A - BK``.  It ignores
       the clipping at ``u_max`` and the divergence bound, which a stabilising gain does not
       reach from the named systems' starting states.
@@ -458,122 +495,52 @@ class LQControlEnv(LQControlTask, RenderMixin, gym.Env):
     * ``x0``, ``x0_cov``: mean and covariance (scalar means times I) of the initial state.
     * ``noise_cov``: process-noise covariance (intensity per unit time in continuous time);
       default ``1e-4``, i.e. 1e-4 I.
-    * ``horizon``: episode length in steps.  Recht's setting: ``horizon=10, noise_cov=1e-4``
-      on the double integrator (the defaults otherwise).
+    * ``max_steps``: episode length in steps.  Recht's setting: ``max_steps=10,
+      noise_cov=1e-4`` on the double integrator (the defaults otherwise).  ``horizon`` is its
+      deprecated alias (a ``DeprecationWarning``; ``env.unwrapped.horizon`` reads ``max_steps``).
     * ``u_max`` (10), ``max_state_norm`` (1e6), ``plot_coords`` (the two state indices of the
       phase portrait; default ``(0, 1)``, or ``(0, 0)``, the diagonal, for a one-dimensional
       state), ``render_mode`` (``"human"`` or ``"rgb_array"``).
 
     ## Vector environment
 
-    ``gymnasium.make_vec("rl_envs/LQControl-v0", num_envs=n, ...)`` gives
-    :class:`LQControlVectorEnv`: ``n`` copies of one system stepped with array operations.
+    ``gymnasium.make_vec("rl_envs/LQControl-v0", num_envs=n, vectorization_mode="vector_entry_point", ...)``
+    gives :class:`LQControlVectorEnv`: ``n`` copies of one system stepped with array operations,
+    in any of Gymnasium's autoreset modes (``autoreset_mode=``, next-step by default; see
+    :mod:`rl_envs.core.vector`); ``reset(seed=[s_0, ...])`` gives copy ``i`` the stream of a
+    single env seeded ``s_i``.
 
     ```python
-    env = gymnasium.make("rl_envs/LQControl-v0", horizon=10)
+    env = gymnasium.make("rl_envs/LQControl-v0", max_steps=10)
     K = env.unwrapped.optimal_gain()  # [[0.4805, 1.2496]]
     env.unwrapped.expected_cost(K) / env.unwrapped.optimal_cost()  # close to 1
     ```
     """
 
-    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 20}
-    action_out_of_range = "clip"
-    # Before the first reset: no state, and step() raises ResetNeeded.
-    _x: np.ndarray | None = None
-    _done = False
-    trail: list[np.ndarray] | tuple = ()
-    last_u = np.zeros(1)
-    _u_peak = 0.0
-
-    # -- dynamics ---------------------------------------------------------------------------
-
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
-        super().reset(seed=seed)
-        x = self._initial_states(1)[0]
-        self._x, self._t, self._done = x, 0, False
-        self.trail = [x.copy()]
-        self.last_u = np.zeros(self.action_space.shape[0])
-        self._u_peak = 0.0
-        if self.render_mode == "human":
-            self.render()
-        return x.copy(), {}
-
-    def step(self, action):
-        u = as_box_action(action, self.action_space)
-        if self._x is None or self._done:
-            raise ResetNeeded("the episode has ended (or not started): call reset() before step()")
-        u, x, cost, terminated, obs = (v[0] for v in self._advance(self._x[None], u[None]))
-        self._x, self.last_u = x, u
-        self._u_peak = max(self._u_peak, float(np.abs(u[0])))
-        self._t += 1
-        if self.render_mode is not None:  # the trail is only drawn; long episodes need not keep it
-            self.trail.append(x.copy())
-        terminated = bool(terminated)
-        truncated = not terminated and self._t >= self.horizon
-        self._done = terminated or truncated
-        if self.render_mode == "human":
-            self.render()
-        return obs, -float(cost), terminated, truncated, {}
-
-    def _paint(self, pg, surface):
-        self._paint_phase(pg, surface, self.trail, float(self.last_u[0]), self._u_peak)
-
-
-class LQControlVectorEnv(TaskVectorEnv, LQControlTask, VectorRenderMixin, VectorEnv):
-    """``num_envs`` copies of one linear-quadratic system stepped with array operations (see
-    :class:`LQControlEnv` for the task; the arguments are the same plus ``num_envs``).
-
-    Autoreset is next-step, as in Gymnasium's ``CartPoleVectorEnv``: the step after a copy's
-    episode ends draws its new ``x_0`` and returns it with reward 0 (its action is ignored).
-    Each step draws from the vector env's ``np_random`` the noise of the moving copies, copy by
-    copy, then the initial states of the restarting ones, so with ``num_envs=1`` the env
-    reproduces :class:`LQControlEnv` bit for bit.  ``render_mode="rgb_array"`` renders a tuple
-    of frames, one per copy, showing its state (no trail) and its last control.  The exact
-    references (``optimal_gain()``, ``expected_cost(K)``, ``optimal_cost()``, ``model``) are
-    those of :class:`LQControlEnv`.
-    """
-
-    metadata = {"render_modes": ["rgb_array"], "render_fps": 20, "autoreset_mode": AutoresetMode.NEXT_STEP}
-    action_out_of_range = "clip"
-    __signature__ = vector_signature(LQControlTask)
-    _x: np.ndarray | None = None  # before the first reset
+    task_type = LQControlTask
 
     @property
-    def max_steps(self) -> int:
-        return self.horizon
+    def state(self) -> np.ndarray:
+        """The state ``x`` (unclipped); setting it (after ``reset``) puts the system there."""
+        return super().state["x"]
 
-    def _start(self, mask: np.ndarray, options: dict | None = None) -> None:
-        if self._x is None:
-            n, m = self.single_observation_space.shape[0], self.single_action_space.shape[0]
-            self._x, self.last_u, self._u_peak = np.empty((self.num_envs, n)), np.empty((self.num_envs, m)), np.empty(self.num_envs)
-        self._x[mask] = self._initial_states(int(mask.sum()))
-        self.last_u[mask], self._u_peak[mask] = 0.0, 0.0
+    @state.setter
+    def state(self, value) -> None:
+        SingleEnv.state.fset(self, value)
 
-    def _observe(self):
-        return self._x.copy(), {}
 
-    def step(self, actions):
-        u = as_box_action(actions, self.action_space)
-        restarted = self._begin_step()  # their step is discarded: they start a new episode instead
-        moving = ~restarted
-        x, obs = self._x, self._x.copy()
-        reward = np.zeros(self.num_envs)
-        terminated = np.zeros(self.num_envs, dtype=np.bool_)
-        if moving.any():
-            u, x[moving], cost, terminated[moving], obs[moving] = self._advance(x[moving], u[moving])
-            reward[moving] = -cost
-            self.last_u[moving] = u
-            self._u_peak[moving] = np.maximum(self._u_peak[moving], np.abs(u[:, 0]))
-        if restarted.any():
-            self._start(restarted)
-            obs[restarted] = x[restarted]
-        truncated = self._finish_step(restarted, terminated)
-        return obs, reward, terminated, truncated, {}
+class LQControlVectorEnv(VectorEnv):
+    """``num_envs`` copies of one linear-quadratic system stepped with array operations (see
+    :class:`LQControlEnv` for the task and :mod:`rl_envs.core.vector` for autoreset and seeding;
+    the arguments are the same plus ``num_envs``).  Each step draws the process noise of the
+    moving copies, copy by copy, then the initial states of the restarting ones, so with
+    ``num_envs=1`` the env reproduces :class:`LQControlEnv` bit for bit.
+    ``render_mode="rgb_array"`` renders a tuple of frames, one per copy, showing its state (no
+    trail) and its last control.  The exact references (``optimal_gain()``,
+    ``expected_cost(K)``, ``optimal_cost()``, ``model``) are those of :class:`LQControlEnv`.
+    """
 
-    def _paint_env(self, pg, surface, i: int) -> None:
-        if self._x is None:
-            raise ResetNeeded("call reset() before render()")
-        self._paint_phase(pg, surface, self._x[i:i + 1], float(self.last_u[i, 0]), float(self._u_peak[i]))
+    task_type = LQControlTask
 
 
 __all__ = [

@@ -177,6 +177,13 @@ def clipped_box_action(action, space: spaces.Box, num_envs: int | None = None) -
     return np.clip(a, space.low, space.high)
 
 
+def clipped_box_actions(action, space: spaces.Box, n: int | None, bound: float) -> np.ndarray:
+    """:func:`clipped_box_action` for a float32 box of ``[-bound, bound]``, clipped at ``bound`` in
+    float64: the box's own float32 bounds can differ from ``bound`` in the last bits."""
+    a = as_box_action(action, space, n).reshape(n or 1, *space.shape)
+    return np.minimum(np.maximum(a, -bound), bound)
+
+
 def as_discrete_action(action, n: int) -> int:
     """``action`` as a Python int in ``range(n)`` (a Python or NumPy int, or a 0-d int array)."""
     if type(action) is not int:  # a plain int, the usual action, skips the slower checks

@@ -21,6 +21,7 @@ from stable_baselines3.common.monitor import Monitor
 
 from baselines.belief.base import BeliefAgent
 from baselines.continuous_time import NGnetAgent
+from baselines.distributional import DistributionalTD
 from baselines.linear.bandit_agent import BanditActorCritic
 from baselines.linear.copdac_q import COPDACQ
 from baselines.linear.linear_gain import LinearGainAgent
@@ -34,11 +35,12 @@ ENVS = {
     TabularAgent: ("rl_envs/GridMaze-v0", {}, 600),
     BanditActorCritic: ("rl_envs/QuadraticBandit-v0", {"dim": 4}, 100),
     COPDACQ: ("rl_envs/QuadraticBandit-v0", {"dim": 4}, 100),
-    LinearGainAgent: ("rl_envs/LQControl-v0", {"horizon": 50}, 200),
+    LinearGainAgent: ("rl_envs/LQControl-v0", {"max_steps": 50}, 200),
     TileActorCritic: ("rl_envs/MountainCarRLPark-v0", {"max_steps": 50}, 100),
     BeliefAgent: ("rl_envs/PartiallyObservableMaze-v0", {"layout": "cheese"}, 100),
     SB3Agent: ("rl_envs/GridMaze-v0", {}, 64),
     NGnetAgent: ("rl_envs/PendulumSwingUp-v0", {"max_steps": 50}, 100),
+    DistributionalTD: ("rl_envs/VariableReward-v0", {"delay": 2}, 100),
 }
 # Arguments an agent needs on its family's env, or to stay fast there.
 KWARGS = {

@@ -7,7 +7,7 @@ import pytest
 import gymnasium as gym
 
 import rl_envs  # noqa: F401
-from rl_envs.bandit import QuadraticBanditEnv, quadratic_cost, random_cost_matrix
+from rl_envs.bandit import QuadraticBanditEnv, QuadraticBanditVectorEnv, quadratic_cost, random_cost_matrix
 from baselines.linear import COPDACB, SACB, copdac_b_update, fit_batch_critic, sac_b_features
 
 C2 = np.array([[2.0, 0.5], [0.5, 1.0]])
@@ -66,6 +66,50 @@ def test_given_cost_matrix_is_kept_at_every_seed():
     env.reset(seed=2)
     np.testing.assert_array_equal(env.C, C2)
 
+
+
+def test_a_pull_ends_the_episode_and_an_unseeded_reset_draws_nothing():
+    env = QuadraticBanditEnv(dim=3)
+    env.reset(seed=4)
+    C = env.C.copy()
+    env.step(np.zeros(3))
+    with pytest.raises(gym.error.ResetNeeded):
+        env.step(np.zeros(3))
+    stream = env.np_random.bit_generator.state
+    env.reset()
+    assert env.np_random.bit_generator.state == stream and np.array_equal(env.C, C)
+    assert env.step(np.zeros(3))[1] == -quadratic_cost(np.zeros(3), C, env.a_star)
+
+
+def test_a_seeded_reset_draws_c_and_nothing_else_from_the_seeded_stream():
+    """What the docstring says: reset(seed=s) draws random_cost_matrix(dim, stream seeded s),
+    and no other number; the vector env draws its one C so, from s_0's stream given a list."""
+    for dim, seed in ((1, 0), (5, 3), (10, 12)):
+        rng = np.random.default_rng(seed)
+        expected = random_cost_matrix(dim, rng)
+        env = QuadraticBanditEnv(dim=dim)
+        env.reset(seed=seed)
+        assert np.array_equal(env.C, expected)
+        env.step(np.zeros(dim))
+        env.reset()
+        assert env.np_random.bit_generator.state == rng.bit_generator.state
+    venv = QuadraticBanditVectorEnv(3, dim=5)
+    venv.reset(seed=[3, 8, 9])
+    assert np.array_equal(venv.C, random_cost_matrix(5, np.random.default_rng(3)))
+
+
+@pytest.mark.parametrize("C", [None, C2])
+def test_the_drawing_keeps_the_pulls_of_earlier_episodes_on_one_problem(C):
+    env = QuadraticBanditEnv(dim=2, C=C, render_mode="rgb_array")
+    env.reset(seed=0)
+    empty = env.render()
+    for a in np.linspace(-10, 10, 5):
+        env.step(np.full(2, a))
+        env.reset()
+    pulls = env.render()
+    assert not np.array_equal(pulls, empty)
+    env.reset(seed=0)  # draws C anew (the same one) unless C was given: a new problem, a clean drawing
+    assert np.array_equal(env.render(), empty if C is None else pulls)
 
 @pytest.mark.parametrize("kwargs, match", [
     (dict(dim=0), "dim"),
@@ -233,5 +277,11 @@ def test_vector_bandit_pulls_every_other_step_with_the_single_envs_problem():
     assert np.array_equal(r, -ref.cost(np.clip(a, -20, 20))) and term.all() and not trunc.any()
     assert np.array_equal(info["cost"], -r) and info["_cost"].all()
     obs, r, term, trunc, info = venv.step(a)
-    assert not (r.any() or term.any() or trunc.any() or info["_cost"].any()) and obs.shape == (4, 1)
+    # every copy restarts: no cost entry at all, as in Gymnasium's SyncVectorEnv (a reset's info)
+    assert not (r.any() or term.any() or trunc.any()) and "cost" not in info and obs.shape == (4, 1)
     assert np.array_equal(venv.step(a)[1], -ref.cost(np.clip(a, -20, 20)))  # and pulls again
+    mask = np.array([True, False, True, False])
+    venv.reset(options={"reset_mask": mask})  # these pull on the next step, the others restart
+    obs, r, term, trunc, info = venv.step(a)
+    assert np.array_equal(info["_cost"], mask) and np.array_equal(term, mask) and not trunc.any()
+    assert np.array_equal(info["cost"], np.where(mask, ref.cost(np.clip(a, -20, 20)), 0.0)) and not r[~mask].any()

@@ -87,7 +87,7 @@ def test_policy_evaluation_finds_the_exact_value_of_a_linear_policy(kappa):
     ``expected_episode_cost`` of the step scaled by sqrt(γ) over a long horizon.  Quadratic
     features hold it exactly, so both TD fixed points are it."""
     dt, tau, K = 0.05, 2.0, np.array([[1.0, 1.5]])
-    env = LQControlEnv(dt=dt, x0=[0.0, 0.0], x0_cov=1.0, noise_cov=0.0, horizon=60)
+    env = LQControlEnv(dt=dt, x0=[0.0, 0.0], x0_cov=1.0, noise_cov=0.0, max_steps=60)
     gamma = 1 - dt / tau
     scaled = replace(env.model, A=math.sqrt(gamma) * env.model.A, B=math.sqrt(gamma) * env.model.B)
     c = ContinuousTDCritic(len(quadratic_features(np.zeros(2))), dt=dt, tau=tau, eta=0.3 if kappa is None else 1.5,

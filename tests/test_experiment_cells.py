@@ -78,7 +78,7 @@ def test_lq_table_is_the_cells_measurements(tmp_path):
 
 def lq_cells(seeds=(0, 1)):
     return cmp.cells_from_config({"runs": [{
-        "env": "rl_envs/LQControl-v0", "env_kwargs": {"horizon": 10}, "steps": 300, "seeds": list(seeds),
+        "env": "rl_envs/LQControl-v0", "env_kwargs": {"max_steps": 10}, "steps": 300, "seeds": list(seeds),
         "agents": {"LinearReinforce": LQ_REINFORCE_IMPROVED}, "measure": {"name": "gain_gap"}}]})
 
 

@@ -73,7 +73,7 @@ NO_LEFT_BORDER = "+-+-+\n S  |\n+ + +\n   G|\n+-+-+"
     (LQ, {"plot_coords": 1}, "plot_coords", "two state indices"),
     (LQ, {"plot_coords": (0, 2)}, "plot_coords", "two state indices"),
     (LQ, {"plot_coords": (0.0, 1.0)}, "plot_coords", "two state indices"),
-    (LQ, {"horizon": True}, "horizon", "int"),
+    (LQ, {"max_steps": True}, "max_steps", "int"),
     (LQ, {"u_max": "10"}, "u_max", "> 0"),
     (LQ, {"noise_cov": float("inf")}, "noise_cov", "finite"),
     (LQ, {"noise_cov": None}, "noise_cov", "real"),

@@ -30,7 +30,7 @@ def test_default_horizon_makes_the_stationary_gain_near_optimal(system):
 
 
 def test_optimal_cost_is_a_lower_bound_and_attained_only_near_k_star():
-    env = LQControlEnv(horizon=10)
+    env = LQControlEnv(max_steps=10)
     best = env.optimal_cost()
     assert env.optimal_return() == -best
     for K in ([[0.1, 0.3]], [[0.6, 1.5]], [[0.48, 1.2]]):
@@ -55,8 +55,8 @@ def _mc_episode_costs(env, K, episodes, seed):
 
 
 @pytest.mark.parametrize("kwargs", [
-    dict(horizon=10, noise_cov=0.01, x0_cov=0.1),
-    dict(dt=0.5, horizon=12, noise_cov=0.02, x0_cov=[[0.2, 0.05], [0.05, 0.1]]),  # cross term N
+    dict(max_steps=10, noise_cov=0.01, x0_cov=0.1),
+    dict(dt=0.5, max_steps=12, noise_cov=0.02, x0_cov=[[0.2, 0.05], [0.05, 0.1]]),  # cross term N
 ])
 def test_expected_cost_matches_simulated_rollouts(kwargs):
     env = LQControlEnv(**kwargs)
@@ -82,6 +82,29 @@ def test_step_by_hand():
     assert x.tolist() == [4.0, 5.0] and c == 5.0 + 2 * 3.0 + 9.0
 
 
+
+def test_state_is_x_and_setting_it_puts_the_system_there():
+    env = LQControlEnv(noise_cov=0.0)
+    env.reset(seed=0)
+    env.state = [2.0, -1.0]
+    obs, r, *_ = env.step(np.array([0.5]))
+    assert obs.tolist() == [1.0, -0.5] and r == -(4.0 + 0.25)  # A x + B u; x'Qx + u'Ru with Q = diag(1, 0)
+    assert env.state.tolist() == [1.0, -0.5]
+    with pytest.raises(ValueError, match="state must have shape"):
+        env.state = [1.0]
+
+
+def test_horizon_is_a_deprecated_alias_of_max_steps():
+    with pytest.warns(DeprecationWarning, match="'horizon' is deprecated; use 'max_steps'"):
+        env = gym.make("rl_envs/LQControl-v0", horizon=3)
+    assert env.unwrapped.max_steps == 3
+    env.reset(seed=0)
+    assert [env.step(np.zeros(1))[3] for _ in range(3)] == [False, False, True]
+    with pytest.warns(DeprecationWarning, match="'horizon' is deprecated"):
+        assert env.unwrapped.horizon == 3
+    with pytest.warns(DeprecationWarning), pytest.raises(TypeError, match="not both"):
+        LQControlEnv(horizon=3, max_steps=4)
+
 def test_zoh_discretization_of_the_double_integrator_by_hand():
     # x1(s) = x1 + s x2 + s^2 u / 2, x2(s) = x2 + s u; cost rate x1^2 + u^2
     h = 0.3
@@ -100,7 +123,7 @@ def test_continuous_time_gain_and_cost_tend_to_the_continuous_riccati_solution()
     # x'' = u, cost x1^2 + u^2: CARE gives K = [1, sqrt 2], P = [[sqrt 2, 1], [1, sqrt 2]]
     errors = []
     for dt in (0.1, 0.01, 0.001):
-        env = LQControlEnv(dt=dt, noise_cov=0.0, horizon=round(30 / dt))
+        env = LQControlEnv(dt=dt, noise_cov=0.0, max_steps=round(30 / dt))
         np.testing.assert_allclose(env.optimal_gain(), [[1.0, math.sqrt(2)]], rtol=1e-12)
         errors.append(np.abs(env.optimal_gain(discretized=True) - env.optimal_gain()).max())
         if dt == 0.001:
@@ -133,7 +156,7 @@ def test_divergence_terminates_with_a_finite_observation():
     (dict(system="datacenter", A=np.eye(2), B=np.eye(2)), "not both"),
     (dict(system="pendulum"), "unknown system"),
     (dict(dt=-1.0), "dt"),
-    (dict(horizon=0), "horizon"),
+    (dict(max_steps=0), "max_steps"),
     (dict(x0=[1.0, 2.0, 3.0]), "x0"),
     (dict(noise_cov=[[1.0, 2.0], [2.0, 1.0]]), "semidefinite"),
 ])
@@ -148,7 +171,7 @@ def test_stable_but_uncontrollable_mode_is_accepted():
 
 
 def test_recht_setting_and_phase_portrait():
-    env = gym.make("rl_envs/LQControl-v0", horizon=10, render_mode="rgb_array")
+    env = gym.make("rl_envs/LQControl-v0", max_steps=10, render_mode="rgb_array")
     obs, _ = env.reset(seed=0)
     frames = []
     for _ in range(10):
@@ -174,8 +197,8 @@ def _make_pair(**kwargs):
                                                                    vectorization_mode="vector_entry_point", **kwargs)
 
 
-@pytest.mark.parametrize("kwargs", [dict(horizon=3, x0_cov=0.5), dict(system="datacenter", dt=0.5, horizon=4),
-                                    dict(A=[[2.0]], B=[[1.0]], x0=[1.0], max_state_norm=50.0, horizon=20)])
+@pytest.mark.parametrize("kwargs", [dict(max_steps=3, x0_cov=0.5), dict(system="datacenter", dt=0.5, max_steps=4),
+                                    dict(A=[[2.0]], B=[[1.0]], x0=[1.0], max_state_norm=50.0, max_steps=20)])
 def test_one_vector_copy_reproduces_the_single_env_through_episode_ends(kwargs):
     """Short horizons (and a diverging system) put truncation, termination and the next-step
     restart into the comparison; every value is compared exactly."""
@@ -199,9 +222,9 @@ def test_one_vector_copy_reproduces_the_single_env_through_episode_ends(kwargs):
 
 def test_vector_env_has_the_single_envs_references_and_its_expected_cost():
     """256 copies under K* average the exact expected episode cost (within 4 standard errors)."""
-    env, venv = _make_pair(horizon=10, x0_cov=0.1)
+    env, venv = _make_pair(max_steps=10, x0_cov=0.1)
     venv = gym.make_vec("rl_envs/LQControl-v0", num_envs=256, vectorization_mode="vector_entry_point",
-                        horizon=10, x0_cov=0.1)
+                        max_steps=10, x0_cov=0.1)
     ref, vref = env.unwrapped, venv.unwrapped
     K = ref.optimal_gain()
     assert np.array_equal(vref.optimal_gain(), K) and vref.optimal_cost() == ref.optimal_cost()

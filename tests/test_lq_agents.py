@@ -25,9 +25,9 @@ def test_trace_and_update_by_hand():
 def test_online_rule_is_the_seeds_rule_step_by_step():
     """Replays one agent's noise: K_t = K_{t-1} - eta c_t Z_t, Z reset at every episode."""
     sigma, eta, seed = 0.1, 1e-3, 3
-    agent = LinearReinforce(LQControlEnv(horizon=4, x0_cov=0.1), eta=eta, sigma=sigma, K0=K0, seed=seed)
+    agent = LinearReinforce(LQControlEnv(max_steps=4, x0_cov=0.1), eta=eta, sigma=sigma, K0=K0, seed=seed)
     agent.learn(12)  # three episodes
-    env, rng = LQControlEnv(horizon=4, x0_cov=0.1), np.random.default_rng(seed)
+    env, rng = LQControlEnv(max_steps=4, x0_cov=0.1), np.random.default_rng(seed)
     K = np.array(K0)
     x, _ = env.reset(seed=seed)
     for _ in range(3):
@@ -46,7 +46,7 @@ def test_episode_estimate_is_the_exact_policy_gradient():
     """E[sum_t (c_t - b_t) Z_t] = grad_K J(K), with J from the Lyapunov recursion (exploration
     noise -B xi joins the process noise and adds sigma^2 tr R per step)."""
     sigma, T, episodes = 0.1, 10, 2000
-    env = LQControlEnv(horizon=T)
+    env = LQControlEnv(max_steps=T)
     A, B, R = env.model.A, env.model.B, env.model.R
     Wx = env.model.W + sigma**2 * B @ B.T
     K = np.array(K0)
@@ -86,7 +86,7 @@ def _gaps(agent_cls, env, rollouts, seed, **hyper):
         gaps.append(env.expected_cost(agent.K) / best - 1.0)
         return len(gaps) < rollouts
 
-    agent_cls(env, seed=seed, **hyper).learn(rollouts * env.horizon, callback=record)
+    agent_cls(env, seed=seed, **hyper).learn(rollouts * env.max_steps, callback=record)
     return np.array(gaps)
 
 
@@ -96,16 +96,16 @@ IMPROVED = dict(eta=0.01, sigma=0.1, update="episode", baseline=True, normalize=
 def test_improved_reinforce_reaches_5_percent_quickly_and_stays_stable():
     # the README's bar is a median of 800 rollouts over 10 seeds; 3 seeds must each make 600
     for seed in range(3):
-        gaps = _gaps(LinearReinforce, LQControlEnv(horizon=10), 600, seed, **IMPROVED)
+        gaps = _gaps(LinearReinforce, LQControlEnv(max_steps=10), 600, seed, **IMPROVED)
         assert np.all(np.isfinite(gaps)) and gaps.min() <= 0.05
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("horizon", [10, 100])
-def test_improved_reinforce_bars_over_10_seeds(horizon):
+@pytest.mark.parametrize("max_steps", [10, 100])
+def test_improved_reinforce_bars_over_10_seeds(max_steps):
     to5, to1 = [], []
     for seed in range(10):
-        gaps = _gaps(LinearReinforce, LQControlEnv(horizon=horizon), 1200, seed, **IMPROVED)
+        gaps = _gaps(LinearReinforce, LQControlEnv(max_steps=max_steps), 1200, seed, **IMPROVED)
         assert np.all(np.isfinite(gaps))  # stable throughout
         to5.append(np.argmax(gaps <= 0.05) + 1 if gaps.min() <= 0.05 else math.inf)
         to1.append(np.argmax(gaps <= 0.01) + 1 if gaps.min() <= 0.01 else math.inf)
@@ -116,7 +116,7 @@ def test_improved_reinforce_bars_over_10_seeds(horizon):
 def test_plain_rule_median_at_horizon_10():
     to5 = []
     for seed in range(10):
-        gaps = _gaps(LinearReinforce, LQControlEnv(horizon=10), 2000, seed, eta=2e-4, sigma=0.1, K0=K0)
+        gaps = _gaps(LinearReinforce, LQControlEnv(max_steps=10), 2000, seed, eta=2e-4, sigma=0.1, K0=K0)
         to5.append(np.argmax(gaps <= 0.05) + 1 if gaps.min() <= 0.05 else math.inf)
     assert np.median(to5) <= 2000
 
@@ -141,7 +141,7 @@ def test_critic_converges_to_the_exact_value_of_a_fixed_gain():
     """V(x) = -x'P x - c0 with P = M_K + gamma Acl' P Acl, the TD fixed point on the exact
     discretization (gamma = 1 - dt/tau, rewards integrated over the step)."""
     dt, tau, sigma = 0.1, 2.0, 0.1
-    env = LQControlEnv(dt=dt, x0=[0.0, 0.0], x0_cov=1.0, horizon=50)
+    env = LQControlEnv(dt=dt, x0=[0.0, 0.0], x0_cov=1.0, max_steps=50)
     K = np.array([[1.0, 1.5]])
     A, B, R, W = env.model.A, env.model.B, env.model.R, env.model.W
     gamma = 1 - dt / tau
@@ -155,7 +155,7 @@ def test_critic_converges_to_the_exact_value_of_a_fixed_gain():
 
 
 def test_ct_actor_critic_improves_on_its_initial_gain():
-    env = LQControlEnv(dt=0.1, horizon=100)
+    env = LQControlEnv(dt=0.1, max_steps=100)
     K0_ct = [[0.2, 0.5]]
     gaps = _gaps(ContinuousTimeActorCritic, env, 100, 0, tau=5.0, alpha_v=2.0, alpha_K=0.2, actor_delay=3000,
                  sigma=0.2, K0=K0_ct)
@@ -167,7 +167,7 @@ def test_ct_actor_critic_improves_on_its_initial_gain():
 def test_interface_predict_evaluate_save_load(cls, hyper, tmp_path):
     from stable_baselines3.common.evaluation import evaluate_policy
 
-    env = gym.make("rl_envs/LQControl-v0", horizon=10)
+    env = gym.make("rl_envs/LQControl-v0", max_steps=10)
     agent = cls(env, K0=K0, seed=0, **hyper).learn(50)
     assert not np.array_equal(agent.K, K0)
     x = np.array([[-1.0, 0.0], [0.5, 2.0]])
@@ -175,7 +175,7 @@ def test_interface_predict_evaluate_save_load(cls, hyper, tmp_path):
     assert state is None and u.shape == (2, 1)
     np.testing.assert_allclose(u, -x @ agent.K.T)
     assert agent.predict(x[0])[0].shape == (1,)
-    quiet = gym.make("rl_envs/LQControl-v0", horizon=10, noise_cov=0.0)  # deterministic episodes
+    quiet = gym.make("rl_envs/LQControl-v0", max_steps=10, noise_cov=0.0)  # deterministic episodes
     mean, _ = evaluate_policy(agent, quiet, n_eval_episodes=2, warn=False)
     assert mean == pytest.approx(-quiet.unwrapped.expected_cost(agent.K), rel=1e-6)  # SB3 may round u to float32
     agent.save(tmp_path / "agent")

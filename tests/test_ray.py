@@ -36,7 +36,7 @@ def grid(**extra):
          "eval_episodes": 1, "eval_at": [100, 200], "agents": ["COPDACB"]},
         {"env": "rl_envs/GridMaze-v0", "steps": 128, "seeds": [0], "eval_episodes": 1,
          "agents": {"PPO": {"n_steps": 64, "n_envs": 1}}},
-        {"env": "rl_envs/LQControl-v0", "env_kwargs": {"horizon": 10}, "steps": 300, "seeds": [0],
+        {"env": "rl_envs/LQControl-v0", "env_kwargs": {"max_steps": 10}, "steps": 300, "seeds": [0],
          "agents": {"LinearReinforce": LQ_REINFORCE_IMPROVED}, "measure": {"name": "gain_gap"}},
     ]})
 

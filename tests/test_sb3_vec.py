@@ -75,7 +75,7 @@ def test_reset_infos_seeding_and_attributes():
 
 
 def test_vec_normalize_sees_the_same_statistics():
-    native, dummy = both("rl_envs/LQControl-v0", 4, env_kwargs=dict(horizon=7, x0_cov=0.0, noise_cov=0.0),
+    native, dummy = both("rl_envs/LQControl-v0", 4, env_kwargs=dict(max_steps=7, x0_cov=0.0, noise_cov=0.0),
                          normalize=True)
     assert isinstance(native, VecNormalize) and isinstance(native.venv, VecMonitor)
     np.testing.assert_allclose(native.reset(), dummy.reset(), rtol=1e-6, atol=1e-6)
@@ -91,7 +91,7 @@ def test_vec_normalize_sees_the_same_statistics():
 
 def test_normalize_action_wraps_the_vector_env_with_its_vector_counterpart():
     """The yml's NormalizeAction on the LQ env: the same rescaled controls reach the system."""
-    kwargs = dict(env_kwargs=dict(horizon=4, x0_cov=0.0, noise_cov=0.0), env_wrapper="rl_envs.wrappers.NormalizeAction")
+    kwargs = dict(env_kwargs=dict(max_steps=4, x0_cov=0.0, noise_cov=0.0), env_wrapper="rl_envs.wrappers.NormalizeAction")
     native, dummy = both("rl_envs/LQControl-v0", 2, **kwargs)
     assert isinstance(native.venv, GymnasiumVecEnv) and native.action_space == dummy.action_space
     native.reset(), dummy.reset()

@@ -249,7 +249,7 @@ DEFAULT_CONFIG = {
          "agents": {"QLearning": {}, "DQN": {}, "PPO": {}}},
         {"env": "rl_envs/QuadraticBandit-v0", "env_kwargs": {"dim": 10}, "steps": 3_000, "seeds": 3,
          "agents": {"COPDACB": {}, "SAC": {}}},
-        {"env": "rl_envs/LQControl-v0", "env_kwargs": {"horizon": 100}, "steps": 30_000, "seeds": 3,
+        {"env": "rl_envs/LQControl-v0", "env_kwargs": {"max_steps": 100}, "steps": 30_000, "seeds": 3,
          "agents": {"LinearReinforce": LQ_REINFORCE_IMPROVED, "PPO": {}}},
         {"env": "rl_envs/PartiallyObservableMaze-v0", "env_kwargs": {"layout": "hallway"}, "steps": 20_000, "seeds": 3,
          "eval_episodes": 20, "agents": {"QMDP": {}, "PPO": {}}},
@@ -262,5 +262,10 @@ DEFAULT_CONFIG = {
         # Silver et al. (2014), §5.2: COPDAC-Q on tile features against PPO, a short budget.
         *({"env": env_id, "steps": 20_000, "seeds": 2, "eval_episodes": 1, "agents": {"TileCOPDACQ": {}, "PPO": {}}}
           for env_id in ("rl_envs/MountainCarRLPark-v0", "rl_envs/SwingPendulum-v0", "rl_envs/PuddleWorld-v0")),
+        # A prediction task with one action: every agent's return is the task's mean reward (the
+        # optimum); the rows show that the agents run on it.  The paper's results are in
+        # experiments/distributional_td.py.
+        {"env": "rl_envs/VariableReward-v0", "steps": 2_000, "seeds": 2, "eval_episodes": 100,
+         "agents": {"ExpectileTD": {}, "PPO": {}}},
     ]
 }

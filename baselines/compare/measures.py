@@ -109,12 +109,12 @@ def discounted_reward(cell, runs: int = 2000) -> Measured:
 @register
 def gain_gap(cell) -> Measured:
     """The relative gap (C(K) - C(K*)) / C(K*) of the agent's deterministic gain before training
-    and after each rollout, ``cell.steps / horizon`` values in all, C being the environment's
+    and after each rollout, ``cell.steps / max_steps`` values in all, C being the environment's
     exact expected episode cost (``expected_cost``) and C(K*) the optimum (``optimal_cost``); an
     unstable gain's gap is infinite (null in JSON).  The row's return is -C of the final gain."""
     env = gym.make(cell.env, **cell.env_kwargs)
     lq = env.unwrapped
-    best, rollouts = lq.optimal_cost(), cell.steps // lq.horizon
+    best, rollouts = lq.optimal_cost(), cell.steps // lq.max_steps
     agent = _agent(cell, env)
     gaps = [lq.expected_cost(agent.K) / best - 1.0]  # rollout 0: the initial gain
 

@@ -121,6 +121,11 @@ class Task:
         seeded reset, a random maze at every reset)."""
         return self
 
+    def frozen_problem(self) -> Task:
+        """This task with the problem it drew fixed, so that it never redraws (``self`` for a task
+        that draws none): what the checker compares sub-env by sub-env with Gymnasium's own vector env."""
+        return self
+
     # -- actions -------------------------------------------------------------------------------
 
     def check_action(self, action, n: int | None) -> np.ndarray:
@@ -172,8 +177,10 @@ def build_task(task_type: type[Task], owner: str, args: tuple, kwargs: dict) -> 
         elif name not in known:
             close = difflib.get_close_matches(name, known, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise TypeError(f"{owner} got an unknown argument {name!r}{hint}; its arguments are: "
-                            f"{', '.join(known)}")
+            # Python's own wording first: libraries match it (TorchRL's GymEnv retries without
+            # ``frameskip`` when it reads "unexpected keyword argument 'frameskip'")
+            raise TypeError(f"{owner}.__init__() got an unexpected keyword argument {name!r}{hint}; its arguments "
+                            f"are: {', '.join(known)}")
     if len(args) > len(known):
         raise TypeError(f"{owner} takes at most {len(known)} positional arguments ({', '.join(known)}), got {len(args)}")
     return task_type(*args, **kwargs)

@@ -72,7 +72,8 @@ def batch_info(info: dict, rows: np.ndarray, num_envs: int) -> dict:
         mask = np.zeros(num_envs, dtype=np.bool_)
         own = info.get("_" + key)
         mask[rows] = True if own is None else own
-        out[key], out["_" + key] = full, mask
+        if mask.any():  # as Gymnasium's vector envs: an entry no sub-env has is left out
+            out[key], out["_" + key] = full, mask
     return out
 
 
