@@ -38,11 +38,20 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import rl_envs  # noqa: E402
-from baselines.distributional import (ClassicalTD, ExpectileTD, QuantileTD, asymmetry_analysis,  # noqa: E402
-                                      averaged_expectile_sd, decode_expectiles, record_trials, responses, sample_rates)
-from baselines.io import atomic_write_bytes, save_figure  # noqa: E402
-from rl_envs.variable_reward import VariableRewardEnv  # noqa: E402
+import rl_envs
+from baselines.distributional import (
+    ClassicalTD,
+    ExpectileTD,
+    QuantileTD,
+    asymmetry_analysis,
+    averaged_expectile_sd,
+    decode_expectiles,
+    record_trials,
+    responses,
+    sample_rates,
+)
+from baselines.io import atomic_write_bytes, save_figure
+from rl_envs.variable_reward import VariableRewardEnv
 
 TAUS = (0.1, 0.25, 0.5, 0.75, 0.9)
 STEP_SIZE = 0.002
@@ -78,7 +87,7 @@ def population(job: tuple) -> dict:
         agent.learn(args.train)
         total = np.zeros(agent.n_predictors)
 
-        def add(a):
+        def add(a, total=total):
             total[:] += a.V[0]
         rewards, errors = record_trials(agent, args.trials)
         noise = np.random.default_rng([seed, 1]).normal(0.0, args.noise, errors.shape)

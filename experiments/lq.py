@@ -35,11 +35,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from baselines import compare as cmp  # noqa: E402
-from baselines.__main__ import cluster_options, make_backend  # noqa: E402
-from baselines.io import atomic_write_bytes, save_figure  # noqa: E402
-from baselines.linear import ContinuousTimeActorCritic, LinearReinforce  # noqa: E402
-from baselines.linear.settings import LQ_K0, LQ_REINFORCE_IMPROVED  # noqa: E402
+from baselines import compare as cmp
+from baselines.__main__ import cluster_options, make_backend
+from baselines.io import atomic_write_bytes, save_figure
+from baselines.linear import ContinuousTimeActorCritic, LinearReinforce
+from baselines.linear.settings import LQ_K0, LQ_REINFORCE_IMPROVED
 
 K0 = LQ_K0
 K0_CT = [[0.2, 0.5]]

@@ -19,8 +19,17 @@ import numpy as np
 from gymnasium import spaces
 
 from .core import SingleEnv, Task, VectorEnv
-from .validation import (clipped_box_actions, describe, integer, is_int, matrix, positive, real, real_array,
-                         symmetric_matrix)
+from .validation import (
+    clipped_box_actions,
+    describe,
+    integer,
+    is_int,
+    matrix,
+    positive,
+    real,
+    real_array,
+    symmetric_matrix,
+)
 
 # name -> discrete-time A, B, Q, R, initial-state mean and covariance.  The continuous-time
 # version of a named system is the one whose Euler step with dt = 1 is the discrete system:

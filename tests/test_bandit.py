@@ -3,12 +3,12 @@
 import math
 
 import numpy as np
-import pytest
 import gymnasium as gym
+import pytest
 
 import rl_envs  # noqa: F401
-from rl_envs.bandit import QuadraticBanditEnv, QuadraticBanditVectorEnv, quadratic_cost, random_cost_matrix
 from baselines.linear import COPDACB, SACB, copdac_b_update, fit_batch_critic, sac_b_features
+from rl_envs.bandit import QuadraticBanditEnv, QuadraticBanditVectorEnv, quadratic_cost, random_cost_matrix
 
 C2 = np.array([[2.0, 0.5], [0.5, 1.0]])
 A2 = np.array([1.0, -1.0])
@@ -147,7 +147,7 @@ def test_batch_critic_recovers_the_exact_gradient_of_a_quadratic():
     theta = rng.normal(size=m)
     d = np.concatenate([h * np.eye(m), -h * np.eye(m)])
     r = -quadratic_cost(theta + d, C, a_star)
-    w, b = fit_batch_critic(d, r)
+    w, _ = fit_batch_critic(d, r)
     np.testing.assert_allclose(w, -2 * C @ (theta - a_star), rtol=0, atol=1e-12)
     new_theta = copdac_b_update(theta, d, r, alpha_theta=0.25)
     np.testing.assert_allclose(new_theta, theta - 0.5 * C @ (theta - a_star), atol=1e-12)

@@ -14,19 +14,38 @@ import subprocess
 import sys
 
 import numpy as np
-import pytest
 import gymnasium as gym
+import pytest
 from scipy.optimize import brentq
 
 import rl_envs
-from rl_envs.core import Reference
-from baselines.distributional import (ClassicalTD, ExpectileTD, QuantileTD, asymmetry_analysis, averaged_expectile_sd,
-                                      decode_by_root, decode_expectiles, distributional_td_update, fit_reversal_points,
-                                      fit_slopes, imputation_loss, rates_from_taus, record_trials, responses,
-                                      sample_rates)
+from baselines.distributional import (
+    ClassicalTD,
+    ExpectileTD,
+    QuantileTD,
+    asymmetry_analysis,
+    averaged_expectile_sd,
+    decode_by_root,
+    decode_expectiles,
+    distributional_td_update,
+    fit_reversal_points,
+    fit_slopes,
+    imputation_loss,
+    rates_from_taus,
+    record_trials,
+    responses,
+    sample_rates,
+)
 from baselines.distributional.agents import identity
-from rl_envs.variable_reward import (EMPIRICAL_PROBABILITIES, EMPIRICAL_UTILITY, MAGNITUDES, VariableRewardEnv,
-                                     VariableRewardVectorEnv, hill_utility)
+from rl_envs.core import Reference
+from rl_envs.variable_reward import (
+    EMPIRICAL_PROBABILITIES,
+    EMPIRICAL_UTILITY,
+    MAGNITUDES,
+    VariableRewardEnv,
+    VariableRewardVectorEnv,
+    hill_utility,
+)
 
 TAUS = [0.1, 0.25, 0.5, 0.75, 0.9]
 # The exact references of the variable-magnitude task at the paper's trial frequencies.
@@ -36,8 +55,9 @@ QUANTILES = [0.3, 1.2, 5.0, 5.0, 10.0]
 UTILITY_EXPECTILES = [-2.1489, -1.1817, 0.1669, 1.9139, 3.7698]
 
 
-def first_order_condition(e, tau, values=np.array(MAGNITUDES), p=np.array(EMPIRICAL_PROBABILITIES)):
+def first_order_condition(e, tau):
     """τ E(Z - e)+ - (1 - τ) E(e - Z)+, zero at the τ-expectile."""
+    values, p = np.array(MAGNITUDES), np.array(EMPIRICAL_PROBABILITIES)
     return tau * (np.clip(values - e, 0, None) @ p) - (1 - tau) * (np.clip(e - values, 0, None) @ p)
 
 

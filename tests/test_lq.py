@@ -1,8 +1,8 @@
 import math
 
 import numpy as np
-import pytest
 import gymnasium as gym
+import pytest
 
 from rl_envs.lq import LQControlEnv, LQModel, lq_step, riccati_recursion, zoh_discretize
 
@@ -72,7 +72,7 @@ def test_step_by_hand():
     obs, _ = env.reset(seed=0)
     assert obs.tolist() == [-1.0, 0.0]
     obs, r, terminated, truncated, _ = env.step(np.array([0.5]))
-    assert obs.tolist() == [-1.0, 0.5]  # x' = A x + B u
+    assert obs.tolist() == [-1.0, 0.5] and not terminated and not truncated  # x' = A x + B u
     assert r == -(1.0 + 0.25) and type(r) is float
     obs, r, *_ = env.step(np.array([20.0]))  # clipped to u_max = 10
     assert obs.tolist() == [-0.5, 10.5] and r == -(1.0 + 100.0)
@@ -134,7 +134,7 @@ def test_continuous_time_gain_and_cost_tend_to_the_continuous_riccati_solution()
 def test_divergence_terminates_with_a_finite_observation():
     env = LQControlEnv(A=[[2.0]], B=[[1.0]], x0=[1.0], x0_cov=0.0, noise_cov=0.0, max_state_norm=1e3)
     env.reset(seed=0)
-    for t in range(1, 100):
+    for t in range(1, 100):  # noqa: B007 - the step that terminates, read after the loop
         obs, r, terminated, truncated, _ = env.step(np.array([10.0]))
         assert np.all(np.isfinite(obs)) and math.isfinite(r)
         if terminated:
@@ -186,7 +186,7 @@ def test_continuous_riccati_refuses_a_cross_term_it_does_not_solve():
 
     model = LQControlEnv(dt=0.1).continuous_model
     assert care_gain(model)[0] == pytest.approx(np.array([[1.0, math.sqrt(2)]]), rel=1e-12)
-    with pytest.raises(ValueError, match="model.N must be zero"):
+    with pytest.raises(ValueError, match=r"model\.N must be zero"):
         care_gain(LQModel(model.A, model.B, model.Q, model.R, N=np.ones((2, 1)), W=model.W))
 
 

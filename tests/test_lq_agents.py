@@ -2,13 +2,20 @@ import math
 from dataclasses import replace
 
 import numpy as np
-import pytest
 import gymnasium as gym
+import pytest
 from scipy.linalg import solve_discrete_lyapunov
 
 import rl_envs  # noqa: F401
-from baselines.linear import (ContinuousTimeActorCritic, LinearReinforce, ct_td_error, quadratic_form,
-                              quadratic_features, reinforce_step, trace_update)
+from baselines.linear import (
+    ContinuousTimeActorCritic,
+    LinearReinforce,
+    ct_td_error,
+    quadratic_features,
+    quadratic_form,
+    reinforce_step,
+    trace_update,
+)
 from rl_envs.lq import LQControlEnv, closed_loop_cost_matrix, expected_episode_cost
 
 K0 = [[0.1, 0.3]]  # stabilising, about 1.5x the optimal cost at horizon 10

@@ -20,7 +20,8 @@ predictor values, not of the return: ``tests/test_distributional_td.py`` checks 
 
 from __future__ import annotations
 
-from typing import Callable, ClassVar
+from collections.abc import Callable
+from typing import ClassVar
 
 import numpy as np
 

@@ -89,7 +89,7 @@ def fit_reversal_points(rewards, responses) -> np.ndarray:
     best = np.argmax(_explained(grid, u, n, sums), axis=0) // GRID  # the interval of each cell's best grid point
     out = np.empty(sums.shape[1])
     for cell, k in enumerate(best):
-        fit = optimize.minimize_scalar(lambda v: -_explained([v], u, n, sums[:, cell:cell + 1])[0, 0],
+        fit = optimize.minimize_scalar(lambda v, cell=cell: -_explained([v], u, n, sums[:, cell:cell + 1])[0, 0],
                                        bounds=(u[k], u[k + 1]), method="bounded", options={"xatol": 1e-10})
         out[cell] = fit.x
     return out
