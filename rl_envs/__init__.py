@@ -4,12 +4,18 @@
 does the import itself.  Environment modules are imported only when an environment is made.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from gymnasium.envs.registration import register, registry
+
+if TYPE_CHECKING:  # imported on first use by __getattr__ below
+    from . import check
+    from .distributions import expectiles, quantiles
 
 __version__ = "0.1.0"
 
 # id -> (entry point, extra register() arguments)
-_ENVIRONMENTS = {
+_ENVIRONMENTS: dict[str, tuple[str, dict[str, Any]]] = {
     "rl_envs/GridMaze-v0": ("rl_envs.maze.grid_maze:GridMazeEnv",
                             {"vector_entry_point": "rl_envs.maze.grid_maze:GridMazeVectorEnv"}),
     "rl_envs/QuadraticBandit-v0": ("rl_envs.bandit:QuadraticBanditEnv",

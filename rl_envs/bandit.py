@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -56,6 +56,11 @@ class QuadraticBanditTask(Task):
     C: Any = None
     a_star: Any = None
     action_bound: float = 20.0
+    # Set by __post_init__, not arguments (as are the spaces):
+    action_space: spaces.Box = field(init=False, repr=False, compare=False)
+    eigenvalues: np.ndarray = field(init=False, repr=False, compare=False)
+    _eigenvectors: np.ndarray = field(init=False, repr=False, compare=False)
+    _draws_C: bool = field(init=False, repr=False, compare=False)
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 30}
     # Actions are in the paper's units (a* = [4, ..., 4]); a [-1, 1] box would not hold a*.
@@ -107,7 +112,7 @@ class QuadraticBanditTask(Task):
 
     def transition(self, state, action, noise):
         cost = quadratic_cost(action, self.C, self.a_star)
-        return {"action": action, "cost": cost}, -cost, np.ones(len(cost), dtype=np.bool_), {"cost": cost}
+        return {"action": action, "cost": cost}, -cost, np.ones(len(action), dtype=np.bool_), {"cost": cost}
 
     def observe(self, state) -> np.ndarray:
         return np.zeros((len(state["cost"]), 1), dtype=np.float32)

@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 import gymnasium as gym
+from gymnasium.envs.registration import load_env_creator
 from gymnasium.error import ResetNeeded
 from gymnasium.utils.env_checker import data_equivalence
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
@@ -47,7 +48,7 @@ from .core.task import build_task
 
 SECTIONS = ("Action Space", "Observation Space", "Rewards", "Starting State", "Episode End", "Arguments")
 SHORT_EPISODE = 6  # steps: the autoreset comparison restarts sub-envs many times
-SEEDS = [11, 12, 13]
+SEEDS: list[int | None] = [11, 12, 13]
 # Warnings about what Gymnasium's checker could not try on an env object, not about the env
 CHECKER_LIMITS = ("Not able to test alternative render modes",)
 
@@ -65,27 +66,31 @@ class Subject:
     make_vec: Callable[..., gym.vector.VectorEnv] | None = None  # make_vec(num_envs, **kw) -> a fresh vector env
     task: Task | None = None
     allowed_warnings: dict[str, str] = field(default_factory=dict)
-    env_class: type | None = None
+    env_class: Callable[..., Any] | None = None  # the env class, or the id's entry point
     #: the render modes ``make`` may be asked for (an env object keeps the one it was made with)
     render_modes: list[str] | None = None
 
     def modes(self) -> list[str]:
         return self.make().metadata.get("render_modes", []) if self.render_modes is None else self.render_modes
 
+    def vec(self, num_envs: int, **kw: Any) -> gym.vector.VectorEnv:
+        """A fresh vector env (run_check runs the vector checks only on a subject that has one)."""
+        if self.make_vec is None:
+            raise Problem("there is no vector env to check")
+        return self.make_vec(num_envs, **kw)
+
 
 def subject_of(env_or_id, **kwargs) -> Subject:
     """A :class:`Subject` from an id (``kwargs`` are its arguments), an env, a vector env or a task."""
     if isinstance(env_or_id, str):
         spec = gym.spec(env_or_id)
-        creator = (gym.envs.registration.load_env_creator(spec.entry_point) if isinstance(spec.entry_point, str)
-                   else spec.entry_point)
+        creator = load_env_creator(spec.entry_point) if isinstance(spec.entry_point, str) else spec.entry_point
         task = creator(**kwargs).task if isinstance(creator, type) and issubclass(creator, SingleEnv) else None
-        make_vec = None
-        if spec.vector_entry_point is not None:
-            def make_vec(num_envs, **kw):
-                return gym.make_vec(env_or_id, num_envs=num_envs, vectorization_mode="vector_entry_point", **kwargs, **kw)
+        def make_vec(num_envs, **kw):
+            return gym.make_vec(env_or_id, num_envs=num_envs, vectorization_mode="vector_entry_point", **kwargs, **kw)
         return Subject(env_or_id, lambda render_mode=None: gym.make(env_or_id, render_mode=render_mode, **kwargs),
-                       make_vec, task, dict(task.documented_warnings) if task else {}, creator)
+                       make_vec if spec.vector_entry_point is not None else None, task,
+                       dict(task.documented_warnings) if task else {}, creator)
     if kwargs:
         raise ValueError("check: keyword arguments go with an env id, not with an env or task object")
     if isinstance(env_or_id, VectorEnv):
@@ -147,7 +152,7 @@ def not_actions(space: gym.Space) -> list:
     if isinstance(space, gym.spaces.Discrete):
         return [space.start - 1, space.start + space.n, 1.5, np.float64(1.0), "1", "a", None, True,
                 np.bool_(True), 1 + 0j, np.array([1]), object()]
-    shape = space.shape
+    shape = space.shape or ()
     return [None, "0.5", np.full(shape, "0.5"), np.full(shape, 0.5 + 1j), np.full(shape, 0.5 + 0j),
             np.ones(shape, dtype=bool), object(), np.full(shape, np.nan, dtype=space.dtype),
             np.full(shape, np.inf), np.zeros((*shape, 2), dtype=space.dtype)]
@@ -245,7 +250,7 @@ def rendering(s: Subject) -> None:
                     and frame.shape[2] == 3 and min(frame.shape[:2]) >= 32,
                     f"an rgb_array frame must be an H x W x 3 uint8 array (H, W >= 32), got {type(frame).__name__} "
                     f"{getattr(frame, 'shape', '')}")
-            _expect(frame.std() > 0, "an rgb_array frame is blank")
+            _expect(isinstance(frame, np.ndarray) and frame.std() > 0, "an rgb_array frame is blank")
         env.close()
         env.close()
     if "human" in modes:
@@ -342,7 +347,7 @@ def _batch_of_one(space, item):
 
 
 def vector_matches_single(s: Subject) -> None:
-    venv, env = s.make_vec(1), s.make()
+    venv, env = s.vec(1), s.make()
     space = env.observation_space
     _same(venv.reset(seed=3)[0], _batch_of_one(space, env.reset(seed=3)[0]), "the first observations (seed 3)")
     env.action_space.seed(3)
@@ -375,9 +380,9 @@ def _vector_rollout(venv, seed: int, steps: int = 40) -> list:
 
 
 def vector_determinism(s: Subject) -> None:
-    a, b = _vector_rollout(s.make_vec(3), 4), _vector_rollout(s.make_vec(3), 4)
+    a, b = _vector_rollout(s.vec(3), 4), _vector_rollout(s.vec(3), 4)
     _expect(all(data_equivalence(x, y, exact=True) for x, y in zip(a, b)), "two seeded vector rollouts differ")
-    venv = s.make_vec(3)
+    venv = s.vec(3)
     _vector_rollout(venv, 5, steps=10)
     twin = pickle.loads(pickle.dumps(venv))
     venv.action_space.seed(6)
@@ -386,14 +391,14 @@ def vector_determinism(s: Subject) -> None:
         _expect(all(data_equivalence(x, y, exact=True) for x, y in zip(venv.step(action)[:4], twin.step(action)[:4])),
                 f"a pickled vector env steps differently (step {t})")
     try:
-        s.make_vec(3).step(venv.action_space.sample())
+        s.vec(3).step(venv.action_space.sample())
     except ResetNeeded:
         return
     raise Problem("a vector env stepped before reset() does not raise ResetNeeded")
 
 
 def vector_invalid_actions(s: Subject) -> None:
-    venv, twin = s.make_vec(3), s.make_vec(3)
+    venv, twin = s.vec(3), s.vec(3)
     venv.reset(seed=0)
     twin.reset(seed=0)
     batches = [np.stack([np.asarray(bad)] * 3) for bad in not_actions(venv.single_action_space)]
@@ -415,25 +420,27 @@ def vector_invalid_actions(s: Subject) -> None:
 
 
 def vector_rendering(s: Subject) -> None:
-    if "rgb_array" not in s.make_vec(1).metadata.get("render_modes", []):
+    if "rgb_array" not in s.vec(1).metadata.get("render_modes", []):
         return
-    venv = s.make_vec(2, render_mode="rgb_array")
+    venv = s.vec(2, render_mode="rgb_array")
     venv.reset(seed=0)
     venv.step(venv.action_space.sample())
     frames = venv.render()
-    _expect(isinstance(frames, tuple) and len(frames) == 2, f"render() of 2 sub-envs gave {type(frames).__name__}, "
-                                                            "not a tuple of 2 frames")
+    if not (isinstance(frames, tuple) and len(frames) == 2):
+        raise Problem(f"render() of 2 sub-envs gave {type(frames).__name__}, not a tuple of 2 frames")
     for frame in frames:
-        _expect(frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 3 and frame.std() > 0,
+        _expect(isinstance(frame, np.ndarray) and frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 3 and frame.std() > 0,
                 "a sub-env's frame is not a non-blank H x W x 3 uint8 array")
     twin = pickle.loads(pickle.dumps(venv))
-    _expect(all(np.array_equal(x, y) for x, y in zip(twin.render(), frames)), "a pickled vector env renders differently")
+    again = twin.render()
+    _expect(isinstance(again, tuple) and all(np.array_equal(x, y) for x, y in zip(again, frames)),
+            "a pickled vector env renders differently")
     venv.close()
     venv.close()
 
 
 def vector_partial_reset(s: Subject) -> None:
-    venv = s.make_vec(3)
+    venv = s.vec(3)
     mask = np.array([True, False, False])
     try:
         venv.reset(options={"reset_mask": mask})
@@ -456,7 +463,7 @@ def vector_partial_reset(s: Subject) -> None:
 
 
 def vector_max_episode_steps(s: Subject) -> None:
-    venv = s.make_vec(4, max_episode_steps=3)
+    venv = s.vec(4, max_episode_steps=3)
     venv.reset(seed=0)
     venv.action_space.seed(0)
     steps = [venv.step(venv.action_space.sample()) for _ in range(3)]
@@ -475,7 +482,9 @@ def autoreset_modes(s: Subject) -> None:
     task = s.task.frozen_problem()
     short = (dataclasses.replace(task, max_steps=SHORT_EPISODE)
              if "max_steps" in {f.name for f in dataclasses.fields(task)} else task)
-    native_type = type(s.make_vec(1))
+    native_type = type(s.vec(1))
+    if not issubclass(native_type, VectorEnv):
+        raise Problem(f"the vector env of a task must be an rl_envs VectorEnv, got {native_type.__name__}")
     for mode in AutoresetMode:
         native = native_type.from_task(short, len(SEEDS), autoreset_mode=mode)
         sync = SyncVectorEnv([lambda: SingleEnv.from_task(short) for _ in SEEDS], autoreset_mode=mode)
@@ -551,7 +560,7 @@ def check(env_or_id, *, only: list[str] | None = None, **kwargs) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rl_envs.check", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m rl_envs.check", description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("env_id", nargs="+", help="registered env ids, e.g. rl_envs/GridMaze-v0")
     parser.add_argument("--only", action="append", choices=[*CHECKS, *VECTOR_CHECKS], metavar="CHECK",
                         help=f"run only this check (repeatable); one of: {', '.join([*CHECKS, *VECTOR_CHECKS])}")

@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 import warnings
 from contextlib import contextmanager
-from dataclasses import KW_ONLY, dataclass
-from typing import Any
+from dataclasses import KW_ONLY, dataclass, field
+from typing import Any, cast
 
 import numpy as np
 from gymnasium import spaces
@@ -288,6 +288,14 @@ class LQControlTask(Task):
     u_max: float = 10.0
     max_state_norm: float = 1e6
     plot_coords: tuple[int, int] | None = None
+    # Set by __post_init__, not arguments (as are the spaces; it also resolves max_steps and
+    # plot_coords given as None, which the casts below say):
+    action_space: spaces.Box = field(init=False, repr=False, compare=False)
+    continuous: bool = field(init=False, repr=False, compare=False)
+    model: LQModel = field(init=False, repr=False, compare=False)
+    continuous_model: LQModel | None = field(init=False, repr=False, compare=False)
+    _W_sqrt: np.ndarray | None = field(init=False, repr=False, compare=False)
+    _x0_sqrt: np.ndarray | None = field(init=False, repr=False, compare=False)
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 20}
     # The action is the physical control u in [-u_max, u_max]; normalising it would change the
@@ -301,7 +309,7 @@ class LQControlTask(Task):
         system, spec = system_spec(self.system, self.A, self.B, self.Q, self.R, continuous)
         dt = positive(self.dt, "dt") if continuous else None
         model = validate_system(spec["A"], spec["B"], spec["Q"], spec["R"], self.noise_cov, continuous)
-        discrete = zoh_discretize(model, dt) if continuous else model
+        discrete = zoh_discretize(model, dt) if dt is not None else model
         n, m = model.B.shape
         x0 = real_array(spec["x0"] if self.x0 is None else self.x0, "x0", shape=(n,))
         x0_cov = as_covariance(spec["x0_cov"] if self.x0_cov is None else self.x0_cov, n, "x0_cov")
@@ -325,7 +333,7 @@ class LQControlTask(Task):
     def horizon(self) -> int:
         """Deprecated name of :attr:`max_steps`."""
         warnings.warn("LQControl: 'horizon' is deprecated; use 'max_steps'", DeprecationWarning, stacklevel=2)
-        return self.max_steps
+        return cast(int, self.max_steps)
 
     # -- dynamics (batched) -------------------------------------------------------------------
 
@@ -366,7 +374,7 @@ class LQControlTask(Task):
     def optimal_gain(self, discretized: bool = False) -> np.ndarray:
         """``K*`` of ``u = -Kx``: DARE in discrete time, CARE in continuous time (the DARE
         gain of the exact discretized step with ``discretized=True``)."""
-        if self.continuous and not discretized:
+        if self.continuous_model is not None and not discretized:  # (set when continuous)
             with solvable("optimal_gain: the continuous algebraic Riccati equation", self.continuous_model):
                 return care_gain(self.continuous_model)[0]
         with solvable("optimal_gain: the discrete algebraic Riccati equation", self.model):
@@ -377,12 +385,12 @@ class LQControlTask(Task):
         shape = self.model.B.T.shape
         K = matrix(np.reshape(K, shape) if np.size(K) == self.model.B.size else K, "K", shape)
         with solvable("expected_cost: the Lyapunov recursion", self.model, K):
-            return expected_episode_cost(self.model, K, self.x0, self.x0_cov, self.max_steps)
+            return expected_episode_cost(self.model, K, self.x0, self.x0_cov, cast(int, self.max_steps))
 
     def optimal_cost(self) -> float:
         """Minimum expected episode cost over all policies (time-varying Riccati gains)."""
         with solvable("optimal_cost: the Riccati recursion", self.model):
-            return optimal_expected_cost(self.model, self.x0, self.x0_cov, self.max_steps)
+            return optimal_expected_cost(self.model, self.x0, self.x0_cov, cast(int, self.max_steps))
 
     def optimal_return(self) -> float:
         """``-optimal_cost()``: the best expected episode return, under the name runners look for."""
@@ -393,7 +401,7 @@ class LQControlTask(Task):
     def paint(self, pg, surface, state, trail) -> None:
         """The phase portrait of the episode's states (``trail`` then ``state``, oldest first)
         over the bar of the last control."""
-        i, j = self.plot_coords
+        i, j = cast(tuple[int, int], self.plot_coords)
         pts = np.array([[s["x"][0, i], s["x"][0, j]] for s in (*trail, state)])
         scale = max(float(np.abs(pts).max()), 1e-9) * 1.1
         size, mid = 480, 240
@@ -535,7 +543,7 @@ class LQControlEnv(SingleEnv):
 
     @state.setter
     def state(self, value) -> None:
-        SingleEnv.state.fset(self, value)
+        SingleEnv.state.__set__(self, value)
 
 
 class LQControlVectorEnv(VectorEnv):

@@ -136,6 +136,10 @@ class PendulumSwingUpTask(Task):
     #: deprecated: the trial length in seconds (``max_steps`` counts steps of ``dt``); not an
     #: alias in :attr:`Task.aliases`, which renames without converting units
     max_time: float | None = field(default=None, kw_only=True)
+    # Set by __post_init__, not arguments (as are the spaces):
+    action_space: spaces.Box = field(init=False, repr=False, compare=False)
+    model: PendulumModel = field(init=False, repr=False, compare=False)
+    _physics: tuple[float, float, int, float, float, float] = field(init=False, repr=False, compare=False)
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 50}
     # The torque is in Doya's (2000) units, |u| <= 5; the agents squash into that range themselves.

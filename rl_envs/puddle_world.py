@@ -5,8 +5,10 @@ Boyan & Moore 1995 and Sutton 1996."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cached_property
+from typing import cast
 
 import numpy as np
 from gymnasium import spaces
@@ -59,6 +61,8 @@ class PuddleWorldTask(Task):
     actions: str = "continuous"
     noise: float | None = None
     max_steps: int = 5000
+    # Set by __post_init__, not an argument (as are the spaces): the variant's reward function
+    reward_at: Callable[[np.ndarray], np.ndarray] = field(init=False, repr=False, compare=False)
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 50}
     # Moves of at most 0.05 and torques of at most 2, the tasks' own units (Silver et al. 2014,
@@ -87,9 +91,10 @@ class PuddleWorldTask(Task):
         return starts
 
     def sample_noise(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        noise = cast(float, self.noise)  # the variant's default once __post_init__ has run
         if self.variant == "offpac":
-            return rng.uniform(-self.noise, self.noise, size=(n, 2))
-        return rng.normal(0.0, self.noise, size=(n, 2))
+            return rng.uniform(-noise, noise, size=(n, 2))
+        return rng.normal(0.0, noise, size=(n, 2))
 
     def transition(self, state, action, noise):
         move = DISCRETE_CONTROLS[action] if self.actions == "discrete" else action

@@ -54,7 +54,7 @@ class Viewer:
     def draw(self, paint, background=(255, 255, 255)):
         self.surface.fill(background)
         paint(self.pygame, self.surface)
-        if self.render_mode == "human":
+        if self.clock is not None:  # human mode
             self.pygame.event.pump()
             self.clock.tick(self.fps)
             self.pygame.display.flip()
@@ -64,4 +64,4 @@ class Viewer:
     def close(self):
         if self.render_mode == "human":
             self.pygame.display.quit()
-        self.surface = None
+        del self.surface

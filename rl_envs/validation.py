@@ -73,10 +73,13 @@ def is_int(value) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
+_INT_KINDS: dict[tuple[int | None, int | None], str] = {(1, None): "a positive int", (0, None): "a non-negative int"}
+
+
 def integer(value, name: str, *, low: int | None = 1, high: int | None = None) -> int:
     """An int (see :func:`is_int`) in ``[low, high]``."""
     if not is_int(value) or (low is not None and value < low) or (high is not None and value > high):
-        kind = {(1, None): "a positive int", (0, None): "a non-negative int"}.get((low, high))
+        kind = _INT_KINDS.get((low, high))
         raise ValueError(f"{name} must be {kind or 'an int' + _range_text(low, high, False)}, got {describe(value)}")
     return int(value)
 
@@ -128,7 +131,7 @@ def symmetric_matrix(M: np.ndarray, name: str, definite: bool) -> np.ndarray:
     return M
 
 
-def one_of(value, name: str, choices) -> object:
+def one_of(value, name: str, choices) -> str:
     """``value`` if it is a str among ``choices`` (so a list or dict is rejected, not an unhashable-type crash)."""
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {describe(value)}")
@@ -184,7 +187,7 @@ def clipped_box_actions(action, space: spaces.Box, n: int | None, bound: float) 
     return np.minimum(np.maximum(a, -bound), bound)
 
 
-def as_discrete_action(action, n: int) -> int:
+def as_discrete_action(action, n: int | np.integer) -> int:
     """``action`` as a Python int in ``range(n)`` (a Python or NumPy int, or a 0-d int array)."""
     if type(action) is not int:  # a plain int, the usual action, skips the slower checks
         if isinstance(action, np.ndarray) and action.shape == () and action.dtype.kind in "iu":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from gymnasium import spaces
@@ -79,6 +79,15 @@ class VariableRewardTask(Task):
     hill: tuple[float, float, float] | None = None
     predictors: tuple[float, ...] | None = None
     max_steps: int = 100
+    # Set by __post_init__, not arguments (as are the spaces):
+    reward_values: np.ndarray = field(init=False, repr=False, compare=False)
+    n_cues: int = field(init=False, repr=False, compare=False)
+    background: int = field(init=False, repr=False, compare=False)
+    _cdf: np.ndarray = field(init=False, repr=False, compare=False)
+    _chance: np.ndarray = field(init=False, repr=False, compare=False)
+    _sizes: np.ndarray = field(init=False, repr=False, compare=False)
+    _cdf_list: list[float] = field(init=False, repr=False, compare=False)
+    _values_list: list[float] = field(init=False, repr=False, compare=False)
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 4}
     canvas_size = (480, 320)
@@ -153,7 +162,7 @@ class VariableRewardTask(Task):
         cue, t = state["cue"], state["t"] + 1
         outcome = (cue < 0) | (t >= self.delay)
         rewarded = noise[:, 0] < self._chance[cue]  # cue -1 (uncued) reads the last entry, 1
-        size = np.minimum(np.searchsorted(self._cdf, noise[:, 1], side="right"), len(self.magnitudes) - 1)
+        size = np.minimum(np.searchsorted(self._cdf, noise[:, 1], side="right"), len(self._sizes) - 1)
         magnitude = np.where(rewarded, self._sizes[size], 0.0)
         reward = np.where(outcome & rewarded, self.reward_values[size], 0.0)
         state = {"cue": cue, "t": t, "outcome": np.where(outcome, reward, np.nan)}
@@ -168,11 +177,11 @@ class VariableRewardTask(Task):
         cue, t = int(state["cue"][0]), int(state["t"][0]) + 1
         outcome = cue < 0 or t >= self.delay
         rewarded = u_reward < self._chance[cue]
-        size = min(bisect.bisect_right(self._cdf_list, u_size), len(self.magnitudes) - 1)
+        size = min(bisect.bisect_right(self._cdf_list, u_size), len(self._sizes) - 1)
         reward = self._values_list[size] if outcome and rewarded else 0.0
         state = {"cue": state["cue"], "t": np.array([t]), "outcome": np.array([reward if outcome else np.nan])}
         obs = np.int64(self.background if outcome or cue < 0 else cue * self.delay + t)
-        info = {"magnitude": self.magnitudes[size] if rewarded else 0.0} if outcome else {}
+        info = {"magnitude": self._sizes[size].item() if rewarded else 0.0} if outcome else {}
         return state, obs, reward, outcome, info
 
     def observe(self, state):
@@ -202,7 +211,7 @@ class VariableRewardTask(Task):
         reward of a trial with cue ``cue`` (None: an uncued trial); an omitted reward is 0."""
         values, probabilities = np.array(self.reward_values), np.array(self.probabilities)
         if cue is not None:
-            chance = self.cue_probabilities[integer(cue, "cue", low=0, high=self.n_cues - 1)]
+            chance = self._chance[integer(cue, "cue", low=0, high=self.n_cues - 1)].item()
             values, probabilities = np.append(values, 0.0), np.append(chance * probabilities, 1.0 - chance)
         keep = probabilities > 0
         values, inverse = np.unique(values[keep], return_inverse=True)  # a size of 0 and the omitted reward are one atom
@@ -375,6 +384,7 @@ class VariableRewardEnv(SingleEnv):
     """
 
     task_type = VariableRewardTask
+    task: VariableRewardTask
 
     @property
     def predictors(self):

@@ -21,6 +21,8 @@ class NormalizeAction(gym.wrappers.RescaleAction):
 
     def __init__(self, env: gym.Env):
         space = env.action_space
+        if not isinstance(space, spaces.Box):
+            raise TypeError(f"NormalizeAction rescales a Box action space, got {space}")
         super().__init__(env, *_unit_bounds(space))
 
 
@@ -54,9 +56,9 @@ class BeliefState(gym.ObservationWrapper):
     def __init__(self, env: gym.Env):
         super().__init__(env)
         base = env.unwrapped
-        if not hasattr(base, "episode_model"):
+        self.model = getattr(base, "episode_model", None)
+        if self.model is None:
             raise TypeError(f"BeliefState needs a partially observable maze, got {type(base).__name__}")
-        self.model = base.episode_model
         self.observation_space = spaces.Box(0.0, 1.0, (self.model.n_states,), np.float32)
         self.belief = self.model.b0.copy()
         self._last_action: int | None = None

@@ -95,7 +95,7 @@ class SingleEnv(gym.Env):
     """One environment of ``task_type``: a thin shell over the task's batched functions."""
 
     task_type: ClassVar[type[Task]]
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": [], "render_fps": 30}
+    metadata: dict[str, Any] = {"render_modes": [], "render_fps": 30}
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

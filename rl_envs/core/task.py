@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from gymnasium import spaces
@@ -63,6 +64,8 @@ class Task:
     observation_space: spaces.Space
     action_space: spaces.Space
     max_steps: int
+    if TYPE_CHECKING:  # every task is a dataclass, which dataclasses.fields() and replace() take
+        __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
 
     def _derive(self, **values: Any) -> None:
         """Set attributes computed from the fields (spaces, models, ...) on the frozen instance."""
@@ -99,7 +102,7 @@ class Task:
     #: numpy's per-call cost would dominate a cheap step (the tabular maze).  It must draw and compute
     #: exactly what ``transition`` does; the checker holds the single env (which uses it) to the
     #: vector env (which does not) bit for bit.
-    step_one = None
+    step_one: Callable[[Tree, np.ndarray, np.random.Generator], tuple[Tree, Any, float, bool, dict]] | None = None
 
     def reset_info(self, state: Tree) -> dict[str, np.ndarray]:
         """Info entries of ``reset`` (arrays over the batch)."""
@@ -158,6 +161,8 @@ def batch_size(state: Tree) -> int:
 
 def arguments(task_type: type[Task]) -> list[str]:
     """The names of ``task_type``'s arguments, in order."""
+    if not dataclasses.is_dataclass(task_type):
+        raise TypeError(f"{task_type.__name__} must be a @dataclass(frozen=True), as every Task is")
     return [f.name for f in dataclasses.fields(task_type) if f.init]
 
 

@@ -107,8 +107,8 @@ class VectorEnv(gym.vector.VectorEnv):
     """``num_envs`` sub-envs of ``task_type`` (see the module docstring)."""
 
     task_type: ClassVar[type[Task]]
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 30,
-                                          "autoreset_mode": AutoresetMode.NEXT_STEP}
+    metadata: dict[str, Any] = {"render_modes": ["rgb_array"], "render_fps": 30,
+                                "autoreset_mode": AutoresetMode.NEXT_STEP}
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -192,7 +192,7 @@ class VectorEnv(gym.vector.VectorEnv):
 
     # -- the Gymnasium API ---------------------------------------------------------------------
 
-    def reset(self, *, seed=None, options: dict | None = None):
+    def reset(self, *, seed: int | list[int | None] | None = None, options: dict | None = None):
         """Every sub-env, or with ``options={"reset_mask": mask}`` (a bool array of ``num_envs``) only
         those in ``mask``: they start new episodes now, the others keep their state; the observations
         returned are those of every sub-env."""
@@ -213,7 +213,7 @@ class VectorEnv(gym.vector.VectorEnv):
                                  f"got {mask.dtype} of shape {mask.shape}")
             if seed is not None:
                 raise ValueError("reset(seed=...) seeds every sub-env; a reset with a reset_mask takes no seed")
-            if self._state is None:
+            if self._state is None or self._needs_reset is None:  # (both None before the first reset)
                 raise ResetNeeded("call reset() without a reset_mask first")
             tree.put(self._state, mask, self._draw(self.task.initial_state, mask, options))
             self._needs_reset[mask] = False
@@ -253,7 +253,7 @@ class VectorEnv(gym.vector.VectorEnv):
         all_rows = np.ones(self.num_envs, dtype=np.bool_)
         info = batch_info(info, all_rows if moving is None else moving, self.num_envs)
         truncated_by_task = self._truncated_by_task(info)
-        if restarted is not None:
+        if restarted is not None and moving is not None:  # (both set, or neither)
             self._add_reset_info(info, state, restarted)
             self._t = np.where(restarted, 0, self._t + 1)
             truncated = ~terminated & moving & ((self._t >= self.max_steps) | truncated_by_task)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import KW_ONLY, dataclass
+from dataclasses import KW_ONLY, dataclass, field
 
 import numpy as np
 from gymnasium import spaces
@@ -19,6 +19,10 @@ class ScalarStepTask(Task):
     integer states as read-only batches of one (``_batches``) and its observations as numpy
     scalars (``_scalars``), made once by :meth:`_make_batches`, since building them at every
     step would take a third of the step."""
+
+    action_space: spaces.Discrete
+    _batches: tuple[np.ndarray, ...]
+    _scalars: tuple[np.int64, ...]
 
     def _make_batches(self, n: int) -> None:
         batches = tuple(np.array([i], dtype=np.int64) for i in range(n))
@@ -45,6 +49,14 @@ class GridMazeTask(ScalarStepTask):
     move_cost: float = 0.01
     slip: float = 0.0
     max_steps: int | None = None
+    # Set by __post_init__, not arguments (as are the spaces); _layout is layout resolved (the
+    # argument may also be a name), under a name whose type says so.
+    new_maze_each_reset: bool = field(init=False, repr=False, compare=False)
+    _layout: Layout = field(init=False, repr=False, compare=False)
+    _model: MDPModel | None = field(init=False, repr=False, compare=False)
+    _goal: np.ndarray = field(init=False, repr=False, compare=False)
+    _next_list: list[list[int]] = field(init=False, repr=False, compare=False)
+    _goal_list: list[bool] = field(init=False, repr=False, compare=False)
 
     metadata = {"render_modes": ["human", "rgb_array", "ansi"], "render_fps": 8}
 
@@ -60,14 +72,14 @@ class GridMazeTask(ScalarStepTask):
         # layout="random" without a maze_seed: a new maze from np_random at every reset (redraw)
         self._derive(new_maze_each_reset=self.layout == "random" and self.maze_seed is None)
         self._use_layout(get_layout(self.layout, self.size, np.random.default_rng(self.maze_seed)))
-        self._derive(max_steps=integer(self.max_steps, "max_steps") if self.max_steps is not None else 25 * self.layout.n_cells,
-                     observation_space=spaces.Discrete(self.layout.n_cells), action_space=spaces.Discrete(4))
-        self._make_batches(max(self.layout.n_cells, 4))
+        self._derive(max_steps=integer(self.max_steps, "max_steps") if self.max_steps is not None else 25 * self._layout.n_cells,
+                     observation_space=spaces.Discrete(self._layout.n_cells), action_space=spaces.Discrete(4))
+        self._make_batches(max(self._layout.n_cells, 4))
 
     def _use_layout(self, layout: Layout) -> None:
         """``layout`` (the argument, resolved) and what the steps and the drawing read of it."""
         goal = layout.goal_mask
-        self._derive(layout=layout, _model=None, _goal=goal, _next_list=layout.next_cell.tolist(), _goal_list=goal.tolist())
+        self._derive(layout=layout, _layout=layout, _model=None, _goal=goal, _next_list=layout.next_cell.tolist(), _goal_list=goal.tolist())
         h, w = layout.shape
         cs = self._cell_px()
         self._derive(canvas_size=((w + 1) * cs, (h + 1) * cs))  # a margin of half a cell around the maze
@@ -88,7 +100,7 @@ class GridMazeTask(ScalarStepTask):
     # -- the dynamics -------------------------------------------------------------------------
 
     def initial_state(self, rng, n, options=None) -> np.ndarray:
-        return np.full(n, self.layout.start_index, dtype=np.int64)
+        return np.full(n, self._layout.start_index, dtype=np.int64)
 
     def sample_noise(self, rng: np.random.Generator, n: int):
         """A uniform per agent, then for the agents it slips (``u < slip``) which perpendicular
@@ -104,7 +116,7 @@ class GridMazeTask(ScalarStepTask):
     def transition(self, state, action, noise):
         if noise is not None:
             action = np.where(noise["slipped"], PERPENDICULAR[action, noise["side"]], action)
-        cell = self.layout.next_cell[state, action]
+        cell = self._layout.next_cell[state, action]
         terminated = self._goal[cell]
         return cell, np.where(terminated, self.goal_reward - self.move_cost, -self.move_cost), terminated, {}
 
@@ -121,8 +133,8 @@ class GridMazeTask(ScalarStepTask):
 
     def state_from(self, value) -> np.ndarray:
         """A cell index (``env.unwrapped.state = cell`` places the agent there)."""
-        cell = integer(value, "state", low=0, high=self.layout.n_cells - 1)
-        if self.layout.blocked.flat[cell]:
+        cell = integer(value, "state", low=0, high=self._layout.n_cells - 1)
+        if self._layout.blocked.flat[cell]:
             raise ValueError(f"state must be a cell the agent can occupy, got the blocked cell {cell}")
         return np.array([cell], dtype=np.int64)
 
@@ -130,13 +142,15 @@ class GridMazeTask(ScalarStepTask):
 
     @property
     def model(self) -> MDPModel:
-        if self._model is None:
-            self._derive(_model=maze_model(self.layout, self.goal_reward, self.move_cost, self.slip))
-        return self._model
+        model = self._model
+        if model is None:
+            model = maze_model(self._layout, self.goal_reward, self.move_cost, self.slip)
+            self._derive(_model=model)
+        return model
 
     def shortest_path_length(self) -> int:
-        dist = self.layout.distances_from_start()
-        return int(min(dist[self.layout.index(g)] for g in self.layout.goals if dist[self.layout.index(g)] >= 0))
+        dist = self._layout.distances_from_start()
+        return int(min(dist[self._layout.index(g)] for g in self._layout.goals if dist[self._layout.index(g)] >= 0))
 
     def optimal_values(self, gamma: float = 1.0):
         """``(V*, Q*)`` of the current layout by value iteration on :attr:`model`."""
@@ -150,26 +164,26 @@ class GridMazeTask(ScalarStepTask):
     # -- drawing ------------------------------------------------------------------------------
 
     def _cell_px(self) -> int:
-        h, w = self.layout.shape
+        h, w = self._layout.shape
         return int(np.clip(480 // max(h, w), 8, 64))
 
     def paint(self, pg, surface, state, trail) -> None:
-        h, w = self.layout.shape
+        h, w = self._layout.shape
         cs = self._cell_px()
         m = cs // 2
 
         def rect(idx):
-            r, c = self.layout.cell(idx)
+            r, c = self._layout.cell(idx)
             return pg.Rect(m + c * cs, m + r * cs, cs, cs)
 
         def centre(idx):
             return rect(idx).center
 
-        for idx in np.flatnonzero(self.layout.blocked):
+        for idx in np.flatnonzero(self._layout.blocked):
             pg.draw.rect(surface, (60, 60, 70), rect(idx))
-        for g in self.layout.goals:
-            pg.draw.rect(surface, (120, 200, 120), rect(self.layout.index(g)))
-        pg.draw.rect(surface, (180, 210, 240), rect(self.layout.start_index))
+        for g in self._layout.goals:
+            pg.draw.rect(surface, (120, 200, 120), rect(self._layout.index(g)))
+        pg.draw.rect(surface, (180, 210, 240), rect(self._layout.start_index))
         path = [int(s[0]) for s in trail] + [int(state[0])]
         if len(path) > 1:
             pg.draw.lines(surface, (240, 160, 60), False, [centre(i) for i in path], max(2, cs // 8))
@@ -181,11 +195,11 @@ class GridMazeTask(ScalarStepTask):
                 ends = [((x0, y0), (x0 + cs, y0)), ((x0 + cs, y0), (x0 + cs, y0 + cs)),
                         ((x0, y0 + cs), (x0 + cs, y0 + cs)), ((x0, y0), (x0, y0 + cs))]
                 for a in range(4):
-                    if self.layout.walls[r, c, a]:
+                    if self._layout.walls[r, c, a]:
                         pg.draw.line(surface, (20, 20, 20), *ends[a], thick)
 
     def ansi(self, state) -> str:
-        return self.layout.to_text(agent=int(state[0])) + "\n"
+        return self._layout.to_text(agent=int(state[0])) + "\n"
 
 
 class GridMazeEnv(SingleEnv):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import KW_ONLY, dataclass
+from dataclasses import KW_ONLY, dataclass, field
 
 import numpy as np
 from gymnasium import spaces
@@ -38,6 +38,14 @@ class POMazeTask(ScalarStepTask):
     sensor_noise: float | tuple[float, float] | None = None
     slip: float | None = None
     start: str | None = None
+    # Set by __post_init__, not arguments (as are the spaces):
+    maze: MazePOMDP | POMDPModel = field(init=False, repr=False, compare=False)
+    model: POMDPModel = field(init=False, repr=False, compare=False)
+    goal_states: np.ndarray = field(init=False, repr=False, compare=False)
+    episode_model: POMDPModel = field(init=False, repr=False, compare=False)
+    sampler: POMDPSampler = field(init=False, repr=False, compare=False)
+    no_observation: int = field(init=False, repr=False, compare=False)
+    track_belief: bool = field(init=False, repr=False, compare=False)
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 6}
 
@@ -257,6 +265,7 @@ class PartiallyObservableMazeEnv(SingleEnv):
     """
 
     task_type = POMazeTask
+    task: POMazeTask
 
     @property
     def belief(self) -> np.ndarray | None:
@@ -272,7 +281,7 @@ class PartiallyObservableMazeEnv(SingleEnv):
         from ..rendering import import_pygame
 
         pg = import_pygame()
-        names = [str(a).lower() for a in self.model.actions]
+        names = [str(a).lower() for a in self.task.model.actions]
         keys = [ACTION_KEYS.get(n) for n in names]
         if None not in keys and len(set(keys)) == len(keys):
             return {(getattr(pg, f"K_{key}"),): a for a, key in enumerate(keys)}

@@ -87,6 +87,8 @@ class _Tokens:
 
     def at_number(self) -> bool:
         tok = self.peek()
+        if tok is None:
+            return False
         try:
             float(tok)
         except (TypeError, ValueError):
@@ -159,8 +161,8 @@ def parse_pomdp(text: str, source: str = "<string>", max_entries: int = MAX_ENTR
     toks = _Tokens(text, source)
     header: dict = {"values": "reward", "discount": None}
     lines: dict[str, int] = {}
-    while toks.peek() in _PREAMBLE:
-        lines[toks.peek()] = toks.line
+    while (word := toks.peek()) in _PREAMBLE:
+        lines[word] = toks.line
         key = toks.next("a keyword")
         if key == "start" and toks.peek() in ("include", "exclude"):
             key = "start " + toks.next("include/exclude")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from gymnasium import spaces
@@ -78,6 +78,12 @@ class OctopusArmTask(Task):
     max_steps: int = 300
     kernel: str = "auto"
     threads: int | None = None
+    # Set by __post_init__, not arguments (as are the spaces):
+    action_space: spaces.Box = field(init=False, repr=False, compare=False)
+    model: physics.ArmModel = field(init=False, repr=False, compare=False)
+    random_target: bool = field(init=False, repr=False, compare=False)
+    _target_xy: np.ndarray | None = field(init=False, repr=False, compare=False)
+    _kernel: physics.Kernel = field(init=False, repr=False, compare=False)
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 20}
     # a numerical failure of the physics ends the arm's episode by truncation (see Episode End)
@@ -108,7 +114,7 @@ class OctopusArmTask(Task):
 
     def initial_state(self, rng, n, options=None):
         arm = np.repeat(self.model.initial_state[None], n, axis=0)
-        if self.random_target:
+        if self._target_xy is None:  # a random target
             return self._start(arm, sample_targets(rng, self.model.base_centre, n))
         return self._start(arm, np.repeat(self._target_xy[None], n, axis=0))
 

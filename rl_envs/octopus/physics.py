@@ -46,7 +46,7 @@ from numba import njit, prange
 from ..validation import describe, integer, one_of
 
 try:
-    from . import _simd
+    from . import _simd  # pyright: ignore[reportAttributeAccessIssue] - a C extension, which pyright cannot read
 except ImportError as error:  # built without a C compiler, or its build failed
     _simd, SIMD_MISSING = None, str(error)
 
@@ -468,7 +468,7 @@ def derivative(states: np.ndarray, actions: np.ndarray, model: ArmModel) -> np.n
     n_nodes = 2 * model.n_compartments + 2
     for i in range(states.shape[0]):
         work = [np.empty(n_nodes) for _ in range(6)]
-        _derivative(states[i], actions[i], *model.kernel_args(), *work, out[i])
+        _derivative(states[i], actions[i], *model.kernel_args(), *work, out[i])  # pyright: ignore[reportCallIssue] - pyright cannot count *work
     return out
 
 
@@ -623,18 +623,18 @@ class Kernel:
         self._args = (model.n_compartments, *model.kernel_args())
 
     def advance(self, states, actions, targets, distance, hit, status) -> None:
-        if self.kind == "simd":
+        if self.kind == "simd" and _simd is not None:  # (resolve_kernel gives "simd" only with _simd)
             _simd.advance(len(states), *self._args, states, actions, targets, distance, hit, status, self.threads)
         elif self.threads > 1:
             import numba
 
-            numba.set_num_threads(min(self.threads, numba.config.NUMBA_NUM_THREADS))
+            numba.set_num_threads(min(self.threads, numba.config.NUMBA_NUM_THREADS))  # pyright: ignore[reportPrivateImportUsage, reportAttributeAccessIssue] - numba sets its config at run time
             advance_parallel(states, actions, targets, *self._args[1:], distance, hit, status)
         else:
             advance(states, actions, targets, *self._args[1:], distance, hit, status)
 
     def measure(self, states, targets, distance, hit) -> None:
-        if self.kind == "simd":
+        if self.kind == "simd" and _simd is not None:
             _simd.measure(len(states), *self._args, states, targets, distance, hit)
         else:
             measure(states, targets, *self._args[1:], distance, hit)
@@ -656,7 +656,7 @@ class Kernel:
         n = states.shape[0]
         states = _float64("states", states, (n, self.model.state_size))
         actions = _float64("actions", np.atleast_2d(actions), (n, self.model.action_size))
-        if self.kind == "numba":
+        if self.kind == "numba" or _simd is None:
             return derivative(states, actions, self.model)
         out = np.empty_like(states)
         _simd.derivative(n, *self._args, states, actions, out)
