@@ -120,7 +120,7 @@ def _sweep(args, argv: list[str]) -> int:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m baselines", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m baselines", description=(__doc__ or "").partition("\n")[0])  # none under -OO
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p, out):

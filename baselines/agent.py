@@ -75,6 +75,7 @@ import io
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import gymnasium as gym
@@ -151,6 +152,10 @@ class Agent:
     to a constructor is checked against :func:`agent_arguments`, so a misspelt one fails at
     once instead of vanishing into a ``**hyperparameters`` catch-all.
     """
+
+    observation_space: gym.Space
+    action_space: gym.Space
+    hyperparameters: dict[str, Any]
 
     def __new__(cls, *args, **kwargs):
         try:  # positional arguments count too: SB3Agent's valid names depend on its second one
@@ -289,7 +294,7 @@ class Agent:
         arrays = {name: np.asarray(getattr(self, name)) for name in self._array_specs()}
         arrays["__meta__"] = np.frombuffer(meta_json.encode(), dtype=np.uint8)
         buf = io.BytesIO()
-        np.savez(buf, **arrays)
+        np.savez(buf, **arrays)  # pyright: ignore[reportArgumentType] - no entry is named allow_pickle (its names are attributes)
         atomic_write_bytes(path, buf.getvalue())
 
     @classmethod
@@ -319,7 +324,7 @@ class Agent:
                     "which takes the spaces from the env, and save() it again to convert it"))
             else:
                 saved = None
-            env = SpacesOnly(*saved) if env is None else make_env(env)
+            env = SpacesOnly(*saved) if env is None and saved is not None else make_env(env)  # (no env: saved)
             if saved is not None and (env.observation_space, env.action_space) != saved:
                 raise AgentFileError(path, (
                     f"the env's spaces differ from the saved agent's: saved {saved[0]} and {saved[1]}, "

@@ -50,7 +50,7 @@ def _numbers_array(values, shape: tuple, dtype: np.dtype, what: str) -> np.ndarr
         raise ValueError(f"{what} do not fit {dtype}: {e}") from None
 
 
-def _expect(condition: bool, message: str) -> None:
+def _expect(condition: object, message: str) -> None:
     if not condition:
         raise ValueError(message)
 
@@ -93,8 +93,9 @@ def space_from_json(desc) -> gym.Space:
     kind = desc["type"]
     if kind == "Discrete":
         n, start = desc.get("n"), desc.get("start", 0)
-        _expect(all(isinstance(v, int) and not isinstance(v, bool) for v in (n, start)) and n > 0,
-                f"Discrete needs an int n > 0 and an int start, got {desc!r}")
+        if not (isinstance(n, int) and isinstance(start, int) and not isinstance(n, bool) and not isinstance(start, bool)
+                and n > 0):
+            raise ValueError(f"Discrete needs an int n > 0 and an int start, got {desc!r}")
         return spaces.Discrete(n, start=start)
     if kind == "Box":
         shape = _shape(desc.get("shape"), "Box shape")
@@ -243,7 +244,8 @@ def saved_spaces(meta: dict, path: Path) -> tuple[gym.Space, gym.Space]:
     """The (observation, action) spaces of an agent file's parsed header; ``AgentFileError`` if invalid."""
     desc = meta.get("spaces")
     try:
-        _expect(isinstance(desc, dict), "'spaces' must be a mapping with 'observation' and 'action'")
+        if not isinstance(desc, dict):
+            raise ValueError("'spaces' must be a mapping with 'observation' and 'action'")
         return space_from_json(desc.get("observation")), space_from_json(desc.get("action"))
     except (ValueError, TypeError, RecursionError) as e:
         raise AgentFileError(path, f"its saved spaces are invalid: {e}") from None

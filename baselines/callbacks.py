@@ -59,7 +59,7 @@ class Callbacks:
         return bool(self.sb3.on_step())
 
     def on_rollout_end(self) -> None:
-        if self.in_rollout:
+        if self.in_rollout and self.sb3 is not None:  # (a rollout is SB3's)
             self.sb3.on_rollout_end()
             self.in_rollout = False
 

@@ -4,6 +4,7 @@ optimum of the environment, and the fraction of that optimum a return reaches.""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import gymnasium as gym
@@ -19,7 +20,7 @@ def evaluate(agent, env: gym.Env, n_episodes: int = 1, seed: int = 0, determinis
             # state/episode_start as SB3's evaluate_policy passes them: belief agents keep their belief there.
             action, state = agent.predict(obs, state=state, episode_start=np.array([start]), deterministic=deterministic)
             obs, r, terminated, truncated, _ = env.step(action)
-            total += r
+            total += float(r)
             done, start = terminated or truncated, False
         returns.append(total)
     return float(np.mean(returns)), float(np.std(returns))
@@ -31,7 +32,7 @@ def exact_optimum(env: gym.Env) -> float | None:
     ``optimal_return()`` where the environment defines it, else minus ``optimal_cost()`` (LQ
     control reports costs); None for tasks without a known optimum (the octopus arm).
     """
-    u = env.unwrapped
+    u: Any = env.unwrapped  # an env's references are its own methods (forwarded from its task)
     if callable(getattr(u, "optimal_return", None)):
         return float(u.optimal_return())
     if callable(getattr(u, "optimal_cost", None)):

@@ -18,6 +18,7 @@ import importlib
 import importlib.resources
 import time
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import gymnasium as gym
@@ -31,7 +32,7 @@ from .episodes import EpisodeLog
 from .io import atomic_write_bytes
 
 # Package data, so that an installed wheel finds it as a checkout does.
-HYPERPARAMS_DIR = importlib.resources.files(__package__) / "hyperparams"
+HYPERPARAMS_DIR = importlib.resources.files("baselines") / "hyperparams"
 ALGOS = ("a2c", "dqn", "ppo", "sac", "td3")
 # Keys of a zoo entry that describe the environment or the run rather than the algorithm.
 _ZOO_ENV_KEYS = ("n_timesteps", "policy", "n_envs", "normalize", "env_wrapper", "env_kwargs",
@@ -359,6 +360,7 @@ def _read_agent_json(path: Path) -> dict:
 
 def _normalized(venv, stats: dict, path: Path):
     """``venv`` under a frozen ``VecNormalize`` with the saved observation statistics."""
+    from stable_baselines3.common.running_mean_std import RunningMeanStd
     from stable_baselines3.common.vec_env import VecNormalize
 
     try:
@@ -372,7 +374,8 @@ def _normalized(venv, stats: dict, path: Path):
         raise AgentFileError(path, f"its obs_normalization is invalid ({type(e).__name__}: {e})") from None
     if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(var)) and np.all(var >= 0) and count > 0):
         raise AgentFileError(path, "its obs_normalization must hold finite means, non-negative variances and a positive count")
-    normalized.obs_rms.mean, normalized.obs_rms.var, normalized.obs_rms.count = mean, var, count
+    rms = cast(RunningMeanStd, normalized.obs_rms)  # one array's statistics: no env here has Dict observations
+    rms.mean, rms.var, rms.count = mean, var, count
     return normalized
 
 
@@ -462,15 +465,15 @@ class SB3Agent(Agent):
         t0 = time.perf_counter()
         self.model = build_model(self.algo, self.env_id, self.seed or 0, self._zoo_hyperparameters(), self.env_kwargs)
         sb3_callbacks = callback if isinstance(callback, list) else [] if callback is None or _per_episode(callback) else [callback]
-        recorder = EpisodeRecorder(self.episodes, self._after_episode(callback) if _per_episode(callback) else None)
+        recorder = EpisodeRecorder(self.episodes, self._after_episode(callback, self.model) if _per_episode(callback) else None)
         self.model.learn(steps, callback=[recorder, *sb3_callbacks], progress_bar=progress_bar)
         self.wall_time = time.perf_counter() - t0
         self.num_timesteps = self.model.num_timesteps
         return self
 
-    def _after_episode(self, callback):
+    def _after_episode(self, callback, model):
         def call():
-            self.num_timesteps = self.model.num_timesteps
+            self.num_timesteps = model.num_timesteps
             return callback(self)
 
         return call
@@ -496,6 +499,7 @@ class SB3Agent(Agent):
         import io
         import json
 
+        from stable_baselines3.common.running_mean_std import RunningMeanStd
         from stable_baselines3.common.vec_env import VecNormalize
 
         if self.model is None:
@@ -507,7 +511,7 @@ class SB3Agent(Agent):
         venv = self.model.get_env()
         normalization = None
         if isinstance(venv, VecNormalize) and venv.norm_obs:  # normalised rewards do not change predict
-            rms = venv.obs_rms
+            rms = cast(RunningMeanStd, venv.obs_rms)  # one array's statistics: no env here has Dict observations
             normalization = {"clip_obs": float(venv.clip_obs),
                              "epsilon": float(venv.epsilon), "count": float(rms.count),
                              "mean": np.asarray(rms.mean, dtype=float).tolist(), "var": np.asarray(rms.var, dtype=float).tolist()}

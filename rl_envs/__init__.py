@@ -4,13 +4,9 @@
 does the import itself.  Environment modules are imported only when an environment is made.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gymnasium.envs.registration import register, registry
-
-if TYPE_CHECKING:  # imported on first use by __getattr__ below
-    from . import check
-    from .distributions import expectiles, quantiles
 
 __version__ = "0.1.0"
 
@@ -61,4 +57,4 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["ENV_IDS", "__version__", "check", "expectiles", "quantiles"]
+__all__ = ["ENV_IDS", "__version__", "check", "expectiles", "quantiles"]  # pyright: ignore[reportUnsupportedDunderAll] - the last three come from __getattr__

@@ -11,6 +11,7 @@ the belief is filtered with the action the agent took last.
 from __future__ import annotations
 
 import numpy as np
+from gymnasium import spaces
 
 from rl_envs.maze.pomdp import filter_belief
 
@@ -38,6 +39,9 @@ class BeliefAgent(Agent):
     ``learn`` runs the planner.  ``T``, ``O`` and ``b0`` are saved with the agent so that a loaded
     agent can filter without the env.
     """
+
+    observation_space: spaces.Discrete
+    action_space: spaces.Discrete
 
     def __init__(self, env, seed: int | None = None, **hyperparameters):
         super().__init__(env, seed=seed, **hyperparameters)

@@ -98,13 +98,13 @@ class Perseus(BeliefAgent):
     def _array_specs(self):
         specs = super()._array_specs()
         return {**specs, "alpha": ArraySpec(("K", specs["T"].shape[1])),
-                "alpha_action": ArraySpec(("K",), integer=True, low=0, high=self.action_space.n - 1)}
+                "alpha_action": ArraySpec(("K",), integer=True, low=0, high=int(self.action_space.n) - 1)}
 
-    def _exploration_policy(self):
+    def _exploration_policy(self, m):
         if self.explore == "random":
             return None
-        Q = mdp_action_values(self.model)
-        rng, n_actions = self.rng, self.model.n_actions
+        Q = mdp_action_values(m)
+        rng, n_actions = self.rng, m.n_actions
 
         def epsilon_greedy(b):
             greedy = first_max(b @ Q)
@@ -114,8 +114,10 @@ class Perseus(BeliefAgent):
 
     def _plan(self) -> None:
         m = self.model
+        if m is None:
+            raise ValueError(f"{type(self).__name__} plans on its env's POMDP model: load it with env=... to learn")
         start = time.perf_counter()
-        B = explore_beliefs(m, self.n_beliefs, self.rng, self._exploration_policy())
+        B = explore_beliefs(m, self.n_beliefs, self.rng, self._exploration_policy(m))
         self.alpha = np.full((1, m.n_states), m.R.min() / (1.0 - m.gamma))
         self.alpha_action = np.zeros(1, dtype=np.int64)
         value = (B @ self.alpha.T).max(axis=1)

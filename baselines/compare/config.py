@@ -85,7 +85,7 @@ MAX_CELLS = 100_000
 _SET_BY_THE_CELL = ("env", "seed", "env_kwargs", "algo")
 
 
-def require(condition: bool, message: str) -> None:
+def require(condition: object, message: str) -> None:
     """A ConfigError with ``message`` unless ``condition``."""
     if not condition:
         raise ConfigError(message)
@@ -166,11 +166,11 @@ def cells_from_config(config: dict) -> list[Cell]:
         seeds = run.get("seeds", 3)
         require(_count(seeds, 1) or (isinstance(seeds, list) and seeds and all(_count(s, 0) for s in seeds)),
                 f"{where}: seeds must be a positive count or a list of non-negative ints, got {seeds!r}")
-        n_seeds = seeds if is_int(seeds) else len(seeds)
+        n_seeds = len(seeds) if isinstance(seeds, list) else int(seeds)
         total = len(cells) + n_seeds * len(agents)
         require(total <= MAX_CELLS, f"{where}: the grid reaches {total:,} cells ({n_seeds:,} seeds x {len(agents)} "
                                     f"agent(s)); a comparison is limited to {MAX_CELLS:,} cells (split it into several)")
-        seeds = list(range(seeds)) if is_int(seeds) else [int(s) for s in seeds]
+        seeds = [int(s) for s in seeds] if isinstance(seeds, list) else list(range(int(seeds)))
         repeated = sorted(s for s, n in Counter(seeds).items() if n > 1)
         require(not repeated, f"{where}: seeds repeat {', '.join(map(str, repeated))} (each seed is one cell)")
         for name, kwargs in agents.items():

@@ -18,6 +18,7 @@ import inspect
 import math
 import time
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 import gymnasium as gym
@@ -60,7 +61,7 @@ def run_measure(cell) -> Measured:
     return MEASURES[arguments.pop("name")](cell, **arguments)
 
 
-def _agent(cell, env):
+def _agent(cell, env) -> Any:  # the registry's class of that name
     return AGENTS[cell.agent](env, seed=cell.seed, **cell.agent_kwargs)
 
 
@@ -98,8 +99,9 @@ def discounted_reward(cell, runs: int = 2000) -> Measured:
     score = summarize(rollouts)
     score["median_steps"] = _finite_or_none([score["median_steps"]])[0]
     value_b0 = getattr(agent, "stats", {}).get("value_b0")
+    maze: Any = env.unwrapped  # its exact references are its own methods (forwarded from its task)
     measurements = {**score, "solve_seconds": solve_seconds, "planned_value_b0": value_b0,
-                    "mdp_upper_bound": env.unwrapped.mdp_upper_bound()}
+                    "mdp_upper_bound": maze.mdp_upper_bound()}
     return Measured(agent, measurements, score["adr"], float(rollouts["returns"].std()))
 
 
@@ -113,7 +115,7 @@ def gain_gap(cell) -> Measured:
     exact expected episode cost (``expected_cost``) and C(K*) the optimum (``optimal_cost``); an
     unstable gain's gap is infinite (null in JSON).  The row's return is -C of the final gain."""
     env = gym.make(cell.env, **cell.env_kwargs)
-    lq = env.unwrapped
+    lq: Any = env.unwrapped  # its exact references are its own methods (forwarded from its task)
     best, rollouts = lq.optimal_cost(), cell.steps // lq.max_steps
     agent = _agent(cell, env)
     gaps = [lq.expected_cost(agent.K) / best - 1.0]  # rollout 0: the initial gain
@@ -139,14 +141,15 @@ def greedy_checkpoints(cell, every: int, train_env_kwargs: dict | None = None) -
     from stable_baselines3.common.evaluation import evaluate_policy
 
     eval_env = gym.make(cell.env, **cell.env_kwargs)
-    optimum = eval_env.unwrapped.optimal_return()
+    maze: Any = eval_env.unwrapped  # its exact references are its own methods (forwarded from its task)
+    optimum = maze.optimal_return()
     agent = _agent(cell, gym.make(cell.env, **cell.env_kwargs, **(train_env_kwargs or {})))
     deterministic = cell.env_kwargs.get("slip", 0.0) == 0
     checkpoints, returns, first_optimal = [], [], None
     for target in [*range(every, cell.steps, every), cell.steps]:
         while agent.num_timesteps < target:  # learn() returns early at a stopping test: keep going
             agent.learn(target - agent.num_timesteps)
-        ret, std = evaluate_policy(agent, eval_env, n_eval_episodes=cell.eval_episodes, warn=False)
+        ret, std = cast(tuple[float, float], evaluate_policy(agent, eval_env, n_eval_episodes=cell.eval_episodes, warn=False))
         checkpoints.append(agent.num_timesteps)
         returns.append(float(ret))
         optimal = abs(ret - optimum) <= 1e-6 * max(1.0, abs(optimum)) if deterministic else ret >= optimum - 0.05

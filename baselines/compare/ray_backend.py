@@ -8,6 +8,7 @@ resuming, ``plot`` and merging folders do not care where a cell ran.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 from rl_envs.validation import integer
@@ -36,7 +37,7 @@ def connect(address: str | None, **init_kwargs) -> bool:
     ray = require_ray()
     if ray.is_initialized():
         return False
-    ray.init(address=address, logging_level="WARNING", **init_kwargs)
+    ray.init(address=address, logging_level=logging.WARNING, **init_kwargs)
     return True
 
 

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import gymnasium as gym
 
 from rl_envs.validation import integer
@@ -68,7 +69,7 @@ def _rollout_gif(agent, cell: Cell, max_frames: int = 200) -> bytes:
         done = terminated or truncated
     fps = env.metadata.get("render_fps", 10)
     env.close()
-    images = [Image.fromarray(f) for f in frames]
+    images = [Image.fromarray(np.asarray(f)) for f in frames]
     buf = io.BytesIO()
     images[0].save(buf, format="GIF", save_all=True, append_images=images[1:], duration=int(1000 / fps), loop=0)
     return buf.getvalue()
@@ -110,6 +111,7 @@ def cell_stages(cell: Cell, film: bool = True):
             yield target, ret
     if not math.isfinite(ret):  # a saved cell must hold a number the table can average
         raise ValueError(f"the evaluation return is {ret}, not a finite number")
+    assert eval_env is not None  # the loop ran at least once (for cell.steps)
     row = _row(cell, ret, std, exact_optimum(eval_env), wall)
     log = _log(agent)
     ends = getattr(agent, "env", None)
@@ -180,7 +182,7 @@ def limit_threads(n: int = 1) -> None:
 
     from rl_envs.octopus import physics
 
-    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))  # pyright: ignore[reportPrivateImportUsage, reportAttributeAccessIssue] - numba sets its config at run time
     physics.set_default_threads(n)
 
 

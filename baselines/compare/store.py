@@ -170,7 +170,7 @@ def load_records(folders, envs=None, agents=None) -> list[dict]:
             raise FileNotFoundError(f"{folder} holds no finished cells ({cell_dir}/*.json)")
         for path in paths:
             record, problem = read_cell(path)
-            if problem:
+            if record is None:
                 warn(f"{path}: {problem}; skipped")
                 skipped += 1
             else:

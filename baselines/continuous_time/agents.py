@@ -55,6 +55,9 @@ class NGnetAgent(Agent):
     ω range ±omega_max), ``dt`` (the control interval; default the env's), ``seed``.
     """
 
+    observation_space: spaces.Box
+    action_space: spaces.Box
+
     def __init__(self, env, tau: float = 1.0, kappa: float | None = 0.1, eta: float = 1.0, sigma0: float = 0.5,
                  tau_n: float = 1.0, V0: float = -1.0, V1: float = 1.0, n_per_dim: int = 15, width: float = 1.0,
                  omega_max: float = 2 * math.pi, dt: float | None = None, seed: int | None = None, **hyperparameters):
@@ -103,7 +106,7 @@ class NGnetAgent(Agent):
     def _behave(self, obs):
         x = np.asarray(obs, dtype=np.float64)
         # the features of the last step's next state, which this state usually is
-        b = self._b_next if obs is self._obs_next else self.features.features(x)
+        b = self._b_next if obs is self._obs_next and self._b_next is not None else self.features.features(x)
         a = self._noise_decay()
         self.n = a * self.n + math.sqrt(1.0 - a * a) * self.rng.standard_normal()
         sigma = self.sigma0 * min(1.0, max(0.0, (self.V1 - float(b @ self.critic.v)) / (self.V1 - self.V0)))
@@ -122,6 +125,10 @@ class NGnetAgent(Agent):
     def _learn_episode(self, terminated):
         self.critic.new_episode()
         self.n = self.rng.standard_normal()
+
+    def _drive(self, x: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """The policy's drive before the squash, for one state or a batch (``b`` its features)."""
+        raise NotImplementedError
 
     def _improve(self, x, b, noise, u, delta, x2) -> None:
         """The policy's own learning from one interval (none by default)."""

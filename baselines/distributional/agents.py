@@ -21,7 +21,6 @@ predictor values, not of the return: ``tests/test_distributional_td.py`` checks 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar
 
 import numpy as np
 
@@ -106,7 +105,7 @@ class DistributionalTD(FixedPolicyAgent):
     responses trial by trial.
     """
 
-    f: ClassVar[Callable[[np.ndarray], np.ndarray]] = staticmethod(identity)
+    f: Callable[[np.ndarray], np.ndarray] = staticmethod(identity)
 
     def _set_rates(self, alpha_plus: np.ndarray, alpha_minus: np.ndarray) -> None:
         self.alpha_plus, self.alpha_minus = alpha_plus, alpha_minus
@@ -166,7 +165,7 @@ class QuantileTD(ExpectileTD):
     """Distributional TD with ``f(δ) = sign(δ)``: predictor i learns the τ_i-quantile (the
     arguments of :class:`ExpectileTD`).  Each update moves a predictor by α_i^± in reward units."""
 
-    f = staticmethod(np.sign)
+    f = staticmethod(np.sign)  # pyright: ignore[reportAssignmentType] - numpy's stub types sign by its scalar overload
 
 
 class ClassicalTD(DistributionalTD):

@@ -142,4 +142,4 @@ def asymmetry_analysis(rewards, responses, rng: np.random.Generator) -> Asymmetr
     ok = np.isfinite(tau)
     r, p = stats.pearsonr(tau[ok], reversal[ok])
     r_rel, p_rel = stats.pearsonr(reversal, again)
-    return AsymmetryAnalysis(reversal, tau, a_plus, a_minus, float(r), float(p), float(r_rel), float(p_rel))
+    return AsymmetryAnalysis(reversal, tau, a_plus, a_minus, float(r), float(p), float(r_rel), float(p_rel))  # pyright: ignore[reportArgumentType] - scipy types pearsonr's pair as objects

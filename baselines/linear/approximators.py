@@ -40,7 +40,7 @@ class SigmoidMLP:
     """
 
     def __init__(self, n_in: int, n_hidden: int, n_out: int, squash: bool, rng: np.random.Generator,
-                 init_scale: float = 1.0, input_scale=1.0):
+                 init_scale: float = 1.0, input_scale: float | list[float] | np.ndarray = 1.0):
         self.shapes = ((n_hidden, n_in), (n_hidden,), (n_out, n_hidden), (n_out,))
         ends = np.cumsum([int(np.prod(shape)) for shape in self.shapes])
         self._slices = [slice(end - int(np.prod(shape)), end) for shape, end in zip(self.shapes, ends)]

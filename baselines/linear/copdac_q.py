@@ -83,6 +83,9 @@ class COPDACQ(Agent):
       ``observation_layout``, as OctopusArm has).
     """
 
+    observation_space: spaces.Box
+    action_space: spaces.Box
+
     def __init__(self, env, actor: str = "linear", critic: str = "linear", gamma: float = 0.99,
                  sigma: float = 0.1, alpha_theta: float = 1e-3, alpha_w: float = 1e-2, alpha_v: float = 1e-2,
                  n_rbf: int = 7, actor_hidden: int = 8, critic_hidden: int = 40, obs_scale=1.0,

@@ -19,6 +19,9 @@ class LinearGainAgent(Agent):
     deterministic ``-K x`` for one observation or a batch (SB3's ``evaluate_policy`` passes a batch).
     """
 
+    observation_space: spaces.Box
+    action_space: spaces.Box
+
     def __init__(self, env, sigma: float = 0.1, K0=None, seed: int | None = None, **hyperparameters):
         K0_list = None if K0 is None else np.asarray(K0, dtype=np.float64).tolist()
         super().__init__(env, seed=seed, sigma=sigma, K0=K0_list, **hyperparameters)

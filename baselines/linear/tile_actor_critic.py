@@ -39,6 +39,7 @@ import gymnasium as gym
 from gymnasium import spaces
 from numba import njit
 
+from rl_envs.core import VectorEnv
 from rl_envs.validation import discount, positive, real
 
 from ..agent import Agent, timesteps
@@ -208,9 +209,10 @@ def _gaussian_step(theta, y, v, idx, idx2, a, r, gamma, terminated, log_sigma_ra
     """:func:`sac_update` (``sigma_b`` None) or :func:`offpac_update`, with the log σ bounds."""
     n, m = a.shape
     delta = np.empty(n)
-    _gaussian_actor_critic(theta, y, v, idx, idx2, a, *_vectors(n, r), float(gamma), terminated,
-                           *_vectors(m, *log_sigma_range), sigma_b is not None,
-                           *_vectors(m, 1.0 if sigma_b is None else sigma_b), *_vectors(n, alpha_v, alpha_u), delta)
+    (r,), (log_lo, log_hi), (alpha_v, alpha_u) = _vectors(n, r), _vectors(m, *log_sigma_range), _vectors(n, alpha_v, alpha_u)
+    (sigma_behaviour,) = _vectors(m, 1.0 if sigma_b is None else sigma_b)
+    _gaussian_actor_critic(theta, y, v, idx, idx2, a, r, float(gamma), terminated, log_lo, log_hi, sigma_b is not None,
+                           sigma_behaviour, alpha_v, alpha_u, delta)
     return delta
 
 
@@ -223,8 +225,8 @@ def copdac_q_tile_update(theta, w, v, idx, idx2, a, r, gamma, terminated, alpha_
     """
     n = len(a)
     delta = np.empty(n)
-    _copdac_q(theta, w, v, idx, idx2, a, *_vectors(n, r), float(gamma), terminated,
-              *_vectors(n, alpha_theta, alpha_w, alpha_v), delta)
+    (r,), (alpha_theta, alpha_w, alpha_v) = _vectors(n, r), _vectors(n, alpha_theta, alpha_w, alpha_v)
+    _copdac_q(theta, w, v, idx, idx2, a, r, float(gamma), terminated, alpha_theta, alpha_w, alpha_v, delta)
     return delta
 
 
@@ -240,6 +242,9 @@ class TileActorCritic(Agent):
     """
 
     STEP_SIZES: tuple[str, ...] = ()
+
+    observation_space: spaces.Box
+    action_space: spaces.Box
 
     def __init__(self, env, gamma: float = 0.99, n_tilings: int = 10, tiles_per_dim: int = 10,
                  table_size: int = 1 << 16, seed: int | None = None, **hyperparameters):
@@ -272,6 +277,14 @@ class TileActorCritic(Agent):
         """The step sizes named in ``STEP_SIZES``, divided by n_tilings, in that order."""
         return tuple(getattr(self, name) for name in self.STEP_SIZES)
 
+    def _tables(self) -> list[np.ndarray]:
+        """The parameter tables, in the order the update kernel takes them."""
+        raise NotImplementedError
+
+    def _update(self, tables, idx, idx2, a, r, terminated, steps) -> np.ndarray:
+        """One update of a batch of learners in place (the kernel of the subclass); returns δ."""
+        raise NotImplementedError
+
     def _one(self) -> list[np.ndarray]:
         """This agent's tables as a batch of one learner (views: updates write into them)."""
         return [t[None] for t in self._tables()]
@@ -284,7 +297,7 @@ class TileActorCritic(Agent):
         """The draws ``a`` (N, m) of a batch of learners at the tiles ``idx`` with standard normal
         ``noise``, the actions sent (clipped, float32), and whether every draw is finite."""
         a, sent = np.empty((len(idx), self.m)), np.empty((len(idx), self.m), dtype=np.float32)
-        finite = _behaviour(tables[0], *self._sigma_args(tables), idx, noise, self.low, self.high, a, sent)
+        finite = _behaviour(tables[0], *self._sigma_args(tables), idx, noise, self.low, self.high, a, sent)  # pyright: ignore[reportCallIssue] - pyright cannot count the unpacked lists
         return a, sent, finite
 
     def _behave(self, obs):
@@ -345,7 +358,7 @@ class TileSAC(GaussianTileActorCritic):
         return True, tables[1], *self._log_sigma_range, self._log_sigma_range[0]  # the last unread
 
     def _update(self, tables, idx, idx2, a, r, terminated, steps):  # sac_update, σ's log bounds computed once
-        return _gaussian_step(*tables, idx, idx2, a, r, self.gamma, terminated, self._log_sigma_range, None, *steps)
+        return _gaussian_step(*tables, idx, idx2, a, r, self.gamma, terminated, self._log_sigma_range, None, *steps)  # pyright: ignore[reportCallIssue] - pyright cannot count the unpacked lists
 
 
 class TileOffPAC(GaussianTileActorCritic):
@@ -361,7 +374,7 @@ class TileOffPAC(GaussianTileActorCritic):
         return False, tables[1], *self._log_sigma_range, self.sigma
 
     def _update(self, tables, idx, idx2, a, r, terminated, steps):  # offpac_update, σ's log bounds computed once
-        return _gaussian_step(*tables, idx, idx2, a, r, self.gamma, terminated, self._log_sigma_range, self.sigma,
+        return _gaussian_step(*tables, idx, idx2, a, r, self.gamma, terminated, self._log_sigma_range, self.sigma,  # pyright: ignore[reportCallIssue] - pyright cannot count the unpacked lists
                               *steps)
 
 
@@ -393,7 +406,7 @@ class TileCOPDACQ(TileActorCritic):
         return False, tables[1], self.sigma, self.sigma, self.sigma  # w and the bounds unread
 
     def _update(self, tables, idx, idx2, a, r, terminated, steps):
-        return copdac_q_tile_update(*tables, idx, idx2, a, r, self.gamma, terminated, *steps)
+        return copdac_q_tile_update(*tables, idx, idx2, a, r, self.gamma, terminated, *steps)  # pyright: ignore[reportCallIssue] - pyright cannot count the unpacked lists
 
 
 @njit(cache=True)
@@ -490,8 +503,11 @@ class SeedBatch:
         self.diverged = np.zeros(self.n, dtype=np.bool_)
         self._any_diverged = False
 
-    def _vector_env(self):
-        return gym.make_vec(self.env_id, num_envs=self.n, vectorization_mode="vector_entry_point", **self.env_kwargs)
+    def _vector_env(self) -> VectorEnv:
+        venv = gym.make_vec(self.env_id, num_envs=self.n, vectorization_mode="vector_entry_point", **self.env_kwargs)
+        if not isinstance(venv, VectorEnv):  # a seed per sub-env is the core's
+            raise TypeError(f"SeedBatch runs on an rl_envs native vector env, got {type(venv).__name__}")
+        return venv
 
     def learn(self, total_timesteps: int) -> SeedBatch:
         lead, end = self.lead, self.steps + timesteps(total_timesteps)

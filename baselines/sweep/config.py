@@ -17,6 +17,7 @@ import itertools
 import json
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import gymnasium as gym
@@ -135,7 +136,7 @@ _KEYS = {"env", "env_kwargs", "agent", "agent_kwargs", "steps", "eval_episodes",
 
 
 def _seeds(config: dict, key: str) -> list[int]:
-    seeds = config.get(key)
+    seeds: Any = config.get(key)  # a config's data, checked below
     require(isinstance(seeds, list) and seeds and all(is_int(s) and s >= 0 for s in seeds)
             and len(set(seeds)) == len(seeds), f"{key} must be a non-empty list of distinct non-negative ints, got {seeds!r}")
     return [int(s) for s in seeds]

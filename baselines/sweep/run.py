@@ -59,7 +59,7 @@ def trial(config: dict, sweep: Sweep) -> None:
 @dataclass
 class SweepResult:
     trials: list[dict]
-    chosen: dict | None  # None: interrupted before every trial finished
+    chosen: dict  # chosen.json (an interrupted sweep raises SweepInterrupted instead)
     finished: int
     total: int
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import cast
 
 import numpy as np
 from gymnasium import spaces
@@ -31,7 +32,7 @@ def linear_schedule(start: float, end: float, steps: int) -> Callable[[int], flo
 def as_schedule(value, name: str) -> Callable[[int], float]:
     """A constant, a ``(start, end, steps)`` triple, or a callable of the step count."""
     if callable(value):
-        return value
+        return cast(Callable[[int], float], value)  # the user's schedule of the step count
     if isinstance(value, (tuple, list)) and len(value) == 3:
         return linear_schedule(float(value[0]), float(value[1]), int(value[2]))
     try:
@@ -137,6 +138,9 @@ class TabularAgent(Agent):
     records the episode, and reads it in ``_learn_episode`` with :meth:`_take_episode`.
     """
 
+    observation_space: spaces.Discrete
+    action_space: spaces.Discrete
+
     def __init__(self, env, gamma: float = 1.0, seed: int | None = None, **hyperparameters):
         super().__init__(env, seed=seed, gamma=gamma, **hyperparameters)
         for what, space in (("observation", self.observation_space), ("action", self.action_space)):
@@ -219,6 +223,8 @@ class SoftmaxPolicyAgent(TabularAgent):
     ``theta0`` is the initial preference table (NaN marks moves never to take); the default is
     zeros (the uniform policy).  The deterministic (greedy) action is the most probable one.
     """
+
+    theta: np.ndarray  # the preferences, (n_states, n_actions)
 
     def __init__(self, env, gamma: float = 1.0, temperature: float = 1.0, theta0=None,
                  seed: int | None = None, **hyperparameters):

@@ -50,7 +50,7 @@ LAYOUT_OVERRIDES = {
 def large_maze_hyperparameters(name: str, layout: str | None = None) -> dict:
     """The arguments agent ``name`` takes on a maze larger than the book's: LARGE_MAZE with the
     layout's exceptions."""
-    return {**LARGE_MAZE.get(name, {}), **LAYOUT_OVERRIDES.get(layout, {}).get(name, {})}
+    return {**LARGE_MAZE.get(name, {}), **(LAYOUT_OVERRIDES.get(layout, {}) if layout else {}).get(name, {})}
 
 
 def training_setup(name: str, layout: str) -> tuple[dict, int | None]:

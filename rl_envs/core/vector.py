@@ -22,6 +22,7 @@ It owns what the single shell owns (see :mod:`rl_envs.core.single`) for a batch,
 from __future__ import annotations
 
 import inspect
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -192,7 +193,7 @@ class VectorEnv(gym.vector.VectorEnv):
 
     # -- the Gymnasium API ---------------------------------------------------------------------
 
-    def reset(self, *, seed: int | list[int | None] | None = None, options: dict | None = None):
+    def reset(self, *, seed: int | Sequence[int | None] | None = None, options: dict | None = None):
         """Every sub-env, or with ``options={"reset_mask": mask}`` (a bool array of ``num_envs``) only
         those in ``mask``: they start new episodes now, the others keep their state; the observations
         returned are those of every sub-env."""
