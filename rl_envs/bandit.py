@@ -6,9 +6,10 @@ import copy
 import dataclasses
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+from numpy.typing import ArrayLike
 from gymnasium import spaces
 
 from .core import SingleEnv, Task, VectorEnv
@@ -20,13 +21,13 @@ PLANE = 300  # px, the square landscape panel; the cost strip sits to its right
 LOG_RANGE = (-4.0, 3.0)  # decades shown in the cost strip
 
 
-def quadratic_cost(a, C: np.ndarray, a_star: np.ndarray) -> np.ndarray | float:
+def quadratic_cost(a: ArrayLike, C: np.ndarray, a_star: np.ndarray) -> np.ndarray | float:
     """``(a - a*)^T C (a - a*)`` for one action ``(m,)`` or a batch ``(..., m)``."""
     d = np.asarray(a, dtype=np.float64) - a_star
     return np.einsum("...i,ij,...j->...", d, C, d)
 
 
-def random_cost_matrix(dim: int, rng: np.random.Generator, eigenvalues=EIGENVALUES) -> np.ndarray:
+def random_cost_matrix(dim: int, rng: np.random.Generator, eigenvalues: ArrayLike = EIGENVALUES) -> np.ndarray:
     """``Q diag(lambda) Q^T`` with each ``lambda_i`` drawn from ``eigenvalues`` and ``Q`` Haar-orthogonal.
 
     The paper does not say how its C was built; a uniformly random rotation is the
@@ -104,25 +105,25 @@ class QuadraticBanditTask(Task):
 
     # -- pulls (batched) ----------------------------------------------------------------------
 
-    def initial_state(self, rng: np.random.Generator, n: int, options=None) -> dict:
+    def initial_state(self, rng: np.random.Generator, n: int, options: dict | None = None) -> dict[str, np.ndarray]:
         return {"action": np.full((n, self.dim), np.nan), "cost": np.full(n, np.nan)}
 
-    def check_action(self, action, n: int | None) -> np.ndarray:
+    def check_action(self, action: Any, n: int | None) -> np.ndarray:
         return clipped_box_actions(action, self.action_space, n, self.action_bound)
 
-    def transition(self, state, action, noise):
-        cost = quadratic_cost(action, self.C, self.a_star)
+    def transition(self, state: dict[str, np.ndarray], action: np.ndarray, noise: None) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, dict]:
+        cost = cast(np.ndarray, quadratic_cost(action, self.C, self.a_star))  # of a batch: an array
         return {"action": action, "cost": cost}, -cost, np.ones(len(action), dtype=np.bool_), {"cost": cost}
 
-    def observe(self, state) -> np.ndarray:
+    def observe(self, state: dict[str, np.ndarray]) -> np.ndarray:
         return np.zeros((len(state["cost"]), 1), dtype=np.float32)
 
-    def state_from(self, value):
+    def state_from(self, value: Any) -> dict[str, np.ndarray]:
         raise ValueError("QuadraticBandit has no state to set: every pull is an episode of its own")
 
     # -- exact references -------------------------------------------------------------------
 
-    def cost(self, a) -> np.ndarray | float:
+    def cost(self, a: ArrayLike) -> np.ndarray | float:
         """The positive cost of an action ``(m,)`` (a float) or a batch ``(..., m)`` (an array)."""
         a = np.asarray(a, dtype=np.float64)
         if a.shape[-1:] != (self.dim,):
@@ -138,7 +139,7 @@ class QuadraticBanditTask(Task):
 
     # -- drawing ------------------------------------------------------------------------------
 
-    def paint(self, pg, surface, state, trail) -> None:
+    def paint(self, pg: Any, surface: Any, state: dict[str, np.ndarray], trail: list[dict[str, np.ndarray]]) -> None:
         """The landscape with the pulls (``trail`` then ``state``, oldest first; the last
         ``HISTORY``) projected on it, and their costs."""
         pulls = [s for s in (*trail, state) if not np.isnan(s["cost"][0])][-HISTORY:]
@@ -272,14 +273,14 @@ class QuadraticBanditEnv(SingleEnv):
 
     task_type = QuadraticBanditTask
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         # Every episode is one pull, so the drawing shows the pulls of earlier episodes on the
         # same problem, which the core's trail (one episode's states) does not keep.
         self._pulls: deque = deque(maxlen=HISTORY)
         self._pulls_task = self.task
 
-    def step(self, action):
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         result = super().step(action)
         if self.render_mode is not None:
             if self._pulls_task is not self.task:  # a seeded reset drew another C
@@ -288,7 +289,7 @@ class QuadraticBanditEnv(SingleEnv):
             self._pulls.append(self._state)
         return result
 
-    def render(self):
+    def render(self) -> Any:
         pulls = list(self._pulls) if self._pulls_task is self.task else []
         if pulls and pulls[-1] is self._state:  # the current pull is drawn as the state
             pulls.pop()

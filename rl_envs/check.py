@@ -80,13 +80,13 @@ class Subject:
         return self.make_vec(num_envs, **kw)
 
 
-def subject_of(env_or_id, **kwargs) -> Subject:
+def subject_of(env_or_id: str | gym.Env | VectorEnv | Task, **kwargs: Any) -> Subject:
     """A :class:`Subject` from an id (``kwargs`` are its arguments), an env, a vector env or a task."""
     if isinstance(env_or_id, str):
         spec = gym.spec(env_or_id)
         creator = load_env_creator(spec.entry_point) if isinstance(spec.entry_point, str) else spec.entry_point
         task = creator(**kwargs).task if isinstance(creator, type) and issubclass(creator, SingleEnv) else None
-        def make_vec(num_envs, **kw):
+        def make_vec(num_envs: int, **kw: Any) -> gym.vector.VectorEnv:
             return gym.make_vec(env_or_id, num_envs=num_envs, vectorization_mode="vector_entry_point", **kwargs, **kw)
         return Subject(env_or_id, lambda render_mode=None: gym.make(env_or_id, render_mode=render_mode, **kwargs),
                        make_vec if spec.vector_entry_point is not None else None, task,
@@ -103,7 +103,7 @@ def subject_of(env_or_id, **kwargs) -> Subject:
             return _task_subject(base.task, type(base), VectorEnv)
         original = copy.deepcopy(env_or_id)
 
-        def make(render_mode=None):
+        def make(render_mode: str | None = None) -> gym.Env:
             if render_mode != original.render_mode:
                 raise Problem(f"render_mode={render_mode!r} cannot be checked on an env object made with "
                               f"render_mode={original.render_mode!r}")
@@ -551,7 +551,7 @@ def run_check(subject: Subject, name: str) -> list[str]:
     return []
 
 
-def check(env_or_id, *, only: list[str] | None = None, **kwargs) -> list[str]:
+def check(env_or_id: str | gym.Env | VectorEnv | Task, *, only: list[str] | None = None, **kwargs: Any) -> list[str]:
     """Every problem the checks find in ``env_or_id`` (an id with its ``kwargs``, an env, a vector env
     or a task), one readable sentence each; ``[]`` when it conforms.  ``only`` names the checks to run."""
     subject = subject_of(env_or_id, **kwargs)

@@ -17,6 +17,7 @@ With the sign response (quantile regression) the fixed point is the τ-quantile 
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .validation import describe, real_array
 
@@ -47,7 +48,7 @@ def _levels(taus) -> np.ndarray:
     return t
 
 
-def expectiles(values, probabilities, taus):
+def expectiles(values: ArrayLike, probabilities: ArrayLike, taus: ArrayLike) -> np.ndarray | float:
     """The exact τ-expectiles of the distribution with atoms ``values`` and ``probabilities``.
 
     ``taus`` is a number or an array of levels in [0, 1] (0 gives the smallest atom, 1 the
@@ -75,7 +76,7 @@ def expectiles(values, probabilities, taus):
     return float(out[0]) if t.ndim == 0 else out.reshape(t.shape)
 
 
-def quantiles(values, probabilities, taus):
+def quantiles(values: ArrayLike, probabilities: ArrayLike, taus: ArrayLike) -> np.ndarray | float:
     """The exact τ-quantiles ``min{x : P(Z <= x) >= τ}`` of the distribution with atoms ``values``
     and ``probabilities`` (``taus`` and the result as in :func:`expectiles`; τ = 0 gives the
     smallest atom).

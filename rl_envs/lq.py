@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, cast
 
 import numpy as np
+from numpy.typing import ArrayLike
 from gymnasium import spaces
 
 from .core import SingleEnv, Task, VectorEnv
@@ -68,14 +70,14 @@ class LQModel:
 
 # -- validation ------------------------------------------------------------------------------
 
-def as_square(value, n: int, name: str) -> np.ndarray:
+def as_square(value: Any, n: int, name: str) -> np.ndarray:
     """A scalar ``s`` (meaning ``s * I``) or an n x n matrix."""
     if not isinstance(value, (list, tuple, np.ndarray)) or np.ndim(value) == 0:
         return real(value, name) * np.eye(n)
     return matrix(value, name, (n, n))
 
 
-def as_covariance(value, n: int, name: str) -> np.ndarray:
+def as_covariance(value: Any, n: int, name: str) -> np.ndarray:
     """A scalar ``s`` (meaning ``s * I``) or an n x n symmetric positive semidefinite matrix."""
     return symmetric_matrix(as_square(value, n, name), name, definite=False)
 
@@ -90,7 +92,7 @@ def is_stabilizable(A: np.ndarray, B: np.ndarray, continuous: bool) -> bool:
     return True
 
 
-def validate_system(A, B, Q, R, noise_cov, continuous: bool) -> LQModel:
+def validate_system(A: Any, B: Any, Q: Any, R: Any, noise_cov: Any, continuous: bool) -> LQModel:
     """The system as an :class:`LQModel` (no cross term, ``W`` from ``noise_cov``), or a
     ValueError saying what is wrong."""
     A = matrix(A, "A")
@@ -108,7 +110,7 @@ def validate_system(A, B, Q, R, noise_cov, continuous: bool) -> LQModel:
     return LQModel(A, B, Q, R, N=np.zeros((n, m)), W=as_covariance(noise_cov, n, "noise_cov"))
 
 
-def system_spec(system, A, B, Q, R, continuous: bool) -> tuple[str | None, dict]:
+def system_spec(system: str | None, A: Any, B: Any, Q: Any, R: Any, continuous: bool) -> tuple[str | None, dict]:
     """``(system, spec)``: the named system's matrices and defaults (continuous-time with
     ``continuous``), or the custom matrices with theirs; ``spec`` holds ``A, B, Q, R, x0,
     x0_cov`` and ``horizon`` (in time units in continuous time)."""
@@ -161,7 +163,7 @@ def zoh_discretize(model: LQModel, dt: float) -> LQModel:
 
 # -- exact solutions -------------------------------------------------------------------------
 
-def dare_gain(model: LQModel):
+def dare_gain(model: LQModel) -> tuple[np.ndarray, np.ndarray]:
     """Stationary ``(K, P)`` for ``u = -Kx`` from the discrete algebraic Riccati equation."""
     from scipy.linalg import solve_discrete_are
 
@@ -171,7 +173,7 @@ def dare_gain(model: LQModel):
     return K, P
 
 
-def care_gain(model: LQModel):
+def care_gain(model: LQModel) -> tuple[np.ndarray, np.ndarray]:
     """Stationary ``(K, P)`` for ``u = -Kx`` from the continuous algebraic Riccati equation
     (of a cost rate without cross term, as the environment's continuous-time models have)."""
     from scipy.linalg import solve_continuous_are
@@ -182,7 +184,7 @@ def care_gain(model: LQModel):
     return np.linalg.solve(model.R, model.B.T @ P), P
 
 
-def riccati_recursion(model: LQModel, horizon: int):
+def riccati_recursion(model: LQModel, horizon: int) -> tuple[np.ndarray, np.ndarray]:
     """Time-varying optimal gains ``K[t]`` and cost-to-go matrices ``P[t]`` (``P[horizon] = 0``)
     of the finite-horizon problem, by the backward Riccati recursion."""
     A, B, Q, R, N = model.A, model.B, model.Q, model.R, model.N
@@ -197,24 +199,24 @@ def riccati_recursion(model: LQModel, horizon: int):
     return K, P
 
 
-def optimal_expected_cost(model: LQModel, x0_mean, x0_cov, horizon: int) -> float:
+def optimal_expected_cost(model: LQModel, x0_mean: np.ndarray, x0_cov: np.ndarray, horizon: int) -> float:
     """Minimum over all policies of ``E sum_{t<horizon} c_t``: ``E[x0'P_0 x0] + sum_t tr(P_{t+1} W)``."""
     _, P = riccati_recursion(model, horizon)
     S0 = x0_cov + np.outer(x0_mean, x0_mean)
     return float(np.trace(P[0] @ S0) + sum(np.trace(P[t + 1] @ model.W) for t in range(horizon)))
 
 
-def closed_loop_cost_matrix(model: LQModel, K):
+def closed_loop_cost_matrix(model: LQModel, K: np.ndarray) -> np.ndarray:
     """``M_K`` with ``c = x'M_K x`` when ``u = -Kx``."""
     Q, R, N = model.Q, model.R, model.N
     return Q - N @ K - K.T @ N.T + K.T @ R @ K
 
 
-def spectral_radius(M) -> float:
+def spectral_radius(M: np.ndarray) -> float:
     return float(np.max(np.abs(np.linalg.eigvals(M))))
 
 
-def expected_episode_cost(model: LQModel, K, x0_mean, x0_cov, horizon: int) -> float:
+def expected_episode_cost(model: LQModel, K: np.ndarray, x0_mean: np.ndarray, x0_cov: np.ndarray, horizon: int) -> float:
     """``E sum_{t<horizon} c_t`` under ``u = -Kx`` by the forward Lyapunov recursion
     ``S_{t+1} = (A - BK) S_t (A - BK)' + W`` on the second moment; ``inf`` if ``A - BK`` is not
     stable (the cost then grows without bound with the horizon)."""
@@ -230,7 +232,7 @@ def expected_episode_cost(model: LQModel, K, x0_mean, x0_cov, horizon: int) -> f
     return total
 
 
-def lq_step(model: LQModel, x, u, w):
+def lq_step(model: LQModel, x: np.ndarray, u: np.ndarray, w: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
     """One step of a state ``(n,)`` or a batch ``(k, n)``: ``(A x + B u + w, x'Qx + 2x'Nu + u'Ru)``."""
     # x'(Qx + 2Nu) + u'Ru as row sums: a 3-operand einsum took 5x as long on (256, 3) batches
     cost = np.sum((x @ model.Q + 2.0 * (u @ model.N.T)) * x, axis=-1) + np.sum((u @ model.R) * u, axis=-1)
@@ -244,7 +246,7 @@ def psd_sqrt(C: np.ndarray) -> np.ndarray:
 
 
 @contextmanager
-def solvable(what: str, model: LQModel, *matrices):
+def solvable(what: str, model: LQModel, *matrices: np.ndarray) -> Iterator[None]:
     """An overflow or a failed solve inside an exact reference, as a ValueError saying so
     (instead of a LinAlgError or an inf deep inside numpy or scipy)."""
     try:
@@ -337,7 +339,7 @@ class LQControlTask(Task):
 
     # -- dynamics (batched) -------------------------------------------------------------------
 
-    def initial_state(self, rng: np.random.Generator, n: int, options=None) -> dict:
+    def initial_state(self, rng: np.random.Generator, n: int, options: dict | None = None) -> dict[str, np.ndarray]:
         """``n`` draws of ``x_0``, one after the other."""
         x = np.tile(self.x0, (n, 1))
         if self._x0_sqrt is not None:
@@ -350,21 +352,21 @@ class LQControlTask(Task):
             return None
         return rng.standard_normal((n, self._W_sqrt.shape[0])) @ self._W_sqrt.T
 
-    def check_action(self, action, n: int | None) -> np.ndarray:
+    def check_action(self, action: Any, n: int | None) -> np.ndarray:
         return clipped_box_actions(action, self.action_space, n, self.u_max)
 
-    def transition(self, state, action, noise):
+    def transition(self, state: dict[str, np.ndarray], action: np.ndarray, noise: np.ndarray | None) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, dict]:
         x, cost = lq_step(self.model, state["x"], action, 0.0 if noise is None else noise)
         terminated = np.sqrt(np.einsum("ij,ij->i", x, x)) > self.max_state_norm
         u_peak = np.maximum(state["u_peak"], np.abs(action[:, 0]))
         return {"x": x, "u": action, "u_peak": u_peak}, -cost, terminated, {}
 
-    def observe(self, state) -> np.ndarray:
+    def observe(self, state: dict[str, np.ndarray]) -> np.ndarray:
         # Only a diverged state (||x|| > max_state_norm, which ends the episode) has a
         # coordinate outside the box; it is returned clipped into it.
         return np.minimum(np.maximum(state["x"], -self.max_state_norm), self.max_state_norm)
 
-    def state_from(self, value) -> dict:
+    def state_from(self, value: Any) -> dict[str, np.ndarray]:
         """The state ``x`` a user gives (``env.unwrapped.state = x``); the drawing's control restarts at 0."""
         x = real_array(value, "state", shape=self.observation_space.shape)[None].copy()
         return {"x": x, "u": np.zeros((1, self.action_space.shape[0])), "u_peak": np.zeros(1)}
@@ -380,7 +382,7 @@ class LQControlTask(Task):
         with solvable("optimal_gain: the discrete algebraic Riccati equation", self.model):
             return dare_gain(self.model)[0]
 
-    def expected_cost(self, K) -> float:
+    def expected_cost(self, K: ArrayLike) -> float:
         """Exact expected episode cost of ``u = -Kx`` (``inf`` if it does not stabilise)."""
         shape = self.model.B.T.shape
         K = matrix(np.reshape(K, shape) if np.size(K) == self.model.B.size else K, "K", shape)
@@ -398,7 +400,7 @@ class LQControlTask(Task):
 
     # -- drawing ------------------------------------------------------------------------------
 
-    def paint(self, pg, surface, state, trail) -> None:
+    def paint(self, pg: Any, surface: Any, state: dict[str, np.ndarray], trail: list[dict[str, np.ndarray]]) -> None:
         """The phase portrait of the episode's states (``trail`` then ``state``, oldest first)
         over the bar of the last control."""
         i, j = cast(tuple[int, int], self.plot_coords)
@@ -542,7 +544,7 @@ class LQControlEnv(SingleEnv):
         return super().state["x"]
 
     @state.setter
-    def state(self, value) -> None:
+    def state(self, value: Any) -> None:
         SingleEnv.state.__set__(self, value)
 
 

@@ -5,6 +5,7 @@ reaches the goal in 5000 steps) fits its −1 per step."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from gymnasium import spaces
@@ -19,7 +20,7 @@ FIXED_START = np.array([-0.5, 0.0])
 STARTS = ("random", "fixed")
 
 
-def hill_height(position):
+def hill_height(position: np.ndarray | float) -> np.ndarray | float:
     """The drawn height of the track, sin(3p): its slope gives the cos(3p) gravity term."""
     return np.sin(3 * position)
 
@@ -40,13 +41,13 @@ class MountainCarRLParkTask(Task):
         self._derive(observation_space=spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32),
                      action_space=spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32))
 
-    def initial_state(self, rng: np.random.Generator, n: int, options=None) -> np.ndarray:
+    def initial_state(self, rng: np.random.Generator, n: int, options: dict | None = None) -> np.ndarray:
         if self.start == "fixed":
             return np.repeat(FIXED_START[None], n, axis=0)
         # RLPark draws the position, then the velocity, of each car
         return rng.uniform([POSITION_RANGE[0], VELOCITY_RANGE[0]], [POSITION_RANGE[1], VELOCITY_RANGE[1]], size=(n, 2))
 
-    def transition(self, state, action, noise):
+    def transition(self, state: np.ndarray, action: np.ndarray, noise: None) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
         p, v = state[:, 0], state[:, 1]
         v = np.clip(v + POWER * action[:, 0] - GRAVITY * np.cos(3 * p), *VELOCITY_RANGE)
         p = p + v
@@ -55,7 +56,7 @@ class MountainCarRLParkTask(Task):
         at_goal = p >= POSITION_RANGE[1]
         return np.stack([p, v], axis=1), np.where(at_goal, 0.0, -1.0), at_goal, {}
 
-    def paint(self, pg, surface, state, trail) -> None:
+    def paint(self, pg: Any, surface: Any, state: np.ndarray, trail: list[np.ndarray]) -> None:
         w, h = surface.get_size()
         lo, hi = POSITION_RANGE
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from gymnasium import spaces
 from numba import njit, vectorize
 
@@ -42,7 +44,7 @@ class PendulumModel:
     friction: float = 0.01
     u_max: float = 5.0
 
-    def f(self, x, u) -> np.ndarray:
+    def f(self, x: np.ndarray, u: ArrayLike) -> np.ndarray:
         """``dx/dt = (ω, (-μ ω + m g l sin θ + u) / (m l^2))`` for ``x = (θ, ω)`` (or a batch
         ``(N, 2)``) and a control ``u`` already inside ``[-u_max, u_max]``."""
         x = np.asarray(x, dtype=np.float64)
@@ -52,7 +54,7 @@ class PendulumModel:
                   + np.asarray(u, dtype=np.float64).reshape(omega.shape)) / inertia
         return np.stack([omega, domega], axis=-1)
 
-    def input_gain(self, x) -> np.ndarray:
+    def input_gain(self, x: np.ndarray) -> np.ndarray:
         """``∂f/∂u = (0, 1 / (m l^2))`` at ``x`` (shape ``x.shape + (1,)``): constant for the pendulum."""
         x = np.asarray(x, dtype=np.float64)
         gain = np.zeros((*x.shape, 1))
@@ -66,7 +68,7 @@ def _derivative(theta, omega, u, friction, mgl, inertia):
 
 
 @njit(cache=True, error_model="numpy")
-def advance(state, u, u_max, dt, substeps, friction, mgl, inertia, reward):
+def advance(state: np.ndarray, u: np.ndarray, u_max: float, dt: float, substeps: int, friction: float, mgl: float, inertia: float, reward: np.ndarray) -> None:
     """Move every pendulum ``i`` (the row ``state[i]``, in place) by ``dt`` under the held control
     ``u[i]`` clipped to ``[-u_max, u_max]``, in ``substeps`` RK4 steps of the state and of the
     reward integral ``∫ cos θ dt`` (a third state component).
@@ -108,13 +110,13 @@ def advance(state, u, u_max, dt, substeps, friction, mgl, inertia, reward):
 
 
 @vectorize(["float64(float64)"], cache=True)
-def wrap_angle(theta):
+def wrap_angle(theta: np.ndarray | float) -> np.ndarray | float:
     """``θ`` wrapped into ``[-π, π)`` (a ufunc: a number, a list or an array)."""
     return (theta + math.pi) % (2 * math.pi) - math.pi
 
 
 @njit(cache=True, error_model="numpy")
-def observations(state):
+def observations(state: np.ndarray) -> np.ndarray:
     """The observations ``(θ wrapped into [-π, π), ω)`` of the pendulums in ``state``."""
     obs = np.empty((state.shape[0], 2))
     for i in range(state.shape[0]):
@@ -167,12 +169,12 @@ class PendulumSwingUpTask(Task):
                      observation_space=spaces.Box(-high, high, dtype=np.float64),
                      action_space=spaces.Box(-model.u_max, model.u_max, (1,), np.float32))
 
-    def check_action(self, action, n):
+    def check_action(self, action: Any, n: int | None) -> np.ndarray:
         # The kernel clips the torque to ±u_max in float64 (the float32 box's bound may round
         # off u_max), so only the action's type, shape and finiteness are checked here.
         return as_box_action(action, self.action_space, n).reshape(n or 1, 1)
 
-    def initial_state(self, rng: np.random.Generator, n: int, options=None) -> np.ndarray:
+    def initial_state(self, rng: np.random.Generator, n: int, options: dict | None = None) -> np.ndarray:
         """θ ~ U(-π, π) drawn in pendulum order, ω = 0, or ``options["state"]``."""
         state = np.zeros((n, 5))
         state[:, OVER_TIME] = -1.0
@@ -186,7 +188,7 @@ class PendulumSwingUpTask(Task):
             state[:, THETA] = rng.uniform(-np.pi, np.pi, size=n)
         return state
 
-    def transition(self, state, action, noise):
+    def transition(self, state: np.ndarray, action: np.ndarray, noise: None) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
         state = state.copy()
         reward = np.empty(len(state))
         advance(state, action[:, 0], *self._physics, reward)
@@ -194,21 +196,21 @@ class PendulumSwingUpTask(Task):
         terminated = state[:, OVER_TIME] >= PENALTY_TIME - 1e-9
         return state, reward, terminated, {"time_up": state[:, TIME_UP]}
 
-    def observe(self, state) -> np.ndarray:
+    def observe(self, state: np.ndarray) -> np.ndarray:
         return observations(state)
 
-    def reset_info(self, state) -> dict:
+    def reset_info(self, state: np.ndarray) -> dict[str, np.ndarray]:
         return {"time_up": state[:, TIME_UP]}
 
-    def end_info(self, state) -> dict:
+    def end_info(self, state: np.ndarray) -> dict[str, np.ndarray]:
         return {"success": state[:, TIME_UP] > SUCCESS_TIME_UP}
 
-    def paint(self, pg, surface, state, trail) -> None:
+    def paint(self, pg: Any, surface: Any, state: np.ndarray, trail: list[np.ndarray]) -> None:
         paint_pendulum(pg, surface, float(state[0, THETA]), float(state[0, LAST_U]) / self.model.u_max,
                        bool(state[0, OVER_TIME] >= 0))
 
 
-def paint_pendulum(pg, surface, theta: float, torque: float, over_rotated: bool) -> None:
+def paint_pendulum(pg: Any, surface: Any, theta: float, torque: float, over_rotated: bool) -> None:
     """The rod from the pivot (θ = 0 up), the up region, and the torque as a curved arrow
     about the pivot whose length is ``|u| / u_max`` of a half turn."""
     w, h = surface.get_size()

@@ -27,7 +27,7 @@ def parse_kwargs(pairs: list[str]) -> dict:
     return kwargs
 
 
-def main(argv=None) -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])  # no docstring under -OO
     parser.add_argument("env_id", nargs="?", default="rl_envs/GridMaze-v0")
     parser.add_argument("kwargs", nargs="*", help="key=value arguments for gymnasium.make")

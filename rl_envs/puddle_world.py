@@ -8,7 +8,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 from gymnasium import spaces
@@ -79,7 +79,7 @@ class PuddleWorldTask(Task):
                                    if self.actions == "continuous" else spaces.Discrete(len(DISCRETE_CONTROLS))),
                      reward_at=gaussian_puddle_reward if self.variant == "offpac" else capsule_puddle_reward)
 
-    def initial_state(self, rng: np.random.Generator, n: int, options=None) -> np.ndarray:
+    def initial_state(self, rng: np.random.Generator, n: int, options: dict | None = None) -> np.ndarray:
         if self.variant == "offpac":
             return np.repeat(OFFPAC_START[None], n, axis=0)
         starts = np.empty((n, 2))
@@ -96,7 +96,7 @@ class PuddleWorldTask(Task):
             return rng.uniform(-noise, noise, size=(n, 2))
         return rng.normal(0.0, noise, size=(n, 2))
 
-    def transition(self, state, action, noise):
+    def transition(self, state: np.ndarray, action: np.ndarray, noise: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
         move = DISCRETE_CONTROLS[action] if self.actions == "discrete" else action
         s = np.clip(state + move + noise, 0.0, 1.0)
         at_goal = s.sum(axis=1) > GOAL_SUM if self.variant == "offpac" else s.sum(axis=1) >= GOAL_SUM
@@ -113,7 +113,7 @@ class PuddleWorldTask(Task):
         rgb = np.stack([250 - 200 * depth, 250 - 150 * depth, 250 - 20 * depth], axis=2)
         return np.ascontiguousarray(rgb.transpose(1, 0, 2)).astype(np.uint8)
 
-    def paint(self, pg, surface, state, trail) -> None:
+    def paint(self, pg: Any, surface: Any, state: np.ndarray, trail: list[np.ndarray]) -> None:
         w, h = surface.get_size()
         surface.blit(pg.transform.scale(pg.surfarray.make_surface(self._background), (w, h)), (0, 0))
 

@@ -7,13 +7,17 @@ would also start the audio mixer, which is slow and fails on headless CI.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
 import numpy as np
 from gymnasium.error import DependencyNotInstalled
 
 INSTALL_HINT = 'pygame is not installed; run `pip install "pygame-ce>=2.1.3"` (or `pip install rl_envs`)'
 
 
-def import_pygame():
+def import_pygame() -> ModuleType:
     try:
         import pygame
     except ImportError as e:
@@ -21,7 +25,7 @@ def import_pygame():
     return pygame
 
 
-def check_render_mode(render_mode, metadata) -> str | None:
+def check_render_mode(render_mode: str | None, metadata: dict[str, Any]) -> str | None:
     """``render_mode`` if it is None or one of ``metadata["render_modes"]``."""
     if render_mode is not None and render_mode not in metadata["render_modes"]:
         raise ValueError(f"render_mode must be one of {metadata['render_modes']} or None, got {render_mode!r}")
@@ -51,7 +55,7 @@ class Viewer:
             self.surface = pg.Surface(self.size)
             self.clock = None
 
-    def draw(self, paint, background=(255, 255, 255)):
+    def draw(self, paint: Callable[[Any, Any], None], background: tuple[int, int, int] = (255, 255, 255)) -> np.ndarray | None:
         self.surface.fill(background)
         paint(self.pygame, self.surface)
         if self.clock is not None:  # human mode
@@ -61,7 +65,7 @@ class Viewer:
             return None
         return np.array(self.pygame.surfarray.pixels3d(self.surface), dtype=np.uint8).transpose(1, 0, 2)
 
-    def close(self):
+    def close(self) -> None:
         if self.render_mode == "human":
             self.pygame.display.quit()
         del self.surface

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from gymnasium import spaces
@@ -40,12 +41,12 @@ class SwingPendulumTask(Task):
         self._derive(observation_space=spaces.Box(-high.astype(np.float32), high.astype(np.float32), dtype=np.float32),
                      action_space=spaces.Box(-MAX_TORQUE, MAX_TORQUE, shape=(1,), dtype=np.float32))
 
-    def initial_state(self, rng: np.random.Generator, n: int, options=None) -> np.ndarray:
+    def initial_state(self, rng: np.random.Generator, n: int, options: dict | None = None) -> np.ndarray:
         if self.start == "fixed":
             return np.repeat(FIXED_START[None], n, axis=0)
         return np.stack([rng.uniform(-math.pi, math.pi, size=n), np.zeros(n)], axis=1)
 
-    def transition(self, state, action, noise):
+    def transition(self, state: np.ndarray, action: np.ndarray, noise: None) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
         theta, velocity = state[:, 0], state[:, 1]
         # RLPark adds the whole acceleration term to the velocity (no dt) and integrates the angle with dt
         acceleration = -STEP_TIME * velocity + MASS * GRAVITY * LENGTH * np.sin(theta) + action[:, 0]
@@ -55,7 +56,7 @@ class SwingPendulumTask(Task):
         theta = np.where(theta >= math.pi, theta - 2 * math.pi, np.where(theta < -math.pi, theta + 2 * math.pi, theta))
         return np.stack([theta, velocity], axis=1), np.cos(theta), np.zeros(len(theta), dtype=np.bool_), {}
 
-    def paint(self, pg, surface, state, trail) -> None:
+    def paint(self, pg: Any, surface: Any, state: np.ndarray, trail: list[np.ndarray]) -> None:
         w, h = surface.get_size()
         centre, rod = (w / 2, h / 2), 0.4 * min(w, h)
         theta = state[0, 0]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Collection
+from typing import Any
 
 import numpy as np
 from gymnasium import spaces
@@ -17,7 +19,7 @@ from gymnasium import spaces
 _REAL_KINDS = "iuf"  # numpy dtype kinds of real numbers: signed, unsigned, floating
 
 
-def describe(value) -> str:
+def describe(value: Any) -> str:
     """A short description of a rejected value: arrays by dtype and shape, others by repr and type."""
     if isinstance(value, np.ndarray) and value.size > 8:
         return f"an array of dtype {value.dtype} and shape {value.shape}"
@@ -40,8 +42,7 @@ def _is_real_scalar(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
-def real(value, name: str, *, low: float | None = None, high: float | None = None, low_open: bool = False,
-         kind: str = "real number") -> float:
+def real(value: Any, name: str, *, low: float | None = None, high: float | None = None, low_open: bool = False, kind: str = "real number") -> float:
     """A finite real number in ``[low, high]`` (``(low, high]`` with ``low_open``) as a float."""
     allowed = f"{name} must be a {kind}{_range_text(low, high, low_open)}"
     if not _is_real_scalar(value):
@@ -54,21 +55,21 @@ def real(value, name: str, *, low: float | None = None, high: float | None = Non
     return x
 
 
-def positive(value, name: str) -> float:
+def positive(value: Any, name: str) -> float:
     """A finite real number > 0."""
     return real(value, name, low=0, low_open=True)
 
 
-def probability(value, name: str) -> float:
+def probability(value: Any, name: str) -> float:
     return real(value, name, low=0, high=1, kind="probability")
 
 
-def discount(value, name: str = "gamma") -> float:
+def discount(value: Any, name: str = "gamma") -> float:
     """A discount factor in ``[0, 1]``."""
     return real(value, name, low=0, high=1, kind="discount factor")
 
 
-def is_int(value) -> bool:
+def is_int(value: Any) -> bool:
     """A Python or NumPy int, not a bool and not a float such as 3.0."""
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
@@ -76,7 +77,7 @@ def is_int(value) -> bool:
 _INT_KINDS: dict[tuple[int | None, int | None], str] = {(1, None): "a positive int", (0, None): "a non-negative int"}
 
 
-def integer(value, name: str, *, low: int | None = 1, high: int | None = None) -> int:
+def integer(value: Any, name: str, *, low: int | None = 1, high: int | None = None) -> int:
     """An int (see :func:`is_int`) in ``[low, high]``."""
     if not is_int(value) or (low is not None and value < low) or (high is not None and value > high):
         kind = _INT_KINDS.get((low, high))
@@ -93,7 +94,7 @@ def _real_or_none(value) -> np.ndarray | None:
     return a if a.dtype.kind in _REAL_KINDS else None
 
 
-def real_array(value, name: str, shape: tuple[int, ...] | None = None, ndim: int | None = None) -> np.ndarray:
+def real_array(value: Any, name: str, shape: tuple[int, ...] | None = None, ndim: int | None = None) -> np.ndarray:
     """A finite float64 array (of ``shape``, or of ``ndim`` dimensions) from real numbers."""
     a = _real_or_none(value)
     if a is None:
@@ -109,7 +110,7 @@ def real_array(value, name: str, shape: tuple[int, ...] | None = None, ndim: int
     return a
 
 
-def matrix(value, name: str, shape: tuple[int, int] | None = None) -> np.ndarray:
+def matrix(value: Any, name: str, shape: tuple[int, int] | None = None) -> np.ndarray:
     """A finite float64 2-D array (of ``shape``)."""
     M = real_array(value, name)
     if M.ndim != 2:
@@ -131,7 +132,7 @@ def symmetric_matrix(M: np.ndarray, name: str, definite: bool) -> np.ndarray:
     return M
 
 
-def one_of(value, name: str, choices) -> str:
+def one_of(value: Any, name: str, choices: Collection[str]) -> str:
     """``value`` if it is a str among ``choices`` (so a list or dict is rejected, not an unhashable-type crash)."""
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {describe(value)}")
@@ -140,7 +141,7 @@ def one_of(value, name: str, choices) -> str:
 
 # -- actions ---------------------------------------------------------------------------------------
 
-def as_box_action(action, space: spaces.Box, num_envs: int | None = None) -> np.ndarray:
+def as_box_action(action: Any, space: spaces.Box, num_envs: int | None = None) -> np.ndarray:
     """``action`` as a float64 array of ``space.shape`` (single or batched), or with ``num_envs``
     the actions of ``num_envs`` envs of the one-env ``space``, of shape ``(num_envs, *space.shape)``;
     or a ValueError naming the space (the batch's): real numbers only (not bool, str, complex or
@@ -173,21 +174,21 @@ def _batch_box(space: spaces.Box, num_envs: int | None) -> spaces.Box:
     return spaces.Box(np.broadcast_to(space.low, shape), np.broadcast_to(space.high, shape), dtype=space.dtype)
 
 
-def clipped_box_action(action, space: spaces.Box, num_envs: int | None = None) -> np.ndarray:
+def clipped_box_action(action: Any, space: spaces.Box, num_envs: int | None = None) -> np.ndarray:
     """:func:`as_box_action` as a batch of shape ``(num_envs or 1, *space.shape)``, clipped into
     ``space`` (``action_out_of_range = "clip"``, as in every environment here)."""
     a = as_box_action(action, space, num_envs).reshape(num_envs or 1, *space.shape)
     return np.clip(a, space.low, space.high)
 
 
-def clipped_box_actions(action, space: spaces.Box, n: int | None, bound: float) -> np.ndarray:
+def clipped_box_actions(action: Any, space: spaces.Box, n: int | None, bound: float) -> np.ndarray:
     """:func:`clipped_box_action` for a float32 box of ``[-bound, bound]``, clipped at ``bound`` in
     float64: the box's own float32 bounds can differ from ``bound`` in the last bits."""
     a = as_box_action(action, space, n).reshape(n or 1, *space.shape)
     return np.minimum(np.maximum(a, -bound), bound)
 
 
-def as_discrete_action(action, n: int | np.integer) -> int:
+def as_discrete_action(action: Any, n: int | np.integer) -> int:
     """``action`` as a Python int in ``range(n)`` (a Python or NumPy int, or a 0-d int array)."""
     if type(action) is not int:  # a plain int, the usual action, skips the slower checks
         if isinstance(action, np.ndarray) and action.shape == () and action.dtype.kind in "iu":
@@ -200,7 +201,7 @@ def as_discrete_action(action, n: int | np.integer) -> int:
     return action
 
 
-def as_discrete_actions(actions, num_envs: int, n: int) -> np.ndarray:
+def as_discrete_actions(actions: Any, num_envs: int, n: int) -> np.ndarray:
     """``actions`` as an int64 array of shape ``(num_envs,)`` in ``range(n)``, or a ValueError."""
     a = _real_or_none(actions)
     allowed = f"actions of {num_envs} x Discrete({n}) must be an int array of shape ({num_envs},) in [0, {n})"

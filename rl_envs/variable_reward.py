@@ -10,8 +10,10 @@ from __future__ import annotations
 import bisect
 import dataclasses
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from gymnasium import spaces
 
 from .core import Reference, SingleEnv, Task, VectorEnv
@@ -44,12 +46,12 @@ class ReturnDistribution(Reference):
     values: tuple[float, ...] = ()
     probabilities: tuple[float, ...] = ()
 
-    def expectiles(self, taus):
+    def expectiles(self, taus: ArrayLike) -> np.ndarray | float:
         """The exact τ-expectiles of the return (see :func:`rl_envs.expectiles`)."""
         return expectiles(self.values, self.probabilities, taus)
 
 
-def hill_utility(r, r_max: float, n: float, k: float):
+def hill_utility(r: ArrayLike, r_max: float, n: float, k: float) -> np.ndarray:
     """The Hill function ``r_max r^n / (r^n + k^n)`` (saturating in the reward size ``r >= 0``)."""
     rn = np.power(r, n)
     return r_max * rn / (rn + k ** n)
@@ -143,7 +145,7 @@ class VariableRewardTask(Task):
 
     # -- the dynamics ------------------------------------------------------------------------
 
-    def initial_state(self, rng, n, options=None):
+    def initial_state(self, rng: np.random.Generator, n: int, options: dict | None = None) -> dict[str, np.ndarray]:
         q = self.uncued_probability
         if self.n_cues == 1 and q == 0:
             cue = np.zeros(n, dtype=np.int64)  # the one cue: nothing to draw
@@ -155,10 +157,10 @@ class VariableRewardTask(Task):
             cue[u < q] = -1
         return {"cue": cue, "t": np.zeros(n, dtype=np.int64), "outcome": np.full(n, np.nan)}
 
-    def sample_noise(self, rng, n):
+    def sample_noise(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.random((n, 2))  # per trial: whether a cued reward comes, and its size
 
-    def transition(self, state, action, noise):
+    def transition(self, state: dict[str, np.ndarray], action: np.ndarray, noise: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, dict]:
         cue, t = state["cue"], state["t"] + 1
         outcome = (cue < 0) | (t >= self.delay)
         rewarded = noise[:, 0] < self._chance[cue]  # cue -1 (uncued) reads the last entry, 1
@@ -170,7 +172,7 @@ class VariableRewardTask(Task):
         info = {"magnitude": np.where(outcome, magnitude, 0.0), "_magnitude": outcome} if outcome.any() else {}
         return state, reward, outcome, info
 
-    def step_one(self, state, action, rng):
+    def step_one(self, state: dict[str, np.ndarray], action: np.ndarray, rng: np.random.Generator) -> tuple[dict[str, np.ndarray], Any, float, bool, dict]:
         """:meth:`transition` of one trial in plain Python (a trial is one or a few steps, so
         NumPy's per-call cost would dominate), drawing and computing exactly the same."""
         u_reward, u_size = rng.random(2).tolist()
@@ -184,13 +186,13 @@ class VariableRewardTask(Task):
         info = {"magnitude": self._sizes[size].item() if rewarded else 0.0} if outcome else {}
         return state, obs, reward, outcome, info
 
-    def observe(self, state):
+    def observe(self, state: dict[str, np.ndarray]) -> np.ndarray:
         cue = state["cue"]
         obs = cue * self.delay + state["t"]
         obs[(cue < 0) | (state["outcome"] == state["outcome"])] = self.background  # uncued, or after the outcome (not NaN)
         return obs
 
-    def state_from(self, value):
+    def state_from(self, value: Any) -> dict[str, np.ndarray]:
         """A trial's state as ``env.unwrapped.state`` gives it: ``{"cue": -1 (uncued) or a cue,
         "t": steps since the start, "outcome": the reward of the outcome, or NaN before it}``."""
         if not isinstance(value, dict) or set(value) != {"cue", "t", "outcome"}:
@@ -253,7 +255,7 @@ class VariableRewardTask(Task):
 
     # -- drawing -------------------------------------------------------------------------------
 
-    def paint(self, pg, surface, state, trail):
+    def paint(self, pg: Any, surface: Any, state: dict[str, np.ndarray], trail: list[dict[str, np.ndarray]]) -> None:
         w, h = surface.get_size()
         cue = int(state["cue"][0])
         values, probs = self.reward_distribution(None if cue < 0 else cue)
@@ -387,11 +389,11 @@ class VariableRewardEnv(SingleEnv):
     task: VariableRewardTask
 
     @property
-    def predictors(self):
+    def predictors(self) -> tuple[float, ...] | None:
         return self.task.predictors
 
     @predictors.setter
-    def predictors(self, values) -> None:
+    def predictors(self, values: Any) -> None:
         self.task = dataclasses.replace(self.task, predictors=values)
 
 

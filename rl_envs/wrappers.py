@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, SupportsFloat
+
 import numpy as np
 import gymnasium as gym
 from gymnasium import spaces
@@ -21,12 +23,12 @@ class NormalizeAction(gym.wrappers.RescaleAction):
 
     def __init__(self, env: gym.Env):
         space = env.action_space
-        if not isinstance(space, spaces.Box):
-            raise TypeError(f"NormalizeAction rescales a Box action space, got {space}")
         super().__init__(env, *_unit_bounds(space))
 
 
-def _unit_bounds(space: spaces.Box) -> tuple[np.ndarray, np.ndarray]:
+def _unit_bounds(space: gym.Space) -> tuple[np.ndarray, np.ndarray]:
+    if not isinstance(space, spaces.Box):
+        raise TypeError(f"NormalizeAction rescales a Box action space, got {space}")
     return np.full(space.shape, -1, dtype=space.dtype), np.full(space.shape, 1, dtype=space.dtype)
 
 
@@ -35,7 +37,7 @@ class NormalizeActionVector(gym.wrappers.vector.RescaleAction):
     (what ``baselines.sb3.make_vec_env`` puts on a native vector env for a yml's
     ``NormalizeAction``)."""
 
-    def __init__(self, env):
+    def __init__(self, env: gym.vector.VectorEnv):
         super().__init__(env, *_unit_bounds(env.single_action_space))
 
 
@@ -63,14 +65,14 @@ class BeliefState(gym.ObservationWrapper):
         self.belief = self.model.b0.copy()
         self._last_action: int | None = None
 
-    def reset(self, *, seed=None, options=None):
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         self._last_action = None
         return super().reset(seed=seed, options=options)
 
-    def step(self, action):
+    def step(self, action: Any) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
         self._last_action = action  # an invalid action raises in the env before the filter sees it
         return super().step(action)
 
-    def observation(self, observation):
+    def observation(self, observation: Any) -> np.ndarray:
         self.belief = filter_belief(self.belief, self._last_action, observation, self.model)
         return self.belief.astype(np.float32)

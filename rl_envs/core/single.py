@@ -59,13 +59,13 @@ def forward_task_methods(env_type: type, task_type: type[Task]) -> None:
             if isinstance(value, (property, functools.cached_property)):
                 setattr(env_type, name, property(lambda self, name=name: getattr(self.task, name)))
             else:
-                def method(self, *args, _name=name, **kwargs):
+                def method(self: Any, *args: Any, _name: str = name, **kwargs: Any) -> Any:
                     return getattr(self.task, _name)(*args, **kwargs)
                 method.__name__, method.__doc__ = name, value.__doc__
                 setattr(env_type, name, method)
 
 
-def task_attributes(env, task: Task) -> None:
+def task_attributes(env: Any, task: Task) -> None:
     """Copy the task's public fields and derived attributes (``layout``, ``C``) onto ``env``, as the
     earlier env classes had them (again after a redraw replaces the task)."""
     for name, value in vars(task).items():
@@ -104,7 +104,7 @@ class SingleEnv(gym.Env):
             cls.__signature__ = env_signature(cls.task_type)
             forward_task_methods(cls, cls.task_type)
 
-    def __init__(self, *args, render_mode: str | None = None, **kwargs):
+    def __init__(self, *args: Any, render_mode: str | None = None, **kwargs: Any):
         self._setup(build_task(self.task_type, type(self).__name__, args, kwargs), render_mode)
 
     @classmethod
@@ -142,14 +142,14 @@ class SingleEnv(gym.Env):
         return self.task.max_steps
 
     @property
-    def state(self):
+    def state(self) -> Any:
         """The exact current state (of the task's state type, one env; arrays without the batch axis)."""
         if self._state is None:
             raise ResetNeeded("call reset() first")
         return tree.tree_map(lambda a: a[0].copy(), self._state)
 
     @state.setter
-    def state(self, value) -> None:
+    def state(self, value: Any) -> None:
         # Puts the env in that state (after reset), as Gymnasium's classic-control ``state`` does.
         if self._state is None:
             raise ResetNeeded("call reset() first")
@@ -157,7 +157,7 @@ class SingleEnv(gym.Env):
 
     # -- the Gymnasium API ---------------------------------------------------------------------
 
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[Any, dict[str, Any]]:
         options = check_options(options, self.task.reset_options, type(self).__name__)
         super().reset(seed=seed)
         task = self.task.redraw(self.np_random, seeded=seed is not None)
@@ -172,7 +172,7 @@ class SingleEnv(gym.Env):
             self.render()
         return obs, unbatch_info(self.task.reset_info(self._state))
 
-    def step(self, action):
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         a = self.task.check_action(action, None)
         if self._done:
             raise ResetNeeded("the episode has ended (or not started): call reset() before step()")
@@ -194,7 +194,7 @@ class SingleEnv(gym.Env):
             self.render()
         return obs, reward, terminated, truncated, info
 
-    def render(self):
+    def render(self) -> Any:
         if self.render_mode is None:
             gym.logger.warn("render() without a render_mode: make the env with "
                             f"render_mode='rgb_array' (one of {self.metadata['render_modes']})")
@@ -207,7 +207,7 @@ class SingleEnv(gym.Env):
             self._viewer = Viewer(self.render_mode, self.task.canvas_size, self.metadata["render_fps"], type(self).__name__)
         return self._viewer.draw(lambda pg, surface: self.task.paint(pg, surface, self._state, self._trail))
 
-    def close(self):
+    def close(self) -> None:
         if self._viewer is not None:
             self._viewer.close()
             self._viewer = None

@@ -87,12 +87,12 @@ class Task:
         """By default the state is an array of the observation's shape, observed in its dtype."""
         return state.astype(self.observation_space.dtype)
 
-    def step(self, state: Tree, action: np.ndarray, rng: np.random.Generator):
+    def step(self, state: Tree, action: np.ndarray, rng: np.random.Generator) -> tuple[Tree, np.ndarray, np.ndarray, np.ndarray, dict]:
         """``(state, obs, reward, terminated, info)`` of one step of every sub-env, drawing from ``rng``."""
         state, reward, terminated, info = self.transition(state, action, self.sample_noise(rng, batch_size(state)))
         return state, self.observe(state), reward, terminated, info
 
-    def state_from(self, value) -> Tree:
+    def state_from(self, value: Any) -> Tree:
         """One env's state given by a user (``env.unwrapped.state = value``) as a checked batch of one
         (by default a finite array of the observation's shape, kept in float64)."""
         return real_array(value, "state", shape=self.observation_space.shape)[None].copy()
@@ -131,7 +131,7 @@ class Task:
 
     # -- actions -------------------------------------------------------------------------------
 
-    def check_action(self, action, n: int | None) -> np.ndarray:
+    def check_action(self, action: Any, n: int | None) -> np.ndarray:
         """The action(s) of ``n`` sub-envs (``None``: one env's action) as a batch, or a ValueError
         naming the action space.  A Box action is clipped into the box."""
         space = self.action_space
@@ -145,7 +145,7 @@ class Task:
 
     # -- drawing -------------------------------------------------------------------------------
 
-    def paint(self, pg, surface, state: Tree, trail: list[Tree]) -> None:
+    def paint(self, pg: Any, surface: Any, state: Tree, trail: list[Tree]) -> None:
         raise NotImplementedError(f"{type(self).__name__} has no drawing")
 
     def ansi(self, state: Tree) -> str:

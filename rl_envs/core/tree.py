@@ -25,7 +25,7 @@ def tree_map(fn: Callable[..., np.ndarray], tree: Tree, *rest: Tree) -> Tree:
     return fn(tree, *rest)
 
 
-def take(tree: Tree, index) -> Tree:
+def take(tree: Tree, index: np.ndarray | slice) -> Tree:
     """The rows ``index`` (a bool mask, an int array or a slice) of every leaf."""
     return tree_map(lambda a: a[index], tree)
 

@@ -46,7 +46,7 @@ def _mode_key(text: str) -> str:
 _MODES = {_mode_key(m.value): m for m in AutoresetMode}
 
 
-def as_autoreset_mode(value) -> AutoresetMode:
+def as_autoreset_mode(value: AutoresetMode | str) -> AutoresetMode:
     """``value`` as an ``AutoresetMode``: the enum itself, or its name or value in any case, with or
     without ``_``/``-`` (``"same_step"``, ``"SameStep"``, ``"same-step"``)."""
     if isinstance(value, AutoresetMode):
@@ -124,8 +124,7 @@ class VectorEnv(gym.vector.VectorEnv):
                  inspect.Parameter("max_episode_steps", kw, default=None, annotation="int | None")))
             forward_task_methods(cls, cls.task_type)
 
-    def __init__(self, num_envs: int = 1, *args, autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
-                 max_episode_steps: int | None = None, render_mode: str | None = None, **kwargs):
+    def __init__(self, num_envs: int = 1, *args: Any, autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP, max_episode_steps: int | None = None, render_mode: str | None = None, **kwargs: Any):
         self._setup(build_task(self.task_type, type(self).__name__, args, kwargs), num_envs, autoreset_mode,
                     max_episode_steps, render_mode)
 
@@ -193,7 +192,7 @@ class VectorEnv(gym.vector.VectorEnv):
 
     # -- the Gymnasium API ---------------------------------------------------------------------
 
-    def reset(self, *, seed: int | Sequence[int | None] | None = None, options: dict | None = None):
+    def reset(self, *, seed: int | Sequence[int | None] | None = None, options: dict | None = None) -> tuple[Any, dict[str, Any]]:
         """Every sub-env, or with ``options={"reset_mask": mask}`` (a bool array of ``num_envs``) only
         those in ``mask``: they start new episodes now, the others keep their state; the observations
         returned are those of every sub-env."""
@@ -222,7 +221,7 @@ class VectorEnv(gym.vector.VectorEnv):
         info = batch_info(self.task.reset_info(tree.take(self._state, mask)), mask, self.num_envs)
         return self.task.observe(self._state), info
 
-    def step(self, actions):
+    def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         a = self.task.check_action(actions, self.num_envs)
         if self._needs_reset is None:
             raise ResetNeeded("call reset() before step()")
@@ -301,7 +300,7 @@ class VectorEnv(gym.vector.VectorEnv):
         if type(self.task).reset_info is not Task.reset_info:
             merge_info(info, batch_info(self.task.reset_info(tree.take(state, rows)), rows, self.num_envs))
 
-    def render(self):
+    def render(self) -> tuple[np.ndarray | None, ...] | None:
         if self.render_mode is None:
             gym.logger.warn("render() without a render_mode: make the env with render_mode='rgb_array'")
             return None
@@ -312,7 +311,7 @@ class VectorEnv(gym.vector.VectorEnv):
         return tuple(self._viewer.draw(lambda pg, surface, i=i: self.task.paint(pg, surface, tree.take(self._state, slice(i, i + 1)), []))
                      for i in range(self.num_envs))
 
-    def close_extras(self, **kwargs):
+    def close_extras(self, **kwargs: Any) -> None:
         if self._viewer is not None:
             self._viewer.close()
             self._viewer = None

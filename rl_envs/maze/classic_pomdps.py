@@ -204,8 +204,7 @@ def four_by_three() -> MazePOMDP:
     return maze
 
 
-def wall_sensor_pomdp(layout: Layout, sensor_noise=HALLWAY_SENSOR_NOISE, slip: float = 0.0,
-                      start: str = "uniform", goal_reward: float = 1.0, gamma: float = 0.95) -> MazePOMDP:
+def wall_sensor_pomdp(layout: Layout, sensor_noise: tuple[float, float] = HALLWAY_SENSOR_NOISE, slip: float = 0.0, start: str = "uniform", goal_reward: float = 1.0, gamma: float = 0.95) -> MazePOMDP:
     """Any GridMaze layout, partially observable: the agent senses the walls of its four
     neighbours (o = 8 up + 4 right + 2 down + left, each sensor wrong with the probabilities
     ``sensor_noise = (miss, false_alarm)``), and a goal observation (o16) in a goal.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import KW_ONLY, dataclass, field
+from typing import Any
 
 import numpy as np
 from gymnasium import spaces
@@ -30,7 +31,7 @@ class ScalarStepTask(Task):
             a.flags.writeable = False
         self._derive(_batches=batches, _scalars=tuple(np.arange(n, dtype=np.int64)))
 
-    def check_action(self, action, n):
+    def check_action(self, action: Any, n: int | None) -> np.ndarray:
         if n is None:
             return self._batches[as_discrete_action(action, self.action_space.n)]
         return super().check_action(action, n)
@@ -99,10 +100,10 @@ class GridMazeTask(ScalarStepTask):
 
     # -- the dynamics -------------------------------------------------------------------------
 
-    def initial_state(self, rng, n, options=None) -> np.ndarray:
+    def initial_state(self, rng: np.random.Generator, n: int, options: dict | None = None) -> np.ndarray:
         return np.full(n, self._layout.start_index, dtype=np.int64)
 
-    def sample_noise(self, rng: np.random.Generator, n: int):
+    def sample_noise(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray] | None:
         """A uniform per agent, then for the agents it slips (``u < slip``) which perpendicular
         move (0 or 1), as the vector env has always drawn them (with ``n = 1`` the single env's
         order: its uniform, then its side)."""
@@ -113,14 +114,14 @@ class GridMazeTask(ScalarStepTask):
         side[slipped] = rng.integers(2, size=int(slipped.sum()))
         return {"slipped": slipped, "side": side}
 
-    def transition(self, state, action, noise):
+    def transition(self, state: np.ndarray, action: np.ndarray, noise: dict[str, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
         if noise is not None:
             action = np.where(noise["slipped"], PERPENDICULAR[action, noise["side"]], action)
         cell = self._layout.next_cell[state, action]
         terminated = self._goal[cell]
         return cell, np.where(terminated, self.goal_reward - self.move_cost, -self.move_cost), terminated, {}
 
-    def step_one(self, state, action, rng):
+    def step_one(self, state: np.ndarray, action: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, Any, float, bool, dict]:
         """:meth:`transition` for the single env with Python lists and scalars: tabular agents
         step it millions of times, and numpy's per-call cost would be most of its ~1 µs step."""
         a = action.item()
@@ -131,7 +132,7 @@ class GridMazeTask(ScalarStepTask):
         reward = self.goal_reward - self.move_cost if terminated else -self.move_cost
         return self._batches[cell], self._scalars[cell], reward, terminated, {}
 
-    def state_from(self, value) -> np.ndarray:
+    def state_from(self, value: Any) -> np.ndarray:
         """A cell index (``env.unwrapped.state = cell`` places the agent there)."""
         cell = integer(value, "state", low=0, high=self._layout.n_cells - 1)
         if self._layout.blocked.flat[cell]:
@@ -152,7 +153,7 @@ class GridMazeTask(ScalarStepTask):
         dist = self._layout.distances_from_start()
         return int(min(dist[self._layout.index(g)] for g in self._layout.goals if dist[self._layout.index(g)] >= 0))
 
-    def optimal_values(self, gamma: float = 1.0):
+    def optimal_values(self, gamma: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
         """``(V*, Q*)`` of the current layout by value iteration on :attr:`model`."""
         return value_iteration(self.model, gamma)
 
@@ -167,7 +168,7 @@ class GridMazeTask(ScalarStepTask):
         h, w = self._layout.shape
         return int(np.clip(480 // max(h, w), 8, 64))
 
-    def paint(self, pg, surface, state, trail) -> None:
+    def paint(self, pg: Any, surface: Any, state: np.ndarray, trail: list[np.ndarray]) -> None:
         h, w = self._layout.shape
         cs = self._cell_px()
         m = cs // 2
@@ -198,7 +199,7 @@ class GridMazeTask(ScalarStepTask):
                     if self._layout.walls[r, c, a]:
                         pg.draw.line(surface, (20, 20, 20), *ends[a], thick)
 
-    def ansi(self, state) -> str:
+    def ansi(self, state: np.ndarray) -> str:
         return self._layout.to_text(agent=int(state[0])) + "\n"
 
 

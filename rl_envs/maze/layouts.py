@@ -372,7 +372,7 @@ def _maze_size(size) -> tuple[int, int]:
     return int(sizes[0]), int(sizes[1])
 
 
-def get_layout(layout: str | Layout, size=None, rng: np.random.Generator | None = None) -> Layout:
+def get_layout(layout: str | Layout, size: int | tuple[int, int] | None = None, rng: np.random.Generator | None = None) -> Layout:
     """Resolve a layout argument: a named layout, a layout text, ``"random"`` or a :class:`Layout`."""
     if isinstance(layout, Layout):
         return layout

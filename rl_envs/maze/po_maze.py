@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import KW_ONLY, dataclass, field
+from typing import Any
 
 import numpy as np
 from gymnasium import spaces
@@ -88,7 +89,7 @@ class POMazeTask(ScalarStepTask):
             state["belief"] = filter_belief(None, None, state["obs"], self.episode_model)
         return state
 
-    def initial_state(self, rng, n, options=None) -> dict:
+    def initial_state(self, rng: np.random.Generator, n: int, options: dict | None = None) -> dict[str, np.ndarray]:
         return self._episode_start(self.sampler.start(rng, n))
 
     def sample_noise(self, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -97,7 +98,7 @@ class POMazeTask(ScalarStepTask):
         ``n = 1`` the single env's order)."""
         return rng.random((2, n)).T
 
-    def transition(self, state, action, noise):
+    def transition(self, state: dict[str, np.ndarray], action: np.ndarray, noise: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, dict]:
         hidden, obs, reward = self.sampler.step_given(state["hidden"], action, noise[:, 0], noise[:, 1])
         terminated = self.goal_states[hidden] & (self.goal_mode == "terminate")
         after = {"hidden": hidden, "obs": obs}
@@ -105,7 +106,7 @@ class POMazeTask(ScalarStepTask):
             after["belief"] = filter_belief(state["belief"], action, obs, self.episode_model)
         return after, reward, terminated, {"state": hidden}
 
-    def step_one(self, state, action, rng):
+    def step_one(self, state: dict[str, np.ndarray], action: np.ndarray, rng: np.random.Generator) -> tuple[dict[str, np.ndarray], Any, float, bool, dict]:
         """:meth:`transition` for the single env on scalars (the sampler's scalar step, as the env
         has always drawn it): numpy's per-call cost on batches of one made a step ~60 % slower."""
         hidden, obs, reward = self.sampler.step(state["hidden"].item(), action.item(), rng)
@@ -115,13 +116,13 @@ class POMazeTask(ScalarStepTask):
         terminated = self.goal_mode == "terminate" and bool(self.goal_states[hidden])
         return after, self._scalars[obs], float(reward), terminated, {"state": int(hidden)}
 
-    def observe(self, state) -> np.ndarray:
+    def observe(self, state: dict[str, np.ndarray]) -> np.ndarray:
         return state["obs"].copy()
 
-    def reset_info(self, state) -> dict:
+    def reset_info(self, state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         return {"state": state["hidden"]}
 
-    def state_from(self, value) -> dict:
+    def state_from(self, value: Any) -> dict[str, np.ndarray]:
         """A hidden state index (``env.unwrapped.state = s``): the agent is there, and has observed
         nothing yet, as at the start of an episode."""
         return self._episode_start(np.array([integer(value, "state", low=0, high=self.model.n_states - 1)], dtype=np.int64))
@@ -140,7 +141,7 @@ class POMazeTask(ScalarStepTask):
         (h, w), _, _ = self._grid()
         return int(np.clip(480 // max(h, w), 12, 64))
 
-    def paint(self, pg, surface, state, trail) -> None:
+    def paint(self, pg: Any, surface: Any, state: dict[str, np.ndarray], trail: list[dict[str, np.ndarray]]) -> None:
         (h, w), blocked, state_cell = self._grid()
         cs = self._cell_px()
         m = cs // 2

@@ -15,8 +15,10 @@ observation" symbol ``n_obs`` restarts the belief at ``b0``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..validation import discount
 from .solve import MDPModel
@@ -114,7 +116,7 @@ class POMDPModel:
         return MDPModel(self.T.transpose(1, 0, 2), self.R, terminal, self.b0)
 
 
-def belief_update(b: np.ndarray, a, o, T: np.ndarray, O: np.ndarray) -> np.ndarray:
+def belief_update(b: np.ndarray, a: ArrayLike, o: ArrayLike, T: np.ndarray, O: np.ndarray) -> np.ndarray:
     """The Bayes filter: ``b'(s2)`` proportional to ``O[a, s2, o] sum_s b(s) T[a, s, s2]``.
 
     Works on one belief (``b`` of shape ``(S,)``, int ``a`` and ``o``) or a batch (``b`` of
@@ -138,7 +140,7 @@ def belief_update(b: np.ndarray, a, o, T: np.ndarray, O: np.ndarray) -> np.ndarr
     return unnormalised / total
 
 
-def filter_belief(belief, action, observation, model) -> np.ndarray:
+def filter_belief(belief: np.ndarray | None, action: Any, observation: ArrayLike, model: Any) -> np.ndarray:
     """The belief after ``observation``: the one Bayes filter of the env, ``BeliefState`` and the agents.
 
     The "no observation" symbol ``n_obs``, which ``reset`` returns, starts a new episode: the
@@ -165,7 +167,7 @@ def filter_belief(belief, action, observation, model) -> np.ndarray:
     return posterior
 
 
-def sample_index(cumulative: np.ndarray, u) -> np.ndarray:
+def sample_index(cumulative: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Inverse-CDF sampling along the last axis, ``u`` uniform in [0, 1).
 
     Scaled by the row total so that rows a few 1e-6 short of 1 (printed files) stay exact.
@@ -189,16 +191,16 @@ class POMDPSampler:
         object.__setattr__(self, "cum_O", np.cumsum(self.model.O, axis=-1))
         object.__setattr__(self, "cum_b0", np.cumsum(self.model.b0))
 
-    def start(self, rng: np.random.Generator, n: int | None = None):
+    def start(self, rng: np.random.Generator, n: int | None = None) -> np.ndarray:
         return sample_index(self.cum_b0, rng.random(n))
 
-    def step(self, s, a, rng: np.random.Generator):
+    def step(self, s: ArrayLike, a: ArrayLike, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(s2, o, r)`` for state(s) ``s`` and action(s) ``a`` (scalars or equal-length arrays)."""
         s = np.asarray(s)
         u = rng.random((2, *s.shape))
         return self.step_given(s, np.asarray(a), u[0], u[1])
 
-    def step_given(self, s, a, u_next, u_obs):
+    def step_given(self, s: np.ndarray, a: np.ndarray, u_next: np.ndarray, u_obs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:meth:`step` with its uniforms given: ``u_next`` draws the next state, ``u_obs`` the observation."""
         s2 = sample_index(self.cum_T[a, s], u_next)
         o = sample_index(self.cum_O[a, s2], u_obs)

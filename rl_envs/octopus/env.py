@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from gymnasium import spaces
@@ -20,7 +21,7 @@ RANDOM_TARGET_RADIUS = (1.5, 5.0)
 VIEW_HALF_WIDTH = 6.5  # world units shown either side of the base centre
 
 
-def parse_target(target):
+def parse_target(target: Any) -> str | np.ndarray:
     """``"random"``, or a finite (x, y) as a float64 array."""
     if isinstance(target, str):
         if target != "random":
@@ -112,7 +113,7 @@ class OctopusArmTask(Task):
         return {"arm": arm, "target": target, "distance": distance,
                 "activation": np.zeros((len(arm), self.model.action_size))}
 
-    def initial_state(self, rng, n, options=None):
+    def initial_state(self, rng: np.random.Generator, n: int, options: dict | None = None) -> dict[str, np.ndarray]:
         arm = np.repeat(self.model.initial_state[None], n, axis=0)
         if self._target_xy is None:  # a random target
             return self._start(arm, sample_targets(rng, self.model.base_centre, n))
@@ -127,7 +128,7 @@ class OctopusArmTask(Task):
         self._kernel.advance(arm, action, state["target"], distance, hit, status)
         return {"arm": arm, "target": state["target"].copy(), "distance": distance, "activation": action.copy()}, hit, status
 
-    def transition(self, state, action, noise):
+    def transition(self, state: dict[str, np.ndarray], action: np.ndarray, noise: None) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, dict]:
         after, hit, status = self._advance(state, action)
         reward = self.distance_gain * (state["distance"] - after["distance"]) + HIT_REWARD * hit
         if not np.count_nonzero(status):  # every arm's status is OK (0): the usual step, in the fewest array operations
@@ -139,7 +140,7 @@ class OctopusArmTask(Task):
                 "_failure": failed}
         return after, reward, hit & ~failed, info
 
-    def step_one(self, state, action, rng):
+    def step_one(self, state: dict[str, np.ndarray], action: np.ndarray, rng: np.random.Generator) -> tuple[dict[str, np.ndarray], Any, float, bool, dict]:
         # transition() for the single env's one arm in Python scalars: its array operations cost
         # a third of the physics of one arm (the same IEEE operations, so the same bits)
         after, hit, status = self._advance(state, action)
@@ -150,7 +151,7 @@ class OctopusArmTask(Task):
         reward = self.distance_gain * float(state["distance"][0] - after["distance"][0]) + (HIT_REWARD if terminated else 0.0)
         return after, self.observe(after)[0], reward, terminated, {}
 
-    def check_action(self, action, n):
+    def check_action(self, action: Any, n: int | None) -> np.ndarray:
         """The checks of :meth:`Task.check_action` without its clip, which the kernel does
         (:func:`physics.advance`)."""
         return as_box_action(action, self.action_space, n).reshape(n or 1, -1)
@@ -160,12 +161,12 @@ class OctopusArmTask(Task):
         # kernel chosen stays: "auto" resolved once, with at most one fallback warning).
         return dataclasses.replace(self, kernel=self._kernel.kind, threads=1) if single else self
 
-    def observe(self, state):
+    def observe(self, state: dict[str, np.ndarray]) -> np.ndarray:
         if self.random_target:
             return np.concatenate([state["arm"], state["target"]], axis=1).astype(np.float32)
         return state["arm"].astype(np.float32)
 
-    def state_from(self, value):
+    def state_from(self, value: Any) -> dict[str, np.ndarray]:
         """A dict with the ``arm``'s physics state and its ``target`` (and optionally the
         ``activation`` drawn, zero by default); the distance is computed from them."""
         keys = {"arm", "target", "distance", "activation"}
@@ -178,7 +179,7 @@ class OctopusArmTask(Task):
             state["activation"][0] = real_array(value["activation"], "state['activation']", shape=(self.model.action_size,))
         return state
 
-    def paint(self, pg, surface, state, trail) -> None:
+    def paint(self, pg: Any, surface: Any, state: dict[str, np.ndarray], trail: list[dict[str, np.ndarray]]) -> None:
         """Water, surface line, compartments coloured by activation, base and target."""
         w, h = surface.get_size()
         scale = min(w, h) / (2 * VIEW_HALF_WIDTH)

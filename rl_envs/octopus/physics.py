@@ -34,6 +34,8 @@ import os
 import warnings
 from dataclasses import dataclass
 
+from numpy.typing import ArrayLike
+
 # numba's OpenMP threads spin while waiting by default; when other processes share the cores
 # (the usual case on a laptop or CI), the spinning threads starve each other and the parallel
 # vector env ran 4x slower than one thread (measured under load; idle cost not measured).
@@ -129,7 +131,7 @@ class ArmModel:
         """The height above which buoyancy no longer cancels gravity."""
         return float(self.par[_SURFACE])
 
-    def kernel_args(self):
+    def kernel_args(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         return self.muscles, self.area0, self.mass, self.inv_mass, self.par
 
 
@@ -423,14 +425,14 @@ def _distance_and_hit(s, target, par, C):
 
 
 @njit(cache=True, error_model="numpy")
-def measure(states, targets, muscles, area0, mass, inv_mass, par, distance, hit):
+def measure(states: np.ndarray, targets: np.ndarray, muscles: np.ndarray, area0: np.ndarray, mass: np.ndarray, inv_mass: np.ndarray, par: np.ndarray, distance: np.ndarray, hit: np.ndarray) -> None:
     """Distance to target and hit flag of every arm (no step), e.g. after a reset."""
     for i in range(states.shape[0]):
         distance[i], hit[i] = _distance_and_hit(states[i], targets[i], par, area0.shape[0])
 
 
 @njit(cache=True, error_model="numpy")
-def advance(states, actions, targets, muscles, area0, mass, inv_mass, par, distance, hit, status):
+def advance(states: np.ndarray, actions: np.ndarray, targets: np.ndarray, muscles: np.ndarray, area0: np.ndarray, mass: np.ndarray, inv_mass: np.ndarray, par: np.ndarray, distance: np.ndarray, hit: np.ndarray, status: np.ndarray) -> None:
     """One agent step for every arm (serially), then its distance to target and hit flag.
 
     ``states`` (n, 2 + 8C) is updated in place; ``actions`` (n, 2 + 3C) are clipped to [0, 1].
@@ -444,7 +446,7 @@ def advance(states, actions, targets, muscles, area0, mass, inv_mass, par, dista
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
-def advance_parallel(states, actions, targets, muscles, area0, mass, inv_mass, par, distance, hit, status):
+def advance_parallel(states: np.ndarray, actions: np.ndarray, targets: np.ndarray, muscles: np.ndarray, area0: np.ndarray, mass: np.ndarray, inv_mass: np.ndarray, par: np.ndarray, distance: np.ndarray, hit: np.ndarray, status: np.ndarray) -> None:
     """:func:`advance` with the arms spread over threads (same per-arm arithmetic, same bits)."""
     C = area0.shape[0]
     for i in prange(states.shape[0]):
@@ -622,7 +624,7 @@ class Kernel:
         self.model = model
         self._args = (model.n_compartments, *model.kernel_args())
 
-    def advance(self, states, actions, targets, distance, hit, status) -> None:
+    def advance(self, states: np.ndarray, actions: np.ndarray, targets: np.ndarray, distance: np.ndarray, hit: np.ndarray, status: np.ndarray) -> None:
         if self.kind == "simd" and _simd is not None:  # (resolve_kernel gives "simd" only with _simd)
             _simd.advance(len(states), *self._args, states, actions, targets, distance, hit, status, self.threads)
         elif self.threads > 1:
@@ -633,13 +635,13 @@ class Kernel:
         else:
             advance(states, actions, targets, *self._args[1:], distance, hit, status)
 
-    def measure(self, states, targets, distance, hit) -> None:
+    def measure(self, states: np.ndarray, targets: np.ndarray, distance: np.ndarray, hit: np.ndarray) -> None:
         if self.kind == "simd" and _simd is not None:
             _simd.measure(len(states), *self._args, states, targets, distance, hit)
         else:
             measure(states, targets, *self._args[1:], distance, hit)
 
-    def step(self, states: np.ndarray, actions) -> np.ndarray:
+    def step(self, states: np.ndarray, actions: ArrayLike) -> np.ndarray:
         """Advance ``states`` one agent step in place (checked input); returns the status per arm."""
         if states.ndim != 2:
             raise ValueError(f"states must be 2-D (arms, {self.model.state_size}), got shape {np.shape(states)}")
@@ -650,7 +652,7 @@ class Kernel:
         self.advance(states, actions, np.zeros((n, 2)), distance, hit, status)
         return status
 
-    def derivative(self, states, actions) -> np.ndarray:
+    def derivative(self, states: ArrayLike, actions: ArrayLike) -> np.ndarray:
         """The force evaluation d/dt of a batch of states (checked input; actions not clipped)."""
         states = np.atleast_2d(np.asarray(states, dtype=np.float64))
         n = states.shape[0]
