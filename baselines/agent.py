@@ -74,8 +74,9 @@ import inspect
 import io
 import json
 import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn, Self
 
 import numpy as np
 import gymnasium as gym
@@ -98,7 +99,7 @@ from .episodes import EpisodeLog
 from .io import atomic_write_bytes
 
 
-def make_env(env) -> gym.Env:
+def make_env(env: gym.Env | str) -> gym.Env:
     """An env instance, or ``gymnasium.make`` of an id (``rl_envs`` ids register on import)."""
     if isinstance(env, str):
         return gym.make(env)
@@ -110,7 +111,7 @@ def make_env(env) -> gym.Env:
 # -- constructor arguments -------------------------------------------------------------------------
 
 
-def agent_arguments(cls, arguments=None) -> set[str]:
+def agent_arguments(cls: type[Agent], arguments: Mapping[str, Any] | None = None) -> set[str]:
     """The keyword arguments agent class ``cls`` accepts, found without building an environment.
 
     ``arguments`` matters only where the valid names depend on one of them: ``SB3Agent``'s
@@ -121,13 +122,13 @@ def agent_arguments(cls, arguments=None) -> set[str]:
     return cls._accepted_arguments(dict(arguments or {}))
 
 
-def closest_name(name: str, valid) -> str | None:
+def closest_name(name: str, valid: Iterable[str]) -> str | None:
     """The valid name closest to a misspelt ``name`` (difflib), or None when none is close."""
     close = difflib.get_close_matches(name, sorted(valid), n=1)
     return close[0] if close else None
 
 
-def check_agent_arguments(cls, arguments) -> None:
+def check_agent_arguments(cls: type[Agent], arguments: Mapping[str, Any]) -> None:
     """A TypeError naming every argument ``cls`` does not accept, with the closest valid name."""
     valid = agent_arguments(cls, arguments)
     unknown = [name for name in arguments if name != "env" and name not in valid]
@@ -180,7 +181,7 @@ class Agent:
                 break
         return names
 
-    def __init__(self, env, seed: int | None = None, **hyperparameters):
+    def __init__(self, env: gym.Env | str | None, seed: int | None = None, **hyperparameters: Any):
         if env is None:
             raise ValueError("an environment is needed (pass env=... or an id such as 'rl_envs/GridMaze-v0')")
         self.env = make_env(env)
@@ -219,7 +220,7 @@ class Agent:
     def _learn_episode(self, terminated: bool) -> bool | None:
         return None
 
-    def learn(self, total_timesteps: int, callback=None, progress_bar: bool = False):
+    def learn(self, total_timesteps: int, callback: Any = None, progress_bar: bool = False) -> Self:
         """Interact for ``total_timesteps`` steps, learning online (see the module docstring)."""
         end = self.num_timesteps + timesteps(total_timesteps)
         calls = Callbacks(self, callback, progress_bar, end)
@@ -250,10 +251,10 @@ class Agent:
 
     # -- SB3-shaped interface ------------------------------------------------------------------
 
-    def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
+    def predict(self, observation: Any, state: Any = None, episode_start: np.ndarray | None = None, deterministic: bool = True) -> tuple[Any, Any]:
         raise NotImplementedError
 
-    def get_env(self):
+    def get_env(self) -> Any:
         """The training env as SB3's callbacks expect it: a one-env ``DummyVecEnv`` around ``env``
         (it steps the same env; ``learn`` does not go through it)."""
         if getattr(self, "_vec_env", None) is None:
@@ -262,12 +263,12 @@ class Agent:
             self._vec_env = DummyVecEnv([lambda: self.env])
         return self._vec_env
 
-    def get_vec_normalize_env(self):
+    def get_vec_normalize_env(self) -> None:
         """None: reference agents see raw observations (SB3's callbacks ask)."""
         return None
 
     @property
-    def logger(self):
+    def logger(self) -> Any:
         """An SB3 ``Logger`` that keeps what callbacks record (EvalCallback's ``eval/*``) in memory."""
         if getattr(self, "_logger", None) is None:
             from stable_baselines3.common.logger import Logger
@@ -298,7 +299,7 @@ class Agent:
         atomic_write_bytes(path, buf.getvalue())
 
     @classmethod
-    def load(cls, path: str | os.PathLike, env=None):
+    def load(cls, path: str | os.PathLike, env: gym.Env | str | None = None) -> Self:
         """The agent saved at ``path`` (``.npz`` may be left out); pass ``env`` to train it further.
 
         The file is read as data only: arrays with ``allow_pickle=False`` and a JSON header.
@@ -324,7 +325,7 @@ class Agent:
                     "which takes the spaces from the env, and save() it again to convert it"))
             else:
                 saved = None
-            env = SpacesOnly(*saved) if env is None and saved is not None else make_env(env)  # (no env: saved)
+            env = SpacesOnly(*saved) if env is None else make_env(env)  # pyright: ignore[reportOptionalIterable] - without env, saved (else raised above)
             if saved is not None and (env.observation_space, env.action_space) != saved:
                 raise AgentFileError(path, (
                     f"the env's spaces differ from the saved agent's: saved {saved[0]} and {saved[1]}, "
@@ -342,18 +343,18 @@ class Agent:
 class SpacesOnly(gym.Env):
     """Stands in for an env when a saved agent is loaded only to predict."""
 
-    def __init__(self, observation_space, action_space):
+    def __init__(self, observation_space: gym.Space, action_space: gym.Space):
         self.observation_space = observation_space
         self.action_space = action_space
 
-    def reset(self, *, seed=None, options=None):
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> NoReturn:
         raise RuntimeError("this agent was loaded without an env; pass env= to load() to train it")
 
-    def step(self, action):
+    def step(self, action: Any) -> NoReturn:
         raise RuntimeError("this agent was loaded without an env; pass env= to load() to train it")
 
 
-def timesteps(total_timesteps) -> int:
+def timesteps(total_timesteps: Any) -> int:
     """``total_timesteps`` as a non-negative int (an integral float such as YAML's 2e4 too)."""
     n = real(total_timesteps, "total_timesteps", low=0, kind="whole number")
     if n != int(n):

@@ -12,10 +12,13 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import gymnasium as gym
@@ -26,7 +29,7 @@ class AgentFileError(ValueError):
     """An agent file that cannot be loaded: unreadable, not an agent file, or holding data that
     does not fit the agent (another class, wrong shapes or dtypes, non-finite values)."""
 
-    def __init__(self, path, problem: str):
+    def __init__(self, path: str | os.PathLike, problem: str):
         self.path, self.problem = Path(path), problem
         super().__init__(f"{path}: {problem}")
 
@@ -87,7 +90,7 @@ def space_to_json(space: gym.Space) -> dict:
     raise TypeError(f"cannot describe a {type(space).__name__} space in an agent file")
 
 
-def space_from_json(desc) -> gym.Space:
+def space_from_json(desc: Any) -> gym.Space:
     """The space :func:`space_to_json` described; ValueError for anything else."""
     _expect(isinstance(desc, dict) and isinstance(desc.get("type"), str), f"a space is a mapping with a 'type', got {desc!r}")
     kind = desc["type"]
@@ -175,7 +178,7 @@ class ArraySpec:
 
 
 @contextlib.contextmanager
-def open_agent_file(path: Path):
+def open_agent_file(path: Path) -> Iterator[Any]:
     """The .npz archive at ``path``, opened so that nothing in it is unpickled."""
     try:
         f = open(path, "rb")  # noqa: SIM115 - closed by the with below; only the open error is caught here
@@ -211,7 +214,7 @@ def _entry(data, name: str, path: Path) -> np.ndarray:
     return value
 
 
-def read_meta(data, path: Path) -> dict:
+def read_meta(data: Any, path: Path) -> dict:
     """The JSON header of an agent file, checked for the fields every format has."""
     names = set(data.files)
     if "__meta__" not in names:
@@ -251,7 +254,7 @@ def saved_spaces(meta: dict, path: Path) -> tuple[gym.Space, gym.Space]:
         raise AgentFileError(path, f"its saved spaces are invalid: {e}") from None
 
 
-def read_arrays(data, specs: dict[str, ArraySpec], path: Path, owner: str) -> dict[str, np.ndarray]:
+def read_arrays(data: Any, specs: dict[str, ArraySpec], path: Path, owner: str) -> dict[str, np.ndarray]:
     """The arrays of an open agent file, by name, each checked against its spec in ``specs`` (what
     a ``owner`` instance saves) and converted to float64 (int64 for integer specs)."""
     unexpected = sorted(set(data.files) - set(specs) - {"__meta__", "__spaces__"})

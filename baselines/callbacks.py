@@ -4,6 +4,8 @@ protocol says (:mod:`baselines.agent`)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 
@@ -12,7 +14,7 @@ class Callbacks:
     or a function ``callback(agent)``) and its progress bar, with the calls of the protocol
     (:mod:`baselines.agent`).  The SB3 part is imported only when an SB3 callback is given."""
 
-    def __init__(self, agent, callback, progress_bar: bool, total_timesteps: int):
+    def __init__(self, agent: Any, callback: Any, progress_bar: bool, total_timesteps: int):
         self.agent, self.per_episode, self.sb3 = agent, None, None
         if isinstance(callback, list):
             from stable_baselines3.common.callbacks import CallbackList
@@ -41,7 +43,7 @@ class Callbacks:
         if self.sb3 is not None:
             self.sb3.on_training_start(self.locals, {})
 
-    def on_step(self, action, obs2, r: float, terminated: bool, truncated: bool, info: dict) -> bool:
+    def on_step(self, action: Any, obs2: Any, r: float, terminated: bool, truncated: bool, info: dict) -> bool:
         """After an environment step; False stops training."""
         if self.bar is not None:
             self.bar.update()

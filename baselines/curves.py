@@ -3,10 +3,12 @@ then their mean with a 95 % confidence band."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 
-def curve_on_grid(end_steps, returns, grid: np.ndarray) -> np.ndarray:
+def curve_on_grid(end_steps: Sequence[int] | np.ndarray, returns: Sequence[float] | np.ndarray, grid: np.ndarray) -> np.ndarray:
     """The return of the latest finished episode at each grid step (NaN before the first)."""
     end_steps = np.asarray(end_steps)
     idx = np.searchsorted(end_steps, grid, side="right") - 1
@@ -25,7 +27,7 @@ def smooth(y: np.ndarray, window: int) -> np.ndarray:
     return out
 
 
-def mean_and_band(curves: np.ndarray, z: float = 1.96):
+def mean_and_band(curves: np.ndarray, z: float = 1.96) -> tuple[np.ndarray, np.ndarray]:
     """Mean over axis 0 and a normal-approximation 95 % confidence half-width.
 
     Columns with no value (before any run finished an episode) are NaN in both.

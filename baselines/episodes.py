@@ -4,6 +4,8 @@ also records how each episode ended."""
 
 from __future__ import annotations
 
+from typing import Any, SupportsFloat
+
 import gymnasium as gym
 
 
@@ -26,13 +28,13 @@ class EpisodeEnds(gym.Wrapper):
     (the step limit, the octopus' numerical failure), which the return alone does not tell, and
     with ``info_key`` also that entry of the last step's ``info`` (the pendulum's ``time_up``)."""
 
-    def __init__(self, env, info_key: str | None = None):
+    def __init__(self, env: gym.Env, info_key: str | None = None):
         super().__init__(env)
         self.info_key = info_key
         self.terminated: list[bool] = []
         self.info_values: list[float] = []
 
-    def step(self, action):
+    def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         obs, r, terminated, truncated, info = self.env.step(action)
         if terminated or truncated:
             self.terminated.append(bool(terminated))

@@ -10,7 +10,7 @@ import numpy as np
 import gymnasium as gym
 
 
-def evaluate(agent, env: gym.Env, n_episodes: int = 1, seed: int = 0, deterministic: bool = True):
+def evaluate(agent: Any, env: gym.Env, n_episodes: int = 1, seed: int = 0, deterministic: bool = True) -> tuple[float, float]:
     """Mean and standard deviation of the episode return of ``agent.predict``."""
     returns = []
     for i in range(n_episodes):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 MAX_CENTRES = 1_000_000
 
@@ -15,7 +16,7 @@ class RBFFeatures:
     batch ``(N, d)``.
     """
 
-    def __init__(self, low, high, n_per_dim: int = 7, width: float = 1.0):
+    def __init__(self, low: ArrayLike, high: ArrayLike, n_per_dim: int = 7, width: float = 1.0):
         low, high = np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
         if low.shape != high.shape or low.ndim != 1 or not np.all(np.isfinite(low) & np.isfinite(high) & (high > low)):
             raise ValueError(f"RBF features need finite bounds with high > low, got {low} and {high}")

@@ -8,7 +8,9 @@ import io
 import json
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
@@ -28,7 +30,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         raise
 
 
-def write_csv(path: Path, rows: list[dict], fieldnames=None) -> None:
+def write_csv(path: Path, rows: list[dict], fieldnames: Sequence[str] | None = None) -> None:
     """Write ``rows`` as CSV atomically (columns: ``fieldnames`` or the first row's keys)."""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(fieldnames or rows[0]))
@@ -43,7 +45,7 @@ def write_table(rows: list[dict], out: Path) -> None:
     atomic_write_bytes(out / "results.json", json.dumps(rows, indent=1).encode())
 
 
-def save_figure(fig, path: Path, dpi: int = 100) -> None:
+def save_figure(fig: Any, path: Path, dpi: int = 100) -> None:
     """Save a matplotlib figure as PNG atomically and close it."""
     import matplotlib.pyplot as plt
 

@@ -3,12 +3,14 @@ policy-gradient agents that take it (tabular actor-critic, linear REINFORCE)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from rl_envs.validation import real
 
 
-def decay_rate(value, name: str) -> float:
+def decay_rate(value: Any, name: str) -> float:
     """``rho``, a real number in (0, 1): at 1 the average never moves from its first gradient."""
     rho = real(value, name, low=0, high=1, low_open=True, kind="decay rate")
     if rho == 1:

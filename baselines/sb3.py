@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import importlib
 import importlib.resources
+import os
 import time
+from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import cast
+from typing import Any, Self, cast
 
 import numpy as np
 import gymnasium as gym
@@ -47,7 +49,7 @@ def _algo_class(algo: str):
     return getattr(stable_baselines3, algo.upper())
 
 
-def hyperparams_file(algo: str):
+def hyperparams_file(algo: str) -> Traversable:
     """The installed ``hyperparams/<algo>.yml`` (what rl_zoo3's ``--conf-file`` takes)."""
     path = HYPERPARAMS_DIR / f"{algo.lower()}.yml"
     if not path.is_file():
@@ -90,7 +92,7 @@ def _wrapper_specs(spec) -> list[tuple[type, dict]]:
     return out
 
 
-def make_env(env_id: str, env_kwargs: dict | None = None, env_wrapper=None, render_mode: str | None = None):
+def make_env(env_id: str, env_kwargs: dict | None = None, env_wrapper: Any = None, render_mode: str | None = None) -> gym.Env:
     """One environment as SB3 wants it: the zoo wrappers, then ``Monitor``."""
     from stable_baselines3.common.monitor import Monitor
 
@@ -104,7 +106,7 @@ VEC_ENV_KINDS = ("auto", "native", "dummy")
 
 
 def make_vec_env(env_id: str, n_envs: int = 1, seed: int = 0, env_kwargs: dict | None = None,
-                 env_wrapper=None, normalize=False, gamma: float = 0.99, vec_env: str = "auto"):
+                 env_wrapper: Any = None, normalize: bool | dict | str = False, gamma: float = 0.99, vec_env: str = "auto") -> Any:
     """A seeded SB3 ``VecEnv`` of ``n_envs`` copies, optionally ``VecNormalize``d.
 
     ``vec_env="auto"`` steps the env's native vector env in one call per step
@@ -204,7 +206,7 @@ class EpisodeRecorder:
 
 
 def build_model(algo: str, env_id: str, seed: int = 0, hyperparams: dict | None = None,
-                env_kwargs: dict | None = None, tensorboard_log: str | None = None):
+                env_kwargs: dict | None = None, tensorboard_log: str | None = None) -> Any:
     """An untrained SB3 model with the defaults of ``hyperparams/<algo>.yml`` (overridden by
     ``hyperparams``) on its (possibly normalised) training ``VecEnv``."""
     hp = load_hyperparams(algo, env_id)
@@ -224,7 +226,7 @@ def build_model(algo: str, env_id: str, seed: int = 0, hyperparams: dict | None 
 
 def train(algo: str, env_id: str, total_timesteps: int | None = None, seed: int = 0, hyperparams: dict | None = None,
           env_kwargs: dict | None = None, progress_bar: bool = False, tensorboard_log: str | None = None,
-          callback=None):
+          callback: Any = None) -> Any:
     """Train an SB3 algorithm with the defaults of ``hyperparams/<algo>.yml`` (overridden by
     ``hyperparams``) for ``total_timesteps`` (default: the entry's ``n_timesteps``), with any
     callback SB3 takes.  Returns the model; its env is the training ``VecEnv``."""
@@ -242,8 +244,8 @@ def _positive_timesteps(total_timesteps) -> int:
     return steps
 
 
-def evaluate(model, env_id: str, n_eval_episodes: int = 10, seed: int = 0, deterministic: bool = True,
-             env_kwargs: dict | None = None, hyperparams: dict | None = None, algo: str | None = None):
+def evaluate(model: Any, env_id: str, n_eval_episodes: int = 10, seed: int = 0, deterministic: bool = True,
+             env_kwargs: dict | None = None, hyperparams: dict | None = None, algo: str | None = None) -> tuple[float, float]:
     """Mean and std of the episode return on a fresh env built like the training one.
 
     When the model trained under ``VecNormalize`` with normalised observations, its observation
@@ -265,7 +267,7 @@ def evaluate(model, env_id: str, n_eval_episodes: int = 10, seed: int = 0, deter
         venv = VecNormalize(venv, training=False, norm_reward=False, clip_obs=train_env.clip_obs,
                             epsilon=train_env.epsilon)
         venv.obs_rms = train_env.obs_rms
-    return evaluate_policy(model, venv, n_eval_episodes=n_eval_episodes, deterministic=deterministic)
+    return cast(tuple[float, float], evaluate_policy(model, venv, n_eval_episodes=n_eval_episodes, deterministic=deterministic))
 
 
 # Keys of a zoo entry, beyond the algorithm's own keywords, that SB3Agent's training honours.
@@ -401,7 +403,7 @@ class SB3Agent(Agent):
     fresh model.
     """
 
-    def __init__(self, env, algo: str = "ppo", seed: int | None = 0, env_kwargs: dict | None = None, **hyperparameters):
+    def __init__(self, env: str, algo: str = "ppo", seed: int | None = 0, env_kwargs: dict | None = None, **hyperparameters: Any):
         if not isinstance(env, str):
             spec = getattr(env, "spec", None)
             if spec is None:
@@ -431,19 +433,19 @@ class SB3Agent(Agent):
         return super()._accepted_arguments(arguments) | algo_keys | zoo_keys
 
     @property
-    def env(self):
+    def env(self) -> Any:
         """The training ``VecEnv`` once trained or loaded, else None."""
         return None if self.model is None else self.model.get_env()
 
-    def get_env(self):
+    def get_env(self) -> Any:
         return self.env
 
     @property
-    def observation_space(self):
+    def observation_space(self) -> gym.Space | None:
         return None if self.model is None else self.model.observation_space
 
     @property
-    def action_space(self):
+    def action_space(self) -> gym.Space | None:
         return None if self.model is None else self.model.action_space
 
     def _zoo_hyperparameters(self) -> dict:
@@ -454,7 +456,7 @@ class SB3Agent(Agent):
         """The yml's entry with this agent's hyperparameters on top, as ``train`` uses it."""
         return {**load_hyperparams(self.algo, self.env_id), **self._zoo_hyperparameters()}
 
-    def learn(self, total_timesteps: int, callback=None, progress_bar: bool = False):
+    def learn(self, total_timesteps: int, callback: Any = None, progress_bar: bool = False) -> Self:
         """Train a fresh model for ``total_timesteps`` (SB3 rounds up to whole rollouts).
 
         ``callback`` is what SB3 takes (a ``BaseCallback`` or a list of them; its ``model`` is
@@ -478,11 +480,11 @@ class SB3Agent(Agent):
 
         return call
 
-    def make_eval_env(self, render_mode: str | None = None):
+    def make_eval_env(self, render_mode: str | None = None) -> gym.Env:
         """A fresh env with the training wrappers (e.g. rescaled actions), as ``predict`` expects."""
         return make_env(self.env_id, self.env_kwargs, self._zoo_entry().get("env_wrapper"), render_mode)
 
-    def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
+    def predict(self, observation: Any, state: Any = None, episode_start: np.ndarray | None = None, deterministic: bool = True) -> tuple[Any, Any]:
         from stable_baselines3.common.vec_env import VecNormalize
 
         if self.model is None:
@@ -493,7 +495,7 @@ class SB3Agent(Agent):
             obs = venv.normalize_obs(np.asarray(observation, dtype=np.float32))
         return self.model.predict(obs, state, episode_start, deterministic)
 
-    def save(self, path) -> None:
+    def save(self, path: str | os.PathLike) -> None:
         """``<path>.zip`` (the SB3 model) and ``<path>.json`` (how to rebuild it, with the
         statistics of ``VecNormalize``'s observation normalisation, if any)."""
         import io
@@ -523,7 +525,7 @@ class SB3Agent(Agent):
         atomic_write_bytes(path.with_suffix(".json"), json.dumps(meta).encode())
 
     @classmethod
-    def load(cls, path, env=None):
+    def load(cls, path: str | os.PathLike, env: str | None = None) -> Self:
         """The agent saved at ``path`` (``.zip``/``.json`` may be left out), on ``env`` when given
         (an id, or an env made with ``gymnasium.make``; it replaces the saved env id and kwargs,
         and must have the model's spaces).  Nothing in the files is unpickled (see the class doc);

@@ -18,7 +18,11 @@ sets it for all copies (a subset is refused).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
+import gymnasium as gym
 from gymnasium.vector import AutoresetMode
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv
 
@@ -39,7 +43,7 @@ class GymnasiumVecEnv(VecEnv):
     """SB3's ``VecEnv`` over a Gymnasium vector env with next-step autoreset and partial reset
     (``reset(options={"reset_mask": mask})``), such as every native vector env of ``rl_envs``."""
 
-    def __init__(self, venv):
+    def __init__(self, venv: gym.vector.VectorEnv):
         mode = venv.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
         if mode != AutoresetMode.NEXT_STEP:
             raise ValueError(f"GymnasiumVecEnv needs a vector env with next-step autoreset, got {mode}")
@@ -47,7 +51,7 @@ class GymnasiumVecEnv(VecEnv):
         super().__init__(venv.num_envs, venv.single_observation_space, venv.single_action_space)
         self._actions: np.ndarray | None = None
 
-    def reset(self):
+    def reset(self) -> np.ndarray:
         options = self._options[0] if self._options[0] else None
         if any(o != self._options[0] for o in self._options):
             raise ValueError("GymnasiumVecEnv resets all copies with one options dict; set_options gave several")
@@ -60,7 +64,7 @@ class GymnasiumVecEnv(VecEnv):
     def step_async(self, actions: np.ndarray) -> None:
         self._actions = actions
 
-    def step_wait(self):
+    def step_wait(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[dict]]:
         obs, reward, terminated, truncated, info = self.venv.step(self._actions)
         dones = terminated | truncated
         infos = _per_env(info, self.num_envs)
@@ -79,23 +83,23 @@ class GymnasiumVecEnv(VecEnv):
     def close(self) -> None:
         self.venv.close()
 
-    def get_images(self):
+    def get_images(self) -> Sequence[Any]:
         frames = self.venv.render()
         return list(frames) if frames is not None else [None] * self.num_envs
 
-    def get_attr(self, attr_name: str, indices=None) -> list:
+    def get_attr(self, attr_name: str, indices: Any = None) -> list:
         value = getattr(self.venv.unwrapped, attr_name)
         return [value for _ in self._get_indices(indices)]
 
-    def set_attr(self, attr_name: str, value, indices=None) -> None:
+    def set_attr(self, attr_name: str, value: Any, indices: Any = None) -> None:
         if sorted(self._get_indices(indices)) != list(range(self.num_envs)):
             raise ValueError("the copies of a native vector env share their attributes: set_attr sets them for all "
                              "indices (indices=None)")
         setattr(self.venv.unwrapped, attr_name, value)
 
-    def env_method(self, method_name: str, *method_args, indices=None, **method_kwargs) -> list:
+    def env_method(self, method_name: str, *method_args: Any, indices: Any = None, **method_kwargs: Any) -> list:
         result = getattr(self.venv.unwrapped, method_name)(*method_args, **method_kwargs)
         return [result for _ in self._get_indices(indices)]
 
-    def env_is_wrapped(self, wrapper_class, indices=None) -> list[bool]:
+    def env_is_wrapped(self, wrapper_class: type, indices: Any = None) -> list[bool]:
         return [False for _ in self._get_indices(indices)]  # no single env exists to wrap

@@ -20,8 +20,10 @@ of the tests and of ``benchmarks/bench_tiles.py``).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 from numba import njit
 
 from rl_envs.validation import integer, real_array
@@ -72,7 +74,7 @@ class TileCoder:
     ``tiles(states)`` takes a batch ``(N, d)`` or one state ``(d,)``.
     """
 
-    def __init__(self, low, high, n_tilings: int = 10, tiles_per_dim: int = 10, size: int = 1 << 16):
+    def __init__(self, low: ArrayLike, high: ArrayLike, n_tilings: int = 10, tiles_per_dim: int = 10, size: int = 1 << 16):
         low, high = real_array(low, "low", ndim=1), real_array(high, "high", ndim=1)
         if low.shape != high.shape or not np.all(high > low):
             raise ValueError(f"low and high must be bounds of the same length with high > low, got {low} and {high}")
@@ -86,7 +88,7 @@ class TileCoder:
         tilings = np.arange(self.n_tilings, dtype=np.int64)[:, None]
         self._offsets = tilings * (2 * np.arange(self.dim, dtype=np.int64) + 1)  # (n_tilings, d)
 
-    def tiles(self, states) -> np.ndarray:
+    def tiles(self, states: ArrayLike) -> np.ndarray:
         """The active tile indices of each state: ``(N, n_tilings)`` int64 (``(n_tilings,)`` for one)."""
         s = real_array(states, "states")
         if s.ndim not in (1, 2) or s.shape[-1] != self.dim:
@@ -101,7 +103,7 @@ class TileCoder:
         _hash_tiles(states, self.low, self._scale, self._offsets, self.size, index)
         return index
 
-    def features(self, states) -> np.ndarray:
+    def features(self, states: ArrayLike) -> np.ndarray:
         """The feature vectors, ``(N, size)`` float64 (``(size,)`` for one state): 1 at each active
         tile (2 where two of a state's tiles collide), for tests and small tables; learners index
         with :meth:`tiles` instead."""
@@ -112,7 +114,7 @@ class TileCoder:
         return phi[0] if index.ndim == 1 else phi
 
 
-def tiles_loop(coder: TileCoder, state) -> list[int]:
+def tiles_loop(coder: TileCoder, state: Sequence[float] | np.ndarray) -> list[int]:
     """One state's tile indices by ``tiles3``'s loop, in plain Python (the coder's reference)."""
     q = [int(np.floor((float(x) - lo) * sc)) for x, lo, sc in zip(state, coder.low, coder._scale)]
     indices = []

@@ -10,10 +10,13 @@ the belief is filtered with the action the agent took last.
 
 from __future__ import annotations
 
+from typing import Any, Self
+
 import numpy as np
+import gymnasium as gym
 from gymnasium import spaces
 
-from rl_envs.maze.pomdp import filter_belief
+from rl_envs.maze.pomdp import POMDPModel, filter_belief
 
 from ..agent import Agent, SpacesOnly, timesteps
 from ..agent_files import ArraySpec
@@ -43,7 +46,7 @@ class BeliefAgent(Agent):
     observation_space: spaces.Discrete
     action_space: spaces.Discrete
 
-    def __init__(self, env, seed: int | None = None, **hyperparameters):
+    def __init__(self, env: gym.Env | str, seed: int | None = None, **hyperparameters: Any):
         super().__init__(env, seed=seed, **hyperparameters)
         model = getattr(self.env.unwrapped, "episode_model", None)
         if model is None and not isinstance(self.env, SpacesOnly):
@@ -59,13 +62,19 @@ class BeliefAgent(Agent):
         return {"T": ArraySpec((A, S, S), stochastic=True), "O": ArraySpec((A, S, Z), stochastic=True),
                 "b0": ArraySpec((S,), stochastic=True)}
 
+    def _pomdp(self) -> POMDPModel:
+        """The model a planner solves (an agent loaded without its env has none)."""
+        if self.model is None:
+            raise ValueError(f"{type(self).__name__} plans on its env's POMDP model: load it with env=... to learn")
+        return self.model
+
     def _plan(self) -> None:
         raise NotImplementedError
 
     def _belief_policy(self, beliefs: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def learn(self, total_timesteps: int | None = None, callback=None, progress_bar: bool = False):
+    def learn(self, total_timesteps: int | None = None, callback: Any = None, progress_bar: bool = False) -> Self:
         """Solve the model.  A planner takes no environment step: ``total_timesteps`` (None or a
         non-negative int) is a budget it leaves unused, and ``num_timesteps`` stays as it was."""
         if total_timesteps is not None:
@@ -76,10 +85,10 @@ class BeliefAgent(Agent):
         calls.on_training_end()
         return self
 
-    def initial_state(self, n: int):
+    def initial_state(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         return np.tile(self.b0, (n, 1)), np.full(n, -1)
 
-    def filter(self, observation, state=None, episode_start=None):
+    def filter(self, observation: Any, state: Any = None, episode_start: np.ndarray | None = None) -> np.ndarray:
         """The beliefs after ``observation`` (batched), from ``state = (beliefs, last_actions)``."""
         obs = np.atleast_1d(np.asarray(observation))
         if not np.issubdtype(obs.dtype, np.integer) or np.any((obs < 0) | (obs > self.O.shape[2])):
@@ -93,7 +102,7 @@ class BeliefAgent(Agent):
         # The agent holds the model's T, O and b0 (saved with it), so a loaded agent filters too.
         return filter_belief(beliefs, last, np.where(starts, self.O.shape[2], obs), self)
 
-    def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
+    def predict(self, observation: Any, state: Any = None, episode_start: np.ndarray | None = None, deterministic: bool = True) -> tuple[Any, Any]:
         beliefs = self.filter(observation, state, episode_start)
         actions = np.asarray(self._belief_policy(beliefs), dtype=np.int64)
         scalar = np.ndim(observation) == 0

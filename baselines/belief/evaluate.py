@@ -9,12 +9,15 @@ on step ``t`` (the published average discounted reward, ADR).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import gymnasium as gym
 
 
-def discounted_rollouts(agent, env, n_runs: int, seed: int = 0) -> dict:
+def discounted_rollouts(agent: Any, env: gym.Env, n_runs: int, seed: int = 0) -> dict:
     """Per-run arrays: ``returns`` (discounted), ``steps_to_goal`` (first goal entry, -1 if none)."""
-    base = env.unwrapped
+    base: Any = env.unwrapped  # a partially observable maze: its task's model, sampler and goals
     model, sampler = base.episode_model, base.sampler
     rng = np.random.default_rng(seed)
     s = sampler.start(rng, n_runs)

@@ -16,10 +16,13 @@ min R / (1 - gamma)), ``b0 . alpha`` stays a lower bound on ``V*(b0)``.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
+import gymnasium as gym
 
-from rl_envs.maze.pomdp import POMDPSampler, belief_update
+from rl_envs.maze.pomdp import POMDPModel, POMDPSampler, belief_update
 from rl_envs.validation import integer
 
 from ..agent_files import ArraySpec
@@ -33,7 +36,7 @@ def projections(alpha: np.ndarray, T: np.ndarray, O: np.ndarray) -> np.ndarray:
     return np.einsum("astz,kt->aszk", TO, alpha, optimize=True)
 
 
-def point_backup(B: np.ndarray, g: np.ndarray, R: np.ndarray, gamma: float):
+def point_backup(B: np.ndarray, g: np.ndarray, R: np.ndarray, gamma: float) -> tuple[np.ndarray, np.ndarray]:
     """Backed-up alpha vectors ``(n, S)`` and their actions ``(n,)`` for beliefs ``B (n, S)``."""
     scores = np.einsum("ns,asok->naok", B, g, optimize=True)
     best = scores.argmax(axis=3)  # (n, A, O): the best projected vector for each a, o
@@ -46,7 +49,7 @@ def point_backup(B: np.ndarray, g: np.ndarray, R: np.ndarray, gamma: float):
     return alpha_ab[np.arange(len(B)), a_star], a_star
 
 
-def explore_beliefs(model, n_beliefs: int, rng: np.random.Generator, policy=None, walkers: int = 64) -> np.ndarray:
+def explore_beliefs(model: POMDPModel, n_beliefs: int, rng: np.random.Generator, policy: Callable[[np.ndarray], np.ndarray] | None = None, walkers: int = 64) -> np.ndarray:
     """Up to ``n_beliefs`` distinct beliefs reached from ``b0`` by ``walkers`` parallel runs of
     ``policy(beliefs)`` (uniformly random actions by default), restarting at ``b0`` whenever a
     run enters an absorbing state (a goal of a terminating episode)."""
@@ -84,7 +87,7 @@ class Perseus(BeliefAgent):
     ``batch`` (beliefs backed up together), ``seed``.
     """
 
-    def __init__(self, env, n_beliefs: int = 2000, explore: str = "qmdp", max_stages: int = 1000,
+    def __init__(self, env: gym.Env | str, n_beliefs: int = 2000, explore: str = "qmdp", max_stages: int = 1000,
                  tol: float = 1e-4, time_limit: float | None = None, batch: int = 16, seed: int | None = None):
         super().__init__(env, seed=seed, n_beliefs=n_beliefs, explore=explore, max_stages=max_stages,
                          tol=tol, time_limit=time_limit, batch=batch)
@@ -113,9 +116,7 @@ class Perseus(BeliefAgent):
         return epsilon_greedy
 
     def _plan(self) -> None:
-        m = self.model
-        if m is None:
-            raise ValueError(f"{type(self).__name__} plans on its env's POMDP model: load it with env=... to learn")
+        m = self._pomdp()
         start = time.perf_counter()
         B = explore_beliefs(m, self.n_beliefs, self.rng, self._exploration_policy(m))
         self.alpha = np.full((1, m.n_states), m.R.min() / (1.0 - m.gamma))
@@ -159,7 +160,7 @@ class Perseus(BeliefAgent):
         self.stats = {"stages": stage, "timed_out": timed_out, "n_alpha": len(self.alpha), "n_beliefs": len(B),
                       "value_b0": self.value(m.b0), "seconds": time.perf_counter() - start}
 
-    def value(self, belief) -> float:
+    def value(self, belief: ArrayLike) -> float:
         """``max_k b . alpha_k``: the planned value (a lower bound on ``V*(b)``)."""
         return float(np.max(self.alpha @ np.asarray(belief)))
 

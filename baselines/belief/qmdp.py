@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from rl_envs.maze.pomdp import POMDPModel
 from rl_envs.maze.solve import value_iteration
 
 from ..agent_files import ArraySpec
 from .base import BeliefAgent, first_max
 
 
-def mdp_action_values(model) -> np.ndarray:
+def mdp_action_values(model: POMDPModel) -> np.ndarray:
     """``Q_MDP[s, a]`` of the model's underlying MDP."""
     return value_iteration(model.mdp(), model.gamma, tol=1e-10)[1]
 
@@ -29,7 +30,7 @@ class MDPValueAgent(BeliefAgent):
         return {**specs, "Q": ArraySpec((specs["T"].shape[1], self.action_space.n))}
 
     def _plan(self) -> None:
-        self.Q = mdp_action_values(self.model)
+        self.Q = mdp_action_values(self._pomdp())
 
 
 class QMDP(MDPValueAgent):

@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import zlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import gymnasium as gym
 
@@ -91,7 +93,7 @@ def require(condition: object, message: str) -> None:
         raise ConfigError(message)
 
 
-def checked(check, value, name: str, **bounds):
+def checked(check: Callable[..., Any], value: Any, name: str, **bounds: Any) -> Any:
     """``check(value, name, **bounds)``, one of ``rl_envs.validation``'s (``integer``, ``real``, ...,
     which refuse ``true`` and ``"0.5"`` where a number is meant), its ValueError a ConfigError."""
     try:
@@ -183,7 +185,7 @@ def cells_from_config(config: dict) -> list[Cell]:
     return cells
 
 
-def check_measure(measure, where: str = "cell") -> None:
+def check_measure(measure: Any, where: str = "cell") -> None:
     """A cell's ``measure``: empty, or ``{"name": a registered measure, **its arguments}``."""
     require(isinstance(measure, dict), f"{where}: measure must be a mapping {{name = ..., arguments...}}")
     if not measure:
@@ -197,7 +199,7 @@ def check_measure(measure, where: str = "cell") -> None:
     require(not missing, f"{where}: the measure {name} needs the argument(s) {sorted(missing)}")
 
 
-def evaluation_steps(spec, steps: int, where: str) -> list[int]:
+def evaluation_steps(spec: Any, steps: int, where: str) -> list[int]:
     """``eval_at`` as a sorted list of steps below the budget: a list of steps, or
     ``{logspace = [first, last, points]}``, points log-spaced from first to last, rounded, each once
     (as Silver et al. 2014, Fig. 1, sample the cost on a log time axis)."""

@@ -17,14 +17,18 @@ from __future__ import annotations
 import inspect
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, TypeAlias, cast
 
 import numpy as np
 import gymnasium as gym
 
 from ..episodes import EpisodeEnds
 from ..registry import AGENTS
+
+# compare.config.Cell, by name: config imports this module, which cannot import it back.
+Cell: TypeAlias = Any
 
 
 @dataclass
@@ -43,7 +47,7 @@ class Measured:
 MEASURES: dict = {}
 
 
-def register(fn):
+def register(fn: Callable[..., Measured]) -> Callable[..., Measured]:
     """Register ``fn`` as a measure under its own name."""
     MEASURES[fn.__name__] = fn
     return fn
@@ -56,7 +60,7 @@ def measure_arguments(name: str, required: bool = False) -> set[str]:
     return {p.name for p in params if not required or p.default is p.empty}
 
 
-def run_measure(cell) -> Measured:
+def run_measure(cell: Cell) -> Measured:
     arguments = dict(cell.measure)
     return MEASURES[arguments.pop("name")](cell, **arguments)
 
@@ -76,15 +80,18 @@ def _finite_or_none(values) -> list:
 class UniformRandom:
     """The uniformly random policy (a floor for every POMDP table)."""
 
-    def __init__(self, env, seed=0):
-        self.n, self.rng = env.action_space.n, np.random.default_rng(seed)
+    def __init__(self, env: gym.Env, seed: int = 0):
+        space = env.action_space
+        if not isinstance(space, gym.spaces.Discrete):
+            raise TypeError(f"UniformRandom draws from a Discrete action space, got {space}")
+        self.n, self.rng = space.n, np.random.default_rng(seed)
 
-    def predict(self, obs, state=None, episode_start=None, deterministic=True):
+    def predict(self, obs: Any, state: Any = None, episode_start: np.ndarray | None = None, deterministic: bool = True) -> tuple[np.ndarray, Any]:
         return self.rng.integers(self.n, size=np.shape(obs)), state
 
 
 @register
-def discounted_reward(cell, runs: int = 2000) -> Measured:
+def discounted_reward(cell: Cell, runs: int = 2000) -> Measured:
     """The average discounted reward from b0 over ``runs`` vectorised runs (the convention of the
     published POMDP scores, Pineau, Gordon & Thrun 2003; :func:`baselines.belief.discounted_rollouts`),
     with the time the agent took to plan or learn (``cell.steps``: a planner leaves it unused).
@@ -109,7 +116,7 @@ def discounted_reward(cell, runs: int = 2000) -> Measured:
 
 
 @register
-def gain_gap(cell) -> Measured:
+def gain_gap(cell: Cell) -> Measured:
     """The relative gap (C(K) - C(K*)) / C(K*) of the agent's deterministic gain before training
     and after each rollout, ``cell.steps / max_steps`` values in all, C being the environment's
     exact expected episode cost (``expected_cost``) and C(K*) the optimum (``optimal_cost``); an
@@ -133,7 +140,7 @@ def gain_gap(cell) -> Measured:
 
 
 @register
-def greedy_checkpoints(cell, every: int, train_env_kwargs: dict | None = None) -> Measured:
+def greedy_checkpoints(cell: Cell, every: int, train_env_kwargs: dict | None = None) -> Measured:
     """Train on the maze with ``train_env_kwargs`` added (e.g. another episode limit), and every
     ``every`` steps evaluate the greedy policy on the maze of ``cell.env_kwargs`` with SB3's
     ``evaluate_policy`` (``cell.eval_episodes`` episodes).  ``steps_to_optimal``: the checkpoint
@@ -165,7 +172,7 @@ def greedy_checkpoints(cell, every: int, train_env_kwargs: dict | None = None) -
 
 
 @register
-def trials_to_successes(cell, successes: int = 10, max_trials: int = 300) -> Measured:
+def trials_to_successes(cell: Cell, successes: int = 10, max_trials: int = 300) -> Measured:
     """Learn on the pendulum swing-up until ``successes`` trials have been successful (more than
     ``SUCCESS_TIME_UP`` s up, as Doya 2000 counts them) or ``max_trials`` trials have run (``cell.steps``
     must allow them); the time up of every trial and the trial count (null if not reached).
@@ -187,7 +194,7 @@ def trials_to_successes(cell, successes: int = 10, max_trials: int = 300) -> Mea
 
 
 @register
-def stopping_test(cell, pairs: list) -> Measured:
+def stopping_test(cell: Cell, pairs: list) -> Measured:
     """Learn for at most ``cell.steps`` steps, the agent's own stopping test ending it first
     (e.g. ``SoftmaxPolicyGradient``'s, as in the book's run); whether it stopped, the steps and
     episodes it took, the last episode's length, and the policy's probability ``pi[s, a]`` at
@@ -203,7 +210,7 @@ def stopping_test(cell, pairs: list) -> Measured:
 
 
 @register
-def seed_batch(cell, members: list, checkpoints: list, test_seed: int) -> Measured:
+def seed_batch(cell: Cell, members: list, checkpoints: list, test_seed: int) -> Measured:
     """Train the ``[seed, step sizes]`` members of ``cell.agent`` (a tile actor-critic, sharing
     ``cell.agent_kwargs``) on ``cell.env`` as one :class:`~baselines.linear.tile_actor_critic.SeedBatch`
     array program, and at each step count of ``checkpoints`` (increasing, from 0, the last
@@ -212,11 +219,14 @@ def seed_batch(cell, members: list, checkpoints: list, test_seed: int) -> Measur
     ``returns`` and ``member_steps`` are ``(members, checkpoints)``: a member that ended fewer
     episodes takes a few more steps, so its count is recorded (NaN returns: a diverged member).
     The row's return is the mean over the members at the last checkpoint (null if one diverged)."""
-    from ..linear.tile_actor_critic import SeedBatch
+    from ..linear.tile_actor_critic import SeedBatch, TileActorCritic
 
     if not checkpoints or checkpoints[-1] != cell.steps:
         raise ValueError(f"the last checkpoint must be the cell's {cell.steps} steps, got {checkpoints}")
-    batch = SeedBatch(AGENTS[cell.agent], cell.env, [s for s, _ in members], env_kwargs=cell.env_kwargs,
+    agent_class = AGENTS[cell.agent]
+    if not issubclass(agent_class, TileActorCritic):
+        raise ValueError(f"seed_batch runs a tile actor-critic, got {cell.agent}")
+    batch = SeedBatch(agent_class, cell.env, [s for s, _ in members], env_kwargs=cell.env_kwargs,
                       settings=[m for _, m in members], **cell.agent_kwargs)
     returns, steps, done = [], [], 0
     for i, t in enumerate(checkpoints):

@@ -9,7 +9,9 @@ resuming, ``plot`` and merging folders do not care where a cell ran.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from types import ModuleType
+from typing import Any
 
 from rl_envs.validation import integer
 
@@ -21,7 +23,7 @@ class MissingExtra(RuntimeError):
     """An optional dependency this command needs is not installed."""
 
 
-def require_ray():
+def require_ray() -> ModuleType:
     """The ``ray`` module, or a :class:`MissingExtra` saying how to install it."""
     try:
         import ray
@@ -30,7 +32,7 @@ def require_ray():
     return ray
 
 
-def connect(address: str | None, **init_kwargs) -> bool:
+def connect(address: str | None, **init_kwargs: Any) -> bool:
     """Join the Ray cluster at ``address`` ("auto": the one started on this machine with
     ``ray start``; None: ``$RAY_ADDRESS`` if set, else a new local one), unless this process is
     connected already.  True if this call connected (the caller then disconnects)."""
@@ -41,7 +43,7 @@ def connect(address: str | None, **init_kwargs) -> bool:
     return True
 
 
-def run_cell_task(fn, cell: Cell, threads: int):
+def run_cell_task(fn: Callable[[Cell], dict], cell: Cell, threads: int) -> tuple[dict, str]:
     """The body of a cell's Ray task (its process title is ``ray::run_cell_task``)."""
     import ray
 
@@ -60,14 +62,14 @@ class RayBackend:
     on.  ``placements`` maps each finished cell's key to the id of the node that ran it.
     """
 
-    def __init__(self, address: str | None = None, cpus_per_cell: int = 1, max_retries: int = 3, **init_kwargs):
+    def __init__(self, address: str | None = None, cpus_per_cell: int = 1, max_retries: int = 3, **init_kwargs: Any):
         cpus_per_cell = integer(cpus_per_cell, "cpus_per_cell")
         require_ray()  # before any work
         self.address, self.cpus_per_cell, self.max_retries = address, cpus_per_cell, max_retries
         self.init_kwargs = init_kwargs
         self.placements: dict[str, str] = {}
 
-    def map(self, fn, cells: list[Cell]) -> Iterator[tuple[Cell, dict | BaseException]]:
+    def map(self, fn: Callable[[Cell], dict], cells: list[Cell]) -> Iterator[tuple[Cell, dict | BaseException]]:
         ray = require_ray()
         if not cells:
             return

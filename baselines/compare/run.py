@@ -16,9 +16,10 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import gymnasium as gym
@@ -35,7 +36,7 @@ from .report import write_outputs
 from .store import OutputError, check_writable, describe_cell, move_aside, read_cell, warn
 
 
-def make_agent(name: str, env_id: str, env_kwargs: dict, seed: int, agent_kwargs: dict):
+def make_agent(name: str, env_id: str, env_kwargs: dict, seed: int, agent_kwargs: dict) -> Any:
     if name in SB3_AGENTS:
         from ..sb3 import SB3Agent
 
@@ -88,7 +89,7 @@ def run_cell(cell: Cell, film: bool = True) -> dict:
             return done.value
 
 
-def cell_stages(cell: Cell, film: bool = True):
+def cell_stages(cell: Cell, film: bool = True) -> Generator[tuple[int, float], None, dict]:
     """Train and evaluate one cell, yielding ``(steps, evaluation return)`` at each step count of
     ``cell.eval_at`` and returning the cell's record (the GIF left empty unless ``film``).
 
@@ -158,7 +159,7 @@ def _log(agent) -> dict:
 class SerialBackend:
     """Runs cells one after another in this process."""
 
-    def map(self, fn, cells: list[Cell]) -> Iterator[tuple[Cell, dict | BaseException]]:
+    def map(self, fn: Callable[[Cell], dict], cells: list[Cell]) -> Iterator[tuple[Cell, dict | BaseException]]:
         for cell in cells:
             try:
                 yield cell, fn(cell)
@@ -220,7 +221,7 @@ class ProcessPoolBackend:
     def __init__(self, workers: int):
         self.workers = integer(workers, "workers")
 
-    def map(self, fn, cells: list[Cell]) -> Iterator[tuple[Cell, dict | BaseException]]:
+    def map(self, fn: Callable[[Cell], dict], cells: list[Cell]) -> Iterator[tuple[Cell, dict | BaseException]]:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -285,7 +286,7 @@ class Interrupted(Exception):
         self.saved, self.total, self.cell_dir = saved, total, cell_dir
 
 
-def compare(cells: list[Cell], out: str | Path, backend=None, progress_bar: bool = True, outputs: bool = True) -> RunResult:
+def compare(cells: list[Cell], out: str | Path, backend: Any = None, progress_bar: bool = True, outputs: bool = True) -> RunResult:
     """Run the cells not already finished in ``out``, then write every output from all of them
     (unless not ``outputs``: a caller that draws its own figure only needs the cells).
 

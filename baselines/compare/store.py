@@ -13,7 +13,9 @@ import math
 import os
 import sys
 import tempfile
+from collections.abc import Collection, Iterable
 from pathlib import Path
+from typing import Any
 
 from rl_envs.validation import is_int
 
@@ -57,7 +59,7 @@ def _schema_problem(obj, schema: dict, where: str) -> str | None:
     return None
 
 
-def record_problem(record) -> str | None:
+def record_problem(record: Any) -> str | None:
     """What makes ``record`` other than a finished cell as :func:`run_cell` writes it, or None."""
     if not isinstance(record, dict):
         return f"not a JSON object but a {type(record).__name__}"
@@ -133,7 +135,7 @@ class OutputError(OSError):
     """A results folder that cannot be written."""
 
 
-def check_writable(out: Path, folders=("cells", "curves", "gifs"), files=("results.csv", "results.json", "summary.md")) -> None:
+def check_writable(out: Path, folders: tuple[str, ...] = ("cells", "curves", "gifs"), files: tuple[str, ...] = ("results.csv", "results.json", "summary.md")) -> None:
     """Fail now, naming the path, if ``out`` cannot hold every output (before any cell trains)."""
     out = Path(out)
     for name in folders:
@@ -157,7 +159,7 @@ def warn(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
 
-def load_records(folders, envs=None, agents=None) -> list[dict]:
+def load_records(folders: Iterable[str | Path], envs: Collection[str] | None = None, agents: Collection[str] | None = None) -> list[dict]:
     """The finished cells of one or more results folders, merged (a cell found twice, under any
     file name, counts once), optionally only those of ``envs`` / ``agents``; ordered by env,
     agent, seed.  An invalid cell file is named in a warning and skipped."""

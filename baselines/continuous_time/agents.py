@@ -27,8 +27,11 @@ with ``kappa=None``, exponential eligibility traces otherwise).
 from __future__ import annotations
 
 import math
+from typing import Any, overload
 
 import numpy as np
+from numpy.typing import ArrayLike
+import gymnasium as gym
 from gymnasium import spaces
 
 from rl_envs.pendulum_swingup import PendulumModel
@@ -40,7 +43,11 @@ from .critic import ContinuousTDCritic
 from .ngnet import NGnet
 
 
-def squash(z):
+@overload
+def squash(z: float) -> float: ...
+@overload
+def squash(z: np.ndarray) -> np.ndarray: ...
+def squash(z: np.ndarray | float) -> np.ndarray | float:
     """Doya's sigmoid ``s(z) = (2/π) arctan(π z / 2)``: slope 1 at 0, range (-1, 1)."""
     return (2.0 / np.pi) * np.arctan(0.5 * np.pi * z)
 
@@ -58,9 +65,9 @@ class NGnetAgent(Agent):
     observation_space: spaces.Box
     action_space: spaces.Box
 
-    def __init__(self, env, tau: float = 1.0, kappa: float | None = 0.1, eta: float = 1.0, sigma0: float = 0.5,
+    def __init__(self, env: gym.Env | str, tau: float = 1.0, kappa: float | None = 0.1, eta: float = 1.0, sigma0: float = 0.5,
                  tau_n: float = 1.0, V0: float = -1.0, V1: float = 1.0, n_per_dim: int = 15, width: float = 1.0,
-                 omega_max: float = 2 * math.pi, dt: float | None = None, seed: int | None = None, **hyperparameters):
+                 omega_max: float = 2 * math.pi, dt: float | None = None, seed: int | None = None, **hyperparameters: Any):
         super().__init__(env, seed=seed, tau=tau, kappa=kappa, eta=eta, sigma0=sigma0, tau_n=tau_n, V0=V0, V1=V1,
                          n_per_dim=n_per_dim, width=width, omega_max=omega_max, dt=dt, **hyperparameters)
         space = self.action_space
@@ -93,10 +100,10 @@ class NGnetAgent(Agent):
         return self.critic.v
 
     @v.setter
-    def v(self, value):
+    def v(self, value: np.ndarray) -> None:
         self.critic.v = value
 
-    def value(self, x) -> np.ndarray | float:
+    def value(self, x: ArrayLike) -> np.ndarray | float:
         return self.critic.value(self.features.features(x))
 
     def _noise_decay(self) -> float:
@@ -133,7 +140,7 @@ class NGnetAgent(Agent):
     def _improve(self, x, b, noise, u, delta, x2) -> None:
         """The policy's own learning from one interval (none by default)."""
 
-    def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
+    def predict(self, observation: Any, state: Any = None, episode_start: np.ndarray | None = None, deterministic: bool = True) -> tuple[Any, Any]:
         obs = np.asarray(observation, dtype=np.float64)
         if obs.shape[-1:] != (2,) or obs.ndim > 2:
             raise ValueError(f"observation must have shape (2,) or (N, 2), got {obs.shape}")
@@ -146,7 +153,7 @@ class NGnetAgent(Agent):
 class ContinuousActorCritic(NGnetAgent):
     """The continuous actor-critic (module docstring); ``eta_A`` is the actor's rate η^A."""
 
-    def __init__(self, env, eta_A: float = 5.0, **hyperparameters):
+    def __init__(self, env: gym.Env | str, eta_A: float = 5.0, **hyperparameters: Any):
         super().__init__(env, eta_A=eta_A, **hyperparameters)
         self.eta_A = positive(eta_A, "eta_A")
         self.w_A = np.zeros(self.features.size)
@@ -166,7 +173,7 @@ class DiscreteActorCritic(ContinuousActorCritic):
     rates, ``kappa`` sets ``γλ = 1 - Δt/κ``; the noise is white (``tau_n``, ``eta`` and ``eta_A``,
     the continuous agent's, are not used)."""
 
-    def __init__(self, env, alpha: float = 0.02, alpha_A: float = 0.1, **hyperparameters):
+    def __init__(self, env: gym.Env | str, alpha: float = 0.02, alpha_A: float = 0.1, **hyperparameters: Any):
         super().__init__(env, alpha=alpha, alpha_A=alpha_A, **hyperparameters)
         self.alpha, self.alpha_A = positive(alpha, "alpha"), positive(alpha_A, "alpha_A")
         self.gamma = 1.0 - self.dt / self.critic.tau
@@ -195,7 +202,7 @@ class ValueGradientPolicy(NGnetAgent):
     loaded without env); ``model="learned"`` fits ``dω/dt`` online at
     rate ``eta_model`` (normalised LMS).  ``c`` is the control-cost scale."""
 
-    def __init__(self, env, model: str = "known", c: float = 0.1, eta_model: float = 0.5, **hyperparameters):
+    def __init__(self, env: gym.Env | str, model: str = "known", c: float = 0.1, eta_model: float = 0.5, **hyperparameters: Any):
         super().__init__(env, model=model, c=c, eta_model=eta_model, **hyperparameters)
         if model not in ("known", "learned"):
             raise ValueError(f"model must be 'known' or 'learned', got {model!r}")
@@ -214,7 +221,7 @@ class ValueGradientPolicy(NGnetAgent):
             specs.update(w_f=ArraySpec((self.features.size,)), w_g=ArraySpec((self.features.size,)))
         return specs
 
-    def input_gain(self, x, b) -> np.ndarray:
+    def input_gain(self, x: np.ndarray, b: np.ndarray) -> np.ndarray:
         """``∂f/∂u`` at ``x``, shape ``x.shape``: of the known model, or ``(0, w^g · b)`` learned."""
         if self.model == "known":
             return self.known_model.input_gain(x)[..., 0]

@@ -44,14 +44,14 @@ class ContinuousTDCritic:
         self.v = np.zeros(size)
         self.e = np.zeros(size)
 
-    def value(self, b) -> np.ndarray | float:
+    def value(self, b: np.ndarray) -> np.ndarray | float:
         return b @ self.v
 
-    def td_error(self, b, R: float, b_next, terminated: bool) -> float:
+    def td_error(self, b: np.ndarray, R: float, b_next: np.ndarray, terminated: bool) -> float:
         V_next = 0.0 if terminated else float(b_next @ self.v)
         return ct_td_error(R / self.dt, V_next, float(b @ self.v), self.dt, self.tau)
 
-    def step(self, b, R: float, b_next, terminated: bool) -> float:
+    def step(self, b: np.ndarray, R: float, b_next: np.ndarray, terminated: bool) -> float:
         delta = self.td_error(b, R, b_next, terminated)
         if self.kappa is None:
             self.v += self.eta * delta * b * self.dt

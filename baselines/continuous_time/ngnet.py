@@ -12,8 +12,10 @@ measures distance the short way round, so ``b`` is periodic in it.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 from numba import njit
 
 from rl_envs.validation import positive
@@ -23,7 +25,7 @@ class NGnet:
     """``b = features(x)`` (shape ``(..., size)``, summing to 1) and ``db/dx = gradient(x)``
     (shape ``(..., size, d)``) for a state ``(d,)`` or a batch ``(N, d)``."""
 
-    def __init__(self, low, high, n_per_dim, periodic, width: float = 1.0):
+    def __init__(self, low: ArrayLike, high: ArrayLike, n_per_dim: int | Sequence[int], periodic: Sequence[bool], width: float = 1.0):
         low, high = np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
         if low.shape != high.shape or low.ndim != 1 or not np.all(np.isfinite(low) & np.isfinite(high) & (high > low)):
             raise ValueError(f"NGnet needs finite bounds with high > low, got {low} and {high}")
@@ -57,14 +59,14 @@ class NGnet:
             out = (out[..., :, None] * f[..., None, :]).reshape(*out.shape[:-1], -1)
         return out
 
-    def features(self, x) -> np.ndarray:
+    def features(self, x: ArrayLike) -> np.ndarray:
         ps, _ = self._factors(np.asarray(x, dtype=np.float64))
         return self._outer(ps)
 
-    def gradient(self, x) -> np.ndarray:
+    def gradient(self, x: ArrayLike) -> np.ndarray:
         return self.features_and_gradient(x)[1]
 
-    def features_and_gradient(self, x) -> tuple[np.ndarray, np.ndarray]:
+    def features_and_gradient(self, x: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         ps, dps = self._factors(np.asarray(x, dtype=np.float64))
         return self._outer(ps), np.stack([self._outer(ps[:i] + [dps[i]] + ps[i + 1:]) for i in range(len(ps))], axis=-1)
 

@@ -23,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
+import gymnasium as gym
 
 from rl_envs.distributions import expectiles
 from rl_envs.validation import integer, real_array
@@ -52,7 +54,7 @@ def distributional_td_update(V: np.ndarray, s: int, r: float, V_next: np.ndarray
     return delta
 
 
-def check_taus(taus) -> np.ndarray:
+def check_taus(taus: ArrayLike) -> np.ndarray:
     """``taus`` as a non-empty array of asymmetries in [0, 1], or a ValueError naming it."""
     taus = real_array(taus, "taus", ndim=1)
     if taus.size == 0 or np.any((taus < 0) | (taus > 1)):
@@ -60,13 +62,13 @@ def check_taus(taus) -> np.ndarray:
     return taus
 
 
-def rates_from_taus(taus, step_size: float) -> tuple[np.ndarray, np.ndarray]:
+def rates_from_taus(taus: ArrayLike, step_size: float) -> tuple[np.ndarray, np.ndarray]:
     """α⁺ = α τ and α⁻ = α (1 − τ): asymmetries ``taus`` at the total rate ``step_size``."""
     taus = check_taus(taus)
     return step_size * taus, step_size * (1.0 - taus)
 
 
-def check_rates(rates) -> tuple[np.ndarray, np.ndarray]:
+def check_rates(rates: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """``rates`` as ``(alpha_plus, alpha_minus)`` arrays from a list of ``[α⁺, α⁻]`` pairs."""
     r = real_array(rates, "rates", ndim=2)
     if r.shape[1] != 2 or r.shape[0] == 0 or np.any((r < 0) | (r > 1)) or np.any(r.sum(axis=1) <= 0):
@@ -81,7 +83,7 @@ def sample_rates(n: int, max_rate: float, rng: np.random.Generator) -> list[list
     return rng.uniform(0.0, max_rate, size=(n, 2)).tolist()
 
 
-def averaged_expectile_sd(values, probabilities, tau: float) -> float:
+def averaged_expectile_sd(values: ArrayLike, probabilities: ArrayLike, tau: float) -> float:
     """The asymptotic standard deviation, per √n, of the average of n successive estimates of
     expectile TD with a small constant step on rewards ``values`` with ``probabilities``: the
     Polyak–Ruppert variance (Polyak & Juditsky 1992) ``E[w² (Z − e)²] / E[w]²`` with the weight
@@ -118,7 +120,7 @@ class DistributionalTD(FixedPolicyAgent):
         """The asymmetries τ_i = α_i⁺ / (α_i⁺ + α_i⁻)."""
         return self.alpha_plus / (self.alpha_plus + self.alpha_minus)
 
-    def predictors(self, observation) -> np.ndarray:
+    def predictors(self, observation: ArrayLike) -> np.ndarray:
         """The N current values at an observation (shape ``(N,)``), or at a batch (``(batch, N)``)."""
         obs = np.asarray(observation)
         if not np.issubdtype(obs.dtype, np.integer) or np.any((obs < 0) | (obs >= self.n_states)):
@@ -146,7 +148,7 @@ class ExpectileTD(DistributionalTD):
     instance :func:`sample_rates`), instead of both; ``policy`` (default uniform), ``gamma``, ``seed``.
     """
 
-    def __init__(self, env, taus=None, step_size: float = 0.01, rates=None, policy=None, gamma: float = 1.0,
+    def __init__(self, env: gym.Env | str, taus: ArrayLike | None = None, step_size: float = 0.01, rates: ArrayLike | None = None, policy: ArrayLike | None = None, gamma: float = 1.0,
                  seed: int | None = None):
         super().__init__(env, policy=policy, gamma=gamma, seed=seed, taus=taus, step_size=step_size, rates=rates)
         step_size = check_step_size(step_size, "step_size")
@@ -176,8 +178,8 @@ class ClassicalTD(DistributionalTD):
     both; ``policy``, ``gamma``, ``seed``.
     """
 
-    def __init__(self, env, n_predictors: int | None = None, step_size: float = 0.01, step_sizes=None,
-                 policy=None, gamma: float = 1.0, seed: int | None = None):
+    def __init__(self, env: gym.Env | str, n_predictors: int | None = None, step_size: float = 0.01, step_sizes: ArrayLike | None = None,
+                 policy: ArrayLike | None = None, gamma: float = 1.0, seed: int | None = None):
         super().__init__(env, policy=policy, gamma=gamma, seed=seed, n_predictors=n_predictors, step_size=step_size,
                          step_sizes=step_sizes)
         if step_sizes is None:

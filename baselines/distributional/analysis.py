@@ -19,6 +19,7 @@ which recovers a cell's value exactly from noiseless responses.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import optimize, stats
@@ -26,7 +27,7 @@ from scipy import optimize, stats
 GRID = 32  # points per interval between two reward sizes, before the bounded refinement
 
 
-def responses(td_errors, alpha_plus, alpha_minus) -> np.ndarray:
+def responses(td_errors: np.ndarray, alpha_plus: np.ndarray, alpha_minus: np.ndarray) -> np.ndarray:
     """The cells' responses ``2 α^± δ / (α⁺ + α⁻)`` to their errors ``td_errors`` (trials x cells):
     the asymmetric scaling of the error, relative to the mean rate, so that a symmetric cell
     responds with δ itself and responses of different cells are on one scale."""
@@ -35,7 +36,7 @@ def responses(td_errors, alpha_plus, alpha_minus) -> np.ndarray:
     return 2.0 * np.where(delta > 0, a_plus, a_minus) / (a_plus + a_minus) * delta
 
 
-def record_trials(agent, n_trials: int) -> tuple[np.ndarray, np.ndarray]:
+def record_trials(agent: Any, n_trials: int) -> tuple[np.ndarray, np.ndarray]:
     """Let ``agent`` (a :class:`~baselines.distributional.agents.DistributionalTD`) learn for
     ``n_trials`` more trials (episodes) and return each trial's return (its reward) and the
     cells' prediction errors at its last step, the outcome (trials x cells)."""
@@ -80,7 +81,7 @@ def _explained(v, u, n, sums) -> np.ndarray:
     return total
 
 
-def fit_reversal_points(rewards, responses) -> np.ndarray:
+def fit_reversal_points(rewards: np.ndarray, responses: np.ndarray) -> np.ndarray:
     """Each cell's reversal point (see the module docstring): ``rewards`` one per trial,
     ``responses`` trials x cells."""
     u, n, sums = _per_size(rewards, responses)
@@ -95,7 +96,7 @@ def fit_reversal_points(rewards, responses) -> np.ndarray:
     return out
 
 
-def fit_slopes(rewards, responses, reversal) -> tuple[np.ndarray, np.ndarray]:
+def fit_slopes(rewards: np.ndarray, responses: np.ndarray, reversal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each cell's ``(α⁺, α⁻)``: the slopes of its responses against ``reward − reversal`` above and
     below its reversal point, by regression through the origin (NaN where a side has no trial)."""
     u, n, sums = _per_size(rewards, responses)
@@ -126,7 +127,7 @@ class AsymmetryAnalysis:
     reliability_p_value: float
 
 
-def asymmetry_analysis(rewards, responses, rng: np.random.Generator) -> AsymmetryAnalysis:
+def asymmetry_analysis(rewards: np.ndarray, responses: np.ndarray, rng: np.random.Generator) -> AsymmetryAnalysis:
     """Split the trials at random into two halves, fit the reversal points on the first and the
     asymmetries on the second, and correlate them across cells."""
     rewards = np.asarray(rewards, dtype=float)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import optimize
 
 
@@ -37,7 +38,7 @@ def _conditions(z: np.ndarray, taus: np.ndarray, e: np.ndarray) -> tuple[np.ndar
     return 0.5 * (w * (z[None, :] - e[:, None])).mean(axis=1), w
 
 
-def imputation_loss(samples, taus, expectiles) -> float:
+def imputation_loss(samples: ArrayLike, taus: ArrayLike, expectiles: ArrayLike) -> float:
     """The loss ``L(z)`` of the module docstring."""
     taus, e = _pairs(taus, expectiles)
     g, _ = _conditions(np.asarray(samples, dtype=float), taus, e)
@@ -66,7 +67,7 @@ class Decoded:
         return float(self.samples.std())
 
 
-def decode_expectiles(taus, expectiles, bounds: tuple[float, float], n_samples: int = 100, restarts: int = 10,
+def decode_expectiles(taus: ArrayLike, expectiles: ArrayLike, bounds: tuple[float, float], n_samples: int = 100, restarts: int = 10,
                       candidates: int = 1000, rng: np.random.Generator | None = None) -> Decoded:
     """Samples whose expectiles at ``taus`` are ``expectiles`` (see the module docstring):
     ``restarts`` runs of L-BFGS-B on ``n_samples`` samples within ``bounds``, each from the best
@@ -86,7 +87,7 @@ def decode_expectiles(taus, expectiles, bounds: tuple[float, float], n_samples: 
     return Decoded(np.concatenate(pooled), np.array(losses))
 
 
-def decode_by_root(taus, expectiles) -> tuple[np.ndarray, float]:
+def decode_by_root(taus: ArrayLike, expectiles: ArrayLike) -> tuple[np.ndarray, float]:
     """N samples solving the N first-order conditions (``scipy.optimize.root``, Levenberg–Marquardt,
     from the expectiles themselves, unbounded) and the largest condition left unsolved."""
     taus, e = _pairs(taus, expectiles)

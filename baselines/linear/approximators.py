@@ -9,27 +9,29 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..features import RBFFeatures
 
-def sigmoid(x):
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))  # no overflow warning for large |x|
 
 
 class LinearMap:
     """``f(s) = Θᵀ φ(s)`` with fixed features ``φ`` (``Θ`` is ``k x m``, flattened row-major)."""
 
-    def __init__(self, features, n_out: int, params=None):
+    def __init__(self, features: RBFFeatures, n_out: int, params: np.ndarray | None = None):
         self.features, self.n_out = features, int(n_out)
         k = features.size
         self.params = np.zeros(k * self.n_out) if params is None else np.asarray(params, dtype=np.float64)
 
-    def __call__(self, s):
+    def __call__(self, s: np.ndarray) -> np.ndarray:
         return self.features(s) @ self.params.reshape(-1, self.n_out)
 
-    def jacobian(self, s):
+    def jacobian(self, s: np.ndarray) -> np.ndarray:
         # d f_j / d Θ[i, l] = φ_i [j == l]
         return np.kron(self.features(s)[:, None], np.eye(self.n_out))
 
-    def value_and_jacobian(self, s):
+    def value_and_jacobian(self, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return self(s), self.jacobian(s)
 
 
@@ -60,13 +62,13 @@ class SigmoidMLP:
         pre = z @ W2.T + b2
         return x, z, (sigmoid(pre) if self.squash else pre)
 
-    def __call__(self, s):
+    def __call__(self, s: np.ndarray) -> np.ndarray:
         return self._forward(s)[2]
 
-    def jacobian(self, s):
+    def jacobian(self, s: np.ndarray) -> np.ndarray:
         return self.value_and_jacobian(s)[1]
 
-    def value_and_jacobian(self, s):
+    def value_and_jacobian(self, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(f(s), jacobian(s))`` from one forward pass."""
         _, _, W2, _ = self._unpack()
         x, z, y = self._forward(s)

@@ -3,7 +3,11 @@ around a mean action ``theta``, batches of one-step episodes, one actor update p
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
+import gymnasium as gym
 from gymnasium import spaces
 
 from ..agent import Agent
@@ -20,7 +24,7 @@ class BanditActorCritic(Agent):
     ``predict`` returns the mean action ``theta``, the policy the paper scores.
     """
 
-    def __init__(self, env, seed: int | None = None, batch_size: int | None = None, theta_init=0.0, **hyperparameters):
+    def __init__(self, env: gym.Env | str, seed: int | None = None, batch_size: int | None = None, theta_init: ArrayLike = 0.0, **hyperparameters: Any):
         theta_init = np.asarray(theta_init, dtype=np.float64)
         super().__init__(env, seed=seed, batch_size=batch_size, theta_init=theta_init.tolist(), **hyperparameters)
         if not isinstance(self.action_space, spaces.Box) or len(self.action_space.shape) != 1:
@@ -59,7 +63,7 @@ class BanditActorCritic(Agent):
             self._learn_batch(np.array(self._d), np.array(self._r))
             self._d, self._r = [], []
 
-    def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
+    def predict(self, observation: Any, state: Any = None, episode_start: np.ndarray | None = None, deterministic: bool = True) -> tuple[Any, Any]:
         obs = np.asarray(observation)
         shape = self.observation_space.shape
         if obs.shape == shape:

@@ -15,6 +15,8 @@ Because ``grad_theta mu_theta = I`` here, this is also the natural-gradient form
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
+import gymnasium as gym
 
 from rl_envs.validation import positive
 
@@ -41,8 +43,8 @@ class COPDACB(BanditActorCritic):
     along eigenvalue-1 directions of ``C``.
     """
 
-    def __init__(self, env, alpha_theta: float = 0.7, sigma_beta: float = 0.04, batch_size: int | None = None,
-                 theta_init=0.0, seed: int | None = None):
+    def __init__(self, env: gym.Env | str, alpha_theta: float = 0.7, sigma_beta: float = 0.04, batch_size: int | None = None,
+                 theta_init: ArrayLike = 0.0, seed: int | None = None):
         super().__init__(env, seed=seed, batch_size=batch_size, theta_init=theta_init,
                          alpha_theta=alpha_theta, sigma_beta=sigma_beta)
         self.alpha_theta = positive(alpha_theta, "alpha_theta")

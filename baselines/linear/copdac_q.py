@@ -7,8 +7,12 @@ state-value baseline.  Behaviour is μθ(s) plus Gaussian noise; the target poli
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import gymnasium as gym
 from gymnasium import spaces
+from gymnasium.spaces.utils import flatdim
 
 from rl_envs.validation import discount, real
 
@@ -23,7 +27,7 @@ def compatible_features(J: np.ndarray, a: np.ndarray, mu: np.ndarray) -> np.ndar
     return J @ (a - mu)
 
 
-def copdac_q_update(theta, w, v, J, mu, grad_v, V_s, V_s2, a, r, gamma, alpha_theta, alpha_w, alpha_v):
+def copdac_q_update(theta: np.ndarray, w: np.ndarray, v: np.ndarray, J: np.ndarray, mu: np.ndarray, grad_v: np.ndarray, V_s: float, V_s2: float, a: np.ndarray, r: float, gamma: float, alpha_theta: float, alpha_w: float, alpha_v: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """One COPDAC-Q step; returns the new (θ, w, v) and δ.
 
     ``J = ∇θμθ(s_t)``, ``grad_v = ∇_v V_v(s_t)`` (= φ(s_t) for a linear V), ``V_s = V_v(s_t)``
@@ -31,14 +35,14 @@ def copdac_q_update(theta, w, v, J, mu, grad_v, V_s, V_s2, a, r, gamma, alpha_th
     Q^w(s', μθ(s')) = V_v(s'), since the advantage vanishes at a = μθ(s').
     """
     phi = compatible_features(J, a, mu)
-    delta = r + gamma * V_s2 - (phi @ w + V_s)  # (19)
+    delta = float(r + gamma * V_s2 - (phi @ w + V_s))  # (19)
     theta = theta + alpha_theta * (J @ (J.T @ w))  # (20), with w_t
     w = w + alpha_w * delta * phi  # (21)
     v = v + alpha_v * delta * grad_v  # (22)
     return theta, w, v, delta
 
 
-def per_dimension(obs_scale, env):
+def per_dimension(obs_scale: float | list[float] | dict[str, float], env: gym.Env) -> float | list[float]:
     """``obs_scale`` as given, or a dict of scales by quantity spread over the dimensions of
     ``env.unwrapped.observation_layout`` (saved so, a loaded agent needs no layout)."""
     if not isinstance(obs_scale, dict):
@@ -49,7 +53,7 @@ def per_dimension(obs_scale, env):
     missing = sorted(set(layout) - set(obs_scale))
     if missing:
         raise ValueError(f"obs_scale has no scale for {missing} of the env's observation_layout {sorted(layout)}")
-    scale = np.empty(env.observation_space.shape[0])
+    scale = np.empty(flatdim(env.observation_space))
     for name, where in layout.items():
         scale[where] = obs_scale[name]
     return scale.tolist()
@@ -86,9 +90,9 @@ class COPDACQ(Agent):
     observation_space: spaces.Box
     action_space: spaces.Box
 
-    def __init__(self, env, actor: str = "linear", critic: str = "linear", gamma: float = 0.99,
+    def __init__(self, env: gym.Env | str, actor: str = "linear", critic: str = "linear", gamma: float = 0.99,
                  sigma: float = 0.1, alpha_theta: float = 1e-3, alpha_w: float = 1e-2, alpha_v: float = 1e-2,
-                 n_rbf: int = 7, actor_hidden: int = 8, critic_hidden: int = 40, obs_scale=1.0,
+                 n_rbf: int = 7, actor_hidden: int = 8, critic_hidden: int = 40, obs_scale: float | list[float] | dict[str, float] = 1.0,
                  seed: int | None = None):
         super().__init__(env, seed=seed, actor=actor, critic=critic, gamma=gamma, sigma=sigma,
                          alpha_theta=alpha_theta, alpha_w=alpha_w, alpha_v=alpha_v, n_rbf=n_rbf,
@@ -110,12 +114,14 @@ class COPDACQ(Agent):
             lo, hi = self.observation_space.low, self.observation_space.high
             features = RBFFeatures(lo, hi, n_rbf)  # raises for unbounded or high-dimensional observations
         if actor == "linear":
+            assert features is not None  # made above for a linear actor or critic
             self.mu = LinearMap(features, m)
         elif actor == "mlp":
             self.mu = SigmoidMLP(d, actor_hidden, m, squash=True, rng=self.rng, input_scale=obs_scale)
         else:
             raise ValueError(f"actor must be 'linear' or 'mlp', got {actor!r}")
         if critic == "linear":
+            assert features is not None
             self.V = LinearMap(features, 1)
         elif critic == "mlp":
             self.V = SigmoidMLP(d, critic_hidden, 1, squash=False, rng=self.rng, input_scale=obs_scale, init_scale=0.1)
@@ -156,7 +162,7 @@ class COPDACQ(Agent):
             np.asarray(a, dtype=np.float64), r, self.gamma, self.alpha_theta, self.alpha_w, self.alpha_v)
         return delta
 
-    def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
+    def predict(self, observation: Any, state: Any = None, episode_start: np.ndarray | None = None, deterministic: bool = True) -> tuple[Any, Any]:
         obs = np.asarray(observation, dtype=np.float64)
         d = self.observation_space.shape[0]
         if obs.shape[-1:] != (d,) or obs.ndim > 2:

@@ -25,6 +25,8 @@ which destabilises an unstable plant before the critic knows better.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
+import gymnasium as gym
 
 from rl_envs.validation import integer, positive, real
 
@@ -61,8 +63,8 @@ class ContinuousTimeActorCritic(LinearGainAgent):
     ``dt``, 1 for a discrete-time environment), ``seed``.
     """
 
-    def __init__(self, env, tau: float = 5.0, alpha_v: float = 2.0, alpha_K: float = 0.2, actor_delay: int = 0,
-                 sigma: float = 0.2, K0=None, dt: float | None = None, seed: int | None = None):
+    def __init__(self, env: gym.Env | str, tau: float = 5.0, alpha_v: float = 2.0, alpha_K: float = 0.2, actor_delay: int = 0,
+                 sigma: float = 0.2, K0: ArrayLike | None = None, dt: float | None = None, seed: int | None = None):
         super().__init__(env, sigma=sigma, K0=K0, seed=seed, tau=tau, alpha_v=alpha_v, alpha_K=alpha_K,
                          actor_delay=actor_delay, dt=dt)
         env_dt = getattr(self.env.unwrapped, "dt", None)

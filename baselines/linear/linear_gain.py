@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
+import gymnasium as gym
 from gymnasium import spaces
 
 from rl_envs.validation import positive
@@ -22,7 +26,7 @@ class LinearGainAgent(Agent):
     observation_space: spaces.Box
     action_space: spaces.Box
 
-    def __init__(self, env, sigma: float = 0.1, K0=None, seed: int | None = None, **hyperparameters):
+    def __init__(self, env: gym.Env | str, sigma: float = 0.1, K0: ArrayLike | None = None, seed: int | None = None, **hyperparameters: Any):
         K0_list = None if K0 is None else np.asarray(K0, dtype=np.float64).tolist()
         super().__init__(env, seed=seed, sigma=sigma, K0=K0_list, **hyperparameters)
         for what, space in (("observation", self.observation_space), ("action", self.action_space)):
@@ -42,7 +46,7 @@ class LinearGainAgent(Agent):
         xi = self.sigma * self.rng.standard_normal(self.m)
         return -self.K @ x - xi, (x, xi)
 
-    def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
+    def predict(self, observation: Any, state: Any = None, episode_start: np.ndarray | None = None, deterministic: bool = True) -> tuple[Any, Any]:
         obs = np.asarray(observation, dtype=np.float64)
         if obs.shape[-1:] != (self.n,) or obs.ndim > 2:
             raise ValueError(f"observation must have shape ({self.n},) or (batch, {self.n}), got {obs.shape}")

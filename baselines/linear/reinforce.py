@@ -26,6 +26,8 @@ boundary (k1 = k2), where a noisy step crosses it.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
+import gymnasium as gym
 
 from rl_envs.validation import positive
 
@@ -56,7 +58,7 @@ class LinearReinforce(LinearGainAgent):
     The cost is ``c_t = -r_t``.
     """
 
-    def __init__(self, env, eta: float = 1e-4, sigma: float = 0.1, K0=None, update: str = "step",
+    def __init__(self, env: gym.Env | str, eta: float = 1e-4, sigma: float = 0.1, K0: ArrayLike | None = None, update: str = "step",
                  baseline: bool = False, baseline_rate: float = 0.1, normalize: bool = False,
                  rms_decay: float = 0.9, seed: int | None = None):
         super().__init__(env, sigma=sigma, K0=K0, seed=seed, eta=eta, update=update, baseline=baseline,

@@ -22,6 +22,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike
+import gymnasium as gym
 
 from rl_envs.validation import positive
 
@@ -61,8 +63,8 @@ class SACB(BanditActorCritic):
     paper-like sweep in ``experiments/dpg_bandit.py`` (the same for m = 10, 25 and 50).
     """
 
-    def __init__(self, env, alpha_theta: float = 10.0, alpha_y: float = 1.0, y_init: float = math.log(0.1),
-                 adapt_variance: bool = True, batch_size: int | None = None, theta_init=0.0,
+    def __init__(self, env: gym.Env | str, alpha_theta: float = 10.0, alpha_y: float = 1.0, y_init: float = math.log(0.1),
+                 adapt_variance: bool = True, batch_size: int | None = None, theta_init: ArrayLike = 0.0,
                  seed: int | None = None):
         super().__init__(env, seed=seed, batch_size=batch_size, theta_init=theta_init, alpha_theta=alpha_theta,
                          alpha_y=alpha_y, y_init=y_init, adapt_variance=adapt_variance)

@@ -33,8 +33,11 @@ at least −1 and independent of the scale.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 import gymnasium as gym
 from gymnasium import spaces
 from numba import njit
@@ -63,25 +66,25 @@ def linear_value(W: np.ndarray, idx: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def gaussian_scores(a, mu, sigma):
+def gaussian_scores(a: np.ndarray | float, mu: np.ndarray | float, sigma: np.ndarray | float) -> tuple[np.ndarray | float, np.ndarray | float]:
     """σ² ∂ log N(a; μ, σ²)/∂μ and ∂ log N(a; μ, σ²)/∂ log σ: ``(a - μ, (a - μ)²/σ² - 1)``."""
     d = a - mu
     return d, (d / sigma) ** 2 - 1.0
 
 
 @njit(cache=True)
-def log_importance_ratio(a, mu, sigma, sigma_b):
+def log_importance_ratio(a: np.ndarray | float, mu: np.ndarray | float, sigma: np.ndarray | float, sigma_b: np.ndarray | float) -> np.ndarray | float:
     """log π(a|s) − log b(a|s) of one action dimension, π = N(μ, σ²) and b = N(μ, σ_β²)."""
     return np.log(sigma_b / sigma) - 0.5 * (a - mu) ** 2 * (1.0 / sigma**2 - 1.0 / sigma_b**2)
 
 
-def importance_ratio(a, mu, sigma, sigma_b) -> np.ndarray:
+def importance_ratio(a: np.ndarray, mu: np.ndarray, sigma: np.ndarray, sigma_b: np.ndarray | float) -> np.ndarray:
     """ρ = π(a|s) / b(a|s), independent over the last axis (the product of the dimensions' ratios)."""
     f = [np.asarray(x, dtype=np.float64) for x in (a, mu, sigma, sigma_b)]
     return np.exp(np.sum(log_importance_ratio(*f), axis=-1))
 
 
-def policy_sigma(y: np.ndarray, idx: np.ndarray, sigma_range) -> np.ndarray:
+def policy_sigma(y: np.ndarray, idx: np.ndarray, sigma_range: ArrayLike) -> np.ndarray:
     """σ(s) = exp(yᵀφ(s)), held in ``sigma_range = (low, high)``: an unbounded σ overflows (and a
     vanishing one makes ρ and the score explode) once a step size is too large for the task."""
     return np.exp(np.clip(linear_value(y, idx), *np.log(sigma_range)))
@@ -185,7 +188,7 @@ def _vectors(n: int, *values) -> list[np.ndarray]:
             else np.ascontiguousarray(np.broadcast_to(np.asarray(x, dtype=np.float64), (n,))) for x in values]
 
 
-def sac_update(theta, y, v, idx, idx2, a, r, gamma, terminated, sigma_range, alpha_v, alpha_u) -> np.ndarray:
+def sac_update(theta: np.ndarray, y: np.ndarray, v: np.ndarray, idx: np.ndarray, idx2: np.ndarray, a: np.ndarray, r: ArrayLike, gamma: float, terminated: np.ndarray, sigma_range: ArrayLike, alpha_v: ArrayLike, alpha_u: ArrayLike) -> np.ndarray:
     """One SAC step (Degris, Pilarski & Sutton 2012a, λ = 0), in place; returns δ.
 
     δ = r + γ vᵀφ(s') − vᵀφ(s);  v += α_v δ φ(s);  (θ, y) += α_u δ (g_μ, g_y) φ(s), with
@@ -194,7 +197,7 @@ def sac_update(theta, y, v, idx, idx2, a, r, gamma, terminated, sigma_range, alp
     return _gaussian_step(theta, y, v, idx, idx2, a, r, gamma, terminated, np.log(sigma_range), None, alpha_v, alpha_u)
 
 
-def offpac_update(theta, y, v, idx, idx2, a, r, gamma, terminated, sigma_range, sigma_b, alpha_v, alpha_u) -> np.ndarray:
+def offpac_update(theta: np.ndarray, y: np.ndarray, v: np.ndarray, idx: np.ndarray, idx2: np.ndarray, a: np.ndarray, r: ArrayLike, gamma: float, terminated: np.ndarray, sigma_range: ArrayLike, sigma_b: ArrayLike, alpha_v: ArrayLike, alpha_u: ArrayLike) -> np.ndarray:
     """One OffPAC step (Degris, White & Sutton 2012b) with λ = 0 and no correction weights, in place.
 
     With λ = 0 the traces are e_v = ρ φ(s) and e_u = ρ ∇ log π(a|s), ρ = :func:`importance_ratio`
@@ -216,7 +219,7 @@ def _gaussian_step(theta, y, v, idx, idx2, a, r, gamma, terminated, log_sigma_ra
     return delta
 
 
-def copdac_q_tile_update(theta, w, v, idx, idx2, a, r, gamma, terminated, alpha_theta, alpha_w, alpha_v) -> np.ndarray:
+def copdac_q_tile_update(theta: np.ndarray, w: np.ndarray, v: np.ndarray, idx: np.ndarray, idx2: np.ndarray, a: np.ndarray, r: ArrayLike, gamma: float, terminated: np.ndarray, alpha_theta: ArrayLike, alpha_w: ArrayLike, alpha_v: ArrayLike) -> np.ndarray:
     """One COPDAC-Q step (Silver et al. 2014, eqs 19-22) for μθ(s) = θᵀφ(s), in place; returns δ.
 
     ∇θμθ(s) = φ(s) ⊗ I_m, so φ(s, a) = ∇θμθ(s)(a − μθ(s)) is (a − μ) at the rows ``idx``,
@@ -246,8 +249,8 @@ class TileActorCritic(Agent):
     observation_space: spaces.Box
     action_space: spaces.Box
 
-    def __init__(self, env, gamma: float = 0.99, n_tilings: int = 10, tiles_per_dim: int = 10,
-                 table_size: int = 1 << 16, seed: int | None = None, **hyperparameters):
+    def __init__(self, env: gym.Env | str, gamma: float = 0.99, n_tilings: int = 10, tiles_per_dim: int = 10,
+                 table_size: int = 1 << 16, seed: int | None = None, **hyperparameters: Any):
         super().__init__(env, seed=seed, gamma=gamma, n_tilings=n_tilings, tiles_per_dim=tiles_per_dim,
                          table_size=table_size, **hyperparameters)
         for what, space in (("observation", self.observation_space), ("action", self.action_space)):
@@ -311,7 +314,7 @@ class TileActorCritic(Agent):
         steps = tuple(np.array([s]) for s in self.step_sizes())
         return float(self._update(self._one(), idx, idx2, a, np.array([float(r)]), np.array([terminated]), steps)[0])
 
-    def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
+    def predict(self, observation: Any, state: Any = None, episode_start: np.ndarray | None = None, deterministic: bool = True) -> tuple[Any, Any]:
         obs = np.asarray(observation, dtype=np.float64)
         d = self.observation_space.shape[0]
         if obs.shape[-1:] != (d,) or obs.ndim > 2:
@@ -330,8 +333,8 @@ class GaussianTileActorCritic(TileActorCritic):
 
     STEP_SIZES = ("alpha_v", "alpha_u")
 
-    def __init__(self, env, alpha_v: float = 0.1, alpha_u: float = 0.01, sigma_init: float | None = None,
-                 **hyperparameters):
+    def __init__(self, env: gym.Env | str, alpha_v: float = 0.1, alpha_u: float = 0.01, sigma_init: float | None = None,
+                 **hyperparameters: Any):
         super().__init__(env, alpha_v=alpha_v, alpha_u=alpha_u, sigma_init=sigma_init, **hyperparameters)
         self.alpha_v, self.alpha_u = self._step(alpha_v, "alpha_v"), self._step(alpha_u, "alpha_u")
         sigma0 = self._half_range_or(sigma_init, "sigma_init")
@@ -366,7 +369,7 @@ class TileOffPAC(GaussianTileActorCritic):
     weights, behaviour N(θᵀφ(s), σ_β²) with ``sigma`` = σ_β (default half the action range):
     :func:`offpac_update`.  Other arguments as :class:`TileSAC`'s."""
 
-    def __init__(self, env, sigma: float | None = None, **hyperparameters):
+    def __init__(self, env: gym.Env | str, sigma: float | None = None, **hyperparameters: Any):
         super().__init__(env, sigma=sigma, **hyperparameters)
         self.sigma = self._half_range_or(sigma, "sigma")
 
@@ -386,8 +389,8 @@ class TileCOPDACQ(TileActorCritic):
 
     STEP_SIZES = ("alpha_theta", "alpha_w", "alpha_v")
 
-    def __init__(self, env, alpha_theta: float = 0.01, alpha_w: float = 0.1, alpha_v: float = 0.1,
-                 sigma: float | None = None, **hyperparameters):
+    def __init__(self, env: gym.Env | str, alpha_theta: float = 0.01, alpha_w: float = 0.1, alpha_v: float = 0.1,
+                 sigma: float | None = None, **hyperparameters: Any):
         super().__init__(env, alpha_theta=alpha_theta, alpha_w=alpha_w, alpha_v=alpha_v, sigma=sigma,
                          **hyperparameters)
         self.alpha_theta = self._step(alpha_theta, "alpha_theta")
@@ -428,11 +431,11 @@ class NoiseBlocks:
     sequence as ``block`` calls of ``rng.standard_normal(m)``.  ``sync()`` puts every stream
     where the per-step draws would have left it."""
 
-    def __init__(self, rngs, m: int, block: int = 256):
+    def __init__(self, rngs: list[np.random.Generator], m: int, block: int = 256):
         self.rngs, self.m, self.block = rngs, m, block
         self.buffer = np.empty((len(rngs), block, m))
         self.used = np.full(len(rngs), block)  # every block is spent: the first draw fills them
-        self._states = [None] * len(rngs)
+        self._states: list[Mapping[str, Any] | None] = [None] * len(rngs)
         self._spent = True  # some seed has used its whole block
 
     def draw(self, acting: np.ndarray) -> np.ndarray:
@@ -448,8 +451,9 @@ class NoiseBlocks:
 
     def sync(self) -> None:
         for k, rng in enumerate(self.rngs):
-            if self._states[k] is not None and self.used[k] < self.block:
-                rng.bit_generator.state = self._states[k]
+            state = self._states[k]
+            if state is not None and self.used[k] < self.block:
+                rng.bit_generator.state = state
                 rng.standard_normal((self.used[k], self.m))
                 self.used[k] = self.block
 
@@ -477,7 +481,7 @@ class SeedBatch:
     would have stopped there, the env refusing a non-finite action).
     """
 
-    def __init__(self, cls, env_id: str, seeds, env_kwargs: dict | None = None, settings=None, **agent_kwargs):
+    def __init__(self, cls: type[TileActorCritic], env_id: str, seeds: Sequence[int], env_kwargs: dict | None = None, settings: Sequence[dict[str, Any]] | None = None, **agent_kwargs: Any):
         self.env_id, self.env_kwargs = env_id, dict(env_kwargs or {})
         self.seeds = [int(s) for s in seeds]
         settings = [{}] * len(self.seeds) if settings is None else [dict(s) for s in settings]
@@ -533,7 +537,7 @@ class SeedBatch:
             self._idx = idx2
         return self
 
-    def _freeze(self, bad: np.ndarray | None, sent: np.ndarray) -> None:
+    def _freeze(self, bad: np.ndarray | np.bool_ | None, sent: np.ndarray) -> None:
         """Mark the members in ``bad`` (if any) diverged; every diverged member's action sent is 0."""
         if bad is not None and bad.any():
             self.diverged |= bad

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
+from numpy.typing import ArrayLike
+import gymnasium as gym
 from gymnasium import spaces
 
 from rl_envs.validation import discount, positive, real
@@ -29,7 +31,7 @@ def linear_schedule(start: float, end: float, steps: int) -> Callable[[int], flo
     return value
 
 
-def as_schedule(value, name: str) -> Callable[[int], float]:
+def as_schedule(value: float | tuple[float, float, int] | Callable[[int], float], name: str) -> Callable[[int], float]:
     """A constant, a ``(start, end, steps)`` triple, or a callable of the step count."""
     if callable(value):
         return cast(Callable[[int], float], value)  # the user's schedule of the step count
@@ -42,7 +44,7 @@ def as_schedule(value, name: str) -> Callable[[int], float]:
     return lambda t: const
 
 
-def check_step_size(value, name: str) -> float:
+def check_step_size(value: Any, name: str) -> float:
     """A constant step size in (0, 1]: past 1 a tabular update overshoots its target."""
     return real(value, name, low=0, high=1, low_open=True, kind="step size")
 
@@ -141,7 +143,7 @@ class TabularAgent(Agent):
     observation_space: spaces.Discrete
     action_space: spaces.Discrete
 
-    def __init__(self, env, gamma: float = 1.0, seed: int | None = None, **hyperparameters):
+    def __init__(self, env: gym.Env | str, gamma: float = 1.0, seed: int | None = None, **hyperparameters: Any):
         super().__init__(env, seed=seed, gamma=gamma, **hyperparameters)
         for what, space in (("observation", self.observation_space), ("action", self.action_space)):
             if not isinstance(space, spaces.Discrete):
@@ -176,7 +178,7 @@ class TabularAgent(Agent):
         self._ep_states, self._ep_actions, self._ep_rewards = [], [], []
         return episode
 
-    def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
+    def predict(self, observation: Any, state: Any = None, episode_start: np.ndarray | None = None, deterministic: bool = True) -> tuple[Any, Any]:
         obs = np.asarray(observation)
         if not np.issubdtype(obs.dtype, np.integer):
             raise ValueError(f"observation must be integer state indices, got dtype {obs.dtype}")
@@ -195,8 +197,8 @@ class ActionValueAgent(TabularAgent):
     or a callable of the step count), ``q_init`` initial action values, ``seed``.
     """
 
-    def __init__(self, env, alpha: float = 0.5, gamma: float = 1.0, epsilon=(1.0, 0.05, 2_000),
-                 q_init: float = 0.0, seed: int | None = None, **hyperparameters):
+    def __init__(self, env: gym.Env | str, alpha: float = 0.5, gamma: float = 1.0, epsilon: float | tuple[float, float, int] | Callable[[int], float] = (1.0, 0.05, 2_000),
+                 q_init: float = 0.0, seed: int | None = None, **hyperparameters: Any):
         super().__init__(env, gamma=gamma, seed=seed, alpha=alpha, epsilon=epsilon, q_init=q_init, **hyperparameters)
         self.alpha = check_step_size(alpha, "alpha")
         self.epsilon = as_schedule(epsilon, "epsilon")
@@ -226,8 +228,8 @@ class SoftmaxPolicyAgent(TabularAgent):
 
     theta: np.ndarray  # the preferences, (n_states, n_actions)
 
-    def __init__(self, env, gamma: float = 1.0, temperature: float = 1.0, theta0=None,
-                 seed: int | None = None, **hyperparameters):
+    def __init__(self, env: gym.Env | str, gamma: float = 1.0, temperature: float = 1.0, theta0: ArrayLike | None = None,
+                 seed: int | None = None, **hyperparameters: Any):
         super().__init__(env, gamma=gamma, seed=seed, temperature=temperature, **hyperparameters)
         self.temperature = positive(temperature, "temperature")
         shape = (self.n_states, self.n_actions)
@@ -261,7 +263,7 @@ class FixedPolicyAgent(TabularAgent):
     (``deterministic=True`` gives its most probable action).
     """
 
-    def __init__(self, env, policy=None, gamma: float = 1.0, seed: int | None = None, **hyperparameters):
+    def __init__(self, env: gym.Env | str, policy: ArrayLike | None = None, gamma: float = 1.0, seed: int | None = None, **hyperparameters: Any):
         super().__init__(env, gamma=gamma, seed=seed, **hyperparameters)
         shape = (self.n_states, self.n_actions)
         if policy is None:

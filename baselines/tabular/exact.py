@@ -38,7 +38,7 @@ def wall_theta0(model: MDPModel, value: float = 1.0) -> np.ndarray:
 
 
 def soft_value_iteration(model: MDPModel, temperature: float, gamma: float, tol: float = 1e-12,
-                         max_iter: int = 100_000):
+                         max_iter: int = 100_000) -> tuple[np.ndarray, np.ndarray]:
     """Soft-optimal ``(V, Q)``: ``Q = R + gamma P V``, ``V(s) = tau log sum_a exp(Q(s, a)/tau)``.
 
     Terminal states have value 0.  Needs ``gamma < 1`` unless entropy cannot pile up forever.

@@ -19,6 +19,8 @@ turns into sums of counts over an episode.  Three agents use it:
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
+import gymnasium as gym
 
 from rl_envs.maze.solve import MDPModel
 from rl_envs.validation import positive
@@ -84,7 +86,7 @@ class SoftmaxPolicyGradient(SoftmaxPolicyAgent):
     (make the env with a large ``max_steps``).
     """
 
-    def __init__(self, env, eta: float = 0.1, stop_epsilon: float = 1e-4, theta0=None,
+    def __init__(self, env: gym.Env | str, eta: float = 0.1, stop_epsilon: float = 1e-4, theta0: ArrayLike | None = None,
                  temperature: float = 1.0, seed: int | None = None):
         super().__init__(env, gamma=1.0, temperature=temperature, theta0=theta0, seed=seed,
                          eta=eta, stop_epsilon=stop_epsilon)
@@ -130,8 +132,8 @@ class Reinforce(SoftmaxPolicyAgent):
     they would only teach the policy to wander.
     """
 
-    def __init__(self, env, alpha_theta: float = 0.1, baseline: bool = True, alpha_w: float = 0.1,
-                 gamma: float = 1.0, temperature: float = 1.0, theta0=None, mask_walls: bool = False,
+    def __init__(self, env: gym.Env | str, alpha_theta: float = 0.1, baseline: bool = True, alpha_w: float = 0.1,
+                 gamma: float = 1.0, temperature: float = 1.0, theta0: ArrayLike | None = None, mask_walls: bool = False,
                  normalize: bool = False, rms_decay: float = 0.9, seed: int | None = None):
         super().__init__(env, gamma=gamma, temperature=temperature, theta0=theta0, seed=seed,
                          alpha_theta=alpha_theta, baseline=baseline, alpha_w=alpha_w, normalize=normalize,
@@ -177,8 +179,8 @@ class ActorCritic(SoftmaxPolicyAgent):
     ``temperature`` tau (1), ``theta0`` (default zeros), ``seed``.
     """
 
-    def __init__(self, env, alpha_theta: float = 0.1, alpha_w: float = 0.1, gamma: float = 1.0,
-                 temperature: float = 1.0, theta0=None, seed: int | None = None):
+    def __init__(self, env: gym.Env | str, alpha_theta: float = 0.1, alpha_w: float = 0.1, gamma: float = 1.0,
+                 temperature: float = 1.0, theta0: ArrayLike | None = None, seed: int | None = None):
         super().__init__(env, gamma=gamma, temperature=temperature, theta0=theta0, seed=seed,
                          alpha_theta=alpha_theta, alpha_w=alpha_w)
         self.alpha_theta = positive(alpha_theta, "alpha_theta")

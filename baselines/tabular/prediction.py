@@ -9,7 +9,11 @@ state's estimate after every step.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
+from numpy.typing import ArrayLike
+import gymnasium as gym
 
 from ..agent_files import ArraySpec
 from .base import FixedPolicyAgent, as_schedule, check_step_size, discounted_returns
@@ -51,7 +55,7 @@ class MonteCarlo(FixedPolicyAgent):
     are missing the rewards after the time limit.
     """
 
-    def __init__(self, env, policy=None, first_visit: bool = True, alpha: float | None = None,
+    def __init__(self, env: gym.Env | str, policy: ArrayLike | None = None, first_visit: bool = True, alpha: float | None = None,
                  gamma: float = 1.0, seed: int | None = None):
         super().__init__(env, policy=policy, gamma=gamma, seed=seed, first_visit=first_visit, alpha=alpha)
         self.first_visit = bool(first_visit)
@@ -75,7 +79,7 @@ class TD0(FixedPolicyAgent):
     ``(start, end, steps)`` linear decay or a callable of the step count), ``gamma``, ``seed``.
     """
 
-    def __init__(self, env, policy=None, alpha=0.1, gamma: float = 1.0, seed: int | None = None):
+    def __init__(self, env: gym.Env | str, policy: ArrayLike | None = None, alpha: float | tuple[float, float, int] | Callable[[int], float] = 0.1, gamma: float = 1.0, seed: int | None = None):
         super().__init__(env, policy=policy, gamma=gamma, seed=seed, alpha=alpha)
         self.alpha = as_schedule(alpha, "alpha")
 

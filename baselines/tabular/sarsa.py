@@ -8,7 +8,10 @@ agent picks it before updating.  A terminal s_{t+1} has value 0; a truncation bo
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
+import gymnasium as gym
 
 from .base import ActionValueAgent
 
@@ -24,7 +27,7 @@ def sarsa_update(Q: np.ndarray, s: int, a: int, r: float, s2: int, a2: int, term
 class Sarsa(ActionValueAgent):
     """Tabular SARSA with epsilon-greedy exploration (arguments as :class:`QLearning`)."""
 
-    def __init__(self, env, alpha: float = 0.5, gamma: float = 1.0, epsilon=(1.0, 0.05, 2_000),
+    def __init__(self, env: gym.Env | str, alpha: float = 0.5, gamma: float = 1.0, epsilon: float | tuple[float, float, int] | Callable[[int], float] = (1.0, 0.05, 2_000),
                  q_init: float = 0.0, seed: int | None = None):
         super().__init__(env, alpha=alpha, gamma=gamma, epsilon=epsilon, q_init=q_init, seed=seed)
         self._next_action: int | None = None

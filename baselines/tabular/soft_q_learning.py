@@ -12,8 +12,10 @@ is also the agent's behaviour policy (mixed with epsilon-random moves).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
+import gymnasium as gym
 
 from rl_envs.validation import positive
 
@@ -46,8 +48,8 @@ class SoftQLearning(ActionValueAgent):
     :class:`QLearning`.  The deterministic (greedy) policy is argmax_a Q(s, a).
     """
 
-    def __init__(self, env, temperature: float = 0.001, alpha: float = 0.5, gamma: float = 1.0,
-                 epsilon=(1.0, 0.05, 2_000), q_init: float = 0.0, seed: int | None = None):
+    def __init__(self, env: gym.Env | str, temperature: float = 0.001, alpha: float = 0.5, gamma: float = 1.0,
+                 epsilon: float | tuple[float, float, int] | Callable[[int], float] = (1.0, 0.05, 2_000), q_init: float = 0.0, seed: int | None = None):
         super().__init__(env, alpha=alpha, gamma=gamma, epsilon=epsilon, q_init=q_init, seed=seed,
                          temperature=temperature)
         self.temperature = positive(temperature, "temperature")
