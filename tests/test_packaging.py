@@ -82,6 +82,7 @@ def test_wheel_and_sdist_hold_every_runtime_file(dist):
     assert any(f.startswith("baselines/hyperparams/") for f in runtime)
     assert runtime <= in_wheel, sorted(runtime - in_wheel)
     assert runtime <= in_sdist, sorted(runtime - in_sdist)
+    assert {"rl_envs/py.typed", "baselines/py.typed"} <= in_wheel & in_sdist  # PEP 561: typed packages
     assert any(re.fullmatch(r"rl_envs-[^/]+\.dist-info/licenses/LICENSE", f) for f in in_wheel)
     assert {"LICENSE", "CHANGELOG.md", "requirements-dev.lock", "tests/test_packaging.py", "setup.py",
             "rl_envs/octopus/_simd.c"} <= in_sdist
