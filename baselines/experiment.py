@@ -18,16 +18,17 @@ import gymnasium as gym
 import rl_envs  # noqa: F401  (registers the environments)
 
 from .common import atomic_write_bytes
-from . import belief, continuous_time, linear
+from . import belief, continuous_time, intrinsic, linear
 from .tabular import CONTROL_AGENTS, TD0, MonteCarlo
 
-# Every reference agent by class name: tabular, linear and belief-state.  tests/test_agent_protocol.py
+# Every reference agent by class name: tabular, linear, belief-state and intrinsic.  tests/test_agent_protocol.py
 # checks the agent protocol (baselines/common.py) over every entry, so registering an agent here tests it.
 AGENTS = {cls.__name__: cls for cls in (
     *CONTROL_AGENTS, MonteCarlo, TD0,
     linear.COPDACB, linear.SACB, linear.COPDACQ, linear.LinearReinforce, linear.ContinuousTimeActorCritic,
     linear.TileSAC, linear.TileOffPAC, linear.TileCOPDACQ,
     belief.QMDP, belief.MostLikelyState, belief.Perseus,
+    intrinsic.MOP, intrinsic.RewardSeeking,
     continuous_time.ContinuousActorCritic, continuous_time.DiscreteActorCritic, continuous_time.ValueGradientPolicy,
 )}
 

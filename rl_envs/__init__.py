@@ -27,6 +27,7 @@ _ENVIRONMENTS = {
                                      {"vector_entry_point": "rl_envs.mountain_car:MountainCarRLParkVectorEnv"}),
     "rl_envs/SwingPendulum-v0": ("rl_envs.swing_pendulum:SwingPendulumEnv",
                                  {"vector_entry_point": "rl_envs.swing_pendulum:SwingPendulumVectorEnv"}),
+    "rl_envs/FoodGrid-v0": ("rl_envs.food_grid:FoodGridEnv", {"vector_entry_point": "rl_envs.food_grid:FoodGridVectorEnv"}),
 }
 
 
