@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from gymnasium import spaces
 
+from rl_envs.food_grid import SuccessorModel
 from rl_envs.validation import discount
 
 from ..common import Agent, ArraySpec, Callbacks, SpacesOnly, timesteps
@@ -44,9 +45,10 @@ class TabularPlanner(Agent):
         if not (isinstance(self.observation_space, spaces.Discrete) and isinstance(self.action_space, spaces.Discrete)):
             raise TypeError(f"{type(self).__name__} needs Discrete observations and actions, got "
                             f"{self.observation_space} and {self.action_space}")
-        self.model = getattr(self.env.unwrapped, "model", None)
-        if self.model is None and not isinstance(self.env, SpacesOnly):
-            raise TypeError(f"{type(self).__name__} plans on the env's model (env.unwrapped.model): use rl_envs/FoodGrid-v0")
+        self.model = None if isinstance(self.env, SpacesOnly) else getattr(self.env.unwrapped, "model", None)
+        if not isinstance(self.model, SuccessorModel) and not isinstance(self.env, SpacesOnly):
+            raise TypeError(f"{type(self).__name__} plans on the env's model (env.unwrapped.model, a SuccessorModel): "
+                            "use rl_envs/FoodGrid-v0")
         S, A = int(self.observation_space.n), int(self.action_space.n)
         self.sweeps = 0
         if self.model is None:  # loaded only to predict: load() fills the tables from the file
