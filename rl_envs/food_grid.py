@@ -97,10 +97,6 @@ class SuccessorModel:
     def n_states(self) -> int:
         return self.next_state.shape[0]
 
-    @property
-    def n_actions(self) -> int:
-        return self.next_state.shape[1]
-
     def expectation(self, values: np.ndarray) -> np.ndarray:
         """``E[values(s') | s, a]`` for every pair, shape ``(S, A)``."""
         return (self.prob * values[self.next_state]).sum(axis=2)
@@ -250,7 +246,7 @@ class FoodGridTask(Task):
             noisy = (TV_CELL[cell] & alive)[:, None, None]
             prob = np.where(noisy, valid * self.tv_noise / N_ADMISSIBLE[cell][:, None, None]
                             + (1 - self.tv_noise) * chosen, chosen.astype(float))
-        reward = np.where(alive[:, None], 1.0, 0.0) * np.ones(N_ACTIONS)
+        reward = np.repeat(alive.astype(np.float64)[:, None], N_ACTIONS, axis=1)
         start = np.zeros(len(s))
         start[self.encode(*START, cap)] = 1.0
         return SuccessorModel(next_state, prob, reward, admissible, ~alive, start)

@@ -256,5 +256,9 @@ DEFAULT_CONFIG = {
         # Silver et al. (2014), §5.2: COPDAC-Q on tile features against PPO, a short budget.
         *({"env": env_id, "steps": 20_000, "seeds": 2, "eval_episodes": 1, "agents": {"TileCOPDACQ": {}, "PPO": {}}}
           for env_id in ("rl_envs/MountainCarRLPark-v0", "rl_envs/SwingPendulum-v0", "rl_envs/PuddleWorld-v0")),
+        # The MOP paper's food grid: MOP solves the model (no reward; it survives for its path
+        # entropy) against PPO on the survival reward; episodes capped at 1000 steps.
+        {"env": "rl_envs/FoodGrid-v0", "env_kwargs": {"max_steps": 1000}, "steps": 20_000, "seeds": 2,
+         "eval_episodes": 2, "agents": {"MOP": {}, "PPO": {}}},
     ]
 }

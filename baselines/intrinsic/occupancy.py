@@ -44,6 +44,21 @@ def paper_fraction(episodes: Episodes) -> np.ndarray:
     return 1 - (N_FREE - episodes.visited) / (N_FREE - 1)
 
 
+def expected_survival(agent) -> float:
+    """The exact expected number of steps the agent's behaviour policy survives from the start of
+    its env's task, without a step limit: ``T = 1 + P_pi T`` on the living states, by a sparse
+    linear solve on the model.  Finite only for a policy that dies with probability 1, as the
+    random walker does (the reward seekers and MOP live forever)."""
+    from scipy.sparse import identity
+    from scipy.sparse.linalg import spsolve
+
+    model = agent.model
+    alive = ~model.terminal
+    P = model.policy_matrix(agent.policy).tocsr()[alive][:, alive]
+    T = spsolve((identity(int(alive.sum())) - P).tocsc(), np.ones(int(alive.sum())))
+    return float(T @ model.start[alive])
+
+
 def run_episodes(agent, n_episodes: int, steps: int, seed: int = 0) -> Episodes:
     """``n_episodes`` episodes of at most ``steps`` steps of ``agent`` (its ``predict`` with
     ``deterministic=False``, the behaviour policy) on its own env's task, stepped together in the
