@@ -241,6 +241,8 @@ def test_bad_arguments_and_observations_are_refused():
             agent.value(bad)
     with pytest.raises(TypeError, match="plans on the env's model"):
         MOP(gym.make("rl_envs/GridMaze-v0"))
+    with pytest.raises(TypeError, match="needs Discrete observations and actions"):
+        RewardSeeking(gym.make("rl_envs/MountainCarRLPark-v0"))
 
 
 def test_a_loaded_agent_predicts_but_cannot_plan_without_its_env(tmp_path):

@@ -15,6 +15,7 @@ from rl_envs.validation import discount
 
 from ..common import Agent, ArraySpec, Callbacks, SpacesOnly, timesteps
 
+
 def check_discount(gamma) -> float:
     """``gamma`` in [0, 1): value iteration to a fixed point needs a contraction."""
     gamma = discount(gamma)
