@@ -144,12 +144,12 @@ def test_encode_decode_and_the_state_setter():
 def test_the_vector_env_gives_masks_and_visits_per_sub_env():
     venv = gym.make_vec("rl_envs/FoodGrid-v0", num_envs=3, vectorization_mode="vector_entry_point", energy_cap=4)
     assert isinstance(venv.unwrapped, FoodGridVectorEnv)
-    obs, info = venv.reset(seed=0)
+    _, info = venv.reset(seed=0)
     assert info["action_mask"].shape == (3, 9) and info["_action_mask"].all()
     for _ in range(2):
-        obs, _, terminated, _, info = venv.step(np.array([ACTION["down-left"], ACTION["stay"], ACTION["up"]]))
+        venv.step(np.array([ACTION["down-left"], ACTION["stay"], ACTION["up"]]))
     # from (3, 3) with u = 4: two diagonal steps reach the food alive; the others die on step 3
-    obs, _, terminated, _, info = venv.step(np.array([ACTION["stay"]] * 3))
+    _, _, terminated, _, info = venv.step(np.array([ACTION["stay"]] * 3))
     assert terminated.tolist() == [False, True, True] and info["_visits"].tolist() == [False, True, True]
     assert info["visits"][1, 2, 2] == 3 and info["visits"][2].sum() == 3
 

@@ -19,8 +19,9 @@ from rl_envs.food_grid import ACTION_NAMES, MOVES, N_FREE, SuccessorModel
 from rl_envs.maze.solve import MDPModel
 
 
-def model_of(successors, probs=None, admissible=None, terminal=None):
-    """A SuccessorModel from ``successors[s][a]`` (lists of states), equiprobable unless ``probs``."""
+def model_of(successors, terminal=None, reward=None):
+    """A SuccessorModel from ``successors[s][a]`` (lists of equiprobable states; a state's actions
+    are those listed), with reward 0 unless ``reward[s, a]``."""
     S, A = len(successors), max(len(row) for row in successors)
     K = max(len(out) for row in successors for out in row)
     next_state = np.zeros((S, A, K), dtype=np.int64)
@@ -28,11 +29,11 @@ def model_of(successors, probs=None, admissible=None, terminal=None):
     for s, row in enumerate(successors):
         for a, out in enumerate(row):
             next_state[s, a, :len(out)] = out
-            prob[s, a, :len(out)] = probs[s][a] if probs else 1 / len(out)
-    if admissible is None:
-        admissible = np.array([[a < len(row) for a in range(A)] for row in successors])
+            prob[s, a, :len(out)] = 1 / len(out)
+    admissible = np.array([[a < len(row) for a in range(A)] for row in successors])
     terminal = np.zeros(S, dtype=bool) if terminal is None else terminal
-    return SuccessorModel(next_state, prob, np.zeros((S, A)), admissible, terminal, np.eye(S)[0])
+    reward = np.zeros((S, A)) if reward is None else np.asarray(reward, dtype=float)
+    return SuccessorModel(next_state, prob, reward, admissible, terminal, np.eye(S)[0])
 
 
 # -- exact references -------------------------------------------------------------------------------
@@ -178,9 +179,7 @@ def test_state_entropy_draws_mop_into_the_noisy_tv_room():
 @pytest.mark.parametrize("epsilon", [0.0, 0.45, 1.0])
 def test_the_epsilon_soft_backup_of_stay_or_die(epsilon):
     """+1 per step alive: Q(stay) = 1 + gamma V, Q(die) = 1, so V = 1 / (1 - gamma (1 - epsilon / 2))."""
-    model = model_of([[[0], [1]], [[1]]])
-    model = SuccessorModel(model.next_state, model.prob, np.array([[1.0, 1.0], [0.0, 0.0]]), model.admissible,
-                           np.array([False, True]), model.start)
+    model = model_of([[[0], [1]], [[1]]], terminal=np.array([False, True]), reward=[[1.0, 1.0], [0.0, 0.0]])
     V, _ = epsilon_soft_value_iteration(model, epsilon, gamma=0.9, tol=1e-13)
     assert V[1] == 0.0 and V[0] == pytest.approx(1 / (1 - 0.9 * (1 - epsilon / 2)), abs=1e-10)
 

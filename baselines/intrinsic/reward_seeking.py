@@ -12,9 +12,10 @@ itself (on-policy, as the authors' code computes it), not the greedy maximum:
 over the admissible actions ``A(s)``.  Behaviour: with probability epsilon a uniformly drawn
 admissible action, else the greedy one.  epsilon = 1 is the paper's random walker.
 
-The greedy action is the first best one in the action order (ties within rounding).  With
-epsilon = 0 every action that keeps survival possible has exactly the value 1/(1 - gamma), so the
-tie rule decides the behaviour: on the food grid, whose first action is "stay", the agent waits,
+The greedy action is the first best one in the action order (ties are exact: far from death the
+actions' values differ by 1e-12, and these differences are the model's).  With epsilon = 0 every
+action that keeps survival possible has exactly the value 1/(1 - gamma), so the tie rule decides
+the behaviour: on the food grid, whose first action is "stay", the agent waits,
 walks to the nearest food when it must and stays there.  (The authors' code splits ties
 uniformly, which would make the epsilon = 0 agent wander; their published occupancy, 3 cells in
 every episode, is that of the waiting agent.)
