@@ -152,6 +152,14 @@ def puddle_straight(env):
     return rollout(env, act, every=1)
 
 
+def food_grid_mop(env):
+    """The MOP agent (Ramírez-Ruiz et al. 2024) by exact value iteration, sampling its policy."""
+    from baselines.intrinsic import MOP
+
+    agent = MOP(env, seed=0).learn()
+    return rollout(env, lambda obs, _: agent.predict(obs, deterministic=False)[0], every=20, steps=600)
+
+
 def octopus_random(env):
     """Uniformly random activations (no good policy is cheap: COPDAC-Q needs 3·10⁵ steps)."""
     env.action_space.seed(0)
@@ -224,6 +232,11 @@ MEDIA: dict[str, Media] = {m.name: m for m in (
                    "the exact 0.1-, 0.25-, 0.5-, 0.75- and 0.9-expectiles drawn"),
            Variant("probability", {"variant": "probability"}, "three cues: reward with probability 0.1, 0.5, 0.9"),
            Variant("utility", {"utility": "empirical"}, "the paper's empirical utility"))),
+    Media("rl_envs/FoodGrid-v0", {}, food_grid_mop,
+          "The MOP agent (no reward: exact value iteration of its path entropy, gamma = 0.99), first 600 steps; "
+          "the shading is the episode's visit counts, the bar its energy.",
+          (Variant("default", {}, "G = 10, cap 100"),
+           Variant("noisy-tv", {"tv_noise": 1.0}, "`tv_noise=1.0`: the purple room's moves are random"))),
 )}
 
 

@@ -29,6 +29,7 @@ _ENVIRONMENTS = {
                                  {"vector_entry_point": "rl_envs.swing_pendulum:SwingPendulumVectorEnv"}),
     "rl_envs/VariableReward-v0": ("rl_envs.variable_reward:VariableRewardEnv",
                                   {"vector_entry_point": "rl_envs.variable_reward:VariableRewardVectorEnv"}),
+    "rl_envs/FoodGrid-v0": ("rl_envs.food_grid:FoodGridEnv", {"vector_entry_point": "rl_envs.food_grid:FoodGridVectorEnv"}),
 }
 
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import gymnasium as gym
 
 import rl_envs
 from rl_envs.core import SingleEnv

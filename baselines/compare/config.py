@@ -267,5 +267,9 @@ DEFAULT_CONFIG = {
         # experiments/distributional_td.py.
         {"env": "rl_envs/VariableReward-v0", "steps": 2_000, "seeds": 2, "eval_episodes": 100,
          "agents": {"ExpectileTD": {}, "PPO": {}}},
+        # The MOP paper's food grid: MOP solves the model (no reward; it survives for its path
+        # entropy) against PPO on the survival reward; episodes capped at 1000 steps.
+        {"env": "rl_envs/FoodGrid-v0", "env_kwargs": {"max_steps": 1000}, "steps": 20_000, "seeds": 2,
+         "eval_episodes": 2, "agents": {"MOP": {}, "PPO": {}}},
     ]
 }
