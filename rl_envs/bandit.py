@@ -150,7 +150,8 @@ class QuadraticBanditTask:
 
 
 class QuadraticBanditEnv(QuadraticBanditTask, RenderMixin, gym.Env):
-    """
+    """DPG §5.1, optimum a*.
+
     ## Description
 
     The continuous bandit of Silver et al. (2014), *Deterministic Policy Gradient

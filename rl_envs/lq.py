@@ -377,7 +377,8 @@ class LQControlTask:
 
 
 class LQControlEnv(LQControlTask, RenderMixin, gym.Env):
-    """
+    """Riccati gain and exact expected cost.
+
     ## Description
 
     Linear dynamics ``x_{t+1} = A x_t + B u_t + w_t`` with Gaussian process noise
