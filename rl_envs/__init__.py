@@ -44,6 +44,13 @@ _register_all()
 ENV_IDS = tuple(_ENVIRONMENTS)
 
 
+def registered_ids() -> list[str]:
+    """Every id in Gymnasium's registry under the ``rl_envs/`` namespace, in registration order:
+    ``ENV_IDS`` and any registered since.  The docs (pages, gallery, media) and the default
+    comparison cover each of these, so registering an environment is all they need."""
+    return [env_id for env_id in registry if env_id.startswith("rl_envs/")]
+
+
 def __getattr__(name: str):
     # ``rl_envs.check(env)``: the checker (a callable module) is imported only when first used;
     # so are ``rl_envs.expectiles`` and ``rl_envs.quantiles`` (exact, of a discrete distribution).
@@ -56,4 +63,4 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["ENV_IDS", "__version__", "check", "expectiles", "quantiles"]
+__all__ = ["ENV_IDS", "__version__", "check", "expectiles", "quantiles", "registered_ids"]

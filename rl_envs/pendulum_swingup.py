@@ -227,7 +227,8 @@ def paint_pendulum(pg, surface, theta: float, torque: float, over_rotated: bool)
 
 
 class PendulumSwingUpEnv(SingleEnv):
-    """
+    """Doya 2000, continuous time.
+
     ## Description
 
     Swing a pendulum up with limited torque and keep it up: the testbed of Doya (2000),
