@@ -329,7 +329,8 @@ class FoodGridTask(Task):
 
 
 class FoodGridEnv(SingleEnv):
-    """
+    """The MOP paper's four rooms with food and energy.
+
     ## Description
 
     The grid world of the maximum occupancy principle (MOP; Ramírez-Ruiz, Grytskyy,
