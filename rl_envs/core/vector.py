@@ -100,7 +100,7 @@ def without_rows(info: dict, rows: np.ndarray) -> dict:
             continue
         mask = info["_" + key] & ~rows
         if mask.any():
-            kept = np.zeros_like(value)
+            kept = np.full_like(value, None) if value.dtype == object else np.zeros_like(value)
             kept[mask] = value[mask]
             out[key], out["_" + key] = kept, mask
     return out
