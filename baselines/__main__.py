@@ -186,7 +186,7 @@ def main(argv=None) -> int:
         parser.error("--address needs --backend ray")
     if args.command == "compare":
         try:
-            config = cmp.load_config(args.config) if args.config else cmp.DEFAULT_CONFIG
+            config = cmp.load_config(args.config) if args.config else cmp.default_config()
         except cmp.ConfigError as e:
             print(f"error: {e}", file=sys.stderr)
             return 2

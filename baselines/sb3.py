@@ -6,10 +6,11 @@ baselines hyperparams ppo`` prints the path) in rl-baselines3-zoo's format, so t
     python -m rl_zoo3.train --algo ppo --env rl_envs/GridMaze-v0 --gym-packages rl_envs \\
         --conf-file "$(python -m baselines hyperparams ppo)"
 
-trains with the same settings as :func:`train`.  An entry may set ``n_timesteps``, ``policy``,
-``n_envs``, ``normalize``, ``env_wrapper`` (a dotted class, or a list of ``{class: kwargs}``),
-``env_kwargs``, ``policy_kwargs`` (a string, as in the zoo), ``lin_<x>`` learning-rate
-schedules, and any keyword of the algorithm.
+trains with the same settings as :func:`train`.  Each file's ``default`` entry (Stable-Baselines3's
+own defaults) serves every id without an entry of its own.  An entry may set ``n_timesteps``,
+``policy``, ``n_envs``, ``normalize``, ``env_wrapper`` (a dotted class, or a list of
+``{class: kwargs}``), ``env_kwargs``, ``policy_kwargs`` (a string, as in the zoo), ``lin_<x>``
+learning-rate schedules, and any keyword of the algorithm.
 """
 
 from __future__ import annotations
@@ -58,14 +59,16 @@ def hyperparams_file(algo: str) -> Traversable:
 
 
 def load_hyperparams(algo: str, env_id: str) -> dict:
-    """The zoo-format entry for ``env_id`` in ``hyperparams/<algo>.yml`` (a copy)."""
+    """The zoo-format entry for ``env_id`` in ``hyperparams/<algo>.yml`` (a copy), or the file's
+    ``default`` entry for an id without one, as rl_zoo3 reads it: a newly registered environment
+    trains before anyone tunes it."""
     import yaml
 
     path = hyperparams_file(algo)
     entries = yaml.safe_load(path.read_text()) or {}
-    if env_id not in entries:
-        raise ValueError(f"{path.name} has no entry for {env_id!r}; entries: {', '.join(entries)}")
-    return dict(entries[env_id])
+    if env_id not in entries and "default" not in entries:
+        raise ValueError(f"{path.name} has no entry for {env_id!r} and no 'default' entry; entries: {', '.join(entries)}")
+    return dict(entries.get(env_id, entries.get("default")))
 
 
 def _import(dotted: str):

@@ -71,7 +71,7 @@ def main() -> None:
 
     from baselines.compare.ray_backend import RayBackend
 
-    config = cmp.DEFAULT_CONFIG if args.grid == "default" else reference_subset(cmp.DEFAULT_CONFIG)
+    config = cmp.default_config() if args.grid == "default" else reference_subset(cmp.default_config())
     cells = cmp.cells_from_config(config)
     tmp = Path(tempfile.mkdtemp(prefix="bench_ray"))
     print(f"{len(cells)} cells ({args.grid} grid), {args.cpus} CPUs")

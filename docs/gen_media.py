@@ -1,22 +1,31 @@
 """Render every animation and thumbnail of the documentation from the environments themselves.
 
-    SDL_VIDEODRIVER=dummy python docs/gen_media.py [--only GridMaze] [--out docs/media]
+    SDL_VIDEODRIVER=dummy python docs/gen_media.py [--only GridMaze] [--out docs/media] [--readme]
 
-For each environment of :data:`MEDIA`: ``<Name>.gif``, an episode of the policy named in its
-caption (a good policy where one is cheap to get, the uniformly random one otherwise), and
-``<Name>-<variant>.png``, a thumbnail of every variant or layout (the first frame after
-``reset(seed=0)``).  Frames come from ``render_mode="rgb_array"``; the GIFs are kept small
-(at most 60 frames, 240 px wide).  The committed files under ``docs/media/`` are this script's
-output: ``tests/test_docs.py`` regenerates one and compares it pixel for pixel, and the docs
-build (``docs/hooks/site.py``) reads :data:`MEDIA` for the gallery, the captions and the
-variant thumbnails, failing when a file is missing.
+For each environment registered in the ``rl_envs/`` namespace (:func:`media`): ``<Name>.gif``, an
+episode of the policy named in its caption, and ``<Name>-<variant>.png``, a thumbnail of every
+variant or layout (the first frame after ``reset(seed=0)``).  The policy, caption and variants
+are the environment's entry of :data:`CHOSEN` (a good policy where one is cheap to get, the
+uniformly random one otherwise); an environment without one gets :func:`default_media`, a
+seeded uniformly random episode and no variants.  Frames come from ``render_mode="rgb_array"``;
+the GIFs are kept small (at most 60 frames, 240 px wide).  The committed files under
+``docs/media/`` are this script's output: ``tests/test_docs.py`` regenerates one and compares
+it pixel for pixel, and the docs build (``docs/hooks/site.py``) reads :func:`media` for the
+gallery, the captions and the variant thumbnails, failing when a file is missing.
+
+A run into ``docs/media/`` (the default ``--out``) also rewrites the README's table of the
+environments (:func:`readme_table`, between :data:`README_MARKERS`), which GitHub shows as it
+is; ``--readme`` rewrites only that table.  Each environment's line there and in the site's
+gallery is its :func:`summary`, from its env class's docstring.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import io
 import os
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,17 +33,21 @@ from pathlib import Path
 
 import numpy as np
 
+ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(ROOT))
 
-import gymnasium as gym
+import gymnasium as gym  # noqa: E402
+from gymnasium.envs.registration import load_env_creator  # noqa: E402
 
-import rl_envs  # noqa: F401
+import rl_envs  # noqa: E402
 
 WIDTH = 240  # px, the GIFs' and thumbnails' largest width
 MAX_FRAMES = 60
-OUT = Path(__file__).resolve().parent / "media"
+OUT = ROOT / "docs" / "media"
+README = ROOT / "README.md"
+README_MARKERS = ("<!-- env-table:start (python docs/gen_media.py --readme writes it) -->", "<!-- env-table:end -->")
 
 
 @dataclass(frozen=True)
@@ -152,10 +165,12 @@ def puddle_straight(env):
     return rollout(env, act, every=1)
 
 
-def octopus_random(env):
-    """Uniformly random activations (no good policy is cheap: COPDAC-Q needs 3·10⁵ steps)."""
-    env.action_space.seed(0)
-    return rollout(env, lambda obs, e: e.action_space.sample(), every=5)
+def food_grid_mop(env):
+    """The MOP agent (Ramírez-Ruiz et al. 2024) by exact value iteration, sampling its policy."""
+    from baselines.intrinsic import MOP
+
+    agent = MOP(env, seed=0).learn()
+    return rollout(env, lambda obs, _: agent.predict(obs, deterministic=False)[0], every=20, steps=600)
 
 
 def expectile_td_learning(env):
@@ -178,7 +193,16 @@ def expectile_td_learning(env):
     return subsample(frames, MAX_FRAMES)
 
 
-MEDIA: dict[str, Media] = {m.name: m for m in (
+def uniform_random(every: int = 1):
+    """Uniformly random actions, the action space seeded 0: what any environment can show."""
+    def episode(env):
+        env.action_space.seed(0)
+        return rollout(env, lambda obs, e: e.action_space.sample(), every)
+    return episode
+
+
+# The animations chosen per environment, with their variants.
+CHOSEN: tuple[Media, ...] = (
     Media("rl_envs/GridMaze-v0", {"layout": "dyna_maze"}, gridmaze_optimal,
           "The optimal policy (greedy on the optimal action values of the model) on `dyna_maze`.",
           (Variant("book3x3", {"layout": "book3x3"}, "Ogawa 2018, thin walls"),
@@ -202,7 +226,7 @@ MEDIA: dict[str, Media] = {m.name: m for m in (
            Variant("cheese", {"layout": "cheese"}, "McCallum's cheese maze"),
            Variant("4x3", {"layout": "4x3"}, "Russell & Norvig's 4x3 world"),
            Variant("dyna_maze", {"layout": "dyna_maze"}, "a GridMaze layout with the four-wall sensor"))),
-    Media("rl_envs/OctopusArm-v0", {}, octopus_random,
+    Media("rl_envs/OctopusArm-v0", {}, uniform_random(every=5),
           "Uniformly random muscle activations for one episode (COPDAC-Q's good policy takes 3·10⁵ steps to learn).",
           (Variant("C6", {}, "the DPG paper's 6 compartments"),
            Variant("C3", {"n_compartments": 3}), Variant("C10", {"n_compartments": 10}),
@@ -224,7 +248,75 @@ MEDIA: dict[str, Media] = {m.name: m for m in (
                    "the exact 0.1-, 0.25-, 0.5-, 0.75- and 0.9-expectiles drawn"),
            Variant("probability", {"variant": "probability"}, "three cues: reward with probability 0.1, 0.5, 0.9"),
            Variant("utility", {"utility": "empirical"}, "the paper's empirical utility"))),
-)}
+    Media("rl_envs/FoodGrid-v0", {}, food_grid_mop,
+          "The MOP agent (no reward: exact value iteration of its path entropy, gamma = 0.99), first 600 steps; "
+          "the shading is the episode's visit counts, the bar its energy.",
+          (Variant("default", {}, "G = 10, cap 100"),
+           Variant("noisy-tv", {"tv_noise": 1.0}, "`tv_noise=1.0`: the purple room's moves are random"))),
+)
+
+
+def default_media(env_id: str) -> Media:
+    """The animation of an environment without an entry in :data:`CHOSEN`."""
+    return Media(env_id, {}, uniform_random(), "Uniformly random actions (seeded) for one episode.")
+
+
+def media() -> dict[str, Media]:
+    """Every environment registered in the ``rl_envs/`` namespace, by name, in registration order:
+    its entry of :data:`CHOSEN`, else :func:`default_media`."""
+    chosen = {m.env_id: m for m in CHOSEN}
+    return {m.name: m for m in (chosen.get(env_id) or default_media(env_id) for env_id in rl_envs.registered_ids())}
+
+
+# -- what the gallery and the README say of each environment ----------------------------------------
+
+def rst_to_markdown(text: str) -> str:
+    """The docstrings' Sphinx roles as code spans (``x`` is already Markdown)."""
+    return re.sub(r":(?:class|mod|func|meth|attr|data|obj):`~?([^`]+)`", r"``\1``", text)
+
+
+def env_class(env_id: str, vector: bool = False) -> type:
+    """The class registered for ``env_id`` (its vector env's with ``vector``), from a
+    ``"module:Class"`` entry point or the class itself."""
+    spec = gym.spec(env_id)
+    entry_point = spec.vector_entry_point if vector else spec.entry_point
+    return entry_point if callable(entry_point) else load_env_creator(entry_point)
+
+
+def summary(env_id: str) -> str:
+    """One line (Markdown) on an environment, from its env class's docstring: the paragraph before
+    the first ``## `` section (its summary line), else the first sentence of ``## Description``;
+    the gallery and the README show it beside the animation."""
+    head, *sections = re.split(r"^## ", rst_to_markdown(inspect.getdoc(env_class(env_id)) or ""), flags=re.MULTILINE)
+    description = next((s.partition("\n")[2].strip() for s in sections if s.startswith("Description\n")), "")
+    text = head.strip() or re.split(r"(?<=[.!?])\s+(?=[A-Z])", description, maxsplit=1)[0]
+    if not text:
+        raise ValueError(f"{env_id}: its env class's docstring has neither a summary line nor a '## Description'")
+    return " ".join(text.split("\n\n")[0].split()).removesuffix(".")  # a caption, not a sentence
+
+
+def source_path(env_id: str) -> str | None:
+    """The env class's module as a path from the repository's root (None outside the checkout)."""
+    try:
+        return Path(inspect.getfile(env_class(env_id))).resolve().relative_to(ROOT).as_posix()
+    except (TypeError, ValueError):  # a class made at run time, or a module outside the checkout
+        return None
+
+
+def readme_table(columns: int = 3) -> list[str]:
+    """The README's table of the environments: each one's animation above its id, module and summary."""
+    cells = []
+    for name, m in media().items():
+        path = source_path(m.env_id)
+        label = f"`{m.env_id.split('/')[1]}`"
+        cells.append((f"![{name}](docs/media/{name}.gif)",
+                      (f"[{label}]({path})" if path else label) + ": " + summary(m.env_id).replace("|", "\\|")))
+    cells += [("", "")] * (-len(cells) % columns)
+    lines = ["|" + " |" * columns, "|" + "---|" * columns]
+    for i in range(0, len(cells), columns):
+        row = cells[i:i + columns]
+        lines += ["| " + " | ".join(c[0] for c in row) + " |", "| " + " | ".join(c[1] for c in row) + " |"]
+    return lines
 
 
 def _image(frame: np.ndarray):
@@ -280,19 +372,27 @@ def outputs(media: Media) -> dict[str, Callable[[], bytes]]:
 
 
 def main(argv=None) -> None:
+    from baselines.compare.report import splice_table
+
+    everything = media()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", nargs="*", help=f"environment names (default: all of {', '.join(MEDIA)})")
+    parser.add_argument("--only", nargs="*", help=f"environment names (default: all of {', '.join(everything)})")
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--readme", action="store_true", help="only rewrite README.md's table of the environments")
     args = parser.parse_args(argv)
-    unknown = set(args.only or ()) - set(MEDIA)
+    unknown = set(args.only or ()) - set(everything)
     if unknown:
-        parser.error(f"unknown names {sorted(unknown)}; choose from {', '.join(MEDIA)}")
-    args.out.mkdir(parents=True, exist_ok=True)
-    for name in args.only or MEDIA:
-        for file, make in outputs(MEDIA[name]).items():
-            data = make()
-            (args.out / file).write_bytes(data)
-            print(f"{args.out / file}: {len(data) / 1024:.0f} KiB", flush=True)
+        parser.error(f"unknown names {sorted(unknown)}; choose from {', '.join(everything)}")
+    if not args.readme:
+        args.out.mkdir(parents=True, exist_ok=True)
+        for name in args.only or everything:
+            for file, make in outputs(everything[name]).items():
+                data = make()
+                (args.out / file).write_bytes(data)
+                print(f"{args.out / file}: {len(data) / 1024:.0f} KiB", flush=True)
+    if args.readme or args.out.resolve() == OUT:
+        splice_table(README, readme_table(), README_MARKERS)
+        print(f"{README}: the table of the {len(everything)} environments", flush=True)
 
 
 if __name__ == "__main__":

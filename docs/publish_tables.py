@@ -22,7 +22,8 @@ PUBLISHED = {
     "results/compare/summary.md": ("compare/summary.md", "make run"),
     **{f"results/compare/curves/rl_envs_{name}-v0.png": (f"compare/rl_envs_{name}-v0.png", "make run")
        for name in ("GridMaze", "QuadraticBandit", "LQControl", "PartiallyObservableMaze", "OctopusArm",
-                    "PendulumSwingUp", "PuddleWorld", "MountainCarRLPark", "SwingPendulum", "VariableReward")},
+                    "PendulumSwingUp", "PuddleWorld", "MountainCarRLPark", "SwingPendulum", "VariableReward",
+                    "FoodGrid")},
     "results/tabular_book/book.md": ("tables/tabular_book.md", "python experiments/tabular.py book"),
     "results/tabular_maze10x10/table.md": ("tables/tabular_maze10x10.md", "python experiments/tabular.py control --layout maze10x10"),
     "results/tabular_maze10x10/curve.png": ("tabular_maze10x10.png", "python experiments/tabular.py control --layout maze10x10"),
@@ -48,6 +49,11 @@ PUBLISHED = {
     "results/distributional_td/table.md": ("tables/distributional_td.md", "python experiments/distributional_td.py"),
     "results/distributional_td/reversal.png": ("distributional_td_reversal.png", "python experiments/distributional_td.py"),
     "results/distributional_td/decoding.png": ("distributional_td_decoding.png", "python experiments/distributional_td.py"),
+    "results/mop_food_grid/table.md": ("tables/mop_food_grid.md", "python experiments/mop_food_grid.py"),
+    "results/mop_food_grid/solve.md": ("tables/mop_food_grid_solve.md", "python experiments/mop_food_grid.py"),
+    "results/mop_food_grid/heatmaps.png": ("mop_food_grid_heatmaps.png", "python experiments/mop_food_grid.py"),
+    "results/mop_food_grid_tol0.01/table.md": ("tables/mop_food_grid_tol0.01.md",
+                                               "python experiments/mop_food_grid.py --tol 0.01 --out results/mop_food_grid_tol0.01"),
 }
 
 

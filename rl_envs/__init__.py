@@ -31,6 +31,7 @@ _ENVIRONMENTS: dict[str, tuple[str, dict[str, Any]]] = {
                                  {"vector_entry_point": "rl_envs.swing_pendulum:SwingPendulumVectorEnv"}),
     "rl_envs/VariableReward-v0": ("rl_envs.variable_reward:VariableRewardEnv",
                                   {"vector_entry_point": "rl_envs.variable_reward:VariableRewardVectorEnv"}),
+    "rl_envs/FoodGrid-v0": ("rl_envs.food_grid:FoodGridEnv", {"vector_entry_point": "rl_envs.food_grid:FoodGridVectorEnv"}),
 }
 
 
@@ -45,6 +46,13 @@ _register_all()
 ENV_IDS = tuple(_ENVIRONMENTS)
 
 
+def registered_ids() -> list[str]:
+    """Every id in Gymnasium's registry under the ``rl_envs/`` namespace, in registration order:
+    ``ENV_IDS`` and any registered since.  The docs (pages, gallery, media) and the default
+    comparison cover each of these, so registering an environment is all they need."""
+    return [env_id for env_id in registry if env_id.startswith("rl_envs/")]
+
+
 def __getattr__(name: str):
     # ``rl_envs.check(env)``: the checker (a callable module) is imported only when first used;
     # so are ``rl_envs.expectiles`` and ``rl_envs.quantiles`` (exact, of a discrete distribution).
@@ -57,4 +65,4 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["ENV_IDS", "__version__", "check", "expectiles", "quantiles"]  # pyright: ignore[reportUnsupportedDunderAll] - the last three come from __getattr__
+__all__ = ["ENV_IDS", "__version__", "check", "expectiles", "quantiles", "registered_ids"]  # pyright: ignore[reportUnsupportedDunderAll] - check, expectiles, quantiles come from __getattr__

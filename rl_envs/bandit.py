@@ -190,7 +190,8 @@ class QuadraticBanditTask(Task):
 
 
 class QuadraticBanditEnv(SingleEnv):
-    """
+    """DPG §5.1, optimum a*.
+
     ## Description
 
     The continuous bandit of Silver et al. (2014), *Deterministic Policy Gradient

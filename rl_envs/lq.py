@@ -430,7 +430,8 @@ class LQControlTask(Task):
 
 
 class LQControlEnv(SingleEnv):
-    """
+    """Riccati gain and exact expected cost.
+
     ## Description
 
     Linear dynamics ``x_{t+1} = A x_t + B u_t + w_t`` with Gaussian process noise

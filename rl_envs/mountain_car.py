@@ -71,7 +71,8 @@ class MountainCarRLParkTask(Task):
 
 
 class MountainCarRLParkEnv(SingleEnv):
-    """
+    """DPG §5.2, RLPark's car.
+
     ## Description
 
     An under-powered car in a valley must build momentum to climb the right hill (Moore 1990;

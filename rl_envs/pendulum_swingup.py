@@ -233,7 +233,8 @@ def paint_pendulum(pg: Any, surface: Any, theta: float, torque: float, over_rota
 
 
 class PendulumSwingUpEnv(SingleEnv):
-    """
+    """Doya 2000, continuous time.
+
     ## Description
 
     Swing a pendulum up with limited torque and keep it up: the testbed of Doya (2000),

@@ -126,7 +126,8 @@ class PuddleWorldTask(Task):
 
 
 class PuddleWorldEnv(SingleEnv):
-    """
+    """DPG §5.2, Degris et al. 2012.
+
     ## Description
 
     A point in the unit square moves by small steps to the top-right corner, avoiding puddles

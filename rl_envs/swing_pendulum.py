@@ -67,7 +67,8 @@ class SwingPendulumTask(Task):
 
 
 class SwingPendulumEnv(SingleEnv):
-    """
+    """DPG §5.2, RLPark's pendulum.
+
     ## Description
 
     A pendulum with limited torque must swing up and balance (Doya 2000).  This is RLPark's

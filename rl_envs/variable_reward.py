@@ -285,7 +285,8 @@ class VariableRewardTask(Task):
 
 
 class VariableRewardEnv(SingleEnv):
-    """
+    """Dabney et al. 2020: distributional TD, exact expectiles.
+
     ## Description
 
     The variable-reward task of Dabney et al. (2020, *Nature* 577:671), on which they showed that

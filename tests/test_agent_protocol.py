@@ -22,6 +22,7 @@ from stable_baselines3.common.monitor import Monitor
 from baselines.belief.base import BeliefAgent
 from baselines.continuous_time import NGnetAgent
 from baselines.distributional import DistributionalTD
+from baselines.intrinsic import TabularPlanner
 from baselines.linear.bandit_agent import BanditActorCritic
 from baselines.linear.copdac_q import COPDACQ
 from baselines.linear.linear_gain import LinearGainAgent
@@ -41,7 +42,10 @@ ENVS = {
     SB3Agent: ("rl_envs/GridMaze-v0", {}, 64),
     NGnetAgent: ("rl_envs/PendulumSwingUp-v0", {"max_steps": 50}, 100),
     DistributionalTD: ("rl_envs/VariableReward-v0", {"delay": 2}, 100),
+    TabularPlanner: ("rl_envs/FoodGrid-v0", {"energy_cap": 8, "food_gain": 4, "max_steps": 60}, 100),
 }
+# Families that solve the env's model instead of interacting with it.
+PLANNERS = (BeliefAgent, TabularPlanner)
 # Arguments an agent needs on its family's env, or to stay fast there.
 KWARGS = {
     "ContinuousTimeActorCritic": {"alpha_v": 1.0},  # alpha_v dt < 2 at LQControl's dt = 1
@@ -58,7 +62,7 @@ def setting(name):
     if family is None:
         pytest.fail(f"{name}: add its family ({' < '.join(k.__name__ for k in cls.__mro__[1:-1])}) to ENVS")
     env_id, env_kwargs, steps = ENVS[family]
-    kind = "planner" if family is BeliefAgent else "sb3" if family is SB3Agent else "interacting"
+    kind = "planner" if family in PLANNERS else "sb3" if family is SB3Agent else "interacting"
     return cls, env_id, env_kwargs, steps, kind
 
 
@@ -199,7 +203,7 @@ def test_progress_bar(name, capsys):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_predict_shapes_state_and_determinism(name):
-    agent, steps, kind = make(name)
+    agent, steps, _ = make(name)
     agent.learn(steps)
     obs = observations(name)
     space = agent.action_space
@@ -211,7 +215,7 @@ def test_predict_shapes_state_and_determinism(name):
     # the state goes back in, as evaluate_policy passes it, with episode_start marking new episodes
     again, _ = agent.predict(obs, state=state, episode_start=np.ones(len(obs), dtype=bool))
     np.testing.assert_array_equal(again, actions)
-    if kind == "planner":
+    if isinstance(agent, BeliefAgent):
         beliefs, last = state
         assert beliefs.shape[0] == len(obs) and np.allclose(beliefs.sum(axis=1), 1.0)
         np.testing.assert_array_equal(last, actions)

@@ -27,6 +27,8 @@ def test_every_registered_env_is_listed():
 @pytest.mark.parametrize("check", [*CHECKS, *VECTOR_CHECKS])
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_conforms(env_id, check):
+    if check == "sb3_checker":  # the checker passes over it without SB3; the suite says it was not run
+        pytest.importorskip("stable_baselines3")
     assert run_check(subject_of(env_id), check) == []
 
 

@@ -56,21 +56,29 @@ def test_strict_build_runs_every_example(tmp_path):
     summary = [line for line in result.stderr.splitlines() if "examples:" in line]
     assert summary and " 0 failed" in summary[-1], result.stderr[-3000:]
     print(f"strict build with examples: {seconds:.0f} s; {summary[-1].split('examples:')[1].strip()}")
-    for name in gen_media.MEDIA:
+    for name in gen_media.media():
         page = (tmp_path / "site" / "envs" / name / "index.html").read_text()
         assert f"media/{name}.gif" in page and "Vector environment" in page and "Example" in page
 
 
 def test_every_environment_has_media_and_a_nav_entry():
+    """The media, the nav's pages and the gallery come from the registry (docs/hooks/site.py
+    fills mkdocs.yml's empty "Environments" section); every chosen animation names a registered id."""
     import yaml
 
     import rl_envs
 
+
     names = {env_id.split("/")[1].split("-v")[0] for env_id in rl_envs.ENV_IDS}
-    assert names == set(gen_media.MEDIA)
+    assert names == set(gen_media.media())
+    assert {m.env_id for m in gen_media.CHOSEN} == set(rl_envs.ENV_IDS)
     config = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=yaml.BaseLoader)
-    nav = json.dumps(config["nav"])
+    nav = json.dumps(_hook().environments_nav(config["nav"]))
     assert all(f"envs/{n}.md" in nav for n in names)
+    gallery = _hook().gallery("index.md")
+    assert all(f"[![{n}](media/{n}.gif)](envs/{n}.md)" in gallery for n in names)
+    first = "GridMaze"  # (a variable, so that tests/test_references.py does not take the page for a file)
+    assert f"[{first}](envs/{first}.md): Mazes with ``shortest_path_length()`` and V*</figcaption>" in gallery
     assert config["strict"] == "true"
     assert config["validation"]["links"] == {k: "warn" for k in ("not_found", "anchors", "absolute_links", "unrecognized_links")}
 
@@ -126,7 +134,7 @@ def frames_of(data: bytes) -> tuple[list[np.ndarray], list[int]]:
 @pytest.mark.parametrize("file", ["GridMaze.gif", "PartiallyObservableMaze-hallway.png", "LQControl-datacenter.png"])
 def test_committed_media_are_what_gen_media_makes(file):
     name = file.split("-")[0].split(".")[0]
-    made = gen_media.outputs(gen_media.MEDIA[name])[file]()
+    made = gen_media.outputs(gen_media.media()[name])[file]()
     committed = (DOCS / "media" / file).read_bytes()
     new_frames, new_durations = frames_of(made)
     old_frames, old_durations = frames_of(committed)
@@ -137,10 +145,17 @@ def test_committed_media_are_what_gen_media_makes(file):
 
 
 def test_every_media_file_is_committed_and_small():
-    expected = {f for m in gen_media.MEDIA.values() for f in gen_media.outputs(m)}
+    expected = {f for m in gen_media.media().values() for f in gen_media.outputs(m)}
     present = {p.name for p in (DOCS / "media").iterdir()}
     assert expected == present, f"missing {expected - present}, stale {present - expected}"
     assert sum((DOCS / "media" / f).stat().st_size for f in expected) < 1_500_000
+
+
+def test_readme_table_lists_every_environment():
+    """GitHub shows the README as committed: its table is gen_media's, from the registry."""
+    start, end = gen_media.README_MARKERS
+    committed = (ROOT / "README.md").read_text().split(start, 1)[1].split(end, 1)[0].strip().splitlines()
+    assert committed == gen_media.readme_table(), "README.md's table is stale: run `python docs/gen_media.py --readme`"
 
 
 # -- the published comparison ---------------------------------------------------------------------
@@ -152,10 +167,10 @@ def published_rows() -> dict[tuple[str, str], list[str]]:
 
 
 def reference_cells(include_arm: bool):
-    from baselines.compare import DEFAULT_CONFIG, SB3_AGENTS, cells_from_config
+    from baselines.compare import SB3_AGENTS, cells_from_config, default_config
 
     runs = [dict(run, agents={a: kw for a, kw in run["agents"].items() if a not in SB3_AGENTS})
-            for run in DEFAULT_CONFIG["runs"] if include_arm or run["env"] != "rl_envs/OctopusArm-v0"]
+            for run in default_config()["runs"] if include_arm or run["env"] != "rl_envs/OctopusArm-v0"]
     return cells_from_config({"runs": [r for r in runs if r["agents"]]})
 
 
@@ -338,7 +353,7 @@ def test_site_in_headless_chromium(served_site, chromium):
     arm = visit(chromium, served_site + "envs/OctopusArm/", ARTIFACTS / "octopus-arm.png")
     print(f"home: {home}\nOctopusArm: {arm}\nscreenshots in {ARTIFACTS}")
     assert home["title"].startswith("rl_envs") and arm["title"].startswith("OctopusArm")
-    assert home["gifs"] == len(gen_media.MEDIA) == home["loaded"], home
+    assert home["gifs"] == len(gen_media.media()) == home["loaded"], home
     assert arm["gifs"] >= 1 and arm["loaded"] == arm["gifs"], arm
     assert arm["math"] >= 1 and arm["katex"] >= arm["math"] and arm["katex_errors"] == 0, arm
     assert home["errors"] == [] and arm["errors"] == [], (home["errors"], arm["errors"])

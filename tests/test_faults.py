@@ -258,7 +258,7 @@ def test_run_command_validates_agent_arguments(tmp_path):
 def test_default_grid_reference_cells_are_deterministic(tmp_path, seeds):
     runs = [{**run, "agents": {a: kw for a, kw in run["agents"].items() if a not in cmp.SB3_AGENTS},
              **({"seeds": seeds} if seeds else {})}
-            for run in json.loads(json.dumps(cmp.DEFAULT_CONFIG["runs"]))]
+            for run in cmp.default_config()["runs"]]
     runs = [run for run in runs if run["agents"]]  # a run of SB3 agents only has none left
     config = write_config(tmp_path / "reference.yml", runs)
     procs = [subprocess.Popen([sys.executable, "-m", "baselines", "compare", "--config", str(config), "--out",

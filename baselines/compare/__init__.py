@@ -3,8 +3,9 @@
 A cell is (environment, agent, seed, budget, keyword arguments).  The package is split by
 what a comparison does, each module usable alone:
 
-* :mod:`.config`: the cells, from :data:`DEFAULT_CONFIG` or a TOML/YAML file, every problem
-  found before any cell runs (:class:`ConfigError`);
+* :mod:`.config`: the cells, from :func:`default_config` (the tuned runs, and a default run for
+  every other registered environment) or a TOML/YAML file, every problem found before any cell
+  runs (:class:`ConfigError`);
 * :mod:`.run`: one cell (:func:`run_cell`, a pure function of the cell; :func:`cell_stages` yields
   its evaluations at the checkpoints ``eval_at``), the backends that run many (in-process, or a
   local process pool) and the whole run (:func:`compare`): every finished cell is written atomically to
@@ -36,13 +37,15 @@ The names below are the package's interface (``from baselines import compare``).
 from ..evaluation import fraction_of_optimum
 from . import config as config, measures as measures, report as report, run as run, store as store
 from .config import (
-    DEFAULT_CONFIG,
+    DEFAULT_RUN,
     MAX_CELLS,
     SB3_AGENTS,
+    TUNED_RUNS,
     Cell,
     ConfigError,
     agent_arguments,
     cells_from_config,
+    default_config,
     digest,
     known_agents,
     load_config,
@@ -52,8 +55,8 @@ from .run import Interrupted, ProcessPoolBackend, RunResult, SerialBackend, comp
 from .store import OutputError, check_writable, load_records, read_cell, record_problem
 
 __all__ = [
-    "DEFAULT_CONFIG", "MAX_CELLS", "SB3_AGENTS", "Cell", "ConfigError", "agent_arguments", "cells_from_config",
-    "digest", "known_agents", "load_config",
+    "DEFAULT_RUN", "MAX_CELLS", "SB3_AGENTS", "TUNED_RUNS", "Cell", "ConfigError", "agent_arguments",
+    "cells_from_config", "default_config", "digest", "known_agents", "load_config",
     "README_MARKERS", "file_name", "group_labels", "splice_table", "summary_table", "write_outputs",
     "Interrupted", "ProcessPoolBackend", "RunResult", "SerialBackend", "compare", "fraction_of_optimum",
     "make_agent", "run_cell",

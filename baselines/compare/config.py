@@ -1,13 +1,14 @@
 """A comparison's configuration: its cells, checked whole before any cell runs.
 
 A cell is (environment, agent, seed, budget, keyword arguments); :func:`cells_from_config`
-expands a configuration (:data:`DEFAULT_CONFIG`, or a TOML/YAML file read by :func:`load_config`)
+expands a configuration (:func:`default_config`, or a TOML/YAML file read by :func:`load_config`)
 into cells, checking agent arguments against the agents' signatures, seeds, repeated cells and
 the grid size (at most :data:`MAX_CELLS` cells); every problem is a :class:`ConfigError`.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import zlib
 from collections import Counter
@@ -242,32 +243,48 @@ def load_config(path: str | Path) -> dict:
     raise ConfigError(f"{path}: the configuration must be .toml, .yml or .yaml")
 
 
-# The embedded default: every environment with its reference agent(s) and SB3 counterparts,
-# sized to finish within 15 minutes on a 2-core machine with 2 workers.  Reference agents get
-# the settings their experiments established (experiments/*.py); SB3 the zoo-format defaults.
-DEFAULT_CONFIG = {
-    "runs": [
-        {"env": "rl_envs/GridMaze-v0", "env_kwargs": {"layout": "dyna_maze"}, "steps": 20_000, "seeds": 3,
-         "agents": {"QLearning": {}, "DQN": {}, "PPO": {}}},
-        {"env": "rl_envs/QuadraticBandit-v0", "env_kwargs": {"dim": 10}, "steps": 3_000, "seeds": 3,
-         "agents": {"COPDACB": {}, "SAC": {}}},
-        {"env": "rl_envs/LQControl-v0", "env_kwargs": {"max_steps": 100}, "steps": 30_000, "seeds": 3,
-         "agents": {"LinearReinforce": LQ_REINFORCE_IMPROVED, "PPO": {}}},
-        {"env": "rl_envs/PartiallyObservableMaze-v0", "env_kwargs": {"layout": "hallway"}, "steps": 20_000, "seeds": 3,
-         "eval_episodes": 20, "agents": {"QMDP": {}, "PPO": {}}},
-        {"env": "rl_envs/OctopusArm-v0", "steps": 3_000, "seeds": 2, "eval_episodes": 1,
-         "agents": {"COPDACQ": OCTOPUS_COPDAC_Q, "SAC": {}}},
-        # The value-gradient policy has swung up by 10k steps; SAC gets the 3k of the other SAC rows.
-        {"env": "rl_envs/PendulumSwingUp-v0", "steps": 10_000, "seeds": 2,
-         "agents": {"ValueGradientPolicy": PENDULUM_VALUE_GRADIENT}},
-        {"env": "rl_envs/PendulumSwingUp-v0", "steps": 3_000, "seeds": 2, "agents": {"SAC": {}}},
-        # Silver et al. (2014), §5.2: COPDAC-Q on tile features against PPO, a short budget.
-        *({"env": env_id, "steps": 20_000, "seeds": 2, "eval_episodes": 1, "agents": {"TileCOPDACQ": {}, "PPO": {}}}
-          for env_id in ("rl_envs/MountainCarRLPark-v0", "rl_envs/SwingPendulum-v0", "rl_envs/PuddleWorld-v0")),
-        # A prediction task with one action: every agent's return is the task's mean reward (the
-        # optimum); the rows show that the agents run on it.  The paper's results are in
-        # experiments/distributional_td.py.
-        {"env": "rl_envs/VariableReward-v0", "steps": 2_000, "seeds": 2, "eval_episodes": 100,
-         "agents": {"ExpectileTD": {}, "PPO": {}}},
-    ]
-}
+# The runs tuned per environment: its reference agent(s) and SB3 counterparts, sized so that the
+# default comparison finishes within 15 minutes on a 2-core machine with 2 workers.  Reference
+# agents get the settings their experiments established (experiments/*.py); SB3 the zoo-format
+# defaults.  A cell's key (its results file) is computed from these, so editing a run reruns it.
+TUNED_RUNS = [
+    {"env": "rl_envs/GridMaze-v0", "env_kwargs": {"layout": "dyna_maze"}, "steps": 20_000, "seeds": 3,
+     "agents": {"QLearning": {}, "DQN": {}, "PPO": {}}},
+    {"env": "rl_envs/QuadraticBandit-v0", "env_kwargs": {"dim": 10}, "steps": 3_000, "seeds": 3,
+     "agents": {"COPDACB": {}, "SAC": {}}},
+    {"env": "rl_envs/LQControl-v0", "env_kwargs": {"max_steps": 100}, "steps": 30_000, "seeds": 3,
+     "agents": {"LinearReinforce": LQ_REINFORCE_IMPROVED, "PPO": {}}},
+    {"env": "rl_envs/PartiallyObservableMaze-v0", "env_kwargs": {"layout": "hallway"}, "steps": 20_000, "seeds": 3,
+     "eval_episodes": 20, "agents": {"QMDP": {}, "PPO": {}}},
+    {"env": "rl_envs/OctopusArm-v0", "steps": 3_000, "seeds": 2, "eval_episodes": 1,
+     "agents": {"COPDACQ": OCTOPUS_COPDAC_Q, "SAC": {}}},
+    # The value-gradient policy has swung up by 10k steps; SAC gets the 3k of the other SAC rows.
+    {"env": "rl_envs/PendulumSwingUp-v0", "steps": 10_000, "seeds": 2,
+     "agents": {"ValueGradientPolicy": PENDULUM_VALUE_GRADIENT}},
+    {"env": "rl_envs/PendulumSwingUp-v0", "steps": 3_000, "seeds": 2, "agents": {"SAC": {}}},
+    # Silver et al. (2014), §5.2: COPDAC-Q on tile features against PPO, a short budget.
+    *({"env": env_id, "steps": 20_000, "seeds": 2, "eval_episodes": 1, "agents": {"TileCOPDACQ": {}, "PPO": {}}}
+      for env_id in ("rl_envs/MountainCarRLPark-v0", "rl_envs/SwingPendulum-v0", "rl_envs/PuddleWorld-v0")),
+    # A prediction task with one action: every agent's return is the task's mean reward (the
+    # optimum); the rows show that the agents run on it.  The paper's results are in
+    # experiments/distributional_td.py.
+    {"env": "rl_envs/VariableReward-v0", "steps": 2_000, "seeds": 2, "eval_episodes": 100,
+     "agents": {"ExpectileTD": {}, "PPO": {}}},
+    # The MOP paper's food grid: MOP solves the model (no reward; it survives for its path
+    # entropy) against PPO on the survival reward; episodes capped at 1000 steps.
+    {"env": "rl_envs/FoodGrid-v0", "env_kwargs": {"max_steps": 1000}, "steps": 20_000, "seeds": 2,
+     "eval_episodes": 2, "agents": {"MOP": {}, "PPO": {}}},
+]
+# An environment registered without a tuned run: PPO (which takes every action space SB3 does) with
+# its zoo-format defaults (baselines/hyperparams/ppo.yml's entry, or its 'default' one) at a small
+# budget.  No uniform-random row: a cell evaluates the agent's deterministic policy.
+DEFAULT_RUN = {"steps": 10_000, "seeds": 2, "agents": {"PPO": {}}}
+
+
+def default_config() -> dict:
+    """The default comparison (``make run``): :data:`TUNED_RUNS`, then :data:`DEFAULT_RUN` for every
+    environment in the ``rl_envs/`` namespace (:func:`rl_envs.registered_ids`) that has no tuned run.
+    A fresh copy each call, read from the registry then."""
+    tuned = {run["env"] for run in TUNED_RUNS}
+    return {"runs": copy.deepcopy(TUNED_RUNS) + [{"env": env_id, **copy.deepcopy(DEFAULT_RUN)}
+                                                 for env_id in rl_envs.registered_ids() if env_id not in tuned]}

@@ -37,12 +37,12 @@ def write_outputs(records: list[dict], out: Path) -> None:
 README_MARKERS = ("<!-- compare-table:start -->", "<!-- compare-table:end -->")
 
 
-def splice_table(path: str | Path, lines: list[str]) -> None:
-    """Put the table ``lines`` between the README_MARKERS comments of the Markdown file ``path``
+def splice_table(path: str | Path, lines: list[str], markers: tuple[str, str] = README_MARKERS) -> None:
+    """Put the table ``lines`` between the ``markers`` comments of the Markdown file ``path``
     (replacing what was there), so that a README's table comes from a run, not a copy by hand."""
     path = Path(path)
     text = path.read_text()
-    start, end = README_MARKERS
+    start, end = markers
     i, j = text.find(start), text.find(end)
     if i < 0 or j < i:
         raise ValueError(f"{path} has no {start!r} ... {end!r} pair to put the table between")

@@ -1,9 +1,13 @@
 """MkDocs hook of the rl_envs site (``hooks:`` in mkdocs.yml).
 
-* One page per registered environment, ``envs/<Name>.md``, written from the code at build time:
-  the class docstring (the single source of the page's text), the spaces as the environment
-  reports them, its exact references, the vector env's docstring, the animation and the variant
-  thumbnails that ``docs/gen_media.py`` made, and a runnable example.
+* One page per environment registered in the ``rl_envs/`` namespace, ``envs/<Name>.md``, written
+  from the code at build time: the class docstring (the single source of the page's text), the
+  spaces as the environment reports them, its exact references, the vector env's docstring, the
+  animation and the variant thumbnails that ``docs/gen_media.py`` made, and a runnable example.
+  The registry also gives the nav's "Environments" section, the home page's gallery
+  (``<!-- env-gallery -->``: each animation with the summary line of its class docstring) and
+  the API reference's environment modules (``<!-- env-modules -->``), so that registering an
+  environment and writing its docstring puts it everywhere in the site.
 * Every ```python and ```bash block of every page runs while the site builds (two at a time,
   beside the build; ``docs/hooks/examples.py`` has the rules and the ``<!-- test: ... -->``
   markers), and any failure fails the build.  ``RL_ENVS_DOCS_EXAMPLES=0`` skips them, for
@@ -20,7 +24,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import importlib
 import inspect
 import logging
 import os
@@ -92,16 +95,6 @@ def vendor_katex() -> Path:
 
 # -- environment pages ------------------------------------------------------------------------------
 
-def rst_to_markdown(text: str) -> str:
-    """The docstrings' Sphinx roles as code spans (``x`` is already Markdown)."""
-    return re.sub(r":(?:class|mod|func|meth|attr|data|obj):`~?([^`]+)`", r"``\1``", text)
-
-
-def _load(entry_point: str):
-    module, name = entry_point.split(":")
-    return getattr(importlib.import_module(module), name)
-
-
 def _sections(doc: str) -> dict[str, str]:
     """A docstring's ``## Heading`` sections, in order, by heading."""
     parts = re.split(r"^## (.+)$", doc, flags=re.M)
@@ -123,14 +116,10 @@ def space_text(space) -> str:
 
 def env_page(env_id: str) -> str:
     import gymnasium as gym
-    from gymnasium.envs.registration import registry
 
-    spec = registry[env_id]
-    cls, vcls = _load(spec.entry_point), _load(spec.vector_entry_point)
+    cls, vcls = gen_media.env_class(env_id), gen_media.env_class(env_id, vector=True)
     name = env_id.split("/")[1].split("-v")[0]
-    media = gen_media.MEDIA.get(name)
-    if media is None:
-        raise PluginError(f"docs/gen_media.py has no MEDIA entry for {env_id}")
+    media = gen_media.media()[name]
     for file in [f"{name}.gif", *(f"{name}-{v.name}.png" for v in media.variants)]:
         if not (DOCS / "media" / file).exists():
             raise PluginError(f"docs/media/{file} is missing: run `python docs/gen_media.py --only {name}`")
@@ -141,7 +130,7 @@ def env_page(env_id: str) -> str:
         env.close()
     owners = (cls, getattr(cls, "task_type", cls))  # an env on rl_envs.core forwards its task's references
     exact = [f"`{a}`" for a in EXACT if any(hasattr(o, a) or a in getattr(o, "__annotations__", {}) for o in owners)]
-    sections = _sections(rst_to_markdown(inspect.getdoc(cls) or ""))
+    sections = _sections(gen_media.rst_to_markdown(inspect.getdoc(cls) or ""))
     path = f"{cls.__module__}.{cls.__name__}"
     lines = [
         f"# {name}", "",
@@ -173,7 +162,7 @@ def env_page(env_id: str) -> str:
     if "Vector environment" not in sections:
         lines += ["## Vector environment", "",
                   f'`gymnasium.make_vec("{env_id}", num_envs=n)` gives `{vcls.__name__}`:', ""]
-    lines += [rst_to_markdown(inspect.getdoc(vcls) or ""), ""]
+    lines += [gen_media.rst_to_markdown(inspect.getdoc(vcls) or ""), ""]
     kwargs = ", ".join(f"{k}={v!r}" for k, v in media.kwargs.items())
     make_args = f'"{env_id}"' + (f", {kwargs}" if kwargs else "")
     lines += [
@@ -240,10 +229,39 @@ def repository_links(markdown: str, page_uri: str, source_url: str) -> str:
     return LINK.sub(fix, markdown)
 
 
-def env_names() -> dict[str, str]:
-    import rl_envs
+ENV_GALLERY = "<!-- env-gallery -->"
+ENV_MODULES = "<!-- env-modules -->"
 
-    return {env_id: env_id.split("/")[1].split("-v")[0] for env_id in rl_envs.ENV_IDS}
+
+def env_names() -> dict[str, str]:
+    """Every id registered in the ``rl_envs/`` namespace -> its page's name."""
+    return {m.env_id: name for name, m in gen_media.media().items()}
+
+
+def gallery(where: str) -> str:
+    """Each environment's animation, linked to its page, over its name and summary line."""
+    up = "../" * where.count("/")
+    lines = ['<div class="gallery" markdown>']
+    for env_id, name in env_names().items():
+        lines += ['<figure markdown="span">', f"[![{name}]({up}media/{name}.gif)]({up}envs/{name}.md)",
+                  f"<figcaption markdown>[{name}]({up}envs/{name}.md): {gen_media.summary(env_id)}</figcaption>",
+                  "</figure>"]
+    return "\n".join([*lines, "</div>"])
+
+
+def env_modules() -> str:
+    """A mkdocstrings block for each module that defines a registered environment, once each."""
+    modules = dict.fromkeys(gen_media.env_class(env_id).__module__ for env_id in env_names())
+    return "\n\n".join(f"::: {module}" for module in modules)
+
+
+def environments_nav(nav: list) -> list:
+    """``nav`` with its "Environments" section listing every environment's page."""
+    section = next((item for item in nav if isinstance(item, dict) and "Environments" in item), None)
+    if section is None:
+        raise PluginError("mkdocs.yml's nav has no 'Environments' section for the environment pages")
+    section["Environments"] = [f"envs/{name}.md" for name in env_names().values()]
+    return nav
 
 
 # -- MkDocs events ----------------------------------------------------------------------------------
@@ -252,6 +270,7 @@ def on_config(config):
     global _executor
     _runs.clear()
     _executor = ThreadPoolExecutor(max_workers=2) if os.environ.get("RL_ENVS_DOCS_EXAMPLES", "1") != "0" else None
+    environments_nav(config.nav)
     if _executor is None:
         log.info("RL_ENVS_DOCS_EXAMPLES=0: the pages' examples are not run")
     return config
@@ -269,6 +288,10 @@ def on_files(files, config):
 
 
 def on_page_markdown(markdown, page, config, files):
+    if ENV_GALLERY in markdown:
+        markdown = markdown.replace(ENV_GALLERY, gallery(page.file.src_uri))
+    if ENV_MODULES in markdown:
+        markdown = markdown.replace(ENV_MODULES, env_modules())
     markdown = compare_rows(markdown, page.file.src_uri)
     markdown = repository_links(markdown, page.file.src_uri, config.extra.get("source_url", ""))
     if _executor is not None:

@@ -30,10 +30,13 @@ def env_signature(task_type: type[Task], leading: tuple[inspect.Parameter, ...] 
     return inspect.Signature([*leading, *inspect.signature(task_type).parameters.values(), *trailing, render_mode])
 
 
+_NO_OPTIONS: dict = {}
+
+
 def check_options(options: dict | None, allowed: tuple[str, ...], owner: str) -> dict:
     """``options`` as a dict, or a ValueError naming the keys ``reset`` knows."""
     if options is None:
-        return {}
+        return _NO_OPTIONS
     if not isinstance(options, dict):
         raise ValueError(f"{owner}.reset: options must be a dict or None, got {type(options).__name__}")
     unknown = sorted(set(options) - set(allowed))
@@ -131,6 +134,12 @@ class SingleEnv(gym.Env):
     def _set_task(self, task: Task) -> None:
         self.task = task
         task_attributes(self, task)
+        self._check_action, self._step_one = task.check_action, task.step_one
+        self._max_steps, self._truncated_by = task.max_steps, task.truncated_by
+        self._end_info = type(task).end_info is not Task.end_info
+        self._reset_info = type(task).reset_info is not Task.reset_info
+        self._redraws = type(task).redraw is not Task.redraw
+        self._fast = task.step_one is not None and self.render_mode is None
 
     @property
     def action_out_of_range(self) -> str:
@@ -159,36 +168,55 @@ class SingleEnv(gym.Env):
 
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[Any, dict[str, Any]]:
         options = check_options(options, self.task.reset_options, type(self).__name__)
-        super().reset(seed=seed)
-        task = self.task.redraw(self.np_random, seeded=seed is not None)
-        if task is not self.task:
-            self._set_task(task)
-        self._state = self.task.initial_state(self.np_random, 1, options)
+        if seed is not None:
+            super().reset(seed=seed)  # Env.reset only seeds np_random
+        rng = self.np_random
+        if self._redraws:
+            task = self.task.redraw(rng, seeded=seed is not None)
+            if task is not self.task:
+                self._set_task(task)
+        self._state = self.task.initial_state(rng, 1, options)
         self._t, self._done = 0, False
         if self.render_mode is not None:
             self._trail = []
         obs = self.task.observe(self._state)[0]
         if self.render_mode == "human":
             self.render()
-        return obs, unbatch_info(self.task.reset_info(self._state))
+        return obs, unbatch_info(self.task.reset_info(self._state)) if self._reset_info else {}
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
-        a = self.task.check_action(action, None)
+        # The tabular agents step the maze millions of times at well under a microsecond a step:
+        # this path reads what it needs of the task from attributes set once in _set_task, and a
+        # task with a scalar step_one (not drawing) takes the shortest branch.
+        a = self._check_action(action, None)
         if self._done:
             raise ResetNeeded("the episode has ended (or not started): call reset() before step()")
+        if self._fast:
+            self._state, obs, reward, terminated, info = self._step_one(self._state, a, self._np_random)
+            self._t += 1
+            if terminated:
+                self._done = True
+            elif self._t >= self._max_steps or (self._truncated_by is not None and self._truncated_by in info):
+                self._done = truncated = True
+            else:
+                return obs, reward, False, False, info
+            if self._end_info:
+                info.update(unbatch_info(self.task.end_info(self._state)))
+            return obs, reward, terminated, not terminated, info
         if self.render_mode is not None:
             self._trail.append(self._state)
-        if self.task.step_one is not None:
-            state, obs, reward, terminated, info = self.task.step_one(self._state, a, self.np_random)
+        if self._step_one is not None:
+            state, obs, reward, terminated, info = self._step_one(self._state, a, self._np_random)
         else:
-            state, reward, terminated, info = self.task.transition(self._state, a, self.task.sample_noise(self.np_random, 1))
-            obs, reward, terminated, info = self.task.observe(state)[0], float(reward[0]), bool(terminated[0]), unbatch_info(info)
+            task = self.task
+            state, reward, terminated, info = task.transition(self._state, a, task.sample_noise(self._np_random, 1))
+            obs, reward, terminated, info = task.observe(state)[0], float(reward[0]), bool(terminated[0]), unbatch_info(info)
         self._state = state
         self._t += 1
-        key = self.task.truncated_by
-        truncated = not terminated and (self._t >= self.task.max_steps or (key is not None and key in info))
+        truncated = not terminated and (self._t >= self._max_steps
+                                        or (self._truncated_by is not None and self._truncated_by in info))
         self._done = terminated or truncated
-        if self._done:
+        if self._done and self._end_info:
             info.update(unbatch_info(self.task.end_info(state)))
         if self.render_mode == "human":
             self.render()

@@ -93,14 +93,18 @@ def merge_info(into: dict, info: dict) -> dict:
 
 
 def without_rows(info: dict, rows: np.ndarray) -> dict:
-    """``info`` with the sub-envs ``rows`` masked out (entries nobody has left are dropped)."""
+    """``info`` with the sub-envs ``rows`` masked out (entries nobody has left are dropped).  Each
+    entry is a new array, zero outside its mask as in Gymnasium's vector envs: the final info and
+    the info of the restarted sub-envs are cut from one info, and must not share its arrays."""
     out: dict[str, Any] = {}
     for key, value in info.items():
         if key.startswith("_"):
             continue
         mask = info["_" + key] & ~rows
         if mask.any():
-            out[key], out["_" + key] = value, mask
+            kept = np.full_like(value, None) if value.dtype == object else np.zeros_like(value)
+            kept[mask] = value[mask]
+            out[key], out["_" + key] = kept, mask
     return out
 
 

@@ -204,7 +204,8 @@ class GridMazeTask(ScalarStepTask):
 
 
 class GridMazeEnv(SingleEnv):
-    """
+    """Mazes with ``shortest_path_length()`` and V*.
+
     ## Description
 
     An agent walks the cells of a maze from a start cell to a goal cell.  Reaching the goal

@@ -174,7 +174,8 @@ class POMazeTask(ScalarStepTask):
 
 
 class PartiallyObservableMazeEnv(SingleEnv):
-    """
+    """Layouts ``hallway``, ``hallway2``, ``cheese``, ``4x3``, and ``.POMDP`` files.
+
     ## Description
 
     The classic partially observable mazes of the POMDP literature (acted on through the belief MDP):

@@ -207,7 +207,8 @@ class OctopusArmTask(Task):
 
 
 class OctopusArmEnv(SingleEnv):
-    r"""
+    r"""DPG §5.3, 50 states, 20 actions.
+
     ## Description
 
     A two-dimensional octopus arm — a muscular hydrostat of ``C`` compartments on a rotating
