@@ -68,7 +68,7 @@ def load_hyperparams(algo: str, env_id: str) -> dict:
     entries = yaml.safe_load(path.read_text()) or {}
     if env_id not in entries and "default" not in entries:
         raise ValueError(f"{path.name} has no entry for {env_id!r} and no 'default' entry; entries: {', '.join(entries)}")
-    return dict(entries.get(env_id, entries.get("default")))
+    return dict(entries[env_id] if env_id in entries else entries["default"])
 
 
 def _import(dotted: str):

@@ -11,7 +11,8 @@ in 1..cap, ``u = 1`` meaning death.  A state is the index ``((y - 1) * 11 + (x -
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, overload
 
 import numpy as np
 from gymnasium import spaces
@@ -35,7 +36,11 @@ STAY = 0
 N_ACTIONS = len(MOVES)
 
 
-def cell_index(x, y):
+@overload
+def cell_index(x: int, y: int) -> int: ...
+@overload
+def cell_index(x: np.ndarray, y: np.ndarray) -> np.ndarray: ...
+def cell_index(x: np.ndarray | int, y: np.ndarray | int) -> np.ndarray | int:
     """The cell number ``(y - 1) * 11 + (x - 1)`` of 1-based coordinates."""
     return (y - 1) * SIZE + (x - 1)
 
@@ -106,7 +111,7 @@ class SuccessorModel:
         p = self.prob
         return -(p * np.log(np.where(p > 0, p, 1.0))).sum(axis=2)
 
-    def policy_matrix(self, policy: np.ndarray):
+    def policy_matrix(self, policy: np.ndarray) -> Any:
         """``P_pi[s, s']`` of ``policy[s, a]`` as a scipy sparse matrix."""
         from scipy import sparse
 
@@ -124,6 +129,9 @@ class FoodGridTask(Task):
     energy_cap: int = 100
     tv_noise: float = 0.0
     max_steps: int = 50_000
+    # Set by __post_init__, not arguments:
+    observation_space: spaces.Discrete = field(init=False, repr=False, compare=False)
+    action_space: spaces.Discrete = field(init=False, repr=False, compare=False)
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 10}
     canvas_size = (432, 398)
@@ -149,7 +157,7 @@ class FoodGridTask(Task):
 
     def decode(self, s: int) -> tuple[int, int, int]:
         """``(x, y, u)`` of the state index ``s``."""
-        integer(s, "s", low=0, high=self.observation_space.n - 1)
+        integer(s, "s", low=0, high=int(self.observation_space.n) - 1)
         cell, u = divmod(int(s), self.energy_cap)
         return cell % SIZE + 1, cell // SIZE + 1, u + 1
 
@@ -164,11 +172,11 @@ class FoodGridTask(Task):
         visits[np.arange(len(s)), cell] = u > 1
         return visits.reshape(-1, SIZE, SIZE)
 
-    def initial_state(self, rng, n, options=None):
+    def initial_state(self, rng: np.random.Generator, n: int, options: dict | None = None) -> dict[str, np.ndarray]:
         s = np.full(n, self.encode(*START, self.energy_cap), dtype=np.int64)
         return {"s": s, "visits": self._visits_from(s)}
 
-    def state_from(self, value):
+    def state_from(self, value: Any) -> dict[str, np.ndarray]:
         """The state a user sets (``env.unwrapped.state = s``): a state index of a free cell; the
         visit counts restart there."""
         if not is_int(value) or not 0 <= value < self.observation_space.n or not FREE[int(value) // self.energy_cap]:
@@ -185,12 +193,12 @@ class FoodGridTask(Task):
 
     # -- dynamics ------------------------------------------------------------------------------
 
-    def sample_noise(self, rng, n):
+    def sample_noise(self, rng: np.random.Generator, n: int) -> np.ndarray | None:
         if self.tv_noise == 0.0:
             return None
         return rng.random((n, 2))  # per sub-env: does the TV take over, and which move it makes
 
-    def transition(self, state, action, noise):
+    def transition(self, state: dict[str, np.ndarray], action: np.ndarray, noise: np.ndarray | None) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, dict]:
         s = state["s"]
         cell, u = self._split(s)
         alive = u > 1
@@ -210,13 +218,13 @@ class FoodGridTask(Task):
         return ({"s": s2, "visits": visits}, alive.astype(np.float64), u2 == 1,
                 {"action_mask": self.action_mask(s2)})
 
-    def observe(self, state):
+    def observe(self, state: dict[str, np.ndarray]) -> np.ndarray:
         return state["s"].copy()
 
-    def reset_info(self, state):
+    def reset_info(self, state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         return {"action_mask": self.action_mask(state["s"])}
 
-    def end_info(self, state):
+    def end_info(self, state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         return {"visits": state["visits"].copy()}
 
     # -- exact references ----------------------------------------------------------------------
@@ -287,7 +295,7 @@ class FoodGridTask(Task):
 
     # -- drawing -------------------------------------------------------------------------------
 
-    def paint(self, pg, surface, state, trail) -> None:
+    def paint(self, pg: Any, surface: Any, state: dict[str, np.ndarray], trail: list[dict[str, np.ndarray]]) -> None:
         cs, m = 34, 12
 
         def rect(cell):

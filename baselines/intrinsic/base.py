@@ -7,7 +7,11 @@ samples the policy, or takes its deterministic action; ``value(obs)`` reads the 
 
 from __future__ import annotations
 
+from typing import Any, Self
+
 import numpy as np
+from numpy.typing import ArrayLike
+import gymnasium as gym
 from gymnasium import spaces
 
 from rl_envs.food_grid import SuccessorModel
@@ -18,7 +22,7 @@ from ..agent_files import ArraySpec
 from ..callbacks import Callbacks
 
 
-def check_discount(gamma) -> float:
+def check_discount(gamma: Any) -> float:
     """``gamma`` in [0, 1): value iteration to a fixed point needs a contraction."""
     gamma = discount(gamma)
     if gamma == 1:
@@ -43,7 +47,10 @@ class TabularPlanner(Agent):
     with the agent, so a loaded agent predicts without the env.
     """
 
-    def __init__(self, env, seed: int | None = 0, **hyperparameters):
+    observation_space: spaces.Discrete
+    action_space: spaces.Discrete
+
+    def __init__(self, env: gym.Env | str, seed: int | None = 0, **hyperparameters: Any):
         super().__init__(env, seed=seed, **hyperparameters)
         if not (isinstance(self.observation_space, spaces.Discrete) and isinstance(self.action_space, spaces.Discrete)):
             raise TypeError(f"{type(self).__name__} needs Discrete observations and actions, got "
@@ -74,19 +81,24 @@ class TabularPlanner(Agent):
         self.V = V
         self.policy, self.mode = self._tables(V)
 
-    def learn(self, total_timesteps: int | None = None, callback=None, progress_bar: bool = False):
+    def learn(self, total_timesteps: int | None = None, callback: Any = None, progress_bar: bool = False) -> Self:
         """Solve the model.  A planner takes no environment step: ``total_timesteps`` (None or a
         non-negative int) is a budget it leaves unused, and ``num_timesteps`` stays as it was."""
         if total_timesteps is not None:
             timesteps(total_timesteps)
-        if self.model is None:
-            raise RuntimeError("this agent was loaded without an env; pass env= to load() to solve the model again")
+        self._planning_model()  # an agent loaded without its env cannot solve
         calls = Callbacks(self, callback, progress_bar, self.num_timesteps)
         calls.on_training_start()
         V, self.sweeps = self._solve()
         self._set_values(V)
         calls.on_training_end()
         return self
+
+    def _planning_model(self) -> SuccessorModel:
+        """The env's model, which ``_solve`` and ``_tables`` read."""
+        if self.model is None:
+            raise RuntimeError("this agent was loaded without an env; pass env= to load() to solve the model again")
+        return self.model
 
     def _states(self, observation) -> np.ndarray:
         obs = np.asarray(observation)
@@ -95,7 +107,7 @@ class TabularPlanner(Agent):
             raise ValueError(f"observation must be state indices (integers in [0, {n})), got {observation!r}")
         return obs
 
-    def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
+    def predict(self, observation: Any, state: Any = None, episode_start: np.ndarray | None = None, deterministic: bool = True) -> tuple[Any, Any]:
         obs = self._states(observation)
         s = obs.reshape(-1)
         if deterministic:
@@ -106,7 +118,7 @@ class TabularPlanner(Agent):
             actions = (cumulative < self.rng.random(len(s))[:, None]).sum(axis=1)
         return (int(actions[0]) if obs.ndim == 0 else actions.reshape(obs.shape)), state
 
-    def value(self, observation):
+    def value(self, observation: ArrayLike) -> np.ndarray | float:
         """The value table at ``observation`` (a state index, or an array of them)."""
         obs = self._states(observation)
         return float(self.V[obs]) if obs.ndim == 0 else self.V[obs]

@@ -24,13 +24,15 @@ point of soft Q-learning (:func:`baselines.tabular.exact.soft_value_iteration`).
 from __future__ import annotations
 
 import numpy as np
+import gymnasium as gym
 
+from rl_envs.food_grid import SuccessorModel
 from rl_envs.validation import positive, real
 
 from .base import TabularPlanner, check_discount, first_best
 
 
-def mop_exponent(model, V: np.ndarray, alpha: float, beta: float, gamma: float) -> np.ndarray:
+def mop_exponent(model: SuccessorModel, V: np.ndarray, alpha: float, beta: float, gamma: float) -> np.ndarray:
     """``[beta H(S'|s, a) + gamma E V(s')] / alpha`` for every pair, ``-inf`` where ``a`` is
     inadmissible (probability 0)."""
     x = gamma * model.expectation(V)
@@ -39,7 +41,7 @@ def mop_exponent(model, V: np.ndarray, alpha: float, beta: float, gamma: float) 
     return np.where(model.admissible, x / alpha, -np.inf)
 
 
-def mop_backup(model, V: np.ndarray, alpha: float, beta: float, gamma: float) -> np.ndarray:
+def mop_backup(model: SuccessorModel, V: np.ndarray, alpha: float, beta: float, gamma: float) -> np.ndarray:
     """One sweep of the MOP Bellman operator: ``alpha ln sum_a exp(exponent)`` for every state.
     With ``gamma = 1`` and ``T`` sweeps from 0 it gives the finite-horizon values ``V_T``."""
     x = mop_exponent(model, V, alpha, beta, gamma)
@@ -47,7 +49,7 @@ def mop_backup(model, V: np.ndarray, alpha: float, beta: float, gamma: float) ->
     return alpha * (top + np.log(np.exp(x - top[:, None]).sum(axis=1)))
 
 
-def mop_value_iteration(model, alpha: float = 1.0, beta: float = 0.0, gamma: float = 0.99, tol: float = 1e-9,
+def mop_value_iteration(model: SuccessorModel, alpha: float = 1.0, beta: float = 0.0, gamma: float = 0.99, tol: float = 1e-9,
                         max_sweeps: int = 1_000_000) -> tuple[np.ndarray, int]:
     """``(V*, sweeps)``: Jacobi sweeps of :func:`mop_backup` from V = 0 until the largest change
     is below ``tol``."""
@@ -60,7 +62,7 @@ def mop_value_iteration(model, alpha: float = 1.0, beta: float = 0.0, gamma: flo
     raise RuntimeError(f"MOP value iteration did not reach tol={tol} in {max_sweeps} sweeps")
 
 
-def mop_policy(model, V: np.ndarray, alpha: float, beta: float, gamma: float) -> np.ndarray:
+def mop_policy(model: SuccessorModel, V: np.ndarray, alpha: float, beta: float, gamma: float) -> np.ndarray:
     """``pi*(a|s)``, the Boltzmann policy of ``V`` (normalised per state; 0 for inadmissible actions)."""
     x = mop_exponent(model, V, alpha, beta, gamma)
     p = np.exp(x - x.max(axis=1, keepdims=True))
@@ -77,7 +79,7 @@ class MOP(TabularPlanner):
     [0, 1), ``tol`` the stopping tolerance of the sweeps, ``seed`` the sampling's.
     """
 
-    def __init__(self, env, alpha: float = 1.0, beta: float = 0.0, gamma: float = 0.99, tol: float = 1e-9,
+    def __init__(self, env: gym.Env | str, alpha: float = 1.0, beta: float = 0.0, gamma: float = 0.99, tol: float = 1e-9,
                  seed: int | None = 0):
         self.alpha = positive(alpha, "alpha")
         self.beta = real(beta, "beta", low=0)
@@ -86,8 +88,9 @@ class MOP(TabularPlanner):
         super().__init__(env, seed=seed, alpha=alpha, beta=beta, gamma=gamma, tol=tol)
 
     def _solve(self):
-        return mop_value_iteration(self.model, self.alpha, self.beta, self.gamma, self.tol)
+        return mop_value_iteration(self._planning_model(), self.alpha, self.beta, self.gamma, self.tol)
 
     def _tables(self, V):
-        policy = mop_policy(self.model, V, self.alpha, self.beta, self.gamma)
-        return policy, first_best(policy, self.model.admissible)
+        model = self._planning_model()
+        policy = mop_policy(model, V, self.alpha, self.beta, self.gamma)
+        return policy, first_best(policy, model.admissible)

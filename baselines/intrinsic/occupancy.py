@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from rl_envs.food_grid import N_FREE, SIZE, FoodGridVectorEnv
+
+from .base import TabularPlanner
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,7 @@ def paper_fraction(episodes: Episodes) -> np.ndarray:
     return 1 - (N_FREE - episodes.visited) / (N_FREE - 1)
 
 
-def expected_survival(agent) -> float:
+def expected_survival(agent: TabularPlanner) -> float:
     """The exact expected number of steps the agent's behaviour policy survives from the start of
     its env's task, without a step limit: ``T = 1 + P_pi T`` on the living states, by a sparse
     linear solve on the model.  Finite only for a policy that dies with probability 1, as the
@@ -52,18 +55,19 @@ def expected_survival(agent) -> float:
     from scipy.sparse import identity
     from scipy.sparse.linalg import spsolve
 
-    model = agent.model
+    model = agent._planning_model()
     alive = ~model.terminal
     P = model.policy_matrix(agent.policy).tocsr()[alive][:, alive]
     T = spsolve((identity(int(alive.sum())) - P).tocsc(), np.ones(int(alive.sum())))
     return float(T @ model.start[alive])
 
 
-def run_episodes(agent, n_episodes: int, steps: int, seed: int = 0) -> Episodes:
+def run_episodes(agent: TabularPlanner, n_episodes: int, steps: int, seed: int = 0) -> Episodes:
     """``n_episodes`` episodes of at most ``steps`` steps of ``agent`` (its ``predict`` with
     ``deterministic=False``, the behaviour policy) on its own env's task, stepped together in the
     native vector env seeded ``seed``; each episode's sub-env is ignored once it has ended."""
-    task = dataclasses.replace(agent.env.unwrapped.task, max_steps=steps)
+    grid: Any = agent.env.unwrapped  # the agent's food grid
+    task = dataclasses.replace(grid.task, max_steps=steps)
     venv = FoodGridVectorEnv.from_task(task, n_episodes)
     obs, _ = venv.reset(seed=seed)
     survival = np.zeros(n_episodes, dtype=np.int64)

@@ -24,18 +24,20 @@ every episode, is that of the waiting agent.)
 from __future__ import annotations
 
 import numpy as np
+import gymnasium as gym
 
+from rl_envs.food_grid import SuccessorModel
 from rl_envs.validation import positive, probability
 
 from .base import TabularPlanner, check_discount, first_best
 
 
-def action_values(model, V: np.ndarray, gamma: float) -> np.ndarray:
+def action_values(model: SuccessorModel, V: np.ndarray, gamma: float) -> np.ndarray:
     """``Q(s, a) = r(s, a) + gamma E V(s')`` for every pair."""
     return model.reward + gamma * model.expectation(V)
 
 
-def epsilon_soft_backup(model, V: np.ndarray, epsilon: float, gamma: float) -> np.ndarray:
+def epsilon_soft_backup(model: SuccessorModel, V: np.ndarray, epsilon: float, gamma: float) -> np.ndarray:
     """One sweep: the value of acting epsilon-greedily on ``Q`` of ``V``, for every state."""
     Q = action_values(model, V, gamma)
     best = np.where(model.admissible, Q, -np.inf).max(axis=1)
@@ -43,7 +45,7 @@ def epsilon_soft_backup(model, V: np.ndarray, epsilon: float, gamma: float) -> n
     return (1 - epsilon) * best + epsilon * mean
 
 
-def epsilon_soft_value_iteration(model, epsilon: float, gamma: float = 0.99, tol: float = 1e-9,
+def epsilon_soft_value_iteration(model: SuccessorModel, epsilon: float, gamma: float = 0.99, tol: float = 1e-9,
                                  max_sweeps: int = 1_000_000) -> tuple[np.ndarray, int]:
     """``(V, sweeps)``: Jacobi sweeps of :func:`epsilon_soft_backup` from V = 0 until the largest
     change is below ``tol`` (a gamma-contraction, as the greedy backup)."""
@@ -56,7 +58,7 @@ def epsilon_soft_value_iteration(model, epsilon: float, gamma: float = 0.99, tol
     raise RuntimeError(f"epsilon-soft value iteration did not reach tol={tol} in {max_sweeps} sweeps")
 
 
-def epsilon_greedy(model, V: np.ndarray, epsilon: float, gamma: float) -> tuple[np.ndarray, np.ndarray]:
+def epsilon_greedy(model: SuccessorModel, V: np.ndarray, epsilon: float, gamma: float) -> tuple[np.ndarray, np.ndarray]:
     """``(policy, greedy)``: epsilon / |A(s)| on each admissible action, 1 - epsilon more on the
     greedy one (the first best of ``Q``)."""
     greedy = first_best(action_values(model, V, gamma), model.admissible)
@@ -74,14 +76,14 @@ class RewardSeeking(TabularPlanner):
     ``gamma`` in [0, 1), ``tol`` the stopping tolerance of the sweeps, ``seed`` the sampling's.
     """
 
-    def __init__(self, env, epsilon: float = 0.45, gamma: float = 0.99, tol: float = 1e-9, seed: int | None = 0):
+    def __init__(self, env: gym.Env | str, epsilon: float = 0.45, gamma: float = 0.99, tol: float = 1e-9, seed: int | None = 0):
         self.epsilon = probability(epsilon, "epsilon")
         self.gamma = check_discount(gamma)
         self.tol = positive(tol, "tol")
         super().__init__(env, seed=seed, epsilon=epsilon, gamma=gamma, tol=tol)
 
     def _solve(self):
-        return epsilon_soft_value_iteration(self.model, self.epsilon, self.gamma, self.tol)
+        return epsilon_soft_value_iteration(self._planning_model(), self.epsilon, self.gamma, self.tol)
 
     def _tables(self, V):
-        return epsilon_greedy(self.model, V, self.epsilon, self.gamma)
+        return epsilon_greedy(self._planning_model(), V, self.epsilon, self.gamma)

@@ -99,6 +99,7 @@ class SingleEnv(gym.Env):
 
     task_type: ClassVar[type[Task]]
     metadata: dict[str, Any] = {"render_modes": [], "render_fps": 30}
+    _np_random: np.random.Generator  # Env's stream, which reset() makes before any step reads it
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -192,7 +193,7 @@ class SingleEnv(gym.Env):
         if self._done:
             raise ResetNeeded("the episode has ended (or not started): call reset() before step()")
         if self._fast:
-            self._state, obs, reward, terminated, info = self._step_one(self._state, a, self._np_random)
+            self._state, obs, reward, terminated, info = self._step_one(self._state, a, self._np_random)  # pyright: ignore[reportOptionalCall] - _fast: the task has a step_one
             self._t += 1
             if terminated:
                 self._done = True
