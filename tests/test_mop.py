@@ -149,8 +149,8 @@ def test_the_authors_truncated_value_files_are_reproduced():
     # the fixed point: V = ln(e^(gamma V) + 2 * 6^gamma + 9^gamma) (stay on the food, or one step to
     # a border cell with 6 moves, or to (2, 2) with 9, all of which die next)
     V = MOP(small, gamma=0.9, tol=1e-13).learn().value(corner)
-    assert pytest.approx(math.log(math.exp(0.9 * V) + 2 * 6 ** 0.9 + 9 ** 0.9), abs=1e-11) == V
-    assert pytest.approx(3.964964836, abs=1e-9) == V
+    assert V == pytest.approx(math.log(math.exp(0.9 * V) + 2 * 6 ** 0.9 + 9 ** 0.9), abs=1e-11)
+    assert V == pytest.approx(3.964964836, abs=1e-9)
 
 
 @pytest.mark.parametrize("alpha", [1.0, 0.5])
