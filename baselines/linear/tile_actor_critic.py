@@ -377,8 +377,8 @@ class TileOffPAC(GaussianTileActorCritic):
         return False, tables[1], *self._log_sigma_range, self.sigma
 
     def _update(self, tables, idx, idx2, a, r, terminated, steps):  # offpac_update, σ's log bounds computed once
-        return _gaussian_step(*tables, idx, idx2, a, r, self.gamma, terminated, self._log_sigma_range, self.sigma,  # pyright: ignore[reportCallIssue] - pyright cannot count the unpacked lists
-                              *steps)
+        gamma, sigma_b = self.gamma, self.sigma
+        return _gaussian_step(*tables, idx, idx2, a, r, gamma, terminated, self._log_sigma_range, sigma_b, *steps)  # pyright: ignore[reportCallIssue] - pyright cannot count the unpacked lists
 
 
 class TileCOPDACQ(TileActorCritic):
