@@ -222,7 +222,8 @@ class VectorEnv(gym.vector.VectorEnv):
             tree.put(self._state, mask, self._draw(self.task.initial_state, mask, options))
             self._needs_reset[mask] = False
         self._t[mask] = 0
-        info = batch_info(self.task.reset_info(tree.take(self._state, mask)), mask, self.num_envs)
+        info: dict[str, Any] = {}
+        self._add_reset_info(info, self._state, mask)
         return self.task.observe(self._state), info
 
     def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
