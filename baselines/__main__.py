@@ -54,13 +54,17 @@ def _execute(config: dict, args, argv: list[str]) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except cmp.Interrupted as e:
-        print(f"interrupted: {e} (cells that were running are not); "
-              f"resume with: python -m baselines {shlex.join(argv)}", file=sys.stderr)
+        print(
+            f"interrupted: {e} (cells that were running are not); resume with: python -m baselines {shlex.join(argv)}",
+            file=sys.stderr,
+        )
         return 130
     if result.rows:
         print("\n".join(cmp.summary_table(result.rows)))
-    print(f"\n{result.ran} cells run, {result.reused} reused from {args.out}/; outputs in {args.out}/ "
-          "(results.csv, results.json, summary.md, curves/, gifs/)")
+    print(
+        f"\n{result.ran} cells run, {result.reused} reused from {args.out}/; outputs in {args.out}/ "
+        "(results.csv, results.json, summary.md, curves/, gifs/)"
+    )
     nodes = sorted(set(getattr(backend, "placements", {}).values()))
     if nodes:
         print(f"the cells ran on {len(nodes)} Ray node(s): {', '.join(nodes)}")
@@ -82,16 +86,25 @@ def _plot(args) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print("\n".join(table))
-    print(f"\n{len(records)} cells from {', '.join(args.folders)}; outputs in {out}/ (results.csv, results.json, "
-          f"summary.md, curves/, gifs/){f'; the table is in {args.readme}' if args.readme else ''}")
+    print(
+        f"\n{len(records)} cells from {', '.join(args.folders)}; outputs in {out}/ (results.csv, results.json, "
+        f"summary.md, curves/, gifs/){f'; the table is in {args.readme}' if args.readme else ''}"
+    )
     return 0
 
 
 def cluster_options(p) -> None:
-    p.add_argument("--backend", choices=("local", "ray"), default="local",
-                   help="local: --workers processes on this machine; ray: one Ray task per cell (pip install 'rl_envs[ray]')")
-    p.add_argument("--address", help="with --backend ray: the cluster to join (auto, or HOST:PORT of its head); "
-                                     "default: $RAY_ADDRESS, else a new Ray instance on this machine")
+    p.add_argument(
+        "--backend",
+        choices=("local", "ray"),
+        default="local",
+        help="local: --workers processes on this machine; ray: one Ray task per cell (pip install 'rl_envs[ray]')",
+    )
+    p.add_argument(
+        "--address",
+        help="with --backend ray: the cluster to join (auto, or HOST:PORT of its head); "
+        "default: $RAY_ADDRESS, else a new Ray instance on this machine",
+    )
     p.add_argument("--cpus-per-cell", type=int, default=1, help="with --backend ray: CPUs (and torch threads) per cell")
 
 
@@ -120,7 +133,9 @@ def _sweep(args, argv: list[str]) -> int:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m baselines", description=(__doc__ or "").partition("\n")[0])  # none under -OO
+    parser = argparse.ArgumentParser(
+        prog="python -m baselines", description=(__doc__ or "").partition("\n")[0]
+    )  # none under -OO
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p, out):
@@ -135,9 +150,17 @@ def main(argv=None) -> int:
 
     p = sub.add_parser("run", help="train one agent on one environment over seeds")
     p.add_argument("--env", default="rl_envs/GridMaze-v0")
-    p.add_argument("--env-kwargs", nargs="*", type=key_value, default=[], metavar="KEY=VALUE",
-                   help="e.g. layout=book3x3 move_cost=0.01")
-    p.add_argument("--agent", default="QLearning", help="a reference agent (e.g. QLearning) or an SB3 one (PPO, DQN, ...)")
+    p.add_argument(
+        "--env-kwargs",
+        nargs="*",
+        type=key_value,
+        default=[],
+        metavar="KEY=VALUE",
+        help="e.g. layout=book3x3 move_cost=0.01",
+    )
+    p.add_argument(
+        "--agent", default="QLearning", help="a reference agent (e.g. QLearning) or an SB3 one (PPO, DQN, ...)"
+    )
     p.add_argument("--agent-kwargs", nargs="*", type=key_value, default=[], metavar="KEY=VALUE")
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--steps", type=int, default=3000, help="environment steps per seed")
@@ -148,13 +171,23 @@ def main(argv=None) -> int:
     p.add_argument("--out", help="where to write (default: the first folder)")
     p.add_argument("--envs", nargs="*", help="only these environment ids")
     p.add_argument("--agents", nargs="*", help="only these agents")
-    p.add_argument("--readme", metavar="FILE",
-                   help="also put the table into FILE between <!-- compare-table:start --> and <!-- compare-table:end -->")
-    p = sub.add_parser("sweep", help="tune an agent's arguments on Ray Tune, then evaluate the chosen setting on other seeds")
-    p.add_argument("--config", required=True, help="a .toml/.yml sweep (see baselines/sweep/config.py and docs/cluster.md)")
+    p.add_argument(
+        "--readme",
+        metavar="FILE",
+        help="also put the table into FILE between <!-- compare-table:start --> and <!-- compare-table:end -->",
+    )
+    p = sub.add_parser(
+        "sweep", help="tune an agent's arguments on Ray Tune, then evaluate the chosen setting on other seeds"
+    )
+    p.add_argument(
+        "--config", required=True, help="a .toml/.yml sweep (see baselines/sweep/config.py and docs/cluster.md)"
+    )
     p.add_argument("--out", default="results/sweep", help="results folder (an interrupted sweep is resumed)")
-    p.add_argument("--address", help="the Ray cluster to join (auto, or HOST:PORT); default: $RAY_ADDRESS, else a new "
-                                     "Ray instance on this machine")
+    p.add_argument(
+        "--address",
+        help="the Ray cluster to join (auto, or HOST:PORT); default: $RAY_ADDRESS, else a new "
+        "Ray instance on this machine",
+    )
     p.add_argument("--no-progress", action="store_true")
     p = sub.add_parser("hyperparams", help="print the path of the installed yml of ALGO, for rl_zoo3")
     p.add_argument("algo", help="a2c, dqn, ppo, sac or td3")
@@ -191,9 +224,18 @@ def main(argv=None) -> int:
             print(f"error: {e}", file=sys.stderr)
             return 2
     else:
-        config = {"runs": [{"env": args.env, "env_kwargs": dict(args.env_kwargs), "steps": args.steps,
-                            "seeds": args.seeds, "eval_episodes": args.eval_episodes,
-                            "agents": {args.agent: dict(args.agent_kwargs)}}]}
+        config = {
+            "runs": [
+                {
+                    "env": args.env,
+                    "env_kwargs": dict(args.env_kwargs),
+                    "steps": args.steps,
+                    "seeds": args.seeds,
+                    "eval_episodes": args.eval_episodes,
+                    "agents": {args.agent: dict(args.agent_kwargs)},
+                }
+            ]
+        }
     try:
         return _execute(config, args, argv)
     except KeyboardInterrupt:  # outside the cells (e.g. while writing the outputs): every finished cell is saved

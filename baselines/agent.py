@@ -137,7 +137,7 @@ def check_agent_arguments(cls: type[Agent], arguments: Mapping[str, Any]) -> Non
     listing = f"{cls.__name__} takes {', '.join(sorted(valid)) or 'no arguments besides env'}"
     hints = {name: closest_name(name, valid) for name in unknown}
     if len(unknown) == 1:
-        (name, close), = hints.items()
+        ((name, close),) = hints.items()
         hint = f"did you mean '{close}'?" if close else listing
         raise TypeError(f"{cls.__name__} got an unexpected argument '{name}'; {hint}")
     named = ", ".join(f"'{name}'" + (f" (did you mean '{close}'?)" if close else "") for name, close in hints.items())
@@ -251,7 +251,9 @@ class Agent:
 
     # -- SB3-shaped interface ------------------------------------------------------------------
 
-    def predict(self, observation: Any, state: Any = None, episode_start: np.ndarray | None = None, deterministic: bool = True) -> tuple[Any, Any]:
+    def predict(
+        self, observation: Any, state: Any = None, episode_start: np.ndarray | None = None, deterministic: bool = True
+    ) -> tuple[Any, Any]:
         raise NotImplementedError
 
     def get_env(self) -> Any:
@@ -282,9 +284,16 @@ class Agent:
         path = Path(path)
         if path.suffix != ".npz":
             path = path.with_suffix(path.suffix + ".npz") if path.suffix else path.with_suffix(".npz")
-        meta = {"format": AGENT_FILE_FORMAT, "class": type(self).__name__, "hyperparameters": self.hyperparameters,
-                "num_timesteps": self.num_timesteps,
-                "spaces": {"observation": space_to_json(self.observation_space), "action": space_to_json(self.action_space)}}
+        meta = {
+            "format": AGENT_FILE_FORMAT,
+            "class": type(self).__name__,
+            "hyperparameters": self.hyperparameters,
+            "num_timesteps": self.num_timesteps,
+            "spaces": {
+                "observation": space_to_json(self.observation_space),
+                "action": space_to_json(self.action_space),
+            },
+        }
         try:
             meta_json = json.dumps(meta)
         except TypeError as e:
@@ -315,21 +324,31 @@ class Agent:
         with open_agent_file(path) as data:
             meta = read_meta(data, path)
             if meta["class"] != cls.__name__:
-                raise AgentFileError(path, f"holds a {meta['class']}, not a {cls.__name__}; load it with {meta['class']}.load")
+                raise AgentFileError(
+                    path, f"holds a {meta['class']}, not a {cls.__name__}; load it with {meta['class']}.load"
+                )
             if "spaces" in meta:
                 saved = saved_spaces(meta, path)
             elif env is None:
-                raise AgentFileError(path, (
-                    "is in the first agent-file format, which pickled the spaces in '__spaces__'; agent files are "
-                    f"never unpickled, so load it with the env it was trained on, {cls.__name__}.load(path, env=...), "
-                    "which takes the spaces from the env, and save() it again to convert it"))
+                raise AgentFileError(
+                    path,
+                    (
+                        "is in the first agent-file format, which pickled the spaces in '__spaces__'; agent files are "
+                        f"never unpickled, so load it with the env it was trained on, {cls.__name__}.load(path, env=...), "
+                        "which takes the spaces from the env, and save() it again to convert it"
+                    ),
+                )
             else:
                 saved = None
             env = SpacesOnly(*saved) if env is None else make_env(env)  # pyright: ignore[reportOptionalIterable] - without env, saved (else raised above)
             if saved is not None and (env.observation_space, env.action_space) != saved:
-                raise AgentFileError(path, (
-                    f"the env's spaces differ from the saved agent's: saved {saved[0]} and {saved[1]}, "
-                    f"the env has {env.observation_space} and {env.action_space}"))
+                raise AgentFileError(
+                    path,
+                    (
+                        f"the env's spaces differ from the saved agent's: saved {saved[0]} and {saved[1]}, "
+                        f"the env has {env.observation_space} and {env.action_space}"
+                    ),
+                )
             try:
                 agent = cls(env, **meta["hyperparameters"])
             except (TypeError, ValueError) as e:

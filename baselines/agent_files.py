@@ -43,10 +43,14 @@ def _json_numbers(values: np.ndarray) -> list:
 
 
 def _numbers_array(values, shape: tuple, dtype: np.dtype, what: str) -> np.ndarray:
-    _expect(isinstance(values, list) and len(values) == math.prod(shape),
-            f"{what} must be a list of {math.prod(shape)} numbers")
-    _expect(all((isinstance(v, (int, float)) and not isinstance(v, bool)) or v in ("inf", "-inf", "nan") for v in values),
-            f"{what} must hold numbers or 'inf', '-inf', 'nan'")
+    _expect(
+        isinstance(values, list) and len(values) == math.prod(shape),
+        f"{what} must be a list of {math.prod(shape)} numbers",
+    )
+    _expect(
+        all((isinstance(v, (int, float)) and not isinstance(v, bool)) or v in ("inf", "-inf", "nan") for v in values),
+        f"{what} must hold numbers or 'inf', '-inf', 'nan'",
+    )
     try:
         return np.array([float(v) if isinstance(v, str) else v for v in values], dtype=dtype).reshape(shape)
     except (OverflowError, ValueError) as e:
@@ -59,14 +63,18 @@ def _expect(condition: object, message: str) -> None:
 
 
 def _shape(value, what: str) -> tuple[int, ...]:
-    _expect(isinstance(value, list) and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in value),
-            f"{what} must be a list of non-negative ints, got {value!r}")
+    _expect(
+        isinstance(value, list) and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in value),
+        f"{what} must be a list of non-negative ints, got {value!r}",
+    )
     return tuple(value)
 
 
 def _dtype(name, kinds: str, what: str) -> np.dtype:
-    _expect(isinstance(name, str) and name in {np.dtype(c).name for c in np.typecodes["All"] if np.dtype(c).kind in kinds},
-            f"{what} must name a numeric dtype, got {name!r}")
+    _expect(
+        isinstance(name, str) and name in {np.dtype(c).name for c in np.typecodes["All"] if np.dtype(c).kind in kinds},
+        f"{what} must name a numeric dtype, got {name!r}",
+    )
     return np.dtype(name)
 
 
@@ -76,13 +84,23 @@ def space_to_json(space: gym.Space) -> dict:
     if isinstance(space, spaces.Discrete):
         return {"type": "Discrete", "n": int(space.n), "start": int(space.start)}
     if isinstance(space, spaces.Box):
-        return {"type": "Box", "shape": list(space.shape), "dtype": space.dtype.name,
-                "low": _json_numbers(space.low), "high": _json_numbers(space.high)}
+        return {
+            "type": "Box",
+            "shape": list(space.shape),
+            "dtype": space.dtype.name,
+            "low": _json_numbers(space.low),
+            "high": _json_numbers(space.high),
+        }
     if isinstance(space, spaces.MultiBinary):
         return {"type": "MultiBinary", "shape": list(space.shape)}
     if isinstance(space, spaces.MultiDiscrete):
-        return {"type": "MultiDiscrete", "shape": list(space.shape), "dtype": space.dtype.name,
-                "nvec": space.nvec.ravel().tolist(), "start": space.start.ravel().tolist()}
+        return {
+            "type": "MultiDiscrete",
+            "shape": list(space.shape),
+            "dtype": space.dtype.name,
+            "nvec": space.nvec.ravel().tolist(),
+            "start": space.start.ravel().tolist(),
+        }
     if isinstance(space, spaces.Tuple):
         return {"type": "Tuple", "spaces": [space_to_json(s) for s in space.spaces]}
     if isinstance(space, spaces.Dict):
@@ -92,12 +110,20 @@ def space_to_json(space: gym.Space) -> dict:
 
 def space_from_json(desc: Any) -> gym.Space:
     """The space :func:`space_to_json` described; ValueError for anything else."""
-    _expect(isinstance(desc, dict) and isinstance(desc.get("type"), str), f"a space is a mapping with a 'type', got {desc!r}")
+    _expect(
+        isinstance(desc, dict) and isinstance(desc.get("type"), str),
+        f"a space is a mapping with a 'type', got {desc!r}",
+    )
     kind = desc["type"]
     if kind == "Discrete":
         n, start = desc.get("n"), desc.get("start", 0)
-        if not (isinstance(n, int) and isinstance(start, int) and not isinstance(n, bool) and not isinstance(start, bool)
-                and n > 0):
+        if not (
+            isinstance(n, int)
+            and isinstance(start, int)
+            and not isinstance(n, bool)
+            and not isinstance(start, bool)
+            and n > 0
+        ):
             raise ValueError(f"Discrete needs an int n > 0 and an int start, got {desc!r}")
         return spaces.Discrete(n, start=start)
     if kind == "Box":
@@ -115,7 +141,9 @@ def space_from_json(desc: Any) -> gym.Space:
         dtype = _dtype(desc.get("dtype"), "iu", "MultiDiscrete dtype")
         nvec = _numbers_array(desc.get("nvec"), shape, dtype, "MultiDiscrete nvec")
         _expect(np.all(nvec > 0), "MultiDiscrete nvec must be positive")
-        return spaces.MultiDiscrete(nvec, dtype=dtype, start=_numbers_array(desc.get("start"), shape, dtype, "MultiDiscrete start"))
+        return spaces.MultiDiscrete(
+            nvec, dtype=dtype, start=_numbers_array(desc.get("start"), shape, dtype, "MultiDiscrete start")
+        )
     if kind == "Tuple":
         _expect(isinstance(desc.get("spaces"), list), "Tuple needs a list 'spaces'")
         return spaces.Tuple([space_from_json(d) for d in desc["spaces"]])
@@ -219,8 +247,10 @@ def read_meta(data: Any, path: Path) -> dict:
     names = set(data.files)
     if "__meta__" not in names:
         if {"data", "policy.pth"} <= names:
-            raise AgentFileError(path, "is a Stable-Baselines3 model, not a reference agent's file; "
-                                       "load it with baselines.sb3.SB3Agent.load")
+            raise AgentFileError(
+                path,
+                "is a Stable-Baselines3 model, not a reference agent's file; load it with baselines.sb3.SB3Agent.load",
+            )
         raise AgentFileError(path, "has no '__meta__' entry, so Agent.save did not write it")
     raw = _entry(data, "__meta__", path)
     if raw.dtype != np.uint8 or raw.ndim != 1:
@@ -230,10 +260,14 @@ def read_meta(data: Any, path: Path) -> dict:
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
         raise AgentFileError(path, f"'__meta__' is not UTF-8 JSON ({e})") from None
     problem = (
-        "is not a mapping" if not isinstance(meta, dict)
-        else "lacks the agent's class name" if not isinstance(meta.get("class"), str)
-        else "lacks the hyperparameters mapping" if not isinstance(meta.get("hyperparameters"), dict)
-        else "has no non-negative int num_timesteps" if not (type(meta.get("num_timesteps")) is int and meta["num_timesteps"] >= 0)
+        "is not a mapping"
+        if not isinstance(meta, dict)
+        else "lacks the agent's class name"
+        if not isinstance(meta.get("class"), str)
+        else "lacks the hyperparameters mapping"
+        if not isinstance(meta.get("hyperparameters"), dict)
+        else "has no non-negative int num_timesteps"
+        if not (type(meta.get("num_timesteps")) is int and meta["num_timesteps"] >= 0)
         else f"is of format {meta['format']!r}, which this version does not read (it reads up to {AGENT_FILE_FORMAT})"
         if meta.get("format", 1) not in range(1, AGENT_FILE_FORMAT + 1)
         else None

@@ -26,12 +26,18 @@ class Callbacks:
             from stable_baselines3.common.callbacks import BaseCallback
 
             if not isinstance(callback, BaseCallback):
-                raise TypeError("callback must be None, a function callback(agent), an SB3 BaseCallback "
-                                f"or a list of them; got {type(callback).__name__}")
+                raise TypeError(
+                    "callback must be None, a function callback(agent), an SB3 BaseCallback "
+                    f"or a list of them; got {type(callback).__name__}"
+                )
             self.sb3 = callback
             callback.init_callback(agent)
-        self.locals = {"self": agent, "total_timesteps": total_timesteps, "callback": self.sb3,
-                       "progress_bar": progress_bar}
+        self.locals = {
+            "self": agent,
+            "total_timesteps": total_timesteps,
+            "callback": self.sb3,
+            "progress_bar": progress_bar,
+        }
         self.bar = None
         if progress_bar:
             from tqdm.auto import tqdm
@@ -54,10 +60,21 @@ class Callbacks:
             self.in_rollout = True
         done = terminated or truncated
         if done:  # what SB3's Monitor and VecEnv add to the last info of an episode
-            info = {**info, "episode": {"r": self.agent._ep_return, "l": self.agent._ep_len},
-                    "terminal_observation": obs2, "TimeLimit.truncated": truncated and not terminated}
-        self.sb3.update_locals({"actions": np.array([action]), "new_obs": np.array([obs2]), "rewards": np.array([r]),
-                                "dones": np.array([done]), "infos": [info]})
+            info = {
+                **info,
+                "episode": {"r": self.agent._ep_return, "l": self.agent._ep_len},
+                "terminal_observation": obs2,
+                "TimeLimit.truncated": truncated and not terminated,
+            }
+        self.sb3.update_locals(
+            {
+                "actions": np.array([action]),
+                "new_obs": np.array([obs2]),
+                "rewards": np.array([r]),
+                "dones": np.array([done]),
+                "infos": [info],
+            }
+        )
         return bool(self.sb3.on_step())
 
     def on_rollout_end(self) -> None:

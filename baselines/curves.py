@@ -8,7 +8,9 @@ from collections.abc import Sequence
 import numpy as np
 
 
-def curve_on_grid(end_steps: Sequence[int] | np.ndarray, returns: Sequence[float] | np.ndarray, grid: np.ndarray) -> np.ndarray:
+def curve_on_grid(
+    end_steps: Sequence[int] | np.ndarray, returns: Sequence[float] | np.ndarray, grid: np.ndarray
+) -> np.ndarray:
     """The return of the latest finished episode at each grid step (NaN before the first)."""
     end_steps = np.asarray(end_steps)
     idx = np.searchsorted(end_steps, grid, side="right") - 1
@@ -20,7 +22,7 @@ def smooth(y: np.ndarray, window: int) -> np.ndarray:
     """Running mean over ``window`` grid points (NaN-aware), to read a noisy curve."""
     out = np.full_like(y, np.nan)
     for i in range(len(y)):
-        seg = y[max(0, i - window + 1): i + 1]
+        seg = y[max(0, i - window + 1) : i + 1]
         seg = seg[~np.isnan(seg)]
         if len(seg):
             out[i] = seg.mean()

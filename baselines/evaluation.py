@@ -10,7 +10,9 @@ import numpy as np
 import gymnasium as gym
 
 
-def evaluate(agent: Any, env: gym.Env, n_episodes: int = 1, seed: int = 0, deterministic: bool = True) -> tuple[float, float]:
+def evaluate(
+    agent: Any, env: gym.Env, n_episodes: int = 1, seed: int = 0, deterministic: bool = True
+) -> tuple[float, float]:
     """Mean and standard deviation of the episode return of ``agent.predict``."""
     returns = []
     for i in range(n_episodes):
@@ -18,7 +20,9 @@ def evaluate(agent: Any, env: gym.Env, n_episodes: int = 1, seed: int = 0, deter
         done, total, state, start = False, 0.0, None, True
         while not done:
             # state/episode_start as SB3's evaluate_policy passes them: belief agents keep their belief there.
-            action, state = agent.predict(obs, state=state, episode_start=np.array([start]), deterministic=deterministic)
+            action, state = agent.predict(
+                obs, state=state, episode_start=np.array([start]), deterministic=deterministic
+            )
             obs, r, terminated, truncated, _ = env.step(action)
             total += float(r)
             done, start = terminated or truncated, False

@@ -24,8 +24,10 @@ class RBFFeatures:
             raise ValueError(f"n_per_dim must be at least 2, got {n_per_dim}")
         # The grid grows as n_per_dim ** d: refuse it before numpy tries to allocate it.
         if len(low) * np.log(int(n_per_dim)) > np.log(MAX_CENTRES):
-            raise ValueError(f"a grid of {int(n_per_dim)}^{len(low)} RBF centres exceeds {MAX_CENTRES:,}: "
-                             "RBF features are for low-dimensional observations")
+            raise ValueError(
+                f"a grid of {int(n_per_dim)}^{len(low)} RBF centres exceeds {MAX_CENTRES:,}: "
+                "RBF features are for low-dimensional observations"
+            )
         grids = np.meshgrid(*[np.linspace(lo, hi, int(n_per_dim)) for lo, hi in zip(low, high)], indexing="ij")
         self.centres = np.stack([g.ravel() for g in grids], axis=1)
         self.sigma = width * (high - low) / (int(n_per_dim) - 1)

@@ -11,12 +11,30 @@ from __future__ import annotations
 from . import belief, continuous_time, distributional, intrinsic, linear
 from .tabular import CONTROL_AGENTS, TD0, MonteCarlo
 
-AGENTS = {cls.__name__: cls for cls in (
-    *CONTROL_AGENTS, MonteCarlo, TD0,
-    linear.COPDACB, linear.SACB, linear.COPDACQ, linear.LinearReinforce, linear.ContinuousTimeActorCritic,
-    linear.TileSAC, linear.TileOffPAC, linear.TileCOPDACQ,
-    belief.QMDP, belief.MostLikelyState, belief.Perseus,
-    continuous_time.ContinuousActorCritic, continuous_time.DiscreteActorCritic, continuous_time.ValueGradientPolicy,
-    distributional.ExpectileTD, distributional.QuantileTD, distributional.ClassicalTD,
-    intrinsic.MOP, intrinsic.RewardSeeking,
-)}
+AGENTS = {
+    cls.__name__: cls
+    for cls in (
+        *CONTROL_AGENTS,
+        MonteCarlo,
+        TD0,
+        linear.COPDACB,
+        linear.SACB,
+        linear.COPDACQ,
+        linear.LinearReinforce,
+        linear.ContinuousTimeActorCritic,
+        linear.TileSAC,
+        linear.TileOffPAC,
+        linear.TileCOPDACQ,
+        belief.QMDP,
+        belief.MostLikelyState,
+        belief.Perseus,
+        continuous_time.ContinuousActorCritic,
+        continuous_time.DiscreteActorCritic,
+        continuous_time.ValueGradientPolicy,
+        distributional.ExpectileTD,
+        distributional.QuantileTD,
+        distributional.ClassicalTD,
+        intrinsic.MOP,
+        intrinsic.RewardSeeking,
+    )
+}

@@ -38,8 +38,18 @@ from .io import atomic_write_bytes
 HYPERPARAMS_DIR = importlib.resources.files("baselines") / "hyperparams"
 ALGOS = ("a2c", "dqn", "ppo", "sac", "td3")
 # Keys of a zoo entry that describe the environment or the run rather than the algorithm.
-_ZOO_ENV_KEYS = ("n_timesteps", "policy", "n_envs", "normalize", "env_wrapper", "env_kwargs",
-                 "frame_stack", "callback", "vec_env_wrapper", "monitor_kwargs")
+_ZOO_ENV_KEYS = (
+    "n_timesteps",
+    "policy",
+    "n_envs",
+    "normalize",
+    "env_wrapper",
+    "env_kwargs",
+    "frame_stack",
+    "callback",
+    "vec_env_wrapper",
+    "monitor_kwargs",
+)
 
 
 def _algo_class(algo: str):
@@ -67,7 +77,9 @@ def load_hyperparams(algo: str, env_id: str) -> dict:
     path = hyperparams_file(algo)
     entries = yaml.safe_load(path.read_text()) or {}
     if env_id not in entries and "default" not in entries:
-        raise ValueError(f"{path.name} has no entry for {env_id!r} and no 'default' entry; entries: {', '.join(entries)}")
+        raise ValueError(
+            f"{path.name} has no entry for {env_id!r} and no 'default' entry; entries: {', '.join(entries)}"
+        )
     return dict(entries[env_id] if env_id in entries else entries["default"])
 
 
@@ -88,14 +100,16 @@ def _wrapper_specs(spec) -> list[tuple[type, dict]]:
         if isinstance(item, str):
             out.append((_import(item), {}))
         elif isinstance(item, dict) and len(item) == 1:
-            (name, kwargs), = item.items()
+            ((name, kwargs),) = item.items()
             out.append((_import(name), dict(kwargs or {})))
         else:
             raise ValueError(f"env_wrapper entries are dotted names or {{name: kwargs}}, got {item!r}")
     return out
 
 
-def make_env(env_id: str, env_kwargs: dict | None = None, env_wrapper: Any = None, render_mode: str | None = None) -> gym.Env:
+def make_env(
+    env_id: str, env_kwargs: dict | None = None, env_wrapper: Any = None, render_mode: str | None = None
+) -> gym.Env:
     """One environment as SB3 wants it: the zoo wrappers, then ``Monitor``."""
     from stable_baselines3.common.monitor import Monitor
 
@@ -108,8 +122,16 @@ def make_env(env_id: str, env_kwargs: dict | None = None, env_wrapper: Any = Non
 VEC_ENV_KINDS = ("auto", "native", "dummy")
 
 
-def make_vec_env(env_id: str, n_envs: int = 1, seed: int = 0, env_kwargs: dict | None = None,
-                 env_wrapper: Any = None, normalize: bool | dict | str = False, gamma: float = 0.99, vec_env: str = "auto") -> Any:
+def make_vec_env(
+    env_id: str,
+    n_envs: int = 1,
+    seed: int = 0,
+    env_kwargs: dict | None = None,
+    env_wrapper: Any = None,
+    normalize: bool | dict | str = False,
+    gamma: float = 0.99,
+    vec_env: str = "auto",
+) -> Any:
     """A seeded SB3 ``VecEnv`` of ``n_envs`` copies, optionally ``VecNormalize``d.
 
     ``vec_env="auto"`` steps the env's native vector env in one call per step
@@ -133,9 +155,12 @@ def make_vec_env(env_id: str, n_envs: int = 1, seed: int = 0, env_kwargs: dict |
     vectorizable = all(cls in VECTOR_WRAPPERS and not kwargs for cls, kwargs in wrappers)
     native = gym.spec(env_id).vector_entry_point is not None and vectorizable
     if vec_env == "native" and not native:
-        raise ValueError(f"vec_env='native': {env_id} has no native vector env" if vectorizable else
-                         f"vec_env='native': env_wrapper {env_wrapper!r} wraps single envs and has no vector "
-                         "counterpart in rl_envs.wrappers.VECTOR_WRAPPERS; use vec_env='dummy' or 'auto'")
+        raise ValueError(
+            f"vec_env='native': {env_id} has no native vector env"
+            if vectorizable
+            else f"vec_env='native': env_wrapper {env_wrapper!r} wraps single envs and has no vector "
+            "counterpart in rl_envs.wrappers.VECTOR_WRAPPERS; use vec_env='dummy' or 'auto'"
+        )
     if native and vec_env != "dummy":
         from .sb3_vec import GymnasiumVecEnv
 
@@ -208,17 +233,37 @@ class EpisodeRecorder:
         return _Recorder()
 
 
-def build_model(algo: str, env_id: str, seed: int = 0, hyperparams: dict | None = None,
-                env_kwargs: dict | None = None, tensorboard_log: str | None = None) -> Any:
+def build_model(
+    algo: str,
+    env_id: str,
+    seed: int = 0,
+    hyperparams: dict | None = None,
+    env_kwargs: dict | None = None,
+    tensorboard_log: str | None = None,
+) -> Any:
     """An untrained SB3 model with the defaults of ``hyperparams/<algo>.yml`` (overridden by
     ``hyperparams``) on its (possibly normalised) training ``VecEnv``."""
     hp = load_hyperparams(algo, env_id)
     hp.update(hyperparams or {})
-    venv = make_vec_env(env_id, int(hp.get("n_envs", 1)), seed, {**hp.get("env_kwargs", {}), **(env_kwargs or {})},
-                        hp.get("env_wrapper"), hp.get("normalize", False), hp.get("gamma", 0.99))
+    venv = make_vec_env(
+        env_id,
+        int(hp.get("n_envs", 1)),
+        seed,
+        {**hp.get("env_kwargs", {}), **(env_kwargs or {})},
+        hp.get("env_wrapper"),
+        hp.get("normalize", False),
+        hp.get("gamma", 0.99),
+    )
     kwargs = _algo_kwargs(hp, venv.action_space)
-    model = _algo_class(algo)(hp.get("policy", "MlpPolicy"), venv, seed=seed, verbose=0,
-                              tensorboard_log=tensorboard_log, device="cpu", **kwargs)
+    model = _algo_class(algo)(
+        hp.get("policy", "MlpPolicy"),
+        venv,
+        seed=seed,
+        verbose=0,
+        tensorboard_log=tensorboard_log,
+        device="cpu",
+        **kwargs,
+    )
     if tensorboard_log is None:
         from stable_baselines3.common.logger import Logger
 
@@ -227,9 +272,17 @@ def build_model(algo: str, env_id: str, seed: int = 0, hyperparams: dict | None 
     return model
 
 
-def train(algo: str, env_id: str, total_timesteps: int | None = None, seed: int = 0, hyperparams: dict | None = None,
-          env_kwargs: dict | None = None, progress_bar: bool = False, tensorboard_log: str | None = None,
-          callback: Any = None) -> Any:
+def train(
+    algo: str,
+    env_id: str,
+    total_timesteps: int | None = None,
+    seed: int = 0,
+    hyperparams: dict | None = None,
+    env_kwargs: dict | None = None,
+    progress_bar: bool = False,
+    tensorboard_log: str | None = None,
+    callback: Any = None,
+) -> Any:
     """Train an SB3 algorithm with the defaults of ``hyperparams/<algo>.yml`` (overridden by
     ``hyperparams``) for ``total_timesteps`` (default: the entry's ``n_timesteps``), with any
     callback SB3 takes.  Returns the model; its env is the training ``VecEnv``."""
@@ -247,8 +300,16 @@ def _positive_timesteps(total_timesteps) -> int:
     return steps
 
 
-def evaluate(model: Any, env_id: str, n_eval_episodes: int = 10, seed: int = 0, deterministic: bool = True,
-             env_kwargs: dict | None = None, hyperparams: dict | None = None, algo: str | None = None) -> tuple[float, float]:
+def evaluate(
+    model: Any,
+    env_id: str,
+    n_eval_episodes: int = 10,
+    seed: int = 0,
+    deterministic: bool = True,
+    env_kwargs: dict | None = None,
+    hyperparams: dict | None = None,
+    algo: str | None = None,
+) -> tuple[float, float]:
     """Mean and std of the episode return on a fresh env built like the training one.
 
     When the model trained under ``VecNormalize`` with normalised observations, its observation
@@ -261,23 +322,34 @@ def evaluate(model: Any, env_id: str, n_eval_episodes: int = 10, seed: int = 0, 
 
     hp = dict(load_hyperparams(algo, env_id) if algo else {}, **(hyperparams or {}))
     # One copy gains nothing from the native vector env; the DummyVecEnv keeps the seeding of before.
-    venv = make_vec_env(env_id, 1, seed, {**hp.get("env_kwargs", {}), **(env_kwargs or {})}, hp.get("env_wrapper"),
-                        vec_env="dummy")
+    venv = make_vec_env(
+        env_id, 1, seed, {**hp.get("env_kwargs", {}), **(env_kwargs or {})}, hp.get("env_wrapper"), vec_env="dummy"
+    )
     train_env = model.get_env()
     if isinstance(train_env, VecNormalize) and train_env.norm_obs:
         # Only a VecNormalize with norm_obs has obs_rms; without it the attribute lookup falls
         # through to the wrapped DummyVecEnv and fails.
-        venv = VecNormalize(venv, training=False, norm_reward=False, clip_obs=train_env.clip_obs,
-                            epsilon=train_env.epsilon)
+        venv = VecNormalize(
+            venv, training=False, norm_reward=False, clip_obs=train_env.clip_obs, epsilon=train_env.epsilon
+        )
         venv.obs_rms = train_env.obs_rms
-    return cast(tuple[float, float], evaluate_policy(model, venv, n_eval_episodes=n_eval_episodes, deterministic=deterministic))
+    return cast(
+        tuple[float, float], evaluate_policy(model, venv, n_eval_episodes=n_eval_episodes, deterministic=deterministic)
+    )
 
 
 # Keys of a zoo entry, beyond the algorithm's own keywords, that SB3Agent's training honours.
 _AGENT_ZOO_KEYS = ("policy", "n_envs", "normalize", "env_wrapper", "noise_type", "noise_std")
 # Attributes SB3 stores pickled that only a run in progress uses: a loaded model starts without them.
-_SB3_RUN_STATE = ("lr_schedule", "exploration_schedule", "_last_obs", "_last_episode_starts", "_last_original_obs",
-                  "ep_info_buffer", "ep_success_buffer")
+_SB3_RUN_STATE = (
+    "lr_schedule",
+    "exploration_schedule",
+    "_last_obs",
+    "_last_episode_starts",
+    "_last_original_obs",
+    "ep_info_buffer",
+    "ep_success_buffer",
+)
 
 
 def _read_zip_data(path: Path) -> dict:
@@ -305,12 +377,16 @@ def _read_zip_data(path: Path) -> dict:
 def _check_algorithm(algo_cls, data: dict, path: Path) -> None:
     """An AgentFileError unless SB3's ``data`` holds a policy of ``algo_cls``.  SB3 keeps an
     algorithm's policies in one module (A2C and PPO share theirs, and can load each other's)."""
+
     def module(algo_cls):
         return {cls.__module__ for cls in algo_cls.policy_aliases.values()}
 
     saved = data.get("policy_class", {}).get("__module__") if isinstance(data.get("policy_class"), dict) else None
     if saved not in module(algo_cls):
-        holds = " or ".join(a.upper() for a in ALGOS if saved in module(_algo_class(a))) or f"an unknown algorithm (policy module {saved})"
+        holds = (
+            " or ".join(a.upper() for a in ALGOS if saved in module(_algo_class(a)))
+            or f"an unknown algorithm (policy module {saved})"
+        )
         raise AgentFileError(path, f"holds a model of {holds}, but its .json names {algo_cls.__name__}")
 
 
@@ -322,10 +398,15 @@ def _stand_ins(algo_cls, data: dict, policy: str, spaces, path: Path) -> dict:
     """
     import inspect
 
-    defaults = {name: p.default for name, p in inspect.signature(algo_cls.__init__).parameters.items()
-                if p.default is not p.empty}
+    defaults = {
+        name: p.default
+        for name, p in inspect.signature(algo_cls.__init__).parameters.items()
+        if p.default is not p.empty
+    }
     if policy not in algo_cls.policy_aliases:
-        raise AgentFileError(path, f"names the policy {policy!r}; {algo_cls.__name__} has {', '.join(algo_cls.policy_aliases)}")
+        raise AgentFileError(
+            path, f"names the policy {policy!r}; {algo_cls.__name__} has {', '.join(algo_cls.policy_aliases)}"
+        )
     policy_class = algo_cls.policy_aliases[policy]
     stand_ins = {}
     for key, value in data.items():
@@ -340,8 +421,11 @@ def _stand_ins(algo_cls, data: dict, policy: str, spaces, path: Path) -> dict:
         elif key in _SB3_RUN_STATE:
             stand_ins[key] = None
         else:
-            raise AgentFileError(path, f"entry {key!r} of its data is pickled, and SB3Agent does not know what to put "
-                                       "in its place; it never unpickles a file's contents")
+            raise AgentFileError(
+                path,
+                f"entry {key!r} of its data is pickled, and SB3Agent does not know what to put "
+                "in its place; it never unpickles a file's contents",
+            )
     return stand_ins
 
 
@@ -352,11 +436,17 @@ def _read_agent_json(path: Path) -> dict:
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
     except OSError as e:
-        raise AgentFileError(path, f"cannot be read ({e.strerror or e}); SB3Agent.save writes it beside the .zip") from None
+        raise AgentFileError(
+            path, f"cannot be read ({e.strerror or e}); SB3Agent.save writes it beside the .zip"
+        ) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise AgentFileError(path, f"is not UTF-8 JSON ({e})") from None
-    if not (isinstance(meta, dict) and isinstance(meta.get("hyperparameters"), dict)
-            and isinstance(meta.get("env_id"), str) and meta.get("algo") in ALGOS):
+    if not (
+        isinstance(meta, dict)
+        and isinstance(meta.get("hyperparameters"), dict)
+        and isinstance(meta.get("env_id"), str)
+        and meta.get("algo") in ALGOS
+    ):
         raise AgentFileError(path, f"needs 'env_id', 'hyperparameters' and an 'algo' among {', '.join(ALGOS)}")
     if meta.get("class", "SB3Agent") != "SB3Agent":
         raise AgentFileError(path, f"describes a {meta['class']}, not an SB3Agent")
@@ -369,8 +459,9 @@ def _normalized(venv, stats: dict, path: Path):
     from stable_baselines3.common.vec_env import VecNormalize
 
     try:
-        normalized = VecNormalize(venv, training=False, norm_reward=False,
-                                  clip_obs=float(stats["clip_obs"]), epsilon=float(stats["epsilon"]))
+        normalized = VecNormalize(
+            venv, training=False, norm_reward=False, clip_obs=float(stats["clip_obs"]), epsilon=float(stats["epsilon"])
+        )
         shape = normalized.observation_space.shape
         mean = np.array(stats["mean"], dtype=np.float64).reshape(shape)
         var = np.array(stats["var"], dtype=np.float64).reshape(shape)
@@ -378,7 +469,9 @@ def _normalized(venv, stats: dict, path: Path):
     except (KeyError, TypeError, ValueError) as e:
         raise AgentFileError(path, f"its obs_normalization is invalid ({type(e).__name__}: {e})") from None
     if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(var)) and np.all(var >= 0) and count > 0):
-        raise AgentFileError(path, "its obs_normalization must hold finite means, non-negative variances and a positive count")
+        raise AgentFileError(
+            path, "its obs_normalization must hold finite means, non-negative variances and a positive count"
+        )
     rms = cast(RunningMeanStd, normalized.obs_rms)  # one array's statistics: no env here has Dict observations
     rms.mean, rms.var, rms.count = mean, var, count
     return normalized
@@ -406,7 +499,9 @@ class SB3Agent(Agent):
     fresh model.
     """
 
-    def __init__(self, env: str, algo: str = "ppo", seed: int | None = 0, env_kwargs: dict | None = None, **hyperparameters: Any):
+    def __init__(
+        self, env: str, algo: str = "ppo", seed: int | None = 0, env_kwargs: dict | None = None, **hyperparameters: Any
+    ):
         if not isinstance(env, str):
             spec = getattr(env, "spec", None)
             if spec is None:
@@ -429,7 +524,16 @@ class SB3Agent(Agent):
             raise TypeError(f"SB3Agent's algo must be a string, one of {', '.join(ALGOS)}; got {algo!r}")
         own = inspect.signature(_algo_class(algo).__init__).parameters
         # train() sets these itself
-        algo_keys = set(own) - {"self", "policy", "env", "seed", "verbose", "tensorboard_log", "device", "_init_setup_model"}
+        algo_keys = set(own) - {
+            "self",
+            "policy",
+            "env",
+            "seed",
+            "verbose",
+            "tensorboard_log",
+            "device",
+            "_init_setup_model",
+        }
         zoo_keys = set(_AGENT_ZOO_KEYS)
         if "action_noise" not in own:  # PPO, A2C: an action-noise setting would fail only in learn()
             zoo_keys -= {"noise_type", "noise_std"}
@@ -469,8 +573,12 @@ class SB3Agent(Agent):
         steps = _positive_timesteps(total_timesteps)
         t0 = time.perf_counter()
         self.model = build_model(self.algo, self.env_id, self.seed or 0, self._zoo_hyperparameters(), self.env_kwargs)
-        sb3_callbacks = callback if isinstance(callback, list) else [] if callback is None or _per_episode(callback) else [callback]
-        recorder = EpisodeRecorder(self.episodes, self._after_episode(callback, self.model) if _per_episode(callback) else None)
+        sb3_callbacks = (
+            callback if isinstance(callback, list) else [] if callback is None or _per_episode(callback) else [callback]
+        )
+        recorder = EpisodeRecorder(
+            self.episodes, self._after_episode(callback, self.model) if _per_episode(callback) else None
+        )
         self.model.learn(steps, callback=[recorder, *sb3_callbacks], progress_bar=progress_bar)
         self.wall_time = time.perf_counter() - t0
         self.num_timesteps = self.model.num_timesteps
@@ -487,7 +595,9 @@ class SB3Agent(Agent):
         """A fresh env with the training wrappers (e.g. rescaled actions), as ``predict`` expects."""
         return make_env(self.env_id, self.env_kwargs, self._zoo_entry().get("env_wrapper"), render_mode)
 
-    def predict(self, observation: Any, state: Any = None, episode_start: np.ndarray | None = None, deterministic: bool = True) -> tuple[Any, Any]:
+    def predict(
+        self, observation: Any, state: Any = None, episode_start: np.ndarray | None = None, deterministic: bool = True
+    ) -> tuple[Any, Any]:
         from stable_baselines3.common.vec_env import VecNormalize
 
         if self.model is None:
@@ -517,14 +627,26 @@ class SB3Agent(Agent):
         normalization = None
         if isinstance(venv, VecNormalize) and venv.norm_obs:  # normalised rewards do not change predict
             rms = cast(RunningMeanStd, venv.obs_rms)  # one array's statistics: no env here has Dict observations
-            normalization = {"clip_obs": float(venv.clip_obs),
-                             "epsilon": float(venv.epsilon), "count": float(rms.count),
-                             "mean": np.asarray(rms.mean, dtype=float).tolist(), "var": np.asarray(rms.var, dtype=float).tolist()}
-        meta = {"format": AGENT_FILE_FORMAT, "class": type(self).__name__, "env_id": self.env_id, "algo": self.algo,
-                "hyperparameters": self.hyperparameters, "num_timesteps": self.num_timesteps,
-                "spaces": {"observation": space_to_json(self.model.observation_space),
-                           "action": space_to_json(self.model.action_space)},
-                "obs_normalization": normalization}
+            normalization = {
+                "clip_obs": float(venv.clip_obs),
+                "epsilon": float(venv.epsilon),
+                "count": float(rms.count),
+                "mean": np.asarray(rms.mean, dtype=float).tolist(),
+                "var": np.asarray(rms.var, dtype=float).tolist(),
+            }
+        meta = {
+            "format": AGENT_FILE_FORMAT,
+            "class": type(self).__name__,
+            "env_id": self.env_id,
+            "algo": self.algo,
+            "hyperparameters": self.hyperparameters,
+            "num_timesteps": self.num_timesteps,
+            "spaces": {
+                "observation": space_to_json(self.model.observation_space),
+                "action": space_to_json(self.model.action_space),
+            },
+            "obs_normalization": normalization,
+        }
         atomic_write_bytes(path.with_suffix(".json"), json.dumps(meta).encode())
 
     @classmethod
@@ -545,8 +667,11 @@ class SB3Agent(Agent):
             raise AgentFileError(meta_path, f"cannot rebuild the SB3Agent it describes: {e}") from None
         stats = Path(str(path) + ".vecnormalize.pkl")
         if meta.get("obs_normalization") is None and stats.exists():
-            raise AgentFileError(stats, "holds pickled observation statistics (written by an earlier SB3Agent.save), "
-                                        "which are never unpickled; train the agent again to save it in the current format")
+            raise AgentFileError(
+                stats,
+                "holds pickled observation statistics (written by an earlier SB3Agent.save), "
+                "which are never unpickled; train the agent again to save it in the current format",
+            )
         algo_cls = _algo_class(agent.algo)
         data = _read_zip_data(zip_path)
         _check_algorithm(algo_cls, data, zip_path)
@@ -562,6 +687,8 @@ class SB3Agent(Agent):
         try:
             agent.model = algo_cls.load(zip_path, env=venv, device="cpu", custom_objects=custom)
         except Exception as e:  # SB3 reports a bad file by assertions, KeyErrors, torch's RuntimeErrors...
-            raise AgentFileError(zip_path, f"Stable-Baselines3 cannot load it as {algo_cls.__name__}: {type(e).__name__}: {e}") from None
+            raise AgentFileError(
+                zip_path, f"Stable-Baselines3 cannot load it as {algo_cls.__name__}: {type(e).__name__}: {e}"
+            ) from None
         agent.num_timesteps = agent.model.num_timesteps
         return agent

@@ -93,8 +93,10 @@ class GymnasiumVecEnv(VecEnv):
 
     def set_attr(self, attr_name: str, value: Any, indices: Any = None) -> None:
         if sorted(self._get_indices(indices)) != list(range(self.num_envs)):
-            raise ValueError("the copies of a native vector env share their attributes: set_attr sets them for all "
-                             "indices (indices=None)")
+            raise ValueError(
+                "the copies of a native vector env share their attributes: set_attr sets them for all "
+                "indices (indices=None)"
+            )
         setattr(self.venv.unwrapped, attr_name, value)
 
     def env_method(self, method_name: str, *method_args: Any, indices: Any = None, **method_kwargs: Any) -> list:

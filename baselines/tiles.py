@@ -35,8 +35,9 @@ MAX_SIZE = 1 << 40
 
 
 @njit(cache=True)
-def _hash_tiles(states: np.ndarray, low: np.ndarray, scale: np.ndarray, offsets: np.ndarray, size: int,
-                out: np.ndarray) -> None:
+def _hash_tiles(
+    states: np.ndarray, low: np.ndarray, scale: np.ndarray, offsets: np.ndarray, size: int, out: np.ndarray
+) -> None:
     """``out[k, t]``: the index of state ``k``'s tile in tiling ``t`` (``q``: the state's
     coordinates in 1/n_tilings of a tile).  Every operand of the hash is uint64, so products
     wrap mod 2^64."""
@@ -74,7 +75,9 @@ class TileCoder:
     ``tiles(states)`` takes a batch ``(N, d)`` or one state ``(d,)``.
     """
 
-    def __init__(self, low: ArrayLike, high: ArrayLike, n_tilings: int = 10, tiles_per_dim: int = 10, size: int = 1 << 16):
+    def __init__(
+        self, low: ArrayLike, high: ArrayLike, n_tilings: int = 10, tiles_per_dim: int = 10, size: int = 1 << 16
+    ):
         low, high = real_array(low, "low", ndim=1), real_array(high, "high", ndim=1)
         if low.shape != high.shape or not np.all(high > low):
             raise ValueError(f"low and high must be bounds of the same length with high > low, got {low} and {high}")

@@ -34,6 +34,7 @@ def second_half_average(agent, rewards: int) -> np.ndarray:
     def add(a):
         total[:] += a.V[0]
         count[0] += 1
+
     agent.learn(rewards - rewards // 2, callback=add)
     return total / count[0]
 
@@ -44,8 +45,12 @@ def run(rewards: int, seed: int = 0) -> dict:
     ref = env.reference()
     n = rewards - rewards // 2
     exact = {"ExpectileTD": ref.expectiles(TAUS), "QuantileTD": rl_envs.quantiles(ref.values, ref.probabilities, TAUS)}
-    tolerance = {"ExpectileTD": [max(0.01, 4 * averaged_expectile_sd(ref.values, ref.probabilities, t) / np.sqrt(n)) for t in TAUS],
-                 "QuantileTD": [0.01] * len(TAUS)}
+    tolerance = {
+        "ExpectileTD": [
+            max(0.01, 4 * averaged_expectile_sd(ref.values, ref.probabilities, t) / np.sqrt(n)) for t in TAUS
+        ],
+        "QuantileTD": [0.01] * len(TAUS),
+    }
     rows, problems, rates = [], [], {}
     for cls in (ExpectileTD, QuantileTD):
         start = time.perf_counter()

@@ -97,12 +97,16 @@ def measure(cases: dict, seconds: float, repeats: int) -> dict:
 
 
 def table(results: dict) -> str:
-    lines = ["| environment | n | env steps/s | × CartPole-v1 | × CartPoleVectorEnv (same n) | load |",
-             "|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| environment | n | env steps/s | × CartPole-v1 | × CartPoleVectorEnv (same n) | load |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     single_ref = results["CartPole-v1", 0][0]
     for (name, n), (rate, load) in results.items():
         vector_ref = f"{rate / results['CartPole-v1', n][0]:.2f}" if n else ""
-        lines.append(f"| {name} | {n or 'single'} | {rate:,.0f} | {rate / single_ref:.2f} | {vector_ref} | {load:.2f} |")
+        lines.append(
+            f"| {name} | {n or 'single'} | {rate:,.0f} | {rate / single_ref:.2f} | {vector_ref} | {load:.2f} |"
+        )
     return "\n".join(lines)
 
 
@@ -110,17 +114,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=1.0, help="per row and round (default 1)")
     parser.add_argument("--repeats", type=int, default=3, help="rounds; each figure is their median (default 3)")
-    parser.add_argument("--only", nargs="*", default=None, metavar="NAME",
-                        help="measure only the rows whose name contains one of these (CartPole always)")
-    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
-                        help="time rates by the wall clock (default) or by the process's CPU time")
+    parser.add_argument(
+        "--only",
+        nargs="*",
+        default=None,
+        metavar="NAME",
+        help="measure only the rows whose name contains one of these (CartPole always)",
+    )
+    parser.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="time rates by the wall clock (default) or by the process's CPU time",
+    )
     args = parser.parse_args()
     global CLOCK
     CLOCK = time.perf_counter if args.clock == "wall" else time.process_time
-    cases = {name: kw for name, kw in CASES.items()
-             if args.only is None or name == "CartPole-v1" or any(part in name for part in args.only)}
-    print(f"{os.cpu_count()} CPUs, {args.repeats} rounds of {args.seconds:g} s ({args.clock} clock) per row, "
-          f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
+    cases = {
+        name: kw
+        for name, kw in CASES.items()
+        if args.only is None or name == "CartPole-v1" or any(part in name for part in args.only)
+    }
+    print(
+        f"{os.cpu_count()} CPUs, {args.repeats} rounds of {args.seconds:g} s ({args.clock} clock) per row, "
+        f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n"
+    )
     print(table(measure(cases, args.seconds, args.repeats)))
 
 

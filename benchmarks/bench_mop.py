@@ -25,7 +25,11 @@ import gymnasium as gym
 import rl_envs  # noqa: F401
 from baselines.intrinsic import MOP, RewardSeeking, run_episodes
 
-AGENTS = {"MOP": (MOP, {}), "R eps=0": (RewardSeeking, {"epsilon": 0.0}), "random walker": (RewardSeeking, {"epsilon": 1.0})}
+AGENTS = {
+    "MOP": (MOP, {}),
+    "R eps=0": (RewardSeeking, {"epsilon": 0.0}),
+    "random walker": (RewardSeeking, {"epsilon": 1.0}),
+}
 
 
 def main() -> int:
@@ -51,12 +55,12 @@ def main() -> int:
     mop, greedy, walker = runs["MOP"], runs["R eps=0"], runs["random walker"]
     checks = {
         f"MOP survives all {args.episodes} episodes": not mop.died.any(),
-        f"MOP visits >= 99 % of the cells on average ({mop.visited.mean():.2f} of 104, fewest {mop.visited.min()})":
-            mop.visited.mean() >= 0.99 * 104,
+        f"MOP visits >= 99 % of the cells on average ({mop.visited.mean():.2f} of 104, fewest {mop.visited.min()})": mop.visited.mean()
+        >= 0.99 * 104,
         f"the random walker dies within a few hundred steps (mean {walker.survival.mean():.1f}, longest "
         f"{walker.survival.max()})": walker.died.all() and walker.survival.max() < 1000,
-        f"the greedy reward seeker survives and visits 3 cells ({sorted(set(greedy.visited.tolist()))})":
-            not greedy.died.any() and (greedy.visited == 3).all(),
+        f"the greedy reward seeker survives and visits 3 cells ({sorted(set(greedy.visited.tolist()))})": not greedy.died.any()
+        and (greedy.visited == 3).all(),
     }
     for text, ok in checks.items():
         print(f"{'ok  ' if ok else 'FAIL'} {text}")

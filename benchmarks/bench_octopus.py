@@ -96,19 +96,36 @@ def rows(n: int, s: float) -> list:
     kinds = ["simd", "numba"] if physics._simd is not None else ["numba"]
     out = [("CartPole-v1 (gymnasium.make)", lambda: single_env("CartPole-v1", s), None)]
     for kind in kinds:
-        out.append((f"OctopusArm-v0 (gymnasium.make), 1 arm, {kind}",
-                    lambda kind=kind: single_env("rl_envs/OctopusArm-v0", s, kernel=kind), 0.35 if kind == "simd" else None))
+        out.append(
+            (
+                f"OctopusArm-v0 (gymnasium.make), 1 arm, {kind}",
+                lambda kind=kind: single_env("rl_envs/OctopusArm-v0", s, kernel=kind),
+                0.35 if kind == "simd" else None,
+            )
+        )
     for kind in kinds:
         for threads in (1, 2):
             bar = {1: 0.8, 2: 1.5}[threads] if kind == "simd" else None
-            out.append((f"OctopusArm-v0 vector env, {n} arms, {kind}, {threads} thread(s) (arm-steps/s)",
-                        lambda kind=kind, threads=threads: vector_env(n, s, kernel=kind, threads=threads), bar))
-    out += [("  plain NumPy step, 1 arm", lambda: numpy_reference(1, s), None),
-            (f"  plain NumPy step, {n} arms batched (arm-steps/s)", lambda: numpy_reference(n, s), None)]
+            out.append(
+                (
+                    f"OctopusArm-v0 vector env, {n} arms, {kind}, {threads} thread(s) (arm-steps/s)",
+                    lambda kind=kind, threads=threads: vector_env(n, s, kernel=kind, threads=threads),
+                    bar,
+                )
+            )
+    out += [
+        ("  plain NumPy step, 1 arm", lambda: numpy_reference(1, s), None),
+        (f"  plain NumPy step, {n} arms batched (arm-steps/s)", lambda: numpy_reference(n, s), None),
+    ]
     for kind in kinds:
         for arms, threads in ((1, 1), (n, 1), (n, 2)):
-            out.append((f"kernel alone: {kind}, {arms} arm(s), {threads} thread(s)",
-                        lambda kind=kind, arms=arms, threads=threads: kernel_cost(kind, arms, threads, s), "us"))
+            out.append(
+                (
+                    f"kernel alone: {kind}, {arms} arm(s), {threads} thread(s)",
+                    lambda kind=kind, arms=arms, threads=threads: kernel_cost(kind, arms, threads, s),
+                    "us",
+                )
+            )
     return out
 
 
@@ -132,8 +149,10 @@ def main() -> None:
         load = np.mean(loads[name])
         if bar == "us":
             wall, cpu = np.median(np.array(results[name]), axis=0)
-            print(f"| {name} | {1e6 / wall:,.0f} ({wall:.1f} µs wall, {cpu:.1f} µs CPU per arm-step) | "
-                  f"{1e6 / wall / cartpole:.2f} | | {load:.2f} |")
+            print(
+                f"| {name} | {1e6 / wall:,.0f} ({wall:.1f} µs wall, {cpu:.1f} µs CPU per arm-step) | "
+                f"{1e6 / wall / cartpole:.2f} | | {load:.2f} |"
+            )
             continue
         r = float(np.median(results[name]))
         verdict = "" if bar is None else f">= {bar}: {'met' if r / cartpole >= bar else 'NOT met'}"

@@ -82,18 +82,28 @@ def main() -> None:
     start = time.perf_counter() - t0
     on_ray = timed(cells, RayBackend(), tmp / "ray")
     print(f"Ray ({args.cpus} CPUs):          {on_ray:8.1f} s + {start:.1f} s ray.init   [{load()}]", flush=True)
-    same = all(json.loads((tmp / "pool" / "cells" / f"{c.key}.json").read_text())["row"]["return"]
-               == json.loads((tmp / "ray" / "cells" / f"{c.key}.json").read_text())["row"]["return"] for c in cells)
+    same = all(
+        json.loads((tmp / "pool" / "cells" / f"{c.key}.json").read_text())["row"]["return"]
+        == json.loads((tmp / "ray" / "cells" / f"{c.key}.json").read_text())["row"]["return"]
+        for c in cells
+    )
     print(f"every cell's return the same on both: {same}")
 
-    tiny = cmp.cells_from_config({"runs": [{"env": "rl_envs/GridMaze-v0", "steps": 300, "seeds": 40,
-                                            "eval_episodes": 1, "agents": ["QLearning"]}]})
+    tiny = cmp.cells_from_config(
+        {
+            "runs": [
+                {"env": "rl_envs/GridMaze-v0", "steps": 300, "seeds": 40, "eval_episodes": 1, "agents": ["QLearning"]}
+            ]
+        }
+    )
     timed(tiny[:4], RayBackend(), tmp / "warm")  # workers started and imported
     serial = timed(tiny, cmp.SerialBackend(), tmp / "tiny_serial")
     ray_tiny = timed(tiny, RayBackend(), tmp / "tiny_ray")
     per_cell = (ray_tiny - serial / args.cpus) / len(tiny)
-    print(f"tiny cells: in-process {serial / len(tiny) * 1000:.0f} ms a cell, on Ray {ray_tiny / len(tiny) * 1000:.0f} ms "
-          f"a cell with {args.cpus} CPUs; overhead {per_cell * 1000:.0f} ms a cell   [{load()}]")
+    print(
+        f"tiny cells: in-process {serial / len(tiny) * 1000:.0f} ms a cell, on Ray {ray_tiny / len(tiny) * 1000:.0f} ms "
+        f"a cell with {args.cpus} CPUs; overhead {per_cell * 1000:.0f} ms a cell   [{load()}]"
+    )
     ray.shutdown()
 
     rates = fig2_rates(args.fig2_steps)
@@ -103,12 +113,16 @@ def main() -> None:
     fig2_steps, runs = 500_000, 30
     cell_s = [fig2_steps / r for r in rates.values()]
     total_s = runs * sum(cell_s)
-    print(f"Figure-2 grid: 3 tasks x 3 agents x {runs} runs x {fig2_steps:,} steps = {9 * runs} cells, "
-          f"{total_s / 3600:.1f} CPU-hours (cells of {min(cell_s) / 60:.0f} to {max(cell_s) / 60:.0f} min)")
+    print(
+        f"Figure-2 grid: 3 tasks x 3 agents x {runs} runs x {fig2_steps:,} steps = {9 * runs} cells, "
+        f"{total_s / 3600:.1f} CPU-hours (cells of {min(cell_s) / 60:.0f} to {max(cell_s) / 60:.0f} min)"
+    )
     for nodes, cores in ((1, args.cpus), (32, args.cpus)):
-        print(f"  {nodes:2d} node(s) x {cores} cores: {3600 * nodes * cores / (total_s / (9 * runs)):.0f} cells/hour, "
-              f"the grid in {total_s / (nodes * cores) / 3600:.2f} h (+ {per_cell * 9 * runs / (nodes * cores):.1f} s of "
-              "Ray overhead)")
+        print(
+            f"  {nodes:2d} node(s) x {cores} cores: {3600 * nodes * cores / (total_s / (9 * runs)):.0f} cells/hour, "
+            f"the grid in {total_s / (nodes * cores) / 3600:.2f} h (+ {per_cell * 9 * runs / (nodes * cores):.1f} s of "
+            "Ray overhead)"
+        )
     shutil.rmtree(tmp, ignore_errors=True)
 
 

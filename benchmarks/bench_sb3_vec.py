@@ -58,8 +58,10 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(1)  # the same for both ways; the machine is shared
-    print(f"PPO, n_envs={N_ENVS}, {args.updates} x {N_ENVS * N_STEPS} steps, torch threads 1, "
-          f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
+    print(
+        f"PPO, n_envs={N_ENVS}, {args.updates} x {N_ENVS * N_STEPS} steps, torch threads 1, "
+        f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n"
+    )
     print("| environment | vec env | total s | rollout s | env steps/s in rollouts | load |")
     print("|---|---|---:|---:|---:|---:|")
     for env_id, kwargs in CASES.items():

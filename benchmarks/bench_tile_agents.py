@@ -58,8 +58,13 @@ def main(argv=None) -> None:
     parser.add_argument("--env", default="rl_envs/SwingPendulum-v0")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
-    print(f"{args.env}, {args.steps} steps per seed, tables of {args.table_size} rows, best of {args.repeats}; {load()}")
-    print(f"{'N':>5} {'bare env steps/s':>17} " + " ".join(f"{c.__name__ + ' steps/s':>20} {'ratio':>6}" for c in (TileSAC, TileOffPAC, TileCOPDACQ)))
+    print(
+        f"{args.env}, {args.steps} steps per seed, tables of {args.table_size} rows, best of {args.repeats}; {load()}"
+    )
+    print(
+        f"{'N':>5} {'bare env steps/s':>17} "
+        + " ".join(f"{c.__name__ + ' steps/s':>20} {'ratio':>6}" for c in (TileSAC, TileOffPAC, TileCOPDACQ))
+    )
     for n in (1, 30, 256):
         bare = bare_env_rate(args.env, n, args.steps, args.repeats)
         cells = []

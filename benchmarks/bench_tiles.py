@@ -39,13 +39,17 @@ def main(argv=None) -> None:
     batch = rate(lambda: coder.tiles(states), len(states), args.seconds)
     loop = rate(lambda: [tiles_loop(coder, s) for s in loop_states], len(loop_states), args.seconds)
     one = rate(lambda: coder.tiles(states[0]), 1, args.seconds)
-    print(f"batch of {args.batch}: {batch:,.0f} states/s; one state per call: {one:,.0f} states/s; "
-          f"plain Python loop: {loop:,.0f} states/s; batch / loop = {batch / loop:.0f}x")
+    print(
+        f"batch of {args.batch}: {batch:,.0f} states/s; one state per call: {one:,.0f} states/s; "
+        f"plain Python loop: {loop:,.0f} states/s; batch / loop = {batch / loop:.0f}x"
+    )
     grid = np.stack(np.meshgrid(np.linspace(0, 1, 300), np.linspace(0, 1, 300)), axis=-1).reshape(-1, 2)
     n = len(np.unique(TileCoder([0, 0], [1, 1], 10, 10, size=1 << 40).tiles(grid)))
     lost = n - len(np.unique(coder.tiles(grid)))
-    print(f"{n} distinct tiles in a table of {coder.size}: {lost} lost to collisions "
-          f"(a random map loses about {n * n / (2 * coder.size):.1f})")
+    print(
+        f"{n} distinct tiles in a table of {coder.size}: {lost} lost to collisions "
+        f"(a random map loses about {n * n / (2 * coder.size):.1f})"
+    )
 
 
 if __name__ == "__main__":

@@ -95,6 +95,7 @@ def subsample(frames: list, n: int) -> list:
 
 # -- the policies -----------------------------------------------------------------------------
 
+
 def gridmaze_optimal(env):
     """Greedy on Q* from value iteration on the maze's model (`optimal_values`)."""
     _, q = env.unwrapped.optimal_values(1.0)
@@ -149,8 +150,10 @@ def pendulum_value_gradient(env):
 
 def bang_bang(gain: float, every: int, steps: int | None = None):
     """Push along the velocity (observation 1): a bang-bang energy pump, not optimal."""
+
     def episode(env):
         return rollout(env, lambda obs, _: np.array([gain if obs[1] >= 0 else -gain], np.float32), every, steps=steps)
+
     return episode
 
 
@@ -195,64 +198,133 @@ def expectile_td_learning(env):
 
 def uniform_random(every: int = 1):
     """Uniformly random actions, the action space seeded 0: what any environment can show."""
+
     def episode(env):
         env.action_space.seed(0)
         return rollout(env, lambda obs, e: e.action_space.sample(), every)
+
     return episode
 
 
 # The animations chosen per environment, with their variants.
 CHOSEN: tuple[Media, ...] = (
-    Media("rl_envs/GridMaze-v0", {"layout": "dyna_maze"}, gridmaze_optimal,
-          "The optimal policy (greedy on the optimal action values of the model) on `dyna_maze`.",
-          (Variant("book3x3", {"layout": "book3x3"}, "Ogawa 2018, thin walls"),
-           Variant("dyna_maze", {"layout": "dyna_maze"}, "Sutton & Barto 2018, Fig. 8.2"),
-           Variant("four_rooms", {"layout": "four_rooms"}, "Sutton, Precup & Singh 1999"),
-           Variant("rooms10x10", {"layout": "rooms10x10"}, "four rooms with loops"),
-           Variant("maze10x10", {"layout": "maze10x10"}, "a perfect maze"),
-           Variant("random", {"layout": "random", "size": 8, "maze_seed": 0}, "`layout=\"random\", size=8, maze_seed=0`"))),
-    Media("rl_envs/QuadraticBandit-v0", {"dim": 10}, bandit_copdac_b,
-          "COPDAC-B learning on `dim=10`: its pulls projected on the flattest and steepest directions "
-          "(left) and their costs on a log scale (right).",
-          (Variant("dim2", {"dim": 2}), Variant("dim10", {"dim": 10}), Variant("dim50", {"dim": 50}))),
-    Media("rl_envs/LQControl-v0", {}, lq_optimal,
-          "The Riccati-optimal gain K* on the double integrator from x0 = [-1, 0].",
-          (Variant("double_integrator", {"system": "double_integrator"}, "Recht's quadrotor"),
-           Variant("datacenter", {"system": "datacenter"}, "Recht's 3-state Laplacian system"))),
-    Media("rl_envs/PartiallyObservableMaze-v0", {"layout": "hallway"}, pomaze_qmdp,
-          "QMDP on `hallway`; the shading is the agent's belief over its position and heading.",
-          (Variant("hallway", {"layout": "hallway"}, "60 states, 21 observations"),
-           Variant("hallway2", {"layout": "hallway2"}, "92 states, 17 observations"),
-           Variant("cheese", {"layout": "cheese"}, "McCallum's cheese maze"),
-           Variant("4x3", {"layout": "4x3"}, "Russell & Norvig's 4x3 world"),
-           Variant("dyna_maze", {"layout": "dyna_maze"}, "a GridMaze layout with the four-wall sensor"))),
-    Media("rl_envs/OctopusArm-v0", {}, uniform_random(every=5),
-          "Uniformly random muscle activations for one episode (COPDAC-Q's good policy takes 3·10⁵ steps to learn).",
-          (Variant("C6", {}, "the DPG paper's 6 compartments"),
-           Variant("C3", {"n_compartments": 3}), Variant("C10", {"n_compartments": 10}),
-           Variant("random-target", {"target": "random"}, "`target=\"random\"`"))),
-    Media("rl_envs/PendulumSwingUp-v0", {}, pendulum_value_gradient,
-          "Doya's value-gradient policy after 10,000 steps of learning, one 20 s trial.", ()),
-    Media("rl_envs/PuddleWorld-v0", {}, puddle_straight,
-          "Straight to the goal at full speed (through the puddles, so not optimal).",
-          (Variant("offpac", {"variant": "offpac"}, "Degris, White & Sutton 2012"),
-           Variant("boyan-moore", {"variant": "boyan-moore"}, "Boyan & Moore 1995"))),
-    Media("rl_envs/MountainCarRLPark-v0", {}, bang_bang(1.0, every=5),
-          "Full throttle along the velocity (a bang-bang energy pump, not optimal).", ()),
-    Media("rl_envs/SwingPendulum-v0", {}, bang_bang(2.0, every=5, steps=300),
-          "Full torque along the angular velocity (a bang-bang energy pump, not optimal), first 300 steps.", ()),
-    Media("rl_envs/VariableReward-v0", {}, expectile_td_learning,
-          "ExpectileTD learning (τ = 0.1, 0.2, …, 0.9, α = 0.05): its nine predictors (red) spread over the "
-          "reward distribution towards its expectiles; one frame per 10 trials, the last reward in orange.",
-          (Variant("magnitude", {"predictors": [2.005, 3.335, 5.208, 7.767, 10.849]},
-                   "the exact 0.1-, 0.25-, 0.5-, 0.75- and 0.9-expectiles drawn"),
-           Variant("probability", {"variant": "probability"}, "three cues: reward with probability 0.1, 0.5, 0.9"),
-           Variant("utility", {"utility": "empirical"}, "the paper's empirical utility"))),
-    Media("rl_envs/FoodGrid-v0", {}, food_grid_mop,
-          "The MOP agent (no reward: exact value iteration of its path entropy, gamma = 0.99), first 600 steps; "
-          "the shading is the episode's visit counts, the bar its energy.",
-          (Variant("default", {}, "G = 10, cap 100"),
-           Variant("noisy-tv", {"tv_noise": 1.0}, "`tv_noise=1.0`: the purple room's moves are random"))),
+    Media(
+        "rl_envs/GridMaze-v0",
+        {"layout": "dyna_maze"},
+        gridmaze_optimal,
+        "The optimal policy (greedy on the optimal action values of the model) on `dyna_maze`.",
+        (
+            Variant("book3x3", {"layout": "book3x3"}, "Ogawa 2018, thin walls"),
+            Variant("dyna_maze", {"layout": "dyna_maze"}, "Sutton & Barto 2018, Fig. 8.2"),
+            Variant("four_rooms", {"layout": "four_rooms"}, "Sutton, Precup & Singh 1999"),
+            Variant("rooms10x10", {"layout": "rooms10x10"}, "four rooms with loops"),
+            Variant("maze10x10", {"layout": "maze10x10"}, "a perfect maze"),
+            Variant(
+                "random", {"layout": "random", "size": 8, "maze_seed": 0}, '`layout="random", size=8, maze_seed=0`'
+            ),
+        ),
+    ),
+    Media(
+        "rl_envs/QuadraticBandit-v0",
+        {"dim": 10},
+        bandit_copdac_b,
+        "COPDAC-B learning on `dim=10`: its pulls projected on the flattest and steepest directions "
+        "(left) and their costs on a log scale (right).",
+        (Variant("dim2", {"dim": 2}), Variant("dim10", {"dim": 10}), Variant("dim50", {"dim": 50})),
+    ),
+    Media(
+        "rl_envs/LQControl-v0",
+        {},
+        lq_optimal,
+        "The Riccati-optimal gain K* on the double integrator from x0 = [-1, 0].",
+        (
+            Variant("double_integrator", {"system": "double_integrator"}, "Recht's quadrotor"),
+            Variant("datacenter", {"system": "datacenter"}, "Recht's 3-state Laplacian system"),
+        ),
+    ),
+    Media(
+        "rl_envs/PartiallyObservableMaze-v0",
+        {"layout": "hallway"},
+        pomaze_qmdp,
+        "QMDP on `hallway`; the shading is the agent's belief over its position and heading.",
+        (
+            Variant("hallway", {"layout": "hallway"}, "60 states, 21 observations"),
+            Variant("hallway2", {"layout": "hallway2"}, "92 states, 17 observations"),
+            Variant("cheese", {"layout": "cheese"}, "McCallum's cheese maze"),
+            Variant("4x3", {"layout": "4x3"}, "Russell & Norvig's 4x3 world"),
+            Variant("dyna_maze", {"layout": "dyna_maze"}, "a GridMaze layout with the four-wall sensor"),
+        ),
+    ),
+    Media(
+        "rl_envs/OctopusArm-v0",
+        {},
+        uniform_random(every=5),
+        "Uniformly random muscle activations for one episode (COPDAC-Q's good policy takes 3·10⁵ steps to learn).",
+        (
+            Variant("C6", {}, "the DPG paper's 6 compartments"),
+            Variant("C3", {"n_compartments": 3}),
+            Variant("C10", {"n_compartments": 10}),
+            Variant("random-target", {"target": "random"}, '`target="random"`'),
+        ),
+    ),
+    Media(
+        "rl_envs/PendulumSwingUp-v0",
+        {},
+        pendulum_value_gradient,
+        "Doya's value-gradient policy after 10,000 steps of learning, one 20 s trial.",
+        (),
+    ),
+    Media(
+        "rl_envs/PuddleWorld-v0",
+        {},
+        puddle_straight,
+        "Straight to the goal at full speed (through the puddles, so not optimal).",
+        (
+            Variant("offpac", {"variant": "offpac"}, "Degris, White & Sutton 2012"),
+            Variant("boyan-moore", {"variant": "boyan-moore"}, "Boyan & Moore 1995"),
+        ),
+    ),
+    Media(
+        "rl_envs/MountainCarRLPark-v0",
+        {},
+        bang_bang(1.0, every=5),
+        "Full throttle along the velocity (a bang-bang energy pump, not optimal).",
+        (),
+    ),
+    Media(
+        "rl_envs/SwingPendulum-v0",
+        {},
+        bang_bang(2.0, every=5, steps=300),
+        "Full torque along the angular velocity (a bang-bang energy pump, not optimal), first 300 steps.",
+        (),
+    ),
+    Media(
+        "rl_envs/VariableReward-v0",
+        {},
+        expectile_td_learning,
+        "ExpectileTD learning (τ = 0.1, 0.2, …, 0.9, α = 0.05): its nine predictors (red) spread over the "
+        "reward distribution towards its expectiles; one frame per 10 trials, the last reward in orange.",
+        (
+            Variant(
+                "magnitude",
+                {"predictors": [2.005, 3.335, 5.208, 7.767, 10.849]},
+                "the exact 0.1-, 0.25-, 0.5-, 0.75- and 0.9-expectiles drawn",
+            ),
+            Variant("probability", {"variant": "probability"}, "three cues: reward with probability 0.1, 0.5, 0.9"),
+            Variant("utility", {"utility": "empirical"}, "the paper's empirical utility"),
+        ),
+    ),
+    Media(
+        "rl_envs/FoodGrid-v0",
+        {},
+        food_grid_mop,
+        "The MOP agent (no reward: exact value iteration of its path entropy, gamma = 0.99), first 600 steps; "
+        "the shading is the episode's visit counts, the bar its energy.",
+        (
+            Variant("default", {}, "G = 10, cap 100"),
+            Variant("noisy-tv", {"tv_noise": 1.0}, "`tv_noise=1.0`: the purple room's moves are random"),
+        ),
+    ),
 )
 
 
@@ -269,6 +341,7 @@ def media() -> dict[str, Media]:
 
 
 # -- what the gallery and the README say of each environment ----------------------------------------
+
 
 def rst_to_markdown(text: str) -> str:
     """The docstrings' Sphinx roles as code spans (``x`` is already Markdown)."""
@@ -309,12 +382,16 @@ def readme_table(columns: int = 3) -> list[str]:
     for name, m in media().items():
         path = source_path(m.env_id)
         label = f"`{m.env_id.split('/')[1]}`"
-        cells.append((f"![{name}](docs/media/{name}.gif)",
-                      (f"[{label}]({path})" if path else label) + ": " + summary(m.env_id).replace("|", "\\|")))
+        cells.append(
+            (
+                f"![{name}](docs/media/{name}.gif)",
+                (f"[{label}]({path})" if path else label) + ": " + summary(m.env_id).replace("|", "\\|"),
+            )
+        )
     cells += [("", "")] * (-len(cells) % columns)
     lines = ["|" + " |" * columns, "|" + "---|" * columns]
     for i in range(0, len(cells), columns):
-        row = cells[i:i + columns]
+        row = cells[i : i + columns]
         lines += ["| " + " | ".join(c[0] for c in row) + " |", "| " + " | ".join(c[1] for c in row) + " |"]
     return lines
 

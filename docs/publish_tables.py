@@ -20,25 +20,55 @@ ROOT = DOCS.parent
 # what a run writes -> (file under docs/, the command that writes it)
 PUBLISHED = {
     "results/compare/summary.md": ("compare/summary.md", "make run"),
-    **{f"results/compare/curves/rl_envs_{name}-v0.png": (f"compare/rl_envs_{name}-v0.png", "make run")
-       for name in ("GridMaze", "QuadraticBandit", "LQControl", "PartiallyObservableMaze", "OctopusArm",
-                    "PendulumSwingUp", "PuddleWorld", "MountainCarRLPark", "SwingPendulum", "VariableReward",
-                    "FoodGrid")},
+    **{
+        f"results/compare/curves/rl_envs_{name}-v0.png": (f"compare/rl_envs_{name}-v0.png", "make run")
+        for name in (
+            "GridMaze",
+            "QuadraticBandit",
+            "LQControl",
+            "PartiallyObservableMaze",
+            "OctopusArm",
+            "PendulumSwingUp",
+            "PuddleWorld",
+            "MountainCarRLPark",
+            "SwingPendulum",
+            "VariableReward",
+            "FoodGrid",
+        )
+    },
     "results/tabular_book/book.md": ("tables/tabular_book.md", "python experiments/tabular.py book"),
-    "results/tabular_maze10x10/table.md": ("tables/tabular_maze10x10.md", "python experiments/tabular.py control --layout maze10x10"),
-    "results/tabular_maze10x10/curve.png": ("tabular_maze10x10.png", "python experiments/tabular.py control --layout maze10x10"),
-    "results/tabular_rooms10x10/table.md": ("tables/tabular_rooms10x10.md", "python experiments/tabular.py control --layout rooms10x10"),
-    "results/tabular_rooms10x10/curve.png": ("tabular_rooms10x10.png", "python experiments/tabular.py control --layout rooms10x10"),
+    "results/tabular_maze10x10/table.md": (
+        "tables/tabular_maze10x10.md",
+        "python experiments/tabular.py control --layout maze10x10",
+    ),
+    "results/tabular_maze10x10/curve.png": (
+        "tabular_maze10x10.png",
+        "python experiments/tabular.py control --layout maze10x10",
+    ),
+    "results/tabular_rooms10x10/table.md": (
+        "tables/tabular_rooms10x10.md",
+        "python experiments/tabular.py control --layout rooms10x10",
+    ),
+    "results/tabular_rooms10x10/curve.png": (
+        "tabular_rooms10x10.png",
+        "python experiments/tabular.py control --layout rooms10x10",
+    ),
     "results/dpg_bandit/table.md": ("tables/dpg_bandit.md", "python experiments/dpg_bandit.py"),
     "results/dpg_bandit/fig1.png": ("dpg_bandit_fig1.png", "python experiments/dpg_bandit.py"),
     "results/octopus_copdac/table.md": ("tables/octopus_copdac.md", "python experiments/octopus_copdac.py"),
     "results/octopus_copdac/fig3.png": ("octopus_copdac_fig3.png", "python experiments/octopus_copdac.py"),
-    "results/octopus_copdac_aw3e-2/table.md": ("tables/octopus_copdac_aw3e-2.md",
-                                        "python experiments/octopus_copdac.py --alpha-w 0.03 --out results/octopus_copdac_aw3e-2"),
-    "results/maze10x10_sb3/summary.md": ("tables/maze10x10_sb3.md",
-                                  "python -m baselines compare --config experiments/maze10x10_sb3.toml --out results/maze10x10_sb3"),
-    "results/octopus_copdac_aw3e-2/fig3.png": ("octopus_copdac_fig3_alpha_w_0.03.png",
-                                       "python experiments/octopus_copdac.py --alpha-w 0.03 --out results/octopus_copdac_aw3e-2"),
+    "results/octopus_copdac_aw3e-2/table.md": (
+        "tables/octopus_copdac_aw3e-2.md",
+        "python experiments/octopus_copdac.py --alpha-w 0.03 --out results/octopus_copdac_aw3e-2",
+    ),
+    "results/maze10x10_sb3/summary.md": (
+        "tables/maze10x10_sb3.md",
+        "python -m baselines compare --config experiments/maze10x10_sb3.toml --out results/maze10x10_sb3",
+    ),
+    "results/octopus_copdac_aw3e-2/fig3.png": (
+        "octopus_copdac_fig3_alpha_w_0.03.png",
+        "python experiments/octopus_copdac.py --alpha-w 0.03 --out results/octopus_copdac_aw3e-2",
+    ),
     "results/dpg_fig2/table.md": ("tables/dpg_fig2.md", "python experiments/dpg_fig2.py"),
     "results/dpg_fig2/sweep.md": ("tables/dpg_fig2_sweep.md", "python experiments/dpg_fig2.py"),
     "results/dpg_fig2/fig2.png": ("dpg_fig2.png", "python experiments/dpg_fig2.py"),
@@ -47,13 +77,21 @@ PUBLISHED = {
     "results/lq/gap.png": ("lq_gap.png", "python experiments/lq.py"),
     "results/pomdp_scores/table.md": ("tables/pomdp_scores.md", "python experiments/pomdp_scores.py"),
     "results/distributional_td/table.md": ("tables/distributional_td.md", "python experiments/distributional_td.py"),
-    "results/distributional_td/reversal.png": ("distributional_td_reversal.png", "python experiments/distributional_td.py"),
-    "results/distributional_td/decoding.png": ("distributional_td_decoding.png", "python experiments/distributional_td.py"),
+    "results/distributional_td/reversal.png": (
+        "distributional_td_reversal.png",
+        "python experiments/distributional_td.py",
+    ),
+    "results/distributional_td/decoding.png": (
+        "distributional_td_decoding.png",
+        "python experiments/distributional_td.py",
+    ),
     "results/mop_food_grid/table.md": ("tables/mop_food_grid.md", "python experiments/mop_food_grid.py"),
     "results/mop_food_grid/solve.md": ("tables/mop_food_grid_solve.md", "python experiments/mop_food_grid.py"),
     "results/mop_food_grid/heatmaps.png": ("mop_food_grid_heatmaps.png", "python experiments/mop_food_grid.py"),
-    "results/mop_food_grid_tol0.01/table.md": ("tables/mop_food_grid_tol0.01.md",
-                                               "python experiments/mop_food_grid.py --tol 0.01 --out results/mop_food_grid_tol0.01"),
+    "results/mop_food_grid_tol0.01/table.md": (
+        "tables/mop_food_grid_tol0.01.md",
+        "python experiments/mop_food_grid.py --tol 0.01 --out results/mop_food_grid_tol0.01",
+    ),
 }
 
 

@@ -70,6 +70,7 @@ def learned_vs_exact(job: tuple) -> dict:
     def add(a):
         total[:] += a.V[0]
         count[0] += 1
+
     agent.learn(rewards - rewards // 2, callback=add)
     return {"unit": unit, "agent": name, "learned": (total / count[0]).tolist()}
 
@@ -82,21 +83,30 @@ def population(job: tuple) -> dict:
     bounds = (min(ref.values), max(ref.values))
     rates = sample_rates(args.cells, MAX_RATE, np.random.default_rng(seed))
     out = {"unit": unit, "seed": seed}
-    for model, agent in (("distributional", ExpectileTD(env, rates=rates, seed=seed)),
-                         ("classical", ClassicalTD(env, step_sizes=np.mean(rates, axis=1).tolist(), seed=seed))):
+    for model, agent in (
+        ("distributional", ExpectileTD(env, rates=rates, seed=seed)),
+        ("classical", ClassicalTD(env, step_sizes=np.mean(rates, axis=1).tolist(), seed=seed)),
+    ):
         agent.learn(args.train)
         total = np.zeros(agent.n_predictors)
 
         def add(a, total=total):
             total[:] += a.V[0]
+
         rewards, errors = record_trials(agent, args.trials)
         noise = np.random.default_rng([seed, 1]).normal(0.0, args.noise, errors.shape)
-        analysis = asymmetry_analysis(rewards, responses(errors, agent.alpha_plus, agent.alpha_minus) + noise,
-                                      np.random.default_rng([seed, 2]))
-        out[model] = {"taus": agent.taus.tolist(), "reversal": analysis.reversal.tolist(),
-                      "measured_tau": analysis.tau.tolist(), "correlation": analysis.correlation,
-                      "p_value": analysis.p_value, "reliability": analysis.reliability,
-                      "reliability_p_value": analysis.reliability_p_value}
+        analysis = asymmetry_analysis(
+            rewards, responses(errors, agent.alpha_plus, agent.alpha_minus) + noise, np.random.default_rng([seed, 2])
+        )
+        out[model] = {
+            "taus": agent.taus.tolist(),
+            "reversal": analysis.reversal.tolist(),
+            "measured_tau": analysis.tau.tolist(),
+            "correlation": analysis.correlation,
+            "p_value": analysis.p_value,
+            "reliability": analysis.reliability,
+            "reliability_p_value": analysis.reliability_p_value,
+        }
         if model == "distributional":
             agent.learn(args.trials, callback=add)  # the predictors averaged over as many trials again
             learned = total / args.trials
@@ -104,12 +114,20 @@ def population(job: tuple) -> dict:
     measured, reversal = np.array(out["distributional"]["measured_tau"]), np.array(out["distributional"]["reversal"])
     usable = np.isfinite(measured) & (measured >= 0) & (measured <= 1)
     rng = np.random.default_rng([seed, 3])
-    decoded = {"exact": decode_expectiles(taus, ref.expectiles(taus), bounds, restarts=args.restarts, rng=rng),
-               "learned": decode_expectiles(taus, learned, bounds, restarts=args.restarts, rng=rng),
-               "measured": decode_expectiles(measured[usable], reversal[usable], bounds, restarts=args.restarts, rng=rng)}
-    out["decoding"] = {name: {"mean": d.mean, "std": d.std, "median_loss": float(np.median(d.losses)),
-                              "samples": d.samples.tolist() if seed == 0 else None}
-                       for name, d in decoded.items()}
+    decoded = {
+        "exact": decode_expectiles(taus, ref.expectiles(taus), bounds, restarts=args.restarts, rng=rng),
+        "learned": decode_expectiles(taus, learned, bounds, restarts=args.restarts, rng=rng),
+        "measured": decode_expectiles(measured[usable], reversal[usable], bounds, restarts=args.restarts, rng=rng),
+    }
+    out["decoding"] = {
+        name: {
+            "mean": d.mean,
+            "std": d.std,
+            "median_loss": float(np.median(d.losses)),
+            "samples": d.samples.tolist() if seed == 0 else None,
+        }
+        for name, d in decoded.items()
+    }
     out["decoding"]["measured"]["cells"] = int(usable.sum())
     return out
 
@@ -121,41 +139,63 @@ def truth(unit: str) -> tuple[np.ndarray, np.ndarray, float, float]:
 
 
 def markdown(table: list[dict], populations: list[dict], args) -> str:
-    lines = [f"**Learned vs exact** ({args.rewards:,} rewards, α⁺ = {STEP_SIZE} τ, α⁻ = {STEP_SIZE} (1 − τ), seed 0; "
-             "learned = the second half's average; ± = four times the exact standard deviation of that average)", "",
-             "| unit | τ | exact expectile | ExpectileTD | difference | ± | exact quantile | QuantileTD |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"**Learned vs exact** ({args.rewards:,} rewards, α⁺ = {STEP_SIZE} τ, α⁻ = {STEP_SIZE} (1 − τ), seed 0; "
+        "learned = the second half's average; ± = four times the exact standard deviation of that average)",
+        "",
+        "| unit | τ | exact expectile | ExpectileTD | difference | ± | exact quantile | QuantileTD |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for unit in UNITS:
         values, p, _, _ = truth(unit)
         learned = {r["agent"]: r["learned"] for r in table if r["unit"] == unit}
         n = args.rewards - args.rewards // 2
         for i, tau in enumerate(TAUS):
             e = rl_envs.expectiles(values, p, tau)
-            lines.append(f"| {unit} | {tau} | {e:.4f} | {learned['ExpectileTD'][i]:.4f} | {learned['ExpectileTD'][i] - e:+.4f} "
-                         f"| {4 * averaged_expectile_sd(values, p, tau) / np.sqrt(n):.4f} | "
-                         f"{rl_envs.quantiles(values, p, tau):g} | {learned['QuantileTD'][i]:.4f} |")
-    lines += ["", f"**Reversal point against asymmetry** ({args.cells} cells, {args.train:,} trials of learning, "
-              f"{args.trials} recorded trials, response noise SD {args.noise}; mean ± SD over {args.seeds} populations, "
-              "and how many of them have p < 0.05)", "",
-              "| unit | model | correlation (asymmetry, reversal point) | p < 0.05 | reversal-point reliability | p < 0.05 |",
-              "|---|---|---|---|---|---|"]
+            lines.append(
+                f"| {unit} | {tau} | {e:.4f} | {learned['ExpectileTD'][i]:.4f} | {learned['ExpectileTD'][i] - e:+.4f} "
+                f"| {4 * averaged_expectile_sd(values, p, tau) / np.sqrt(n):.4f} | "
+                f"{rl_envs.quantiles(values, p, tau):g} | {learned['QuantileTD'][i]:.4f} |"
+            )
+    lines += [
+        "",
+        f"**Reversal point against asymmetry** ({args.cells} cells, {args.train:,} trials of learning, "
+        f"{args.trials} recorded trials, response noise SD {args.noise}; mean ± SD over {args.seeds} populations, "
+        "and how many of them have p < 0.05)",
+        "",
+        "| unit | model | correlation (asymmetry, reversal point) | p < 0.05 | reversal-point reliability | p < 0.05 |",
+        "|---|---|---|---|---|---|",
+    ]
     for unit in UNITS:
         for model in ("distributional", "classical"):
             runs = [pop[model] for pop in populations if pop["unit"] == unit]
             r, rel = np.array([x["correlation"] for x in runs]), np.array([x["reliability"] for x in runs])
-            lines.append(f"| {unit} | {model} TD | {r.mean():.3f} ± {r.std():.3f} | "
-                         f"{sum(x['p_value'] < 0.05 for x in runs)}/{len(runs)} | {rel.mean():.3f} ± {rel.std():.3f} | "
-                         f"{sum(x['reliability_p_value'] < 0.05 for x in runs)}/{len(runs)} |")
-    lines += ["", f"**Decoding** (M = 100 samples, {args.restarts} restarts pooled, samples within the rewards' range; "
-              f"mean ± SD over {args.seeds} populations)", "",
-              "| unit | from | decoded mean | true mean | decoded SD | true SD |", "|---|---|---|---|---|---|"]
-    names = {"exact": "exact expectiles", "learned": "learned predictors", "measured": "reversal points, measured asymmetries"}
+            lines.append(
+                f"| {unit} | {model} TD | {r.mean():.3f} ± {r.std():.3f} | "
+                f"{sum(x['p_value'] < 0.05 for x in runs)}/{len(runs)} | {rel.mean():.3f} ± {rel.std():.3f} | "
+                f"{sum(x['reliability_p_value'] < 0.05 for x in runs)}/{len(runs)} |"
+            )
+    lines += [
+        "",
+        f"**Decoding** (M = 100 samples, {args.restarts} restarts pooled, samples within the rewards' range; "
+        f"mean ± SD over {args.seeds} populations)",
+        "",
+        "| unit | from | decoded mean | true mean | decoded SD | true SD |",
+        "|---|---|---|---|---|---|",
+    ]
+    names = {
+        "exact": "exact expectiles",
+        "learned": "learned predictors",
+        "measured": "reversal points, measured asymmetries",
+    }
     for unit in UNITS:
         _, _, mean, sd = truth(unit)
         runs = [pop["decoding"] for pop in populations if pop["unit"] == unit]
         for name, label in names.items():
             m, s = np.array([x[name]["mean"] for x in runs]), np.array([x[name]["std"] for x in runs])
-            lines.append(f"| {unit} | {label} | {m.mean():.3f} ± {m.std():.3f} | {mean:.3f} | {s.mean():.3f} ± {s.std():.3f} | {sd:.3f} |")
+            lines.append(
+                f"| {unit} | {label} | {m.mean():.3f} ± {m.std():.3f} | {mean:.3f} | {s.mean():.3f} ± {s.std():.3f} | {sd:.3f} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -175,10 +215,16 @@ def plot_reversal(populations: list[dict], path: Path) -> None:
             ax, res = axes[row][col], pop[model]
             ax.plot(grid, rl_envs.expectiles(values, p, grid), color="0.6", lw=1.5, label="exact τ-expectile")
             ax.axhline(mean, color="0.6", ls=":", lw=1, label="mean")
-            ax.scatter(res["measured_tau"], res["reversal"], s=18, color=colours[model],
-                       label="cells (reversal: one half; asymmetry: the other)")
-            ax.set_title(f"{model} TD, {unit}, population 0: r = {res['correlation']:.2f} (p = {res['p_value']:.2g})",
-                         fontsize=9)
+            ax.scatter(
+                res["measured_tau"],
+                res["reversal"],
+                s=18,
+                color=colours[model],
+                label="cells (reversal: one half; asymmetry: the other)",
+            )
+            ax.set_title(
+                f"{model} TD, {unit}, population 0: r = {res['correlation']:.2f} (p = {res['p_value']:.2g})", fontsize=9
+            )
             ax.set_xlabel("measured asymmetry α⁺ / (α⁺ + α⁻)")
             ax.set_ylabel(f"reversal point ({unit})")
             ax.set_xlim(-0.05, 1.05)
@@ -191,7 +237,9 @@ def plot_reversal(populations: list[dict], path: Path) -> None:
             r = np.array([x["correlation"] for x in runs])
             significant = np.array([x["p_value"] < 0.05 for x in runs])
             offsets = np.linspace(-0.15, 0.15, len(r))
-            ax.scatter(i + offsets, r, s=24, color=colours[model], facecolors=np.where(significant, colours[model], "none"))
+            ax.scatter(
+                i + offsets, r, s=24, color=colours[model], facecolors=np.where(significant, colours[model], "none")
+            )
         ax.axhline(0, color="0.6", lw=1)
         ax.set_xticks([0, 1], ["distributional", "classical"])
         ax.set_xlim(-0.6, 1.6)
@@ -210,17 +258,32 @@ def plot_decoding(populations: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(UNITS), figsize=(11, 4), squeeze=False)
-    labels = {"exact": "from the exact expectiles", "learned": "from the learned predictors",
-              "measured": "from reversal points and measured asymmetries"}
+    labels = {
+        "exact": "from the exact expectiles",
+        "learned": "from the learned predictors",
+        "measured": "from reversal points and measured asymmetries",
+    }
     for ax, unit in zip(axes[0], UNITS):
         values, p, _, _ = truth(unit)
         pop = next(x for x in populations if x["unit"] == unit and x["seed"] == 0)
-        ax.step(np.concatenate([[values[0] - 1], values, [values[-1] + 1]]), np.concatenate([[0], np.cumsum(p), [1]]),
-                where="post", color="k", lw=2, label="true reward distribution")
+        ax.step(
+            np.concatenate([[values[0] - 1], values, [values[-1] + 1]]),
+            np.concatenate([[0], np.cumsum(p), [1]]),
+            where="post",
+            color="k",
+            lw=2,
+            label="true reward distribution",
+        )
         for i, (name, label) in enumerate(labels.items()):
             z = np.sort(pop["decoding"][name]["samples"])
-            ax.step(np.concatenate([[values[0] - 1], z]), np.concatenate([[0], np.arange(1, len(z) + 1) / len(z)]),
-                    where="post", color=f"C{i}", lw=1.2, label=f"decoded {label}")
+            ax.step(
+                np.concatenate([[values[0] - 1], z]),
+                np.concatenate([[0], np.arange(1, len(z) + 1) / len(z)]),
+                where="post",
+                color=f"C{i}",
+                lw=1.2,
+                label=f"decoded {label}",
+            )
         ax.set_xlabel(f"reward ({unit})")
         ax.set_ylabel("cumulative probability")
         ax.set_title(f"decoded vs true distribution, {unit}", fontsize=10)
@@ -251,10 +314,18 @@ def main(argv=None) -> None:
         table, populations = saved["learned_vs_exact"], saved["populations"]
     else:
         with ProcessPoolExecutor(args.workers) as pool:
-            table = list(pool.map(learned_vs_exact, [(u, a, args.rewards, 0) for u in UNITS for a in ("ExpectileTD", "QuantileTD")]))
+            table = list(
+                pool.map(
+                    learned_vs_exact, [(u, a, args.rewards, 0) for u in UNITS for a in ("ExpectileTD", "QuantileTD")]
+                )
+            )
             populations = list(pool.map(population, [(u, s, args) for u in UNITS for s in range(args.seeds)]))
-        atomic_write_bytes(out / "results.json", json.dumps({"arguments": vars(args), "learned_vs_exact": table,
-                                                             "populations": populations}, indent=1).encode())
+        atomic_write_bytes(
+            out / "results.json",
+            json.dumps(
+                {"arguments": vars(args), "learned_vs_exact": table, "populations": populations}, indent=1
+            ).encode(),
+        )
     text = markdown(table, populations, args)
     atomic_write_bytes(out / "table.md", text.encode())
     print(text)

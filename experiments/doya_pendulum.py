@@ -62,17 +62,35 @@ def cells(methods: list[str], seeds: list[int], max_trials: int) -> dict[str, li
     """Each method's cells, one a seed: learning until 10 successful trials or ``max_trials``
     trials (the measure ``trials_to_successes`` of ``baselines.compare.measures``)."""
     trial_steps = gym.make(ENV).unwrapped.max_steps
-    return {method: cmp.cells_from_config({"runs": [{
-        "env": ENV, "steps": max_trials * trial_steps, "seeds": seeds, "agents": {cls.__name__: hyper},
-        "measure": {"name": "trials_to_successes", "successes": SUCCESSES, "max_trials": max_trials}}]})
-        for method, (cls, hyper) in SETTINGS.items() if method in methods}
+    return {
+        method: cmp.cells_from_config(
+            {
+                "runs": [
+                    {
+                        "env": ENV,
+                        "steps": max_trials * trial_steps,
+                        "seeds": seeds,
+                        "agents": {cls.__name__: hyper},
+                        "measure": {"name": "trials_to_successes", "successes": SUCCESSES, "max_trials": max_trials},
+                    }
+                ]
+            }
+        )
+        for method, (cls, hyper) in SETTINGS.items()
+        if method in methods
+    }
 
 
 def seed_record(method: str, record: dict) -> dict:
     """What the table and the plot read from a cell's record."""
     m = record["measurements"]
-    return {"method": method, "seed": record["cell"]["seed"], "wall_time": record["row"]["wall_time_s"],
-            "time_up": m["time_up"], "trials_to_10_successes": m["trials_to_successes"]}
+    return {
+        "method": method,
+        "seed": record["cell"]["seed"],
+        "wall_time": record["row"]["wall_time_s"],
+        "time_up": m["time_up"],
+        "trials_to_10_successes": m["trials_to_successes"],
+    }
 
 
 def summarise(records: dict[str, list[dict]], max_trials: int) -> list[dict]:
@@ -82,11 +100,19 @@ def summarise(records: dict[str, list[dict]], max_trials: int) -> list[dict]:
         finished = [c for c in counts if c is not None]
         # a seed that did not finish counts as more than the budget: the median is still defined
         censored = np.array([c if c is not None else max_trials + 1 for c in counts], dtype=float)
-        rows.append({"method": method, "seeds": len(recs), "finished": len(finished),
-                     "median": float(np.median(censored)), "q25": float(np.percentile(censored, 25)),
-                     "q75": float(np.percentile(censored, 75)),
-                     "min": min(finished) if finished else None, "max": max(finished) if finished else None,
-                     "wall_time": float(sum(r["wall_time"] for r in recs))})
+        rows.append(
+            {
+                "method": method,
+                "seeds": len(recs),
+                "finished": len(finished),
+                "median": float(np.median(censored)),
+                "q25": float(np.percentile(censored, 25)),
+                "q75": float(np.percentile(censored, 75)),
+                "min": min(finished) if finished else None,
+                "max": max(finished) if finished else None,
+                "wall_time": float(sum(r["wall_time"] for r in recs)),
+            }
+        )
     return rows
 
 
@@ -99,24 +125,40 @@ def orderings(rows: list[dict], max_trials: int) -> list[tuple[str, bool | None,
     """Each claim of the paper: True or False on the median trial counts, None when both exceed
     the budget (then the run cannot tell)."""
     median = {r["method"]: r["median"] for r in rows}
-    claims = [("continuous AC < discrete AC", "continuous AC, traces", "discrete AC"),
-              ("value gradient (known model) < continuous AC", "value gradient, known model", "continuous AC, traces"),
-              ("traces < Euler (continuous AC)", "continuous AC, traces", "continuous AC, Euler"),
-              ("traces < Euler (value gradient, known model)", "value gradient, known model",
-               "value gradient, known model, Euler")]
-    return [(text, None if min(median[a], median[b]) > max_trials else bool(median[a] < median[b]),
-             f"median {count_text(median[a], max_trials)} vs {count_text(median[b], max_trials)}")
-            for text, a, b in claims if a in median and b in median]
+    claims = [
+        ("continuous AC < discrete AC", "continuous AC, traces", "discrete AC"),
+        ("value gradient (known model) < continuous AC", "value gradient, known model", "continuous AC, traces"),
+        ("traces < Euler (continuous AC)", "continuous AC, traces", "continuous AC, Euler"),
+        (
+            "traces < Euler (value gradient, known model)",
+            "value gradient, known model",
+            "value gradient, known model, Euler",
+        ),
+    ]
+    return [
+        (
+            text,
+            None if min(median[a], median[b]) > max_trials else bool(median[a] < median[b]),
+            f"median {count_text(median[a], max_trials)} vs {count_text(median[b], max_trials)}",
+        )
+        for text, a, b in claims
+        if a in median and b in median
+    ]
 
 
 def table(rows: list[dict], max_trials: int) -> str:
-    lines = [f"| method | seeds finished (≤ {max_trials} trials) | median trials to 10 successes | quartiles | range | "
-             "wall time (s) |", "|---|---|---|---|---|---|"]
+    lines = [
+        f"| method | seeds finished (≤ {max_trials} trials) | median trials to 10 successes | quartiles | range | "
+        "wall time (s) |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in rows:
         span = f"{r['min']}-{r['max']}" if r["min"] is not None else "-"
-        lines.append(f"| {r['method']} | {r['finished']}/{r['seeds']} | {count_text(r['median'], max_trials)} | "
-                     f"{count_text(r['q25'], max_trials)} to {count_text(r['q75'], max_trials)} | {span} | "
-                     f"{r['wall_time']:.0f} |")
+        lines.append(
+            f"| {r['method']} | {r['finished']}/{r['seeds']} | {count_text(r['median'], max_trials)} | "
+            f"{count_text(r['q25'], max_trials)} to {count_text(r['q75'], max_trials)} | {span} | "
+            f"{r['wall_time']:.0f} |"
+        )
     lines.append("")
     verdict = {True: "holds", False: "does NOT hold", None: "cannot be told (both beyond the budget)"}
     lines += [f"* {text}: {verdict[ok]} ({numbers})" for text, ok, numbers in orderings(rows, max_trials)]
@@ -133,10 +175,11 @@ def plot(records: dict[str, list[dict]], path: Path) -> None:
     for method, recs in records.items():
         n = max(len(r["time_up"]) for r in recs)
         # a seed that stopped (10 successes) keeps its last 10 trials' mean from then on
-        curves = np.array([r["time_up"] + [float(np.mean(r["time_up"][-SUCCESSES:]))] * (n - len(r["time_up"]))
-                           for r in recs])
+        curves = np.array(
+            [r["time_up"] + [float(np.mean(r["time_up"][-SUCCESSES:]))] * (n - len(r["time_up"])) for r in recs]
+        )
         trials = np.arange(1, n + 1)
-        line, = ax.plot(trials, np.median(curves, axis=0), label=f"{method} ({len(recs)} seeds)")
+        (line,) = ax.plot(trials, np.median(curves, axis=0), label=f"{method} ({len(recs)} seeds)")
         ax.fill_between(trials, *np.percentile(curves, [25, 75], axis=0), color=line.get_color(), alpha=0.2)
     ax.axhline(SUCCESS_TIME_UP, color="k", ls="--", lw=1, label="success: > 10 s up")
     ax.set_xscale("log")
@@ -166,8 +209,10 @@ def main(argv=None) -> None:
     result = cmp.compare([c for cs in of_method.values() for c in cs], args.out, make_backend(args), outputs=False)
     if result.failed:
         raise SystemExit("\n".join(f"FAILED {c.key}: {e}" for c, e in result.failed))
-    records = {m: [seed_record(m, json.loads((args.out / "cells" / f"{c.key}.json").read_text())) for c in cs]
-               for m, cs in of_method.items()}
+    records = {
+        m: [seed_record(m, json.loads((args.out / "cells" / f"{c.key}.json").read_text())) for c in cs]
+        for m, cs in of_method.items()
+    }
     rows = summarise(records, args.max_trials)
     text = table(rows, args.max_trials)
     atomic_write_bytes(args.out / "table.md", text.encode())

@@ -68,9 +68,18 @@ def checkpoints(steps: int) -> np.ndarray:
 def bandit_costs(specs: list[tuple], grid: np.ndarray, out: Path, backend) -> dict:
     """Cost of the mean action at each checkpoint, for every ``(agent, m, seed, hyper)`` of
     ``specs``: each a comparison cell, run (or read back) in ``out``."""
+
     def cell(agent, m, seed, hyper):
-        return cmp.Cell("rl_envs/QuadraticBandit-v0", AGENTS[agent].__name__, seed, int(grid[-1]), {"dim": m},
-                        dict(hyper), eval_episodes=1, eval_at=grid.tolist())
+        return cmp.Cell(
+            "rl_envs/QuadraticBandit-v0",
+            AGENTS[agent].__name__,
+            seed,
+            int(grid[-1]),
+            {"dim": m},
+            dict(hyper),
+            eval_episodes=1,
+            eval_at=grid.tolist(),
+        )
 
     cells = {spec[:3] + (key(spec[3]),): cell(*spec) for spec in specs}
     result = cmp.compare(list({c.key: c for c in cells.values()}.values()), out, backend, outputs=False)
@@ -106,8 +115,10 @@ def score(curves: np.ndarray) -> float:
 
 def choose(agent, protocol, m, seeds, costs: dict) -> tuple[dict, dict]:
     """The setting with the best score on ``seeds``, and every setting's score."""
-    scores = {key(hyper): (score(np.array([costs[agent, m, s, key(hyper)] for s in seeds])), hyper)
-              for hyper in settings(agent, protocol)}
+    scores = {
+        key(hyper): (score(np.array([costs[agent, m, s, key(hyper)] for s in seeds])), hyper)
+        for hyper in settings(agent, protocol)
+    }
     return min(scores.values(), key=lambda sh: sh[0])[1], scores
 
 
@@ -135,11 +146,13 @@ def plot(lines, grid, dims, path: Path) -> None:
                 if p == "defaults":
                     style = dict(color="0.5", ls=":", lw=1)
                 label = f"{agent}{' (defaults)' if p == 'defaults' else ''}"
-                ax.plot(grid, 10 ** mean, label=label, **style)
+                ax.plot(grid, 10**mean, label=label, **style)
                 ax.fill_between(grid, 10 ** (mean - half), 10 ** (mean + half), color=style["color"], alpha=0.15)
             for agent, marker_color in (("COPDAC-B", "C0"), ("SAC-B", "C3")):
                 pts = PAPER[(agent, m)]
-                ax.plot(list(pts), list(pts.values()), "x", color=marker_color, ms=8, label=f"{agent}, paper (read off)")
+                ax.plot(
+                    list(pts), list(pts.values()), "x", color=marker_color, ms=8, label=f"{agent}, paper (read off)"
+                )
             ax.set_xscale("log")
             ax.set_yscale("log")
             ax.set_ylim(1e-4, 1e3)
@@ -180,8 +193,13 @@ def main() -> None:
     t0 = time.perf_counter()
 
     searched = (("COPDAC-B", "paper"), ("SAC-B", "paper"), ("SAC-B", "equal"))
-    specs = [(agent, m, s, hyper) for m in args.dims for agent, protocol in searched
-             for hyper in settings(agent, protocol) for s in sweep_seeds]
+    specs = [
+        (agent, m, s, hyper)
+        for m in args.dims
+        for agent, protocol in searched
+        for hyper in settings(agent, protocol)
+        for s in sweep_seeds
+    ]
     swept = bandit_costs(specs, grid, args.out / "sweep", backend)
     print(f"[{time.perf_counter() - t0:6.0f} s] {len(specs)} sweep runs", flush=True)
     chosen, scored = {}, []
@@ -194,26 +212,44 @@ def main() -> None:
         chosen[("defaults", "COPDAC-B", m)] = {}
     write_csv(args.out / "sweep.csv", list({(r["agent"], r["m"], r["setting"]): r for r in scored}.values()))
 
-    reported = bandit_costs([(agent, m, s, hyper) for (_, agent, m), hyper in chosen.items() for s in seeds],
-                      grid, args.out / "runs", backend)
+    reported = bandit_costs(
+        [(agent, m, s, hyper) for (_, agent, m), hyper in chosen.items() for s in seeds],
+        grid,
+        args.out / "runs",
+        backend,
+    )
     lines, rows = {}, []
     for (protocol, agent, m), hyper in chosen.items():
         curves_ = np.array([reported[agent, m, s, key(hyper)] for s in seeds])
         lines[(protocol, agent, m)] = (curves_, hyper)
         for s, curve in zip(seeds, curves_):
-            rows += [{"protocol": protocol, "agent": agent, "m": m, "setting": fmt_hyper(hyper) or "defaults",
-                      "seed": s, "steps": int(t), "cost": float(c)} for t, c in zip(grid, curve)]
+            rows += [
+                {
+                    "protocol": protocol,
+                    "agent": agent,
+                    "m": m,
+                    "setting": fmt_hyper(hyper) or "defaults",
+                    "seed": s,
+                    "steps": int(t),
+                    "cost": float(c),
+                }
+                for t, c in zip(grid, curve)
+            ]
     write_csv(args.out / "curves.csv", rows, ["protocol", "agent", "m", "setting", "seed", "steps", "cost"])
     plot(lines, grid, args.dims, args.out / "fig1.png")
 
-    table = ["| protocol | agent | m | setting | cost @1e2 | @1e3 | @1e4 | paper @1e2 / 1e3 / 1e4 |",
-             "|---|---|---|---|---|---|---|---|"]
+    table = [
+        "| protocol | agent | m | setting | cost @1e2 | @1e3 | @1e4 | paper @1e2 / 1e3 / 1e4 |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for (protocol, agent, m), (curves, hyper) in sorted(lines.items(), key=lambda kv: (kv[0][2], kv[0][0], kv[0][1])):
         mean = curves.mean(axis=0)
         paper = PAPER[(agent, m)]
-        table.append(f"| {protocol} | {agent} | {m} | {fmt_hyper(hyper) or 'defaults ' + fmt_hyper(_defaults(agent))} | "
-                     + " | ".join(f"{at(grid, mean, t):.3g}" for t in (100, 1000, 10_000))
-                     + f" | {paper[100]:.2g} / {paper[1000]:.2g} / {paper[10000]:.2g} |")
+        table.append(
+            f"| {protocol} | {agent} | {m} | {fmt_hyper(hyper) or 'defaults ' + fmt_hyper(_defaults(agent))} | "
+            + " | ".join(f"{at(grid, mean, t):.3g}" for t in (100, 1000, 10_000))
+            + f" | {paper[100]:.2g} / {paper[1000]:.2g} / {paper[10000]:.2g} |"
+        )
     text = "\n".join(table) + "\n"
     atomic_write_bytes(args.out / "table.md", text.encode())
     print(text)

@@ -105,18 +105,38 @@ def protocol(task: str, steps_scale: float, sweep: bool, sweep_fraction: float =
     the task's steps)."""
     steps = round(TASKS[task]["steps"] * steps_scale * (sweep_fraction if sweep else 1))
     n = SWEEP_CHECKPOINTS if sweep else CHECKPOINTS
-    return {"env_id": TASKS[task]["env_id"], "gamma": TASKS[task]["gamma"], "steps": steps,
-            "checkpoints": np.linspace(0, steps, n).round().astype(int).tolist(), "test_seed": TEST_SEED}
+    return {
+        "env_id": TASKS[task]["env_id"],
+        "gamma": TASKS[task]["gamma"],
+        "steps": steps,
+        "checkpoints": np.linspace(0, steps, n).round().astype(int).tolist(),
+        "test_seed": TEST_SEED,
+    }
 
 
 def batch_cell(agent: str, proto: dict, members: list[tuple[int, dict]]) -> cmp.Cell:
     """The (seed, setting) members as one compare cell measuring ``seed_batch``
     (``baselines.compare.measures``): one SeedBatch, tested at the protocol's checkpoints."""
-    measure = {"name": "seed_batch", "members": [[s, m] for s, m in members],
-               "checkpoints": proto["checkpoints"], "test_seed": proto["test_seed"]}
-    cell, = cmp.cells_from_config({"runs": [{
-        "env": proto["env_id"], "steps": proto["steps"], "seeds": [members[0][0]], "eval_episodes": 1,
-        "agents": {AGENTS[agent].__name__: {"gamma": proto["gamma"]}}, "measure": measure}]})
+    measure = {
+        "name": "seed_batch",
+        "members": [[s, m] for s, m in members],
+        "checkpoints": proto["checkpoints"],
+        "test_seed": proto["test_seed"],
+    }
+    (cell,) = cmp.cells_from_config(
+        {
+            "runs": [
+                {
+                    "env": proto["env_id"],
+                    "steps": proto["steps"],
+                    "seeds": [members[0][0]],
+                    "eval_episodes": 1,
+                    "agents": {AGENTS[agent].__name__: {"gamma": proto["gamma"]}},
+                    "measure": measure,
+                }
+            ]
+        }
+    )
     return cell
 
 
@@ -137,8 +157,13 @@ def by_setting(record: dict) -> dict[str, dict]:
     ``setting``, ``seeds``, ``returns`` and ``member_steps``, with the batch's protocol."""
     cell, measured = record["cell"], record["measurements"]
     measure = cell["measure"]
-    proto = {"env_id": cell["env"], "gamma": cell["agent_kwargs"]["gamma"], "steps": cell["steps"],
-             "checkpoints": measure["checkpoints"], "test_seed": measure["test_seed"]}
+    proto = {
+        "env_id": cell["env"],
+        "gamma": cell["agent_kwargs"]["gamma"],
+        "steps": cell["steps"],
+        "checkpoints": measure["checkpoints"],
+        "test_seed": measure["test_seed"],
+    }
     out = {}
     for (seed, setting), returns, steps in zip(measure["members"], measured["returns"], measured["member_steps"]):
         rec = out.setdefault(setting_name(setting), dict(proto, setting=setting, seeds=[], returns=[], member_steps=[]))
@@ -151,13 +176,15 @@ def by_setting(record: dict) -> dict[str, dict]:
 def score(returns) -> float:
     """A sweep setting's score: the mean test return over the second half of the checkpoints."""
     r = np.asarray(returns, dtype=float)
-    return float(np.mean(r[:, r.shape[1] // 2:]))
+    return float(np.mean(r[:, r.shape[1] // 2 :]))
 
 
 def best_setting(records: dict) -> dict:
     """The setting of the best-scoring record (a diverged run's NaN scores as -inf)."""
-    scored = [(score(r["returns"]) if np.all(np.isfinite(r["returns"])) else -math.inf, name, r)
-              for name, r in records.items()]
+    scored = [
+        (score(r["returns"]) if np.all(np.isfinite(r["returns"])) else -math.inf, name, r)
+        for name, r in records.items()
+    ]
     return max(scored, key=lambda x: x[0])[2]["setting"]
 
 
@@ -187,7 +214,7 @@ def plateau_return(rec: dict) -> tuple[float, float]:
     """Mean and 95 % half-width over the runs of each run's mean test return over the second
     half of the checkpoints (the sweep's score, on as many test starts as checkpoints there)."""
     r = np.asarray(rec["returns"], dtype=float)
-    mean, half = mean_and_band(r[:, r.shape[1] // 2:].mean(axis=1, keepdims=True))
+    mean, half = mean_and_band(r[:, r.shape[1] // 2 :].mean(axis=1, keepdims=True))
     return float(mean[0]), float(half[0])
 
 
@@ -219,8 +246,14 @@ def plot(finals: dict, path: Path, label: str = "") -> None:
             ax.plot(steps, mean, label=f"{agent} ({len(returns)} runs)", **STYLE[agent])
             ax.fill_between(steps, mean - half, mean + half, color=STYLE[agent]["color"], alpha=0.2)
             pts = [(t, v) for t, v in PAPER[(task, agent)] if t <= 1.05 * steps[-1]]  # the paper ran longer
-            ax.plot([t for t, _ in pts], [v for _, v in pts], "x", color=STYLE[agent]["color"], ms=7,
-                    label=f"{agent}, paper (read off)")
+            ax.plot(
+                [t for t, _ in pts],
+                [v for _, v in pts],
+                "x",
+                color=STYLE[agent]["color"],
+                ms=7,
+                label=f"{agent}, paper (read off)",
+            )
         ax.axhline(PLATEAU[task], color=STYLE["COPDAC-Q"]["color"], ls=":", lw=1, label="COPDAC-Q, paper's plateau")
         ax.set_title(task)
         ax.set_xlabel("time steps")
@@ -236,8 +269,11 @@ def plot(finals: dict, path: Path, label: str = "") -> None:
 
 def table(finals: dict) -> str:
     """Our final and plateau test returns beside the paper's; the bars on the plateau (docs/dpg-fig2.md)."""
-    rows = ["| task | agent | setting (before / n_tilings) | steps | last checkpoint (95 % CI) | "
-            "2nd half of the run (95 % CI) | paper | bar |", "|---|---|---|---|---|---|---|---|"]
+    rows = [
+        "| task | agent | setting (before / n_tilings) | steps | last checkpoint (95 % CI) | "
+        "2nd half of the run (95 % CI) | paper | bar |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for (task, agent), rec in finals.items():
         last, last_half = final_return(rec)
         mean, half = plateau_return(rec)
@@ -248,24 +284,33 @@ def table(finals: dict) -> str:
             plateau = PLATEAU[task]
             within = abs(mean - plateau) <= BAR * abs(plateau)
             others = [plateau_return(finals[(task, a)])[0] for a in ("SAC", "OffPAC") if (task, a) in finals]
-            bar = (f"{'met' if within else 'NOT met'}: within 20 % of {plateau:+.0f}; "
-                   f"{'' if all(mean >= o for o in others) else 'NOT '}>= SAC and OffPAC")
+            bar = (
+                f"{'met' if within else 'NOT met'}: within 20 % of {plateau:+.0f}; "
+                f"{'' if all(mean >= o for o in others) else 'NOT '}>= SAC and OffPAC"
+            )
         diverged = int(np.sum(~np.isfinite(np.asarray(rec["returns"], dtype=float)).any(axis=1)))
-        rows.append(f"| {task} | {agent} | {setting_name(rec['setting'])} | {steps:,} | {last:+.0f} ± {last_half:.0f} | "
-                    f"{mean:+.0f} ± {half:.0f}{f' ({diverged} runs diverged)' if diverged else ''} | "
-                    f"{'' if paper is None else f'{paper:+.0f}'} | {bar} |")
+        rows.append(
+            f"| {task} | {agent} | {setting_name(rec['setting'])} | {steps:,} | {last:+.0f} ± {last_half:.0f} | "
+            f"{mean:+.0f} ± {half:.0f}{f' ({diverged} runs diverged)' if diverged else ''} | "
+            f"{'' if paper is None else f'{paper:+.0f}'} | {bar} |"
+        )
     return "\n".join(rows) + "\n"
 
 
 def sweep_table(sweeps: dict) -> str:
     """Every setting's score on the tuning seeds, per (task, agent) of ``sweeps`` (its records by setting)."""
-    rows = ["| task | agent | setting | score (mean test return, 2nd half, tuning seeds) | chosen |", "|---|---|---|---|---|"]
+    rows = [
+        "| task | agent | setting | score (mean test return, 2nd half, tuning seeds) | chosen |",
+        "|---|---|---|---|---|",
+    ]
     for (task, agent), records in sweeps.items():
         chosen = setting_name(best_setting(records))
         for name, rec in records.items():
             value = score(rec["returns"]) if np.all(np.isfinite(rec["returns"])) else math.nan
-            rows.append(f"| {task} | {agent} | {name} | {value:+.0f}{'' if np.isfinite(value) else ' (diverged)'} | "
-                        f"{'**yes**' if name == chosen else ''} |")
+            rows.append(
+                f"| {task} | {agent} | {name} | {value:+.0f}{'' if np.isfinite(value) else ' (diverged)'} | "
+                f"{'**yes**' if name == chosen else ''} |"
+            )
     return "\n".join(rows) + "\n"
 
 
@@ -273,7 +318,9 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("results/dpg_fig2"))
     parser.add_argument("--seeds", type=int, default=30, help="reported seeds 0..N-1")
-    parser.add_argument("--tuning-seeds", type=int, default=2, help=f"tuning seeds {TUNING_SEED}, {TUNING_SEED + 1}, ...")
+    parser.add_argument(
+        "--tuning-seeds", type=int, default=2, help=f"tuning seeds {TUNING_SEED}, {TUNING_SEED + 1}, ..."
+    )
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
     parser.add_argument("--agents", nargs="+", default=list(AGENTS), choices=list(AGENTS))
     parser.add_argument("--steps-scale", type=float, default=1.0, help="fraction of each task's steps (CI: 0.05)")
@@ -283,8 +330,11 @@ def main(argv=None) -> dict:
     cluster_options(parser)
     parser.add_argument("--figure", type=Path, default=None, help="also write the figure here (docs/dpg_fig2.png)")
     parser.add_argument("--label", default="", help="a title line for the figure")
-    parser.add_argument("--plot-only", action="store_true",
-                        help="run nothing: plot and tabulate the finished final runs, the figure labelled if partial")
+    parser.add_argument(
+        "--plot-only",
+        action="store_true",
+        help="run nothing: plot and tabulate the finished final runs, the figure labelled if partial",
+    )
     args = parser.parse_args(argv)
     if args.workers < 1:
         parser.error("--workers must be at least 1")
@@ -298,8 +348,10 @@ def main(argv=None) -> dict:
     records = run_cells(list(of_final.values()), args.out, backend, args.plot_only)
     finals = {pair: next(iter(by_setting(records[c.key]).values())) for pair, c in of_final.items() if c.key in records}
     if len(finals) < len(pairs):
-        args.label = (f"PARTIAL RUN: {len(finals)} of {len(pairs)} (task, agent) cells finished "
-                      f"({time.strftime('%Y-%m-%d %H:%M')}) {args.label}").strip()
+        args.label = (
+            f"PARTIAL RUN: {len(finals)} of {len(pairs)} (task, agent) cells finished "
+            f"({time.strftime('%Y-%m-%d %H:%M')}) {args.label}"
+        ).strip()
     plot(finals, args.out / "fig2.png", args.label)
     if args.figure is not None:
         plot(finals, args.figure, args.label)

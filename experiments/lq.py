@@ -47,24 +47,49 @@ K0_CT = [[0.2, 0.5]]
 RUNS = {
     "REINFORCE+ h=10": (LinearReinforce, LQ_REINFORCE_IMPROVED, dict(max_steps=10), 2000),
     "REINFORCE+ h=100": (LinearReinforce, LQ_REINFORCE_IMPROVED, dict(max_steps=100), 1000),
-    "REINFORCE (plain rule) h=10": (LinearReinforce, dict(eta=2e-4, sigma=0.1, update="step", K0=K0),
-                                     dict(max_steps=10), 4000),
-    "CT actor-critic dt=0.1": (ContinuousTimeActorCritic, dict(tau=5.0, alpha_v=2.0, alpha_K=0.2, actor_delay=3000, sigma=0.2, K0=K0_CT),
-                               dict(dt=0.1, max_steps=100), 300),
+    "REINFORCE (plain rule) h=10": (
+        LinearReinforce,
+        dict(eta=2e-4, sigma=0.1, update="step", K0=K0),
+        dict(max_steps=10),
+        4000,
+    ),
+    "CT actor-critic dt=0.1": (
+        ContinuousTimeActorCritic,
+        dict(tau=5.0, alpha_v=2.0, alpha_K=0.2, actor_delay=3000, sigma=0.2, K0=K0_CT),
+        dict(dt=0.1, max_steps=100),
+        300,
+    ),
 }
 OPTIONAL_RUNS = {
-    "REINFORCE (plain rule) h=100": (LinearReinforce, dict(eta=1e-5, sigma=0.1, update="step", K0=K0),
-                                      dict(max_steps=100), 8000),
+    "REINFORCE (plain rule) h=100": (
+        LinearReinforce,
+        dict(eta=1e-5, sigma=0.1, update="step", K0=K0),
+        dict(max_steps=100),
+        8000,
+    ),
 }
 
 
 def cells(runs: dict, seeds: list[int]) -> dict[str, list]:
     """Each run's cells: one a seed, measuring the gain's gap after every rollout
     (``baselines.compare.measures.gain_gap``) over ``rollouts * max_steps`` steps."""
-    return {name: cmp.cells_from_config({"runs": [{
-        "env": "rl_envs/LQControl-v0", "env_kwargs": env_kwargs, "steps": rollouts * env_kwargs["max_steps"],
-        "seeds": seeds, "agents": {cls.__name__: hyper}, "measure": {"name": "gain_gap"}}]})
-        for name, (cls, hyper, env_kwargs, rollouts) in runs.items()}
+    return {
+        name: cmp.cells_from_config(
+            {
+                "runs": [
+                    {
+                        "env": "rl_envs/LQControl-v0",
+                        "env_kwargs": env_kwargs,
+                        "steps": rollouts * env_kwargs["max_steps"],
+                        "seeds": seeds,
+                        "agents": {cls.__name__: hyper},
+                        "measure": {"name": "gain_gap"},
+                    }
+                ]
+            }
+        )
+        for name, (cls, hyper, env_kwargs, rollouts) in runs.items()
+    }
 
 
 def gaps(record: dict) -> list[float]:
@@ -83,8 +108,10 @@ def summarize(curves: list[list[float]]) -> dict:
     r1 = [rollouts_to(g, 0.01) for g in curves]
     return {
         "seeds": len(curves),
-        "median_to_5pct": float(np.median(r5)), "worst_to_5pct": float(np.max(r5)),
-        "median_to_1pct": float(np.median(r1)), "worst_to_1pct": float(np.max(r1)),
+        "median_to_5pct": float(np.median(r5)),
+        "worst_to_5pct": float(np.max(r5)),
+        "median_to_1pct": float(np.median(r1)),
+        "worst_to_1pct": float(np.max(r1)),
         "stable_throughout": int(sum(bool(np.all(np.isfinite(g))) for g in curves)),
         "initial_gap": float(curves[0][0]),
         "median_final_gap": float(np.median([g[-1] for g in curves])),
@@ -97,14 +124,18 @@ def fmt_rollouts(x: float) -> str:
 
 def markdown_table(table: dict) -> str:
     """The summary of every run as a Markdown table (docs/reports/lq-recht.md includes it)."""
-    lines = ["| run | agent | horizon | seeds | initial gap | rollouts to 5 % (median / worst) | "
-             "to 1 % (median / worst) | stable throughout | median gap at end (rollouts) |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| run | agent | horizon | seeds | initial gap | rollouts to 5 % (median / worst) | "
+        "to 1 % (median / worst) | stable throughout | median gap at end (rollouts) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for name, s in table.items():
-        lines.append(f"| {name} | {s['agent']} | {s['env']['max_steps']} | {s['seeds']} | {s['initial_gap']:.2f} | "
-                     f"{fmt_rollouts(s['median_to_5pct'])} / {fmt_rollouts(s['worst_to_5pct'])} | "
-                     f"{fmt_rollouts(s['median_to_1pct'])} / {fmt_rollouts(s['worst_to_1pct'])} | "
-                     f"{s['stable_throughout']}/{s['seeds']} | {100 * s['median_final_gap']:.2f} % ({s['rollouts']}) |")
+        lines.append(
+            f"| {name} | {s['agent']} | {s['env']['max_steps']} | {s['seeds']} | {s['initial_gap']:.2f} | "
+            f"{fmt_rollouts(s['median_to_5pct'])} / {fmt_rollouts(s['worst_to_5pct'])} | "
+            f"{fmt_rollouts(s['median_to_1pct'])} / {fmt_rollouts(s['worst_to_1pct'])} | "
+            f"{s['stable_throughout']}/{s['seeds']} | {100 * s['median_final_gap']:.2f} % ({s['rollouts']}) |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -158,14 +189,22 @@ def main(argv=None) -> None:
     for name, (cls, hyper, env_kwargs, rollouts) in runs.items():
         records = [json.loads((out / "cells" / f"{c.key}.json").read_text()) for c in of_run[name]]
         results[name] = curves = [gaps(r) for r in records]
-        table[name] = dict(summarize(curves), rollouts=rollouts,
-                           wall_time_s=round(sum(r["row"]["wall_time_s"] for r in records), 1),
-                           agent=cls.__name__, hyperparameters=hyper, env=env_kwargs)
+        table[name] = dict(
+            summarize(curves),
+            rollouts=rollouts,
+            wall_time_s=round(sum(r["row"]["wall_time_s"] for r in records), 1),
+            agent=cls.__name__,
+            hyperparameters=hyper,
+            env=env_kwargs,
+        )
         s = table[name]
-        print(f"{name:32s} to 5 %: median {s['median_to_5pct']:6.0f} worst {s['worst_to_5pct']:6.0f} | "
-              f"to 1 %: median {s['median_to_1pct']:6.0f} worst {s['worst_to_1pct']:6.0f} | "
-              f"stable {s['stable_throughout']}/{s['seeds']} | gap {s['initial_gap']:.3f} -> {s['median_final_gap']:.4f} "
-              f"(median after {rollouts} rollouts) [{s['wall_time_s']} s]", flush=True)
+        print(
+            f"{name:32s} to 5 %: median {s['median_to_5pct']:6.0f} worst {s['worst_to_5pct']:6.0f} | "
+            f"to 1 %: median {s['median_to_1pct']:6.0f} worst {s['worst_to_1pct']:6.0f} | "
+            f"stable {s['stable_throughout']}/{s['seeds']} | gap {s['initial_gap']:.3f} -> {s['median_final_gap']:.4f} "
+            f"(median after {rollouts} rollouts) [{s['wall_time_s']} s]",
+            flush=True,
+        )
     atomic_write_bytes(out / "results.json", json.dumps(table, indent=1).encode())
     atomic_write_bytes(out / "table.md", markdown_table(table).encode())
     plot(results, out / "gap.png")

@@ -35,8 +35,13 @@ from baselines.io import atomic_write_bytes, save_figure
 from rl_envs.food_grid import FOOD, FREE, SIZE
 
 GAINS = [2, 3, 5, 10, 20, 30, 50, 75, 100]
-AGENTS = {"MOP": (MOP, {}), "R eps=0": (RewardSeeking, {"epsilon": 0.0}), "R eps=0.45": (RewardSeeking, {"epsilon": 0.45}),
-          "R eps=0.5": (RewardSeeking, {"epsilon": 0.5}), "random walker": (RewardSeeking, {"epsilon": 1.0})}
+AGENTS = {
+    "MOP": (MOP, {}),
+    "R eps=0": (RewardSeeking, {"epsilon": 0.0}),
+    "R eps=0.45": (RewardSeeking, {"epsilon": 0.45}),
+    "R eps=0.5": (RewardSeeking, {"epsilon": 0.5}),
+    "random walker": (RewardSeeking, {"epsilon": 1.0}),
+}
 # The paper's numbers: means over its 50 episodes of 50 000 steps, from the authors' occupancy data
 # (github.com/jorgeerrz/occupancy_max_paper, code_occupancy_max/gridworld/occupations_final_paper),
 # for the gains of GAINS.  "fraction" is the paper's occupied fraction, 1 - unvisited / 103.
@@ -63,12 +68,21 @@ def measure(gain: int, episodes: int, steps: int, seed: int, tol: float) -> dict
         agent = cls(env, tol=tol, **kwargs).learn()
         solve_s = time.perf_counter() - start
         runs = run_episodes(agent, episodes, steps, seed=seed)
-        out[name] = {"sweeps": agent.sweeps, "solve_s": round(solve_s, 2),
-                     "survival": runs.survival.tolist(), "died": runs.died.tolist(), "visited": runs.visited.tolist(),
-                     "fraction": paper_fraction(runs).tolist(), "mean_visits": runs.visits.mean(axis=0).tolist()}
-        print(f"G={gain:3d} {name:13s} solve {agent.sweeps:4d} sweeps {solve_s:5.1f} s | survival "
-              f"{runs.survival.mean():8.1f} (min {runs.survival.min()}) | cells visited {runs.visited.mean():6.1f} "
-              f"| paper's fraction {paper_fraction(runs).mean():.3f}", flush=True)
+        out[name] = {
+            "sweeps": agent.sweeps,
+            "solve_s": round(solve_s, 2),
+            "survival": runs.survival.tolist(),
+            "died": runs.died.tolist(),
+            "visited": runs.visited.tolist(),
+            "fraction": paper_fraction(runs).tolist(),
+            "mean_visits": runs.visits.mean(axis=0).tolist(),
+        }
+        print(
+            f"G={gain:3d} {name:13s} solve {agent.sweeps:4d} sweeps {solve_s:5.1f} s | survival "
+            f"{runs.survival.mean():8.1f} (min {runs.survival.min()}) | cells visited {runs.visited.mean():6.1f} "
+            f"| paper's fraction {paper_fraction(runs).mean():.3f}",
+            flush=True,
+        )
     return out
 
 
@@ -78,15 +92,19 @@ def fmt(x: float) -> str:
 
 def walker_survival(gains: list[int]) -> dict[int, float]:
     """The random walker's exact expected survival at each gain (a linear solve on the model)."""
-    return {g: expected_survival(RewardSeeking(gym.make("rl_envs/FoodGrid-v0", food_gain=g), epsilon=1.0).learn())
-            for g in gains}
+    return {
+        g: expected_survival(RewardSeeking(gym.make("rl_envs/FoodGrid-v0", food_gain=g), epsilon=1.0).learn())
+        for g in gains
+    }
 
 
 def markdown_table(results: dict, gains: list[int], exact: dict[int, float]) -> str:
     """Survival and occupied fraction per agent and G, ours (mean over episodes) above the paper's;
     for the random walker also its exact expected survival."""
-    lines = ["| agent | measure | source | " + " | ".join(f"G = {g}" for g in gains) + " |",
-             "|---|---|---|" + "---|" * len(gains)]
+    lines = [
+        "| agent | measure | source | " + " | ".join(f"G = {g}" for g in gains) + " |",
+        "|---|---|---|" + "---|" * len(gains),
+    ]
     for name in AGENTS:
         for what, label in (("survival", "steps survived"), ("fraction", "occupied fraction")):
             ours = [np.mean(results[g][name][what]) for g in gains]
@@ -101,8 +119,11 @@ def markdown_table(results: dict, gains: list[int], exact: dict[int, float]) -> 
 def solve_table(results: dict, gains: list[int]) -> str:
     lines = ["| agent | " + " | ".join(f"G = {g}" for g in gains) + " |", "|---|" + "---|" * len(gains)]
     for name in AGENTS:
-        lines.append(f"| {name} | " + " | ".join(f"{results[g][name]['sweeps']} / {results[g][name]['solve_s']:.1f} s"
-                                                  for g in gains) + " |")
+        lines.append(
+            f"| {name} | "
+            + " | ".join(f"{results[g][name]['sweeps']} / {results[g][name]['solve_s']:.1f} s" for g in gains)
+            + " |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -141,12 +162,19 @@ def main(argv=None) -> None:
     parser.add_argument("--episodes", type=int, default=50)
     parser.add_argument("--steps", type=int, default=50_000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--tol", type=float, default=1e-9,
-                        help="the solves' stopping tolerance (the authors' code: 0.01, their stored values)")
+    parser.add_argument(
+        "--tol",
+        type=float,
+        default=1e-9,
+        help="the solves' stopping tolerance (the authors' code: 0.01, their stored values)",
+    )
     parser.add_argument("--heatmap-gain", type=int, default=10)
     parser.add_argument("--out", default="results/mop_food_grid")
-    parser.add_argument("--from-results", action="store_true",
-                        help="rewrite the tables and the figure from <out>/results.json without running the episodes")
+    parser.add_argument(
+        "--from-results",
+        action="store_true",
+        help="rewrite the tables and the figure from <out>/results.json without running the episodes",
+    )
     args = parser.parse_args(argv)
     out = Path(args.out)
     if args.from_results:
@@ -154,8 +182,12 @@ def main(argv=None) -> None:
         args.gains = list(results)
     else:
         results = {g: measure(g, args.episodes, args.steps, args.seed, args.tol) for g in args.gains}
-        atomic_write_bytes(out / "results.json", json.dumps(
-            {"episodes": args.episodes, "steps": args.steps, "seed": args.seed, "tol": args.tol, "gains": results}).encode())
+        atomic_write_bytes(
+            out / "results.json",
+            json.dumps(
+                {"episodes": args.episodes, "steps": args.steps, "seed": args.seed, "tol": args.tol, "gains": results}
+            ).encode(),
+        )
     if args.heatmap_gain not in args.gains:
         parser.error(f"--heatmap-gain {args.heatmap_gain} is not among the gains {args.gains}")
     table = markdown_table(results, args.gains, walker_survival(args.gains))

@@ -37,9 +37,15 @@ MAX_STEPS = 300  # the env's default step limit
 def episodes(record: dict) -> dict:
     """A cell's training episodes: returns, lengths, end steps and hits (ended terminated)."""
     log = record["log"]
-    return {"seed": record["cell"]["seed"], "steps": record["cell"]["steps"], "returns": log["returns"], "end_steps": log["end_steps"],
-            "lengths": np.diff(log["end_steps"], prepend=0).tolist(), "hit": log["terminated"],
-            "wall_time": record["row"]["wall_time_s"]}
+    return {
+        "seed": record["cell"]["seed"],
+        "steps": record["cell"]["steps"],
+        "returns": log["returns"],
+        "end_steps": log["end_steps"],
+        "lengths": np.diff(log["end_steps"], prepend=0).tolist(),
+        "hit": log["terminated"],
+        "wall_time": record["row"]["wall_time_s"],
+    }
 
 
 def steps_to_target(rec: dict) -> np.ndarray:
@@ -69,8 +75,9 @@ def plot(records: list[dict], path: Path, steps: int) -> None:
 
     grid = np.linspace(steps / 100, steps, 100)
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for ax, (label, values) in zip(axes, (("return per episode", lambda r: r["returns"]),
-                                          ("steps to target", steps_to_target))):
+    for ax, (label, values) in zip(
+        axes, (("return per episode", lambda r: r["returns"]), ("steps to target", steps_to_target))
+    ):
         curves = np.array([on_grid(r["end_steps"], running_mean(values(r)), grid) for r in records])
         for curve in curves:
             ax.plot(grid, curve, c="grey", lw=0.6, alpha=0.6)
@@ -91,24 +98,42 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300_000)
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--out", default="results/octopus_copdac")
-    parser.add_argument("--alpha-w", type=float, default=HYPERPARAMETERS["alpha_w"],
-                        help="critic step size (0.03: the second run in the README)")
+    parser.add_argument(
+        "--alpha-w",
+        type=float,
+        default=HYPERPARAMETERS["alpha_w"],
+        help="critic step size (0.03: the second run in the README)",
+    )
     parser.add_argument("--workers", type=int, default=2, help="local processes (1: this process)")
     cluster_options(parser)
     args = parser.parse_args()
     out = Path(args.out)
     hyper = dict(HYPERPARAMETERS, alpha_w=args.alpha_w)
-    cells = cmp.cells_from_config({"runs": [{"env": "rl_envs/OctopusArm-v0", "steps": args.steps, "seeds": args.seeds,
-                                             "eval_episodes": 1, "agents": {"COPDACQ": hyper}}]})
+    cells = cmp.cells_from_config(
+        {
+            "runs": [
+                {
+                    "env": "rl_envs/OctopusArm-v0",
+                    "steps": args.steps,
+                    "seeds": args.seeds,
+                    "eval_episodes": 1,
+                    "agents": {"COPDACQ": hyper},
+                }
+            ]
+        }
+    )
     result = cmp.compare(cells, out, make_backend(args))
     if result.failed:
         raise SystemExit("\n".join(f"FAILED {c.key}: {e}" for c, e in result.failed))
     records = [episodes(json.loads((out / "cells" / f"{c.key}.json").read_text())) for c in cells]
     for rec in records:
         last = steps_to_target(rec)[-LAST:]
-        print(f"seed {rec['seed']}: {len(rec['lengths'])} episodes, hits {sum(rec['hit'])}, "
-              f"last {LAST}: steps to target {last.mean():.1f}, return {np.mean(rec['returns'][-LAST:]):.2f} "
-              f"({rec['wall_time']:.0f} s)", flush=True)
+        print(
+            f"seed {rec['seed']}: {len(rec['lengths'])} episodes, hits {sum(rec['hit'])}, "
+            f"last {LAST}: steps to target {last.mean():.1f}, return {np.mean(rec['returns'][-LAST:]):.2f} "
+            f"({rec['wall_time']:.0f} s)",
+            flush=True,
+        )
     plot(records, out / "fig3.png", args.steps)
     met = sum(steps_to_target(r)[-LAST:].mean() <= BAR for r in records)
     verdict = f"bar (mean steps to target over the last {LAST} episodes <= {BAR}): met in {met} of {len(records)} seeds"
@@ -124,13 +149,19 @@ def first_below(rec: dict, bar: float = BAR) -> str:
 
 def markdown_table(records: list[dict], hyper: dict, verdict: str) -> str:
     """One row per seed (docs/reports/octopus-fig3.md includes it)."""
-    lines = [f"Settings: {', '.join(f'{k} = {v}' for k, v in hyper.items() if not isinstance(v, (list, dict)))}; "
-             f"{records[0]['steps']:,} steps per seed.", "",
-             f"| seed | episodes | hits | steps to target, last {LAST} (mean) | return, last {LAST} (mean) | "
-             f"first at <= {BAR} (env steps) | wall time (s) |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        f"Settings: {', '.join(f'{k} = {v}' for k, v in hyper.items() if not isinstance(v, (list, dict)))}; "
+        f"{records[0]['steps']:,} steps per seed.",
+        "",
+        f"| seed | episodes | hits | steps to target, last {LAST} (mean) | return, last {LAST} (mean) | "
+        f"first at <= {BAR} (env steps) | wall time (s) |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in records:
-        lines.append(f"| {r['seed']} | {len(r['lengths'])} | {sum(r['hit'])} | {steps_to_target(r)[-LAST:].mean():.1f} | "
-                     f"{np.mean(r['returns'][-LAST:]):.2f} | {first_below(r)} | {r['wall_time']:.0f} |")
+        lines.append(
+            f"| {r['seed']} | {len(r['lengths'])} | {sum(r['hit'])} | {steps_to_target(r)[-LAST:].mean():.1f} | "
+            f"{np.mean(r['returns'][-LAST:]):.2f} | {first_below(r)} | {r['wall_time']:.0f} |"
+        )
     return "\n".join(lines) + f"\n\n{verdict}.\n"
 
 

@@ -35,15 +35,25 @@ ID = "rl_envs/PartiallyObservableMaze-v0"
 
 # (layout, goal mode) -> {agent: published value and its source}
 PUBLISHED = {
-    ("hallway", "terminate"): {"QMDP": "0.261 (Pineau+ 2003)", "Perseus": "PBVI 0.53, Perseus ~0.51, SARSOP ~0.52",
-                               "MostLikelyState": "0.459 (docs/pomdp-mazes.md §4)"},
-    ("hallway2", "terminate"): {"QMDP": "0.109 (Pineau+ 2003)", "Perseus": "PBVI 0.34, Perseus ~0.35, SARSOP ~0.35",
-                                "MostLikelyState": "0.157 (docs/pomdp-mazes.md §4)"},
+    ("hallway", "terminate"): {
+        "QMDP": "0.261 (Pineau+ 2003)",
+        "Perseus": "PBVI 0.53, Perseus ~0.51, SARSOP ~0.52",
+        "MostLikelyState": "0.459 (docs/pomdp-mazes.md §4)",
+    },
+    ("hallway2", "terminate"): {
+        "QMDP": "0.109 (Pineau+ 2003)",
+        "Perseus": "PBVI 0.34, Perseus ~0.35, SARSOP ~0.35",
+        "MostLikelyState": "0.157 (docs/pomdp-mazes.md §4)",
+    },
     ("cheese", "terminate"): {"QMDP": "0.823 (docs/pomdp-mazes.md §4)", "Perseus": "optimum 0.8242 (SARSOP)"},
     ("4x3", "reset"): {"QMDP": "1.882 (docs/pomdp-mazes.md §4)", "Perseus": "V*(b0) = 1.890 (SARSOP)"},
 }
-PERSEUS = {"hallway": dict(n_beliefs=3000, time_limit=150), "hallway2": dict(n_beliefs=3000, time_limit=300),
-           "cheese": dict(n_beliefs=300), "4x3": dict(n_beliefs=1000, tol=1e-6)}
+PERSEUS = {
+    "hallway": dict(n_beliefs=3000, time_limit=150),
+    "hallway2": dict(n_beliefs=3000, time_limit=300),
+    "cheese": dict(n_beliefs=300),
+    "4x3": dict(n_beliefs=1000, tol=1e-6),
+}
 
 
 # The table's agents: label -> (agent, its arguments on a layout and maze, training steps)
@@ -51,8 +61,11 @@ AGENTS = {
     "QMDP": ("QMDP", lambda layout, env: {}, 1),  # a planner takes no environment step
     "MostLikelyState": ("MostLikelyState", lambda layout, env: {}, 1),
     "Perseus": ("Perseus", lambda layout, env: PERSEUS[layout], 1),
-    "QLearning (memoryless)": ("QLearning", lambda layout, env: {"gamma": env.unwrapped.model.gamma,
-                                                                "epsilon": (1.0, 0.05, 50_000)}, 100_000),
+    "QLearning (memoryless)": (
+        "QLearning",
+        lambda layout, env: {"gamma": env.unwrapped.model.gamma, "epsilon": (1.0, 0.05, 50_000)},
+        100_000,
+    ),
     "random": ("UniformRandom", lambda layout, env: {}, 1),
 }
 
@@ -66,8 +79,10 @@ def cells(layouts, runs: int) -> list[tuple[str, cmp.Cell]]:
             env_kwargs = {"layout": layout, "goal_mode": mode}
             env = gym.make(ID, **env_kwargs)
             measure = {"name": "discounted_reward", "runs": 4 * runs if layout == "4x3" else runs}
-            out += [(label, cmp.Cell(ID, agent, 0, steps, env_kwargs, kwargs(layout, env), measure=measure))
-                    for label, (agent, kwargs, steps) in AGENTS.items()]
+            out += [
+                (label, cmp.Cell(ID, agent, 0, steps, env_kwargs, kwargs(layout, env), measure=measure))
+                for label, (agent, kwargs, steps) in AGENTS.items()
+            ]
     return out
 
 
@@ -77,10 +92,18 @@ def row(label: str, record: dict) -> dict:
     layout, mode = cell["env_kwargs"]["layout"], cell["env_kwargs"]["goal_mode"]
     score = {k: round(m[k], 4) for k in ("adr", "se", "success")}
     value_b0 = np.nan if m["planned_value_b0"] is None else m["planned_value_b0"]
-    return {"layout": layout, "goal_mode": mode, "agent": label, **score,
-            "median_steps": np.inf if m["median_steps"] is None else round(m["median_steps"], 4), "runs": m["runs"],
-            "solve_seconds": round(m["solve_seconds"], 1), "planned_value_b0": round(value_b0, 4),
-            "published": PUBLISHED[layout, mode].get(label, ""), "mdp_upper_bound": round(m["mdp_upper_bound"], 4)}
+    return {
+        "layout": layout,
+        "goal_mode": mode,
+        "agent": label,
+        **score,
+        "median_steps": np.inf if m["median_steps"] is None else round(m["median_steps"], 4),
+        "runs": m["runs"],
+        "solve_seconds": round(m["solve_seconds"], 1),
+        "planned_value_b0": round(value_b0, 4),
+        "published": PUBLISHED[layout, mode].get(label, ""),
+        "mdp_upper_bound": round(m["mdp_upper_bound"], 4),
+    }
 
 
 def main(argv=None):
@@ -98,11 +121,15 @@ def main(argv=None):
         raise SystemExit("\n".join(f"FAILED {c.key}: {e}" for c, e in result.failed))
     rows = [row(label, json.loads((out / "cells" / f"{c.key}.json").read_text())) for label, c in labelled]
     write_csv(out / "results.csv", rows)
-    lines = ["| layout | mode | agent | ADR +- s.e. | success | median steps | solve s | published |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| layout | mode | agent | ADR +- s.e. | success | median steps | solve s | published |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        lines.append(f"| {r['layout']} | {r['goal_mode']} | {r['agent']} | {r['adr']:.3f} +- {r['se']:.3f} | "
-                     f"{100 * r['success']:.1f}% | {r['median_steps']} | {r['solve_seconds']} | {r['published']} |")
+        lines.append(
+            f"| {r['layout']} | {r['goal_mode']} | {r['agent']} | {r['adr']:.3f} +- {r['se']:.3f} | "
+            f"{100 * r['success']:.1f}% | {r['median_steps']} | {r['solve_seconds']} | {r['published']} |"
+        )
     atomic_write_bytes(out / "table.md", ("\n".join(lines) + "\n").encode())
     print("\n".join(lines))
 

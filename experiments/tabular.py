@@ -93,12 +93,16 @@ def parse_overrides(items: list[str]) -> dict[str, dict]:
         if name not in AGENTS:
             raise ValueError(f"--set {item!r}: unknown agent {name!r}; known: {', '.join(AGENTS)}")
         if key not in agent_parameters(name):
-            raise ValueError(f"--set {item!r}: {name} has no argument {key!r}; it takes {', '.join(agent_parameters(name))}")
+            raise ValueError(
+                f"--set {item!r}: {name} has no argument {key!r}; it takes {', '.join(agent_parameters(name))}"
+            )
         try:
             overrides.setdefault(name, {})[key] = ast.literal_eval(text)
         except (ValueError, SyntaxError):
-            raise ValueError(f"--set {item!r}: the value must be a Python literal (a number, True/False, a tuple, "
-                             "or a quoted string)") from None
+            raise ValueError(
+                f"--set {item!r}: the value must be a Python literal (a number, True/False, a tuple, "
+                "or a quoted string)"
+            ) from None
     return overrides
 
 
@@ -110,13 +114,27 @@ def control_cells(args, names: list[str]) -> dict[str, list]:
     of_agent = {}
     for name in names:
         steps, every = schedule(args, name)
-        of_agent[name] = cmp.cells_from_config({"runs": [{
-            "env": "rl_envs/GridMaze-v0", "env_kwargs": env_kwargs, "steps": steps,
-            "seeds": list(range(args.first_seed, args.first_seed + args.seeds)),
-            "eval_episodes": 1 if args.slip == 0 else args.eval_episodes,  # a deterministic maze needs one episode
-            "agents": {name: hyperparameters(args, name)},
-            "measure": {"name": "greedy_checkpoints", "every": every,
-                        "train_env_kwargs": {"max_steps": training_setup(name, args.layout)[1]}}}]})
+        of_agent[name] = cmp.cells_from_config(
+            {
+                "runs": [
+                    {
+                        "env": "rl_envs/GridMaze-v0",
+                        "env_kwargs": env_kwargs,
+                        "steps": steps,
+                        "seeds": list(range(args.first_seed, args.first_seed + args.seeds)),
+                        "eval_episodes": 1
+                        if args.slip == 0
+                        else args.eval_episodes,  # a deterministic maze needs one episode
+                        "agents": {name: hyperparameters(args, name)},
+                        "measure": {
+                            "name": "greedy_checkpoints",
+                            "every": every,
+                            "train_env_kwargs": {"max_steps": training_setup(name, args.layout)[1]},
+                        },
+                    }
+                ]
+            }
+        )
     return of_agent
 
 
@@ -124,11 +142,20 @@ def control_record(record: dict) -> dict:
     """A cell's row of ``results.csv`` and its greedy returns at the checkpoints."""
     m, row = record["measurements"], record["row"]
     optimum = row["optimum"]
-    return {"row": {"agent": row["agent"], "seed": row["seed"], "steps_to_optimal": m["steps_to_optimal"],
-                    "return": m["returns"][-1], "optimum": optimum,
-                    "fraction_of_optimum": m["returns"][-1] / optimum if optimum else None,
-                    "budget": row["steps"], "wall_time_s": row["wall_time_s"]},
-            "checkpoints": m["checkpoints"], "returns": m["returns"]}
+    return {
+        "row": {
+            "agent": row["agent"],
+            "seed": row["seed"],
+            "steps_to_optimal": m["steps_to_optimal"],
+            "return": m["returns"][-1],
+            "optimum": optimum,
+            "fraction_of_optimum": m["returns"][-1] / optimum if optimum else None,
+            "budget": row["steps"],
+            "wall_time_s": row["wall_time_s"],
+        },
+        "checkpoints": m["checkpoints"],
+        "returns": m["returns"],
+    }
 
 
 def control(args) -> int:
@@ -150,13 +177,18 @@ def control(args) -> int:
     records = [control_record(r) for r in run_cells(cells, out, args)]
     for record in records:
         r = record["row"]
-        print(f"{r['agent']:22s} seed {r['seed']}: steps to optimal {r['steps_to_optimal']}, final return {r['return']:.4g}"
-              f" (optimum {r['optimum']:.4g}), {r['wall_time_s']:.1f} s", flush=True)
+        print(
+            f"{r['agent']:22s} seed {r['seed']}: steps to optimal {r['steps_to_optimal']}, final return {r['return']:.4g}"
+            f" (optimum {r['optimum']:.4g}), {r['wall_time_s']:.1f} s",
+            flush=True,
+        )
     rows = [r["row"] for r in records]
     write_table(rows, out)
     table = summary(rows, args)
     atomic_write_bytes(out / "table.md", ("\n".join(table) + "\n").encode())
-    plot(records, names, out / "curve.png", title=f"GridMaze {args.layout}, move cost {args.move_cost}, slip {args.slip}")
+    plot(
+        records, names, out / "curve.png", title=f"GridMaze {args.layout}, move cost {args.move_cost}, slip {args.slip}"
+    )
     print("\n".join(table))
     print(f"\nresults in {out}/")
     return 0
@@ -171,11 +203,14 @@ def run_cells(cells: list, out: Path, args) -> list[dict]:
 
 
 def summary(rows, args) -> list[str]:
-    lines = [f"{args.layout}, move_cost={args.move_cost}, slip={args.slip}; steps to optimal: the greedy policy is "
-             "optimal from that checkpoint on" + (f"; argument overrides {args.overrides}" if args.overrides else ""), "",
-             "| agent | budget (evaluated every) | seeds optimal at the end | median steps to optimal | range "
-             "| mean fraction of optimum |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        f"{args.layout}, move_cost={args.move_cost}, slip={args.slip}; steps to optimal: the greedy policy is "
+        "optimal from that checkpoint on" + (f"; argument overrides {args.overrides}" if args.overrides else ""),
+        "",
+        "| agent | budget (evaluated every) | seeds optimal at the end | median steps to optimal | range "
+        "| mean fraction of optimum |",
+        "|---|---|---|---|---|---|",
+    ]
     for name in dict.fromkeys(r["agent"] for r in rows):
         rs = [r for r in rows if r["agent"] == name]
         steps = [r["steps_to_optimal"] for r in rs if r["steps_to_optimal"] is not None]
@@ -204,7 +239,7 @@ def plot(records, names, path: Path, title: str) -> None:
         returns = np.array([r["returns"] for r in recs])
         for ax, y in ((ax_ret, returns), (ax_opt, np.isclose(returns, optimum, rtol=0, atol=1e-6).astype(float))):
             mean, half = mean_and_band(y)
-            line, = ax.plot(x, mean, label=f"{name} ({len(recs)} seeds)")
+            (line,) = ax.plot(x, mean, label=f"{name} ({len(recs)} seeds)")
             ax.fill_between(x, mean - half, mean + half, color=line.get_color(), alpha=0.2)
     ax_ret.axhline(optimum, color="k", ls="--", lw=1, label=f"exact optimum {optimum:.3g}")
     ax_ret.set_yscale("symlog", linthresh=1.0)
@@ -224,25 +259,45 @@ def plot(records, names, path: Path, title: str) -> None:
 
 def book(args) -> int:
     out = Path(args.out or "results/tabular_book")
-    cells = cmp.cells_from_config({"runs": [{
-        "env": "rl_envs/GridMaze-v0", "env_kwargs": {"layout": "book3x3", "max_steps": 10**7},  # no step limit in the book
-        "steps": 10**7, "seeds": args.seeds, "agents": ["SoftmaxPolicyGradient"],
-        "measure": {"name": "stopping_test", "pairs": [list(p) for p in BOOK_PATH.items()]}}]})
+    cells = cmp.cells_from_config(
+        {
+            "runs": [
+                {
+                    "env": "rl_envs/GridMaze-v0",
+                    "env_kwargs": {"layout": "book3x3", "max_steps": 10**7},  # no step limit in the book
+                    "steps": 10**7,
+                    "seeds": args.seeds,
+                    "agents": ["SoftmaxPolicyGradient"],
+                    "measure": {"name": "stopping_test", "pairs": [list(p) for p in BOOK_PATH.items()]},
+                }
+            ]
+        }
+    )
     rows = []
     for record in run_cells(cells, out, args):
         m = record["measurements"]
-        rows.append({"seed": record["cell"]["seed"], "converged": m["converged"], "episodes": m["episodes"],
-                     "steps": m["steps"], "last_episode_length": m["last_episode_length"],
-                     "pi_on_path": [round(p, 4) for p in m["pi"]]})
+        rows.append(
+            {
+                "seed": record["cell"]["seed"],
+                "converged": m["converged"],
+                "episodes": m["episodes"],
+                "steps": m["steps"],
+                "last_episode_length": m["last_episode_length"],
+                "pi_on_path": [round(p, 4) for p in m["pi"]],
+            }
+        )
         print(rows[-1], flush=True)
     episodes = [r["episodes"] for r in rows]
     on_path = all(r["converged"] and r["last_episode_length"] == 4 and min(r["pi_on_path"]) > 0.95 for r in rows)
-    lines = [f"SoftmaxPolicyGradient on book3x3 (theta_0 of the book, eta = 0.1, stop at sum|dpi| < 1e-4), {len(rows)} seeds",
-             "", f"* episodes to the stopping test: median {np.median(episodes):.0f}, range {min(episodes)}-{max(episodes)} "
-             f"(the book's single run: {BOOK_EPISODES})",
-             f"* every run ends on S0->S3->S4->S7->S8 with pi > 0.95 on the path: {on_path}",
-             f"* mean final pi on the path (S0 down, S3 right, S4 down, S7 right): "
-             f"{np.round(np.mean([r['pi_on_path'] for r in rows], axis=0), 3).tolist()} (book: 0.985, 0.98, 0.982, 0.986)"]
+    lines = [
+        f"SoftmaxPolicyGradient on book3x3 (theta_0 of the book, eta = 0.1, stop at sum|dpi| < 1e-4), {len(rows)} seeds",
+        "",
+        f"* episodes to the stopping test: median {np.median(episodes):.0f}, range {min(episodes)}-{max(episodes)} "
+        f"(the book's single run: {BOOK_EPISODES})",
+        f"* every run ends on S0->S3->S4->S7->S8 with pi > 0.95 on the path: {on_path}",
+        f"* mean final pi on the path (S0 down, S3 right, S4 down, S7 right): "
+        f"{np.round(np.mean([r['pi_on_path'] for r in rows], axis=0), 3).tolist()} (book: 0.985, 0.98, 0.982, 0.986)",
+    ]
     atomic_write_bytes(out / "book.json", json.dumps(rows, indent=1).encode())
     atomic_write_bytes(out / "book.md", ("\n".join(lines) + "\n").encode())
     print("\n".join(lines))
@@ -258,12 +313,20 @@ def main(argv=None) -> int:
     c.add_argument("--slip", type=float, default=0.0)
     c.add_argument("--seeds", type=int, default=10)
     c.add_argument("--steps", type=int, help="environment steps per run (default: settings.budget per agent)")
-    c.add_argument("--every", type=int, help="steps between greedy evaluations (default: about a thirtieth of the budget)")
+    c.add_argument(
+        "--every", type=int, help="steps between greedy evaluations (default: about a thirtieth of the budget)"
+    )
     c.add_argument("--eval-episodes", type=int, default=20, help="episodes per evaluation when slip > 0")
     c.add_argument("--agents", nargs="*", help=f"default: all of {', '.join(AGENTS)}")
     c.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1")
-    c.add_argument("--set", dest="overrides", action="append", default=[], metavar="AGENT.ARG=VALUE",
-                   help="override an agent's argument, e.g. Reinforce.alpha_theta=0.1 (repeatable)")
+    c.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="AGENT.ARG=VALUE",
+        help="override an agent's argument, e.g. Reinforce.alpha_theta=0.1 (repeatable)",
+    )
     c.add_argument("--out")
     b = sub.add_parser("book", help="the book's policy-gradient run over seeds")
     b.add_argument("--seeds", type=int, default=20)
@@ -272,7 +335,10 @@ def main(argv=None) -> int:
         p.add_argument("--workers", type=int, default=2, help="local processes (1: this process)")
         cluster_options(p)
     args = parser.parse_args(argv)
-    if any(value is not None and value < 1 for value in (args.seeds, getattr(args, "steps", None), getattr(args, "every", None))):
+    if any(
+        value is not None and value < 1
+        for value in (args.seeds, getattr(args, "steps", None), getattr(args, "every", None))
+    ):
         parser.error("--seeds, --steps and --every must be positive")
     if args.command == "control":
         if args.first_seed < 0:

@@ -12,26 +12,47 @@ __version__ = "0.1.0"
 
 # id -> (entry point, extra register() arguments)
 _ENVIRONMENTS: dict[str, tuple[str, dict[str, Any]]] = {
-    "rl_envs/GridMaze-v0": ("rl_envs.maze.grid_maze:GridMazeEnv",
-                            {"vector_entry_point": "rl_envs.maze.grid_maze:GridMazeVectorEnv"}),
-    "rl_envs/QuadraticBandit-v0": ("rl_envs.bandit:QuadraticBanditEnv",
-                                   {"vector_entry_point": "rl_envs.bandit:QuadraticBanditVectorEnv"}),
-    "rl_envs/OctopusArm-v0": ("rl_envs.octopus.env:OctopusArmEnv",
-                              {"vector_entry_point": "rl_envs.octopus.env:OctopusArmVectorEnv"}),
+    "rl_envs/GridMaze-v0": (
+        "rl_envs.maze.grid_maze:GridMazeEnv",
+        {"vector_entry_point": "rl_envs.maze.grid_maze:GridMazeVectorEnv"},
+    ),
+    "rl_envs/QuadraticBandit-v0": (
+        "rl_envs.bandit:QuadraticBanditEnv",
+        {"vector_entry_point": "rl_envs.bandit:QuadraticBanditVectorEnv"},
+    ),
+    "rl_envs/OctopusArm-v0": (
+        "rl_envs.octopus.env:OctopusArmEnv",
+        {"vector_entry_point": "rl_envs.octopus.env:OctopusArmVectorEnv"},
+    ),
     "rl_envs/LQControl-v0": ("rl_envs.lq:LQControlEnv", {"vector_entry_point": "rl_envs.lq:LQControlVectorEnv"}),
-    "rl_envs/PartiallyObservableMaze-v0": ("rl_envs.maze.po_maze:PartiallyObservableMazeEnv",
-                                           {"vector_entry_point": "rl_envs.maze.po_maze:PartiallyObservableMazeVectorEnv"}),
-    "rl_envs/PendulumSwingUp-v0": ("rl_envs.pendulum_swingup:PendulumSwingUpEnv",
-                                   {"vector_entry_point": "rl_envs.pendulum_swingup:PendulumSwingUpVectorEnv"}),
-    "rl_envs/PuddleWorld-v0": ("rl_envs.puddle_world:PuddleWorldEnv",
-                               {"vector_entry_point": "rl_envs.puddle_world:PuddleWorldVectorEnv"}),
-    "rl_envs/MountainCarRLPark-v0": ("rl_envs.mountain_car:MountainCarRLParkEnv",
-                                     {"vector_entry_point": "rl_envs.mountain_car:MountainCarRLParkVectorEnv"}),
-    "rl_envs/SwingPendulum-v0": ("rl_envs.swing_pendulum:SwingPendulumEnv",
-                                 {"vector_entry_point": "rl_envs.swing_pendulum:SwingPendulumVectorEnv"}),
-    "rl_envs/VariableReward-v0": ("rl_envs.variable_reward:VariableRewardEnv",
-                                  {"vector_entry_point": "rl_envs.variable_reward:VariableRewardVectorEnv"}),
-    "rl_envs/FoodGrid-v0": ("rl_envs.food_grid:FoodGridEnv", {"vector_entry_point": "rl_envs.food_grid:FoodGridVectorEnv"}),
+    "rl_envs/PartiallyObservableMaze-v0": (
+        "rl_envs.maze.po_maze:PartiallyObservableMazeEnv",
+        {"vector_entry_point": "rl_envs.maze.po_maze:PartiallyObservableMazeVectorEnv"},
+    ),
+    "rl_envs/PendulumSwingUp-v0": (
+        "rl_envs.pendulum_swingup:PendulumSwingUpEnv",
+        {"vector_entry_point": "rl_envs.pendulum_swingup:PendulumSwingUpVectorEnv"},
+    ),
+    "rl_envs/PuddleWorld-v0": (
+        "rl_envs.puddle_world:PuddleWorldEnv",
+        {"vector_entry_point": "rl_envs.puddle_world:PuddleWorldVectorEnv"},
+    ),
+    "rl_envs/MountainCarRLPark-v0": (
+        "rl_envs.mountain_car:MountainCarRLParkEnv",
+        {"vector_entry_point": "rl_envs.mountain_car:MountainCarRLParkVectorEnv"},
+    ),
+    "rl_envs/SwingPendulum-v0": (
+        "rl_envs.swing_pendulum:SwingPendulumEnv",
+        {"vector_entry_point": "rl_envs.swing_pendulum:SwingPendulumVectorEnv"},
+    ),
+    "rl_envs/VariableReward-v0": (
+        "rl_envs.variable_reward:VariableRewardEnv",
+        {"vector_entry_point": "rl_envs.variable_reward:VariableRewardVectorEnv"},
+    ),
+    "rl_envs/FoodGrid-v0": (
+        "rl_envs.food_grid:FoodGridEnv",
+        {"vector_entry_point": "rl_envs.food_grid:FoodGridVectorEnv"},
+    ),
 }
 
 

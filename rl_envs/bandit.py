@@ -65,7 +65,9 @@ class QuadraticBanditTask(Task):
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 30}
     # Actions are in the paper's units (a* = [4, ..., 4]); a [-1, 1] box would not hold a*.
-    documented_warnings = {"symmetric and normalized": "actions in the paper's units (Silver et al. 2014, §5.1): a* = [4, ..., 4]"}
+    documented_warnings = {
+        "symmetric and normalized": "actions in the paper's units (Silver et al. 2014, §5.1): a* = [4, ..., 4]"
+    }
     canvas_size = (2 * PLANE, PLANE)
 
     def __post_init__(self):
@@ -74,13 +76,20 @@ class QuadraticBanditTask(Task):
         a_star = np.full(dim, 4.0) if self.a_star is None else real_array(self.a_star, "a_star", shape=(dim,))
         if np.any(np.abs(a_star) >= action_bound):
             raise ValueError(f"a_star must be strictly inside the action box (-{action_bound}, {action_bound})")
-        self._derive(dim=dim, action_bound=action_bound, a_star=a_star, max_steps=1, _draws_C=self.C is None,
-                     action_space=spaces.Box(-action_bound, action_bound, (dim,), np.float32),
-                     observation_space=spaces.Box(0.0, 1.0, (1,), np.float32))
+        self._derive(
+            dim=dim,
+            action_bound=action_bound,
+            a_star=a_star,
+            max_steps=1,
+            _draws_C=self.C is None,
+            action_space=spaces.Box(-action_bound, action_bound, (dim,), np.float32),
+            observation_space=spaces.Box(0.0, 1.0, (1,), np.float32),
+        )
         # Without C the env has a problem before its first seeded reset too: one drawn from
         # fresh entropy, as an unseeded env's np_random would draw it.
-        self._set_problem(random_cost_matrix(dim, np.random.default_rng()) if self._draws_C
-                          else _check_cost_matrix(self.C, dim))
+        self._set_problem(
+            random_cost_matrix(dim, np.random.default_rng()) if self._draws_C else _check_cost_matrix(self.C, dim)
+        )
 
     def _set_problem(self, C: np.ndarray) -> None:
         eigenvalues, eigenvectors = np.linalg.eigh(C)
@@ -111,7 +120,9 @@ class QuadraticBanditTask(Task):
     def check_action(self, action: Any, n: int | None) -> np.ndarray:
         return clipped_box_actions(action, self.action_space, n, self.action_bound)
 
-    def transition(self, state: dict[str, np.ndarray], action: np.ndarray, noise: None) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, dict]:
+    def transition(
+        self, state: dict[str, np.ndarray], action: np.ndarray, noise: None
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, dict]:
         cost = cast(np.ndarray, quadratic_cost(action, self.C, self.a_star))  # of a batch: an array
         return {"action": action, "cost": cost}, -cost, np.ones(len(action), dtype=np.bool_), {"cost": cost}
 
@@ -157,7 +168,7 @@ class QuadraticBanditTask(Task):
         surface.set_clip(pg.Rect(0, 0, PLANE, PLANE))
         # Level sets c = 10^k are ellipses with semi-axes sqrt(c / lambda) in this plane.
         for k in range(int(LOG_RANGE[0]), int(LOG_RANGE[1]) + 1):
-            rx, ry = np.sqrt(10.0 ** k / lam) * scale
+            rx, ry = np.sqrt(10.0**k / lam) * scale
             if 1 <= rx <= 4 * PLANE and 1 <= ry <= 4 * PLANE:
                 shade = int(120 + 15 * (k - LOG_RANGE[0]))
                 pg.draw.ellipse(surface, (shade, shade, 255), pg.Rect(cx - rx, cy - ry, 2 * rx, 2 * ry), 1)

@@ -86,11 +86,18 @@ def subject_of(env_or_id: str | gym.Env | VectorEnv | Task, **kwargs: Any) -> Su
         spec = gym.spec(env_or_id)
         creator = load_env_creator(spec.entry_point) if isinstance(spec.entry_point, str) else spec.entry_point
         task = creator(**kwargs).task if isinstance(creator, type) and issubclass(creator, SingleEnv) else None
+
         def make_vec(num_envs: int, **kw: Any) -> gym.vector.VectorEnv:
             return gym.make_vec(env_or_id, num_envs=num_envs, vectorization_mode="vector_entry_point", **kwargs, **kw)
-        return Subject(env_or_id, lambda render_mode=None: gym.make(env_or_id, render_mode=render_mode, **kwargs),
-                       make_vec if spec.vector_entry_point is not None else None, task,
-                       dict(task.documented_warnings) if task else {}, creator)
+
+        return Subject(
+            env_or_id,
+            lambda render_mode=None: gym.make(env_or_id, render_mode=render_mode, **kwargs),
+            make_vec if spec.vector_entry_point is not None else None,
+            task,
+            dict(task.documented_warnings) if task else {},
+            creator,
+        )
     if kwargs:
         raise ValueError("check: keyword arguments go with an env id, not with an env or task object")
     if isinstance(env_or_id, VectorEnv):
@@ -105,23 +112,40 @@ def subject_of(env_or_id: str | gym.Env | VectorEnv | Task, **kwargs: Any) -> Su
 
         def make(render_mode: str | None = None) -> gym.Env:
             if render_mode != original.render_mode:
-                raise Problem(f"render_mode={render_mode!r} cannot be checked on an env object made with "
-                              f"render_mode={original.render_mode!r}")
+                raise Problem(
+                    f"render_mode={render_mode!r} cannot be checked on an env object made with "
+                    f"render_mode={original.render_mode!r}"
+                )
             return copy.deepcopy(original)
-        return Subject(type(base).__name__, make, env_class=type(base),
-                       render_modes=[] if original.render_mode is None else [original.render_mode])
-    raise ValueError(f"check takes an env id, a gymnasium.Env, an rl_envs VectorEnv or an rl_envs.core.Task, "
-                     f"got {type(env_or_id).__name__}")
+
+        return Subject(
+            type(base).__name__,
+            make,
+            env_class=type(base),
+            render_modes=[] if original.render_mode is None else [original.render_mode],
+        )
+    raise ValueError(
+        f"check takes an env id, a gymnasium.Env, an rl_envs VectorEnv or an rl_envs.core.Task, "
+        f"got {type(env_or_id).__name__}"
+    )
 
 
 def _task_subject(task: Task, single: type[SingleEnv], vector: type[VectorEnv]) -> Subject:
     def make_vec(num_envs, **kw):
         return vector.from_task(task, num_envs, **kw)
-    return Subject(type(task).__name__, lambda render_mode=None: single.from_task(task, render_mode), make_vec, task,
-                   dict(task.documented_warnings), single)
+
+    return Subject(
+        type(task).__name__,
+        lambda render_mode=None: single.from_task(task, render_mode),
+        make_vec,
+        task,
+        dict(task.documented_warnings),
+        single,
+    )
 
 
 # -- helpers -----------------------------------------------------------------------------------------
+
 
 def _expect(condition: bool, sentence: str) -> None:
     if not condition:
@@ -133,8 +157,7 @@ def _warnings_of(fn: Callable[[], Any], allowed: dict[str, str]) -> list[str]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fn()
-    return sorted({str(w.message) for w in caught
-                   if not any(a in str(w.message) for a in (*allowed, *CHECKER_LIMITS))})
+    return sorted({str(w.message) for w in caught if not any(a in str(w.message) for a in (*allowed, *CHECKER_LIMITS))})
 
 
 def _rollout(env, seed: int, steps: int = 50) -> list:
@@ -150,12 +173,33 @@ def _rollout(env, seed: int, steps: int = 50) -> list:
 def not_actions(space: gym.Space) -> list:
     """Values that are no action of ``space``: wrong types first, then wrong values and shapes."""
     if isinstance(space, gym.spaces.Discrete):
-        return [space.start - 1, space.start + space.n, 1.5, np.float64(1.0), "1", "a", None, True,
-                np.bool_(True), 1 + 0j, np.array([1]), object()]
+        return [
+            space.start - 1,
+            space.start + space.n,
+            1.5,
+            np.float64(1.0),
+            "1",
+            "a",
+            None,
+            True,
+            np.bool_(True),
+            1 + 0j,
+            np.array([1]),
+            object(),
+        ]
     shape = space.shape or ()
-    return [None, "0.5", np.full(shape, "0.5"), np.full(shape, 0.5 + 1j), np.full(shape, 0.5 + 0j),
-            np.ones(shape, dtype=bool), object(), np.full(shape, np.nan, dtype=space.dtype),
-            np.full(shape, np.inf), np.zeros((*shape, 2), dtype=space.dtype)]
+    return [
+        None,
+        "0.5",
+        np.full(shape, "0.5"),
+        np.full(shape, 0.5 + 1j),
+        np.full(shape, 0.5 + 0j),
+        np.ones(shape, dtype=bool),
+        object(),
+        np.full(shape, np.nan, dtype=space.dtype),
+        np.full(shape, np.inf),
+        np.zeros((*shape, 2), dtype=space.dtype),
+    ]
 
 
 def _step_on(env) -> None:
@@ -170,6 +214,7 @@ def _same(a, b, what: str) -> None:
 
 
 # -- the checks on the single env ---------------------------------------------------------------------
+
 
 def gymnasium_checker(s: Subject) -> None:
     from gymnasium.utils.env_checker import check_env
@@ -193,13 +238,16 @@ def passive_checker(s: Subject) -> None:
         env.reset(seed=0)
         env.step(env.action_space.sample())
         env.close()
+
     for message in _warnings_of(run, {}):  # no documented exception: the passive checker stays silent
         raise Problem(f"Gymnasium's passive checker warns: {message}")
 
 
 def determinism(s: Subject) -> None:
-    _expect(data_equivalence(_rollout(s.make(), 0), _rollout(s.make(), 0), exact=True),
-            "two rollouts with the same seed and actions differ")
+    _expect(
+        data_equivalence(_rollout(s.make(), 0), _rollout(s.make(), 0), exact=True),
+        "two rollouts with the same seed and actions differ",
+    )
 
 
 def step_types(s: Subject) -> None:
@@ -210,8 +258,10 @@ def step_types(s: Subject) -> None:
         if len(item) == 5:
             _, reward, terminated, truncated, info = item
             _expect(type(reward) is float and np.isfinite(reward), f"reward {reward!r} is not a finite Python float")
-            _expect(type(terminated) is bool and type(truncated) is bool,
-                    f"terminated/truncated {terminated!r}, {truncated!r} are not Python bools")
+            _expect(
+                type(terminated) is bool and type(truncated) is bool,
+                f"terminated/truncated {terminated!r}, {truncated!r} are not Python bools",
+            )
             _expect(isinstance(item[4], dict), f"info is a {type(info).__name__}, not a dict")
 
 
@@ -233,8 +283,10 @@ def pickling(s: Subject) -> None:
             if steps[-1][2] or steps[-1][3]:
                 break
         runs.append(steps)
-    _expect(data_equivalence(runs[0], runs[1], exact=True) and data_equivalence(runs[0], runs[2], exact=True),
-            "a pickled copy (before or after render) steps differently from the env")
+    _expect(
+        data_equivalence(runs[0], runs[1], exact=True) and data_equivalence(runs[0], runs[2], exact=True),
+        "a pickled copy (before or after render) steps differently from the env",
+    )
 
 
 def rendering(s: Subject) -> None:
@@ -246,10 +298,15 @@ def rendering(s: Subject) -> None:
         env.step(env.action_space.sample())
         frames.append(env.render())
         for frame in frames:
-            _expect(isinstance(frame, np.ndarray) and frame.dtype == np.uint8 and frame.ndim == 3
-                    and frame.shape[2] == 3 and min(frame.shape[:2]) >= 32,
-                    f"an rgb_array frame must be an H x W x 3 uint8 array (H, W >= 32), got {type(frame).__name__} "
-                    f"{getattr(frame, 'shape', '')}")
+            _expect(
+                isinstance(frame, np.ndarray)
+                and frame.dtype == np.uint8
+                and frame.ndim == 3
+                and frame.shape[2] == 3
+                and min(frame.shape[:2]) >= 32,
+                f"an rgb_array frame must be an H x W x 3 uint8 array (H, W >= 32), got {type(frame).__name__} "
+                f"{getattr(frame, 'shape', '')}",
+            )
             _expect(isinstance(frame, np.ndarray) and frame.std() > 0, "an rgb_array frame is blank")
         env.close()
         env.close()
@@ -282,8 +339,10 @@ def invalid_actions(s: Subject) -> None:
                 warnings.simplefilter("error")
                 env.unwrapped.step(bad)
         except ValueError as e:
-            _expect(f"{type(space).__name__}(" in str(e),
-                    f"the ValueError for the action {bad!r} does not name the action space: {e}")
+            _expect(
+                f"{type(space).__name__}(" in str(e),
+                f"the ValueError for the action {bad!r} does not name the action space: {e}",
+            )
         except Warning as w:
             raise Problem(f"the action {bad!r} gave a warning instead of a ValueError: {w}") from None
         except Exception as e:
@@ -292,8 +351,10 @@ def invalid_actions(s: Subject) -> None:
             raise Problem(f"the invalid action {bad!r} was accepted")
     if isinstance(space, gym.spaces.Box):
         policy = getattr(env.unwrapped, "action_out_of_range", None)
-        _expect(policy in ("clip", "raise"), "a Box env documents out-of-range actions as action_out_of_range = "
-                                             f"'clip' or 'raise', got {policy!r}")
+        _expect(
+            policy in ("clip", "raise"),
+            f"a Box env documents out-of-range actions as action_out_of_range = 'clip' or 'raise', got {policy!r}",
+        )
         outside = space.high + 1.0
         if policy == "raise":
             try:
@@ -327,8 +388,10 @@ def arguments(s: Subject) -> None:
     try:
         build_task(type(s.task), s.name, (), {"no_such_argument": 1})
     except TypeError as e:
-        _expect("no_such_argument" in str(e) and "arguments are" in str(e),
-                f"an unknown argument's TypeError does not name the arguments the env takes: {e}")
+        _expect(
+            "no_such_argument" in str(e) and "arguments are" in str(e),
+            f"an unknown argument's TypeError does not name the arguments the env takes: {e}",
+        )
     else:
         raise Problem("an unknown argument was accepted")
     env = s.make()
@@ -341,6 +404,7 @@ def arguments(s: Subject) -> None:
 
 
 # -- the checks on the vector env ---------------------------------------------------------------------
+
 
 def _batch_of_one(space, item):
     return concatenate(space, [item], create_empty_array(space, n=1))
@@ -362,8 +426,10 @@ def vector_matches_single(s: Subject) -> None:
             continue
         obs, r, term, trunc, _ = env.step(action)
         _same(v[0], _batch_of_one(space, obs), f"step {t}: the observations of the vector env (n=1) and the single env")
-        _expect(v[1][0] == r and v[2][0] == term and v[3][0] == trunc,
-                f"step {t}: reward/terminated/truncated {v[1][0]}, {v[2][0]}, {v[3][0]} (vector) != {r}, {term}, {trunc}")
+        _expect(
+            v[1][0] == r and v[2][0] == term and v[3][0] == trunc,
+            f"step {t}: reward/terminated/truncated {v[1][0]}, {v[2][0]}, {v[3][0]} (vector) != {r}, {term}, {trunc}",
+        )
         needs_reset = term or trunc
 
 
@@ -372,10 +438,16 @@ def _vector_rollout(venv, seed: int, steps: int = 40) -> list:
     out = [venv.reset(seed=seed)[0]]
     for _ in range(steps):
         out.extend(venv.step(venv.action_space.sample())[:4])
-        _expect(out[-4] in venv.observation_space, f"vector observations {out[-4]!r} are not in {venv.observation_space}")
-        _expect(out[-3].shape == (venv.num_envs,) and np.issubdtype(out[-3].dtype, np.floating)
-                and out[-2].dtype == np.bool_ and out[-1].dtype == np.bool_,
-                "vector rewards must be a float array and terminations/truncations bool arrays of shape (num_envs,)")
+        _expect(
+            out[-4] in venv.observation_space, f"vector observations {out[-4]!r} are not in {venv.observation_space}"
+        )
+        _expect(
+            out[-3].shape == (venv.num_envs,)
+            and np.issubdtype(out[-3].dtype, np.floating)
+            and out[-2].dtype == np.bool_
+            and out[-1].dtype == np.bool_,
+            "vector rewards must be a float array and terminations/truncations bool arrays of shape (num_envs,)",
+        )
     return out
 
 
@@ -388,8 +460,10 @@ def vector_determinism(s: Subject) -> None:
     venv.action_space.seed(6)
     for t in range(20):
         action = venv.action_space.sample()
-        _expect(all(data_equivalence(x, y, exact=True) for x, y in zip(venv.step(action)[:4], twin.step(action)[:4])),
-                f"a pickled vector env steps differently (step {t})")
+        _expect(
+            all(data_equivalence(x, y, exact=True) for x, y in zip(venv.step(action)[:4], twin.step(action)[:4])),
+            f"a pickled vector env steps differently (step {t})",
+        )
     try:
         s.vec(3).step(venv.action_space.sample())
     except ResetNeeded:
@@ -415,8 +489,10 @@ def vector_invalid_actions(s: Subject) -> None:
         raise Problem(f"the invalid batch of actions {bad!r} was accepted")
     venv.action_space.seed(1)
     action = venv.action_space.sample()
-    _expect(all(data_equivalence(x, y, exact=True) for x, y in zip(venv.step(action)[:4], twin.step(action)[:4])),
-            "an invalid batch changed the vector env's state")
+    _expect(
+        all(data_equivalence(x, y, exact=True) for x, y in zip(venv.step(action)[:4], twin.step(action)[:4])),
+        "an invalid batch changed the vector env's state",
+    )
 
 
 def vector_rendering(s: Subject) -> None:
@@ -429,12 +505,20 @@ def vector_rendering(s: Subject) -> None:
     if not (isinstance(frames, tuple) and len(frames) == 2):
         raise Problem(f"render() of 2 sub-envs gave {type(frames).__name__}, not a tuple of 2 frames")
     for frame in frames:
-        _expect(isinstance(frame, np.ndarray) and frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 3 and frame.std() > 0,
-                "a sub-env's frame is not a non-blank H x W x 3 uint8 array")
+        _expect(
+            isinstance(frame, np.ndarray)
+            and frame.dtype == np.uint8
+            and frame.ndim == 3
+            and frame.shape[2] == 3
+            and frame.std() > 0,
+            "a sub-env's frame is not a non-blank H x W x 3 uint8 array",
+        )
     twin = pickle.loads(pickle.dumps(venv))
     again = twin.render()
-    _expect(isinstance(again, tuple) and all(np.array_equal(x, y) for x, y in zip(again, frames)),
-            "a pickled vector env renders differently")
+    _expect(
+        isinstance(again, tuple) and all(np.array_equal(x, y) for x, y in zip(again, frames)),
+        "a pickled vector env renders differently",
+    )
     venv.close()
     venv.close()
 
@@ -469,8 +553,10 @@ def vector_max_episode_steps(s: Subject) -> None:
     steps = [venv.step(venv.action_space.sample()) for _ in range(3)]
     terminated = np.array([x[2] for x in steps])
     truncated = np.array([x[3] for x in steps])
-    _expect(not truncated[:2].any() and np.array_equal(truncated[2], ~terminated.any(axis=0)),
-            "max_episode_steps=3 does not truncate every sub-env that has not terminated on its 3rd step")
+    _expect(
+        not truncated[:2].any() and np.array_equal(truncated[2], ~terminated.any(axis=0)),
+        "max_episode_steps=3 does not truncate every sub-env that has not terminated on its 3rd step",
+    )
 
 
 def autoreset_modes(s: Subject) -> None:
@@ -480,8 +566,11 @@ def autoreset_modes(s: Subject) -> None:
     # sub-envs in both (a task that draws its problem from each sub-env's seed would otherwise
     # give every single env of SyncVectorEnv its own).
     task = s.task.frozen_problem()
-    short = (dataclasses.replace(task, max_steps=SHORT_EPISODE)
-             if "max_steps" in {f.name for f in dataclasses.fields(task)} else task)
+    short = (
+        dataclasses.replace(task, max_steps=SHORT_EPISODE)
+        if "max_steps" in {f.name for f in dataclasses.fields(task)}
+        else task
+    )
     native_type = type(s.vec(1))
     if not issubclass(native_type, VectorEnv):
         raise Problem(f"the vector env of a task must be an rl_envs VectorEnv, got {native_type.__name__}")
@@ -495,8 +584,9 @@ def autoreset_modes(s: Subject) -> None:
         for t in range(40):
             actions = native.action_space.sample()
             out = native.step(actions)
-            for what, x, y in zip(("observations", "rewards", "terminations", "truncations", "infos"),
-                                  out, sync.step(actions)):
+            for what, x, y in zip(
+                ("observations", "rewards", "terminations", "truncations", "infos"), out, sync.step(actions)
+            ):
                 _same(x, y, f"{mode.name}: step {t} {what} of the native vector env and SyncVectorEnv")
             ended = out[2] | out[3]
             if mode is AutoresetMode.DISABLED and ended.any():
@@ -506,8 +596,11 @@ def autoreset_modes(s: Subject) -> None:
                     pass
                 else:
                     raise Problem("DISABLED: stepping an ended sub-env does not raise ResetNeeded")
-                for what, x, y in zip(("observations", "infos"), native.reset(options={"reset_mask": ended}),
-                                      sync.reset(options={"reset_mask": ended.copy()})):
+                for what, x, y in zip(
+                    ("observations", "infos"),
+                    native.reset(options={"reset_mask": ended}),
+                    sync.reset(options={"reset_mask": ended.copy()}),
+                ):
                     _same(x, y, f"DISABLED: reset_mask {what} after step {t}")
 
 
@@ -562,8 +655,13 @@ def check(env_or_id: str | gym.Env | VectorEnv | Task, *, only: list[str] | None
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m rl_envs.check", description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("env_id", nargs="+", help="registered env ids, e.g. rl_envs/GridMaze-v0")
-    parser.add_argument("--only", action="append", choices=[*CHECKS, *VECTOR_CHECKS], metavar="CHECK",
-                        help=f"run only this check (repeatable); one of: {', '.join([*CHECKS, *VECTOR_CHECKS])}")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=[*CHECKS, *VECTOR_CHECKS],
+        metavar="CHECK",
+        help=f"run only this check (repeatable); one of: {', '.join([*CHECKS, *VECTOR_CHECKS])}",
+    )
     args = parser.parse_args(argv)
     import rl_envs  # noqa: F401  (registers the ids)
 

@@ -33,8 +33,10 @@ def _atoms(values, probabilities) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"probabilities must have one entry per value ({len(x)}), got shape {p.shape}")
     # rounded probabilities (the 8-digit ones of a paper) are accepted and renormalised
     if np.any(p < 0) or abs(p.sum() - 1.0) > 1e-6:
-        raise ValueError(f"probabilities must be non-negative and sum to 1, got sum {p.sum()!r}"
-                         + (" with negative entries" if np.any(p < 0) else ""))
+        raise ValueError(
+            f"probabilities must be non-negative and sum to 1, got sum {p.sum()!r}"
+            + (" with negative entries" if np.any(p < 0) else "")
+        )
     x, inverse = np.unique(x, return_inverse=True)
     p = np.bincount(inverse, weights=p, minlength=len(x))
     keep = p > 0

@@ -142,8 +142,9 @@ class FoodGridTask(Task):
         integer(self.energy_cap, "energy_cap", low=2)
         probability(self.tv_noise, "tv_noise")
         integer(self.max_steps, "max_steps")
-        self._derive(observation_space=spaces.Discrete(SIZE * SIZE * self.energy_cap),
-                     action_space=spaces.Discrete(N_ACTIONS))
+        self._derive(
+            observation_space=spaces.Discrete(SIZE * SIZE * self.energy_cap), action_space=spaces.Discrete(N_ACTIONS)
+        )
 
     # -- states -------------------------------------------------------------------------------
 
@@ -180,8 +181,10 @@ class FoodGridTask(Task):
         """The state a user sets (``env.unwrapped.state = s``): a state index of a free cell; the
         visit counts restart there."""
         if not is_int(value) or not 0 <= value < self.observation_space.n or not FREE[int(value) // self.energy_cap]:
-            raise ValueError(f"state must be the index of a free cell's state, in [0, {self.observation_space.n}) "
-                             f"(see encode(x, y, u)), got {describe(value)}")
+            raise ValueError(
+                f"state must be the index of a free cell's state, in [0, {self.observation_space.n}) "
+                f"(see encode(x, y, u)), got {describe(value)}"
+            )
         s = np.array([int(value)], dtype=np.int64)
         return {"s": s, "visits": self._visits_from(s)}
 
@@ -198,7 +201,9 @@ class FoodGridTask(Task):
             return None
         return rng.random((n, 2))  # per sub-env: does the TV take over, and which move it makes
 
-    def transition(self, state: dict[str, np.ndarray], action: np.ndarray, noise: np.ndarray | None) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, dict]:
+    def transition(
+        self, state: dict[str, np.ndarray], action: np.ndarray, noise: np.ndarray | None
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, dict]:
         s = state["s"]
         cell, u = self._split(s)
         alive = u > 1
@@ -215,8 +220,7 @@ class FoodGridTask(Task):
         visits = state["visits"].copy()
         counted = np.flatnonzero(u2 > 1)
         visits.reshape(len(s), -1)[counted, cell2[counted]] += 1
-        return ({"s": s2, "visits": visits}, alive.astype(np.float64), u2 == 1,
-                {"action_mask": self.action_mask(s2)})
+        return ({"s": s2, "visits": visits}, alive.astype(np.float64), u2 == 1, {"action_mask": self.action_mask(s2)})
 
     def observe(self, state: dict[str, np.ndarray]) -> np.ndarray:
         return state["s"].copy()
@@ -248,12 +252,17 @@ class FoodGridTask(Task):
             # in the TV room each has probability tv_noise / n and the chosen one 1 - tv_noise
             # more; elsewhere (and for the dead) the chosen one has probability 1.
             listed = ADMISSIBLE_LIST[cell]
-            next_state = np.repeat((TARGET[cell[:, None], listed] * cap + u2[:, None] - 1)[:, None, :], N_ACTIONS, axis=1)
+            next_state = np.repeat(
+                (TARGET[cell[:, None], listed] * cap + u2[:, None] - 1)[:, None, :], N_ACTIONS, axis=1
+            )
             valid = (np.arange(N_ACTIONS) < N_ADMISSIBLE[cell][:, None])[:, None, :]
             chosen = (listed[:, None, :] == taken[:, :, None]) & valid
             noisy = (TV_CELL[cell] & alive)[:, None, None]
-            prob = np.where(noisy, valid * self.tv_noise / N_ADMISSIBLE[cell][:, None, None]
-                            + (1 - self.tv_noise) * chosen, chosen.astype(float))
+            prob = np.where(
+                noisy,
+                valid * self.tv_noise / N_ADMISSIBLE[cell][:, None, None] + (1 - self.tv_noise) * chosen,
+                chosen.astype(float),
+            )
         reward = np.repeat(alive.astype(np.float64)[:, None], N_ACTIONS, axis=1)
         start = np.zeros(len(s))
         start[self.encode(*START, cap)] = 1.0
@@ -284,10 +293,18 @@ class FoodGridTask(Task):
             p, t = step @ p, t + 1
         rest = mass * (self.max_steps - t) if t < self.max_steps else 0.0
         return Reference(
-            kind="exact", value=best, lower=best, upper=best, random=mean, random_lower=mean, random_upper=mean + rest,
-            quantity="undiscounted episode return (steps survived) from (3, 3) with full energy", gamma=1.0,
+            kind="exact",
+            value=best,
+            lower=best,
+            upper=best,
+            random=mean,
+            random_lower=mean,
+            random_upper=mean + rest,
+            quantity="undiscounted episode return (steps survived) from (3, 3) with full energy",
+            gamma=1.0,
             method="survival argument for the best policy; the random policy's survival by propagation on the model",
-            citation="Ramírez-Ruiz, Grytskyy, Mastrogiuseppe, Habib & Moreno-Bote 2024, Nat. Commun. 15:6368")
+            citation="Ramírez-Ruiz, Grytskyy, Mastrogiuseppe, Habib & Moreno-Bote 2024, Nat. Commun. 15:6368",
+        )
 
     def optimal_return(self) -> float:
         """The best expected episode return: ``reference().value`` (what the comparison reports)."""

@@ -39,13 +39,22 @@ from .validation import (
 NAMED_SYSTEMS = {
     # Recht's "quadrotor" (benjamin-recht.github.io, 2018-02-26-nominal), a double integrator.
     "double_integrator": dict(
-        A=[[1.0, 1.0], [0.0, 1.0]], B=[[0.0], [1.0]], Q=np.diag([1.0, 0.0]), R=[[1.0]],
-        x0=[-1.0, 0.0], x0_cov=0.0, horizon=200,
+        A=[[1.0, 1.0], [0.0, 1.0]],
+        B=[[0.0], [1.0]],
+        Q=np.diag([1.0, 0.0]),
+        R=[[1.0]],
+        x0=[-1.0, 0.0],
+        x0_cov=0.0,
+        horizon=200,
     ),
     # Recht's "datacenter": three coupled, slightly unstable units, actuated directly.
     "datacenter": dict(
-        A=[[1.01, 0.01, 0.0], [0.01, 1.01, 0.01], [0.0, 0.01, 1.01]], B=np.eye(3), Q=np.eye(3),
-        R=1000.0 * np.eye(3), x0=[0.0, 0.0, 0.0], x0_cov=1.0,
+        A=[[1.01, 0.01, 0.0], [0.01, 1.01, 0.01], [0.0, 0.01, 1.01]],
+        B=np.eye(3),
+        Q=np.eye(3),
+        R=1000.0 * np.eye(3),
+        x0=[0.0, 0.0, 0.0],
+        x0_cov=1.0,
         horizon=1000,  # R = 1000 I makes the end-of-horizon effect long; 1000 keeps it < 0.1 %
     ),
 }
@@ -69,6 +78,7 @@ class LQModel:
 
 
 # -- validation ------------------------------------------------------------------------------
+
 
 def as_square(value: Any, n: int, name: str) -> np.ndarray:
     """A scalar ``s`` (meaning ``s * I``) or an n x n matrix."""
@@ -121,14 +131,23 @@ def system_spec(system: str | None, A: Any, B: Any, Q: Any, R: Any, continuous: 
             raise ValueError("custom systems need both A and B")
         A, B = matrix(A, "A"), matrix(B, "B")
         n, m = A.shape[0], B.shape[1]
-        return None, dict(A=A, B=B, Q=np.eye(n) if Q is None else Q, R=np.eye(m) if R is None else R,
-                          x0=np.zeros(n), x0_cov=1.0, horizon=200)
+        return None, dict(
+            A=A,
+            B=B,
+            Q=np.eye(n) if Q is None else Q,
+            R=np.eye(m) if R is None else R,
+            x0=np.zeros(n),
+            x0_cov=1.0,
+            horizon=200,
+        )
     if Q is not None or R is not None:
         raise ValueError("Q and R go with custom matrices A, B; a named system has its own")
     system = "double_integrator" if system is None else system
     if not isinstance(system, str) or system not in NAMED_SYSTEMS:
-        raise ValueError(f"unknown system {describe(system)}: system must be one of "
-                         f"{', '.join(map(repr, NAMED_SYSTEMS))}, or give matrices A, B")
+        raise ValueError(
+            f"unknown system {describe(system)}: system must be one of "
+            f"{', '.join(map(repr, NAMED_SYSTEMS))}, or give matrices A, B"
+        )
     spec = dict(NAMED_SYSTEMS[system])
     if continuous:
         spec["A"] = np.asarray(spec["A"]) - np.eye(len(spec["A"]))
@@ -136,6 +155,7 @@ def system_spec(system: str | None, A: Any, B: Any, Q: Any, R: Any, continuous: 
 
 
 # -- discretization --------------------------------------------------------------------------
+
 
 def zoh_discretize(model: LQModel, dt: float) -> LQModel:
     """Exact zero-order-hold discretization of a continuous-time ``model`` over a step ``dt``.
@@ -153,8 +173,8 @@ def zoh_discretize(model: LQModel, dt: float) -> LQModel:
     G = np.zeros_like(F)
     G[:n, :n], G[:n, n:], G[n:, :n], G[n:, n:] = model.Q, model.N, model.N.T, model.R
     E = expm(np.block([[-F.T, G], [np.zeros_like(F), F]]) * dt)
-    Phi = E[n + m:, n + m:]
-    cost = Phi.T @ E[: n + m, n + m:]  # int_0^dt e^{F's} G e^{Fs} ds
+    Phi = E[n + m :, n + m :]
+    cost = Phi.T @ E[: n + m, n + m :]  # int_0^dt e^{F's} G e^{Fs} ds
     cost = (cost + cost.T) / 2
     E = expm(np.block([[-A, W], [np.zeros_like(A), A.T]]) * dt)
     Wd = E[n:, n:].T @ E[:n, n:]  # int_0^dt e^{As} W e^{A's} ds
@@ -162,6 +182,7 @@ def zoh_discretize(model: LQModel, dt: float) -> LQModel:
 
 
 # -- exact solutions -------------------------------------------------------------------------
+
 
 def dare_gain(model: LQModel) -> tuple[np.ndarray, np.ndarray]:
     """Stationary ``(K, P)`` for ``u = -Kx`` from the discrete algebraic Riccati equation."""
@@ -216,7 +237,9 @@ def spectral_radius(M: np.ndarray) -> float:
     return float(np.max(np.abs(np.linalg.eigvals(M))))
 
 
-def expected_episode_cost(model: LQModel, K: np.ndarray, x0_mean: np.ndarray, x0_cov: np.ndarray, horizon: int) -> float:
+def expected_episode_cost(
+    model: LQModel, K: np.ndarray, x0_mean: np.ndarray, x0_cov: np.ndarray, horizon: int
+) -> float:
     """``E sum_{t<horizon} c_t`` under ``u = -Kx`` by the forward Lyapunov recursion
     ``S_{t+1} = (A - BK) S_t (A - BK)' + W`` on the second moment; ``inf`` if ``A - BK`` is not
     stable (the cost then grows without bound with the horizon)."""
@@ -254,9 +277,11 @@ def solvable(what: str, model: LQModel, *matrices: np.ndarray) -> Iterator[None]
             yield
     except (FloatingPointError, np.linalg.LinAlgError) as e:
         scale = max(float(np.abs(M).max()) for M in (model.A, model.B, model.Q, model.R, *matrices))
-        raise ValueError(f"{what} fails in float64 for this system ({e}); its largest matrix entry is "
-                         f"{scale:.3g}: a badly scaled system, or an undamped mode that Q does not penalise, "
-                         "has no finite solution") from None
+        raise ValueError(
+            f"{what} fails in float64 for this system ({e}); its largest matrix entry is "
+            f"{scale:.3g}: a badly scaled system, or an undamped mode that Q does not penalise, "
+            "has no finite solution"
+        ) from None
 
 
 def _plot_coords(plot_coords, n: int) -> tuple[int, int]:
@@ -322,14 +347,23 @@ class LQControlTask(Task):
         u_max = positive(self.u_max, "u_max")
         max_state_norm = positive(self.max_state_norm, "max_state_norm")
         self._derive(
-            system=system, continuous=continuous, dt=dt, continuous_model=model if continuous else None, model=discrete,
-            x0=x0, x0_cov=x0_cov, max_steps=max_steps, u_max=u_max, max_state_norm=max_state_norm,
+            system=system,
+            continuous=continuous,
+            dt=dt,
+            continuous_model=model if continuous else None,
+            model=discrete,
+            x0=x0,
+            x0_cov=x0_cov,
+            max_steps=max_steps,
+            u_max=u_max,
+            max_state_norm=max_state_norm,
             plot_coords=_plot_coords(self.plot_coords, n),
             _W_sqrt=psd_sqrt(discrete.W) if np.any(discrete.W) else None,
             _x0_sqrt=psd_sqrt(x0_cov) if np.any(x0_cov) else None,
             # float32 bounds as SB3 asks; actions are still read at full float64 precision.
             action_space=spaces.Box(-u_max, u_max, (m,), np.float32),
-            observation_space=spaces.Box(-max_state_norm, max_state_norm, (n,), np.float64))
+            observation_space=spaces.Box(-max_state_norm, max_state_norm, (n,), np.float64),
+        )
 
     @property
     def horizon(self) -> int:
@@ -355,7 +389,9 @@ class LQControlTask(Task):
     def check_action(self, action: Any, n: int | None) -> np.ndarray:
         return clipped_box_actions(action, self.action_space, n, self.u_max)
 
-    def transition(self, state: dict[str, np.ndarray], action: np.ndarray, noise: np.ndarray | None) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, dict]:
+    def transition(
+        self, state: dict[str, np.ndarray], action: np.ndarray, noise: np.ndarray | None
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, dict]:
         x, cost = lq_step(self.model, state["x"], action, 0.0 if noise is None else noise)
         terminated = np.sqrt(np.einsum("ij,ij->i", x, x)) > self.max_state_norm
         u_peak = np.maximum(state["u_peak"], np.abs(action[:, 0]))
@@ -564,7 +600,20 @@ class LQControlVectorEnv(VectorEnv):
 
 
 __all__ = [
-    "LQControlEnv", "LQControlVectorEnv", "LQModel", "NAMED_SYSTEMS", "system_spec", "zoh_discretize", "dare_gain", "care_gain", "riccati_recursion",
-    "optimal_expected_cost", "expected_episode_cost", "closed_loop_cost_matrix", "lq_step",
-    "is_stabilizable", "validate_system", "spectral_radius",
+    "LQControlEnv",
+    "LQControlVectorEnv",
+    "LQModel",
+    "NAMED_SYSTEMS",
+    "system_spec",
+    "zoh_discretize",
+    "dare_gain",
+    "care_gain",
+    "riccati_recursion",
+    "optimal_expected_cost",
+    "expected_episode_cost",
+    "closed_loop_cost_matrix",
+    "lq_step",
+    "is_stabilizable",
+    "validate_system",
+    "spectral_radius",
 ]

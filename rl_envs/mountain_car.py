@@ -38,8 +38,10 @@ class MountainCarRLParkTask(Task):
         one_of(self.start, "start", STARTS)
         integer(self.max_steps, "max_steps")
         low, high = np.array([POSITION_RANGE[0], VELOCITY_RANGE[0]]), np.array([POSITION_RANGE[1], VELOCITY_RANGE[1]])
-        self._derive(observation_space=spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32),
-                     action_space=spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32))
+        self._derive(
+            observation_space=spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32),
+            action_space=spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32),
+        )
 
     def initial_state(self, rng: np.random.Generator, n: int, options: dict | None = None) -> np.ndarray:
         if self.start == "fixed":
@@ -47,7 +49,9 @@ class MountainCarRLParkTask(Task):
         # RLPark draws the position, then the velocity, of each car
         return rng.uniform([POSITION_RANGE[0], VELOCITY_RANGE[0]], [POSITION_RANGE[1], VELOCITY_RANGE[1]], size=(n, 2))
 
-    def transition(self, state: np.ndarray, action: np.ndarray, noise: None) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    def transition(
+        self, state: np.ndarray, action: np.ndarray, noise: None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
         p, v = state[:, 0], state[:, 1]
         v = np.clip(v + POWER * action[:, 0] - GRAVITY * np.cos(3 * p), *VELOCITY_RANGE)
         p = p + v

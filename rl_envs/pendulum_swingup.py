@@ -50,8 +50,11 @@ class PendulumModel:
         x = np.asarray(x, dtype=np.float64)
         theta, omega = x[..., 0], x[..., 1]
         inertia = self.mass * self.length**2
-        domega = (-self.friction * omega + self.mass * self.gravity * self.length * np.sin(theta)
-                  + np.asarray(u, dtype=np.float64).reshape(omega.shape)) / inertia
+        domega = (
+            -self.friction * omega
+            + self.mass * self.gravity * self.length * np.sin(theta)
+            + np.asarray(u, dtype=np.float64).reshape(omega.shape)
+        ) / inertia
         return np.stack([omega, domega], axis=-1)
 
     def input_gain(self, x: np.ndarray) -> np.ndarray:
@@ -68,7 +71,17 @@ def _derivative(theta, omega, u, friction, mgl, inertia):
 
 
 @njit(cache=True, error_model="numpy")
-def advance(state: np.ndarray, u: np.ndarray, u_max: float, dt: float, substeps: int, friction: float, mgl: float, inertia: float, reward: np.ndarray) -> None:
+def advance(
+    state: np.ndarray,
+    u: np.ndarray,
+    u_max: float,
+    dt: float,
+    substeps: int,
+    friction: float,
+    mgl: float,
+    inertia: float,
+    reward: np.ndarray,
+) -> None:
     """Move every pendulum ``i`` (the row ``state[i]``, in place) by ``dt`` under the held control
     ``u[i]`` clipped to ``[-u_max, u_max]``, in ``substeps`` RK4 steps of the state and of the
     reward integral ``∫ cos θ dt`` (a third state component).
@@ -95,8 +108,12 @@ def advance(state: np.ndarray, u: np.ndarray, u_max: float, dt: float, substeps:
             k4t, k4w = _derivative(th + h * k3t, om + h * k3w, ui, friction, mgl, inertia)
             if over_time < 0.0:
                 # RK4 on q' = cos(theta), with theta at the stages where RK4 evaluates it
-                rate = (cos_th + 2.0 * math.cos(th + 0.5 * h * k1t) + 2.0 * math.cos(th + 0.5 * h * k2t)
-                        + math.cos(th + h * k3t)) / 6.0
+                rate = (
+                    cos_th
+                    + 2.0 * math.cos(th + 0.5 * h * k1t)
+                    + 2.0 * math.cos(th + 0.5 * h * k2t)
+                    + math.cos(th + h * k3t)
+                ) / 6.0
             th += h * (k1t + 2.0 * k2t + 2.0 * k3t + k4t) / 6.0
             om += h * (k1w + 2.0 * k2w + 2.0 * k3w + k4w) / 6.0
             total += h * rate
@@ -157,17 +174,30 @@ class PendulumSwingUpTask(Task):
             max_time = positive(self.max_time, "max_time")
             if self.max_steps is not None:
                 raise TypeError("PendulumSwingUp: give 'max_steps' or the deprecated 'max_time' (seconds), not both")
-            warnings.warn("PendulumSwingUp: the argument 'max_time' (seconds) is deprecated; use 'max_steps' "
-                          f"(steps of dt): max_time={self.max_time} is max_steps={max(1, round(max_time / dt))}",
-                          DeprecationWarning, stacklevel=5)
+            warnings.warn(
+                "PendulumSwingUp: the argument 'max_time' (seconds) is deprecated; use 'max_steps' "
+                f"(steps of dt): max_time={self.max_time} is max_steps={max(1, round(max_time / dt))}",
+                DeprecationWarning,
+                stacklevel=5,
+            )
         max_steps = max(1, round(max_time / dt)) if self.max_steps is None else integer(self.max_steps, "max_steps")
         model = PendulumModel(u_max=real(self.u_max, "u_max", low=0, high=10.0, low_open=True))
         high = np.array([np.pi, OMEGA_BOUND])
-        self._derive(dt=dt, max_steps=max_steps, model=model,
-                     _physics=(model.u_max, dt, substeps, model.friction, model.mass * model.gravity * model.length,
-                               model.mass * model.length**2),
-                     observation_space=spaces.Box(-high, high, dtype=np.float64),
-                     action_space=spaces.Box(-model.u_max, model.u_max, (1,), np.float32))
+        self._derive(
+            dt=dt,
+            max_steps=max_steps,
+            model=model,
+            _physics=(
+                model.u_max,
+                dt,
+                substeps,
+                model.friction,
+                model.mass * model.gravity * model.length,
+                model.mass * model.length**2,
+            ),
+            observation_space=spaces.Box(-high, high, dtype=np.float64),
+            action_space=spaces.Box(-model.u_max, model.u_max, (1,), np.float32),
+        )
 
     def check_action(self, action: Any, n: int | None) -> np.ndarray:
         # The kernel clips the torque to ±u_max in float64 (the float32 box's bound may round
@@ -181,14 +211,17 @@ class PendulumSwingUpTask(Task):
         if options and "state" in options:
             start = real_array(options["state"], 'options["state"]', shape=(2,))
             if abs(start[0]) > np.pi or abs(start[1]) > OMEGA_BOUND:
-                raise ValueError(f'options["state"] must be (θ, ω) with |θ| <= π and |ω| <= {OMEGA_BOUND:.4g}, '
-                                 f"got {start.tolist()}")
+                raise ValueError(
+                    f'options["state"] must be (θ, ω) with |θ| <= π and |ω| <= {OMEGA_BOUND:.4g}, got {start.tolist()}'
+                )
             state[:, [THETA, OMEGA]] = start
         else:
             state[:, THETA] = rng.uniform(-np.pi, np.pi, size=n)
         return state
 
-    def transition(self, state: np.ndarray, action: np.ndarray, noise: None) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    def transition(
+        self, state: np.ndarray, action: np.ndarray, noise: None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
         state = state.copy()
         reward = np.empty(len(state))
         advance(state, action[:, 0], *self._physics, reward)
@@ -206,8 +239,13 @@ class PendulumSwingUpTask(Task):
         return {"success": state[:, TIME_UP] > SUCCESS_TIME_UP}
 
     def paint(self, pg: Any, surface: Any, state: np.ndarray, trail: list[np.ndarray]) -> None:
-        paint_pendulum(pg, surface, float(state[0, THETA]), float(state[0, LAST_U]) / self.model.u_max,
-                       bool(state[0, OVER_TIME] >= 0))
+        paint_pendulum(
+            pg,
+            surface,
+            float(state[0, THETA]),
+            float(state[0, LAST_U]) / self.model.u_max,
+            bool(state[0, OVER_TIME] >= 0),
+        )
 
 
 def paint_pendulum(pg: Any, surface: Any, theta: float, torque: float, over_rotated: bool) -> None:
@@ -215,8 +253,14 @@ def paint_pendulum(pg: Any, surface: Any, theta: float, torque: float, over_rota
     about the pivot whose length is ``|u| / u_max`` of a half turn."""
     w, h = surface.get_size()
     cx, cy, L = w // 2, h // 2, int(0.38 * min(w, h))
-    pg.draw.arc(surface, (200, 235, 200), pg.Rect(cx - L - 10, cy - L - 10, 2 * L + 20, 2 * L + 20),
-                math.pi / 2 - UP_ANGLE, math.pi / 2 + UP_ANGLE, 8)
+    pg.draw.arc(
+        surface,
+        (200, 235, 200),
+        pg.Rect(cx - L - 10, cy - L - 10, 2 * L + 20, 2 * L + 20),
+        math.pi / 2 - UP_ANGLE,
+        math.pi / 2 + UP_ANGLE,
+        8,
+    )
     tip = (cx + L * math.sin(theta), cy - L * math.cos(theta))
     pg.draw.line(surface, (200, 40, 40) if over_rotated else (40, 40, 40), (cx, cy), tip, 6)
     pg.draw.circle(surface, (60, 110, 200), (int(tip[0]), int(tip[1])), 14)

@@ -35,7 +35,7 @@ DISCRETE_CONTROLS = MAX_MOVE * np.array([[0.0, 1.0], [1.0, 0.0], [0.0, -1.0], [-
 def gaussian_puddle_reward(states: np.ndarray) -> np.ndarray:
     """OffPAC's reward at ``states`` (n, 2): -1 - 2 sum_k N(s; mean_k, diag(std_k^2))."""
     z = (states[:, None, :] - GAUSSIAN_MEANS) / GAUSSIAN_STDS
-    density = np.exp(-0.5 * (z ** 2).sum(axis=2)) / (2 * math.pi * GAUSSIAN_STDS.prod(axis=1))
+    density = np.exp(-0.5 * (z**2).sum(axis=2)) / (2 * math.pi * GAUSSIAN_STDS.prod(axis=1))
     return -1.0 - 2.0 * density.sum(axis=1)
 
 
@@ -74,10 +74,16 @@ class PuddleWorldTask(Task):
         one_of(self.actions, "actions", ACTIONS)
         noise = DEFAULT_NOISE[self.variant] if self.noise is None else real(self.noise, "noise", low=0)
         integer(self.max_steps, "max_steps")
-        self._derive(noise=noise, observation_space=spaces.Box(0.0, 1.0, shape=(2,), dtype=np.float32),
-                     action_space=(spaces.Box(-MAX_MOVE, MAX_MOVE, shape=(2,), dtype=np.float32)
-                                   if self.actions == "continuous" else spaces.Discrete(len(DISCRETE_CONTROLS))),
-                     reward_at=gaussian_puddle_reward if self.variant == "offpac" else capsule_puddle_reward)
+        self._derive(
+            noise=noise,
+            observation_space=spaces.Box(0.0, 1.0, shape=(2,), dtype=np.float32),
+            action_space=(
+                spaces.Box(-MAX_MOVE, MAX_MOVE, shape=(2,), dtype=np.float32)
+                if self.actions == "continuous"
+                else spaces.Discrete(len(DISCRETE_CONTROLS))
+            ),
+            reward_at=gaussian_puddle_reward if self.variant == "offpac" else capsule_puddle_reward,
+        )
 
     def initial_state(self, rng: np.random.Generator, n: int, options: dict | None = None) -> np.ndarray:
         if self.variant == "offpac":
@@ -96,7 +102,9 @@ class PuddleWorldTask(Task):
             return rng.uniform(-noise, noise, size=(n, 2))
         return rng.normal(0.0, noise, size=(n, 2))
 
-    def transition(self, state: np.ndarray, action: np.ndarray, noise: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    def transition(
+        self, state: np.ndarray, action: np.ndarray, noise: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
         move = DISCRETE_CONTROLS[action] if self.actions == "discrete" else action
         s = np.clip(state + move + noise, 0.0, 1.0)
         at_goal = s.sum(axis=1) > GOAL_SUM if self.variant == "offpac" else s.sum(axis=1) >= GOAL_SUM

@@ -55,7 +55,9 @@ class Viewer:
             self.surface = pg.Surface(self.size)
             self.clock = None
 
-    def draw(self, paint: Callable[[Any, Any], None], background: tuple[int, int, int] = (255, 255, 255)) -> np.ndarray | None:
+    def draw(
+        self, paint: Callable[[Any, Any], None], background: tuple[int, int, int] = (255, 255, 255)
+    ) -> np.ndarray | None:
         self.surface.fill(background)
         paint(self.pygame, self.surface)
         if self.clock is not None:  # human mode

@@ -38,15 +38,19 @@ class SwingPendulumTask(Task):
         one_of(self.start, "start", STARTS)
         integer(self.max_steps, "max_steps")
         high = np.array([math.pi, MAX_VELOCITY])
-        self._derive(observation_space=spaces.Box(-high.astype(np.float32), high.astype(np.float32), dtype=np.float32),
-                     action_space=spaces.Box(-MAX_TORQUE, MAX_TORQUE, shape=(1,), dtype=np.float32))
+        self._derive(
+            observation_space=spaces.Box(-high.astype(np.float32), high.astype(np.float32), dtype=np.float32),
+            action_space=spaces.Box(-MAX_TORQUE, MAX_TORQUE, shape=(1,), dtype=np.float32),
+        )
 
     def initial_state(self, rng: np.random.Generator, n: int, options: dict | None = None) -> np.ndarray:
         if self.start == "fixed":
             return np.repeat(FIXED_START[None], n, axis=0)
         return np.stack([rng.uniform(-math.pi, math.pi, size=n), np.zeros(n)], axis=1)
 
-    def transition(self, state: np.ndarray, action: np.ndarray, noise: None) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    def transition(
+        self, state: np.ndarray, action: np.ndarray, noise: None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
         theta, velocity = state[:, 0], state[:, 1]
         # RLPark adds the whole acceleration term to the velocity (no dt) and integrates the angle with dt
         acceleration = -STEP_TIME * velocity + MASS * GRAVITY * LENGTH * np.sin(theta) + action[:, 0]

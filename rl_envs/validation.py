@@ -42,7 +42,15 @@ def _is_real_scalar(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
-def real(value: Any, name: str, *, low: float | None = None, high: float | None = None, low_open: bool = False, kind: str = "real number") -> float:
+def real(
+    value: Any,
+    name: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    kind: str = "real number",
+) -> float:
     """A finite real number in ``[low, high]`` (``(low, high]`` with ``low_open``) as a float."""
     allowed = f"{name} must be a {kind}{_range_text(low, high, low_open)}"
     if not _is_real_scalar(value):
@@ -98,8 +106,9 @@ def real_array(value: Any, name: str, shape: tuple[int, ...] | None = None, ndim
     """A finite float64 array (of ``shape``, or of ``ndim`` dimensions) from real numbers."""
     a = _real_or_none(value)
     if a is None:
-        raise ValueError(f"{name} must be an array of real numbers (not bool, str, complex or None), "
-                         f"got {describe(value)}")
+        raise ValueError(
+            f"{name} must be an array of real numbers (not bool, str, complex or None), got {describe(value)}"
+        )
     if shape is not None and a.shape != shape:
         raise ValueError(f"{name} must have shape {shape}, got shape {a.shape}")
     if ndim is not None and a.ndim != ndim:
@@ -127,8 +136,10 @@ def symmetric_matrix(M: np.ndarray, name: str, definite: bool) -> np.ndarray:
         raise ValueError(f"{name} must be symmetric, got {M.tolist() if M.size <= 16 else describe(M)}")
     lowest = np.linalg.eigvalsh(M).min()
     if lowest <= 0 if definite else lowest < -1e-12 * max(1.0, np.abs(M).max()):
-        raise ValueError(f"{name} must be positive {'definite' if definite else 'semidefinite'}, "
-                         f"got smallest eigenvalue {lowest:.6g}")
+        raise ValueError(
+            f"{name} must be positive {'definite' if definite else 'semidefinite'}, "
+            f"got smallest eigenvalue {lowest:.6g}"
+        )
     return M
 
 
@@ -141,6 +152,7 @@ def one_of(value: Any, name: str, choices: Collection[str]) -> str:
 
 # -- actions ---------------------------------------------------------------------------------------
 
+
 def as_box_action(action: Any, space: spaces.Box, num_envs: int | None = None) -> np.ndarray:
     """``action`` as a float64 array of ``space.shape`` (single or batched), or with ``num_envs``
     the actions of ``num_envs`` envs of the one-env ``space``, of shape ``(num_envs, *space.shape)``;
@@ -150,8 +162,10 @@ def as_box_action(action: Any, space: spaces.Box, num_envs: int | None = None) -
     shape = space.shape if num_envs is None else (num_envs, *space.shape)
     a = _real_or_none(action)
     if a is None:
-        raise ValueError(f"an action of {_batch_box(space, num_envs)} must be real numbers (not bool, str, complex "
-                         f"or None), got {describe(action)}")
+        raise ValueError(
+            f"an action of {_batch_box(space, num_envs)} must be real numbers (not bool, str, complex "
+            f"or None), got {describe(action)}"
+        )
     if a.shape != shape:
         if a.shape != () or shape != (1,):
             raise ValueError(f"an action of {_batch_box(space, num_envs)} must have shape {shape}, got shape {a.shape}")
@@ -160,8 +174,9 @@ def as_box_action(action: Any, space: spaces.Box, num_envs: int | None = None) -
     # no False (zero byte) among the bools: 0.4 us, where isfinite(a).all() takes 1.4-2 us
     # (a fifth of the octopus env's Python time per step)
     if 0 in np.isfinite(a).tobytes():
-        raise ValueError(f"an action of {_batch_box(space, num_envs)} must be finite, "
-                         f"got {a if a.size <= 8 else 'NaN or inf'}")
+        raise ValueError(
+            f"an action of {_batch_box(space, num_envs)} must be finite, got {a if a.size <= 8 else 'NaN or inf'}"
+        )
     return a
 
 

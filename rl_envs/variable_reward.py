@@ -54,7 +54,7 @@ class ReturnDistribution(Reference):
 def hill_utility(r: ArrayLike, r_max: float, n: float, k: float) -> np.ndarray:
     """The Hill function ``r_max r^n / (r^n + k^n)`` (saturating in the reward size ``r >= 0``)."""
     rn = np.power(r, n)
-    return r_max * rn / (rn + k ** n)
+    return r_max * rn / (rn + k**n)
 
 
 def _tuple(value, name: str, *, low: float | None = None) -> tuple[float, ...]:
@@ -96,8 +96,11 @@ class VariableRewardTask(Task):
 
     def __post_init__(self):
         magnitude_task = one_of(self.variant, "variant", VARIANTS) == "magnitude"
-        magnitudes = (MAGNITUDES if magnitude_task else (1.0,)) if self.magnitudes is None \
+        magnitudes = (
+            (MAGNITUDES if magnitude_task else (1.0,))
+            if self.magnitudes is None
             else _tuple(self.magnitudes, "magnitudes")
+        )
         if np.any(np.diff(magnitudes) <= 0):
             raise ValueError(f"magnitudes must be strictly increasing, got {list(magnitudes)}")
         if self.probabilities is not None:
@@ -105,11 +108,16 @@ class VariableRewardTask(Task):
         else:
             p = EMPIRICAL_PROBABILITIES if magnitudes == MAGNITUDES else (1 / len(magnitudes),) * len(magnitudes)
         if len(p) != len(magnitudes):
-            raise ValueError(f"probabilities must give one probability per magnitude ({len(magnitudes)}), got {list(p)}")
+            raise ValueError(
+                f"probabilities must give one probability per magnitude ({len(magnitudes)}), got {list(p)}"
+            )
         if abs(sum(p) - 1.0) > 1e-6:
             raise ValueError(f"probabilities must sum to 1, got sum {sum(p)!r}")
-        cues = ((1.0,) if magnitude_task else CUE_REWARD_PROBABILITIES) if self.cue_probabilities is None \
+        cues = (
+            ((1.0,) if magnitude_task else CUE_REWARD_PROBABILITIES)
+            if self.cue_probabilities is None
             else _tuple(self.cue_probabilities, "cue_probabilities", low=0.0)
+        )
         if max(cues) > 1:
             raise ValueError(f"cue_probabilities must be probabilities in [0, 1], got {list(cues)}")
         probability(self.uncued_probability, "uncued_probability")
@@ -123,9 +131,11 @@ class VariableRewardTask(Task):
         omitted = min(cues) < 1 and self.uncued_probability < 1
         if self.utility == "empirical":
             if magnitudes != MAGNITUDES or omitted:
-                raise ValueError("utility='empirical' is the paper's table over the magnitudes "
-                                 f"{list(MAGNITUDES)}, with every trial rewarded; got magnitudes {list(magnitudes)}"
-                                 + (f" and cue_probabilities {list(cues)}" if omitted else ""))
+                raise ValueError(
+                    "utility='empirical' is the paper's table over the magnitudes "
+                    f"{list(MAGNITUDES)}, with every trial rewarded; got magnitudes {list(magnitudes)}"
+                    + (f" and cue_probabilities {list(cues)}" if omitted else "")
+                )
             values = np.array(EMPIRICAL_UTILITY)
         elif self.utility == "hill":
             if hill is None:
@@ -137,10 +147,21 @@ class VariableRewardTask(Task):
             values = np.array(magnitudes)
         n_cues = len(cues)
         p = tuple((np.array(p) / sum(p)).tolist())
-        self._derive(magnitudes=magnitudes, probabilities=p, cue_probabilities=cues, hill=hill, predictors=predictors,
-                     reward_values=values, n_cues=n_cues, background=n_cues * self.delay,
-                     observation_space=spaces.Discrete(n_cues * self.delay + 1), action_space=spaces.Discrete(1),
-                     _cdf=np.cumsum(p), _chance=np.array((*cues, 1.0)), _sizes=np.array(magnitudes))
+        self._derive(
+            magnitudes=magnitudes,
+            probabilities=p,
+            cue_probabilities=cues,
+            hill=hill,
+            predictors=predictors,
+            reward_values=values,
+            n_cues=n_cues,
+            background=n_cues * self.delay,
+            observation_space=spaces.Discrete(n_cues * self.delay + 1),
+            action_space=spaces.Discrete(1),
+            _cdf=np.cumsum(p),
+            _chance=np.array((*cues, 1.0)),
+            _sizes=np.array(magnitudes),
+        )
         self._derive(_cdf_list=self._cdf.tolist(), _values_list=values.tolist())
 
     # -- the dynamics ------------------------------------------------------------------------
@@ -152,15 +173,20 @@ class VariableRewardTask(Task):
         else:
             # one uniform per trial: below uncued_probability it is uncued, else it picks the cue
             u = rng.random(n)
-            cue = np.minimum(((u - q) / (1 - q) * self.n_cues).astype(np.int64), self.n_cues - 1) if q < 1 \
+            cue = (
+                np.minimum(((u - q) / (1 - q) * self.n_cues).astype(np.int64), self.n_cues - 1)
+                if q < 1
                 else np.zeros(n, dtype=np.int64)
+            )
             cue[u < q] = -1
         return {"cue": cue, "t": np.zeros(n, dtype=np.int64), "outcome": np.full(n, np.nan)}
 
     def sample_noise(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.random((n, 2))  # per trial: whether a cued reward comes, and its size
 
-    def transition(self, state: dict[str, np.ndarray], action: np.ndarray, noise: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, dict]:
+    def transition(
+        self, state: dict[str, np.ndarray], action: np.ndarray, noise: np.ndarray
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, dict]:
         cue, t = state["cue"], state["t"] + 1
         outcome = (cue < 0) | (t >= self.delay)
         rewarded = noise[:, 0] < self._chance[cue]  # cue -1 (uncued) reads the last entry, 1
@@ -172,7 +198,9 @@ class VariableRewardTask(Task):
         info = {"magnitude": np.where(outcome, magnitude, 0.0), "_magnitude": outcome} if outcome.any() else {}
         return state, reward, outcome, info
 
-    def step_one(self, state: dict[str, np.ndarray], action: np.ndarray, rng: np.random.Generator) -> tuple[dict[str, np.ndarray], Any, float, bool, dict]:
+    def step_one(
+        self, state: dict[str, np.ndarray], action: np.ndarray, rng: np.random.Generator
+    ) -> tuple[dict[str, np.ndarray], Any, float, bool, dict]:
         """:meth:`transition` of one trial in plain Python (a trial is one or a few steps, so
         NumPy's per-call cost would dominate), drawing and computing exactly the same."""
         u_reward, u_size = rng.random(2).tolist()
@@ -189,7 +217,9 @@ class VariableRewardTask(Task):
     def observe(self, state: dict[str, np.ndarray]) -> np.ndarray:
         cue = state["cue"]
         obs = cue * self.delay + state["t"]
-        obs[(cue < 0) | (state["outcome"] == state["outcome"])] = self.background  # uncued, or after the outcome (not NaN)
+        obs[(cue < 0) | (state["outcome"] == state["outcome"])] = (
+            self.background
+        )  # uncued, or after the outcome (not NaN)
         return obs
 
     def state_from(self, value: Any) -> dict[str, np.ndarray]:
@@ -197,8 +227,10 @@ class VariableRewardTask(Task):
         "t": steps since the start, "outcome": the reward of the outcome, or NaN before it}``."""
         if not isinstance(value, dict) or set(value) != {"cue", "t", "outcome"}:
             raise ValueError(f"state must be a dict with the keys 'cue', 't' and 'outcome', got {describe(value)}")
-        item = {k: np.asarray(v).item() if np.ndim(v) == 0 and isinstance(v, (np.ndarray, np.generic)) else v
-                for k, v in value.items()}
+        item = {
+            k: np.asarray(v).item() if np.ndim(v) == 0 and isinstance(v, (np.ndarray, np.generic)) else v
+            for k, v in value.items()
+        }
         cue = integer(item["cue"], "state['cue']", low=-1, high=self.n_cues - 1)
         t = integer(item["t"], "state['t']", low=0, high=0 if cue < 0 else self.delay)
         outcome = item["outcome"]
@@ -216,7 +248,9 @@ class VariableRewardTask(Task):
             chance = self._chance[integer(cue, "cue", low=0, high=self.n_cues - 1)].item()
             values, probabilities = np.append(values, 0.0), np.append(chance * probabilities, 1.0 - chance)
         keep = probabilities > 0
-        values, inverse = np.unique(values[keep], return_inverse=True)  # a size of 0 and the omitted reward are one atom
+        values, inverse = np.unique(
+            values[keep], return_inverse=True
+        )  # a size of 0 and the omitted reward are one atom
         return values, np.bincount(inverse, weights=probabilities[keep], minlength=len(values))
 
     def return_distribution(self, observation: int | None = None, gamma: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
@@ -231,8 +265,7 @@ class VariableRewardTask(Task):
             if q > 0:
                 parts.append(self.reward_distribution(None))
                 weights.append(q)
-            return (np.concatenate([v for v, _ in parts]),
-                    np.concatenate([w * p for w, (_, p) in zip(weights, parts)]))
+            return (np.concatenate([v for v, _ in parts]), np.concatenate([w * p for w, (_, p) in zip(weights, parts)]))
         observation = integer(observation, "observation", low=0, high=self.background)
         if observation == self.background:
             return self.reward_distribution(None)
@@ -244,10 +277,21 @@ class VariableRewardTask(Task):
         """The exact distribution of a trial's return and its mean (see :class:`ReturnDistribution`)."""
         values, probabilities = self.return_distribution()
         mean = float(values @ probabilities)
-        return ReturnDistribution("exact", mean, mean, mean, mean, mean, mean,
-                                  "undiscounted return of a trial from the documented start distribution", 1.0,
-                                  "exact: the sum over the reward atoms of each cue", CITATION,
-                                  tuple(values.tolist()), tuple(probabilities.tolist()))
+        return ReturnDistribution(
+            "exact",
+            mean,
+            mean,
+            mean,
+            mean,
+            mean,
+            mean,
+            "undiscounted return of a trial from the documented start distribution",
+            1.0,
+            "exact: the sum over the reward atoms of each cue",
+            CITATION,
+            tuple(values.tolist()),
+            tuple(probabilities.tolist()),
+        )
 
     def optimal_return(self) -> float:
         """The expected return of a trial, the same for every policy (one action)."""
@@ -266,8 +310,11 @@ class VariableRewardTask(Task):
         delivered = float(state["outcome"][0])  # the reward of the outcome, NaN before it
         for v, p, x in zip(values, probs, centres):
             hit = v == delivered
-            pg.draw.rect(surface, (235, 140, 30) if hit else (150, 160, 175),
-                         pg.Rect(round(x - slot * 0.35), round(base - p * scale), round(slot * 0.7), round(p * scale) + 1))
+            pg.draw.rect(
+                surface,
+                (235, 140, 30) if hit else (150, 160, 175),
+                pg.Rect(round(x - slot * 0.35), round(base - p * scale), round(slot * 0.7), round(p * scale) + 1),
+            )
         pg.draw.line(surface, (40, 40, 40), (0, base + 1), (w, base + 1), 2)
         # the trial's progress: the cue (a colour per cue, grey when uncued), then one dot per step
         colours = [(60, 110, 200), (40, 160, 90), (190, 60, 160), (200, 170, 40)]
@@ -409,5 +456,13 @@ class VariableRewardVectorEnv(VectorEnv):
     predictors = VariableRewardEnv.predictors
 
 
-__all__ = ["VariableRewardEnv", "VariableRewardVectorEnv", "VariableRewardTask", "ReturnDistribution",
-           "MAGNITUDES", "TRIAL_COUNTS", "EMPIRICAL_PROBABILITIES", "EMPIRICAL_UTILITY"]
+__all__ = [
+    "VariableRewardEnv",
+    "VariableRewardVectorEnv",
+    "VariableRewardTask",
+    "ReturnDistribution",
+    "MAGNITUDES",
+    "TRIAL_COUNTS",
+    "EMPIRICAL_PROBABILITIES",
+    "EMPIRICAL_UTILITY",
+]

@@ -23,8 +23,10 @@ from baselines.registry import AGENTS
 from baselines.sb3 import SB3Agent
 from baselines.tabular import QLearning, Sarsa
 
-pytestmark = [pytest.mark.filterwarnings("error::ResourceWarning"),
-              pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")]
+pytestmark = [
+    pytest.mark.filterwarnings("error::ResourceWarning"),
+    pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning"),
+]
 
 DATA = Path(__file__).parent / "data" / "agents"
 EXPECTED = json.loads((DATA / "expected.json").read_text())
@@ -64,6 +66,7 @@ def _replay(agent, observations):
 
 # -- files saved by an earlier release still load and predict the same --------------------------
 
+
 @pytest.mark.parametrize("name, cls", [("q_learning.npz", QLearning), ("linear_reinforce.npz", LinearReinforce)])
 def test_fixture_predicts_as_when_saved(name, cls):
     agent = cls.load(DATA / name)
@@ -84,6 +87,7 @@ def test_sb3_fixture_predicts_as_when_saved():
 
 
 # -- pickles are never loaded -------------------------------------------------------------------
+
 
 def test_pickled_spaces_of_the_first_format_are_never_unpickled(tmp_path):
     marker = tmp_path / "code-ran"
@@ -150,6 +154,7 @@ def test_sb3_files_are_loaded_without_unpickling_their_data(tmp_path):
 
 # -- bad files: one error type, naming the file and the problem ---------------------------------
 
+
 def _variant(tmp_path, **changes) -> Path:
     entries = {**_entries(DATA / "q_learning.npz"), **changes}
     path = tmp_path / "variant.npz"
@@ -171,10 +176,16 @@ BAD_FILES = {
     "truncated by 10 bytes": (lambda p: _write(p, CUT[:-10]), "truncated or damaged"),
     "missing": (lambda p: None, "cannot be opened"),
     "an SB3 zip": (lambda p: _write(p, (DATA / "ppo.zip").read_bytes()), "Stable-Baselines3 model.*SB3Agent.load"),
-    "Q of the wrong shape": (lambda p: _variant(p.parent, Q=np.zeros((3, 4))), r"array 'Q' has shape \(3, 4\), expected \(9, 4\)"),
+    "Q of the wrong shape": (
+        lambda p: _variant(p.parent, Q=np.zeros((3, 4))),
+        r"array 'Q' has shape \(3, 4\), expected \(9, 4\)",
+    ),
     "Q all NaN": (lambda p: _variant(p.parent, Q=np.full((9, 4), np.nan)), "array 'Q' holds 36 non-finite values"),
     "Q with an inf": (lambda p: _variant(p.parent, Q=np.where(np.eye(9, 4) > 0, np.inf, 0.0)), "non-finite"),
-    "Q of strings": (lambda p: _variant(p.parent, Q=np.full((9, 4), "0.5")), "array 'Q' has dtype <U3, expected floats"),
+    "Q of strings": (
+        lambda p: _variant(p.parent, Q=np.full((9, 4), "0.5")),
+        "array 'Q' has dtype <U3, expected floats",
+    ),
     "no Q": (lambda p: _variant(p.parent, Q=None), r"lacks the arrays \['Q'\]"),
     "an extra array": (lambda p: _variant(p.parent, W=np.zeros(3)), r"does not save: \['W'\]"),
     "no meta": (lambda p: _variant(p.parent, __meta__=None), "no '__meta__' entry"),
@@ -182,10 +193,20 @@ BAD_FILES = {
     "meta a list": (lambda p: _variant(p.parent, __meta__=_as_meta([1, 2])), "not a mapping"),
     "negative steps": (lambda p: _meta_variant(p.parent, num_timesteps=-1), "num_timesteps"),
     "a newer format": (lambda p: _meta_variant(p.parent, format=99), "format 99"),
-    "a bad space": (lambda p: _meta_variant(p.parent, spaces={"observation": {"type": "Discrete", "n": -1},
-                                                              "action": {"type": "Discrete", "n": 4}}), "saved spaces are invalid"),
-    "a bad hyperparameter": (lambda p: _meta_variant(p.parent, hyperparameters={"alpha": 7.0}), "cannot rebuild.*alpha"),
-    "a misspelt hyperparameter": (lambda p: _meta_variant(p.parent, hyperparameters={"alpah": 0.1}), "did you mean 'alpha'"),
+    "a bad space": (
+        lambda p: _meta_variant(
+            p.parent, spaces={"observation": {"type": "Discrete", "n": -1}, "action": {"type": "Discrete", "n": 4}}
+        ),
+        "saved spaces are invalid",
+    ),
+    "a bad hyperparameter": (
+        lambda p: _meta_variant(p.parent, hyperparameters={"alpha": 7.0}),
+        "cannot rebuild.*alpha",
+    ),
+    "a misspelt hyperparameter": (
+        lambda p: _meta_variant(p.parent, hyperparameters={"alpah": 0.1}),
+        "did you mean 'alpha'",
+    ),
 }
 
 
@@ -204,7 +225,9 @@ def test_a_bad_file_is_refused_naming_it_and_the_problem(case, tmp_path):
 
 
 def test_a_file_of_another_class_is_refused():
-    with pytest.raises(AgentFileError, match=r"q_learning\.npz: holds a QLearning, not a Sarsa; load it with QLearning\.load"):
+    with pytest.raises(
+        AgentFileError, match=r"q_learning\.npz: holds a QLearning, not a Sarsa; load it with QLearning\.load"
+    ):
         Sarsa.load(DATA / "q_learning.npz")
     assert issubclass(AgentFileError, ValueError)
 
@@ -267,8 +290,13 @@ def test_sb3_load_honours_env():
 
 
 def test_sb3_observation_statistics_round_trip(tmp_path):
-    agent = SB3Agent("rl_envs/LQControl-v0", algo="td3", seed=0, learning_starts=20,
-                     normalize="{'norm_obs': True, 'norm_reward': False}").learn(64)
+    agent = SB3Agent(
+        "rl_envs/LQControl-v0",
+        algo="td3",
+        seed=0,
+        learning_starts=20,
+        normalize="{'norm_obs': True, 'norm_reward': False}",
+    ).learn(64)
     agent.save(tmp_path / "td3")
     assert json.loads((tmp_path / "td3.json").read_text())["obs_normalization"]["count"] > 1
     loaded = SB3Agent.load(tmp_path / "td3")
@@ -278,18 +306,23 @@ def test_sb3_observation_statistics_round_trip(tmp_path):
 
 # -- spaces as JSON -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("space", [
-    gym.spaces.Discrete(5, start=-2),
-    gym.spaces.Box(-np.inf, np.inf, (3,), np.float32),
-    gym.spaces.Box(np.array([0.0, -1e6]), np.array([1.0, 1e6]), dtype=np.float64),
-    gym.spaces.Box(0, 255, (2, 2), np.uint8),
-    gym.spaces.MultiBinary(4),
-    gym.spaces.MultiBinary([2, 3]),
-    gym.spaces.MultiDiscrete([3, 4]),
-    gym.spaces.Tuple([gym.spaces.Discrete(2), gym.spaces.Dict({"x": gym.spaces.Box(0, 1, (2,))})]),
-    *[gym.make(env_id).observation_space for env_id in rl_envs.ENV_IDS],
-    *[gym.make(env_id).action_space for env_id in rl_envs.ENV_IDS],
-], ids=repr)
+
+@pytest.mark.parametrize(
+    "space",
+    [
+        gym.spaces.Discrete(5, start=-2),
+        gym.spaces.Box(-np.inf, np.inf, (3,), np.float32),
+        gym.spaces.Box(np.array([0.0, -1e6]), np.array([1.0, 1e6]), dtype=np.float64),
+        gym.spaces.Box(0, 255, (2, 2), np.uint8),
+        gym.spaces.MultiBinary(4),
+        gym.spaces.MultiBinary([2, 3]),
+        gym.spaces.MultiDiscrete([3, 4]),
+        gym.spaces.Tuple([gym.spaces.Discrete(2), gym.spaces.Dict({"x": gym.spaces.Box(0, 1, (2,))})]),
+        *[gym.make(env_id).observation_space for env_id in rl_envs.ENV_IDS],
+        *[gym.make(env_id).action_space for env_id in rl_envs.ENV_IDS],
+    ],
+    ids=repr,
+)
 def test_space_json_round_trip(space):
     desc = json.loads(json.dumps(space_to_json(space), allow_nan=False))  # plain JSON, no Infinity
     assert space_from_json(desc) == space
@@ -297,17 +330,22 @@ def test_space_json_round_trip(space):
 
 # -- constructor arguments ----------------------------------------------------------------------
 
+
 def test_a_misspelt_argument_names_the_closest_valid_one():
     with pytest.raises(TypeError, match=r"^QLearning got an unexpected argument 'alpah'; did you mean 'alpha'\?$"):
         QLearning(MAZE, alpah=0.1)
-    with pytest.raises(TypeError, match=r"^SB3Agent got an unexpected argument 'learning_rat'; did you mean 'learning_rate'\?$"):
+    with pytest.raises(
+        TypeError, match=r"^SB3Agent got an unexpected argument 'learning_rat'; did you mean 'learning_rate'\?$"
+    ):
         SB3Agent(MAZE, learning_rat=1)
     with pytest.raises(TypeError, match=r"^SB3Agent got an unexpected argument 'n_epochs'"):
         SB3Agent(MAZE, "dqn", n_epochs=3)  # a PPO argument; the algorithm given positionally counts
     with pytest.raises(TypeError, match=r"^SB3Agent got an unexpected argument 'noise_type'"):
         SB3Agent(MAZE, "ppo", noise_type="normal")  # PPO takes no action noise
     SB3Agent("rl_envs/QuadraticBandit-v0", "td3", noise_type="normal", noise_std=0.2)
-    with pytest.raises(TypeError, match=r"unexpected arguments 'alpah' \(did you mean 'alpha'\?\), 'zzz'; QLearning takes alpha, "):
+    with pytest.raises(
+        TypeError, match=r"unexpected arguments 'alpah' \(did you mean 'alpha'\?\), 'zzz'; QLearning takes alpha, "
+    ):
         QLearning(MAZE, alpah=0.1, zzz=1)
 
 

@@ -106,7 +106,9 @@ def test_learn_returns_the_agent_and_counts_its_steps(name):
         assert agent.num_timesteps == steps
         agent.learn(steps)  # continues the episode in progress
         assert agent.num_timesteps == 2 * steps
-        assert agent.episodes.end_steps == sorted(agent.episodes.end_steps) and agent.episodes.end_steps[-1] <= 2 * steps
+        assert (
+            agent.episodes.end_steps == sorted(agent.episodes.end_steps) and agent.episodes.end_steps[-1] <= 2 * steps
+        )
     elif kind == "sb3":  # whole rollouts of n_steps * n_envs
         assert agent.num_timesteps == math.ceil(steps / 32) * 32
     else:  # a planner takes no environment step, but checks the budget it leaves unused
@@ -181,8 +183,15 @@ def test_sb3_callbacks_see_the_run_and_can_stop_it(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_eval_callback_evaluates_the_agent_and_stops_on_a_reward_threshold(name, tmp_path):
     agent, steps, kind = make(name)
-    evaluation = EvalCallback(eval_env(agent, name), n_eval_episodes=2, eval_freq=steps // 2, log_path=str(tmp_path),
-                              callback_on_new_best=StopTrainingOnRewardThreshold(-np.inf), verbose=0, warn=False)
+    evaluation = EvalCallback(
+        eval_env(agent, name),
+        n_eval_episodes=2,
+        eval_freq=steps // 2,
+        log_path=str(tmp_path),
+        callback_on_new_best=StopTrainingOnRewardThreshold(-np.inf),
+        verbose=0,
+        warn=False,
+    )
     agent.learn(10 * steps, callback=evaluation)
     if kind == "planner":
         assert evaluation.evaluations_timesteps == []
@@ -192,7 +201,9 @@ def test_eval_callback_evaluates_the_agent_and_stops_on_a_reward_threshold(name,
     assert np.load(tmp_path / "evaluations.npz")["results"].shape == (1, 2)
 
 
-@pytest.mark.filterwarnings("ignore::tqdm.TqdmExperimentalWarning")  # SB3's bar is tqdm.rich, which says it is experimental
+@pytest.mark.filterwarnings(
+    "ignore::tqdm.TqdmExperimentalWarning"
+)  # SB3's bar is tqdm.rich, which says it is experimental
 @pytest.mark.parametrize("name", NAMES)
 def test_progress_bar(name, capsys):
     agent, steps, kind = make(name)

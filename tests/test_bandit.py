@@ -16,6 +16,7 @@ A2 = np.array([1.0, -1.0])
 
 # -- environment ------------------------------------------------------------------------------
 
+
 def test_cost_of_a_hand_worked_case():
     # d = a - a* = (1, 2):  2*1 + 2*0.5*1*2 + 1*4 = 8
     env = gym.make("rl_envs/QuadraticBandit-v0", dim=2, C=C2, a_star=A2)
@@ -67,7 +68,6 @@ def test_given_cost_matrix_is_kept_at_every_seed():
     np.testing.assert_array_equal(env.C, C2)
 
 
-
 def test_a_pull_ends_the_episode_and_an_unseeded_reset_draws_nothing():
     env = QuadraticBanditEnv(dim=3)
     env.reset(seed=4)
@@ -111,17 +111,21 @@ def test_the_drawing_keeps_the_pulls_of_earlier_episodes_on_one_problem(C):
     env.reset(seed=0)  # draws C anew (the same one) unless C was given: a new problem, a clean drawing
     assert np.array_equal(env.render(), empty if C is None else pulls)
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(dim=0), "dim"),
-    (dict(dim=2.5), "dim"),
-    (dict(dim=2, C=np.eye(3)), "shape"),
-    (dict(dim=2, C=[[1.0, 0.2], [0.0, 1.0]]), "symmetric"),
-    (dict(dim=2, C=[[1.0, 2.0], [2.0, 1.0]]), "positive definite"),
-    (dict(dim=2, C=[[1.0, np.nan], [np.nan, 1.0]]), "finite"),
-    (dict(dim=2, a_star=[4.0, 25.0]), "inside the action box"),
-    (dict(dim=2, a_star=[4.0]), "shape"),
-    (dict(dim=2, action_bound=-1), "action_bound"),
-])
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(dim=0), "dim"),
+        (dict(dim=2.5), "dim"),
+        (dict(dim=2, C=np.eye(3)), "shape"),
+        (dict(dim=2, C=[[1.0, 0.2], [0.0, 1.0]]), "symmetric"),
+        (dict(dim=2, C=[[1.0, 2.0], [2.0, 1.0]]), "positive definite"),
+        (dict(dim=2, C=[[1.0, np.nan], [np.nan, 1.0]]), "finite"),
+        (dict(dim=2, a_star=[4.0, 25.0]), "inside the action box"),
+        (dict(dim=2, a_star=[4.0]), "shape"),
+        (dict(dim=2, action_bound=-1), "action_bound"),
+    ],
+)
 def test_bad_arguments_are_rejected(kwargs, match):
     with pytest.raises(ValueError, match=match):
         QuadraticBanditEnv(**kwargs)
@@ -136,6 +140,7 @@ def test_bad_actions_are_rejected():
 
 
 # -- critic and update rules ----------------------------------------------------------------------
+
 
 def test_batch_critic_recovers_the_exact_gradient_of_a_quadratic():
     # 2m antithetic samples theta +- h e_i: for a quadratic the central difference is exact and
@@ -183,15 +188,22 @@ def test_sac_b_features_are_the_score_of_the_gaussian():
 
 def _trajectory(agent, steps):
     thetas = []
-    agent.learn(steps, callback=lambda a: thetas.append(a.theta.copy()) if a.num_timesteps % a.batch_size == 0 else None)
+    agent.learn(
+        steps, callback=lambda a: thetas.append(a.theta.copy()) if a.num_timesteps % a.batch_size == 0 else None
+    )
     return np.array(thetas)
 
 
 def test_fixed_variance_sac_b_follows_copdac_b_exactly():
     sigma, alpha, m = 0.2, 0.4, 10
     copdac = COPDACB(gym.make("rl_envs/QuadraticBandit-v0", dim=m), alpha_theta=alpha, sigma_beta=sigma, seed=7)
-    sac = SACB(gym.make("rl_envs/QuadraticBandit-v0", dim=m), alpha_theta=alpha / sigma**2, y_init=2 * math.log(sigma),
-               adapt_variance=False, seed=7)
+    sac = SACB(
+        gym.make("rl_envs/QuadraticBandit-v0", dim=m),
+        alpha_theta=alpha / sigma**2,
+        y_init=2 * math.log(sigma),
+        adapt_variance=False,
+        seed=7,
+    )
     a, b = _trajectory(copdac, 2_000), _trajectory(sac, 2_000)
     assert len(a) == 100 and np.abs(a[-1] - a[0]).max() > 1.0  # it did move
     np.testing.assert_allclose(b, a, rtol=0, atol=1e-8)
@@ -199,6 +211,7 @@ def test_fixed_variance_sac_b_follows_copdac_b_exactly():
 
 
 # -- learning -----------------------------------------------------------------------------------
+
 
 def _mean_action_cost(agent_cls, dim, seed, steps, **hyper):
     env = gym.make("rl_envs/QuadraticBandit-v0", dim=dim)
@@ -229,6 +242,7 @@ def test_copdac_b_defaults_reach_the_papers_plateau(dim, bar_1e3, bar_1e4):
 
 
 # -- interface ----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("agent_cls", [COPDACB, SACB])
 def test_interface_predict_evaluate_save_load(agent_cls, tmp_path):

@@ -152,9 +152,11 @@ def test_perseus_time_limit_stops_within_a_stage_and_keeps_a_lower_bound():
 def test_perseus_stage_ends_when_values_agree_within_rounding():
     # This run's stage once never ended: a kept vector's value, recomputed from a matrix of
     # another shape, came out an ulp below the stage's start value and stayed "to do" forever.
-    code = ("import gymnasium as gym, rl_envs; from baselines.belief import Perseus; "
-            "env = gym.make('rl_envs/PartiallyObservableMaze-v0', layout='hallway'); "
-            "a = Perseus(env, n_beliefs=100, max_stages=20, seed=0).learn(); print(a.stats['stages'])")
+    code = (
+        "import gymnasium as gym, rl_envs; from baselines.belief import Perseus; "
+        "env = gym.make('rl_envs/PartiallyObservableMaze-v0', layout='hallway'); "
+        "a = Perseus(env, n_beliefs=100, max_stages=20, seed=0).learn(); print(a.stats['stages'])"
+    )
     import subprocess
     import sys
 

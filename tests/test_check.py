@@ -58,8 +58,11 @@ def broken(walk, name, **methods):
     """A subclass of the guide's task with ``methods`` replaced: a bug a checker must catch."""
     task_type = dataclasses.dataclass(frozen=True)(type(name, (walk["RandomWalkTask"],), methods))
     task_type.__module__ = env_type_module = "guide_random_walk"
-    env_type = type(name + "Env", (SingleEnv,), {"task_type": task_type, "__doc__": walk["RandomWalkEnv"].__doc__,
-                                                  "__module__": env_type_module})
+    env_type = type(
+        name + "Env",
+        (SingleEnv,),
+        {"task_type": task_type, "__doc__": walk["RandomWalkEnv"].__doc__, "__module__": env_type_module},
+    )
     setattr(sys.modules[env_type_module], name, task_type)
     setattr(sys.modules[env_type_module], name + "Env", env_type)
     return env_type()
@@ -70,8 +73,11 @@ def failing_checks(problems):
 
 
 def test_an_unseeded_start_is_found(walk):
-    env = broken(walk, "Unseeded", initial_state=lambda self, rng, n, options=None:
-                 np.random.default_rng().integers(1, self.n, size=n))
+    env = broken(
+        walk,
+        "Unseeded",
+        initial_state=lambda self, rng, n, options=None: np.random.default_rng().integers(1, self.n, size=n),
+    )
     assert {"determinism", "vector_determinism", "vector_matches_single"} <= failing_checks(rl_envs.check(env))
 
 
@@ -91,6 +97,7 @@ def test_a_fast_single_step_that_differs_from_the_batched_one_is_found(walk):
         state = state + np.where(action == 1, 1, -1)
         s = int(state[0])
         return state, s, float(s == self.n), s in (0, self.n), {}
+
     env = broken(walk, "FastButWrong", step_one=step_one)
     assert "vector_matches_single" in failing_checks(rl_envs.check(env, only=["vector_matches_single"]))
 
@@ -115,16 +122,40 @@ def test_bad_subjects_and_check_names_are_refused():
 
 
 def test_the_command_line(walk, tmp_path):
-    ok = subprocess.run([sys.executable, "-m", "rl_envs.check", "rl_envs/MountainCarRLPark-v0",
-                         "--only", "determinism", "--only", "autoreset_modes"], capture_output=True, text=True)
+    ok = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rl_envs.check",
+            "rl_envs/MountainCarRLPark-v0",
+            "--only",
+            "determinism",
+            "--only",
+            "autoreset_modes",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert ok.returncode == 0 and ok.stdout.strip() == "rl_envs/MountainCarRLPark-v0: conforms", ok.stderr
     # a registered env with a bug: the command prints the problem and exits 1
     module = tmp_path / "lax_walk.py"
-    module.write_text(GUIDE.read_text().split("<!-- example: random-walk", 1)[1].split("```python\n", 1)[1]
-                      .split("\nproblems = rl_envs.check", 1)[0]
-                      + "\nRandomWalkTask.observe = lambda self, state: state + 100\n")
-    bad = subprocess.run([sys.executable, "-c", "import sys, runpy; sys.path.insert(0, sys.argv[1]); import lax_walk; "
-                          "from rl_envs.check import main; sys.exit(main(['my_envs/RandomWalk-v0', '--only', 'step_types']))",
-                          str(tmp_path)], capture_output=True, text=True)
+    module.write_text(
+        GUIDE.read_text()
+        .split("<!-- example: random-walk", 1)[1]
+        .split("```python\n", 1)[1]
+        .split("\nproblems = rl_envs.check", 1)[0]
+        + "\nRandomWalkTask.observe = lambda self, state: state + 100\n"
+    )
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, runpy; sys.path.insert(0, sys.argv[1]); import lax_walk; "
+            "from rl_envs.check import main; sys.exit(main(['my_envs/RandomWalk-v0', '--only', 'step_types']))",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 1, bad.stderr
     assert "my_envs/RandomWalk-v0: 1 problem(s)" in bad.stdout and "step_types: observation" in bad.stdout

@@ -32,7 +32,9 @@ def test_every_env_trains_with_a_suitable_sb3_algorithm(env_id):
     candidates = ["dqn", "ppo", "a2c"] if isinstance(space, gym.spaces.Discrete) else ["sac", "td3", "ppo"]
     algos = [a for a in candidates if env_id in (yaml.safe_load((HYPERPARAMS_DIR / f"{a}.yml").read_text()) or {})]
     assert algos, f"no SB3 defaults for {env_id} in {candidates}"
-    agent = SB3Agent(env_id, algo=algos[0], seed=0, **({"learning_starts": 50} if algos[0] in ("dqn", "sac", "td3") else {}))
+    agent = SB3Agent(
+        env_id, algo=algos[0], seed=0, **({"learning_starts": 50} if algos[0] in ("dqn", "sac", "td3") else {})
+    )
     agent.learn(256)
     env = agent.make_eval_env()
     obs, _ = env.reset(seed=0)
@@ -56,7 +58,13 @@ def test_tiny_compare_writes_every_output(tmp_path):
     cells = cmp.cells_from_config(tiny_config({"QLearning": {}, "PPO": {"n_steps": 64, "n_envs": 1}}, seeds=2))
     result = cmp.compare(cells, tmp_path, progress_bar=False)
     assert not result.failed and result.ran == 4
-    for name in ("results.csv", "results.json", "summary.md", "curves/rl_envs_GridMaze-v0.png", "gifs/rl_envs_GridMaze-v0.gif"):
+    for name in (
+        "results.csv",
+        "results.json",
+        "summary.md",
+        "curves/rl_envs_GridMaze-v0.png",
+        "gifs/rl_envs_GridMaze-v0.gif",
+    ):
         assert (tmp_path / name).stat().st_size > 0, name
     rows = json.loads((tmp_path / "results.json").read_text())
     assert {r["agent"] for r in rows} == {"QLearning", "PPO"}
@@ -90,16 +98,19 @@ def test_process_pool_backend_runs_cells(tmp_path):
     assert result.ran == 2 and len(result.rows) == 2
 
 
-@pytest.mark.parametrize("config, message", [
-    ({}, "non-empty list 'runs'"),
-    (tiny_config({"QLearning": {}}, env="rl_envs/Nope-v0"), "unknown environment 'rl_envs/Nope-v0'"),
-    (tiny_config({"Nope": {}}), "unknown agent 'Nope'"),
-    (tiny_config({"QLearning": {}}, steps=-5), "steps must be a positive int"),
-    (tiny_config({"QLearning": {}}, steps="many"), "steps must be a positive int"),
-    (tiny_config({"QLearning": {}}, seeds=[-1]), "seeds must be"),
-    (tiny_config({"QLearning": 3}), "must be a mapping"),
-    ({"runs": [{"env": "rl_envs/GridMaze-v0", "steps": 10, "agents": ["QLearning"], "typo": 1}]}, "unknown keys"),
-])
+@pytest.mark.parametrize(
+    "config, message",
+    [
+        ({}, "non-empty list 'runs'"),
+        (tiny_config({"QLearning": {}}, env="rl_envs/Nope-v0"), "unknown environment 'rl_envs/Nope-v0'"),
+        (tiny_config({"Nope": {}}), "unknown agent 'Nope'"),
+        (tiny_config({"QLearning": {}}, steps=-5), "steps must be a positive int"),
+        (tiny_config({"QLearning": {}}, steps="many"), "steps must be a positive int"),
+        (tiny_config({"QLearning": {}}, seeds=[-1]), "seeds must be"),
+        (tiny_config({"QLearning": 3}), "must be a mapping"),
+        ({"runs": [{"env": "rl_envs/GridMaze-v0", "steps": 10, "agents": ["QLearning"], "typo": 1}]}, "unknown keys"),
+    ],
+)
 def test_bad_configs_are_rejected_before_any_work(config, message):
     with pytest.raises(cmp.ConfigError, match=message):
         cmp.cells_from_config(config)
@@ -140,7 +151,11 @@ def test_command_line_key_value_arguments(tmp_path, capsys):
     from baselines.__main__ import key_value, main
 
     assert [key_value(t) for t in ("slip=0.1", "size=(5, 5)", "layout=dyna_maze", "note=")] == [
-        ("slip", 0.1), ("size", (5, 5)), ("layout", "dyna_maze"), ("note", "")]
+        ("slip", 0.1),
+        ("size", (5, 5)),
+        ("layout", "dyna_maze"),
+        ("note", ""),
+    ]
     with pytest.raises(SystemExit) as exit_info:
         main(["run", "--env-kwargs", "slip", "--out", str(tmp_path / "x")])
     assert exit_info.value.code == 2 and "--env-kwargs: expected KEY=VALUE, got 'slip'" in capsys.readouterr().err
@@ -152,21 +167,41 @@ def test_default_config_is_valid_and_covers_every_env():
     assert {c.env for c in cells} == set(rl_envs.ENV_IDS)
     for env_id in rl_envs.ENV_IDS:
         agents = {c.agent for c in cells if c.env == env_id}
-        assert agents & set(cmp.SB3_AGENTS) and agents - set(cmp.SB3_AGENTS), f"{env_id}: needs a reference and an SB3 agent"
+        assert agents & set(cmp.SB3_AGENTS) and agents - set(cmp.SB3_AGENTS), (
+            f"{env_id}: needs a reference and an SB3 agent"
+        )
 
 
 def test_summary_keeps_settings_apart():
-    base = {"env": "rl_envs/GridMaze-v0", "agent": "QLearning", "seed": 0, "return": 1.0, "optimum": 1.0,
-            "fraction_of_optimum": 1.0, "wall_time_s": 0.1, "env_kwargs": "{}", "agent_kwargs": "{}", "steps": 100}
-    rows = [base, {**base, "seed": 1}, {**base, "steps": 200}, {**base, "agent_kwargs": '{"alpha": 0.1}'},
-            {**base, "env_kwargs": '{"layout": "+-+\\n|S|"}'}]
+    base = {
+        "env": "rl_envs/GridMaze-v0",
+        "agent": "QLearning",
+        "seed": 0,
+        "return": 1.0,
+        "optimum": 1.0,
+        "fraction_of_optimum": 1.0,
+        "wall_time_s": 0.1,
+        "env_kwargs": "{}",
+        "agent_kwargs": "{}",
+        "steps": 100,
+    }
+    rows = [
+        base,
+        {**base, "seed": 1},
+        {**base, "steps": 200},
+        {**base, "agent_kwargs": '{"alpha": 0.1}'},
+        {**base, "env_kwargs": '{"layout": "+-+\\n|S|"}'},
+    ]
     lines = cmp.summary_table(rows)[2:]
     assert len(lines) == 4  # seeds 0 and 1 together; another budget, agent setting or layout apart
     assert any("| QLearning {} (100 steps) | 2 |" in line for line in lines)
     assert any("| QLearning {} (200 steps) | 1 |" in line for line in lines)
     assert any('| QLearning {"alpha": 0.1} (100 steps) | 1 |' in line for line in lines)
     assert all(line.count(" | ") == 7 for line in lines)  # a bar inside a layout text is escaped
-    a, b = cmp.file_name("rl_envs/GridMaze-v0", '{"layout": "S.#.G"}', "x"), cmp.file_name("rl_envs/GridMaze-v0", '{"layout": "S. .G"}', "x")
+    a, b = (
+        cmp.file_name("rl_envs/GridMaze-v0", '{"layout": "S.#.G"}', "x"),
+        cmp.file_name("rl_envs/GridMaze-v0", '{"layout": "S. .G"}', "x"),
+    )
     assert a != b and len(cmp.file_name("rl_envs/GridMaze-v0", '{"layout": "' + "x" * 500 + '"}', "x")) < 100
 
 
@@ -176,18 +211,37 @@ def test_fraction_of_optimum():
     assert cmp.fraction_of_optimum(1.0, -2.0) is None and cmp.fraction_of_optimum(1.0, 0.0) is None
 
 
-@pytest.mark.parametrize("algo, env_id, steps", [
-    ("ppo", "rl_envs/GridMaze-v0", 256),
-    pytest.param("sac", "rl_envs/QuadraticBandit-v0", 300, marks=pytest.mark.slow),
-])
+@pytest.mark.parametrize(
+    "algo, env_id, steps",
+    [
+        ("ppo", "rl_envs/GridMaze-v0", 256),
+        pytest.param("sac", "rl_envs/QuadraticBandit-v0", 300, marks=pytest.mark.slow),
+    ],
+)
 def test_rl_zoo3_trains_from_our_yaml(tmp_path, algo, env_id, steps):
     pytest.importorskip("rl_zoo3")
     import subprocess
     import sys
 
-    cmd = [sys.executable, "-m", "rl_zoo3.train", "--algo", algo, "--env", env_id, "--gym-packages", "rl_envs",
-           "--conf-file", str(HYPERPARAMS_DIR / f"{algo}.yml"), "-n", str(steps), "--eval-freq", "-1",
-           "--log-folder", str(tmp_path)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "rl_zoo3.train",
+        "--algo",
+        algo,
+        "--env",
+        env_id,
+        "--gym-packages",
+        "rl_envs",
+        "--conf-file",
+        str(HYPERPARAMS_DIR / f"{algo}.yml"),
+        "-n",
+        str(steps),
+        "--eval-freq",
+        "-1",
+        "--log-folder",
+        str(tmp_path),
+    ]
     # The zoo leaves SB3's logger without a folder, and SB3 then makes SB3-<date> in the system temp dir.
     env = {**os.environ, "SB3_LOGDIR": str(tmp_path / "sb3_log")}
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
@@ -195,8 +249,22 @@ def test_rl_zoo3_trains_from_our_yaml(tmp_path, algo, env_id, steps):
     assert list((tmp_path / algo).glob(f"{env_id.replace('/', '-')}_*/*.zip"))
     # The zoo extra also holds what enjoy imports (requests, through its hub loader).  300 steps
     # end an episode: the default 3x3 maze truncates at 225.
-    cmd = [sys.executable, "-m", "rl_zoo3.enjoy", "--algo", algo, "--env", env_id, "--gym-packages", "rl_envs",
-           "-f", str(tmp_path), "-n", "300", "--no-render"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "rl_zoo3.enjoy",
+        "--algo",
+        algo,
+        "--env",
+        env_id,
+        "--gym-packages",
+        "rl_envs",
+        "-f",
+        str(tmp_path),
+        "-n",
+        "300",
+        "--no-render",
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "Episodes" in out.stdout, out.stdout[-2000:]
@@ -216,11 +284,28 @@ def test_plot_merges_result_folders(tmp_path, capsys):
     rows = json.loads((merged / "results.json").read_text())
     assert sorted(r["agent"] for r in rows) == ["QLearning", "Sarsa"]
     assert (merged / "curves" / "rl_envs_GridMaze-v0.png").stat().st_size > 0
-    assert main(["run", *common, "--agent", "QLearning", "--env-kwargs", "layout=dyna_maze", "--out", str(tmp_path / "dyna")]) == 0
+    assert (
+        main(
+            [
+                "run",
+                *common,
+                "--agent",
+                "QLearning",
+                "--env-kwargs",
+                "layout=dyna_maze",
+                "--out",
+                str(tmp_path / "dyna"),
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert main(["plot", str(tmp_path / "ref"), str(tmp_path / "dyna"), "--out", str(tmp_path / "layouts")]) == 0
     out = capsys.readouterr().out  # one id with two layouts: two rows, two curve files
-    assert '| rl_envs/GridMaze-v0 {"layout": "dyna_maze"} | QLearning |' in out and "| rl_envs/GridMaze-v0 {} | QLearning |" in out
+    assert (
+        '| rl_envs/GridMaze-v0 {"layout": "dyna_maze"} | QLearning |' in out
+        and "| rl_envs/GridMaze-v0 {} | QLearning |" in out
+    )
     names = sorted(p.name for p in (tmp_path / "layouts" / "curves").iterdir())
     assert len(names) == 2 and names[1].startswith("rl_envs_GridMaze-v0_layout_dyna_maze_")
     # the same cells again under other file names (as written before cell keys held the budget) count once

@@ -41,7 +41,9 @@ def test_native_vector_env_takes_num_envs_then_the_single_envs_arguments(env_id)
     """The task's arguments and defaults are written once (rl_envs.core): the vector env's
     signature is ``num_envs``, the single env's arguments, then ``autoreset_mode`` and
     ``max_episode_steps`` before ``render_mode``; and a step before reset is refused."""
-    single, vector = (load_env_creator(ep) for ep in (gym.spec(env_id).entry_point, gym.spec(env_id).vector_entry_point))
+    single, vector = (
+        load_env_creator(ep) for ep in (gym.spec(env_id).entry_point, gym.spec(env_id).vector_entry_point)
+    )
     first, *rest = inspect.signature(vector).parameters.values()
     *task_arguments, render_mode = inspect.signature(single).parameters.values()
     assert first.name == "num_envs" and render_mode.name == "render_mode"

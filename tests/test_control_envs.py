@@ -27,6 +27,7 @@ def stepped_from(env_id, state, action, **kwargs):
 
 # -- puddle world ------------------------------------------------------------------------------
 
+
 def test_offpac_reward_at_hand_computed_points():
     # at (0.3, 0.6), the first puddle's centre: 1 / (2 pi 0.1 0.03) = 53.0516; the second adds
     # N(-10/3) N(1) = (e^{-50/9} / (0.03 sqrt(2 pi))) (e^{-1/2} / (0.1 sqrt(2 pi))) = 0.051418 * 2.419707
@@ -39,15 +40,18 @@ def test_offpac_reward_at_hand_computed_points():
     assert r[2] == pytest.approx(-1 - 2 / (2 * math.pi * 0.03 * 0.1), abs=1e-6)
 
 
-@pytest.mark.parametrize("point, reward", [
-    ((0.30, 0.75), -41.0),   # on the first segment: depth 0.1
-    ((0.30, 0.70), -21.0),   # 0.05 below it
-    ((0.45, 0.75), -41.0),   # on both segments: the nearest counts, not the sum
-    ((0.45, 0.32), -9.0),    # 0.08 from the end (0.45, 0.40) of the second
-    ((0.50, 0.30), -1.0),    # sqrt(0.05^2 + 0.1^2) = 0.112 from that end: dry
-    ((0.10, 0.80), -21.0),   # 0.05 above the end (0.10, 0.75) of the first
-    ((0.04, 0.75), -17.0),   # 0.06 left of that end
-])
+@pytest.mark.parametrize(
+    "point, reward",
+    [
+        ((0.30, 0.75), -41.0),  # on the first segment: depth 0.1
+        ((0.30, 0.70), -21.0),  # 0.05 below it
+        ((0.45, 0.75), -41.0),  # on both segments: the nearest counts, not the sum
+        ((0.45, 0.32), -9.0),  # 0.08 from the end (0.45, 0.40) of the second
+        ((0.50, 0.30), -1.0),  # sqrt(0.05^2 + 0.1^2) = 0.112 from that end: dry
+        ((0.10, 0.80), -21.0),  # 0.05 above the end (0.10, 0.75) of the first
+        ((0.04, 0.75), -17.0),  # 0.06 left of that end
+    ],
+)
 def test_boyan_moore_capsules_at_hand_computed_points(point, reward):
     assert capsule_puddle_reward(np.array([point]))[0] == pytest.approx(reward, abs=1e-9)
 
@@ -68,8 +72,9 @@ def test_goal_corner_ends_the_episode():
     assert terminated and reward == pytest.approx(-1.0 - 1.17e-6, abs=1e-8)
     _, _, terminated = stepped_from("rl_envs/PuddleWorld-v0", [0.90, 0.90], [0.05, 0.0], noise=0.0)
     assert not terminated  # x + y = 1.85
-    _, reward, terminated = stepped_from("rl_envs/PuddleWorld-v0", [0.90, 0.95], [0.05, 0.0], variant="boyan-moore",
-                                         noise=0.0)
+    _, reward, terminated = stepped_from(
+        "rl_envs/PuddleWorld-v0", [0.90, 0.95], [0.05, 0.0], variant="boyan-moore", noise=0.0
+    )
     assert terminated and reward == -1.0  # x + y = 1.9 exactly counts for Boyan & Moore
 
 
@@ -99,6 +104,7 @@ def test_boyan_moore_noise_is_gaussian_with_the_given_sigma():
 
 
 # -- mountain car ------------------------------------------------------------------------------
+
 
 def test_mountain_car_hand_worked_transition():
     # v = 0 + 0.001 * 1 - 0.0025 cos(-1.5) = 0.001 - 0.0025 * 0.0707372 = 0.000823157
@@ -140,6 +146,7 @@ def test_mountain_car_that_never_gets_up_scores_minus_the_cap():
 
 # -- swing pendulum ----------------------------------------------------------------------------
 
+
 def test_pendulum_hand_worked_transition():
     # from horizontal at rest with u = 1: v = 0 - 0.01 * 0 + 9.8 sin(pi/2) + 1 = 10.8; theta = pi/2 + 0.108
     s, reward, terminated = stepped_from("rl_envs/SwingPendulum-v0", [math.pi / 2, 0.0], [1.0])
@@ -169,12 +176,16 @@ def test_pendulum_starts_and_never_terminates():
 
 # -- shared ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("env_id, kwargs", [
-    ("rl_envs/PuddleWorld-v0", {"variant": "boyan-moore"}),
-    ("rl_envs/PuddleWorld-v0", {"variant": "boyan-moore", "actions": "discrete", "max_steps": 20}),
-    ("rl_envs/MountainCarRLPark-v0", {"max_steps": 30}),
-    ("rl_envs/SwingPendulum-v0", {"max_steps": 30}),
-])
+
+@pytest.mark.parametrize(
+    "env_id, kwargs",
+    [
+        ("rl_envs/PuddleWorld-v0", {"variant": "boyan-moore"}),
+        ("rl_envs/PuddleWorld-v0", {"variant": "boyan-moore", "actions": "discrete", "max_steps": 20}),
+        ("rl_envs/MountainCarRLPark-v0", {"max_steps": 30}),
+        ("rl_envs/SwingPendulum-v0", {"max_steps": 30}),
+    ],
+)
 def test_vector_env_of_one_is_the_single_env_bit_for_bit(env_id, kwargs):
     env = gym.make(env_id, **kwargs)
     venv = gym.make_vec(env_id, num_envs=1, vectorization_mode="vector_entry_point", **kwargs)
@@ -196,12 +207,15 @@ def test_vector_env_of_one_is_the_single_env_bit_for_bit(env_id, kwargs):
         assert data_equivalence(v[0][0], obs, exact=True)
 
 
-@pytest.mark.parametrize("env_id, kwargs", [
-    ("rl_envs/PuddleWorld-v0", {"max_steps": 15}),
-    ("rl_envs/PuddleWorld-v0", {"variant": "boyan-moore", "max_steps": 15}),
-    ("rl_envs/MountainCarRLPark-v0", {"max_steps": 15}),
-    ("rl_envs/SwingPendulum-v0", {"max_steps": 15}),
-])
+@pytest.mark.parametrize(
+    "env_id, kwargs",
+    [
+        ("rl_envs/PuddleWorld-v0", {"max_steps": 15}),
+        ("rl_envs/PuddleWorld-v0", {"variant": "boyan-moore", "max_steps": 15}),
+        ("rl_envs/MountainCarRLPark-v0", {"max_steps": 15}),
+        ("rl_envs/SwingPendulum-v0", {"max_steps": 15}),
+    ],
+)
 def test_a_seed_per_sub_env_makes_each_one_the_single_env_of_that_seed(env_id, kwargs):
     """reset(seed=[...]): sub-env i is, bit for bit and across autoresets, gym.make(...)
     reset with seeds[i] and given the same actions (many seeds' runs in one array program)."""
@@ -249,22 +263,26 @@ def test_state_is_set_only_to_a_state():
 
 
 def test_vector_env_sub_envs_move_independently():
-    venv = gym.make_vec("rl_envs/MountainCarRLPark-v0", num_envs=3, vectorization_mode="vector_entry_point",
-                        start="fixed")
+    venv = gym.make_vec(
+        "rl_envs/MountainCarRLPark-v0", num_envs=3, vectorization_mode="vector_entry_point", start="fixed"
+    )
     venv.reset(seed=0)
     obs, reward, *_ = venv.step(np.array([[1.0], [0.0], [-1.0]], dtype=np.float32))
     assert obs[0, 1] > obs[1, 1] > obs[2, 1] and np.array_equal(reward, [-1.0, -1.0, -1.0])
 
 
-@pytest.mark.parametrize("env_id, kwargs, message", [
-    ("rl_envs/PuddleWorld-v0", {"variant": "sutton"}, "variant must be one of"),
-    ("rl_envs/PuddleWorld-v0", {"actions": "box"}, "actions must be one of"),
-    ("rl_envs/PuddleWorld-v0", {"noise": -0.1}, "noise must be"),
-    ("rl_envs/PuddleWorld-v0", {"max_steps": 0}, "max_steps must be a positive int"),
-    ("rl_envs/MountainCarRLPark-v0", {"start": "left"}, "start must be one of"),
-    ("rl_envs/SwingPendulum-v0", {"start": None}, "start must be one of"),
-    ("rl_envs/SwingPendulum-v0", {"max_steps": 2.5}, "max_steps must be a positive int"),
-])
+@pytest.mark.parametrize(
+    "env_id, kwargs, message",
+    [
+        ("rl_envs/PuddleWorld-v0", {"variant": "sutton"}, "variant must be one of"),
+        ("rl_envs/PuddleWorld-v0", {"actions": "box"}, "actions must be one of"),
+        ("rl_envs/PuddleWorld-v0", {"noise": -0.1}, "noise must be"),
+        ("rl_envs/PuddleWorld-v0", {"max_steps": 0}, "max_steps must be a positive int"),
+        ("rl_envs/MountainCarRLPark-v0", {"start": "left"}, "start must be one of"),
+        ("rl_envs/SwingPendulum-v0", {"start": None}, "start must be one of"),
+        ("rl_envs/SwingPendulum-v0", {"max_steps": 2.5}, "max_steps must be a positive int"),
+    ],
+)
 def test_bad_arguments_name_the_argument(env_id, kwargs, message):
     with pytest.raises(ValueError, match=message):
         gym.make(env_id, **kwargs)

@@ -70,8 +70,9 @@ def test_one_update_by_hand():
     J = phi_s[:, None]  # ∇θμθ(s), 2 x 1
     mu = theta @ phi_s  # 0.4
     # φ(s,a) = J (a - μ) = (0.3, 0.15); Q = φ(s,a)·w + V(s) = 0.6 + 0.2; δ = 1 + 0.9 * 0.3 - 0.8 = 0.47
-    theta2, w2, v2, delta = copdac_q_update(theta, w, v, J, np.array([mu]), phi_s, v @ phi_s, v @ phi_s2,
-                                            np.array([0.7]), 1.0, 0.9, 0.1, 0.5, 0.2)
+    theta2, w2, v2, delta = copdac_q_update(
+        theta, w, v, J, np.array([mu]), phi_s, v @ phi_s, v @ phi_s2, np.array([0.7]), 1.0, 0.9, 0.1, 0.5, 0.2
+    )
     assert delta == pytest.approx(0.47, abs=1e-12)
     np.testing.assert_allclose(theta2, [0.2 + 0.1 * 2 * 1.0, 0.4 + 0.1 * 2 * 0.5], atol=1e-12)  # Jᵀw = 2
     np.testing.assert_allclose(w2, [1 + 0.5 * 0.47 * 0.3, 2 + 0.5 * 0.47 * 0.15], atol=1e-12)
@@ -79,8 +80,9 @@ def test_one_update_by_hand():
 
 
 def test_agent_update_follows_the_equations_on_a_terminal_step():
-    agent = COPDACQ("rl_envs/OctopusArm-v0", actor="mlp", critic="mlp", seed=1, alpha_theta=0.1,
-                    alpha_w=0.2, alpha_v=0.3, gamma=0.5)
+    agent = COPDACQ(
+        "rl_envs/OctopusArm-v0", actor="mlp", critic="mlp", seed=1, alpha_theta=0.1, alpha_w=0.2, alpha_v=0.3, gamma=0.5
+    )
     s, _ = agent.env.reset(seed=0)
     s = s.astype(np.float64)
     a = agent._draw(s)

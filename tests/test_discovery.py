@@ -64,8 +64,10 @@ def test_its_animation_is_one_seeded_random_episode(walk):
 
 def test_the_site_lists_it_and_asks_for_its_media(walk):
     site = _hook()
-    assert (f"[![{NAME}](media/{NAME}.gif)](envs/{NAME}.md)\n<figcaption markdown>"
-            f"[{NAME}](envs/{NAME}.md): {WALK_SUMMARY}</figcaption>") in site.gallery("index.md")
+    assert (
+        f"[![{NAME}](media/{NAME}.gif)](envs/{NAME}.md)\n<figcaption markdown>"
+        f"[{NAME}](envs/{NAME}.md): {WALK_SUMMARY}</figcaption>"
+    ) in site.gallery("index.md")
     nav = site.environments_nav([{"Home": "index.md"}, {"Environments": []}])
     assert nav[1]["Environments"][-1] == f"envs/{NAME}.md" and len(nav[1]["Environments"]) == len(rl_envs.ENV_IDS) + 1
     assert site.env_modules().endswith("\n\n::: guide_random_walk")
@@ -81,7 +83,7 @@ def test_the_readme_table_lists_it(walk):
     assert len(table) == 2 + 2 * -(-len(ids) // 3)
     pictures = [cell.strip() for cell in table[-2].strip("|").split("|")]
     assert len(pictures) == 3 and pictures[(len(ids) - 1) % 3] == f"![{NAME}](docs/media/{NAME}.gif)"
-    assert all(cell == "" for cell in pictures[(len(ids) - 1) % 3 + 1:])
+    assert all(cell == "" for cell in pictures[(len(ids) - 1) % 3 + 1 :])
     assert f"`RandomWalk-v0`: {WALK_SUMMARY} |" in table[-1]
 
 
@@ -113,11 +115,30 @@ def test_rl_zoo3_trains_it_on_the_default_entry(tmp_path):
     by a --gym-packages module)."""
     pytest.importorskip("rl_zoo3")
     (tmp_path / "walk_package.py").write_text("from test_discovery import register_walk\n\nregister_walk()\n")
-    cmd = [sys.executable, "-m", "rl_zoo3.train", "--algo", "a2c", "--env", WALK, "--gym-packages", "walk_package",
-           "--conf-file", str(HYPERPARAMS_DIR / "a2c.yml"), "-n", "100", "--eval-freq", "-1",
-           "--log-folder", str(tmp_path / "logs")]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(TESTS), os.environ.get("PYTHONPATH", "")]),
-           "SB3_LOGDIR": str(tmp_path / "sb3_log")}
+    cmd = [
+        sys.executable,
+        "-m",
+        "rl_zoo3.train",
+        "--algo",
+        "a2c",
+        "--env",
+        WALK,
+        "--gym-packages",
+        "walk_package",
+        "--conf-file",
+        str(HYPERPARAMS_DIR / "a2c.yml"),
+        "-n",
+        "100",
+        "--eval-freq",
+        "-1",
+        "--log-folder",
+        str(tmp_path / "logs"),
+    ]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), str(TESTS), os.environ.get("PYTHONPATH", "")]),
+        "SB3_LOGDIR": str(tmp_path / "sb3_log"),
+    }
     out = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=600, env=env, cwd=TESTS.parent)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "Using 'default' hyperparameters" in out.stdout

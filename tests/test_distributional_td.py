@@ -63,6 +63,7 @@ def first_order_condition(e, tau):
 
 # -- exact expectiles and quantiles ---------------------------------------------------------------
 
+
 def test_the_expectiles_of_the_variable_magnitude_task():
     e = rl_envs.expectiles(MAGNITUDES, EMPIRICAL_PROBABILITIES, list(EXPECTILES))
     np.testing.assert_allclose(e, list(EXPECTILES.values()), atol=1e-6)
@@ -74,8 +75,9 @@ def test_the_expectiles_of_the_variable_magnitude_task():
 
 def test_the_quantiles_and_the_utility_expectiles():
     np.testing.assert_array_equal(rl_envs.quantiles(MAGNITUDES, EMPIRICAL_PROBABILITIES, TAUS), QUANTILES)
-    np.testing.assert_allclose(rl_envs.expectiles(EMPIRICAL_UTILITY, EMPIRICAL_PROBABILITIES, TAUS), UTILITY_EXPECTILES,
-                               atol=5e-5)
+    np.testing.assert_allclose(
+        rl_envs.expectiles(EMPIRICAL_UTILITY, EMPIRICAL_PROBABILITIES, TAUS), UTILITY_EXPECTILES, atol=5e-5
+    )
 
 
 def test_expectile_and_quantile_edge_cases():
@@ -88,18 +90,26 @@ def test_expectile_and_quantile_edge_cases():
     assert np.all(np.diff(rl_envs.expectiles(x, p, grid)) > 0)
     # unsorted values with repeats are the distribution of their distinct values
     assert rl_envs.expectiles([2.0, 1.0, 2.0], [0.25, 0.5, 0.25], 0.8) == pytest.approx(
-        rl_envs.expectiles([1.0, 2.0], [0.5, 0.5], 0.8), abs=1e-15)
+        rl_envs.expectiles([1.0, 2.0], [0.5, 0.5], 0.8), abs=1e-15
+    )
     assert rl_envs.expectiles([3.0], [1.0], 0.3) == 3.0 and rl_envs.quantiles([3.0], [1.0], 0.3) == 3.0
     assert rl_envs.expectiles(x, p, [[0.2, 0.4]]).shape == (1, 2) and isinstance(rl_envs.quantiles(x, p, 0.2), float)
     # the quantile at a level the CDF reaches exactly is the lower end of the fixed points
     assert rl_envs.quantiles([0.0, 1.0], [0.5, 0.5], 0.5) == 0.0
 
 
-@pytest.mark.parametrize("args, name", [
-    (("a", [1.0], 0.5), "values"), (([1.0, 2.0], [1.0], 0.5), "probabilities"),
-    (([1.0, 2.0], [0.7, 0.7], 0.5), "probabilities"), (([1.0, 2.0], [1.5, -0.5], 0.5), "probabilities"),
-    (([1.0], [1.0], 1.5), "taus"), (([1.0], [1.0], np.nan), "taus"), (([], [], 0.5), "values"),
-])
+@pytest.mark.parametrize(
+    "args, name",
+    [
+        (("a", [1.0], 0.5), "values"),
+        (([1.0, 2.0], [1.0], 0.5), "probabilities"),
+        (([1.0, 2.0], [0.7, 0.7], 0.5), "probabilities"),
+        (([1.0, 2.0], [1.5, -0.5], 0.5), "probabilities"),
+        (([1.0], [1.0], 1.5), "taus"),
+        (([1.0], [1.0], np.nan), "taus"),
+        (([], [], 0.5), "values"),
+    ],
+)
 def test_bad_distributions_are_refused_by_name(args, name):
     for fn in (rl_envs.expectiles, rl_envs.quantiles):
         with pytest.raises(ValueError, match=name):
@@ -110,18 +120,25 @@ def test_the_exact_functions_are_exported_lazily():
     from rl_envs import distributions
 
     assert rl_envs.expectiles is distributions.expectiles and rl_envs.quantiles is distributions.quantiles
-    out = subprocess.run([sys.executable, "-c", "import sys, rl_envs; print('rl_envs.distributions' in sys.modules)"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", "import sys, rl_envs; print('rl_envs.distributions' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert out.stdout.strip() == "False"
 
 
 # -- the task --------------------------------------------------------------------------------------
 
+
 def test_the_reference_is_the_exact_return_distribution():
     ref = gym.make("rl_envs/VariableReward-v0").unwrapped.reference()
     assert ref.value == ref.lower == ref.upper == ref.random == pytest.approx(MEAN, abs=1e-6)
     assert ref.values == MAGNITUDES and ref.probabilities == pytest.approx(EMPIRICAL_PROBABILITIES, abs=1e-15)
-    assert isinstance(ref, Reference) and ref.kind == "exact" and ref.gamma == 1.0 and "Dabney et al. 2020" in ref.citation
+    assert (
+        isinstance(ref, Reference) and ref.kind == "exact" and ref.gamma == 1.0 and "Dabney et al. 2020" in ref.citation
+    )
     np.testing.assert_allclose(ref.expectiles(list(EXPECTILES)), list(EXPECTILES.values()), atol=1e-6)
     with pytest.raises(dataclasses.FrozenInstanceError):
         ref.value = 0.0
@@ -196,7 +213,8 @@ def test_utilities():
     assert r == EMPIRICAL_UTILITY[MAGNITUDES.index(info["magnitude"])]
     hill = VariableRewardEnv(utility="hill", hill=(2.0, 1.5, 5.0))
     assert hill.reward_distribution(0)[0].tolist() == pytest.approx(
-        [2.0 * m ** 1.5 / (m ** 1.5 + 5.0 ** 1.5) for m in MAGNITUDES], rel=1e-14)
+        [2.0 * m**1.5 / (m**1.5 + 5.0**1.5) for m in MAGNITUDES], rel=1e-14
+    )
     assert hill_utility(5.0, 2.0, 1.5, 5.0) == 1.0
     with pytest.raises(ValueError, match="utility='empirical'"):
         VariableRewardEnv(utility="empirical", variant="probability")
@@ -245,6 +263,7 @@ def test_rendering_draws_the_predictors():
 
 # -- the update rule ---------------------------------------------------------------------------------
 
+
 def test_one_update_by_hand():
     V = np.array([[1.0, 1.0, 1.0], [0.0, 2.0, 4.0]])
     a_plus, a_minus = np.array([0.1, 0.5, 0.2]), np.array([0.3, 0.5, 0.4])
@@ -285,10 +304,12 @@ def test_the_rule_converges_to_the_expectiles_and_with_sign_to_the_quantiles():
 def test_the_averaged_expectile_spread():
     # the Polyak-Ruppert SD is the mean's plain SD at τ = 1/2 (the weights are equal)
     assert averaged_expectile_sd(MAGNITUDES, EMPIRICAL_PROBABILITIES, 0.5) == pytest.approx(
-        np.sqrt(np.dot(EMPIRICAL_PROBABILITIES, (np.array(MAGNITUDES) - MEAN) ** 2)), rel=1e-12)
+        np.sqrt(np.dot(EMPIRICAL_PROBABILITIES, (np.array(MAGNITUDES) - MEAN) ** 2)), rel=1e-12
+    )
 
 
 # -- the agents --------------------------------------------------------------------------------------
+
 
 def second_half_average(agent, steps):
     """The agent's predictors (states x predictors) averaged over the trials of the second half of
@@ -299,6 +320,7 @@ def second_half_average(agent, steps):
     def add(a):
         total[:] += a.V
         trials.append(1)
+
     agent.learn(steps - steps // 2, callback=add)
     return total / len(trials)
 
@@ -342,12 +364,18 @@ def test_rates_given_three_ways(tmp_path):
     agent.learn(50)
     agent.save(tmp_path / "q")
     loaded = QuantileTD.load(tmp_path / "q")
-    assert np.array_equal(loaded.alpha_plus, agent.alpha_plus) and np.array_equal(loaded.predictors(0), agent.predictors(0))
+    assert np.array_equal(loaded.alpha_plus, agent.alpha_plus) and np.array_equal(
+        loaded.predictors(0), agent.predictors(0)
+    )
     classical = ClassicalTD(env, step_sizes=[0.1, 0.2])
     assert classical.taus.tolist() == [0.5, 0.5] and classical.predictors([0, 1]).shape == (2, 2)
-    for kwargs, name in [({"taus": [0.2], "rates": [[0.1, 0.1]]}, "not both"), ({"taus": [1.2]}, "taus"),
-                         ({"rates": [[0.1, 0.0], [0.0, 0.0]]}, "rates"), ({"rates": [0.1, 0.2]}, "rates"),
-                         ({"step_size": 0.0}, "step_size")]:
+    for kwargs, name in [
+        ({"taus": [0.2], "rates": [[0.1, 0.1]]}, "not both"),
+        ({"taus": [1.2]}, "taus"),
+        ({"rates": [[0.1, 0.0], [0.0, 0.0]]}, "rates"),
+        ({"rates": [0.1, 0.2]}, "rates"),
+        ({"step_size": 0.0}, "step_size"),
+    ]:
         with pytest.raises(ValueError, match=name):
             ExpectileTD(env, **kwargs)
     with pytest.raises(ValueError, match="not both"):
@@ -359,6 +387,7 @@ def test_rates_given_three_ways(tmp_path):
 
 
 # -- reversal points and the asymmetry correlation -----------------------------------------------------
+
 
 def test_noiseless_responses_give_the_values_and_the_rates_exactly():
     rng = np.random.default_rng(1)
@@ -377,7 +406,9 @@ def population_analysis(agent, noise=1.0, seed=0):
     agent.learn(5_000)
     rewards, errors = record_trials(agent, 1_000)
     assert rewards.shape == (1_000,) and errors.shape == (1_000, agent.n_predictors)
-    y = responses(errors, agent.alpha_plus, agent.alpha_minus) + np.random.default_rng(seed).normal(0, noise, errors.shape)
+    y = responses(errors, agent.alpha_plus, agent.alpha_minus) + np.random.default_rng(seed).normal(
+        0, noise, errors.shape
+    )
     return asymmetry_analysis(rewards, y, np.random.default_rng(seed + 1))
 
 
@@ -385,12 +416,15 @@ def test_the_asymmetry_reversal_correlation_for_distributional_and_classical_td(
     rates = sample_rates(40, 0.2, np.random.default_rng(0))
     distributional = population_analysis(ExpectileTD(VariableRewardEnv(), rates=rates, seed=0))
     assert distributional.correlation > 0.8 and distributional.p_value < 1e-8 and distributional.reliability > 0.8
-    classical = population_analysis(ClassicalTD(VariableRewardEnv(), step_sizes=np.mean(rates, axis=1).tolist(), seed=0))
+    classical = population_analysis(
+        ClassicalTD(VariableRewardEnv(), step_sizes=np.mean(rates, axis=1).tolist(), seed=0)
+    )
     assert abs(classical.correlation) < 0.3 and classical.p_value > 0.05
     assert np.all(np.abs(classical.reversal - MEAN) < 1.0)  # every classical cell reverses near the mean
 
 
 # -- decoding -----------------------------------------------------------------------------------------
+
 
 def test_decoding_the_exact_expectiles():
     taus = np.linspace(0.02, 0.98, 40)
@@ -414,6 +448,7 @@ def test_the_loss_vanishes_at_samples_with_those_expectiles():
 
 
 # -- the paper-scale check ------------------------------------------------------------------------------
+
 
 @pytest.mark.slow
 def test_two_million_rewards():

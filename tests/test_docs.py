@@ -35,18 +35,35 @@ import gen_media  # noqa: E402 - as examples
 
 ARTIFACTS = ROOT / "tmp" / "test-artifacts" / "browser"
 CHROMIUM = shutil.which("chromium")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--hide-scrollbars", "--window-size=1280,1000", "--remote-debugging-port=0"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--window-size=1280,1000",
+    "--remote-debugging-port=0",
+]
 
 
 def mkdocs_build(site: Path, run_examples: bool) -> subprocess.CompletedProcess:
     env = dict(examples.environment(), RL_ENVS_DOCS_EXAMPLES="1" if run_examples else "0", NO_MKDOCS_2_WARNING="1")
-    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 # -- the build ------------------------------------------------------------------------------------
+
 
 def test_strict_build_runs_every_example(tmp_path):
     start = time.perf_counter()
@@ -68,7 +85,6 @@ def test_every_environment_has_media_and_a_nav_entry():
 
     import rl_envs
 
-
     names = {env_id.split("/")[1].split("-v")[0] for env_id in rl_envs.ENV_IDS}
     assert names == set(gen_media.media())
     assert {m.env_id for m in gen_media.CHOSEN} == set(rl_envs.ENV_IDS)
@@ -80,12 +96,16 @@ def test_every_environment_has_media_and_a_nav_entry():
     first = "GridMaze"  # (a variable, so that tests/test_references.py does not take the page for a file)
     assert f"[{first}](envs/{first}.md): Mazes with ``shortest_path_length()`` and V*</figcaption>" in gallery
     assert config["strict"] == "true"
-    assert config["validation"]["links"] == {k: "warn" for k in ("not_found", "anchors", "absolute_links", "unrecognized_links")}
+    assert config["validation"]["links"] == {
+        k: "warn" for k in ("not_found", "anchors", "absolute_links", "unrecognized_links")
+    }
 
 
 def test_example_runner_reports_failures_and_markers(tmp_path):
-    text = ("```python\nraise SystemExit(3)\n```\n\n<!-- test: skip it waits for keys -->\n```bash\nread x\n```\n\n"
-            "<!-- test: replace 10**9 => 10 -->\n```python\nassert sum(range(10**9)) == 45\n```\n")
+    text = (
+        "```python\nraise SystemExit(3)\n```\n\n<!-- test: skip it waits for keys -->\n```bash\nread x\n```\n\n"
+        "<!-- test: replace 10**9 => 10 -->\n```python\nassert sum(range(10**9)) == 45\n```\n"
+    )
     failing, skipped, replaced = examples.blocks_of(text, "page.md")
     assert examples.run(failing)[0] == "failed" and "SystemExit" in failing.source
     assert examples.run(skipped) == ("skipped", "it waits for keys")
@@ -100,7 +120,9 @@ def test_hook_refuses_missing_repository_files_and_unknown_agents():
 
     page = "agents" + "/page.md"  # (split so that tests/test_references.py does not take it for a file)
     up = "../" + "../baselines/"
-    assert "https://src/blob/baselines/sb3.py" in site_hook.repository_links(f"[c]({up}sb3.py)", page, "https://src/blob")
+    assert "https://src/blob/baselines/sb3.py" in site_hook.repository_links(
+        f"[c]({up}sb3.py)", page, "https://src/blob"
+    )
     with pytest.raises(PluginError, match="does not exist"):
         site_hook.repository_links(f"[c]({up}no_such.py)", page, "https://src/blob")
     assert "| rl_envs/GridMaze-v0 | QLearning |" in site_hook.compare_rows("<!-- compare-rows: QLearning -->", page)
@@ -119,6 +141,7 @@ def _hook():
 
 
 # -- media ------------------------------------------------------------------------------------------
+
 
 def frames_of(data: bytes) -> tuple[list[np.ndarray], list[int]]:
     import io
@@ -160,6 +183,7 @@ def test_readme_table_lists_every_environment():
 
 # -- the published comparison ---------------------------------------------------------------------
 
+
 def published_rows() -> dict[tuple[str, str], list[str]]:
     lines = (DOCS / "compare" / "summary.md").read_text().splitlines()
     rows = [[c.strip() for c in line.strip("|").split("|")] for line in lines[2:] if line.startswith("|")]
@@ -169,8 +193,11 @@ def published_rows() -> dict[tuple[str, str], list[str]]:
 def reference_cells(include_arm: bool):
     from baselines.compare import SB3_AGENTS, cells_from_config, default_config
 
-    runs = [dict(run, agents={a: kw for a, kw in run["agents"].items() if a not in SB3_AGENTS})
-            for run in default_config()["runs"] if include_arm or run["env"] != "rl_envs/OctopusArm-v0"]
+    runs = [
+        dict(run, agents={a: kw for a, kw in run["agents"].items() if a not in SB3_AGENTS})
+        for run in default_config()["runs"]
+        if include_arm or run["env"] != "rl_envs/OctopusArm-v0"
+    ]
     return cells_from_config({"runs": [r for r in runs if r["agents"]]})
 
 
@@ -183,14 +210,17 @@ def check_reference_rows(include_arm: bool):
     records = list(ProcessPoolBackend(2).map(functools.partial(run_cell, film=False), reference_cells(include_arm)))
     failed = [(cell, r) for cell, r in records if isinstance(r, BaseException)]
     assert not failed, failed
-    fresh = [[c.strip() for c in line.strip("|").split("|")] for line in summary_table([r["row"] for _, r in records])[2:]]
+    fresh = [
+        [c.strip() for c in line.strip("|").split("|")] for line in summary_table([r["row"] for _, r in records])[2:]
+    ]
     published = published_rows()
     assert fresh
     for row in fresh:
         key = (row[0], row[1])
         assert key in published, f"{key} is not in docs/compare/summary.md: run `make run` and `make docs-tables`"
-        assert published[key][:-1] == row[:-1], (f"docs/compare/summary.md is stale for {key}: published "
-                                                 f"{published[key][:-1]}, now {row[:-1]}")
+        assert published[key][:-1] == row[:-1], (
+            f"docs/compare/summary.md is stale for {key}: published {published[key][:-1]}, now {row[:-1]}"
+        )
 
 
 def test_published_reference_rows_are_current():
@@ -203,6 +233,7 @@ def test_published_reference_rows_are_current_with_the_arm():
 
 
 # -- the browser ------------------------------------------------------------------------------------
+
 
 class DevTools:
     """A page of a headless Chromium, driven over the DevTools protocol."""
@@ -275,8 +306,12 @@ def headless_chromium():
     """A new headless Chromium with an empty profile, its first page driven over DevTools; the
     browser (its whole process group) is stopped on exit."""
     with tempfile.TemporaryDirectory(prefix="rl_envs_chromium_") as profile:
-        process = subprocess.Popen([CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(
+            [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
             port_file = Path(profile) / "DevToolsActivePort"
             deadline = time.monotonic() + 60
@@ -338,8 +373,12 @@ def visit(tools: DevTools, url: str, screenshot: Path) -> dict:
         check();
     })""")
     height = tools.evaluate("document.documentElement.scrollHeight")
-    shot = tools.call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
-                      clip={"x": 0, "y": 0, "width": 1280, "height": min(height, 2400), "scale": 1})
+    shot = tools.call(
+        "Page.captureScreenshot",
+        format="png",
+        captureBeyondViewport=True,
+        clip={"x": 0, "y": 0, "width": 1280, "height": min(height, 2400), "scale": 1},
+    )
     import base64
 
     screenshot.parent.mkdir(parents=True, exist_ok=True)

@@ -90,8 +90,9 @@ def test_policy_evaluation_finds_the_exact_value_of_a_linear_policy(kappa):
     env = LQControlEnv(dt=dt, x0=[0.0, 0.0], x0_cov=1.0, noise_cov=0.0, max_steps=60)
     gamma = 1 - dt / tau
     scaled = replace(env.model, A=math.sqrt(gamma) * env.model.A, B=math.sqrt(gamma) * env.model.B)
-    c = ContinuousTDCritic(len(quadratic_features(np.zeros(2))), dt=dt, tau=tau, eta=0.3 if kappa is None else 1.5,
-                           kappa=kappa)
+    c = ContinuousTDCritic(
+        len(quadratic_features(np.zeros(2))), dt=dt, tau=tau, eta=0.3 if kappa is None else 1.5, kappa=kappa
+    )
     obs, _ = env.reset(seed=0)
     for _ in range(10_000):
         obs2, r, terminated, truncated, _ = env.step(-K @ obs)

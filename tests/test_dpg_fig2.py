@@ -26,14 +26,30 @@ fig2 = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(fig2)
 
 # Mountain car, COPDAC-Q, CI's two settings, one tuning seed, three reported seeds, 3000 steps
-SHORT = ["--tasks", "mountain car", "--agents", "COPDAC-Q", "--grid", "ci", "--tuning-seeds", "1", "--seeds", "3",
-         "--steps-scale", "0.03", "--workers", "1"]
+SHORT = [
+    "--tasks",
+    "mountain car",
+    "--agents",
+    "COPDAC-Q",
+    "--grid",
+    "ci",
+    "--tuning-seeds",
+    "1",
+    "--seeds",
+    "3",
+    "--steps-scale",
+    "0.03",
+    "--workers",
+    "1",
+]
 
 
 def test_recorded_test_returns_are_the_mean_policy_of_the_seed_run_alone():
     proto = dict(fig2.protocol("puddle world", 0.004, sweep=False), checkpoints=[0, 150, 400])
-    members = [(7, {"alpha_theta": 0.001, "alpha_w": 1.0, "alpha_v": 1.0}), (3, {"alpha_theta": 0.01, "alpha_w": 0.1,
-                                                                                 "alpha_v": 0.1})]
+    members = [
+        (7, {"alpha_theta": 0.001, "alpha_w": 1.0, "alpha_v": 1.0}),
+        (3, {"alpha_theta": 0.01, "alpha_w": 0.1, "alpha_v": 0.1}),
+    ]
     record = cmp.run_cell(fig2.batch_cell("COPDAC-Q", proto, members))
     assert cmp.record_problem(record) is None and record["cell"]["measure"]["name"] == "seed_batch"
     rec = record["measurements"]
@@ -69,15 +85,21 @@ def short_cells() -> tuple:
     """The sweep cell of SHORT's (task, agent), and its final cell with ``chosen``."""
     args = argparse.Namespace(seeds=3, tuning_seeds=1, steps_scale=0.03, grid="ci", sweep_fraction=0.5)
     return fig2.sweep_cell("mountain car", "COPDAC-Q", args), lambda chosen: fig2.final_cell(
-        "mountain car", "COPDAC-Q", chosen, args)
+        "mountain car", "COPDAC-Q", chosen, args
+    )
 
 
 def test_a_killed_run_resumes_and_recomputes_only_what_is_missing(tmp_path):
     out = tmp_path / "run"
     cells = out / "cells"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, str(ROOT / "experiments" / "dpg_fig2.py"), "--out", str(out), *SHORT],
-                            env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "experiments" / "dpg_fig2.py"), "--out", str(out), *SHORT],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 300
     while not list(cells.glob("*.json")) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -124,7 +146,9 @@ def test_the_tuning_seeds_are_never_reported_and_a_changed_protocol_is_another_c
             assert {s for s, _ in members} == {1000, 1001} and len(members) == 2 * len(fig2.settings(agent, fig2.GRIDS))
             assert sweep.steps == fig2.TASKS[task]["steps"] // 2 == sweep.measure["checkpoints"][-1]
             final = fig2.final_cell(task, agent, members[0][1], args)
-            assert [s for s, _ in final.measure["members"]] == list(range(30)) and final.steps == fig2.TASKS[task]["steps"]
+            assert [s for s, _ in final.measure["members"]] == list(range(30)) and final.steps == fig2.TASKS[task][
+                "steps"
+            ]
             assert final.agent_kwargs == sweep.agent_kwargs == {"gamma": fig2.TASKS[task]["gamma"]}
             shorter = fig2.sweep_cell(task, agent, argparse.Namespace(**{**vars(args), "steps_scale": 0.5}))
             assert shorter.key != sweep.key

@@ -26,13 +26,49 @@ def script(name: str):
 # script, its tiny arguments, the table it writes, a line the table must hold
 TINY = {
     "pomdp_scores": (["--layouts", "cheese", "--runs", "50"], "table.md", "| cheese | terminate | Perseus |"),
-    "lq": (["--seeds", "1", "--only", "CT"], "table.md", "| CT actor-critic dt=0.1 | ContinuousTimeActorCritic | 100 | 1 |"),
-    "tabular": (["control", "--layout", "book3x3", "--seeds", "2", "--steps", "600", "--every", "200",
-                 "--agents", "QLearning", "ActorCritic"], "table.md", "| QLearning | 600 (200) | "),
+    "lq": (
+        ["--seeds", "1", "--only", "CT"],
+        "table.md",
+        "| CT actor-critic dt=0.1 | ContinuousTimeActorCritic | 100 | 1 |",
+    ),
+    "tabular": (
+        [
+            "control",
+            "--layout",
+            "book3x3",
+            "--seeds",
+            "2",
+            "--steps",
+            "600",
+            "--every",
+            "200",
+            "--agents",
+            "QLearning",
+            "ActorCritic",
+        ],
+        "table.md",
+        "| QLearning | 600 (200) | ",
+    ),
     "tabular book": (["book", "--seeds", "2"], "book.md", "2 seeds"),
     "doya_pendulum": (["--seeds", "2", "--max-trials", "3", "--only", "discrete"], "table.md", "| discrete AC | 0/2 |"),
-    "dpg_fig2": (["--tasks", "mountain car", "--agents", "SAC", "--grid", "ci", "--tuning-seeds", "1", "--seeds", "2",
-                  "--steps-scale", "0.01"], "sweep.md", "| mountain car | SAC | alpha_u=0.01,alpha_v=1 | "),
+    "dpg_fig2": (
+        [
+            "--tasks",
+            "mountain car",
+            "--agents",
+            "SAC",
+            "--grid",
+            "ci",
+            "--tuning-seeds",
+            "1",
+            "--seeds",
+            "2",
+            "--steps-scale",
+            "0.01",
+        ],
+        "sweep.md",
+        "| mountain car | SAC | alpha_u=0.01,alpha_v=1 | ",
+    ),
 }
 
 
@@ -68,7 +104,7 @@ def test_lq_table_is_the_cells_measurements(tmp_path):
     module = script("lq")
     argv = [*TINY["lq"][0], "--out", str(tmp_path), "--workers", "1"]
     module.main(argv)
-    path, = (tmp_path / "cells").glob("*.json")
+    (path,) = (tmp_path / "cells").glob("*.json")
     record = json.loads(path.read_text())
     record["measurements"]["gaps"] = [0.5, 0.04, 0.009] + record["measurements"]["gaps"][3:]
     path.write_text(json.dumps(record))
@@ -77,9 +113,20 @@ def test_lq_table_is_the_cells_measurements(tmp_path):
 
 
 def lq_cells(seeds=(0, 1)):
-    return cmp.cells_from_config({"runs": [{
-        "env": "rl_envs/LQControl-v0", "env_kwargs": {"max_steps": 10}, "steps": 300, "seeds": list(seeds),
-        "agents": {"LinearReinforce": LQ_REINFORCE_IMPROVED}, "measure": {"name": "gain_gap"}}]})
+    return cmp.cells_from_config(
+        {
+            "runs": [
+                {
+                    "env": "rl_envs/LQControl-v0",
+                    "env_kwargs": {"max_steps": 10},
+                    "steps": 300,
+                    "seeds": list(seeds),
+                    "agents": {"LinearReinforce": LQ_REINFORCE_IMPROVED},
+                    "measure": {"name": "gain_gap"},
+                }
+            ]
+        }
+    )
 
 
 def test_a_measured_cell_record():
@@ -93,23 +140,30 @@ def test_a_measured_cell_record():
     # The measure is part of the key; a cell without one keeps the key and file it had before.
     plain = cmp.Cell(cell.env, cell.agent, cell.seed, cell.steps, cell.env_kwargs, cell.agent_kwargs)
     assert plain.key != cell.key and "measure" not in plain.as_dict()
-    assert cmp.Cell("rl_envs/GridMaze-v0", "QLearning", 0, 20_000, {"layout": "dyna_maze"}).key \
+    assert (
+        cmp.Cell("rl_envs/GridMaze-v0", "QLearning", 0, 20_000, {"layout": "dyna_maze"}).key
         == "rl_envs_GridMaze-v0__QLearning__94477025__seed0"
+    )
     # A measured record must hold its measurements; a plain one must not.
     assert "keys" in cmp.record_problem({k: v for k, v in record.items() if k != "measurements"})
     old = {**record, "cell": plain.as_dict()}
     assert "keys" in cmp.record_problem(old)
     del old["measurements"]
-    assert cmp.record_problem({**old, "row": {**old["row"], "return": None}}) is not None  # only a measure may lack a return
+    assert (
+        cmp.record_problem({**old, "row": {**old["row"], "return": None}}) is not None
+    )  # only a measure may lack a return
     assert cmp.record_problem({**record, "row": {**record["row"], "return": None, "fraction_of_optimum": None}}) is None
 
 
-@pytest.mark.parametrize("measure, message", [
-    ({"name": "nope"}, "unknown measure 'nope'"),
-    ({"name": "gain_gap", "every": 3}, "has no argument"),
-    ({"name": "greedy_checkpoints"}, r"needs the argument\(s\) \['every'\]"),
-    ("gain_gap", "must be a mapping"),
-])
+@pytest.mark.parametrize(
+    "measure, message",
+    [
+        ({"name": "nope"}, "unknown measure 'nope'"),
+        ({"name": "gain_gap", "every": 3}, "has no argument"),
+        ({"name": "greedy_checkpoints"}, r"needs the argument\(s\) \['every'\]"),
+        ("gain_gap", "must be a mapping"),
+    ],
+)
 def test_bad_measures_are_rejected_before_any_work(measure, message):
     run = {"env": "rl_envs/LQControl-v0", "steps": 100, "agents": ["LinearReinforce"], "measure": measure}
     with pytest.raises(cmp.ConfigError, match=message):

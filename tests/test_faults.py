@@ -22,8 +22,14 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
 
 
 def baselines(*args, env=None, timeout=300, **kwargs):
-    return subprocess.run([sys.executable, "-m", "baselines", *map(str, args)], capture_output=True, text=True,
-                          env=env or ENV, timeout=timeout, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "baselines", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env or ENV,
+        timeout=timeout,
+        **kwargs,
+    )
 
 
 def write_config(path: Path, runs: list[dict]) -> Path:
@@ -34,8 +40,15 @@ def write_config(path: Path, runs: list[dict]) -> Path:
 
 
 def book3x3(steps=300, seeds=1, **extra):
-    return {"env": "rl_envs/GridMaze-v0", "env_kwargs": {"layout": "book3x3"}, "steps": steps, "seeds": seeds,
-            "eval_episodes": 1, "agents": {"QLearning": {}}, **extra}
+    return {
+        "env": "rl_envs/GridMaze-v0",
+        "env_kwargs": {"layout": "book3x3"},
+        "steps": steps,
+        "seeds": seeds,
+        "eval_episodes": 1,
+        "agents": {"QLearning": {}},
+        **extra,
+    }
 
 
 def cell_files(out: Path) -> list[Path]:
@@ -63,12 +76,24 @@ def test_ctrl_c_with_workers_saves_finished_cells_exits_at_once_and_resumes(tmp_
     # run and one is queued, so waiting for them would take longer than the 3 s allowed.
     config = write_config(tmp_path / "c.yml", [book3x3(300, 2), book3x3(400_000, [10, 11, 12])])
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "baselines", "compare", "--config", str(config), "--out", str(out),
-           "--workers", "2", "--no-progress"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "baselines",
+        "compare",
+        "--config",
+        str(config),
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+        "--no-progress",
+    ]
 
     def start():
-        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
-                                start_new_session=True)
+        return subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV, start_new_session=True
+        )
 
     def interrupt(proc, times=1):
         t0 = time.monotonic()
@@ -88,9 +113,12 @@ def test_ctrl_c_with_workers_saves_finished_cells_exits_at_once_and_resumes(tmp_
     assert elapsed < 3, f"took {elapsed:.1f} s to stop"
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     last = err.strip().splitlines()[-1]
-    assert re.fullmatch(rf"interrupted: 2 of 5 cells are saved in {re.escape(str(out / 'cells'))}.*; "
-                        rf"resume with: python -m baselines compare --config {re.escape(str(config))} "
-                        rf"--out {re.escape(str(out))} --workers 2 --no-progress", last), last
+    assert re.fullmatch(
+        rf"interrupted: 2 of 5 cells are saved in {re.escape(str(out / 'cells'))}.*; "
+        rf"resume with: python -m baselines compare --config {re.escape(str(config))} "
+        rf"--out {re.escape(str(out))} --workers 2 --no-progress",
+        last,
+    ), last
     saved = {json.loads(p.read_text())["cell"]["seed"] for p in cell_files(out)}
     assert saved == {0, 1} and not list((out / "cells").glob(".*.tmp"))
     wait_for(lambda: not any(map(alive, workers)), 10, "the workers to end")
@@ -115,9 +143,25 @@ def test_ctrl_c_with_workers_saves_finished_cells_exits_at_once_and_resumes(tmp_
 def test_ctrl_c_in_a_serial_run(tmp_path):
     config = write_config(tmp_path / "c.yml", [book3x3(300, 1), book3x3(2_000_000, [5])])
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "baselines", "compare", "--config", str(config), "--out", str(out),
-                             "--workers", "1", "--no-progress"], stderr=subprocess.PIPE, text=True, env=ENV,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "baselines",
+            "compare",
+            "--config",
+            str(config),
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+            "--no-progress",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+        start_new_session=True,
+    )
     wait_for(lambda: len(cell_files(out)) == 1, 60, "the quick cell")
     os.killpg(proc.pid, signal.SIGINT)
     t0 = time.monotonic()
@@ -161,7 +205,7 @@ def test_corrupt_cells_are_named_moved_aside_and_rerun(tmp_path):
     warnings = [line for line in again.stderr.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 6, again.stderr
     for path in bad:
-        line, = [w for w in warnings if str(path) in w]
+        (line,) = [w for w in warnings if str(path) in w]
         assert str(out / "cells" / "corrupt" / path.name) in line and "reruns" in line
         assert (out / "cells" / "corrupt" / path.name).exists()
     with open(out / "results.csv") as f:
@@ -178,9 +222,11 @@ def unwritable_cases(tmp_path):
     (tmp_path / "a_file").write_text("x")
     (tmp_path / "cells_is_a_file" / "cells").parent.mkdir()
     (tmp_path / "cells_is_a_file" / "cells").write_text("x")
-    return {"a file in place of the folder": (tmp_path / "a_file", tmp_path / "a_file"),
-            "a path under a file": (tmp_path / "a_file" / "out", tmp_path / "a_file"),
-            "a file named cells": (tmp_path / "cells_is_a_file", tmp_path / "cells_is_a_file" / "cells")}
+    return {
+        "a file in place of the folder": (tmp_path / "a_file", tmp_path / "a_file"),
+        "a path under a file": (tmp_path / "a_file" / "out", tmp_path / "a_file"),
+        "a file named cells": (tmp_path / "cells_is_a_file", tmp_path / "cells_is_a_file" / "cells"),
+    }
 
 
 @pytest.mark.parametrize("case", ["a file in place of the folder", "a path under a file", "a file named cells"])
@@ -217,19 +263,30 @@ def limit_memory():
     resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
 
 
-@pytest.mark.parametrize("run, message", [
-    (book3x3(agents={"QLearning": {"alpah": 0.1}}),
-     "runs[0]: QLearning has no argument 'alpah' (did you mean 'alpha'?); its arguments: alpha, epsilon, gamma, q_init"),
-    (book3x3(agents={"QMDP": {"gamma": 0.9}}), "runs[0]: QMDP has no argument 'gamma'; it takes none"),
-    (book3x3(agents={"QLearning": {"seed": 3}}), "runs[0]: QLearning's seed is set by the cell"),
-    (book3x3(agents={"PPO": {"learning_rat": 1}}), "runs[0]: PPO has no argument 'learning_rat' (did you mean 'learning_rate'?)"),
-    (book3x3(agents={"DQN": {"n_timesteps": 10}}), "runs[0]: DQN has no argument 'n_timesteps'"),
-    (book3x3(seeds=[1, 1]), "runs[0]: seeds repeat 1"),
-    (book3x3(seeds=[0, True]), "runs[0]: seeds must be"),
-    (book3x3(eval_episodes=True), "runs[0]: eval_episodes must be a positive int, got True"),
-    (book3x3(steps=True), "runs[0]: steps must be a positive int, got True"),
-    (book3x3(seeds=100_000_000), "runs[0]: the grid reaches 100,000,000 cells (100,000,000 seeds x 1 agent(s)); a comparison is limited to 100,000 cells"),
-])
+@pytest.mark.parametrize(
+    "run, message",
+    [
+        (
+            book3x3(agents={"QLearning": {"alpah": 0.1}}),
+            "runs[0]: QLearning has no argument 'alpah' (did you mean 'alpha'?); its arguments: alpha, epsilon, gamma, q_init",
+        ),
+        (book3x3(agents={"QMDP": {"gamma": 0.9}}), "runs[0]: QMDP has no argument 'gamma'; it takes none"),
+        (book3x3(agents={"QLearning": {"seed": 3}}), "runs[0]: QLearning's seed is set by the cell"),
+        (
+            book3x3(agents={"PPO": {"learning_rat": 1}}),
+            "runs[0]: PPO has no argument 'learning_rat' (did you mean 'learning_rate'?)",
+        ),
+        (book3x3(agents={"DQN": {"n_timesteps": 10}}), "runs[0]: DQN has no argument 'n_timesteps'"),
+        (book3x3(seeds=[1, 1]), "runs[0]: seeds repeat 1"),
+        (book3x3(seeds=[0, True]), "runs[0]: seeds must be"),
+        (book3x3(eval_episodes=True), "runs[0]: eval_episodes must be a positive int, got True"),
+        (book3x3(steps=True), "runs[0]: steps must be a positive int, got True"),
+        (
+            book3x3(seeds=100_000_000),
+            "runs[0]: the grid reaches 100,000,000 cells (100,000,000 seeds x 1 agent(s)); a comparison is limited to 100,000 cells",
+        ),
+    ],
+)
 def test_bad_config_is_a_one_line_error_before_any_work(tmp_path, run, message):
     config = write_config(tmp_path / "c.yml", [run])
     out = tmp_path / "out"
@@ -240,7 +297,9 @@ def test_bad_config_is_a_one_line_error_before_any_work(tmp_path, run, message):
 
 
 def test_the_same_cell_in_two_runs_is_an_error():
-    with pytest.raises(cmp.ConfigError, match=r"runs\[1\] repeats the cell rl_envs/GridMaze-v0 QLearning seed 0 of runs\[0\]"):
+    with pytest.raises(
+        cmp.ConfigError, match=r"runs\[1\] repeats the cell rl_envs/GridMaze-v0 QLearning seed 0 of runs\[0\]"
+    ):
         cmp.cells_from_config({"runs": [book3x3(), book3x3()]})
 
 
@@ -256,15 +315,38 @@ def test_run_command_validates_agent_arguments(tmp_path):
 # reference agent takes about 25 s in two processes at once, the whole grid (14 cells) about 75 s.
 @pytest.mark.parametrize("seeds", [[0], pytest.param(None, marks=pytest.mark.slow, id="every-seed")])
 def test_default_grid_reference_cells_are_deterministic(tmp_path, seeds):
-    runs = [{**run, "agents": {a: kw for a, kw in run["agents"].items() if a not in cmp.SB3_AGENTS},
-             **({"seeds": seeds} if seeds else {})}
-            for run in cmp.default_config()["runs"]]
+    runs = [
+        {
+            **run,
+            "agents": {a: kw for a, kw in run["agents"].items() if a not in cmp.SB3_AGENTS},
+            **({"seeds": seeds} if seeds else {}),
+        }
+        for run in cmp.default_config()["runs"]
+    ]
     runs = [run for run in runs if run["agents"]]  # a run of SB3 agents only has none left
     config = write_config(tmp_path / "reference.yml", runs)
-    procs = [subprocess.Popen([sys.executable, "-m", "baselines", "compare", "--config", str(config), "--out",
-                               str(tmp_path / name), "--workers", "1", "--no-progress"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=ENV)
-             for name in ("a", "b")]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "baselines",
+                "compare",
+                "--config",
+                str(config),
+                "--out",
+                str(tmp_path / name),
+                "--workers",
+                "1",
+                "--no-progress",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=ENV,
+        )
+        for name in ("a", "b")
+    ]
     for proc in procs:
         assert proc.wait(timeout=600) == 0, proc.stderr.read()
 
@@ -293,8 +375,10 @@ def test_plot_splices_the_table_into_a_readme(tmp_path):
     plain.write_text("no markers\n")
     result = baselines("plot", out, "--readme", plain)
     assert result.returncode == 2 and plain.read_text() == "no markers\n"
-    assert result.stderr == (f"error: {plain} has no '<!-- compare-table:start -->' ... "
-                             "'<!-- compare-table:end -->' pair to put the table between\n")
+    assert result.stderr == (
+        f"error: {plain} has no '<!-- compare-table:start -->' ... "
+        "'<!-- compare-table:end -->' pair to put the table between\n"
+    )
 
 
 # -- 13. SB3 temp folders ---------------------------------------------------------------------------
@@ -303,9 +387,24 @@ def test_plot_splices_the_table_into_a_readme(tmp_path):
 def test_sb3_cell_leaves_no_folder_in_the_temp_dir(tmp_path):
     tmp = tmp_path / "tmp"
     tmp.mkdir()
-    result = baselines("run", "--agent", "PPO", "--agent-kwargs", "n_steps=64", "n_envs=1", "--steps", "128",
-                       "--seeds", "1", "--workers", "1", "--no-progress", "--out", tmp_path / "out",
-                       env={**ENV, "TMPDIR": str(tmp)})
+    result = baselines(
+        "run",
+        "--agent",
+        "PPO",
+        "--agent-kwargs",
+        "n_steps=64",
+        "n_envs=1",
+        "--steps",
+        "128",
+        "--seeds",
+        "1",
+        "--workers",
+        "1",
+        "--no-progress",
+        "--out",
+        tmp_path / "out",
+        env={**ENV, "TMPDIR": str(tmp)},
+    )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "out" / "results.csv").exists()
     assert not list(tmp.glob("SB3-*"))

@@ -26,8 +26,9 @@ ACTION = {name: a for a, name in enumerate(ACTION_NAMES)}
 def step_from(task, x, y, u, action):
     """One step of the task from ``(x, y, u)``: the next ``(x, y, u)``, reward, terminated, info."""
     s = np.array([task.encode(x, y, u)])
-    state, reward, terminated, info = task.transition({"s": s, "visits": task._visits_from(s)}, np.array([action]),
-                                                      task.sample_noise(np.random.default_rng(0), 1))
+    state, reward, terminated, info = task.transition(
+        {"s": s, "visits": task._visits_from(s)}, np.array([action]), task.sample_noise(np.random.default_rng(0), 1)
+    )
     return task.decode(int(state["s"][0])), float(reward[0]), bool(terminated[0]), info
 
 
@@ -44,7 +45,14 @@ def test_admissible_moves_stay_inside_the_arena_and_off_the_walls():
     assert [ACTION_NAMES[a] for a in np.flatnonzero(mask(1, 1))] == ["stay", "right", "up-right", "up"]
     # beside the wall column x = 6, the doorway (6, 3) is the only way right
     assert [ACTION_NAMES[a] for a in np.flatnonzero(mask(5, 3))] == [
-        "stay", "right", "up", "up-left", "left", "down-left", "down"]
+        "stay",
+        "right",
+        "up",
+        "up-left",
+        "left",
+        "down-left",
+        "down",
+    ]
     assert mask(3, 3).all() and mask(5, 3).dtype == np.int8
     assert mask(3, 3, u=1).tolist() == [1, 0, 0, 0, 0, 0, 0, 0, 0]  # the dead only stay
 
@@ -91,8 +99,9 @@ def test_the_noisy_tv_room_moves_as_its_model_says(eta):
     n = 20_000
     for (x, y), action in (((9, 3), ACTION["right"]), ((11, 2), ACTION["up"]), ((3, 3), ACTION["right"])):
         s = np.full(n, task.encode(x, y, 50))
-        state, _, _, _ = task.transition({"s": s, "visits": task._visits_from(s)}, np.full(n, action),
-                                         task.sample_noise(np.random.default_rng(1), n))
+        state, _, _, _ = task.transition(
+            {"s": s, "visits": task._visits_from(s)}, np.full(n, action), task.sample_noise(np.random.default_rng(1), n)
+        )
         successors, probs = task.model.next_state[s[0], action], task.model.prob[s[0], action]
         reached = successors[probs > 0]
         assert probs.sum() == pytest.approx(1.0) and len(set(reached)) == len(reached)  # distinct successors
@@ -133,8 +142,12 @@ def test_truncation_at_max_steps_reports_the_visits():
 def test_encode_decode_and_the_state_setter():
     task = FoodGridTask(energy_cap=30)
     assert task.decode(task.encode(11, 1, 30)) == (11, 1, 30) and task.encode(1, 1, 1) == 0
-    for kwargs, name in (({"x": 0, "y": 1, "u": 2}, "x"), ({"x": 1, "y": 12, "u": 2}, "y"),
-                         ({"x": 1, "y": 1, "u": 31}, "u"), ({"x": 1.0, "y": 1, "u": 2}, "x")):
+    for kwargs, name in (
+        ({"x": 0, "y": 1, "u": 2}, "x"),
+        ({"x": 1, "y": 12, "u": 2}, "y"),
+        ({"x": 1, "y": 1, "u": 31}, "u"),
+        ({"x": 1.0, "y": 1, "u": 2}, "x"),
+    ):
         with pytest.raises(ValueError, match=rf"^{name} must be"):
             task.encode(**kwargs)
     with pytest.raises(ValueError, match=r"\(6, 1\) is a wall cell"):
@@ -213,7 +226,7 @@ def test_the_frame_shows_the_heat_map_and_the_energy_bar():
     again = env.render()
     assert pixel(first, 3, 3) == pixel(again, 4, 3) == (170, 30, 30)  # the most visited cell
     assert pixel(again, 3, 3) not in ((255, 255, 255), (170, 30, 30))  # 1 visit of 6: a paler shade
-    bar = lambda frame: (frame[12:12 + SIZE * 34, 12 + SIZE * 34 + 20] != 255).any(axis=1).sum()  # noqa: E731
+    bar = lambda frame: (frame[12 : 12 + SIZE * 34, 12 + SIZE * 34 + 20] != 255).any(axis=1).sum()  # noqa: E731
     assert bar(again) < bar(first)
 
 
@@ -222,9 +235,16 @@ def test_the_checker_passes_on_variants_whose_sub_envs_die_at_different_steps():
     assert rl_envs.check("rl_envs/FoodGrid-v0", energy_cap=5, food_gain=2, tv_noise=0.5) == []
 
 
-@pytest.mark.parametrize("kwargs, name", [({"food_gain": 0}, "food_gain"), ({"energy_cap": 1}, "energy_cap"),
-                                          ({"tv_noise": 1.5}, "tv_noise"), ({"max_steps": 0}, "max_steps"),
-                                          ({"food_gain": 2.5}, "food_gain")])
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"food_gain": 0}, "food_gain"),
+        ({"energy_cap": 1}, "energy_cap"),
+        ({"tv_noise": 1.5}, "tv_noise"),
+        ({"max_steps": 0}, "max_steps"),
+        ({"food_gain": 2.5}, "food_gain"),
+    ],
+)
 def test_bad_arguments_are_named(kwargs, name):
     with pytest.raises(ValueError, match=rf"^{name} must be"):
         gym.make("rl_envs/FoodGrid-v0", **kwargs)

@@ -13,10 +13,18 @@ from rl_envs.maze.grid_maze import GridMazeEnv
 UP, RIGHT, DOWN, LEFT = range(4)
 NAN = math.nan
 # theta_0 of Ogawa (2018) section 2.3: NaN marks a blocked move.
-BOOK_THETA0 = np.array([
-    [NAN, 1, 1, NAN], [NAN, 1, NAN, 1], [NAN, NAN, 1, 1], [1, 1, 1, NAN],
-    [NAN, NAN, 1, 1], [1, NAN, NAN, NAN], [1, NAN, NAN, NAN], [1, 1, NAN, NAN],
-])
+BOOK_THETA0 = np.array(
+    [
+        [NAN, 1, 1, NAN],
+        [NAN, 1, NAN, 1],
+        [NAN, NAN, 1, 1],
+        [1, 1, 1, NAN],
+        [NAN, NAN, 1, 1],
+        [1, NAN, NAN, NAN],
+        [1, NAN, NAN, NAN],
+        [1, 1, NAN, NAN],
+    ]
+)
 BOOK_DELTA = (-3, +1, +3, -1)
 
 
@@ -63,7 +71,9 @@ def test_value_iteration_agrees_with_breadth_first_search(name):
     env = make(layout=name, move_cost=0.02)
     d = env.shortest_path_length()
     assert env.optimal_return() == pytest.approx(1.0 - 0.02 * d, abs=1e-9)
-    assert env.optimal_return(gamma=0.9) == pytest.approx(sum(-0.02 * 0.9**k for k in range(d)) + 0.9 ** (d - 1), abs=1e-9)
+    assert env.optimal_return(gamma=0.9) == pytest.approx(
+        sum(-0.02 * 0.9**k for k in range(d)) + 0.9 ** (d - 1), abs=1e-9
+    )
 
 
 def test_policy_evaluation_by_hand():
@@ -204,34 +214,40 @@ def test_layout_text_round_trips(name):
     assert lay.start == again.start and lay.goals == again.goals
 
 
-@pytest.mark.parametrize("text, message", [
-    ("...\n...\n..G", "no start"),
-    ("S..\n...\n...", "no goal"),
-    ("S.#\n.##\n#.G", "no goal is reachable"),
-    ("S..\n....\n..G", "line 2: ragged row"),
-    ("S..\n.x.\n..G", "line 2, column 2: unknown cell character 'x'"),
-    ("S..\n.S.\n..G", "line 2, column 2: a second start"),
-    ("+-+-+\n|S|G|\n+-+-+", "no goal is reachable"),
-    ("+-+-+\n|S*G|\n+-+-+", "line 2, column 3: unknown wall character '*'"),
-    ("+-+-+\n|S G|\n+-+", "ragged row"),
-    ("+-+-+-\n|S G |\n+-+-+-", "odd number of lines and columns"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("...\n...\n..G", "no start"),
+        ("S..\n...\n...", "no goal"),
+        ("S.#\n.##\n#.G", "no goal is reachable"),
+        ("S..\n....\n..G", "line 2: ragged row"),
+        ("S..\n.x.\n..G", "line 2, column 2: unknown cell character 'x'"),
+        ("S..\n.S.\n..G", "line 2, column 2: a second start"),
+        ("+-+-+\n|S|G|\n+-+-+", "no goal is reachable"),
+        ("+-+-+\n|S*G|\n+-+-+", "line 2, column 3: unknown wall character '*'"),
+        ("+-+-+\n|S G|\n+-+", "ragged row"),
+        ("+-+-+-\n|S G |\n+-+-+-", "odd number of lines and columns"),
+    ],
+)
 def test_malformed_layouts_are_rejected_with_their_position(text, message):
     with pytest.raises(LayoutError, match=message):
         parse_layout(text)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"layout": "nope"}, "unknown layout 'nope'"),
-    ({"layout": "random"}, "needs size"),
-    ({"layout": "book3x3", "size": 5}, "size is only used"),
-    ({"slip": 1.5}, "slip must be a probability"),
-    ({"move_cost": float("nan")}, "move_cost must be finite"),
-    ({"goal_reward": "big"}, "goal_reward must be a real number"),
-    ({"max_steps": 0}, "max_steps must be a positive int"),
-    ({"layout": "random", "size": 4, "maze_seed": -1}, "maze_seed"),
-    ({"render_mode": "video"}, "render_mode must be one of"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"layout": "nope"}, "unknown layout 'nope'"),
+        ({"layout": "random"}, "needs size"),
+        ({"layout": "book3x3", "size": 5}, "size is only used"),
+        ({"slip": 1.5}, "slip must be a probability"),
+        ({"move_cost": float("nan")}, "move_cost must be finite"),
+        ({"goal_reward": "big"}, "goal_reward must be a real number"),
+        ({"max_steps": 0}, "max_steps must be a positive int"),
+        ({"layout": "random", "size": 4, "maze_seed": -1}, "maze_seed"),
+        ({"render_mode": "video"}, "render_mode must be one of"),
+    ],
+)
 def test_invalid_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         GridMazeEnv(**kwargs)
@@ -278,8 +294,12 @@ def test_keyboard_play_with_arrow_keys(monkeypatch):
     seen = []
     env = gym.make("rl_envs/GridMaze-v0", render_mode="rgb_array")
     # gymnasium's play() hands the first callback the (obs, info) pair of reset(); unwrap it.
-    play(env, wait_on_player=True, fps=1000,
-         callback=lambda o0, o1, a, *rest: seen.append((o0[0] if isinstance(o0, tuple) else o0, a, o1)))
+    play(
+        env,
+        wait_on_player=True,
+        fps=1000,
+        callback=lambda o0, o1, a, *rest: seen.append((o0[0] if isinstance(o0, tuple) else o0, a, o1)),
+    )
     assert seen == [(0, DOWN, 3), (3, RIGHT, 4)]
 
 
@@ -348,10 +368,16 @@ def test_vector_env_agents_are_independent_single_envs():
     assert obs.dtype == np.int64 and r.dtype == np.float64
 
 
-@pytest.mark.parametrize("actions, message", [
-    (np.array([0, 1]), "shape"), (np.array([0.0, 1.0, 2.0]), "int"), (np.array([0, 4, 1]), r"\[0, 4\)"),
-    (np.array([-1, 0, 0]), r"\[0, 4\)"), ([0, None, 1], "int"),
-])
+@pytest.mark.parametrize(
+    "actions, message",
+    [
+        (np.array([0, 1]), "shape"),
+        (np.array([0.0, 1.0, 2.0]), "int"),
+        (np.array([0, 4, 1]), r"\[0, 4\)"),
+        (np.array([-1, 0, 0]), r"\[0, 4\)"),
+        ([0, None, 1], "int"),
+    ],
+)
 def test_vector_env_rejects_bad_actions(actions, message):
     venv = make_vec(3)
     venv.reset(seed=0)
@@ -364,8 +390,10 @@ def test_vector_env_arguments_are_checked():
         make_vec(2).step(np.zeros(2, dtype=int))
     with pytest.raises(ValueError, match="maze_seed"):
         make_vec(2, layout="random", size=5)
-    assert make_vec(2, layout="random", size=5, maze_seed=4).unwrapped.layout.to_text() == \
-        make(layout="random", size=5, maze_seed=4).layout.to_text()
+    assert (
+        make_vec(2, layout="random", size=5, maze_seed=4).unwrapped.layout.to_text()
+        == make(layout="random", size=5, maze_seed=4).layout.to_text()
+    )
     with pytest.raises(ValueError, match="num_envs"):
         make_vec(0)
     with pytest.raises(ValueError, match="render_mode"):

@@ -50,6 +50,7 @@ def modules(root: Path, packages=PACKAGES) -> dict[str, Path]:
 
 def _imports(tree: ast.Module):
     """``(node, lazy)`` for every import statement, lazy when inside a function."""
+
     def visit(node, lazy):
         for child in ast.iter_child_nodes(node):
             if isinstance(child, (ast.Import, ast.ImportFrom)):
@@ -141,8 +142,11 @@ def _in(package: str, module: str) -> bool:
 def _cycles_of(package: str) -> list[str]:
     """A loop through each group of ``package``'s modules that import one another, with the group."""
     graph = import_graph()
-    return [f"{describe(loop)}\n  (the modules that reach one another: {', '.join(sorted(group))})"
-            for loop, group in cycles(graph) if _in(package, loop[0].source)]
+    return [
+        f"{describe(loop)}\n  (the modules that reach one another: {', '.join(sorted(group))})"
+        for loop, group in cycles(graph)
+        if _in(package, loop[0].source)
+    ]
 
 
 def test_baselines_has_no_import_cycle():
@@ -157,15 +161,25 @@ def test_rl_envs_has_no_import_cycle():
 
 def test_rl_envs_never_imports_baselines():
     graph = import_graph()
-    found = [f"{e.source} (line {e.line}) imports {e.target}" for m, edges in graph.items() if _in("rl_envs", m)
-             for e in edges if _in("baselines", e.target)]
+    found = [
+        f"{e.source} (line {e.line}) imports {e.target}"
+        for m, edges in graph.items()
+        if _in("rl_envs", m)
+        for e in edges
+        if _in("baselines", e.target)
+    ]
     assert not found, "\n".join(found)
 
 
 def test_rl_envs_loads_no_framework_at_module_level():
     graph = import_graph()
-    found = [f"{e.source} (line {e.line}) imports {e.target}" for m, edges in graph.items() if _in("rl_envs", m)
-             for e in edges if not e.lazy and any(_in(f, e.target) for f in FRAMEWORKS)]
+    found = [
+        f"{e.source} (line {e.line}) imports {e.target}"
+        for m, edges in graph.items()
+        if _in("rl_envs", m)
+        for e in edges
+        if not e.lazy and any(_in(f, e.target) for f in FRAMEWORKS)
+    ]
     assert not found, "\n".join(found)
 
 
@@ -185,25 +199,34 @@ def _write(root: Path, sources: dict[str, str]) -> None:
 
 
 def test_the_reader_resolves_relative_and_lazy_imports_and_finds_the_loop(tmp_path):
-    _write(tmp_path, {
-        "baselines": "from .a import A\n",
-        "baselines.a": "from . import b\nA = 1\n",
-        "baselines.sub": "",
-        "baselines.sub.c": "from ..a import A\nfrom .. import b\n",
-        "baselines.b": "import numpy\n\ndef f():\n    from .sub import c\n",
-        "rl_envs": "import torch\n\ndef g():\n    import ray\n",
-        "rl_envs.x": "",
-    })
+    _write(
+        tmp_path,
+        {
+            "baselines": "from .a import A\n",
+            "baselines.a": "from . import b\nA = 1\n",
+            "baselines.sub": "",
+            "baselines.sub.c": "from ..a import A\nfrom .. import b\n",
+            "baselines.b": "import numpy\n\ndef f():\n    from .sub import c\n",
+            "rl_envs": "import torch\n\ndef g():\n    import ray\n",
+            "rl_envs.x": "",
+        },
+    )
     graph = import_graph(tmp_path)
-    assert set(graph) == {"baselines", "baselines.a", "baselines.b", "baselines.sub", "baselines.sub.c",
-                          "rl_envs", "rl_envs.x"}
+    assert set(graph) == {
+        "baselines",
+        "baselines.a",
+        "baselines.b",
+        "baselines.sub",
+        "baselines.sub.c",
+        "rl_envs",
+        "rl_envs.x",
+    }
     assert {(e.target, e.lazy) for e in graph["baselines.sub.c"]} == {("baselines.a", False), ("baselines.b", False)}
     assert {(e.target, e.lazy) for e in graph["baselines.b"]} == {("numpy", False), ("baselines.sub.c", True)}
     assert [(e.target, e.lazy) for e in graph["rl_envs"]] == [("torch", False), ("ray", True)]
     ((loop, group),) = cycles(graph)
     assert group == {"baselines.a", "baselines.b", "baselines.sub.c"}
-    assert describe(loop) == ("baselines.a -> baselines.b (line 1) ~> baselines.sub.c (line 4) "
-                              "-> baselines.a (line 1)")
+    assert describe(loop) == ("baselines.a -> baselines.b (line 1) ~> baselines.sub.c (line 4) -> baselines.a (line 1)")
 
 
 def test_a_name_from_the_own_package_init_closes_a_loop(tmp_path):

@@ -21,14 +21,17 @@ def test_import_loads_none_of_numba_scipy_pygame():
 
 
 def test_the_mazes_and_the_bandit_run_without_them():
-    assert _heavy_modules_after("""
+    assert (
+        _heavy_modules_after("""
 import gymnasium as gym
 import rl_envs
 for env_id in ("rl_envs/GridMaze-v0", "rl_envs/PartiallyObservableMaze-v0", "rl_envs/QuadraticBandit-v0"):
     env = gym.make(env_id)
     env.reset(seed=0)
     env.step(env.action_space.sample())
-""") == []
+""")
+        == []
+    )
 
 
 def test_the_octopus_and_rendering_load_what_they_need():

@@ -16,8 +16,12 @@ from rl_envs.maze.layouts import LayoutError
 from rl_envs.maze.pomdp_format import MAX_ENTRIES, POMDPFormatError, format_pomdp, parse_pomdp, read_pomdp, write_pomdp
 
 ENV_IDS = sorted(rl_envs.ENV_IDS)
-CONSTRUCTORS = [(env_id, ep) for env_id in ENV_IDS
-                for ep in (gym.spec(env_id).entry_point, gym.spec(env_id).vector_entry_point) if ep is not None]
+CONSTRUCTORS = [
+    (env_id, ep)
+    for env_id in ENV_IDS
+    for ep in (gym.spec(env_id).entry_point, gym.spec(env_id).vector_entry_point)
+    if ep is not None
+]
 
 
 def strict(fn, *args, **kwargs):
@@ -54,48 +58,51 @@ OCTOPUS = "rl_envs/OctopusArm-v0"
 NO_LEFT_BORDER = "+-+-+\n S  |\n+ + +\n   G|\n+-+-+"
 
 
-@pytest.mark.parametrize("env_id, kwargs, name, allowed", [
-    (GRID, {"layout": "random", "size": "5"}, "size", "n or (height, width)"),
-    (GRID, {"layout": "random", "size": (3, 4, 5)}, "size", "n or (height, width)"),
-    (GRID, {"layout": "random", "size": (3, True)}, "size", "n or (height, width)"),
-    (GRID, {"layout": "random", "size": 2.5}, "size", "n or (height, width)"),
-    (GRID, {"layout": "random", "size": (0, 4)}, "size", "n or (height, width)"),
-    (GRID, {"move_cost": -1}, "move_cost", ">= 0"),
-    (GRID, {"max_steps": True}, "max_steps", "positive int"),
-    (GRID, {"layout": "random", "size": 4, "maze_seed": True}, "maze_seed", "int"),
-    (GRID, {"slip": 1.5}, "slip", "in [0, 1]"),
-    (LQ, {"A": 2.0, "B": [[1.0]]}, "A", "2-D"),
-    (LQ, {"A": [[1.0]], "B": 1.0}, "B", "2-D"),
-    (LQ, {"A": [[1.0, 0.0]], "B": [[1.0]]}, "A", "square"),
-    (LQ, {"dt": "x"}, "dt", "> 0"),
-    (LQ, {"dt": -0.1}, "dt", "> 0"),
-    (LQ, {"plot_coords": "ab"}, "plot_coords", "two state indices"),
-    (LQ, {"plot_coords": 1}, "plot_coords", "two state indices"),
-    (LQ, {"plot_coords": (0, 2)}, "plot_coords", "two state indices"),
-    (LQ, {"plot_coords": (0.0, 1.0)}, "plot_coords", "two state indices"),
-    (LQ, {"max_steps": True}, "max_steps", "int"),
-    (LQ, {"u_max": "10"}, "u_max", "> 0"),
-    (LQ, {"noise_cov": float("inf")}, "noise_cov", "finite"),
-    (LQ, {"noise_cov": None}, "noise_cov", "real"),
-    (LQ, {"x0_cov": float("inf")}, "x0_cov", "finite"),
-    (LQ, {"x0": [1.0, "2"]}, "x0", "real"),
-    (LQ, {"A": [[1.0]], "B": [[1.0]], "R": "5"}, "R", "real"),
-    (LQ, {"A": [[1.0]], "B": [[1.0]], "R": [[1 + 1j]]}, "R", "real"),
-    (LQ, {"system": ["datacenter"]}, "system", "'double_integrator', 'datacenter'"),
-    (BANDIT, {"dim": 2, "C": [["1", "0"], ["0", "1"]]}, "C", "real numbers"),
-    (BANDIT, {"dim": 2, "C": [[1, 0], [0, 1 + 1j]]}, "C", "real numbers"),
-    (BANDIT, {"dim": 2, "a_star": ["4", "4"]}, "a_star", "real numbers"),
-    (BANDIT, {"action_bound": "20"}, "action_bound", "> 0"),
-    (OCTOPUS, {"n_compartments": True}, "n_compartments", "int in [1, 10]"),
-    (OCTOPUS, {"constants": ["icml06"]}, "constants", "'rl-library'"),
-    (OCTOPUS, {"target": (1 + 1j, 2)}, "target", "finite (x, y)"),
-    (OCTOPUS, {"distance_gain": "1"}, "distance_gain", "> 0"),
-    (OCTOPUS, {"max_steps": True}, "max_steps", "int"),
-    (PO, {"layout": "book3x3", "sensor_noise": 1 + 1j}, "sensor_noise", "probability"),
-    (PO, {"layout": "book3x3", "sensor_noise": (0.1, True)}, "sensor_noise", "probability"),
-    (PO, {"layout": "book3x3", "slip": (0.1,)}, "slip", "in [0, 1]"),
-    (PO, {"layout": "book3x3", "slip": True}, "slip", "in [0, 1]"),
-])
+@pytest.mark.parametrize(
+    "env_id, kwargs, name, allowed",
+    [
+        (GRID, {"layout": "random", "size": "5"}, "size", "n or (height, width)"),
+        (GRID, {"layout": "random", "size": (3, 4, 5)}, "size", "n or (height, width)"),
+        (GRID, {"layout": "random", "size": (3, True)}, "size", "n or (height, width)"),
+        (GRID, {"layout": "random", "size": 2.5}, "size", "n or (height, width)"),
+        (GRID, {"layout": "random", "size": (0, 4)}, "size", "n or (height, width)"),
+        (GRID, {"move_cost": -1}, "move_cost", ">= 0"),
+        (GRID, {"max_steps": True}, "max_steps", "positive int"),
+        (GRID, {"layout": "random", "size": 4, "maze_seed": True}, "maze_seed", "int"),
+        (GRID, {"slip": 1.5}, "slip", "in [0, 1]"),
+        (LQ, {"A": 2.0, "B": [[1.0]]}, "A", "2-D"),
+        (LQ, {"A": [[1.0]], "B": 1.0}, "B", "2-D"),
+        (LQ, {"A": [[1.0, 0.0]], "B": [[1.0]]}, "A", "square"),
+        (LQ, {"dt": "x"}, "dt", "> 0"),
+        (LQ, {"dt": -0.1}, "dt", "> 0"),
+        (LQ, {"plot_coords": "ab"}, "plot_coords", "two state indices"),
+        (LQ, {"plot_coords": 1}, "plot_coords", "two state indices"),
+        (LQ, {"plot_coords": (0, 2)}, "plot_coords", "two state indices"),
+        (LQ, {"plot_coords": (0.0, 1.0)}, "plot_coords", "two state indices"),
+        (LQ, {"max_steps": True}, "max_steps", "int"),
+        (LQ, {"u_max": "10"}, "u_max", "> 0"),
+        (LQ, {"noise_cov": float("inf")}, "noise_cov", "finite"),
+        (LQ, {"noise_cov": None}, "noise_cov", "real"),
+        (LQ, {"x0_cov": float("inf")}, "x0_cov", "finite"),
+        (LQ, {"x0": [1.0, "2"]}, "x0", "real"),
+        (LQ, {"A": [[1.0]], "B": [[1.0]], "R": "5"}, "R", "real"),
+        (LQ, {"A": [[1.0]], "B": [[1.0]], "R": [[1 + 1j]]}, "R", "real"),
+        (LQ, {"system": ["datacenter"]}, "system", "'double_integrator', 'datacenter'"),
+        (BANDIT, {"dim": 2, "C": [["1", "0"], ["0", "1"]]}, "C", "real numbers"),
+        (BANDIT, {"dim": 2, "C": [[1, 0], [0, 1 + 1j]]}, "C", "real numbers"),
+        (BANDIT, {"dim": 2, "a_star": ["4", "4"]}, "a_star", "real numbers"),
+        (BANDIT, {"action_bound": "20"}, "action_bound", "> 0"),
+        (OCTOPUS, {"n_compartments": True}, "n_compartments", "int in [1, 10]"),
+        (OCTOPUS, {"constants": ["icml06"]}, "constants", "'rl-library'"),
+        (OCTOPUS, {"target": (1 + 1j, 2)}, "target", "finite (x, y)"),
+        (OCTOPUS, {"distance_gain": "1"}, "distance_gain", "> 0"),
+        (OCTOPUS, {"max_steps": True}, "max_steps", "int"),
+        (PO, {"layout": "book3x3", "sensor_noise": 1 + 1j}, "sensor_noise", "probability"),
+        (PO, {"layout": "book3x3", "sensor_noise": (0.1, True)}, "sensor_noise", "probability"),
+        (PO, {"layout": "book3x3", "slip": (0.1,)}, "slip", "in [0, 1]"),
+        (PO, {"layout": "book3x3", "slip": True}, "slip", "in [0, 1]"),
+    ],
+)
 def test_bad_argument_names_it_and_what_is_allowed(env_id, kwargs, name, allowed):
     message = raises_naming(name, gym.make, env_id, **kwargs)
     assert allowed in message
@@ -181,13 +188,16 @@ def test_errors_in_a_file_name_the_file_and_line(tmp_path):
         read_pomdp(path)
 
 
-@pytest.mark.parametrize("text, line, message", [
-    (pomdp_text(states="s0 s0"), 3, "duplicate state name 's0'"),
-    (pomdp_text(states="5 7"), 3, "expected a count or a list of names, not both: found '7' after the count 5"),
-    (pomdp_text(start="start exclude: 0 1\n"), 6, "start exclude: excludes every state"),
-    (pomdp_text(body="T: * identity\nO: * : * : 0 nan\n"), 7, "expected a finite number but found 'nan'"),
-    (pomdp_text().replace("discount: 0.9", "discount: inf"), 1, "expected a finite number but found 'inf'"),
-])
+@pytest.mark.parametrize(
+    "text, line, message",
+    [
+        (pomdp_text(states="s0 s0"), 3, "duplicate state name 's0'"),
+        (pomdp_text(states="5 7"), 3, "expected a count or a list of names, not both: found '7' after the count 5"),
+        (pomdp_text(start="start exclude: 0 1\n"), 6, "start exclude: excludes every state"),
+        (pomdp_text(body="T: * identity\nO: * : * : 0 nan\n"), 7, "expected a finite number but found 'nan'"),
+        (pomdp_text().replace("discount: 0.9", "discount: inf"), 1, "expected a finite number but found 'inf'"),
+    ],
+)
 def test_bad_files_name_the_line(text, line, message):
     with pytest.raises(POMDPFormatError, match=rf"^<string>, line {line}: {re.escape(message)}"):
         parse_pomdp(text)
@@ -200,7 +210,9 @@ def test_start_exclude_of_some_states_is_uniform_over_the_rest():
 
 def test_size_limit_is_checked_before_allocating():
     # 100000 states would need 10^10 transition probabilities (80 GB) before any check.
-    with pytest.raises(POMDPFormatError, match=rf"<string>, line 3: 100000 states.*more than max_entries={MAX_ENTRIES}"):
+    with pytest.raises(
+        POMDPFormatError, match=rf"<string>, line 3: 100000 states.*more than max_entries={MAX_ENTRIES}"
+    ):
         parse_pomdp(pomdp_text(states="100000"))
     with pytest.raises(POMDPFormatError, match=r"line 3: 1000000000000 states are more than max_entries"):
         parse_pomdp(pomdp_text(states=str(10**12)))  # refused before a tuple of 10^12 names is built

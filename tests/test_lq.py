@@ -54,10 +54,13 @@ def _mc_episode_costs(env, K, episodes, seed):
     return np.array(costs)
 
 
-@pytest.mark.parametrize("kwargs", [
-    dict(max_steps=10, noise_cov=0.01, x0_cov=0.1),
-    dict(dt=0.5, max_steps=12, noise_cov=0.02, x0_cov=[[0.2, 0.05], [0.05, 0.1]]),  # cross term N
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(max_steps=10, noise_cov=0.01, x0_cov=0.1),
+        dict(dt=0.5, max_steps=12, noise_cov=0.02, x0_cov=[[0.2, 0.05], [0.05, 0.1]]),  # cross term N
+    ],
+)
 def test_expected_cost_matches_simulated_rollouts(kwargs):
     env = LQControlEnv(**kwargs)
     K = [[0.3, 0.8]]
@@ -76,11 +79,11 @@ def test_step_by_hand():
     assert r == -(1.0 + 0.25) and type(r) is float
     obs, r, *_ = env.step(np.array([20.0]))  # clipped to u_max = 10
     assert obs.tolist() == [-0.5, 10.5] and r == -(1.0 + 100.0)
-    model = LQModel(A=np.eye(2), B=np.ones((2, 1)), Q=np.eye(2), R=np.eye(1), N=np.array([[1.0], [0.0]]),
-                    W=np.zeros((2, 2)))
+    model = LQModel(
+        A=np.eye(2), B=np.ones((2, 1)), Q=np.eye(2), R=np.eye(1), N=np.array([[1.0], [0.0]]), W=np.zeros((2, 2))
+    )
     x, c = lq_step(model, np.array([1.0, 2.0]), np.array([3.0]), 0.0)
     assert x.tolist() == [4.0, 5.0] and c == 5.0 + 2 * 3.0 + 9.0
-
 
 
 def test_state_is_x_and_setting_it_puts_the_system_there():
@@ -105,11 +108,21 @@ def test_horizon_is_a_deprecated_alias_of_max_steps():
     with pytest.warns(DeprecationWarning), pytest.raises(TypeError, match="not both"):
         LQControlEnv(horizon=3, max_steps=4)
 
+
 def test_zoh_discretization_of_the_double_integrator_by_hand():
     # x1(s) = x1 + s x2 + s^2 u / 2, x2(s) = x2 + s u; cost rate x1^2 + u^2
     h = 0.3
-    d = zoh_discretize(LQModel(A=np.array([[0.0, 1.0], [0.0, 0.0]]), B=np.array([[0.0], [1.0]]),
-                               Q=np.diag([1.0, 0.0]), R=np.eye(1), N=np.zeros((2, 1)), W=np.eye(2)), h)
+    d = zoh_discretize(
+        LQModel(
+            A=np.array([[0.0, 1.0], [0.0, 0.0]]),
+            B=np.array([[0.0], [1.0]]),
+            Q=np.diag([1.0, 0.0]),
+            R=np.eye(1),
+            N=np.zeros((2, 1)),
+            W=np.eye(2),
+        ),
+        h,
+    )
     np.testing.assert_allclose(d.A, [[1, h], [0, 1]], atol=1e-14)
     np.testing.assert_allclose(d.B, [[h * h / 2], [h]], atol=1e-14)
     np.testing.assert_allclose(d.Q, [[h, h**2 / 2], [h**2 / 2, h**3 / 3]], atol=1e-14)
@@ -144,22 +157,25 @@ def test_divergence_terminates_with_a_finite_observation():
         env.step(np.array([0.0]))
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(A=[[1.0, 1.0]], B=[[1.0]]), "square"),
-    (dict(A=np.eye(2), B=[[1.0]]), "rows"),
-    (dict(A=[[np.nan]], B=[[1.0]]), "finite"),
-    (dict(A=np.eye(2), B=[[0.0], [1.0]], Q=[[1.0, 0.0], [1.0, 1.0]]), "symmetric"),
-    (dict(A=np.eye(2), B=[[0.0], [1.0]], Q=-np.eye(2)), "semidefinite"),
-    (dict(A=np.eye(2), B=[[0.0], [1.0]], R=[[0.0]]), "positive definite"),
-    (dict(A=[[2.0, 0.0], [0.0, 0.5]], B=[[0.0], [1.0]]), "stabilizable"),
-    (dict(A=[[0.1, 0.0], [0.0, 0.5]], B=[[0.0], [1.0]], dt=0.1), "stabilizable"),  # Re 0.1 > 0
-    (dict(system="datacenter", A=np.eye(2), B=np.eye(2)), "not both"),
-    (dict(system="pendulum"), "unknown system"),
-    (dict(dt=-1.0), "dt"),
-    (dict(max_steps=0), "max_steps"),
-    (dict(x0=[1.0, 2.0, 3.0]), "x0"),
-    (dict(noise_cov=[[1.0, 2.0], [2.0, 1.0]]), "semidefinite"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(A=[[1.0, 1.0]], B=[[1.0]]), "square"),
+        (dict(A=np.eye(2), B=[[1.0]]), "rows"),
+        (dict(A=[[np.nan]], B=[[1.0]]), "finite"),
+        (dict(A=np.eye(2), B=[[0.0], [1.0]], Q=[[1.0, 0.0], [1.0, 1.0]]), "symmetric"),
+        (dict(A=np.eye(2), B=[[0.0], [1.0]], Q=-np.eye(2)), "semidefinite"),
+        (dict(A=np.eye(2), B=[[0.0], [1.0]], R=[[0.0]]), "positive definite"),
+        (dict(A=[[2.0, 0.0], [0.0, 0.5]], B=[[0.0], [1.0]]), "stabilizable"),
+        (dict(A=[[0.1, 0.0], [0.0, 0.5]], B=[[0.0], [1.0]], dt=0.1), "stabilizable"),  # Re 0.1 > 0
+        (dict(system="datacenter", A=np.eye(2), B=np.eye(2)), "not both"),
+        (dict(system="pendulum"), "unknown system"),
+        (dict(dt=-1.0), "dt"),
+        (dict(max_steps=0), "max_steps"),
+        (dict(x0=[1.0, 2.0, 3.0]), "x0"),
+        (dict(noise_cov=[[1.0, 2.0], [2.0, 1.0]]), "semidefinite"),
+    ],
+)
 def test_invalid_arguments_are_rejected(kwargs, message):
     with pytest.raises(ValueError, match=message):
         LQControlEnv(**kwargs)
@@ -192,13 +208,21 @@ def test_continuous_riccati_refuses_a_cross_term_it_does_not_solve():
 
 # -- native vector env ---------------------------------------------------------------------------
 
+
 def _make_pair(**kwargs):
-    return gym.make("rl_envs/LQControl-v0", **kwargs), gym.make_vec("rl_envs/LQControl-v0", num_envs=1,
-                                                                   vectorization_mode="vector_entry_point", **kwargs)
+    return gym.make("rl_envs/LQControl-v0", **kwargs), gym.make_vec(
+        "rl_envs/LQControl-v0", num_envs=1, vectorization_mode="vector_entry_point", **kwargs
+    )
 
 
-@pytest.mark.parametrize("kwargs", [dict(max_steps=3, x0_cov=0.5), dict(system="datacenter", dt=0.5, max_steps=4),
-                                    dict(A=[[2.0]], B=[[1.0]], x0=[1.0], max_state_norm=50.0, max_steps=20)])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(max_steps=3, x0_cov=0.5),
+        dict(system="datacenter", dt=0.5, max_steps=4),
+        dict(A=[[2.0]], B=[[1.0]], x0=[1.0], max_state_norm=50.0, max_steps=20),
+    ],
+)
 def test_one_vector_copy_reproduces_the_single_env_through_episode_ends(kwargs):
     """Short horizons (and a diverging system) put truncation, termination and the next-step
     restart into the comparison; every value is compared exactly."""
@@ -223,8 +247,9 @@ def test_one_vector_copy_reproduces_the_single_env_through_episode_ends(kwargs):
 def test_vector_env_has_the_single_envs_references_and_its_expected_cost():
     """256 copies under K* average the exact expected episode cost (within 4 standard errors)."""
     env, venv = _make_pair(max_steps=10, x0_cov=0.1)
-    venv = gym.make_vec("rl_envs/LQControl-v0", num_envs=256, vectorization_mode="vector_entry_point",
-                        max_steps=10, x0_cov=0.1)
+    venv = gym.make_vec(
+        "rl_envs/LQControl-v0", num_envs=256, vectorization_mode="vector_entry_point", max_steps=10, x0_cov=0.1
+    )
     ref, vref = env.unwrapped, venv.unwrapped
     K = ref.optimal_gain()
     assert np.array_equal(vref.optimal_gain(), K) and vref.optimal_cost() == ref.optimal_cost()

@@ -132,7 +132,9 @@ def test_backward_euler_td_error_is_discrete_td_with_gamma():
     rng = np.random.default_rng(0)
     for r, V, V_prev, dt, tau in rng.uniform(0.01, 3.0, size=(100, 5)):
         gamma = 1 - dt / tau
-        assert ct_td_error(r, V, V_prev, dt, tau) == pytest.approx((r * dt + gamma * V - V_prev) / dt, rel=1e-10, abs=1e-10)
+        assert ct_td_error(r, V, V_prev, dt, tau) == pytest.approx(
+            (r * dt + gamma * V - V_prev) / dt, rel=1e-10, abs=1e-10
+        )
 
 
 def test_quadratic_features_represent_any_quadratic_form():
@@ -164,13 +166,16 @@ def test_critic_converges_to_the_exact_value_of_a_fixed_gain():
 def test_ct_actor_critic_improves_on_its_initial_gain():
     env = LQControlEnv(dt=0.1, max_steps=100)
     K0_ct = [[0.2, 0.5]]
-    gaps = _gaps(ContinuousTimeActorCritic, env, 100, 0, tau=5.0, alpha_v=2.0, alpha_K=0.2, actor_delay=3000,
-                 sigma=0.2, K0=K0_ct)
+    gaps = _gaps(
+        ContinuousTimeActorCritic, env, 100, 0, tau=5.0, alpha_v=2.0, alpha_K=0.2, actor_delay=3000, sigma=0.2, K0=K0_ct
+    )
     initial = env.expected_cost(K0_ct) / env.optimal_cost() - 1
     assert initial > 0.5 and np.all(np.isfinite(gaps)) and gaps[-1] < initial / 3
 
 
-@pytest.mark.parametrize("cls, hyper", [(LinearReinforce, dict(eta=1e-4)), (ContinuousTimeActorCritic, dict(alpha_v=0.5, alpha_K=0.01))])
+@pytest.mark.parametrize(
+    "cls, hyper", [(LinearReinforce, dict(eta=1e-4)), (ContinuousTimeActorCritic, dict(alpha_v=0.5, alpha_K=0.01))]
+)
 def test_interface_predict_evaluate_save_load(cls, hyper, tmp_path):
     from stable_baselines3.common.evaluation import evaluate_policy
 

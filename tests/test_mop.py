@@ -37,8 +37,8 @@ def model_of(successors, terminal=None, reward=None):
     prob = np.zeros((S, A, K))
     for s, row in enumerate(successors):
         for a, out in enumerate(row):
-            next_state[s, a, :len(out)] = out
-            prob[s, a, :len(out)] = 1 / len(out)
+            next_state[s, a, : len(out)] = out
+            prob[s, a, : len(out)] = 1 / len(out)
     admissible = np.array([[a < len(row) for a in range(A)] for row in successors])
     terminal = np.zeros(S, dtype=bool) if terminal is None else terminal
     reward = np.zeros((S, A)) if reward is None else np.asarray(reward, dtype=float)
@@ -46,6 +46,7 @@ def model_of(successors, terminal=None, reward=None):
 
 
 # -- exact references -------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("alpha, beta, gamma", [(1.0, 0.0, 0.9), (0.3, 2.0, 0.99), (5.0, 0.5, 0.0)])
 def test_an_absorbing_state_has_value_zero_and_its_one_action(alpha, beta, gamma):
@@ -110,9 +111,16 @@ def grid():
     return env.unwrapped.task, MOP(env, alpha=1.0, beta=0.0, gamma=0.99, tol=1e-9).learn()
 
 
-@pytest.mark.parametrize("state, value", [
-    ((3, 3, 100), 197.988382), ((1, 1, 100), 196.607227), ((1, 1, 2), 188.704022), ((6, 3, 50), 193.334925),
-    ((3, 3, 10), 187.867229)])
+@pytest.mark.parametrize(
+    "state, value",
+    [
+        ((3, 3, 100), 197.988382),
+        ((1, 1, 100), 196.607227),
+        ((1, 1, 2), 188.704022),
+        ((6, 3, 50), 193.334925),
+        ((3, 3, 10), 187.867229),
+    ],
+)
 def test_the_four_room_grids_values(grid, state, value):
     task, agent = grid
     assert agent.value(task.encode(*state)) == pytest.approx(value, abs=1e-6)
@@ -122,7 +130,9 @@ def test_the_four_room_grid_converges_in_the_stated_sweeps_and_dies_fast_from_en
     task, agent = grid
     assert agent.sweeps == 2133
     # with u = 2 every move dies: each of the 9 branches contributes e^0
-    assert agent.value(task.encode(3, 3, 2)) == agent.value(task.encode(2, 2, 2)) == pytest.approx(math.log(9), abs=1e-12)
+    assert (
+        agent.value(task.encode(3, 3, 2)) == agent.value(task.encode(2, 2, 2)) == pytest.approx(math.log(9), abs=1e-12)
+    )
     dead = task.encode(3, 3, 1)
     assert agent.value(dead) == 0.0 and agent.policy[dead].tolist() == [1.0] + [0.0] * 8
 
@@ -149,7 +159,7 @@ def test_the_authors_truncated_value_files_are_reproduced():
     # the fixed point: V = ln(e^(gamma V) + 2 * 6^gamma + 9^gamma) (stay on the food, or one step to
     # a border cell with 6 moves, or to (2, 2) with 9, all of which die next)
     V = MOP(small, gamma=0.9, tol=1e-13).learn().value(corner)
-    assert V == pytest.approx(math.log(math.exp(0.9 * V) + 2 * 6 ** 0.9 + 9 ** 0.9), abs=1e-11)
+    assert V == pytest.approx(math.log(math.exp(0.9 * V) + 2 * 6**0.9 + 9**0.9), abs=1e-11)
     assert V == pytest.approx(3.964964836, abs=1e-9)
 
 
@@ -184,6 +194,7 @@ def test_state_entropy_draws_mop_into_the_noisy_tv_room():
 
 
 # -- the reward-seeking agent ---------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("epsilon", [0.0, 0.45, 1.0])
 def test_the_epsilon_soft_backup_of_stay_or_die(epsilon):
@@ -224,6 +235,7 @@ def test_the_greedy_agent_waits_then_eats_and_the_random_walker_is_uniform(grid,
 
 # -- the agents' interface ------------------------------------------------------------------------
 
+
 def test_sampled_actions_follow_the_policy_and_are_admissible(grid):
     task, agent = grid
     s = task.encode(3, 3, 5)
@@ -237,8 +249,13 @@ def test_sampled_actions_follow_the_policy_and_are_admissible(grid):
 
 def test_bad_arguments_and_observations_are_refused():
     env = gym.make("rl_envs/FoodGrid-v0", energy_cap=5)
-    for kwargs, name in (({"alpha": 0}, "alpha"), ({"beta": -1}, "beta"), ({"gamma": 1.0}, "gamma"),
-                         ({"tol": "1e-9"}, "tol"), ({"alpha": True}, "alpha")):
+    for kwargs, name in (
+        ({"alpha": 0}, "alpha"),
+        ({"beta": -1}, "beta"),
+        ({"gamma": 1.0}, "gamma"),
+        ({"tol": "1e-9"}, "tol"),
+        ({"alpha": True}, "alpha"),
+    ):
         with pytest.raises(ValueError, match=rf"^{name} must be"):
             MOP(env, **kwargs)
     with pytest.raises(ValueError, match=r"^epsilon must be"):
@@ -266,12 +283,16 @@ def test_a_loaded_agent_predicts_but_cannot_plan_without_its_env(tmp_path):
 
 # -- behaviour (short versions; benchmarks/bench_mop.py runs the paper's 50 episodes of 50 000 steps) --
 
+
 @pytest.fixture(scope="module")
 def behaviour(grid, seekers):
     """G = 10: a few episodes of each agent, from (3, 3) with full energy."""
     (_, mop), (greedy, walker) = grid, seekers
-    return {"MOP": run_episodes(mop, 4, 5000, seed=0), "greedy": run_episodes(greedy, 2, 2000, seed=0),
-            "walker": run_episodes(walker, 40, 5000, seed=0)}
+    return {
+        "MOP": run_episodes(mop, 4, 5000, seed=0),
+        "greedy": run_episodes(greedy, 2, 2000, seed=0),
+        "walker": run_episodes(walker, 40, 5000, seed=0),
+    }
 
 
 def test_mop_survives_and_occupies_the_arena(behaviour):
@@ -290,7 +311,9 @@ def test_the_random_walker_dies_within_a_few_hundred_steps(behaviour, seekers):
 
 def test_the_expected_survival_of_a_walker_that_cannot_reach_food():
     # cap 3: two steps of energy and the nearest food two moves away: every walk dies on step 2
-    assert expected_survival(RewardSeeking(gym.make("rl_envs/FoodGrid-v0", energy_cap=3), epsilon=1.0).learn()) == pytest.approx(2.0, abs=1e-12)
+    assert expected_survival(
+        RewardSeeking(gym.make("rl_envs/FoodGrid-v0", energy_cap=3), epsilon=1.0).learn()
+    ) == pytest.approx(2.0, abs=1e-12)
 
 
 def test_the_greedy_reward_seeker_visits_three_cells(behaviour):

@@ -319,9 +319,20 @@ def test_state_set_back_replays_the_episode():
             env.state = bad
 
 
-@pytest.mark.parametrize("kwargs", [dict(n_compartments=0), dict(n_compartments=11), dict(n_compartments=2.5),
-                                    dict(constants="water"), dict(target="anywhere"), dict(target=(np.nan, 1.0)),
-                                    dict(target=(1, 2, 3)), dict(max_steps=0), dict(distance_gain=-1.0)])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(n_compartments=0),
+        dict(n_compartments=11),
+        dict(n_compartments=2.5),
+        dict(constants="water"),
+        dict(target="anywhere"),
+        dict(target=(np.nan, 1.0)),
+        dict(target=(1, 2, 3)),
+        dict(max_steps=0),
+        dict(distance_gain=-1.0),
+    ],
+)
 def test_bad_arguments_raise(kwargs):
     with pytest.raises(ValueError):
         OctopusArmEnv(**kwargs)
@@ -364,10 +375,12 @@ def test_vector_env_failures_end_episodes_as_gymnasiums_sync_vector_env(mode):
     stream), also in steps where other arms end by time."""
     seeds, n = [5, 6, 7, 8], 4
     kwargs = {"target": "random", "max_steps": 3}
-    native = gym.make_vec("rl_envs/OctopusArm-v0", num_envs=n, vectorization_mode="vector_entry_point",
-                          autoreset_mode=mode, **kwargs)
-    sync = gym.make_vec("rl_envs/OctopusArm-v0", num_envs=n, vectorization_mode="sync",
-                        vector_kwargs={"autoreset_mode": mode}, **kwargs)
+    native = gym.make_vec(
+        "rl_envs/OctopusArm-v0", num_envs=n, vectorization_mode="vector_entry_point", autoreset_mode=mode, **kwargs
+    )
+    sync = gym.make_vec(
+        "rl_envs/OctopusArm-v0", num_envs=n, vectorization_mode="sync", vector_kwargs={"autoreset_mode": mode}, **kwargs
+    )
     pars = [native.unwrapped.model.par] + [env.unwrapped.model.par for env in sync.envs]
     for x, y in zip(native.reset(seed=seeds), sync.reset(seed=seeds)):
         assert data_equivalence(x, y, exact=True)
@@ -482,8 +495,9 @@ def test_simd_force_evaluation_matches_the_numba_kernel():
 
 
 @simd
-@pytest.mark.parametrize("n_arms, threads", [(1, 1), (2, 2), (3, 4), (5, 2), (8, 1), (17, 3), (27, 2), (63, 2),
-                                             (65, 2), (66, 8), (67, 2)])
+@pytest.mark.parametrize(
+    "n_arms, threads", [(1, 1), (2, 2), (3, 4), (5, 2), (8, 1), (17, 3), (27, 2), (63, 2), (65, 2), (66, 8), (67, 2)]
+)
 def test_simd_steps_are_the_numba_kernels_bit_for_bit(n_arms, threads):
     """Every block shape (full blocks of 8 with AVX-512 or 4 without, a padded block, one or two
     single arms after full blocks), more threads than jobs, and thread counts: the same states,
@@ -547,11 +561,13 @@ def test_simd_kernel_rejects_bad_buffers_by_name():
     n, args = 3, (C, *MODEL.kernel_args())
     out = np.empty(n), np.empty(n, dtype=bool), np.empty(n, dtype=np.int64)
     targets = np.zeros((n, 2))
-    cases = [((states, actions, targets, out[0], out[1].astype(np.int8), out[2]), "hit must hold 3 bool"),
-             ((states, actions, targets, out[0], out[1], out[2].astype(np.int32)), "status must hold 3 int64"),
-             ((states, actions[:2], targets, *out), "actions has the wrong size for 60 float64"),
-             ((states, actions.T, targets, *out), "actions must be a C-contiguous float64"),
-             ((states, actions, targets.astype(np.float32), *out), "targets must hold 6 float64")]
+    cases = [
+        ((states, actions, targets, out[0], out[1].astype(np.int8), out[2]), "hit must hold 3 bool"),
+        ((states, actions, targets, out[0], out[1], out[2].astype(np.int32)), "status must hold 3 int64"),
+        ((states, actions[:2], targets, *out), "actions has the wrong size for 60 float64"),
+        ((states, actions.T, targets, *out), "actions must be a C-contiguous float64"),
+        ((states, actions, targets.astype(np.float32), *out), "targets must hold 6 float64"),
+    ]
     for buffers, message in cases:
         with pytest.raises(ValueError, match=message):
             P._simd.advance(n, *args, *buffers, 1)
@@ -672,7 +688,10 @@ def test_default_threads_can_be_set_for_the_process():
     assert OctopusArmEnv().task._kernel.threads == 1
     try:
         P.set_default_threads(1)
-        assert OctopusArmVectorEnv(2).task._kernel.threads == 1 and OctopusArmVectorEnv(2, threads=3).task._kernel.threads == 3
+        assert (
+            OctopusArmVectorEnv(2).task._kernel.threads == 1
+            and OctopusArmVectorEnv(2, threads=3).task._kernel.threads == 3
+        )
         with pytest.raises(ValueError, match="threads"):
             P.set_default_threads(0)
     finally:

@@ -14,9 +14,24 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def run(out: Path) -> str:
     env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "MPLBACKEND": "Agg"}
-    proc = subprocess.run([sys.executable, str(ROOT / "experiments" / "octopus_copdac.py"), "--steps", "600",
-                           "--seeds", "2", "--workers", "1", "--out", str(out)],
-                          capture_output=True, text=True, env=env, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "experiments" / "octopus_copdac.py"),
+            "--steps",
+            "600",
+            "--seeds",
+            "2",
+            "--workers",
+            "1",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 

@@ -29,22 +29,30 @@ EXTRAS_ONLY = ("stable_baselines3", "torch", "matplotlib", "yaml")
 
 def _env(**extra) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
-    env.update(SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy", MPLBACKEND="Agg", OMP_NUM_THREADS="1",
-               PYTHONNOUSERSITE="1", **extra)
+    env.update(
+        SDL_VIDEODRIVER="dummy",
+        SDL_AUDIODRIVER="dummy",
+        MPLBACKEND="Agg",
+        OMP_NUM_THREADS="1",
+        PYTHONNOUSERSITE="1",
+        **extra,
+    )
     return env
 
 
 def _run(args, cwd, timeout=600, **env) -> str:
-    out = subprocess.run([str(a) for a in args], cwd=cwd, env=_env(**env), capture_output=True, text=True,
-                         timeout=timeout)
+    out = subprocess.run(
+        [str(a) for a in args], cwd=cwd, env=_env(**env), capture_output=True, text=True, timeout=timeout
+    )
     if out.returncode != 0:
         pytest.fail(f"{' '.join(map(str, args))} exited {out.returncode}\n{out.stdout[-4000:]}\n{out.stderr[-4000:]}")
     return out.stdout
 
 
 def _source_files(package: str, suffix: str) -> set[str]:
-    return {p.relative_to(ROOT).as_posix() for p in (ROOT / package).rglob(f"*{suffix}")
-            if "__pycache__" not in p.parts}
+    return {
+        p.relative_to(ROOT).as_posix() for p in (ROOT / package).rglob(f"*{suffix}") if "__pycache__" not in p.parts
+    }
 
 
 def _build(out: Path) -> dict[str, Path]:
@@ -53,8 +61,13 @@ def _build(out: Path) -> dict[str, Path]:
     if not list(out.glob("*.whl")):
         src = out.parent / "src"
         shutil.rmtree(src, ignore_errors=True)
-        shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
-            ".git", ".venv", "results", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache"))
+        shutil.copytree(
+            ROOT,
+            src,
+            ignore=shutil.ignore_patterns(
+                ".git", ".venv", "results", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache"
+            ),
+        )
         _run([sys.executable, "-m", "build", "--no-isolation", "--outdir", out, src], cwd=out.parent)
     (wheel,) = out.glob("*.whl")
     (sdist,) = out.glob("*.tar.gz")
@@ -84,11 +97,20 @@ def test_wheel_and_sdist_hold_every_runtime_file(dist):
     assert runtime <= in_sdist, sorted(runtime - in_sdist)
     assert {"rl_envs/py.typed", "baselines/py.typed"} <= in_wheel & in_sdist  # PEP 561: typed packages
     assert any(re.fullmatch(r"rl_envs-[^/]+\.dist-info/licenses/LICENSE", f) for f in in_wheel)
-    assert {"LICENSE", "CHANGELOG.md", "requirements-dev.lock", "tests/test_packaging.py", "setup.py",
-            "rl_envs/octopus/_simd.c"} <= in_sdist
+    assert {
+        "LICENSE",
+        "CHANGELOG.md",
+        "requirements-dev.lock",
+        "tests/test_packaging.py",
+        "setup.py",
+        "rl_envs/octopus/_simd.c",
+    } <= in_sdist
     # The octopus' compiled kernel (this machine has a C compiler), so the wheel is for this platform.
-    assert [f for f in in_wheel if f.startswith("rl_envs/octopus/_simd.")] == [
-        f for f in in_wheel if re.fullmatch(r"rl_envs/octopus/_simd\.[^/]+\.so", f)] != []
+    assert (
+        [f for f in in_wheel if f.startswith("rl_envs/octopus/_simd.")]
+        == [f for f in in_wheel if re.fullmatch(r"rl_envs/octopus/_simd\.[^/]+\.so", f)]
+        != []
+    )
     assert "-py3-none-any" not in dist["wheel"].name
     # Nothing of the checkout beyond the packages (results, experiments, benchmarks) ends up installed.
     dist_info = "-".join(dist["wheel"].name.split("-")[:2]) + ".dist-info"
@@ -101,20 +123,41 @@ def _fresh_venv(tmp: Path, *requirements) -> tuple[Path, Path]:
     byte-compiling all of torch took 4x as long as installing it; Python compiles what it imports."""
     _run([sys.executable, "-m", "venv", "--without-pip", tmp / "env"], cwd=tmp)
     python = tmp / "env" / "bin" / "python"
-    _run([sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--no-compile", "-c", LOCK,
-          *requirements], cwd=tmp)
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            python,
+            "install",
+            "--quiet",
+            "--no-compile",
+            "-c",
+            LOCK,
+            *requirements,
+        ],
+        cwd=tmp,
+    )
     (tmp / "work").mkdir()
     return python, tmp / "work"
 
 
 def test_minimal_install_passes_the_conformance_suite(dist, tmp_path):
     py, cwd = _fresh_venv(tmp_path, dist["wheel"], "pytest")
-    where = _run([py, "-c", textwrap.dedent(f"""
+    where = _run(
+        [
+            py,
+            "-c",
+            textwrap.dedent(f"""
         import importlib.util, rl_envs
         from rl_envs.octopus import physics
         print(rl_envs.__file__)
         print(*[m for m in {EXTRAS_ONLY!r} if importlib.util.find_spec(m)])
-        print(physics.resolve_kernel("auto"))""")], cwd)
+        print(physics.resolve_kernel("auto"))"""),
+        ],
+        cwd,
+    )
     location, present, kernel = where.splitlines()
     assert kernel == "simd", "the installed wheel lacks the octopus' compiled kernel"
     assert Path(location).is_relative_to(py.parents[1]) and not Path(location).is_relative_to(ROOT)
@@ -124,12 +167,16 @@ def test_minimal_install_passes_the_conformance_suite(dist, tmp_path):
     suite.mkdir()
     for name in ("conftest.py", "test_conformance.py"):
         shutil.copy(ROOT / "tests" / name, suite)
-    (suite / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider\nfilterwarnings =\n"
-                                      "    error::RuntimeWarning\n")
+    (suite / "pytest.ini").write_text(
+        "[pytest]\naddopts = -p no:cacheprovider\nfilterwarnings =\n    error::RuntimeWarning\n"
+    )
     out = _run([py, "-m", "pytest", "-v", "-rs", suite], cwd)
     results = dict(re.findall(r"::(\S+) (PASSED|SKIPPED|FAILED|ERROR)", out))
-    gym_checked = [t for t, r in results.items()
-                   if t.startswith("test_conforms[") and t.endswith("-gymnasium_checker]") and r == "PASSED"]
+    gym_checked = [
+        t
+        for t, r in results.items()
+        if t.startswith("test_conforms[") and t.endswith("-gymnasium_checker]") and r == "PASSED"
+    ]
     sb3_checked = {r for t, r in results.items() if t.startswith("test_conforms[") and t.endswith("-sb3_checker]")}
     assert len(gym_checked) >= 5, out[-3000:]
     assert sb3_checked == {"SKIPPED"}, out[-3000:]
@@ -138,7 +185,11 @@ def test_minimal_install_passes_the_conformance_suite(dist, tmp_path):
 
 def test_installed_wheel_makes_every_env_trains_sb3_and_compares(dist, tmp_path):
     py, cwd = _fresh_venv(tmp_path, f"{dist['wheel']}[sb3,experiments]")
-    out = _run([py, "-c", textwrap.dedent("""
+    out = _run(
+        [
+            py,
+            "-c",
+            textwrap.dedent("""
         import gymnasium as gym
         import rl_envs
         from baselines import sb3
@@ -154,10 +205,13 @@ def test_installed_wheel_makes_every_env_trains_sb3_and_compares(dist, tmp_path)
                     env.reset()
             env.close()
         model = sb3.train("ppo", "rl_envs/GridMaze-v0", total_timesteps=256)
-        print(len(ids), model.num_timesteps)""")], cwd,
-               # The minimal-install test compiles the octopus' kernels in a fresh install already;
-               # here the compile would only add its 12 s.
-               NUMBA_DISABLE_JIT="1")
+        print(len(ids), model.num_timesteps)"""),
+        ],
+        cwd,
+        # The minimal-install test compiles the octopus' kernels in a fresh install already;
+        # here the compile would only add its 12 s.
+        NUMBA_DISABLE_JIT="1",
+    )
     n_ids, steps = out.split()
     assert int(n_ids) >= 5 and int(steps) >= 256
 
@@ -165,15 +219,19 @@ def test_installed_wheel_makes_every_env_trains_sb3_and_compares(dist, tmp_path)
     assert path.is_file() and path.is_relative_to(py.parents[1]) and "rl_envs/GridMaze-v0:" in path.read_text()
 
     config = cwd / "two_cells.toml"
-    config.write_text(textwrap.dedent("""
+    config.write_text(
+        textwrap.dedent("""
         [[runs]]
         env = "rl_envs/GridMaze-v0"
         steps = 256
         seeds = 1
         agents = { QLearning = {}, PPO = {} }
-        """))
-    _run([py, "-m", "baselines", "compare", "--config", config, "--out", cwd / "out", "--workers", "1", "--no-progress"],
-         cwd)
+        """)
+    )
+    _run(
+        [py, "-m", "baselines", "compare", "--config", config, "--out", cwd / "out", "--workers", "1", "--no-progress"],
+        cwd,
+    )
     rows = (cwd / "out" / "results.csv").read_text().splitlines()
     assert len(rows) == 3 and {r.split(",")[1] for r in rows[1:]} == {"QLearning", "PPO"}, rows
     assert list((cwd / "out" / "gifs").glob("*.gif")) and list((cwd / "out" / "curves").glob("*.png"))
@@ -195,5 +253,7 @@ def test_lock_satisfies_every_declared_requirement():
             continue
         name = canonicalize_name(req.name)
         assert name in pins, f"{req.name} is required by pyproject.toml but not in {LOCK.name}: run make lock"
-        assert req.specifier.contains(pins[name], prereleases=True), f"{LOCK.name} pins {name}=={pins[name]}, outside {req}"
+        assert req.specifier.contains(pins[name], prereleases=True), (
+            f"{LOCK.name} pins {name}=={pins[name]}, outside {req}"
+        )
     assert pins["torch"].endswith("+cpu"), "the lock must hold the CPU build of torch"

@@ -51,7 +51,7 @@ def test_one_step_by_hand():
 def test_equilibria_are_exact_and_the_torque_is_clipped():
     env = PendulumSwingUpEnv()
     env.reset(options={"state": (0.0, 0.0)})
-    obs, r, *_ , info = env.step([0.0])
+    obs, r, *_, info = env.step([0.0])
     assert obs.tolist() == [0.0, 0.0] and r == pytest.approx(0.02, abs=1e-15) and info["time_up"] == pytest.approx(0.02)
     env.reset(options={"state": (math.pi, 0.0)})
     twin = PendulumSwingUpEnv()
@@ -89,7 +89,7 @@ def test_over_rotation_pays_minus_one_for_a_second_then_ends():
             break
     assert terminated and not truncated and info["success"] is False
     assert crossed is not None and 49 <= k - crossed <= 50  # the crossing is at a substep inside step `crossed`
-    assert all(r == pytest.approx(-0.02, abs=1e-12) for r in rewards[crossed + 1:])
+    assert all(r == pytest.approx(-0.02, abs=1e-12) for r in rewards[crossed + 1 :])
     assert -0.02 <= rewards[crossed] <= 0.02
     assert max(abs(r) for r in rewards[:crossed]) <= 0.02
 
@@ -124,11 +124,18 @@ def test_observation_wraps_theta_and_stays_in_the_box():
     np.testing.assert_allclose(wrap_angle([math.pi, -math.pi, 3 * math.pi + 0.1]), [-math.pi, -math.pi, -math.pi + 0.1])
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"dt": 0.0}, "dt must be"), ({"dt": 1.0}, "dt must be"), ({"substeps": 0}, "substeps must be"),
-    ({"max_steps": 0}, "max_steps must be"), ({"max_time": -1.0}, "max_time must be"),
-    ({"u_max": 20.0}, "u_max must be"), ({"render_mode": "ansi"}, "render_mode"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"dt": 0.0}, "dt must be"),
+        ({"dt": 1.0}, "dt must be"),
+        ({"substeps": 0}, "substeps must be"),
+        ({"max_steps": 0}, "max_steps must be"),
+        ({"max_time": -1.0}, "max_time must be"),
+        ({"u_max": 20.0}, "u_max must be"),
+        ({"render_mode": "ansi"}, "render_mode"),
+    ],
+)
 def test_bad_arguments_are_named(kwargs, match):
     with pytest.raises(ValueError, match=match):
         PendulumSwingUpEnv(**kwargs)
@@ -152,8 +159,9 @@ def test_trial_length_is_max_steps_of_dt_by_default_twenty_seconds():
     assert ends == [False] * 6 + [True]
 
 
-@pytest.mark.parametrize("make", [PendulumSwingUpEnv, lambda **kw: PendulumSwingUpVectorEnv(2, **kw)],
-                         ids=["single", "vector"])
+@pytest.mark.parametrize(
+    "make", [PendulumSwingUpEnv, lambda **kw: PendulumSwingUpVectorEnv(2, **kw)], ids=["single", "vector"]
+)
 def test_max_time_in_seconds_is_deprecated_for_max_steps(make):
     with pytest.warns(DeprecationWarning, match="'max_time'.*deprecated.*max_steps=20") as record:
         env = make(dt=0.05, max_time=1.0)

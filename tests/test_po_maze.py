@@ -23,10 +23,16 @@ def _row(model, a, s):
 
 # -- classic models: sizes and hand-copied rows of the files -----------------------------------
 
-@pytest.mark.parametrize("name, S, A, Z, goals", [
-    ("hallway", 60, 5, 21, [56, 57, 58, 59]), ("hallway2", 92, 5, 17, [68, 69, 70, 71]),
-    ("cheese", 11, 4, 7, [10]), ("4x3", 11, 4, 6, [3, 6]),
-])
+
+@pytest.mark.parametrize(
+    "name, S, A, Z, goals",
+    [
+        ("hallway", 60, 5, 21, [56, 57, 58, 59]),
+        ("hallway2", 92, 5, 17, [68, 69, 70, 71]),
+        ("cheese", 11, 4, 7, [10]),
+        ("4x3", 11, 4, 6, [3, 6]),
+    ],
+)
 def test_classic_sizes_goals_and_start(name, S, A, Z, goals):
     m = CLASSIC[name]().model
     assert (m.n_states, m.n_actions, m.n_obs, m.gamma) == (S, A, Z, 0.95)
@@ -46,10 +52,26 @@ def test_hallway_rows_match_the_file():
     assert _row(m, 0, 17) == {17: 1.0}
     np.testing.assert_allclose(m.T[:, 57], np.broadcast_to(m.b0, (5, 60)))  # goal restarts
     # O row of state 40 (cell 10 facing N: walls front, right, back): file prints six decimals.
-    file_row_40 = [0.000949, 0.000049, 0.008549, 0.000449, 0.008549, 0.000449, 0.076949, 0.004049,
-                   0.008549, 0.000449, 0.076949, 0.004049, 0.076949, 0.004049, 0.692550, 0.036464]
+    file_row_40 = [
+        0.000949,
+        0.000049,
+        0.008549,
+        0.000449,
+        0.008549,
+        0.000449,
+        0.076949,
+        0.004049,
+        0.008549,
+        0.000449,
+        0.076949,
+        0.004049,
+        0.076949,
+        0.004049,
+        0.692550,
+        0.036464,
+    ]
     np.testing.assert_allclose(m.O[2, 40, :16], file_row_40, atol=1.5e-5)
-    assert m.O[0, 40, 14] == pytest.approx(0.9 ** 3 * 0.95, abs=1e-15)
+    assert m.O[0, 40, 14] == pytest.approx(0.9**3 * 0.95, abs=1e-15)
     for s, o in ((10, 16), (18, 17), (26, 18), (34, 19), (56, 20), (59, 20)):  # landmarks, goal
         assert m.O[1, s, o] == 1.0
     assert m.R[32, 1] == pytest.approx(0.05) and m.R[34, 1] == pytest.approx(0.8)
@@ -85,7 +107,9 @@ def test_4x3_matches_the_file():
     assert _row(m, e, 9) == {5: 0.1, 8: 0.1, 10: 0.8}  # the file's irregular row
     assert _row(m, w, 10) == {6: 0.1, 9: 0.8, 10: 0.1}
     assert m.O[0].argmax(axis=1).tolist() == [0, 2, 2, 4, 3, 0, 5, 0, 2, 2, 1]
-    np.testing.assert_allclose(m.R[:, 0], [-0.04, -0.04, -0.04, 1.0, -0.04, -0.04, -1.0, -0.04, -0.04, -0.04, -0.04], atol=1e-12)
+    np.testing.assert_allclose(
+        m.R[:, 0], [-0.04, -0.04, -0.04, 1.0, -0.04, -0.04, -1.0, -0.04, -0.04, -0.04, -0.04], atol=1e-12
+    )
 
 
 def test_wall_sensor_probabilities_hand_worked():
@@ -97,6 +121,7 @@ def test_wall_sensor_probabilities_hand_worked():
 
 
 # -- Bayes filter against brute force -----------------------------------------------------------
+
 
 def _brute_force_belief(model, actions, observations):
     """P(s_t | a_1, o_1, ..., a_t, o_t) by summing over every state sequence."""
@@ -141,6 +166,7 @@ def test_filter_batch_equals_single_and_rejects_impossible_observations():
 
 # -- .POMDP format ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", sorted(CLASSIC))
 def test_export_import_round_trip_is_exact(name):
     m = CLASSIC[name]().model
@@ -154,8 +180,9 @@ def test_export_picks_the_short_forms_and_stays_exact():
     S = 5
     T = np.stack([np.eye(S), np.full((S, S), 1.0 / S)])  # "a0 identity"; a1: uniform rows
     T[1, 0] = [0.1, 0.2, 0.3, 0.25, 0.15]  # a dense row
-    O = np.tile([[0.75, 0.25, 0, 0], [0, 0, 1.0, 0], [1.0, 0, 0, 0], [0.25] * 4, [0.125, 0.5, 0.25, 0.125]],
-                (2, 1, 1))  # the same for both actions
+    O = np.tile(
+        [[0.75, 0.25, 0, 0], [0, 0, 1.0, 0], [1.0, 0, 0, 0], [0.25] * 4, [0.125, 0.5, 0.25, 0.125]], (2, 1, 1)
+    )  # the same for both actions
     b0 = np.array([0.0, 0.25, 0.25, 0.25, 0.25])
     m = POMDPModel(T, O, np.zeros((2, S, S, 1)), b0, 0.9)
     text = format_pomdp(m)
@@ -222,13 +249,16 @@ def test_parse_every_form():
     assert m.R[0, 1] == pytest.approx(0.5 * 10 + 0.5 * (0.5 * 20 + 0.5 * -5))
 
 
-@pytest.mark.parametrize("text, line, message", [
-    ("discount: 0.9\nstates: 2\nactions: 1\nobservations: 1\nT: 0 : 0 : 5 1.0\n", 5, "unknown state"),
-    ("discount: 0.9\nstates: 2\nactions: 1\nobservations: 1\nT: 0\n1 0\n0 x\n", 7, "expected a number"),
-    ("discount: 0.9\nstates: 2\nactions: 1\nobservations: 1\nQ: 0 : 0 1\n", 5, "expected 'T:'"),
-    ("discount: 0.9\nvalues: utility\n", 2, "values must be"),
-    ("discount: 0.9\nstates: 2\nactions: 1\n\nT: 0 identity\n", 5, "lacks 'observations:'"),
-])
+@pytest.mark.parametrize(
+    "text, line, message",
+    [
+        ("discount: 0.9\nstates: 2\nactions: 1\nobservations: 1\nT: 0 : 0 : 5 1.0\n", 5, "unknown state"),
+        ("discount: 0.9\nstates: 2\nactions: 1\nobservations: 1\nT: 0\n1 0\n0 x\n", 7, "expected a number"),
+        ("discount: 0.9\nstates: 2\nactions: 1\nobservations: 1\nQ: 0 : 0 1\n", 5, "expected 'T:'"),
+        ("discount: 0.9\nvalues: utility\n", 2, "values must be"),
+        ("discount: 0.9\nstates: 2\nactions: 1\n\nT: 0 identity\n", 5, "lacks 'observations:'"),
+    ],
+)
 def test_malformed_files_name_the_line(text, line, message):
     with pytest.raises(POMDPFormatError, match=rf"line {line}: .*{message}"):
         parse_pomdp(text)
@@ -236,7 +266,9 @@ def test_malformed_files_name_the_line(text, line, message):
 
 def test_rows_that_do_not_sum_to_one_are_rejected():
     with pytest.raises(POMDPFormatError, match="T rows must sum to 1"):
-        parse_pomdp("discount: 0.9\nstates: 2\nactions: 1\nobservations: 1\nT: 0 : 0 : 0 0.5\nT: 0 : 1 : 1 1\nO: * uniform\n")
+        parse_pomdp(
+            "discount: 0.9\nstates: 2\nactions: 1\nobservations: 1\nT: 0 : 0 : 0 0.5\nT: 0 : 1 : 1 1\nO: * uniform\n"
+        )
 
 
 def test_imported_model_becomes_an_environment():
@@ -247,6 +279,7 @@ def test_imported_model_becomes_an_environment():
 
 
 # -- environment ----------------------------------------------------------------------------------
+
 
 def test_reset_gives_no_observation_and_hidden_state_in_info():
     env = gym.make(ID, layout="hallway2")
@@ -311,12 +344,16 @@ def test_grid_layout_with_wall_sensor():
     assert obs == 0b1010
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"goal_mode": "stop"}, "goal_mode"), ({"max_steps": 0}, "max_steps"),
-    ({"layout": "hallway", "slip": 0.1}, "only apply to GridMaze"),
-    ({"layout": "book3x3", "sensor_noise": (0.1, 1.5)}, "probability"),
-    ({"layout": "book3x3", "start": "anywhere"}, "start must be"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"goal_mode": "stop"}, "goal_mode"),
+        ({"max_steps": 0}, "max_steps"),
+        ({"layout": "hallway", "slip": 0.1}, "only apply to GridMaze"),
+        ({"layout": "book3x3", "sensor_noise": (0.1, 1.5)}, "probability"),
+        ({"layout": "book3x3", "start": "anywhere"}, "start must be"),
+    ],
+)
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         PartiallyObservableMazeEnv(**kwargs)
@@ -362,10 +399,15 @@ def test_rendering_shows_the_belief():
 # -- the native vector env --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kw", [
-    {"layout": "hallway", "max_steps": 15}, {"layout": "4x3", "goal_mode": "reset", "max_steps": 30},
-    {"layout": "maze10x10", "slip": 0.2, "start": "layout", "max_steps": 25},
-], ids=["hallway", "4x3-reset", "maze10x10-slip"])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"layout": "hallway", "max_steps": 15},
+        {"layout": "4x3", "goal_mode": "reset", "max_steps": 30},
+        {"layout": "maze10x10", "slip": 0.2, "start": "layout", "max_steps": 25},
+    ],
+    ids=["hallway", "4x3-reset", "maze10x10-slip"],
+)
 def test_vector_env_with_one_agent_reproduces_the_single_env(kw):
     venv = gym.make_vec(ID, num_envs=1, vectorization_mode="vector_entry_point", render_mode="rgb_array", **kw)
     env = gym.make(ID, render_mode="rgb_array", **kw).unwrapped
@@ -416,11 +458,14 @@ def test_vector_env_rejects_bad_input():
         gym.make_vec(ID, num_envs=2, vectorization_mode="vector_entry_point", goal_mode="stay")
 
 
-@pytest.mark.parametrize("layout, key_names, actions", [
-    ("cheese", ["UP", "RIGHT"], [0, 2]),  # N S E W
-    ("hallway", ["SPACE", "UP", "LEFT"], [0, 1, 4]),  # stay forward turn_right turn_around turn_left
-    ("maze10x10", ["DOWN", "LEFT"], [2, 3]),  # up right down left
-])
+@pytest.mark.parametrize(
+    "layout, key_names, actions",
+    [
+        ("cheese", ["UP", "RIGHT"], [0, 2]),  # N S E W
+        ("hallway", ["SPACE", "UP", "LEFT"], [0, 1, 4]),  # stay forward turn_right turn_around turn_left
+        ("maze10x10", ["DOWN", "LEFT"], [2, 3]),  # up right down left
+    ],
+)
 def test_keyboard_play_maps_keys_by_action_name(monkeypatch, layout, key_names, actions):
     pygame = pytest.importorskip("pygame")
     from gymnasium.utils.play import play
@@ -432,8 +477,12 @@ def test_keyboard_play_maps_keys_by_action_name(monkeypatch, layout, key_names, 
     frames = iter(script + [[pygame.event.Event(pygame.QUIT)]])
     monkeypatch.setattr(pygame.event, "get", lambda *a, **k: next(frames, [pygame.event.Event(pygame.QUIT)]))
     seen = []
-    play(gym.make(ID, layout=layout, render_mode="rgb_array"), wait_on_player=True, fps=1000,
-         callback=lambda o0, o1, a, *rest: seen.append(a))
+    play(
+        gym.make(ID, layout=layout, render_mode="rgb_array"),
+        wait_on_player=True,
+        fps=1000,
+        callback=lambda o0, o1, a, *rest: seen.append(a),
+    )
     assert seen == actions
 
 

@@ -23,8 +23,9 @@ def test_reaches_the_exact_optimum(layout, steps):
     for seed in range(5):
         env = gym.make("rl_envs/GridMaze-v0", layout=layout, move_cost=0.01)
         agent = QLearning(env, seed=seed, epsilon=(1.0, 0.05, steps // 2)).learn(steps)
-        mean, _ = evaluate_policy(agent, gym.make("rl_envs/GridMaze-v0", layout=layout, move_cost=0.01),
-                                  n_eval_episodes=1, warn=False)
+        mean, _ = evaluate_policy(
+            agent, gym.make("rl_envs/GridMaze-v0", layout=layout, move_cost=0.01), n_eval_episodes=1, warn=False
+        )
         successes += mean == pytest.approx(env.unwrapped.optimal_return())
     assert successes >= 4  # at least 4 of 5 seeds greedy-optimal within the budget
 

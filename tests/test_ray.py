@@ -30,15 +30,37 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
 def grid(**extra):
     """Cells of four kinds: tabular, a bandit actor-critic with a learning curve, SB3 PPO, and an
     LQ gain measured after every rollout (a cell naming a measure, baselines/compare/measures.py)."""
-    return cmp.cells_from_config({"runs": [
-        {"env": "rl_envs/GridMaze-v0", "steps": 300, "seeds": 2, "eval_episodes": 1, "agents": ["QLearning"]},
-        {"env": "rl_envs/QuadraticBandit-v0", "env_kwargs": {"dim": 10}, "steps": 400, "seeds": [0, 1],
-         "eval_episodes": 1, "eval_at": [100, 200], "agents": ["COPDACB"]},
-        {"env": "rl_envs/GridMaze-v0", "steps": 128, "seeds": [0], "eval_episodes": 1,
-         "agents": {"PPO": {"n_steps": 64, "n_envs": 1}}},
-        {"env": "rl_envs/LQControl-v0", "env_kwargs": {"max_steps": 10}, "steps": 300, "seeds": [0],
-         "agents": {"LinearReinforce": LQ_REINFORCE_IMPROVED}, "measure": {"name": "gain_gap"}},
-    ]})
+    return cmp.cells_from_config(
+        {
+            "runs": [
+                {"env": "rl_envs/GridMaze-v0", "steps": 300, "seeds": 2, "eval_episodes": 1, "agents": ["QLearning"]},
+                {
+                    "env": "rl_envs/QuadraticBandit-v0",
+                    "env_kwargs": {"dim": 10},
+                    "steps": 400,
+                    "seeds": [0, 1],
+                    "eval_episodes": 1,
+                    "eval_at": [100, 200],
+                    "agents": ["COPDACB"],
+                },
+                {
+                    "env": "rl_envs/GridMaze-v0",
+                    "steps": 128,
+                    "seeds": [0],
+                    "eval_episodes": 1,
+                    "agents": {"PPO": {"n_steps": 64, "n_envs": 1}},
+                },
+                {
+                    "env": "rl_envs/LQControl-v0",
+                    "env_kwargs": {"max_steps": 10},
+                    "steps": 300,
+                    "seeds": [0],
+                    "agents": {"LinearReinforce": LQ_REINFORCE_IMPROVED},
+                    "measure": {"name": "gain_gap"},
+                },
+            ]
+        }
+    )
 
 
 def without_wall_time(record: dict) -> dict:
@@ -53,7 +75,9 @@ def test_ray_cells_are_the_serial_cells_bit_for_bit(local_ray, tmp_path):
     assert on_ray.ran == serial.ran == len(cells) == 6 and not on_ray.failed and not serial.failed
     for cell in cells:
         a, b = (json.loads((tmp_path / name / "cells" / f"{cell.key}.json").read_text()) for name in ("ray", "serial"))
-        assert without_wall_time(a) == without_wall_time(b), cell.key  # every float, the curve, the GIF, the measurements
+        assert without_wall_time(a) == without_wall_time(b), (
+            cell.key
+        )  # every float, the curve, the GIF, the measurements
     assert len(a["measurements"]["gaps"]) == 30
     assert set(backend.placements) == {c.key for c in cells}
     assert set(backend.placements.values()) == {ray.get_runtime_context().get_node_id()}
@@ -89,16 +113,27 @@ class _Backend(RayBackend):
 
 
 def test_a_worker_killed_mid_cell_is_retried_and_the_cell_written_once(local_ray, tmp_path, monkeypatch):
-    cell, = cmp.cells_from_config({"runs": [{"env": "rl_envs/GridMaze-v0", "env_kwargs": {"layout": "book3x3"},
-                                             "steps": 150_000, "seeds": [3], "eval_episodes": 1,
-                                             "agents": ["QLearning"]}]})
+    (cell,) = cmp.cells_from_config(
+        {
+            "runs": [
+                {
+                    "env": "rl_envs/GridMaze-v0",
+                    "env_kwargs": {"layout": "book3x3"},
+                    "steps": 150_000,
+                    "seeds": [3],
+                    "eval_episodes": 1,
+                    "agents": ["QLearning"],
+                }
+            ]
+        }
+    )
     writes = []
     real_write = cmp_run.atomic_write_bytes
     monkeypatch.setattr(cmp_run, "atomic_write_bytes", lambda path, data: writes.append(path) or real_write(path, data))
     killed = []
 
     def kill_the_worker():
-        pid, = wait_for(lambda: tasks_running(local_ray), 60, "the cell's task to start")
+        (pid,) = wait_for(lambda: tasks_running(local_ray), 60, "the cell's task to start")
         time.sleep(0.5)  # mid-cell: training has begun
         os.kill(pid, signal.SIGKILL)
         killed.append(pid)
@@ -118,15 +153,27 @@ def test_a_worker_killed_mid_cell_is_retried_and_the_cell_written_once(local_ray
 
 @pytest.mark.slow
 def test_without_retries_a_killed_worker_is_a_failed_cell(local_ray, tmp_path):
-    cell, = cmp.cells_from_config({"runs": [{"env": "rl_envs/GridMaze-v0", "env_kwargs": {"layout": "book3x3"},
-                                             "steps": 150_000, "seeds": [4], "eval_episodes": 1,
-                                             "agents": ["QLearning"]}]})
-    killer = threading.Thread(target=lambda: os.kill(wait_for(lambda: tasks_running(local_ray), 60, "the task")[0],
-                                                      signal.SIGKILL))
+    (cell,) = cmp.cells_from_config(
+        {
+            "runs": [
+                {
+                    "env": "rl_envs/GridMaze-v0",
+                    "env_kwargs": {"layout": "book3x3"},
+                    "steps": 150_000,
+                    "seeds": [4],
+                    "eval_episodes": 1,
+                    "agents": ["QLearning"],
+                }
+            ]
+        }
+    )
+    killer = threading.Thread(
+        target=lambda: os.kill(wait_for(lambda: tasks_running(local_ray), 60, "the task")[0], signal.SIGKILL)
+    )
     killer.start()
     result = cmp.compare([cell], tmp_path, RayBackend(max_retries=0), progress_bar=False)
     killer.join()
-    (failed_cell, error), = result.failed
+    ((failed_cell, error),) = result.failed
     assert failed_cell == cell and "WorkerCrashedError" in error
     assert not list((tmp_path / "cells").iterdir())
 
@@ -134,8 +181,14 @@ def test_without_retries_a_killed_worker_is_a_failed_cell(local_ray, tmp_path):
 def slow_grid_config(path: Path) -> Path:
     import yaml
 
-    quick = {"env": "rl_envs/GridMaze-v0", "env_kwargs": {"layout": "book3x3"}, "steps": 300, "seeds": 2,
-             "eval_episodes": 1, "agents": {"QLearning": {}}}
+    quick = {
+        "env": "rl_envs/GridMaze-v0",
+        "env_kwargs": {"layout": "book3x3"},
+        "steps": 300,
+        "seeds": 2,
+        "eval_episodes": 1,
+        "agents": {"QLearning": {}},
+    }
     path.write_text(yaml.safe_dump({"runs": [quick, {**quick, "steps": 400_000, "seeds": [10, 11, 12]}]}))
     return path
 
@@ -146,10 +199,27 @@ def test_ctrl_c_cancels_the_outstanding_tasks_and_resumes(tmp_path):
     out = tmp_path / "out"
     tmpdir = ray_tmpdir()
     try:
-        cmd = [sys.executable, "-m", "baselines", "compare", "--config", str(config), "--out", str(out),
-               "--backend", "ray", "--no-progress"]
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                env={**ENV, "RAY_TMPDIR": tmpdir}, start_new_session=True)
+        cmd = [
+            sys.executable,
+            "-m",
+            "baselines",
+            "compare",
+            "--config",
+            str(config),
+            "--out",
+            str(out),
+            "--backend",
+            "ray",
+            "--no-progress",
+        ]
+        proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**ENV, "RAY_TMPDIR": tmpdir},
+            start_new_session=True,
+        )
         wait_for(lambda: len(list((out / "cells").glob("*.json"))) >= 2, 120, "the two quick cells")
         running = wait_for(lambda: len(tasks_running(tmpdir)) == 2 and tasks_running(tmpdir), 60, "two slow cells")
         t0 = time.monotonic()
@@ -160,9 +230,12 @@ def test_ctrl_c_cancels_the_outstanding_tasks_and_resumes(tmp_path):
         assert elapsed < 10, f"took {elapsed:.1f} s to stop"
         assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
         last = err.strip().splitlines()[-1]
-        assert re.fullmatch(rf"interrupted: 2 of 5 cells are saved in {re.escape(str(out / 'cells'))}.*; resume with: "
-                            rf"python -m baselines compare --config {re.escape(str(config))} --out {re.escape(str(out))} "
-                            rf"--backend ray --no-progress", last), last
+        assert re.fullmatch(
+            rf"interrupted: 2 of 5 cells are saved in {re.escape(str(out / 'cells'))}.*; resume with: "
+            rf"python -m baselines compare --config {re.escape(str(config))} --out {re.escape(str(out))} "
+            rf"--backend ray --no-progress",
+            last,
+        ), last
         assert {json.loads(p.read_text())["cell"]["seed"] for p in (out / "cells").glob("*.json")} == {0, 1}
         assert not list((out / "cells").glob(".*.tmp"))
         # The tasks were cancelled and the instance the command started is gone with it.
@@ -187,10 +260,25 @@ def test_a_grid_spreads_over_a_two_node_cluster_and_its_workers_die_with_the_job
     # real cluster keeps, see docs/cluster.md), so that the test needs no credential file.
     env = {**ENV, "RAY_AUTH_MODE": "disabled"}
     try:
+
         def ray_start(tmpdir, *args):
-            done = subprocess.run([str(Path(sys.executable).parent / "ray"), "start", "--num-cpus", "1",
-                                   "--node-ip-address", "127.0.0.1", "--temp-dir", tmpdir, *args],
-                                  capture_output=True, text=True, env={**env, "RAY_TMPDIR": tmpdir}, timeout=120)
+            done = subprocess.run(
+                [
+                    str(Path(sys.executable).parent / "ray"),
+                    "start",
+                    "--num-cpus",
+                    "1",
+                    "--node-ip-address",
+                    "127.0.0.1",
+                    "--temp-dir",
+                    tmpdir,
+                    *args,
+                ],
+                capture_output=True,
+                text=True,
+                env={**env, "RAY_TMPDIR": tmpdir},
+                timeout=120,
+            )
             assert done.returncode == 0, done.stdout + done.stderr
             print(done.stdout)
 
@@ -198,9 +286,27 @@ def test_a_grid_spreads_over_a_two_node_cluster_and_its_workers_die_with_the_job
         ray_start(worker_dir, "--address", f"127.0.0.1:{port}")
         config = slow_grid_config(tmp_path / "c.yml")
         out = tmp_path / "out"
-        done = subprocess.run([sys.executable, "-m", "baselines", "compare", "--config", str(config), "--out", str(out),
-                               "--backend", "ray", "--address", f"127.0.0.1:{port}", "--no-progress"],
-                              capture_output=True, text=True, env=env, timeout=600)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "baselines",
+                "compare",
+                "--config",
+                str(config),
+                "--out",
+                str(out),
+                "--backend",
+                "ray",
+                "--address",
+                f"127.0.0.1:{port}",
+                "--no-progress",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
+        )
         assert done.returncode == 0, done.stderr
         print(done.stdout)
         nodes = re.search(r"the cells ran on (\d) Ray node\(s\): (.*)", done.stdout)
@@ -208,16 +314,39 @@ def test_a_grid_spreads_over_a_two_node_cluster_and_its_workers_die_with_the_job
         assert "5 cells run, 0 reused" in done.stdout
 
         # A driver killed outright (SIGKILL: no chance to cancel anything) takes its workers along.
-        proc = subprocess.Popen([sys.executable, "-m", "baselines", "compare", "--config", str(config),
-                                 "--out", str(tmp_path / "killed"), "--backend", "ray",
-                                 "--address", f"127.0.0.1:{port}", "--no-progress"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "baselines",
+                "compare",
+                "--config",
+                str(config),
+                "--out",
+                str(tmp_path / "killed"),
+                "--backend",
+                "ray",
+                "--address",
+                f"127.0.0.1:{port}",
+                "--no-progress",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
         wait_for(lambda: tasks_running(head_dir) and tasks_running(worker_dir), 120, "a task on each node")
         running = tasks_running(head_dir) + tasks_running(worker_dir)
         proc.kill()
         proc.wait()
-        wait_for(lambda: not any(Path(f"/proc/{pid}").exists() and title(pid).startswith("ray::run_cell_task")
-                                 for pid in running), 60, "the dead job's workers to end")
+        wait_for(
+            lambda: (
+                not any(
+                    Path(f"/proc/{pid}").exists() and title(pid).startswith("ray::run_cell_task") for pid in running
+                )
+            ),
+            60,
+            "the dead job's workers to end",
+        )
         assert processes_with(head_dir) and processes_with(worker_dir)  # the cluster itself stays up
     finally:
         left = stop(worker_dir) + stop(head_dir)
@@ -226,9 +355,14 @@ def test_a_grid_spreads_over_a_two_node_cluster_and_its_workers_die_with_the_job
 
 def test_without_ray_the_commands_say_how_to_install_it(tmp_path):
     """``sys.modules["ray"] = None`` makes ``import ray`` fail as on an install without the extra."""
-    for command in (["compare", "--backend", "ray"], ["sweep", "--config", str(ROOT / "experiments/configs/dpg_bandit_copdacb_m50.toml")]):
-        code = ("import sys; sys.modules['ray'] = None; from baselines.__main__ import main; "
-                f"sys.exit(main({[*command, '--out', str(tmp_path / 'o'), '--no-progress']!r}))")
+    for command in (
+        ["compare", "--backend", "ray"],
+        ["sweep", "--config", str(ROOT / "experiments/configs/dpg_bandit_copdacb_m50.toml")],
+    ):
+        code = (
+            "import sys; sys.modules['ray'] = None; from baselines.__main__ import main; "
+            f"sys.exit(main({[*command, '--out', str(tmp_path / 'o'), '--no-progress']!r}))"
+        )
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, timeout=120)
         assert done.returncode == 2, done.stderr
         assert done.stderr == "error: Ray is not installed; install it with: pip install 'rl_envs[ray]'\n"
@@ -238,8 +372,10 @@ def test_without_ray_the_commands_say_how_to_install_it(tmp_path):
 def test_cluster_options_are_checked_before_any_work(tmp_path, capsys):
     from baselines.__main__ import main
 
-    for args, message in ((["--address", "auto"], "--address needs --backend ray"),
-                          (["--backend", "ray", "--cpus-per-cell", "0"], "--cpus-per-cell must be at least 1")):
+    for args, message in (
+        (["--address", "auto"], "--address needs --backend ray"),
+        (["--backend", "ray", "--cpus-per-cell", "0"], "--cpus-per-cell must be at least 1"),
+    ):
         with pytest.raises(SystemExit) as exit_info:
             main(["compare", *args, "--out", str(tmp_path / "o")])
         assert exit_info.value.code == 2 and message in capsys.readouterr().err

@@ -53,8 +53,7 @@ def exists(path: str, where: Path) -> bool:
 
 def tracked_text_files() -> list[Path]:
     try:
-        names = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
-                               check=True).stdout.split()
+        names = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
     except (OSError, subprocess.CalledProcessError):
         pytest.skip("not a git checkout: the references are checked on the source tree")
     files = [ROOT / n for n in names]

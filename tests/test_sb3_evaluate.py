@@ -29,8 +29,9 @@ def _hand_return(model, env_id, algo, seed):
 # ppo/LQControl: VecNormalize of rewards only (the README example that used to raise
 # AttributeError: 'DummyVecEnv' object has no attribute 'obs_rms').
 # sac/OctopusArm: VecNormalize of observations, whose statistics the evaluation must reuse.
-@pytest.mark.parametrize("algo, env_id, steps", [("ppo", "rl_envs/LQControl-v0", 512),
-                                                 ("sac", "rl_envs/OctopusArm-v0", 300)])
+@pytest.mark.parametrize(
+    "algo, env_id, steps", [("ppo", "rl_envs/LQControl-v0", 512), ("sac", "rl_envs/OctopusArm-v0", 300)]
+)
 def test_evaluate_matches_a_hand_run_episode(algo, env_id, steps):
     model = train(algo, env_id, total_timesteps=steps, seed=0)
     assert isinstance(model.get_env(), VecNormalize)

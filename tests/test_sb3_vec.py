@@ -17,8 +17,10 @@ SHORT = dict(max_steps=5)  # book3x3's shortest path is 4 moves: goals and trunc
 
 
 def both(env_id, n, **kwargs):
-    return (make_vec_env(env_id, n, seed=3, vec_env="native", **kwargs),
-            make_vec_env(env_id, n, seed=3, vec_env="dummy", **kwargs))
+    return (
+        make_vec_env(env_id, n, seed=3, vec_env="native", **kwargs),
+        make_vec_env(env_id, n, seed=3, vec_env="dummy", **kwargs),
+    )
 
 
 def test_auto_takes_the_native_env_unless_a_wrapper_wraps_single_envs():
@@ -56,8 +58,11 @@ def test_same_step_autoreset_terminal_observations_and_episode_statistics_match_
 
 
 def test_reset_infos_seeding_and_attributes():
-    native = GymnasiumVecEnv(gym.make_vec("rl_envs/PartiallyObservableMaze-v0", num_envs=2,
-                                          vectorization_mode="vector_entry_point", layout="cheese"))
+    native = GymnasiumVecEnv(
+        gym.make_vec(
+            "rl_envs/PartiallyObservableMaze-v0", num_envs=2, vectorization_mode="vector_entry_point", layout="cheese"
+        )
+    )
     native.seed(5)
     first = native.reset()
     assert [set(info) for info in native.reset_infos] == [{"state"}, {"state"}]
@@ -75,8 +80,9 @@ def test_reset_infos_seeding_and_attributes():
 
 
 def test_vec_normalize_sees_the_same_statistics():
-    native, dummy = both("rl_envs/LQControl-v0", 4, env_kwargs=dict(max_steps=7, x0_cov=0.0, noise_cov=0.0),
-                         normalize=True)
+    native, dummy = both(
+        "rl_envs/LQControl-v0", 4, env_kwargs=dict(max_steps=7, x0_cov=0.0, noise_cov=0.0), normalize=True
+    )
     assert isinstance(native, VecNormalize) and isinstance(native.venv, VecMonitor)
     np.testing.assert_allclose(native.reset(), dummy.reset(), rtol=1e-6, atol=1e-6)
     actions = np.random.default_rng(1).uniform(-1, 1, (30, 4, 1))
@@ -91,7 +97,9 @@ def test_vec_normalize_sees_the_same_statistics():
 
 def test_normalize_action_wraps_the_vector_env_with_its_vector_counterpart():
     """The yml's NormalizeAction on the LQ env: the same rescaled controls reach the system."""
-    kwargs = dict(env_kwargs=dict(max_steps=4, x0_cov=0.0, noise_cov=0.0), env_wrapper="rl_envs.wrappers.NormalizeAction")
+    kwargs = dict(
+        env_kwargs=dict(max_steps=4, x0_cov=0.0, noise_cov=0.0), env_wrapper="rl_envs.wrappers.NormalizeAction"
+    )
     native, dummy = both("rl_envs/LQControl-v0", 2, **kwargs)
     assert isinstance(native.venv, GymnasiumVecEnv) and native.action_space == dummy.action_space
     native.reset(), dummy.reset()
@@ -122,5 +130,11 @@ def test_ppo_learns_bit_for_bit_the_same_through_the_adapter():
 
 def test_adapter_refuses_a_same_step_vector_env():
     with pytest.raises(ValueError, match="next-step autoreset"):
-        GymnasiumVecEnv(gym.make_vec("CartPole-v1", num_envs=2, vectorization_mode="sync",
-                                     vector_kwargs={"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP}))
+        GymnasiumVecEnv(
+            gym.make_vec(
+                "CartPole-v1",
+                num_envs=2,
+                vectorization_mode="sync",
+                vector_kwargs={"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP},
+            )
+        )

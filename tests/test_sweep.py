@@ -27,10 +27,20 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
 def maze_sweep(**extra) -> dict:
     """Q-learning's step size and exploration on the book's 3x3 maze: 2 x 3 = 6 trials, scored by
     the steps its greedy policy needs to become optimal."""
-    return {"env": "rl_envs/GridMaze-v0", "env_kwargs": {"layout": "book3x3"}, "agent": "QLearning",
-            "steps": 1500, "eval_at": [100, 200, 400, 800, 1500], "tuning_seeds": [100, 101],
-            "evaluation_seeds": [0, 1, 2], "metric": "steps_to_optimal", "search": "grid", "budget": 6,
-            "space": {"alpha": {"grid": [0.1, 0.5]}, "epsilon": {"grid": [0.05, 0.1, 0.3]}}, **extra}
+    return {
+        "env": "rl_envs/GridMaze-v0",
+        "env_kwargs": {"layout": "book3x3"},
+        "agent": "QLearning",
+        "steps": 1500,
+        "eval_at": [100, 200, 400, 800, 1500],
+        "tuning_seeds": [100, 101],
+        "evaluation_seeds": [0, 1, 2],
+        "metric": "steps_to_optimal",
+        "search": "grid",
+        "budget": 6,
+        "space": {"alpha": {"grid": [0.1, 0.5]}, "epsilon": {"grid": [0.05, 0.1, 0.3]}},
+        **extra,
+    }
 
 
 def read_trials(out: Path) -> list[dict]:
@@ -52,20 +62,29 @@ def test_grid_sweep_chooses_on_tuning_seeds_and_evaluates_on_the_others(local_ra
     result = run_sweep(sweep, tmp_path, progress=False)
     trials = read_trials(tmp_path)
     assert len(trials) == 6 and {t["status"] for t in trials} == {"complete"}
-    assert sorted((float(t["alpha"]), float(t["epsilon"])) for t in trials) == \
-        sorted((a, e) for a in (0.1, 0.5) for e in (0.05, 0.1, 0.3))
+    assert sorted((float(t["alpha"]), float(t["epsilon"])) for t in trials) == sorted(
+        (a, e) for a in (0.1, 0.5) for e in (0.05, 0.1, 0.3)
+    )
     # Each trial's score is the metric of the cells run here, bit for bit (Tune ran the same cells).
     for t in trials:
         setting = {"alpha": float(t["alpha"]), "epsilon": float(t["epsilon"])}
-        assert float(t["score"]) == sweep.metric.score(sweep.checkpoints, curve(sweep, setting, sweep.tuning_seeds), 0.96)
+        assert float(t["score"]) == sweep.metric.score(
+            sweep.checkpoints, curve(sweep, setting, sweep.tuning_seeds), 0.96
+        )
     best = min(trials, key=lambda t: float(t["score"]))
     chosen = json.loads((tmp_path / "chosen.json").read_text())
-    assert chosen["setting"] == {"alpha": float(best["alpha"]), "epsilon": float(best["epsilon"])} == result.chosen["setting"]
+    assert (
+        chosen["setting"]
+        == {"alpha": float(best["alpha"]), "epsilon": float(best["epsilon"])}
+        == result.chosen["setting"]
+    )
     # Only the chosen setting ran on the evaluation seeds, as comparison cells.
     cells = sorted((tmp_path / "evaluation" / "cells").glob("*.json"))
     records = [json.loads(p.read_text()) for p in cells]
     assert sorted(r["cell"]["seed"] for r in records) == [0, 1, 2]
-    assert all(r["cell"]["agent_kwargs"] == chosen["setting"] and r["log"]["eval_steps"] == sweep.eval_at for r in records)
+    assert all(
+        r["cell"]["agent_kwargs"] == chosen["setting"] and r["log"]["eval_steps"] == sweep.eval_at for r in records
+    )
     evaluation = curve(sweep, chosen["setting"], [0, 1, 2])
     assert chosen["evaluation_score"] == sweep.metric.score(sweep.checkpoints, evaluation, 0.96)
     assert (tmp_path / "evaluation" / "summary.md").exists() and (tmp_path / "sweep.png").stat().st_size > 0
@@ -79,10 +98,21 @@ def test_grid_sweep_chooses_on_tuning_seeds_and_evaluates_on_the_others(local_ra
 # Slow (minutes on a loaded 2-core machine); CI runs the 6-trial grid sweep above.
 @pytest.mark.slow
 def test_optuna_sweep_with_asha_stops_trials_on_the_learning_curve(local_ray, tmp_path):
-    config = {"env": "rl_envs/QuadraticBandit-v0", "env_kwargs": {"dim": 10}, "agent": "COPDACB", "steps": 2000,
-              "eval_at": {"logspace": [40, 2000, 9]}, "tuning_seeds": [1000], "evaluation_seeds": [0],
-              "metric": "mean_log_cost", "search": "optuna", "budget": 6, "early_stopping": "asha", "search_seed": 3,
-              "space": {"alpha_theta": {"loguniform": [0.01, 3.0]}, "sigma_beta": {"choice": [0.02, 0.1]}}}
+    config = {
+        "env": "rl_envs/QuadraticBandit-v0",
+        "env_kwargs": {"dim": 10},
+        "agent": "COPDACB",
+        "steps": 2000,
+        "eval_at": {"logspace": [40, 2000, 9]},
+        "tuning_seeds": [1000],
+        "evaluation_seeds": [0],
+        "metric": "mean_log_cost",
+        "search": "optuna",
+        "budget": 6,
+        "early_stopping": "asha",
+        "search_seed": 3,
+        "space": {"alpha_theta": {"loguniform": [0.01, 3.0]}, "sigma_beta": {"choice": [0.02, 0.1]}},
+    }
     sweep = sweep_from_config(config)
     result = run_sweep(sweep, tmp_path, progress=False)
     trials = read_trials(tmp_path)
@@ -119,14 +149,18 @@ def test_sweep_interrupted_by_ctrl_c_resumes_from_tunes_checkpoint(tmp_path):
         return done
 
     try:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True
+        )
         wait_for(lambda: len(finished_trials()) >= 2, 300, "two finished trials")
         os.killpg(proc.pid, signal.SIGINT)
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 130, err
-        assert re.search(rf"interrupted: (\d) of 6 trials finished; Tune saved the sweep in {re.escape(str(out / 'tune'))}; "
-                         rf"resume with: python -m baselines sweep --config {re.escape(str(config))}", err), err
+        assert re.search(
+            rf"interrupted: (\d) of 6 trials finished; Tune saved the sweep in {re.escape(str(out / 'tune'))}; "
+            rf"resume with: python -m baselines sweep --config {re.escape(str(config))}",
+            err,
+        ), err
         before = finished_trials()
         assert 2 <= len(before) < 6
         assert not (out / "evaluation" / "cells").exists() or not list((out / "evaluation" / "cells").glob("*.json"))
@@ -144,23 +178,38 @@ def test_sweep_interrupted_by_ctrl_c_resumes_from_tunes_checkpoint(tmp_path):
         stop(tmpdir)
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"evaluation_seeds": [101, 5]}, "tuning_seeds and evaluation_seeds share 101"),
-    ({"space": {"alpah": {"grid": [0.1]}}}, "QLearning has no argument 'alpah' (did you mean 'alpha'?)"),
-    ({"space": {"alpha": {"loguniform": [0.1, 1.0]}}}, "search = 'grid' cannot sample a loguniform range"),
-    ({"search": "optuna"}, "search = 'optuna' samples; give a grid's values as {choice = [...]}"),
-    ({"budget": 5}, "the grid has 6 settings but the budget is 5 trials"),
-    ({"eval_at": [], "metric": "steps_to_optimal"}, "metric steps_to_optimal reads a learning curve: give eval_at"),
-    ({"eval_at": [], "metric": "final_return", "early_stopping": "asha"}, "early_stopping = 'asha' needs a learning curve"),
-    ({"metric": "area"}, "metric must be one of mean_log_cost, final_return, final_fraction, steps_to_optimal"),
-    ({"space": {"alpha": {"loguniform": [1.0, 0.1]}}, "search": "optuna"}, "0 < low < high"),
-    ({"agent_kwargs": {"alpha": 0.1}}, "alpha: both swept (space) and fixed (agent_kwargs)"),
-    ({"env": "rl_envs/OctopusArm-v0", "env_kwargs": {}, "agent": "COPDACQ", "space": {"alpha_theta": {"grid": [0.1]}},
-      "metric": "final_fraction", "eval_at": []}, "metric final_fraction needs an exact optimum"),
-    ({"eval_at": [100, 5000]}, "eval_at goes past the budget of 1500 steps"),
-    ({"tuning_seeds": []}, "tuning_seeds must be a non-empty list"),
-    ({"seeds": 3}, "unknown keys ['seeds']"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"evaluation_seeds": [101, 5]}, "tuning_seeds and evaluation_seeds share 101"),
+        ({"space": {"alpah": {"grid": [0.1]}}}, "QLearning has no argument 'alpah' (did you mean 'alpha'?)"),
+        ({"space": {"alpha": {"loguniform": [0.1, 1.0]}}}, "search = 'grid' cannot sample a loguniform range"),
+        ({"search": "optuna"}, "search = 'optuna' samples; give a grid's values as {choice = [...]}"),
+        ({"budget": 5}, "the grid has 6 settings but the budget is 5 trials"),
+        ({"eval_at": [], "metric": "steps_to_optimal"}, "metric steps_to_optimal reads a learning curve: give eval_at"),
+        (
+            {"eval_at": [], "metric": "final_return", "early_stopping": "asha"},
+            "early_stopping = 'asha' needs a learning curve",
+        ),
+        ({"metric": "area"}, "metric must be one of mean_log_cost, final_return, final_fraction, steps_to_optimal"),
+        ({"space": {"alpha": {"loguniform": [1.0, 0.1]}}, "search": "optuna"}, "0 < low < high"),
+        ({"agent_kwargs": {"alpha": 0.1}}, "alpha: both swept (space) and fixed (agent_kwargs)"),
+        (
+            {
+                "env": "rl_envs/OctopusArm-v0",
+                "env_kwargs": {},
+                "agent": "COPDACQ",
+                "space": {"alpha_theta": {"grid": [0.1]}},
+                "metric": "final_fraction",
+                "eval_at": [],
+            },
+            "metric final_fraction needs an exact optimum",
+        ),
+        ({"eval_at": [100, 5000]}, "eval_at goes past the budget of 1500 steps"),
+        ({"tuning_seeds": []}, "tuning_seeds must be a non-empty list"),
+        ({"seeds": 3}, "unknown keys ['seeds']"),
+    ],
+)
 def test_bad_sweep_configs_are_rejected_before_any_trial(change, message):
     with pytest.raises(cmp.ConfigError, match=re.escape(message)):
         sweep_from_config({**maze_sweep(), **change})
@@ -169,8 +218,13 @@ def test_bad_sweep_configs_are_rejected_before_any_trial(change, message):
 def test_the_command_line_reports_a_bad_sweep_in_one_line(tmp_path):
     config = tmp_path / "s.yml"
     config.write_text(json.dumps({**maze_sweep(), "evaluation_seeds": [100]}))
-    done = subprocess.run([sys.executable, "-m", "baselines", "sweep", "--config", str(config), "--out", str(tmp_path / "o")],
-                          capture_output=True, text=True, env=ENV, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "baselines", "sweep", "--config", str(config), "--out", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=120,
+    )
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "share 100" in done.stderr, done.stderr
     assert not (tmp_path / "o").exists()
 
@@ -183,7 +237,9 @@ def test_metrics_on_hand_worked_curves():
     assert Metric("mean_log_cost").score(steps, -np.array([[1.0, np.inf, 1.0]]), 0.0) == math.inf
     reached = np.array([[0.5, 0.96, 0.96], [0.5, 0.5, 0.96]])
     assert Metric("steps_to_optimal").score(steps, reached, 0.96) == pytest.approx((1000 + 10_000) / 2)
-    assert Metric("steps_to_optimal").score(steps, np.array([[0.5, 0.5, 0.5]]), 0.96) == 10_001  # never: past the budget
+    assert (
+        Metric("steps_to_optimal").score(steps, np.array([[0.5, 0.5, 0.5]]), 0.96) == 10_001
+    )  # never: past the budget
     assert Metric("final_fraction").score(steps, np.array([[0, 0, 0.48], [0, 0, 0.96]]), 0.96) == pytest.approx(0.75)
     assert Metric("final_return").score(steps, np.array([[0, 0, 1.0], [0, 0, 3.0]]), None) == 2.0
 
@@ -194,16 +250,21 @@ def test_importing_the_commands_does_not_import_ray():
     assert done.stdout.strip() == "False", done.stderr
 
 
-@pytest.mark.parametrize("run", [
-    {"env": "rl_envs/QuadraticBandit-v0", "env_kwargs": {"dim": 10}, "agents": ["COPDACB"], "steps": 400},
-    {"env": "rl_envs/GridMaze-v0", "env_kwargs": {"layout": "book3x3"}, "agents": ["QLearning"], "steps": 3000},
-])
+@pytest.mark.parametrize(
+    "run",
+    [
+        {"env": "rl_envs/QuadraticBandit-v0", "env_kwargs": {"dim": 10}, "agents": ["COPDACB"], "steps": 400},
+        {"env": "rl_envs/GridMaze-v0", "env_kwargs": {"layout": "book3x3"}, "agents": ["QLearning"], "steps": 3000},
+    ],
+)
 def test_checkpoints_do_not_change_what_a_cell_learns(run):
     """A cell with eval_at learns in pieces and evaluates between them: the same agent, bit for bit."""
-    plain, = cmp.cells_from_config({"runs": [{**run, "seeds": [7], "eval_episodes": 1}]})
-    pieces, = cmp.cells_from_config({"runs": [{**run, "seeds": [7], "eval_episodes": 1, "eval_at": [1, 50, 333]}]})
+    (plain,) = cmp.cells_from_config({"runs": [{**run, "seeds": [7], "eval_episodes": 1}]})
+    (pieces,) = cmp.cells_from_config({"runs": [{**run, "seeds": [7], "eval_episodes": 1, "eval_at": [1, 50, 333]}]})
     a, b = cmp.run_cell(plain), cmp.run_cell(pieces)
-    assert {k: v for k, v in a["row"].items() if k != "wall_time_s"} == {k: v for k, v in b["row"].items() if k != "wall_time_s"}
+    assert {k: v for k, v in a["row"].items() if k != "wall_time_s"} == {
+        k: v for k, v in b["row"].items() if k != "wall_time_s"
+    }
     assert a["log"] == {k: v for k, v in b["log"].items() if k not in ("eval_steps", "eval_returns")}
     assert b["log"]["eval_steps"] == [1, 50, 333] and len(b["log"]["eval_returns"]) == 3
 
@@ -211,8 +272,20 @@ def test_checkpoints_do_not_change_what_a_cell_learns(run):
 def test_a_bandit_cell_is_evaluated_on_the_problem_it_learned():
     from baselines.compare.run import make_agent
 
-    cell, = cmp.cells_from_config({"runs": [{"env": "rl_envs/QuadraticBandit-v0", "env_kwargs": {"dim": 10},
-                                             "steps": 400, "seeds": [3], "eval_episodes": 1, "agents": ["COPDACB"]}]})
+    (cell,) = cmp.cells_from_config(
+        {
+            "runs": [
+                {
+                    "env": "rl_envs/QuadraticBandit-v0",
+                    "env_kwargs": {"dim": 10},
+                    "steps": 400,
+                    "seeds": [3],
+                    "eval_episodes": 1,
+                    "agents": ["COPDACB"],
+                }
+            ]
+        }
+    )
     record = cmp.run_cell(cell)
     agent = make_agent(cell.agent, cell.env, cell.env_kwargs, cell.seed, {}).learn(400)
     assert record["row"]["return"] == -agent.env.unwrapped.cost(agent.theta)

@@ -93,24 +93,29 @@ def test_reinforce_mask_walls_forbids_exactly_the_blocked_moves(tmp_path):
     agent = Reinforce(env, mask_walls=True, seed=0)
     assert np.array_equal(np.isnan(agent.theta[:8]), np.isnan(BOOK_THETA0))  # the book's walls
     agent.learn(300)
-    assert np.array_equal(np.isnan(agent.theta[:8]), np.isnan(BOOK_THETA0)) and np.all(agent.pi[:8][np.isnan(BOOK_THETA0)] == 0)
+    assert np.array_equal(np.isnan(agent.theta[:8]), np.isnan(BOOK_THETA0)) and np.all(
+        agent.pi[:8][np.isnan(BOOK_THETA0)] == 0
+    )
     agent.save(tmp_path / "r")
     assert np.array_equal(Reinforce.load(tmp_path / "r.npz").theta, agent.theta, equal_nan=True)  # no env needed
     with pytest.raises(ValueError, match="mask_walls"):
         Reinforce(gym.make("FrozenLake-v1"), mask_walls=True)
 
 
-@pytest.mark.parametrize("cls, kwargs, message", [
-    (Sarsa, {"alpha": 1.5}, "alpha"),
-    (SoftQLearning, {"temperature": 0.0}, "temperature"),
-    (SoftmaxPolicyGradient, {"eta": -1.0}, "eta"),
-    (SoftmaxPolicyGradient, {"theta0": np.zeros((3, 4))}, "theta0 must have shape"),
-    (Reinforce, {"alpha_w": 0.0}, "alpha_w"),
-    (ActorCritic, {"theta0": np.full((9, 4), np.inf)}, "finite"),
-    (MonteCarlo, {"policy": np.full((9, 4), 0.3)}, "sum to 1"),
-    (MonteCarlo, {"alpha": 2.0}, "alpha"),
-    (TD0, {"alpha": "fast"}, "alpha"),
-])
+@pytest.mark.parametrize(
+    "cls, kwargs, message",
+    [
+        (Sarsa, {"alpha": 1.5}, "alpha"),
+        (SoftQLearning, {"temperature": 0.0}, "temperature"),
+        (SoftmaxPolicyGradient, {"eta": -1.0}, "eta"),
+        (SoftmaxPolicyGradient, {"theta0": np.zeros((3, 4))}, "theta0 must have shape"),
+        (Reinforce, {"alpha_w": 0.0}, "alpha_w"),
+        (ActorCritic, {"theta0": np.full((9, 4), np.inf)}, "finite"),
+        (MonteCarlo, {"policy": np.full((9, 4), 0.3)}, "sum to 1"),
+        (MonteCarlo, {"alpha": 2.0}, "alpha"),
+        (TD0, {"alpha": "fast"}, "alpha"),
+    ],
+)
 def test_bad_arguments_get_a_clear_error(cls, kwargs, message):
     with pytest.raises(ValueError, match=message):
         cls(maze(), **kwargs)
@@ -126,9 +131,15 @@ PREDICTION_CASES = [  # layout, gamma, steps, tolerance on max_s |V(s) - V^pi(s)
 
 
 @pytest.mark.parametrize("layout, gamma, steps, tol", PREDICTION_CASES)
-@pytest.mark.parametrize("cls, kwargs", [
-    (MonteCarlo, {"first_visit": True}), (MonteCarlo, {"first_visit": False}), (TD0, {"alpha": (0.1, 0.005, None)}),
-], ids=["MC-first", "MC-every", "TD0"])
+@pytest.mark.parametrize(
+    "cls, kwargs",
+    [
+        (MonteCarlo, {"first_visit": True}),
+        (MonteCarlo, {"first_visit": False}),
+        (TD0, {"alpha": (0.1, 0.005, None)}),
+    ],
+    ids=["MC-first", "MC-every", "TD0"],
+)
 def test_prediction_converges_to_exact_v_pi(layout, gamma, steps, tol, cls, kwargs):
     if "alpha" in kwargs:
         kwargs = {"alpha": (0.1, 0.005, steps)}  # decays over the whole run, so the noise dies out
@@ -141,6 +152,7 @@ def test_prediction_converges_to_exact_v_pi(layout, gamma, steps, tol, cls, kwar
 
 
 # -- control: greedy return equals optimal_return() ----------------------------------------------
+
 
 def control_successes(cls, layout, seeds=range(10)):
     steps = budget(cls.__name__, layout)
@@ -160,8 +172,9 @@ def test_control_reaches_the_optimum_on_book3x3(cls):
     assert control_successes(cls, "book3x3") >= 9  # of 10 seeds, 3 000 steps each
 
 
-@pytest.mark.parametrize("cls", [cls for cls in CONTROL_AGENTS if cls is not SoftmaxPolicyGradient],
-                         ids=lambda c: c.__name__)
+@pytest.mark.parametrize(
+    "cls", [cls for cls in CONTROL_AGENTS if cls is not SoftmaxPolicyGradient], ids=lambda c: c.__name__
+)
 def test_control_reaches_the_optimum_on_rooms10x10_short(cls):
     # CI's version of the 10-seed check below: 3 seeds, the same budgets (the book's rule needs
     # 400 000 steps here and runs only in the slow check).
@@ -290,14 +303,35 @@ def test_experiment_script_writes_table_and_curve(tmp_path):
     spec = importlib.util.spec_from_file_location("tabular_experiment", path)
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
-    argv = ["control", "--layout", "book3x3", "--seeds", "2", "--steps", "600", "--every", "200",
-            "--agents", "QLearning", "ActorCritic", "--out", str(tmp_path)]
+    argv = [
+        "control",
+        "--layout",
+        "book3x3",
+        "--seeds",
+        "2",
+        "--steps",
+        "600",
+        "--every",
+        "200",
+        "--agents",
+        "QLearning",
+        "ActorCritic",
+        "--out",
+        str(tmp_path),
+    ]
     assert script.main(argv) == 0
     rows = json.loads((tmp_path / "results.json").read_text())
-    assert [(r["agent"], r["seed"]) for r in rows] == [("QLearning", 0), ("QLearning", 1), ("ActorCritic", 0), ("ActorCritic", 1)]
+    assert [(r["agent"], r["seed"]) for r in rows] == [
+        ("QLearning", 0),
+        ("QLearning", 1),
+        ("ActorCritic", 0),
+        ("ActorCritic", 1),
+    ]
     assert all(r["optimum"] == pytest.approx(0.96) for r in rows)
     for r in rows:  # steps to optimal is a checkpoint, and the final greedy return is then optimal
-        assert r["steps_to_optimal"] is None or (r["steps_to_optimal"] in (200, 400, 600) and r["fraction_of_optimum"] == pytest.approx(1.0))
+        assert r["steps_to_optimal"] is None or (
+            r["steps_to_optimal"] in (200, 400, 600) and r["fraction_of_optimum"] == pytest.approx(1.0)
+        )
     assert (tmp_path / "curve.png").stat().st_size > 0 and "| QLearning |" in (tmp_path / "table.md").read_text()
     assert script.main(argv[:-4] + ["--agents", "Nope", "--out", str(tmp_path)]) == 2
 

@@ -38,10 +38,16 @@ def test_softmax_forbids_nan_moves_like_the_books_pi0():
     assert np.allclose(softmax(np.array([0.0, np.log(3.0)])), [0.25, 0.75])
 
 
-@pytest.mark.parametrize("prefs, temperature", [
-    (BOOK_THETA0[3], 1.0), (np.array([2.0, np.nan, -1.0, 0.5]), 0.5), (np.array([700.0, 0.0, 1.0, -700.0]), 1.0),
-    (np.full(4, np.nan), 1.0), (np.array([-np.inf, -np.inf, np.nan, -np.inf]), 1.0),
-])
+@pytest.mark.parametrize(
+    "prefs, temperature",
+    [
+        (BOOK_THETA0[3], 1.0),
+        (np.array([2.0, np.nan, -1.0, 0.5]), 0.5),
+        (np.array([700.0, 0.0, 1.0, -700.0]), 1.0),
+        (np.full(4, np.nan), 1.0),
+        (np.array([-np.inf, -np.inf, np.nan, -np.inf]), 1.0),
+    ],
+)
 def test_the_per_step_softmax_and_its_sampler_agree_with_softmax(prefs, temperature):
     p = softmax(prefs, temperature)
     assert softmax_row(prefs, temperature) == pytest.approx(p.tolist(), abs=1e-15)
@@ -122,8 +128,9 @@ def test_soft_value_is_a_smooth_max():
 
 def test_actor_critic_update_by_hand():
     theta, w = np.zeros((2, 2)), np.array([0.5, 1.0])
-    delta = actor_critic_update(theta, w, 0, 1, r=1.0, s2=1, terminated=False, alpha_theta=0.2, alpha_w=0.5,
-                                gamma=0.5, I=1.0, temperature=1.0)
+    delta = actor_critic_update(
+        theta, w, 0, 1, r=1.0, s2=1, terminated=False, alpha_theta=0.2, alpha_w=0.5, gamma=0.5, I=1.0, temperature=1.0
+    )
     assert delta == pytest.approx(1.0 + 0.5 * 1.0 - 0.5)
     assert w[0] == pytest.approx(0.5 + 0.5 * delta)
     assert theta[0].tolist() == pytest.approx([0.2 * delta * -0.5, 0.2 * delta * 0.5])

@@ -75,7 +75,7 @@ def test_importance_ratio_is_one_on_policy_and_multiplies_over_dimensions():
     a, mu = np.array([0.3, -1.0]), np.array([0.1, 0.5])
     assert importance_ratio(a, mu, np.array([0.7, 0.7]), 0.7) == pytest.approx(1.0, abs=1e-15)
     both = importance_ratio(a, mu, np.array([0.4, 2.0]), 1.0)
-    each = [importance_ratio(a[i:i + 1], mu[i:i + 1], np.array([s]), 1.0) for i, s in enumerate((0.4, 2.0))]
+    each = [importance_ratio(a[i : i + 1], mu[i : i + 1], np.array([s]), 1.0) for i, s in enumerate((0.4, 2.0))]
     assert both == pytest.approx(each[0] * each[1], rel=1e-12)
 
 
@@ -108,8 +108,9 @@ def test_copdac_q_on_tiles_is_eqs_19_to_22_with_the_dense_jacobian():
     features = compatible_features(J, a, mu)
     assert J.shape == (size * m, m) and features.shape == (size * m,)
     assert np.allclose(features.reshape(size, m)[idx], a - mu) and not features.reshape(size, m)[[0, 2, 3, 5, 7]].any()
-    dense = copdac_q_update(theta.ravel(), w.ravel(), v, J, mu, phi_s, phi_s @ v, phi_s2 @ v, a, -1.0, 0.99,
-                            0.01, 0.1, 0.2)
+    dense = copdac_q_update(
+        theta.ravel(), w.ravel(), v, J, mu, phi_s, phi_s @ v, phi_s2 @ v, a, -1.0, 0.99, 0.01, 0.1, 0.2
+    )
     tables = [x[None] for x in (theta, w, v)]  # one learner: views onto theta, w, v
     delta = copdac_q_tile_update(*tables, idx[None], idx2[None], a[None], R, 0.99, GO_ON, 0.01, 0.1, 0.2)
     assert delta[0] == pytest.approx(dense[3], abs=1e-12)
@@ -137,14 +138,17 @@ def test_puddle_world_agents_have_one_gaussian_per_action_dimension():
     assert agent.num_timesteps == 200 and np.abs(agent.theta).sum() > 0
 
 
-@pytest.mark.parametrize("env_id, kwargs, error, message", [
-    ("rl_envs/SwingPendulum-v0", {"sigma": -1.0}, ValueError, "sigma must be"),
-    ("rl_envs/SwingPendulum-v0", {"n_tilings": 0}, ValueError, "n_tilings must be a positive int"),
-    ("rl_envs/SwingPendulum-v0", {"alpha_v": "big"}, ValueError, "alpha_v must be a real number >= 0, got 'big'"),
-    ("rl_envs/SwingPendulum-v0", {"gamma": 1.5}, ValueError, "gamma must be a discount factor"),
-    ("rl_envs/PuddleWorld-v0", {"actions": "discrete"}, TypeError, "needs a 1-D Box action space"),
-    ("rl_envs/SwingPendulum-v0", {"alpha_theta": 0.1}, TypeError, "unexpected argument 'alpha_theta'"),
-])
+@pytest.mark.parametrize(
+    "env_id, kwargs, error, message",
+    [
+        ("rl_envs/SwingPendulum-v0", {"sigma": -1.0}, ValueError, "sigma must be"),
+        ("rl_envs/SwingPendulum-v0", {"n_tilings": 0}, ValueError, "n_tilings must be a positive int"),
+        ("rl_envs/SwingPendulum-v0", {"alpha_v": "big"}, ValueError, "alpha_v must be a real number >= 0, got 'big'"),
+        ("rl_envs/SwingPendulum-v0", {"gamma": 1.5}, ValueError, "gamma must be a discount factor"),
+        ("rl_envs/PuddleWorld-v0", {"actions": "discrete"}, TypeError, "needs a 1-D Box action space"),
+        ("rl_envs/SwingPendulum-v0", {"alpha_theta": 0.1}, TypeError, "unexpected argument 'alpha_theta'"),
+    ],
+)
 def test_bad_arguments_name_the_argument(env_id, kwargs, error, message):
     env_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k == "actions"}
     with pytest.raises(error, match=message):
@@ -161,12 +165,15 @@ def test_unbounded_observations_are_refused():
         TileSAC(UnboundedEnv())
 
 
-@pytest.mark.parametrize("cls, env_id, env_kwargs", [
-    (TileSAC, "rl_envs/MountainCarRLPark-v0", {"max_steps": 40}),
-    (TileOffPAC, "rl_envs/PuddleWorld-v0", {"max_steps": 30}),
-    (TileCOPDACQ, "rl_envs/SwingPendulum-v0", {"max_steps": 25}),
-    (TileCOPDACQ, "rl_envs/PuddleWorld-v0", {"variant": "boyan-moore", "max_steps": 30}),
-])
+@pytest.mark.parametrize(
+    "cls, env_id, env_kwargs",
+    [
+        (TileSAC, "rl_envs/MountainCarRLPark-v0", {"max_steps": 40}),
+        (TileOffPAC, "rl_envs/PuddleWorld-v0", {"max_steps": 30}),
+        (TileCOPDACQ, "rl_envs/SwingPendulum-v0", {"max_steps": 25}),
+        (TileCOPDACQ, "rl_envs/PuddleWorld-v0", {"variant": "boyan-moore", "max_steps": 30}),
+    ],
+)
 def test_seed_k_of_a_batch_is_that_seed_run_alone(cls, env_id, env_kwargs):
     seeds, kwargs = [4, 0, 9], {"table_size": 2048, "gamma": 0.9}
     batch = SeedBatch(cls, env_id, seeds, env_kwargs, **kwargs).learn(100).learn(50)  # continues the episodes
@@ -183,7 +190,11 @@ def test_seed_k_of_a_batch_is_that_seed_run_alone(cls, env_id, env_kwargs):
 
 
 def test_members_with_their_own_step_sizes_are_those_settings_run_alone():
-    settings = [{"alpha_theta": 0.1, "alpha_w": 0.01}, {"alpha_theta": 0.01, "alpha_w": 0.1}, {"alpha_theta": 0.1, "alpha_w": 0.01}]
+    settings = [
+        {"alpha_theta": 0.1, "alpha_w": 0.01},
+        {"alpha_theta": 0.01, "alpha_w": 0.1},
+        {"alpha_theta": 0.1, "alpha_w": 0.01},
+    ]
     kwargs = {"table_size": 1024, "gamma": 0.9, "alpha_v": 0.5}
     batch = SeedBatch(TileCOPDACQ, "rl_envs/MountainCarRLPark-v0", [5, 5, 6], {"max_steps": 30}, settings, **kwargs)
     batch.learn(90)

@@ -67,15 +67,18 @@ def test_hash_collides_about_as_rarely_as_a_random_map():
     assert lost / n < 0.01  # the default table (2^16) for 10 tilings of 10 x 10
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"low": [0, 1], "high": [1, 1]}, "high > low"),
-    ({"low": [0], "high": [1, 1]}, "same length"),
-    ({"low": [[0]], "high": [[1]]}, "low must be a 1-D array"),
-    ({"low": [0], "high": [np.inf]}, "high must be finite"),
-    ({"low": [0], "high": [1], "n_tilings": 0}, "n_tilings must be a positive int"),
-    ({"low": [0], "high": [1], "tiles_per_dim": 2.0}, "tiles_per_dim must be a positive int"),
-    ({"low": [0], "high": [1], "n_tilings": 8, "size": 4}, "size must be an int in"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"low": [0, 1], "high": [1, 1]}, "high > low"),
+        ({"low": [0], "high": [1, 1]}, "same length"),
+        ({"low": [[0]], "high": [[1]]}, "low must be a 1-D array"),
+        ({"low": [0], "high": [np.inf]}, "high must be finite"),
+        ({"low": [0], "high": [1], "n_tilings": 0}, "n_tilings must be a positive int"),
+        ({"low": [0], "high": [1], "tiles_per_dim": 2.0}, "tiles_per_dim must be a positive int"),
+        ({"low": [0], "high": [1], "n_tilings": 8, "size": 4}, "size must be an int in"),
+    ],
+)
 def test_bad_arguments_name_the_argument(kwargs, message):
     with pytest.raises(ValueError, match=message):
         TileCoder(**kwargs)
@@ -83,7 +86,11 @@ def test_bad_arguments_name_the_argument(kwargs, message):
 
 def test_states_of_the_wrong_shape_are_refused():
     coder = TileCoder([0, 0], [1, 1])
-    for bad, message in [(np.zeros(3), "states must have shape"), (np.zeros((4, 1)), "states must have shape"),
-                         ([[0.1, np.nan]], "states must be finite"), ("0.5", "states must be an array")]:
+    for bad, message in [
+        (np.zeros(3), "states must have shape"),
+        (np.zeros((4, 1)), "states must have shape"),
+        ([[0.1, np.nan]], "states must be finite"),
+        ("0.5", "states must be an array"),
+    ]:
         with pytest.raises(ValueError, match=message):
             coder.tiles(bad)

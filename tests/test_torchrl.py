@@ -83,8 +83,9 @@ def test_collector_frames_are_what_gymnasium_returns_for_the_same_seed_and_actio
         policy = None  # the collector draws from the action spec (one-hot for Discrete)
     # auto_register_policy_transforms=False: the policy is not recurrent, so the collector has
     # no InitTracker to add (torchrl 0.14 warns about it for any module unless told).
-    collector = Collector(env, policy, frames_per_batch=FRAMES, total_frames=FRAMES,
-                          auto_register_policy_transforms=False)
+    collector = Collector(
+        env, policy, frames_per_batch=FRAMES, total_frames=FRAMES, auto_register_policy_transforms=False
+    )
     collector.set_seed(11)
     batch = next(iter(collector))
     collector.shutdown()

@@ -14,8 +14,10 @@ from rl_envs.maze.pomdp import POMDPModel
 from rl_envs.validation import as_box_action, clipped_box_action, symmetric_matrix
 
 
-@pytest.mark.parametrize("gamma, message", [(1.5, r"in \[0, 1\], got 1.5"), (True, "discount factor"),
-                                            (float("nan"), "finite"), ("0.9", "discount factor")])
+@pytest.mark.parametrize(
+    "gamma, message",
+    [(1.5, r"in \[0, 1\], got 1.5"), (True, "discount factor"), (float("nan"), "finite"), ("0.9", "discount factor")],
+)
 def test_every_gamma_is_one_check(gamma, message):
     model = maze_model(get_layout("book3x3"), 1.0, 0.0, 0.0)
     with pytest.raises(ValueError, match=f"gamma must be .*{message}"):
@@ -99,17 +101,33 @@ def test_a_comparison_refuses_a_bool_or_a_string_for_a_number(key, bad):
 
 
 @pytest.mark.parametrize("bad", [True, "0.5"])
-@pytest.mark.parametrize("key, name", [
-    ("budget", "budget"), ("search_seed", "search_seed"), ("cpus_per_trial", "cpus_per_trial"),
-    ("tolerance", "metric.tolerance"), ("from", "metric.from"), ("loguniform", "space.alpha.loguniform's low"),
-])
+@pytest.mark.parametrize(
+    "key, name",
+    [
+        ("budget", "budget"),
+        ("search_seed", "search_seed"),
+        ("cpus_per_trial", "cpus_per_trial"),
+        ("tolerance", "metric.tolerance"),
+        ("from", "metric.from"),
+        ("loguniform", "space.alpha.loguniform's low"),
+    ],
+)
 def test_a_sweep_refuses_a_bool_or_a_string_for_a_number(key, name, bad):
     from baselines import compare as cmp
     from baselines.sweep import sweep_from_config
 
-    sweep = {"env": "rl_envs/GridMaze-v0", "env_kwargs": {"layout": "book3x3"}, "agent": "QLearning", "steps": 100,
-             "eval_at": [50], "tuning_seeds": [1], "evaluation_seeds": [2], "search": "optuna",
-             "metric": {"name": "final_return"}, "space": {"alpha": {"loguniform": [0.1, 0.5]}}}
+    sweep = {
+        "env": "rl_envs/GridMaze-v0",
+        "env_kwargs": {"layout": "book3x3"},
+        "agent": "QLearning",
+        "steps": 100,
+        "eval_at": [50],
+        "tuning_seeds": [1],
+        "evaluation_seeds": [2],
+        "search": "optuna",
+        "metric": {"name": "final_return"},
+        "space": {"alpha": {"loguniform": [0.1, 0.5]}},
+    }
     assert sweep_from_config(sweep).space == {"alpha": ("loguniform", [0.1, 0.5])}
     if key in ("tolerance", "from"):
         sweep["metric"] = {**sweep["metric"], key: bad}
@@ -119,6 +137,8 @@ def test_a_sweep_refuses_a_bool_or_a_string_for_a_number(key, name, bad):
         sweep[key] = bad
     with pytest.raises(cmp.ConfigError, match=rf"^{re.escape(name)} must be .*, got {re.escape(repr(bad))}"):
         sweep_from_config(sweep)
+
+
 @pytest.mark.parametrize("bad", [np.zeros((3, 1)), np.zeros((2, 2)), "1", np.array([[0.0, np.nan]] * 3)])
 def test_actions_of_num_envs_are_checked_as_against_the_batch_space(bad):
     """``as_box_action(a, space, num_envs)`` accepts and refuses what ``as_box_action(a, batch)``

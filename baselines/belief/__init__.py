@@ -8,5 +8,14 @@ from .most_likely_state import MostLikelyState
 from .perseus import Perseus, point_backup, projections
 from .qmdp import QMDP, mdp_action_values
 
-__all__ = ["BeliefAgent", "QMDP", "MostLikelyState", "Perseus", "point_backup", "projections",
-           "mdp_action_values", "discounted_rollouts", "summarize"]
+__all__ = [
+    "BeliefAgent",
+    "QMDP",
+    "MostLikelyState",
+    "Perseus",
+    "point_backup",
+    "projections",
+    "mdp_action_values",
+    "discounted_rollouts",
+    "summarize",
+]

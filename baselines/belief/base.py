@@ -59,8 +59,11 @@ class BeliefAgent(Agent):
         # Without the env (loaded only to predict) the number of states is whatever the file's T says.
         S = "S" if self.model is None else self.model.n_states
         A, Z = int(self.action_space.n), int(self.observation_space.n) - 1  # the last observation is "none yet"
-        return {"T": ArraySpec((A, S, S), stochastic=True), "O": ArraySpec((A, S, Z), stochastic=True),
-                "b0": ArraySpec((S,), stochastic=True)}
+        return {
+            "T": ArraySpec((A, S, S), stochastic=True),
+            "O": ArraySpec((A, S, Z), stochastic=True),
+            "b0": ArraySpec((S,), stochastic=True),
+        }
 
     def _pomdp(self) -> POMDPModel:
         """The model a planner solves (an agent loaded without its env has none)."""
@@ -102,7 +105,9 @@ class BeliefAgent(Agent):
         # The agent holds the model's T, O and b0 (saved with it), so a loaded agent filters too.
         return filter_belief(beliefs, last, np.where(starts, self.O.shape[2], obs), self)
 
-    def predict(self, observation: Any, state: Any = None, episode_start: np.ndarray | None = None, deterministic: bool = True) -> tuple[Any, Any]:
+    def predict(
+        self, observation: Any, state: Any = None, episode_start: np.ndarray | None = None, deterministic: bool = True
+    ) -> tuple[Any, Any]:
         beliefs = self.filter(observation, state, episode_start)
         actions = np.asarray(self._belief_policy(beliefs), dtype=np.int64)
         scalar = np.ndim(observation) == 0

@@ -49,7 +49,13 @@ def point_backup(B: np.ndarray, g: np.ndarray, R: np.ndarray, gamma: float) -> t
     return alpha_ab[np.arange(len(B)), a_star], a_star
 
 
-def explore_beliefs(model: POMDPModel, n_beliefs: int, rng: np.random.Generator, policy: Callable[[np.ndarray], np.ndarray] | None = None, walkers: int = 64) -> np.ndarray:
+def explore_beliefs(
+    model: POMDPModel,
+    n_beliefs: int,
+    rng: np.random.Generator,
+    policy: Callable[[np.ndarray], np.ndarray] | None = None,
+    walkers: int = 64,
+) -> np.ndarray:
     """Up to ``n_beliefs`` distinct beliefs reached from ``b0`` by ``walkers`` parallel runs of
     ``policy(beliefs)`` (uniformly random actions by default), restarting at ``b0`` whenever a
     run enters an absorbing state (a goal of a terminating episode)."""
@@ -87,10 +93,27 @@ class Perseus(BeliefAgent):
     ``batch`` (beliefs backed up together), ``seed``.
     """
 
-    def __init__(self, env: gym.Env | str, n_beliefs: int = 2000, explore: str = "qmdp", max_stages: int = 1000,
-                 tol: float = 1e-4, time_limit: float | None = None, batch: int = 16, seed: int | None = None):
-        super().__init__(env, seed=seed, n_beliefs=n_beliefs, explore=explore, max_stages=max_stages,
-                         tol=tol, time_limit=time_limit, batch=batch)
+    def __init__(
+        self,
+        env: gym.Env | str,
+        n_beliefs: int = 2000,
+        explore: str = "qmdp",
+        max_stages: int = 1000,
+        tol: float = 1e-4,
+        time_limit: float | None = None,
+        batch: int = 16,
+        seed: int | None = None,
+    ):
+        super().__init__(
+            env,
+            seed=seed,
+            n_beliefs=n_beliefs,
+            explore=explore,
+            max_stages=max_stages,
+            tol=tol,
+            time_limit=time_limit,
+            batch=batch,
+        )
         if explore not in ("random", "qmdp"):
             raise ValueError(f"explore must be 'random' or 'qmdp', got {explore!r}")
         self.n_beliefs, self.explore = integer(n_beliefs, "n_beliefs"), explore
@@ -100,8 +123,11 @@ class Perseus(BeliefAgent):
 
     def _array_specs(self):
         specs = super()._array_specs()
-        return {**specs, "alpha": ArraySpec(("K", specs["T"].shape[1])),
-                "alpha_action": ArraySpec(("K",), integer=True, low=0, high=int(self.action_space.n) - 1)}
+        return {
+            **specs,
+            "alpha": ArraySpec(("K", specs["T"].shape[1])),
+            "alpha_action": ArraySpec(("K",), integer=True, low=0, high=int(self.action_space.n) - 1),
+        }
 
     def _exploration_policy(self, m):
         if self.explore == "random":
@@ -157,8 +183,14 @@ class Perseus(BeliefAgent):
             value = new_value
             if gain < self.tol or timed_out:
                 break
-        self.stats = {"stages": stage, "timed_out": timed_out, "n_alpha": len(self.alpha), "n_beliefs": len(B),
-                      "value_b0": self.value(m.b0), "seconds": time.perf_counter() - start}
+        self.stats = {
+            "stages": stage,
+            "timed_out": timed_out,
+            "n_alpha": len(self.alpha),
+            "n_beliefs": len(B),
+            "value_b0": self.value(m.b0),
+            "seconds": time.perf_counter() - start,
+        }
 
     def value(self, belief: ArrayLike) -> float:
         """``max_k b . alpha_k``: the planned value (a lower bound on ``V*(b)``)."""

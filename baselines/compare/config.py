@@ -56,7 +56,9 @@ class Cell:
     def key(self) -> str:
         """The cell's file name: everything that decides its result (a resumed run reuses a cell
         only when all of it is the same)."""
-        parts = [self.env_kwargs, self.agent_kwargs, self.steps, self.eval_episodes] + ([self.eval_at] if self.eval_at else [])
+        parts = [self.env_kwargs, self.agent_kwargs, self.steps, self.eval_episodes] + (
+            [self.eval_at] if self.eval_at else []
+        )
         parts += [{"measure": self.measure}] if self.measure else []
         extra = json.dumps(parts, sort_keys=True)
         return f"{self.env.replace('/', '_')}__{self.agent}__{digest(extra)}__seed{self.seed}"
@@ -135,8 +137,10 @@ def cells_from_config(config: dict) -> list[Cell]:
     "env_kwargs": {}, "agents": {name: {kwargs}} | [name, ...]}, ...]}``; at most
     :data:`MAX_CELLS` cells, each once.
     """
-    require(isinstance(config, dict) and isinstance(config.get("runs"), list) and config["runs"],
-            "a configuration needs a non-empty list 'runs'")
+    require(
+        isinstance(config, dict) and isinstance(config.get("runs"), list) and config["runs"],
+        "a configuration needs a non-empty list 'runs'",
+    )
     cells, where_of = [], {}
     for i, run in enumerate(config["runs"]):
         where = f"runs[{i}]"
@@ -144,8 +148,10 @@ def cells_from_config(config: dict) -> list[Cell]:
         unknown = set(run) - {"env", "steps", "seeds", "eval_episodes", "eval_at", "env_kwargs", "agents", "measure"}
         require(not unknown, f"{where}: unknown keys {sorted(unknown)}")
         env = run.get("env")
-        require(isinstance(env, str) and env in gym.registry,
-                f"{where}: unknown environment {env!r}; registered rl_envs ids: {', '.join(rl_envs.ENV_IDS)}")
+        require(
+            isinstance(env, str) and env in gym.registry,
+            f"{where}: unknown environment {env!r}; registered rl_envs ids: {', '.join(rl_envs.ENV_IDS)}",
+        )
         steps = checked(integer, run.get("steps"), f"{where}: steps")
         eval_episodes = checked(integer, run.get("eval_episodes", 5), f"{where}: eval_episodes")
         env_kwargs = run.get("env_kwargs", {})
@@ -159,28 +165,42 @@ def cells_from_config(config: dict) -> list[Cell]:
             agents = {name: {} for name in agents}
         require(isinstance(agents, dict) and agents, f"{where}: agents must be a non-empty list or mapping")
         for name, kwargs in agents.items():
-            require(name in known_agents(), f"{where}: unknown agent {name!r}; known agents: {', '.join(known_agents())}")
+            require(
+                name in known_agents(), f"{where}: unknown agent {name!r}; known agents: {', '.join(known_agents())}"
+            )
             # SB3Agent.learn trains a fresh model each call, so it cannot stop at a checkpoint and go on.
             require(not (measure and name in SB3_AGENTS), f"{where}: a measure needs a reference agent, not {name}")
-            require(not (eval_at and name in SB3_AGENTS), f"{where}: eval_at needs a reference agent, not {name} "
-                                                          "(an SB3 model cannot be paused at a checkpoint and go on)")
+            require(
+                not (eval_at and name in SB3_AGENTS),
+                f"{where}: eval_at needs a reference agent, not {name} "
+                "(an SB3 model cannot be paused at a checkpoint and go on)",
+            )
             require(isinstance(kwargs, dict), f"{where}: the keyword arguments of {name} must be a mapping")
             _check_agent_arguments(where, name, kwargs)
         seeds = run.get("seeds", 3)
-        require(_count(seeds, 1) or (isinstance(seeds, list) and seeds and all(_count(s, 0) for s in seeds)),
-                f"{where}: seeds must be a positive count or a list of non-negative ints, got {seeds!r}")
+        require(
+            _count(seeds, 1) or (isinstance(seeds, list) and seeds and all(_count(s, 0) for s in seeds)),
+            f"{where}: seeds must be a positive count or a list of non-negative ints, got {seeds!r}",
+        )
         n_seeds = len(seeds) if isinstance(seeds, list) else int(seeds)
         total = len(cells) + n_seeds * len(agents)
-        require(total <= MAX_CELLS, f"{where}: the grid reaches {total:,} cells ({n_seeds:,} seeds x {len(agents)} "
-                                    f"agent(s)); a comparison is limited to {MAX_CELLS:,} cells (split it into several)")
+        require(
+            total <= MAX_CELLS,
+            f"{where}: the grid reaches {total:,} cells ({n_seeds:,} seeds x {len(agents)} "
+            f"agent(s)); a comparison is limited to {MAX_CELLS:,} cells (split it into several)",
+        )
         seeds = [int(s) for s in seeds] if isinstance(seeds, list) else list(range(int(seeds)))
         repeated = sorted(s for s, n in Counter(seeds).items() if n > 1)
         require(not repeated, f"{where}: seeds repeat {', '.join(map(str, repeated))} (each seed is one cell)")
         for name, kwargs in agents.items():
             for seed in seeds:
-                cell = Cell(env, name, seed, steps, dict(env_kwargs), dict(kwargs), eval_episodes, list(eval_at), dict(measure))
-                require(cell.key not in where_of,
-                        f"{where} repeats the cell {env} {name} seed {seed} of {where_of.get(cell.key)}")
+                cell = Cell(
+                    env, name, seed, steps, dict(env_kwargs), dict(kwargs), eval_episodes, list(eval_at), dict(measure)
+                )
+                require(
+                    cell.key not in where_of,
+                    f"{where} repeats the cell {env} {name} seed {seed} of {where_of.get(cell.key)}",
+                )
                 where_of[cell.key] = where
                 cells.append(cell)
     return cells
@@ -194,8 +214,11 @@ def check_measure(measure: Any, where: str = "cell") -> None:
     name = measure.get("name")
     require(name in MEASURES, f"{where}: unknown measure {name!r}; registered measures: {', '.join(sorted(MEASURES))}")
     unknown = set(measure) - {"name"} - measure_arguments(name)
-    require(not unknown, f"{where}: the measure {name} has no argument(s) {sorted(unknown)}; "
-                         f"its arguments: {', '.join(sorted(measure_arguments(name))) or 'none'}")
+    require(
+        not unknown,
+        f"{where}: the measure {name} has no argument(s) {sorted(unknown)}; "
+        f"its arguments: {', '.join(sorted(measure_arguments(name))) or 'none'}",
+    )
     missing = measure_arguments(name, required=True) - set(measure)
     require(not missing, f"{where}: the measure {name} needs the argument(s) {sorted(missing)}")
 
@@ -205,17 +228,27 @@ def evaluation_steps(spec: Any, steps: int, where: str) -> list[int]:
     ``{logspace = [first, last, points]}``, points log-spaced from first to last, rounded, each once
     (as Silver et al. 2014, Fig. 1, sample the cost on a log time axis)."""
     if isinstance(spec, dict):
-        require(set(spec) == {"logspace"}, f"{where}: eval_at must be a list of steps or {{logspace = [first, last, points]}}")
+        require(
+            set(spec) == {"logspace"},
+            f"{where}: eval_at must be a list of steps or {{logspace = [first, last, points]}}",
+        )
         lo_hi_n = spec["logspace"]
-        require(isinstance(lo_hi_n, list) and len(lo_hi_n) == 3 and all(_count(v, 1) for v in lo_hi_n)
-                and lo_hi_n[0] <= lo_hi_n[1], f"{where}: eval_at.logspace must be [first, last, points], "
-                                              f"positive ints with first <= last, got {lo_hi_n!r}")
+        require(
+            isinstance(lo_hi_n, list)
+            and len(lo_hi_n) == 3
+            and all(_count(v, 1) for v in lo_hi_n)
+            and lo_hi_n[0] <= lo_hi_n[1],
+            f"{where}: eval_at.logspace must be [first, last, points], "
+            f"positive ints with first <= last, got {lo_hi_n!r}",
+        )
         import numpy as np
 
         lo, hi, n = lo_hi_n
         spec = np.unique(np.round(np.logspace(np.log10(lo), np.log10(hi), n)).astype(int)).tolist()
-    require(isinstance(spec, list) and all(_count(s, 1) for s in spec),
-            f"{where}: eval_at must be a list of positive step counts, got {spec!r}")
+    require(
+        isinstance(spec, list) and all(_count(s, 1) for s in spec),
+        f"{where}: eval_at must be a list of positive step counts, got {spec!r}",
+    )
     require(all(s <= steps for s in spec), f"{where}: eval_at goes past the budget of {steps} steps")
     return sorted({int(s) for s in spec})
 
@@ -248,32 +281,75 @@ def load_config(path: str | Path) -> dict:
 # agents get the settings their experiments established (experiments/*.py); SB3 the zoo-format
 # defaults.  A cell's key (its results file) is computed from these, so editing a run reruns it.
 TUNED_RUNS = [
-    {"env": "rl_envs/GridMaze-v0", "env_kwargs": {"layout": "dyna_maze"}, "steps": 20_000, "seeds": 3,
-     "agents": {"QLearning": {}, "DQN": {}, "PPO": {}}},
-    {"env": "rl_envs/QuadraticBandit-v0", "env_kwargs": {"dim": 10}, "steps": 3_000, "seeds": 3,
-     "agents": {"COPDACB": {}, "SAC": {}}},
-    {"env": "rl_envs/LQControl-v0", "env_kwargs": {"max_steps": 100}, "steps": 30_000, "seeds": 3,
-     "agents": {"LinearReinforce": LQ_REINFORCE_IMPROVED, "PPO": {}}},
-    {"env": "rl_envs/PartiallyObservableMaze-v0", "env_kwargs": {"layout": "hallway"}, "steps": 20_000, "seeds": 3,
-     "eval_episodes": 20, "agents": {"QMDP": {}, "PPO": {}}},
-    {"env": "rl_envs/OctopusArm-v0", "steps": 3_000, "seeds": 2, "eval_episodes": 1,
-     "agents": {"COPDACQ": OCTOPUS_COPDAC_Q, "SAC": {}}},
+    {
+        "env": "rl_envs/GridMaze-v0",
+        "env_kwargs": {"layout": "dyna_maze"},
+        "steps": 20_000,
+        "seeds": 3,
+        "agents": {"QLearning": {}, "DQN": {}, "PPO": {}},
+    },
+    {
+        "env": "rl_envs/QuadraticBandit-v0",
+        "env_kwargs": {"dim": 10},
+        "steps": 3_000,
+        "seeds": 3,
+        "agents": {"COPDACB": {}, "SAC": {}},
+    },
+    {
+        "env": "rl_envs/LQControl-v0",
+        "env_kwargs": {"max_steps": 100},
+        "steps": 30_000,
+        "seeds": 3,
+        "agents": {"LinearReinforce": LQ_REINFORCE_IMPROVED, "PPO": {}},
+    },
+    {
+        "env": "rl_envs/PartiallyObservableMaze-v0",
+        "env_kwargs": {"layout": "hallway"},
+        "steps": 20_000,
+        "seeds": 3,
+        "eval_episodes": 20,
+        "agents": {"QMDP": {}, "PPO": {}},
+    },
+    {
+        "env": "rl_envs/OctopusArm-v0",
+        "steps": 3_000,
+        "seeds": 2,
+        "eval_episodes": 1,
+        "agents": {"COPDACQ": OCTOPUS_COPDAC_Q, "SAC": {}},
+    },
     # The value-gradient policy has swung up by 10k steps; SAC gets the 3k of the other SAC rows.
-    {"env": "rl_envs/PendulumSwingUp-v0", "steps": 10_000, "seeds": 2,
-     "agents": {"ValueGradientPolicy": PENDULUM_VALUE_GRADIENT}},
+    {
+        "env": "rl_envs/PendulumSwingUp-v0",
+        "steps": 10_000,
+        "seeds": 2,
+        "agents": {"ValueGradientPolicy": PENDULUM_VALUE_GRADIENT},
+    },
     {"env": "rl_envs/PendulumSwingUp-v0", "steps": 3_000, "seeds": 2, "agents": {"SAC": {}}},
     # Silver et al. (2014), §5.2: COPDAC-Q on tile features against PPO, a short budget.
-    *({"env": env_id, "steps": 20_000, "seeds": 2, "eval_episodes": 1, "agents": {"TileCOPDACQ": {}, "PPO": {}}}
-      for env_id in ("rl_envs/MountainCarRLPark-v0", "rl_envs/SwingPendulum-v0", "rl_envs/PuddleWorld-v0")),
+    *(
+        {"env": env_id, "steps": 20_000, "seeds": 2, "eval_episodes": 1, "agents": {"TileCOPDACQ": {}, "PPO": {}}}
+        for env_id in ("rl_envs/MountainCarRLPark-v0", "rl_envs/SwingPendulum-v0", "rl_envs/PuddleWorld-v0")
+    ),
     # A prediction task with one action: every agent's return is the task's mean reward (the
     # optimum); the rows show that the agents run on it.  The paper's results are in
     # experiments/distributional_td.py.
-    {"env": "rl_envs/VariableReward-v0", "steps": 2_000, "seeds": 2, "eval_episodes": 100,
-     "agents": {"ExpectileTD": {}, "PPO": {}}},
+    {
+        "env": "rl_envs/VariableReward-v0",
+        "steps": 2_000,
+        "seeds": 2,
+        "eval_episodes": 100,
+        "agents": {"ExpectileTD": {}, "PPO": {}},
+    },
     # The MOP paper's food grid: MOP solves the model (no reward; it survives for its path
     # entropy) against PPO on the survival reward; episodes capped at 1000 steps.
-    {"env": "rl_envs/FoodGrid-v0", "env_kwargs": {"max_steps": 1000}, "steps": 20_000, "seeds": 2,
-     "eval_episodes": 2, "agents": {"MOP": {}, "PPO": {}}},
+    {
+        "env": "rl_envs/FoodGrid-v0",
+        "env_kwargs": {"max_steps": 1000},
+        "steps": 20_000,
+        "seeds": 2,
+        "eval_episodes": 2,
+        "agents": {"MOP": {}, "PPO": {}},
+    },
 ]
 # An environment registered without a tuned run: PPO (which takes every action space SB3 does) with
 # its zoo-format defaults (baselines/hyperparams/ppo.yml's entry, or its 'default' one) at a small
@@ -286,5 +362,7 @@ def default_config() -> dict:
     environment in the ``rl_envs/`` namespace (:func:`rl_envs.registered_ids`) that has no tuned run.
     A fresh copy each call, read from the registry then."""
     tuned = {run["env"] for run in TUNED_RUNS}
-    return {"runs": copy.deepcopy(TUNED_RUNS) + [{"env": env_id, **copy.deepcopy(DEFAULT_RUN)}
-                                                 for env_id in rl_envs.registered_ids() if env_id not in tuned]}
+    return {
+        "runs": copy.deepcopy(TUNED_RUNS)
+        + [{"env": env_id, **copy.deepcopy(DEFAULT_RUN)} for env_id in rl_envs.registered_ids() if env_id not in tuned]
+    }

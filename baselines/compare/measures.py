@@ -86,7 +86,9 @@ class UniformRandom:
             raise TypeError(f"UniformRandom draws from a Discrete action space, got {space}")
         self.n, self.rng = space.n, np.random.default_rng(seed)
 
-    def predict(self, obs: Any, state: Any = None, episode_start: np.ndarray | None = None, deterministic: bool = True) -> tuple[np.ndarray, Any]:
+    def predict(
+        self, obs: Any, state: Any = None, episode_start: np.ndarray | None = None, deterministic: bool = True
+    ) -> tuple[np.ndarray, Any]:
         return self.rng.integers(self.n, size=np.shape(obs)), state
 
 
@@ -107,8 +109,12 @@ def discounted_reward(cell: Cell, runs: int = 2000) -> Measured:
     score["median_steps"] = _finite_or_none([score["median_steps"]])[0]
     value_b0 = getattr(agent, "stats", {}).get("value_b0")
     maze: Any = env.unwrapped  # its exact references are its own methods (forwarded from its task)
-    measurements = {**score, "solve_seconds": solve_seconds, "planned_value_b0": value_b0,
-                    "mdp_upper_bound": maze.mdp_upper_bound()}
+    measurements = {
+        **score,
+        "solve_seconds": solve_seconds,
+        "planned_value_b0": value_b0,
+        "mdp_upper_bound": maze.mdp_upper_bound(),
+    }
     return Measured(agent, measurements, score["adr"], float(rollouts["returns"].std()))
 
 
@@ -156,7 +162,9 @@ def greedy_checkpoints(cell: Cell, every: int, train_env_kwargs: dict | None = N
     for target in [*range(every, cell.steps, every), cell.steps]:
         while agent.num_timesteps < target:  # learn() returns early at a stopping test: keep going
             agent.learn(target - agent.num_timesteps)
-        ret, std = cast(tuple[float, float], evaluate_policy(agent, eval_env, n_eval_episodes=cell.eval_episodes, warn=False))
+        ret, std = cast(
+            tuple[float, float], evaluate_policy(agent, eval_env, n_eval_episodes=cell.eval_episodes, warn=False)
+        )
         checkpoints.append(agent.num_timesteps)
         returns.append(float(ret))
         optimal = abs(ret - optimum) <= 1e-6 * max(1.0, abs(optimum)) if deterministic else ret >= optimum - 0.05
@@ -201,8 +209,13 @@ def stopping_test(cell: Cell, pairs: list) -> Measured:
     each ``[s, a]`` of ``pairs``."""
     agent = _agent(cell, gym.make(cell.env, **cell.env_kwargs)).learn(cell.steps)
     lengths = agent.episodes.lengths
-    measurements = {"converged": bool(agent.converged), "steps": int(agent.num_timesteps), "episodes": len(lengths),
-                    "last_episode_length": lengths[-1], "pi": [float(agent.pi[s, a]) for s, a in pairs]}
+    measurements = {
+        "converged": bool(agent.converged),
+        "steps": int(agent.num_timesteps),
+        "episodes": len(lengths),
+        "last_episode_length": lengths[-1],
+        "pi": [float(agent.pi[s, a]) for s, a in pairs],
+    }
     return Measured(agent, measurements, agent.episodes.returns[-1], 0.0)
 
 
@@ -226,8 +239,14 @@ def seed_batch(cell: Cell, members: list, checkpoints: list, test_seed: int) -> 
     agent_class = AGENTS[cell.agent]
     if not issubclass(agent_class, TileActorCritic):
         raise ValueError(f"seed_batch runs a tile actor-critic, got {cell.agent}")
-    batch = SeedBatch(agent_class, cell.env, [s for s, _ in members], env_kwargs=cell.env_kwargs,
-                      settings=[m for _, m in members], **cell.agent_kwargs)
+    batch = SeedBatch(
+        agent_class,
+        cell.env,
+        [s for s, _ in members],
+        env_kwargs=cell.env_kwargs,
+        settings=[m for _, m in members],
+        **cell.agent_kwargs,
+    )
     returns, steps, done = [], [], 0
     for i, t in enumerate(checkpoints):
         batch.learn(t - done)
@@ -237,5 +256,9 @@ def seed_batch(cell: Cell, members: list, checkpoints: list, test_seed: int) -> 
     returns = np.array(returns).T
     last = returns[:, -1]
     finite = bool(np.isfinite(last).all())
-    return Measured(None, {"returns": returns.tolist(), "member_steps": np.array(steps).T.tolist()},
-                    float(last.mean()) if finite else None, float(last.std()) if finite else None)
+    return Measured(
+        None,
+        {"returns": returns.tolist(), "member_steps": np.array(steps).T.tolist()},
+        float(last.mean()) if finite else None,
+        float(last.std()) if finite else None,
+    )

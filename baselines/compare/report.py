@@ -59,7 +59,8 @@ def group_labels(rows: list[dict]) -> list[tuple[str, str]]:
     for r in rows:
         env_variants.setdefault(r["env"], set()).add(r["env_kwargs"])
         agent_variants.setdefault((r["env"], r["env_kwargs"], r["agent"]), set()).add(
-            (r.get("agent_kwargs", "{}"), r["steps"]))
+            (r.get("agent_kwargs", "{}"), r["steps"])
+        )
     labels = []
     for r in rows:
         env = r["env"] if len(env_variants[r["env"]]) == 1 else f"{r['env']} {r['env_kwargs']}"
@@ -89,8 +90,10 @@ def summary_table(rows: list[dict]) -> list[str]:
     groups: dict[tuple[str, str], list[dict]] = {}
     for r, label in zip(rows, group_labels(rows)):
         groups.setdefault(label, []).append(r)
-    lines = ["| environment | agent | seeds | steps | return (mean ± sd) | exact optimum | fraction of optimum | wall time / seed (s) |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| environment | agent | seeds | steps | return (mean ± sd) | exact optimum | fraction of optimum | wall time / seed (s) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for (env, agent), rs in groups.items():
         rets = np.array([r["return"] for r in rs], dtype=float)  # a measure's missing return (None) is NaN
         opt = rs[0]["optimum"]
@@ -99,7 +102,8 @@ def summary_table(rows: list[dict]) -> list[str]:
         lines.append(
             f"| {env} | {agent} | {len(rs)} | {rs[0]['steps']:,} | {rets.mean():.4g} ± {rets.std():.2g} | "
             f"{'n/a' if opt is None else f'{opt:.4g}'} | {f'{np.mean(fracs):.3f}' if fracs else 'n/a'} | "
-            f"{np.mean([r['wall_time_s'] for r in rs]):.1f} |")
+            f"{np.mean([r['wall_time_s'] for r in rs]):.1f} |"
+        )
     return lines
 
 
@@ -136,15 +140,19 @@ def plot_learning_curves(records: list[dict], path: Path, n_points: int = 200) -
                 continue
             steps = max(r["row"]["steps"] for r in recs)
             grid = np.linspace(1, steps, n_points)
-            curves = np.array([smooth(curve_on_grid(r["log"]["end_steps"], r["log"]["returns"], grid), 5) for r in recs])
+            curves = np.array(
+                [smooth(curve_on_grid(r["log"]["end_steps"], r["log"]["returns"], grid), 5) for r in recs]
+            )
             mean, half = mean_and_band(curves)
-            line, = ax.plot(grid, mean, label=f"{agent} ({len(recs)} seeds)")
+            (line,) = ax.plot(grid, mean, label=f"{agent} ({len(recs)} seeds)")
             # A normal-approximation band over few seeds of heavy-tailed returns can leave the range
             # any seed reached; it is drawn within that range.
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # grid points before any episode ended
                 lo, hi = np.nanmin(curves, axis=0), np.nanmax(curves, axis=0)
-            ax.fill_between(grid, np.maximum(mean - half, lo), np.minimum(mean + half, hi), color=line.get_color(), alpha=0.25)
+            ax.fill_between(
+                grid, np.maximum(mean - half, lo), np.minimum(mean + half, hi), color=line.get_color(), alpha=0.25
+            )
             optimum = recs[0]["row"]["optimum"]
         if optimum is not None:
             ax.axhline(optimum, color="k", ls="--", lw=1, label=f"exact optimum {optimum:.3g}")

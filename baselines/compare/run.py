@@ -131,15 +131,26 @@ def measured_cell(cell: Cell) -> dict:
     t0 = time.perf_counter()
     measured = run_measure(cell)
     row = _row(cell, measured.ret, measured.ret_std, measured.optimum, time.perf_counter() - t0)
-    return {"cell": cell.as_dict(), "row": row, "log": _log(measured.agent), "gif": "",
-            "measurements": measured.measurements}
+    return {
+        "cell": cell.as_dict(),
+        "row": row,
+        "log": _log(measured.agent),
+        "gif": "",
+        "measurements": measured.measurements,
+    }
 
 
 def _row(cell: Cell, ret: float | None, std: float | None, optimum: float | None, wall: float) -> dict:
     return {
-        "env": cell.env, "agent": cell.agent, "seed": cell.seed, "steps": cell.steps,
-        "return": ret, "return_std": std, "optimum": optimum,
-        "fraction_of_optimum": None if ret is None else fraction_of_optimum(ret, optimum), "wall_time_s": wall,
+        "env": cell.env,
+        "agent": cell.agent,
+        "seed": cell.seed,
+        "steps": cell.steps,
+        "return": ret,
+        "return_std": std,
+        "optimum": optimum,
+        "fraction_of_optimum": None if ret is None else fraction_of_optimum(ret, optimum),
+        "wall_time_s": wall,
         "env_kwargs": json.dumps(cell.env_kwargs, sort_keys=True),
         "agent_kwargs": json.dumps(cell.agent_kwargs, sort_keys=True),
     }
@@ -286,7 +297,9 @@ class Interrupted(Exception):
         self.saved, self.total, self.cell_dir = saved, total, cell_dir
 
 
-def compare(cells: list[Cell], out: str | Path, backend: Any = None, progress_bar: bool = True, outputs: bool = True) -> RunResult:
+def compare(
+    cells: list[Cell], out: str | Path, backend: Any = None, progress_bar: bool = True, outputs: bool = True
+) -> RunResult:
     """Run the cells not already finished in ``out``, then write every output from all of them
     (unless not ``outputs``: a caller that draws its own figure only needs the cells).
 

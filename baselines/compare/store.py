@@ -37,11 +37,27 @@ def _of_type(t: type):
 
 
 # What run_cell writes (rows written before agent_kwargs was recorded lack it; it reads as "{}").
-_CELL_SCHEMA = {"env": _of_type(str), "agent": _of_type(str), "seed": _count(0), "steps": _count(1),
-                "env_kwargs": _of_type(dict), "agent_kwargs": _of_type(dict), "eval_episodes": _count(1)}
-_ROW_SCHEMA = {"env": _of_type(str), "agent": _of_type(str), "seed": _count(0), "steps": _count(1),
-               "return": _number(), "return_std": _number(), "optimum": _number(none=True),
-               "fraction_of_optimum": _number(none=True), "wall_time_s": _number(), "env_kwargs": _of_type(str)}
+_CELL_SCHEMA = {
+    "env": _of_type(str),
+    "agent": _of_type(str),
+    "seed": _count(0),
+    "steps": _count(1),
+    "env_kwargs": _of_type(dict),
+    "agent_kwargs": _of_type(dict),
+    "eval_episodes": _count(1),
+}
+_ROW_SCHEMA = {
+    "env": _of_type(str),
+    "agent": _of_type(str),
+    "seed": _count(0),
+    "steps": _count(1),
+    "return": _number(),
+    "return_std": _number(),
+    "optimum": _number(none=True),
+    "fraction_of_optimum": _number(none=True),
+    "wall_time_s": _number(),
+    "env_kwargs": _of_type(str),
+}
 # A measure may have no finite return to report (an LQ gain that no longer stabilises).
 _MEASURED_ROW_SCHEMA = {**_ROW_SCHEMA, "return": _number(none=True), "return_std": _number(none=True)}
 _LOG_SCHEMA = {"end_steps": _of_type(list), "returns": _of_type(list)}
@@ -81,17 +97,28 @@ def record_problem(record: Any) -> str | None:
         if row.get(key, text) != text:
             return f"row.{key} differs from cell.{key}"
     ends, returns = log["end_steps"], log["returns"]  # a diverging training episode may return inf
-    if len(ends) != len(returns) or not all(is_int(e) and e >= 0 for e in ends) or not all(_is_number(r, False) for r in returns):
+    if (
+        len(ends) != len(returns)
+        or not all(is_int(e) and e >= 0 for e in ends)
+        or not all(_is_number(r, False) for r in returns)
+    ):
         return "log must hold as many integer end_steps as numeric returns"
-    if "terminated" in log and (not isinstance(log["terminated"], list) or len(log["terminated"]) != len(ends)
-                                or not all(isinstance(t, bool) for t in log["terminated"])):
+    if "terminated" in log and (
+        not isinstance(log["terminated"], list)
+        or len(log["terminated"]) != len(ends)
+        or not all(isinstance(t, bool) for t in log["terminated"])
+    ):
         return "log.terminated must hold a bool for each episode"
     if measured and not (isinstance(cell["measure"], dict) and isinstance(record["measurements"], dict)):
         return "cell.measure and measurements must be objects"
     checkpoints = cell.get("eval_at", [])
     if checkpoints or "eval_steps" in log:
-        if log.get("eval_steps") != checkpoints or not isinstance(log.get("eval_returns"), list) \
-                or len(log["eval_returns"]) != len(checkpoints) or not all(_is_number(r, False) for r in log["eval_returns"]):
+        if (
+            log.get("eval_steps") != checkpoints
+            or not isinstance(log.get("eval_returns"), list)
+            or len(log["eval_returns"]) != len(checkpoints)
+            or not all(_is_number(r, False) for r in log["eval_returns"])
+        ):
             return "log.eval_steps / eval_returns do not match cell.eval_at"
     try:
         base64.b64decode(record["gif"], validate=True)
@@ -135,7 +162,11 @@ class OutputError(OSError):
     """A results folder that cannot be written."""
 
 
-def check_writable(out: Path, folders: tuple[str, ...] = ("cells", "curves", "gifs"), files: tuple[str, ...] = ("results.csv", "results.json", "summary.md")) -> None:
+def check_writable(
+    out: Path,
+    folders: tuple[str, ...] = ("cells", "curves", "gifs"),
+    files: tuple[str, ...] = ("results.csv", "results.json", "summary.md"),
+) -> None:
     """Fail now, naming the path, if ``out`` cannot hold every output (before any cell trains)."""
     out = Path(out)
     for name in folders:
@@ -159,7 +190,9 @@ def warn(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
 
-def load_records(folders: Iterable[str | Path], envs: Collection[str] | None = None, agents: Collection[str] | None = None) -> list[dict]:
+def load_records(
+    folders: Iterable[str | Path], envs: Collection[str] | None = None, agents: Collection[str] | None = None
+) -> list[dict]:
     """The finished cells of one or more results folders, merged (a cell found twice, under any
     file name, counts once), optionally only those of ``envs`` / ``agents``; ordered by env,
     agent, seed.  An invalid cell file is named in a warning and skipped."""
@@ -179,8 +212,11 @@ def load_records(folders: Iterable[str | Path], envs: Collection[str] | None = N
                 records.setdefault(json.dumps(record["cell"], sort_keys=True), record)
     if not records:
         raise ValueError(f"no valid cells in {', '.join(map(str, folders))} ({skipped} skipped)")
-    chosen = [r for r in records.values()
-              if (not envs or r["row"]["env"] in envs) and (not agents or r["row"]["agent"] in agents)]
+    chosen = [
+        r
+        for r in records.values()
+        if (not envs or r["row"]["env"] in envs) and (not agents or r["row"]["agent"] in agents)
+    ]
     if not chosen:
         raise ValueError(f"no cell matches envs={envs} agents={agents}")
     return sorted(chosen, key=lambda r: (r["row"]["env"], r["row"]["agent"], r["row"]["seed"]))

@@ -5,5 +5,12 @@ from .agents import ContinuousActorCritic, DiscreteActorCritic, NGnetAgent, Valu
 from .critic import ContinuousTDCritic
 from .ngnet import NGnet
 
-__all__ = ["ContinuousActorCritic", "ContinuousTDCritic", "DiscreteActorCritic", "NGnet", "NGnetAgent",
-           "ValueGradientPolicy", "squash"]
+__all__ = [
+    "ContinuousActorCritic",
+    "ContinuousTDCritic",
+    "DiscreteActorCritic",
+    "NGnet",
+    "NGnetAgent",
+    "ValueGradientPolicy",
+    "squash",
+]

@@ -65,22 +65,51 @@ class NGnetAgent(Agent):
     observation_space: spaces.Box
     action_space: spaces.Box
 
-    def __init__(self, env: gym.Env | str, tau: float = 1.0, kappa: float | None = 0.1, eta: float = 1.0, sigma0: float = 0.5,
-                 tau_n: float = 1.0, V0: float = -1.0, V1: float = 1.0, n_per_dim: int = 15, width: float = 1.0,
-                 omega_max: float = 2 * math.pi, dt: float | None = None, seed: int | None = None, **hyperparameters: Any):
-        super().__init__(env, seed=seed, tau=tau, kappa=kappa, eta=eta, sigma0=sigma0, tau_n=tau_n, V0=V0, V1=V1,
-                         n_per_dim=n_per_dim, width=width, omega_max=omega_max, dt=dt, **hyperparameters)
+    def __init__(
+        self,
+        env: gym.Env | str,
+        tau: float = 1.0,
+        kappa: float | None = 0.1,
+        eta: float = 1.0,
+        sigma0: float = 0.5,
+        tau_n: float = 1.0,
+        V0: float = -1.0,
+        V1: float = 1.0,
+        n_per_dim: int = 15,
+        width: float = 1.0,
+        omega_max: float = 2 * math.pi,
+        dt: float | None = None,
+        seed: int | None = None,
+        **hyperparameters: Any,
+    ):
+        super().__init__(
+            env,
+            seed=seed,
+            tau=tau,
+            kappa=kappa,
+            eta=eta,
+            sigma0=sigma0,
+            tau_n=tau_n,
+            V0=V0,
+            V1=V1,
+            n_per_dim=n_per_dim,
+            width=width,
+            omega_max=omega_max,
+            dt=dt,
+            **hyperparameters,
+        )
         space = self.action_space
         if not isinstance(space, spaces.Box) or space.shape != (1,) or self.observation_space.shape != (2,):
-            raise TypeError(f"{type(self).__name__} needs a (θ, ω) observation and a 1-D torque, as "
-                            f"PendulumSwingUp-v0 has; got {self.observation_space} and {space}")
+            raise TypeError(
+                f"{type(self).__name__} needs a (θ, ω) observation and a 1-D torque, as "
+                f"PendulumSwingUp-v0 has; got {self.observation_space} and {space}"
+            )
         self.u_max = float(space.high[0])
         self.dt = positive(dt if dt is not None else getattr(self.env.unwrapped, "dt", 1.0), "dt")
         self.hyperparameters["dt"] = self.dt  # so that an agent loaded without its env keeps it
         n_per_dim = integer(n_per_dim, "n_per_dim", low=2)
         omega_max = positive(omega_max, "omega_max")
-        self.features = NGnet([-np.pi, -omega_max], [np.pi, omega_max], n_per_dim, periodic=(True, False),
-                              width=width)
+        self.features = NGnet([-np.pi, -omega_max], [np.pi, omega_max], n_per_dim, periodic=(True, False), width=width)
         self.critic = self._make_critic(tau, kappa, eta)
         self.sigma0, self.tau_n = real(sigma0, "sigma0", low=0), positive(tau_n, "tau_n")
         if not V1 > V0:
@@ -140,7 +169,9 @@ class NGnetAgent(Agent):
     def _improve(self, x, b, noise, u, delta, x2) -> None:
         """The policy's own learning from one interval (none by default)."""
 
-    def predict(self, observation: Any, state: Any = None, episode_start: np.ndarray | None = None, deterministic: bool = True) -> tuple[Any, Any]:
+    def predict(
+        self, observation: Any, state: Any = None, episode_start: np.ndarray | None = None, deterministic: bool = True
+    ) -> tuple[Any, Any]:
         obs = np.asarray(observation, dtype=np.float64)
         if obs.shape[-1:] != (2,) or obs.ndim > 2:
             raise ValueError(f"observation must have shape (2,) or (N, 2), got {obs.shape}")
@@ -202,7 +233,9 @@ class ValueGradientPolicy(NGnetAgent):
     loaded without env); ``model="learned"`` fits ``dω/dt`` online at
     rate ``eta_model`` (normalised LMS).  ``c`` is the control-cost scale."""
 
-    def __init__(self, env: gym.Env | str, model: str = "known", c: float = 0.1, eta_model: float = 0.5, **hyperparameters: Any):
+    def __init__(
+        self, env: gym.Env | str, model: str = "known", c: float = 0.1, eta_model: float = 0.5, **hyperparameters: Any
+    ):
         super().__init__(env, model=model, c=c, eta_model=eta_model, **hyperparameters)
         if model not in ("known", "learned"):
             raise ValueError(f"model must be 'known' or 'learned', got {model!r}")

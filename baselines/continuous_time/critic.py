@@ -40,7 +40,9 @@ class ContinuousTDCritic:
         self.kappa = None if kappa is None else positive(kappa, "kappa")
         for name, value in (("tau", self.tau), ("kappa", self.kappa)):
             if value is not None and value <= self.dt:
-                raise ValueError(f"{name} must exceed dt = {self.dt} (the discrete decay 1 - dt/{name} > 0), got {value}")
+                raise ValueError(
+                    f"{name} must exceed dt = {self.dt} (the discrete decay 1 - dt/{name} > 0), got {value}"
+                )
         self.v = np.zeros(size)
         self.e = np.zeros(size)
 

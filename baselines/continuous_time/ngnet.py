@@ -25,7 +25,14 @@ class NGnet:
     """``b = features(x)`` (shape ``(..., size)``, summing to 1) and ``db/dx = gradient(x)``
     (shape ``(..., size, d)``) for a state ``(d,)`` or a batch ``(N, d)``."""
 
-    def __init__(self, low: ArrayLike, high: ArrayLike, n_per_dim: int | Sequence[int], periodic: Sequence[bool], width: float = 1.0):
+    def __init__(
+        self,
+        low: ArrayLike,
+        high: ArrayLike,
+        n_per_dim: int | Sequence[int],
+        periodic: Sequence[bool],
+        width: float = 1.0,
+    ):
         low, high = np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
         if low.shape != high.shape or low.ndim != 1 or not np.all(np.isfinite(low) & np.isfinite(high) & (high > low)):
             raise ValueError(f"NGnet needs finite bounds with high > low, got {low} and {high}")
@@ -68,7 +75,9 @@ class NGnet:
 
     def features_and_gradient(self, x: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         ps, dps = self._factors(np.asarray(x, dtype=np.float64))
-        return self._outer(ps), np.stack([self._outer(ps[:i] + [dps[i]] + ps[i + 1:]) for i in range(len(ps))], axis=-1)
+        return self._outer(ps), np.stack(
+            [self._outer(ps[:i] + [dps[i]] + ps[i + 1 :]) for i in range(len(ps))], axis=-1
+        )
 
 
 @njit(cache=True, error_model="numpy")

@@ -16,7 +16,24 @@ from .agents import (
 from .analysis import AsymmetryAnalysis, asymmetry_analysis, fit_reversal_points, fit_slopes, record_trials, responses
 from .decoding import Decoded, decode_by_root, decode_expectiles, imputation_loss
 
-__all__ = ["DEFAULT_TAUS", "ClassicalTD", "DistributionalTD", "ExpectileTD", "QuantileTD", "averaged_expectile_sd",
-           "distributional_td_update", "rates_from_taus", "sample_rates",
-           "AsymmetryAnalysis", "asymmetry_analysis", "fit_reversal_points", "fit_slopes", "record_trials", "responses",
-           "Decoded", "decode_by_root", "decode_expectiles", "imputation_loss"]
+__all__ = [
+    "DEFAULT_TAUS",
+    "ClassicalTD",
+    "DistributionalTD",
+    "ExpectileTD",
+    "QuantileTD",
+    "averaged_expectile_sd",
+    "distributional_td_update",
+    "rates_from_taus",
+    "sample_rates",
+    "AsymmetryAnalysis",
+    "asymmetry_analysis",
+    "fit_reversal_points",
+    "fit_slopes",
+    "record_trials",
+    "responses",
+    "Decoded",
+    "decode_by_root",
+    "decode_expectiles",
+    "imputation_loss",
+]

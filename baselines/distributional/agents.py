@@ -40,9 +40,17 @@ def identity(delta: np.ndarray) -> np.ndarray:
     return delta
 
 
-def distributional_td_update(V: np.ndarray, s: int, r: float, V_next: np.ndarray | None, j: np.ndarray | None,
-                             gamma: float, alpha_plus: np.ndarray, alpha_minus: np.ndarray,
-                             f: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+def distributional_td_update(
+    V: np.ndarray,
+    s: int,
+    r: float,
+    V_next: np.ndarray | None,
+    j: np.ndarray | None,
+    gamma: float,
+    alpha_plus: np.ndarray,
+    alpha_minus: np.ndarray,
+    f: Callable[[np.ndarray], np.ndarray],
+) -> np.ndarray:
     """One update of the N predictors ``V[s]`` in place; returns the prediction errors δ.
 
     ``V_next`` is the next state's predictors and ``j`` the index each predictor samples from
@@ -72,8 +80,11 @@ def check_rates(rates: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """``rates`` as ``(alpha_plus, alpha_minus)`` arrays from a list of ``[α⁺, α⁻]`` pairs."""
     r = real_array(rates, "rates", ndim=2)
     if r.shape[1] != 2 or r.shape[0] == 0 or np.any((r < 0) | (r > 1)) or np.any(r.sum(axis=1) <= 0):
-        raise ValueError("rates must be a non-empty list of [alpha_plus, alpha_minus] pairs in [0, 1], not both 0; "
-                         f"got {rates!r}"[:300])
+        raise ValueError(
+            f"rates must be a non-empty list of [alpha_plus, alpha_minus] pairs in [0, 1], not both 0; got {rates!r}"[
+                :300
+            ]
+        )
     return r[:, 0].copy(), r[:, 1].copy()
 
 
@@ -136,8 +147,9 @@ class DistributionalTD(FixedPolicyAgent):
             V_next, j = None, None
         else:
             V_next, j = self.V[int(s2)], self.rng.integers(self.n_predictors, size=self.n_predictors)
-        self.td_errors = distributional_td_update(self.V, s, r, V_next, j, self.gamma, self.alpha_plus,
-                                                  self.alpha_minus, self.f)
+        self.td_errors = distributional_td_update(
+            self.V, s, r, V_next, j, self.gamma, self.alpha_plus, self.alpha_minus, self.f
+        )
 
 
 class ExpectileTD(DistributionalTD):
@@ -148,8 +160,16 @@ class ExpectileTD(DistributionalTD):
     instance :func:`sample_rates`), instead of both; ``policy`` (default uniform), ``gamma``, ``seed``.
     """
 
-    def __init__(self, env: gym.Env | str, taus: ArrayLike | None = None, step_size: float = 0.01, rates: ArrayLike | None = None, policy: ArrayLike | None = None, gamma: float = 1.0,
-                 seed: int | None = None):
+    def __init__(
+        self,
+        env: gym.Env | str,
+        taus: ArrayLike | None = None,
+        step_size: float = 0.01,
+        rates: ArrayLike | None = None,
+        policy: ArrayLike | None = None,
+        gamma: float = 1.0,
+        seed: int | None = None,
+    ):
         super().__init__(env, policy=policy, gamma=gamma, seed=seed, taus=taus, step_size=step_size, rates=rates)
         step_size = check_step_size(step_size, "step_size")
         if rates is not None and taus is not None:
@@ -178,10 +198,25 @@ class ClassicalTD(DistributionalTD):
     both; ``policy``, ``gamma``, ``seed``.
     """
 
-    def __init__(self, env: gym.Env | str, n_predictors: int | None = None, step_size: float = 0.01, step_sizes: ArrayLike | None = None,
-                 policy: ArrayLike | None = None, gamma: float = 1.0, seed: int | None = None):
-        super().__init__(env, policy=policy, gamma=gamma, seed=seed, n_predictors=n_predictors, step_size=step_size,
-                         step_sizes=step_sizes)
+    def __init__(
+        self,
+        env: gym.Env | str,
+        n_predictors: int | None = None,
+        step_size: float = 0.01,
+        step_sizes: ArrayLike | None = None,
+        policy: ArrayLike | None = None,
+        gamma: float = 1.0,
+        seed: int | None = None,
+    ):
+        super().__init__(
+            env,
+            policy=policy,
+            gamma=gamma,
+            seed=seed,
+            n_predictors=n_predictors,
+            step_size=step_size,
+            step_sizes=step_sizes,
+        )
         if step_sizes is None:
             n = integer(len(DEFAULT_TAUS) if n_predictors is None else n_predictors, "n_predictors")
             alpha = np.full(n, check_step_size(step_size, "step_size"))
@@ -190,6 +225,8 @@ class ClassicalTD(DistributionalTD):
                 raise ValueError("give n_predictors (with step_size) or step_sizes, not both")
             alpha = real_array(step_sizes, "step_sizes", ndim=1)
             if alpha.size == 0 or not np.all((alpha > 0) & (alpha <= 1)):
-                raise ValueError(f"step_sizes must be a non-empty list of step sizes in (0, 1], got {alpha.tolist()}"[:300])
+                raise ValueError(
+                    f"step_sizes must be a non-empty list of step sizes in (0, 1], got {alpha.tolist()}"[:300]
+                )
             self.hyperparameters["step_sizes"] = alpha.tolist()
         self._set_rates(alpha, alpha.copy())

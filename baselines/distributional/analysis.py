@@ -57,8 +57,10 @@ def _per_size(rewards, responses) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rewards = np.asarray(rewards, dtype=float)
     y = np.asarray(responses, dtype=float)
     if y.ndim != 2 or y.shape[0] != rewards.shape[0] or rewards.ndim != 1:
-        raise ValueError(f"responses must be trials x cells with one reward per trial, got rewards of shape "
-                         f"{rewards.shape} and responses of shape {y.shape}")
+        raise ValueError(
+            f"responses must be trials x cells with one reward per trial, got rewards of shape "
+            f"{rewards.shape} and responses of shape {y.shape}"
+        )
     u, index = np.unique(rewards, return_inverse=True)
     if len(u) < 2:
         raise ValueError(f"a reversal point needs rewards of at least two sizes, got {u.tolist()}")
@@ -90,8 +92,12 @@ def fit_reversal_points(rewards: np.ndarray, responses: np.ndarray) -> np.ndarra
     best = np.argmax(_explained(grid, u, n, sums), axis=0) // GRID  # the interval of each cell's best grid point
     out = np.empty(sums.shape[1])
     for cell, k in enumerate(best):
-        fit = optimize.minimize_scalar(lambda v, cell=cell: -_explained([v], u, n, sums[:, cell:cell + 1])[0, 0],
-                                       bounds=(u[k], u[k + 1]), method="bounded", options={"xatol": 1e-10})
+        fit = optimize.minimize_scalar(
+            lambda v, cell=cell: -_explained([v], u, n, sums[:, cell : cell + 1])[0, 0],
+            bounds=(u[k], u[k + 1]),
+            method="bounded",
+            options={"xatol": 1e-10},
+        )
         out[cell] = fit.x
     return out
 
@@ -133,7 +139,7 @@ def asymmetry_analysis(rewards: np.ndarray, responses: np.ndarray, rng: np.rando
     rewards = np.asarray(rewards, dtype=float)
     y = np.asarray(responses, dtype=float)
     order = rng.permutation(len(rewards))
-    first, second = order[: len(order) // 2], order[len(order) // 2:]
+    first, second = order[: len(order) // 2], order[len(order) // 2 :]
     reversal = fit_reversal_points(rewards[first], y[first])
     # the slopes go through the second half's own reversal points: through the first half's, a
     # cell whose reversal point came out too high would look optimistic for that reason alone

@@ -67,8 +67,15 @@ class Decoded:
         return float(self.samples.std())
 
 
-def decode_expectiles(taus: ArrayLike, expectiles: ArrayLike, bounds: tuple[float, float], n_samples: int = 100, restarts: int = 10,
-                      candidates: int = 1000, rng: np.random.Generator | None = None) -> Decoded:
+def decode_expectiles(
+    taus: ArrayLike,
+    expectiles: ArrayLike,
+    bounds: tuple[float, float],
+    n_samples: int = 100,
+    restarts: int = 10,
+    candidates: int = 1000,
+    rng: np.random.Generator | None = None,
+) -> Decoded:
     """Samples whose expectiles at ``taus`` are ``expectiles`` (see the module docstring):
     ``restarts`` runs of L-BFGS-B on ``n_samples`` samples within ``bounds``, each from the best
     of ``candidates`` uniform draws; the samples of all runs pooled."""

@@ -9,6 +9,20 @@ from .mop import MOP, mop_backup, mop_policy, mop_value_iteration
 from .occupancy import Episodes, expected_survival, fraction_visited, paper_fraction, run_episodes
 from .reward_seeking import RewardSeeking, epsilon_greedy, epsilon_soft_backup, epsilon_soft_value_iteration
 
-__all__ = ["TabularPlanner", "first_best", "MOP", "mop_backup", "mop_policy", "mop_value_iteration",
-           "Episodes", "expected_survival", "fraction_visited", "paper_fraction", "run_episodes",
-           "RewardSeeking", "epsilon_greedy", "epsilon_soft_backup", "epsilon_soft_value_iteration"]
+__all__ = [
+    "TabularPlanner",
+    "first_best",
+    "MOP",
+    "mop_backup",
+    "mop_policy",
+    "mop_value_iteration",
+    "Episodes",
+    "expected_survival",
+    "fraction_visited",
+    "paper_fraction",
+    "run_episodes",
+    "RewardSeeking",
+    "epsilon_greedy",
+    "epsilon_soft_backup",
+    "epsilon_soft_value_iteration",
+]

@@ -53,12 +53,16 @@ class TabularPlanner(Agent):
     def __init__(self, env: gym.Env | str, seed: int | None = 0, **hyperparameters: Any):
         super().__init__(env, seed=seed, **hyperparameters)
         if not (isinstance(self.observation_space, spaces.Discrete) and isinstance(self.action_space, spaces.Discrete)):
-            raise TypeError(f"{type(self).__name__} needs Discrete observations and actions, got "
-                            f"{self.observation_space} and {self.action_space}")
+            raise TypeError(
+                f"{type(self).__name__} needs Discrete observations and actions, got "
+                f"{self.observation_space} and {self.action_space}"
+            )
         self.model = None if isinstance(self.env, SpacesOnly) else getattr(self.env.unwrapped, "model", None)
         if not isinstance(self.model, SuccessorModel) and not isinstance(self.env, SpacesOnly):
-            raise TypeError(f"{type(self).__name__} plans on the env's model (env.unwrapped.model, a SuccessorModel): "
-                            "use rl_envs/FoodGrid-v0")
+            raise TypeError(
+                f"{type(self).__name__} plans on the env's model (env.unwrapped.model, a SuccessorModel): "
+                "use rl_envs/FoodGrid-v0"
+            )
         S, A = int(self.observation_space.n), int(self.action_space.n)
         self.sweeps = 0
         if self.model is None:  # loaded only to predict: load() fills the tables from the file
@@ -68,8 +72,11 @@ class TabularPlanner(Agent):
 
     def _array_specs(self):
         S, A = int(self.observation_space.n), int(self.action_space.n)
-        return {"V": ArraySpec((S,)), "policy": ArraySpec((S, A), stochastic=True),
-                "mode": ArraySpec((S,), integer=True, low=0, high=A - 1)}
+        return {
+            "V": ArraySpec((S,)),
+            "policy": ArraySpec((S, A), stochastic=True),
+            "mode": ArraySpec((S,), integer=True, low=0, high=A - 1),
+        }
 
     def _solve(self) -> tuple[np.ndarray, int]:
         raise NotImplementedError
@@ -107,7 +114,9 @@ class TabularPlanner(Agent):
             raise ValueError(f"observation must be state indices (integers in [0, {n})), got {observation!r}")
         return obs
 
-    def predict(self, observation: Any, state: Any = None, episode_start: np.ndarray | None = None, deterministic: bool = True) -> tuple[Any, Any]:
+    def predict(
+        self, observation: Any, state: Any = None, episode_start: np.ndarray | None = None, deterministic: bool = True
+    ) -> tuple[Any, Any]:
         obs = self._states(observation)
         s = obs.reshape(-1)
         if deterministic:

@@ -49,8 +49,14 @@ def mop_backup(model: SuccessorModel, V: np.ndarray, alpha: float, beta: float, 
     return alpha * (top + np.log(np.exp(x - top[:, None]).sum(axis=1)))
 
 
-def mop_value_iteration(model: SuccessorModel, alpha: float = 1.0, beta: float = 0.0, gamma: float = 0.99, tol: float = 1e-9,
-                        max_sweeps: int = 1_000_000) -> tuple[np.ndarray, int]:
+def mop_value_iteration(
+    model: SuccessorModel,
+    alpha: float = 1.0,
+    beta: float = 0.0,
+    gamma: float = 0.99,
+    tol: float = 1e-9,
+    max_sweeps: int = 1_000_000,
+) -> tuple[np.ndarray, int]:
     """``(V*, sweeps)``: Jacobi sweeps of :func:`mop_backup` from V = 0 until the largest change
     is below ``tol``."""
     V = np.zeros(model.n_states)
@@ -79,8 +85,15 @@ class MOP(TabularPlanner):
     [0, 1), ``tol`` the stopping tolerance of the sweeps, ``seed`` the sampling's.
     """
 
-    def __init__(self, env: gym.Env | str, alpha: float = 1.0, beta: float = 0.0, gamma: float = 0.99, tol: float = 1e-9,
-                 seed: int | None = 0):
+    def __init__(
+        self,
+        env: gym.Env | str,
+        alpha: float = 1.0,
+        beta: float = 0.0,
+        gamma: float = 0.99,
+        tol: float = 1e-9,
+        seed: int | None = 0,
+    ):
         self.alpha = positive(alpha, "alpha")
         self.beta = real(beta, "beta", low=0)
         self.gamma = check_discount(gamma)

@@ -45,8 +45,9 @@ def epsilon_soft_backup(model: SuccessorModel, V: np.ndarray, epsilon: float, ga
     return (1 - epsilon) * best + epsilon * mean
 
 
-def epsilon_soft_value_iteration(model: SuccessorModel, epsilon: float, gamma: float = 0.99, tol: float = 1e-9,
-                                 max_sweeps: int = 1_000_000) -> tuple[np.ndarray, int]:
+def epsilon_soft_value_iteration(
+    model: SuccessorModel, epsilon: float, gamma: float = 0.99, tol: float = 1e-9, max_sweeps: int = 1_000_000
+) -> tuple[np.ndarray, int]:
     """``(V, sweeps)``: Jacobi sweeps of :func:`epsilon_soft_backup` from V = 0 until the largest
     change is below ``tol`` (a gamma-contraction, as the greedy backup)."""
     V = np.zeros(model.n_states)
@@ -76,7 +77,9 @@ class RewardSeeking(TabularPlanner):
     ``gamma`` in [0, 1), ``tol`` the stopping tolerance of the sweeps, ``seed`` the sampling's.
     """
 
-    def __init__(self, env: gym.Env | str, epsilon: float = 0.45, gamma: float = 0.99, tol: float = 1e-9, seed: int | None = 0):
+    def __init__(
+        self, env: gym.Env | str, epsilon: float = 0.45, gamma: float = 0.99, tol: float = 1e-9, seed: int | None = 0
+    ):
         self.epsilon = probability(epsilon, "epsilon")
         self.gamma = check_discount(gamma)
         self.tol = positive(tol, "tol")

@@ -41,8 +41,16 @@ class SigmoidMLP:
     ``params = [W1 (H x d), b1 (H), W2 (m x H), b2 (m)]``; initial weights ``N(0, init_scale^2 / fan_in)``.
     """
 
-    def __init__(self, n_in: int, n_hidden: int, n_out: int, squash: bool, rng: np.random.Generator,
-                 init_scale: float = 1.0, input_scale: float | list[float] | np.ndarray = 1.0):
+    def __init__(
+        self,
+        n_in: int,
+        n_hidden: int,
+        n_out: int,
+        squash: bool,
+        rng: np.random.Generator,
+        init_scale: float = 1.0,
+        input_scale: float | list[float] | np.ndarray = 1.0,
+    ):
         self.shapes = ((n_hidden, n_in), (n_hidden,), (n_out, n_hidden), (n_out,))
         ends = np.cumsum([int(np.prod(shape)) for shape in self.shapes])
         self._slices = [slice(end - int(np.prod(shape)), end) for shape, end in zip(self.shapes, ends)]

@@ -24,7 +24,14 @@ class BanditActorCritic(Agent):
     ``predict`` returns the mean action ``theta``, the policy the paper scores.
     """
 
-    def __init__(self, env: gym.Env | str, seed: int | None = None, batch_size: int | None = None, theta_init: ArrayLike = 0.0, **hyperparameters: Any):
+    def __init__(
+        self,
+        env: gym.Env | str,
+        seed: int | None = None,
+        batch_size: int | None = None,
+        theta_init: ArrayLike = 0.0,
+        **hyperparameters: Any,
+    ):
         theta_init = np.asarray(theta_init, dtype=np.float64)
         super().__init__(env, seed=seed, batch_size=batch_size, theta_init=theta_init.tolist(), **hyperparameters)
         if not isinstance(self.action_space, spaces.Box) or len(self.action_space.shape) != 1:
@@ -47,7 +54,9 @@ class BanditActorCritic(Agent):
 
     def _check_batch_size(self, n_critic_weights: int) -> None:
         if self.batch_size <= n_critic_weights + 1:
-            raise ValueError(f"batch_size must exceed the critic's {n_critic_weights} weights and bias, got {self.batch_size}")
+            raise ValueError(
+                f"batch_size must exceed the critic's {n_critic_weights} weights and bias, got {self.batch_size}"
+            )
 
     # The loop's hooks (every step is a one-step episode).  A batch left unfinished is continued
     # by the next ``learn`` call.
@@ -63,7 +72,9 @@ class BanditActorCritic(Agent):
             self._learn_batch(np.array(self._d), np.array(self._r))
             self._d, self._r = [], []
 
-    def predict(self, observation: Any, state: Any = None, episode_start: np.ndarray | None = None, deterministic: bool = True) -> tuple[Any, Any]:
+    def predict(
+        self, observation: Any, state: Any = None, episode_start: np.ndarray | None = None, deterministic: bool = True
+    ) -> tuple[Any, Any]:
         obs = np.asarray(observation)
         shape = self.observation_space.shape
         if obs.shape == shape:

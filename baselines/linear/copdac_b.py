@@ -43,10 +43,18 @@ class COPDACB(BanditActorCritic):
     along eigenvalue-1 directions of ``C``.
     """
 
-    def __init__(self, env: gym.Env | str, alpha_theta: float = 0.7, sigma_beta: float = 0.04, batch_size: int | None = None,
-                 theta_init: ArrayLike = 0.0, seed: int | None = None):
-        super().__init__(env, seed=seed, batch_size=batch_size, theta_init=theta_init,
-                         alpha_theta=alpha_theta, sigma_beta=sigma_beta)
+    def __init__(
+        self,
+        env: gym.Env | str,
+        alpha_theta: float = 0.7,
+        sigma_beta: float = 0.04,
+        batch_size: int | None = None,
+        theta_init: ArrayLike = 0.0,
+        seed: int | None = None,
+    ):
+        super().__init__(
+            env, seed=seed, batch_size=batch_size, theta_init=theta_init, alpha_theta=alpha_theta, sigma_beta=sigma_beta
+        )
         self.alpha_theta = positive(alpha_theta, "alpha_theta")
         self.sigma_beta = positive(sigma_beta, "sigma_beta")
         self._check_batch_size(self.m)

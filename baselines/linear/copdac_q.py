@@ -27,7 +27,22 @@ def compatible_features(J: np.ndarray, a: np.ndarray, mu: np.ndarray) -> np.ndar
     return J @ (a - mu)
 
 
-def copdac_q_update(theta: np.ndarray, w: np.ndarray, v: np.ndarray, J: np.ndarray, mu: np.ndarray, grad_v: np.ndarray, V_s: float, V_s2: float, a: np.ndarray, r: float, gamma: float, alpha_theta: float, alpha_w: float, alpha_v: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+def copdac_q_update(
+    theta: np.ndarray,
+    w: np.ndarray,
+    v: np.ndarray,
+    J: np.ndarray,
+    mu: np.ndarray,
+    grad_v: np.ndarray,
+    V_s: float,
+    V_s2: float,
+    a: np.ndarray,
+    r: float,
+    gamma: float,
+    alpha_theta: float,
+    alpha_w: float,
+    alpha_v: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """One COPDAC-Q step; returns the new (θ, w, v) and δ.
 
     ``J = ∇θμθ(s_t)``, ``grad_v = ∇_v V_v(s_t)`` (= φ(s_t) for a linear V), ``V_s = V_v(s_t)``
@@ -49,7 +64,9 @@ def per_dimension(obs_scale: float | list[float] | dict[str, float], env: gym.En
         return obs_scale
     layout = getattr(env.unwrapped, "observation_layout", None)
     if layout is None:
-        raise ValueError(f"obs_scale by quantity needs an env with an observation_layout, got {type(env.unwrapped).__name__}")
+        raise ValueError(
+            f"obs_scale by quantity needs an env with an observation_layout, got {type(env.unwrapped).__name__}"
+        )
     missing = sorted(set(layout) - set(obs_scale))
     if missing:
         raise ValueError(f"obs_scale has no scale for {missing} of the env's observation_layout {sorted(layout)}")
@@ -90,13 +107,36 @@ class COPDACQ(Agent):
     observation_space: spaces.Box
     action_space: spaces.Box
 
-    def __init__(self, env: gym.Env | str, actor: str = "linear", critic: str = "linear", gamma: float = 0.99,
-                 sigma: float = 0.1, alpha_theta: float = 1e-3, alpha_w: float = 1e-2, alpha_v: float = 1e-2,
-                 n_rbf: int = 7, actor_hidden: int = 8, critic_hidden: int = 40, obs_scale: float | list[float] | dict[str, float] = 1.0,
-                 seed: int | None = None):
-        super().__init__(env, seed=seed, actor=actor, critic=critic, gamma=gamma, sigma=sigma,
-                         alpha_theta=alpha_theta, alpha_w=alpha_w, alpha_v=alpha_v, n_rbf=n_rbf,
-                         actor_hidden=actor_hidden, critic_hidden=critic_hidden)
+    def __init__(
+        self,
+        env: gym.Env | str,
+        actor: str = "linear",
+        critic: str = "linear",
+        gamma: float = 0.99,
+        sigma: float = 0.1,
+        alpha_theta: float = 1e-3,
+        alpha_w: float = 1e-2,
+        alpha_v: float = 1e-2,
+        n_rbf: int = 7,
+        actor_hidden: int = 8,
+        critic_hidden: int = 40,
+        obs_scale: float | list[float] | dict[str, float] = 1.0,
+        seed: int | None = None,
+    ):
+        super().__init__(
+            env,
+            seed=seed,
+            actor=actor,
+            critic=critic,
+            gamma=gamma,
+            sigma=sigma,
+            alpha_theta=alpha_theta,
+            alpha_w=alpha_w,
+            alpha_v=alpha_v,
+            n_rbf=n_rbf,
+            actor_hidden=actor_hidden,
+            critic_hidden=critic_hidden,
+        )
         for what, space in (("observation", self.observation_space), ("action", self.action_space)):
             if not isinstance(space, spaces.Box) or len(space.shape) != 1:
                 raise TypeError(f"COPDACQ needs a 1-D Box {what} space, got {space}")
@@ -158,11 +198,26 @@ class COPDACQ(Agent):
         V_s, grad_v = self.V.value_and_jacobian(s)
         V_s2 = 0.0 if terminated else float(self.V(np.asarray(s2, dtype=np.float64))[0])
         self.theta, self.w, self.v, delta = copdac_q_update(
-            self.theta, self.w, self.v, J, mu, grad_v[:, 0], float(V_s[0]), V_s2,
-            np.asarray(a, dtype=np.float64), r, self.gamma, self.alpha_theta, self.alpha_w, self.alpha_v)
+            self.theta,
+            self.w,
+            self.v,
+            J,
+            mu,
+            grad_v[:, 0],
+            float(V_s[0]),
+            V_s2,
+            np.asarray(a, dtype=np.float64),
+            r,
+            self.gamma,
+            self.alpha_theta,
+            self.alpha_w,
+            self.alpha_v,
+        )
         return delta
 
-    def predict(self, observation: Any, state: Any = None, episode_start: np.ndarray | None = None, deterministic: bool = True) -> tuple[Any, Any]:
+    def predict(
+        self, observation: Any, state: Any = None, episode_start: np.ndarray | None = None, deterministic: bool = True
+    ) -> tuple[Any, Any]:
         obs = np.asarray(observation, dtype=np.float64)
         d = self.observation_space.shape[0]
         if obs.shape[-1:] != (d,) or obs.ndim > 2:

@@ -63,10 +63,29 @@ class ContinuousTimeActorCritic(LinearGainAgent):
     ``dt``, 1 for a discrete-time environment), ``seed``.
     """
 
-    def __init__(self, env: gym.Env | str, tau: float = 5.0, alpha_v: float = 2.0, alpha_K: float = 0.2, actor_delay: int = 0,
-                 sigma: float = 0.2, K0: ArrayLike | None = None, dt: float | None = None, seed: int | None = None):
-        super().__init__(env, sigma=sigma, K0=K0, seed=seed, tau=tau, alpha_v=alpha_v, alpha_K=alpha_K,
-                         actor_delay=actor_delay, dt=dt)
+    def __init__(
+        self,
+        env: gym.Env | str,
+        tau: float = 5.0,
+        alpha_v: float = 2.0,
+        alpha_K: float = 0.2,
+        actor_delay: int = 0,
+        sigma: float = 0.2,
+        K0: ArrayLike | None = None,
+        dt: float | None = None,
+        seed: int | None = None,
+    ):
+        super().__init__(
+            env,
+            sigma=sigma,
+            K0=K0,
+            seed=seed,
+            tau=tau,
+            alpha_v=alpha_v,
+            alpha_K=alpha_K,
+            actor_delay=actor_delay,
+            dt=dt,
+        )
         env_dt = getattr(self.env.unwrapped, "dt", None)
         self.dt = positive(dt if dt is not None else (env_dt if env_dt is not None else 1.0), "dt")
         self.tau = positive(tau, "tau")
@@ -74,7 +93,9 @@ class ContinuousTimeActorCritic(LinearGainAgent):
             raise ValueError(f"tau must exceed dt (gamma = 1 - dt/tau > 0), got tau={tau}, dt={self.dt}")
         self.alpha_v = positive(alpha_v, "alpha_v")
         if self.alpha_v * self.dt >= 2.0:
-            raise ValueError(f"alpha_v * dt must be below 2 (normalised LMS diverges beyond), got {self.alpha_v * self.dt}")
+            raise ValueError(
+                f"alpha_v * dt must be below 2 (normalised LMS diverges beyond), got {self.alpha_v * self.dt}"
+            )
         self.alpha_K = real(alpha_K, "alpha_K", low=0)
         self.actor_delay = integer(actor_delay, "actor_delay", low=0)
         self.v = np.zeros(self.n * (self.n + 1) // 2 + 1)
@@ -88,7 +109,9 @@ class ContinuousTimeActorCritic(LinearGainAgent):
     def _learn_step(self, memo, r, obs2, terminated, truncated):
         x, xi = memo
         phi = quadratic_features(x)
-        V_next = 0.0 if terminated else self.value(np.asarray(obs2, dtype=np.float64))  # a time limit is not the end of the task
+        V_next = (
+            0.0 if terminated else self.value(np.asarray(obs2, dtype=np.float64))
+        )  # a time limit is not the end of the task
         delta = ct_td_error(r / self.dt, V_next, float(self.v @ phi), self.dt, self.tau)
         self.v += self.alpha_v * self.dt * delta * phi / (1.0 + phi @ phi)
         if self.num_timesteps > self.actor_delay:

@@ -26,7 +26,14 @@ class LinearGainAgent(Agent):
     observation_space: spaces.Box
     action_space: spaces.Box
 
-    def __init__(self, env: gym.Env | str, sigma: float = 0.1, K0: ArrayLike | None = None, seed: int | None = None, **hyperparameters: Any):
+    def __init__(
+        self,
+        env: gym.Env | str,
+        sigma: float = 0.1,
+        K0: ArrayLike | None = None,
+        seed: int | None = None,
+        **hyperparameters: Any,
+    ):
         K0_list = None if K0 is None else np.asarray(K0, dtype=np.float64).tolist()
         super().__init__(env, seed=seed, sigma=sigma, K0=K0_list, **hyperparameters)
         for what, space in (("observation", self.observation_space), ("action", self.action_space)):
@@ -46,7 +53,9 @@ class LinearGainAgent(Agent):
         xi = self.sigma * self.rng.standard_normal(self.m)
         return -self.K @ x - xi, (x, xi)
 
-    def predict(self, observation: Any, state: Any = None, episode_start: np.ndarray | None = None, deterministic: bool = True) -> tuple[Any, Any]:
+    def predict(
+        self, observation: Any, state: Any = None, episode_start: np.ndarray | None = None, deterministic: bool = True
+    ) -> tuple[Any, Any]:
         obs = np.asarray(observation, dtype=np.float64)
         if obs.shape[-1:] != (self.n,) or obs.ndim > 2:
             raise ValueError(f"observation must have shape ({self.n},) or (batch, {self.n}), got {obs.shape}")

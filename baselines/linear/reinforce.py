@@ -58,11 +58,31 @@ class LinearReinforce(LinearGainAgent):
     The cost is ``c_t = -r_t``.
     """
 
-    def __init__(self, env: gym.Env | str, eta: float = 1e-4, sigma: float = 0.1, K0: ArrayLike | None = None, update: str = "step",
-                 baseline: bool = False, baseline_rate: float = 0.1, normalize: bool = False,
-                 rms_decay: float = 0.9, seed: int | None = None):
-        super().__init__(env, sigma=sigma, K0=K0, seed=seed, eta=eta, update=update, baseline=baseline,
-                         baseline_rate=baseline_rate, normalize=normalize, rms_decay=rms_decay)
+    def __init__(
+        self,
+        env: gym.Env | str,
+        eta: float = 1e-4,
+        sigma: float = 0.1,
+        K0: ArrayLike | None = None,
+        update: str = "step",
+        baseline: bool = False,
+        baseline_rate: float = 0.1,
+        normalize: bool = False,
+        rms_decay: float = 0.9,
+        seed: int | None = None,
+    ):
+        super().__init__(
+            env,
+            sigma=sigma,
+            K0=K0,
+            seed=seed,
+            eta=eta,
+            update=update,
+            baseline=baseline,
+            baseline_rate=baseline_rate,
+            normalize=normalize,
+            rms_decay=rms_decay,
+        )
         self.eta = positive(eta, "eta")
         if update not in ("step", "episode"):
             raise ValueError(f"update must be 'step' or 'episode', got {update!r}")

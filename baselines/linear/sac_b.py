@@ -42,8 +42,9 @@ def sac_b_features(d: np.ndarray, y: float, adapt_variance: bool) -> np.ndarray:
     return np.column_stack([score_theta, score_y])
 
 
-def sac_b_update(theta: np.ndarray, y: float, d: np.ndarray, r: np.ndarray, alpha_theta: float,
-                 alpha_y: float, adapt_variance: bool) -> tuple[np.ndarray, float]:
+def sac_b_update(
+    theta: np.ndarray, y: float, d: np.ndarray, r: np.ndarray, alpha_theta: float, alpha_y: float, adapt_variance: bool
+) -> tuple[np.ndarray, float]:
     """One batch update of ``(theta, y)`` from deviations ``d`` (N, m) and rewards ``r`` (N,)."""
     w, _ = fit_batch_critic(sac_b_features(d, y, adapt_variance), r)
     m = len(theta)
@@ -63,11 +64,27 @@ class SACB(BanditActorCritic):
     paper-like sweep in ``experiments/dpg_bandit.py`` (the same for m = 10, 25 and 50).
     """
 
-    def __init__(self, env: gym.Env | str, alpha_theta: float = 10.0, alpha_y: float = 1.0, y_init: float = math.log(0.1),
-                 adapt_variance: bool = True, batch_size: int | None = None, theta_init: ArrayLike = 0.0,
-                 seed: int | None = None):
-        super().__init__(env, seed=seed, batch_size=batch_size, theta_init=theta_init, alpha_theta=alpha_theta,
-                         alpha_y=alpha_y, y_init=y_init, adapt_variance=adapt_variance)
+    def __init__(
+        self,
+        env: gym.Env | str,
+        alpha_theta: float = 10.0,
+        alpha_y: float = 1.0,
+        y_init: float = math.log(0.1),
+        adapt_variance: bool = True,
+        batch_size: int | None = None,
+        theta_init: ArrayLike = 0.0,
+        seed: int | None = None,
+    ):
+        super().__init__(
+            env,
+            seed=seed,
+            batch_size=batch_size,
+            theta_init=theta_init,
+            alpha_theta=alpha_theta,
+            alpha_y=alpha_y,
+            y_init=y_init,
+            adapt_variance=adapt_variance,
+        )
         self.alpha_theta = positive(alpha_theta, "alpha_theta")
         self.alpha_y = positive(alpha_y, "alpha_y")
         if not math.isfinite(float(y_init)):
@@ -84,5 +101,6 @@ class SACB(BanditActorCritic):
         return math.exp(0.5 * float(self.y))
 
     def _learn_batch(self, d, r):
-        self.theta, self.y = sac_b_update(self.theta, float(self.y), d, r, self.alpha_theta, self.alpha_y,
-                                          self.adapt_variance)
+        self.theta, self.y = sac_b_update(
+            self.theta, float(self.y), d, r, self.alpha_theta, self.alpha_y, self.adapt_variance
+        )

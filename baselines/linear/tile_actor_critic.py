@@ -66,14 +66,18 @@ def linear_value(W: np.ndarray, idx: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def gaussian_scores(a: np.ndarray | float, mu: np.ndarray | float, sigma: np.ndarray | float) -> tuple[np.ndarray | float, np.ndarray | float]:
+def gaussian_scores(
+    a: np.ndarray | float, mu: np.ndarray | float, sigma: np.ndarray | float
+) -> tuple[np.ndarray | float, np.ndarray | float]:
     """σ² ∂ log N(a; μ, σ²)/∂μ and ∂ log N(a; μ, σ²)/∂ log σ: ``(a - μ, (a - μ)²/σ² - 1)``."""
     d = a - mu
     return d, (d / sigma) ** 2 - 1.0
 
 
 @njit(cache=True)
-def log_importance_ratio(a: np.ndarray | float, mu: np.ndarray | float, sigma: np.ndarray | float, sigma_b: np.ndarray | float) -> np.ndarray | float:
+def log_importance_ratio(
+    a: np.ndarray | float, mu: np.ndarray | float, sigma: np.ndarray | float, sigma_b: np.ndarray | float
+) -> np.ndarray | float:
     """log π(a|s) − log b(a|s) of one action dimension, π = N(μ, σ²) and b = N(μ, σ_β²)."""
     return np.log(sigma_b / sigma) - 0.5 * (a - mu) ** 2 * (1.0 / sigma**2 - 1.0 / sigma_b**2)
 
@@ -115,8 +119,9 @@ def _td_error(v, k, idx, idx2, r, gamma, terminated) -> float:
 
 
 @njit(cache=True)
-def _gaussian_actor_critic(theta, y, v, idx, idx2, a, r, gamma, terminated, log_lo, log_hi, off_policy, sigma_b,
-                           alpha_v, alpha_u, delta) -> None:
+def _gaussian_actor_critic(
+    theta, y, v, idx, idx2, a, r, gamma, terminated, log_lo, log_hi, off_policy, sigma_b, alpha_v, alpha_u, delta
+) -> None:
     """SAC, or OffPAC with behaviour σ ``sigma_b`` if ``off_policy``: one step of every learner
     ``k``, in place; δ into ``delta``.
 
@@ -184,11 +189,28 @@ def _behaviour(theta, from_y, y, log_lo, log_hi, sigma, idx, noise, low, high, a
 def _vectors(n: int, *values) -> list[np.ndarray]:
     """Each value (a number or an ``(n,)`` array: one per learner or per action dimension) as a
     float64 ``(n,)`` array (an array that is one already, as it is)."""
-    return [x if isinstance(x, np.ndarray) and x.shape == (n,) and x.dtype == np.float64
-            else np.ascontiguousarray(np.broadcast_to(np.asarray(x, dtype=np.float64), (n,))) for x in values]
+    return [
+        x
+        if isinstance(x, np.ndarray) and x.shape == (n,) and x.dtype == np.float64
+        else np.ascontiguousarray(np.broadcast_to(np.asarray(x, dtype=np.float64), (n,)))
+        for x in values
+    ]
 
 
-def sac_update(theta: np.ndarray, y: np.ndarray, v: np.ndarray, idx: np.ndarray, idx2: np.ndarray, a: np.ndarray, r: ArrayLike, gamma: float, terminated: np.ndarray, sigma_range: ArrayLike, alpha_v: ArrayLike, alpha_u: ArrayLike) -> np.ndarray:
+def sac_update(
+    theta: np.ndarray,
+    y: np.ndarray,
+    v: np.ndarray,
+    idx: np.ndarray,
+    idx2: np.ndarray,
+    a: np.ndarray,
+    r: ArrayLike,
+    gamma: float,
+    terminated: np.ndarray,
+    sigma_range: ArrayLike,
+    alpha_v: ArrayLike,
+    alpha_u: ArrayLike,
+) -> np.ndarray:
     """One SAC step (Degris, Pilarski & Sutton 2012a, λ = 0), in place; returns δ.
 
     δ = r + γ vᵀφ(s') − vᵀφ(s);  v += α_v δ φ(s);  (θ, y) += α_u δ (g_μ, g_y) φ(s), with
@@ -197,29 +219,77 @@ def sac_update(theta: np.ndarray, y: np.ndarray, v: np.ndarray, idx: np.ndarray,
     return _gaussian_step(theta, y, v, idx, idx2, a, r, gamma, terminated, np.log(sigma_range), None, alpha_v, alpha_u)
 
 
-def offpac_update(theta: np.ndarray, y: np.ndarray, v: np.ndarray, idx: np.ndarray, idx2: np.ndarray, a: np.ndarray, r: ArrayLike, gamma: float, terminated: np.ndarray, sigma_range: ArrayLike, sigma_b: ArrayLike, alpha_v: ArrayLike, alpha_u: ArrayLike) -> np.ndarray:
+def offpac_update(
+    theta: np.ndarray,
+    y: np.ndarray,
+    v: np.ndarray,
+    idx: np.ndarray,
+    idx2: np.ndarray,
+    a: np.ndarray,
+    r: ArrayLike,
+    gamma: float,
+    terminated: np.ndarray,
+    sigma_range: ArrayLike,
+    sigma_b: ArrayLike,
+    alpha_v: ArrayLike,
+    alpha_u: ArrayLike,
+) -> np.ndarray:
     """One OffPAC step (Degris, White & Sutton 2012b) with λ = 0 and no correction weights, in place.
 
     With λ = 0 the traces are e_v = ρ φ(s) and e_u = ρ ∇ log π(a|s), ρ = :func:`importance_ratio`
     for the behaviour N(μ, σ_β²); with the GTD(λ) weights held at 0 the critic's correction term
     vanishes:  v += α_v ρ δ φ(s);  (θ, y) += α_u ρ δ (g_μ, g_y) φ(s).
     """
-    return _gaussian_step(theta, y, v, idx, idx2, a, r, gamma, terminated, np.log(sigma_range), sigma_b, alpha_v,
-                          alpha_u)
+    return _gaussian_step(
+        theta, y, v, idx, idx2, a, r, gamma, terminated, np.log(sigma_range), sigma_b, alpha_v, alpha_u
+    )
 
 
 def _gaussian_step(theta, y, v, idx, idx2, a, r, gamma, terminated, log_sigma_range, sigma_b, alpha_v, alpha_u):
     """:func:`sac_update` (``sigma_b`` None) or :func:`offpac_update`, with the log σ bounds."""
     n, m = a.shape
     delta = np.empty(n)
-    (r,), (log_lo, log_hi), (alpha_v, alpha_u) = _vectors(n, r), _vectors(m, *log_sigma_range), _vectors(n, alpha_v, alpha_u)
+    (r,), (log_lo, log_hi), (alpha_v, alpha_u) = (
+        _vectors(n, r),
+        _vectors(m, *log_sigma_range),
+        _vectors(n, alpha_v, alpha_u),
+    )
     (sigma_behaviour,) = _vectors(m, 1.0 if sigma_b is None else sigma_b)
-    _gaussian_actor_critic(theta, y, v, idx, idx2, a, r, float(gamma), terminated, log_lo, log_hi, sigma_b is not None,
-                           sigma_behaviour, alpha_v, alpha_u, delta)
+    _gaussian_actor_critic(
+        theta,
+        y,
+        v,
+        idx,
+        idx2,
+        a,
+        r,
+        float(gamma),
+        terminated,
+        log_lo,
+        log_hi,
+        sigma_b is not None,
+        sigma_behaviour,
+        alpha_v,
+        alpha_u,
+        delta,
+    )
     return delta
 
 
-def copdac_q_tile_update(theta: np.ndarray, w: np.ndarray, v: np.ndarray, idx: np.ndarray, idx2: np.ndarray, a: np.ndarray, r: ArrayLike, gamma: float, terminated: np.ndarray, alpha_theta: ArrayLike, alpha_w: ArrayLike, alpha_v: ArrayLike) -> np.ndarray:
+def copdac_q_tile_update(
+    theta: np.ndarray,
+    w: np.ndarray,
+    v: np.ndarray,
+    idx: np.ndarray,
+    idx2: np.ndarray,
+    a: np.ndarray,
+    r: ArrayLike,
+    gamma: float,
+    terminated: np.ndarray,
+    alpha_theta: ArrayLike,
+    alpha_w: ArrayLike,
+    alpha_v: ArrayLike,
+) -> np.ndarray:
     """One COPDAC-Q step (Silver et al. 2014, eqs 19-22) for μθ(s) = θᵀφ(s), in place; returns δ.
 
     ∇θμθ(s) = φ(s) ⊗ I_m, so φ(s, a) = ∇θμθ(s)(a − μθ(s)) is (a − μ) at the rows ``idx``,
@@ -249,10 +319,25 @@ class TileActorCritic(Agent):
     observation_space: spaces.Box
     action_space: spaces.Box
 
-    def __init__(self, env: gym.Env | str, gamma: float = 0.99, n_tilings: int = 10, tiles_per_dim: int = 10,
-                 table_size: int = 1 << 16, seed: int | None = None, **hyperparameters: Any):
-        super().__init__(env, seed=seed, gamma=gamma, n_tilings=n_tilings, tiles_per_dim=tiles_per_dim,
-                         table_size=table_size, **hyperparameters)
+    def __init__(
+        self,
+        env: gym.Env | str,
+        gamma: float = 0.99,
+        n_tilings: int = 10,
+        tiles_per_dim: int = 10,
+        table_size: int = 1 << 16,
+        seed: int | None = None,
+        **hyperparameters: Any,
+    ):
+        super().__init__(
+            env,
+            seed=seed,
+            gamma=gamma,
+            n_tilings=n_tilings,
+            tiles_per_dim=tiles_per_dim,
+            table_size=table_size,
+            **hyperparameters,
+        )
         for what, space in (("observation", self.observation_space), ("action", self.action_space)):
             if not isinstance(space, spaces.Box) or len(space.shape) != 1:
                 raise TypeError(f"{type(self).__name__} needs a 1-D Box {what} space, got {space}")
@@ -314,7 +399,9 @@ class TileActorCritic(Agent):
         steps = tuple(np.array([s]) for s in self.step_sizes())
         return float(self._update(self._one(), idx, idx2, a, np.array([float(r)]), np.array([terminated]), steps)[0])
 
-    def predict(self, observation: Any, state: Any = None, episode_start: np.ndarray | None = None, deterministic: bool = True) -> tuple[Any, Any]:
+    def predict(
+        self, observation: Any, state: Any = None, episode_start: np.ndarray | None = None, deterministic: bool = True
+    ) -> tuple[Any, Any]:
         obs = np.asarray(observation, dtype=np.float64)
         d = self.observation_space.shape[0]
         if obs.shape[-1:] != (d,) or obs.ndim > 2:
@@ -333,8 +420,14 @@ class GaussianTileActorCritic(TileActorCritic):
 
     STEP_SIZES = ("alpha_v", "alpha_u")
 
-    def __init__(self, env: gym.Env | str, alpha_v: float = 0.1, alpha_u: float = 0.01, sigma_init: float | None = None,
-                 **hyperparameters: Any):
+    def __init__(
+        self,
+        env: gym.Env | str,
+        alpha_v: float = 0.1,
+        alpha_u: float = 0.01,
+        sigma_init: float | None = None,
+        **hyperparameters: Any,
+    ):
         super().__init__(env, alpha_v=alpha_v, alpha_u=alpha_u, sigma_init=sigma_init, **hyperparameters)
         self.alpha_v, self.alpha_u = self._step(alpha_v, "alpha_v"), self._step(alpha_u, "alpha_u")
         sigma0 = self._half_range_or(sigma_init, "sigma_init")
@@ -389,10 +482,16 @@ class TileCOPDACQ(TileActorCritic):
 
     STEP_SIZES = ("alpha_theta", "alpha_w", "alpha_v")
 
-    def __init__(self, env: gym.Env | str, alpha_theta: float = 0.01, alpha_w: float = 0.1, alpha_v: float = 0.1,
-                 sigma: float | None = None, **hyperparameters: Any):
-        super().__init__(env, alpha_theta=alpha_theta, alpha_w=alpha_w, alpha_v=alpha_v, sigma=sigma,
-                         **hyperparameters)
+    def __init__(
+        self,
+        env: gym.Env | str,
+        alpha_theta: float = 0.01,
+        alpha_w: float = 0.1,
+        alpha_v: float = 0.1,
+        sigma: float | None = None,
+        **hyperparameters: Any,
+    ):
+        super().__init__(env, alpha_theta=alpha_theta, alpha_w=alpha_w, alpha_v=alpha_v, sigma=sigma, **hyperparameters)
         self.alpha_theta = self._step(alpha_theta, "alpha_theta")
         self.alpha_w, self.alpha_v = self._step(alpha_w, "alpha_w"), self._step(alpha_v, "alpha_v")
         self.sigma = self._half_range_or(sigma, "sigma")
@@ -481,7 +580,15 @@ class SeedBatch:
     would have stopped there, the env refusing a non-finite action).
     """
 
-    def __init__(self, cls: type[TileActorCritic], env_id: str, seeds: Sequence[int], env_kwargs: dict | None = None, settings: Sequence[dict[str, Any]] | None = None, **agent_kwargs: Any):
+    def __init__(
+        self,
+        cls: type[TileActorCritic],
+        env_id: str,
+        seeds: Sequence[int],
+        env_kwargs: dict | None = None,
+        settings: Sequence[dict[str, Any]] | None = None,
+        **agent_kwargs: Any,
+    ):
         self.env_id, self.env_kwargs = env_id, dict(env_kwargs or {})
         self.seeds = [int(s) for s in seeds]
         settings = [{}] * len(self.seeds) if settings is None else [dict(s) for s in settings]
@@ -489,10 +596,14 @@ class SeedBatch:
             raise ValueError(f"settings must hold one dict per seed ({len(self.seeds)}), got {len(settings)}")
         for s in settings:
             if set(s) - set(cls.STEP_SIZES):
-                raise ValueError(f"settings may only vary the step sizes {cls.STEP_SIZES} of {cls.__name__}, "
-                                 f"got {sorted(set(s) - set(cls.STEP_SIZES))}")
-        self._agents = [cls(gym.make(env_id, **self.env_kwargs), seed=seed, **{**agent_kwargs, **s})
-                        for seed, s in zip(self.seeds, settings)]
+                raise ValueError(
+                    f"settings may only vary the step sizes {cls.STEP_SIZES} of {cls.__name__}, "
+                    f"got {sorted(set(s) - set(cls.STEP_SIZES))}"
+                )
+        self._agents = [
+            cls(gym.make(env_id, **self.env_kwargs), seed=seed, **{**agent_kwargs, **s})
+            for seed, s in zip(self.seeds, settings)
+        ]
         self.lead = self._agents[0]
         self.n = len(self._agents)
         self.tables = [np.stack(group) for group in zip(*(agent._tables() for agent in self._agents))]
@@ -522,7 +633,9 @@ class SeedBatch:
             obs2, r, terminated, truncated, _ = self.venv.step(sent)
             idx2 = lead.coder.index(obs2)  # the next step's idx too: obs2 is its observation
             learning = acting & ~self.diverged if self._any_diverged else acting
-            delta = lead._update(self.tables, self._idx, idx2, a, r, terminated, [s * learning for s in self._step_sizes])
+            delta = lead._update(
+                self.tables, self._idx, idx2, a, r, terminated, [s * learning for s in self._step_sizes]
+            )
             if not np.isfinite(delta).all():
                 self._freeze(~np.isfinite(delta) & learning, sent)
             self.steps += acting

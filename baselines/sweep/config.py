@@ -109,9 +109,19 @@ class Sweep:
         return cells_from_config(self.runs(setting, seeds))
 
     def runs(self, setting: dict, seeds: list[int]) -> dict:
-        return {"runs": [{"env": self.env, "env_kwargs": self.env_kwargs, "steps": self.steps, "seeds": list(seeds),
-                          "eval_episodes": self.eval_episodes, "eval_at": self.eval_at,
-                          "agents": {self.agent: {**self.agent_kwargs, **setting}}}]}
+        return {
+            "runs": [
+                {
+                    "env": self.env,
+                    "env_kwargs": self.env_kwargs,
+                    "steps": self.steps,
+                    "seeds": list(seeds),
+                    "eval_episodes": self.eval_episodes,
+                    "eval_at": self.eval_at,
+                    "agents": {self.agent: {**self.agent_kwargs, **setting}},
+                }
+            ]
+        }
 
     @property
     def checkpoints(self) -> list[int]:
@@ -131,30 +141,58 @@ class Sweep:
         return json.dumps({**d, "metric": self.metric.__dict__}, sort_keys=True)
 
 
-_KEYS = {"env", "env_kwargs", "agent", "agent_kwargs", "steps", "eval_episodes", "eval_at", "space", "tuning_seeds",
-         "evaluation_seeds", "metric", "search", "budget", "early_stopping", "search_seed", "cpus_per_trial"}
+_KEYS = {
+    "env",
+    "env_kwargs",
+    "agent",
+    "agent_kwargs",
+    "steps",
+    "eval_episodes",
+    "eval_at",
+    "space",
+    "tuning_seeds",
+    "evaluation_seeds",
+    "metric",
+    "search",
+    "budget",
+    "early_stopping",
+    "search_seed",
+    "cpus_per_trial",
+}
 
 
 def _seeds(config: dict, key: str) -> list[int]:
     seeds: Any = config.get(key)  # a config's data, checked below
-    require(isinstance(seeds, list) and seeds and all(is_int(s) and s >= 0 for s in seeds)
-            and len(set(seeds)) == len(seeds), f"{key} must be a non-empty list of distinct non-negative ints, got {seeds!r}")
+    require(
+        isinstance(seeds, list)
+        and seeds
+        and all(is_int(s) and s >= 0 for s in seeds)
+        and len(set(seeds)) == len(seeds),
+        f"{key} must be a non-empty list of distinct non-negative ints, got {seeds!r}",
+    )
     return [int(s) for s in seeds]
 
 
 def _space(space) -> dict:
-    require(isinstance(space, dict) and space, "space must be a non-empty table of argument = {grid|choice|loguniform = ...}")
+    require(
+        isinstance(space, dict) and space,
+        "space must be a non-empty table of argument = {grid|choice|loguniform = ...}",
+    )
     parsed = {}
     for name, spec in space.items():
         where = f"space.{name}"
-        require(isinstance(spec, dict) and len(spec) == 1 and next(iter(spec)) in SPACE_KINDS,
-                f"{where} must be one of {{grid = [...]}}, {{choice = [...]}}, {{loguniform = [low, high]}}, got {spec!r}")
+        require(
+            isinstance(spec, dict) and len(spec) == 1 and next(iter(spec)) in SPACE_KINDS,
+            f"{where} must be one of {{grid = [...]}}, {{choice = [...]}}, {{loguniform = [low, high]}}, got {spec!r}",
+        )
         kind, values = next(iter(spec.items()))
         require(isinstance(values, list) and values, f"{where}.{kind} must be a non-empty list")
         if kind == "loguniform":
             require(len(values) == 2, f"{where}.loguniform must be [low, high] with 0 < low < high, got {values!r}")
-            low, high = (checked(real, v, f"{where}.loguniform's {end}", low=0, low_open=True)
-                         for v, end in zip(values, ("low", "high")))
+            low, high = (
+                checked(real, v, f"{where}.loguniform's {end}", low=0, low_open=True)
+                for v, end in zip(values, ("low", "high"))
+            )
             require(low < high, f"{where}.loguniform must be [low, high] with 0 < low < high, got {values!r}")
         else:
             require(len({json.dumps(v) for v in values}) == len(values), f"{where}.{kind} repeats a value")
@@ -165,16 +203,21 @@ def _space(space) -> dict:
 def _metric(spec, sweep_has_curve: bool) -> Metric:
     if isinstance(spec, str):
         spec = {"name": spec}
-    require(isinstance(spec, dict) and spec.get("name") in METRICS,
-            f"metric must be one of {', '.join(METRICS)} (or a table with name = ...), got {spec!r}")
+    require(
+        isinstance(spec, dict) and spec.get("name") in METRICS,
+        f"metric must be one of {', '.join(METRICS)} (or a table with name = ...), got {spec!r}",
+    )
     unknown = set(spec) - {"name", "from", "to", "tolerance"}
     require(not unknown, f"metric: unknown keys {sorted(unknown)}")
-    first, last = (None if spec.get(key) is None else checked(integer, spec[key], f"metric.{key}")
-                   for key in ("from", "to"))
+    first, last = (
+        None if spec.get(key) is None else checked(integer, spec[key], f"metric.{key}") for key in ("from", "to")
+    )
     tolerance = checked(real, spec.get("tolerance", 1e-6), "metric.tolerance", low=0)
     metric = Metric(spec["name"], first, last, tolerance)
-    require(metric.name not in ("mean_log_cost", "steps_to_optimal") or sweep_has_curve,
-            f"metric {metric.name} reads a learning curve: give eval_at (the steps to evaluate at)")
+    require(
+        metric.name not in ("mean_log_cost", "steps_to_optimal") or sweep_has_curve,
+        f"metric {metric.name} reads a learning curve: give eval_at (the steps to evaluate at)",
+    )
     return metric
 
 
@@ -187,8 +230,11 @@ def sweep_from_config(config: dict) -> Sweep:
         require(key in config, f"a sweep needs {key!r}")
     tuning, evaluation = _seeds(config, "tuning_seeds"), _seeds(config, "evaluation_seeds")
     shared = sorted(set(tuning) & set(evaluation))
-    require(not shared, f"tuning_seeds and evaluation_seeds share {', '.join(map(str, shared))}: a setting chosen "
-                        "on a seed would be scored on it too")
+    require(
+        not shared,
+        f"tuning_seeds and evaluation_seeds share {', '.join(map(str, shared))}: a setting chosen "
+        "on a seed would be scored on it too",
+    )
     space = _space(config["space"])
     fixed = config.get("agent_kwargs", {})
     require(isinstance(fixed, dict), "agent_kwargs must be a table/mapping")
@@ -198,8 +244,10 @@ def sweep_from_config(config: dict) -> Sweep:
     require(search in SEARCHES, f"search must be one of {', '.join(SEARCHES)}, got {search!r}")
     kinds = {kind for kind, _ in space.values()}
     if search == "grid":
-        require("loguniform" not in kinds, "search = 'grid' cannot sample a loguniform range: use search = 'optuna' "
-                                           "or a grid of values")
+        require(
+            "loguniform" not in kinds,
+            "search = 'grid' cannot sample a loguniform range: use search = 'optuna' or a grid of values",
+        )
     else:
         require("grid" not in kinds, "search = 'optuna' samples; give a grid's values as {choice = [...]}")
     early = config.get("early_stopping")
@@ -207,27 +255,43 @@ def sweep_from_config(config: dict) -> Sweep:
     budget = checked(integer, config.get("budget", 1), "budget")
     search_seed = checked(integer, config.get("search_seed", 0), "search_seed", low=0)
     cpus_per_trial = checked(integer, config.get("cpus_per_trial", 1), "cpus_per_trial")
-    sweep = Sweep(env=config["env"], agent=config["agent"], steps=config["steps"], space=space, tuning_seeds=tuning,
-                  evaluation_seeds=evaluation, metric=Metric("final_return"), search=search,
-                  budget=budget, early_stopping=early, env_kwargs=config.get("env_kwargs", {}),
-                  agent_kwargs=fixed, eval_episodes=config.get("eval_episodes", 1),
-                  search_seed=search_seed, cpus_per_trial=cpus_per_trial)
+    sweep = Sweep(
+        env=config["env"],
+        agent=config["agent"],
+        steps=config["steps"],
+        space=space,
+        tuning_seeds=tuning,
+        evaluation_seeds=evaluation,
+        metric=Metric("final_return"),
+        search=search,
+        budget=budget,
+        early_stopping=early,
+        env_kwargs=config.get("env_kwargs", {}),
+        agent_kwargs=fixed,
+        eval_episodes=config.get("eval_episodes", 1),
+        search_seed=search_seed,
+        cpus_per_trial=cpus_per_trial,
+    )
     # The comparison's own checks (environment, agent, budget, checkpoints, each argument's name)
     # on the first setting; then the checkpoints as it expanded them.
     first = {name: values[0] for name, (kind, values) in space.items()}
-    cell = sweep.cells(first, tuning[:1]) if "eval_at" not in config else \
-        cells_from_config({"runs": [{**sweep.runs(first, tuning[:1])["runs"][0], "eval_at": config["eval_at"]}]})
+    cell = (
+        sweep.cells(first, tuning[:1])
+        if "eval_at" not in config
+        else cells_from_config({"runs": [{**sweep.runs(first, tuning[:1])["runs"][0], "eval_at": config["eval_at"]}]})
+    )
     sweep.eval_at = cell[0].eval_at
     sweep.metric = _metric(config["metric"], bool(sweep.eval_at))
-    require(early is None or len(sweep.checkpoints) > 1,
-            "early_stopping = 'asha' needs a learning curve to stop on: give eval_at")
+    require(
+        early is None or len(sweep.checkpoints) > 1,
+        "early_stopping = 'asha' needs a learning curve to stop on: give eval_at",
+    )
     if METRICS[sweep.metric.name][1]:
         try:
             optimum = sweep.optimum()
         except (TypeError, ValueError) as e:
             raise ConfigError(f"{sweep.env} with env_kwargs {sweep.env_kwargs}: {e}") from None
-        require(optimum is not None,
-                f"metric {sweep.metric.name} needs an exact optimum, and {sweep.env} has none")
+        require(optimum is not None, f"metric {sweep.metric.name} needs an exact optimum, and {sweep.env} has none")
     if search == "grid":
         n = len(sweep.grid_settings())
         require(n <= sweep.budget, f"the grid has {n} settings but the budget is {sweep.budget} trials")

@@ -49,7 +49,7 @@ def trial(config: dict, sweep: Sweep) -> None:
                 except StopIteration as done:  # the end, past the last of eval_at
                     column.append(done.value["row"]["return"])
             curves = np.column_stack([curves, column])
-            score = sweep.metric.score(sweep.checkpoints[:k + 1], curves, optimum)
+            score = sweep.metric.score(sweep.checkpoints[: k + 1], curves, optimum)
             tune.report({"score": score, "steps": step, "complete": k == len(sweep.checkpoints) - 1, "error": ""})
     except Exception as e:  # a setting that breaks the agent (e.g. diverges to NaN) is the worst one
         worst = math.inf if sweep.metric.mode == "min" else -math.inf
@@ -99,22 +99,37 @@ def _tuner(sweep: Sweep, storage: Path, progress: bool):
     scheduler = None
     if sweep.early_stopping == "asha":
         n = len(sweep.checkpoints)
-        scheduler = ASHAScheduler(time_attr="training_iteration", max_t=n, grace_period=max(1, n // 9), reduction_factor=3)
+        scheduler = ASHAScheduler(
+            time_attr="training_iteration", max_t=n, grace_period=max(1, n // 9), reduction_factor=3
+        )
     return tune.Tuner(
-        trainable, param_space=_param_space(sweep),
-        tune_config=tune.TuneConfig(metric="score", mode=sweep.metric.mode, search_alg=search_alg, scheduler=scheduler,
-                                    num_samples=num_samples, reuse_actors=True),  # no process start per trial
+        trainable,
+        param_space=_param_space(sweep),
+        tune_config=tune.TuneConfig(
+            metric="score",
+            mode=sweep.metric.mode,
+            search_alg=search_alg,
+            scheduler=scheduler,
+            num_samples=num_samples,
+            reuse_actors=True,
+        ),  # no process start per trial
         # A trial whose process or node is lost starts again (twice at most), as a cell's task does.
-        run_config=tune.RunConfig(name=TUNE_NAME, storage_path=str(storage), verbose=1 if progress else 0,
-                                  failure_config=tune.FailureConfig(max_failures=2)))
+        run_config=tune.RunConfig(
+            name=TUNE_NAME,
+            storage_path=str(storage),
+            verbose=1 if progress else 0,
+            failure_config=tune.FailureConfig(max_failures=2),
+        ),
+    )
 
 
 def expected_trials(sweep: Sweep) -> int:
     return len(sweep.grid_settings()) if sweep.search == "grid" else sweep.budget
 
 
-def run_sweep(sweep: Sweep, out: str | Path, address: str | None = None, progress: bool = True,
-              init_kwargs: dict | None = None) -> SweepResult:
+def run_sweep(
+    sweep: Sweep, out: str | Path, address: str | None = None, progress: bool = True, init_kwargs: dict | None = None
+) -> SweepResult:
     """Tune ``sweep`` on its tuning seeds, then run the chosen setting on the evaluation seeds
     through :func:`~baselines.compare.compare` (into ``<out>/evaluation``), and write the outputs.
 
@@ -137,19 +152,27 @@ def run_sweep(sweep: Sweep, out: str | Path, address: str | None = None, progres
         # The trials as Tune saved them: one an interruption cut short is PENDING there (and runs
         # again on resume), while the in-memory result calls it TERMINATED like one ASHA stopped.
         trials = _trial_rows(sweep, tune.ExperimentAnalysis(str(out / TUNE_NAME)).trials)
-        write_csv(out / "trials.csv", trials, ["trial", *sweep.space, "score", "checkpoints", "steps", "status", "error"])
+        write_csv(
+            out / "trials.csv", trials, ["trial", *sweep.space, "score", "checkpoints", "steps", "status", "error"]
+        )
         total = expected_trials(sweep)
         done = sum(t["status"] != "unfinished" for t in trials)
         if done < total:
             raise SweepInterrupted(f"{done} of {total} trials finished; Tune saved the sweep in {out / TUNE_NAME}")
         chosen = choose(sweep, trials)
-        result = compare(sweep.cells(chosen["setting"], sweep.evaluation_seeds), out / "evaluation", RayBackend(),
-                         progress_bar=progress)
+        result = compare(
+            sweep.cells(chosen["setting"], sweep.evaluation_seeds),
+            out / "evaluation",
+            RayBackend(),
+            progress_bar=progress,
+        )
     finally:
         if connected:
             require_ray().shutdown()
-    records = [json.loads((out / "evaluation" / "cells" / f"{c.key}.json").read_text())
-               for c in sweep.cells(chosen["setting"], sweep.evaluation_seeds)]
+    records = [
+        json.loads((out / "evaluation" / "cells" / f"{c.key}.json").read_text())
+        for c in sweep.cells(chosen["setting"], sweep.evaluation_seeds)
+    ]
     chosen["evaluation_score"] = evaluation_score(sweep, records)
     chosen["failed_evaluation_cells"] = [f"{c.key}: {e}" for c, e in result.failed]
     atomic_write_bytes(out / "chosen.json", json.dumps(chosen, indent=1).encode())
@@ -171,10 +194,20 @@ def _trial_rows(sweep: Sweep, saved_trials) -> list[dict]:
             status = "error"
         else:
             status = "unfinished"
-        error = metrics.get("error") or ("the trial's process failed (see Tune's logs in tune/)" if t.status == "ERROR" else "")
-        rows.append({"trial": t.trial_id, **{name: t.config.get(name) for name in sweep.space},
-                     "score": metrics.get("score", math.nan), "checkpoints": metrics.get("training_iteration", 0),
-                     "steps": metrics.get("steps", 0), "status": status, "error": error})
+        error = metrics.get("error") or (
+            "the trial's process failed (see Tune's logs in tune/)" if t.status == "ERROR" else ""
+        )
+        rows.append(
+            {
+                "trial": t.trial_id,
+                **{name: t.config.get(name) for name in sweep.space},
+                "score": metrics.get("score", math.nan),
+                "checkpoints": metrics.get("training_iteration", 0),
+                "steps": metrics.get("steps", 0),
+                "status": status,
+                "error": error,
+            }
+        )
     return sorted(rows, key=lambda r: r["trial"])
 
 
@@ -185,34 +218,51 @@ def choose(sweep: Sweep, trials: list[dict]) -> dict:
         raise ConfigError("no trial finished without error: nothing to choose (see trials.csv)")
     sign = 1 if sweep.metric.mode == "min" else -1
     best = min(complete, key=lambda t: sign * t["score"])
-    return {"setting": {name: best[name] for name in sweep.space}, "trial": best["trial"],
-            "tuning_score": best["score"], "metric": sweep.metric.name, "mode": sweep.metric.mode,
-            "tuning_seeds": sweep.tuning_seeds, "evaluation_seeds": sweep.evaluation_seeds}
+    return {
+        "setting": {name: best[name] for name in sweep.space},
+        "trial": best["trial"],
+        "tuning_score": best["score"],
+        "metric": sweep.metric.name,
+        "mode": sweep.metric.mode,
+        "tuning_seeds": sweep.tuning_seeds,
+        "evaluation_seeds": sweep.evaluation_seeds,
+    }
 
 
 def evaluation_score(sweep: Sweep, records: list[dict]) -> float:
     """The metric of the chosen setting on the evaluation seeds, from their cells' curves."""
-    curves = np.array([r["log"].get("eval_returns", []) + ([] if sweep.checkpoints == sweep.eval_at else [r["row"]["return"]])
-                       for r in records])
+    curves = np.array(
+        [
+            r["log"].get("eval_returns", []) + ([] if sweep.checkpoints == sweep.eval_at else [r["row"]["return"]])
+            for r in records
+        ]
+    )
     return sweep.metric.score(sweep.checkpoints, curves, records[0]["row"]["optimum"])
 
 
 def summary_lines(sweep: Sweep, trials: list[dict], chosen: dict) -> list[str]:
     names = list(sweep.space)
-    lines = [f"# Sweep of {sweep.agent} on {sweep.env} {json.dumps(sweep.env_kwargs)}", "",
-             f"Metric: {sweep.metric.name} ({sweep.metric.mode}); search: {sweep.search}"
-             f"{', ASHA early stopping' if sweep.early_stopping else ''}; tuning seeds {sweep.tuning_seeds}, "
-             f"evaluation seeds {sweep.evaluation_seeds}.", "",
-             f"Chosen on the tuning seeds: {_setting_text(chosen['setting'])} (trial {chosen['trial']}), "
-             f"score {chosen['tuning_score']:.4g}; on the evaluation seeds: {chosen['evaluation_score']:.4g}.", "",
-             "| trial | " + " | ".join(names) + " | score | checkpoints | status |",
-             "|---|" + "---|" * len(names) + "---|---|---|"]
+    lines = [
+        f"# Sweep of {sweep.agent} on {sweep.env} {json.dumps(sweep.env_kwargs)}",
+        "",
+        f"Metric: {sweep.metric.name} ({sweep.metric.mode}); search: {sweep.search}"
+        f"{', ASHA early stopping' if sweep.early_stopping else ''}; tuning seeds {sweep.tuning_seeds}, "
+        f"evaluation seeds {sweep.evaluation_seeds}.",
+        "",
+        f"Chosen on the tuning seeds: {_setting_text(chosen['setting'])} (trial {chosen['trial']}), "
+        f"score {chosen['tuning_score']:.4g}; on the evaluation seeds: {chosen['evaluation_score']:.4g}.",
+        "",
+        "| trial | " + " | ".join(names) + " | score | checkpoints | status |",
+        "|---|" + "---|" * len(names) + "---|---|---|",
+    ]
     sign = 1 if sweep.metric.mode == "min" else -1
     for t in sorted(trials, key=lambda t: (t["status"] != "complete", sign * t["score"])):
         mark = " **chosen**" if t["trial"] == chosen["trial"] else ""
-        lines.append(f"| {t['trial']}{mark} | " + " | ".join(f"{t[n]:.4g}" if isinstance(t[n], float) else str(t[n])
-                                                               for n in names)
-                     + f" | {t['score']:.4g} | {t['checkpoints']} | {t['status']}{': ' + t['error'] if t['error'] else ''} |")
+        lines.append(
+            f"| {t['trial']}{mark} | "
+            + " | ".join(f"{t[n]:.4g}" if isinstance(t[n], float) else str(t[n]) for n in names)
+            + f" | {t['score']:.4g} | {t['checkpoints']} | {t['status']}{': ' + t['error'] if t['error'] else ''} |"
+        )
     return lines
 
 
@@ -232,9 +282,15 @@ def plot_sweep(sweep: Sweep, trials: list[dict], chosen: dict, path: Path) -> No
     for ax, name in zip(axes[0], names):
         kind, values = sweep.space[name]
         numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
-        position = (lambda v: v) if numeric else (lambda v, values=values: [json.dumps(x) for x in values].index(json.dumps(v)))
+        position = (
+            (lambda v: v)
+            if numeric
+            else (lambda v, values=values: [json.dumps(x) for x in values].index(json.dumps(v)))
+        )
         for status, marker in (("complete", "o"), ("stopped early", "x")):
-            pts = [(position(t[name]), t["score"]) for t in trials if t["status"] == status and math.isfinite(t["score"])]
+            pts = [
+                (position(t[name]), t["score"]) for t in trials if t["status"] == status and math.isfinite(t["score"])
+            ]
             if pts:
                 ax.plot(*zip(*pts), marker, ls="none", label=f"{status} ({len(pts)})", alpha=0.8)
         ax.plot([position(chosen["setting"][name])], [chosen["tuning_score"]], "*", color="k", ms=14, label="chosen")

@@ -178,7 +178,9 @@ class TabularAgent(Agent):
         self._ep_states, self._ep_actions, self._ep_rewards = [], [], []
         return episode
 
-    def predict(self, observation: Any, state: Any = None, episode_start: np.ndarray | None = None, deterministic: bool = True) -> tuple[Any, Any]:
+    def predict(
+        self, observation: Any, state: Any = None, episode_start: np.ndarray | None = None, deterministic: bool = True
+    ) -> tuple[Any, Any]:
         obs = np.asarray(observation)
         if not np.issubdtype(obs.dtype, np.integer):
             raise ValueError(f"observation must be integer state indices, got dtype {obs.dtype}")
@@ -197,8 +199,16 @@ class ActionValueAgent(TabularAgent):
     or a callable of the step count), ``q_init`` initial action values, ``seed``.
     """
 
-    def __init__(self, env: gym.Env | str, alpha: float = 0.5, gamma: float = 1.0, epsilon: float | tuple[float, float, int] | Callable[[int], float] = (1.0, 0.05, 2_000),
-                 q_init: float = 0.0, seed: int | None = None, **hyperparameters: Any):
+    def __init__(
+        self,
+        env: gym.Env | str,
+        alpha: float = 0.5,
+        gamma: float = 1.0,
+        epsilon: float | tuple[float, float, int] | Callable[[int], float] = (1.0, 0.05, 2_000),
+        q_init: float = 0.0,
+        seed: int | None = None,
+        **hyperparameters: Any,
+    ):
         super().__init__(env, gamma=gamma, seed=seed, alpha=alpha, epsilon=epsilon, q_init=q_init, **hyperparameters)
         self.alpha = check_step_size(alpha, "alpha")
         self.epsilon = as_schedule(epsilon, "epsilon")
@@ -228,8 +238,15 @@ class SoftmaxPolicyAgent(TabularAgent):
 
     theta: np.ndarray  # the preferences, (n_states, n_actions)
 
-    def __init__(self, env: gym.Env | str, gamma: float = 1.0, temperature: float = 1.0, theta0: ArrayLike | None = None,
-                 seed: int | None = None, **hyperparameters: Any):
+    def __init__(
+        self,
+        env: gym.Env | str,
+        gamma: float = 1.0,
+        temperature: float = 1.0,
+        theta0: ArrayLike | None = None,
+        seed: int | None = None,
+        **hyperparameters: Any,
+    ):
         super().__init__(env, gamma=gamma, seed=seed, temperature=temperature, **hyperparameters)
         self.temperature = positive(temperature, "temperature")
         shape = (self.n_states, self.n_actions)
@@ -263,7 +280,14 @@ class FixedPolicyAgent(TabularAgent):
     (``deterministic=True`` gives its most probable action).
     """
 
-    def __init__(self, env: gym.Env | str, policy: ArrayLike | None = None, gamma: float = 1.0, seed: int | None = None, **hyperparameters: Any):
+    def __init__(
+        self,
+        env: gym.Env | str,
+        policy: ArrayLike | None = None,
+        gamma: float = 1.0,
+        seed: int | None = None,
+        **hyperparameters: Any,
+    ):
         super().__init__(env, gamma=gamma, seed=seed, **hyperparameters)
         shape = (self.n_states, self.n_actions)
         if policy is None:
@@ -271,7 +295,11 @@ class FixedPolicyAgent(TabularAgent):
         self.policy = np.array(policy, dtype=float)
         if self.policy.shape != shape:
             raise ValueError(f"policy must have shape {shape}, got {self.policy.shape}")
-        if np.any(~np.isfinite(self.policy)) or np.any(self.policy < 0) or not np.allclose(self.policy.sum(axis=1), 1.0):
+        if (
+            np.any(~np.isfinite(self.policy))
+            or np.any(self.policy < 0)
+            or not np.allclose(self.policy.sum(axis=1), 1.0)
+        ):
             raise ValueError("policy must hold probabilities: non-negative rows that sum to 1")
         self.V = np.zeros(self.n_states)
 

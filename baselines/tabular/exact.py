@@ -14,16 +14,18 @@ from .base import softmax
 from .soft_q_learning import soft_value
 
 # Ogawa (2018) §2.3, rows S0..S7 of the 3x3 maze, actions up, right, down, left; NaN = a wall.
-BOOK_THETA0 = np.array([
-    [np.nan, 1, 1, np.nan],
-    [np.nan, 1, np.nan, 1],
-    [np.nan, np.nan, 1, 1],
-    [1, 1, 1, np.nan],
-    [np.nan, np.nan, 1, 1],
-    [1, np.nan, np.nan, np.nan],
-    [1, np.nan, np.nan, np.nan],
-    [1, 1, np.nan, np.nan],
-])
+BOOK_THETA0 = np.array(
+    [
+        [np.nan, 1, 1, np.nan],
+        [np.nan, 1, np.nan, 1],
+        [np.nan, np.nan, 1, 1],
+        [1, 1, 1, np.nan],
+        [np.nan, np.nan, 1, 1],
+        [1, np.nan, np.nan, np.nan],
+        [1, np.nan, np.nan, np.nan],
+        [1, 1, np.nan, np.nan],
+    ]
+)
 
 
 def blocked_moves(model: MDPModel) -> np.ndarray:
@@ -37,8 +39,9 @@ def wall_theta0(model: MDPModel, value: float = 1.0) -> np.ndarray:
     return np.where(blocked_moves(model), np.nan, value)
 
 
-def soft_value_iteration(model: MDPModel, temperature: float, gamma: float, tol: float = 1e-12,
-                         max_iter: int = 100_000) -> tuple[np.ndarray, np.ndarray]:
+def soft_value_iteration(
+    model: MDPModel, temperature: float, gamma: float, tol: float = 1e-12, max_iter: int = 100_000
+) -> tuple[np.ndarray, np.ndarray]:
     """Soft-optimal ``(V, Q)``: ``Q = R + gamma P V``, ``V(s) = tau log sum_a exp(Q(s, a)/tau)``.
 
     Terminal states have value 0.  Needs ``gamma < 1`` unless entropy cannot pile up forever.

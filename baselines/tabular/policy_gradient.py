@@ -40,8 +40,9 @@ def model_blocked_moves(agent: SoftmaxPolicyAgent) -> np.ndarray | None:
     return None
 
 
-def reinforce_gradient(pi: np.ndarray, states: np.ndarray, actions: np.ndarray, weights: np.ndarray,
-                       temperature: float = 1.0) -> np.ndarray:
+def reinforce_gradient(
+    pi: np.ndarray, states: np.ndarray, actions: np.ndarray, weights: np.ndarray, temperature: float = 1.0
+) -> np.ndarray:
     """``sum_t weights_t grad_theta log pi(a_t|s_t)`` for a softmax policy table ``pi``."""
     g = np.zeros_like(pi)
     np.add.at(g, (states, actions), weights)
@@ -57,8 +58,20 @@ def book_delta_theta(pi: np.ndarray, states: np.ndarray, actions: np.ndarray) ->
     return (N_sa - pi * N_s) / len(states)
 
 
-def actor_critic_update(theta: np.ndarray, w: np.ndarray, s: int, a: int, r: float, s2: int, terminated: bool,
-                        alpha_theta: float, alpha_w: float, gamma: float, I: float, temperature: float) -> float:
+def actor_critic_update(
+    theta: np.ndarray,
+    w: np.ndarray,
+    s: int,
+    a: int,
+    r: float,
+    s2: int,
+    terminated: bool,
+    alpha_theta: float,
+    alpha_w: float,
+    gamma: float,
+    I: float,
+    temperature: float,
+) -> float:
     """One step of the one-step actor-critic, in place; returns the TD error delta.
 
     delta = r + gamma w(s') - w(s);  w(s) += alpha_w delta;
@@ -86,10 +99,18 @@ class SoftmaxPolicyGradient(SoftmaxPolicyAgent):
     (make the env with a large ``max_steps``).
     """
 
-    def __init__(self, env: gym.Env | str, eta: float = 0.1, stop_epsilon: float = 1e-4, theta0: ArrayLike | None = None,
-                 temperature: float = 1.0, seed: int | None = None):
-        super().__init__(env, gamma=1.0, temperature=temperature, theta0=theta0, seed=seed,
-                         eta=eta, stop_epsilon=stop_epsilon)
+    def __init__(
+        self,
+        env: gym.Env | str,
+        eta: float = 0.1,
+        stop_epsilon: float = 1e-4,
+        theta0: ArrayLike | None = None,
+        temperature: float = 1.0,
+        seed: int | None = None,
+    ):
+        super().__init__(
+            env, gamma=1.0, temperature=temperature, theta0=theta0, seed=seed, eta=eta, stop_epsilon=stop_epsilon
+        )
         del self.hyperparameters["gamma"]  # the book's rule has no discount; not an argument here
         blocked = model_blocked_moves(self) if theta0 is None else None
         if blocked is not None:
@@ -132,12 +153,32 @@ class Reinforce(SoftmaxPolicyAgent):
     they would only teach the policy to wander.
     """
 
-    def __init__(self, env: gym.Env | str, alpha_theta: float = 0.1, baseline: bool = True, alpha_w: float = 0.1,
-                 gamma: float = 1.0, temperature: float = 1.0, theta0: ArrayLike | None = None, mask_walls: bool = False,
-                 normalize: bool = False, rms_decay: float = 0.9, seed: int | None = None):
-        super().__init__(env, gamma=gamma, temperature=temperature, theta0=theta0, seed=seed,
-                         alpha_theta=alpha_theta, baseline=baseline, alpha_w=alpha_w, normalize=normalize,
-                         rms_decay=rms_decay)
+    def __init__(
+        self,
+        env: gym.Env | str,
+        alpha_theta: float = 0.1,
+        baseline: bool = True,
+        alpha_w: float = 0.1,
+        gamma: float = 1.0,
+        temperature: float = 1.0,
+        theta0: ArrayLike | None = None,
+        mask_walls: bool = False,
+        normalize: bool = False,
+        rms_decay: float = 0.9,
+        seed: int | None = None,
+    ):
+        super().__init__(
+            env,
+            gamma=gamma,
+            temperature=temperature,
+            theta0=theta0,
+            seed=seed,
+            alpha_theta=alpha_theta,
+            baseline=baseline,
+            alpha_w=alpha_w,
+            normalize=normalize,
+            rms_decay=rms_decay,
+        )
         self.alpha_theta = positive(alpha_theta, "alpha_theta")
         self.alpha_w = check_step_size(alpha_w, "alpha_w")
         self.baseline = bool(baseline)
@@ -153,8 +194,11 @@ class Reinforce(SoftmaxPolicyAgent):
 
     def _array_specs(self):
         # files from before the RMSprop step lack v
-        return {**super()._array_specs(), "w": ArraySpec((self.n_states,)),
-                "v": ArraySpec(self.theta.shape, low=0.0, optional=True)}
+        return {
+            **super()._array_specs(),
+            "w": ArraySpec((self.n_states,)),
+            "v": ArraySpec(self.theta.shape, low=0.0, optional=True),
+        }
 
     def _learn_episode(self, terminated):
         states, actions, rewards = self._take_episode()
@@ -179,10 +223,25 @@ class ActorCritic(SoftmaxPolicyAgent):
     ``temperature`` tau (1), ``theta0`` (default zeros), ``seed``.
     """
 
-    def __init__(self, env: gym.Env | str, alpha_theta: float = 0.1, alpha_w: float = 0.1, gamma: float = 1.0,
-                 temperature: float = 1.0, theta0: ArrayLike | None = None, seed: int | None = None):
-        super().__init__(env, gamma=gamma, temperature=temperature, theta0=theta0, seed=seed,
-                         alpha_theta=alpha_theta, alpha_w=alpha_w)
+    def __init__(
+        self,
+        env: gym.Env | str,
+        alpha_theta: float = 0.1,
+        alpha_w: float = 0.1,
+        gamma: float = 1.0,
+        temperature: float = 1.0,
+        theta0: ArrayLike | None = None,
+        seed: int | None = None,
+    ):
+        super().__init__(
+            env,
+            gamma=gamma,
+            temperature=temperature,
+            theta0=theta0,
+            seed=seed,
+            alpha_theta=alpha_theta,
+            alpha_w=alpha_w,
+        )
         self.alpha_theta = positive(alpha_theta, "alpha_theta")
         self.alpha_w = check_step_size(alpha_w, "alpha_w")
         self.w = np.zeros(self.n_states)
@@ -193,6 +252,18 @@ class ActorCritic(SoftmaxPolicyAgent):
 
     def _learn_step(self, memo, r, s2, terminated, truncated):
         s, a = memo
-        actor_critic_update(self.theta, self.w, s, a, r, s2, terminated, self.alpha_theta, self.alpha_w,
-                            self.gamma, self._I, self.temperature)
+        actor_critic_update(
+            self.theta,
+            self.w,
+            s,
+            a,
+            r,
+            s2,
+            terminated,
+            self.alpha_theta,
+            self.alpha_w,
+            self.gamma,
+            self._I,
+            self.temperature,
+        )
         self._I = 1.0 if terminated or truncated else self._I * self.gamma

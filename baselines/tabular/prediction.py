@@ -26,8 +26,9 @@ def first_visits(states: np.ndarray) -> np.ndarray:
     return first
 
 
-def monte_carlo_update(V: np.ndarray, N: np.ndarray, states: np.ndarray, G: np.ndarray,
-                       first_visit: bool, alpha: float | None) -> None:
+def monte_carlo_update(
+    V: np.ndarray, N: np.ndarray, states: np.ndarray, G: np.ndarray, first_visit: bool, alpha: float | None
+) -> None:
     """Move ``V`` towards the returns ``G`` of one episode, in place.
 
     ``alpha=None`` uses the step size 1/N(s), which makes ``V(s)`` the plain average of the
@@ -55,8 +56,15 @@ class MonteCarlo(FixedPolicyAgent):
     are missing the rewards after the time limit.
     """
 
-    def __init__(self, env: gym.Env | str, policy: ArrayLike | None = None, first_visit: bool = True, alpha: float | None = None,
-                 gamma: float = 1.0, seed: int | None = None):
+    def __init__(
+        self,
+        env: gym.Env | str,
+        policy: ArrayLike | None = None,
+        first_visit: bool = True,
+        alpha: float | None = None,
+        gamma: float = 1.0,
+        seed: int | None = None,
+    ):
         super().__init__(env, policy=policy, gamma=gamma, seed=seed, first_visit=first_visit, alpha=alpha)
         self.first_visit = bool(first_visit)
         self.alpha = None if alpha is None else check_step_size(alpha, "alpha")  # None: sample averages
@@ -79,7 +87,14 @@ class TD0(FixedPolicyAgent):
     ``(start, end, steps)`` linear decay or a callable of the step count), ``gamma``, ``seed``.
     """
 
-    def __init__(self, env: gym.Env | str, policy: ArrayLike | None = None, alpha: float | tuple[float, float, int] | Callable[[int], float] = 0.1, gamma: float = 1.0, seed: int | None = None):
+    def __init__(
+        self,
+        env: gym.Env | str,
+        policy: ArrayLike | None = None,
+        alpha: float | tuple[float, float, int] | Callable[[int], float] = 0.1,
+        gamma: float = 1.0,
+        seed: int | None = None,
+    ):
         super().__init__(env, policy=policy, gamma=gamma, seed=seed, alpha=alpha)
         self.alpha = as_schedule(alpha, "alpha")
 

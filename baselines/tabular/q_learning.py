@@ -13,7 +13,9 @@ import numpy as np
 from .base import ActionValueAgent
 
 
-def q_learning_update(Q: np.ndarray, s: int, a: int, r: float, s2: int, terminated: bool, alpha: float, gamma: float) -> float:
+def q_learning_update(
+    Q: np.ndarray, s: int, a: int, r: float, s2: int, terminated: bool, alpha: float, gamma: float
+) -> float:
     """Apply one Q-learning update to ``Q`` in place; returns the TD error delta."""
     target = r if terminated else r + gamma * Q[s2].max()
     delta = target - Q[s, a]

@@ -16,7 +16,9 @@ import gymnasium as gym
 from .base import ActionValueAgent
 
 
-def sarsa_update(Q: np.ndarray, s: int, a: int, r: float, s2: int, a2: int, terminated: bool, alpha: float, gamma: float) -> float:
+def sarsa_update(
+    Q: np.ndarray, s: int, a: int, r: float, s2: int, a2: int, terminated: bool, alpha: float, gamma: float
+) -> float:
     """Apply one SARSA update to ``Q`` in place; returns the TD error delta."""
     target = r if terminated else r + gamma * Q[s2, a2]
     delta = target - Q[s, a]
@@ -27,8 +29,15 @@ def sarsa_update(Q: np.ndarray, s: int, a: int, r: float, s2: int, a2: int, term
 class Sarsa(ActionValueAgent):
     """Tabular SARSA with epsilon-greedy exploration (arguments as :class:`QLearning`)."""
 
-    def __init__(self, env: gym.Env | str, alpha: float = 0.5, gamma: float = 1.0, epsilon: float | tuple[float, float, int] | Callable[[int], float] = (1.0, 0.05, 2_000),
-                 q_init: float = 0.0, seed: int | None = None):
+    def __init__(
+        self,
+        env: gym.Env | str,
+        alpha: float = 0.5,
+        gamma: float = 1.0,
+        epsilon: float | tuple[float, float, int] | Callable[[int], float] = (1.0, 0.05, 2_000),
+        q_init: float = 0.0,
+        seed: int | None = None,
+    ):
         super().__init__(env, alpha=alpha, gamma=gamma, epsilon=epsilon, q_init=q_init, seed=seed)
         self._next_action: int | None = None
 

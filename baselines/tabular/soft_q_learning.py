@@ -30,8 +30,9 @@ def soft_value(q_row: np.ndarray, temperature: float) -> float:
     return m + temperature * math.log(sum(math.exp((q - m) / temperature) for q in row))
 
 
-def soft_q_learning_update(Q: np.ndarray, s: int, a: int, r: float, s2: int, terminated: bool,
-                           alpha: float, gamma: float, temperature: float) -> float:
+def soft_q_learning_update(
+    Q: np.ndarray, s: int, a: int, r: float, s2: int, terminated: bool, alpha: float, gamma: float, temperature: float
+) -> float:
     """Apply one soft Q-learning update to ``Q`` in place; returns the TD error delta."""
     target = r if terminated else r + gamma * soft_value(Q[s2], temperature)
     delta = target - Q[s, a]
@@ -48,10 +49,19 @@ class SoftQLearning(ActionValueAgent):
     :class:`QLearning`.  The deterministic (greedy) policy is argmax_a Q(s, a).
     """
 
-    def __init__(self, env: gym.Env | str, temperature: float = 0.001, alpha: float = 0.5, gamma: float = 1.0,
-                 epsilon: float | tuple[float, float, int] | Callable[[int], float] = (1.0, 0.05, 2_000), q_init: float = 0.0, seed: int | None = None):
-        super().__init__(env, alpha=alpha, gamma=gamma, epsilon=epsilon, q_init=q_init, seed=seed,
-                         temperature=temperature)
+    def __init__(
+        self,
+        env: gym.Env | str,
+        temperature: float = 0.001,
+        alpha: float = 0.5,
+        gamma: float = 1.0,
+        epsilon: float | tuple[float, float, int] | Callable[[int], float] = (1.0, 0.05, 2_000),
+        q_init: float = 0.0,
+        seed: int | None = None,
+    ):
+        super().__init__(
+            env, alpha=alpha, gamma=gamma, epsilon=epsilon, q_init=q_init, seed=seed, temperature=temperature
+        )
         self.temperature = positive(temperature, "temperature")
 
     def _exploit(self, s: int) -> int:

@@ -68,7 +68,7 @@ def blocks_of(text: str, document: str) -> list[Block]:
         if end is None:
             raise ValueError(f"{document}:{i + 1}: a code block is never closed")
         if fence.group(1) in ("python", "bash"):
-            body = [line[len(indent):] if line.startswith(indent) else line for line in lines[i + 1:end]]
+            body = [line[len(indent) :] if line.startswith(indent) else line for line in lines[i + 1 : end]]
             block = Block(document, i + 1, fence.group(1), "\n".join(body) + "\n")
             k = i - 1
             while k >= 0 and (m := MARKER.match(lines[k].strip())):
@@ -93,14 +93,20 @@ def blocks_of(text: str, document: str) -> list[Block]:
 
 
 def environment() -> dict:
-    return dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-                PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-                SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy", MPLBACKEND="Agg")
+    return dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+        PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+        SDL_VIDEODRIVER="dummy",
+        SDL_AUDIODRIVER="dummy",
+        MPLBACKEND="Agg",
+    )
 
 
 def _run(command: list[str], cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(command, cwd=cwd, input=stdin, capture_output=True, text=True,
-                          env=environment(), timeout=TIMEOUT)
+    return subprocess.run(
+        command, cwd=cwd, input=stdin, capture_output=True, text=True, env=environment(), timeout=TIMEOUT
+    )
 
 
 def run(block: Block, cwd: Path | None = None) -> tuple[str, str]:

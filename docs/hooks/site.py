@@ -55,14 +55,27 @@ KATEX_DIR = ROOT / ".cache" / f"katex-{KATEX_VERSION}"
 KATEX_FILES = ("katex.min.js", "katex.min.css", "contrib/auto-render.min.js")
 
 # Methods and attributes of an environment that give an exact answer to compare a learner with.
-EXACT = ("optimal_return", "optimal_values", "optimal_gain", "optimal_cost", "expected_cost", "cost",
-         "shortest_path_length", "mdp_upper_bound", "a_star", "model", "episode_model", "goal_states")
+EXACT = (
+    "optimal_return",
+    "optimal_values",
+    "optimal_gain",
+    "optimal_cost",
+    "expected_cost",
+    "cost",
+    "shortest_path_length",
+    "mdp_upper_bound",
+    "a_star",
+    "model",
+    "episode_model",
+    "goal_states",
+)
 
 _executor: ThreadPoolExecutor | None = None
 _runs: list[tuple[examples.Block, Future]] = []
 
 
 # -- KaTeX ----------------------------------------------------------------------------------------
+
 
 def vendor_katex() -> Path:
     """The folder of KaTeX's dist files, fetched from the npm registry the first time."""
@@ -72,8 +85,12 @@ def vendor_katex() -> Path:
     if npm is None:
         raise PluginError(f"KaTeX {KATEX_VERSION} is not in {KATEX_DIR} and npm, which fetches it, is not installed")
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([npm, "pack", f"katex@{KATEX_VERSION}", "--pack-destination", tmp, "--silent"],
-                       check=True, capture_output=True, text=True)
+        subprocess.run(
+            [npm, "pack", f"katex@{KATEX_VERSION}", "--pack-destination", tmp, "--silent"],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         tgz = Path(tmp) / f"katex-{KATEX_VERSION}.tgz"
         digest = base64.b64encode(hashlib.sha512(tgz.read_bytes()).digest()).decode()
         if digest != KATEX_SHA512:
@@ -81,8 +98,12 @@ def vendor_katex() -> Path:
         KATEX_DIR.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix="katex-", dir=KATEX_DIR.parent))
         with tarfile.open(tgz) as tar:
-            members = [m for m in tar.getmembers() if m.name.startswith("package/dist/")
-                       and (m.name.removeprefix("package/dist/") in KATEX_FILES or "/fonts/" in m.name)]
+            members = [
+                m
+                for m in tar.getmembers()
+                if m.name.startswith("package/dist/")
+                and (m.name.removeprefix("package/dist/") in KATEX_FILES or "/fonts/" in m.name)
+            ]
             tar.extractall(staging, members=members, filter="data")
         try:  # atomic: two builds at once (the test suite's) both fetch, and the first rename wins
             os.rename(staging / "package" / "dist", KATEX_DIR)
@@ -94,6 +115,7 @@ def vendor_katex() -> Path:
 
 
 # -- environment pages ------------------------------------------------------------------------------
+
 
 def _sections(doc: str) -> dict[str, str]:
     """A docstring's ``## Heading`` sections, in order, by heading."""
@@ -108,9 +130,13 @@ def space_text(space) -> str:
     """A space on one line: a Box with per-dimension bounds by its range of bounds."""
     from gymnasium import spaces
 
-    if isinstance(space, spaces.Box) and not (space.low.min() == space.low.max() and space.high.min() == space.high.max()):
-        return (f"Box(shape={space.shape}, {space.dtype}), bounds per dimension from {space.low.min():g} "
-                f"to {space.high.max():g}")
+    if isinstance(space, spaces.Box) and not (
+        space.low.min() == space.low.max() and space.high.min() == space.high.max()
+    ):
+        return (
+            f"Box(shape={space.shape}, {space.dtype}), bounds per dimension from {space.low.min():g} "
+            f"to {space.high.max():g}"
+        )
     return " ".join(str(space).split())
 
 
@@ -133,17 +159,23 @@ def env_page(env_id: str) -> str:
     sections = _sections(gen_media.rst_to_markdown(inspect.getdoc(cls) or ""))
     path = f"{cls.__module__}.{cls.__name__}"
     lines = [
-        f"# {name}", "",
-        f"![{name}: {media.caption}](../media/{name}.gif){{ .env-animation }}", "",
-        f"*{media.caption}*", "",
-        "| property | value |", "|---|---|",
+        f"# {name}",
+        "",
+        f"![{name}: {media.caption}](../media/{name}.gif){{ .env-animation }}",
+        "",
+        f"*{media.caption}*",
+        "",
+        "| property | value |",
+        "|---|---|",
         f"| id | `{env_id}` |",
         f"| class | [`{cls.__name__}`][{path}] (`{cls.__module__}`) |",
         f"| vector env | [`{vcls.__name__}`][{vcls.__module__}.{vcls.__name__}] |",
         f"| observation space | `{space_text(spaces[0])}` |",
         f"| action space | `{space_text(spaces[1])}` |",
-        f"| exact references (on `env.unwrapped`) | {', '.join(exact) if exact else 'none known'} |", "",
-        "The text below is the class docstring; the spaces above are the default environment's own.", "",
+        f"| exact references (on `env.unwrapped`) | {', '.join(exact) if exact else 'none known'} |",
+        "",
+        "The text below is the class docstring; the spaces above are the default environment's own.",
+        "",
     ]
     if sections[""]:
         lines += [sections[""], ""]
@@ -151,23 +183,40 @@ def env_page(env_id: str) -> str:
         if heading:
             lines += [f"## {heading}", "", body, ""]
     if media.variants:
-        lines += ["## Variants", "", "The first frame after `reset(seed=0)` of each, from `docs/gen_media.py`.", "",
-                  '<div class="variant-grid" markdown>', ""]
+        lines += [
+            "## Variants",
+            "",
+            "The first frame after `reset(seed=0)` of each, from `docs/gen_media.py`.",
+            "",
+            '<div class="variant-grid" markdown>',
+            "",
+        ]
         for v in media.variants:
             args = ", ".join(f"{k}={val!r}" for k, val in v.kwargs.items()) or "defaults"
             note = f"<br>{v.note}" if v.note else ""
-            lines += ['<figure markdown="span">', f"![{name} {v.name}](../media/{name}-{v.name}.png)",
-                      f"<figcaption markdown>**{v.name}**: `{args}`{note}</figcaption>", "</figure>", ""]
+            lines += [
+                '<figure markdown="span">',
+                f"![{name} {v.name}](../media/{name}-{v.name}.png)",
+                f"<figcaption markdown>**{v.name}**: `{args}`{note}</figcaption>",
+                "</figure>",
+                "",
+            ]
         lines += ["</div>", ""]
     if "Vector environment" not in sections:
-        lines += ["## Vector environment", "",
-                  f'`gymnasium.make_vec("{env_id}", num_envs=n)` gives `{vcls.__name__}`:', ""]
+        lines += [
+            "## Vector environment",
+            "",
+            f'`gymnasium.make_vec("{env_id}", num_envs=n)` gives `{vcls.__name__}`:',
+            "",
+        ]
     lines += [gen_media.rst_to_markdown(inspect.getdoc(vcls) or ""), ""]
     kwargs = ", ".join(f"{k}={v!r}" for k, v in media.kwargs.items())
     make_args = f'"{env_id}"' + (f", {kwargs}" if kwargs else "")
     lines += [
-        "## Example", "",
-        "This example runs whenever the site is built (a broken example fails the build).", "",
+        "## Example",
+        "",
+        "This example runs whenever the site is built (a broken example fails the build).",
+        "",
         "```python",
         f"env = gym.make({make_args})",
         "obs, info = env.reset(seed=0)",
@@ -183,9 +232,10 @@ def env_page(env_id: str) -> str:
         "obs, infos = venv.reset(seed=0)",
         "obs, rewards, terminations, truncations, infos = venv.step(venv.action_space.sample())",
         "assert obs.shape[0] == rewards.shape[0] == 4",
-        "```", "",
-        f"Frames for a notebook: `gym.make({make_args}, render_mode=\"rgb_array\")`, then "
-        "`plt.imshow(env.render())`.", "",
+        "```",
+        "",
+        f'Frames for a notebook: `gym.make({make_args}, render_mode="rgb_array")`, then `plt.imshow(env.render())`.',
+        "",
     ]
     return "\n".join(lines)
 
@@ -205,8 +255,15 @@ def compare_rows(markdown: str, where: str) -> str:
         chosen = [r for r in rows if r.split("|")[2].strip() in agents]
         if not chosen:
             raise PluginError(f"{where}: no row of docs/compare/summary.md has agent {' or '.join(agents)}")
-        return "\n".join(["In the [default comparison](" + "../" * where.count("/") + "reports/sb3-comparison.md) "
-                          "(`make run`; the rows of its generated table):", "", *header, *chosen])
+        return "\n".join(
+            [
+                "In the [default comparison](" + "../" * where.count("/") + "reports/sb3-comparison.md) "
+                "(`make run`; the rows of its generated table):",
+                "",
+                *header,
+                *chosen,
+            ]
+        )
 
     return COMPARE_ROWS.sub(table, markdown)
 
@@ -243,9 +300,12 @@ def gallery(where: str) -> str:
     up = "../" * where.count("/")
     lines = ['<div class="gallery" markdown>']
     for env_id, name in env_names().items():
-        lines += ['<figure markdown="span">', f"[![{name}]({up}media/{name}.gif)]({up}envs/{name}.md)",
-                  f"<figcaption markdown>[{name}]({up}envs/{name}.md): {gen_media.summary(env_id)}</figcaption>",
-                  "</figure>"]
+        lines += [
+            '<figure markdown="span">',
+            f"[![{name}]({up}media/{name}.gif)]({up}envs/{name}.md)",
+            f"<figcaption markdown>[{name}]({up}envs/{name}.md): {gen_media.summary(env_id)}</figcaption>",
+            "</figure>",
+        ]
     return "\n".join([*lines, "</div>"])
 
 
@@ -265,6 +325,7 @@ def environments_nav(nav: list) -> list:
 
 
 # -- MkDocs events ----------------------------------------------------------------------------------
+
 
 def on_config(config):
     global _executor

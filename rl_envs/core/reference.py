@@ -50,16 +50,20 @@ class Reference:
         if self.kind == "exact" and not self.lower == self.value == self.upper:
             raise ValueError("an exact reference has lower == value == upper")
         if not self.random_lower <= self.random <= self.random_upper:
-            raise ValueError(f"random_lower <= random <= random_upper must hold, got "
-                             f"{self.random_lower} <= {self.random} <= {self.random_upper}")
+            raise ValueError(
+                f"random_lower <= random <= random_upper must hold, got "
+                f"{self.random_lower} <= {self.random} <= {self.random_upper}"
+            )
         if not self.random <= self.upper:
             raise ValueError(f"the random policy's value {self.random} exceeds the optimum's upper bound {self.upper}")
 
     def normalize(self, ret: float) -> tuple[float, float, float]:
         """``(score, low, high)``: ``ret`` as ``(ret - random) / (value - random)``, with the range the
         bounds on the optimum allow (``low == score == high`` for an exact reference)."""
+
         def at(best: float) -> float:
             span = best - self.random
             return (ret - self.random) / span if span > 0 else math.nan
+
         scores = (at(self.value), at(self.upper), at(self.lower))
         return scores[0], min(scores[1:]), max(scores[1:])

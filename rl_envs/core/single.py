@@ -22,11 +22,14 @@ from . import tree
 from .task import Task, build_task
 
 
-def env_signature(task_type: type[Task], leading: tuple[inspect.Parameter, ...] = (),
-                  trailing: tuple[inspect.Parameter, ...] = ()) -> inspect.Signature:
+def env_signature(
+    task_type: type[Task], leading: tuple[inspect.Parameter, ...] = (), trailing: tuple[inspect.Parameter, ...] = ()
+) -> inspect.Signature:
     """``leading`` parameters, the task's arguments, ``trailing`` ones, then ``render_mode``: what
     ``help()`` and ``inspect.signature`` show of an env class."""
-    render_mode = inspect.Parameter("render_mode", inspect.Parameter.KEYWORD_ONLY, default=None, annotation="str | None")
+    render_mode = inspect.Parameter(
+        "render_mode", inspect.Parameter.KEYWORD_ONLY, default=None, annotation="str | None"
+    )
     return inspect.Signature([*leading, *inspect.signature(task_type).parameters.values(), *trailing, render_mode])
 
 
@@ -42,7 +45,9 @@ def check_options(options: dict | None, allowed: tuple[str, ...], owner: str) ->
     unknown = sorted(set(options) - set(allowed))
     if unknown:
         known = ", ".join(map(repr, allowed)) if allowed else "none"
-        raise ValueError(f"{owner}.reset: unknown option(s) {', '.join(map(repr, unknown))}; the options it knows: {known}")
+        raise ValueError(
+            f"{owner}.reset: unknown option(s) {', '.join(map(repr, unknown))}; the options it knows: {known}"
+        )
     return options
 
 
@@ -56,14 +61,21 @@ def forward_task_methods(env_type: type, task_type: type[Task]) -> None:
     than ``__getattr__``, whose mere presence makes every attribute access on the env slower."""
     for klass in reversed(task_type.__mro__[: task_type.__mro__.index(Task)]):
         for name, value in vars(klass).items():
-            if (name.startswith("_") or name in _SHELL_NAMES or hasattr(Task, name) or hasattr(env_type, name)
-                    or not (callable(value) or isinstance(value, (property, functools.cached_property)))):
+            if (
+                name.startswith("_")
+                or name in _SHELL_NAMES
+                or hasattr(Task, name)
+                or hasattr(env_type, name)
+                or not (callable(value) or isinstance(value, (property, functools.cached_property)))
+            ):
                 continue
             if isinstance(value, (property, functools.cached_property)):
                 setattr(env_type, name, property(lambda self, name=name: getattr(self.task, name)))
             else:
+
                 def method(self: Any, *args: Any, _name: str = name, **kwargs: Any) -> Any:
                     return getattr(self.task, _name)(*args, **kwargs)
+
                 method.__name__, method.__doc__ = name, value.__doc__
                 setattr(env_type, name, method)
 
@@ -211,11 +223,17 @@ class SingleEnv(gym.Env):
         else:
             task = self.task
             state, reward, terminated, info = task.transition(self._state, a, task.sample_noise(self._np_random, 1))
-            obs, reward, terminated, info = task.observe(state)[0], float(reward[0]), bool(terminated[0]), unbatch_info(info)
+            obs, reward, terminated, info = (
+                task.observe(state)[0],
+                float(reward[0]),
+                bool(terminated[0]),
+                unbatch_info(info),
+            )
         self._state = state
         self._t += 1
-        truncated = not terminated and (self._t >= self._max_steps
-                                        or (self._truncated_by is not None and self._truncated_by in info))
+        truncated = not terminated and (
+            self._t >= self._max_steps or (self._truncated_by is not None and self._truncated_by in info)
+        )
         self._done = terminated or truncated
         if self._done and self._end_info:
             info.update(unbatch_info(self.task.end_info(state)))
@@ -225,15 +243,19 @@ class SingleEnv(gym.Env):
 
     def render(self) -> Any:
         if self.render_mode is None:
-            gym.logger.warn("render() without a render_mode: make the env with "
-                            f"render_mode='rgb_array' (one of {self.metadata['render_modes']})")
+            gym.logger.warn(
+                "render() without a render_mode: make the env with "
+                f"render_mode='rgb_array' (one of {self.metadata['render_modes']})"
+            )
             return None
         if self._state is None:
             raise ResetNeeded("call reset() before render()")
         if self.render_mode == "ansi":
             return self.task.ansi(self._state)
         if self._viewer is None:
-            self._viewer = Viewer(self.render_mode, self.task.canvas_size, self.metadata["render_fps"], type(self).__name__)
+            self._viewer = Viewer(
+                self.render_mode, self.task.canvas_size, self.metadata["render_fps"], type(self).__name__
+            )
         return self._viewer.draw(lambda pg, surface: self.task.paint(pg, surface, self._state, self._trail))
 
     def close(self) -> None:

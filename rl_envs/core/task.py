@@ -87,7 +87,9 @@ class Task:
         """By default the state is an array of the observation's shape, observed in its dtype."""
         return state.astype(self.observation_space.dtype)
 
-    def step(self, state: Tree, action: np.ndarray, rng: np.random.Generator) -> tuple[Tree, np.ndarray, np.ndarray, np.ndarray, dict]:
+    def step(
+        self, state: Tree, action: np.ndarray, rng: np.random.Generator
+    ) -> tuple[Tree, np.ndarray, np.ndarray, np.ndarray, dict]:
         """``(state, obs, reward, terminated, info)`` of one step of every sub-env, drawing from ``rng``."""
         state, reward, terminated, info = self.transition(state, action, self.sample_noise(rng, batch_size(state)))
         return state, self.observe(state), reward, terminated, info
@@ -175,7 +177,9 @@ def build_task(task_type: type[Task], owner: str, args: tuple, kwargs: dict) -> 
             import warnings
 
             target = task_type.aliases[name]
-            warnings.warn(f"{owner}: the argument {name!r} is deprecated; use {target!r}", DeprecationWarning, stacklevel=4)
+            warnings.warn(
+                f"{owner}: the argument {name!r} is deprecated; use {target!r}", DeprecationWarning, stacklevel=4
+            )
             if target in kwargs:
                 raise TypeError(f"{owner}: give {target!r} or its deprecated alias {name!r}, not both")
             kwargs[target] = kwargs.pop(name)
@@ -184,8 +188,12 @@ def build_task(task_type: type[Task], owner: str, args: tuple, kwargs: dict) -> 
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             # Python's own wording first: libraries match it (TorchRL's GymEnv retries without
             # ``frameskip`` when it reads "unexpected keyword argument 'frameskip'")
-            raise TypeError(f"{owner}.__init__() got an unexpected keyword argument {name!r}{hint}; its arguments "
-                            f"are: {', '.join(known)}")
+            raise TypeError(
+                f"{owner}.__init__() got an unexpected keyword argument {name!r}{hint}; its arguments "
+                f"are: {', '.join(known)}"
+            )
     if len(args) > len(known):
-        raise TypeError(f"{owner} takes at most {len(known)} positional arguments ({', '.join(known)}), got {len(args)}")
+        raise TypeError(
+            f"{owner} takes at most {len(known)} positional arguments ({', '.join(known)}), got {len(args)}"
+        )
     return task_type(*args, **kwargs)

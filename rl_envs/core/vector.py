@@ -53,8 +53,10 @@ def as_autoreset_mode(value: AutoresetMode | str) -> AutoresetMode:
         return value
     if isinstance(value, str) and _mode_key(value) in _MODES:
         return _MODES[_mode_key(value)]
-    raise ValueError(f"autoreset_mode must be one of {', '.join(f'AutoresetMode.{m.name}' for m in AutoresetMode)} "
-                     f"(or their names as strings, such as 'same_step'), got {describe(value)}")
+    raise ValueError(
+        f"autoreset_mode must be one of {', '.join(f'AutoresetMode.{m.name}' for m in AutoresetMode)} "
+        f"(or their names as strings, such as 'same_step'), got {describe(value)}"
+    )
 
 
 def batch_info(info: dict, rows: np.ndarray, num_envs: int) -> dict:
@@ -112,29 +114,58 @@ class VectorEnv(gym.vector.VectorEnv):
     """``num_envs`` sub-envs of ``task_type`` (see the module docstring)."""
 
     task_type: ClassVar[type[Task]]
-    metadata: dict[str, Any] = {"render_modes": ["rgb_array"], "render_fps": 30,
-                                "autoreset_mode": AutoresetMode.NEXT_STEP}
+    metadata: dict[str, Any] = {
+        "render_modes": ["rgb_array"],
+        "render_fps": 30,
+        "autoreset_mode": AutoresetMode.NEXT_STEP,
+    }
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if "task_type" in cls.__dict__:
-            cls.metadata = {"render_modes": ["rgb_array"], "render_fps": cls.task_type.metadata["render_fps"],
-                            "autoreset_mode": AutoresetMode.NEXT_STEP}
+            cls.metadata = {
+                "render_modes": ["rgb_array"],
+                "render_fps": cls.task_type.metadata["render_fps"],
+                "autoreset_mode": AutoresetMode.NEXT_STEP,
+            }
             kw = inspect.Parameter.KEYWORD_ONLY
             cls.__signature__ = env_signature(
                 cls.task_type,
                 (inspect.Parameter("num_envs", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=1, annotation=int),),
-                (inspect.Parameter("autoreset_mode", kw, default=AutoresetMode.NEXT_STEP, annotation=AutoresetMode),
-                 inspect.Parameter("max_episode_steps", kw, default=None, annotation="int | None")))
+                (
+                    inspect.Parameter("autoreset_mode", kw, default=AutoresetMode.NEXT_STEP, annotation=AutoresetMode),
+                    inspect.Parameter("max_episode_steps", kw, default=None, annotation="int | None"),
+                ),
+            )
             forward_task_methods(cls, cls.task_type)
 
-    def __init__(self, num_envs: int = 1, *args: Any, autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP, max_episode_steps: int | None = None, render_mode: str | None = None, **kwargs: Any):
-        self._setup(build_task(self.task_type, type(self).__name__, args, kwargs), num_envs, autoreset_mode,
-                    max_episode_steps, render_mode)
+    def __init__(
+        self,
+        num_envs: int = 1,
+        *args: Any,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
+        max_episode_steps: int | None = None,
+        render_mode: str | None = None,
+        **kwargs: Any,
+    ):
+        self._setup(
+            build_task(self.task_type, type(self).__name__, args, kwargs),
+            num_envs,
+            autoreset_mode,
+            max_episode_steps,
+            render_mode,
+        )
 
     @classmethod
-    def from_task(cls, task: Task, num_envs: int = 1, *, autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
-                  max_episode_steps: int | None = None, render_mode: str | None = None) -> VectorEnv:
+    def from_task(
+        cls,
+        task: Task,
+        num_envs: int = 1,
+        *,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
+        max_episode_steps: int | None = None,
+        render_mode: str | None = None,
+    ) -> VectorEnv:
         """The vector env of a task object (a user's own task, or one a checker copies)."""
         if not isinstance(task, Task):
             raise ValueError(f"task must be an rl_envs.core.Task, got {type(task).__name__}")
@@ -144,11 +175,16 @@ class VectorEnv(gym.vector.VectorEnv):
 
     def _setup(self, task: Task, num_envs, autoreset_mode, max_episode_steps, render_mode) -> None:
         self.num_envs = integer(num_envs, "num_envs")
-        self.metadata = {"render_modes": ["rgb_array"], "render_fps": task.metadata["render_fps"],
-                         "autoreset_mode": as_autoreset_mode(autoreset_mode)}
+        self.metadata = {
+            "render_modes": ["rgb_array"],
+            "render_fps": task.metadata["render_fps"],
+            "autoreset_mode": as_autoreset_mode(autoreset_mode),
+        }
         self.render_mode = check_render_mode(render_mode, self.metadata)
         self._set_task(task.for_env(single=False, render_mode=render_mode))
-        self.max_steps = self.task.max_steps if max_episode_steps is None else integer(max_episode_steps, "max_episode_steps")
+        self.max_steps = (
+            self.task.max_steps if max_episode_steps is None else integer(max_episode_steps, "max_episode_steps")
+        )
         self.single_observation_space = self.task.observation_space
         self.single_action_space = self.task.action_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
@@ -184,8 +220,10 @@ class VectorEnv(gym.vector.VectorEnv):
     def _seed(self, seed) -> None:
         if isinstance(seed, (list, tuple, np.ndarray)):
             if len(seed) != self.num_envs or not all(is_int(s) and s >= 0 for s in seed):
-                raise ValueError(f"seed must be None, an int or a list of {self.num_envs} non-negative ints "
-                                 f"(one per sub-env), got {describe(seed)}")
+                raise ValueError(
+                    f"seed must be None, an int or a list of {self.num_envs} non-negative ints "
+                    f"(one per sub-env), got {describe(seed)}"
+                )
             self._rngs = [seeding.np_random(int(s))[0] for s in seed]
             super().reset(seed=int(seed[0]))  # the shared stream (a redraw of the task) follows sub-env 0
         elif seed is not None:
@@ -196,7 +234,9 @@ class VectorEnv(gym.vector.VectorEnv):
 
     # -- the Gymnasium API ---------------------------------------------------------------------
 
-    def reset(self, *, seed: int | Sequence[int | None] | None = None, options: dict | None = None) -> tuple[Any, dict[str, Any]]:
+    def reset(
+        self, *, seed: int | Sequence[int | None] | None = None, options: dict | None = None
+    ) -> tuple[Any, dict[str, Any]]:
         """Every sub-env, or with ``options={"reset_mask": mask}`` (a bool array of ``num_envs``) only
         those in ``mask``: they start new episodes now, the others keep their state; the observations
         returned are those of every sub-env."""
@@ -213,8 +253,10 @@ class VectorEnv(gym.vector.VectorEnv):
         else:
             mask = np.asarray(mask)
             if mask.dtype != np.bool_ or mask.shape != (self.num_envs,):
-                raise ValueError(f"options['reset_mask'] must be a bool array of shape ({self.num_envs},), "
-                                 f"got {mask.dtype} of shape {mask.shape}")
+                raise ValueError(
+                    f"options['reset_mask'] must be a bool array of shape ({self.num_envs},), "
+                    f"got {mask.dtype} of shape {mask.shape}"
+                )
             if seed is not None:
                 raise ValueError("reset(seed=...) seeds every sub-env; a reset with a reset_mask takes no seed")
             if self._state is None or self._needs_reset is None:  # (both None before the first reset)
@@ -235,8 +277,10 @@ class VectorEnv(gym.vector.VectorEnv):
         if mode is AutoresetMode.DISABLED and n_restarting:
             ended = np.flatnonzero(self._needs_reset)
             listed = ", ".join(map(str, ended[:8])) + (f" and {len(ended) - 8} more" if len(ended) > 8 else "")
-            raise ResetNeeded(f"sub-envs {listed} have ended and autoreset is disabled: restart them with "
-                              "reset(options={'reset_mask': mask}) before step()")
+            raise ResetNeeded(
+                f"sub-envs {listed} have ended and autoreset is disabled: restart them with "
+                "reset(options={'reset_mask': mask}) before step()"
+            )
         if mode is not AutoresetMode.NEXT_STEP or not n_restarting:
             state, reward, terminated, info = self.task.transition(self._state, a, self._noise(None))
             # Gymnasium's dtypes whatever the task computes in (no copy when they already are)
@@ -252,7 +296,8 @@ class VectorEnv(gym.vector.VectorEnv):
             info = {}
             if n_restarting < self.num_envs:
                 moved, reward[moving], terminated[moving], info = self.task.transition(
-                    tree.take(self._state, moving), a[moving], self._noise(moving))
+                    tree.take(self._state, moving), a[moving], self._noise(moving)
+                )
                 tree.put(state, moving, moved)
             tree.put(state, restarted, self._draw(self.task.initial_state, restarted, None))
         all_rows = np.ones(self.num_envs, dtype=np.bool_)
@@ -312,9 +357,15 @@ class VectorEnv(gym.vector.VectorEnv):
         if self._state is None:
             raise ResetNeeded("call reset() before render()")
         if self._viewer is None:
-            self._viewer = Viewer(self.render_mode, self.task.canvas_size, self.metadata["render_fps"], type(self).__name__)
-        return tuple(self._viewer.draw(lambda pg, surface, i=i: self.task.paint(pg, surface, tree.take(self._state, slice(i, i + 1)), []))
-                     for i in range(self.num_envs))
+            self._viewer = Viewer(
+                self.render_mode, self.task.canvas_size, self.metadata["render_fps"], type(self).__name__
+            )
+        return tuple(
+            self._viewer.draw(
+                lambda pg, surface, i=i: self.task.paint(pg, surface, tree.take(self._state, slice(i, i + 1)), [])
+            )
+            for i in range(self.num_envs)
+        )
 
     def close_extras(self, **kwargs: Any) -> None:
         if self._viewer is not None:

@@ -5,6 +5,16 @@ from .layouts import LAYOUTS, Layout, LayoutError, get_layout, parse_layout, ran
 from .solve import MDPModel, maze_model, policy_evaluation, value_iteration
 
 __all__ = [
-    "GridMazeEnv", "GridMazeVectorEnv", "LAYOUTS", "Layout", "LayoutError", "get_layout", "parse_layout", "random_maze",
-    "MDPModel", "maze_model", "policy_evaluation", "value_iteration",
+    "GridMazeEnv",
+    "GridMazeVectorEnv",
+    "LAYOUTS",
+    "Layout",
+    "LayoutError",
+    "get_layout",
+    "parse_layout",
+    "random_maze",
+    "MDPModel",
+    "maze_model",
+    "policy_evaluation",
+    "value_iteration",
 ]

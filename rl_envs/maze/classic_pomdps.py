@@ -138,7 +138,9 @@ def hallway() -> MazePOMDP:
     """60 states, 5 actions, 21 observations: 16 wall readings, landmarks o16-o19 facing south
     in the corridor cells above the four side cells, and o20 at the goal."""
     south = HEADINGS.index("S")
-    return _heading_model("hallway", HALLWAY_SENSOR_NOISE, {(cell, south): 16 + k for k, cell in enumerate((2, 4, 6, 8))})
+    return _heading_model(
+        "hallway", HALLWAY_SENSOR_NOISE, {(cell, south): 16 + k for k, cell in enumerate((2, 4, 6, 8))}
+    )
 
 
 def hallway2() -> MazePOMDP:
@@ -146,8 +148,19 @@ def hallway2() -> MazePOMDP:
     return _heading_model("hallway2", HALLWAY_SENSOR_NOISE, {})
 
 
-def _grid_model(layout: Layout, cells: np.ndarray, action_dirs, slip: float, b0: np.ndarray,
-                goal: np.ndarray, O1: np.ndarray, reward: np.ndarray, actions, name: str, gamma: float) -> MazePOMDP:
+def _grid_model(
+    layout: Layout,
+    cells: np.ndarray,
+    action_dirs,
+    slip: float,
+    b0: np.ndarray,
+    goal: np.ndarray,
+    O1: np.ndarray,
+    reward: np.ndarray,
+    actions,
+    name: str,
+    gamma: float,
+) -> MazePOMDP:
     """Absolute moves over ``cells`` (with perpendicular slips), goals restarting from ``b0``."""
     P = move_matrix(layout, slip)[np.ix_(cells, list(action_dirs), cells)]
     T = P.transpose(1, 0, 2).copy()
@@ -174,8 +187,9 @@ def cheese() -> MazePOMDP:
         O1[s, len(classes) if g else classes.index(p)] = 1.0
     reward = np.zeros((4, len(cells), len(cells), 1))
     reward[:, :, goal] = 1.0
-    return _grid_model(layout, cells, (0, 2, 1, 3), 0.0, _uniform_over(~goal), goal, O1, reward,
-                       ("N", "S", "E", "W"), "cheese", 0.95)
+    return _grid_model(
+        layout, cells, (0, 2, 1, 3), 0.0, _uniform_over(~goal), goal, O1, reward, ("N", "S", "E", "W"), "cheese", 0.95
+    )
 
 
 def four_by_three() -> MazePOMDP:
@@ -194,8 +208,9 @@ def four_by_three() -> MazePOMDP:
     O1[bad] = np.eye(6)[5]
     state_reward = np.where(good, 1.0, np.where(bad, -1.0, -0.04))
     reward = np.broadcast_to(state_reward[None, :, None, None], (4, len(cells), len(cells), 1)).copy()
-    maze = _grid_model(layout, cells, (0, 2, 1, 3), 0.2, _uniform_over(~goal), goal, O1, reward,
-                       ("n", "s", "e", "w"), "4x3", 0.95)
+    maze = _grid_model(
+        layout, cells, (0, 2, 1, 3), 0.2, _uniform_over(~goal), goal, O1, reward, ("n", "s", "e", "w"), "4x3", 0.95
+    )
     # Cassandra's file (the ground truth of every published 4x3 number, V*(b0) = 1.890) sends the
     # southward slip of "e" in state 9 to state 8 instead of bumping into the wall and staying.
     T = maze.model.T
@@ -204,7 +219,14 @@ def four_by_three() -> MazePOMDP:
     return maze
 
 
-def wall_sensor_pomdp(layout: Layout, sensor_noise: tuple[float, float] = HALLWAY_SENSOR_NOISE, slip: float = 0.0, start: str = "uniform", goal_reward: float = 1.0, gamma: float = 0.95) -> MazePOMDP:
+def wall_sensor_pomdp(
+    layout: Layout,
+    sensor_noise: tuple[float, float] = HALLWAY_SENSOR_NOISE,
+    slip: float = 0.0,
+    start: str = "uniform",
+    goal_reward: float = 1.0,
+    gamma: float = 0.95,
+) -> MazePOMDP:
     """Any GridMaze layout, partially observable: the agent senses the walls of its four
     neighbours (o = 8 up + 4 right + 2 down + left, each sensor wrong with the probabilities
     ``sensor_noise = (miss, false_alarm)``), and a goal observation (o16) in a goal.

@@ -64,8 +64,11 @@ class GridMazeTask(ScalarStepTask):
     def __post_init__(self):
         # A negative cost pays for moving: at gamma = 1 the best return would be unbounded
         # (never reach the goal), and value iteration would not converge.
-        self._derive(goal_reward=real(self.goal_reward, "goal_reward"), move_cost=real(self.move_cost, "move_cost", low=0),
-                     slip=probability(self.slip, "slip"))
+        self._derive(
+            goal_reward=real(self.goal_reward, "goal_reward"),
+            move_cost=real(self.move_cost, "move_cost", low=0),
+            slip=probability(self.slip, "slip"),
+        )
         if self.maze_seed is not None:
             integer(self.maze_seed, "maze_seed", low=0)
         if self.layout != "random" and self.size is not None:
@@ -73,22 +76,34 @@ class GridMazeTask(ScalarStepTask):
         # layout="random" without a maze_seed: a new maze from np_random at every reset (redraw)
         self._derive(new_maze_each_reset=self.layout == "random" and self.maze_seed is None)
         self._use_layout(get_layout(self.layout, self.size, np.random.default_rng(self.maze_seed)))
-        self._derive(max_steps=integer(self.max_steps, "max_steps") if self.max_steps is not None else 25 * self._layout.n_cells,
-                     observation_space=spaces.Discrete(self._layout.n_cells), action_space=spaces.Discrete(4))
+        self._derive(
+            max_steps=integer(self.max_steps, "max_steps") if self.max_steps is not None else 25 * self._layout.n_cells,
+            observation_space=spaces.Discrete(self._layout.n_cells),
+            action_space=spaces.Discrete(4),
+        )
         self._make_batches(max(self._layout.n_cells, 4))
 
     def _use_layout(self, layout: Layout) -> None:
         """``layout`` (the argument, resolved) and what the steps and the drawing read of it."""
         goal = layout.goal_mask
-        self._derive(layout=layout, _layout=layout, _model=None, _goal=goal, _next_list=layout.next_cell.tolist(), _goal_list=goal.tolist())
+        self._derive(
+            layout=layout,
+            _layout=layout,
+            _model=None,
+            _goal=goal,
+            _next_list=layout.next_cell.tolist(),
+            _goal_list=goal.tolist(),
+        )
         h, w = layout.shape
         cs = self._cell_px()
         self._derive(canvas_size=((w + 1) * cs, (h + 1) * cs))  # a margin of half a cell around the maze
 
     def for_env(self, single: bool, render_mode: str | None) -> GridMazeTask:
         if not single and self.new_maze_each_reset:  # a new maze per episode would move every agent's maze at once
-            raise ValueError("GridMazeVectorEnv puts every agent in one maze: give layout='random' a maze_seed, "
-                             "or use gymnasium.make_vec(..., vectorization_mode='sync') for a new maze per episode")
+            raise ValueError(
+                "GridMazeVectorEnv puts every agent in one maze: give layout='random' a maze_seed, "
+                "or use gymnasium.make_vec(..., vectorization_mode='sync') for a new maze per episode"
+            )
         return self
 
     def redraw(self, rng: np.random.Generator, seeded: bool) -> GridMazeTask:
@@ -114,14 +129,18 @@ class GridMazeTask(ScalarStepTask):
         side[slipped] = rng.integers(2, size=int(slipped.sum()))
         return {"slipped": slipped, "side": side}
 
-    def transition(self, state: np.ndarray, action: np.ndarray, noise: dict[str, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    def transition(
+        self, state: np.ndarray, action: np.ndarray, noise: dict[str, np.ndarray] | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
         if noise is not None:
             action = np.where(noise["slipped"], PERPENDICULAR[action, noise["side"]], action)
         cell = self._layout.next_cell[state, action]
         terminated = self._goal[cell]
         return cell, np.where(terminated, self.goal_reward - self.move_cost, -self.move_cost), terminated, {}
 
-    def step_one(self, state: np.ndarray, action: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, Any, float, bool, dict]:
+    def step_one(
+        self, state: np.ndarray, action: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, Any, float, bool, dict]:
         """:meth:`transition` for the single env with Python lists and scalars: tabular agents
         step it millions of times, and numpy's per-call cost would be most of its ~1 µs step."""
         a = action.item()
@@ -193,8 +212,12 @@ class GridMazeTask(ScalarStepTask):
         for r in range(h):
             for c in range(w):
                 x0, y0 = m + c * cs, m + r * cs
-                ends = [((x0, y0), (x0 + cs, y0)), ((x0 + cs, y0), (x0 + cs, y0 + cs)),
-                        ((x0, y0 + cs), (x0 + cs, y0 + cs)), ((x0, y0), (x0, y0 + cs))]
+                ends = [
+                    ((x0, y0), (x0 + cs, y0)),
+                    ((x0 + cs, y0), (x0 + cs, y0 + cs)),
+                    ((x0, y0 + cs), (x0 + cs, y0 + cs)),
+                    ((x0, y0), (x0, y0 + cs)),
+                ]
                 for a in range(4):
                     if self._layout.walls[r, c, a]:
                         pg.draw.line(surface, (20, 20, 20), *ends[a], thick)

@@ -269,7 +269,8 @@ def random_maze(height: int, width: int, rng: np.random.Generator, name: str = "
     while stack:
         r, c = stack[-1]
         options = [
-            a for a, (dr, dc) in enumerate(MOVES)
+            a
+            for a, (dr, dc) in enumerate(MOVES)
             if 0 <= r + dr < height and 0 <= c + dc < width and not seen[r + dr, c + dc]
         ]
         if not options:
@@ -372,7 +373,9 @@ def _maze_size(size) -> tuple[int, int]:
     return int(sizes[0]), int(sizes[1])
 
 
-def get_layout(layout: str | Layout, size: int | tuple[int, int] | None = None, rng: np.random.Generator | None = None) -> Layout:
+def get_layout(
+    layout: str | Layout, size: int | tuple[int, int] | None = None, rng: np.random.Generator | None = None
+) -> Layout:
     """Resolve a layout argument: a named layout, a layout text, ``"random"`` or a :class:`Layout`."""
     if isinstance(layout, Layout):
         return layout

@@ -21,8 +21,19 @@ from .solve import value_iteration
 GOAL_MODES = ("terminate", "reset")
 # Keyboard play: action name -> pygame key name (hallway turns, compass moves, grid moves).
 ACTION_KEYS = {
-    "stay": "SPACE", "forward": "UP", "turn_right": "RIGHT", "turn_around": "DOWN", "turn_left": "LEFT",
-    "n": "UP", "e": "RIGHT", "s": "DOWN", "w": "LEFT", "up": "UP", "right": "RIGHT", "down": "DOWN", "left": "LEFT",
+    "stay": "SPACE",
+    "forward": "UP",
+    "turn_right": "RIGHT",
+    "turn_around": "DOWN",
+    "turn_left": "LEFT",
+    "n": "UP",
+    "e": "RIGHT",
+    "s": "DOWN",
+    "w": "LEFT",
+    "up": "UP",
+    "right": "RIGHT",
+    "down": "DOWN",
+    "left": "LEFT",
 }
 
 
@@ -57,9 +68,17 @@ class POMazeTask(ScalarStepTask):
         model = maze.model if isinstance(maze, MazePOMDP) else maze
         goal_states = model.reset_states()
         episode_model = model.with_absorbing(goal_states) if self.goal_mode == "terminate" else model
-        self._derive(maze=maze, model=model, goal_states=goal_states, episode_model=episode_model,
-                     sampler=POMDPSampler(episode_model), no_observation=model.n_obs, track_belief=False,
-                     observation_space=spaces.Discrete(model.n_obs + 1), action_space=spaces.Discrete(model.n_actions))
+        self._derive(
+            maze=maze,
+            model=model,
+            goal_states=goal_states,
+            episode_model=episode_model,
+            sampler=POMDPSampler(episode_model),
+            no_observation=model.n_obs,
+            track_belief=False,
+            observation_space=spaces.Discrete(model.n_obs + 1),
+            action_space=spaces.Discrete(model.n_actions),
+        )
         self._make_batches(max(model.n_states, model.n_obs + 1, model.n_actions))
         (h, w), _, _ = self._grid()
         cs = self._cell_px()
@@ -98,7 +117,9 @@ class POMazeTask(ScalarStepTask):
         ``n = 1`` the single env's order)."""
         return rng.random((2, n)).T
 
-    def transition(self, state: dict[str, np.ndarray], action: np.ndarray, noise: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, dict]:
+    def transition(
+        self, state: dict[str, np.ndarray], action: np.ndarray, noise: np.ndarray
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, dict]:
         hidden, obs, reward = self.sampler.step_given(state["hidden"], action, noise[:, 0], noise[:, 1])
         terminated = self.goal_states[hidden] & (self.goal_mode == "terminate")
         after = {"hidden": hidden, "obs": obs}
@@ -106,7 +127,9 @@ class POMazeTask(ScalarStepTask):
             after["belief"] = filter_belief(state["belief"], action, obs, self.episode_model)
         return after, reward, terminated, {"state": hidden}
 
-    def step_one(self, state: dict[str, np.ndarray], action: np.ndarray, rng: np.random.Generator) -> tuple[dict[str, np.ndarray], Any, float, bool, dict]:
+    def step_one(
+        self, state: dict[str, np.ndarray], action: np.ndarray, rng: np.random.Generator
+    ) -> tuple[dict[str, np.ndarray], Any, float, bool, dict]:
         """:meth:`transition` for the single env on scalars (the sampler's scalar step, as the env
         has always drawn it): numpy's per-call cost on batches of one made a step ~60 % slower."""
         hidden, obs, reward = self.sampler.step(state["hidden"].item(), action.item(), rng)
@@ -125,7 +148,9 @@ class POMazeTask(ScalarStepTask):
     def state_from(self, value: Any) -> dict[str, np.ndarray]:
         """A hidden state index (``env.unwrapped.state = s``): the agent is there, and has observed
         nothing yet, as at the start of an episode."""
-        return self._episode_start(np.array([integer(value, "state", low=0, high=self.model.n_states - 1)], dtype=np.int64))
+        return self._episode_start(
+            np.array([integer(value, "state", low=0, high=self.model.n_states - 1)], dtype=np.int64)
+        )
 
     # -- drawing ------------------------------------------------------------------------------
 
@@ -317,21 +342,28 @@ def _resolve(layout, sensor_noise, slip, start) -> MazePOMDP | POMDPModel:
     if isinstance(layout, POMDPModel) or (isinstance(layout, str) and layout in CLASSIC):
         given = [k for k, v in grid_args.items() if v is not None]
         if given:
-            raise ValueError(f"{', '.join(given)} only apply to GridMaze layouts; {layout if isinstance(layout, str) else 'a POMDPModel'} defines its own")
+            raise ValueError(
+                f"{', '.join(given)} only apply to GridMaze layouts; {layout if isinstance(layout, str) else 'a POMDPModel'} defines its own"
+            )
         return CLASSIC[layout]() if isinstance(layout, str) else layout
     noise = HALLWAY_SENSOR_NOISE if sensor_noise is None else _sensor_noise(sensor_noise)
-    return wall_sensor_pomdp(get_layout(layout), noise, 0.0 if slip is None else probability(slip, "slip"),
-                             start or "uniform")
+    return wall_sensor_pomdp(
+        get_layout(layout), noise, 0.0 if slip is None else probability(slip, "slip"), start or "uniform"
+    )
 
 
 def _sensor_noise(sensor_noise) -> tuple[float, float]:
     """One probability for both errors, or ``(miss, false_alarm)``."""
-    is_pair = isinstance(sensor_noise, (tuple, list)) or (isinstance(sensor_noise, np.ndarray) and sensor_noise.ndim == 1)
+    is_pair = isinstance(sensor_noise, (tuple, list)) or (
+        isinstance(sensor_noise, np.ndarray) and sensor_noise.ndim == 1
+    )
     pair = tuple(sensor_noise) if is_pair else (sensor_noise, sensor_noise)
     try:
         if len(pair) != 2:
             raise ValueError
         return probability(pair[0], "miss"), probability(pair[1], "false_alarm")
     except ValueError:
-        raise ValueError("sensor_noise must be a probability in [0, 1] or a (miss, false_alarm) pair of them, "
-                         f"got {describe(sensor_noise)}") from None
+        raise ValueError(
+            "sensor_noise must be a probability in [0, 1] or a (miss, false_alarm) pair of them, "
+            f"got {describe(sensor_noise)}"
+        ) from None

@@ -155,7 +155,9 @@ def filter_belief(belief: np.ndarray | None, action: Any, observation: ArrayLike
     restart = o == model.O.shape[2]
     if belief is None:
         if not restart.all():
-            raise ValueError("filter_belief needs a prior belief for an observation other than the no-observation symbol")
+            raise ValueError(
+                "filter_belief needs a prior belief for an observation other than the no-observation symbol"
+            )
         return np.tile(model.b0, (*o.shape, 1))
     if o.ndim == 0:
         return model.b0.copy() if restart else belief_update(belief, action, o, model.T, model.O)
@@ -200,7 +202,9 @@ class POMDPSampler:
         u = rng.random((2, *s.shape))
         return self.step_given(s, np.asarray(a), u[0], u[1])
 
-    def step_given(self, s: np.ndarray, a: np.ndarray, u_next: np.ndarray, u_obs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def step_given(
+        self, s: np.ndarray, a: np.ndarray, u_next: np.ndarray, u_obs: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:meth:`step` with its uniforms given: ``u_next`` draws the next state, ``u_obs`` the observation."""
         s2 = sample_index(self.cum_T[a, s], u_next)
         o = sample_index(self.cum_O[a, s2], u_obs)

@@ -105,7 +105,9 @@ def _names(toks: _Tokens, what: str, max_entries: int) -> tuple[str, ...]:
             toks.i -= 1
             raise toks.error(f"expected a positive count or a list of names, found {tok!r}")
         if toks.peek() is not None and not toks.at_keyword() and toks.line == line:
-            raise toks.error(f"expected a count or a list of names, not both: found {toks.peek()!r} after the count {tok}")
+            raise toks.error(
+                f"expected a count or a list of names, not both: found {toks.peek()!r} after the count {tok}"
+            )
         if int(tok) > max_entries:  # before making the names: the reward array would be larger still
             raise toks.error(f"{tok} {what}s are more than max_entries={max_entries}", line=line)
         return tuple(str(i) for i in range(int(tok)))
@@ -139,8 +141,10 @@ def read_pomdp(path: str | os.PathLike, max_entries: int = MAX_ENTRIES) -> POMDP
     Errors name the file and the line; see the module docstring for ``max_entries``.
     """
     if not isinstance(path, (str, os.PathLike)) or isinstance(os.fspath(path), bytes):
-        raise TypeError(f"read_pomdp needs a file path (str or os.PathLike), got {type(path).__name__}; "
-                        "parse_pomdp(text) reads a text")
+        raise TypeError(
+            f"read_pomdp needs a file path (str or os.PathLike), got {type(path).__name__}; "
+            "parse_pomdp(text) reads a text"
+        )
     if isinstance(path, str) and "\n" in path:
         raise TypeError("read_pomdp needs a file path, got a text (it holds a newline); parse_pomdp(text) reads a text")
     with open(path, "rb") as f:
@@ -148,15 +152,19 @@ def read_pomdp(path: str | os.PathLike, max_entries: int = MAX_ENTRIES) -> POMDP
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise POMDPFormatError(f"{os.fspath(path)}: not a UTF-8 text file (byte {e.start} is {data[e.start]:#04x}); "
-                               "a .POMDP file is plain text") from None
+        raise POMDPFormatError(
+            f"{os.fspath(path)}: not a UTF-8 text file (byte {e.start} is {data[e.start]:#04x}); "
+            "a .POMDP file is plain text"
+        ) from None
     return parse_pomdp(text, source=os.fspath(path), max_entries=max_entries)
 
 
 def parse_pomdp(text: str, source: str = "<string>", max_entries: int = MAX_ENTRIES) -> POMDPModel:
     """A :class:`POMDPModel` from the text of a ``.POMDP`` file; errors name ``source`` and the line."""
     if not isinstance(text, str):
-        raise TypeError(f"parse_pomdp needs the text as a str, got {type(text).__name__}; read_pomdp(path) reads a file")
+        raise TypeError(
+            f"parse_pomdp needs the text as a str, got {type(text).__name__}; read_pomdp(path) reads a file"
+        )
     integer(max_entries, "max_entries")
     toks = _Tokens(text, source)
     header: dict = {"values": "reward", "discount": None}
@@ -184,9 +192,11 @@ def parse_pomdp(text: str, source: str = "<string>", max_entries: int = MAX_ENTR
     S, A, Z = (header[k] for k in ("states", "actions", "observations"))
     nS, nA, nZ = len(S), len(A), len(Z)
     if nA * nS * nS * nZ > max_entries:  # Python ints: no overflow
-        raise toks.error(f"{nS} states, {nA} actions and {nZ} observations need {nA * nS * nS * nZ:.3g} reward "
-                         f"entries (actions x states^2 x observations), more than max_entries={max_entries}",
-                         line=lines["states"])
+        raise toks.error(
+            f"{nS} states, {nA} actions and {nZ} observations need {nA * nS * nS * nZ:.3g} reward "
+            f"entries (actions x states^2 x observations), more than max_entries={max_entries}",
+            line=lines["states"],
+        )
     T = np.zeros((nA, nS, nS))
     O = np.zeros((nA, nS, nZ))
     reward = np.zeros((nA, nS, nS, nZ))
@@ -258,7 +268,7 @@ def _entry(toks: _Tokens, array: np.ndarray, axes, square: bool) -> None:
     while toks.peek() == ":" and len(index) < len(axes):
         toks.next(":")
         index.append(_index(toks, *axes[len(index)]))
-    rest = [len(names) for names, _ in axes[len(index):]]
+    rest = [len(names) for names, _ in axes[len(index) :]]
     if len(rest) == 2 and toks.peek() in ("identity", "uniform"):
         word = toks.next("identity or uniform")
         if word == "identity" and not square:
@@ -302,11 +312,12 @@ def _check_names(names, what: str) -> None:
     if names == tuple(map(str, range(len(names)))):
         return  # written as a count
     for name in names:
-        bad = (not name or name in _RESERVED or any(c.isspace() or c in ":*#" for c in name)
-               or _is_number(name))
+        bad = not name or name in _RESERVED or any(c.isspace() or c in ":*#" for c in name) or _is_number(name)
         if bad:
-            raise ValueError(f"{what} name {name!r} cannot be written in the .POMDP format: names must not be "
-                             "numbers or keywords, nor contain whitespace, ':', '*' or '#'")
+            raise ValueError(
+                f"{what} name {name!r} cannot be written in the .POMDP format: names must not be "
+                "numbers or keywords, nor contain whitespace, ':', '*' or '#'"
+            )
 
 
 def _number(x: float) -> str:
@@ -327,8 +338,10 @@ def _table_lines(kind: str, M: np.ndarray, actions, rows, cols) -> list[str]:
             nonzero = np.flatnonzero(row)
             if not len(nonzero):
                 continue
-            forms = ["\n".join(f"{kind}: {a} : {r} : {cols[c]} {_number(row[c])}" for c in nonzero),
-                     f"{kind}: {a} : {r}\n" + " ".join(_number(x) for x in row)]
+            forms = [
+                "\n".join(f"{kind}: {a} : {r} : {cols[c]} {_number(row[c])}" for c in nonzero),
+                f"{kind}: {a} : {r}\n" + " ".join(_number(x) for x in row),
+            ]
             if np.array_equal(row, np.full(len(row), 1.0 / len(row))):
                 forms.append(f"{kind}: {a} : {r} uniform")
             lines.append(min(forms, key=len))

@@ -65,7 +65,9 @@ def maze_model(layout: Layout, goal_reward: float, move_cost: float, slip: float
     return MDPModel(P, R, absorbing, start)
 
 
-def value_iteration(model: MDPModel, gamma: float = 1.0, tol: float = 1e-12, max_iter: int = 100_000) -> tuple[np.ndarray, np.ndarray]:
+def value_iteration(
+    model: MDPModel, gamma: float = 1.0, tol: float = 1e-12, max_iter: int = 100_000
+) -> tuple[np.ndarray, np.ndarray]:
     """Optimal values ``V*`` and action values ``Q*`` by value iteration.
 
     With ``gamma == 1`` this converges when every policy that the iteration favours reaches a

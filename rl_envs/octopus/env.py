@@ -45,8 +45,14 @@ def observation_layout(n_compartments: int, random_target: bool) -> dict[str, sl
     ``x``, ``y``, ``vx``, ``vy`` of every node (dorsal nodes 1..C, then ventral nodes 1..C, in
     the same order in each) and, with ``target="random"``, the ``target``'s (x, y)."""
     end = 2 + 8 * n_compartments
-    layout = {"theta": slice(0, 1), "omega": slice(1, 2), "x": slice(2, end, 4), "y": slice(3, end, 4),
-              "vx": slice(4, end, 4), "vy": slice(5, end, 4)}
+    layout = {
+        "theta": slice(0, 1),
+        "omega": slice(1, 2),
+        "x": slice(2, end, 4),
+        "y": slice(3, end, 4),
+        "vx": slice(4, end, 4),
+        "vy": slice(5, end, 4),
+    }
     if random_target:
         layout["target"] = slice(end, end + 2)
     return layout
@@ -102,16 +108,25 @@ class OctopusArmTask(Task):
         threads = physics.default_threads() if self.threads is None else integer(self.threads, "threads")
         random_target = isinstance(target, str)
         observation_space, action_space = _spaces(model, random_target)
-        self._derive(model=model, random_target=random_target, _target_xy=None if random_target else target,
-                     observation_layout=observation_layout(model.n_compartments, random_target),
-                     _kernel=physics.Kernel(model, self.kernel, threads),
-                     observation_space=observation_space, action_space=action_space)
+        self._derive(
+            model=model,
+            random_target=random_target,
+            _target_xy=None if random_target else target,
+            observation_layout=observation_layout(model.n_compartments, random_target),
+            _kernel=physics.Kernel(model, self.kernel, threads),
+            observation_space=observation_space,
+            action_space=action_space,
+        )
 
     def _start(self, arm: np.ndarray, target: np.ndarray) -> dict[str, np.ndarray]:
         distance, hit = np.empty(len(arm)), np.empty(len(arm), dtype=np.bool_)
         self._kernel.measure(arm, target, distance, hit)
-        return {"arm": arm, "target": target, "distance": distance,
-                "activation": np.zeros((len(arm), self.model.action_size))}
+        return {
+            "arm": arm,
+            "target": target,
+            "distance": distance,
+            "activation": np.zeros((len(arm), self.model.action_size)),
+        }
 
     def initial_state(self, rng: np.random.Generator, n: int, options: dict | None = None) -> dict[str, np.ndarray]:
         arm = np.repeat(self.model.initial_state[None], n, axis=0)
@@ -126,9 +141,15 @@ class OctopusArmTask(Task):
         n = len(arm)
         distance, hit, status = np.empty(n), np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.int64)
         self._kernel.advance(arm, action, state["target"], distance, hit, status)
-        return {"arm": arm, "target": state["target"].copy(), "distance": distance, "activation": action.copy()}, hit, status
+        return (
+            {"arm": arm, "target": state["target"].copy(), "distance": distance, "activation": action.copy()},
+            hit,
+            status,
+        )
 
-    def transition(self, state: dict[str, np.ndarray], action: np.ndarray, noise: None) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, dict]:
+    def transition(
+        self, state: dict[str, np.ndarray], action: np.ndarray, noise: None
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, dict]:
         after, hit, status = self._advance(state, action)
         reward = self.distance_gain * (state["distance"] - after["distance"]) + HIT_REWARD * hit
         if not np.count_nonzero(status):  # every arm's status is OK (0): the usual step, in the fewest array operations
@@ -136,11 +157,15 @@ class OctopusArmTask(Task):
         failed = status != OK
         reward[failed] = 0.0
         after["activation"][failed] = state["activation"][failed]
-        info = {"failure": np.array([FAILURES[int(s)] if f else None for s, f in zip(status, failed)], dtype=object),
-                "_failure": failed}
+        info = {
+            "failure": np.array([FAILURES[int(s)] if f else None for s, f in zip(status, failed)], dtype=object),
+            "_failure": failed,
+        }
         return after, reward, hit & ~failed, info
 
-    def step_one(self, state: dict[str, np.ndarray], action: np.ndarray, rng: np.random.Generator) -> tuple[dict[str, np.ndarray], Any, float, bool, dict]:
+    def step_one(
+        self, state: dict[str, np.ndarray], action: np.ndarray, rng: np.random.Generator
+    ) -> tuple[dict[str, np.ndarray], Any, float, bool, dict]:
         # transition() for the single env's one arm in Python scalars: its array operations cost
         # a third of the physics of one arm (the same IEEE operations, so the same bits)
         after, hit, status = self._advance(state, action)
@@ -148,7 +173,9 @@ class OctopusArmTask(Task):
             after["activation"] = state["activation"].copy()
             return after, self.observe(after)[0], 0.0, False, {"failure": FAILURES[int(status[0])]}
         terminated = bool(hit[0])
-        reward = self.distance_gain * float(state["distance"][0] - after["distance"][0]) + (HIT_REWARD if terminated else 0.0)
+        reward = self.distance_gain * float(state["distance"][0] - after["distance"][0]) + (
+            HIT_REWARD if terminated else 0.0
+        )
         return after, self.observe(after)[0], reward, terminated, {}
 
     def check_action(self, action: Any, n: int | None) -> np.ndarray:
@@ -171,12 +198,18 @@ class OctopusArmTask(Task):
         ``activation`` drawn, zero by default); the distance is computed from them."""
         keys = {"arm", "target", "distance", "activation"}
         if not isinstance(value, dict) or not {"arm", "target"} <= set(value) <= keys:
-            raise ValueError(f"state must be a dict with 'arm' and 'target' (and optionally 'activation' and "
-                             f"'distance', which is recomputed), got {describe(value)}")
-        state = self._start(real_array(value["arm"], "state['arm']", shape=(self.model.state_size,))[None].copy(),
-                            real_array(value["target"], "state['target']", shape=(2,))[None].copy())
+            raise ValueError(
+                f"state must be a dict with 'arm' and 'target' (and optionally 'activation' and "
+                f"'distance', which is recomputed), got {describe(value)}"
+            )
+        state = self._start(
+            real_array(value["arm"], "state['arm']", shape=(self.model.state_size,))[None].copy(),
+            real_array(value["target"], "state['target']", shape=(2,))[None].copy(),
+        )
         if "activation" in value:
-            state["activation"][0] = real_array(value["activation"], "state['activation']", shape=(self.model.action_size,))
+            state["activation"][0] = real_array(
+                value["activation"], "state['activation']", shape=(self.model.action_size,)
+            )
         return state
 
     def paint(self, pg: Any, surface: Any, state: dict[str, np.ndarray], trail: list[dict[str, np.ndarray]]) -> None:

@@ -55,17 +55,46 @@ except ImportError as error:  # built without a C compiler, or its build failed
 # §2's table.  "icml06" has no base torque in the original (its base turns passively); we keep the
 # RL-Library torque coefficient so that both sets share the 2 + 3C action layout.
 CONSTANT_SETS = {
-    "rl-library": dict(tangential_drag=0.4, perpendicular_drag=1.0, pressure=10.0, gravity=0.01,
-                       surface_level=5.0, muscle_active=0.1, muscle_passive=0.04, min_length=0.1,
-                       muscle_damping=-1.0, torque=0.025),
-    "icml06": dict(tangential_drag=0.2, perpendicular_drag=1.0, pressure=10.0, gravity=0.01,
-                   surface_level=5.0, muscle_active=0.1, muscle_passive=0.05, min_length=0.4,
-                   muscle_damping=-0.3, torque=0.025),
+    "rl-library": dict(
+        tangential_drag=0.4,
+        perpendicular_drag=1.0,
+        pressure=10.0,
+        gravity=0.01,
+        surface_level=5.0,
+        muscle_active=0.1,
+        muscle_passive=0.04,
+        min_length=0.1,
+        muscle_damping=-1.0,
+        torque=0.025,
+    ),
+    "icml06": dict(
+        tangential_drag=0.2,
+        perpendicular_drag=1.0,
+        pressure=10.0,
+        gravity=0.01,
+        surface_level=5.0,
+        muscle_active=0.1,
+        muscle_passive=0.05,
+        min_length=0.4,
+        muscle_damping=-0.3,
+        torque=0.025,
+    ),
 }
 
 # §1: node mass of each pair of the RL-Library ArmSpec (upper = lower), base first.
-ARM_SPEC_MASSES = (0.675233, 0.675233, 0.668952, 0.662704, 0.656490, 0.650311,
-                   0.644169, 0.638064, 0.631997, 0.625970, 0.619984)
+ARM_SPEC_MASSES = (
+    0.675233,
+    0.675233,
+    0.668952,
+    0.662704,
+    0.656490,
+    0.650311,
+    0.644169,
+    0.638064,
+    0.631997,
+    0.625970,
+    0.619984,
+)
 MAX_COMPARTMENTS = len(ARM_SPEC_MASSES) - 1
 
 H = 0.2  # §4: RK4 step; h >= 0.5 turns compartments inside out
@@ -79,12 +108,31 @@ SUBSTEPS = 25  # §4: 25 RK4 steps (5 time units) per agent step, action held
 VELOCITY_BOUND = 2.0
 
 # Indices into ArmModel.par (a flat float64 array, so the kernels take few arguments).
-(_CX, _CY, _R, _INERTIA, _CT, _CP, _P, _G, _SURFACE, _LMIN, _TORQUE, _H, _SUBSTEPS,
- _POSITION_BOUND, _VELOCITY_BOUND, _THETA_BOUND) = range(16)
+(
+    _CX,
+    _CY,
+    _R,
+    _INERTIA,
+    _CT,
+    _CP,
+    _P,
+    _G,
+    _SURFACE,
+    _LMIN,
+    _TORQUE,
+    _H,
+    _SUBSTEPS,
+    _POSITION_BOUND,
+    _VELOCITY_BOUND,
+    _THETA_BOUND,
+) = range(16)
 
 OK, NON_FINITE, INVERTED, NAN_ACTION, OUT_OF_BOUNDS = 0, 1, 2, 3, 4
-FAILURES = {NON_FINITE: "non-finite state", INVERTED: "a compartment turned inside out",
-            OUT_OF_BOUNDS: "a state value left the observation bounds"}
+FAILURES = {
+    NON_FINITE: "non-finite state",
+    INVERTED: "a compartment turned inside out",
+    OUT_OF_BOUNDS: "a state value left the observation bounds",
+}
 
 
 def rest_pose(n_compartments: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -135,8 +183,9 @@ class ArmModel:
         return self.muscles, self.area0, self.mass, self.inv_mass, self.par
 
 
-def build_model(n_compartments: int = 6, constants: str = "rl-library", h: float = H,
-                substeps: int = SUBSTEPS) -> ArmModel:
+def build_model(
+    n_compartments: int = 6, constants: str = "rl-library", h: float = H, substeps: int = SUBSTEPS
+) -> ArmModel:
     C = integer(n_compartments, "n_compartments", low=1, high=MAX_COMPARTMENTS)
     c = CONSTANT_SETS[one_of(constants, "constants", sorted(CONSTANT_SETS))]
     upper, lower, m = rest_pose(C)
@@ -158,10 +207,26 @@ def build_model(n_compartments: int = 6, constants: str = "rl-library", h: float
     # starts, then turned at most VELOCITY_BOUND * (h * substeps) within it.
     position_bound = math.ceil(2 * (upper[-1, 0] + radius))
     theta_bound = math.ceil(math.pi + VELOCITY_BOUND * h * substeps)
-    par = np.array([centre[0], centre[1], radius, radius**2 * 2 * m[0], c["tangential_drag"],
-                    c["perpendicular_drag"], c["pressure"], c["gravity"], c["surface_level"],
-                    c["min_length"], c["torque"], float(h), float(substeps),
-                    float(position_bound), VELOCITY_BOUND, float(theta_bound)])
+    par = np.array(
+        [
+            centre[0],
+            centre[1],
+            radius,
+            radius**2 * 2 * m[0],
+            c["tangential_drag"],
+            c["perpendicular_drag"],
+            c["pressure"],
+            c["gravity"],
+            c["surface_level"],
+            c["min_length"],
+            c["torque"],
+            float(h),
+            float(substeps),
+            float(position_bound),
+            VELOCITY_BOUND,
+            float(theta_bound),
+        ]
+    )
     state = np.zeros(2 + 8 * C)
     state[0] = math.atan2(upper[0, 1] - centre[1], upper[0, 0] - centre[0])
     _nodes_of(state, C)[0][...] = np.concatenate([upper[1:], np.zeros((C, 2))], axis=1)
@@ -362,8 +427,10 @@ def _step_arm(s, act, muscles, area0, mass, inv_mass, par):
     if abs(y[0]) > par[_THETA_BOUND] or abs(y[1]) > par[_VELOCITY_BOUND]:
         return OUT_OF_BOUNDS
     for j in range(2, size, 4):
-        if (max(abs(y[j]), abs(y[j + 1])) > par[_POSITION_BOUND]
-                or max(abs(y[j + 2]), abs(y[j + 3])) > par[_VELOCITY_BOUND]):
+        if (
+            max(abs(y[j]), abs(y[j + 1])) > par[_POSITION_BOUND]
+            or max(abs(y[j + 2]), abs(y[j + 3])) > par[_VELOCITY_BOUND]
+        ):
             return OUT_OF_BOUNDS
     _node_positions(y, par, C, px, py)
     for k in range(C):
@@ -425,14 +492,36 @@ def _distance_and_hit(s, target, par, C):
 
 
 @njit(cache=True, error_model="numpy")
-def measure(states: np.ndarray, targets: np.ndarray, muscles: np.ndarray, area0: np.ndarray, mass: np.ndarray, inv_mass: np.ndarray, par: np.ndarray, distance: np.ndarray, hit: np.ndarray) -> None:
+def measure(
+    states: np.ndarray,
+    targets: np.ndarray,
+    muscles: np.ndarray,
+    area0: np.ndarray,
+    mass: np.ndarray,
+    inv_mass: np.ndarray,
+    par: np.ndarray,
+    distance: np.ndarray,
+    hit: np.ndarray,
+) -> None:
     """Distance to target and hit flag of every arm (no step), e.g. after a reset."""
     for i in range(states.shape[0]):
         distance[i], hit[i] = _distance_and_hit(states[i], targets[i], par, area0.shape[0])
 
 
 @njit(cache=True, error_model="numpy")
-def advance(states: np.ndarray, actions: np.ndarray, targets: np.ndarray, muscles: np.ndarray, area0: np.ndarray, mass: np.ndarray, inv_mass: np.ndarray, par: np.ndarray, distance: np.ndarray, hit: np.ndarray, status: np.ndarray) -> None:
+def advance(
+    states: np.ndarray,
+    actions: np.ndarray,
+    targets: np.ndarray,
+    muscles: np.ndarray,
+    area0: np.ndarray,
+    mass: np.ndarray,
+    inv_mass: np.ndarray,
+    par: np.ndarray,
+    distance: np.ndarray,
+    hit: np.ndarray,
+    status: np.ndarray,
+) -> None:
     """One agent step for every arm (serially), then its distance to target and hit flag.
 
     ``states`` (n, 2 + 8C) is updated in place; ``actions`` (n, 2 + 3C) are clipped to [0, 1].
@@ -446,7 +535,19 @@ def advance(states: np.ndarray, actions: np.ndarray, targets: np.ndarray, muscle
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
-def advance_parallel(states: np.ndarray, actions: np.ndarray, targets: np.ndarray, muscles: np.ndarray, area0: np.ndarray, mass: np.ndarray, inv_mass: np.ndarray, par: np.ndarray, distance: np.ndarray, hit: np.ndarray, status: np.ndarray) -> None:
+def advance_parallel(
+    states: np.ndarray,
+    actions: np.ndarray,
+    targets: np.ndarray,
+    muscles: np.ndarray,
+    area0: np.ndarray,
+    mass: np.ndarray,
+    inv_mass: np.ndarray,
+    par: np.ndarray,
+    distance: np.ndarray,
+    hit: np.ndarray,
+    status: np.ndarray,
+) -> None:
     """:func:`advance` with the arms spread over threads (same per-arm arithmetic, same bits)."""
     C = area0.shape[0]
     for i in prange(states.shape[0]):
@@ -493,12 +594,16 @@ def derivative_numpy(states: np.ndarray, actions: np.ndarray, model: ArmModel) -
     force[..., 1] = np.where(pos[..., 1] >= par[_SURFACE], -par[_G] * mass, 0.0)
     act = actions[:, 2:].reshape(-1, C, 3)
     U, L, vU, vL = pos[:, 0], pos[:, 1], vel[:, 0], vel[:, 1]
-    ends = {0: (U[:, :-1], U[:, 1:], vU[:, :-1], vU[:, 1:]),  # dorsal d -> dt
-            1: (U[:, 1:], L[:, 1:], vU[:, 1:], vL[:, 1:]),  # transversal dt -> tv
-            2: (L[:, :-1], L[:, 1:], vL[:, :-1], vL[:, 1:])}  # ventral v -> tv
-    slots = {0: ((0, slice(0, C)), (0, slice(1, C + 1))),
-             1: ((0, slice(1, C + 1)), (1, slice(1, C + 1))),
-             2: ((1, slice(0, C)), (1, slice(1, C + 1)))}
+    ends = {
+        0: (U[:, :-1], U[:, 1:], vU[:, :-1], vU[:, 1:]),  # dorsal d -> dt
+        1: (U[:, 1:], L[:, 1:], vU[:, 1:], vL[:, 1:]),  # transversal dt -> tv
+        2: (L[:, :-1], L[:, 1:], vL[:, :-1], vL[:, 1:]),
+    }  # ventral v -> tv
+    slots = {
+        0: ((0, slice(0, C)), (0, slice(1, C + 1))),
+        1: ((0, slice(1, C + 1)), (1, slice(1, C + 1))),
+        2: ((1, slice(0, C)), (1, slice(1, C + 1))),
+    }
     axes = {}
     for m, (p1, p2, v1, v2) in ends.items():
         u, length = _unit(p2 - p1)
@@ -567,10 +672,13 @@ def resolve_kernel(kernel: str) -> str:
     if kernel == "auto":
         if _simd is not None:
             return "simd"
-        warnings.warn(f"the octopus arm's compiled SIMD kernel is not installed ({SIMD_MISSING}); using the "
-                      "numba kernel, 3-10x slower at 64 arms.  Reinstall rl_envs where a C compiler is found "
-                      "to build it, or pass kernel='numba' to choose the numba kernel without this warning.",
-                      KernelFallbackWarning, stacklevel=4)
+        warnings.warn(
+            f"the octopus arm's compiled SIMD kernel is not installed ({SIMD_MISSING}); using the "
+            "numba kernel, 3-10x slower at 64 arms.  Reinstall rl_envs where a C compiler is found "
+            "to build it, or pass kernel='numba' to choose the numba kernel without this warning.",
+            KernelFallbackWarning,
+            stacklevel=4,
+        )
         return "numba"
     if kernel == "simd" and _simd is None:
         raise ImportError(f"kernel='simd': the compiled kernel rl_envs.octopus._simd is not installed ({SIMD_MISSING})")
@@ -624,7 +732,15 @@ class Kernel:
         self.model = model
         self._args = (model.n_compartments, *model.kernel_args())
 
-    def advance(self, states: np.ndarray, actions: np.ndarray, targets: np.ndarray, distance: np.ndarray, hit: np.ndarray, status: np.ndarray) -> None:
+    def advance(
+        self,
+        states: np.ndarray,
+        actions: np.ndarray,
+        targets: np.ndarray,
+        distance: np.ndarray,
+        hit: np.ndarray,
+        status: np.ndarray,
+    ) -> None:
         if self.kind == "simd" and _simd is not None:  # (resolve_kernel gives "simd" only with _simd)
             _simd.advance(len(states), *self._args, states, actions, targets, distance, hit, status, self.threads)
         elif self.threads > 1:

@@ -33,9 +33,14 @@ def make_env():
 
 
 def main():
-    print("versions:", ", ".join(f"{p} {importlib.metadata.version(p)}" for p in
-                                 ("tianshou", "torch", "gymnasium", "numpy", "pandas", "rl_envs")),
-          f"(Python {platform.python_version()})")
+    print(
+        "versions:",
+        ", ".join(
+            f"{p} {importlib.metadata.version(p)}"
+            for p in ("tianshou", "torch", "gymnasium", "numpy", "pandas", "rl_envs")
+        ),
+        f"(Python {platform.python_version()})",
+    )
     torch.manual_seed(0)
     np.random.seed(0)  # Tianshou's random actions and epsilon-greedy draw from NumPy's global generator
     env = make_env()
@@ -44,7 +49,8 @@ def main():
     # RandomActionPolicy draws Discrete actions as a float tensor: the maze refuses 2.0 for 2.
     try:
         Collector(RandomActionPolicy(env.action_space), DummyVectorEnv([make_env])).collect(
-            n_step=1, reset_before_collect=True)
+            n_step=1, reset_before_collect=True
+        )
     except ValueError as error:
         print("RandomActionPolicy:", error)
     else:
@@ -63,20 +69,31 @@ def main():
     warm_up = training.collect(n_step=200, random=True)
     print(f"random warm-up: {warm_up.n_collected_steps} steps, {warm_up.n_collected_episodes} episodes")
 
-    result = algorithm.run_training(OffPolicyTrainerParams(
-        training_collector=training, test_collector=Collector(algorithm, test_envs),
-        max_epochs=10, epoch_num_steps=200, collection_step_num_env_steps=8, test_step_num_episodes=4,
-        batch_size=64, update_step_num_gradient_steps_per_sample=1.0, verbose=False, show_progress=False,
-        stop_fn=lambda mean_return: mean_return >= optimum - 1e-9))
-    print(f"trained: {result.update_step} update steps on {result.train_step} env steps "
-          f"({result.train_episode} episodes) in {result.timing.total_time:.1f} s; "
-          f"best test return {result.best_reward:.2f}")
+    result = algorithm.run_training(
+        OffPolicyTrainerParams(
+            training_collector=training,
+            test_collector=Collector(algorithm, test_envs),
+            max_epochs=10,
+            epoch_num_steps=200,
+            collection_step_num_env_steps=8,
+            test_step_num_episodes=4,
+            batch_size=64,
+            update_step_num_gradient_steps_per_sample=1.0,
+            verbose=False,
+            show_progress=False,
+            stop_fn=lambda mean_return: mean_return >= optimum - 1e-9,
+        )
+    )
+    print(
+        f"trained: {result.update_step} update steps on {result.train_step} env steps "
+        f"({result.train_episode} episodes) in {result.timing.total_time:.1f} s; "
+        f"best test return {result.best_reward:.2f}"
+    )
 
     policy.eval()
     stats = Collector(algorithm, test_envs).collect(n_episode=8, reset_before_collect=True)
     returns = stats.returns
-    print("greedy returns:", np.round(returns, 2).tolist(),
-          f"(the exact optimum: {optimum:.2f})")
+    print("greedy returns:", np.round(returns, 2).tolist(), f"(the exact optimum: {optimum:.2f})")
     # No return can beat the exact optimum.
     assert len(returns) == 8 and np.isfinite(returns).all() and (returns <= optimum + 1e-9).all()
 
