@@ -260,7 +260,9 @@ def uniform_control_cost(model: LQModel, u_max: float, x0_mean: np.ndarray, x0_c
     return _lyapunov_sum(model.A, model.Q, model.B @ U @ model.B.T + model.W, S, horizon, float(np.trace(model.R @ U)))
 
 
-def _lyapunov_sum(Acl: np.ndarray, M: np.ndarray, W: np.ndarray, S: np.ndarray, horizon: int, extra: float = 0.0) -> float:
+def _lyapunov_sum(
+    Acl: np.ndarray, M: np.ndarray, W: np.ndarray, S: np.ndarray, horizon: int, extra: float = 0.0
+) -> float:
     """``sum_{t<horizon} (tr(M S_t) + extra)`` along ``S_{t+1} = Acl S_t Acl' + W`` from ``S_0 = S``."""
     total = 0.0
     for _ in range(horizon):

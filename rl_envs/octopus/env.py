@@ -22,7 +22,13 @@ VIEW_HALF_WIDTH = 6.5  # world units shown either side of the base centre
 
 
 # The reference record (OctopusArmTask.reference) is measured on the default task only.
-MEASURED_ON = {"n_compartments": 6, "constants": "rl-library", "target": (3.5, 3.5), "distance_gain": 1.0, "max_steps": 300}
+MEASURED_ON = {
+    "n_compartments": 6,
+    "constants": "rl-library",
+    "target": (3.5, 3.5),
+    "distance_gain": 1.0,
+    "max_steps": 300,
+}
 #: The best mean return measured by an agent of this repository on the default task: COPDAC-Q
 #: (Silver et al. 2014, §5.3; ``experiments/octopus_copdac.py``, alpha_w = 0.1), seed 0, the mean
 #: return of its last 20 training episodes after 3·10⁵ environment steps (every one a hit, in
