@@ -37,11 +37,11 @@ def reference_of(env: gym.Env) -> Reference | None:
     """The environment's reference record (``env.unwrapped.reference()``: the optimum and the
     uniform-random policy's return), or None for an env that declares none (a user's own) or a
     configuration whose reference is not known (:class:`~rl_envs.core.NoReference`)."""
-    declared = getattr(env.unwrapped, "reference", None)
-    if not callable(declared):
+    u: Any = env.unwrapped  # an env's reference is its own method (forwarded from its task)
+    if not callable(getattr(u, "reference", None)):
         return None
     try:
-        return declared()
+        return u.reference()
     except (NoReference, NotImplementedError):
         return None
 

@@ -171,7 +171,7 @@ class QuadraticBanditTask(Task):
             random_upper=random,
             quantity="the reward of one pull (an episode) on this problem C",
             gamma=1.0,
-            method="the optimum at a*; the random policy's cost tr(C) b^2/3 + a*'Ca* in closed form",
+            method="the optimum at a_star; the random policy's cost tr(C) b²/3 + a_starᵀ C a_star in closed form",
             citation="Silver et al. 2014, Deterministic Policy Gradient Algorithms, §5.1 (the task)",
         )
 

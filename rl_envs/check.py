@@ -409,7 +409,7 @@ def arguments(s: Subject) -> None:
 def reference(s: Subject) -> None:
     env = s.make()
     env.reset(seed=0)  # a task that draws its problem (the bandit's C) draws it from the seed
-    declared = getattr(env.unwrapped, "reference", None)
+    declared: Any = getattr(env.unwrapped, "reference", None)
     _expect(callable(declared), "env.unwrapped has no reference() (the optimum and the random policy's return)")
     try:
         ref = declared()
@@ -428,7 +428,7 @@ def reference(s: Subject) -> None:
     if s.make_vec is not None:
         venv = s.vec(1)
         venv.reset(seed=0)
-        shared = getattr(venv.unwrapped, "reference", None)
+        shared: Any = getattr(venv.unwrapped, "reference", None)
         _expect(callable(shared), "the vector env has no reference() (the task's, shared with the single env)")
         _expect(shared() == ref, f"the vector env's reference() {shared()} differs from the env's {ref}")
 

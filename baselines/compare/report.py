@@ -114,7 +114,7 @@ def summary_table(rows: list[dict]) -> list[str]:
     for (env, agent), rs in groups.items():
         rets = np.array([r["return"] for r in rs], dtype=float)  # a measure's missing return (None) is NaN
         reference = _mean_with_interval(rs, ("reference", "reference_low", "reference_high"), ".4g")
-        random = _mean_with_interval(rs, ("random_return",) * 3, ".4g")
+        random = _mean_with_interval(rs, ("random_return", "random_return", "random_return"), ".4g")
         score = _mean_with_interval(rs, ("normalized_score", "normalized_low", "normalized_high"), ".3f")
         env, agent = (text.replace("|", "\\|") for text in (env, agent))  # a wall-layout text has bars
         lines.append(

@@ -196,7 +196,7 @@ class GridMazeTask(ScalarStepTask):
         in a fifth of the episodes on ``dyna_maze``.
         """
         if self._reference is None:
-            model, horizon = self.model, int(self.max_steps)
+            model, horizon = self.model, cast(int, self.max_steps)
             uniform = np.full((model.n_states, model.n_actions), 1.0 / model.n_actions)
             best = float(model.start @ finite_horizon_values(model, horizon))
             random = float(model.start @ finite_horizon_values(model, horizon, uniform))

@@ -422,7 +422,7 @@ class OctopusArmEnv(SingleEnv):
     the ``activation`` drawn; ``env.unwrapped.target`` and ``env.unwrapped.distance`` read the
     current ones.
 
-    ## Reference (on ``env.unwrapped``)
+    ## Best-known reference (on ``env.unwrapped``)
 
     ``reference()`` is a ``best-known`` record, not an optimum: the best mean return measured
     here (COPDAC-Q's hits, 52.91, after 3·10⁵ steps), the certified upper bound ``50 + g d_0``
