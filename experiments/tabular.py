@@ -1,4 +1,4 @@
-"""The tabular agents on a GridMaze, scored against the exact optimum, and the book's run.
+"""The tabular agents on a GridMaze, scored against the exact optimum (its reference), and the book's run.
 
     python experiments/tabular.py control --layout book3x3
     python experiments/tabular.py control --layout maze10x10
@@ -17,8 +17,8 @@ training episode limit come from ``baselines.tabular.settings.training_setup`` (
 than 3x3 the 10x10 settings, and no limit for the Monte Carlo policy-gradient agents); evaluation
 keeps the env's own limit.  It writes to ``--out``
 (default ``results/tabular_<layout>/``): ``results.csv``/``results.json`` (agent, seed, steps to
-the first greedy-optimal checkpoint, final greedy return, exact optimum, fraction of optimum,
-wall time), ``table.md`` (per agent: budget, seeds optimal at the end, median and range of steps
+the first greedy-optimal checkpoint, final greedy return, the exact optimum and the random
+policy's return of the maze's reference, the normalized score, wall time), ``table.md`` (per agent: budget, seeds optimal at the end, median and range of steps
 to optimal) and ``curve.png`` (mean greedy return and fraction of seeds optimal against steps,
 95 % bands over seeds; a log step axis when the budgets differ tenfold).  Each (agent, seed)
 is a cell of ``python -m baselines compare`` naming the measure ``greedy_checkpoints``
@@ -141,15 +141,15 @@ def control_cells(args, names: list[str]) -> dict[str, list]:
 def control_record(record: dict) -> dict:
     """A cell's row of ``results.csv`` and its greedy returns at the checkpoints."""
     m, row = record["measurements"], record["row"]
-    optimum = row["optimum"]
     return {
         "row": {
             "agent": row["agent"],
             "seed": row["seed"],
             "steps_to_optimal": m["steps_to_optimal"],
             "return": m["returns"][-1],
-            "optimum": optimum,
-            "fraction_of_optimum": m["returns"][-1] / optimum if optimum else None,
+            "reference": row["reference"],
+            "random_return": row["random_return"],
+            "normalized_score": row["normalized_score"],
             "budget": row["steps"],
             "wall_time_s": row["wall_time_s"],
         },
@@ -179,7 +179,7 @@ def control(args) -> int:
         r = record["row"]
         print(
             f"{r['agent']:22s} seed {r['seed']}: steps to optimal {r['steps_to_optimal']}, final return {r['return']:.4g}"
-            f" (optimum {r['optimum']:.4g}), {r['wall_time_s']:.1f} s",
+            f" (optimum {r['reference']:.4g}), {r['wall_time_s']:.1f} s",
             flush=True,
         )
     rows = [r["row"] for r in records]
@@ -208,7 +208,7 @@ def summary(rows, args) -> list[str]:
         "optimal from that checkpoint on" + (f"; argument overrides {args.overrides}" if args.overrides else ""),
         "",
         "| agent | budget (evaluated every) | seeds optimal at the end | median steps to optimal | range "
-        "| mean fraction of optimum |",
+        "| mean normalized score |",
         "|---|---|---|---|---|---|",
     ]
     for name in dict.fromkeys(r["agent"] for r in rows):
@@ -216,9 +216,9 @@ def summary(rows, args) -> list[str]:
         steps = [r["steps_to_optimal"] for r in rs if r["steps_to_optimal"] is not None]
         med = f"{np.median(steps):.0f}" if steps else "-"
         rng = f"{min(steps)}-{max(steps)}" if steps else "-"
-        frac = np.mean([r["fraction_of_optimum"] for r in rs])
+        score = np.mean([r["normalized_score"] for r in rs])
         budget_, every = schedule(args, name)
-        lines.append(f"| {name} | {budget_} ({every}) | {len(steps)}/{len(rs)} | {med} | {rng} | {frac:.3f} |")
+        lines.append(f"| {name} | {budget_} ({every}) | {len(steps)}/{len(rs)} | {med} | {rng} | {score:.3f} |")
     return lines
 
 
@@ -230,7 +230,7 @@ def plot(records, names, path: Path, title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    optimum = records[0]["row"]["optimum"]
+    optimum = records[0]["row"]["reference"]
     budgets = [r["row"]["budget"] for r in records]
     fig, (ax_ret, ax_opt) = plt.subplots(1, 2, figsize=(12, 4.5))
     for name in names:

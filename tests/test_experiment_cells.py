@@ -135,7 +135,8 @@ def test_a_measured_cell_record():
     assert cmp.record_problem(record) is None
     gaps = record["measurements"]["gaps"]
     assert len(gaps) == 30 and gaps[0] == pytest.approx(0.4934392180154108) and gaps[-1] < gaps[0]
-    assert record["row"]["return"] == pytest.approx(record["row"]["optimum"] * (1 + gaps[-1]))
+    assert record["row"]["return"] == pytest.approx(record["row"]["reference"] * (1 + gaps[-1]))
+    assert record["row"]["random_return"] < record["row"]["return"]  # the uniform-random controls' exact cost
     assert record["cell"]["measure"] == {"name": "gain_gap"} and record["gif"] == ""
     # The measure is part of the key; a cell without one keeps the key and file it had before.
     plain = cmp.Cell(cell.env, cell.agent, cell.seed, cell.steps, cell.env_kwargs, cell.agent_kwargs)
@@ -152,7 +153,12 @@ def test_a_measured_cell_record():
     assert (
         cmp.record_problem({**old, "row": {**old["row"], "return": None}}) is not None
     )  # only a measure may lack a return
-    assert cmp.record_problem({**record, "row": {**record["row"], "return": None, "fraction_of_optimum": None}}) is None
+    unscored = dict.fromkeys(("return", "normalized_score", "normalized_low", "normalized_high"))
+    assert cmp.record_problem({**record, "row": {**record["row"], **unscored}}) is None
+    # a cell written before the reference columns is run again, and the problem says why
+    old_row = {k: v for k, v in record["row"].items() if k not in cmp.REFERENCE_COLUMNS}
+    problem = cmp.record_problem({**record, "row": {**old_row, "optimum": -2.0, "fraction_of_optimum": 1.0}})
+    assert problem is not None and "fraction_of_optimum" in problem and "computes again" in problem
 
 
 @pytest.mark.parametrize(

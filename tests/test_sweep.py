@@ -19,6 +19,7 @@ from baselines import compare as cmp
 from baselines.compare.run import cell_stages
 from baselines.sweep import Metric, run_sweep, sweep_from_config
 from ray_procs import processes_with, ray_tmpdir, stop, wait_for
+from rl_envs.core import Reference
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
@@ -66,10 +67,12 @@ def test_grid_sweep_chooses_on_tuning_seeds_and_evaluates_on_the_others(local_ra
         (a, e) for a in (0.1, 0.5) for e in (0.05, 0.1, 0.3)
     )
     # Each trial's score is the metric of the cells run here, bit for bit (Tune ran the same cells).
+    book = sweep.reference()
+    assert book is not None and book.value == pytest.approx(0.96)
     for t in trials:
         setting = {"alpha": float(t["alpha"]), "epsilon": float(t["epsilon"])}
         assert float(t["score"]) == sweep.metric.score(
-            sweep.checkpoints, curve(sweep, setting, sweep.tuning_seeds), 0.96
+            sweep.checkpoints, curve(sweep, setting, sweep.tuning_seeds), book
         )
     best = min(trials, key=lambda t: float(t["score"]))
     chosen = json.loads((tmp_path / "chosen.json").read_text())
@@ -86,7 +89,7 @@ def test_grid_sweep_chooses_on_tuning_seeds_and_evaluates_on_the_others(local_ra
         r["cell"]["agent_kwargs"] == chosen["setting"] and r["log"]["eval_steps"] == sweep.eval_at for r in records
     )
     evaluation = curve(sweep, chosen["setting"], [0, 1, 2])
-    assert chosen["evaluation_score"] == sweep.metric.score(sweep.checkpoints, evaluation, 0.96)
+    assert chosen["evaluation_score"] == sweep.metric.score(sweep.checkpoints, evaluation, book)
     assert (tmp_path / "evaluation" / "summary.md").exists() and (tmp_path / "sweep.png").stat().st_size > 0
     summary = (tmp_path / "summary.md").read_text()
     assert f"| {chosen['trial']} **chosen** |" in summary and summary.count("| complete |") == 6
@@ -191,7 +194,10 @@ def test_sweep_interrupted_by_ctrl_c_resumes_from_tunes_checkpoint(tmp_path):
             {"eval_at": [], "metric": "final_return", "early_stopping": "asha"},
             "early_stopping = 'asha' needs a learning curve",
         ),
-        ({"metric": "area"}, "metric must be one of mean_log_cost, final_return, final_fraction, steps_to_optimal"),
+        (
+            {"metric": "area"},
+            "metric must be one of mean_log_cost, final_return, final_normalized_score, steps_to_optimal",
+        ),
         ({"space": {"alpha": {"loguniform": [1.0, 0.1]}}, "search": "optuna"}, "0 < low < high"),
         ({"agent_kwargs": {"alpha": 0.1}}, "alpha: both swept (space) and fixed (agent_kwargs)"),
         (
@@ -200,10 +206,43 @@ def test_sweep_interrupted_by_ctrl_c_resumes_from_tunes_checkpoint(tmp_path):
                 "env_kwargs": {},
                 "agent": "COPDACQ",
                 "space": {"alpha_theta": {"grid": [0.1]}},
-                "metric": "final_fraction",
+                "metric": "steps_to_optimal",
+                "eval_at": [500],
+            },
+            "metric steps_to_optimal needs an exact optimum, and rl_envs/OctopusArm-v0's reference is best-known",
+        ),
+        (
+            {
+                "env": "rl_envs/OctopusArm-v0",
+                "env_kwargs": {"target": "random"},
+                "agent": "COPDACQ",
+                "space": {"alpha_theta": {"grid": [0.1]}},
+                "metric": "final_normalized_score",
                 "eval_at": [],
             },
-            "metric final_fraction needs an exact optimum",
+            "metric final_normalized_score needs the environment's reference, and rl_envs/OctopusArm-v0 has none",
+        ),
+        (
+            {
+                "env": "rl_envs/QuadraticBandit-v0",
+                "env_kwargs": {},
+                "agent": "COPDACB",
+                "space": {"alpha_theta": {"grid": [0.1]}},
+                "metric": "final_normalized_score",
+                "eval_at": [],
+            },
+            "depends on the problem each seed draws (the bandit's C)",
+        ),
+        (
+            {
+                "env": "rl_envs/VariableReward-v0",
+                "env_kwargs": {},
+                "agent": "ExpectileTD",
+                "space": {"step_size": {"grid": [0.1]}},
+                "metric": "final_normalized_score",
+                "eval_at": [],
+            },
+            "needs a reference above the random policy's return",
         ),
         ({"eval_at": [100, 5000]}, "eval_at goes past the budget of 1500 steps"),
         ({"tuning_seeds": []}, "tuning_seeds must be a non-empty list"),
@@ -232,15 +271,20 @@ def test_the_command_line_reports_a_bad_sweep_in_one_line(tmp_path):
 def test_metrics_on_hand_worked_curves():
     steps = [100, 1000, 10_000]
     costs = np.array([[10.0, 1.0, 0.1], [10.0, 1.0, 0.1]])
-    assert Metric("mean_log_cost").score(steps, -costs, 0.0) == pytest.approx(0.0)  # mean of 1, 0, -1
-    assert Metric("mean_log_cost", first=1000).score(steps, -costs, 0.0) == pytest.approx(-0.5)
-    assert Metric("mean_log_cost").score(steps, -np.array([[1.0, np.inf, 1.0]]), 0.0) == math.inf
+    assert Metric("mean_log_cost").score(steps, -costs, None) == pytest.approx(0.0)  # mean of 1, 0, -1
+    assert Metric("mean_log_cost", first=1000).score(steps, -costs, None) == pytest.approx(-0.5)
+    assert Metric("mean_log_cost").score(steps, -np.array([[1.0, np.inf, 1.0]]), None) == math.inf
     reached = np.array([[0.5, 0.96, 0.96], [0.5, 0.5, 0.96]])
-    assert Metric("steps_to_optimal").score(steps, reached, 0.96) == pytest.approx((1000 + 10_000) / 2)
+    optimum = Reference("exact", 0.96, 0.96, 0.96, 0.0, 0.0, 0.0, "return", 1.0, "by hand")
+    assert Metric("steps_to_optimal").score(steps, reached, optimum) == pytest.approx((1000 + 10_000) / 2)
     assert (
-        Metric("steps_to_optimal").score(steps, np.array([[0.5, 0.5, 0.5]]), 0.96) == 10_001
+        Metric("steps_to_optimal").score(steps, np.array([[0.5, 0.5, 0.5]]), optimum) == 10_001
     )  # never: past the budget
-    assert Metric("final_fraction").score(steps, np.array([[0, 0, 0.48], [0, 0, 0.96]]), 0.96) == pytest.approx(0.75)
+    # 0.96 reached from a random policy's -1.04: the mean final return 0.72 is (0.72 + 1.04) / 2 of the way
+    maze = Reference("exact", 0.96, 0.96, 0.96, -1.04, -1.04, -1.04, "return", 1.0, "by hand")
+    final = np.array([[0, 0, 0.48], [0, 0, 0.96]])
+    assert Metric("final_normalized_score").score(steps, final, maze) == pytest.approx(0.88)
+    assert Metric("final_normalized_score").score(steps, np.array([[0, 0, np.nan]]), maze) == -math.inf
     assert Metric("final_return").score(steps, np.array([[0, 0, 1.0], [0, 0, 3.0]]), None) == 2.0
 
 

@@ -327,10 +327,10 @@ def test_experiment_script_writes_table_and_curve(tmp_path):
         ("ActorCritic", 0),
         ("ActorCritic", 1),
     ]
-    assert all(r["optimum"] == pytest.approx(0.96) for r in rows)
+    assert all(r["reference"] == pytest.approx(0.96) for r in rows)
     for r in rows:  # steps to optimal is a checkpoint, and the final greedy return is then optimal
         assert r["steps_to_optimal"] is None or (
-            r["steps_to_optimal"] in (200, 400, 600) and r["fraction_of_optimum"] == pytest.approx(1.0)
+            r["steps_to_optimal"] in (200, 400, 600) and r["normalized_score"] == pytest.approx(1.0)
         )
     assert (tmp_path / "curve.png").stat().st_size > 0 and "| QLearning |" in (tmp_path / "table.md").read_text()
     assert script.main(argv[:-4] + ["--agents", "Nope", "--out", str(tmp_path)]) == 2

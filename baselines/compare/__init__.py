@@ -21,8 +21,9 @@ what a comparison does, each module usable alone:
 * :mod:`.store`: the results folder: cell files checked against what :func:`run_cell` writes
   (a bad one is named, moved to ``cells/corrupt/`` and run again), outputs checked writable
   before any work (:class:`OutputError`), finished cells of several folders read back;
-* :mod:`.report`: ``results.csv`` / ``results.json`` (one row a cell), ``summary.md`` (mean
-  return and fraction of the exact optimum per env and agent), ``curves/<env>.png`` (mean
+* :mod:`.report`: ``results.csv`` / ``results.json`` (one row a cell, with the environment's
+  reference columns, :data:`~baselines.evaluation.REFERENCE_COLUMNS`), ``summary.md`` (per env
+  and agent: mean return, reference, random policy's return, normalized score), ``curves/<env>.png`` (mean
   episode return against environment steps with a 95 % band over seeds), ``gifs/<env>.gif``
   (a rollout of the best cell's policy), and the table spliced into a README.
 
@@ -34,7 +35,7 @@ measure), :mod:`.report` uses :mod:`.config`, :mod:`.run` those four, and :mod:`
 The names below are the package's interface (``from baselines import compare``).
 """
 
-from ..evaluation import fraction_of_optimum
+from ..evaluation import REFERENCE_COLUMNS, reference_columns, reference_of
 from . import config as config, measures as measures, report as report, run as run, store as store
 from .config import (
     DEFAULT_RUN,
@@ -78,7 +79,9 @@ __all__ = [
     "RunResult",
     "SerialBackend",
     "compare",
-    "fraction_of_optimum",
+    "REFERENCE_COLUMNS",
+    "reference_columns",
+    "reference_of",
     "make_agent",
     "run_cell",
     "OutputError",

@@ -24,7 +24,10 @@ from typing import Any, TypeAlias, cast
 import numpy as np
 import gymnasium as gym
 
+from rl_envs.core import Reference
+
 from ..episodes import EpisodeEnds
+from ..evaluation import reference_of
 from ..registry import AGENTS
 
 # compare.config.Cell, by name: config imports this module, which cannot import it back.
@@ -35,13 +38,15 @@ Cell: TypeAlias = Any
 class Measured:
     """What a measure returns: the trained agent (its episodes are the cell's log), the JSON
     measurements, and the cell's headline return for its row (None when there is no finite
-    one, e.g. a gain that no longer stabilises), with its spread and the exact optimum if known."""
+    one, e.g. a gain that no longer stabilises), with its spread and, when the headline is an
+    episode return of the cell's environment, that environment's reference record (the row's
+    reference columns and normalized score)."""
 
     agent: object
     measurements: dict
     ret: float | None
     ret_std: float | None = 0.0
-    optimum: float | None = None
+    reference: Reference | None = None
 
 
 MEASURES: dict = {}
@@ -139,7 +144,8 @@ def gain_gap(cell: Cell) -> Measured:
 
     agent.learn(cell.steps, callback=record)
     final = -best * (1.0 + gaps[-1])
-    return Measured(agent, {"gaps": _finite_or_none(gaps)}, final if math.isfinite(final) else None, 0.0, -best)
+    ref = reference_of(env)  # the same quantity: expected_cost ignores the divergence bound, as the reference does
+    return Measured(agent, {"gaps": _finite_or_none(gaps)}, final if math.isfinite(final) else None, 0.0, ref)
 
 
 # -- tabular control: steps until the greedy policy stays optimal ------------------------------------
@@ -173,7 +179,7 @@ def greedy_checkpoints(cell: Cell, every: int, train_env_kwargs: dict | None = N
         elif not optimal:
             first_optimal = None  # count from the checkpoint after which it stays optimal
     measurements = {"checkpoints": checkpoints, "returns": returns, "steps_to_optimal": first_optimal}
-    return Measured(agent, measurements, returns[-1], float(std), optimum)
+    return Measured(agent, measurements, returns[-1], float(std), reference_of(eval_env))
 
 
 # -- the pendulum swing-up: trials until enough successful ones --------------------------------------
@@ -198,7 +204,7 @@ def trials_to_successes(cell: Cell, successes: int = 10, max_trials: int = 300) 
     done = np.cumsum(np.asarray(env.info_values) > SUCCESS_TIME_UP) >= successes
     last = agent.episodes.returns[-successes:]
     measurements = {"time_up": env.info_values, "trials_to_successes": int(np.argmax(done)) + 1 if done.any() else None}
-    return Measured(agent, measurements, float(np.mean(last)), float(np.std(last)))
+    return Measured(agent, measurements, float(np.mean(last)), float(np.std(last)), reference_of(env))
 
 
 @register
@@ -207,7 +213,8 @@ def stopping_test(cell: Cell, pairs: list) -> Measured:
     (e.g. ``SoftmaxPolicyGradient``'s, as in the book's run); whether it stopped, the steps and
     episodes it took, the last episode's length, and the policy's probability ``pi[s, a]`` at
     each ``[s, a]`` of ``pairs``."""
-    agent = _agent(cell, gym.make(cell.env, **cell.env_kwargs)).learn(cell.steps)
+    env = gym.make(cell.env, **cell.env_kwargs)
+    agent = _agent(cell, env).learn(cell.steps)
     lengths = agent.episodes.lengths
     measurements = {
         "converged": bool(agent.converged),
@@ -216,7 +223,7 @@ def stopping_test(cell: Cell, pairs: list) -> Measured:
         "last_episode_length": lengths[-1],
         "pi": [float(agent.pi[s, a]) for s, a in pairs],
     }
-    return Measured(agent, measurements, agent.episodes.returns[-1], 0.0)
+    return Measured(agent, measurements, agent.episodes.returns[-1], 0.0, reference_of(env))
 
 
 # -- tile actor-critics on the DPG paper's tasks: a batch of runs, tested at checkpoints ------------
@@ -261,4 +268,5 @@ def seed_batch(cell: Cell, members: list, checkpoints: list, test_seed: int) -> 
         {"returns": returns.tolist(), "member_steps": np.array(steps).T.tolist()},
         float(last.mean()) if finite else None,
         float(last.std()) if finite else None,
+        reference_of(gym.make(cell.env, **cell.env_kwargs)),
     )

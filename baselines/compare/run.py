@@ -24,10 +24,11 @@ from typing import Any
 import numpy as np
 import gymnasium as gym
 
+from rl_envs.core import Reference
 from rl_envs.validation import integer
 
 from ..episodes import EpisodeEnds
-from ..evaluation import evaluate, exact_optimum, fraction_of_optimum
+from ..evaluation import evaluate, reference_columns, reference_of
 from ..io import atomic_write_bytes
 from ..registry import AGENTS
 from .config import SB3_AGENTS, Cell
@@ -113,7 +114,7 @@ def cell_stages(cell: Cell, film: bool = True) -> Generator[tuple[int, float], N
     if not math.isfinite(ret):  # a saved cell must hold a number the table can average
         raise ValueError(f"the evaluation return is {ret}, not a finite number")
     assert eval_env is not None  # the loop ran at least once (for cell.steps)
-    row = _row(cell, ret, std, exact_optimum(eval_env), wall)
+    row = _row(cell, ret, std, reference_of(eval_env), wall)
     log = _log(agent)
     ends = getattr(agent, "env", None)
     if isinstance(ends, EpisodeEnds) and len(ends.terminated) == len(log["end_steps"]):
@@ -130,7 +131,7 @@ def measured_cell(cell: Cell) -> dict:
     JSON result; no GIF (the measure owns the agent's environments)."""
     t0 = time.perf_counter()
     measured = run_measure(cell)
-    row = _row(cell, measured.ret, measured.ret_std, measured.optimum, time.perf_counter() - t0)
+    row = _row(cell, measured.ret, measured.ret_std, measured.reference, time.perf_counter() - t0)
     return {
         "cell": cell.as_dict(),
         "row": row,
@@ -140,7 +141,10 @@ def measured_cell(cell: Cell) -> dict:
     }
 
 
-def _row(cell: Cell, ret: float | None, std: float | None, optimum: float | None, wall: float) -> dict:
+def _row(cell: Cell, ret: float | None, std: float | None, ref: Reference | None, wall: float) -> dict:
+    """A cell's row: its return, the environment's reference columns (the reference, its bounds,
+    the random policy's value and the normalized score, see
+    :func:`~baselines.evaluation.reference_columns`), its wall time and settings."""
     return {
         "env": cell.env,
         "agent": cell.agent,
@@ -148,8 +152,7 @@ def _row(cell: Cell, ret: float | None, std: float | None, optimum: float | None
         "steps": cell.steps,
         "return": ret,
         "return_std": std,
-        "optimum": optimum,
-        "fraction_of_optimum": None if ret is None else fraction_of_optimum(ret, optimum),
+        **reference_columns(ret, ref),
         "wall_time_s": wall,
         "env_kwargs": json.dumps(cell.env_kwargs, sort_keys=True),
         "agent_kwargs": json.dumps(cell.agent_kwargs, sort_keys=True),

@@ -2,7 +2,10 @@
 writes, bad ones moved aside, outputs checked writable, finished cells read back.
 
 A cell file read back is checked against the schema below; a bad one is named, moved to
-``cells/corrupt/`` and run again (or skipped when only plotting).
+``cells/corrupt/`` and run again (or skipped when only plotting).  A cell written before the
+reference columns (its row has ``optimum`` and ``fraction_of_optimum`` instead) is one of them:
+its reference and random value cannot be rebuilt from the file alone (the bandit's problem is
+not in it), so it is run again.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from rl_envs.validation import is_int
+
+from ..evaluation import REFERENCE_COLUMNS
 
 
 def _is_number(x, finite: bool = True) -> bool:
@@ -53,8 +58,7 @@ _ROW_SCHEMA = {
     "steps": _count(1),
     "return": _number(),
     "return_std": _number(),
-    "optimum": _number(none=True),
-    "fraction_of_optimum": _number(none=True),
+    **dict.fromkeys(REFERENCE_COLUMNS, _number(none=True)),
     "wall_time_s": _number(),
     "env_kwargs": _of_type(str),
 }
@@ -84,6 +88,11 @@ def record_problem(record: Any) -> str | None:
     if set(record) != keys:
         return f"has the keys {', '.join(sorted(record))}, not {', '.join(sorted(keys))}"
     row_schema = _MEASURED_ROW_SCHEMA if measured else _ROW_SCHEMA
+    if isinstance(record.get("row"), dict) and "fraction_of_optimum" in record["row"]:
+        return (
+            "row holds fraction_of_optimum: a cell written before the reference columns "
+            f"({', '.join(REFERENCE_COLUMNS)}), which a run computes again"
+        )
     for part, schema in (("cell", _CELL_SCHEMA), ("row", row_schema), ("log", _LOG_SCHEMA)):
         problem = _schema_problem(record[part], schema, part)
         if problem:

@@ -38,7 +38,7 @@ def trial(config: dict, sweep: Sweep) -> None:
 
     limit_threads(sweep.cpus_per_trial)
     stages = [cell_stages(cell, film=False) for cell in sweep.cells(config, sweep.tuning_seeds)]
-    optimum = sweep.optimum()
+    reference = sweep.reference() if sweep.metric.needs else None
     curves = np.zeros((len(stages), 0))
     try:
         for k, step in enumerate(sweep.checkpoints):
@@ -49,7 +49,7 @@ def trial(config: dict, sweep: Sweep) -> None:
                 except StopIteration as done:  # the end, past the last of eval_at
                     column.append(done.value["row"]["return"])
             curves = np.column_stack([curves, column])
-            score = sweep.metric.score(sweep.checkpoints[: k + 1], curves, optimum)
+            score = sweep.metric.score(sweep.checkpoints[: k + 1], curves, reference)
             tune.report({"score": score, "steps": step, "complete": k == len(sweep.checkpoints) - 1, "error": ""})
     except Exception as e:  # a setting that breaks the agent (e.g. diverges to NaN) is the worst one
         worst = math.inf if sweep.metric.mode == "min" else -math.inf
@@ -237,7 +237,7 @@ def evaluation_score(sweep: Sweep, records: list[dict]) -> float:
             for r in records
         ]
     )
-    return sweep.metric.score(sweep.checkpoints, curves, records[0]["row"]["optimum"])
+    return sweep.metric.score(sweep.checkpoints, curves, sweep.reference() if sweep.metric.needs else None)
 
 
 def summary_lines(sweep: Sweep, trials: list[dict], chosen: dict) -> list[str]:
