@@ -352,3 +352,196 @@ def test_twin_steps_as_the_numpy_task(case):
     result = check_equivalence(case, tasks, block=1024 // len(tasks), steps=4)
     assert result.transitions >= 4000 and (result.ends > 0) == case.terminates
     assert result.worst <= RTOL, f"worst relative error {result.worst:.3g}"
+
+
+# -- the gymnax interface: whole episodes, truncation and auto-reset -----------------------------------
+
+DETERMINISTIC = [
+    ("GridMaze-v0", {"layout": "dyna_maze", "max_steps": 30}),
+    ("QuadraticBandit-v0", {"dim": 3, "C": np.diag([0.1, 1.0, 1.0])}),
+    ("LQControl-v0", {"noise_cov": 0.0, "max_steps": 20}),
+    ("PuddleWorld-v0", {"noise": 0.0, "max_steps": 40}),
+    ("MountainCarRLPark-v0", {"start": "fixed", "max_steps": 40}),
+    ("SwingPendulum-v0", {"start": "fixed", "max_steps": 40}),
+    ("FoodGrid-v0", {"energy_cap": 8, "max_steps": 6}),
+]
+
+
+@pytest.mark.parametrize(("env_id", "kwargs"), DETERMINISTIC, ids=[d[0] for d in DETERMINISTIC])
+def test_episodes_through_step_match_the_numpy_vector_env(env_id, kwargs):
+    """Deterministic dynamics from a fixed start (every env with a fixed start): gymnax's ``step`` (auto-reset in the same step)
+    gives the NumPy vector env's observations, rewards and ends in its same-step autoreset mode,
+    truncation at ``max_steps`` included."""
+    import gymnasium as gym
+
+    num_envs, steps = 4, 90
+    venv = gym.make_vec(
+        f"rl_envs/{env_id}", num_envs, vectorization_mode="vector_entry_point", autoreset_mode="SameStep", **kwargs
+    )
+    env, params = rj.make(env_id, dtype="float64", **kwargs)
+    keys = jax.random.split(jax.random.key(0), num_envs)
+    obs, state = jax.vmap(env.reset, in_axes=(0, None))(keys, params)
+    np_obs, _ = venv.reset(seed=0)
+    step = jax.jit(jax.vmap(env.step, in_axes=(0, 0, 0, None)))
+    rng = np.random.default_rng(0)
+    ends = {"terminated": 0, "truncated": 0}
+    for t in range(steps):
+        assert _worst_error(np.asarray(obs), np.asarray(np_obs, dtype=np.float64), f"obs at {t}") <= RTOL
+        action = _raw_actions(venv.unwrapped.task, rng, num_envs)
+        np_obs, np_reward, terminated, truncated, _ = venv.step(action)
+        obs, state, reward, done, info = step(keys, state, jnp.asarray(action), params)
+        assert _worst_error(np.asarray(reward), np_reward, f"reward at {t}") <= RTOL
+        assert np.array_equal(np.asarray(done), terminated | truncated), t
+        assert np.array_equal(np.asarray(info["terminated"]), terminated), t
+        assert np.array_equal(np.asarray(info["truncated"]), truncated), t
+        ends["terminated"] += int(terminated.sum())
+        ends["truncated"] += int(truncated.sum())
+    assert ends["truncated"] > 0 or env_id == "QuadraticBandit-v0"
+
+
+# -- the twins' own random numbers, in distribution ------------------------------------------------------
+
+NOISY = [
+    ("GridMaze-v0", {"layout": "dyna_maze", "slip": 0.3}),
+    ("LQControl-v0", {"system": "datacenter", "noise_cov": 0.5}),
+    ("PartiallyObservableMaze-v0", {"layout": "hallway"}),
+    ("PuddleWorld-v0", {}),
+    ("PuddleWorld-v0", {"variant": "boyan-moore"}),
+    ("VariableReward-v0", {}),
+    ("FoodGrid-v0", {"tv_noise": 0.5}),
+]
+
+
+@pytest.mark.parametrize(("env_id", "kwargs"), NOISY, ids=[f"{e}-{k}" for e, k in NOISY])
+def test_twin_noise_has_the_numpy_noise_distribution(env_id, kwargs):
+    """Every component of a step's noise (and of the start draws) has the mean and the standard
+    deviation of the NumPy task's, within 5 standard errors over 20 000 draws of each."""
+    draws = 20_000
+    env, params = rj.make(env_id, dtype="float64", **kwargs)
+    keys = jax.random.split(jax.random.key(1), draws)
+    twin = jax.vmap(env.sample_noise, in_axes=(0, None))(keys, params)
+    numpy = env.task.sample_noise(np.random.default_rng(1), draws)
+    if env_id == "GridMaze-v0":  # the side matters only where the move slips (numpy draws it only there)
+        twin["side"] = np.where(np.asarray(twin["slipped"]), np.asarray(twin["side"]), 0)
+    checked = 0
+    for a, b in zip(jax.tree.leaves(twin), jax.tree.leaves(numpy)):
+        a, b = np.asarray(a, dtype=np.float64).reshape(draws, -1), np.asarray(b, dtype=np.float64).reshape(draws, -1)
+        se = np.sqrt((a.var(axis=0) + b.var(axis=0)) / draws) + 1e-12
+        assert np.all(np.abs(a.mean(axis=0) - b.mean(axis=0)) <= 5 * se), (a.mean(axis=0), b.mean(axis=0))
+        sd_se = np.sqrt((a.var(axis=0) + b.var(axis=0)) / (2 * draws)) + 1e-12
+        assert np.all(np.abs(a.std(axis=0) - b.std(axis=0)) <= 5 * sd_se), (a.std(axis=0), b.std(axis=0))
+        checked += a.shape[1]
+    assert checked >= 2
+
+
+def test_boyan_moore_starts_are_uniform_off_the_goal():
+    """The one start drawn by rejection (16 candidates, the first outside the goal): uniform over
+    ``x + y < 1.9``, so each coordinate has the mean and variance of that region's."""
+    env, params = rj.make("PuddleWorld-v0", dtype="float64", variant="boyan-moore")
+    obs, _ = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(jax.random.key(2), 20_000), params)
+    numpy = env.task.initial_state(np.random.default_rng(2), 20_000)
+    obs = np.asarray(obs)
+    assert np.all(obs.sum(axis=1) < 1.9)
+    se = np.sqrt((obs.var(axis=0) + numpy.var(axis=0)) / 20_000)
+    assert np.all(np.abs(obs.mean(axis=0) - numpy.mean(axis=0)) <= 5 * se)
+
+
+# -- the registry -----------------------------------------------------------------------------------------
+
+
+def test_make_covers_every_registered_env_but_the_octopus():
+    import rl_envs
+
+    assert set(rj.registered_ids()) | set(rj.NO_TWIN) == set(rl_envs.registered_ids())
+    with pytest.raises(ValueError, match="OctopusArm-v0 has no JAX twin: its step is 25 RK4 substeps"):
+        rj.make("OctopusArm-v0")
+    with pytest.raises(ValueError, match="unknown environment 'CartPole-v1': the JAX twins are GridMaze-v0"):
+        rj.make("CartPole-v1")
+
+
+def test_make_checks_the_arguments_as_the_numpy_env_does():
+    with pytest.raises(TypeError, match="unexpected keyword argument 'sllip' \\(did you mean 'slip'\\?\\)"):
+        rj.make("GridMaze-v0", sllip=0.1)
+    with pytest.raises(ValueError, match="slip"):
+        rj.make("GridMaze-v0", slip=1.5)
+    with pytest.raises(ValueError, match="give layout='random' a maze_seed"):
+        rj.make("GridMaze-v0", layout="random", size=5)
+    with pytest.raises(ValueError, match="dtype must be float32 or float64, got 'int8'"):
+        rj.make("GridMaze-v0", dtype="int8")
+
+
+def test_float64_needs_64_bit_jax():
+    with jax.enable_x64(False), pytest.raises(ValueError, match="jax_enable_x64"):
+        rj.make("LQControl-v0", dtype="float64")
+
+
+@pytest.mark.parametrize("env_id", rj.registered_ids())
+def test_spaces_are_the_numpy_env_spaces(env_id):
+    import gymnasium as gym
+
+    kwargs = {"layout": "dyna_maze"} if env_id == "rl_envs/GridMaze-v0" else {}
+    env, params = rj.make(env_id, **kwargs)
+    numpy_env = gym.make(env_id, **kwargs)
+    for twin_space, space in (
+        (env.observation_space(params), numpy_env.observation_space),
+        (env.action_space(params), numpy_env.action_space),
+    ):
+        if isinstance(space, spaces.Discrete):
+            assert twin_space.n == space.n
+        else:
+            assert twin_space.shape == space.shape and twin_space.dtype == jnp.float32
+            assert np.array_equal(np.asarray(twin_space.low), space.low.astype(np.float32))
+            assert np.array_equal(np.asarray(twin_space.high), space.high.astype(np.float32))
+    assert params.max_steps_in_episode == numpy_env.unwrapped.task.max_steps
+
+
+# -- the jitted exact solvers against the NumPy ones ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "gamma"),
+    [
+        ({"layout": "dyna_maze"}, 1.0),
+        ({"layout": "maze10x10", "slip": 0.1}, 1.0),
+        ({"layout": "four_rooms", "slip": 0.2}, 0.9),
+    ],
+)
+def test_value_iteration_gives_the_numpy_values(kwargs, gamma):
+    from rl_envs.jax.grid_maze import value_iteration
+
+    env, params = rj.make("GridMaze-v0", dtype="float64", **kwargs)
+    V, Q, iterations = jax.jit(value_iteration)(params, gamma)
+    V_np, Q_np = env.task.optimal_values(gamma)
+    assert int(iterations) < 100_000
+    np.testing.assert_allclose(np.asarray(V), V_np, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(np.asarray(Q), Q_np, rtol=0, atol=1e-10)
+    assert float(V[env.task._layout.start_index]) == pytest.approx(env.task.optimal_return(gamma), abs=1e-10)
+
+
+def test_value_iteration_runs_over_a_batch_of_slips():
+    """The params are data: one compiled solve for eight slip probabilities, each the NumPy value."""
+    from rl_envs.jax.grid_maze import value_iteration
+
+    slips = np.linspace(0.0, 0.7, 8)
+    env, params = rj.make("GridMaze-v0", dtype="float64", layout="dyna_maze")
+    batch = jax.tree.map(lambda p: jnp.stack([jnp.asarray(p)] * len(slips)), params).replace(slip=jnp.asarray(slips))
+    V, _, _ = jax.jit(jax.vmap(value_iteration))(batch)
+    for slip, v in zip(slips, np.asarray(V)):
+        task = rj.twin_class("GridMaze-v0").task_type(layout="dyna_maze", slip=slip)
+        np.testing.assert_allclose(v, task.optimal_values()[0], rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"system": "datacenter"}, {"dt": 0.05}, {"system": "datacenter", "dt": 0.5}])
+def test_riccati_recursion_gives_the_numpy_gains(kwargs):
+    from rl_envs.jax.lq import riccati_recursion
+    from rl_envs.lq import riccati_recursion as numpy_riccati
+
+    env, params = rj.make("LQControl-v0", dtype="float64", **kwargs)
+    horizon = env.task.max_steps
+    K, P = jax.jit(riccati_recursion, static_argnums=1)(params, horizon)
+    K_np, P_np = numpy_riccati(env.task.model, horizon)
+    assert K.shape == K_np.shape and P.shape == P_np.shape
+    np.testing.assert_allclose(np.asarray(K), K_np, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(P), P_np, rtol=1e-9, atol=1e-12)
+    # its first gain is the stationary one (the default horizons are long enough for that)
+    np.testing.assert_allclose(np.asarray(K[0]), env.task.optimal_gain(discretized=True), rtol=1e-3)
