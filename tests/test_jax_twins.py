@@ -523,7 +523,7 @@ def test_value_iteration_runs_over_a_batch_of_slips():
     from rl_envs.jax.grid_maze import value_iteration
 
     slips = np.linspace(0.0, 0.7, 8)
-    env, params = rj.make("GridMaze-v0", dtype="float64", layout="dyna_maze")
+    _, params = rj.make("GridMaze-v0", dtype="float64", layout="dyna_maze")
     batch = jax.tree.map(lambda p: jnp.stack([jnp.asarray(p)] * len(slips)), params).replace(slip=jnp.asarray(slips))
     V, _, _ = jax.jit(jax.vmap(value_iteration))(batch)
     for slip, v in zip(slips, np.asarray(V)):
