@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+import warnings
 
 import numpy as np
 import gymnasium as gym
@@ -32,6 +33,8 @@ import rl_envs
 import rl_envs.jax as rj
 
 SIZES = (1, 64, 1024, 16384)
+# gymnax's Discrete.sample asks for int64, which 32-bit JAX gives as int32 (with a warning per compile)
+warnings.filterwarnings("ignore", message="Explicitly requested dtype int64")
 # the twins' rows: id -> the NumPy env's arguments (GridMaze on the comparison's maze)
 TWIN_KWARGS = {"rl_envs/GridMaze-v0": {"layout": "dyna_maze"}}
 
@@ -76,29 +79,30 @@ def numpy_rate(env_id: str, kwargs: dict, num_envs: int, seconds: float) -> floa
     return steps * num_envs / (time.perf_counter() - t0)
 
 
-def step_table(sizes: tuple[int, ...], seconds: float) -> str:
+def step_table(sizes: tuple[int, ...], seconds: float) -> None:
+    """Print the steps/s table, a row as it is measured."""
     import gymnax
 
-    lines = [
-        "| environment | n | JAX steps/s | × gymnax CartPole-v1 (same n) | NumPy vector env steps/s | JAX / NumPy | load |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
+    print(
+        "| environment | n | JAX steps/s | × gymnax CartPole-v1 (same n) | NumPy vector env steps/s | JAX / NumPy | load |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|", flush=True)
     cartpole = {}
     cp_env, cp_params = gymnax.make("CartPole-v1")
     for n in sizes:
         cartpole[n] = jax_rate(cp_env, cp_params, n, seconds)
-        lines.append(f"| gymnax CartPole-v1 | {n} | {cartpole[n]:,.0f} | 1.00 |  |  | {os.getloadavg()[0]:.2f} |")
+        print(f"| gymnax CartPole-v1 | {n} | {cartpole[n]:,.0f} | 1.00 |  |  | {os.getloadavg()[0]:.2f} |", flush=True)
     for env_id in rj.registered_ids():
         kwargs = TWIN_KWARGS.get(env_id, {})
         env, params = rj.make(env_id, **kwargs)
         for n in sizes:
             rate = jax_rate(env, params, n, seconds)
             reference = numpy_rate(env_id, kwargs, n, seconds)
-            lines.append(
+            print(
                 f"| {env_id} | {n} | {rate:,.0f} | {rate / cartpole[n]:.2f} | {reference:,.0f} | "
-                f"{rate / reference:.1f} | {os.getloadavg()[0]:.2f} |"
+                f"{rate / reference:.1f} | {os.getloadavg()[0]:.2f} |",
+                flush=True,
             )
-    return "\n".join(lines)
 
 
 # -- PPO: wall time to a score --------------------------------------------------------------------------
@@ -115,13 +119,13 @@ PPO_RUNS = {
         kwargs={"max_steps": 100},
         steps=30_000,
         reference="LinearReinforce",
-        config=dict(num_envs=16, num_steps=100, num_minibatches=4, lr=1e-3, init_log_std=-3.0, reward_scale=0.1),
+        config=dict(num_envs=16, num_steps=100, num_minibatches=4, lr=3e-4, init_log_std=-3.0, reward_scale=0.1),
         target=0.9,
     ),
 }
 
 
-def jax_ppo_row(env_id: str, run: dict, seeds: int) -> list[str]:
+def jax_ppo_row(env_id: str, run: dict, seeds: int) -> str:
     from baselines.evaluation import fraction_of_optimum
     from baselines.jax_ppo import PPOConfig, evaluate, make_train
 
@@ -147,10 +151,10 @@ def jax_ppo_row(env_id: str, run: dict, seeds: int) -> list[str]:
         i for i, r in enumerate(mean_curve) if (fraction_of_optimum(float(r), optimum) or -np.inf) >= run["target"]
     ]
     to_target = f"{wall * (reached[0] + 1) / config.num_updates:.1f}" if reached else "not reached"
-    return [
+    return (
         f"| {env_id} | JAX PPO ({seeds} seeds, one program) | {run['steps']:,} | {score:.3f} | {wall:.1f} "
         f"({wall / seeds:.2f} per seed; compile {compile_and_run - wall:.0f}) | {to_target} | {os.getloadavg()[0]:.2f} |"
-    ]
+    )
 
 
 def sequential_row(env_id: str, run: dict, agent: str, seeds: int) -> str:
@@ -173,17 +177,16 @@ def sequential_row(env_id: str, run: dict, agent: str, seeds: int) -> str:
     )
 
 
-def ppo_table(seeds: int, sb3_seeds: int) -> str:
-    lines = [
-        "| environment | agent | steps | fraction of optimum | training wall time, s | JAX: s to target | load |",
-        "|---|---|---:|---:|---:|---:|---:|",
-    ]
+def ppo_table(seeds: int, sb3_seeds: int) -> None:
+    """Print the PPO table, a row as it is measured."""
+    print("| environment | agent | steps | fraction of optimum | training wall time, s | JAX: s to target | load |")
+    print("|---|---|---:|---:|---:|---:|---:|", flush=True)
     for env_id, run in PPO_RUNS.items():
-        lines += jax_ppo_row(env_id, run, seeds)
-        lines.append(sequential_row(env_id, run, "PPO", sb3_seeds))
-        lines.append(sequential_row(env_id, run, run["reference"], sb3_seeds))
+        print(jax_ppo_row(env_id, run, seeds), flush=True)
+        print(sequential_row(env_id, run, run["reference"], sb3_seeds), flush=True)
+        print(sequential_row(env_id, run, "PPO", sb3_seeds), flush=True)
     targets = ", ".join(f"{e.removeprefix('rl_envs/')} {r['target']}" for e, r in PPO_RUNS.items())
-    return "\n".join(lines) + f"\n\nTargets (fraction of optimum): {targets}."
+    print(f"\nTargets (fraction of optimum): {targets}.")
 
 
 def main() -> None:
@@ -199,9 +202,10 @@ def main() -> None:
     args = parser.parse_args()
     print(f"JAX {jax.__version__} on {jax.devices()}; rl_envs {rl_envs.__version__}; {os.cpu_count()} CPUs\n")
     if not args.skip_steps:
-        print(step_table(tuple(args.sizes), args.seconds), "\n", flush=True)
+        step_table(tuple(args.sizes), args.seconds)
+        print()
     if not args.skip_ppo:
-        print(ppo_table(args.seeds, args.sb3_seeds))
+        ppo_table(args.seeds, args.sb3_seeds)
 
 
 if __name__ == "__main__":

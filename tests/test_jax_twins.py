@@ -211,6 +211,12 @@ def _worst_error(a: np.ndarray, b: np.ndarray, what: str) -> float:
     return float(err.max(initial=0.0))
 
 
+def _obs_error(twin, numpy, what: str) -> float:
+    """The observations compared at the NumPy env's precision (float32 for most Box spaces; the
+    twin in float64 observes in float64)."""
+    return _worst_error(np.asarray(twin).astype(np.asarray(numpy).dtype), numpy, what)
+
+
 def _compare(twin_tree, numpy_tree, what: str) -> float:
     if isinstance(numpy_tree, dict):
         return max(_compare(twin_tree[k], v, f"{what}[{k!r}]") for k, v in numpy_tree.items())
@@ -293,7 +299,7 @@ def check_equivalence(case: Case, tasks: list, block: int, steps: int, seed: int
         jx_obs = observe(jx_state, params)
         np_obs = tree.concat([task.observe(p) for task, p in zip(tasks, parts)])
         jx_state, jx_obs = tree.tree_map(lambda a: np.asarray(a)[rows], jx_state), np.asarray(jx_obs)[rows]
-        result.add(_compare(jx_state, np_state, "start"), _worst_error(jx_obs, np_obs, "start obs"))
+        result.add(_compare(jx_state, np_state, "start"), _obs_error(jx_obs, np_obs, "start obs"))
         return np_state
 
     state = starts(np.arange(n))
@@ -328,7 +334,7 @@ def check_equivalence(case: Case, tasks: list, block: int, steps: int, seed: int
         state = tree.concat(parts)
         np_obs = tree.concat([task.observe(tree.take(state, b)) for task, b in zip(tasks, blocks)])
         result.add(
-            _compare(jx_state, state, f"{where}: state"), _compare(observe(jx_state, params), np_obs, f"{where}: obs")
+            _compare(jx_state, state, f"{where}: state"), _obs_error(observe(jx_state, params), np_obs, f"{where}: obs")
         )
         result.transitions += n
         ended = np.flatnonzero(np.asarray(jx_terminated))
