@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import flax.linen as nn
 import jax
@@ -148,12 +148,18 @@ def policy_for(env: Any, params: Any, config: PPOConfig) -> tuple[Any, ActorCrit
     return env, ActorCritic(action_dim, continuous, config.hidden, config.init_log_std), continuous
 
 
+def network_function(network: ActorCritic) -> Callable[[Any, jax.Array], tuple[jax.Array, jax.Array, jax.Array]]:
+    """``network.apply`` typed as what this network returns (flax types it for any module)."""
+    return cast(Callable[[Any, jax.Array], tuple[jax.Array, jax.Array, jax.Array]], network.apply)
+
+
 def make_train(env: Any, env_params: Any, config: PPOConfig) -> Callable[[jax.Array], dict[str, Any]]:
     """``train(key) -> {"params", "metrics"}``: one seed's whole run, a pure function to ``jax.jit``
     (and ``jax.vmap`` over keys).  ``metrics["returned_episode_returns"]`` (updates, num_steps,
     num_envs) holds the return of the last episode each env finished (``returned_episode``
     marks the steps that ended one)."""
     env, network, continuous = policy_for(env, env_params, config)
+    forward = network_function(network)
     env = LogWrapper(env)
     batch_size = config.num_envs * config.num_steps
     minibatch_size = batch_size // config.num_minibatches
@@ -178,7 +184,7 @@ def make_train(env: Any, env_params: Any, config: PPOConfig) -> Callable[[jax.Ar
         def env_step(carry, _):
             net_params, env_state, obs, key = carry
             key, act_key, step_key = jax.random.split(key, 3)
-            head, log_std, value = network.apply(net_params, obs)
+            head, log_std, value = forward(net_params, obs)
             action = sample_action(act_key, head, log_std, continuous)
             log_prob, _ = log_prob_and_entropy(head, log_std, action, continuous)
             next_obs, env_state, reward, done, info = jax.vmap(env.step, in_axes=(0, 0, 0, None))(
@@ -200,7 +206,7 @@ def make_train(env: Any, env_params: Any, config: PPOConfig) -> Callable[[jax.Ar
             return advantages, advantages + traj.value
 
         def loss_fn(net_params, batch: Transition, advantages, targets):
-            head, log_std, value = network.apply(net_params, batch.obs)
+            head, log_std, value = forward(net_params, batch.obs)
             log_prob, entropy = log_prob_and_entropy(head, log_std, batch.action, continuous)
             # the value loss clipped around the old values, as PureJaxRL and the PPO2 baseline do
             value_clipped = batch.value + jnp.clip(value - batch.value, -config.clip_eps, config.clip_eps)
@@ -217,7 +223,7 @@ def make_train(env: Any, env_params: Any, config: PPOConfig) -> Callable[[jax.Ar
             (net_params, env_state, obs, key), traj = jax.lax.scan(
                 env_step, (net_params, env_state, obs, key), None, config.num_steps
             )
-            _, _, last_value = network.apply(net_params, obs)
+            _, _, last_value = forward(net_params, obs)
             advantages, targets = gae(traj, last_value)
 
             def epoch(carry, _):
@@ -260,6 +266,7 @@ def evaluate(
     """The mean return of ``episodes`` whole episodes of the greedy policy (the Gaussian's mean, the
     most probable action), each run to its end or to ``max_steps_in_episode`` (a pure function)."""
     wrapped, network, continuous = policy_for(env, env_params, config)
+    forward = network_function(network)
     horizon = int(env.task.max_steps)
 
     def episode(key):
@@ -267,7 +274,7 @@ def evaluate(
 
         def step(carry, key):
             obs, state, total, running = carry
-            head, _, _ = network.apply(net_params, obs)
+            head, _, _ = forward(net_params, obs)
             obs, state, reward, done, _ = wrapped.step(key, state, greedy_action(head, continuous), env_params)
             return (obs, state, total + running * reward, running & ~done), None
 

@@ -28,7 +28,7 @@ True)``) computes in double precision, as the NumPy tasks do.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 import jax
@@ -41,12 +41,12 @@ from ..core.task import Task, build_task
 
 
 @struct.dataclass
-class TwinState:
-    """One environment's state: ``inner``, the NumPy task's state tree of one environment, and
-    ``time``, the steps taken in the episode (gymnax's ``EnvState.time``)."""
+class TwinState(environment.EnvState):
+    """One environment's state: gymnax's ``time`` (the steps taken in the episode) and ``inner``,
+    the NumPy task's state tree of one environment."""
 
+    time: Any  # an int array under jit (gymnax annotates it int)
     inner: Any
-    time: Any
 
 
 def _real_dtype(dtype: Any) -> Any:
@@ -148,7 +148,7 @@ class Twin(environment.Environment[TwinState, Any]):
 
     def reset_env(self, key: jax.Array, params: Any) -> tuple[jax.Array, TwinState]:
         inner = self.start(self.sample_start_noise(key, params), params)
-        return self.observe(inner, params), TwinState(inner=inner, time=jnp.zeros((), dtype=self.int_dtype))
+        return self.observe(inner, params), TwinState(time=jnp.zeros((), dtype=self.int_dtype), inner=inner)
 
     def step_env(
         self, key: jax.Array, state: TwinState, action: Any, params: Any
@@ -165,7 +165,7 @@ class Twin(environment.Environment[TwinState, Any]):
             "discount": jnp.where(terminated, 0.0, 1.0).astype(self.dtype),
         }
         obs = self.observe(inner, params)
-        return obs, TwinState(inner=inner, time=time), self.real(reward), terminated | truncated, info
+        return obs, TwinState(time=time, inner=inner), self.real(reward), terminated | truncated, info
 
     def is_terminal(self, state: TwinState, params: Any) -> jax.Array:
         """Whether the episode's step limit is reached (termination is known only to the step)."""
@@ -178,7 +178,9 @@ class Twin(environment.Environment[TwinState, Any]):
     @property
     def num_actions(self) -> int:
         space = self.task.action_space
-        return int(space.n) if isinstance(space, gym_spaces.Discrete) else int(np.prod(space.shape))
+        if isinstance(space, gym_spaces.Discrete):
+            return int(space.n)
+        return int(np.prod(cast(tuple[int, ...], space.shape)))
 
     def action_space(self, params: Any = None) -> spaces.Discrete | spaces.Box:
         return self._space(self.task.action_space)

@@ -108,5 +108,5 @@ def value_iteration(
         return V_new, jnp.max(jnp.abs(V_new - V)), i + 1
 
     V0 = jnp.zeros(P.shape[0], P.dtype)
-    V, _, iterations = jax.lax.while_loop(not_done, sweep, (V0, jnp.asarray(jnp.inf, P.dtype), 0))
+    V, _, iterations = jax.lax.while_loop(not_done, sweep, (V0, jnp.asarray(jnp.inf, P.dtype), jnp.asarray(0)))
     return V, backup(V), iterations

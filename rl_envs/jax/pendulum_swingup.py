@@ -4,6 +4,7 @@ continuous time, the numba kernel :func:`rl_envs.pendulum_swingup.advance` for o
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import jax
 import jax.numpy as jnp
@@ -45,7 +46,7 @@ class PendulumSwingUp(Twin):
     def params_from_task(self) -> PendulumSwingUpParams:
         u_max, dt, _, friction, mgl, inertia = self.task._physics
         return PendulumSwingUpParams(
-            max_steps_in_episode=self.task.max_steps,
+            max_steps_in_episode=cast(int, self.task.max_steps),  # an int once the task is made
             u_max=self.real(u_max),
             dt=self.real(dt),
             friction=self.real(friction),
