@@ -15,11 +15,18 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import shlex
 import sys
 from pathlib import Path
 
 from . import compare as cmp
+from .cli import Parser, check_cluster_options, cluster_options, count, missing_modules
+
+# What compare, run, sweep and plot import as they go (learning curves, each cell's GIF, the
+# progress bar; pyyaml for a .yml configuration) and the extra that installs them: a missing one
+# is named before any work, rather than failing every cell or the outputs at the end.
+EXPERIMENTS_EXTRA = "pip install 'rl_envs[experiments]'"
 
 
 def key_value(text: str) -> tuple[str, object]:
@@ -61,16 +68,31 @@ def _execute(config: dict, args, argv: list[str]) -> int:
         return 130
     if result.rows:
         print("\n".join(cmp.summary_table(result.rows)))
-    print(
-        f"\n{result.ran} cells run, {result.reused} reused from {args.out}/; outputs in {args.out}/ "
-        "(results.csv, results.json, summary.md, curves/, gifs/)"
+    written = (
+        f"outputs in {args.out}/ (results.csv, results.json, summary.md, curves/, gifs/)"
+        if result.rows
+        else "no cell finished, so no outputs were written"
     )
+    print(f"\n{result.ran} cells run, {result.reused} reused from {args.out}/; {written}")
     nodes = sorted(set(getattr(backend, "placements", {}).values()))
     if nodes:
         print(f"the cells ran on {len(nodes)} Ray node(s): {', '.join(nodes)}")
     for cell, error in result.failed:
         print(f"FAILED {cell.key}: {error}", file=sys.stderr)
     return 1 if result.failed else 0
+
+
+def _run_time_modules(args) -> dict[str, str]:
+    """The modules (import name -> distribution) that the command ``args`` asks for imports as it runs."""
+    needs = {"matplotlib": "matplotlib"}
+    if args.command != "plot":
+        needs["PIL"] = "pillow"
+        if not args.no_progress:
+            needs["tqdm"] = "tqdm"
+    config = getattr(args, "config", None)  # compare's and sweep's
+    if config and config.endswith((".yml", ".yaml")):
+        needs["yaml"] = "pyyaml"
+    return needs
 
 
 def _plot(args) -> int:
@@ -91,21 +113,6 @@ def _plot(args) -> int:
         f"summary.md, curves/, gifs/){f'; the table is in {args.readme}' if args.readme else ''}"
     )
     return 0
-
-
-def cluster_options(p) -> None:
-    p.add_argument(
-        "--backend",
-        choices=("local", "ray"),
-        default="local",
-        help="local: --workers processes on this machine; ray: one Ray task per cell (pip install 'rl_envs[ray]')",
-    )
-    p.add_argument(
-        "--address",
-        help="with --backend ray: the cluster to join (auto, or HOST:PORT of its head); "
-        "default: $RAY_ADDRESS, else a new Ray instance on this machine",
-    )
-    p.add_argument("--cpus-per-cell", type=int, default=1, help="with --backend ray: CPUs (and torch threads) per cell")
 
 
 def _sweep(args, argv: list[str]) -> int:
@@ -133,54 +140,68 @@ def _sweep(args, argv: list[str]) -> int:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m baselines", description=(__doc__ or "").partition("\n")[0]
-    )  # none under -OO
+    parser = Parser(prog="python -m baselines", description=(__doc__ or "").partition("\n")[0])  # none under -OO
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p, out):
         p.add_argument("--out", default=out, help="results folder (an existing one is resumed)")
-        p.add_argument("--workers", type=int, default=2, help="parallel processes (1: run in this process)")
-        p.add_argument("--no-progress", action="store_true")
+        p.add_argument("--workers", type=count(), default=2, help="parallel processes (1: run in this process)")
+        p.add_argument("--no-progress", action="store_true", help="no progress bar over the cells")
         cluster_options(p)
 
     p = sub.add_parser("compare", help="run a comparison grid (the embedded default, or --config FILE)")
-    p.add_argument("--config", help="a .toml/.yml file with a list 'runs' (see baselines/compare/config.py)")
+    p.add_argument(
+        "--config",
+        help="a .toml or .yml file with a list 'runs', each with env, steps, seeds, agents and optionally "
+        "env_kwargs, eval_episodes, eval_at, measure (the site's guide 'Comparison grids'); "
+        "default: every environment with its reference agents and SB3",
+    )
     common(p, "results/compare")
 
     p = sub.add_parser("run", help="train one agent on one environment over seeds")
-    p.add_argument("--env", default="rl_envs/GridMaze-v0")
+    p.add_argument("--env", default="rl_envs/GridMaze-v0", help="a registered environment id")
     p.add_argument(
         "--env-kwargs",
         nargs="*",
         type=key_value,
         default=[],
         metavar="KEY=VALUE",
-        help="e.g. layout=book3x3 move_cost=0.01",
+        help="the environment's arguments, e.g. layout=book3x3 move_cost=0.01 (default: its defaults)",
     )
     p.add_argument(
         "--agent", default="QLearning", help="a reference agent (e.g. QLearning) or an SB3 one (PPO, DQN, ...)"
     )
-    p.add_argument("--agent-kwargs", nargs="*", type=key_value, default=[], metavar="KEY=VALUE")
-    p.add_argument("--seeds", type=int, default=5)
-    p.add_argument("--steps", type=int, default=3000, help="environment steps per seed")
-    p.add_argument("--eval-episodes", type=int, default=1)
+    p.add_argument(
+        "--agent-kwargs",
+        nargs="*",
+        type=key_value,
+        default=[],
+        metavar="KEY=VALUE",
+        help="the agent's arguments, e.g. alpha=0.5 gamma=0.95 (default: its defaults)",
+    )
+    p.add_argument("--seeds", type=count(), default=5, help="seeds 0 .. N-1, one cell each")
+    p.add_argument("--steps", type=count(), default=3000, help="environment steps per seed")
+    p.add_argument("--eval-episodes", type=count(), default=1, help="episodes of the final evaluation")
     common(p, "results/demo")
     p = sub.add_parser("plot", help="redraw table, curves and GIFs from finished cells (merging folders)")
     p.add_argument("folders", nargs="+", help="results folders of compare/run")
     p.add_argument("--out", help="where to write (default: the first folder)")
-    p.add_argument("--envs", nargs="*", help="only these environment ids")
-    p.add_argument("--agents", nargs="*", help="only these agents")
+    p.add_argument("--envs", nargs="*", help="only these environment ids (default: all)")
+    p.add_argument("--agents", nargs="*", help="only these agents (default: all)")
     p.add_argument(
         "--readme",
         metavar="FILE",
-        help="also put the table into FILE between <!-- compare-table:start --> and <!-- compare-table:end -->",
+        help="also put the table into FILE between <!-- compare-table:start --> and <!-- compare-table:end --> "
+        "(default: no file)",
     )
     p = sub.add_parser(
         "sweep", help="tune an agent's arguments on Ray Tune, then evaluate the chosen setting on other seeds"
     )
     p.add_argument(
-        "--config", required=True, help="a .toml/.yml sweep (see baselines/sweep/config.py and docs/cluster.md)"
+        "--config",
+        required=True,
+        help="a .toml or .yml sweep: env, agent, a [space] of the agent's arguments to tune, tuning_seeds, "
+        "evaluation_seeds, metric, search and budget (the site's page 'Running on a cluster')",
     )
     p.add_argument("--out", default="results/sweep", help="results folder (an interrupted sweep is resumed)")
     p.add_argument(
@@ -188,11 +209,20 @@ def main(argv=None) -> int:
         help="the Ray cluster to join (auto, or HOST:PORT); default: $RAY_ADDRESS, else a new "
         "Ray instance on this machine",
     )
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress output from Ray Tune and the evaluation")
     p = sub.add_parser("hyperparams", help="print the path of the installed yml of ALGO, for rl_zoo3")
     p.add_argument("algo", help="a2c, dqn, ppo, sac or td3")
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
+    if args.command != "hyperparams":
+        missing = missing_modules(_run_time_modules(args))
+        if missing:
+            print(
+                f"error: python -m baselines {args.command} needs {', '.join(missing)}, which this Python "
+                f"does not have: {EXPERIMENTS_EXTRA}",
+                file=sys.stderr,
+            )
+            return 2
 
     if args.command == "plot":
         return _plot(args)
@@ -211,12 +241,7 @@ def main(argv=None) -> int:
             print(f"error: {e}", file=sys.stderr)
             return 2
         return 0
-    if args.workers < 1:
-        parser.error("--workers must be at least 1")
-    if args.cpus_per_cell < 1:
-        parser.error("--cpus-per-cell must be at least 1")
-    if args.backend != "ray" and args.address:
-        parser.error("--address needs --backend ray")
+    check_cluster_options(parser, args)
     if args.command == "compare":
         try:
             config = cmp.load_config(args.config) if args.config else cmp.default_config()
@@ -236,11 +261,19 @@ def main(argv=None) -> int:
                 }
             ]
         }
+    out = Path(args.out)
+    made = [
+        folder for folder in (out / "cells", out / "curves", out / "gifs", out, *out.parents) if not folder.exists()
+    ]
     try:
         return _execute(config, args, argv)
     except KeyboardInterrupt:  # outside the cells (e.g. while writing the outputs): every finished cell is saved
         print(f"interrupted; resume with: python -m baselines {shlex.join(argv)}", file=sys.stderr)
         return 130
+    finally:
+        for folder in made:  # those the run made and left empty (every cell failed): none is left behind
+            with contextlib.suppress(OSError):
+                folder.rmdir()
 
 
 if __name__ == "__main__":

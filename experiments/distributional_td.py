@@ -38,20 +38,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+# The task (compiled at import) and the agents and analysis (scipy.stats) take seconds to import:
+# they are imported where they are used, after the arguments are checked.
 import rl_envs
-from baselines.distributional import (
-    ClassicalTD,
-    ExpectileTD,
-    QuantileTD,
-    asymmetry_analysis,
-    averaged_expectile_sd,
-    decode_expectiles,
-    record_trials,
-    responses,
-    sample_rates,
-)
+from baselines.cli import Parser, count, number, output_folder
 from baselines.io import atomic_write_bytes, save_figure
-from rl_envs.variable_reward import VariableRewardEnv
 
 TAUS = (0.1, 0.25, 0.5, 0.75, 0.9)
 STEP_SIZE = 0.002
@@ -61,6 +52,9 @@ UNITS = {"µl": {}, "utility": {"utility": "empirical"}}
 
 def learned_vs_exact(job: tuple) -> dict:
     """Section 1 for one unit and agent: the second half's average of each predictor."""
+    from baselines.distributional import ExpectileTD, QuantileTD
+    from rl_envs.variable_reward import VariableRewardEnv
+
     unit, name, rewards, seed = job
     env = VariableRewardEnv(**UNITS[unit])
     agent = {"ExpectileTD": ExpectileTD, "QuantileTD": QuantileTD}[name](env, taus=TAUS, step_size=STEP_SIZE, seed=seed)
@@ -77,6 +71,17 @@ def learned_vs_exact(job: tuple) -> dict:
 
 def population(job: tuple) -> dict:
     """Sections 2 and 3 for one unit and seed."""
+    from baselines.distributional import (
+        ClassicalTD,
+        ExpectileTD,
+        asymmetry_analysis,
+        decode_expectiles,
+        record_trials,
+        responses,
+        sample_rates,
+    )
+    from rl_envs.variable_reward import VariableRewardEnv
+
     unit, seed, args = job
     env = VariableRewardEnv(**UNITS[unit])
     ref = env.reference()
@@ -133,12 +138,16 @@ def population(job: tuple) -> dict:
 
 
 def truth(unit: str) -> tuple[np.ndarray, np.ndarray, float, float]:
+    from rl_envs.variable_reward import VariableRewardEnv
+
     ref = VariableRewardEnv(**UNITS[unit]).reference()
     values, p = np.array(ref.values), np.array(ref.probabilities)
     return values, p, ref.value, float(np.sqrt(p @ (values - ref.value) ** 2))
 
 
 def markdown(table: list[dict], populations: list[dict], args) -> str:
+    from baselines.distributional import averaged_expectile_sd
+
     lines = [
         f"**Learned vs exact** ({args.rewards:,} rewards, α⁺ = {STEP_SIZE} τ, α⁻ = {STEP_SIZE} (1 − τ), seed 0; "
         "learned = the second half's average; ± = four times the exact standard deviation of that average)",
@@ -294,20 +303,35 @@ def plot_decoding(populations: list[dict], path: Path) -> None:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rewards", type=int, default=2_000_000)
-    parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--cells", type=int, default=40, help="the paper recorded 40 dopamine neurons in this task")
-    parser.add_argument("--train", type=int, default=20_000)
-    parser.add_argument("--trials", type=int, default=500)
-    parser.add_argument("--noise", type=float, default=1.0)
-    parser.add_argument("--restarts", type=int, default=10)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--out", default="results/distributional_td")
+    parser = Parser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--rewards", type=count(low=2), default=2_000_000, help="rewards per predictor (the second half averaged)"
+    )
+    parser.add_argument("--seeds", type=count(), default=10, help="populations (seeds 0 .. N-1) per unit")
+    parser.add_argument(
+        "--cells", type=count(low=3), default=40, help="cells per population (the paper recorded 40 dopamine neurons)"
+    )
+    parser.add_argument("--train", type=count(), default=20_000, help="trials of learning before the recording")
+    parser.add_argument(
+        "--trials",
+        type=count(low=10),
+        default=500,
+        help="recorded trials (each half of the split needs rewards of two sizes)",
+    )
+    parser.add_argument("--noise", type=number(low=0), default=1.0, help="SD of the response noise, in reward units")
+    parser.add_argument("--restarts", type=count(), default=10, help="restarts of each decoding's optimisation")
+    parser.add_argument("--workers", type=count(), default=2, help="local processes")
+    parser.add_argument(
+        "--out",
+        type=output_folder,
+        default="results/distributional_td",
+        help="results folder (results.json, table, figures)",
+    )
     parser.add_argument("--plot-only", action="store_true", help="redraw the table and figures from <out>/results.json")
     args = parser.parse_args(argv)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = args.out
+    if args.plot_only and not (out / "results.json").is_file():
+        parser.error(f"--plot-only needs {out / 'results.json'}, which is not there")
     if args.plot_only:
         saved = json.loads((out / "results.json").read_text())
         args = argparse.Namespace(**saved["arguments"])
@@ -323,7 +347,8 @@ def main(argv=None) -> None:
         atomic_write_bytes(
             out / "results.json",
             json.dumps(
-                {"arguments": vars(args), "learned_vs_exact": table, "populations": populations}, indent=1
+                {"arguments": {**vars(args), "out": str(out)}, "learned_vs_exact": table, "populations": populations},
+                indent=1,
             ).encode(),
         )
     text = markdown(table, populations, args)

@@ -23,7 +23,6 @@ were chosen on seeds 100-104 (``--seed-offset 100 --seeds 5``), never on the rep
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from pathlib import Path
@@ -31,36 +30,34 @@ from pathlib import Path
 import numpy as np
 import gymnasium as gym
 
+# The pendulum, its agents (which compile the pendulum's model at import) and the comparison
+# machinery take seconds to import: they are imported where they are used, after the arguments
+# are checked.
 import rl_envs  # noqa: F401
-from baselines import compare as cmp
-from baselines.__main__ import cluster_options, make_backend
-from baselines.continuous_time import ContinuousActorCritic, DiscreteActorCritic, ValueGradientPolicy
-from baselines.continuous_time.settings import (
-    PENDULUM_AC_EULER,
-    PENDULUM_AC_TRACES,
-    PENDULUM_DISCRETE_AC,
-    PENDULUM_VALUE_GRADIENT,
-    PENDULUM_VALUE_GRADIENT_EULER,
-)
+from baselines.cli import Parser, check_cluster_options, cluster_options, count, output_file, output_folder
 from baselines.io import atomic_write_bytes, save_figure
-from rl_envs.pendulum_swingup import SUCCESS_TIME_UP
 
 ENV = "rl_envs/PendulumSwingUp-v0"
 SUCCESSES = 10
 
+# method -> (agent of baselines.continuous_time, its arguments in baselines.continuous_time.settings,
+# and arguments changed from those)
 SETTINGS = {
-    "continuous AC, traces": (ContinuousActorCritic, PENDULUM_AC_TRACES),
-    "continuous AC, Euler": (ContinuousActorCritic, PENDULUM_AC_EULER),
-    "discrete AC": (DiscreteActorCritic, PENDULUM_DISCRETE_AC),
-    "value gradient, known model": (ValueGradientPolicy, PENDULUM_VALUE_GRADIENT),
-    "value gradient, known model, Euler": (ValueGradientPolicy, PENDULUM_VALUE_GRADIENT_EULER),
-    "value gradient, learned model": (ValueGradientPolicy, dict(PENDULUM_VALUE_GRADIENT, model="learned")),
+    "continuous AC, traces": ("ContinuousActorCritic", "PENDULUM_AC_TRACES", {}),
+    "continuous AC, Euler": ("ContinuousActorCritic", "PENDULUM_AC_EULER", {}),
+    "discrete AC": ("DiscreteActorCritic", "PENDULUM_DISCRETE_AC", {}),
+    "value gradient, known model": ("ValueGradientPolicy", "PENDULUM_VALUE_GRADIENT", {}),
+    "value gradient, known model, Euler": ("ValueGradientPolicy", "PENDULUM_VALUE_GRADIENT_EULER", {}),
+    "value gradient, learned model": ("ValueGradientPolicy", "PENDULUM_VALUE_GRADIENT", {"model": "learned"}),
 }
 
 
 def cells(methods: list[str], seeds: list[int], max_trials: int) -> dict[str, list]:
     """Each method's cells, one a seed: learning until 10 successful trials or ``max_trials``
     trials (the measure ``trials_to_successes`` of ``baselines.compare.measures``)."""
+    from baselines import compare as cmp
+    from baselines.continuous_time import settings as tuned
+
     trial_steps = gym.make(ENV).unwrapped.max_steps
     return {
         method: cmp.cells_from_config(
@@ -70,13 +67,13 @@ def cells(methods: list[str], seeds: list[int], max_trials: int) -> dict[str, li
                         "env": ENV,
                         "steps": max_trials * trial_steps,
                         "seeds": seeds,
-                        "agents": {cls.__name__: hyper},
+                        "agents": {agent: {**getattr(tuned, hyper), **changed}},
                         "measure": {"name": "trials_to_successes", "successes": SUCCESSES, "max_trials": max_trials},
                     }
                 ]
             }
         )
-        for method, (cls, hyper) in SETTINGS.items()
+        for method, (agent, hyper, changed) in SETTINGS.items()
         if method in methods
     }
 
@@ -171,6 +168,8 @@ def plot(records: dict[str, list[dict]], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from rl_envs.pendulum_swingup import SUCCESS_TIME_UP
+
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     for method, recs in records.items():
         n = max(len(r["time_up"]) for r in recs)
@@ -193,17 +192,31 @@ def plot(records: dict[str, list[dict]], path: Path) -> None:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--seed-offset", type=int, default=0, help="100 for the tuning seeds")
-    parser.add_argument("--max-trials", type=int, default=300)
-    parser.add_argument("--out", type=Path, default=Path("results/doya_pendulum"))
-    parser.add_argument("--figure", type=Path, default=Path("docs/doya_pendulum.png"))
-    parser.add_argument("--only", default=None, help="run only the methods whose name contains this")
-    parser.add_argument("--workers", type=int, default=2, help="local processes (1: this process)")
+    parser = Parser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=count(), default=10, help="seeds seed-offset .. seed-offset + N - 1")
+    parser.add_argument("--seed-offset", type=count(low=0), default=0, help="100 for the tuning seeds")
+    parser.add_argument(
+        "--max-trials", type=count(), default=300, help=f"trials at most, when {SUCCESSES} successes do not come first"
+    )
+    parser.add_argument(
+        "--out", type=output_folder, default="results/doya_pendulum", help="results folder (an existing one is resumed)"
+    )
+    parser.add_argument(
+        "--figure", type=output_file, default="docs/doya_pendulum.png", help="the learning curves' figure"
+    )
+    parser.add_argument(
+        "--only", help=f"run only the methods whose name contains this (default: all of {', '.join(SETTINGS)})"
+    )
+    parser.add_argument("--workers", type=count(), default=2, help="local processes (1: this process)")
     cluster_options(parser)
     args = parser.parse_args(argv)
+    check_cluster_options(parser, args)
     methods = [m for m in SETTINGS if args.only is None or args.only in m]
+    if not methods:
+        parser.error(f"--only {args.only!r} matches no method; methods: {', '.join(SETTINGS)}")
+    from baselines import compare as cmp
+    from baselines.__main__ import make_backend
+
     of_method = cells(methods, list(range(args.seed_offset, args.seed_offset + args.seeds)), args.max_trials)
     t0 = time.perf_counter()
     result = cmp.compare([c for cs in of_method.values() for c in cs], args.out, make_backend(args), outputs=False)

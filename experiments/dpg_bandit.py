@@ -28,7 +28,6 @@ m = 50 sweep as a ``python -m baselines sweep`` configuration.
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
 import math
@@ -37,9 +36,9 @@ from pathlib import Path
 
 import numpy as np
 
-import rl_envs  # noqa: F401
-from baselines import compare as cmp
-from baselines.__main__ import cluster_options, make_backend
+# The comparison machinery (seconds to import) is imported where cells run, after the arguments
+# are checked.
+from baselines.cli import Parser, check_cluster_options, cluster_options, count, output_folder
 from baselines.curves import mean_and_band
 from baselines.io import atomic_write_bytes, save_figure, write_csv
 from baselines.linear import COPDACB, SACB
@@ -58,16 +57,19 @@ PAPER = {
     ("SAC-B", 25): {100: 3e1, 1000: 3e1, 10000: 2.5e-1},
     ("SAC-B", 50): {100: 8e1, 1000: 8e1, 10000: 1e1},
 }
+DIMS = sorted({m for _, m in PAPER})  # the action dimensions of the paper's figure
 AGENTS = {"COPDAC-B": COPDACB, "SAC-B": SACB}
+FIRST_CHECKPOINT = 100
 
 
 def checkpoints(steps: int) -> np.ndarray:
-    return np.unique(np.round(np.logspace(2, math.log10(steps), 33)).astype(int))
+    return np.unique(np.round(np.logspace(math.log10(FIRST_CHECKPOINT), math.log10(steps), 33)).astype(int))
 
 
 def bandit_costs(specs: list[tuple], grid: np.ndarray, out: Path, backend) -> dict:
     """Cost of the mean action at each checkpoint, for every ``(agent, m, seed, hyper)`` of
     ``specs``: each a comparison cell, run (or read back) in ``out``."""
+    from baselines import compare as cmp
 
     def cell(agent, m, seed, hyper):
         return cmp.Cell(
@@ -122,8 +124,9 @@ def choose(agent, protocol, m, seeds, costs: dict) -> tuple[dict, dict]:
     return min(scores.values(), key=lambda sh: sh[0])[1], scores
 
 
-def at(grid, curve, step):
-    return float(curve[np.searchsorted(grid, step)])
+def at(grid, curve, step) -> str:
+    """The cost at checkpoint ``step``, "-" past the run's last one (a run shorter than the paper's)."""
+    return f"{curve[np.searchsorted(grid, step)]:.3g}" if step <= grid[-1] else "-"
 
 
 def plot(lines, grid, dims, path: Path) -> None:
@@ -171,17 +174,28 @@ def fmt_hyper(hyper: dict) -> str:
     return ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in hyper.items())
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dims", type=int, nargs="+", default=[10, 25, 50])
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--sweep-seeds", type=int, default=2)
-    parser.add_argument("--steps", type=int, default=10_000)
-    parser.add_argument("--out", type=Path, default=Path("results/dpg_bandit"))
-    parser.add_argument("--workers", type=int, default=2, help="local processes (1: this process)")
+def main(argv: list[str] | None = None) -> None:
+    parser = Parser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--dims", type=int, nargs="+", choices=DIMS, default=DIMS, help="action dimensions m (those of the figure)"
+    )
+    parser.add_argument("--seeds", type=count(), default=5, help="reported seeds 0 .. N-1")
+    parser.add_argument("--sweep-seeds", type=count(), default=2, help="tuning seeds 1000 .. 1000 + N - 1")
+    parser.add_argument(
+        "--steps",
+        type=count(low=FIRST_CHECKPOINT),
+        default=10_000,
+        help=f"time steps per run, checkpoints log-spaced from {FIRST_CHECKPOINT}",
+    )
+    parser.add_argument(
+        "--out", type=output_folder, default="results/dpg_bandit", help="results folder (an existing one is resumed)"
+    )
+    parser.add_argument("--workers", type=count(), default=2, help="local processes (1: this process)")
     cluster_options(parser)
-    args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
+    args = parser.parse_args(argv)
+    check_cluster_options(parser, args)
+    from baselines.__main__ import make_backend
+
     backend = make_backend(args)
     if args.backend == "ray":  # one connection for both grids
         from baselines.compare.ray_backend import connect
@@ -247,7 +261,7 @@ def main() -> None:
         paper = PAPER[(agent, m)]
         table.append(
             f"| {protocol} | {agent} | {m} | {fmt_hyper(hyper) or 'defaults ' + fmt_hyper(_defaults(agent))} | "
-            + " | ".join(f"{at(grid, mean, t):.3g}" for t in (100, 1000, 10_000))
+            + " | ".join(at(grid, mean, t) for t in (100, 1000, 10_000))
             + f" | {paper[100]:.2g} / {paper[1000]:.2g} / {paper[10000]:.2g} |"
         )
     text = "\n".join(table) + "\n"

@@ -29,23 +29,27 @@ cluster (docs/cluster.md).  From the cell files: ``<out>/fig2.png`` (and ``--fig
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import math
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+# The comparison machinery (seconds to import) is imported where cells run, after the arguments
+# are checked.
 import rl_envs  # noqa: F401
-from baselines import compare as cmp
-from baselines.__main__ import cluster_options, make_backend
+from baselines.cli import Parser, check_cluster_options, cluster_options, count, number, output_file, output_folder
 from baselines.curves import mean_and_band
 from baselines.io import atomic_write_bytes, save_figure
 from baselines.linear import TileCOPDACQ, TileOffPAC, TileSAC
+
+if TYPE_CHECKING:
+    from baselines import compare as cmp
 
 # Silver et al. 2014, §5.2: γ per task, episodes cut at 5000 steps (the envs' default).  The
 # paper runs 1e5 steps on mountain car and 5e5 on the others; we stop all three at 1e5, where
@@ -117,6 +121,8 @@ def protocol(task: str, steps_scale: float, sweep: bool, sweep_fraction: float =
 def batch_cell(agent: str, proto: dict, members: list[tuple[int, dict]]) -> cmp.Cell:
     """The (seed, setting) members as one compare cell measuring ``seed_batch``
     (``baselines.compare.measures``): one SeedBatch, tested at the protocol's checkpoints."""
+    from baselines import compare as cmp
+
     measure = {
         "name": "seed_batch",
         "members": [[s, m] for s, m in members],
@@ -191,6 +197,8 @@ def best_setting(records: dict) -> dict:
 def run_cells(cells: list[cmp.Cell], out: Path, backend, plot_only: bool) -> dict[str, dict]:
     """The records of ``cells`` by key: run the missing ones (unless ``plot_only``: then only
     the finished ones)."""
+    from baselines import compare as cmp
+
     if not plot_only:
         result = cmp.compare(cells, out, backend, outputs=False)
         if result.failed:
@@ -315,29 +323,50 @@ def sweep_table(sweeps: dict) -> str:
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("results/dpg_fig2"))
-    parser.add_argument("--seeds", type=int, default=30, help="reported seeds 0..N-1")
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--tuning-seeds", type=int, default=2, help=f"tuning seeds {TUNING_SEED}, {TUNING_SEED + 1}, ..."
+        "--out", type=output_folder, default="results/dpg_fig2", help="results folder (an existing one is resumed)"
     )
-    parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
-    parser.add_argument("--agents", nargs="+", default=list(AGENTS), choices=list(AGENTS))
-    parser.add_argument("--steps-scale", type=float, default=1.0, help="fraction of each task's steps (CI: 0.05)")
+    parser.add_argument("--seeds", type=count(), default=30, help="reported seeds 0 .. N-1")
+    parser.add_argument(
+        "--tuning-seeds", type=count(), default=2, help=f"tuning seeds {TUNING_SEED} .. {TUNING_SEED} + N - 1"
+    )
+    parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS), help="the tasks to run")
+    parser.add_argument("--agents", nargs="+", default=list(AGENTS), choices=list(AGENTS), help="the agents to run")
+    parser.add_argument(
+        "--steps-scale", type=number(0, low_open=True), default=1.0, help="fraction of each task's steps (CI: 0.05)"
+    )
     parser.add_argument("--grid", choices=("full", "ci"), default="full", help="GRIDS, or CI's smoke grid CI_GRIDS")
-    parser.add_argument("--sweep-fraction", type=float, default=0.5, help="the sweep's share of each task's steps")
-    parser.add_argument("--workers", type=int, default=2, help="local processes, one batch each (1: this process)")
+    parser.add_argument(
+        "--sweep-fraction",
+        type=number(0, 1, low_open=True),
+        default=0.5,
+        help="the sweep's share of each task's steps",
+    )
+    parser.add_argument("--workers", type=count(), default=2, help="local processes, one batch each (1: this process)")
     cluster_options(parser)
-    parser.add_argument("--figure", type=Path, default=None, help="also write the figure here (docs/dpg_fig2.png)")
-    parser.add_argument("--label", default="", help="a title line for the figure")
+    parser.add_argument(
+        "--figure",
+        type=output_file,
+        help="also write the figure here, e.g. docs/dpg_fig2.png (default: only into --out)",
+    )
+    parser.add_argument("--label", default="", help="a title line for the figure (default: none)")
     parser.add_argument(
         "--plot-only",
         action="store_true",
         help="run nothing: plot and tabulate the finished final runs, the figure labelled if partial",
     )
     args = parser.parse_args(argv)
-    if args.workers < 1:
-        parser.error("--workers must be at least 1")
+    check_cluster_options(parser, args)
+    for sweep, n in ((True, SWEEP_CHECKPOINTS), (False, CHECKPOINTS)):
+        steps = min(protocol(task, args.steps_scale, sweep, args.sweep_fraction)["steps"] for task in args.tasks)
+        if steps < n - 1:
+            parser.error(
+                f"--steps-scale {args.steps_scale} (--sweep-fraction {args.sweep_fraction}) leaves "
+                f"{'a sweep' if sweep else 'a final run'} {steps} steps, fewer than its {n} checkpoints need ({n - 1})"
+            )
+    from baselines.__main__ import make_backend
+
     pairs = [(t, a) for t in args.tasks for a in args.agents]
     backend = None if args.plot_only else make_backend(args)
     # Phase 1, the sweeps; phase 2, each (task, agent)'s chosen setting on the reported seeds.

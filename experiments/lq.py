@@ -25,7 +25,6 @@ a tuning seed crossed the stability boundary.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
@@ -35,8 +34,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from baselines import compare as cmp
-from baselines.__main__ import cluster_options, make_backend
+# The comparison machinery (seconds to import) is imported where cells run, after the arguments
+# are checked.
+from baselines.cli import Parser, check_cluster_options, cluster_options, count, output_folder
 from baselines.io import atomic_write_bytes, save_figure
 from baselines.linear import ContinuousTimeActorCritic, LinearReinforce
 from baselines.linear.settings import LQ_K0, LQ_REINFORCE_IMPROVED
@@ -73,6 +73,8 @@ OPTIONAL_RUNS = {
 def cells(runs: dict, seeds: list[int]) -> dict[str, list]:
     """Each run's cells: one a seed, measuring the gain's gap after every rollout
     (``baselines.compare.measures.gain_gap``) over ``rollouts * max_steps`` steps."""
+    from baselines import compare as cmp
+
     return {
         name: cmp.cells_from_config(
             {
@@ -166,21 +168,32 @@ def plot(results: dict, path: Path) -> None:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--seed-offset", type=int, default=0, help="100 for the tuning seeds")
-    parser.add_argument("--out", default="results/lq")
-    parser.add_argument("--only", default=None, help="run only the runs whose name contains this")
+    parser = Parser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=count(), default=10, help="seeds seed-offset .. seed-offset + N - 1")
+    parser.add_argument("--seed-offset", type=count(low=0), default=0, help="100 for the tuning seeds")
+    parser.add_argument(
+        "--out", type=output_folder, default="results/lq", help="results folder (an existing one is resumed)"
+    )
+    parser.add_argument(
+        "--only",
+        help="run only the runs whose name contains this "
+        f"(default: all of {', '.join(RUNS)}; with --plain-h100 also {', '.join(OPTIONAL_RUNS)})",
+    )
     parser.add_argument("--plain-h100", action="store_true", help="also run the plain rule at horizon 100 (long)")
-    parser.add_argument("--workers", type=int, default=2, help="local processes (1: this process)")
+    parser.add_argument("--workers", type=count(), default=2, help="local processes (1: this process)")
     cluster_options(parser)
     args = parser.parse_args(argv)
-    out = Path(args.out)
+    check_cluster_options(parser, args)
+    out = args.out
     runs = dict(RUNS, **(OPTIONAL_RUNS if args.plain_h100 else {}))
     if args.only:
+        named = runs
         runs = {k: v for k, v in runs.items() if args.only in k}
         if not runs:
-            parser.error(f"--only {args.only!r} matches no run; runs: {', '.join(RUNS)}")
+            parser.error(f"--only {args.only!r} matches no run; runs: {', '.join(named)}")
+    from baselines import compare as cmp
+    from baselines.__main__ import make_backend
+
     of_run = cells(runs, list(range(args.seed_offset, args.seed_offset + args.seeds)))
     result = cmp.compare([c for cs in of_run.values() for c in cs], out, make_backend(args), outputs=False)
     if result.failed:

@@ -17,7 +17,6 @@ authors' code did (their stored value tables are those truncations).
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -30,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import gymnasium as gym
 
 import rl_envs  # noqa: F401
+from baselines.cli import Parser, count, number, output_folder
 from baselines.intrinsic import MOP, RewardSeeking, expected_survival, paper_fraction, run_episodes
 from baselines.io import atomic_write_bytes, save_figure
 from rl_envs.food_grid import FOOD, FREE, SIZE
@@ -157,30 +157,41 @@ def plot_heatmaps(measured: dict, gain: int, path: Path) -> None:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--gains", type=int, nargs="+", default=GAINS)
-    parser.add_argument("--episodes", type=int, default=50)
-    parser.add_argument("--steps", type=int, default=50_000)
-    parser.add_argument("--seed", type=int, default=0)
+    parser = Parser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--gains", type=count(), nargs="+", default=GAINS, help="the food gains G (the paper's: default)"
+    )
+    parser.add_argument("--episodes", type=count(), default=50, help="episodes per agent and gain")
+    parser.add_argument("--steps", type=count(), default=50_000, help="steps at most per episode")
+    parser.add_argument("--seed", type=count(low=0), default=0, help="the episodes' seed")
     parser.add_argument(
         "--tol",
-        type=float,
+        type=number(0, low_open=True),
         default=1e-9,
         help="the solves' stopping tolerance (the authors' code: 0.01, their stored values)",
     )
-    parser.add_argument("--heatmap-gain", type=int, default=10)
-    parser.add_argument("--out", default="results/mop_food_grid")
+    parser.add_argument("--heatmap-gain", type=count(), default=10, help="the gain of the heatmaps, one of --gains")
+    parser.add_argument(
+        "--out",
+        type=output_folder,
+        default="results/mop_food_grid",
+        help="results folder (results.json, tables, figure)",
+    )
     parser.add_argument(
         "--from-results",
         action="store_true",
         help="rewrite the tables and the figure from <out>/results.json without running the episodes",
     )
     args = parser.parse_args(argv)
-    out = Path(args.out)
+    out = args.out
     if args.from_results:
+        if not (out / "results.json").is_file():
+            parser.error(f"--from-results needs {out / 'results.json'}, which is not there")
         results = {int(g): r for g, r in json.loads((out / "results.json").read_text())["gains"].items()}
         args.gains = list(results)
-    else:
+    if args.heatmap_gain not in args.gains:
+        parser.error(f"--heatmap-gain {args.heatmap_gain} is not among the gains {args.gains}")
+    if not args.from_results:
         results = {g: measure(g, args.episodes, args.steps, args.seed, args.tol) for g in args.gains}
         atomic_write_bytes(
             out / "results.json",
@@ -188,8 +199,6 @@ def main(argv=None) -> None:
                 {"episodes": args.episodes, "steps": args.steps, "seed": args.seed, "tol": args.tol, "gains": results}
             ).encode(),
         )
-    if args.heatmap_gain not in args.gains:
-        parser.error(f"--heatmap-gain {args.heatmap_gain} is not among the gains {args.gains}")
     table = markdown_table(results, args.gains, walker_survival(args.gains))
     atomic_write_bytes(out / "table.md", table.encode())
     atomic_write_bytes(out / "solve.md", solve_table(results, args.gains).encode())

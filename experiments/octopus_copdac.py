@@ -16,15 +16,15 @@ An episode without a hit counts as 300 steps (the paper's plot saturates there).
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 import numpy as np
 
+# The comparison machinery (seconds to import) is imported where cells run, after the arguments
+# are checked.
 import rl_envs  # noqa: F401
-from baselines import compare as cmp
-from baselines.__main__ import cluster_options, make_backend
+from baselines.cli import Parser, check_cluster_options, cluster_options, count, number, output_folder
 from baselines.io import atomic_write_bytes
 from baselines.linear.settings import OCTOPUS_COPDAC_Q
 
@@ -93,21 +93,35 @@ def plot(records: list[dict], path: Path, steps: int) -> None:
     fig.savefig(path, dpi=120)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=300_000)
-    parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--out", default="results/octopus_copdac")
+def main(argv: list[str] | None = None) -> None:
+    parser = Parser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--steps",
+        type=count(low=MAX_STEPS),
+        default=300_000,
+        help=f"environment steps per seed (at least one episode's {MAX_STEPS})",
+    )
+    parser.add_argument("--seeds", type=count(), default=10, help="seeds 0 .. N-1")
+    parser.add_argument(
+        "--out",
+        type=output_folder,
+        default="results/octopus_copdac",
+        help="results folder (an existing one is resumed)",
+    )
     parser.add_argument(
         "--alpha-w",
-        type=float,
+        type=number(low=0),
         default=HYPERPARAMETERS["alpha_w"],
         help="critic step size (0.03: the second run in the README)",
     )
-    parser.add_argument("--workers", type=int, default=2, help="local processes (1: this process)")
+    parser.add_argument("--workers", type=count(), default=2, help="local processes (1: this process)")
     cluster_options(parser)
-    args = parser.parse_args()
-    out = Path(args.out)
+    args = parser.parse_args(argv)
+    check_cluster_options(parser, args)
+    from baselines import compare as cmp
+    from baselines.__main__ import make_backend
+
+    out = args.out
     hyper = dict(HYPERPARAMETERS, alpha_w=args.alpha_w)
     cells = cmp.cells_from_config(
         {

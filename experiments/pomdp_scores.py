@@ -19,17 +19,20 @@ little on the machine's speed and load; every other cell is a pure function of i
 
 from __future__ import annotations
 
-import argparse
 import json
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import gymnasium as gym
 
+# The comparison machinery (seconds to import) is imported where cells run, after the arguments
+# are checked.
 import rl_envs  # noqa: F401
-from baselines import compare as cmp
-from baselines.__main__ import cluster_options, make_backend
+from baselines.cli import Parser, check_cluster_options, cluster_options, count, output_folder
 from baselines.io import atomic_write_bytes, write_csv
+
+if TYPE_CHECKING:
+    from baselines import compare as cmp
 
 ID = "rl_envs/PartiallyObservableMaze-v0"
 
@@ -73,6 +76,8 @@ AGENTS = {
 def cells(layouts, runs: int) -> list[tuple[str, cmp.Cell]]:
     """``(label, cell)`` for every agent on every layout: seed 0, scored by the measure
     ``discounted_reward`` over ``runs`` runs (4x3's returns spread wider, -20..+20: four times as many)."""
+    from baselines import compare as cmp
+
     out = []
     for layout, mode in PUBLISHED:
         if layout in layouts:
@@ -107,14 +112,23 @@ def row(label: str, record: dict) -> dict:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=2000)
-    parser.add_argument("--out", default="results/pomdp_scores")
-    parser.add_argument("--layouts", nargs="*", default=[k[0] for k in PUBLISHED])
-    parser.add_argument("--workers", type=int, default=2, help="local processes (1: this process)")
+    layouts = [layout for layout, _ in PUBLISHED]
+    parser = Parser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--runs", type=count(low=2), default=2000, help="scoring runs per cell, for the mean and its standard error"
+    )
+    parser.add_argument(
+        "--out", type=output_folder, default="results/pomdp_scores", help="results folder (an existing one is resumed)"
+    )
+    parser.add_argument("--layouts", nargs="+", choices=layouts, default=layouts, help="the mazes to score on")
+    parser.add_argument("--workers", type=count(), default=2, help="local processes (1: this process)")
     cluster_options(parser)
     args = parser.parse_args(argv)
-    out = Path(args.out)
+    check_cluster_options(parser, args)
+    from baselines import compare as cmp
+    from baselines.__main__ import make_backend
+
+    out = args.out
     labelled = cells(args.layouts, args.runs)
     result = cmp.compare([c for _, c in labelled], out, make_backend(args), outputs=False)
     if result.failed:

@@ -42,14 +42,17 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import gymnasium as gym
 
+# The comparison machinery (seconds to import) is imported where cells run, after the arguments
+# are checked.
 import rl_envs  # noqa: F401
-from baselines import compare as cmp
-from baselines.__main__ import cluster_options, make_backend
+from baselines.cli import Parser, check_cluster_options, cluster_options, count, number, output_folder
 from baselines.curves import mean_and_band
 from baselines.io import atomic_write_bytes, save_figure, write_table
 from baselines.tabular import CONTROL_AGENTS
 from baselines.tabular.settings import budget, training_setup
+from rl_envs.maze import LAYOUTS
 
 AGENTS = {cls.__name__: cls for cls in CONTROL_AGENTS}
 BOOK_PATH = {0: 2, 3: 1, 4: 2, 7: 1}  # S0 down, S3 right, S4 down, S7 right
@@ -110,6 +113,8 @@ def control_cells(args, names: list[str]) -> dict[str, list]:
     """Each agent's cells, one a seed: training on the maze with the agent's training episode
     limit, the greedy policy evaluated on the maze with the env's own limit every ``every`` steps
     (the measure ``greedy_checkpoints`` of ``baselines.compare.measures``)."""
+    from baselines import compare as cmp
+
     env_kwargs = {"layout": args.layout, "move_cost": args.move_cost, "slip": args.slip}
     of_agent = {}
     for name in names:
@@ -160,18 +165,7 @@ def control_record(record: dict) -> dict:
 
 def control(args) -> int:
     names = args.agents or list(AGENTS)
-    unknown = set(names) - set(AGENTS)
-    if unknown:
-        print(f"error: unknown agents {sorted(unknown)}; known: {', '.join(AGENTS)}", file=sys.stderr)
-        return 2
-    if args.steps is None:
-        try:
-            for name in names:
-                budget(name, args.layout)
-        except KeyError:
-            print(f"error: no stated budget for layout {args.layout!r}: pass --steps", file=sys.stderr)
-            return 2
-    out = Path(args.out or f"results/tabular_{args.layout}")
+    out = args.out
     of_agent = control_cells(args, names)
     cells = [c for cs in of_agent.values() for c in cs]
     records = [control_record(r) for r in run_cells(cells, out, args)]
@@ -196,6 +190,9 @@ def control(args) -> int:
 
 def run_cells(cells: list, out: Path, args) -> list[dict]:
     """The records of ``cells``, run through ``baselines.compare`` (finished ones reused)."""
+    from baselines import compare as cmp
+    from baselines.__main__ import make_backend
+
     result = cmp.compare(cells, out, make_backend(args), outputs=False)
     if result.failed:
         raise SystemExit("\n".join(f"FAILED {c.key}: {e}" for c, e in result.failed))
@@ -258,7 +255,9 @@ def plot(records, names, path: Path, title: str) -> None:
 
 
 def book(args) -> int:
-    out = Path(args.out or "results/tabular_book")
+    from baselines import compare as cmp
+
+    out = args.out
     cells = cmp.cells_from_config(
         {
             "runs": [
@@ -304,49 +303,78 @@ def book(args) -> int:
     return 0
 
 
+def check_control(parser: argparse.ArgumentParser, args) -> None:
+    """What ``control``'s arguments need of each other and of the agents, checked before any work:
+    a budget for the layout, ``--set`` overrides that name an agent's argument, and every agent
+    made once on the maze with its arguments (so that a value it refuses is a parser error)."""
+    names = args.agents or list(AGENTS)
+    if args.steps is None:
+        try:
+            for name in names:
+                budget(name, args.layout)
+        except KeyError:
+            parser.error(f"no stated budget for layout {args.layout!r}: pass --steps")
+    try:
+        args.overrides = parse_overrides(args.overrides)
+    except ValueError as e:
+        parser.error(str(e))
+    try:
+        env = gym.make("rl_envs/GridMaze-v0", layout=args.layout, move_cost=args.move_cost, slip=args.slip)
+    except ValueError as e:
+        parser.error(f"the maze refuses its arguments: {e}")
+    for name in names:
+        try:
+            AGENTS[name](env, **hyperparameters(args, name))
+        except (ValueError, TypeError) as e:
+            parser.error(f"{name} refuses its arguments: {e}")
+
+
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = Parser(description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     c = sub.add_parser("control", help="all control agents over seeds on one maze")
-    c.add_argument("--layout", default="book3x3")
-    c.add_argument("--move-cost", type=float, default=0.01)
-    c.add_argument("--slip", type=float, default=0.0)
-    c.add_argument("--seeds", type=int, default=10)
-    c.add_argument("--steps", type=int, help="environment steps per run (default: settings.budget per agent)")
+    c.add_argument("--layout", choices=list(LAYOUTS), default="book3x3", help="the named maze")
+    c.add_argument("--move-cost", type=number(low=0), default=0.01, help="the cost of each move")
     c.add_argument(
-        "--every", type=int, help="steps between greedy evaluations (default: about a thirtieth of the budget)"
+        "--slip", type=number(0, 1, kind="probability"), default=0.0, help="the probability that a move slips sideways"
     )
-    c.add_argument("--eval-episodes", type=int, default=20, help="episodes per evaluation when slip > 0")
-    c.add_argument("--agents", nargs="*", help=f"default: all of {', '.join(AGENTS)}")
-    c.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1")
+    c.add_argument("--seeds", type=count(), default=10, help="seeds per agent")
+    c.add_argument("--steps", type=count(), help="environment steps per run (default: settings.budget per agent)")
+    c.add_argument(
+        "--every", type=count(), help="steps between greedy evaluations (default: about a thirtieth of the budget)"
+    )
+    c.add_argument("--eval-episodes", type=count(), default=20, help="episodes per evaluation when slip > 0")
+    c.add_argument("--agents", nargs="*", choices=list(AGENTS), help="the agents to run (default: all)")
+    c.add_argument("--first-seed", type=count(low=0), default=0, help="seeds first-seed .. first-seed + seeds - 1")
     c.add_argument(
         "--set",
         dest="overrides",
         action="append",
         default=[],
         metavar="AGENT.ARG=VALUE",
-        help="override an agent's argument, e.g. Reinforce.alpha_theta=0.1 (repeatable)",
+        help="override an agent's argument, e.g. Reinforce.alpha_theta=0.1 (repeatable; default: the settings)",
     )
-    c.add_argument("--out")
+    c.add_argument(
+        "--out", type=output_folder, help="results folder, resumed if it exists (default: results/tabular_LAYOUT)"
+    )
     b = sub.add_parser("book", help="the book's policy-gradient run over seeds")
-    b.add_argument("--seeds", type=int, default=20)
-    b.add_argument("--out")
+    b.add_argument("--seeds", type=count(), default=20, help="seeds 0 .. N-1")
+    b.add_argument(
+        "--out", type=output_folder, help="results folder, resumed if it exists (default: results/tabular_book)"
+    )
     for p in (c, b):
-        p.add_argument("--workers", type=int, default=2, help="local processes (1: this process)")
+        p.add_argument("--workers", type=count(), default=2, help="local processes (1: this process)")
         cluster_options(p)
     args = parser.parse_args(argv)
-    if any(
-        value is not None and value < 1
-        for value in (args.seeds, getattr(args, "steps", None), getattr(args, "every", None))
-    ):
-        parser.error("--seeds, --steps and --every must be positive")
-    if args.command == "control":
-        if args.first_seed < 0:
-            parser.error("--first-seed must be non-negative")
+    check_cluster_options(parser, args)
+    if args.out is None:
+        default = f"results/tabular_{args.layout}" if args.command == "control" else "results/tabular_book"
         try:
-            args.overrides = parse_overrides(args.overrides)
-        except ValueError as e:
-            parser.error(str(e))
+            args.out = output_folder(default)
+        except argparse.ArgumentTypeError as e:
+            parser.error(f"argument --out: {e}")
+    if args.command == "control":
+        check_control(c, args)
         return control(args)
     return book(args)
 

@@ -42,6 +42,13 @@ def _is_real_scalar(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
+def allowed_real(
+    low: float | None = None, high: float | None = None, low_open: bool = False, kind: str = "real number"
+) -> str:
+    """What :func:`real` accepts with these bounds, in words (``a probability in [0, 1]``)."""
+    return f"a {kind}{_range_text(low, high, low_open)}"
+
+
 def real(
     value: Any,
     name: str,
@@ -52,7 +59,7 @@ def real(
     kind: str = "real number",
 ) -> float:
     """A finite real number in ``[low, high]`` (``(low, high]`` with ``low_open``) as a float."""
-    allowed = f"{name} must be a {kind}{_range_text(low, high, low_open)}"
+    allowed = f"{name} must be {allowed_real(low, high, low_open, kind)}"
     if not _is_real_scalar(value):
         raise ValueError(f"{allowed}, got {describe(value)}")
     x = float(value)
@@ -85,11 +92,15 @@ def is_int(value: Any) -> bool:
 _INT_KINDS: dict[tuple[int | None, int | None], str] = {(1, None): "a positive int", (0, None): "a non-negative int"}
 
 
+def allowed_integer(low: int | None = 1, high: int | None = None) -> str:
+    """What :func:`integer` accepts with these bounds, in words (``a positive int``, ``an int in [1, 50]``)."""
+    return _INT_KINDS.get((low, high)) or "an int" + _range_text(low, high, False)
+
+
 def integer(value: Any, name: str, *, low: int | None = 1, high: int | None = None) -> int:
     """An int (see :func:`is_int`) in ``[low, high]``."""
     if not is_int(value) or (low is not None and value < low) or (high is not None and value > high):
-        kind = _INT_KINDS.get((low, high))
-        raise ValueError(f"{name} must be {kind or 'an int' + _range_text(low, high, False)}, got {describe(value)}")
+        raise ValueError(f"{name} must be {allowed_integer(low, high)}, got {describe(value)}")
     return int(value)
 
 

@@ -1,7 +1,10 @@
 """The package as somebody else's project gets it: a wheel built from the sdist, installed into
 fresh virtual environments outside the checkout (no ``PYTHONPATH``, a temporary working directory),
-one with no extras and one with the ``sb3`` and ``experiments`` extras.  Versions come from
-requirements-dev.lock, as for ``make``.  The xdist workers share one wheel.
+one with no extras, one with the ``experiments`` extra and one with the ``sb3`` extra, as the
+README's Install section documents them; in each, the command line ``python -m baselines`` runs
+(or, without the extra it needs, says which in one line).  Versions come from
+requirements-dev.lock, as for ``make``; pip's cache holds the wheels after a first run, so an
+environment takes seconds to tens of seconds (torch's).  The xdist workers share one wheel.
 """
 
 from __future__ import annotations
@@ -40,10 +43,14 @@ def _env(**extra) -> dict:
     return env
 
 
-def _run(args, cwd, timeout=600, **env) -> str:
-    out = subprocess.run(
+def _call(args, cwd, timeout=600, **env) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [str(a) for a in args], cwd=cwd, env=_env(**env), capture_output=True, text=True, timeout=timeout
     )
+
+
+def _run(args, cwd, timeout=600, **env) -> str:
+    out = _call(args, cwd, timeout, **env)
     if out.returncode != 0:
         pytest.fail(f"{' '.join(map(str, args))} exited {out.returncode}\n{out.stdout[-4000:]}\n{out.stderr[-4000:]}")
     return out.stdout
@@ -182,9 +189,55 @@ def test_minimal_install_passes_the_conformance_suite(dist, tmp_path):
     assert sb3_checked == {"SKIPPED"}, out[-3000:]
     assert "No module named 'stable_baselines3" in out
 
+    # The command line without its extra: one line naming it, before any work.
+    done = _call([py, "-m", "baselines", "run", "--out", cwd / "out"], cwd)
+    assert done.returncode == 2 and done.stdout == "", done.stderr
+    assert done.stderr == (
+        "error: python -m baselines run needs matplotlib, pillow, tqdm, which this Python does not have: "
+        "pip install 'rl_envs[experiments]'\n"
+    )
+    assert not (cwd / "out").exists()
+
+
+def _announced(stdout: str, out: Path) -> list[Path]:
+    """The files and folders the command line's last lines say it wrote into ``out``."""
+    (listed,) = re.findall(rf"outputs in {re.escape(str(out))}/ \(([^)]*)\)", stdout)
+    return [out / name for name in listed.split(", ")]
+
+
+def test_experiments_extra_runs_the_command_line(dist, tmp_path):
+    """``[experiments]`` is what the README names for the command line with the reference agents:
+    ``run`` with its progress bar, every output it announces written; a ``.yml`` grid; and an SB3
+    agent refused at once, naming ``[sb3]``."""
+    py, cwd = _fresh_venv(tmp_path, f"{dist['wheel']}[experiments]")
+    out = cwd / "out"
+    done = _call([py, "-m", "baselines", "run", "--seeds", "2", "--steps", "300", "--out", out], cwd)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "cells:" in done.stderr  # tqdm's bar over the cells
+    announced = _announced(done.stdout, out)
+    assert [p.name for p in announced] == ["results.csv", "results.json", "summary.md", "curves", "gifs"]
+    assert all(p.exists() for p in announced), [p for p in announced if not p.exists()]
+    assert len((out / "results.csv").read_text().splitlines()) == 3
+    assert list((out / "curves").glob("*.png")) and list((out / "gifs").glob("*.gif"))
+
+    config = cwd / "grid.yml"
+    config.write_text("runs:\n  - env: rl_envs/GridMaze-v0\n    steps: 200\n    seeds: 1\n    agents: [Sarsa]\n")
+    grid = cwd / "grid"
+    _run([py, "-m", "baselines", "compare", "--config", config, "--out", grid, "--workers", "1", "--no-progress"], cwd)
+    assert (grid / "summary.md").read_text().count("Sarsa") == 1
+
+    done = _call([py, "-m", "baselines", "run", "--agent", "PPO", "--out", cwd / "ppo"], cwd)
+    assert done.returncode == 2 and done.stderr == (
+        "error: runs[0]: PPO is a Stable-Baselines3 agent, and Stable-Baselines3 is not installed: "
+        "pip install 'rl_envs[sb3]'\n"
+    )
+    assert not (cwd / "ppo").exists()
+
 
 def test_installed_wheel_makes_every_env_trains_sb3_and_compares(dist, tmp_path):
-    py, cwd = _fresh_venv(tmp_path, f"{dist['wheel']}[sb3,experiments]")
+    """``[sb3]`` alone, the README's line: SB3 trains, and the command line (which ``[sb3]``
+    installs with it) compares a reference agent with PPO, its progress bar on."""
+    py, cwd = _fresh_venv(tmp_path, f"{dist['wheel']}[sb3]")
     out = _run(
         [
             py,
@@ -228,13 +281,38 @@ def test_installed_wheel_makes_every_env_trains_sb3_and_compares(dist, tmp_path)
         agents = { QLearning = {}, PPO = {} }
         """)
     )
-    _run(
-        [py, "-m", "baselines", "compare", "--config", config, "--out", cwd / "out", "--workers", "1", "--no-progress"],
-        cwd,
-    )
+    done = _call([py, "-m", "baselines", "compare", "--config", config, "--out", cwd / "out", "--workers", "1"], cwd)
+    assert done.returncode == 0 and "cells:" in done.stderr, done.stderr[-3000:]
     rows = (cwd / "out" / "results.csv").read_text().splitlines()
     assert len(rows) == 3 and {r.split(",")[1] for r in rows[1:]} == {"QLearning", "PPO"}, rows
     assert list((cwd / "out" / "gifs").glob("*.gif")) and list((cwd / "out" / "curves").glob("*.png"))
+
+
+def _extras_within(extra: str, extras: dict[str, list[str]]) -> set[str]:
+    """``extra`` and every extra it names as ``rl_envs[...]``, transitively."""
+    found, todo = set(), [extra]
+    while todo:
+        name = todo.pop()
+        if name not in found:
+            found.add(name)
+            for text in extras[name]:
+                if m := re.fullmatch(r"rl_envs\[([^]]+)\]", text):
+                    todo += m[1].split(",")
+    return found
+
+
+def test_readme_documents_every_users_extra_and_the_command_lines_include_experiments():
+    """The README's Install table names every extra a user installs (not the developers' docs,
+    dev, all); each it says runs the command line installs ``experiments``, which the tests above
+    install and run (``[sb3]`` and ``[experiments]`` in fresh environments; ``[zoo]`` and ``[ray]``
+    add packages to those, as pip adds an extra's requirements to the others')."""
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    install = (ROOT / "README.md").read_text().partition("## Install")[2].partition("\n## ")[0]
+    documented = set(re.findall(r"^\| `rl_envs\[(\w+)\]` \|", install, flags=re.M))
+    assert documented == set(extras) - {"docs", "dev", "all"}, documented
+    for extra in ("sb3", "zoo", "ray", "dev"):
+        assert "experiments" in _extras_within(extra, extras), extra
+    assert "download.pytorch.org/whl/cpu" in install
 
 
 def test_lock_satisfies_every_declared_requirement():

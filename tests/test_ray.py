@@ -374,7 +374,7 @@ def test_cluster_options_are_checked_before_any_work(tmp_path, capsys):
 
     for args, message in (
         (["--address", "auto"], "--address needs --backend ray"),
-        (["--backend", "ray", "--cpus-per-cell", "0"], "--cpus-per-cell must be at least 1"),
+        (["--backend", "ray", "--cpus-per-cell", "0"], "argument --cpus-per-cell: must be a positive int, got '0'"),
     ):
         with pytest.raises(SystemExit) as exit_info:
             main(["compare", *args, "--out", str(tmp_path / "o")])

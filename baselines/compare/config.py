@@ -9,6 +9,7 @@ the grid size (at most :data:`MAX_CELLS` cells); every problem is a :class:`Conf
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
 import zlib
 from collections import Counter
@@ -167,6 +168,11 @@ def cells_from_config(config: dict) -> list[Cell]:
         for name, kwargs in agents.items():
             require(
                 name in known_agents(), f"{where}: unknown agent {name!r}; known agents: {', '.join(known_agents())}"
+            )
+            require(
+                name not in SB3_AGENTS or importlib.util.find_spec("stable_baselines3"),
+                f"{where}: {name} is a Stable-Baselines3 agent, and Stable-Baselines3 is not installed: "
+                "pip install 'rl_envs[sb3]'",
             )
             # SB3Agent.learn trains a fresh model each call, so it cannot stop at a checkpoint and go on.
             require(not (measure and name in SB3_AGENTS), f"{where}: a measure needs a reference agent, not {name}")
