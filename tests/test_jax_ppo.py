@@ -8,7 +8,6 @@ import pytest
 
 jax = pytest.importorskip("jax")
 import rl_envs.jax as rj  # noqa: E402
-from baselines.evaluation import fraction_of_optimum  # noqa: E402
 from baselines.jax_ppo import PPOConfig, evaluate, log_prob_and_entropy, make_train  # noqa: E402
 from rl_envs.jax.wrappers import NormalizeAction, OneHotObservation  # noqa: E402
 
@@ -35,16 +34,17 @@ def test_ppo_finds_the_shortest_path_of_the_books_maze_in_every_seed():
 @pytest.mark.slow
 def test_ppo_learns_a_gaussian_policy_on_lq_control():
     """Twenty updates on the double integrator: most seeds' greedy (mean) policies beat the zero
-    control that the policy starts near (cost about one per step), and the seeds' mean fraction
-    of the optimum beats SB3 PPO's 0.197 on these 100-step episodes (docs/compare/summary.md,
-    30k steps)."""
+    control that the policy starts near (cost about one per step), and the seeds' mean ratio of
+    the optimal cost to their cost beats SB3 PPO's 0.197 on these 100-step episodes (the
+    comparison of 2026-12, 30k steps; the normalized score cannot tell them apart: every
+    stabilizing controller scores near 1 against the random policy's cost of about 1e8)."""
     env, params = rj.make("LQControl-v0", max_steps=100)
     config = PPOConfig(total_timesteps=32_000, num_envs=16, num_steps=100, lr=3e-4, init_log_std=-3.0, reward_scale=0.1)
     _, returns = _train(env, params, config)
     zero_control = -env.task.expected_cost(np.zeros((1, 2)))
     assert np.count_nonzero(returns > zero_control) >= SEEDS * 3 // 4, (returns, zero_control)
-    fractions = [fraction_of_optimum(float(r), env.task.optimal_return()) or 0.0 for r in returns]
-    assert np.mean(fractions) > 0.197, fractions
+    cost_ratios = env.task.optimal_return() / np.minimum(returns, -1e-12)  # both returns negative: costs
+    assert np.mean(cost_ratios) > 0.197, cost_ratios
 
 
 def test_the_adapters_present_one_hot_cells_and_unit_actions():
