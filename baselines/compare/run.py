@@ -313,7 +313,7 @@ class ProcessPoolBackend:
             return _Worker(process, ours)
 
         try:
-            while todo or any(w.cell for w in pool):
+            while todo or any(w.cell is not None for w in pool):
                 while todo and len(pool) < self.workers:
                     pool.append(start())
                 for w in pool:
@@ -323,17 +323,10 @@ class ProcessPoolBackend:
                             w.conn.send(w.cell)
                 ready = set(wait([w.conn for w in pool] + [w.process.sentinel for w in pool]))
                 for w in list(pool):
-                    if w.conn in ready and w.cell is not None:
-                        try:
-                            w.receiving = True
-                            outcome = w.conn.recv()
-                            w.receiving = False
-                        except (EOFError, OSError):
-                            pass  # it died: its sentinel is ready too, or will be at the next wait
-                        else:
-                            cell, w.cell = w.cell, None
-                            yield cell, outcome
-                            continue
+                    if w.conn in ready and w.cell is not None and (outcome := _receive(w)) is not None:
+                        cell, w.cell = w.cell, None
+                        yield cell, outcome
+                        continue
                     if w.process.sentinel in ready or (w.conn in ready and w.cell is None):
                         w.process.join()
                         w.conn.close()
@@ -346,12 +339,10 @@ class ProcessPoolBackend:
                                 yield w.cell, failed
         except BaseException as e:  # Ctrl-C, or the consumer stopped (GeneratorExit) or failed
             finished = []
-            if isinstance(e, KeyboardInterrupt):
+            if isinstance(e, KeyboardInterrupt):  # a worker that is sending its record finishes at once
                 for w in pool:
                     with contextlib.suppress(EOFError, OSError):
-                        if (
-                            w.cell is not None and not w.receiving and w.conn.poll()
-                        ):  # one that is sending finishes at once
+                        if w.cell is not None and not w.receiving and w.conn.poll():
                             finished.append((w.cell, w.conn.recv()))
             _stop([w.process for w in pool])
             for cell, outcome in finished:
@@ -370,6 +361,20 @@ class ProcessPoolBackend:
             f"(retry {lost[cell.key]} of {self.max_retries})"
         )
         return None
+
+
+def _receive(w: _Worker) -> dict | BaseException | None:
+    """The outcome ``w`` sent, or None if it died (its sentinel is ready too, or will be at the
+    next wait).  ``w.receiving`` stays set if Ctrl-C cuts the read short."""
+    w.receiving = True
+    try:
+        outcome = w.conn.recv()
+    except (EOFError, OSError):
+        outcome = None
+    except Exception as e:  # read whole, but not a record this process can rebuild
+        outcome = RuntimeError(f"the cell's result cannot be read back: {type(e).__name__}: {e}")
+    w.receiving = False
+    return outcome
 
 
 def _stop(processes: list, conns: Sequence[Connection] = ()) -> None:

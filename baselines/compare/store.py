@@ -186,7 +186,7 @@ def check_writable(
         try:
             folder.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryFile(dir=folder, buffering=0) as f:
-                f.write(bytes(os.statvfs(folder).f_bsize))
+                f.write(bytes(min(os.statvfs(folder).f_frsize or 4096, 1 << 16)))  # one allocation unit
         except OSError as e:
             raise OutputError(f"cannot write results to {out}: {e.filename or folder}: {e.strerror or e}") from None
     for name in files:
