@@ -13,10 +13,21 @@ import gymnasium as gym
 from rl_envs.core import NoReference, Reference
 
 
+class Diverged(ValueError):
+    """A return that is not a finite number, or an episode that the environment ended at its
+    divergence bound (``info["diverged"]`` on its last step, as LQ control's ``max_state_norm``)."""
+
+
 def evaluate(
-    agent: Any, env: gym.Env, n_episodes: int = 1, seed: int = 0, deterministic: bool = True
+    agent: Any,
+    env: gym.Env,
+    n_episodes: int = 1,
+    seed: int = 0,
+    deterministic: bool = True,
+    last_infos: list[dict] | None = None,
 ) -> tuple[float, float]:
-    """Mean and standard deviation of the episode return of ``agent.predict``."""
+    """Mean and standard deviation of the episode return of ``agent.predict`` (the last info of
+    each episode appended to ``last_infos`` if given)."""
     returns = []
     for i in range(n_episodes):
         obs, _ = env.reset(seed=seed + i)
@@ -26,10 +37,12 @@ def evaluate(
             action, state = agent.predict(
                 obs, state=state, episode_start=np.array([start]), deterministic=deterministic
             )
-            obs, r, terminated, truncated, _ = env.step(action)
+            obs, r, terminated, truncated, info = env.step(action)
             total += float(r)
             done, start = terminated or truncated, False
         returns.append(total)
+        if last_infos is not None:
+            last_infos.append(info)
     return float(np.mean(returns)), float(np.std(returns))
 
 

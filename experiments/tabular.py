@@ -38,7 +38,6 @@ import argparse
 import ast
 import inspect
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -380,4 +379,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from baselines.interrupts import run_script  # SIGTERM as Ctrl-C, and the resume line
+
+    raise SystemExit(run_script(main))

@@ -413,6 +413,11 @@ class LQControlTask(Task):
         u_peak = np.maximum(state["u_peak"], np.abs(action[:, 0]))
         return {"x": x, "u": action, "u_peak": u_peak}, -cost, terminated, {}
 
+    def end_info(self, state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        # Tells an episode that diverged from one cut at max_steps: a sweep marks a setting whose
+        # evaluation diverges instead of ranking its saturated cost (baselines.sweep).
+        return {"diverged": np.sqrt(np.einsum("ij,ij->i", state["x"], state["x"])) > self.max_state_norm}
+
     def observe(self, state: dict[str, np.ndarray]) -> np.ndarray:
         # Only a diverged state (||x|| > max_state_norm, which ends the episode) has a
         # coordinate outside the box; it is returned clipped into it.
@@ -571,7 +576,8 @@ class LQControlEnv(SingleEnv):
 
     * Termination: the state diverges, ``||x|| > max_state_norm`` (default ``1e6``), which only
       happens under a destabilising controller; that state is returned once, clipped into the
-      observation box, so no overflow or NaN reaches the agent.
+      observation box, so no overflow or NaN reaches the agent.  The last step's
+      ``info["diverged"]`` says whether the episode ended so.
     * Truncation: after ``max_steps`` steps.  The default is long enough for the named systems
       that the stationary Riccati gain is within 0.1 % of the finite-horizon optimum: 200 steps
       for the double integrator, 1000 for the datacenter, 200 for your own matrices (``H / dt``

@@ -13,11 +13,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import gymnasium as gym
 import pytest
 
 from baselines import compare as cmp
 from baselines.compare.run import cell_stages
-from baselines.sweep import Metric, run_sweep, sweep_from_config
+from baselines.sweep import Metric, NothingChosen, run_sweep, sweep_from_config
+from baselines.sweep.run import choose
 from ray_procs import processes_with, ray_tmpdir, stop, wait_for
 from rl_envs.core import Reference
 
@@ -132,7 +134,11 @@ def test_optuna_sweep_with_asha_stops_trials_on_the_learning_curve(local_ray, tm
 
 
 @pytest.mark.slow
-def test_sweep_interrupted_by_ctrl_c_resumes_from_tunes_checkpoint(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_sweep_interrupted_by_ctrl_c_or_sigterm_resumes_from_tunes_checkpoint(tmp_path, sig):
+    """SIGTERM (a batch scheduler's stop) does what Ctrl-C does: Tune saves the sweep, the command
+    exits with 128 + the signal's number and prints the command that resumes; no native stack dump
+    (Ray's core prints one on SIGTERM when its handler is left in place)."""
     config = tmp_path / "sweep.json"
     # Trials of a few seconds each, two at a time: SIGINT arrives with some finished and some not.
     config.write_text(json.dumps(maze_sweep(steps=60_000, eval_at=[20_000, 60_000])))
@@ -156,14 +162,16 @@ def test_sweep_interrupted_by_ctrl_c_resumes_from_tunes_checkpoint(tmp_path):
             cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True
         )
         wait_for(lambda: len(finished_trials()) >= 2, 300, "two finished trials")
-        os.killpg(proc.pid, signal.SIGINT)
+        os.killpg(proc.pid, sig)
         _, err = proc.communicate(timeout=120)
-        assert proc.returncode == 130, err
+        assert proc.returncode == 128 + sig, err
+        word = "interrupted" if sig == signal.SIGINT else re.escape("terminated (SIGTERM)")
         assert re.search(
-            rf"interrupted: (\d) of 6 trials finished; Tune saved the sweep in {re.escape(str(out / 'tune'))}; "
+            rf"{word}: (\d) of 6 trials finished; Tune saved the sweep in {re.escape(str(out / 'tune'))}; "
             rf"resume with: python -m baselines sweep --config {re.escape(str(config))}",
             err,
         ), err
+        assert "SIGTERM received" not in err and "Traceback" not in err, err
         before = finished_trials()
         assert 2 <= len(before) < 6
         assert not (out / "evaluation" / "cells").exists() or not list((out / "evaluation" / "cells").glob("*.json"))
@@ -179,6 +187,88 @@ def test_sweep_interrupted_by_ctrl_c_resumes_from_tunes_checkpoint(tmp_path):
         assert {t["status"] for t in read_trials(out)} == {"complete"}
     finally:
         stop(tmpdir)
+
+
+def lq_sweep(alphas: list[float]) -> dict:
+    """COPDAC-Q's actor step size on the double integrator with a state bound of 1000, which a
+    controller pinned at the action bound (|u| = 10) crosses within the 200 steps of an episode."""
+    return {
+        "env": "rl_envs/LQControl-v0",
+        "env_kwargs": {"max_state_norm": 1000.0},
+        "agent": "COPDACQ",
+        "steps": 400,
+        "eval_at": [200],
+        "tuning_seeds": [100],
+        "evaluation_seeds": [0],
+        "metric": "final_return",
+        "search": "grid",
+        "budget": len(alphas),
+        "space": {"alpha_theta": {"grid": alphas}},
+    }
+
+
+def test_lq_control_says_whether_an_episode_diverged():
+    env = gym.make("rl_envs/LQControl-v0", max_state_norm=1000.0)
+    env.reset(seed=0)
+    steps, terminated, truncated, info = 0, False, False, {}
+    while not (terminated or truncated):
+        _, _, terminated, truncated, info = env.step(np.array([10.0]))
+        steps += 1
+        assert terminated or truncated or "diverged" not in info
+    # The double integrator from x0 = (-1, 0) pushed at u = 10: after t steps the velocity is 10 t
+    # and the position -1 + 5 t (t - 1), so ||x|| is 919.7 at t = 14 and first passes 1000 at t = 15.
+    assert steps == 15 and terminated and info == {"diverged": True}
+    np.testing.assert_allclose(env.unwrapped.state, [1049.0, 150.0], atol=0.5)  # plus the process noise
+    env.reset(seed=0)
+    for _ in range(200):
+        *_, terminated, truncated, info = env.step(np.array([0.0]))
+    assert truncated and not terminated and info == {"diverged": False}
+
+
+def test_a_sweep_in_which_every_setting_diverges_chooses_nothing(local_ray, tmp_path):
+    sweep = sweep_from_config(lq_sweep([1e100, 1e300]))
+    with pytest.raises(NothingChosen, match=re.escape("no trial finished without diverging or failing (2 diverged)")):
+        run_sweep(sweep, tmp_path, progress=False)
+    trials = read_trials(tmp_path)
+    assert [t["status"] for t in trials] == ["diverged", "diverged"]
+    assert all(
+        t["error"]
+        == "seed 100: 1 of 1 evaluation episodes after 200 steps reached the divergence bound of rl_envs/LQControl-v0"
+        for t in trials
+    )
+    summary = (tmp_path / "summary.md").read_text()
+    assert "Nothing chosen: no trial finished without diverging or failing (2 diverged); see trials.csv." in summary
+    assert not (tmp_path / "chosen.json").exists() and not list((tmp_path / "evaluation").glob("cells/*.json"))
+
+
+def trial_rows(*scores: float, status: str = "complete") -> list[dict]:
+    return [
+        {"trial": f"t{i}", "alpha": a, "epsilon": 0.1, "score": s, "status": status, "error": ""}
+        for i, (a, s) in enumerate(zip((0.1, 0.2, 0.3, 0.4), scores))
+    ]
+
+
+def test_ties_go_to_the_first_trial_and_a_sweep_of_ties_chooses_nothing():
+    sweep = sweep_from_config(maze_sweep())  # steps_to_optimal: the lower the better
+    chosen = choose(sweep, trial_rows(300, 200, 200, 500))
+    assert chosen["trial"] == "t1" and chosen["tied_with"] == ["t2"] and chosen["setting"]["alpha"] == 0.2
+    chosen = choose(sweep, trial_rows(300, 100, 200, 200))
+    assert chosen["trial"] == "t1" and chosen["tied_with"] == []
+    with pytest.raises(NothingChosen, match=r"all 3 complete trials score 200: the steps_to_optimal cannot tell"):
+        choose(sweep, trial_rows(200, 200, 200))
+    rows = trial_rows(200, 200, 200)
+    rows[0]["status"] = "diverged"
+    with pytest.raises(NothingChosen, match=r"all 2 complete trials score 200 \(the other 1 diverged, failed or"):
+        choose(sweep, rows)
+    rows = trial_rows(200, 200, 200)
+    rows[0]["status"] = rows[1]["status"] = "diverged"  # the one complete trial is chosen, even if it is bad
+    assert choose(sweep, rows)["trial"] == "t2"
+    rows = trial_rows(1, 2, 3, status="diverged")
+    rows[2]["status"] = "error"
+    with pytest.raises(
+        NothingChosen, match=re.escape("no trial finished without diverging or failing (2 diverged, 1 error)")
+    ):
+        choose(sweep, rows)
 
 
 @pytest.mark.parametrize(

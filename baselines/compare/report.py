@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import re
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -20,10 +21,21 @@ from ..io import atomic_write_bytes, save_figure, write_table
 from .config import digest
 
 
-def write_outputs(records: list[dict], out: Path) -> None:
+def write_outputs(records: list[dict], out: Path, missing: Sequence[str] = ()) -> None:
+    """Every output of the finished cells ``records``; ``missing`` (a line for each cell of the
+    run that is not among them, with why) marks ``summary.md`` incomplete at its top."""
     rows = [r["row"] for r in records]
     write_table(rows, out)
     lines = summary_table(rows)
+    if missing:
+        lines = [
+            f"**Incomplete: {len(missing)} of {len(missing) + len(records)} cells are missing** "
+            "(the same command runs them again):",
+            "",
+            *(f"* {m}" for m in missing),
+            "",
+            *lines,
+        ]
     atomic_write_bytes(out / "summary.md", ("\n".join(lines) + "\n").encode())
     by_env: dict[str, list[dict]] = {}
     for rec, (env, agent) in zip(records, group_labels(rows)):
