@@ -4,6 +4,7 @@ optimum of the environment, and the fraction of that optimum a return reaches.""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -11,12 +12,19 @@ import gymnasium as gym
 
 
 def evaluate(
-    agent: Any, env: gym.Env, n_episodes: int = 1, seed: int = 0, deterministic: bool = True
+    agent: Any,
+    env: gym.Env,
+    n_episodes: int = 1,
+    seed: int = 0,
+    deterministic: bool = True,
+    seeds: Sequence[int] | None = None,
 ) -> tuple[float, float]:
-    """Mean and standard deviation of the episode return of ``agent.predict``."""
+    """Mean and standard deviation of the episode return of ``agent.predict`` over episodes from
+    ``env.reset(seed=s)`` for each ``s`` of ``seeds`` (a run's test seeds,
+    :func:`baselines.seeds.checkpoint_test_seeds`), or of ``seed, seed + 1, ...`` (``n_episodes``)."""
     returns = []
-    for i in range(n_episodes):
-        obs, _ = env.reset(seed=seed + i)
+    for episode_seed in range(seed, seed + n_episodes) if seeds is None else seeds:
+        obs, _ = env.reset(seed=int(episode_seed))
         done, total, state, start = False, 0.0, None, True
         while not done:
             # state/episode_start as SB3's evaluate_policy passes them: belief agents keep their belief there.

@@ -36,6 +36,17 @@ PUBLISHED = {
             "FoodGrid",
         )
     },
+    # normalized scores aggregated over the environments (baselines/compare/aggregate.py)
+    **{
+        f"results/compare/{name}": (f"compare/{name}", "make run")
+        for name in (
+            "aggregate.md",
+            "aggregate/intervals.png",
+            "aggregate/performance_profile.png",
+            "aggregate/sample_efficiency.png",
+            "scores.json",
+        )
+    },
     "results/tabular_book/book.md": ("tables/tabular_book.md", "python experiments/tabular.py book"),
     "results/tabular_maze10x10/table.md": (
         "tables/tabular_maze10x10.md",

@@ -48,6 +48,8 @@ from baselines import compare as cmp
 from baselines.__main__ import cluster_options, make_backend
 from baselines.curves import mean_and_band
 from baselines.io import atomic_write_bytes, save_figure, write_table
+from baselines.provenance import Provenance
+from baselines.seeds import seed_summary
 from baselines.tabular import CONTROL_AGENTS
 from baselines.tabular.settings import budget, training_setup
 
@@ -152,6 +154,7 @@ def control_record(record: dict) -> dict:
             "fraction_of_optimum": m["returns"][-1] / optimum if optimum else None,
             "budget": row["steps"],
             "wall_time_s": row["wall_time_s"],
+            "test_seeds": row["test_seeds"],
         },
         "checkpoints": m["checkpoints"],
         "returns": m["returns"],
@@ -171,6 +174,7 @@ def control(args) -> int:
         except KeyError:
             print(f"error: no stated budget for layout {args.layout!r}: pass --steps", file=sys.stderr)
             return 2
+    provenance = Provenance()
     out = Path(args.out or f"results/tabular_{args.layout}")
     of_agent = control_cells(args, names)
     cells = [c for cs in of_agent.values() for c in cs]
@@ -183,7 +187,8 @@ def control(args) -> int:
             flush=True,
         )
     rows = [r["row"] for r in records]
-    write_table(rows, out)
+    seeds = seed_summary((r["seed"] for r in rows), (s for r in rows for s in r["test_seeds"]))
+    write_table(rows, out, provenance.record(seeds))
     table = summary(rows, args)
     atomic_write_bytes(out / "table.md", ("\n".join(table) + "\n").encode())
     plot(

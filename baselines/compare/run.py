@@ -29,7 +29,9 @@ from rl_envs.validation import integer
 from ..episodes import EpisodeEnds
 from ..evaluation import evaluate, exact_optimum, fraction_of_optimum
 from ..io import atomic_write_bytes
+from ..provenance import Provenance
 from ..registry import AGENTS
+from ..seeds import checkpoint_test_seeds
 from .config import SB3_AGENTS, Cell
 from .measures import run_measure
 from .report import write_outputs
@@ -98,22 +100,24 @@ def cell_stages(cell: Cell, film: bool = True) -> Generator[tuple[int, float], N
     the generators of several seeds in turn and stops one early without finishing it.
     """
     agent = make_agent(cell.agent, cell.env, cell.env_kwargs, cell.seed, cell.agent_kwargs)
-    wall, done, eval_env, evals = 0.0, 0, None, []
-    for target in (*cell.eval_at, cell.steps):
+    wall, done, eval_env, evals, test_seeds = 0.0, 0, None, [], []
+    for checkpoint, target in enumerate((*cell.eval_at, cell.steps)):
         if target > done:
             t0 = time.perf_counter()
             agent.learn(target - done)
             wall += time.perf_counter() - t0
             done = target
         eval_env = eval_env or _eval_env(agent, cell)
-        ret, std = evaluate(agent, eval_env, cell.eval_episodes, seed=10_000 + cell.seed)
+        seeds = checkpoint_test_seeds(cell.seed, checkpoint, cell.eval_episodes)
+        test_seeds += seeds
+        ret, std = evaluate(agent, eval_env, seeds=seeds)
         if len(evals) < len(cell.eval_at):
             evals.append(ret)
             yield target, ret
     if not math.isfinite(ret):  # a saved cell must hold a number the table can average
         raise ValueError(f"the evaluation return is {ret}, not a finite number")
     assert eval_env is not None  # the loop ran at least once (for cell.steps)
-    row = _row(cell, ret, std, exact_optimum(eval_env), wall)
+    row = _row(cell, ret, std, exact_optimum(eval_env), wall, test_seeds)
     log = _log(agent)
     ends = getattr(agent, "env", None)
     if isinstance(ends, EpisodeEnds) and len(ends.terminated) == len(log["end_steps"]):
@@ -124,13 +128,19 @@ def cell_stages(cell: Cell, film: bool = True) -> Generator[tuple[int, float], N
     return {"cell": cell.as_dict(), "row": row, "log": log, "gif": gif}
 
 
+def cell_test_seeds(cell: Cell) -> list[int]:
+    """The seeds of the test episodes :func:`cell_stages` plays for ``cell``, in order: its
+    ``eval_episodes`` at each of ``eval_at`` and at the end (:mod:`baselines.seeds`)."""
+    return [s for c in range(len(cell.eval_at) + 1) for s in checkpoint_test_seeds(cell.seed, c, cell.eval_episodes)]
+
+
 def measured_cell(cell: Cell) -> dict:
     """The record of a cell that names a measure (:mod:`.measures`): its row holds the measure's
     headline return, its log the agent's training episodes, ``"measurements"`` the measure's own
     JSON result; no GIF (the measure owns the agent's environments)."""
     t0 = time.perf_counter()
     measured = run_measure(cell)
-    row = _row(cell, measured.ret, measured.ret_std, measured.optimum, time.perf_counter() - t0)
+    row = _row(cell, measured.ret, measured.ret_std, measured.optimum, time.perf_counter() - t0, measured.test_seeds)
     return {
         "cell": cell.as_dict(),
         "row": row,
@@ -140,7 +150,11 @@ def measured_cell(cell: Cell) -> dict:
     }
 
 
-def _row(cell: Cell, ret: float | None, std: float | None, optimum: float | None, wall: float) -> dict:
+def _row(
+    cell: Cell, ret: float | None, std: float | None, optimum: float | None, wall: float, test_seeds: list[int]
+) -> dict:
+    """The cell's row; ``seed`` is its training seed, ``test_seeds`` the seeds of every test
+    episode its numbers come from (:mod:`baselines.seeds`), in the order they were played."""
     return {
         "env": cell.env,
         "agent": cell.agent,
@@ -153,6 +167,7 @@ def _row(cell: Cell, ret: float | None, std: float | None, optimum: float | None
         "wall_time_s": wall,
         "env_kwargs": json.dumps(cell.env_kwargs, sort_keys=True),
         "agent_kwargs": json.dumps(cell.agent_kwargs, sort_keys=True),
+        "test_seeds": test_seeds,
     }
 
 
@@ -307,6 +322,7 @@ def compare(
     ``cells/corrupt/`` and its cell run again.  Ctrl-C raises :class:`Interrupted` once every
     cell that had finished is saved (cells still running are stopped; a resumed run reruns them).
     """
+    provenance = Provenance()
     out = Path(out)
     check_writable(out)
     cell_dir = out / "cells"
@@ -354,5 +370,7 @@ def compare(
     ordered = [records[c.key] for c in cells if c.key in records]
     rows = [r["row"] for r in ordered]
     if rows and outputs:
-        write_outputs(ordered, out)
+        write_outputs(
+            ordered, out, provenance, cells={"ran": len(todo) - len(failed), "reused": reused, "failed": len(failed)}
+        )
     return RunResult(rows, failed, len(todo) - len(failed), reused)
