@@ -64,8 +64,13 @@ def test_tiny_compare_writes_every_output(tmp_path):
         "summary.md",
         "curves/rl_envs_GridMaze-v0.png",
         "gifs/rl_envs_GridMaze-v0.gif",
+        "aggregate.md",
+        "scores.npz",
+        "scores.json",
     ):
         assert (tmp_path / name).stat().st_size > 0, name
+    # GridMaze declares no reference value yet: nothing to aggregate, and the page says why
+    assert "* rl_envs/GridMaze-v0: the environment declares no reference()" in (tmp_path / "aggregate.md").read_text()
     results = json.loads((tmp_path / "results.json").read_text())
     rows = results["rows"]
     assert {r["agent"] for r in rows} == {"QLearning", "PPO"}
