@@ -26,8 +26,8 @@ setting.  Cells are written atomically to ``<out>/cells/`` as they finish, with 
 and step counts in the record's ``measurements``; a killed run resumes with the cells still
 missing (a changed protocol is another cell), and ``--backend ray`` spreads them over a Ray
 cluster (docs/cluster.md).  From the cell files: ``<out>/fig2.png`` (and ``--figure``),
-``<out>/table.md``, ``<out>/sweep.md`` and ``<out>/results.json`` (each final run's seed and
-test seeds, and the run's provenance).
+``<out>/table.md``, ``<out>/sweep.md``, ``<out>/results.json`` (each final run's seed and
+test seeds, and the run's provenance) and ``<out>/provenance.md`` (the provenance, for the page).
 """
 
 from __future__ import annotations
@@ -382,8 +382,9 @@ def main(argv=None) -> dict:
     if args.figure is not None:
         plot(finals, args.figure, args.label)
     entry = results_provenance(sweeps, finals, provenance)
-    text = table(finals) + "\nProvenance (`results.json`):\n\n" + "\n".join(provenance_text(entry)) + "\n"
+    text = table(finals)
     atomic_write_bytes(args.out / "table.md", text.encode())
+    atomic_write_bytes(args.out / "provenance.md", ("\n".join(provenance_text(entry)) + "\n").encode())
     atomic_write_bytes(args.out / "sweep.md", sweep_table(sweeps).encode())
     runs = [{"task": task, "agent": agent, **rec} for (task, agent), rec in finals.items()]
     atomic_write_bytes(args.out / "results.json", json.dumps({"provenance": entry, "runs": runs}).encode())

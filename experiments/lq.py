@@ -37,9 +37,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from baselines import compare as cmp
 from baselines.__main__ import cluster_options, make_backend
+from baselines.compare.report import records_provenance
 from baselines.io import atomic_write_bytes, save_figure
 from baselines.linear import ContinuousTimeActorCritic, LinearReinforce
 from baselines.linear.settings import LQ_K0, LQ_REINFORCE_IMPROVED
+from baselines.provenance import Provenance
 
 K0 = LQ_K0
 K0_CT = [[0.2, 0.5]]
@@ -175,6 +177,7 @@ def main(argv=None) -> None:
     parser.add_argument("--workers", type=int, default=2, help="local processes (1: this process)")
     cluster_options(parser)
     args = parser.parse_args(argv)
+    provenance = Provenance()
     out = Path(args.out)
     runs = dict(RUNS, **(OPTIONAL_RUNS if args.plain_h100 else {}))
     if args.only:
@@ -185,9 +188,10 @@ def main(argv=None) -> None:
     result = cmp.compare([c for cs in of_run.values() for c in cs], out, make_backend(args), outputs=False)
     if result.failed:
         raise SystemExit("\n".join(f"FAILED {c.key}: {e}" for c, e in result.failed))
-    results, table = {}, {}
+    results, table, every_record = {}, {}, []
     for name, (cls, hyper, env_kwargs, rollouts) in runs.items():
         records = [json.loads((out / "cells" / f"{c.key}.json").read_text()) for c in of_run[name]]
+        every_record += records
         results[name] = curves = [gaps(r) for r in records]
         table[name] = dict(
             summarize(curves),
@@ -205,7 +209,8 @@ def main(argv=None) -> None:
             f"(median after {rollouts} rollouts) [{s['wall_time_s']} s]",
             flush=True,
         )
-    atomic_write_bytes(out / "results.json", json.dumps(table, indent=1).encode())
+    entry = records_provenance(every_record, provenance)
+    atomic_write_bytes(out / "results.json", json.dumps({"provenance": entry, "runs": table}, indent=1).encode())
     atomic_write_bytes(out / "table.md", markdown_table(table).encode())
     plot(results, out / "gap.png")
 
