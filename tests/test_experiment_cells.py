@@ -65,6 +65,8 @@ TINY = {
             "2",
             "--steps-scale",
             "0.01",
+            "--test-episodes",
+            "2",
         ],
         "sweep.md",
         "| mountain car | SAC | alpha_u=0.01,alpha_v=1 | ",
