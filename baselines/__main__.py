@@ -112,11 +112,14 @@ def _run_time_modules(args) -> dict[str, str]:
 
 
 def _plot(args) -> int:
+    from .provenance import Provenance
+
+    provenance = Provenance()
     out = Path(args.out or args.folders[0])
     try:
-        cmp.check_writable(out, folders=("curves", "gifs"))
+        cmp.check_writable(out, folders=("curves", "gifs", "aggregate"))
         records = cmp.load_records(args.folders, args.envs, args.agents)
-        cmp.write_outputs(records, out)
+        cmp.write_outputs(records, out, provenance, read_from=[str(f) for f in args.folders])
         table = cmp.summary_table([r["row"] for r in records])
         if args.readme:
             cmp.splice_table(args.readme, table)

@@ -5,6 +5,7 @@ score of a return, 0 at the random policy and 1 at the optimum."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -25,12 +26,15 @@ def evaluate(
     seed: int = 0,
     deterministic: bool = True,
     last_infos: list[dict] | None = None,
+    seeds: Sequence[int] | None = None,
 ) -> tuple[float, float]:
-    """Mean and standard deviation of the episode return of ``agent.predict`` (the last info of
-    each episode appended to ``last_infos`` if given)."""
+    """Mean and standard deviation of the episode return of ``agent.predict`` over episodes from
+    ``env.reset(seed=s)`` for each ``s`` of ``seeds`` (a run's test seeds,
+    :func:`baselines.seeds.checkpoint_test_seeds`), or of ``seed, seed + 1, ...`` (``n_episodes``);
+    the last info of each episode appended to ``last_infos`` if given."""
     returns = []
-    for i in range(n_episodes):
-        obs, _ = env.reset(seed=seed + i)
+    for episode_seed in range(seed, seed + n_episodes) if seeds is None else seeds:
+        obs, _ = env.reset(seed=int(episode_seed))
         done, total, state, start = False, 0.0, None, True
         while not done:
             # state/episode_start as SB3's evaluate_policy passes them: belief agents keep their belief there.

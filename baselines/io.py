@@ -50,10 +50,11 @@ def write_csv(path: Path, rows: list[dict], fieldnames: Sequence[str] | None = N
     atomic_write_bytes(path, buf.getvalue().encode())
 
 
-def write_table(rows: list[dict], out: Path) -> None:
-    """``results.csv`` and ``results.json`` of one row per cell."""
+def write_table(rows: list[dict], out: Path, provenance: dict) -> None:
+    """``results.csv`` of one row per cell, and ``results.json``: ``{"provenance": provenance,
+    "rows": rows}`` (:mod:`baselines.provenance`)."""
     write_csv(out / "results.csv", rows)
-    atomic_write_bytes(out / "results.json", json.dumps(rows, indent=1).encode())
+    atomic_write_bytes(out / "results.json", json.dumps({"provenance": provenance, "rows": rows}, indent=1).encode())
 
 
 def save_figure(fig: Any, path: Path, dpi: int = 100) -> None:

@@ -49,6 +49,8 @@ import rl_envs  # noqa: F401
 from baselines.cli import Parser, check_cluster_options, cluster_options, count, number, output_folder
 from baselines.curves import mean_and_band
 from baselines.io import atomic_write_bytes, save_figure, write_table
+from baselines.provenance import Provenance
+from baselines.seeds import seed_summary
 from baselines.tabular import CONTROL_AGENTS
 from baselines.tabular.settings import budget, training_setup
 from rl_envs.maze import LAYOUTS
@@ -156,6 +158,7 @@ def control_record(record: dict) -> dict:
             "normalized_score": row["normalized_score"],
             "budget": row["steps"],
             "wall_time_s": row["wall_time_s"],
+            "test_seeds": row["test_seeds"],
         },
         "checkpoints": m["checkpoints"],
         "returns": m["returns"],
@@ -164,6 +167,7 @@ def control_record(record: dict) -> dict:
 
 def control(args) -> int:
     names = args.agents or list(AGENTS)
+    provenance = Provenance()
     out = args.out
     of_agent = control_cells(args, names)
     cells = [c for cs in of_agent.values() for c in cs]
@@ -176,7 +180,8 @@ def control(args) -> int:
             flush=True,
         )
     rows = [r["row"] for r in records]
-    write_table(rows, out)
+    seeds = seed_summary((r["seed"] for r in rows), (s for r in rows for s in r["test_seeds"]))
+    write_table(rows, out, provenance.record(seeds))
     table = summary(rows, args)
     atomic_write_bytes(out / "table.md", ("\n".join(table) + "\n").encode())
     plot(

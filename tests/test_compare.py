@@ -65,10 +65,18 @@ def test_tiny_compare_writes_every_output(tmp_path):
         "summary.md",
         "curves/rl_envs_GridMaze-v0.png",
         "gifs/rl_envs_GridMaze-v0.gif",
+        "aggregate.md",
+        "scores.npz",
+        "scores.json",
     ):
         assert (tmp_path / name).stat().st_size > 0, name
-    rows = json.loads((tmp_path / "results.json").read_text())
+    # GridMaze declares no reference value yet: nothing to aggregate, and the page says why
+    assert "* rl_envs/GridMaze-v0: the environment declares no reference()" in (tmp_path / "aggregate.md").read_text()
+    results = json.loads((tmp_path / "results.json").read_text())
+    rows = results["rows"]
     assert {r["agent"] for r in rows} == {"QLearning", "PPO"}
+    assert results["provenance"]["cells"] == {"ran": 4, "reused": 0, "failed": 0}
+    assert results["provenance"]["seeds"]["training"] == {"count": 2, "ranges": [[0, 1]]}
     ref = gym.make("rl_envs/GridMaze-v0").unwrapped.reference()
     for r in rows:  # the maze's exact references, and the return normalized between them
         assert r["reference"] == r["reference_low"] == r["reference_high"] == pytest.approx(0.96)
@@ -113,6 +121,7 @@ def test_process_pool_backend_runs_cells(tmp_path):
         (tiny_config({"QLearning": {}}, steps=-5), "steps must be a positive int"),
         (tiny_config({"QLearning": {}}, steps="many"), "steps must be a positive int"),
         (tiny_config({"QLearning": {}}, seeds=[-1]), "seeds must be"),
+        (tiny_config({"QLearning": {}}, seeds=[3, 2000]), r"seed must be a training seed \(0..999\) or a tuning seed"),
         (tiny_config({"QLearning": 3}), "must be a mapping"),
         ({"runs": [{"env": "rl_envs/GridMaze-v0", "steps": 10, "agents": ["QLearning"], "typo": 1}]}, "unknown keys"),
     ],
@@ -314,8 +323,10 @@ def test_plot_merges_result_folders(tmp_path, capsys):
     assert main(["plot", str(tmp_path / "ref"), str(tmp_path / "other"), "--out", str(merged)]) == 0
     out = capsys.readouterr().out
     assert "| QLearning | 1 |" in out and "| Sarsa | 1 |" in out
-    rows = json.loads((merged / "results.json").read_text())
+    merged_results = json.loads((merged / "results.json").read_text())
+    rows = merged_results["rows"]
     assert sorted(r["agent"] for r in rows) == ["QLearning", "Sarsa"]
+    assert merged_results["provenance"]["read_from"] == [str(tmp_path / "ref"), str(tmp_path / "other")]
     assert (merged / "curves" / "rl_envs_GridMaze-v0.png").stat().st_size > 0
     assert (
         main(

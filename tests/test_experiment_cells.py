@@ -65,6 +65,8 @@ TINY = {
             "2",
             "--steps-scale",
             "0.01",
+            "--test-episodes",
+            "2",
         ],
         "sweep.md",
         "| mountain car | SAC | alpha_u=0.01,alpha_v=1 | ",
@@ -139,11 +141,13 @@ def test_a_measured_cell_record():
     assert record["row"]["random_return"] < record["row"]["return"]  # the uniform-random controls' exact cost
     assert record["cell"]["measure"] == {"name": "gain_gap"} and record["gif"] == ""
     # The measure is part of the key; a cell without one keeps the key and file it had before.
+    # (Pinned: it changed once, when the test protocol of baselines/seeds.py entered every key
+    # (it was ..._94477025_...), so that no cell tested on the old overlapping seeds is reused.)
     plain = cmp.Cell(cell.env, cell.agent, cell.seed, cell.steps, cell.env_kwargs, cell.agent_kwargs)
     assert plain.key != cell.key and "measure" not in plain.as_dict()
     assert (
         cmp.Cell("rl_envs/GridMaze-v0", "QLearning", 0, 20_000, {"layout": "dyna_maze"}).key
-        == "rl_envs_GridMaze-v0__QLearning__94477025__seed0"
+        == "rl_envs_GridMaze-v0__QLearning__37603725__seed0"
     )
     # A measured record must hold its measurements; a plain one must not.
     assert "keys" in cmp.record_problem({k: v for k, v in record.items() if k != "measurements"})

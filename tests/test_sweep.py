@@ -16,8 +16,8 @@ import numpy as np
 import gymnasium as gym
 import pytest
 
-from baselines import compare as cmp
-from baselines.compare.run import cell_stages
+from baselines import compare as cmp, seeds
+from baselines.compare.run import cell_stages, cell_test_seeds
 from baselines.sweep import Metric, NothingChosen, run_sweep, sweep_from_config
 from baselines.sweep.run import choose
 from ray_procs import processes_with, ray_tmpdir, stop, wait_for
@@ -36,7 +36,7 @@ def maze_sweep(**extra) -> dict:
         "agent": "QLearning",
         "steps": 1500,
         "eval_at": [100, 200, 400, 800, 1500],
-        "tuning_seeds": [100, 101],
+        "tuning_seeds": [1000, 1001],
         "evaluation_seeds": [0, 1, 2],
         "metric": "steps_to_optimal",
         "search": "grid",
@@ -92,6 +92,13 @@ def test_grid_sweep_chooses_on_tuning_seeds_and_evaluates_on_the_others(local_ra
     )
     evaluation = curve(sweep, chosen["setting"], [0, 1, 2])
     assert chosen["evaluation_score"] == sweep.metric.score(sweep.checkpoints, evaluation, book)
+    # the setting was chosen on tuning runs and their episodes only, and scored on others
+    assert chosen["evaluation_test_seeds"] == [s for r in records for s in r["row"]["test_seeds"]]
+    tuning_runs = [(c.seed, cell_test_seeds(c)) for c in sweep.cells(chosen["setting"], sweep.tuning_seeds)]
+    assert chosen["tuning_test_seeds"] == [s for _, ts in tuning_runs for s in ts]
+    seeds.check_streams(tuning_runs + [(r["row"]["seed"], r["row"]["test_seeds"]) for r in records])
+    assert all(s in seeds.TUNING_TEST for s in chosen["tuning_test_seeds"])
+    assert all(s in seeds.REPORTED_TEST for s in chosen["evaluation_test_seeds"])
     assert (tmp_path / "evaluation" / "summary.md").exists() and (tmp_path / "sweep.png").stat().st_size > 0
     summary = (tmp_path / "summary.md").read_text()
     assert f"| {chosen['trial']} **chosen** |" in summary and summary.count("| complete |") == 6
@@ -274,7 +281,8 @@ def test_ties_go_to_the_first_trial_and_a_sweep_of_ties_chooses_nothing():
 @pytest.mark.parametrize(
     "change, message",
     [
-        ({"evaluation_seeds": [101, 5]}, "tuning_seeds and evaluation_seeds share 101"),
+        ({"evaluation_seeds": [1001, 5]}, "evaluation_seeds must be training seeds (0..999), got 1001"),
+        ({"tuning_seeds": [5, 1000]}, "tuning_seeds must be tuning seeds (1000..1999), got 5"),
         ({"space": {"alpah": {"grid": [0.1]}}}, "QLearning has no argument 'alpah' (did you mean 'alpha'?)"),
         ({"space": {"alpha": {"loguniform": [0.1, 1.0]}}}, "search = 'grid' cannot sample a loguniform range"),
         ({"search": "optuna"}, "search = 'optuna' samples; give a grid's values as {choice = [...]}"),
@@ -346,7 +354,7 @@ def test_bad_sweep_configs_are_rejected_before_any_trial(change, message):
 
 def test_the_command_line_reports_a_bad_sweep_in_one_line(tmp_path):
     config = tmp_path / "s.yml"
-    config.write_text(json.dumps({**maze_sweep(), "evaluation_seeds": [100]}))
+    config.write_text(json.dumps({**maze_sweep(), "evaluation_seeds": [1000]}))
     done = subprocess.run(
         [sys.executable, "-m", "baselines", "sweep", "--config", str(config), "--out", str(tmp_path / "o")],
         capture_output=True,
@@ -354,7 +362,7 @@ def test_the_command_line_reports_a_bad_sweep_in_one_line(tmp_path):
         env=ENV,
         timeout=120,
     )
-    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "share 100" in done.stderr, done.stderr
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "got 1000" in done.stderr, done.stderr
     assert not (tmp_path / "o").exists()
 
 
@@ -396,9 +404,13 @@ def test_checkpoints_do_not_change_what_a_cell_learns(run):
     (plain,) = cmp.cells_from_config({"runs": [{**run, "seeds": [7], "eval_episodes": 1}]})
     (pieces,) = cmp.cells_from_config({"runs": [{**run, "seeds": [7], "eval_episodes": 1, "eval_at": [1, 50, 333]}]})
     a, b = cmp.run_cell(plain), cmp.run_cell(pieces)
-    assert {k: v for k, v in a["row"].items() if k != "wall_time_s"} == {
-        k: v for k, v in b["row"].items() if k != "wall_time_s"
+    assert {k: v for k, v in a["row"].items() if k not in ("wall_time_s", "test_seeds")} == {
+        k: v for k, v in b["row"].items() if k not in ("wall_time_s", "test_seeds")
     }
+    # each evaluation plays the next episodes of the run's stream (both tasks are deterministic,
+    # so the final return is the same from the 1st checkpoint's episode as from the 4th's)
+    assert a["row"]["test_seeds"] == seeds.checkpoint_test_seeds(7, 0, 1)
+    assert b["row"]["test_seeds"] == [seeds.checkpoint_test_seeds(7, c, 1)[0] for c in range(4)]
     assert a["log"] == {k: v for k, v in b["log"].items() if k not in ("eval_steps", "eval_returns")}
     assert b["log"]["eval_steps"] == [1, 50, 333] and len(b["log"]["eval_returns"]) == 3
 

@@ -320,7 +320,7 @@ def test_experiment_script_writes_table_and_curve(tmp_path):
         str(tmp_path),
     ]
     assert script.main(argv) == 0
-    rows = json.loads((tmp_path / "results.json").read_text())
+    rows = json.loads((tmp_path / "results.json").read_text())["rows"]
     assert [(r["agent"], r["seed"]) for r in rows] == [
         ("QLearning", 0),
         ("QLearning", 1),

@@ -1,9 +1,11 @@
 """What a comparison reports from its finished cells: ``results.csv`` / ``results.json`` (one
-row a cell), ``summary.md`` (per env and agent: the mean return, the environment's reference and
-random policy's return, and the normalized score),
-``curves/<env>.png`` (mean episode return against environment steps with a 95 % band over
-seeds) and ``gifs/<env>.gif`` (a rollout of the best cell's policy); and the table spliced
-into a README.
+row a cell, with the environment's reference columns; the JSON with the run's provenance,
+:mod:`baselines.provenance`), ``summary.md`` (per env and agent: the mean return, the
+environment's reference and random policy's return, and the normalized score; and the
+provenance), ``aggregate.md``, ``aggregate/*.png``, ``scores.npz`` and ``scores.json`` (normalized
+scores aggregated over environments, :mod:`.aggregate`), ``curves/<env>.png`` (mean episode return
+against environment steps with a 95 % band over seeds) and ``gifs/<env>.gif`` (a rollout of the
+best cell's policy); and the table spliced into a README.
 """
 
 from __future__ import annotations
@@ -13,20 +15,43 @@ import re
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..curves import curve_on_grid, mean_and_band, smooth
 from ..io import atomic_write_bytes, save_figure, write_table
+from ..provenance import Provenance, text as provenance_text
+from ..seeds import seed_summary
+from .aggregate import write_aggregate
 from .config import digest
 
 
-def write_outputs(records: list[dict], out: Path, missing: Sequence[str] = ()) -> None:
-    """Every output of the finished cells ``records``; ``missing`` (a line for each cell of the
-    run that is not among them, with why) marks ``summary.md`` incomplete at its top."""
+def run_seeds(record: dict) -> list[int]:
+    """The seeds of the runs a record holds: its members' for a batch of runs, else its own."""
+    members = record["cell"].get("measure", {}).get("members")
+    return [int(s) for s, _ in members] if members else [record["row"]["seed"]]
+
+
+def records_provenance(records: list[dict], provenance: Provenance, **extra: Any) -> dict:
+    """The ``provenance`` entry of a results folder of ``records``, with their seeds."""
+    seeds = seed_summary(
+        (s for r in records for s in run_seeds(r)), (s for r in records for s in r["row"]["test_seeds"])
+    )
+    return provenance.record(seeds, **extra)
+
+
+def write_outputs(
+    records: list[dict], out: Path, provenance: Provenance, missing: Sequence[str] = (), **extra: Any
+) -> None:
+    """Every output of the folder ``out`` from its finished cells ``records``; ``results.json``
+    has the run's ``provenance`` (started before its first cell) with ``extra``, which
+    ``summary.md`` prints under the table; ``missing`` (a line for each cell of the run that is
+    not among them, with why) marks ``summary.md`` incomplete at its top."""
     rows = [r["row"] for r in records]
-    write_table(rows, out)
-    lines = summary_table(rows)
+    entry = records_provenance(records, provenance, **extra)
+    write_table(rows, out, entry)
+    lines = summary_table(rows) + ["", "Provenance (`results.json`):", "", *provenance_text(entry)]
     if missing:
         lines = [
             f"**Incomplete: {len(missing)} of {len(missing) + len(records)} cells are missing** "
@@ -37,8 +62,10 @@ def write_outputs(records: list[dict], out: Path, missing: Sequence[str] = ()) -
             *lines,
         ]
     atomic_write_bytes(out / "summary.md", ("\n".join(lines) + "\n").encode())
+    labels = group_labels(rows)
+    write_aggregate(records, labels, out)
     by_env: dict[str, list[dict]] = {}
-    for rec, (env, agent) in zip(records, group_labels(rows)):
+    for rec, (env, agent) in zip(records, labels):
         by_env.setdefault(env, []).append({**rec, "row": {**rec["row"], "agent": agent}})
     for label, recs in by_env.items():
         name = file_name(recs[0]["row"]["env"], recs[0]["row"]["env_kwargs"], label)

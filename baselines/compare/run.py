@@ -34,7 +34,9 @@ from ..episodes import EpisodeEnds
 from ..evaluation import Diverged, evaluate, reference_columns, reference_of
 from ..interrupts import Interrupted
 from ..io import atomic_write_bytes
+from ..provenance import Provenance
 from ..registry import AGENTS
+from ..seeds import checkpoint_test_seeds
 from .config import SB3_AGENTS, Cell
 from .measures import run_measure
 from .report import write_outputs
@@ -109,16 +111,18 @@ def cell_stages(
     hold a number the table can average).
     """
     agent = make_agent(cell.agent, cell.env, cell.env_kwargs, cell.seed, cell.agent_kwargs)
-    wall, done, eval_env, evals = 0.0, 0, None, []
-    for target in (*cell.eval_at, cell.steps):
+    wall, done, eval_env, evals, test_seeds = 0.0, 0, None, [], []
+    for checkpoint, target in enumerate((*cell.eval_at, cell.steps)):
         if target > done:
             t0 = time.perf_counter()
             agent.learn(target - done)
             wall += time.perf_counter() - t0
             done = target
         eval_env = eval_env or _eval_env(agent, cell)
+        seeds = checkpoint_test_seeds(cell.seed, checkpoint, cell.eval_episodes)
+        test_seeds += seeds
         last_infos: list[dict] = []
-        ret, std = evaluate(agent, eval_env, cell.eval_episodes, seed=10_000 + cell.seed, last_infos=last_infos)
+        ret, std = evaluate(agent, eval_env, seeds=seeds, last_infos=last_infos)
         diverged = sum(bool(info.get("diverged")) for info in last_infos)
         if stop_if_diverged and diverged:
             raise Diverged(
@@ -131,7 +135,7 @@ def cell_stages(
             evals.append(ret)
             yield target, ret
     assert eval_env is not None  # the loop ran at least once (for cell.steps)
-    row = _row(cell, ret, std, reference_of(eval_env), wall)
+    row = _row(cell, ret, std, reference_of(eval_env), wall, test_seeds)
     log = _log(agent)
     ends = getattr(agent, "env", None)
     if isinstance(ends, EpisodeEnds) and len(ends.terminated) == len(log["end_steps"]):
@@ -142,13 +146,19 @@ def cell_stages(
     return {"cell": cell.as_dict(), "row": row, "log": log, "gif": gif}
 
 
+def cell_test_seeds(cell: Cell) -> list[int]:
+    """The seeds of the test episodes :func:`cell_stages` plays for ``cell``, in order: its
+    ``eval_episodes`` at each of ``eval_at`` and at the end (:mod:`baselines.seeds`)."""
+    return [s for c in range(len(cell.eval_at) + 1) for s in checkpoint_test_seeds(cell.seed, c, cell.eval_episodes)]
+
+
 def measured_cell(cell: Cell) -> dict:
     """The record of a cell that names a measure (:mod:`.measures`): its row holds the measure's
     headline return, its log the agent's training episodes, ``"measurements"`` the measure's own
     JSON result; no GIF (the measure owns the agent's environments)."""
     t0 = time.perf_counter()
     measured = run_measure(cell)
-    row = _row(cell, measured.ret, measured.ret_std, measured.reference, time.perf_counter() - t0)
+    row = _row(cell, measured.ret, measured.ret_std, measured.reference, time.perf_counter() - t0, measured.test_seeds)
     return {
         "cell": cell.as_dict(),
         "row": row,
@@ -158,10 +168,14 @@ def measured_cell(cell: Cell) -> dict:
     }
 
 
-def _row(cell: Cell, ret: float | None, std: float | None, ref: Reference | None, wall: float) -> dict:
+def _row(
+    cell: Cell, ret: float | None, std: float | None, ref: Reference | None, wall: float, test_seeds: list[int]
+) -> dict:
     """A cell's row: its return, the environment's reference columns (the reference, its bounds,
     the random policy's value and the normalized score, see
-    :func:`~baselines.evaluation.reference_columns`), its wall time and settings."""
+    :func:`~baselines.evaluation.reference_columns`), its wall time and settings; ``seed`` is its
+    training seed, ``test_seeds`` the seeds of every test episode its numbers come from
+    (:mod:`baselines.seeds`), in the order they were played."""
     return {
         "env": cell.env,
         "agent": cell.agent,
@@ -173,6 +187,7 @@ def _row(cell: Cell, ret: float | None, std: float | None, ref: Reference | None
         "wall_time_s": wall,
         "env_kwargs": json.dumps(cell.env_kwargs, sort_keys=True),
         "agent_kwargs": json.dumps(cell.agent_kwargs, sort_keys=True),
+        "test_seeds": test_seeds,
     }
 
 
@@ -424,13 +439,16 @@ def compare(
     reruns them); a file that cannot be written (a full disk) raises :class:`OutputError`
     saying how many cells are saved.
     """
+    provenance = Provenance()
     out = Path(out)
     check_writable(out)
     with folder_lock(out):
-        return _compare(cells, out, backend, progress_bar, outputs)
+        return _compare(cells, out, backend, progress_bar, outputs, provenance)
 
 
-def _compare(cells: list[Cell], out: Path, backend: Any, progress_bar: bool, outputs: bool) -> RunResult:
+def _compare(
+    cells: list[Cell], out: Path, backend: Any, progress_bar: bool, outputs: bool, provenance: Provenance
+) -> RunResult:
     cell_dir = out / "cells"
     records, todo = {}, []
     for cell in cells:
@@ -467,7 +485,13 @@ def _compare(cells: list[Cell], out: Path, backend: Any, progress_bar: bool, out
                 bar.update()
         ordered = [records[c.key] for c in cells if c.key in records]
         if ordered and outputs:
-            write_outputs(ordered, out, missing=[f"{c.key}: {e}" for c, e in failed])
+            write_outputs(
+                ordered,
+                out,
+                provenance,
+                missing=[f"{c.key}: {e}" for c, e in failed],
+                cells={"ran": len(todo) - len(failed), "reused": reused, "failed": len(failed)},
+            )
     except KeyboardInterrupt:
         raise Interrupted(len(records), len(cells), cell_dir) from None
     except OSError as e:

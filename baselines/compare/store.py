@@ -44,6 +44,10 @@ def _count(low: int):
     return (lambda x: is_int(x) and x >= low), f"an int >= {low}"
 
 
+def _seed_list(x) -> bool:
+    return isinstance(x, list) and all(is_int(s) and s >= 0 for s in x)
+
+
 def _of_type(t: type):
     return (lambda x: isinstance(x, t)), {str: "a string", dict: "an object", list: "a list"}[t]
 
@@ -68,6 +72,9 @@ _ROW_SCHEMA = {
     **dict.fromkeys(REFERENCE_COLUMNS, _number(none=True)),
     "wall_time_s": _number(),
     "env_kwargs": _of_type(str),
+    # The seeds of the test episodes (baselines/seeds.py); rows written before them are refused:
+    # their episodes overlapped across seeds.
+    "test_seeds": (_seed_list, "a list of test seeds (non-negative ints)"),
 }
 # A measure may have no finite return to report (an LQ gain that no longer stabilises).
 _MEASURED_ROW_SCHEMA = {**_ROW_SCHEMA, "return": _number(none=True), "return_std": _number(none=True)}
@@ -176,8 +183,8 @@ def move_aside(path: Path) -> Path:
 
 def check_writable(
     out: Path,
-    folders: tuple[str, ...] = ("cells", "curves", "gifs"),
-    files: tuple[str, ...] = ("results.csv", "results.json", "summary.md"),
+    folders: tuple[str, ...] = ("cells", "curves", "gifs", "aggregate"),
+    files: tuple[str, ...] = ("results.csv", "results.json", "summary.md", "aggregate.md", "scores.npz", "scores.json"),
 ) -> None:
     """Fail now, naming the path, if ``out`` cannot hold every output (before any cell trains).
 

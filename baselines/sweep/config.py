@@ -2,7 +2,9 @@
 
 A sweep tunes one agent on one environment: a search space over some of the agent's keyword
 arguments, the seeds it is tuned on, the seeds the chosen setting is then evaluated on (kept
-apart: a setting chosen and scored on the same seeds is scored too well), a metric, a search
+apart: a setting chosen and scored on the same seeds is scored too well; tuning seeds come from
+the tuning range and evaluation seeds from the training range of :mod:`baselines.seeds`, so their
+runs and test episodes are disjoint), a metric, a search
 algorithm and a budget of trials.  ``[space]`` maps an argument to ``{grid = [...]}``,
 ``{choice = [...]}`` or ``{loguniform = [low, high]}``; the rest of the keys are those of a
 comparison run (``env``, ``env_kwargs``, ``steps``, ``eval_episodes``, ``eval_at``) plus
@@ -27,6 +29,7 @@ from rl_envs.validation import integer, is_int, real
 
 from ..compare.config import Cell, ConfigError, cells_from_config, checked, require
 from ..evaluation import reference_of
+from ..seeds import EPISODES_PER_CHECKPOINT, check_seeds
 
 SPACE_KINDS = ("grid", "choice", "loguniform")
 SEARCHES = ("grid", "optuna")
@@ -110,7 +113,7 @@ class Sweep:
     early_stopping: str | None = None
     env_kwargs: dict = field(default_factory=dict)
     agent_kwargs: dict = field(default_factory=dict)
-    eval_episodes: int = 1
+    eval_episodes: int = EPISODES_PER_CHECKPOINT
     eval_at: list = field(default_factory=list)
     search_seed: int = 0
     cpus_per_trial: int = 1
@@ -175,7 +178,8 @@ _KEYS = {
 }
 
 
-def _seeds(config: dict, key: str) -> list[int]:
+def _seeds(config: dict, key: str, expected: str) -> list[int]:
+    """``config[key]``: distinct seeds of the range of role ``expected`` (baselines/seeds.py)."""
     seeds: Any = config.get(key)  # a config's data, checked below
     require(
         isinstance(seeds, list)
@@ -184,7 +188,7 @@ def _seeds(config: dict, key: str) -> list[int]:
         and len(set(seeds)) == len(seeds),
         f"{key} must be a non-empty list of distinct non-negative ints, got {seeds!r}",
     )
-    return [int(s) for s in seeds]
+    return checked(check_seeds, seeds, key, expected=expected)
 
 
 def _space(space) -> dict:
@@ -242,13 +246,7 @@ def sweep_from_config(config: dict) -> Sweep:
     require(not unknown, f"unknown keys {sorted(unknown)}; a sweep has {', '.join(sorted(_KEYS))}")
     for key in ("env", "agent", "steps", "space", "tuning_seeds", "evaluation_seeds", "metric"):
         require(key in config, f"a sweep needs {key!r}")
-    tuning, evaluation = _seeds(config, "tuning_seeds"), _seeds(config, "evaluation_seeds")
-    shared = sorted(set(tuning) & set(evaluation))
-    require(
-        not shared,
-        f"tuning_seeds and evaluation_seeds share {', '.join(map(str, shared))}: a setting chosen "
-        "on a seed would be scored on it too",
-    )
+    tuning, evaluation = _seeds(config, "tuning_seeds", "tuning"), _seeds(config, "evaluation_seeds", "training")
     space = _space(config["space"])
     fixed = config.get("agent_kwargs", {})
     require(isinstance(fixed, dict), "agent_kwargs must be a table/mapping")
@@ -282,7 +280,7 @@ def sweep_from_config(config: dict) -> Sweep:
         early_stopping=early,
         env_kwargs=config.get("env_kwargs", {}),
         agent_kwargs=fixed,
-        eval_episodes=config.get("eval_episodes", 1),
+        eval_episodes=config.get("eval_episodes", EPISODES_PER_CHECKPOINT),
         search_seed=search_seed,
         cpus_per_trial=cpus_per_trial,
     )

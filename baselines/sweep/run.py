@@ -31,7 +31,7 @@ import numpy as np
 
 from ..compare.config import ConfigError
 from ..compare.ray_backend import RayBackend, connect, require_ray
-from ..compare.run import cell_stages, compare, limit_threads
+from ..compare.run import cell_stages, cell_test_seeds, compare, limit_threads
 from ..compare.store import check_writable, folder_lock, warn
 from ..evaluation import Diverged
 from ..io import atomic_write_bytes, save_figure, write_csv
@@ -221,6 +221,12 @@ def _run_sweep(sweep: Sweep, out: Path, address: str | None, progress: bool, ini
         for c in sweep.cells(chosen["setting"], sweep.evaluation_seeds)
     ]
     chosen["evaluation_score"] = evaluation_score(sweep, records)
+    # Every test episode the choice looked at (a trial that ASHA stopped played the first of its
+    # seeds' share), and those of the reported evaluation: disjoint ranges (baselines/seeds.py).
+    chosen["tuning_test_seeds"] = [
+        s for c in sweep.cells(chosen["setting"], sweep.tuning_seeds) for s in cell_test_seeds(c)
+    ]
+    chosen["evaluation_test_seeds"] = [s for r in records for s in r["row"]["test_seeds"]]
     chosen["failed_evaluation_cells"] = [f"{c.key}: {e}" for c, e in result.failed]
     atomic_write_bytes(out / "chosen.json", json.dumps(chosen, indent=1).encode())
     plot_sweep(sweep, trials, chosen, out / "sweep.png")
