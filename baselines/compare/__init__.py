@@ -22,8 +22,8 @@ what a comparison does, each module usable alone:
   (a bad one is named, moved to ``cells/corrupt/`` and run again), outputs checked writable
   before any work (:class:`OutputError`), finished cells of several folders read back;
 * :mod:`.report`: ``results.csv`` / ``results.json`` (one row a cell, with the run's provenance),
-  ``summary.md`` (mean return and fraction of the exact optimum per env and agent, and the
-  provenance), ``curves/<env>.png`` (mean episode return against environment steps with a 95 %
+  ``provenance.md`` (the provenance for a report page), ``summary.md`` (mean return and fraction
+  of the exact optimum per env and agent), ``curves/<env>.png`` (mean episode return against environment steps with a 95 %
   band over seeds), ``gifs/<env>.gif`` (a rollout of the best cell's policy), and the table
   spliced into a README;
 * :mod:`.aggregate`: normalized scores aggregated over environments (Agarwal et al. 2021):

@@ -1,6 +1,7 @@
 """What a comparison reports from its finished cells: ``results.csv`` / ``results.json`` (one
-row a cell; the JSON with the run's provenance, :mod:`baselines.provenance`), ``summary.md``
-(mean return and fraction of the exact optimum per env and agent, and the provenance),
+row a cell; the JSON with the run's provenance, :mod:`baselines.provenance`, which
+``provenance.md`` prints), ``summary.md`` (mean return and fraction of the exact optimum per
+env and agent),
 ``aggregate.md``, ``aggregate/*.png``, ``scores.npz`` and ``scores.json`` (normalized scores
 aggregated over environments, :mod:`.aggregate`), ``curves/<env>.png`` (mean episode return
 against environment steps with a 95 % band over seeds) and ``gifs/<env>.gif`` (a rollout of the
@@ -42,12 +43,13 @@ def records_provenance(records: list[dict], provenance: Provenance, **extra: Any
 def write_outputs(records: list[dict], out: Path, provenance: Provenance, **extra: Any) -> None:
     """Every output of the folder ``out`` from its finished cells ``records``; ``results.json``
     has the run's ``provenance`` (started before its first cell) with ``extra``, which
-    ``summary.md`` prints under the table."""
+    ``provenance.md`` prints for a report page."""
     rows = [r["row"] for r in records]
     entry = records_provenance(records, provenance, **extra)
     write_table(rows, out, entry)
-    lines = summary_table(rows) + ["", "Provenance (`results.json`):", "", *provenance_text(entry)]
+    lines = summary_table(rows)
     atomic_write_bytes(out / "summary.md", ("\n".join(lines) + "\n").encode())
+    atomic_write_bytes(out / "provenance.md", ("\n".join(provenance_text(entry)) + "\n").encode())
     labels = group_labels(rows)
     write_aggregate(records, labels, out)
     by_env: dict[str, list[dict]] = {}
