@@ -40,6 +40,7 @@ PUBLISHED = {
     **{
         f"results/compare/{name}": (f"compare/{name}", "make run")
         for name in (
+            "provenance.md",
             "aggregate.md",
             "aggregate/intervals.png",
             "aggregate/performance_profile.png",

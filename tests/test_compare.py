@@ -65,6 +65,7 @@ def test_tiny_compare_writes_every_output(tmp_path):
         "summary.md",
         "curves/rl_envs_GridMaze-v0.png",
         "gifs/rl_envs_GridMaze-v0.gif",
+        "provenance.md",
         "aggregate.md",
         "scores.npz",
         "scores.json",

@@ -85,7 +85,8 @@ def random_policy_return(env_id: str, seed: int, episodes: int = 3) -> float:
 
 
 def files(out: Path) -> dict:
-    return {p: p.stat().st_mtime_ns for p in sorted(out.rglob("*.json"))}
+    """The cell files and their times (results.json is rewritten by every call)."""
+    return {p: p.stat().st_mtime_ns for p in sorted((out / "cells").glob("*.json"))}
 
 
 def short_cells() -> tuple:
@@ -135,6 +136,12 @@ def test_a_killed_run_resumes_and_recomputes_only_what_is_missing(tmp_path):
     assert returns[:, -5:].mean() > baseline + 100, (returns[:, -5:], baseline)
     assert (out / "fig2.png").stat().st_size > 0 and "COPDAC-Q" in (out / "table.md").read_text()
     assert "**yes**" in (out / "sweep.md").read_text()
+    provenance = json.loads((out / "results.json").read_text())["provenance"]
+    assert provenance["seeds"]["training"]["ranges"] == [[0, 2]] and provenance["seeds"]["tuning"]["ranges"] == [
+        [1000, 1000]
+    ]
+    assert provenance["seeds"]["test"]["count"] == (3 + 1) * fig2.CHECKPOINTS * 2  # 4 runs, 2 episodes a checkpoint
+    assert "* seeds: training [[0, 2]]" in (out / "provenance.md").read_text()
 
     gone = cells / f"{sweep.key}.json"
     content = json.loads(gone.read_text())

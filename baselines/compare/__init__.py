@@ -23,10 +23,10 @@ what a comparison does, each module usable alone:
   before any work (:class:`OutputError`), finished cells of several folders read back;
 * :mod:`.report`: ``results.csv`` / ``results.json`` (one row a cell, with the environment's
   reference columns, :data:`~baselines.evaluation.REFERENCE_COLUMNS`, and the run's provenance),
-  ``summary.md`` (per env and agent: mean return, reference, random policy's return, normalized
-  score; and the provenance), ``curves/<env>.png`` (mean episode return against environment steps
-  with a 95 % band over seeds), ``gifs/<env>.gif`` (a rollout of the best cell's policy), and the
-  table spliced into a README;
+  ``provenance.md`` (the provenance for a report page), ``summary.md`` (per env and agent: mean
+  return, reference, random policy's return, normalized score), ``curves/<env>.png`` (mean
+  episode return against environment steps with a 95 % band over seeds), ``gifs/<env>.gif`` (a
+  rollout of the best cell's policy), and the table spliced into a README;
 * :mod:`.aggregate`: normalized scores aggregated over environments (Agarwal et al. 2021):
   ``aggregate.md``, ``aggregate/*.png`` and the export ``scores.npz`` / ``scores.json``.
 

@@ -1,8 +1,8 @@
 """What a comparison reports from its finished cells: ``results.csv`` / ``results.json`` (one
 row a cell, with the environment's reference columns; the JSON with the run's provenance,
-:mod:`baselines.provenance`), ``summary.md`` (per env and agent: the mean return, the
-environment's reference and random policy's return, and the normalized score; and the
-provenance), ``aggregate.md``, ``aggregate/*.png``, ``scores.npz`` and ``scores.json`` (normalized
+:mod:`baselines.provenance`, which ``provenance.md`` prints), ``summary.md`` (per env and agent:
+the mean return, the environment's reference and random policy's return, and the normalized
+score), ``aggregate.md``, ``aggregate/*.png``, ``scores.npz`` and ``scores.json`` (normalized
 scores aggregated over environments, :mod:`.aggregate`), ``curves/<env>.png`` (mean episode return
 against environment steps with a 95 % band over seeds) and ``gifs/<env>.gif`` (a rollout of the
 best cell's policy); and the table spliced into a README.
@@ -46,12 +46,12 @@ def write_outputs(
 ) -> None:
     """Every output of the folder ``out`` from its finished cells ``records``; ``results.json``
     has the run's ``provenance`` (started before its first cell) with ``extra``, which
-    ``summary.md`` prints under the table; ``missing`` (a line for each cell of the run that is
-    not among them, with why) marks ``summary.md`` incomplete at its top."""
+    ``provenance.md`` prints for a report page; ``missing`` (a line for each cell of the run that
+    is not among them, with why) marks ``summary.md`` incomplete at its top."""
     rows = [r["row"] for r in records]
     entry = records_provenance(records, provenance, **extra)
     write_table(rows, out, entry)
-    lines = summary_table(rows) + ["", "Provenance (`results.json`):", "", *provenance_text(entry)]
+    lines = summary_table(rows)
     if missing:
         lines = [
             f"**Incomplete: {len(missing)} of {len(missing) + len(records)} cells are missing** "
@@ -62,6 +62,7 @@ def write_outputs(
             *lines,
         ]
     atomic_write_bytes(out / "summary.md", ("\n".join(lines) + "\n").encode())
+    atomic_write_bytes(out / "provenance.md", ("\n".join(provenance_text(entry)) + "\n").encode())
     labels = group_labels(rows)
     write_aggregate(records, labels, out)
     by_env: dict[str, list[dict]] = {}

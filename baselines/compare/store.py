@@ -184,7 +184,15 @@ def move_aside(path: Path) -> Path:
 def check_writable(
     out: Path,
     folders: tuple[str, ...] = ("cells", "curves", "gifs", "aggregate"),
-    files: tuple[str, ...] = ("results.csv", "results.json", "summary.md", "aggregate.md", "scores.npz", "scores.json"),
+    files: tuple[str, ...] = (
+        "results.csv",
+        "results.json",
+        "summary.md",
+        "provenance.md",
+        "aggregate.md",
+        "scores.npz",
+        "scores.json",
+    ),
 ) -> None:
     """Fail now, naming the path, if ``out`` cannot hold every output (before any cell trains).
 
