@@ -27,7 +27,7 @@ def test_rows_become_rliables_layout_and_what_is_left_out_is_said():
         *(scored("a/T2", "X", s, v) for s, v in [(1, 0.9), (0, 0.7)]),  # two runs only, in another order
         *(scored("a/T1", "Y", s, v) for s, v in [(0, 0.5), (1, 0.6)]),
         scored("a/T1", "Y", 2, float("nan")),  # a diverged run
-        row("rl_envs/GridMaze-v0", "X", 0, 0.96),  # no reference() yet
+        row("CartPole-v1", "X", 0, 9.0),  # a user's environment: no reference()
     ]
     table = aggregate.score_table(rows, group_labels(rows))
     assert table.tasks == {"X": ["a/T1", "a/T2"], "Y": ["a/T1"]}
@@ -36,7 +36,7 @@ def test_rows_become_rliables_layout_and_what_is_left_out_is_said():
     assert table.scores["Y"].tolist() == [[0.5], [0.6]]
     assert table.left_out == [
         "a/T1, Y, seed 2: no finite return",
-        "rl_envs/GridMaze-v0: the environment declares no reference()",
+        "CartPole-v1: the environment declares no reference()",
         "a/T1, X: 3 runs, the first 2 by seed kept",
     ]
     lines = aggregate.aggregate_lines(table, reps=500)
@@ -78,7 +78,6 @@ def test_write_aggregate_writes_the_tables_and_figures(tmp_path):
     for s in range(3):
         for task, base in (("a/T1", 0.2), ("a/T2", 0.6)):
             r = scored(task, "X", s, base + 0.1 * s)
-            r["optimum"] = None
             # a training curve rising from the random policy's return (0) to the row's
             log = {"end_steps": [20, 50, 100], "returns": [0.0, 5 * r["normalized_score"], 10 * r["normalized_score"]]}
             records.append({"row": r, "log": log})
@@ -99,7 +98,7 @@ def test_write_aggregate_writes_the_tables_and_figures(tmp_path):
 def test_regret_and_area_for_an_environment_with_an_exact_optimum():
     records = [
         {
-            "row": {**row("b/Bandit", "A", s, -1.0), "optimum": 0.0},
+            "row": row("b/Bandit", "A", s, -1.0, reference=0.0, reference_low=0.0, reference_high=0.0),
             "log": {"end_steps": [1, 2, 3, 4], "returns": [-4.0, -2.0, -1.0, -1.0 - s]},
         }
         for s in range(2)

@@ -249,7 +249,9 @@ def regret_lines(records: list[dict], labels: list[tuple[str, str]], reps: int =
     bootstrap 95 % interval."""
     groups: dict[tuple[str, str], list[dict]] = {}
     for rec, label in zip(records, labels):
-        if rec["row"]["optimum"] is not None and len(rec["log"]["returns"]) >= 2:
+        row = rec["row"]
+        exact = row.get("reference_low") is not None and row["reference_low"] == row.get("reference_high")
+        if exact and len(rec["log"]["returns"]) >= 2:
             groups.setdefault(label, []).append(rec)
     if not groups:
         return []
@@ -259,8 +261,8 @@ def regret_lines(records: list[dict], labels: list[tuple[str, str]], reps: int =
         "|---|---|---|---|---|---|---|",
     ]
     for (env, agent), recs in groups.items():
-        optimum = recs[0]["row"]["optimum"]
-        regret = np.array([[stats.cumulative_regret(r["log"]["returns"], optimum)[-1]] for r in recs])
+        optimum = recs[0]["row"]["reference"]
+        regret = np.array([[stats.cumulative_regret(r["log"]["returns"], r["row"]["reference"])[-1]] for r in recs])
         per_step = regret / np.array([[r["log"]["end_steps"][-1]] for r in recs])
         area = np.array([[stats.area_under_curve(r["log"]["end_steps"], r["log"]["returns"])] for r in recs])
         cells = []
