@@ -76,15 +76,16 @@ def commit() -> str:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--only", default="", help="only the tasks whose class name contains this")
+    parser.add_argument("--only", default="", help="only the tasks whose label (class and parameters) contains this")
     parser.add_argument("--dry-run", action="store_true", help="print the records, do not write them")
     args = parser.parse_args(argv)
     version = commit()
     records = []
     for task, settings in CONFIGS:
-        if args.only not in type(task).__name__:
+        label = f"{type(task).__name__}({dp_reference.parameters(task)})"
+        if args.only not in label:
             continue
-        print(f"{type(task).__name__}({dp_reference.parameters(task)})", flush=True)
+        print(label, flush=True)
         t = time.perf_counter()
         record = dp_reference.compute_reference(task, settings, log=lambda line: print(line, flush=True))
         record["commit"] = version

@@ -9,7 +9,7 @@ episode ends, a step pays 0, i.e. costs ``r̄``): over a horizon of ``T`` steps 
 ``T r̄ - J``, where ``J`` is the total cost.
 
 * :func:`value_iteration`: semi-Lagrangian value iteration (the successor's value by multilinear
-  interpolation of the grid values; Bardi & Capuzzo-Dolcetta 1997, ch. VI; Munos & Moore 2002)
+  interpolation of the grid values; Bardi & Capuzzo-Dolcetta 1997, Appendix A; Munos & Moore 2002)
   on the undiscounted total cost.  Its value is an estimate, not a bound: interpolation errs to
   both sides.
 * :class:`GreedyPolicy`: the one-step look-ahead policy of a value function.  Its return,
@@ -22,9 +22,9 @@ episode ends, a step pays 0, i.e. costs ``r̄``): over a horizon of ``T`` steps 
   operator ``L(C) = min_pieces Σ_noise p [c_low + min_{C' meets the box} L(C')]`` lets the
   controller pick the most favourable state of each cell, so by induction from ``L = 0`` its
   ``k``-th iterate lies below the ``k``-step optimal cost of every state of the cell, and,
-  the costs being non-negative, below the ``T``-step one for ``k <= T`` (the conservative
-  discretisations of reachability analysis, e.g. Mitchell, Bayen & Tomlin 2005 for the
-  continuous-time analogue).
+  the costs being non-negative, below the ``T``-step one for ``k <= T`` (Junge & Osinga 2004:
+  the shortest path on the graph of cells bounds the optimal cost from below; here with noise
+  and a finite horizon).
 """
 
 from __future__ import annotations
@@ -243,7 +243,9 @@ class ControlProblem:
       ``(n, ndim)`` and actions ``(n, action_dim)`` (``noise`` ``(n, noise_dim)`` or None):
       ``(next states, rewards, terminated)``, the next states in the grid's coordinates.
     * ``grid``: the value-iteration grid; ``actions`` ``(K, action_dim)``: the action grid over
-      which the DP and its greedy policy choose.
+      which the DP and its greedy policy choose, as ``step`` takes them; ``env_actions`` the
+      same actions as the environment takes them (None: as ``actions``; a Discrete space's
+      index for each row).
     * ``noise``: quadrature nodes ``(Q, noise_dim)`` and weights ``(Q,)`` of the step noise, or
       None for a deterministic task.
     * ``reward_bound``: ``r̄ >= `` every step's reward (0 for a task that ends, whose rewards are
@@ -272,6 +274,7 @@ class ControlProblem:
     enclose: Callable[..., Enclosure] | None = None
     start_cells: np.ndarray | None = None
     end_cost: Callable[[int], float] | None = None
+    env_actions: np.ndarray | None = None
 
     def returns_from_costs(self, cost: np.ndarray | float) -> np.ndarray | float:
         """The return ``T r̄ - J`` of a total cost ``J``."""
@@ -331,8 +334,8 @@ def value_iteration(problem: ControlProblem, tol: float = 1e-6, max_sweeps: int 
     continuation where the episode ends), until no node changes by more than ``tol``.
 
     With costs ``>= 0`` and ``J`` starting at 0 the sweeps increase ``J`` monotonically towards
-    the fixed point (Bertsekas 2012, Vol. II, §3.1: monotone convergence of value iteration from
-    below for non-negative costs)."""
+    the optimal cost of the grid's problem (Bertsekas 2012, Vol. II, chs. 3-4: value iteration
+    from below for non-negative costs)."""
     grid = problem.grid
     states = grid.nodes()
     n_noise = 1 if problem.noise is None else len(problem.noise[1])
@@ -381,7 +384,7 @@ class GreedyPolicy:
             better = q < best
             best = np.where(better, q, best)
             choice = np.where(better, k, choice)
-        return problem.actions[choice]
+        return (problem.actions if problem.env_actions is None else problem.env_actions)[choice]
 
 
 # -- Monte Carlo in the real environment ----------------------------------------------------------

@@ -30,8 +30,8 @@ REFERENCE_FILE = Path(__file__).with_name("dp_references.json")
 #: the largest relative change of the DP's start cost between the last two grids of a refinement
 REFINEMENT_TOLERANCE = 0.005
 CITATION = (
-    "semi-Lagrangian DP: Bardi & Capuzzo-Dolcetta 1997, ch. VI; Munos & Moore 2002, Mach. Learn. 49; "
-    "greedy policy measured in the environment; conservative cell abstraction for the upper bound"
+    "semi-Lagrangian value iteration: Bardi & Capuzzo-Dolcetta 1997, App. A; Munos & Moore 2002, Mach. Learn. 49; "
+    "the upper bound by a cell abstraction: Junge & Osinga 2004, ESAIM COCV 10"
 )
 
 

@@ -39,9 +39,12 @@ class MountainCarRLParkTask(Task):
     def __post_init__(self):
         one_of(self.start, "start", STARTS)
         integer(self.max_steps, "max_steps")
-        real(self.goal_reward, "goal_reward", high=0.0)
+        goal_reward = real(self.goal_reward, "goal_reward")
+        if goal_reward > 0:  # the task stays one of reaching the goal soonest (and dp_problem's costs >= 0)
+            raise ValueError(f"goal_reward must be a real number <= 0 (RLPark's is -1), got {goal_reward!r}")
         low, high = np.array([POSITION_RANGE[0], VELOCITY_RANGE[0]]), np.array([POSITION_RANGE[1], VELOCITY_RANGE[1]])
         self._derive(
+            goal_reward=goal_reward,
             observation_space=spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32),
             action_space=spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32),
         )
@@ -151,7 +154,8 @@ class MountainCarRLParkEnv(SingleEnv):
     stops (``v = 0``) and ``p`` is clipped to ``[−1.2, 0.6]``.  Differences from Gymnasium's
     ``MountainCarContinuous-v0``:
 
-    * Reward: −1 per step, 0 on the step that reaches the goal (Gymnasium: −0.1 a² per step, +100 at the goal).
+    * Reward: −1 per step, 0 on the step that reaches the goal, or −1 there too with
+      ``goal_reward=-1`` (RLPark's) (Gymnasium: −0.1 a² per step, +100 at the goal).
     * Time step: the power is 0.001 per unit of throttle (Gymnasium: 0.0015).
     * Bounds: the same; the goal is ``p ≥ 0.6`` (Gymnasium: ``p ≥ 0.45`` and ``v ≥ 0``).
     * Start state: uniform over the whole state box (Gymnasium: ``p ∈ [−0.6, −0.4]``, ``v = 0``).
@@ -169,8 +173,9 @@ class MountainCarRLParkEnv(SingleEnv):
 
     ## Rewards
 
-    −1 per step, 0 on the step that reaches the goal: a car that never reaches it scores −5000
-    in a 5000-step episode.
+    −1 per step; on the step that reaches the goal, ``goal_reward``: 0 by default, −1 in RLPark's
+    ``MountainCar`` (−1 on every step), so that RLPark's return is ours minus 1 for an episode
+    that reaches the goal.  A car that never reaches it scores −5000 in a 5000-step episode.
 
     ## Starting State
 
@@ -189,6 +194,8 @@ class MountainCarRLParkEnv(SingleEnv):
 
     * ``start``: ``"random"`` (default) or ``"fixed"``.
     * ``max_steps``: the step limit (default 5000).
+    * ``goal_reward``: the reward of the step that reaches the goal (default 0; RLPark's is −1; at
+      most 0, so that the task stays one of reaching the goal soonest).
     * ``render_mode``: ``"human"`` or ``"rgb_array"``: the track (height ``sin 3p``), the goal
       flag and the car.
 

@@ -198,6 +198,7 @@ class PuddleWorldTask(Task):
             noise_pieces=(noise_boxes, noise_probs),
             enclose=self._enclose,
             start_cells=start_cells,
+            env_actions=np.arange(len(DISCRETE_CONTROLS)) if self.actions == "discrete" else None,
         )
 
     def reference(self) -> Reference:
