@@ -1,6 +1,6 @@
 """Recompute the cached reference records of the continuous-control tasks (``rl_envs/dp_references.json``).
 
-    PYTHONPATH=. python benchmarks/bench_dp_references.py [--only MountainCar] [--dry-run]
+    PYTHONPATH=. python benchmarks/bench_dp_references.py [--only MountainCar ...] [--dry-run]
 
 Each record is computed by :func:`rl_envs.dp_reference.compute_reference` (value iteration under
 grid refinement, the greedy policy and the random policy measured in the environment, the
@@ -27,7 +27,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Deterministic tasks from a fixed start need one episode of their deterministic greedy policy.
 CAR = {"grids": ((101, 101), (201, 201), (401, 401)), "problem": {"actions": 9, "cells": (1200, 1200), "pieces": 2}}
-PENDULUM = {"grids": ((100, 101), (200, 201), (400, 401)), "problem": {"actions": 9, "cells": (600, 600), "pieces": 4}}
+PENDULUM = {
+    "grids": ((100, 101), (200, 201), (400, 401), (800, 801)),
+    "problem": {"actions": 9, "cells": (600, 600), "pieces": 4},
+}
 PUDDLE_GRIDS = (51, 101, 201)
 # The Gaussian noise needs more pieces than the uniform (see PuddleWorldTask.dp_problem), so fewer cells.
 PUDDLE = {
@@ -76,14 +79,16 @@ def commit() -> str:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--only", default="", help="only the tasks whose label (class and parameters) contains this")
+    parser.add_argument(
+        "--only", action="append", help="only the tasks whose label (class and parameters) contains this (repeatable)"
+    )
     parser.add_argument("--dry-run", action="store_true", help="print the records, do not write them")
     args = parser.parse_args(argv)
     version = commit()
     records = []
     for task, settings in CONFIGS:
         label = f"{type(task).__name__}({dp_reference.parameters(task)})"
-        if args.only not in label:
+        if args.only and not any(part in label for part in args.only):
             continue
         print(label, flush=True)
         t = time.perf_counter()

@@ -293,8 +293,7 @@ class PendulumSwingUpTask(Task):
         state, reward, terminated, _ = self.transition(state, u, None)
         return observations(state), reward, terminated
 
-    @property
-    def jacobian_bound(self) -> np.ndarray:
+    def _jacobian_bound(self) -> np.ndarray:
         """An entrywise bound ``G`` of ``|∂(θ', ω', q') / ∂(θ, ω, u)|`` for one step (``q'`` its reward):
         RK4 on the field ``F = (ω, (-μ ω + m g l sin θ + u) / I, 0, cos θ)`` of ``(θ, ω, u, q)``,
         whose Jacobian is bounded entrywise by ``B``, has a substep Jacobian bounded by
@@ -314,14 +313,14 @@ class PendulumSwingUpTask(Task):
     def _enclose(self, low, high, a_low, a_high, n_low, n_high) -> dp.Enclosure:
         """Every successor of the cells ``[low, high]`` under a torque in ``[a_low, a_high]``: the
         step from the cell's centre under the middle torque (the real kernel), widened by
-        :attr:`jacobian_bound` times the half-widths (the mean value theorem, entrywise)."""
+        :meth:`_jacobian_bound` times the half-widths (the mean value theorem, entrywise)."""
         centre, u = (low + high) / 2, np.full((len(low), 1), (a_low[0] + a_high[0]) / 2)
         radius = np.concatenate([(high - low) / 2, np.full((len(low), 1), (a_high[0] - a_low[0]) / 2)], axis=1)
         state = np.zeros((len(low), 5))
         state[:, [THETA, OMEGA]] = centre
         state[:, OVER_TIME] = -1.0
         state, reward, _, _ = self.transition(state, u, None)
-        spread = radius @ self.jacobian_bound.T + dp.ROUNDING
+        spread = radius @ self._jacobian_bound().T + dp.ROUNDING
         moved = state[:, [THETA, OMEGA]]
         return dp.Enclosure(
             boxes=[(moved - spread[:, :2], moved + spread[:, :2], np.ones(len(low), dtype=bool))],

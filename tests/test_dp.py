@@ -179,6 +179,26 @@ def test_every_step_from_a_cell_lands_in_its_enclosure_at_no_less_than_its_cost(
             assert np.all(enc.may_end[ended])
 
 
+def test_swing_up_jacobian_bound_holds_the_kernels_finite_differences():
+    task = PendulumSwingUpTask()
+    rng = np.random.default_rng(4)
+    x = np.stack([rng.uniform(-math.pi, math.pi, 200), rng.uniform(-8, 8, 200)], axis=1)
+    u = rng.uniform(-5, 5, (200, 1))
+
+    def step(x, u):
+        nxt, reward, _ = task._dp_step(x, u)
+        return np.column_stack([np.unwrap(np.stack([x[:, 0], nxt[:, 0]]), axis=0)[1], nxt[:, 1], reward])
+
+    eps = 1e-6
+    columns = [
+        (step(x + eps * np.eye(2)[j], u) - step(x - eps * np.eye(2)[j], u)) / (2 * eps) for j in range(2)
+    ] + [(step(x, u + eps) - step(x, u - eps)) / (2 * eps)]
+    jacobian = np.abs(np.stack(columns, axis=2))  # (n, output, input)
+    bound = task._jacobian_bound()
+    assert np.all(jacobian <= bound + 1e-6)
+    assert np.all(jacobian.max(axis=0) >= 0.9 * bound)  # and it is not loose where it matters
+
+
 # -- the mountain car's minimum time, three ways ----------------------------------------------------
 
 
