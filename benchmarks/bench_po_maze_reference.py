@@ -85,7 +85,7 @@ def code_version() -> str:
     )
 
 
-def entry(layout: str, goal_mode: str, episodes: int, seconds: float) -> dict:
+def entry(layout: str, goal_mode: str, episodes: int, seconds: float, code: str) -> dict:
     start = time.perf_counter()
     env = gym.make(ID, layout=layout, goal_mode=goal_mode)
     maze: Any = env.unwrapped
@@ -98,6 +98,7 @@ def entry(layout: str, goal_mode: str, episodes: int, seconds: float) -> dict:
         "fingerprint": model_fingerprint(model),
         "bounds": dataclasses.asdict(bounds),
         "policy": None,
+        "code": code,
     }
     if upper - lower > EXACT_WIDTH:
         perseus = Perseus(env, seed=0, **PERSEUS[layout]).learn()
@@ -117,7 +118,6 @@ def entry(layout: str, goal_mode: str, episodes: int, seconds: float) -> dict:
             "screening": screened,
         }
     result["seconds"] = time.perf_counter() - start
-    result["code"] = code_version()
     return result
 
 
@@ -129,11 +129,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, help="HSVI's time budget for every model (default: SECONDS)")
     parser.add_argument("--write", action="store_true", help=f"store the bounds in {REFERENCE_FILE.name}")
     args = parser.parse_args()
+    code = code_version()  # now: the modules are imported, and the tree may change while this runs
     data = json.loads(REFERENCE_FILE.read_text())
     done = {(e["layout"], e["goal_mode"]): e for e in data["entries"]}
     for layout in args.only:
         for goal_mode in args.goal_modes:
-            done[layout, goal_mode] = entry(layout, goal_mode, args.episodes, args.seconds or SECONDS[layout])
+            done[layout, goal_mode] = entry(layout, goal_mode, args.episodes, args.seconds or SECONDS[layout], code)
             print(json.dumps(done[layout, goal_mode]), flush=True)
     data["entries"] = [done[key] for key in sorted(done)]
     if args.write:
