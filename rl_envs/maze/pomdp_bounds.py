@@ -162,9 +162,11 @@ class HSVI:
         self.values = np.zeros(0)
         self._inverse = np.zeros((0, S))  # 1 / b_i(s) on the support, inf off it
         self._drop = np.zeros(0)  # v_i - c . b_i <= 0
+        self._point_at: dict[bytes, int] = {}  # the index of the point at each belief
         self.alpha = blind_policy_alphas(model)
         self.alpha_action = np.arange(model.n_actions)
         self._witness = np.tile(model.b0, (model.n_actions, 1))  # the belief each vector was backed up at
+        self._alpha_at: dict[bytes, int] = {}  # the index of the vector backed up at each belief
         self._pruned_at = (len(self.alpha), 1)
         self.trials = 0
 
@@ -193,6 +195,14 @@ class HSVI:
         return best
 
     def _add_point(self, b: np.ndarray, value: float) -> None:
+        """A point at ``b``; at a belief already in the set, its value lowered instead (a trial
+        revisits the same beliefs: a second point there would only cost time)."""
+        i = self._point_at.get(b.tobytes())
+        if i is not None:
+            self.values[i] = value
+            self._drop[i] = value - b @ self.corner
+            return
+        self._point_at[b.tobytes()] = len(self.points)
         self.points = np.vstack([self.points, b])
         self.values = np.append(self.values, value)
         with np.errstate(divide="ignore"):
@@ -231,6 +241,13 @@ class HSVI:
         alphas = self.R.T + self.gamma * np.einsum("ast,at->as", self.T, inner)
         a = int(np.argmax(alphas @ b))
         if alphas[a] @ b > float(self.lower(b)[0]) + 1e-12:
+            # The vector backed up at this belief before is replaced (dropping a vector only
+            # loosens the bound): a trial revisits the same beliefs.
+            k = self._alpha_at.get(b.tobytes())
+            if k is not None:
+                self.alpha[k], self.alpha_action[k] = alphas[a], a
+                return
+            self._alpha_at[b.tobytes()] = len(self.alpha)
             self.alpha = np.vstack([self.alpha, alphas[a]])
             self.alpha_action = np.append(self.alpha_action, a)
             self._witness = np.vstack([self._witness, b])
@@ -292,6 +309,7 @@ class HSVI:
                 self.alpha_action[keep],
                 self._witness[keep],
             )
+            self._alpha_at = {b.tobytes(): k for k, b in enumerate(self._witness[A:], start=A)}
         if M >= 2 * self._pruned_at[1]:
             keep = np.ones(M, dtype=bool)
             for i in np.argsort(-self._drop):  # the weakest points first
@@ -305,6 +323,7 @@ class HSVI:
                     keep[i] = False
             self.points, self.values = self.points[keep], self.values[keep]
             self._inverse, self._drop = self._inverse[keep], self._drop[keep]
+            self._point_at = {b.tobytes(): i for i, b in enumerate(self.points)}
         self._pruned_at = (max(self._pruned_at[0], len(self.alpha)), max(self._pruned_at[1], len(self.points)))
 
     def gap(self) -> float:
