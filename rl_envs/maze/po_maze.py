@@ -331,6 +331,7 @@ class PartiallyObservableMazeEnv(SingleEnv):
       ``R[s, a]``, ``b0``, ``gamma``, goals restarting); ``episode_model``: the one the episode
       optimises (goals absorbing with ``goal_mode="terminate"``); ``goal_states``.
     * ``mdp_upper_bound()``: ``b0 . V_MDP``, the value if the state were observed.
+    * ``reference()``: the optimum's value or bounds and the random policy's value (below).
 
     ## Arguments
 
