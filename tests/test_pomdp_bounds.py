@@ -305,3 +305,16 @@ def test_on_demand_reference_of_a_gridmaze_layout_is_cached():
     key = model_fingerprint(gym.make(ID, layout=layout).unwrapped.episode_model)  # type: ignore[attr-defined]
     assert key in po_maze._ON_DEMAND_BOUNDS
     assert gym.make(ID, layout=layout).unwrapped.reference() == ref  # type: ignore[attr-defined]
+
+
+def test_documented_table_is_what_reference_reports():
+    """The env's docstring (its docs page) lists every named layout's record to 4 decimals."""
+    rows = [line.split("|")[1:-1] for line in po_maze.PartiallyObservableMazeEnv.__doc__.splitlines()]
+    table = {(r[0].strip(), r[1].strip()): [c.strip() for c in r[2:]] for r in rows if len(r) == 7}
+    for layout in CLASSIC:
+        for goal_mode in ("terminate", "reset"):
+            ref = gym.make(ID, layout=layout, goal_mode=goal_mode).unwrapped.reference()  # type: ignore[attr-defined]
+            kind, value, lower, upper, random = table[layout, goal_mode]
+            assert kind == ref.kind and float(value) == round(ref.value, 4) and float(random) == round(ref.random, 4)
+            if kind == "bounds":
+                assert (float(lower), float(upper)) == (round(ref.lower, 4), round(ref.upper, 4))

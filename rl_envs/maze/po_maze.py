@@ -160,7 +160,8 @@ class POMazeTask(ScalarStepTask):
                     f"{policy['name']} policy's return over {policy['episodes']} episodes, mean minus the "
                     f"half-width of its 99 % interval (the alpha-vector bound is {bounds.over(H, model.gamma)[0]:.4f})"
                 )
-                citation += "; Spaan & Vlassis 2005, JAIR 24 (Perseus)"
+                if "Perseus" in policy["name"]:
+                    citation += "; Spaan & Vlassis 2005, JAIR 24 (Perseus)"
             value = min(max(policy["mean"], lower), upper)
         return _bounds_record(lower, upper, value, method, citation, record)
 
@@ -332,6 +333,43 @@ class PartiallyObservableMazeEnv(SingleEnv):
       optimises (goals absorbing with ``goal_mode="terminate"``); ``goal_states``.
     * ``mdp_upper_bound()``: ``b0 . V_MDP``, the value if the state were observed.
     * ``reference()``: the optimum's value or bounds and the random policy's value (below).
+
+    ## Reference value
+
+    ``env.unwrapped.reference()`` (a :class:`rl_envs.core.Reference`) is about the expected
+    **discounted** return of an episode, ``E[sum_{t < max_steps} gamma^t r_{t+1}]`` from ``b0``
+    with the model's ``gamma``: the average discounted reward of the POMDP literature, which the
+    comparison's ``discounted_reward`` measure reports.  (The undiscounted episode return is
+    another quantity: on the goal mazes, the share of episodes that reach the goal.)  ``random``
+    is the uniform-random policy's exact value: under that policy the belief plays no part and
+    the state is a Markov chain.  With the defaults (``max_steps=251``; an exact row's lower and
+    upper are its value):
+
+    | layout | goal mode | kind | value | lower | upper | random |
+    |---|---|---|---|---|---|---|
+    | cheese | terminate | exact | 0.8242 | | | 0.2036 |
+    | cheese | reset | exact | 3.4862 | | | 0.2495 |
+    | 4x3 | terminate | exact | 0.4425 | | | -0.5568 |
+    | 4x3 | reset | exact | 1.8899 | | | -1.0237 |
+    | hallway | terminate | bounds | 0.5165 | 0.5130 | 0.5544 | 0.0422 |
+    | hallway | reset | bounds | 1.0177 | 1.0095 | 1.2008 | 0.0439 |
+    | hallway2 | terminate | bounds | 0.3495 | 0.3452 | 0.4762 | 0.0265 |
+    | hallway2 | reset | bounds | 0.5238 | 0.5168 | 0.8878 | 0.0271 |
+
+    The upper bounds come from heuristic search value iteration (HSVI; Smith & Simmons 2004) over
+    the fast informed bound and the sawtooth interpolation (Hauskrecht 2000).  The lower bounds
+    are values of policies: the certified value of HSVI's alpha vectors (each bounds an
+    executable plan from below), or, on the hallways where it is higher, the return of the
+    better of HSVI's and Perseus's policies measured over 20 000 episodes, minus the half-width of
+    its 99 % interval (a statistical bound); ``value`` is then that measured return.  An interval
+    at most ``EXACT_WIDTH`` (1e-3) wide is reported as exact, at its midpoint: cheese and 4x3
+    converge to within 1e-4.  ``benchmarks/bench_po_maze_reference.py`` computed these (HSVI
+    for 10 minutes per model) and ``rl_envs/maze/po_maze_reference.json`` holds them, used only
+    while the model's fingerprint matches; docs/pomdp-mazes.md §5 compares them with published
+    scores.  Another ``max_steps`` reuses the stored infinite-horizon bounds, the truncation
+    bounded.  Any other model (a ``.POMDP`` file, a GridMaze layout) gets at most 20 s of HSVI
+    on first use (alpha-vector lower bound; kept for the process), and a model with
+    ``gamma = 1`` the best blind policy's value and the fast informed bound over ``max_steps``.
 
     ## Arguments
 
