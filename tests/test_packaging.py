@@ -98,7 +98,7 @@ def test_wheel_and_sdist_hold_every_runtime_file(dist):
         in_wheel = set(z.namelist())
     with tarfile.open(dist["sdist"]) as t:
         in_sdist = {n.split("/", 1)[1] for n in t.getnames() if "/" in n}
-    runtime = set().union(*(_source_files(p, s) for p in ("rl_envs", "baselines") for s in (".py", ".yml")))
+    runtime = set().union(*(_source_files(p, s) for p in ("rl_envs", "baselines") for s in (".py", ".yml", ".json")))
     assert any(f.startswith("baselines/hyperparams/") for f in runtime)
     assert runtime <= in_wheel, sorted(runtime - in_wheel)
     assert runtime <= in_sdist, sorted(runtime - in_sdist)

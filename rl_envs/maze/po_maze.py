@@ -3,22 +3,36 @@
 from __future__ import annotations
 
 import copy
+import functools
+import json
 import math
 from dataclasses import KW_ONLY, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from gymnasium import spaces
 
-from ..core import SingleEnv, VectorEnv
+from ..core import Reference, SingleEnv, VectorEnv
 from ..validation import describe, integer, one_of, probability
 from .classic_pomdps import CLASSIC, HALLWAY_SENSOR_NOISE, MazePOMDP, wall_sensor_pomdp
 from .grid_maze import ScalarStepTask
 from .layouts import Layout, get_layout
 from .pomdp import POMDPModel, POMDPSampler, filter_belief
+from .pomdp_bounds import ValueBounds, finite_horizon_bounds, model_fingerprint, random_policy_value, solve_bounds
 from .solve import value_iteration
 
 GOAL_MODES = ("terminate", "reset")
+# The named layouts' bounds, precomputed by benchmarks/bench_po_maze_reference.py (which says how).
+REFERENCE_FILE = Path(__file__).with_name("po_maze_reference.json")
+# An interval on the optimum at most this wide is reported as exact (its midpoint).
+EXACT_WIDTH = 1e-3
+# The search's budget for a model without precomputed bounds (a .POMDP file, a GridMaze layout).
+ON_DEMAND = {"tol": 1e-6, "max_trials": 2000, "time_limit": 20.0}
+CITATION = (
+    "Hauskrecht 2000, JAIR 13 (fast informed bound, sawtooth); Smith & Simmons 2004, 2005, UAI (HSVI); "
+    "Pineau, Gordon & Thrun 2003, IJCAI (point-based backup)"
+)
 # Keyboard play: action name -> pygame key name (hallway turns, compass moves, grid moves).
 ACTION_KEYS = {
     "stay": "SPACE",
@@ -98,6 +112,58 @@ class POMazeTask(ScalarStepTask):
         terminal = self.goal_states if self.goal_mode == "terminate" else None
         V, _ = value_iteration(self.episode_model.mdp(terminal), self.model.gamma)
         return float(self.model.b0 @ V)
+
+    def reference(self) -> Reference:
+        """The best and the uniform-random policy's expected discounted return over an episode.
+
+        The quantity is the score of the POMDP literature and of the comparison's
+        ``discounted_reward`` measure: ``E[sum_{t < max_steps} gamma^t r_{t+1}]`` from ``b0`` with
+        the model's ``gamma``, the episode ending at the first goal with
+        ``goal_mode="terminate"``.  The random policy's value is exact (the state under it is a
+        Markov chain, :func:`~rl_envs.maze.pomdp_bounds.random_policy_value`).  The optimum is
+        bracketed by :mod:`rl_envs.maze.pomdp_bounds`: for the named layouts from the bounds that
+        ``benchmarks/bench_po_maze_reference.py`` precomputed (used only while the model's
+        fingerprint matches), otherwise computed on first use (at most ``ON_DEMAND``'s time,
+        kept for the process).  An interval narrower than ``EXACT_WIDTH`` is reported as exact.
+        """
+        return self._reference
+
+    @functools.cached_property
+    def _reference(self) -> Reference:
+        model, H = self.episode_model, self.max_steps
+        mode = "up to the first goal" if self.goal_mode == "terminate" else "goals restart from b0"
+        quantity = (
+            f"expected discounted return sum_(t<{H}) gamma^t r_(t+1) of an episode from b0 "
+            f"(gamma={model.gamma:g}, {H} steps, {mode}): the average discounted reward of the literature"
+        )
+        random = random_policy_value(model, H)
+        record = dict(random=random, random_lower=random, random_upper=random, quantity=quantity, gamma=model.gamma)
+        if model.gamma >= 1.0:
+            lower, upper = finite_horizon_bounds(model, H)
+            method = f"the best blind policy's value below, the fast informed bound over {H} steps above"
+            return _bounds_record(lower, upper, lower, method, CITATION, record)
+        bounds, stored = _value_bounds(model)
+        lower, upper = bounds.over(H, model.gamma)
+        value, citation = lower, CITATION
+        where = f"precomputed ({bounds.seconds:.0f} s)" if stored else f"computed on demand ({bounds.seconds:.1f} s)"
+        method = (
+            f"HSVI {where}, {bounds.trials} trials: FIB/sawtooth upper bound, point-based alpha-vector "
+            f"lower bound (the certified value of a policy), the {H}-step truncation bounded"
+        )
+        policy = (stored or {}).get("policy")
+        if policy and policy["horizon"] == H and upper - lower > EXACT_WIDTH:
+            measured_lower = policy["mean"] - policy["half_width"]
+            if measured_lower > lower:
+                lower = measured_lower
+                method = (
+                    f"upper: HSVI's FIB/sawtooth bound ({bounds.seconds:.0f} s precomputed); lower: the "
+                    f"{policy['name']} policy's return over {policy['episodes']} episodes, mean minus the "
+                    f"half-width of its 99 % interval (the alpha-vector bound is {bounds.over(H, model.gamma)[0]:.4f})"
+                )
+                if "Perseus" in policy["name"]:
+                    citation += "; Spaan & Vlassis 2005, JAIR 24 (Perseus)"
+            value = min(max(policy["mean"], lower), upper)
+        return _bounds_record(lower, upper, value, method, citation, record)
 
     # -- the dynamics -------------------------------------------------------------------------
 
@@ -266,6 +332,44 @@ class PartiallyObservableMazeEnv(SingleEnv):
       ``R[s, a]``, ``b0``, ``gamma``, goals restarting); ``episode_model``: the one the episode
       optimises (goals absorbing with ``goal_mode="terminate"``); ``goal_states``.
     * ``mdp_upper_bound()``: ``b0 . V_MDP``, the value if the state were observed.
+    * ``reference()``: the optimum's value or bounds and the random policy's value (below).
+
+    ## Reference value
+
+    ``env.unwrapped.reference()`` (a :class:`rl_envs.core.Reference`) is about the expected
+    **discounted** return of an episode, ``E[sum_{t < max_steps} gamma^t r_{t+1}]`` from ``b0``
+    with the model's ``gamma``: the average discounted reward of the POMDP literature, which the
+    comparison's ``discounted_reward`` measure reports.  (The undiscounted episode return is
+    another quantity: on the goal mazes, the share of episodes that reach the goal.)  ``random``
+    is the uniform-random policy's exact value: under that policy the belief plays no part and
+    the state is a Markov chain.  With the defaults (``max_steps=251``; an exact row's lower and
+    upper are its value):
+
+    | layout | goal mode | kind | value | lower | upper | random |
+    |---|---|---|---|---|---|---|
+    | cheese | terminate | exact | 0.8242 | | | 0.2036 |
+    | cheese | reset | exact | 3.4862 | | | 0.2495 |
+    | 4x3 | terminate | exact | 0.4425 | | | -0.5568 |
+    | 4x3 | reset | exact | 1.8899 | | | -1.0237 |
+    | hallway | terminate | bounds | 0.5165 | 0.5130 | 0.5544 | 0.0422 |
+    | hallway | reset | bounds | 1.0177 | 1.0095 | 1.2008 | 0.0439 |
+    | hallway2 | terminate | bounds | 0.3495 | 0.3452 | 0.4762 | 0.0265 |
+    | hallway2 | reset | bounds | 0.5238 | 0.5168 | 0.8878 | 0.0271 |
+
+    The upper bounds come from heuristic search value iteration (HSVI; Smith & Simmons 2004) over
+    the fast informed bound and the sawtooth interpolation (Hauskrecht 2000).  The lower bounds
+    are values of policies: the certified value of HSVI's alpha vectors (each bounds an
+    executable plan from below), or, on the hallways where it is higher, the return of the
+    better of HSVI's and Perseus's policies measured over 20 000 episodes, minus the half-width of
+    its 99 % interval (a statistical bound); ``value`` is then that measured return.  An interval
+    at most ``EXACT_WIDTH`` (1e-3) wide is reported as exact, at its midpoint: cheese and 4x3
+    converge to within 1e-4.  ``benchmarks/bench_po_maze_reference.py`` computed these (HSVI
+    for 10 minutes per model) and ``rl_envs/maze/po_maze_reference.json`` holds them, used only
+    while the model's fingerprint matches; docs/pomdp-mazes.md §5 compares them with published
+    scores.  Another ``max_steps`` reuses the stored infinite-horizon bounds, the truncation
+    bounded.  Any other model (a ``.POMDP`` file, a GridMaze layout) gets at most 20 s of HSVI
+    on first use (alpha-vector lower bound; kept for the process), and a model with
+    ``gamma = 1`` the best blind policy's value and the fast informed bound over ``max_steps``.
 
     ## Arguments
 
@@ -335,6 +439,38 @@ class PartiallyObservableMazeVectorEnv(VectorEnv):
     def belief(self) -> np.ndarray | None:
         """The agents' posteriors over the hidden state, tracked only with a render mode (else None)."""
         return None if self._state is None or "belief" not in self._state else self._state["belief"]
+
+
+@functools.cache
+def stored_references() -> dict[str, dict]:
+    """The precomputed entries of :data:`REFERENCE_FILE`, by the fingerprint of the model they bound."""
+    entries = json.loads(REFERENCE_FILE.read_text())["entries"]
+    return {entry["fingerprint"]: entry for entry in entries}
+
+
+# Bounds computed on demand in this process, by model fingerprint.
+_ON_DEMAND_BOUNDS: dict[str, ValueBounds] = {}
+
+
+def _value_bounds(model: POMDPModel) -> tuple[ValueBounds, dict | None]:
+    """Infinite-horizon bounds on ``V*(b0)``, and the stored entry they come from (None when
+    computed on demand)."""
+    key = model_fingerprint(model)
+    entry = stored_references().get(key)
+    if entry is not None:
+        return ValueBounds(**entry["bounds"]), entry
+    if key not in _ON_DEMAND_BOUNDS:
+        _ON_DEMAND_BOUNDS[key] = solve_bounds(model, **ON_DEMAND)[0]
+    return _ON_DEMAND_BOUNDS[key], None
+
+
+def _bounds_record(lower: float, upper: float, value: float, method: str, citation: str, record: dict) -> Reference:
+    """Exact (the midpoint) when ``[lower, upper]`` is at most :data:`EXACT_WIDTH` wide, else bounds."""
+    if upper - lower <= EXACT_WIDTH:
+        mid = 0.5 * (lower + upper)
+        method += f"; converged to within {upper - lower:.1e}"
+        return Reference("exact", mid, mid, mid, method=method, citation=citation, **record)
+    return Reference("bounds", value, lower, upper, method=method, citation=citation, **record)
 
 
 def _resolve(layout, sensor_noise, slip, start) -> MazePOMDP | POMDPModel:
