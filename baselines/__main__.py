@@ -292,7 +292,9 @@ def _main(argv) -> int:
         }
     out = Path(args.out)
     made = [
-        folder for folder in (out / "cells", out / "curves", out / "gifs", out, *out.parents) if not folder.exists()
+        folder
+        for folder in (*(out / name for name in ("cells", "curves", "gifs", "aggregate")), out, *out.parents)
+        if not folder.exists()
     ]
     try:
         return _execute(config, args, argv)

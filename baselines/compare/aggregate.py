@@ -25,9 +25,7 @@ from typing import Any
 import numpy as np
 import gymnasium as gym
 
-from rl_envs.core.reference import Reference
-
-from .. import stats
+from .. import evaluation, stats
 from ..curves import curve_on_grid, smooth
 from ..io import atomic_write_bytes, save_figure
 
@@ -53,22 +51,19 @@ def reference_of(row: dict, cache: dict) -> tuple[float, float] | str:
     """``(reference value, random policy's value)`` of the row's task, from the row's ``reference``
     and ``random_return`` or its environment's ``reference()``; else why there is none."""
     if row.get("reference") is not None and row.get("random_return") is not None:
-        return float(row["reference"]), float(row["random_return"])
-    key = (row["env"], row["env_kwargs"])
-    if key not in cache:
-        env = gym.make(row["env"], **json.loads(row["env_kwargs"]))
-        declared = getattr(env.unwrapped, "reference", None)
-        found = declared() if callable(declared) else None
-        env.close()
-        if found is None:
-            cache[key] = "the environment declares no reference()"
-        elif not isinstance(found, Reference):
-            cache[key] = f"its reference() is a {type(found).__name__}, not a Reference with a random policy's value"
-        elif not found.value > found.random:
-            cache[key] = f"its reference {found.value} does not exceed the random policy's {found.random}"
-        else:
-            cache[key] = (found.value, found.random)
-    return cache[key]
+        found: tuple[float, float] | str = (float(row["reference"]), float(row["random_return"]))
+    else:
+        key = (row["env"], row["env_kwargs"])
+        if key not in cache:
+            env = gym.make(row["env"], **json.loads(row["env_kwargs"]))
+            ref = evaluation.reference_of(env)
+            env.close()
+            cache[key] = "the environment declares no reference()" if ref is None else (ref.value, ref.random)
+        found = cache[key]
+    if isinstance(found, tuple) and not found[0] > found[1]:
+        # one action, say: every policy is optimal and no score tells agents apart
+        return f"its reference {found[0]} does not exceed the random policy's {found[1]}"
+    return found
 
 
 def normalized(ret: Any, reference: tuple[float, float]) -> Any:
