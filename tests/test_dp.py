@@ -190,9 +190,9 @@ def test_swing_up_jacobian_bound_holds_the_kernels_finite_differences():
         return np.column_stack([np.unwrap(np.stack([x[:, 0], nxt[:, 0]]), axis=0)[1], nxt[:, 1], reward])
 
     eps = 1e-6
-    columns = [
-        (step(x + eps * np.eye(2)[j], u) - step(x - eps * np.eye(2)[j], u)) / (2 * eps) for j in range(2)
-    ] + [(step(x, u + eps) - step(x, u - eps)) / (2 * eps)]
+    columns = [(step(x + eps * np.eye(2)[j], u) - step(x - eps * np.eye(2)[j], u)) / (2 * eps) for j in range(2)] + [
+        (step(x, u + eps) - step(x, u - eps)) / (2 * eps)
+    ]
     jacobian = np.abs(np.stack(columns, axis=2))  # (n, output, input)
     bound = task._jacobian_bound()
     assert np.all(jacobian <= bound + 1e-6)
