@@ -50,17 +50,23 @@ def evaluate(
     return float(np.mean(returns)), float(np.std(returns))
 
 
-def reference_of(env: gym.Env) -> Reference | None:
+def reference_of(env: gym.Env, discounted: bool = False) -> Reference | None:
     """The environment's reference record (``env.unwrapped.reference()``: the optimum and the
     uniform-random policy's return), or None for an env that declares none (a user's own) or a
-    configuration whose reference is not known (:class:`~rl_envs.core.NoReference`)."""
+    configuration whose reference is not known (:class:`~rl_envs.core.NoReference`).
+
+    Only a reference of the undiscounted return (``gamma == 1``), the quantity :func:`evaluate`
+    measures, unless ``discounted``: the partially observable maze's is the discounted return of
+    the POMDP literature, which a measure of discounted reward compares with, not an episode return.
+    """
     u: Any = env.unwrapped  # an env's reference is its own method (forwarded from its task)
     if not callable(getattr(u, "reference", None)):
         return None
     try:
-        return u.reference()
+        ref = u.reference()
     except (NoReference, NotImplementedError):
         return None
+    return ref if discounted or ref.gamma == 1 else None
 
 
 #: The columns :func:`reference_columns` adds to a comparison row, in order.

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__, dp
-from .core import Reference, Task
+from .core import NoReference, Reference, Task
 
 REFERENCE_FILE = Path(__file__).with_name("dp_references.json")
 #: the largest relative change of the DP's start cost between the last two grids of a refinement
@@ -96,7 +96,7 @@ def cached_record(task: Task) -> dict:
             f"solver {dp.SOLVER_VERSION}): recompute it with benchmarks/bench_dp_references.py"
         )
     cached = [_args(r["parameters"]) for r in _records() if r["task"] == name]
-    raise ValueError(
+    raise NoReference(
         f"no cached reference for {name}({_args(params)}); cached: "
         + ("; ".join(f"({c})" for c in cached) or "none")
         + ". rl_envs.dp_reference.compute_reference(task) computes one (minutes)"
