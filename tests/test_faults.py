@@ -655,7 +655,7 @@ def test_a_full_disk_is_one_line_with_the_resume_line_at_every_stage(small_disk,
     code, err, resume = compare(two)
     assert code == 2 and len(cell_files(out)) == 2
     assert re.fullmatch(
-        rf"error: cannot write {re.escape(str(out))}/(results|summary|curves|gifs)\S*: No space left on device; "
+        rf"error: cannot write {re.escape(str(out))}/(results|summary|provenance|aggregate|scores|curves|gifs)\S*: No space left on device; "
         rf"2 of 2 cells are saved in {re.escape(str(cells))}{re.escape(resume)}",
         err,
     ), err
