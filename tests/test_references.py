@@ -42,10 +42,25 @@ def generated_pages() -> set[Path]:
     return {ROOT / "docs" / "envs" / f"{env_id.split('/')[1].split('-v')[0]}.md" for env_id in rl_envs.ENV_IDS}
 
 
+def published() -> list[str]:
+    """What docs/publish_tables.py copies (runs' files under results/) and where to (under docs/):
+    outputs, which the publish step skips and reports while no run has written them, so only a
+    page that links one needs it to exist."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("publish_tables", ROOT / "docs" / "publish_tables.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return [name for source, (target, _) in module.PUBLISHED.items() for name in (source, target)]
+
+
 def exists(path: str, where: Path) -> bool:
     """A path names a repository file: from the root, beside the file that names it, or, in
     mkdocs.yml and the site's files (nav entries, included snippets), under docs/; a page the
-    docs build writes counts as existing."""
+    docs build writes counts as existing, and so does, in the publish script, (the end of) a
+    file it publishes."""
+    if where == ROOT / "docs" / "publish_tables.py" and any(f"/{name}".endswith(f"/{path}") for name in published()):
+        return True
     site = where.name == "mkdocs.yml" or where.is_relative_to(ROOT / "docs")
     bases = [ROOT, where.parent] + ([ROOT / "docs"] if site else [])
     return any((base / path).exists() or (base / path).resolve() in generated_pages() for base in bases)

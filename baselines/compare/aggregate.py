@@ -179,9 +179,9 @@ def sample_efficiency_data(table: ScoreTable, records: list[dict]) -> dict[str, 
 
 
 def plot_aggregates(table: ScoreTable, records: list[dict], folder: Path, reps: int = stats.REPS) -> None:
-    """``folder/intervals.png`` (each aggregate with its interval, per agent),
-    ``folder/performance_profile.png`` (the fraction of runs above each normalized score, with
-    95 % bands) and ``folder/sample_efficiency.png`` (the IQM of normalized training returns
+    """``<folder>/intervals.png`` (each aggregate with its interval, per agent),
+    ``<folder>/performance_profile.png`` (the fraction of runs above each normalized score, with
+    95 % bands) and ``<folder>/sample_efficiency.png`` (the IQM of normalized training returns
     against the fraction of the budget, with 95 % bands)."""
     import matplotlib
 
@@ -276,7 +276,7 @@ def regret_lines(records: list[dict], labels: list[tuple[str, str]], reps: int =
 
 
 def write_scores(table: ScoreTable, out: Path) -> None:
-    """``out/scores.npz`` (rliable's ``{agent: array[runs, tasks]}``) and ``out/scores.json`` (the
+    """``<out>/scores.npz`` (rliable's ``{agent: array[runs, tasks]}``) and ``<out>/scores.json`` (the
     same arrays with their task labels and run seeds, and what was left out)."""
     buf = io.BytesIO()
     arrays: dict[str, Any] = dict(table.scores)  # agent names as keyword names
