@@ -68,6 +68,7 @@ bench: setup
 	$(PY) benchmarks/bench_envs.py
 	$(PY) benchmarks/bench_sb3_vec.py
 	$(PY) benchmarks/bench_agents.py
+	$(PY) benchmarks/bench_jax.py
 
 # pip-tools rather than uv: pip reads this machine's pip configuration, which offers the CPU
 # build torch==2.13.0+cpu; uv ignores it and locks the PyPI build with its CUDA libraries.

@@ -6,7 +6,9 @@ one agent on one environment over seeds.  Both write a results folder and resume
 ``python -m baselines plot FOLDER [FOLDER ...]`` redraws the table, curves and GIFs from finished
 cells, merging folders (e.g. a reference-agent run and an SB3 run made apart), and with ``--readme
 FILE`` puts the table into FILE between ``<!-- compare-table:start -->`` and ``<!-- compare-table:end -->``.
-Ctrl-C stops a run at once (exit code 130); the same command resumes it.
+Ctrl-C or SIGTERM stops a run at once (exit code 130 or 143); the same command resumes it, as it
+does after a full disk (exit code 2) or failed cells (exit code 1).  One run at a time holds a
+results folder.
 ``python -m baselines hyperparams ALGO`` prints the path of the installed ``ALGO.yml``, for
 ``python -m rl_zoo3.train --conf-file "$(python -m baselines hyperparams ppo)"``.
 """
@@ -22,6 +24,7 @@ from pathlib import Path
 
 from . import compare as cmp
 from .cli import Parser, check_cluster_options, cluster_options, count, missing_modules
+from .interrupts import sigterm_as_ctrl_c, stopped
 
 # What compare, run, sweep and plot import as they go (learning curves, each cell's GIF, the
 # progress bar; pyyaml for a .yml configuration) and the extra that installs them: a missing one
@@ -50,22 +53,29 @@ def make_backend(args):
     return cmp.ProcessPoolBackend(args.workers) if args.workers > 1 else cmp.SerialBackend()
 
 
+def output_error(e: cmp.OutputError, resume: str) -> int:
+    """Report a results folder that cannot be written: one line, the command that resumes once
+    it can be (not for a folder another run holds); exit code 2."""
+    then = "" if isinstance(e, cmp.store.FolderInUse) else f"; once it can be written, resume with: {resume}"
+    print(f"error: {e}{then}", file=sys.stderr)
+    return 2
+
+
 def _execute(config: dict, args, argv: list[str]) -> int:
     from .compare.ray_backend import MissingExtra
 
+    resume = f"python -m baselines {shlex.join(argv)}"
     try:
         cells = cmp.cells_from_config(config)
         backend = make_backend(args)
         result = cmp.compare(cells, args.out, backend, progress_bar=not args.no_progress)
-    except (cmp.ConfigError, cmp.OutputError, MissingExtra) as e:
+    except (cmp.ConfigError, MissingExtra) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except cmp.OutputError as e:
+        return output_error(e, resume)
     except cmp.Interrupted as e:
-        print(
-            f"interrupted: {e} (cells that were running are not); resume with: python -m baselines {shlex.join(argv)}",
-            file=sys.stderr,
-        )
-        return 130
+        return stopped(f"{e} (cells that were running are not)", resume)
     if result.rows:
         print("\n".join(cmp.summary_table(result.rows)))
     written = (
@@ -79,6 +89,12 @@ def _execute(config: dict, args, argv: list[str]) -> int:
         print(f"the cells ran on {len(nodes)} Ray node(s): {', '.join(nodes)}")
     for cell, error in result.failed:
         print(f"FAILED {cell.key}: {error}", file=sys.stderr)
+    if result.failed:
+        print(
+            f"{len(result.failed)} of {len(cells)} cells failed (the outputs say they are incomplete); "
+            f"resume with: {resume}",
+            file=sys.stderr,
+        )
     return 1 if result.failed else 0
 
 
@@ -96,11 +112,14 @@ def _run_time_modules(args) -> dict[str, str]:
 
 
 def _plot(args) -> int:
+    from .provenance import Provenance
+
+    provenance = Provenance()
     out = Path(args.out or args.folders[0])
     try:
-        cmp.check_writable(out, folders=("curves", "gifs"))
+        cmp.check_writable(out, folders=("curves", "gifs", "aggregate"))
         records = cmp.load_records(args.folders, args.envs, args.agents)
-        cmp.write_outputs(records, out)
+        cmp.write_outputs(records, out, provenance, read_from=[str(f) for f in args.folders])
         table = cmp.summary_table([r["row"] for r in records])
         if args.readme:
             cmp.splice_table(args.readme, table)
@@ -117,21 +136,24 @@ def _plot(args) -> int:
 
 def _sweep(args, argv: list[str]) -> int:
     from .compare.ray_backend import MissingExtra
-    from .sweep import SweepInterrupted, run_sweep, sweep_from_config
+    from .sweep import NothingChosen, SweepInterrupted, run_sweep, sweep_from_config
 
-    resume = f"resume with: python -m baselines {shlex.join(argv)}"
+    resume = f"python -m baselines {shlex.join(argv)}"
     try:
         sweep = sweep_from_config(cmp.load_config(args.config))
         result = run_sweep(sweep, args.out, args.address, progress=not args.no_progress)
-    except (cmp.ConfigError, cmp.OutputError, MissingExtra) as e:
+    except (cmp.ConfigError, MissingExtra) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except cmp.OutputError as e:
+        return output_error(e, resume)
+    except NothingChosen as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     except SweepInterrupted as e:
-        print(f"interrupted: {e}; {resume}", file=sys.stderr)
-        return 130
+        return stopped(str(e), resume)
     except cmp.Interrupted as e:
-        print(f"interrupted while evaluating the chosen setting: {e}; {resume}", file=sys.stderr)
-        return 130
+        return stopped(f"while evaluating the chosen setting, {e}", resume)
     print((Path(args.out) / "summary.md").read_text())
     print(f"outputs in {args.out}/ (trials.csv, chosen.json, sweep.png, summary.md, evaluation/)")
     for failure in result.chosen["failed_evaluation_cells"]:
@@ -140,6 +162,13 @@ def _sweep(args, argv: list[str]) -> int:
 
 
 def main(argv=None) -> int:
+    """The command line (``argv``: its arguments, default ``sys.argv[1:]``); returns the exit code.
+    SIGTERM stops a command as Ctrl-C does (:mod:`baselines.interrupts`)."""
+    with sigterm_as_ctrl_c():
+        return _main(argv)
+
+
+def _main(argv) -> int:
     parser = Parser(prog="python -m baselines", description=(__doc__ or "").partition("\n")[0])  # none under -OO
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -214,6 +243,7 @@ def main(argv=None) -> int:
     p.add_argument("algo", help="a2c, dqn, ppo, sac or td3")
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
+    resume = f"python -m baselines {shlex.join(argv)}"
     if args.command != "hyperparams":
         missing = missing_modules(_run_time_modules(args))
         if missing:
@@ -230,8 +260,7 @@ def main(argv=None) -> int:
         try:
             return _sweep(args, argv)
         except KeyboardInterrupt:
-            print(f"interrupted; resume with: python -m baselines {shlex.join(argv)}", file=sys.stderr)
-            return 130
+            return stopped("", resume)
     if args.command == "hyperparams":
         from .sb3 import hyperparams_file
 
@@ -268,8 +297,7 @@ def main(argv=None) -> int:
     try:
         return _execute(config, args, argv)
     except KeyboardInterrupt:  # outside the cells (e.g. while writing the outputs): every finished cell is saved
-        print(f"interrupted; resume with: python -m baselines {shlex.join(argv)}", file=sys.stderr)
-        return 130
+        return stopped("", resume)
     finally:
         for folder in made:  # those the run made and left empty (every cell failed): none is left behind
             with contextlib.suppress(OSError):

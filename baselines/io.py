@@ -1,5 +1,6 @@
 """Writing results so that a reader, or a run stopped half-way, never sees a partial file:
-bytes, CSV and JSON tables, PNG figures, each written whole or not at all."""
+bytes, CSV and JSON tables, PNG figures, each written whole or not at all.  A write that fails
+(a full disk, a read-only folder) raises :class:`OutputError` naming the path."""
 
 from __future__ import annotations
 
@@ -13,11 +14,19 @@ from pathlib import Path
 from typing import Any
 
 
+class OutputError(OSError):
+    """A results folder, or a file in it, that cannot be written."""
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` so that readers see the old file or the whole new one, never a part."""
+    """Write ``data`` so that readers see the old file or the whole new one, never a part
+    (:class:`OutputError` if it cannot be written)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:
+        raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -25,8 +34,10 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; give it the usual mode
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
         raise
 
 
@@ -39,10 +50,11 @@ def write_csv(path: Path, rows: list[dict], fieldnames: Sequence[str] | None = N
     atomic_write_bytes(path, buf.getvalue().encode())
 
 
-def write_table(rows: list[dict], out: Path) -> None:
-    """``results.csv`` and ``results.json`` of one row per cell."""
+def write_table(rows: list[dict], out: Path, provenance: dict) -> None:
+    """``results.csv`` of one row per cell, and ``results.json``: ``{"provenance": provenance,
+    "rows": rows}`` (:mod:`baselines.provenance`)."""
     write_csv(out / "results.csv", rows)
-    atomic_write_bytes(out / "results.json", json.dumps(rows, indent=1).encode())
+    atomic_write_bytes(out / "results.json", json.dumps({"provenance": provenance, "rows": rows}, indent=1).encode())
 
 
 def save_figure(fig: Any, path: Path, dpi: int = 100) -> None:

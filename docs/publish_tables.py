@@ -36,6 +36,18 @@ PUBLISHED = {
             "FoodGrid",
         )
     },
+    # normalized scores aggregated over the environments (baselines/compare/aggregate.py)
+    **{
+        f"results/compare/{name}": (f"compare/{name}", "make run")
+        for name in (
+            "provenance.md",
+            "aggregate.md",
+            "aggregate/intervals.png",
+            "aggregate/performance_profile.png",
+            "aggregate/sample_efficiency.png",
+            "scores.json",
+        )
+    },
     "results/tabular_book/book.md": ("tables/tabular_book.md", "python experiments/tabular.py book"),
     "results/tabular_maze10x10/table.md": (
         "tables/tabular_maze10x10.md",
@@ -71,6 +83,7 @@ PUBLISHED = {
     ),
     "results/dpg_fig2/table.md": ("tables/dpg_fig2.md", "python experiments/dpg_fig2.py"),
     "results/dpg_fig2/sweep.md": ("tables/dpg_fig2_sweep.md", "python experiments/dpg_fig2.py"),
+    "results/dpg_fig2/provenance.md": ("tables/dpg_fig2_provenance.md", "python experiments/dpg_fig2.py"),
     "results/dpg_fig2/fig2.png": ("dpg_fig2.png", "python experiments/dpg_fig2.py"),
     "results/doya_pendulum/table.md": ("tables/doya_pendulum.md", "python experiments/doya_pendulum.py"),
     "results/lq/table.md": ("tables/lq.md", "python experiments/lq.py"),

@@ -36,6 +36,7 @@ import gymnasium as gym
 import rl_envs  # noqa: F401
 from baselines.cli import Parser, check_cluster_options, cluster_options, count, output_file, output_folder
 from baselines.io import atomic_write_bytes, save_figure
+from baselines.provenance import Provenance
 
 ENV = "rl_envs/PendulumSwingUp-v0"
 SUCCESSES = 10
@@ -216,24 +217,28 @@ def main(argv=None) -> None:
         parser.error(f"--only {args.only!r} matches no method; methods: {', '.join(SETTINGS)}")
     from baselines import compare as cmp
     from baselines.__main__ import make_backend
+    from baselines.compare.report import records_provenance
 
     of_method = cells(methods, list(range(args.seed_offset, args.seed_offset + args.seeds)), args.max_trials)
-    t0 = time.perf_counter()
+    t0, provenance = time.perf_counter(), Provenance()
     result = cmp.compare([c for cs in of_method.values() for c in cs], args.out, make_backend(args), outputs=False)
     if result.failed:
         raise SystemExit("\n".join(f"FAILED {c.key}: {e}" for c, e in result.failed))
-    records = {
-        m: [seed_record(m, json.loads((args.out / "cells" / f"{c.key}.json").read_text())) for c in cs]
-        for m, cs in of_method.items()
+    cell_records = {
+        m: [json.loads((args.out / "cells" / f"{c.key}.json").read_text()) for c in cs] for m, cs in of_method.items()
     }
+    records = {m: [seed_record(m, r) for r in rs] for m, rs in cell_records.items()}
     rows = summarise(records, args.max_trials)
     text = table(rows, args.max_trials)
     atomic_write_bytes(args.out / "table.md", text.encode())
-    atomic_write_bytes(args.out / "results.json", json.dumps(rows, indent=1).encode())
+    entry = records_provenance([r for rs in cell_records.values() for r in rs], provenance)
+    atomic_write_bytes(args.out / "results.json", json.dumps({"provenance": entry, "rows": rows}, indent=1).encode())
     plot(records, args.figure)
     print(text)
     print(f"wall time of this call: {time.perf_counter() - t0:.0f} s")
 
 
 if __name__ == "__main__":
-    main()
+    from baselines.interrupts import run_script  # SIGTERM as Ctrl-C, and the resume line
+
+    raise SystemExit(run_script(main))

@@ -42,6 +42,7 @@ from baselines.cli import Parser, check_cluster_options, cluster_options, count,
 from baselines.curves import mean_and_band
 from baselines.io import atomic_write_bytes, save_figure, write_csv
 from baselines.linear import COPDACB, SACB
+from baselines.seeds import TRAINING, TUNING
 
 STEP_GRID = (0.03, 0.1, 0.3, 0.5, 0.7, 1.0, 3.0, 10.0)  # the one absolute step-size grid
 SIGMA_BETA_GRID = (0.02, 0.04, 0.1)
@@ -202,8 +203,9 @@ def main(argv: list[str] | None = None) -> None:
 
         connect(args.address)
     grid = checkpoints(args.steps)
-    sweep_seeds = range(1000, 1000 + args.sweep_seeds)  # kept apart from the seeds that are reported
-    seeds = range(args.seeds)
+    # the tuning and training ranges of baselines.seeds: no reported run or test episode is swept on
+    sweep_seeds = TUNING[: args.sweep_seeds]
+    seeds = TRAINING[: args.seeds]
     t0 = time.perf_counter()
 
     searched = (("COPDAC-B", "paper"), ("SAC-B", "paper"), ("SAC-B", "equal"))
@@ -278,4 +280,6 @@ def _defaults(agent: str) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    from baselines.interrupts import run_script  # SIGTERM as Ctrl-C, and the resume line
+
+    raise SystemExit(run_script(main))

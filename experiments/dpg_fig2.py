@@ -3,19 +3,21 @@ and COPDAC-Q with linear tile-coded function approximation on mountain car, the 
 and 2-D puddle world, every point the test return of the mean (deterministic) policy.
 
     python experiments/dpg_fig2.py [--out results/dpg_fig2] [--seeds 30] [--tuning-seeds 2]
+                                   [--test-episodes 10]
                                    [--workers 2 | --backend ray [--address HOST:PORT]]
                                    [--tasks ...] [--agents ...] [--steps-scale 1.0] [--grid full|ci]
                                    [--figure docs/dpg_fig2.png]
 
 Protocol (docs/dpg-fig2.md): for each (task, agent) the step sizes of ``GRIDS`` are swept on
-the tuning seeds 1000, 1001, ... (never the reported ones) over half the task's steps
-(``--sweep-fraction``), each setting scored by the mean test return over the second half of its
-checkpoints; the best setting then runs the full steps on seeds 0..29.  All the members of one
-batch (settings x tuning seeds, or the 30 reported seeds) run as one
-:class:`~baselines.linear.tile_actor_critic.SeedBatch` array program.  At evenly spaced
+the tuning seeds 1000, 1001, ... (``baselines.seeds.TUNING``, never the reported ones) over half
+the task's steps (``--sweep-fraction``), each setting scored by the mean test return over the
+second half of its checkpoints; the best setting then runs the full steps on the training seeds
+0..29.  All the members of one batch (settings x tuning seeds, or the 30 reported seeds) run as
+one :class:`~baselines.linear.tile_actor_critic.SeedBatch` array program.  At evenly spaced
 checkpoints (``CHECKPOINTS`` in the final runs, ``SWEEP_CHECKPOINTS`` in the sweep) each run's
-mean policy θᵀφ(s) plays one test episode (from the env reset with seed ``TEST_SEED +
-checkpoint``, the same start for every run and agent).
+mean policy θᵀφ(s) plays ``--test-episodes`` test episodes of its own test stream
+(:func:`baselines.seeds.checkpoint_test_seeds`): a tuning run's episodes are tuning episodes, so
+the step sizes are chosen on runs and episodes that no reported number comes from.
 
 Each batch is a cell of ``python -m baselines compare`` naming the measure ``seed_batch``
 (``baselines.compare.measures``), its members, checkpoints and test seed in the cell: first the
@@ -24,12 +26,14 @@ setting.  Cells are written atomically to ``<out>/cells/`` as they finish, with 
 and step counts in the record's ``measurements``; a killed run resumes with the cells still
 missing (a changed protocol is another cell), and ``--backend ray`` spreads them over a Ray
 cluster (docs/cluster.md).  From the cell files: ``<out>/fig2.png`` (and ``--figure``),
-``<out>/table.md`` and ``<out>/sweep.md``.
+``<out>/table.md``, ``<out>/sweep.md``, ``<out>/results.json`` (each final run's seed and
+test seeds, and the run's provenance) and ``<out>/provenance.md`` (the provenance, for the page).
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import sys
 import time
@@ -47,6 +51,8 @@ from baselines.cli import Parser, check_cluster_options, cluster_options, count,
 from baselines.curves import mean_and_band
 from baselines.io import atomic_write_bytes, save_figure
 from baselines.linear import TileCOPDACQ, TileOffPAC, TileSAC
+from baselines.provenance import Provenance, text as provenance_text
+from baselines.seeds import EPISODES_PER_CHECKPOINT, TRAINING, TUNING, check_seeds, seed_summary
 
 if TYPE_CHECKING:
     from baselines import compare as cmp
@@ -75,8 +81,6 @@ CI_GRIDS = {
 GRID_OF = {"full": GRIDS, "ci": CI_GRIDS}
 CHECKPOINTS = 11  # final runs: test points at 0, 10 %, ..., 100 % of the steps
 SWEEP_CHECKPOINTS = 11  # sweep runs: 0, 10 %, ..., 100 % of their steps
-TEST_SEED = 10_000
-TUNING_SEED = 1000
 
 # Silver et al. 2014, Fig. 2, read off by eye (about ±20 %): (steps, total reward per episode).
 PAPER = {
@@ -104,9 +108,11 @@ def setting_name(setting: dict) -> str:
     return ",".join(f"{k}={v:g}" for k, v in setting.items())
 
 
-def protocol(task: str, steps_scale: float, sweep: bool, sweep_fraction: float = 0.5) -> dict:
-    """A batch's env, γ, steps, checkpoints and test seed (the sweep runs ``sweep_fraction`` of
-    the task's steps)."""
+def protocol(
+    task: str, steps_scale: float, sweep: bool, sweep_fraction: float = 0.5, episodes: int = EPISODES_PER_CHECKPOINT
+) -> dict:
+    """A batch's env, γ, steps, checkpoints and test episodes per checkpoint (the sweep runs
+    ``sweep_fraction`` of the task's steps)."""
     steps = round(TASKS[task]["steps"] * steps_scale * (sweep_fraction if sweep else 1))
     n = SWEEP_CHECKPOINTS if sweep else CHECKPOINTS
     return {
@@ -114,7 +120,7 @@ def protocol(task: str, steps_scale: float, sweep: bool, sweep_fraction: float =
         "gamma": TASKS[task]["gamma"],
         "steps": steps,
         "checkpoints": np.linspace(0, steps, n).round().astype(int).tolist(),
-        "test_seed": TEST_SEED,
+        "episodes": episodes,
     }
 
 
@@ -127,7 +133,7 @@ def batch_cell(agent: str, proto: dict, members: list[tuple[int, dict]]) -> cmp.
         "name": "seed_batch",
         "members": [[s, m] for s, m in members],
         "checkpoints": proto["checkpoints"],
-        "test_seed": proto["test_seed"],
+        "episodes": proto["episodes"],
     }
     (cell,) = cmp.cells_from_config(
         {
@@ -148,19 +154,23 @@ def batch_cell(agent: str, proto: dict, members: list[tuple[int, dict]]) -> cmp.
 
 def sweep_cell(task: str, agent: str, args) -> cmp.Cell:
     """Every setting of the grid on every tuning seed (settings outer), half the steps."""
-    tuning = range(TUNING_SEED, TUNING_SEED + args.tuning_seeds)
+    tuning = check_seeds(TUNING[: args.tuning_seeds], "--tuning-seeds", expected="tuning")
     members = [(s, setting) for setting in settings(agent, GRID_OF[args.grid]) for s in tuning]
-    return batch_cell(agent, protocol(task, args.steps_scale, sweep=True, sweep_fraction=args.sweep_fraction), members)
+    proto = protocol(task, args.steps_scale, True, args.sweep_fraction, args.test_episodes)
+    return batch_cell(agent, proto, members)
 
 
 def final_cell(task: str, agent: str, chosen: dict, args) -> cmp.Cell:
-    """The chosen setting on the reported seeds 0..N-1, the full steps."""
-    return batch_cell(agent, protocol(task, args.steps_scale, sweep=False), [(s, chosen) for s in range(args.seeds)])
+    """The chosen setting on the reported (training) seeds 0..N-1, the full steps."""
+    seeds = check_seeds(TRAINING[: args.seeds], "--seeds", expected="training")
+    proto = protocol(task, args.steps_scale, False, episodes=args.test_episodes)
+    return batch_cell(agent, proto, [(s, chosen) for s in seeds])
 
 
 def by_setting(record: dict) -> dict[str, dict]:
     """A batch cell's record split by setting (in the members' order): name -> the setting's
-    ``setting``, ``seeds``, ``returns`` and ``member_steps``, with the batch's protocol."""
+    ``setting``, ``seeds``, ``returns``, ``member_steps`` and ``test_seeds`` (member, checkpoint,
+    episode), with the batch's protocol."""
     cell, measured = record["cell"], record["measurements"]
     measure = cell["measure"]
     proto = {
@@ -168,14 +178,18 @@ def by_setting(record: dict) -> dict[str, dict]:
         "gamma": cell["agent_kwargs"]["gamma"],
         "steps": cell["steps"],
         "checkpoints": measure["checkpoints"],
-        "test_seed": measure["test_seed"],
+        "episodes": measure["episodes"],
     }
     out = {}
-    for (seed, setting), returns, steps in zip(measure["members"], measured["returns"], measured["member_steps"]):
-        rec = out.setdefault(setting_name(setting), dict(proto, setting=setting, seeds=[], returns=[], member_steps=[]))
+    per_member = zip(measure["members"], measured["returns"], measured["member_steps"], measured["test_seeds"])
+    for (seed, setting), returns, steps, test_seeds in per_member:
+        rec = out.setdefault(
+            setting_name(setting), dict(proto, setting=setting, seeds=[], returns=[], member_steps=[], test_seeds=[])
+        )
         rec["seeds"].append(seed)
         rec["returns"].append(returns)
         rec["member_steps"].append(steps)
+        rec["test_seeds"].append(test_seeds)
     return out
 
 
@@ -220,7 +234,7 @@ def final_return(rec: dict) -> tuple[float, float]:
 
 def plateau_return(rec: dict) -> tuple[float, float]:
     """Mean and 95 % half-width over the runs of each run's mean test return over the second
-    half of the checkpoints (the sweep's score, on as many test starts as checkpoints there)."""
+    half of the checkpoints (the sweep's score; each run's own test episodes there)."""
     r = np.asarray(rec["returns"], dtype=float)
     mean, half = mean_and_band(r[:, r.shape[1] // 2 :].mean(axis=1, keepdims=True))
     return float(mean[0]), float(half[0])
@@ -327,9 +341,18 @@ def main(argv=None) -> dict:
     parser.add_argument(
         "--out", type=output_folder, default="results/dpg_fig2", help="results folder (an existing one is resumed)"
     )
-    parser.add_argument("--seeds", type=count(), default=30, help="reported seeds 0 .. N-1")
+    parser.add_argument("--seeds", type=count(1, len(TRAINING)), default=30, help="reported (training) seeds 0 .. N-1")
     parser.add_argument(
-        "--tuning-seeds", type=count(), default=2, help=f"tuning seeds {TUNING_SEED} .. {TUNING_SEED} + N - 1"
+        "--tuning-seeds",
+        type=count(1, len(TUNING)),
+        default=2,
+        help=f"tuning seeds {TUNING.start} .. {TUNING.start} + N - 1",
+    )
+    parser.add_argument(
+        "--test-episodes",
+        type=count(),
+        default=EPISODES_PER_CHECKPOINT,
+        help="test episodes per checkpoint, each run from its own test stream",
     )
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS), help="the tasks to run")
     parser.add_argument("--agents", nargs="+", default=list(AGENTS), choices=list(AGENTS), help="the agents to run")
@@ -367,6 +390,7 @@ def main(argv=None) -> dict:
             )
     from baselines.__main__ import make_backend
 
+    provenance = Provenance()
     pairs = [(t, a) for t in args.tasks for a in args.agents]
     backend = None if args.plot_only else make_backend(args)
     # Phase 1, the sweeps; phase 2, each (task, agent)'s chosen setting on the reported seeds.
@@ -384,12 +408,26 @@ def main(argv=None) -> dict:
     plot(finals, args.out / "fig2.png", args.label)
     if args.figure is not None:
         plot(finals, args.figure, args.label)
+    entry = results_provenance(sweeps, finals, provenance)
     text = table(finals)
     atomic_write_bytes(args.out / "table.md", text.encode())
+    atomic_write_bytes(args.out / "provenance.md", ("\n".join(provenance_text(entry)) + "\n").encode())
     atomic_write_bytes(args.out / "sweep.md", sweep_table(sweeps).encode())
+    runs = [{"task": task, "agent": agent, **rec} for (task, agent), rec in finals.items()]
+    atomic_write_bytes(args.out / "results.json", json.dumps({"provenance": entry, "runs": runs}).encode())
     print(text)
     return finals
 
 
+def results_provenance(sweeps: dict, finals: dict, provenance: Provenance) -> dict:
+    """The run's provenance with the seeds of every sweep and final run and of their test episodes."""
+    recs = [r for by_name in sweeps.values() for r in by_name.values()] + list(finals.values())
+    return provenance.record(
+        seed_summary((s for r in recs for s in r["seeds"]), (int(s) for r in recs for s in np.ravel(r["test_seeds"])))
+    )
+
+
 if __name__ == "__main__":
-    main()
+    from baselines.interrupts import run_script  # SIGTERM as Ctrl-C, and the resume line
+
+    raise SystemExit(run_script(main))

@@ -40,6 +40,7 @@ from baselines.cli import Parser, check_cluster_options, cluster_options, count,
 from baselines.io import atomic_write_bytes, save_figure
 from baselines.linear import ContinuousTimeActorCritic, LinearReinforce
 from baselines.linear.settings import LQ_K0, LQ_REINFORCE_IMPROVED
+from baselines.provenance import Provenance
 
 K0 = LQ_K0
 K0_CT = [[0.2, 0.5]]
@@ -184,6 +185,7 @@ def main(argv=None) -> None:
     cluster_options(parser)
     args = parser.parse_args(argv)
     check_cluster_options(parser, args)
+    provenance = Provenance()
     out = args.out
     runs = dict(RUNS, **(OPTIONAL_RUNS if args.plain_h100 else {}))
     if args.only:
@@ -193,14 +195,16 @@ def main(argv=None) -> None:
             parser.error(f"--only {args.only!r} matches no run; runs: {', '.join(named)}")
     from baselines import compare as cmp
     from baselines.__main__ import make_backend
+    from baselines.compare.report import records_provenance
 
     of_run = cells(runs, list(range(args.seed_offset, args.seed_offset + args.seeds)))
     result = cmp.compare([c for cs in of_run.values() for c in cs], out, make_backend(args), outputs=False)
     if result.failed:
         raise SystemExit("\n".join(f"FAILED {c.key}: {e}" for c, e in result.failed))
-    results, table = {}, {}
+    results, table, every_record = {}, {}, []
     for name, (cls, hyper, env_kwargs, rollouts) in runs.items():
         records = [json.loads((out / "cells" / f"{c.key}.json").read_text()) for c in of_run[name]]
+        every_record += records
         results[name] = curves = [gaps(r) for r in records]
         table[name] = dict(
             summarize(curves),
@@ -218,10 +222,13 @@ def main(argv=None) -> None:
             f"(median after {rollouts} rollouts) [{s['wall_time_s']} s]",
             flush=True,
         )
-    atomic_write_bytes(out / "results.json", json.dumps(table, indent=1).encode())
+    entry = records_provenance(every_record, provenance)
+    atomic_write_bytes(out / "results.json", json.dumps({"provenance": entry, "runs": table}, indent=1).encode())
     atomic_write_bytes(out / "table.md", markdown_table(table).encode())
     plot(results, out / "gap.png")
 
 
 if __name__ == "__main__":
-    main()
+    from baselines.interrupts import run_script  # SIGTERM as Ctrl-C, and the resume line
+
+    raise SystemExit(run_script(main))

@@ -180,4 +180,6 @@ def markdown_table(records: list[dict], hyper: dict, verdict: str) -> str:
 
 
 if __name__ == "__main__":
-    main()
+    from baselines.interrupts import run_script  # SIGTERM as Ctrl-C, and the resume line
+
+    raise SystemExit(run_script(main))

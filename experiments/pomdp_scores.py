@@ -149,4 +149,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    from baselines.interrupts import run_script  # SIGTERM as Ctrl-C, and the resume line
+
+    raise SystemExit(run_script(main))

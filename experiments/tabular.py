@@ -1,4 +1,4 @@
-"""The tabular agents on a GridMaze, scored against the exact optimum, and the book's run.
+"""The tabular agents on a GridMaze, scored against the exact optimum (its reference), and the book's run.
 
     python experiments/tabular.py control --layout book3x3
     python experiments/tabular.py control --layout maze10x10
@@ -17,8 +17,8 @@ training episode limit come from ``baselines.tabular.settings.training_setup`` (
 than 3x3 the 10x10 settings, and no limit for the Monte Carlo policy-gradient agents); evaluation
 keeps the env's own limit.  It writes to ``--out``
 (default ``results/tabular_<layout>/``): ``results.csv``/``results.json`` (agent, seed, steps to
-the first greedy-optimal checkpoint, final greedy return, exact optimum, fraction of optimum,
-wall time), ``table.md`` (per agent: budget, seeds optimal at the end, median and range of steps
+the first greedy-optimal checkpoint, final greedy return, the exact optimum and the random
+policy's return of the maze's reference, the normalized score, wall time), ``table.md`` (per agent: budget, seeds optimal at the end, median and range of steps
 to optimal) and ``curve.png`` (mean greedy return and fraction of seeds optimal against steps,
 95 % bands over seeds; a log step axis when the budgets differ tenfold).  Each (agent, seed)
 is a cell of ``python -m baselines compare`` naming the measure ``greedy_checkpoints``
@@ -38,7 +38,6 @@ import argparse
 import ast
 import inspect
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +49,8 @@ import rl_envs  # noqa: F401
 from baselines.cli import Parser, check_cluster_options, cluster_options, count, number, output_folder
 from baselines.curves import mean_and_band
 from baselines.io import atomic_write_bytes, save_figure, write_table
+from baselines.provenance import Provenance
+from baselines.seeds import seed_summary
 from baselines.tabular import CONTROL_AGENTS
 from baselines.tabular.settings import budget, training_setup
 from rl_envs.maze import LAYOUTS
@@ -146,17 +147,18 @@ def control_cells(args, names: list[str]) -> dict[str, list]:
 def control_record(record: dict) -> dict:
     """A cell's row of ``results.csv`` and its greedy returns at the checkpoints."""
     m, row = record["measurements"], record["row"]
-    optimum = row["optimum"]
     return {
         "row": {
             "agent": row["agent"],
             "seed": row["seed"],
             "steps_to_optimal": m["steps_to_optimal"],
             "return": m["returns"][-1],
-            "optimum": optimum,
-            "fraction_of_optimum": m["returns"][-1] / optimum if optimum else None,
+            "reference": row["reference"],
+            "random_return": row["random_return"],
+            "normalized_score": row["normalized_score"],
             "budget": row["steps"],
             "wall_time_s": row["wall_time_s"],
+            "test_seeds": row["test_seeds"],
         },
         "checkpoints": m["checkpoints"],
         "returns": m["returns"],
@@ -165,6 +167,7 @@ def control_record(record: dict) -> dict:
 
 def control(args) -> int:
     names = args.agents or list(AGENTS)
+    provenance = Provenance()
     out = args.out
     of_agent = control_cells(args, names)
     cells = [c for cs in of_agent.values() for c in cs]
@@ -173,11 +176,12 @@ def control(args) -> int:
         r = record["row"]
         print(
             f"{r['agent']:22s} seed {r['seed']}: steps to optimal {r['steps_to_optimal']}, final return {r['return']:.4g}"
-            f" (optimum {r['optimum']:.4g}), {r['wall_time_s']:.1f} s",
+            f" (optimum {r['reference']:.4g}), {r['wall_time_s']:.1f} s",
             flush=True,
         )
     rows = [r["row"] for r in records]
-    write_table(rows, out)
+    seeds = seed_summary((r["seed"] for r in rows), (s for r in rows for s in r["test_seeds"]))
+    write_table(rows, out, provenance.record(seeds))
     table = summary(rows, args)
     atomic_write_bytes(out / "table.md", ("\n".join(table) + "\n").encode())
     plot(
@@ -205,7 +209,7 @@ def summary(rows, args) -> list[str]:
         "optimal from that checkpoint on" + (f"; argument overrides {args.overrides}" if args.overrides else ""),
         "",
         "| agent | budget (evaluated every) | seeds optimal at the end | median steps to optimal | range "
-        "| mean fraction of optimum |",
+        "| mean normalized score |",
         "|---|---|---|---|---|---|",
     ]
     for name in dict.fromkeys(r["agent"] for r in rows):
@@ -213,9 +217,9 @@ def summary(rows, args) -> list[str]:
         steps = [r["steps_to_optimal"] for r in rs if r["steps_to_optimal"] is not None]
         med = f"{np.median(steps):.0f}" if steps else "-"
         rng = f"{min(steps)}-{max(steps)}" if steps else "-"
-        frac = np.mean([r["fraction_of_optimum"] for r in rs])
+        score = np.mean([r["normalized_score"] for r in rs])
         budget_, every = schedule(args, name)
-        lines.append(f"| {name} | {budget_} ({every}) | {len(steps)}/{len(rs)} | {med} | {rng} | {frac:.3f} |")
+        lines.append(f"| {name} | {budget_} ({every}) | {len(steps)}/{len(rs)} | {med} | {rng} | {score:.3f} |")
     return lines
 
 
@@ -227,7 +231,7 @@ def plot(records, names, path: Path, title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    optimum = records[0]["row"]["optimum"]
+    optimum = records[0]["row"]["reference"]
     budgets = [r["row"]["budget"] for r in records]
     fig, (ax_ret, ax_opt) = plt.subplots(1, 2, figsize=(12, 4.5))
     for name in names:
@@ -380,4 +384,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from baselines.interrupts import run_script  # SIGTERM as Ctrl-C, and the resume line
+
+    raise SystemExit(run_script(main))

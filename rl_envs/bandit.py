@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from gymnasium import spaces
 
-from .core import SingleEnv, Task, VectorEnv
+from .core import Reference, SingleEnv, Task, VectorEnv
 from .validation import clipped_box_actions, integer, positive, real_array, symmetric_matrix
 
 EIGENVALUES = (0.1, 1.0)
@@ -148,6 +148,33 @@ class QuadraticBanditTask(Task):
     def optimal_return(self) -> float:
         return 0.0
 
+    def random_cost(self) -> float:
+        """The uniform-random policy's expected cost on this problem, exactly:
+        ``E[(a - a*)' C (a - a*)] = tr(C Var a) + (E a - a*)' C (E a - a*) = tr(C) b^2 / 3 + a*' C a*``
+        for ``a`` uniform in the box ``[-b, b]^m`` (``E a = 0``, ``Var a = (b^2 / 3) I``)."""
+        return float(np.trace(self.C) * self.action_bound**2 / 3 + self.a_star @ self.C @ self.a_star)
+
+    def reference(self) -> Reference:
+        """The optimum (0, at ``a*``) and the uniform-random policy's expected reward
+        (:meth:`random_cost`) of one pull on this problem ``C``.  Per problem, not averaged over the
+        draw of ``C``: an agent is evaluated on the problem it learned (``problem_kwargs()``), and
+        a seeded reset that draws another ``C`` gives another random value (about
+        ``-0.55 (m b^2 / 3 + |a*|^2)`` on average over the draw, ``E[C] = 0.55 I``)."""
+        random = -self.random_cost()
+        return Reference(
+            kind="exact",
+            value=0.0,
+            lower=0.0,
+            upper=0.0,
+            random=random,
+            random_lower=random,
+            random_upper=random,
+            quantity="the reward of one pull (an episode) on this problem C",
+            gamma=1.0,
+            method="the optimum at a_star; the random policy's cost tr(C) b²/3 + a_starᵀ C a_star in closed form",
+            citation="Silver et al. 2014, Deterministic Policy Gradient Algorithms, §5.1 (the task)",
+        )
+
     # -- drawing ------------------------------------------------------------------------------
 
     def paint(self, pg: Any, surface: Any, state: dict[str, np.ndarray], trail: list[dict[str, np.ndarray]]) -> None:
@@ -257,6 +284,9 @@ class QuadraticBanditEnv(SingleEnv):
     * ``a_star``: the optimal action; ``optimal_cost() == 0``, ``optimal_return() == 0``.
     * ``C``: the cost matrix (its eigenvalues ``eigenvalues``, ascending).
     * ``cost(a)``: the cost of an action ``(m,)`` or a batch ``(..., m)``.
+    * ``random_cost()``: the uniform-random policy's expected cost on this ``C``,
+      ``tr(C) b² / 3 + a*ᵀ C a*`` (``b = action_bound``); ``reference()`` holds it with the
+      optimum 0 (a :class:`rl_envs.core.Reference`, for the current problem).
 
     ## Arguments
 

@@ -16,7 +16,9 @@ What is checked (``CHECKS`` lists the names): Gymnasium's and Stable-Baselines3'
 checkers (warnings that the task documents in ``documented_warnings`` excepted), the passive
 checker, seeded determinism, the types of what ``step`` returns, pickling, every declared render
 mode, the refusal of invalid actions (a ``ValueError`` naming the action space, no silent cast),
-closing twice, the docstring's sections, unknown constructor arguments and ``reset`` options; and
+closing twice, the docstring's sections, unknown constructor arguments and ``reset`` options, the
+reference record (``env.unwrapped.reference()``, a :class:`~rl_envs.core.Reference` with
+``lower <= value <= upper`` and ``random <= upper``, the vector env's the same); and
 for a vector env: that it reproduces the single env with ``num_envs=1``, determinism and pickling,
 invalid batches, one frame per sub-env, partial reset, ``max_episode_steps``, and each of
 Gymnasium's autoreset modes step by step against Gymnasium's own ``SyncVectorEnv`` of the single env.
@@ -27,6 +29,7 @@ from __future__ import annotations
 import argparse
 import copy
 import dataclasses
+import math
 import pickle
 import sys
 import types
@@ -43,7 +46,7 @@ from gymnasium.utils.env_checker import data_equivalence
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
 from gymnasium.vector.utils import concatenate, create_empty_array
 
-from .core import SingleEnv, Task, VectorEnv
+from .core import Reference, SingleEnv, Task, VectorEnv
 from .core.task import build_task
 
 SECTIONS = ("Action Space", "Observation Space", "Rewards", "Starting State", "Episode End", "Arguments")
@@ -403,6 +406,33 @@ def arguments(s: Subject) -> None:
         raise Problem("an unknown reset option was silently ignored")
 
 
+def reference(s: Subject) -> None:
+    env = s.make()
+    env.reset(seed=0)  # a task that draws its problem (the bandit's C) draws it from the seed
+    declared: Any = getattr(env.unwrapped, "reference", None)
+    _expect(callable(declared), "env.unwrapped has no reference() (the optimum and the random policy's return)")
+    try:
+        ref = declared()
+    except NotImplementedError as e:
+        raise Problem(f"reference() is not declared: {e}") from None
+    _expect(isinstance(ref, Reference), f"reference() returned a {type(ref).__name__}, not an rl_envs.core.Reference")
+    _expect(
+        ref.lower <= ref.value <= ref.upper,
+        f"reference() breaks lower <= value <= upper: {ref.lower} <= {ref.value} <= {ref.upper}",
+    )
+    _expect(ref.random <= ref.upper, f"reference()'s random value {ref.random} exceeds the upper bound {ref.upper}")
+    _expect(
+        math.isfinite(ref.value) and math.isfinite(ref.random),
+        f"reference()'s value {ref.value} and random value {ref.random} must be finite",
+    )
+    if s.make_vec is not None:
+        venv = s.vec(1)
+        venv.reset(seed=0)
+        shared: Any = getattr(venv.unwrapped, "reference", None)
+        _expect(callable(shared), "the vector env has no reference() (the task's, shared with the single env)")
+        _expect(shared() == ref, f"the vector env's reference() {shared()} differs from the env's {ref}")
+
+
 # -- the checks on the vector env ---------------------------------------------------------------------
 
 
@@ -616,6 +646,7 @@ CHECKS: dict[str, Callable[[Subject], None]] = {
     "closing": closing,
     "docstring": docstring,
     "arguments": arguments,
+    "reference": reference,
 }
 VECTOR_CHECKS: dict[str, Callable[[Subject], None]] = {
     "vector_matches_single": vector_matches_single,

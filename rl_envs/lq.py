@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from gymnasium import spaces
 
-from .core import SingleEnv, Task, VectorEnv
+from .core import Reference, SingleEnv, Task, VectorEnv
 from .validation import (
     clipped_box_actions,
     describe,
@@ -247,11 +247,27 @@ def expected_episode_cost(
     if spectral_radius(Acl) >= 1.0:
         return math.inf
     M = closed_loop_cost_matrix(model, K)
+    return _lyapunov_sum(Acl, M, model.W, x0_cov + np.outer(x0_mean, x0_mean), horizon)
+
+
+def uniform_control_cost(model: LQModel, u_max: float, x0_mean: np.ndarray, x0_cov: np.ndarray, horizon: int) -> float:
+    """``E sum_{t<horizon} c_t`` when every control is drawn uniformly from ``[-u_max, u_max]^m``,
+    independently of the state: the control is then zero-mean noise of covariance
+    ``U = (u_max^2 / 3) I``, so ``S_{t+1} = A S_t A' + B U B' + W`` and ``E c_t = tr(Q S_t) + tr(R U)``
+    (the cross term ``2 E[x'N u]`` is 0).  Finite for any ``A`` over a finite horizon."""
+    U = u_max**2 / 3 * np.eye(model.B.shape[1])
     S = x0_cov + np.outer(x0_mean, x0_mean)
+    return _lyapunov_sum(model.A, model.Q, model.B @ U @ model.B.T + model.W, S, horizon, float(np.trace(model.R @ U)))
+
+
+def _lyapunov_sum(
+    Acl: np.ndarray, M: np.ndarray, W: np.ndarray, S: np.ndarray, horizon: int, extra: float = 0.0
+) -> float:
+    """``sum_{t<horizon} (tr(M S_t) + extra)`` along ``S_{t+1} = Acl S_t Acl' + W`` from ``S_0 = S``."""
     total = 0.0
     for _ in range(horizon):
-        total += float(np.sum(M * S))
-        S = Acl @ S @ Acl.T + model.W
+        total += float(np.sum(M * S)) + extra
+        S = Acl @ S @ Acl.T + W
     return total
 
 
@@ -397,6 +413,11 @@ class LQControlTask(Task):
         u_peak = np.maximum(state["u_peak"], np.abs(action[:, 0]))
         return {"x": x, "u": action, "u_peak": u_peak}, -cost, terminated, {}
 
+    def end_info(self, state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        # Tells an episode that diverged from one cut at max_steps: a sweep marks a setting whose
+        # evaluation diverges instead of ranking its saturated cost (baselines.sweep).
+        return {"diverged": np.sqrt(np.einsum("ij,ij->i", state["x"], state["x"])) > self.max_state_norm}
+
     def observe(self, state: dict[str, np.ndarray]) -> np.ndarray:
         # Only a diverged state (||x|| > max_state_norm, which ends the episode) has a
         # coordinate outside the box; it is returned clipped into it.
@@ -433,6 +454,43 @@ class LQControlTask(Task):
     def optimal_return(self) -> float:
         """``-optimal_cost()``: the best expected episode return, under the name runners look for."""
         return -self.optimal_cost()
+
+    def random_cost(self) -> float:
+        """The expected episode cost of the uniform-random policy (every control uniform in the
+        action box), exactly, by the Lyapunov recursion of :func:`uniform_control_cost`."""
+        with solvable("random_cost: the Lyapunov recursion", self.model):
+            return uniform_control_cost(self.model, self.u_max, self.x0, self.x0_cov, cast(int, self.max_steps))
+
+    def reference(self) -> Reference:
+        """The optimum ``-optimal_cost()`` and the uniform-random policy's return ``-random_cost()``,
+        both exact for the expected episode return as ``expected_cost`` counts it: ``max_steps``
+        steps from ``x_0 ~ N(x0, x0_cov)``, the divergence bound ``max_state_norm`` ignored.
+
+        The action box is bounded (``u_max``), so the uniform-random policy exists; its controls
+        act as extra zero-mean noise, which the Lyapunov recursion of the state's second moment
+        counts exactly.  On the named double integrator its episodes stay far inside the
+        divergence bound (position spread about 10^4 after 200 steps, against 10^6); on a system
+        where random controls cross it (the datacenter: A is unstable) the env ends those
+        episodes early, and costs being nonnegative, the random policy's return in the env is
+        then above this value.
+        """
+        best, random = -self.optimal_cost(), -self.random_cost()
+        return Reference(
+            kind="exact",
+            value=best,
+            lower=best,
+            upper=best,
+            random=random,
+            random_lower=random,
+            random_upper=random,
+            quantity=(
+                f"minus the expected cost of an episode of max_steps = {self.max_steps} steps from x0 ~ N(x0, x0_cov), "
+                "the divergence bound ignored"
+            ),
+            gamma=1.0,
+            method="finite-horizon Riccati recursion (optimum); Lyapunov recursion with uniform controls (random)",
+            citation="Bertsekas 2017, Dynamic Programming and Optimal Control I, §3.1 (the LQ problem)",
+        )
 
     # -- drawing ------------------------------------------------------------------------------
 
@@ -518,7 +576,8 @@ class LQControlEnv(SingleEnv):
 
     * Termination: the state diverges, ``||x|| > max_state_norm`` (default ``1e6``), which only
       happens under a destabilising controller; that state is returned once, clipped into the
-      observation box, so no overflow or NaN reaches the agent.
+      observation box, so no overflow or NaN reaches the agent.  The last step's
+      ``info["diverged"]`` says whether the episode ended so.
     * Truncation: after ``max_steps`` steps.  The default is long enough for the named systems
       that the stationary Riccati gain is within 0.1 % of the finite-horizon optimum: 200 steps
       for the double integrator, 1000 for the datacenter, 200 for your own matrices (``H / dt``
@@ -537,6 +596,10 @@ class LQControlEnv(SingleEnv):
       reach from the named systems' starting states.
     * ``optimal_cost()``: the minimum expected episode cost over all policies (finite-horizon,
       time-varying Riccati recursion); ``optimal_return()`` is its negative.
+    * ``random_cost()``: the uniform-random policy's expected episode cost (controls uniform in
+      the box, a Lyapunov recursion); ``reference()`` holds the optimum and the random policy's
+      return (a :class:`rl_envs.core.Reference`; the datacenter's random episodes diverge, which
+      the env ends early and the reference ignores).
     * ``model``: the discrete-time :class:`LQModel` (``A, B, Q, R, N, W``) that the environment
       steps; ``continuous_model``: the continuous-time one it discretizes (None in discrete time).
 
@@ -611,6 +674,7 @@ __all__ = [
     "riccati_recursion",
     "optimal_expected_cost",
     "expected_episode_cost",
+    "uniform_control_cost",
     "closed_loop_cost_matrix",
     "lq_step",
     "is_stabilizable",

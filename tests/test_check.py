@@ -54,6 +54,16 @@ def test_the_guides_example_has_its_exact_value(walk):
     assert abs(wins.mean() - p) < 2.576 * np.sqrt(p * (1 - p) / 5000)
 
 
+def test_the_guides_reference_by_hand(walk):
+    """n = 2 starts at 1, one step from either end: the best action reaches 2 with max(1 - slip,
+    slip), a uniform one with 1/2; with a long limit the best is the gambler's-ruin probability."""
+    task = walk["RandomWalkTask"](n=2, slip=0.2, max_steps=3)
+    ref = task.reference()
+    assert (ref.value, ref.random) == (pytest.approx(0.8), pytest.approx(0.5))
+    long = walk["RandomWalkTask"](slip=0.3, max_steps=5000)
+    assert long.reference().value == pytest.approx(long.value_of_always_right(), rel=1e-12)
+
+
 def broken(walk, name, **methods):
     """A subclass of the guide's task with ``methods`` replaced: a bug a checker must catch."""
     task_type = dataclasses.dataclass(frozen=True)(type(name, (walk["RandomWalkTask"],), methods))

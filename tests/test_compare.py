@@ -9,6 +9,7 @@ import yaml
 import rl_envs
 from baselines import compare as cmp
 from baselines.sb3 import ALGOS, HYPERPARAMS_DIR, SB3Agent
+from rl_envs.core import Reference
 
 
 def tiny_config(agents, steps=300, seeds=1, env="rl_envs/GridMaze-v0"):
@@ -64,13 +65,27 @@ def test_tiny_compare_writes_every_output(tmp_path):
         "summary.md",
         "curves/rl_envs_GridMaze-v0.png",
         "gifs/rl_envs_GridMaze-v0.gif",
+        "provenance.md",
+        "aggregate.md",
+        "scores.npz",
+        "scores.json",
     ):
         assert (tmp_path / name).stat().st_size > 0, name
-    rows = json.loads((tmp_path / "results.json").read_text())
+    # GridMaze declares no reference value yet: nothing to aggregate, and the page says why
+    assert "* rl_envs/GridMaze-v0: the environment declares no reference()" in (tmp_path / "aggregate.md").read_text()
+    results = json.loads((tmp_path / "results.json").read_text())
+    rows = results["rows"]
     assert {r["agent"] for r in rows} == {"QLearning", "PPO"}
-    assert all(r["optimum"] == pytest.approx(0.96) for r in rows)
+    assert results["provenance"]["cells"] == {"ran": 4, "reused": 0, "failed": 0}
+    assert results["provenance"]["seeds"]["training"] == {"count": 2, "ranges": [[0, 1]]}
+    ref = gym.make("rl_envs/GridMaze-v0").unwrapped.reference()
+    for r in rows:  # the maze's exact references, and the return normalized between them
+        assert r["reference"] == r["reference_low"] == r["reference_high"] == pytest.approx(0.96)
+        assert r["random_return"] == ref.random and r["normalized_score"] == r["normalized_low"] == r["normalized_high"]
+        assert r["normalized_score"] == pytest.approx((r["return"] - ref.random) / (0.96 - ref.random))
     summary = (tmp_path / "summary.md").read_text()
-    assert "| rl_envs/GridMaze-v0 | QLearning | 2 |" in summary
+    assert summary.startswith("| environment | agent | seeds | steps | return (mean ± sd) | reference | random |")
+    assert "| rl_envs/GridMaze-v0 | QLearning | 2 |" in summary and f"| 0.96 | {ref.random:.4g} |" in summary
 
 
 def test_interrupted_run_resumes_only_the_missing_cells(tmp_path, monkeypatch):
@@ -107,6 +122,7 @@ def test_process_pool_backend_runs_cells(tmp_path):
         (tiny_config({"QLearning": {}}, steps=-5), "steps must be a positive int"),
         (tiny_config({"QLearning": {}}, steps="many"), "steps must be a positive int"),
         (tiny_config({"QLearning": {}}, seeds=[-1]), "seeds must be"),
+        (tiny_config({"QLearning": {}}, seeds=[3, 2000]), r"seed must be a training seed \(0..999\) or a tuning seed"),
         (tiny_config({"QLearning": 3}), "must be a mapping"),
         ({"runs": [{"env": "rl_envs/GridMaze-v0", "steps": 10, "agents": ["QLearning"], "typo": 1}]}, "unknown keys"),
     ],
@@ -178,8 +194,7 @@ def test_summary_keeps_settings_apart():
         "agent": "QLearning",
         "seed": 0,
         "return": 1.0,
-        "optimum": 1.0,
-        "fraction_of_optimum": 1.0,
+        **cmp.reference_columns(1.0, Reference("exact", 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, "q", 1.0, "m")),
         "wall_time_s": 0.1,
         "env_kwargs": "{}",
         "agent_kwargs": "{}",
@@ -197,7 +212,7 @@ def test_summary_keeps_settings_apart():
     assert any("| QLearning {} (100 steps) | 2 |" in line for line in lines)
     assert any("| QLearning {} (200 steps) | 1 |" in line for line in lines)
     assert any('| QLearning {"alpha": 0.1} (100 steps) | 1 |' in line for line in lines)
-    assert all(line.count(" | ") == 7 for line in lines)  # a bar inside a layout text is escaped
+    assert all(line.count(" | ") == 8 for line in lines)  # a bar inside a layout text is escaped
     a, b = (
         cmp.file_name("rl_envs/GridMaze-v0", '{"layout": "S.#.G"}', "x"),
         cmp.file_name("rl_envs/GridMaze-v0", '{"layout": "S. .G"}', "x"),
@@ -205,10 +220,38 @@ def test_summary_keeps_settings_apart():
     assert a != b and len(cmp.file_name("rl_envs/GridMaze-v0", '{"layout": "' + "x" * 500 + '"}', "x")) < 100
 
 
-def test_fraction_of_optimum():
-    assert cmp.fraction_of_optimum(0.48, 0.96) == pytest.approx(0.5)
-    assert cmp.fraction_of_optimum(-4.0, -2.0) == pytest.approx(0.5)
-    assert cmp.fraction_of_optimum(1.0, -2.0) is None and cmp.fraction_of_optimum(1.0, 0.0) is None
+def test_reference_columns_and_their_summary():
+    """(R - random) / (reference - random) on hand-worked records: a negative optimum (a cost), an
+    optimum of 0, a bounds record's interval, and no score where every policy is optimal."""
+    lq = Reference("exact", -2.0, -2.0, -2.0, -10.0, -10.0, -10.0, "q", 1.0, "m")
+    assert cmp.reference_columns(-4.0, lq) == {
+        "reference": -2.0,
+        "reference_low": -2.0,
+        "reference_high": -2.0,
+        "random_return": -10.0,
+        "normalized_score": 0.75,
+        "normalized_low": 0.75,
+        "normalized_high": 0.75,
+    }
+    bandit = Reference("exact", 0.0, 0.0, 0.0, -800.0, -800.0, -800.0, "q", 1.0, "m")
+    assert cmp.reference_columns(-8.0, bandit)["normalized_score"] == pytest.approx(0.99)
+    bounds = Reference("bounds", 2.0, 1.0, 3.0, 0.0, 0.0, 0.0, "q", 1.0, "m")
+    columns = cmp.reference_columns(1.5, bounds)
+    assert (columns["normalized_score"], columns["normalized_low"], columns["normalized_high"]) == (0.75, 0.5, 1.5)
+    one_action = Reference("exact", 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, "q", 1.0, "m")
+    assert cmp.reference_columns(5.0, one_action)["normalized_score"] is None
+    assert cmp.reference_columns(None, lq)["normalized_score"] is None and cmp.reference_columns(
+        1.0, None
+    ) == dict.fromkeys(cmp.REFERENCE_COLUMNS)
+    row = {"env": "e", "agent": "a", "seed": 0, "steps": 10, "wall_time_s": 1.0, "env_kwargs": "{}"}
+    rows = [
+        {**row, "seed": 0, "return": 1.5, **columns},
+        {**row, "seed": 1, "return": 2.0, **cmp.reference_columns(2.0, bounds)},
+    ]
+    line = cmp.summary_table(rows)[2]
+    # the reference with its bounds, the random value, and the mean score with the mean of its interval
+    assert "| 2 [1, 3] | 0 | 0.875 [0.583, 1.750] |" in line, line
+    assert "| n/a | n/a | n/a |" in cmp.summary_table([{**rows[0], **dict.fromkeys(cmp.REFERENCE_COLUMNS)}])[2]
 
 
 @pytest.mark.parametrize(
@@ -281,8 +324,10 @@ def test_plot_merges_result_folders(tmp_path, capsys):
     assert main(["plot", str(tmp_path / "ref"), str(tmp_path / "other"), "--out", str(merged)]) == 0
     out = capsys.readouterr().out
     assert "| QLearning | 1 |" in out and "| Sarsa | 1 |" in out
-    rows = json.loads((merged / "results.json").read_text())
+    merged_results = json.loads((merged / "results.json").read_text())
+    rows = merged_results["rows"]
     assert sorted(r["agent"] for r in rows) == ["QLearning", "Sarsa"]
+    assert merged_results["provenance"]["read_from"] == [str(tmp_path / "ref"), str(tmp_path / "other")]
     assert (merged / "curves" / "rl_envs_GridMaze-v0.png").stat().st_size > 0
     assert (
         main(

@@ -17,6 +17,25 @@ from rl_envs.check import CHECKS, VECTOR_CHECKS, run_check, subject_of
 
 ENV_IDS = sorted(env_id for env_id in gym.registry if env_id.startswith("rl_envs/"))
 NATIVE_VECTOR = [e for e in ENV_IDS if gym.spec(e).vector_entry_point is not None]
+# The references of these environments come on other branches (issue 26): until those merge, their
+# ``reference`` check fails, and strict xfails say so (and fail once the reference arrives).
+REFERENCE_ON_BRANCH = {
+    "rl_envs/MountainCarRLPark-v0": "ref-dp",
+    "rl_envs/SwingPendulum-v0": "ref-dp",
+    "rl_envs/PuddleWorld-v0": "ref-dp",
+    "rl_envs/PendulumSwingUp-v0": "ref-dp",
+    "rl_envs/PartiallyObservableMaze-v0": "ref-pomdp",
+}
+
+
+def conformance_cases():
+    for env_id in ENV_IDS:
+        for check in [*CHECKS, *VECTOR_CHECKS]:
+            if check == "reference" and env_id in REFERENCE_ON_BRANCH:
+                reason = f"{env_id}'s reference() is added on branch {REFERENCE_ON_BRANCH[env_id]} (issue 26)"
+                yield pytest.param(env_id, check, marks=pytest.mark.xfail(strict=True, reason=reason))
+            else:
+                yield pytest.param(env_id, check)
 
 
 def test_every_registered_env_is_listed():
@@ -24,8 +43,7 @@ def test_every_registered_env_is_listed():
     assert "rl_envs/GridMaze-v0" in ENV_IDS
 
 
-@pytest.mark.parametrize("check", [*CHECKS, *VECTOR_CHECKS])
-@pytest.mark.parametrize("env_id", ENV_IDS)
+@pytest.mark.parametrize("env_id, check", list(conformance_cases()))
 def test_conforms(env_id, check):
     if check == "sb3_checker":  # the checker passes over it without SB3; the suite says it was not run
         pytest.importorskip("stable_baselines3")

@@ -94,7 +94,9 @@ def test_the_default_comparison_runs_it_and_keeps_every_other_cell(walk):
     tuned = cmp.cells_from_config({"runs": cmp.TUNED_RUNS})
     assert [c.key for c in cells if c.env != WALK] == [c.key for c in tuned]  # the results cache stays valid
     record = cmp.run_cell(dataclasses.replace(mine[0], steps=64), film=False)
-    assert record["row"]["env"] == WALK and np.isfinite(record["row"]["return"]) and record["row"]["optimum"] is None
+    row, ref = record["row"], walk["RandomWalkTask"]().reference()  # the guide's task declares its reference
+    assert row["env"] == WALK and np.isfinite(row["return"]) and row["reference"] == ref.value
+    assert row["normalized_score"] == (row["return"] - ref.random) / (ref.value - ref.random)
 
 
 @pytest.mark.parametrize("algo", ["a2c", "dqn", "ppo"])  # the walk's actions are Discrete: not SAC or TD3

@@ -19,6 +19,7 @@ import gymnasium as gym
 import rl_envs  # noqa: F401
 from baselines import compare as cmp
 from baselines.evaluation import evaluate
+from baselines.seeds import checkpoint_test_seeds
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = importlib.util.spec_from_file_location("dpg_fig2", ROOT / "experiments" / "dpg_fig2.py")
@@ -39,13 +40,15 @@ SHORT = [
     "3",
     "--steps-scale",
     "0.03",
+    "--test-episodes",
+    "2",
     "--workers",
     "1",
 ]
 
 
 def test_recorded_test_returns_are_the_mean_policy_of_the_seed_run_alone():
-    proto = dict(fig2.protocol("puddle world", 0.004, sweep=False), checkpoints=[0, 150, 400])
+    proto = dict(fig2.protocol("puddle world", 0.004, sweep=False, episodes=2), checkpoints=[0, 150, 400])
     members = [
         (7, {"alpha_theta": 0.001, "alpha_w": 1.0, "alpha_v": 1.0}),
         (3, {"alpha_theta": 0.01, "alpha_w": 0.1, "alpha_v": 0.1}),
@@ -54,13 +57,17 @@ def test_recorded_test_returns_are_the_mean_policy_of_the_seed_run_alone():
     assert cmp.record_problem(record) is None and record["cell"]["measure"]["name"] == "seed_batch"
     rec = record["measurements"]
     env_id = proto["env_id"]
-    for (seed, setting), returns, steps in zip(members, rec["returns"], rec["member_steps"]):
+    per_member = zip(members, rec["returns"], rec["episode_returns"], rec["member_steps"], rec["test_seeds"])
+    for (seed, setting), returns, episodes, steps, test_seeds in per_member:
         assert steps[0] == 0 and 150 <= steps[1] <= 156 and 400 <= steps[2] <= 412
-        for i, (n, recorded) in enumerate(zip(steps, returns)):
+        for i, n in enumerate(steps):
+            # each member's own episodes: checkpoint i's of its seed's test stream
+            assert test_seeds[i] == checkpoint_test_seeds(seed, i, 2)
             alone = fig2.AGENTS["COPDAC-Q"](gym.make(env_id), seed=seed, gamma=proto["gamma"], **setting)
             if n:
                 alone.learn(n)
-            assert recorded == evaluate(alone, gym.make(env_id), seed=proto["test_seed"] + i)[0]
+            replayed = [evaluate(alone, gym.make(env_id), seeds=[s])[0] for s in test_seeds[i]]
+            assert episodes[i] == replayed and returns[i] == np.mean(replayed)
 
 
 def random_policy_return(env_id: str, seed: int, episodes: int = 3) -> float:
@@ -78,12 +85,13 @@ def random_policy_return(env_id: str, seed: int, episodes: int = 3) -> float:
 
 
 def files(out: Path) -> dict:
-    return {p: p.stat().st_mtime_ns for p in sorted(out.rglob("*.json"))}
+    """The cell files and their times (results.json is rewritten by every call)."""
+    return {p: p.stat().st_mtime_ns for p in sorted((out / "cells").glob("*.json"))}
 
 
 def short_cells() -> tuple:
     """The sweep cell of SHORT's (task, agent), and its final cell with ``chosen``."""
-    args = argparse.Namespace(seeds=3, tuning_seeds=1, steps_scale=0.03, grid="ci", sweep_fraction=0.5)
+    args = argparse.Namespace(seeds=3, tuning_seeds=1, steps_scale=0.03, grid="ci", sweep_fraction=0.5, test_episodes=2)
     return fig2.sweep_cell("mountain car", "COPDAC-Q", args), lambda chosen: fig2.final_cell(
         "mountain car", "COPDAC-Q", chosen, args
     )
@@ -119,14 +127,21 @@ def test_a_killed_run_resumes_and_recomputes_only_what_is_missing(tmp_path):
 
     returns = np.asarray(rec["returns"])
     assert returns.shape == (3, fig2.CHECKPOINTS) and rec["checkpoints"][-1] == 3000 and rec["seeds"] == [0, 1, 2]
-    # learning progress: the mean policies of the last 5 checkpoints (from 5 starts) against a
-    # random policy from the same starts, and the untrained mean policy (which never gets out)
-    n = len(rec["checkpoints"])
-    baseline = np.mean([random_policy_return(rec["env_id"], rec["test_seed"] + i) for i in range(n - 5, n)])
+    # learning progress: the mean policies of the last 5 checkpoints (each run from its own 2
+    # starts a checkpoint) against a random policy from the same starts, and the untrained mean
+    # policy (which never gets out)
+    starts = np.asarray(rec["test_seeds"])[:, -5:].ravel()
+    baseline = np.mean([random_policy_return(rec["env_id"], int(s), episodes=1) for s in starts])
     assert returns[:, 0].mean() == -5000
     assert returns[:, -5:].mean() > baseline + 100, (returns[:, -5:], baseline)
     assert (out / "fig2.png").stat().st_size > 0 and "COPDAC-Q" in (out / "table.md").read_text()
     assert "**yes**" in (out / "sweep.md").read_text()
+    provenance = json.loads((out / "results.json").read_text())["provenance"]
+    assert provenance["seeds"]["training"]["ranges"] == [[0, 2]] and provenance["seeds"]["tuning"]["ranges"] == [
+        [1000, 1000]
+    ]
+    assert provenance["seeds"]["test"]["count"] == (3 + 1) * fig2.CHECKPOINTS * 2  # 4 runs, 2 episodes a checkpoint
+    assert "* seeds: training [[0, 2]]" in (out / "provenance.md").read_text()
 
     gone = cells / f"{sweep.key}.json"
     content = json.loads(gone.read_text())
@@ -138,12 +153,15 @@ def test_a_killed_run_resumes_and_recomputes_only_what_is_missing(tmp_path):
 
 
 def test_the_tuning_seeds_are_never_reported_and_a_changed_protocol_is_another_cell():
-    args = argparse.Namespace(seeds=30, tuning_seeds=2, steps_scale=1.0, grid="full", sweep_fraction=0.5)
+    args = argparse.Namespace(
+        seeds=30, tuning_seeds=2, steps_scale=1.0, grid="full", sweep_fraction=0.5, test_episodes=10
+    )
     for task in fig2.TASKS:
         for agent in fig2.AGENTS:
             sweep = fig2.sweep_cell(task, agent, args)
             members = sweep.measure["members"]
             assert {s for s, _ in members} == {1000, 1001} and len(members) == 2 * len(fig2.settings(agent, fig2.GRIDS))
+            assert sweep.measure["episodes"] == 10  # each run's own test episodes: the tuning runs' are tuning episodes
             assert sweep.steps == fig2.TASKS[task]["steps"] // 2 == sweep.measure["checkpoints"][-1]
             final = fig2.final_cell(task, agent, members[0][1], args)
             assert [s for s, _ in final.measure["members"]] == list(range(30)) and final.steps == fig2.TASKS[task][

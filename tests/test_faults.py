@@ -1,21 +1,25 @@
 """Faults of the comparison command, each through the real command line in a subprocess: Ctrl-C
 (real SIGINT to the process group), corrupt cell files, unwritable output folders, bad
-configurations, determinism of the default grid's reference agents, and SB3's temp folders."""
+configurations, determinism of the default grid's reference agents, SB3's temp folders, a pool
+worker killed by SIGKILL, two runs on one folder, SIGTERM (to the command and to an experiment
+script) and a full disk (a small tmpfs, mounted when the tests run as root)."""
 
 import csv
 import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from baselines import compare as cmp
-from ray_procs import alive, wait_for
+from ray_procs import alive, title, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
@@ -408,3 +412,283 @@ def test_sb3_cell_leaves_no_folder_in_the_temp_dir(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "out" / "results.csv").exists()
     assert not list(tmp.glob("SB3-*"))
+
+
+# -- 14. a lost worker ------------------------------------------------------------------------------
+
+
+def pool_workers(pid: int) -> list[int]:
+    """The process-pool workers among the children of ``pid``."""
+    return [k for k in children(pid) if "spawn_main" in title(k)]
+
+
+def two_workers(proc: subprocess.Popen) -> list[int]:
+    """The two pool workers of ``proc``, once both are there."""
+    return wait_for(lambda: len(workers := pool_workers(proc.pid)) == 2 and workers, 60, "two workers")
+
+
+def start_compare(config: Path, out: Path, workers: int = 2, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "baselines",
+            "compare",
+            "--config",
+            str(config),
+            "--out",
+            str(out),
+            "--workers",
+            str(workers),
+            "--no-progress",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+        start_new_session=True,
+        **kwargs,
+    )
+
+
+def test_a_killed_worker_costs_only_its_cell(tmp_path):
+    # SIGKILL is what the kernel's out-of-memory killer sends.  Each worker is sent its cell when
+    # it starts, so the one killed was running (or about to run) a cell: that cell runs again on a
+    # new worker while the other worker goes on with its own.
+    config = write_config(tmp_path / "c.yml", [book3x3(20_000, [10, 11, 12])])
+    out = tmp_path / "out"
+    proc = start_compare(config, out)
+    first = two_workers(proc)
+    victim, other = first
+    os.kill(victim, signal.SIGKILL)
+    wait_for(lambda: set(pool_workers(proc.pid)) - set(first), 60, "a new worker")
+    assert alive(other)
+    stdout, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    (warning,) = err.splitlines()
+    assert re.fullmatch(
+        r"warning: the worker running the cell rl_envs_GridMaze-v0__QLearning__\w+__seed1[012] died "
+        r"\(killed by SIGKILL, possibly out of memory\); the cell runs again \(retry 1 of 3\)",
+        warning,
+    ), warning
+    assert "3 cells run, 0 reused" in stdout and len(cell_files(out)) == 3
+
+
+def test_a_cell_whose_worker_keeps_dying_fails_alone_and_the_outputs_say_so(tmp_path, capsys):
+    cells = cmp.cells_from_config({"runs": [book3x3(300, [0, 1])]})
+    killed = []
+
+    def kill_the_first_two_workers():
+        # One worker: the cell of seed 0, sent first, is the one its first two workers die on
+        # (killed while still importing, well before the cell could finish).
+        while len(killed) < 2:
+            for pid in pool_workers(os.getpid()):
+                if pid not in killed:
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
+            time.sleep(0.02)
+
+    killer = threading.Thread(target=kill_the_first_two_workers)
+    killer.start()
+    result = cmp.compare(cells, tmp_path, cmp.ProcessPoolBackend(1, max_retries=1), progress_bar=False)
+    killer.join()
+    (failed,) = result.failed
+    assert failed[0].seed == 0
+    assert failed[1] == "WorkerLost: its worker died 2 times, the last one killed by SIGKILL, possibly out of memory"
+    assert [r["seed"] for r in result.rows] == [1]
+    assert capsys.readouterr().err == (
+        f"warning: the worker running the cell {cells[0].key} died (killed by SIGKILL, possibly out of memory); "
+        "the cell runs again (retry 1 of 1)\n"
+    )
+    summary = (tmp_path / "summary.md").read_text()
+    assert summary.startswith(
+        "**Incomplete: 1 of 2 cells are missing** (the same command runs them again):\n\n"
+        f"* {cells[0].key}: WorkerLost: its worker died 2 times"
+    )
+    again = cmp.compare(cells, tmp_path, cmp.ProcessPoolBackend(1, max_retries=1), progress_bar=False)
+    assert again.ran == 1 and again.reused == 1 and not again.failed
+    assert (tmp_path / "summary.md").read_text().startswith("| environment |")
+
+
+# -- 15. one run per results folder ------------------------------------------------------------------
+
+
+def test_a_second_run_on_a_folder_is_refused_and_a_dead_runs_lock_taken_over(tmp_path):
+    slow = write_config(tmp_path / "slow.yml", [book3x3(300, 1), book3x3(200_000, [10, 11, 12])])
+    out, lock = tmp_path / "out", tmp_path / "out" / "run.lock"
+    first = start_compare(slow, out, workers=1)
+
+    def holder():
+        try:
+            return json.loads(lock.read_text())
+        except (OSError, ValueError):
+            return None
+
+    held = wait_for(holder, 60, "the first run's lock")
+    assert held["pid"] == first.pid and held["host"] == socket.gethostname()
+    assert held["command"] == f"python -m baselines compare --config {slow} --out {out} --workers 1 --no-progress"
+    second = baselines("compare", "--config", slow, "--out", out, "--workers", "1", "--no-progress")
+    assert first.poll() is None, "the first run ended before the second was refused: make its cells longer"
+    assert second.returncode == 2 and second.stdout == ""
+    assert second.stderr == (
+        f"error: {out} is in use by another run (pid {first.pid} on {held['host']} since {held['started']}: "
+        f"{held['command']}); wait for it to end, or give another --out\n"
+    )
+    # Killed outright, the first run leaves its lock file behind, with its lock released by the
+    # kernel: the next run takes it over.
+    wait_for(lambda: cell_files(out), 60, "the first run's quick cell")
+    os.killpg(first.pid, signal.SIGKILL)
+    first.communicate()
+    assert lock.exists()
+    quick = write_config(tmp_path / "quick.yml", [book3x3(300, 1)])
+    third = baselines("compare", "--config", quick, "--out", out, "--workers", "1", "--no-progress")
+    assert third.returncode == 0, third.stderr
+    assert third.stderr == (
+        f"warning: {lock}: the run that held it (pid {first.pid} on {held['host']} since {held['started']}: "
+        f"{held['command']}) is no longer running; lock taken over\n"
+    )
+    assert "0 cells run, 1 reused" in third.stdout and not lock.exists()
+
+
+# -- 16. SIGTERM ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("when", ["while the workers start", "after two cells"])
+def test_sigterm_stops_compare_as_ctrl_c_does(tmp_path, when):
+    # `docker stop` signals the process alone, a batch scheduler the whole job: the first case
+    # sends SIGTERM to the command alone, the second to its process group.
+    config = write_config(tmp_path / "c.yml", [book3x3(300, 2), book3x3(400_000, [10, 11, 12])])
+    out = tmp_path / "out"
+    proc = start_compare(config, out)
+    workers = two_workers(proc)
+    if when == "after two cells":
+        wait_for(lambda: len(cell_files(out)) >= 2, 120, "the two quick cells")
+        time.sleep(0.5)
+        os.killpg(proc.pid, signal.SIGTERM)
+    else:
+        os.kill(proc.pid, signal.SIGTERM)
+    t0 = time.monotonic()
+    _, err = proc.communicate(timeout=60)
+    elapsed = time.monotonic() - t0
+    assert proc.returncode == 143 and elapsed < 3, (elapsed, err)
+    saved = len(cell_files(out))
+    assert saved == {"after two cells": 2, "while the workers start": 0}[when]
+    assert err == (
+        f"terminated (SIGTERM): {saved} of 5 cells are saved in {out / 'cells'} (cells that were running are not); "
+        f"resume with: python -m baselines compare --config {config} --out {out} --workers 2 --no-progress\n"
+    )
+    # No worker outlives the command, even one that was still importing (its parent-death signal
+    # not yet set): it finds the command's end of its pipe closed.
+    wait_for(lambda: not any(map(alive, workers)), 10, "the workers to end")
+    assert not (out / "run.lock").exists()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_an_experiment_script_stops_on_sigterm_or_ctrl_c_with_the_resume_line(tmp_path, sig):
+    out = tmp_path / "out"
+    script = ROOT / "experiments" / "tabular.py"
+    args = ["control", "--agents", "QLearning", "--seeds", "3", "--steps", "100000", "--every", "50000"]
+    args += ["--workers", "1", "--out", str(out)]
+    proc = subprocess.Popen(
+        [sys.executable, str(script), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV
+    )
+    wait_for(lambda: cell_files(out), 120, "the first cell")
+    os.kill(proc.pid, sig)
+    _, err = proc.communicate(timeout=60)
+    word = "terminated (SIGTERM)" if sig == signal.SIGTERM else "interrupted"
+    assert proc.returncode == 128 + sig, err
+    saved = len(cell_files(out))
+    assert "Traceback" not in err, err
+    assert err.splitlines()[-1] == (  # after the progress bar's lines
+        f"{word}: {saved} of 3 cells are saved in {out / 'cells'} (cells that were running are not); "
+        f"resume with: python {script} {' '.join(args)}"
+    )
+
+
+# -- 17. a full disk ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 1 MiB tmpfs (a real filesystem that fills up), mounted for the test; skipped where this
+    process may not mount one (not root, or a container without the capability)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=True)
+
+
+def fill(disk: Path, leave: int) -> None:
+    """Fill ``disk`` up to ``leave`` free bytes (a tmpfs counts whole 4 KiB pages)."""
+    (disk / "filler").unlink(missing_ok=True)
+    stat = os.statvfs(disk)
+    (disk / "filler").write_bytes(bytes(max(0, stat.f_bavail * stat.f_frsize - leave)))
+
+
+def test_a_full_disk_is_one_line_with_the_resume_line_at_every_stage(small_disk, capsys):
+    from baselines.__main__ import main
+
+    out, cells = small_disk / "out", small_disk / "out" / "cells"
+
+    def compare(config):
+        args = ["compare", "--config", str(config), "--out", str(out), "--workers", "1", "--no-progress"]
+        code = main(args)
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1, err
+        return (
+            code,
+            err.removesuffix("\n"),
+            f"; once it can be written, resume with: python -m baselines {' '.join(args)}",
+        )
+
+    two = write_config(small_disk.parent / "two.yml", [book3x3(300, 2)])
+    four = write_config(small_disk.parent / "four.yml", [book3x3(300, 4)])
+    # Room for the cells (a few KiB each), not for the outputs (a curve is 40 KiB).
+    fill(small_disk, 40 << 10)
+    code, err, resume = compare(two)
+    assert code == 2 and len(cell_files(out)) == 2
+    assert re.fullmatch(
+        rf"error: cannot write {re.escape(str(out))}/(results|summary|curves|gifs)\S*: No space left on device; "
+        rf"2 of 2 cells are saved in {re.escape(str(cells))}{re.escape(resume)}",
+        err,
+    ), err
+    # A rerun on a disk still full stops before training (the check writes a block).
+    fill(small_disk, 0)
+    code, err, resume = compare(four)
+    assert code == 2 and len(cell_files(out)) == 2
+    assert err == f"error: cannot write results to {out}: {cells}: No space left on device{resume}"
+    # The disk fills up while cells train: those written are kept.
+    fill(small_disk, 16 << 10)
+    code, err, resume = compare(four)
+    saved = len(cell_files(out))
+    assert code == 2 and 2 <= saved < 4
+    assert re.fullmatch(
+        rf"error: cannot write {re.escape(str(cells))}/\S+__seed{saved}\.json: No space left on device; "
+        rf"{saved} of 4 cells are saved in {re.escape(str(cells))}{re.escape(resume)}",
+        err,
+    ), err
+    (small_disk / "filler").unlink()
+    assert main(["compare", "--config", str(four), "--out", str(out), "--workers", "1", "--no-progress"]) == 0
+    assert f"{4 - saved} cells run, {saved} reused" in capsys.readouterr().out
+    # An experiment script says the same.
+    fill(small_disk, 0)
+    script = ROOT / "experiments" / "lq.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--out", str(small_disk / "lq")],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=120,
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == (
+        f"error: cannot write results to {small_disk / 'lq'}: {small_disk / 'lq' / 'cells'}: No space left on device; "
+        f"once it can be written, resume with: python {script} --out {small_disk / 'lq'}\n"
+    )

@@ -28,6 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("rl_envs", "baselines")
 # Frameworks ``import rl_envs`` must not load: the extras a user may not have installed.
 FRAMEWORKS = ("torch", "stable_baselines3", "jax", "ray")
+# Subpackages that are an extra themselves, allowed the framework they are written in, which no
+# other module of rl_envs may import at module level (``import rl_envs`` never reaches them).
+EXTRA_SUBPACKAGES = {"rl_envs.jax": ("jax", "flax", "optax", "gymnax")}
 
 
 @dataclass(frozen=True)
@@ -171,6 +174,10 @@ def test_rl_envs_never_imports_baselines():
     assert not found, "\n".join(found)
 
 
+def _extra_of(module: str) -> str | None:
+    return next((p for p in EXTRA_SUBPACKAGES if _in(p, module)), None)
+
+
 def test_rl_envs_loads_no_framework_at_module_level():
     graph = import_graph()
     found = [
@@ -178,7 +185,21 @@ def test_rl_envs_loads_no_framework_at_module_level():
         for m, edges in graph.items()
         if _in("rl_envs", m)
         for e in edges
-        if not e.lazy and any(_in(f, e.target) for f in FRAMEWORKS)
+        if not e.lazy
+        and any(_in(f, e.target) for f in FRAMEWORKS)
+        and not (_extra_of(m) and any(_in(f, e.target) for f in EXTRA_SUBPACKAGES[_extra_of(m)]))
+    ]
+    assert not found, "\n".join(found)
+
+
+def test_no_module_outside_an_extra_subpackage_imports_it_at_module_level():
+    graph = import_graph()
+    found = [
+        f"{e.source} (line {e.line}) imports {e.target}"
+        for m, edges in graph.items()
+        if _in("rl_envs", m) and not _extra_of(m)
+        for e in edges
+        if not e.lazy and _extra_of(e.target)
     ]
     assert not found, "\n".join(found)
 

@@ -45,3 +45,31 @@ env.reset(seed=0)
 env.render()
 """)
     assert {"numba", "pygame"} <= set(loaded)
+
+
+JAX_STACK = ("jax", "flax", "optax", "gymnax")
+
+
+def _loaded_after(code: str, modules: tuple[str, ...]) -> list[str]:
+    code += f"\nimport sys, json; print(json.dumps([m for m in {modules!r} if m in sys.modules]))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.splitlines()[-1])
+
+
+def test_import_and_every_numpy_env_load_no_jax():
+    # The JAX twins are an extra (rl_envs[jax]): only ``import rl_envs.jax`` may bring jax in.
+    assert (
+        _loaded_after(
+            """
+import gymnasium as gym
+import rl_envs
+for env_id in rl_envs.registered_ids():
+    env = gym.make(env_id)
+    env.reset(seed=0)
+    env.step(env.action_space.sample())
+""",
+            JAX_STACK,
+        )
+        == []
+    )

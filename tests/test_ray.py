@@ -148,7 +148,7 @@ def test_a_worker_killed_mid_cell_is_retried_and_the_cell_written_once(local_ray
     assert writes.count(cell_file) == 1
     assert sorted(p.name for p in (tmp_path / "cells").iterdir()) == [cell_file.name]  # no temp file, no corrupt/
     record, problem = cmp.read_cell(cell_file)
-    assert problem is None and record["row"]["return"] == pytest.approx(record["row"]["optimum"])
+    assert problem is None and record["row"]["return"] == pytest.approx(record["row"]["reference"])
 
 
 @pytest.mark.slow

@@ -10,15 +10,19 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
+import gymnasium as gym
 import pytest
 
-from baselines import compare as cmp
-from baselines.compare.run import cell_stages
-from baselines.sweep import Metric, run_sweep, sweep_from_config
+from baselines import compare as cmp, seeds
+from baselines.compare.run import cell_stages, cell_test_seeds
+from baselines.sweep import Metric, NothingChosen, run_sweep, sweep_from_config
+from baselines.sweep.run import choose
 from ray_procs import processes_with, ray_tmpdir, stop, wait_for
+from rl_envs.core import Reference
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
@@ -33,7 +37,7 @@ def maze_sweep(**extra) -> dict:
         "agent": "QLearning",
         "steps": 1500,
         "eval_at": [100, 200, 400, 800, 1500],
-        "tuning_seeds": [100, 101],
+        "tuning_seeds": [1000, 1001],
         "evaluation_seeds": [0, 1, 2],
         "metric": "steps_to_optimal",
         "search": "grid",
@@ -66,10 +70,12 @@ def test_grid_sweep_chooses_on_tuning_seeds_and_evaluates_on_the_others(local_ra
         (a, e) for a in (0.1, 0.5) for e in (0.05, 0.1, 0.3)
     )
     # Each trial's score is the metric of the cells run here, bit for bit (Tune ran the same cells).
+    book = sweep.reference()
+    assert book is not None and book.value == pytest.approx(0.96)
     for t in trials:
         setting = {"alpha": float(t["alpha"]), "epsilon": float(t["epsilon"])}
         assert float(t["score"]) == sweep.metric.score(
-            sweep.checkpoints, curve(sweep, setting, sweep.tuning_seeds), 0.96
+            sweep.checkpoints, curve(sweep, setting, sweep.tuning_seeds), book
         )
     best = min(trials, key=lambda t: float(t["score"]))
     chosen = json.loads((tmp_path / "chosen.json").read_text())
@@ -86,7 +92,14 @@ def test_grid_sweep_chooses_on_tuning_seeds_and_evaluates_on_the_others(local_ra
         r["cell"]["agent_kwargs"] == chosen["setting"] and r["log"]["eval_steps"] == sweep.eval_at for r in records
     )
     evaluation = curve(sweep, chosen["setting"], [0, 1, 2])
-    assert chosen["evaluation_score"] == sweep.metric.score(sweep.checkpoints, evaluation, 0.96)
+    assert chosen["evaluation_score"] == sweep.metric.score(sweep.checkpoints, evaluation, book)
+    # the setting was chosen on tuning runs and their episodes only, and scored on others
+    assert chosen["evaluation_test_seeds"] == [s for r in records for s in r["row"]["test_seeds"]]
+    tuning_runs = [(c.seed, cell_test_seeds(c)) for c in sweep.cells(chosen["setting"], sweep.tuning_seeds)]
+    assert chosen["tuning_test_seeds"] == [s for _, ts in tuning_runs for s in ts]
+    seeds.check_streams(tuning_runs + [(r["row"]["seed"], r["row"]["test_seeds"]) for r in records])
+    assert all(s in seeds.TUNING_TEST for s in chosen["tuning_test_seeds"])
+    assert all(s in seeds.REPORTED_TEST for s in chosen["evaluation_test_seeds"])
     assert (tmp_path / "evaluation" / "summary.md").exists() and (tmp_path / "sweep.png").stat().st_size > 0
     summary = (tmp_path / "summary.md").read_text()
     assert f"| {chosen['trial']} **chosen** |" in summary and summary.count("| complete |") == 6
@@ -129,10 +142,18 @@ def test_optuna_sweep_with_asha_stops_trials_on_the_learning_curve(local_ray, tm
 
 
 @pytest.mark.slow
-def test_sweep_interrupted_by_ctrl_c_resumes_from_tunes_checkpoint(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_sweep_interrupted_by_ctrl_c_or_sigterm_resumes_from_tunes_checkpoint(tmp_path, sig):
+    """SIGTERM (`docker stop`, `kill`) does what Ctrl-C does: Tune saves the sweep, the command
+    exits with 128 + the signal's number and prints the command that resumes; no native stack dump
+    (Ray's core prints one on SIGTERM when its handler is left in place).  Ctrl-C reaches the
+    whole process group, SIGTERM here the command alone: the Ray processes the command started
+    block only SIGINT, and a SIGTERM to the group ends them under it (docs/cluster.md)."""
     config = tmp_path / "sweep.json"
     # Trials of a few seconds each, two at a time: SIGINT arrives with some finished and some not.
-    config.write_text(json.dumps(maze_sweep(steps=60_000, eval_at=[20_000, 60_000])))
+    # The early checkpoints tell the settings apart (at 20,000 steps all of them are optimal, and a
+    # sweep whose trials all tie chooses nothing).
+    config.write_text(json.dumps(maze_sweep(steps=60_000, eval_at=[100, 200, 400, 800, 20_000, 60_000])))
     config = config.rename(tmp_path / "sweep.yml")  # YAML reads JSON
     out = tmp_path / "out"
     tmpdir = ray_tmpdir()
@@ -153,14 +174,19 @@ def test_sweep_interrupted_by_ctrl_c_resumes_from_tunes_checkpoint(tmp_path):
             cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True
         )
         wait_for(lambda: len(finished_trials()) >= 2, 300, "two finished trials")
-        os.killpg(proc.pid, signal.SIGINT)
+        # A trial's last result is written before Tune marks the trial finished; one stopped in
+        # between is run again on resume (Tune keeps only the trials it had marked).
+        time.sleep(3)
+        (os.killpg if sig == signal.SIGINT else os.kill)(proc.pid, sig)
         _, err = proc.communicate(timeout=120)
-        assert proc.returncode == 130, err
+        assert proc.returncode == 128 + sig, err
+        word = "interrupted" if sig == signal.SIGINT else re.escape("terminated (SIGTERM)")
         assert re.search(
-            rf"interrupted: (\d) of 6 trials finished; Tune saved the sweep in {re.escape(str(out / 'tune'))}; "
+            rf"{word}: (\d) of 6 trials finished; Tune saved the sweep in {re.escape(str(out / 'tune'))}; "
             rf"resume with: python -m baselines sweep --config {re.escape(str(config))}",
             err,
         ), err
+        assert "SIGTERM received" not in err and "Traceback" not in err, err
         before = finished_trials()
         assert 2 <= len(before) < 6
         assert not (out / "evaluation" / "cells").exists() or not list((out / "evaluation" / "cells").glob("*.json"))
@@ -178,10 +204,93 @@ def test_sweep_interrupted_by_ctrl_c_resumes_from_tunes_checkpoint(tmp_path):
         stop(tmpdir)
 
 
+def lq_sweep(alphas: list[float]) -> dict:
+    """COPDAC-Q's actor step size on the double integrator with a state bound of 1000, which a
+    controller pinned at the action bound (|u| = 10) crosses within the 200 steps of an episode."""
+    return {
+        "env": "rl_envs/LQControl-v0",
+        "env_kwargs": {"max_state_norm": 1000.0},
+        "agent": "COPDACQ",
+        "steps": 400,
+        "eval_at": [200],
+        "tuning_seeds": [1000],
+        "evaluation_seeds": [0],
+        "metric": "final_return",
+        "search": "grid",
+        "budget": len(alphas),
+        "space": {"alpha_theta": {"grid": alphas}},
+    }
+
+
+def test_lq_control_says_whether_an_episode_diverged():
+    env = gym.make("rl_envs/LQControl-v0", max_state_norm=1000.0)
+    env.reset(seed=0)
+    steps, terminated, truncated, info = 0, False, False, {}
+    while not (terminated or truncated):
+        _, _, terminated, truncated, info = env.step(np.array([10.0]))
+        steps += 1
+        assert terminated or truncated or "diverged" not in info
+    # The double integrator from x0 = (-1, 0) pushed at u = 10: after t steps the velocity is 10 t
+    # and the position -1 + 5 t (t - 1), so ||x|| is 919.7 at t = 14 and first passes 1000 at t = 15.
+    assert steps == 15 and terminated and info == {"diverged": True}
+    np.testing.assert_allclose(env.unwrapped.state, [1049.0, 150.0], atol=0.5)  # plus the process noise
+    env.reset(seed=0)
+    for _ in range(200):
+        *_, terminated, truncated, info = env.step(np.array([0.0]))
+    assert truncated and not terminated and info == {"diverged": False}
+
+
+def test_a_sweep_in_which_every_setting_diverges_chooses_nothing(local_ray, tmp_path):
+    sweep = sweep_from_config(lq_sweep([1e100, 1e300]))
+    with pytest.raises(NothingChosen, match=re.escape("no trial finished without diverging or failing (2 diverged)")):
+        run_sweep(sweep, tmp_path, progress=False)
+    trials = read_trials(tmp_path)
+    assert [t["status"] for t in trials] == ["diverged", "diverged"]
+    assert all(
+        t["error"]
+        == "seed 1000: 10 of 10 evaluation episodes after 200 steps reached the divergence bound of rl_envs/LQControl-v0"
+        for t in trials
+    )
+    summary = (tmp_path / "summary.md").read_text()
+    assert "Nothing chosen: no trial finished without diverging or failing (2 diverged); see trials.csv." in summary
+    assert not (tmp_path / "chosen.json").exists() and not list((tmp_path / "evaluation").glob("cells/*.json"))
+
+
+def trial_rows(*scores: float, status: str = "complete") -> list[dict]:
+    return [
+        {"trial": f"t{i}", "alpha": a, "epsilon": 0.1, "score": s, "status": status, "error": ""}
+        for i, (a, s) in enumerate(zip((0.1, 0.2, 0.3, 0.4), scores))
+    ]
+
+
+def test_ties_go_to_the_first_trial_and_a_sweep_of_ties_chooses_nothing():
+    sweep = sweep_from_config(maze_sweep())  # steps_to_optimal: the lower the better
+    chosen = choose(sweep, trial_rows(300, 200, 200, 500))
+    assert chosen["trial"] == "t1" and chosen["tied_with"] == ["t2"] and chosen["setting"]["alpha"] == 0.2
+    chosen = choose(sweep, trial_rows(300, 100, 200, 200))
+    assert chosen["trial"] == "t1" and chosen["tied_with"] == []
+    with pytest.raises(NothingChosen, match=r"all 3 complete trials score 200: the steps_to_optimal cannot tell"):
+        choose(sweep, trial_rows(200, 200, 200))
+    rows = trial_rows(200, 200, 200)
+    rows[0]["status"] = "diverged"
+    with pytest.raises(NothingChosen, match=r"all 2 complete trials score 200 \(the other 1 diverged, failed or"):
+        choose(sweep, rows)
+    rows = trial_rows(200, 200, 200)
+    rows[0]["status"] = rows[1]["status"] = "diverged"  # the one complete trial is chosen, even if it is bad
+    assert choose(sweep, rows)["trial"] == "t2"
+    rows = trial_rows(1, 2, 3, status="diverged")
+    rows[2]["status"] = "error"
+    with pytest.raises(
+        NothingChosen, match=re.escape("no trial finished without diverging or failing (2 diverged, 1 error)")
+    ):
+        choose(sweep, rows)
+
+
 @pytest.mark.parametrize(
     "change, message",
     [
-        ({"evaluation_seeds": [101, 5]}, "tuning_seeds and evaluation_seeds share 101"),
+        ({"evaluation_seeds": [1001, 5]}, "evaluation_seeds must be training seeds (0..999), got 1001"),
+        ({"tuning_seeds": [5, 1000]}, "tuning_seeds must be tuning seeds (1000..1999), got 5"),
         ({"space": {"alpah": {"grid": [0.1]}}}, "QLearning has no argument 'alpah' (did you mean 'alpha'?)"),
         ({"space": {"alpha": {"loguniform": [0.1, 1.0]}}}, "search = 'grid' cannot sample a loguniform range"),
         ({"search": "optuna"}, "search = 'optuna' samples; give a grid's values as {choice = [...]}"),
@@ -191,7 +300,10 @@ def test_sweep_interrupted_by_ctrl_c_resumes_from_tunes_checkpoint(tmp_path):
             {"eval_at": [], "metric": "final_return", "early_stopping": "asha"},
             "early_stopping = 'asha' needs a learning curve",
         ),
-        ({"metric": "area"}, "metric must be one of mean_log_cost, final_return, final_fraction, steps_to_optimal"),
+        (
+            {"metric": "area"},
+            "metric must be one of mean_log_cost, final_return, final_normalized_score, steps_to_optimal",
+        ),
         ({"space": {"alpha": {"loguniform": [1.0, 0.1]}}, "search": "optuna"}, "0 < low < high"),
         ({"agent_kwargs": {"alpha": 0.1}}, "alpha: both swept (space) and fixed (agent_kwargs)"),
         (
@@ -200,10 +312,43 @@ def test_sweep_interrupted_by_ctrl_c_resumes_from_tunes_checkpoint(tmp_path):
                 "env_kwargs": {},
                 "agent": "COPDACQ",
                 "space": {"alpha_theta": {"grid": [0.1]}},
-                "metric": "final_fraction",
+                "metric": "steps_to_optimal",
+                "eval_at": [500],
+            },
+            "metric steps_to_optimal needs an exact optimum, and rl_envs/OctopusArm-v0's reference is best-known",
+        ),
+        (
+            {
+                "env": "rl_envs/OctopusArm-v0",
+                "env_kwargs": {"target": "random"},
+                "agent": "COPDACQ",
+                "space": {"alpha_theta": {"grid": [0.1]}},
+                "metric": "final_normalized_score",
                 "eval_at": [],
             },
-            "metric final_fraction needs an exact optimum",
+            "metric final_normalized_score needs the environment's reference, and rl_envs/OctopusArm-v0 has none",
+        ),
+        (
+            {
+                "env": "rl_envs/QuadraticBandit-v0",
+                "env_kwargs": {},
+                "agent": "COPDACB",
+                "space": {"alpha_theta": {"grid": [0.1]}},
+                "metric": "final_normalized_score",
+                "eval_at": [],
+            },
+            "depends on the problem each seed draws (the bandit's C)",
+        ),
+        (
+            {
+                "env": "rl_envs/VariableReward-v0",
+                "env_kwargs": {},
+                "agent": "ExpectileTD",
+                "space": {"step_size": {"grid": [0.1]}},
+                "metric": "final_normalized_score",
+                "eval_at": [],
+            },
+            "needs a reference above the random policy's return",
         ),
         ({"eval_at": [100, 5000]}, "eval_at goes past the budget of 1500 steps"),
         ({"tuning_seeds": []}, "tuning_seeds must be a non-empty list"),
@@ -217,7 +362,7 @@ def test_bad_sweep_configs_are_rejected_before_any_trial(change, message):
 
 def test_the_command_line_reports_a_bad_sweep_in_one_line(tmp_path):
     config = tmp_path / "s.yml"
-    config.write_text(json.dumps({**maze_sweep(), "evaluation_seeds": [100]}))
+    config.write_text(json.dumps({**maze_sweep(), "evaluation_seeds": [1000]}))
     done = subprocess.run(
         [sys.executable, "-m", "baselines", "sweep", "--config", str(config), "--out", str(tmp_path / "o")],
         capture_output=True,
@@ -225,22 +370,27 @@ def test_the_command_line_reports_a_bad_sweep_in_one_line(tmp_path):
         env=ENV,
         timeout=120,
     )
-    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "share 100" in done.stderr, done.stderr
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "got 1000" in done.stderr, done.stderr
     assert not (tmp_path / "o").exists()
 
 
 def test_metrics_on_hand_worked_curves():
     steps = [100, 1000, 10_000]
     costs = np.array([[10.0, 1.0, 0.1], [10.0, 1.0, 0.1]])
-    assert Metric("mean_log_cost").score(steps, -costs, 0.0) == pytest.approx(0.0)  # mean of 1, 0, -1
-    assert Metric("mean_log_cost", first=1000).score(steps, -costs, 0.0) == pytest.approx(-0.5)
-    assert Metric("mean_log_cost").score(steps, -np.array([[1.0, np.inf, 1.0]]), 0.0) == math.inf
+    assert Metric("mean_log_cost").score(steps, -costs, None) == pytest.approx(0.0)  # mean of 1, 0, -1
+    assert Metric("mean_log_cost", first=1000).score(steps, -costs, None) == pytest.approx(-0.5)
+    assert Metric("mean_log_cost").score(steps, -np.array([[1.0, np.inf, 1.0]]), None) == math.inf
     reached = np.array([[0.5, 0.96, 0.96], [0.5, 0.5, 0.96]])
-    assert Metric("steps_to_optimal").score(steps, reached, 0.96) == pytest.approx((1000 + 10_000) / 2)
+    optimum = Reference("exact", 0.96, 0.96, 0.96, 0.0, 0.0, 0.0, "return", 1.0, "by hand")
+    assert Metric("steps_to_optimal").score(steps, reached, optimum) == pytest.approx((1000 + 10_000) / 2)
     assert (
-        Metric("steps_to_optimal").score(steps, np.array([[0.5, 0.5, 0.5]]), 0.96) == 10_001
+        Metric("steps_to_optimal").score(steps, np.array([[0.5, 0.5, 0.5]]), optimum) == 10_001
     )  # never: past the budget
-    assert Metric("final_fraction").score(steps, np.array([[0, 0, 0.48], [0, 0, 0.96]]), 0.96) == pytest.approx(0.75)
+    # 0.96 reached from a random policy's -1.04: the mean final return 0.72 is (0.72 + 1.04) / 2 of the way
+    maze = Reference("exact", 0.96, 0.96, 0.96, -1.04, -1.04, -1.04, "return", 1.0, "by hand")
+    final = np.array([[0, 0, 0.48], [0, 0, 0.96]])
+    assert Metric("final_normalized_score").score(steps, final, maze) == pytest.approx(0.88)
+    assert Metric("final_normalized_score").score(steps, np.array([[0, 0, np.nan]]), maze) == -math.inf
     assert Metric("final_return").score(steps, np.array([[0, 0, 1.0], [0, 0, 3.0]]), None) == 2.0
 
 
@@ -262,9 +412,13 @@ def test_checkpoints_do_not_change_what_a_cell_learns(run):
     (plain,) = cmp.cells_from_config({"runs": [{**run, "seeds": [7], "eval_episodes": 1}]})
     (pieces,) = cmp.cells_from_config({"runs": [{**run, "seeds": [7], "eval_episodes": 1, "eval_at": [1, 50, 333]}]})
     a, b = cmp.run_cell(plain), cmp.run_cell(pieces)
-    assert {k: v for k, v in a["row"].items() if k != "wall_time_s"} == {
-        k: v for k, v in b["row"].items() if k != "wall_time_s"
+    assert {k: v for k, v in a["row"].items() if k not in ("wall_time_s", "test_seeds")} == {
+        k: v for k, v in b["row"].items() if k not in ("wall_time_s", "test_seeds")
     }
+    # each evaluation plays the next episodes of the run's stream (both tasks are deterministic,
+    # so the final return is the same from the 1st checkpoint's episode as from the 4th's)
+    assert a["row"]["test_seeds"] == seeds.checkpoint_test_seeds(7, 0, 1)
+    assert b["row"]["test_seeds"] == [seeds.checkpoint_test_seeds(7, c, 1)[0] for c in range(4)]
     assert a["log"] == {k: v for k, v in b["log"].items() if k not in ("eval_steps", "eval_returns")}
     assert b["log"]["eval_steps"] == [1, 50, 333] and len(b["log"]["eval_returns"]) == 3
 

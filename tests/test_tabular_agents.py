@@ -320,17 +320,17 @@ def test_experiment_script_writes_table_and_curve(tmp_path):
         str(tmp_path),
     ]
     assert script.main(argv) == 0
-    rows = json.loads((tmp_path / "results.json").read_text())
+    rows = json.loads((tmp_path / "results.json").read_text())["rows"]
     assert [(r["agent"], r["seed"]) for r in rows] == [
         ("QLearning", 0),
         ("QLearning", 1),
         ("ActorCritic", 0),
         ("ActorCritic", 1),
     ]
-    assert all(r["optimum"] == pytest.approx(0.96) for r in rows)
+    assert all(r["reference"] == pytest.approx(0.96) for r in rows)
     for r in rows:  # steps to optimal is a checkpoint, and the final greedy return is then optimal
         assert r["steps_to_optimal"] is None or (
-            r["steps_to_optimal"] in (200, 400, 600) and r["fraction_of_optimum"] == pytest.approx(1.0)
+            r["steps_to_optimal"] in (200, 400, 600) and r["normalized_score"] == pytest.approx(1.0)
         )
     assert (tmp_path / "curve.png").stat().st_size > 0 and "| QLearning |" in (tmp_path / "table.md").read_text()
     with pytest.raises(SystemExit) as exit_info:  # the parser refuses it, as from the command line

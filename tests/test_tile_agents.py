@@ -177,8 +177,9 @@ def test_unbounded_observations_are_refused():
 def test_seed_k_of_a_batch_is_that_seed_run_alone(cls, env_id, env_kwargs):
     seeds, kwargs = [4, 0, 9], {"table_size": 2048, "gamma": 0.9}
     batch = SeedBatch(cls, env_id, seeds, env_kwargs, **kwargs).learn(100).learn(50)  # continues the episodes
-    tested = batch.test_returns(seed=123)
-    for seed, agent, test_return in zip(seeds, batch.agents(), tested):
+    test_seeds = [123, 7, 123]  # each member its own episode; two may share one
+    tested = batch.test_returns(test_seeds)
+    for seed, agent, test_return, test_seed in zip(seeds, batch.agents(), tested, test_seeds):
         assert 150 <= agent.num_timesteps <= 150 + 6  # a seed with fewer episode ends runs on a little
         alone = cls(gym.make(env_id, **env_kwargs), seed=seed, **kwargs).learn(agent.num_timesteps)
         for name in alone._array_specs():
@@ -186,7 +187,7 @@ def test_seed_k_of_a_batch_is_that_seed_run_alone(cls, env_id, env_kwargs):
         assert agent.episodes.returns == alone.episodes.returns and len(alone.episodes.returns) >= 3
         assert agent.episodes.end_steps == alone.episodes.end_steps
         assert np.abs(agent.theta).sum() > 0
-        assert test_return == evaluate(alone, gym.make(env_id, **env_kwargs), seed=123)[0]
+        assert test_return == evaluate(alone, gym.make(env_id, **env_kwargs), seed=test_seed)[0]
 
 
 def test_members_with_their_own_step_sizes_are_those_settings_run_alone():
@@ -221,7 +222,7 @@ def test_a_diverging_member_is_frozen_and_the_others_run_on_unchanged():
     batch = SeedBatch(TileOffPAC, "rl_envs/MountainCarRLPark-v0", [1, 2], {"max_steps": 50}, settings, **kwargs)
     with np.errstate(over="ignore", invalid="ignore"):
         batch.learn(400)
-        tested = batch.test_returns(seed=3)
+        tested = batch.test_returns([3, 3])
     assert batch.diverged.tolist() == [False, True]
     assert np.isnan(tested[1]) and np.isfinite(tested[0])
     alone = TileOffPAC(gym.make("rl_envs/MountainCarRLPark-v0", max_steps=50), seed=1, **kwargs, **settings[0])

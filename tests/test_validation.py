@@ -122,7 +122,7 @@ def test_a_sweep_refuses_a_bool_or_a_string_for_a_number(key, name, bad):
         "agent": "QLearning",
         "steps": 100,
         "eval_at": [50],
-        "tuning_seeds": [1],
+        "tuning_seeds": [1000],
         "evaluation_seeds": [2],
         "search": "optuna",
         "metric": {"name": "final_return"},

@@ -21,21 +21,35 @@ what a comparison does, each module usable alone:
 * :mod:`.store`: the results folder: cell files checked against what :func:`run_cell` writes
   (a bad one is named, moved to ``cells/corrupt/`` and run again), outputs checked writable
   before any work (:class:`OutputError`), finished cells of several folders read back;
-* :mod:`.report`: ``results.csv`` / ``results.json`` (one row a cell), ``summary.md`` (mean
-  return and fraction of the exact optimum per env and agent), ``curves/<env>.png`` (mean
-  episode return against environment steps with a 95 % band over seeds), ``gifs/<env>.gif``
-  (a rollout of the best cell's policy), and the table spliced into a README.
+* :mod:`.report`: ``results.csv`` / ``results.json`` (one row a cell, with the environment's
+  reference columns, :data:`~baselines.evaluation.REFERENCE_COLUMNS`, and the run's provenance),
+  ``provenance.md`` (the provenance for a report page), ``summary.md`` (per env and agent: mean
+  return, reference, random policy's return, normalized score), ``curves/<env>.png`` (mean
+  episode return against environment steps with a 95 % band over seeds), ``gifs/<env>.gif`` (a
+  rollout of the best cell's policy), and the table spliced into a README;
+* :mod:`.aggregate`: normalized scores aggregated over environments (Agarwal et al. 2021):
+  ``aggregate.md``, ``aggregate/*.png`` and the export ``scores.npz`` / ``scores.json``.
 
-Imports go one way (tests/test_import_graph.py checks it): :mod:`.measures` and :mod:`.store`
-use no other module of the package, :mod:`.config` uses :mod:`.measures` (to check a cell's
-measure), :mod:`.report` uses :mod:`.config`, :mod:`.run` those four, and :mod:`.ray_backend`
-:mod:`.run`.
+Every run is tested on its own test episodes (:mod:`baselines.seeds`), which its row lists under
+``test_seeds``.
+
+Imports go one way (tests/test_import_graph.py checks it): :mod:`.measures`, :mod:`.store` and
+:mod:`.aggregate` use no other module of the package, :mod:`.config` uses :mod:`.measures` (to
+check a cell's measure), :mod:`.report` uses :mod:`.config` and :mod:`.aggregate`, :mod:`.run`
+those, and :mod:`.ray_backend` :mod:`.run`.
 
 The names below are the package's interface (``from baselines import compare``).
 """
 
-from ..evaluation import fraction_of_optimum
-from . import config as config, measures as measures, report as report, run as run, store as store
+from ..evaluation import REFERENCE_COLUMNS, reference_columns, reference_of
+from . import (
+    aggregate as aggregate,
+    config as config,
+    measures as measures,
+    report as report,
+    run as run,
+    store as store,
+)
 from .config import (
     DEFAULT_RUN,
     MAX_CELLS,
@@ -78,7 +92,9 @@ __all__ = [
     "RunResult",
     "SerialBackend",
     "compare",
-    "fraction_of_optimum",
+    "REFERENCE_COLUMNS",
+    "reference_columns",
+    "reference_of",
     "make_agent",
     "run_cell",
     "OutputError",

@@ -27,6 +27,7 @@ from ..agent import agent_arguments as class_arguments, closest_name
 from ..continuous_time.settings import PENDULUM_VALUE_GRADIENT
 from ..linear.settings import LQ_REINFORCE_IMPROVED, OCTOPUS_COPDAC_Q
 from ..registry import AGENTS
+from ..seeds import EPISODES_PER_CHECKPOINT, TEST_PROTOCOL, TRAINING, role
 from .measures import MEASURES, measure_arguments
 
 SB3_AGENTS = {"A2C": "a2c", "DQN": "dqn", "PPO": "ppo", "SAC": "sac", "TD3": "td3"}
@@ -44,7 +45,8 @@ class Cell:
     steps: int
     env_kwargs: dict = field(default_factory=dict)
     agent_kwargs: dict = field(default_factory=dict)
-    eval_episodes: int = 5
+    # Test episodes at each checkpoint, from the run's own stream of test seeds (baselines/seeds.py).
+    eval_episodes: int = EPISODES_PER_CHECKPOINT
     # Steps after which the learned policy is also evaluated (a learning curve of the target
     # policy, which a sweep's metric or ASHA reads); empty: only at the end.
     eval_at: list = field(default_factory=list)
@@ -61,6 +63,7 @@ class Cell:
             [self.eval_at] if self.eval_at else []
         )
         parts += [{"measure": self.measure}] if self.measure else []
+        parts += [{"test_streams": TEST_PROTOCOL}]  # cells tested on the seeds of an older protocol run again
         extra = json.dumps(parts, sort_keys=True)
         return f"{self.env.replace('/', '_')}__{self.agent}__{digest(extra)}__seed{self.seed}"
 
@@ -154,7 +157,7 @@ def cells_from_config(config: dict) -> list[Cell]:
             f"{where}: unknown environment {env!r}; registered rl_envs ids: {', '.join(rl_envs.ENV_IDS)}",
         )
         steps = checked(integer, run.get("steps"), f"{where}: steps")
-        eval_episodes = checked(integer, run.get("eval_episodes", 5), f"{where}: eval_episodes")
+        eval_episodes = checked(integer, run.get("eval_episodes", EPISODES_PER_CHECKPOINT), f"{where}: eval_episodes")
         env_kwargs = run.get("env_kwargs", {})
         require(isinstance(env_kwargs, dict), f"{where}: env_kwargs must be a mapping")
         eval_at = evaluation_steps(run.get("eval_at", []), steps, where)
@@ -195,7 +198,13 @@ def cells_from_config(config: dict) -> list[Cell]:
             f"{where}: the grid reaches {total:,} cells ({n_seeds:,} seeds x {len(agents)} "
             f"agent(s)); a comparison is limited to {MAX_CELLS:,} cells (split it into several)",
         )
+        require(
+            isinstance(seeds, list) or n_seeds <= len(TRAINING),
+            f"{where}: a count of seeds takes the training seeds 0, 1, ...: at most {len(TRAINING)}, got {seeds}",
+        )
         seeds = [int(s) for s in seeds] if isinstance(seeds, list) else list(range(int(seeds)))
+        for seed in seeds:
+            checked(role, seed, f"{where}: seed")
         repeated = sorted(s for s, n in Counter(seeds).items() if n > 1)
         require(not repeated, f"{where}: seeds repeat {', '.join(map(str, repeated))} (each seed is one cell)")
         for name, kwargs in agents.items():
@@ -320,7 +329,7 @@ TUNED_RUNS = [
         "env": "rl_envs/OctopusArm-v0",
         "steps": 3_000,
         "seeds": 2,
-        "eval_episodes": 1,
+        "eval_episodes": 1,  # its start, target and dynamics are deterministic: every episode is the same
         "agents": {"COPDACQ": OCTOPUS_COPDAC_Q, "SAC": {}},
     },
     # The value-gradient policy has swung up by 10k steps; SAC gets the 3k of the other SAC rows.
@@ -333,7 +342,7 @@ TUNED_RUNS = [
     {"env": "rl_envs/PendulumSwingUp-v0", "steps": 3_000, "seeds": 2, "agents": {"SAC": {}}},
     # Silver et al. (2014), §5.2: COPDAC-Q on tile features against PPO, a short budget.
     *(
-        {"env": env_id, "steps": 20_000, "seeds": 2, "eval_episodes": 1, "agents": {"TileCOPDACQ": {}, "PPO": {}}}
+        {"env": env_id, "steps": 20_000, "seeds": 2, "agents": {"TileCOPDACQ": {}, "PPO": {}}}
         for env_id in ("rl_envs/MountainCarRLPark-v0", "rl_envs/SwingPendulum-v0", "rl_envs/PuddleWorld-v0")
     ),
     # A prediction task with one action: every agent's return is the task's mean reward (the

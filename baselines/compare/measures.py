@@ -18,14 +18,18 @@ import inspect
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, TypeAlias, cast
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
 
 import numpy as np
 import gymnasium as gym
 
+from rl_envs.core import Reference
+
 from ..episodes import EpisodeEnds
+from ..evaluation import reference_of
 from ..registry import AGENTS
+from ..seeds import EPISODES_PER_CHECKPOINT, checkpoint_test_seeds
 
 # compare.config.Cell, by name: config imports this module, which cannot import it back.
 Cell: TypeAlias = Any
@@ -35,13 +39,17 @@ Cell: TypeAlias = Any
 class Measured:
     """What a measure returns: the trained agent (its episodes are the cell's log), the JSON
     measurements, and the cell's headline return for its row (None when there is no finite
-    one, e.g. a gain that no longer stabilises), with its spread and the exact optimum if known."""
+    one, e.g. a gain that no longer stabilises), with its spread, the seeds of the test episodes
+    the measurements come from (none for an exact measure) and, when the headline is an episode
+    return of the cell's environment, that environment's reference record (the row's reference
+    columns and normalized score)."""
 
     agent: object
     measurements: dict
     ret: float | None
     ret_std: float | None = 0.0
-    optimum: float | None = None
+    reference: Reference | None = None
+    test_seeds: list[int] = field(default_factory=list)
 
 
 MEASURES: dict = {}
@@ -104,7 +112,9 @@ def discounted_reward(cell: Cell, runs: int = 2000) -> Measured:
     start = time.perf_counter()
     agent = UniformRandom(env, seed=cell.seed) if cell.agent == "UniformRandom" else _agent(cell, env).learn(cell.steps)
     solve_seconds = time.perf_counter() - start
-    rollouts = discounted_rollouts(agent, env, runs, seed=1 + cell.seed)
+    # One generator draws every rollout: the first seed of the run's test stream.
+    (test_seed,) = checkpoint_test_seeds(cell.seed, 0, 1)
+    rollouts = discounted_rollouts(agent, env, runs, seed=test_seed)
     score = summarize(rollouts)
     score["median_steps"] = _finite_or_none([score["median_steps"]])[0]
     value_b0 = getattr(agent, "stats", {}).get("value_b0")
@@ -115,7 +125,7 @@ def discounted_reward(cell: Cell, runs: int = 2000) -> Measured:
         "planned_value_b0": value_b0,
         "mdp_upper_bound": maze.mdp_upper_bound(),
     }
-    return Measured(agent, measurements, score["adr"], float(rollouts["returns"].std()))
+    return Measured(agent, measurements, score["adr"], float(rollouts["returns"].std()), test_seeds=[test_seed])
 
 
 # -- linear-quadratic control: the exact cost of the learned gain ------------------------------------
@@ -139,7 +149,8 @@ def gain_gap(cell: Cell) -> Measured:
 
     agent.learn(cell.steps, callback=record)
     final = -best * (1.0 + gaps[-1])
-    return Measured(agent, {"gaps": _finite_or_none(gaps)}, final if math.isfinite(final) else None, 0.0, -best)
+    ref = reference_of(env)  # the same quantity: expected_cost ignores the divergence bound, as the reference does
+    return Measured(agent, {"gaps": _finite_or_none(gaps)}, final if math.isfinite(final) else None, 0.0, ref)
 
 
 # -- tabular control: steps until the greedy policy stays optimal ------------------------------------
@@ -148,23 +159,23 @@ def gain_gap(cell: Cell) -> Measured:
 @register
 def greedy_checkpoints(cell: Cell, every: int, train_env_kwargs: dict | None = None) -> Measured:
     """Train on the maze with ``train_env_kwargs`` added (e.g. another episode limit), and every
-    ``every`` steps evaluate the greedy policy on the maze of ``cell.env_kwargs`` with SB3's
-    ``evaluate_policy`` (``cell.eval_episodes`` episodes).  ``steps_to_optimal``: the checkpoint
+    ``every`` steps evaluate the greedy policy on the maze of ``cell.env_kwargs`` (``cell.eval_episodes``
+    episodes of the run's test stream at each checkpoint).  ``steps_to_optimal``: the checkpoint
     from which it stays optimal (exactly on a deterministic maze, within 0.05 with slip), or null."""
-    from stable_baselines3.common.evaluation import evaluate_policy
+    from ..evaluation import evaluate
 
     eval_env = gym.make(cell.env, **cell.env_kwargs)
     maze: Any = eval_env.unwrapped  # its exact references are its own methods (forwarded from its task)
     optimum = maze.optimal_return()
     agent = _agent(cell, gym.make(cell.env, **cell.env_kwargs, **(train_env_kwargs or {})))
     deterministic = cell.env_kwargs.get("slip", 0.0) == 0
-    checkpoints, returns, first_optimal = [], [], None
-    for target in [*range(every, cell.steps, every), cell.steps]:
+    checkpoints, returns, first_optimal, test_seeds = [], [], None, []
+    for checkpoint, target in enumerate([*range(every, cell.steps, every), cell.steps]):
         while agent.num_timesteps < target:  # learn() returns early at a stopping test: keep going
             agent.learn(target - agent.num_timesteps)
-        ret, std = cast(
-            tuple[float, float], evaluate_policy(agent, eval_env, n_eval_episodes=cell.eval_episodes, warn=False)
-        )
+        seeds = checkpoint_test_seeds(cell.seed, checkpoint, cell.eval_episodes)
+        test_seeds += seeds
+        ret, std = evaluate(agent, eval_env, seeds=seeds)
         checkpoints.append(agent.num_timesteps)
         returns.append(float(ret))
         optimal = abs(ret - optimum) <= 1e-6 * max(1.0, abs(optimum)) if deterministic else ret >= optimum - 0.05
@@ -173,7 +184,7 @@ def greedy_checkpoints(cell: Cell, every: int, train_env_kwargs: dict | None = N
         elif not optimal:
             first_optimal = None  # count from the checkpoint after which it stays optimal
     measurements = {"checkpoints": checkpoints, "returns": returns, "steps_to_optimal": first_optimal}
-    return Measured(agent, measurements, returns[-1], float(std), optimum)
+    return Measured(agent, measurements, returns[-1], float(std), reference_of(eval_env), test_seeds)
 
 
 # -- the pendulum swing-up: trials until enough successful ones --------------------------------------
@@ -198,7 +209,7 @@ def trials_to_successes(cell: Cell, successes: int = 10, max_trials: int = 300) 
     done = np.cumsum(np.asarray(env.info_values) > SUCCESS_TIME_UP) >= successes
     last = agent.episodes.returns[-successes:]
     measurements = {"time_up": env.info_values, "trials_to_successes": int(np.argmax(done)) + 1 if done.any() else None}
-    return Measured(agent, measurements, float(np.mean(last)), float(np.std(last)))
+    return Measured(agent, measurements, float(np.mean(last)), float(np.std(last)), reference_of(env))
 
 
 @register
@@ -207,7 +218,8 @@ def stopping_test(cell: Cell, pairs: list) -> Measured:
     (e.g. ``SoftmaxPolicyGradient``'s, as in the book's run); whether it stopped, the steps and
     episodes it took, the last episode's length, and the policy's probability ``pi[s, a]`` at
     each ``[s, a]`` of ``pairs``."""
-    agent = _agent(cell, gym.make(cell.env, **cell.env_kwargs)).learn(cell.steps)
+    env = gym.make(cell.env, **cell.env_kwargs)
+    agent = _agent(cell, env).learn(cell.steps)
     lengths = agent.episodes.lengths
     measurements = {
         "converged": bool(agent.converged),
@@ -216,21 +228,23 @@ def stopping_test(cell: Cell, pairs: list) -> Measured:
         "last_episode_length": lengths[-1],
         "pi": [float(agent.pi[s, a]) for s, a in pairs],
     }
-    return Measured(agent, measurements, agent.episodes.returns[-1], 0.0)
+    return Measured(agent, measurements, agent.episodes.returns[-1], 0.0, reference_of(env))
 
 
 # -- tile actor-critics on the DPG paper's tasks: a batch of runs, tested at checkpoints ------------
 
 
 @register
-def seed_batch(cell: Cell, members: list, checkpoints: list, test_seed: int) -> Measured:
+def seed_batch(cell: Cell, members: list, checkpoints: list, episodes: int = EPISODES_PER_CHECKPOINT) -> Measured:
     """Train the ``[seed, step sizes]`` members of ``cell.agent`` (a tile actor-critic, sharing
     ``cell.agent_kwargs``) on ``cell.env`` as one :class:`~baselines.linear.tile_actor_critic.SeedBatch`
     array program, and at each step count of ``checkpoints`` (increasing, from 0, the last
-    ``cell.steps``) test every member's mean policy θᵀφ(s) on one episode of the env reset with
-    seed ``test_seed + i`` at the i-th checkpoint (Silver et al. 2014, §5.2 and Fig. 2).
-    ``returns`` and ``member_steps`` are ``(members, checkpoints)``: a member that ended fewer
-    episodes takes a few more steps, so its count is recorded (NaN returns: a diverged member).
+    ``cell.steps``) test every member's mean policy θᵀφ(s) (Silver et al. 2014, §5.2 and Fig. 2)
+    on ``episodes`` episodes of its own test stream (:func:`baselines.seeds.checkpoint_test_seeds`
+    of its seed, the i-th checkpoint's at the i-th).  ``returns`` and ``member_steps`` are
+    ``(members, checkpoints)``, ``returns`` the mean over the episodes (``episode_returns`` and
+    ``test_seeds`` hold each episode's, ``(members, checkpoints, episodes)``): a member that ended
+    fewer episodes takes a few more steps, so its count is recorded (NaN returns: a diverged member).
     The row's return is the mean over the members at the last checkpoint (null if one diverged)."""
     from ..linear.tile_actor_critic import SeedBatch, TileActorCritic
 
@@ -239,26 +253,33 @@ def seed_batch(cell: Cell, members: list, checkpoints: list, test_seed: int) -> 
     agent_class = AGENTS[cell.agent]
     if not issubclass(agent_class, TileActorCritic):
         raise ValueError(f"seed_batch runs a tile actor-critic, got {cell.agent}")
+    seeds = [s for s, _ in members]
     batch = SeedBatch(
-        agent_class,
-        cell.env,
-        [s for s, _ in members],
-        env_kwargs=cell.env_kwargs,
-        settings=[m for _, m in members],
-        **cell.agent_kwargs,
+        agent_class, cell.env, seeds, env_kwargs=cell.env_kwargs, settings=[m for _, m in members], **cell.agent_kwargs
     )
-    returns, steps, done = [], [], 0
+    # test_seeds[member, checkpoint, episode]
+    test_seeds = np.array([[checkpoint_test_seeds(s, i, episodes) for i in range(len(checkpoints))] for s in seeds])
+    episode_returns, steps, done = np.empty(test_seeds.shape), [], 0
     for i, t in enumerate(checkpoints):
         batch.learn(t - done)
         done = t
         steps.append(batch.steps.tolist())
-        returns.append(batch.test_returns(seed=test_seed + i).tolist())
-    returns = np.array(returns).T
+        for k in range(episodes):
+            episode_returns[:, i, k] = batch.test_returns(test_seeds[:, i, k])
+    returns = episode_returns.mean(axis=2)
     last = returns[:, -1]
     finite = bool(np.isfinite(last).all())
+    measurements = {
+        "returns": returns.tolist(),
+        "member_steps": np.array(steps).T.tolist(),
+        "episode_returns": episode_returns.tolist(),
+        "test_seeds": test_seeds.tolist(),
+    }
     return Measured(
         None,
-        {"returns": returns.tolist(), "member_steps": np.array(steps).T.tolist()},
+        measurements,
         float(last.mean()) if finite else None,
         float(last.std()) if finite else None,
+        reference_of(gym.make(cell.env, **cell.env_kwargs)),
+        test_seeds=test_seeds.ravel().tolist(),
     )

@@ -15,6 +15,7 @@ from typing import Any
 
 from rl_envs.validation import integer
 
+from ..interrupts import restore_sigterm
 from .config import Cell
 from .run import limit_threads
 
@@ -40,6 +41,7 @@ def connect(address: str | None, **init_kwargs: Any) -> bool:
     if ray.is_initialized():
         return False
     ray.init(address=address, logging_level=logging.WARNING, **init_kwargs)
+    restore_sigterm()  # ray.init's handler exits at once, with a native stack dump
     return True
 
 

@@ -1,8 +1,11 @@
 """What a comparison reports from its finished cells: ``results.csv`` / ``results.json`` (one
-row a cell), ``summary.md`` (mean return and fraction of the exact optimum per env and agent),
-``curves/<env>.png`` (mean episode return against environment steps with a 95 % band over
-seeds) and ``gifs/<env>.gif`` (a rollout of the best cell's policy); and the table spliced
-into a README.
+row a cell, with the environment's reference columns; the JSON with the run's provenance,
+:mod:`baselines.provenance`, which ``provenance.md`` prints), ``summary.md`` (per env and agent:
+the mean return, the environment's reference and random policy's return, and the normalized
+score), ``aggregate.md``, ``aggregate/*.png``, ``scores.npz`` and ``scores.json`` (normalized
+scores aggregated over environments, :mod:`.aggregate`), ``curves/<env>.png`` (mean episode return
+against environment steps with a 95 % band over seeds) and ``gifs/<env>.gif`` (a rollout of the
+best cell's policy); and the table spliced into a README.
 """
 
 from __future__ import annotations
@@ -10,22 +13,60 @@ from __future__ import annotations
 import base64
 import re
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..curves import curve_on_grid, mean_and_band, smooth
 from ..io import atomic_write_bytes, save_figure, write_table
+from ..provenance import Provenance, text as provenance_text
+from ..seeds import seed_summary
+from .aggregate import write_aggregate
 from .config import digest
 
 
-def write_outputs(records: list[dict], out: Path) -> None:
+def run_seeds(record: dict) -> list[int]:
+    """The seeds of the runs a record holds: its members' for a batch of runs, else its own."""
+    members = record["cell"].get("measure", {}).get("members")
+    return [int(s) for s, _ in members] if members else [record["row"]["seed"]]
+
+
+def records_provenance(records: list[dict], provenance: Provenance, **extra: Any) -> dict:
+    """The ``provenance`` entry of a results folder of ``records``, with their seeds."""
+    seeds = seed_summary(
+        (s for r in records for s in run_seeds(r)), (s for r in records for s in r["row"]["test_seeds"])
+    )
+    return provenance.record(seeds, **extra)
+
+
+def write_outputs(
+    records: list[dict], out: Path, provenance: Provenance, missing: Sequence[str] = (), **extra: Any
+) -> None:
+    """Every output of the folder ``out`` from its finished cells ``records``; ``results.json``
+    has the run's ``provenance`` (started before its first cell) with ``extra``, which
+    ``provenance.md`` prints for a report page; ``missing`` (a line for each cell of the run that
+    is not among them, with why) marks ``summary.md`` incomplete at its top."""
     rows = [r["row"] for r in records]
-    write_table(rows, out)
+    entry = records_provenance(records, provenance, **extra)
+    write_table(rows, out, entry)
     lines = summary_table(rows)
+    if missing:
+        lines = [
+            f"**Incomplete: {len(missing)} of {len(missing) + len(records)} cells are missing** "
+            "(the same command runs them again):",
+            "",
+            *(f"* {m}" for m in missing),
+            "",
+            *lines,
+        ]
     atomic_write_bytes(out / "summary.md", ("\n".join(lines) + "\n").encode())
+    atomic_write_bytes(out / "provenance.md", ("\n".join(provenance_text(entry)) + "\n").encode())
+    labels = group_labels(rows)
+    write_aggregate(records, labels, out)
     by_env: dict[str, list[dict]] = {}
-    for rec, (env, agent) in zip(records, group_labels(rows)):
+    for rec, (env, agent) in zip(records, labels):
         by_env.setdefault(env, []).append({**rec, "row": {**rec["row"], "agent": agent}})
     for label, recs in by_env.items():
         name = file_name(recs[0]["row"]["env"], recs[0]["row"]["env_kwargs"], label)
@@ -84,36 +125,52 @@ def file_name(env_id: str, env_kwargs: str, label: str) -> str:
     return f"{base}_{readable}_{digest(env_kwargs)}"
 
 
+def _mean_with_interval(rows: list[dict], keys: tuple[str, str, str], fmt: str) -> str:
+    """The mean over ``rows`` of the column ``keys[0]``, with the means of its interval columns
+    ``keys[1:]`` in brackets where they differ from it (an interval reference); ``n/a`` where no
+    row has it."""
+    present = [r for r in rows if r.get(keys[0]) is not None]
+    if not present:
+        return "n/a"
+    value, low, high = (float(np.mean([r[k] for r in present])) for k in keys)
+    text = format(value, fmt)
+    return text if low == value == high else f"{text} [{format(low, fmt)}, {format(high, fmt)}]"
+
+
 def summary_table(rows: list[dict]) -> list[str]:
     """Markdown: per environment and agent (with their settings where they differ), seeds, budget,
-    mean ± sd return, optimum, fraction, wall time."""
+    mean ± sd return, the reference (with its bounds where it is an interval), the random
+    policy's return, the normalized score (mean over the seeds, with the interval the bounds
+    allow) and the wall time.  The reference and random columns are means over the seeds too,
+    which differ only where each seed draws its own problem (the bandit's C)."""
     groups: dict[tuple[str, str], list[dict]] = {}
     for r, label in zip(rows, group_labels(rows)):
         groups.setdefault(label, []).append(r)
     lines = [
-        "| environment | agent | seeds | steps | return (mean ± sd) | exact optimum | fraction of optimum | wall time / seed (s) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| environment | agent | seeds | steps | return (mean ± sd) | reference | random | normalized score | "
+        "wall time / seed (s) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for (env, agent), rs in groups.items():
         rets = np.array([r["return"] for r in rs], dtype=float)  # a measure's missing return (None) is NaN
-        opt = rs[0]["optimum"]
-        fracs = [r["fraction_of_optimum"] for r in rs if r["fraction_of_optimum"] is not None]
+        reference = _mean_with_interval(rs, ("reference", "reference_low", "reference_high"), ".4g")
+        random = _mean_with_interval(rs, ("random_return", "random_return", "random_return"), ".4g")
+        score = _mean_with_interval(rs, ("normalized_score", "normalized_low", "normalized_high"), ".3f")
         env, agent = (text.replace("|", "\\|") for text in (env, agent))  # a wall-layout text has bars
         lines.append(
             f"| {env} | {agent} | {len(rs)} | {rs[0]['steps']:,} | {rets.mean():.4g} ± {rets.std():.2g} | "
-            f"{'n/a' if opt is None else f'{opt:.4g}'} | {f'{np.mean(fracs):.3f}' if fracs else 'n/a'} | "
-            f"{np.mean([r['wall_time_s'] for r in rs]):.1f} |"
+            f"{reference} | {random} | {score} | {np.mean([r['wall_time_s'] for r in rs]):.1f} |"
         )
     return lines
 
 
-def _symlog_if_wide(ax, optimum: float | None) -> None:
+def _symlog_if_wide(ax, reference: float | None) -> None:
     """Returns spanning several decades (a diverging LQ controller, a bandit's early costs) are
-    unreadable on a linear axis: switch to symlog, linear within the optimum's own scale."""
+    unreadable on a linear axis: switch to symlog, linear within the reference's own scale."""
     signed = np.concatenate([np.asarray(line.get_ydata(), dtype=float) for line in ax.get_lines()])
     signed = signed[np.isfinite(signed)]
     values = np.abs(signed)
-    scale = abs(optimum) if optimum else (np.percentile(values, 5) if len(values) else 1.0)
+    scale = abs(reference) if reference else (np.percentile(values, 5) if len(values) else 1.0)
     scale = max(float(scale), 1e-6)
     if len(values) and values.max() > 100 * scale:
         ax.set_yscale("symlog", linthresh=scale)
@@ -122,7 +179,7 @@ def _symlog_if_wide(ax, optimum: float | None) -> None:
 
 def plot_learning_curves(records: list[dict], path: Path, n_points: int = 200) -> None:
     """One panel per environment: each agent's training return against environment steps, the
-    mean over its seeds with a 95 % band, and the exact optimum where the environment has one."""
+    mean over its seeds with a 95 % band, and the environment's reference where it has one."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -134,7 +191,7 @@ def plot_learning_curves(records: list[dict], path: Path, n_points: int = 200) -
     envs = sorted({env for env, _ in by_group})
     fig, axes = plt.subplots(1, len(envs), figsize=(6 * len(envs), 4), squeeze=False)
     for ax, env_id in zip(axes[0], envs):
-        optimum = None
+        reference = None
         for (env, agent), recs in sorted(by_group.items()):
             if env != env_id:
                 continue
@@ -153,10 +210,10 @@ def plot_learning_curves(records: list[dict], path: Path, n_points: int = 200) -
             ax.fill_between(
                 grid, np.maximum(mean - half, lo), np.minimum(mean + half, hi), color=line.get_color(), alpha=0.25
             )
-            optimum = recs[0]["row"]["optimum"]
-        if optimum is not None:
-            ax.axhline(optimum, color="k", ls="--", lw=1, label=f"exact optimum {optimum:.3g}")
-        _symlog_if_wide(ax, optimum)
+            reference = recs[0]["row"]["reference"]
+        if reference is not None:
+            ax.axhline(reference, color="k", ls="--", lw=1, label=f"reference {reference:.3g}")
+        _symlog_if_wide(ax, reference)
         ax.set_xlabel("environment steps")
         ax.set_ylabel("episode return (behaviour policy)")
         ax.set_title(env_id)

@@ -12,28 +12,35 @@ import contextlib
 import io
 import json
 import math
+import pickle
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections import Counter, deque
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import gymnasium as gym
 
+from rl_envs.core import Reference
 from rl_envs.validation import integer
 
 from ..episodes import EpisodeEnds
-from ..evaluation import evaluate, exact_optimum, fraction_of_optimum
+from ..evaluation import Diverged, evaluate, reference_columns, reference_of
+from ..interrupts import Interrupted
 from ..io import atomic_write_bytes
+from ..provenance import Provenance
 from ..registry import AGENTS
+from ..seeds import checkpoint_test_seeds
 from .config import SB3_AGENTS, Cell
 from .measures import run_measure
 from .report import write_outputs
-from .store import OutputError, check_writable, describe_cell, move_aside, read_cell, warn
+from .store import OutputError, check_writable, describe_cell, folder_lock, move_aside, read_cell, warn
 
 
 def make_agent(name: str, env_id: str, env_kwargs: dict, seed: int, agent_kwargs: dict) -> Any:
@@ -89,31 +96,46 @@ def run_cell(cell: Cell, film: bool = True) -> dict:
             return done.value
 
 
-def cell_stages(cell: Cell, film: bool = True) -> Generator[tuple[int, float], None, dict]:
+def cell_stages(
+    cell: Cell, film: bool = True, stop_if_diverged: bool = False
+) -> Generator[tuple[int, float], None, dict]:
     """Train and evaluate one cell, yielding ``(steps, evaluation return)`` at each step count of
     ``cell.eval_at`` and returning the cell's record (the GIF left empty unless ``film``).
 
     Between checkpoints the agent learns on (the protocol's ``learn`` continues where the last
     call stopped), so a cell with checkpoints trains exactly as one without; a sweep advances
-    the generators of several seeds in turn and stops one early without finishing it.
+    the generators of several seeds in turn and stops one early without finishing it.  With
+    ``stop_if_diverged``, an evaluation that diverges (:class:`~baselines.evaluation.Diverged`:
+    a return that is not finite, or an episode ended at the environment's divergence bound)
+    raises at once; without, only a final return that is not finite does (a saved cell must
+    hold a number the table can average).
     """
     agent = make_agent(cell.agent, cell.env, cell.env_kwargs, cell.seed, cell.agent_kwargs)
-    wall, done, eval_env, evals = 0.0, 0, None, []
-    for target in (*cell.eval_at, cell.steps):
+    wall, done, eval_env, evals, test_seeds = 0.0, 0, None, [], []
+    for checkpoint, target in enumerate((*cell.eval_at, cell.steps)):
         if target > done:
             t0 = time.perf_counter()
             agent.learn(target - done)
             wall += time.perf_counter() - t0
             done = target
         eval_env = eval_env or _eval_env(agent, cell)
-        ret, std = evaluate(agent, eval_env, cell.eval_episodes, seed=10_000 + cell.seed)
+        seeds = checkpoint_test_seeds(cell.seed, checkpoint, cell.eval_episodes)
+        test_seeds += seeds
+        last_infos: list[dict] = []
+        ret, std = evaluate(agent, eval_env, seeds=seeds, last_infos=last_infos)
+        diverged = sum(bool(info.get("diverged")) for info in last_infos)
+        if stop_if_diverged and diverged:
+            raise Diverged(
+                f"{diverged} of {len(last_infos)} evaluation episodes after {target:,} steps reached "
+                f"the divergence bound of {cell.env}"
+            )
+        if not math.isfinite(ret) and (stop_if_diverged or target == cell.steps):
+            raise Diverged(f"the evaluation return after {target:,} steps is {ret}, not a finite number")
         if len(evals) < len(cell.eval_at):
             evals.append(ret)
             yield target, ret
-    if not math.isfinite(ret):  # a saved cell must hold a number the table can average
-        raise ValueError(f"the evaluation return is {ret}, not a finite number")
     assert eval_env is not None  # the loop ran at least once (for cell.steps)
-    row = _row(cell, ret, std, exact_optimum(eval_env), wall)
+    row = _row(cell, ret, std, reference_of(eval_env), wall, test_seeds)
     log = _log(agent)
     ends = getattr(agent, "env", None)
     if isinstance(ends, EpisodeEnds) and len(ends.terminated) == len(log["end_steps"]):
@@ -124,13 +146,19 @@ def cell_stages(cell: Cell, film: bool = True) -> Generator[tuple[int, float], N
     return {"cell": cell.as_dict(), "row": row, "log": log, "gif": gif}
 
 
+def cell_test_seeds(cell: Cell) -> list[int]:
+    """The seeds of the test episodes :func:`cell_stages` plays for ``cell``, in order: its
+    ``eval_episodes`` at each of ``eval_at`` and at the end (:mod:`baselines.seeds`)."""
+    return [s for c in range(len(cell.eval_at) + 1) for s in checkpoint_test_seeds(cell.seed, c, cell.eval_episodes)]
+
+
 def measured_cell(cell: Cell) -> dict:
     """The record of a cell that names a measure (:mod:`.measures`): its row holds the measure's
     headline return, its log the agent's training episodes, ``"measurements"`` the measure's own
     JSON result; no GIF (the measure owns the agent's environments)."""
     t0 = time.perf_counter()
     measured = run_measure(cell)
-    row = _row(cell, measured.ret, measured.ret_std, measured.optimum, time.perf_counter() - t0)
+    row = _row(cell, measured.ret, measured.ret_std, measured.reference, time.perf_counter() - t0, measured.test_seeds)
     return {
         "cell": cell.as_dict(),
         "row": row,
@@ -140,7 +168,14 @@ def measured_cell(cell: Cell) -> dict:
     }
 
 
-def _row(cell: Cell, ret: float | None, std: float | None, optimum: float | None, wall: float) -> dict:
+def _row(
+    cell: Cell, ret: float | None, std: float | None, ref: Reference | None, wall: float, test_seeds: list[int]
+) -> dict:
+    """A cell's row: its return, the environment's reference columns (the reference, its bounds,
+    the random policy's value and the normalized score, see
+    :func:`~baselines.evaluation.reference_columns`), its wall time and settings; ``seed`` is its
+    training seed, ``test_seeds`` the seeds of every test episode its numbers come from
+    (:mod:`baselines.seeds`), in the order they were played."""
     return {
         "env": cell.env,
         "agent": cell.agent,
@@ -148,11 +183,11 @@ def _row(cell: Cell, ret: float | None, std: float | None, optimum: float | None
         "steps": cell.steps,
         "return": ret,
         "return_std": std,
-        "optimum": optimum,
-        "fraction_of_optimum": None if ret is None else fraction_of_optimum(ret, optimum),
+        **reference_columns(ret, ref),
         "wall_time_s": wall,
         "env_kwargs": json.dumps(cell.env_kwargs, sort_keys=True),
         "agent_kwargs": json.dumps(cell.agent_kwargs, sort_keys=True),
+        "test_seeds": test_seeds,
     }
 
 
@@ -208,6 +243,38 @@ def _worker_init() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def _worker(conn: Connection, fn: Callable[[Cell], dict]) -> None:
+    """A pool worker: run the cells the parent sends, send back each record (or the exception the
+    cell raised), until the parent closes its end.  A parent that dies while this worker still
+    imports (before the death signal above is set) closes that end too, so no worker outlives it."""
+    _worker_init()
+    while True:
+        try:
+            cell = conn.recv()
+        except EOFError:
+            return
+        try:
+            outcome: dict | BaseException = fn(cell)
+        except Exception as e:  # a failed cell is reported, the others still run
+            outcome = e
+        try:
+            conn.send(outcome)
+        except (TypeError, AttributeError, pickle.PicklingError):  # an exception that does not pickle
+            conn.send(RuntimeError(f"{type(outcome).__name__}: {outcome}"))
+
+
+class WorkerLost(RuntimeError):
+    """The worker process running a cell died (killed, out of memory, a crash in compiled code)."""
+
+
+def death_cause(exitcode: int | None) -> str:
+    """Why a process ended, from its exit code (minus the signal number when a signal ended it)."""
+    if exitcode is not None and exitcode < 0:
+        name = signal.Signals(-exitcode).name
+        return f"killed by {name}, possibly out of memory" if -exitcode == signal.SIGKILL else f"killed by {name}"
+    return f"exited with code {exitcode}"
+
+
 @contextlib.contextmanager
 def _sigint_ignored():
     """Ignore Ctrl-C within the block (only the main thread may change signal handlers)."""
@@ -221,57 +288,126 @@ def _sigint_ignored():
         signal.signal(signal.SIGINT, previous)
 
 
+@dataclass(eq=False)
+class _Worker:
+    process: Any  # a multiprocessing Process of the spawn context
+    conn: Connection
+    cell: Cell | None = None  # the cell it runs
+    receiving: bool = False  # a Ctrl-C that cut a record in half leaves the rest unreadable
+
+
 class ProcessPoolBackend:
     """Runs cells in a local pool of ``workers`` processes, yielding them as they finish.
 
-    On Ctrl-C, queued cells are cancelled and running ones stopped at once (a cell can take
-    minutes, too long to wait for); the cells that had finished are yielded, then the
-    KeyboardInterrupt goes on.
+    A worker that dies (the kernel's out-of-memory killer sends SIGKILL) costs only the cell it
+    ran: the worker is replaced and the cell runs again, up to ``max_retries`` times (as the Ray
+    back-end's tasks), after which the cell fails with :class:`WorkerLost` naming the cause; the
+    other workers' cells go on.  On Ctrl-C, queued cells are cancelled and running ones stopped
+    at once (a cell can take minutes, too long to wait for); the cells that had finished are
+    yielded, then the KeyboardInterrupt goes on.
     """
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, max_retries: int = 3):
         self.workers = integer(workers, "workers")
+        self.max_retries = integer(max_retries, "max_retries", low=0)
 
     def map(self, fn: Callable[[Cell], dict], cells: list[Cell]) -> Iterator[tuple[Cell, dict | BaseException]]:
         import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+        from multiprocessing.connection import wait
 
-        before = set(mp.active_children())
-        pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"), initializer=_worker_init)
-        # The workers start while SIGINT is ignored, and a Python started so installs no
-        # KeyboardInterrupt handler: Ctrl-C reaches the whole process group, and only this process
-        # acts on it (no traceback from every worker, even one still importing).
-        with _sigint_ignored():
-            futures = {pool.submit(fn, cell): cell for cell in cells}
-        workers = set(mp.active_children()) - before
-        handed = set()
+        context = mp.get_context("spawn")
+        todo, lost = deque(cells), Counter[str]()
+        pool: list[_Worker] = []
+
+        def start() -> _Worker:
+            ours, theirs = context.Pipe()
+            process = context.Process(target=_worker, args=(theirs, fn), daemon=True)
+            # A worker started while SIGINT is ignored installs no KeyboardInterrupt handler: Ctrl-C
+            # reaches the whole process group, and only this process acts on it (no traceback from
+            # every worker, even one still importing).
+            with _sigint_ignored():
+                process.start()
+            theirs.close()
+            return _Worker(process, ours)
+
         try:
-            for fut in as_completed(futures):
-                handed.add(fut)
-                yield futures[fut], _outcome(fut)
+            while todo or any(w.cell is not None for w in pool):
+                while todo and len(pool) < self.workers:
+                    pool.append(start())
+                for w in pool:
+                    if w.cell is None and todo:
+                        w.cell = todo.popleft()
+                        with contextlib.suppress(OSError):  # a dead worker: its sentinel says so below
+                            w.conn.send(w.cell)
+                ready = set(wait([w.conn for w in pool] + [w.process.sentinel for w in pool]))
+                for w in list(pool):
+                    if w.conn in ready and w.cell is not None and (outcome := _receive(w)) is not None:
+                        cell, w.cell = w.cell, None
+                        yield cell, outcome
+                        continue
+                    if w.process.sentinel in ready or (w.conn in ready and w.cell is None):
+                        w.process.join()
+                        w.conn.close()
+                        pool.remove(w)
+                        if w.cell is not None:
+                            failed = self._lost(w.cell, w.process.exitcode, lost)
+                            if failed is None:
+                                todo.appendleft(w.cell)
+                            else:
+                                yield w.cell, failed
         except BaseException as e:  # Ctrl-C, or the consumer stopped (GeneratorExit) or failed
-            finished = [fut for fut in futures if fut.done() and not fut.cancelled() and fut not in handed]
-            _stop(pool, workers)
-            if isinstance(e, KeyboardInterrupt):
-                for fut in finished:
-                    yield futures[fut], _outcome(fut)
+            finished = []
+            if isinstance(e, KeyboardInterrupt):  # a worker that is sending its record finishes at once
+                for w in pool:
+                    with contextlib.suppress(EOFError, OSError):
+                        if w.cell is not None and not w.receiving and w.conn.poll():
+                            finished.append((w.cell, w.conn.recv()))
+            _stop([w.process for w in pool])
+            for cell, outcome in finished:
+                yield cell, outcome
             raise
-        pool.shutdown()
+        _stop([w.process for w in pool], [w.conn for w in pool])
+
+    def _lost(self, cell: Cell, exitcode: int | None, lost: Counter[str]) -> WorkerLost | None:
+        """Count the loss of ``cell``'s worker: None if the cell runs again, else its failure."""
+        lost[cell.key] += 1
+        cause = death_cause(exitcode)
+        if lost[cell.key] > self.max_retries:
+            return WorkerLost(f"its worker died {lost[cell.key]} times, the last one {cause}")
+        warn(
+            f"the worker running the cell {cell.key} died ({cause}); the cell runs again "
+            f"(retry {lost[cell.key]} of {self.max_retries})"
+        )
+        return None
 
 
-def _outcome(fut) -> dict | BaseException:
-    exc = fut.exception()
-    return exc if exc is not None else fut.result()
+def _receive(w: _Worker) -> dict | BaseException | None:
+    """The outcome ``w`` sent, or None if it died (its sentinel is ready too, or will be at the
+    next wait).  ``w.receiving`` stays set if Ctrl-C cuts the read short."""
+    w.receiving = True
+    try:
+        outcome = w.conn.recv()
+    except (EOFError, OSError):
+        outcome = None
+    except Exception as e:  # read whole, but not a record this process can rebuild
+        outcome = RuntimeError(f"the cell's result cannot be read back: {type(e).__name__}: {e}")
+    w.receiving = False
+    return outcome
 
 
-def _stop(pool, workers) -> None:
-    """Cancel the queued cells and end the workers (a second Ctrl-C cannot cut this short and
-    leave them running; it takes milliseconds)."""
+def _stop(processes: list, conns: Sequence[Connection] = ()) -> None:
+    """End the workers: those given ``conns`` are told to (their parent end closed) and given a
+    second; the others, and any that linger, are terminated (a second Ctrl-C cannot cut this short
+    and leave them running; it takes milliseconds)."""
     with _sigint_ignored():
-        pool.shutdown(wait=False, cancel_futures=True)
-        for proc in workers:
-            proc.terminate()
-        for proc in workers:
+        for conn in conns:
+            conn.close()
+        for proc in processes:
+            if conns:
+                proc.join(timeout=1)
+            if proc.is_alive():
+                proc.terminate()
+        for proc in processes:
             proc.join(timeout=5)
             if proc.is_alive():
                 proc.kill()
@@ -289,26 +425,30 @@ class RunResult:
     reused: int
 
 
-class Interrupted(Exception):
-    """Ctrl-C stopped a run; ``saved`` of its ``total`` cells are in ``cell_dir``."""
-
-    def __init__(self, saved: int, total: int, cell_dir: Path):
-        super().__init__(f"{saved} of {total} cells are saved in {cell_dir}")
-        self.saved, self.total, self.cell_dir = saved, total, cell_dir
-
-
 def compare(
     cells: list[Cell], out: str | Path, backend: Any = None, progress_bar: bool = True, outputs: bool = True
 ) -> RunResult:
     """Run the cells not already finished in ``out``, then write every output from all of them
     (unless not ``outputs``: a caller that draws its own figure only needs the cells).
 
-    A cell file that is unreadable, invalid or holds another cell is named in a warning, moved to
-    ``cells/corrupt/`` and its cell run again.  Ctrl-C raises :class:`Interrupted` once every
-    cell that had finished is saved (cells still running are stopped; a resumed run reruns them).
+    ``out`` is checked writable and locked (one run per folder, :func:`~.store.folder_lock`)
+    before any work.  A cell file that is unreadable, invalid or holds another cell is named in a
+    warning, moved to ``cells/corrupt/`` and its cell run again.  Outputs written while cells are
+    missing (failed) say so at the top of ``summary.md``.  Ctrl-C raises :class:`Interrupted`
+    once every cell that had finished is saved (cells still running are stopped; a resumed run
+    reruns them); a file that cannot be written (a full disk) raises :class:`OutputError`
+    saying how many cells are saved.
     """
+    provenance = Provenance()
     out = Path(out)
     check_writable(out)
+    with folder_lock(out):
+        return _compare(cells, out, backend, progress_bar, outputs, provenance)
+
+
+def _compare(
+    cells: list[Cell], out: Path, backend: Any, progress_bar: bool, outputs: bool, provenance: Provenance
+) -> RunResult:
     cell_dir = out / "cells"
     records, todo = {}, []
     for cell in cells:
@@ -338,21 +478,25 @@ def compare(
             if isinstance(result, BaseException):
                 failed.append((cell, f"{type(result).__name__}: {result}"))
             else:
-                path = cell_dir / f"{cell.key}.json"
-                try:
-                    atomic_write_bytes(path, json.dumps(result).encode())
-                except OSError as e:  # e.g. the disk is full: stop, rather than train cells that cannot be kept
-                    raise OutputError(f"cannot write the cell {path}: {e.strerror or e}") from None
+                # A full disk stops the run here, rather than train cells that cannot be kept.
+                atomic_write_bytes(cell_dir / f"{cell.key}.json", json.dumps(result).encode())
                 records[cell.key] = result
             if bar is not None:
                 bar.update()
+        ordered = [records[c.key] for c in cells if c.key in records]
+        if ordered and outputs:
+            write_outputs(
+                ordered,
+                out,
+                provenance,
+                missing=[f"{c.key}: {e}" for c, e in failed],
+                cells={"ran": len(todo) - len(failed), "reused": reused, "failed": len(failed)},
+            )
     except KeyboardInterrupt:
         raise Interrupted(len(records), len(cells), cell_dir) from None
+    except OSError as e:
+        raise OutputError(f"{e}; {len(records)} of {len(cells)} cells are saved in {cell_dir}") from None
     finally:
         if bar is not None:
             bar.close()
-    ordered = [records[c.key] for c in cells if c.key in records]
-    rows = [r["row"] for r in ordered]
-    if rows and outputs:
-        write_outputs(ordered, out)
-    return RunResult(rows, failed, len(todo) - len(failed), reused)
+    return RunResult([r["row"] for r in ordered], failed, len(todo) - len(failed), reused)

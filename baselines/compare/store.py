@@ -1,23 +1,35 @@
 """The results folder: cell files checked against what :func:`~baselines.compare.run.run_cell`
-writes, bad ones moved aside, outputs checked writable, finished cells read back.
+writes, bad ones moved aside, outputs checked writable, one run at a time (:func:`folder_lock`),
+finished cells read back.
 
 A cell file read back is checked against the schema below; a bad one is named, moved to
-``cells/corrupt/`` and run again (or skipped when only plotting).
+``cells/corrupt/`` and run again (or skipped when only plotting).  A cell written before the
+reference columns (its row has ``optimum`` and ``fraction_of_optimum`` instead) is one of them:
+its reference and random value cannot be rebuilt from the file alone (the bandit's problem is
+not in it), so it is run again.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import datetime
+import fcntl
 import json
 import math
 import os
+import shlex
+import socket
 import sys
 import tempfile
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from rl_envs.validation import is_int
+
+from ..evaluation import REFERENCE_COLUMNS
+from ..io import OutputError as OutputError  # raised here too; its home is the writer
 
 
 def _is_number(x, finite: bool = True) -> bool:
@@ -30,6 +42,10 @@ def _number(none: bool = False):
 
 def _count(low: int):
     return (lambda x: is_int(x) and x >= low), f"an int >= {low}"
+
+
+def _seed_list(x) -> bool:
+    return isinstance(x, list) and all(is_int(s) and s >= 0 for s in x)
 
 
 def _of_type(t: type):
@@ -53,10 +69,12 @@ _ROW_SCHEMA = {
     "steps": _count(1),
     "return": _number(),
     "return_std": _number(),
-    "optimum": _number(none=True),
-    "fraction_of_optimum": _number(none=True),
+    **dict.fromkeys(REFERENCE_COLUMNS, _number(none=True)),
     "wall_time_s": _number(),
     "env_kwargs": _of_type(str),
+    # The seeds of the test episodes (baselines/seeds.py); rows written before them are refused:
+    # their episodes overlapped across seeds.
+    "test_seeds": (_seed_list, "a list of test seeds (non-negative ints)"),
 }
 # A measure may have no finite return to report (an LQ gain that no longer stabilises).
 _MEASURED_ROW_SCHEMA = {**_ROW_SCHEMA, "return": _number(none=True), "return_std": _number(none=True)}
@@ -84,6 +102,11 @@ def record_problem(record: Any) -> str | None:
     if set(record) != keys:
         return f"has the keys {', '.join(sorted(record))}, not {', '.join(sorted(keys))}"
     row_schema = _MEASURED_ROW_SCHEMA if measured else _ROW_SCHEMA
+    if isinstance(record.get("row"), dict) and "fraction_of_optimum" in record["row"]:
+        return (
+            "row holds fraction_of_optimum: a cell written before the reference columns "
+            f"({', '.join(REFERENCE_COLUMNS)}), which a run computes again"
+        )
     for part, schema in (("cell", _CELL_SCHEMA), ("row", row_schema), ("log", _LOG_SCHEMA)):
         problem = _schema_problem(record[part], schema, part)
         if problem:
@@ -158,16 +181,23 @@ def move_aside(path: Path) -> Path:
     return target
 
 
-class OutputError(OSError):
-    """A results folder that cannot be written."""
-
-
 def check_writable(
     out: Path,
-    folders: tuple[str, ...] = ("cells", "curves", "gifs"),
-    files: tuple[str, ...] = ("results.csv", "results.json", "summary.md"),
+    folders: tuple[str, ...] = ("cells", "curves", "gifs", "aggregate"),
+    files: tuple[str, ...] = (
+        "results.csv",
+        "results.json",
+        "summary.md",
+        "provenance.md",
+        "aggregate.md",
+        "scores.npz",
+        "scores.json",
+    ),
 ) -> None:
-    """Fail now, naming the path, if ``out`` cannot hold every output (before any cell trains)."""
+    """Fail now, naming the path, if ``out`` cannot hold every output (before any cell trains).
+
+    A block of data is written in each folder: creating an empty file succeeds on a full disk.
+    """
     out = Path(out)
     for name in folders:
         folder = out / name
@@ -178,12 +208,99 @@ def check_writable(
             raise OutputError(f"cannot write results to {out}: {existing} is not a directory")
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            tempfile.TemporaryFile(dir=folder).close()
+            with tempfile.TemporaryFile(dir=folder, buffering=0) as f:
+                f.write(bytes(min(os.statvfs(folder).f_frsize or 4096, 1 << 16)))  # one allocation unit
         except OSError as e:
             raise OutputError(f"cannot write results to {out}: {e.filename or folder}: {e.strerror or e}") from None
     for name in files:
         if (out / name).is_dir():
             raise OutputError(f"cannot write results to {out}: {out / name} is a directory")
+
+
+LOCK_NAME = "run.lock"
+
+
+class FolderInUse(OutputError):
+    """Another run holds the results folder's lock."""
+
+
+@contextlib.contextmanager
+def folder_lock(out: Path) -> Iterator[None]:
+    """Hold ``<out>/run.lock`` for the block: one run per results folder.
+
+    The lock is an advisory ``flock`` on a file that names its holder (pid, host, start time,
+    command).  A second run is refused at once with :class:`FolderInUse` naming the holder.  The
+    kernel releases the lock when its holder dies, however it dies; a lock file whose lock is free
+    is then a stale one, taken over with a warning.  Python opens files non-inheritable, so a
+    worker process never keeps the lock of a run that died.
+    """
+    path = Path(out) / LOCK_NAME
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise OutputError(f"cannot write results to {out}: {path}: {e.strerror or e}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _lock_holder(os.read(fd, 4096))
+            os.close(fd)
+            raise FolderInUse(
+                f"{out} is in use by another run ({holder}); wait for it to end, or give another --out"
+            ) from None
+        # The holder before us may have removed the file between our open and our lock: a lock on
+        # a removed file excludes nobody, so lock the file that is there now.
+        try:
+            same = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    try:
+        stale = os.read(fd, 4096)
+        if stale:
+            warn(f"{path}: the run that held it ({_lock_holder(stale)}) is no longer running; lock taken over")
+        me = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started": datetime.datetime.now().isoformat(timespec="seconds"),
+            "command": _command(),
+        }
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(me).encode(), 0)
+    except OSError as e:
+        _release(path, fd)
+        raise OutputError(f"cannot write results to {out}: {path}: {e.strerror or e}") from None
+    try:
+        yield
+    finally:
+        _release(path, fd)
+
+
+def _command() -> str:
+    """This process's command line as typed (``python -m baselines ...`` rather than the path
+    of ``baselines/__main__.py``)."""
+    first, *rest = sys.argv or [""]
+    if Path(first).name == "__main__.py":
+        first = f"-m {Path(first).parent.name}"
+    return f"python {first} {shlex.join(rest)}".rstrip()
+
+
+def _release(path: Path, fd: int) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)  # before unlocking: a run waiting on this file then locks a new one
+    os.close(fd)
+
+
+def _lock_holder(data: bytes) -> str:
+    if not data:
+        return "a run that is starting"
+    try:
+        h = json.loads(data)
+        return f"pid {h['pid']} on {h['host']} since {h['started']}: {h['command']}"
+    except (ValueError, TypeError, KeyError):
+        return "a holder that did not say who it is"
 
 
 def warn(message: str) -> None:

@@ -570,8 +570,8 @@ class SeedBatch:
     **env_kwargs), seed=seeds[k], **agent_kwargs, **settings[k])`` after ``learn(steps[k])``:
     each sub-env is seeded as that agent seeds its env (the vector env's ``reset(seed=[...])``),
     each seed draws its behaviour noise from its own agent's stream, and an autoreset step
-    neither draws nor learns.  ``test_returns(seed)`` is each seed's return of the mean policy
-    on one episode of the env seeded ``seed``, the measure of the DPG paper's Figure 2;
+    neither draws nor learns.  ``test_returns(seeds)`` is each member's return of the mean policy
+    on one episode of the env seeded with its own seed of ``seeds``, the measure of the DPG paper's Figure 2;
     ``agents()`` gives the trained agents.
 
     A member whose draw or TD error stops being finite (a step size too large for the task: its
@@ -658,11 +658,15 @@ class SeedBatch:
         if self._any_diverged:
             sent[self.diverged] = 0.0
 
-    def test_returns(self, seed: int = 0) -> np.ndarray:
-        """Each seed's return, ``(N,)``, of its mean policy θᵀφ(s) over one episode of the env
-        reset with ``seed`` (the same start for every seed; NaN for a diverged member)."""
+    def test_returns(self, seeds: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Each member's return, ``(N,)``, of its mean policy θᵀφ(s) over one episode of the env
+        reset with its own seed of ``seeds`` (one per member, from its run's test stream,
+        :func:`baselines.seeds.checkpoint_test_seeds`; NaN for a diverged member)."""
+        seeds = [int(s) for s in seeds]
+        if len(seeds) != self.n:
+            raise ValueError(f"seeds must hold one test seed per member ({self.n}), got {len(seeds)}")
         venv = self._vector_env()
-        obs, _ = venv.reset(seed=[int(seed)] * self.n)
+        obs, _ = venv.reset(seed=seeds)
         total, running = np.zeros(self.n), np.ones(self.n, dtype=np.bool_)
         zero = np.zeros((self.n, self.lead.m))
         while running.any():

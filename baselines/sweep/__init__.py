@@ -8,6 +8,15 @@ Needs the ``ray`` extra (``pip install 'rl_envs[ray]'``); importing this package
 """
 
 from .config import METRICS, Metric, Sweep, sweep_from_config
-from .run import SweepInterrupted, SweepResult, run_sweep
+from .run import NothingChosen, SweepInterrupted, SweepResult, run_sweep
 
-__all__ = ["METRICS", "Metric", "Sweep", "sweep_from_config", "SweepInterrupted", "SweepResult", "run_sweep"]
+__all__ = [
+    "METRICS",
+    "Metric",
+    "Sweep",
+    "sweep_from_config",
+    "NothingChosen",
+    "SweepInterrupted",
+    "SweepResult",
+    "run_sweep",
+]

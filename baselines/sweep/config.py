@@ -2,7 +2,9 @@
 
 A sweep tunes one agent on one environment: a search space over some of the agent's keyword
 arguments, the seeds it is tuned on, the seeds the chosen setting is then evaluated on (kept
-apart: a setting chosen and scored on the same seeds is scored too well), a metric, a search
+apart: a setting chosen and scored on the same seeds is scored too well; tuning seeds come from
+the tuning range and evaluation seeds from the training range of :mod:`baselines.seeds`, so their
+runs and test episodes are disjoint), a metric, a search
 algorithm and a budget of trials.  ``[space]`` maps an argument to ``{grid = [...]}``,
 ``{choice = [...]}`` or ``{loguniform = [low, high]}``; the rest of the keys are those of a
 comparison run (``env``, ``env_kwargs``, ``steps``, ``eval_episodes``, ``eval_at``) plus
@@ -22,10 +24,12 @@ from typing import Any
 import numpy as np
 import gymnasium as gym
 
+from rl_envs.core import Reference
 from rl_envs.validation import integer, is_int, real
 
 from ..compare.config import Cell, ConfigError, cells_from_config, checked, require
-from ..evaluation import exact_optimum, fraction_of_optimum
+from ..evaluation import reference_of
+from ..seeds import EPISODES_PER_CHECKPOINT, check_seeds
 
 SPACE_KINDS = ("grid", "choice", "loguniform")
 SEARCHES = ("grid", "optuna")
@@ -44,13 +48,20 @@ class Metric:
     def mode(self) -> str:
         return METRICS[self.name][0]
 
-    def score(self, steps: list[int], returns: np.ndarray, optimum: float | None) -> float:
+    @property
+    def needs(self) -> str | None:
+        """What the metric needs of the environment's reference: nothing (None), a normalized
+        score (``"score"``) or an exact optimum (``"exact"``)."""
+        return METRICS[self.name][1]
+
+    def score(self, steps: list[int], returns: np.ndarray, reference: Reference | None) -> float:
         """The metric of evaluation returns ``returns[seed, checkpoint]`` after ``steps``
-        (checkpoints so far: a sweep scores the curve's beginning while it is still running)."""
-        return METRICS[self.name][2](self, np.asarray(steps), np.asarray(returns, dtype=float), optimum)
+        (checkpoints so far: a sweep scores the curve's beginning while it is still running),
+        ``reference`` the environment's record (the metrics that need one are checked to have it)."""
+        return METRICS[self.name][2](self, np.asarray(steps), np.asarray(returns, dtype=float), reference)
 
 
-def _mean_log_cost(metric: Metric, steps, returns, optimum) -> float:
+def _mean_log_cost(metric: Metric, steps, returns, reference) -> float:
     # Silver et al. (2014), Fig. 1: the cost of the mean action on a log axis over log-spaced times;
     # the area under that curve is the mean log10 of the seed-mean cost (-return) over the window.
     inside = (steps >= (metric.first or 0)) & (steps <= (metric.last or math.inf))
@@ -58,30 +69,33 @@ def _mean_log_cost(metric: Metric, steps, returns, optimum) -> float:
     return float(np.mean(np.log10(np.maximum(cost, 1e-300)))) if np.all(np.isfinite(cost)) else math.inf
 
 
-def _final_return(metric: Metric, steps, returns, optimum) -> float:
+def _final_return(metric: Metric, steps, returns, reference) -> float:
     return float(returns[:, -1].mean())
 
 
-def _final_fraction(metric: Metric, steps, returns, optimum) -> float:
-    fractions = [fraction_of_optimum(r, optimum) for r in returns[:, -1]]
-    return float(np.mean([-math.inf if f is None else f for f in fractions]))
+def _final_normalized_score(metric: Metric, steps, returns, reference: Reference) -> float:
+    # (R - random) / (reference - random) is affine in R: the mean score is the mean return's
+    # (a diverged seed's NaN return scores the worst)
+    score = reference.normalize(float(returns[:, -1].mean()))[0]
+    return score if math.isfinite(score) else -math.inf
 
 
-def _steps_to_optimal(metric: Metric, steps, returns, optimum) -> float:
+def _steps_to_optimal(metric: Metric, steps, returns, reference: Reference) -> float:
     # A seed not at the optimum by the last checkpoint so far counts as one step later; so early on
     # the score is a lower bound that ASHA compares at equal budgets, and in the end a setting that
     # leaves a seed short of the optimum scores past the budget.
+    optimum = reference.value
     reached = returns >= optimum - metric.tolerance * max(1.0, abs(optimum))
     first = np.where(reached.any(axis=1), steps[np.argmax(reached, axis=1)], steps[-1] + 1)
     return float(first.mean())
 
 
-# name: (mode, needs an exact optimum, score)
+# name: (mode, what it needs of the environment's reference: None, "score" or "exact", score)
 METRICS = {
-    "mean_log_cost": ("min", False, _mean_log_cost),
-    "final_return": ("max", False, _final_return),
-    "final_fraction": ("max", True, _final_fraction),
-    "steps_to_optimal": ("min", True, _steps_to_optimal),
+    "mean_log_cost": ("min", None, _mean_log_cost),
+    "final_return": ("max", None, _final_return),
+    "final_normalized_score": ("max", "score", _final_normalized_score),
+    "steps_to_optimal": ("min", "exact", _steps_to_optimal),
 }
 
 
@@ -99,7 +113,7 @@ class Sweep:
     early_stopping: str | None = None
     env_kwargs: dict = field(default_factory=dict)
     agent_kwargs: dict = field(default_factory=dict)
-    eval_episodes: int = 1
+    eval_episodes: int = EPISODES_PER_CHECKPOINT
     eval_at: list = field(default_factory=list)
     search_seed: int = 0
     cpus_per_trial: int = 1
@@ -128,8 +142,11 @@ class Sweep:
         """The steps at which a trial reports its score: each of ``eval_at``, then the end."""
         return self.eval_at + ([] if self.eval_at and self.eval_at[-1] == self.steps else [self.steps])
 
-    def optimum(self) -> float | None:
-        return exact_optimum(gym.make(self.env, **self.env_kwargs))
+    def reference(self, seed: int | None = None) -> Reference | None:
+        """The environment's reference record (after ``reset(seed=seed)``, which may draw the problem)."""
+        env = gym.make(self.env, **self.env_kwargs)
+        env.reset(seed=seed)
+        return reference_of(env)
 
     def grid_settings(self) -> list[dict]:
         names = list(self.space)
@@ -161,7 +178,8 @@ _KEYS = {
 }
 
 
-def _seeds(config: dict, key: str) -> list[int]:
+def _seeds(config: dict, key: str, expected: str) -> list[int]:
+    """``config[key]``: distinct seeds of the range of role ``expected`` (baselines/seeds.py)."""
     seeds: Any = config.get(key)  # a config's data, checked below
     require(
         isinstance(seeds, list)
@@ -170,7 +188,7 @@ def _seeds(config: dict, key: str) -> list[int]:
         and len(set(seeds)) == len(seeds),
         f"{key} must be a non-empty list of distinct non-negative ints, got {seeds!r}",
     )
-    return [int(s) for s in seeds]
+    return checked(check_seeds, seeds, key, expected=expected)
 
 
 def _space(space) -> dict:
@@ -228,13 +246,7 @@ def sweep_from_config(config: dict) -> Sweep:
     require(not unknown, f"unknown keys {sorted(unknown)}; a sweep has {', '.join(sorted(_KEYS))}")
     for key in ("env", "agent", "steps", "space", "tuning_seeds", "evaluation_seeds", "metric"):
         require(key in config, f"a sweep needs {key!r}")
-    tuning, evaluation = _seeds(config, "tuning_seeds"), _seeds(config, "evaluation_seeds")
-    shared = sorted(set(tuning) & set(evaluation))
-    require(
-        not shared,
-        f"tuning_seeds and evaluation_seeds share {', '.join(map(str, shared))}: a setting chosen "
-        "on a seed would be scored on it too",
-    )
+    tuning, evaluation = _seeds(config, "tuning_seeds", "tuning"), _seeds(config, "evaluation_seeds", "training")
     space = _space(config["space"])
     fixed = config.get("agent_kwargs", {})
     require(isinstance(fixed, dict), "agent_kwargs must be a table/mapping")
@@ -268,7 +280,7 @@ def sweep_from_config(config: dict) -> Sweep:
         early_stopping=early,
         env_kwargs=config.get("env_kwargs", {}),
         agent_kwargs=fixed,
-        eval_episodes=config.get("eval_episodes", 1),
+        eval_episodes=config.get("eval_episodes", EPISODES_PER_CHECKPOINT),
         search_seed=search_seed,
         cpus_per_trial=cpus_per_trial,
     )
@@ -286,12 +298,31 @@ def sweep_from_config(config: dict) -> Sweep:
         early is None or len(sweep.checkpoints) > 1,
         "early_stopping = 'asha' needs a learning curve to stop on: give eval_at",
     )
-    if METRICS[sweep.metric.name][1]:
+    needs = sweep.metric.needs
+    if needs:
         try:
-            optimum = sweep.optimum()
+            reference, other_seed = sweep.reference(0), sweep.reference(1)
         except (TypeError, ValueError) as e:
             raise ConfigError(f"{sweep.env} with env_kwargs {sweep.env_kwargs}: {e}") from None
-        require(optimum is not None, f"metric {sweep.metric.name} needs an exact optimum, and {sweep.env} has none")
+        name = sweep.metric.name
+        require(reference is not None, f"metric {name} needs the environment's reference, and {sweep.env} has none")
+        assert reference is not None
+        require(
+            reference == other_seed,
+            f"metric {name} needs one reference for every seed, and {sweep.env}'s depends on the problem "
+            "each seed draws (the bandit's C): fix the problem in env_kwargs, or use final_return",
+        )
+        if needs == "exact":
+            require(
+                reference.kind == "exact",
+                f"metric {name} needs an exact optimum, and {sweep.env}'s reference is {reference.kind}",
+            )
+        else:
+            require(
+                reference.value > reference.random,
+                f"metric {name} needs a reference above the random policy's return, and on {sweep.env} "
+                f"they are {reference.value} and {reference.random} (every policy scores the same)",
+            )
     if search == "grid":
         n = len(sweep.grid_settings())
         require(n <= sweep.budget, f"the grid has {n} settings but the budget is {sweep.budget} trials")

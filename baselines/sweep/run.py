@@ -6,7 +6,13 @@ comparison's own cell code (:func:`~baselines.compare.run.cell_stages`), advanci
 together from checkpoint to checkpoint and reporting the metric of the curves so far after
 each, which is the learning curve ASHA stops trials on.  The chosen setting is the best of the
 trials that reached the end (a trial stopped early is scored on a shorter curve, which is not
-comparable).  Tune keeps its experiment state in ``<out>/tune/``: the same command after an
+comparable).  A trial that diverges (an evaluation return that is not finite, or an evaluation
+episode ended at the environment's divergence bound, as LQ control's ``max_state_norm``) stops
+at once, is marked ``diverged`` and never chosen.  Ties for the best score go to the first
+trial in Tune's order (the grid's order; the order Optuna proposed its samples in), and the
+tie is reported; when every trial diverged or failed, or the complete ones all tie, the sweep
+chooses nothing (:class:`NothingChosen`).  Tune keeps its experiment state in
+``<out>/tune/``: the same command after an
 interruption restores it, keeps the finished trials and runs the rest.  Outputs in ``<out>``:
 ``trials.csv`` (every trial), ``chosen.json`` (the setting, its tuning and evaluation scores),
 ``sweep.png`` (the metric against each swept argument), ``summary.md``, and ``evaluation/``
@@ -17,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,8 +31,9 @@ import numpy as np
 
 from ..compare.config import ConfigError
 from ..compare.ray_backend import RayBackend, connect, require_ray
-from ..compare.run import cell_stages, compare, limit_threads
-from ..compare.store import check_writable
+from ..compare.run import cell_stages, cell_test_seeds, compare, limit_threads
+from ..compare.store import check_writable, folder_lock, warn
+from ..evaluation import Diverged
 from ..io import atomic_write_bytes, save_figure, write_csv
 from .config import Sweep
 
@@ -37,23 +45,40 @@ def trial(config: dict, sweep: Sweep) -> None:
     from ray import tune
 
     limit_threads(sweep.cpus_per_trial)
-    stages = [cell_stages(cell, film=False) for cell in sweep.cells(config, sweep.tuning_seeds)]
-    optimum = sweep.optimum()
+    cells = sweep.cells(config, sweep.tuning_seeds)
+    stages = [cell_stages(cell, film=False, stop_if_diverged=True) for cell in cells]
+    reference = sweep.reference() if sweep.metric.needs else None
     curves = np.zeros((len(stages), 0))
+    worst = math.inf if sweep.metric.mode == "min" else -math.inf
     try:
         for k, step in enumerate(sweep.checkpoints):
             column = []
-            for stage in stages:
+            for cell, stage in zip(cells, stages):
                 try:
                     column.append(next(stage)[1])
                 except StopIteration as done:  # the end, past the last of eval_at
                     column.append(done.value["row"]["return"])
+                except Diverged as e:
+                    raise Diverged(f"seed {cell.seed}: {e}") from None
             curves = np.column_stack([curves, column])
-            score = sweep.metric.score(sweep.checkpoints[: k + 1], curves, optimum)
-            tune.report({"score": score, "steps": step, "complete": k == len(sweep.checkpoints) - 1, "error": ""})
-    except Exception as e:  # a setting that breaks the agent (e.g. diverges to NaN) is the worst one
-        worst = math.inf if sweep.metric.mode == "min" else -math.inf
-        tune.report({"score": worst, "steps": 0, "complete": True, "error": f"{type(e).__name__}: {e}"})
+            score = sweep.metric.score(sweep.checkpoints[: k + 1], curves, reference)
+            if not math.isfinite(score):
+                raise Diverged(f"the {sweep.metric.name} after {step:,} steps is {score}, not a finite number")
+            tune.report(
+                {
+                    "score": score,
+                    "steps": step,
+                    "complete": k == len(sweep.checkpoints) - 1,
+                    "error": "",
+                    "diverged": False,
+                }
+            )
+    except Diverged as e:  # never chosen, like any setting that breaks the agent
+        tune.report({"score": worst, "steps": 0, "complete": True, "error": str(e), "diverged": True})
+    except Exception as e:  # a setting that breaks the agent is the worst one
+        tune.report(
+            {"score": worst, "steps": 0, "complete": True, "error": f"{type(e).__name__}: {e}", "diverged": False}
+        )
 
 
 @dataclass
@@ -65,7 +90,11 @@ class SweepResult:
 
 
 class SweepInterrupted(Exception):
-    """Ctrl-C stopped a sweep; Tune saved its state in ``path``."""
+    """Ctrl-C (or SIGTERM) stopped a sweep; Tune saved its state in ``path``."""
+
+
+class NothingChosen(Exception):
+    """No trial can be chosen: every one diverged or failed, or the complete ones all tie."""
 
 
 def _param_space(sweep: Sweep) -> dict:
@@ -134,12 +163,19 @@ def run_sweep(
     through :func:`~baselines.compare.compare` (into ``<out>/evaluation``), and write the outputs.
 
     Raises :class:`SweepInterrupted` when Ctrl-C stopped the trials (Tune saved its state;
-    the same call resumes), and :class:`~baselines.compare.Interrupted` when it stopped the
-    evaluation (its finished cells are kept).
+    the same call resumes), :class:`~baselines.compare.Interrupted` when it stopped the
+    evaluation (its finished cells are kept), and :class:`NothingChosen` (after writing
+    ``trials.csv`` and ``summary.md``) when no trial can be chosen.  ``out`` is locked for the
+    sweep (one run per folder).
     """
     require_ray()  # before anything is written
     out = Path(out).resolve()  # Tune wants an absolute storage path
     check_writable(out, folders=("evaluation",), files=("trials.csv", "chosen.json", "sweep.png", "summary.md"))
+    with folder_lock(out):
+        return _run_sweep(sweep, out, address, progress, init_kwargs)
+
+
+def _run_sweep(sweep: Sweep, out: Path, address: str | None, progress: bool, init_kwargs: dict | None) -> SweepResult:
     recorded = out / "sweep.json"
     if recorded.exists() and recorded.read_text() != sweep.to_json():
         raise ConfigError(f"{out} holds another sweep ({recorded} differs); give a new --out to start this one")
@@ -159,7 +195,18 @@ def run_sweep(
         done = sum(t["status"] != "unfinished" for t in trials)
         if done < total:
             raise SweepInterrupted(f"{done} of {total} trials finished; Tune saved the sweep in {out / TUNE_NAME}")
-        chosen = choose(sweep, trials)
+        try:
+            chosen = choose(sweep, trials)
+        except NothingChosen as e:
+            atomic_write_bytes(
+                out / "summary.md", ("\n".join(summary_lines(sweep, trials, None, str(e))) + "\n").encode()
+            )
+            raise
+        if chosen["tied_with"]:
+            warn(
+                f"trials {', '.join(chosen['tied_with'])} tie with trial {chosen['trial']} for the best score "
+                f"{chosen['tuning_score']:.6g}; chosen: the first of them ({_setting_text(chosen['setting'])})"
+            )
         result = compare(
             sweep.cells(chosen["setting"], sweep.evaluation_seeds),
             out / "evaluation",
@@ -174,6 +221,12 @@ def run_sweep(
         for c in sweep.cells(chosen["setting"], sweep.evaluation_seeds)
     ]
     chosen["evaluation_score"] = evaluation_score(sweep, records)
+    # Every test episode the choice looked at (a trial that ASHA stopped played the first of its
+    # seeds' share), and those of the reported evaluation: disjoint ranges (baselines/seeds.py).
+    chosen["tuning_test_seeds"] = [
+        s for c in sweep.cells(chosen["setting"], sweep.tuning_seeds) for s in cell_test_seeds(c)
+    ]
+    chosen["evaluation_test_seeds"] = [s for r in records for s in r["row"]["test_seeds"]]
     chosen["failed_evaluation_cells"] = [f"{c.key}: {e}" for c, e in result.failed]
     atomic_write_bytes(out / "chosen.json", json.dumps(chosen, indent=1).encode())
     plot_sweep(sweep, trials, chosen, out / "sweep.png")
@@ -187,7 +240,7 @@ def _trial_rows(sweep: Sweep, saved_trials) -> list[dict]:
     for t in saved_trials:
         metrics = t.last_result or {}
         if t.status == "TERMINATED" and metrics.get("complete"):
-            status = "error" if metrics.get("error") else "complete"
+            status = "diverged" if metrics.get("diverged") else "error" if metrics.get("error") else "complete"
         elif t.status == "TERMINATED":
             status = "stopped early"  # by ASHA: ended without error before its last checkpoint
         elif t.status == "ERROR":
@@ -212,15 +265,31 @@ def _trial_rows(sweep: Sweep, saved_trials) -> list[dict]:
 
 
 def choose(sweep: Sweep, trials: list[dict]) -> dict:
-    """The best complete trial on the tuning seeds (ties: the first trial)."""
+    """The best complete trial on the tuning seeds; a tie for the best score goes to the first
+    of the tied trials in Tune's order (``trials`` is in it), the others listed in ``tied_with``.
+    :class:`NothingChosen` if no trial is complete (every one diverged, failed or was stopped
+    early), or if several are and all tie: the metric then cannot tell the settings apart."""
     complete = [t for t in trials if t["status"] == "complete"]
     if not complete:
-        raise ConfigError("no trial finished without error: nothing to choose (see trials.csv)")
+        counts = Counter(t["status"] for t in trials)
+        raise NothingChosen(
+            f"no trial finished without diverging or failing ({', '.join(f'{n} {s}' for s, n in sorted(counts.items()))}); "
+            "see trials.csv"
+        )
     sign = 1 if sweep.metric.mode == "min" else -1
     best = min(complete, key=lambda t: sign * t["score"])
+    tied = [t["trial"] for t in complete if t["score"] == best["score"] and t is not best]
+    if len(complete) > 1 and len(tied) == len(complete) - 1:
+        others = len(trials) - len(complete)
+        raise NothingChosen(
+            f"all {len(complete)} complete trials score {best['score']:.6g}"
+            f"{f' (the other {others} diverged, failed or stopped early)' if others else ''}: "
+            f"the {sweep.metric.name} cannot tell the settings apart; see trials.csv"
+        )
     return {
         "setting": {name: best[name] for name in sweep.space},
         "trial": best["trial"],
+        "tied_with": tied,
         "tuning_score": best["score"],
         "metric": sweep.metric.name,
         "mode": sweep.metric.mode,
@@ -237,11 +306,25 @@ def evaluation_score(sweep: Sweep, records: list[dict]) -> float:
             for r in records
         ]
     )
-    return sweep.metric.score(sweep.checkpoints, curves, records[0]["row"]["optimum"])
+    return sweep.metric.score(sweep.checkpoints, curves, sweep.reference() if sweep.metric.needs else None)
 
 
-def summary_lines(sweep: Sweep, trials: list[dict], chosen: dict) -> list[str]:
+def summary_lines(sweep: Sweep, trials: list[dict], chosen: dict | None, nothing: str = "") -> list[str]:
+    """``summary.md``: the choice (or, with ``chosen`` None, why there is ``nothing``) and the trials."""
     names = list(sweep.space)
+    if chosen is None:
+        choice = f"Nothing chosen: {nothing}."
+    else:
+        tie = chosen.get("tied_with")
+        choice = (
+            f"Chosen on the tuning seeds: {_setting_text(chosen['setting'])} (trial {chosen['trial']}), "
+            f"score {chosen['tuning_score']:.4g}; on the evaluation seeds: {chosen['evaluation_score']:.4g}."
+            + (
+                f" Tied for the best score with trial(s) {', '.join(tie)}: the first in trial order is chosen."
+                if tie
+                else ""
+            )
+        )
     lines = [
         f"# Sweep of {sweep.agent} on {sweep.env} {json.dumps(sweep.env_kwargs)}",
         "",
@@ -249,15 +332,14 @@ def summary_lines(sweep: Sweep, trials: list[dict], chosen: dict) -> list[str]:
         f"{', ASHA early stopping' if sweep.early_stopping else ''}; tuning seeds {sweep.tuning_seeds}, "
         f"evaluation seeds {sweep.evaluation_seeds}.",
         "",
-        f"Chosen on the tuning seeds: {_setting_text(chosen['setting'])} (trial {chosen['trial']}), "
-        f"score {chosen['tuning_score']:.4g}; on the evaluation seeds: {chosen['evaluation_score']:.4g}.",
+        choice,
         "",
         "| trial | " + " | ".join(names) + " | score | checkpoints | status |",
         "|---|" + "---|" * len(names) + "---|---|---|",
     ]
     sign = 1 if sweep.metric.mode == "min" else -1
     for t in sorted(trials, key=lambda t: (t["status"] != "complete", sign * t["score"])):
-        mark = " **chosen**" if t["trial"] == chosen["trial"] else ""
+        mark = " **chosen**" if chosen is not None and t["trial"] == chosen["trial"] else ""
         lines.append(
             f"| {t['trial']}{mark} | "
             + " | ".join(f"{t[n]:.4g}" if isinstance(t[n], float) else str(t[n]) for n in names)

@@ -2,12 +2,14 @@
 
 * One page per environment registered in the ``rl_envs/`` namespace, ``envs/<Name>.md``, written
   from the code at build time: the class docstring (the single source of the page's text), the
-  spaces as the environment reports them, its exact references, the vector env's docstring, the
+  spaces as the environment reports them, its exact references and its reference record
+  (``reference()``), the vector env's docstring, the
   animation and the variant thumbnails that ``docs/gen_media.py`` made, and a runnable example.
   The registry also gives the nav's "Environments" section, the home page's gallery
-  (``<!-- env-gallery -->``: each animation with the summary line of its class docstring) and
-  the API reference's environment modules (``<!-- env-modules -->``), so that registering an
-  environment and writing its docstring puts it everywhere in the site.
+  (``<!-- env-gallery -->``: each animation with the summary line of its class docstring), the
+  API reference's environment modules (``<!-- env-modules -->``) and the table of every
+  environment's reference record (``<!-- env-references -->``, from ``reference()``), so that
+  registering an environment and writing its docstring puts it everywhere in the site.
 * Every ```python and ```bash block of every page runs while the site builds (two at a time,
   beside the build; ``docs/hooks/examples.py`` has the rules and the ``<!-- test: ... -->``
   markers), and any failure fails the build.  ``RL_ENVS_DOCS_EXAMPLES=0`` skips them, for
@@ -56,6 +58,7 @@ KATEX_FILES = ("katex.min.js", "katex.min.css", "contrib/auto-render.min.js")
 
 # Methods and attributes of an environment that give an exact answer to compare a learner with.
 EXACT = (
+    "reference",
     "optimal_return",
     "optimal_values",
     "optimal_gain",
@@ -140,6 +143,74 @@ def space_text(space) -> str:
     return " ".join(str(space).split())
 
 
+def default_reference(env_id: str):
+    """The default environment's reference record after ``reset(seed=0)`` (which draws a problem
+    that depends on the seed, the bandit's C), or the reason it has none, as a string."""
+    import gymnasium as gym
+
+    env = gym.make(env_id)
+    try:
+        env.reset(seed=0)
+        return env.unwrapped.reference()
+    except (NotImplementedError, ValueError) as e:  # NoReference is a ValueError
+        return f"{type(e).__name__}: {e}"
+    finally:
+        env.close()
+
+
+def _number(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def _interval(value: float, low: float, high: float) -> str:
+    return _number(value) if low == value == high else f"{_number(value)} in [{_number(low)}, {_number(high)}]"
+
+
+def reference_section(env_id: str) -> list[str]:
+    """An environment page's "Reference" section: its default reference record, as the code computes it."""
+    ref = default_reference(env_id)
+    lines = ["## Reference", ""]
+    if isinstance(ref, str):
+        return lines + [f"The default environment declares no reference record yet ({ref}).", ""]
+    return lines + [
+        "`env.unwrapped.reference()` of the default environment after `reset(seed=0)`, computed when the "
+        "site is built (a `rl_envs.core.Reference`).  The comparison scores a return `R` as "
+        "`(R - random) / (value - random)`: 0 is the uniform-random policy, 1 the reference.",
+        "",
+        "| field | value |",
+        "|---|---|",
+        f"| kind | {ref.kind} |",
+        f"| value (lower, upper) | {_number(ref.value)} ({_number(ref.lower)}, {_number(ref.upper)}) |",
+        f"| random policy | {_interval(ref.random, ref.random_lower, ref.random_upper)} |",
+        f"| quantity | {ref.quantity} (γ = {ref.gamma:g}) |",
+        f"| method | {ref.method} |",
+        f"| citation | {ref.citation or '-'} |",
+        "",
+    ]
+
+
+ENV_REFERENCES = "<!-- env-references -->"
+
+
+def references_table(where: str) -> str:
+    """Every registered environment's default reference record, one row each, linked to its page."""
+    up = "../" * where.count("/")
+    lines = [
+        "| environment | kind | value | lower | upper | random | method |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for env_id, name in env_names().items():
+        ref = default_reference(env_id)
+        link = f"[{name}]({up}envs/{name}.md)"
+        if isinstance(ref, str):
+            lines.append(f"| {link} | none yet | | | | | |")
+            continue
+        cells = (ref.kind, *map(_number, (ref.value, ref.lower, ref.upper)))
+        random = _interval(ref.random, ref.random_lower, ref.random_upper)
+        lines.append(f"| {link} | {' | '.join(cells)} | {random} | {ref.method} |")
+    return "\n".join(lines)
+
+
 def env_page(env_id: str) -> str:
     import gymnasium as gym
 
@@ -182,6 +253,7 @@ def env_page(env_id: str) -> str:
     for heading, body in sections.items():
         if heading:
             lines += [f"## {heading}", "", body, ""]
+    lines += reference_section(env_id)
     if media.variants:
         lines += [
             "## Variants",
@@ -353,6 +425,8 @@ def on_page_markdown(markdown, page, config, files):
         markdown = markdown.replace(ENV_GALLERY, gallery(page.file.src_uri))
     if ENV_MODULES in markdown:
         markdown = markdown.replace(ENV_MODULES, env_modules())
+    if ENV_REFERENCES in markdown:
+        markdown = markdown.replace(ENV_REFERENCES, references_table(page.file.src_uri))
     markdown = compare_rows(markdown, page.file.src_uri)
     markdown = repository_links(markdown, page.file.src_uri, config.extra.get("source_url", ""))
     if _executor is not None:

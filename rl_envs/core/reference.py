@@ -13,6 +13,11 @@ from dataclasses import dataclass
 KINDS = ("exact", "bounds", "best-known")
 
 
+class NoReference(ValueError):
+    """Raised by ``reference()`` for a configuration whose reference is not known (the octopus arm
+    off the settings its record was measured on); the comparison then leaves the columns empty."""
+
+
 @dataclass(frozen=True)
 class Reference:
     """What the best and the random policy achieve on one task, and how that is known.

@@ -19,6 +19,7 @@ from gymnasium.error import ResetNeeded
 
 from ..rendering import Viewer, check_render_mode
 from . import tree
+from .reference import Reference
 from .task import Task, build_task
 
 
@@ -162,6 +163,10 @@ class SingleEnv(gym.Env):
     @property
     def max_steps(self) -> int:
         return self.task.max_steps
+
+    def reference(self) -> Reference:
+        """The task's reference record (:meth:`rl_envs.core.Task.reference`)."""
+        return self.task.reference()
 
     @property
     def state(self) -> Any:

@@ -11,7 +11,10 @@ sub-environments at once (every array with a leading batch axis of ``n``):
   info dict of arrays.  Pure: it reads its arguments and returns new arrays;
 * ``observe(state)``: the observations;
 * ``paint(pg, surface, state, trail)``: one sub-env's drawing (``state`` a batch of one; ``trail``
-  the earlier states of the episode, oldest first, empty in a vector env).
+  the earlier states of the episode, oldest first, empty in a vector env);
+* ``reference()``: the :class:`~rl_envs.core.Reference` record of the task, the best and the
+  uniform-random policy's return and how they are known, which the single and the vector env
+  give as their own ``reference()`` and the docs, the checker and the comparison read.
 
 Drawing "sub-env by sub-env" means ``f(rng, n)`` draws what ``n`` calls of ``f(rng, 1)`` would, in
 that order: then a vector env with ``n = 1`` is the single env bit for bit, and a vector env whose
@@ -34,6 +37,7 @@ import numpy as np
 from gymnasium import spaces
 
 from ..validation import as_discrete_action, as_discrete_actions, clipped_box_action, real_array
+from .reference import Reference
 from .tree import Tree
 
 
@@ -130,6 +134,14 @@ class Task:
         """This task with the problem it drew fixed, so that it never redraws (``self`` for a task
         that draws none): what the checker compares sub-env by sub-env with Gymnasium's own vector env."""
         return self
+
+    # -- the reference -------------------------------------------------------------------------
+
+    def reference(self) -> Reference:
+        """The task's :class:`~rl_envs.core.Reference`: the optimum (exact, bounded or best known)
+        and the uniform-random policy's expected return, for the quantity it names.  Every
+        registered environment declares one (the checker, :mod:`rl_envs.check`, requires it)."""
+        raise NotImplementedError(f"{type(self).__name__} declares no reference() (see rl_envs.core.Reference)")
 
     # -- actions -------------------------------------------------------------------------------
 

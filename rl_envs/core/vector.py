@@ -21,6 +21,7 @@ It owns what the single shell owns (see :mod:`rl_envs.core.single`) for a batch,
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -35,6 +36,7 @@ from gymnasium.vector.utils import batch_space
 from ..rendering import Viewer, check_render_mode
 from ..validation import describe, integer, is_int
 from . import tree
+from .reference import Reference
 from .single import check_options, env_signature, forward_task_methods, task_attributes
 from .task import Task, build_task
 
@@ -207,6 +209,13 @@ class VectorEnv(gym.vector.VectorEnv):
     @property
     def autoreset_mode(self) -> AutoresetMode:
         return self.metadata["autoreset_mode"]
+
+    def reference(self) -> Reference:
+        """The task's reference record (:meth:`rl_envs.core.Task.reference`), for this env's episode
+        limit where ``max_episode_steps`` replaced the task's."""
+        if self.max_steps == self.task.max_steps:
+            return self.task.reference()
+        return dataclasses.replace(self.task, max_steps=self.max_steps).reference()
 
     # -- random numbers ------------------------------------------------------------------------
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import copy
 from dataclasses import KW_ONLY, dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from gymnasium import spaces
 
-from ..core import SingleEnv, Task, VectorEnv
+from ..core import Reference, SingleEnv, Task, VectorEnv
 from ..validation import as_discrete_action, integer, probability, real
 from .layouts import ACTION_NAMES, Layout, LayoutError, get_layout
-from .solve import PERPENDICULAR, MDPModel, maze_model, value_iteration
+from .solve import PERPENDICULAR, MDPModel, finite_horizon_values, maze_model, value_iteration
 
 
 class ScalarStepTask(Task):
@@ -55,6 +55,7 @@ class GridMazeTask(ScalarStepTask):
     new_maze_each_reset: bool = field(init=False, repr=False, compare=False)
     _layout: Layout = field(init=False, repr=False, compare=False)
     _model: MDPModel | None = field(init=False, repr=False, compare=False)
+    _reference: Reference | None = field(init=False, repr=False, compare=False)
     _goal: np.ndarray = field(init=False, repr=False, compare=False)
     _next_list: list[list[int]] = field(init=False, repr=False, compare=False)
     _goal_list: list[bool] = field(init=False, repr=False, compare=False)
@@ -90,6 +91,7 @@ class GridMazeTask(ScalarStepTask):
             layout=layout,
             _layout=layout,
             _model=None,
+            _reference=None,
             _goal=goal,
             _next_list=layout.next_cell.tolist(),
             _goal_list=goal.tolist(),
@@ -180,6 +182,40 @@ class GridMazeTask(ScalarStepTask):
         """The best expected (discounted) return from the start; ignores truncation."""
         V, _ = self.optimal_values(gamma)
         return float(self.model.start @ V)
+
+    def reference(self) -> Reference:
+        """The best and the uniform-random policy's expected episode return, exactly, for episodes
+        as the env runs them: undiscounted, from the start cell, truncated after ``max_steps``.
+
+        Both by backward induction over ``max_steps`` steps on :attr:`model`
+        (:func:`~rl_envs.maze.solve.finite_horizon_values`).  The best policy may use the steps
+        left (an agent that counts its steps can), so its value is the optimum over every policy;
+        on a deterministic maze it is ``optimal_return()`` whenever walking a shortest path beats
+        wandering until the limit.  The random policy's value differs from the untruncated one
+        of :func:`~rl_envs.maze.solve.policy_evaluation`: a random walk is cut off by the limit
+        in a fifth of the episodes on ``dyna_maze``.
+        """
+        if self._reference is None:
+            model, horizon = self.model, cast(int, self.max_steps)
+            uniform = np.full((model.n_states, model.n_actions), 1.0 / model.n_actions)
+            best = float(model.start @ finite_horizon_values(model, horizon))
+            random = float(model.start @ finite_horizon_values(model, horizon, uniform))
+            self._derive(
+                _reference=Reference(
+                    kind="exact",
+                    value=best,
+                    lower=best,
+                    upper=best,
+                    random=random,
+                    random_lower=random,
+                    random_upper=random,
+                    quantity=f"undiscounted episode return from the start cell, truncated after max_steps = {horizon}",
+                    gamma=1.0,
+                    method="backward induction over max_steps steps on the maze's model (best and uniform-random policy)",
+                    citation="Puterman 1994, Markov Decision Processes, §4.5 (finite-horizon backward induction)",
+                )
+            )
+        return cast(Reference, self._reference)
 
     # -- drawing ------------------------------------------------------------------------------
 
@@ -285,6 +321,9 @@ class GridMazeEnv(SingleEnv):
     * ``shortest_path_length()``: fewest moves from the start to a goal.
     * ``optimal_values(gamma)``: ``V*`` and ``Q*`` by value iteration on the model.
     * ``optimal_return(gamma=1.0)``: ``V*(start)``, the best expected return (ignoring truncation).
+    * ``reference()``: the best and the uniform-random policy's expected episode return with the
+      truncation at ``max_steps`` (what an episode returns), both exact by backward induction
+      (a :class:`rl_envs.core.Reference`).
 
     ## Arguments
 

@@ -85,6 +85,33 @@ def value_iteration(
     raise RuntimeError(f"value iteration did not converge in {max_iter} iterations (gamma={gamma})")
 
 
+def finite_horizon_values(model: MDPModel, horizon: int, policy: np.ndarray | None = None) -> np.ndarray:
+    """The expected undiscounted return of ``horizon`` steps (or until a terminal state) from each
+    state, by backward induction: of the best policy (``policy=None``; it may use the steps left,
+    as an agent that counts its steps can), or of the stochastic ``policy[s, a]``.
+
+    ``V_k = max_a (R + P V_{k-1})`` (or its average under ``policy``), ``V_0 = 0``, terminal values
+    0.  This is what an episode truncated after ``horizon`` steps returns, where the stationary
+    values of :func:`value_iteration` and :func:`policy_evaluation` are those of an untruncated one.
+    The induction stops early once ``V_k`` repeats exactly: every later iterate is the same.
+    """
+    from scipy.sparse import csr_matrix
+
+    n, n_actions = model.n_states, model.n_actions
+    if policy is not None and np.shape(policy) != (n, n_actions):
+        raise ValueError(f"policy must have shape {(n, n_actions)}, got {np.shape(policy)}")
+    P = csr_matrix(model.P.reshape(n * n_actions, n))  # a maze cell has at most 3 successors per move
+    V = np.zeros(n)
+    for _ in range(horizon):
+        Q = model.R + (P @ V).reshape(n, n_actions)
+        V_next = Q.max(axis=1) if policy is None else (policy * Q).sum(axis=1)
+        V_next[model.terminal] = 0.0
+        if np.array_equal(V_next, V):
+            break
+        V = V_next
+    return V
+
+
 def policy_evaluation(model: MDPModel, policy: np.ndarray, gamma: float = 1.0) -> np.ndarray:
     """``V^pi`` of a stochastic policy ``policy[s, a]`` by one linear solve.
 

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from ..core import SingleEnv, Task, VectorEnv
+from ..core import NoReference, Reference, SingleEnv, Task, VectorEnv
 from ..validation import as_box_action, describe, integer, positive, real_array
 from . import physics
 from .physics import FAILURES, OK
@@ -19,6 +19,27 @@ HIT_REWARD = 50.0
 # target="random": distance from the base centre and angle (radians, 0 = along the initial arm)
 RANDOM_TARGET_RADIUS = (1.5, 5.0)
 VIEW_HALF_WIDTH = 6.5  # world units shown either side of the base centre
+
+
+# The reference record (OctopusArmTask.reference) is measured on the default task only.
+MEASURED_ON = {
+    "n_compartments": 6,
+    "constants": "rl-library",
+    "target": (3.5, 3.5),
+    "distance_gain": 1.0,
+    "max_steps": 300,
+}
+#: The best mean return measured by an agent of this repository on the default task: COPDAC-Q
+#: (Silver et al. 2014, §5.3; ``experiments/octopus_copdac.py``, alpha_w = 0.1), seed 0, the mean
+#: return of its last 20 training episodes after 3·10⁵ environment steps (every one a hit, in
+#: 71 steps on average), docs/reports/octopus-fig3.md.  Not an optimum.
+BEST_KNOWN_RETURN = 52.91
+#: The uniform-random policy's return on the default task, ``(mean, standard error)`` over
+#: ``uniform_random_returns(OctopusArmTask(), RANDOM_EPISODES, RANDOM_SEED)``, which
+#: tests/test_env_references.py recomputes.
+RANDOM_RETURN = (0.04629945811930893, 0.005602158083040919)
+RANDOM_EPISODES, RANDOM_SEED = 6400, 0
+Z99 = 2.5758293035489004  # the standard normal's 99.5 % quantile: a two-sided 99 % interval
 
 
 def parse_target(target: Any) -> str | np.ndarray:
@@ -178,6 +199,50 @@ class OctopusArmTask(Task):
         )
         return after, self.observe(after)[0], reward, terminated, {}
 
+    # -- the reference ---------------------------------------------------------------------------
+
+    def reference(self) -> Reference:
+        """A ``best-known`` record, not an optimum: the best mean return an agent here measured, and
+        a certified upper bound.  Every episode's distance terms telescope to ``g (d_0 - d_end)``
+        with ``d_end >= 0``, and at most one hit pays 50, so no return exceeds ``50 + g d_0``
+        (53.10 on the default task, ``d_0`` = 3.096); COPDAC-Q's hits return 52.91 in 71 steps
+        (:data:`BEST_KNOWN_RETURN`).  The return does not count steps, so a bound on the steps to
+        the target (the tip's speed is bounded: the observation bounds hold speeds under 2, a
+        step lasts 5 time units) would not tighten it.  The uniform-random policy's return is a
+        Monte Carlo estimate with its 99 % interval (:data:`RANDOM_RETURN`).  Measured on the
+        default task only (:data:`MEASURED_ON`); other settings raise
+        :class:`~rl_envs.core.NoReference`.
+        """
+        settings = {name: getattr(self, name) for name in MEASURED_ON}
+        on_default = (
+            self._target_xy is not None
+            and np.array_equal(self._target_xy, MEASURED_ON["target"])
+            and all(settings[k] == v for k, v in MEASURED_ON.items() if k != "target")
+        )
+        if not on_default:
+            raise NoReference(
+                f"OctopusArm's reference is measured on the default task {MEASURED_ON} only, got {settings}"
+            )
+        arm = self.model.initial_state[None]
+        d0 = float(self._start(arm, np.asarray(self._target_xy)[None])["distance"][0])
+        mean, sem = RANDOM_RETURN
+        return Reference(
+            kind="best-known",
+            value=BEST_KNOWN_RETURN,
+            lower=BEST_KNOWN_RETURN,
+            upper=HIT_REWARD + self.distance_gain * d0,
+            random=mean,
+            random_lower=mean - Z99 * sem,
+            random_upper=mean + Z99 * sem,
+            quantity="undiscounted episode return from the rest pose, at most max_steps = 300 steps",
+            gamma=1.0,
+            method=(
+                "best mean return measured here (COPDAC-Q, 3e5 steps); upper bound 50 + g d_0; random: "
+                f"{RANDOM_EPISODES} Monte Carlo episodes, 99 % interval"
+            ),
+            citation="Silver et al. 2014, Deterministic Policy Gradient Algorithms, §5.3 (the task and COPDAC-Q)",
+        )
+
     def check_action(self, action: Any, n: int | None) -> np.ndarray:
         """The checks of :meth:`Task.check_action` without its clip, which the kernel does
         (:func:`physics.advance`)."""
@@ -237,6 +302,24 @@ class OctopusArmTask(Task):
         pg.draw.line(surface, (30, 30, 30), px(*U[0]), px(*L[0]), 5)
         pg.draw.circle(surface, (30, 30, 30), px(cx, cy), 5)
         pg.draw.circle(surface, (20, 150, 60), px(*state["target"][0]), max(4, int(0.12 * scale)))
+
+
+def uniform_random_returns(task: OctopusArmTask, episodes: int, seed: int, arms: int = 64) -> np.ndarray:
+    """The returns of ``episodes`` episodes of the uniform-random policy (every activation uniform
+    in [0, 1], drawn afresh each step) on ``task``, run ``arms`` at a time in its vector env; a
+    function of ``seed`` (the kernel is deterministic, whatever its threads)."""
+    rng = np.random.default_rng(integer(seed, "seed", low=0))
+    venv = OctopusArmVectorEnv.from_task(task, integer(arms, "arms"))
+    returns = []
+    for _ in range(-(-integer(episodes, "episodes") // arms)):
+        venv.reset(seed=int(rng.integers(2**31)))
+        total, running = np.zeros(arms), np.ones(arms, dtype=np.bool_)
+        while running.any():
+            _, reward, terminated, truncated, _ = venv.step(rng.random((arms, task.model.action_size)))
+            total += np.where(running, reward, 0.0)  # an ended arm restarts: its next episode is not counted
+            running &= ~(terminated | truncated)
+        returns.append(total)
+    return np.concatenate(returns)[:episodes]
 
 
 class OctopusArmEnv(SingleEnv):
@@ -339,6 +422,14 @@ class OctopusArmEnv(SingleEnv):
     the ``activation`` drawn; ``env.unwrapped.target`` and ``env.unwrapped.distance`` read the
     current ones.
 
+    ## Best-known reference (on ``env.unwrapped``)
+
+    ``reference()`` is a ``best-known`` record, not an optimum: the best mean return measured
+    here (COPDAC-Q's hits, 52.91, after 3·10⁵ steps), the certified upper bound ``50 + g d_0``
+    (53.10: the distance terms telescope and one hit pays 50) and the uniform-random policy's
+    return (0.046, a Monte Carlo estimate with its 99 % interval).  It is measured on the default
+    task; other settings raise ``rl_envs.core.NoReference``.
+
     ## Arguments
 
     * ``n_compartments``: ``C`` in ``[1, 10]`` (default 6, as in the DPG paper).
@@ -390,4 +481,4 @@ class OctopusArmVectorEnv(VectorEnv):
     task_type = OctopusArmTask
 
 
-__all__ = ["OctopusArmEnv", "OctopusArmVectorEnv", "OctopusArmTask"]
+__all__ = ["OctopusArmEnv", "OctopusArmVectorEnv", "OctopusArmTask", "uniform_random_returns"]
