@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import ast
 import contextlib
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -291,19 +292,27 @@ def _main(argv) -> int:
             ]
         }
     out = Path(args.out)
-    made = [
-        folder
-        for folder in (*(out / name for name in ("cells", "curves", "gifs", "aggregate")), out, *out.parents)
-        if not folder.exists()
-    ]
+    there = {folder for folder, _, _ in os.walk(out)}
+    parents = [folder for folder in out.parents if not folder.exists()]
     try:
         return _execute(config, args, argv)
     except KeyboardInterrupt:  # outside the cells (e.g. while writing the outputs): every finished cell is saved
         return stopped("", resume)
     finally:
-        for folder in made:  # those the run made and left empty (every cell failed): none is left behind
-            with contextlib.suppress(OSError):
-                folder.rmdir()
+        _remove_empty_folders(out, there, parents)
+
+
+def _remove_empty_folders(out: Path, there: set[str], parents: list[Path]) -> None:
+    """Remove the folders a run made under ``out`` (``out`` too) and left empty, as when every
+    cell failed, deepest first; then those of ``parents`` (made for ``out``) left empty.  A folder
+    that was there before (``there``) stays."""
+    for folder, _, _ in os.walk(out, topdown=False):
+        if folder not in there:
+            with contextlib.suppress(OSError):  # not empty
+                os.rmdir(folder)
+    for folder in parents:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 if __name__ == "__main__":
