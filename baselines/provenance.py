@@ -98,10 +98,12 @@ def package_versions() -> dict[str, str | None]:
 
 @dataclass
 class Provenance:
-    """Started when made (time, load average); :meth:`record` adds the rest when the run ends."""
+    """Started when made (time, load average, and the code: a commit made while the run goes on
+    is not the one that ran); :meth:`record` adds the rest when the run ends."""
 
     started: str = field(default_factory=_now)
     load_at_start: list[float] | None = field(default_factory=load_average)
+    git: dict = field(default_factory=git_state)
     _t0: float = field(default_factory=time.perf_counter, repr=False)
 
     def record(self, seeds: dict, **extra: Any) -> dict:
@@ -117,7 +119,7 @@ class Provenance:
             "cpu": cpu(),
             "python": platform.python_version(),
             "platform": platform.platform(),
-            "git": git_state(),
+            "git": self.git,
             "packages": package_versions(),
             "seeds": seeds,
             **extra,

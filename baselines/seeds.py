@@ -22,9 +22,11 @@ seed is never a run's seed (the training episodes of run ``s`` come from ``reset
 Runs with the same seed (two agents, or two step sizes, on seed 3) share their test episodes:
 common random numbers, which make their difference less noisy.  Each seed's episode is an
 independent stream although the seeds are consecutive: Gymnasium builds the environment's
-generator from ``np.random.SeedSequence(seed)``, which hashes the seed (O'Neill 2015, PCG; NumPy's
-``SeedSequence``), so neighbouring seeds give unrelated starts.  Decimal digits keep the layout
-readable: test seed 1_003_000_017 is run 3's episode 17.
+generator from ``np.random.SeedSequence(seed)``, which hashes the seed's bits into the generator's
+state (NumPy's design after M. E. O'Neill's 2015 ``seed_seq``), so neighbouring seeds give
+unrelated starts; a layout of consecutive integers makes the streams of two runs disjoint by
+construction, where hashing (run, episode) into one seed would only make it likely.  Decimal
+digits keep it readable: test seed 1_003_000_017 is run 3's episode 17.
 """
 
 from __future__ import annotations

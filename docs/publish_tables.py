@@ -83,7 +83,6 @@ PUBLISHED = {
     ),
     "results/dpg_fig2/table.md": ("tables/dpg_fig2.md", "python experiments/dpg_fig2.py"),
     "results/dpg_fig2/sweep.md": ("tables/dpg_fig2_sweep.md", "python experiments/dpg_fig2.py"),
-    "results/dpg_fig2/provenance.md": ("tables/dpg_fig2_provenance.md", "python experiments/dpg_fig2.py"),
     "results/dpg_fig2/fig2.png": ("dpg_fig2.png", "python experiments/dpg_fig2.py"),
     "results/doya_pendulum/table.md": ("tables/doya_pendulum.md", "python experiments/doya_pendulum.py"),
     "results/lq/table.md": ("tables/lq.md", "python experiments/lq.py"),

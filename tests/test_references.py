@@ -32,7 +32,7 @@ PATH = re.compile(r"(?<![\w./<{*-])((?:[\w.-]+/)+[\w.-]+\.(?:" + CHECKED_EXTENSI
 # Other bare names are mostly files the code writes (table.md, summary.md), so only these are refused.
 NOTES = re.compile(r"(?<![\w./-])(?:octopus|octopus-speed|papers|pomdp|doya|ecosystem)\.md\b")
 # Directories that the code writes into (outputs, not repository files).
-OUTPUT_DIRS = ("results/", "zoo_logs/", "logs/", "curves/", "gifs/", "cells/")
+OUTPUT_DIRS = ("results/", "zoo_logs/", "logs/", "curves/", "gifs/", "cells/", "aggregate/")
 
 
 def generated_pages() -> set[Path]:

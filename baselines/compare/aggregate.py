@@ -179,10 +179,10 @@ def sample_efficiency_data(table: ScoreTable, records: list[dict]) -> dict[str, 
 
 
 def plot_aggregates(table: ScoreTable, records: list[dict], folder: Path, reps: int = stats.REPS) -> None:
-    """``<folder>/intervals.png`` (each aggregate with its interval, per agent),
-    ``<folder>/performance_profile.png`` (the fraction of runs above each normalized score, with
-    95 % bands) and ``<folder>/sample_efficiency.png`` (the IQM of normalized training returns
-    against the fraction of the budget, with 95 % bands)."""
+    """In ``folder``: ``intervals.png`` (each aggregate with its interval, per agent),
+    ``performance_profile.png`` (the fraction of runs above each normalized score, with 95 %
+    bands) and, where some agent learned from episodes, ``sample_efficiency.png`` (the IQM of
+    normalized training returns against the fraction of the budget, with 95 % bands)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -276,8 +276,8 @@ def regret_lines(records: list[dict], labels: list[tuple[str, str]], reps: int =
 
 
 def write_scores(table: ScoreTable, out: Path) -> None:
-    """``<out>/scores.npz`` (rliable's ``{agent: array[runs, tasks]}``) and ``<out>/scores.json`` (the
-    same arrays with their task labels and run seeds, and what was left out)."""
+    """In ``out``: ``scores.npz`` (rliable's ``{agent: array[runs, tasks]}``) and ``scores.json``
+    (the same arrays with their task labels and run seeds, and what was left out)."""
     buf = io.BytesIO()
     arrays: dict[str, Any] = dict(table.scores)  # agent names as keyword names
     np.savez(buf, **arrays)
