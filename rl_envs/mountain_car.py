@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from .core import SingleEnv, Task, VectorEnv
-from .validation import integer, one_of
+from . import dp, dp_reference
+from .core import Reference, SingleEnv, Task, VectorEnv
+from .validation import integer, one_of, real
 
 POSITION_RANGE = (-1.2, 0.6)
 VELOCITY_RANGE = (-0.07, 0.07)
@@ -31,14 +32,19 @@ class MountainCarRLParkTask(Task):
 
     start: str = "random"
     max_steps: int = 5000
+    goal_reward: float = 0.0
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 50}
 
     def __post_init__(self):
         one_of(self.start, "start", STARTS)
         integer(self.max_steps, "max_steps")
+        goal_reward = real(self.goal_reward, "goal_reward")
+        if goal_reward > 0:  # the task stays one of reaching the goal soonest (and dp_problem's costs >= 0)
+            raise ValueError(f"goal_reward must be a real number <= 0 (RLPark's is -1), got {goal_reward!r}")
         low, high = np.array([POSITION_RANGE[0], VELOCITY_RANGE[0]]), np.array([POSITION_RANGE[1], VELOCITY_RANGE[1]])
         self._derive(
+            goal_reward=goal_reward,
             observation_space=spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32),
             action_space=spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32),
         )
@@ -58,7 +64,68 @@ class MountainCarRLParkTask(Task):
         v = np.where(p < POSITION_RANGE[0], 0.0, v)  # the left wall stops the car
         p = np.clip(p, *POSITION_RANGE)
         at_goal = p >= POSITION_RANGE[1]
-        return np.stack([p, v], axis=1), np.where(at_goal, 0.0, -1.0), at_goal, {}
+        return np.stack([p, v], axis=1), np.where(at_goal, self.goal_reward, -1.0), at_goal, {}
+
+    # -- the reference (dynamic programming, rl_envs.dp) ---------------------------------------
+
+    def dp_problem(
+        self,
+        nodes: tuple[int, int] = (201, 201),
+        actions: int = 9,
+        cells: tuple[int, int] = (1200, 1200),
+        pieces: int = 8,
+    ) -> dp.ControlProblem:
+        """The car as :mod:`rl_envs.dp` solves it: a grid of ``nodes`` over the state box and
+        ``actions`` throttles evenly from -1 to 1 (time-optimal throttles are bang-bang, so the
+        ends matter most); for the certified bound, the box cut into ``cells`` and the throttle
+        range into ``pieces``, with the interval enclosure of a step below."""
+        low, high = (POSITION_RANGE[0], VELOCITY_RANGE[0]), (POSITION_RANGE[1], VELOCITY_RANGE[1])
+        partition = dp.Cells(low, high, cells, (False, False))
+        if self.start == "fixed":
+            start = (FIXED_START[None], np.ones(1))
+            start_cells = dp.point_weights(partition, FIXED_START)
+        else:
+            start = dp.box_quadrature(low, high, (400, 400))
+            start_cells = np.full(partition.size, 1.0 / partition.size)
+        throttle = np.linspace(-1.0, 1.0, pieces + 1)
+        return dp.ControlProblem(
+            step=lambda x, a, noise: self.transition(x, a, None)[:3],
+            grid=dp.Grid(low, high, nodes, (False, False)),
+            actions=np.linspace(-1.0, 1.0, actions)[:, None],
+            reward_bound=0.0,
+            horizon=self.max_steps,
+            start=start,
+            cells=partition,
+            action_pieces=np.stack([throttle[:-1], throttle[1:]], axis=1)[:, :, None],
+            enclose=self._enclose,
+            start_cells=start_cells,
+        )
+
+    def reference(self) -> Reference:
+        """The optimum's bounds and the uniformly random policy's return for these parameters, by
+        dynamic programming (cached; see :mod:`rl_envs.dp_reference`, and "Reference value" on
+        the env's page); a ValueError for parameters that have no cached record."""
+        return dp_reference.cached_reference(self)
+
+    def _enclose(self, low, high, a_low, a_high, n_low, n_high) -> dp.Enclosure:
+        """Every successor of the cells ``[low, high]`` under a throttle in ``[a_low, a_high]``
+        (:meth:`transition` in interval arithmetic): the velocity's interval from the extremes of
+        cos 3p over the cell, the position's from it; the left wall's stop, ``(-1.2, 0)``, is a box
+        of its own."""
+        (p0, v0), (p1, v1) = low.T, high.T
+        cos_low, cos_high = dp.cos_range(3 * p0, 3 * p1)
+        v_low = np.clip(v0 + POWER * a_low[0] - GRAVITY * cos_high - dp.ROUNDING, *VELOCITY_RANGE)
+        v_high = np.clip(v1 + POWER * a_high[0] - GRAVITY * cos_low + dp.ROUNDING, *VELOCITY_RANGE)
+        p_low, p_high = p0 + v_low - dp.ROUNDING, p1 + v_high + dp.ROUNDING
+        lo, hi = POSITION_RANGE
+        moving = np.stack([np.clip(p_low, lo, hi), v_low], axis=1), np.stack([np.clip(p_high, lo, hi), v_high], axis=1)
+        wall = np.broadcast_to([lo, 0.0], low.shape)
+        may_end = p_high >= hi
+        return dp.Enclosure(
+            boxes=[(*moving, p_high >= lo), (wall, wall, p_low < lo)],
+            cost_low=np.where(may_end, min(1.0, -self.goal_reward), 1.0),
+            may_end=may_end,
+        )
 
     def paint(self, pg: Any, surface: Any, state: np.ndarray, trail: list[np.ndarray]) -> None:
         w, h = surface.get_size()
@@ -87,7 +154,8 @@ class MountainCarRLParkEnv(SingleEnv):
     stops (``v = 0``) and ``p`` is clipped to ``[−1.2, 0.6]``.  Differences from Gymnasium's
     ``MountainCarContinuous-v0``:
 
-    * Reward: −1 per step, 0 on the step that reaches the goal (Gymnasium: −0.1 a² per step, +100 at the goal).
+    * Reward: −1 per step, 0 on the step that reaches the goal, or −1 there too with
+      ``goal_reward=-1`` (RLPark's) (Gymnasium: −0.1 a² per step, +100 at the goal).
     * Time step: the power is 0.001 per unit of throttle (Gymnasium: 0.0015).
     * Bounds: the same; the goal is ``p ≥ 0.6`` (Gymnasium: ``p ≥ 0.45`` and ``v ≥ 0``).
     * Start state: uniform over the whole state box (Gymnasium: ``p ∈ [−0.6, −0.4]``, ``v = 0``).
@@ -105,8 +173,9 @@ class MountainCarRLParkEnv(SingleEnv):
 
     ## Rewards
 
-    −1 per step, 0 on the step that reaches the goal: a car that never reaches it scores −5000
-    in a 5000-step episode.
+    −1 per step; on the step that reaches the goal, ``goal_reward``: 0 by default, −1 in RLPark's
+    ``MountainCar`` (−1 on every step), so that RLPark's return is ours minus 1 for an episode
+    that reaches the goal.  A car that never reaches it scores −5000 in a 5000-step episode.
 
     ## Starting State
 
@@ -125,6 +194,8 @@ class MountainCarRLParkEnv(SingleEnv):
 
     * ``start``: ``"random"`` (default) or ``"fixed"``.
     * ``max_steps``: the step limit (default 5000).
+    * ``goal_reward``: the reward of the step that reaches the goal (default 0; RLPark's is −1; at
+      most 0, so that the task stays one of reaching the goal soonest).
     * ``render_mode``: ``"human"`` or ``"rgb_array"``: the track (height ``sin 3p``), the goal
       flag and the car.
 

@@ -10,14 +10,15 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import ArrayLike
 from gymnasium import spaces
 from numba import njit, vectorize
 
-from .core import SingleEnv, Task, VectorEnv
+from . import dp, dp_reference
+from .core import Reference, SingleEnv, Task, VectorEnv
 from .validation import as_box_action, integer, positive, real, real_array
 
 UP_ANGLE = math.pi / 4  # |theta| below this counts as "up"
@@ -237,6 +238,95 @@ class PendulumSwingUpTask(Task):
 
     def end_info(self, state: np.ndarray) -> dict[str, np.ndarray]:
         return {"success": state[:, TIME_UP] > SUCCESS_TIME_UP}
+
+    # -- the reference (dynamic programming, rl_envs.dp) ---------------------------------------
+
+    def dp_problem(
+        self,
+        nodes: tuple[int, int] = (200, 201),
+        actions: int = 11,
+        cells: tuple[int, int] = (600, 600),
+        pieces: int = 4,
+        omega: float = 3 * math.pi,
+    ) -> dp.ControlProblem:
+        """The swing-up as :mod:`rl_envs.dp` solves it, on ``(θ, ω)`` with ``θ`` wrapped (the
+        over-rotation, which needs the accumulated angle, is left to the real environment): a
+        grid of ``nodes`` over ``[-π, π) x [-omega, omega]`` (an even number of angles puts a node
+        upright, where holding still costs nothing), ``actions`` torques evenly over
+        ``[-u_max, u_max]``; the cost of a step is ``dt`` minus its reward, so that the return is
+        ``max_steps dt`` minus the total cost.  For the certified bound: the same box cut into
+        ``cells``, the torque range into ``pieces``, with the enclosure of a step below, and an
+        over-rotation with ``k`` steps to go costing at least ``(k - 1) dt`` (each step after the
+        one it happens in pays ``-dt`` in the penalty second, then 0)."""
+        low, high = (-math.pi, -omega), (math.pi, omega)
+        partition = dp.Cells(low, high, cells, (True, False))
+        u_max = self.model.u_max
+        torque = np.linspace(-u_max, u_max, pieces + 1)
+        return dp.ControlProblem(
+            step=self._dp_step,
+            grid=dp.Grid(low, high, nodes, (True, False)),
+            actions=np.linspace(-u_max, u_max, actions)[:, None],
+            reward_bound=self.dt,
+            horizon=cast(int, self.max_steps),  # an int once __post_init__ has run
+            start=dp.line_quadrature(-math.pi, math.pi, 4000, 0, [0.0]),
+            cells=partition,
+            action_pieces=np.stack([torque[:-1], torque[1:]], axis=1)[:, :, None],
+            enclose=self._enclose,
+            start_cells=dp.line_weights(partition, 0, [0.0]),
+            end_cost=lambda k: (k - 1) * self.dt,
+        )
+
+    def reference(self) -> Reference:
+        """The optimum's bounds and the uniformly random policy's return for these parameters, by
+        dynamic programming (cached; see :mod:`rl_envs.dp_reference`, and "Reference value" on
+        the env's page); a ValueError for parameters that have no cached record."""
+        return dp_reference.cached_reference(self)
+
+    def _dp_step(
+        self, x: np.ndarray, u: np.ndarray, noise: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`transition` from the states ``(θ, ω)`` at the start of a trial's clocks, the next
+        angle wrapped."""
+        state = np.zeros((len(x), 5))
+        state[:, [THETA, OMEGA]] = x
+        state[:, OVER_TIME] = -1.0
+        state, reward, terminated, _ = self.transition(state, u, None)
+        return observations(state), reward, terminated
+
+    def _jacobian_bound(self) -> np.ndarray:
+        """An entrywise bound ``G`` of ``|∂(θ', ω', q') / ∂(θ, ω, u)|`` for one step (``q'`` its reward):
+        RK4 on the field ``F = (ω, (-μ ω + m g l sin θ + u) / I, 0, cos θ)`` of ``(θ, ω, u, q)``,
+        whose Jacobian is bounded entrywise by ``B``, has a substep Jacobian bounded by
+        ``I + hB + (hB)²/2 + (hB)³/6 + (hB)⁴/24`` (its stages' chain rule, term by term), and the
+        step's by that to the power ``substeps``."""
+        m = self.model
+        inertia = m.mass * m.length**2
+        B = np.zeros((4, 4))
+        B[0, 1] = 1.0
+        B[1, :3] = m.mass * m.gravity * m.length / inertia, m.friction / inertia, 1.0 / inertia
+        B[3, 0] = 1.0
+        hB = B * self.dt / self.substeps
+        G = sum(np.linalg.matrix_power(hB, k) / math.factorial(k) for k in range(5))
+        G = np.linalg.matrix_power(G, self.substeps)
+        return G[np.ix_([0, 1, 3], [0, 1, 2])]
+
+    def _enclose(self, low, high, a_low, a_high, n_low, n_high) -> dp.Enclosure:
+        """Every successor of the cells ``[low, high]`` under a torque in ``[a_low, a_high]``: the
+        step from the cell's centre under the middle torque (the real kernel), widened by
+        :meth:`_jacobian_bound` times the half-widths (the mean value theorem, entrywise)."""
+        centre, u = (low + high) / 2, np.full((len(low), 1), (a_low[0] + a_high[0]) / 2)
+        radius = np.concatenate([(high - low) / 2, np.full((len(low), 1), (a_high[0] - a_low[0]) / 2)], axis=1)
+        state = np.zeros((len(low), 5))
+        state[:, [THETA, OMEGA]] = centre
+        state[:, OVER_TIME] = -1.0
+        state, reward, _, _ = self.transition(state, u, None)
+        spread = radius @ self._jacobian_bound().T + dp.ROUNDING
+        moved = state[:, [THETA, OMEGA]]
+        return dp.Enclosure(
+            boxes=[(moved - spread[:, :2], moved + spread[:, :2], np.ones(len(low), dtype=bool))],
+            cost_low=np.maximum(self.dt - (reward + spread[:, 2]), 0.0),
+            may_end=np.zeros(len(low), dtype=bool),
+        )
 
     def paint(self, pg: Any, surface: Any, state: np.ndarray, trail: list[np.ndarray]) -> None:
         paint_pendulum(

@@ -12,8 +12,10 @@ from typing import Any, cast
 
 import numpy as np
 from gymnasium import spaces
+from scipy.special import erf
 
-from .core import SingleEnv, Task, VectorEnv
+from . import dp, dp_reference
+from .core import Reference, SingleEnv, Task, VectorEnv
 from .validation import integer, one_of, real
 
 VARIANTS = ("offpac", "boyan-moore")
@@ -34,18 +36,28 @@ DISCRETE_CONTROLS = MAX_MOVE * np.array([[0.0, 1.0], [1.0, 0.0], [0.0, -1.0], [-
 
 def gaussian_puddle_reward(states: np.ndarray) -> np.ndarray:
     """OffPAC's reward at ``states`` (n, 2): -1 - 2 sum_k N(s; mean_k, diag(std_k^2))."""
-    z = (states[:, None, :] - GAUSSIAN_MEANS) / GAUSSIAN_STDS
+    return _gaussian_reward(np.broadcast_to(states[:, None, :], (len(states), *GAUSSIAN_MEANS.shape)))
+
+
+def _gaussian_reward(points: np.ndarray) -> np.ndarray:
+    """OffPAC's reward with puddle ``k``'s density taken at ``points[:, k]`` (n, 3, 2)."""
+    z = (points - GAUSSIAN_MEANS) / GAUSSIAN_STDS
     density = np.exp(-0.5 * (z**2).sum(axis=2)) / (2 * math.pi * GAUSSIAN_STDS.prod(axis=1))
     return -1.0 - 2.0 * density.sum(axis=1)
 
 
-def capsule_distance(states: np.ndarray) -> np.ndarray:
-    """The distance from each state (n, 2) to the nearest puddle segment of Boyan & Moore."""
+def capsule_distances(states: np.ndarray) -> np.ndarray:
+    """The distance from each state (n, 2) to each puddle segment of Boyan & Moore (n, 2)."""
     a, b = CAPSULES[:, 0], CAPSULES[:, 1]
     ab = b - a
     t = np.clip(((states[:, None, :] - a) * ab).sum(axis=2) / (ab * ab).sum(axis=1), 0.0, 1.0)
     nearest = a + t[:, :, None] * ab
-    return np.sqrt(((states[:, None, :] - nearest) ** 2).sum(axis=2)).min(axis=1)
+    return np.sqrt(((states[:, None, :] - nearest) ** 2).sum(axis=2))
+
+
+def capsule_distance(states: np.ndarray) -> np.ndarray:
+    """The distance from each state (n, 2) to the nearest puddle segment of Boyan & Moore."""
+    return capsule_distances(states).min(axis=1)
 
 
 def capsule_puddle_reward(states: np.ndarray) -> np.ndarray:
@@ -109,6 +121,123 @@ class PuddleWorldTask(Task):
         s = np.clip(state + move + noise, 0.0, 1.0)
         at_goal = s.sum(axis=1) > GOAL_SUM if self.variant == "offpac" else s.sum(axis=1) >= GOAL_SUM
         return s, self.reward_at(s), at_goal, {}
+
+    # -- the reference (dynamic programming, rl_envs.dp) ---------------------------------------
+
+    def dp_problem(
+        self, nodes: int = 201, actions: int = 9, cells: int = 200, pieces: int = 8, noise_pieces: int = 2
+    ) -> dp.ControlProblem:
+        """The world as :mod:`rl_envs.dp` solves it: a grid of ``nodes`` x ``nodes`` over the
+        square; continuous moves on a grid of ``actions`` x ``actions`` over the action box (the
+        four moves when discrete); the noise by a four-point cubature exact for polynomials of
+        degree 3 (the 2 x 2 Gauss-Legendre product for the uniform noise; ``±√2 σ`` on each axis,
+        the 2n-point degree-3 rule of Stroud 1971, for the Gaussian).  For the certified bound:
+        the square cut into ``cells`` x ``cells``, the action box into ``pieces`` x ``pieces``
+        and the noise into ``noise_pieces`` pieces per axis (the uniform noise's of equal width;
+        the Gaussian's: ``noise_pieces - 2`` of equal width within 3.5 σ and the two tails), with
+        the enclosure of a step below.  The cost of a step is minus its reward (at least 1)."""
+        noise = cast(float, self.noise)
+        if noise == 0.0:
+            noise_nodes, noise_weights = np.zeros((1, 2)), np.ones(1)
+            cuts = np.zeros(2)
+        elif self.variant == "offpac":  # the 2 x 2 Gauss-Legendre product
+            side = np.array([-1.0, 1.0]) * noise / math.sqrt(3)
+            noise_nodes = np.stack(np.meshgrid(side, side, indexing="ij"), axis=-1).reshape(-1, 2)
+            noise_weights = np.full(4, 0.25)
+            cuts = np.linspace(-noise, noise, noise_pieces + 1)
+        else:  # ±√2 σ on each axis; the Gaussian's tails beyond 3.5 σ (2e-4 each) are pieces of their own
+            noise_nodes = math.sqrt(2) * noise * np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
+            noise_weights = np.full(4, 0.25)
+            cuts = np.concatenate([[-np.inf], noise * np.linspace(-3.5, 3.5, max(noise_pieces - 1, 2)), [np.inf]])
+        axis_pieces = np.stack([cuts[:-1], cuts[1:]], axis=1)
+        axis_probs = self._noise_probability(cuts[1:]) - self._noise_probability(cuts[:-1])
+        pairs = np.array([[i, j] for i in range(len(axis_pieces)) for j in range(len(axis_pieces))])
+        noise_boxes = np.stack([axis_pieces[pairs[:, 0]], axis_pieces[pairs[:, 1]]], axis=2)  # (M, 2, 2)
+        noise_probs = axis_probs[pairs[:, 0]] * axis_probs[pairs[:, 1]]
+        if self.actions == "discrete":
+            grid_actions = np.arange(len(DISCRETE_CONTROLS), dtype=np.float64)[:, None]
+            action_boxes = np.repeat(DISCRETE_CONTROLS[:, None, :], 2, axis=1)
+        else:
+            space = cast(spaces.Box, self.action_space)
+            low, high = space.low.astype(np.float64), space.high.astype(np.float64)
+            axis = np.linspace(low[0], high[0], actions)
+            grid_actions = np.stack(np.meshgrid(axis, axis, indexing="ij"), axis=-1).reshape(-1, 2)
+            edges = np.linspace(low[0], high[0], pieces + 1)
+            lows = np.stack(np.meshgrid(edges[:-1], edges[:-1], indexing="ij"), axis=-1).reshape(-1, 2)
+            highs = np.stack(np.meshgrid(edges[1:], edges[1:], indexing="ij"), axis=-1).reshape(-1, 2)
+            action_boxes = np.stack([lows, highs], axis=1)
+        partition = dp.Cells((0.0, 0.0), (1.0, 1.0), (cells, cells), (False, False))
+        if self.variant == "offpac":
+            start = (OFFPAC_START[None], np.ones(1))
+            start_cells = dp.point_weights(partition, OFFPAC_START)
+        else:  # uniform on x + y < 1.9: the midpoint rule, and each cell's share of the area
+            points, _ = dp.box_quadrature((0.0, 0.0), (1.0, 1.0), (400, 400))
+            inside = points.sum(axis=1) < GOAL_SUM
+            start = (points[inside], np.full(inside.sum(), 1.0 / inside.sum()))
+            h = 1.0 / cells
+            t = GOAL_SUM - partition.lows().sum(axis=1)  # how far below the line the lower corner is
+            area = np.where(
+                t >= 2 * h, h * h, np.where(t <= h, np.maximum(t, 0.0) ** 2 / 2, h * h - (2 * h - t) ** 2 / 2)
+            )
+            start_cells = area / area.sum()
+
+        def step(x, a, n):
+            action = a[:, 0].astype(np.int64) if self.actions == "discrete" else a
+            return self.transition(x, action, np.zeros_like(x) if n is None else n)[:3]
+
+        return dp.ControlProblem(
+            step=step,
+            grid=dp.Grid((0.0, 0.0), (1.0, 1.0), (nodes, nodes), (False, False)),
+            actions=grid_actions,
+            reward_bound=0.0,
+            horizon=self.max_steps,
+            start=start,
+            noise=(noise_nodes, noise_weights),
+            cells=partition,
+            action_pieces=action_boxes,
+            noise_pieces=(noise_boxes, noise_probs),
+            enclose=self._enclose,
+            start_cells=start_cells,
+            env_actions=np.arange(len(DISCRETE_CONTROLS)) if self.actions == "discrete" else None,
+        )
+
+    def reference(self) -> Reference:
+        """The optimum's bounds and the uniformly random policy's return for these parameters, by
+        dynamic programming (cached; see :mod:`rl_envs.dp_reference`, and "Reference value" on
+        the env's page); a ValueError for parameters that have no cached record."""
+        return dp_reference.cached_reference(self)
+
+    def _noise_probability(self, x: np.ndarray) -> np.ndarray:
+        """The probability that one axis' noise is below ``x``."""
+        noise = cast(float, self.noise)
+        if noise == 0.0:
+            return (x >= 0).astype(np.float64)
+        if self.variant == "offpac":
+            return np.clip((x + noise) / (2 * noise), 0.0, 1.0)
+        return 0.5 * (1.0 + erf(x / (noise * math.sqrt(2))))
+
+    def _enclose(self, low, high, a_low, a_high, n_low, n_high) -> dp.Enclosure:
+        """Every successor of the cells ``[low, high]`` under a move in ``[a_low, a_high]`` and a
+        noise in ``[n_low, n_high]``: a box, clipped to the square as :meth:`transition` clips;
+        the cost at least 1 plus the least puddle penalty over the box (a Gaussian's least value
+        over a box is at its far corner; the distance to a segment, convex, is greatest at a
+        corner)."""
+        lo = np.clip(low + a_low + n_low - dp.ROUNDING, 0.0, 1.0)
+        hi = np.clip(high + a_high + n_high + dp.ROUNDING, 0.0, 1.0)
+        if self.variant == "offpac":
+            lo3, hi3 = lo[:, None, :], hi[:, None, :]
+            cost_low = -_gaussian_reward(
+                np.where(np.abs(lo3 - GAUSSIAN_MEANS) > np.abs(hi3 - GAUSSIAN_MEANS), lo3, hi3)
+            )
+            may_end = hi.sum(axis=1) > GOAL_SUM
+        else:
+            corners = np.stack(
+                [lo, np.stack([lo[:, 0], hi[:, 1]], axis=1), np.stack([hi[:, 0], lo[:, 1]], axis=1), hi], axis=1
+            )
+            farthest = np.stack([capsule_distances(corners[:, c]) for c in range(4)]).max(axis=0)  # (n, puddles)
+            cost_low = 1.0 + CAPSULE_PENALTY * np.maximum(CAPSULE_RADIUS - farthest.min(axis=1), 0.0)
+            may_end = hi.sum(axis=1) >= GOAL_SUM
+        return dp.Enclosure([(lo, hi, np.ones(len(low), dtype=bool))], cost_low - dp.ROUNDING, may_end)
 
     @cached_property
     def _background(self) -> np.ndarray:

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from .core import SingleEnv, Task, VectorEnv
+from . import dp, dp_reference
+from .core import Reference, SingleEnv, Task, VectorEnv
 from .validation import integer, one_of
 
 MAX_TORQUE = 2.0
@@ -59,6 +60,68 @@ class SwingPendulumTask(Task):
         # one wrap suffices: a step turns by at most pi/4
         theta = np.where(theta >= math.pi, theta - 2 * math.pi, np.where(theta < -math.pi, theta + 2 * math.pi, theta))
         return np.stack([theta, velocity], axis=1), np.cos(theta), np.zeros(len(theta), dtype=np.bool_), {}
+
+    # -- the reference (dynamic programming, rl_envs.dp) ---------------------------------------
+
+    def dp_problem(
+        self,
+        nodes: tuple[int, int] = (300, 301),
+        actions: int = 9,
+        cells: tuple[int, int] = (600, 600),
+        pieces: int = 4,
+    ) -> dp.ControlProblem:
+        """The pendulum as :mod:`rl_envs.dp` solves it: a grid of ``nodes`` over the angle (periodic)
+        and the velocity's range, ``actions`` torques evenly from -2 to 2; the cost of a step is
+        ``1 - cos θ``, so that the return over ``max_steps`` steps is ``max_steps`` minus the total
+        cost.  For the certified bound, the state space cut into ``cells`` and the torque range
+        into ``pieces``, with the interval enclosure of a step below."""
+        low, high = (-math.pi, -MAX_VELOCITY), (math.pi, MAX_VELOCITY)
+        partition = dp.Cells(low, high, cells, (True, False))
+        if self.start == "fixed":
+            start = (FIXED_START[None], np.ones(1))
+            start_cells = dp.point_weights(partition, FIXED_START)
+        else:
+            start = dp.line_quadrature(low[0], high[0], 4000, 0, [0.0])
+            start_cells = dp.line_weights(partition, 0, [0.0])
+        torque = np.linspace(-MAX_TORQUE, MAX_TORQUE, pieces + 1)
+        return dp.ControlProblem(
+            step=lambda x, a, noise: self.transition(x, a, None)[:3],
+            grid=dp.Grid(low, high, nodes, (True, False)),
+            actions=np.linspace(-MAX_TORQUE, MAX_TORQUE, actions)[:, None],
+            reward_bound=1.0,
+            horizon=self.max_steps,
+            start=start,
+            cells=partition,
+            action_pieces=np.stack([torque[:-1], torque[1:]], axis=1)[:, :, None],
+            enclose=self._enclose,
+            start_cells=start_cells,
+        )
+
+    def reference(self) -> Reference:
+        """The optimum's bounds and the uniformly random policy's return for these parameters, by
+        dynamic programming (cached; see :mod:`rl_envs.dp_reference`, and "Reference value" on
+        the env's page); a ValueError for parameters that have no cached record."""
+        return dp_reference.cached_reference(self)
+
+    def _enclose(self, low, high, a_low, a_high, n_low, n_high) -> dp.Enclosure:
+        """Every successor of the cells ``[low, high]`` under a torque in ``[a_low, a_high]``
+        (:meth:`transition` in interval arithmetic, the angle unwrapped): the velocity's interval
+        from the extremes of sin θ over the cell, the angle's from it; the cost ``1 - cos θ'`` at
+        least 1 minus the greatest cosine over the angle's interval."""
+        (t0, w0), (t1, w1) = low.T, high.T
+        sin_low, sin_high = dp.cos_range(t0 - math.pi / 2, t1 - math.pi / 2)
+        mgl = MASS * GRAVITY * LENGTH
+        w_low = np.clip((1 - STEP_TIME) * w0 + mgl * sin_low + a_low[0] - dp.ROUNDING, -MAX_VELOCITY, MAX_VELOCITY)
+        w_high = np.clip((1 - STEP_TIME) * w1 + mgl * sin_high + a_high[0] + dp.ROUNDING, -MAX_VELOCITY, MAX_VELOCITY)
+        t_low, t_high = t0 + STEP_TIME * w_low - dp.ROUNDING, t1 + STEP_TIME * w_high + dp.ROUNDING
+        cos_high = dp.cos_range(t_low, t_high)[1]
+        return dp.Enclosure(
+            boxes=[
+                (np.stack([t_low, w_low], axis=1), np.stack([t_high, w_high], axis=1), np.ones(len(low), dtype=bool))
+            ],
+            cost_low=1.0 - cos_high,
+            may_end=np.zeros(len(low), dtype=bool),
+        )
 
     def paint(self, pg: Any, surface: Any, state: np.ndarray, trail: list[np.ndarray]) -> None:
         w, h = surface.get_size()

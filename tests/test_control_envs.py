@@ -125,6 +125,14 @@ def test_mountain_car_wall_speed_limit_and_goal():
     assert s[0] == 0.6 and terminated and reward == 0.0
 
 
+def test_mountain_car_goal_step_pays_the_goal_reward():
+    # RLPark's -1 on every step, the goal step too; the dynamics are the same
+    s, reward, terminated = stepped_from("rl_envs/MountainCarRLPark-v0", [0.58, 0.03], [0.0], goal_reward=-1.0)
+    assert s[0] == 0.6 and terminated and reward == -1.0
+    s, reward, terminated = stepped_from("rl_envs/MountainCarRLPark-v0", [0.5, 0.03], [0.0], goal_reward=-1.0)
+    assert not terminated and reward == -1.0
+
+
 def test_mountain_car_starts():
     fixed = gym.make("rl_envs/MountainCarRLPark-v0", start="fixed")
     assert np.array_equal(fixed.reset(seed=0)[0], np.float32([-0.5, 0.0]))
@@ -279,6 +287,8 @@ def test_vector_env_sub_envs_move_independently():
         ("rl_envs/PuddleWorld-v0", {"noise": -0.1}, "noise must be"),
         ("rl_envs/PuddleWorld-v0", {"max_steps": 0}, "max_steps must be a positive int"),
         ("rl_envs/MountainCarRLPark-v0", {"start": "left"}, "start must be one of"),
+        ("rl_envs/MountainCarRLPark-v0", {"goal_reward": 1.0}, "goal_reward must be a real number <= 0"),
+        ("rl_envs/MountainCarRLPark-v0", {"goal_reward": "RLPark"}, "goal_reward must be a real number"),
         ("rl_envs/SwingPendulum-v0", {"start": None}, "start must be one of"),
         ("rl_envs/SwingPendulum-v0", {"max_steps": 2.5}, "max_steps must be a positive int"),
     ],
