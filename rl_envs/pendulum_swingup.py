@@ -436,9 +436,9 @@ class PendulumSwingUpEnv(SingleEnv):
 
     * ``value``, ``lower``: semi-Lagrangian value iteration (Bardi & Capuzzo-Dolcetta 1997) on
       the shortfall over ``(θ, ω) ∈ [−π, π) × [−3π, 3π]``, the grid refined until its start
-      value changed by less than 0.5 % (GRIDS), 11 torques from −5 to 5 (5 or 21 change it by
-      less than 0.01 %); the over-rotation, which needs the accumulated angle, is left to the
-      environment.  Its greedy policy run in this environment: the mean of 5000 trials and the
+      value changed by less than 0.5 % (100 × 101 to 800 × 801 nodes: 1.438, 1.414, 1.404,
+      1.401), 11 torques from −5 to 5 (5 or 21 change it by less than 0.01 %); the
+      over-rotation, which needs the accumulated angle, is left to the environment.  Its greedy policy run in this environment: the mean of 5000 trials and the
       low end of its 99 % interval.
     * ``upper``: certified, no sampling: a lower bound of the shortfall by a conservative
       abstraction on 600 × 600 cells (Junge & Osinga 2004), which encloses a step of a cell by
@@ -447,7 +447,7 @@ class PendulumSwingUpEnv(SingleEnv):
 
     | lower | value | upper | random (99 % interval) |
     |---:|---:|---:|---|
-    ROW
+    | 18.56 | 18.60 | 18.94 | −8.94 (−9.15 to −8.73) |
 
     ## Arguments
 
