@@ -5,8 +5,8 @@
 Each record is computed by :func:`rl_envs.dp_reference.compute_reference` (value iteration under
 grid refinement, the greedy policy and the random policy measured in the environment, the
 certified bound) with the settings below, and written to the package's data file with the
-commit it was computed at.  The whole set takes about an hour on two shared cores; the time of
-each part is in its record (``seconds``).  ``--dry-run`` prints the records without writing.
+commit it was computed at.  The whole set takes about an hour on two cores shared with other
+jobs; the time of each part is in its record (``seconds``).  ``--dry-run`` prints the records without writing.
 """
 
 from __future__ import annotations
@@ -32,12 +32,16 @@ PENDULUM = {
     "problem": {"actions": 9, "cells": (600, 600), "pieces": 4},
 }
 PUDDLE_GRIDS = (51, 101, 201)
-# The Gaussian noise needs more pieces than the uniform (see PuddleWorldTask.dp_problem), so fewer cells.
+# The Gaussian noise needs more pieces than the uniform (see PuddleWorldTask.dp_problem), so fewer
+# pieces of the move: its pieces' widths let the abstraction move further than any real step.
 PUDDLE = {
     "offpac": {"actions": 9, "cells": 200, "pieces": 8, "noise_pieces": 2},
-    "boyan-moore": {"actions": 9, "cells": 100, "pieces": 4, "noise_pieces": 6},
+    "boyan-moore": {"actions": 9, "cells": 200, "pieces": 2, "noise_pieces": 12},
 }
-SWING_UP = {"grids": ((100, 101), (200, 201), (400, 401)), "problem": {"actions": 11, "cells": (600, 600), "pieces": 4}}
+SWING_UP = {
+    "grids": ((100, 101), (200, 201), (400, 401), (800, 801)),
+    "problem": {"actions": 11, "cells": (600, 600), "pieces": 4},
+}
 
 CONFIGS = [
     *(

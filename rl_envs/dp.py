@@ -35,6 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from .core import Task, VectorEnv
 
@@ -123,8 +124,9 @@ class Grid:
 
 def _combine(padded: np.ndarray, base: np.ndarray, frac: np.ndarray, corners) -> np.ndarray:
     out = np.zeros(len(base))
+    frac = frac.astype(np.float64)  # (1 - f in float32 would round the weights)
     for bits, offset in corners:
-        weight = np.ones(len(base), dtype=np.float64)
+        weight = np.ones(len(base))
         for d, b in enumerate(bits):
             weight *= frac[:, d] if b else 1.0 - frac[:, d]
         out += weight * padded[base + offset]
@@ -339,27 +341,66 @@ def value_iteration(problem: ControlProblem, tol: float = 1e-6, max_sweeps: int 
     grid = problem.grid
     states = grid.nodes()
     n_noise = 1 if problem.noise is None else len(problem.noise[1])
-    # The successors of every node under every action, located once when they fit in memory
-    # (16 bytes each), else again at every sweep
-    cached = grid.size * len(problem.actions) * n_noise <= MAX_CACHED_SUCCESSORS
-    steps = [expected_step(problem, states, a) for a in problem.actions] if cached else None
     corners = grid.corner_offsets()
+    offsets = np.array([offset for _, offset in corners], dtype=np.int64)
+    bits = np.array([b for b, _ in corners], dtype=np.bool_)
+    # The successors of every node under every action, located once when they fit in memory
+    # (16 bytes each) and swept by a compiled loop, else located again at every sweep
+    cached = grid.size * len(problem.actions) * n_noise <= MAX_CACHED_SUCCESSORS
+    if cached:
+        steps = [expected_step(problem, states, a) for a in problem.actions]
+        cost = np.stack([c for c, _ in steps])
+        base = np.stack([np.stack([b for b, _, _ in parts]) for _, parts in steps])
+        frac = np.stack([np.stack([f for _, f, _ in parts]) for _, parts in steps])
+        cont = np.stack([np.stack([w for _, _, w in parts]) for _, parts in steps])
+        del steps
     J = np.zeros(grid.size)
     residual = math.inf
     for sweep in range(1, max_sweeps + 1):
         padded = grid.pad(J)
-        new = np.full(grid.size, math.inf)
-        for k, a in enumerate(problem.actions):
-            cost, parts = steps[k] if steps is not None else expected_step(problem, states, a)
-            q = cost.copy()
-            for base, frac, cont in parts:
-                q += cont * _combine(padded, base, frac, corners)
-            np.minimum(new, q, out=new)
+        if cached:
+            new = np.empty(grid.size)
+            _sweep(padded, base, frac, cont, cost, offsets, bits, new)
+        else:
+            new = np.full(grid.size, math.inf)
+            for a in problem.actions:
+                q, parts = expected_step(problem, states, a)
+                for b, f, w in parts:
+                    q += w * _combine(padded, b, f, corners)
+                np.minimum(new, q, out=new)
         residual = float(np.max(np.abs(new - J)))
         J = new
         if residual < tol:
             return ValueFunction(problem, J, sweep, residual)
     return ValueFunction(problem, J, max_sweeps, residual)
+
+
+@njit(cache=True)
+def _sweep(padded, base, frac, cont, cost, offsets, bits, out):
+    """One sweep over every node ``n``: ``out[n] = min_k cost[k, n] + Σ_q cont[k, q, n] I[J]``, the
+    interpolation as :func:`_combine` does it (the successors of action ``k`` and noise node ``q``
+    located by ``base``, ``frac``)."""
+    n_actions, n_noise, n_nodes = base.shape
+    ndim = frac.shape[3]
+    for n in range(n_nodes):
+        best = np.inf
+        for k in range(n_actions):
+            q = cost[k, n]
+            for j in range(n_noise):
+                w = cont[k, j, n]
+                if w == 0.0:
+                    continue
+                acc = 0.0
+                for c in range(offsets.shape[0]):
+                    weight = 1.0
+                    for d in range(ndim):
+                        f = np.float64(frac[k, j, n, d])
+                        weight *= f if bits[c, d] else 1.0 - f
+                    acc += weight * padded[base[k, j, n] + offsets[c]]
+                q += w * acc
+            if q < best:
+                best = q
+        out[n] = best
 
 
 class GreedyPolicy:

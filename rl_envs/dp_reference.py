@@ -99,7 +99,8 @@ def cached_record(task: Task) -> dict:
     raise NoReference(
         f"no cached reference for {name}({_args(params)}); cached: "
         + ("; ".join(f"({c})" for c in cached) or "none")
-        + ". rl_envs.dp_reference.compute_reference(task) computes one (minutes)"
+        + ". rl_envs.dp_reference.compute_reference(task, settings) computes one in minutes (the settings of"
+        " benchmarks/bench_dp_references.py)"
     )
 
 
