@@ -17,20 +17,12 @@ from rl_envs.check import CHECKS, VECTOR_CHECKS, run_check, subject_of
 
 ENV_IDS = sorted(env_id for env_id in gym.registry if env_id.startswith("rl_envs/"))
 NATIVE_VECTOR = [e for e in ENV_IDS if gym.spec(e).vector_entry_point is not None]
-# The dynamic-programming references of these tasks are not computed yet (issue 26 is open): their
-# ``reference()`` raises, naming the command that computes them.  Strict, so the xfail fails once
-# the cache holds them.
-REFERENCE_NOT_COMPUTED = {"rl_envs/SwingPendulum-v0", "rl_envs/PuddleWorld-v0", "rl_envs/PendulumSwingUp-v0"}
 
 
 def conformance_cases():
     for env_id in ENV_IDS:
         for check in [*CHECKS, *VECTOR_CHECKS]:
-            if check == "reference" and env_id in REFERENCE_NOT_COMPUTED:
-                reason = f"{env_id}'s DP reference is not in rl_envs/dp_references.json yet (issue 26)"
-                yield pytest.param(env_id, check, marks=pytest.mark.xfail(strict=True, reason=reason))
-            else:
-                yield pytest.param(env_id, check)
+            yield pytest.param(env_id, check)
 
 
 def test_every_registered_env_is_listed():

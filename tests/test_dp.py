@@ -252,11 +252,6 @@ def test_mountain_car_dp_policy_bang_bang_search_and_certified_bound_agree_on_th
 RECORDS = dp_reference._records()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the swing pendulum's, puddle world's and swing-up's DP records are not computed yet (issue 26 open): "
-    "benchmarks/bench_dp_references.py writes them",
-)
 def test_there_is_a_record_for_each_documented_variant():
     cached = {(r["task"], tuple(sorted(r["parameters"].items()))) for r in RECORDS}
     assert len(cached) == len(RECORDS) == 11
