@@ -10,7 +10,10 @@ Ctrl-C or SIGTERM stops a run at once (exit code 130 or 143); the same command r
 does after a full disk (exit code 2) or failed cells (exit code 1).  One run at a time holds a
 results folder.
 ``python -m baselines hyperparams ALGO`` prints the path of the installed ``ALGO.yml``, for
-``python -m rl_zoo3.train --conf-file "$(python -m baselines hyperparams ppo)"``.
+``python -m rl_zoo3.train --conf-file "$(python -m baselines hyperparams ppo)"`` (``--tuned``: the
+tuned one).  ``python -m baselines compare --full`` runs the published leaderboard (the default
+is its quick size, ``make run``); ``python -m baselines tune`` tunes every leaderboard agent on the
+tuning seeds into ``baselines/hyperparams/tuned/`` (:mod:`baselines.sweep.tune`).
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ import sys
 from pathlib import Path
 
 from . import compare as cmp
-from .cli import Parser, check_cluster_options, cluster_options, count, missing_modules
+from .cli import Parser, check_cluster_options, cluster_options, count, missing_modules, output_folder
 from .interrupts import sigterm_as_ctrl_c, stopped
+from .tuning import TRIALS
 
 # What compare, run, sweep and plot import as they go (learning curves, each cell's GIF, the
 # progress bar; pyyaml for a .yml configuration) and the extra that installs them: a missing one
@@ -62,15 +66,38 @@ def output_error(e: cmp.OutputError, resume: str) -> int:
     return 2
 
 
-def _execute(config: dict, args, argv: list[str]) -> int:
+def estimate_line(cells: list, args) -> str:
+    """What the run ahead will take, by the cost model of :mod:`baselines.compare.costs`: the cells
+    not finished in ``args.out``, on the workers the options give (Ray's are not known here)."""
+    from .compare.costs import estimate, load_costs, slowdown
+    from .compare.store import read_cell
+
+    todo = cmp.run.unfinished(cells, args.out)
+    waiting = {c.key for c in todo}
+    finished = [read_cell(Path(args.out) / "cells" / f"{c.key}.json")[0] for c in cells if c.key not in waiting]
+    costs = load_costs().updated(r for r in finished if r is not None)
+    workers = args.workers if args.backend == "local" else 1
+    where = "" if args.backend == "local" else " (with --backend ray: the time on one CPU; divide by the cluster's)"
+    done = (
+        f" ({len(cells) - len(todo)} of {len(cells)} already finished in {args.out})" if len(todo) < len(cells) else ""
+    )
+    return f"estimated: {estimate(todo, costs, workers, slowdown(workers)).text()}{where}{done}"
+
+
+def _execute(config: dict, args, argv: list[str], title: str = "") -> int:
     from .compare.ray_backend import MissingExtra
 
     resume = f"python -m baselines {shlex.join(argv)}"
     try:
         cells = cmp.cells_from_config(config)
+        if title:
+            print(title.replace("**", "").replace("`", ""))
+        print(estimate_line(cells, args), flush=True)
+        if getattr(args, "estimate", False):
+            return 0
         backend = make_backend(args)
-        result = cmp.compare(cells, args.out, backend, progress_bar=not args.no_progress)
-    except (cmp.ConfigError, MissingExtra) as e:
+        result = cmp.compare(cells, args.out, backend, progress_bar=not args.no_progress, title=title)
+    except (cmp.ConfigError, MissingExtra, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except cmp.OutputError as e:
@@ -78,7 +105,7 @@ def _execute(config: dict, args, argv: list[str]) -> int:
     except cmp.Interrupted as e:
         return stopped(f"{e} (cells that were running are not)", resume)
     if result.rows:
-        print("\n".join(cmp.summary_table(result.rows)))
+        print("\n".join(cmp.summary_lines(result.rows)))
     written = (
         f"outputs in {args.out}/ (results.csv, results.json, summary.md, curves/, gifs/)"
         if result.rows
@@ -107,7 +134,9 @@ def _run_time_modules(args) -> dict[str, str]:
         if not args.no_progress:
             needs["tqdm"] = "tqdm"
     config = getattr(args, "config", None)  # compare's and sweep's
-    if config and config.endswith((".yml", ".yaml")):
+    # the tuned files (baselines/hyperparams/tuned/*.yml), which the leaderboard reads
+    leaderboard = args.command == "tune" or (args.command == "compare" and not config)
+    if leaderboard or (config and config.endswith((".yml", ".yaml"))):
         needs["yaml"] = "pyyaml"
     return needs
 
@@ -121,7 +150,7 @@ def _plot(args) -> int:
         cmp.check_writable(out, folders=("curves", "gifs", "aggregate"))
         records = cmp.load_records(args.folders, args.envs, args.agents)
         cmp.write_outputs(records, out, provenance, read_from=[str(f) for f in args.folders])
-        table = cmp.summary_table([r["row"] for r in records])
+        table = cmp.summary_lines([r["row"] for r in records])
         if args.readme:
             cmp.splice_table(args.readme, table)
     except (FileNotFoundError, ValueError, cmp.OutputError) as e:
@@ -162,6 +191,40 @@ def _sweep(args, argv: list[str]) -> int:
     return 1 if result.chosen["failed_evaluation_cells"] else 0
 
 
+def _tune(args, argv: list[str]) -> int:
+    from .compare.costs import load_costs
+    from .compare.ray_backend import MissingExtra
+    from .sweep import NothingChosen, SweepInterrupted
+    from .sweep.tune import estimate_text, plan, run_tuning
+
+    resume = f"python -m baselines {shlex.join(argv)}"
+    try:
+        pairs, left_out = plan(args.agents, args.envs, args.trials, args.steps)
+        for line in left_out:
+            print(f"left out: {line}")
+        print(f"estimated: {estimate_text(pairs, load_costs(), os.cpu_count() or 1)} (with Ray on this machine)")
+        if args.estimate:
+            return 0
+        result = run_tuning(pairs, args.out, args.hyperparams_dir, args.address, progress=not args.no_progress)
+    except (cmp.ConfigError, MissingExtra, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except cmp.OutputError as e:
+        return output_error(e, resume)
+    except SweepInterrupted as e:
+        return stopped(str(e), resume)
+    except cmp.Interrupted as e:
+        return stopped(f"while evaluating a chosen setting, {e}", resume)
+    except NothingChosen as e:  # run_tuning reports these per pair; never here
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(
+        f"{len(result.tuned)} pair(s) tuned, {len(result.skipped)} already tuned, "
+        f"{len(result.nothing_chosen)} with nothing chosen (they stay untuned)"
+    )
+    return 1 if result.nothing_chosen else 0
+
+
 def main(argv=None) -> int:
     """The command line (``argv``: its arguments, default ``sys.argv[1:]``); returns the exit code.
     SIGTERM stops a command as Ctrl-C does (:mod:`baselines.interrupts`)."""
@@ -173,20 +236,37 @@ def _main(argv) -> int:
     parser = Parser(prog="python -m baselines", description=(__doc__ or "").partition("\n")[0])  # none under -OO
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def common(p, out):
-        p.add_argument("--out", default=out, help="results folder (an existing one is resumed)")
+    def common(p, out, where="results folder (an existing one is resumed)"):
+        p.add_argument("--out", default=out, help=where)
         p.add_argument("--workers", type=count(), default=2, help="parallel processes (1: run in this process)")
         p.add_argument("--no-progress", action="store_true", help="no progress bar over the cells")
         cluster_options(p)
 
-    p = sub.add_parser("compare", help="run a comparison grid (the embedded default, or --config FILE)")
-    p.add_argument(
+    p = sub.add_parser(
+        "compare", help="run a comparison grid (the quick leaderboard, --full for the published one, or --config FILE)"
+    )
+    grid = p.add_mutually_exclusive_group()
+    grid.add_argument(
         "--config",
         help="a .toml or .yml file with a list 'runs', each with env, steps, seeds, agents and optionally "
         "env_kwargs, eval_episodes, eval_at, measure (the site's guide 'Comparison grids'); "
-        "default: every environment with its reference agents and SB3",
+        "default: the quick leaderboard (every environment with its reference agents and SB3, 2 seeds, "
+        "small budgets)",
     )
-    common(p, "results/compare")
+    grid.add_argument(
+        "--full",
+        action="store_true",
+        help="the published leaderboard: 10 seeds at each environment's comparison budget "
+        "(default --out results/leaderboard; hours to days: see the estimate it prints first)",
+    )
+    p.add_argument(
+        "--estimate", action="store_true", help="print the cells and the estimated wall time, and run nothing"
+    )
+    common(
+        p,
+        None,
+        "results folder (an existing one is resumed); default: results/compare, or results/leaderboard with --full",
+    )
 
     p = sub.add_parser("run", help="train one agent on one environment over seeds")
     p.add_argument("--env", default="rl_envs/GridMaze-v0", help="a registered environment id")
@@ -240,8 +320,36 @@ def _main(argv) -> int:
         "Ray instance on this machine",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress output from Ray Tune and the evaluation")
+    p = sub.add_parser(
+        "tune",
+        help="tune the leaderboard's agents per environment on the tuning seeds (Ray Tune with Optuna) "
+        "into baselines/hyperparams/tuned/",
+    )
+    p.add_argument("--agents", nargs="*", help="only these agents (default: every agent with a search space)")
+    p.add_argument("--envs", nargs="*", help="only these environment ids (default: every leaderboard row)")
+    p.add_argument("--trials", type=count(), default=TRIALS, help="trials per (agent, environment)")
+    p.add_argument(
+        "--steps",
+        type=count(),
+        help="train each trial this many steps in place of the environment's comparison budget "
+        "(a short trial run; the entry records it)",
+    )
+    p.add_argument(
+        "--hyperparams-dir",
+        type=output_folder,
+        help="write the tuned files here (default: the installed package's baselines/hyperparams/tuned)",
+    )
+    p.add_argument("--out", default="results/tune", help="where the sweeps keep their trials (a run resumes)")
+    p.add_argument(
+        "--address",
+        help="the Ray cluster to join (auto, or HOST:PORT); default: $RAY_ADDRESS, else a new "
+        "Ray instance on this machine",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress output from Ray Tune")
+    p.add_argument("--estimate", action="store_true", help="print the plan's estimated compute, and tune nothing")
     p = sub.add_parser("hyperparams", help="print the path of the installed yml of ALGO, for rl_zoo3")
     p.add_argument("algo", help="a2c, dqn, ppo, sac or td3")
+    p.add_argument("--tuned", action="store_true", help="the tuned file (baselines/hyperparams/tuned/ALGO.yml)")
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     resume = f"python -m baselines {shlex.join(argv)}"
@@ -257,24 +365,32 @@ def _main(argv) -> int:
 
     if args.command == "plot":
         return _plot(args)
-    if args.command == "sweep":
+    if args.command in ("sweep", "tune"):
         try:
-            return _sweep(args, argv)
+            return (_sweep if args.command == "sweep" else _tune)(args, argv)
         except KeyboardInterrupt:
             return stopped("", resume)
     if args.command == "hyperparams":
         from .sb3 import hyperparams_file
+        from .tuning import tuned_file
 
         try:
-            print(hyperparams_file(args.algo))
+            path = hyperparams_file(args.algo)  # checks the name
+            print(tuned_file(args.algo) if args.tuned else path)
         except ValueError as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
         return 0
     check_cluster_options(parser, args)
+    title = ""
     if args.command == "compare":
+        args.out = args.out or ("results/leaderboard" if args.full else "results/compare")
         try:
-            config = cmp.load_config(args.config) if args.config else cmp.default_config()
+            if args.config:
+                config = cmp.load_config(args.config)
+            else:
+                size = "full" if args.full else "quick"
+                config, title = cmp.leaderboard_config(size), cmp.SIZES[size].title
         except cmp.ConfigError as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
@@ -295,7 +411,7 @@ def _main(argv) -> int:
     there = {folder for folder, _, _ in os.walk(out)}
     parents = [folder for folder in out.parents if not folder.exists()]
     try:
-        return _execute(config, args, argv)
+        return _execute(config, args, argv, title)
     except KeyboardInterrupt:  # outside the cells (e.g. while writing the outputs): every finished cell is saved
         return stopped("", resume)
     finally:

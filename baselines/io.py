@@ -42,9 +42,10 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
 
 
 def write_csv(path: Path, rows: list[dict], fieldnames: Sequence[str] | None = None) -> None:
-    """Write ``rows`` as CSV atomically (columns: ``fieldnames`` or the first row's keys)."""
+    """Write ``rows`` as CSV atomically (columns: ``fieldnames``, or every key of the rows in the
+    order first met: rows written by different versions may not all have the same ones)."""
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(fieldnames or rows[0]))
+    writer = csv.DictWriter(buf, fieldnames=list(fieldnames or dict.fromkeys(k for row in rows for k in row)))
     writer.writeheader()
     writer.writerows(rows)
     atomic_write_bytes(path, buf.getvalue().encode())

@@ -157,12 +157,12 @@ def jax_ppo_row(env_id: str, run: dict, seeds: int) -> str:
 
 
 def sequential_row(env_id: str, run: dict, agent: str, seeds: int) -> str:
-    from baselines.compare.config import TUNED_RUNS
+    from baselines.compare.leaderboard import LEADERBOARD
     from baselines.compare.run import make_agent
     from baselines.evaluation import evaluate, reference_of
 
-    # the agent's settings in the comparison's tuned run of this env (SB3: its ppo.yml entry)
-    tuned = next(r for r in TUNED_RUNS if r["env"] == env_id and r.get("env_kwargs") == run["kwargs"])
+    # the agent's settings in the leaderboard's row of this env (SB3: its ppo.yml entry)
+    tuned = next(r for r in LEADERBOARD if r["env"] == env_id and r.get("env_kwargs", {}) == run["kwargs"])
     scores, wall = [], 0.0
     for seed in range(seeds):
         learner = make_agent(agent, env_id, run["kwargs"], seed, tuned["agents"][agent])

@@ -85,8 +85,11 @@ def test_tiny_compare_writes_every_output(tmp_path):
         assert r["random_return"] == ref.random and r["normalized_score"] == r["normalized_low"] == r["normalized_high"]
         assert r["normalized_score"] == pytest.approx((r["return"] - ref.random) / (0.96 - ref.random))
     summary = (tmp_path / "summary.md").read_text()
-    assert summary.startswith("| environment | agent | seeds | steps | return (mean ± sd) | reference | random |")
-    assert "| rl_envs/GridMaze-v0 | QLearning | 2 |" in summary and f"| 0.96 | {ref.random:.4g} |" in summary
+    assert summary.startswith(
+        "| environment | agent | settings | seeds | steps | wall time / seed (s) | return (mean ± sd) | reference | "
+        "random |"
+    )
+    assert "| rl_envs/GridMaze-v0 | QLearning |  | 2 | 300 |" in summary and f"| 0.96 | {ref.random:.4g} |" in summary
 
 
 def test_interrupted_run_resumes_only_the_missing_cells(tmp_path, monkeypatch):
@@ -153,7 +156,7 @@ def test_command_line_run_and_bad_config(tmp_path, capsys):
 
     out = tmp_path / "demo"
     assert main(["run", "--steps", "300", "--seeds", "1", "--workers", "1", "--no-progress", "--out", str(out)]) == 0
-    assert "| rl_envs/GridMaze-v0 | QLearning | 1 |" in capsys.readouterr().out
+    assert "| rl_envs/GridMaze-v0 | QLearning |  | 1 |" in capsys.readouterr().out
     assert (out / "gifs" / "rl_envs_GridMaze-v0.gif").exists()
     bad = tmp_path / "bad.toml"
     bad.write_text('[[runs]]\nenv = "rl_envs/GridMaze-v0"\nsteps = -1\nagents = ["QLearning"]\n')
@@ -210,10 +213,10 @@ def test_summary_keeps_settings_apart():
     ]
     lines = cmp.summary_table(rows)[2:]
     assert len(lines) == 4  # seeds 0 and 1 together; another budget, agent setting or layout apart
-    assert any("| QLearning {} (100 steps) | 2 |" in line for line in lines)
-    assert any("| QLearning {} (200 steps) | 1 |" in line for line in lines)
-    assert any('| QLearning {"alpha": 0.1} (100 steps) | 1 |' in line for line in lines)
-    assert all(line.count(" | ") == 8 for line in lines)  # a bar inside a layout text is escaped
+    assert any("| QLearning {} (100 steps) |  | 2 |" in line for line in lines)
+    assert any("| QLearning {} (200 steps) |  | 1 |" in line for line in lines)
+    assert any('| QLearning {"alpha": 0.1} (100 steps) |  | 1 |' in line for line in lines)
+    assert all(line.count(" | ") == 10 for line in lines)  # a bar inside a layout text is escaped
     a, b = (
         cmp.file_name("rl_envs/GridMaze-v0", '{"layout": "S.#.G"}', "x"),
         cmp.file_name("rl_envs/GridMaze-v0", '{"layout": "S. .G"}', "x"),
@@ -324,7 +327,7 @@ def test_plot_merges_result_folders(tmp_path, capsys):
     merged = tmp_path / "merged"
     assert main(["plot", str(tmp_path / "ref"), str(tmp_path / "other"), "--out", str(merged)]) == 0
     out = capsys.readouterr().out
-    assert "| QLearning | 1 |" in out and "| Sarsa | 1 |" in out
+    assert "| QLearning |  | 1 |" in out and "| Sarsa |  | 1 |" in out
     merged_results = json.loads((merged / "results.json").read_text())
     rows = merged_results["rows"]
     assert sorted(r["agent"] for r in rows) == ["QLearning", "Sarsa"]
@@ -359,7 +362,7 @@ def test_plot_merges_result_folders(tmp_path, capsys):
     for path in (tmp_path / "ref" / "cells").glob("*.json"):
         (tmp_path / "copy" / "cells" / f"old_{path.name}").write_bytes(path.read_bytes())
     assert main(["plot", str(tmp_path / "ref"), str(tmp_path / "copy"), "--out", str(tmp_path / "dedup")]) == 0
-    assert "| rl_envs/GridMaze-v0 | QLearning | 1 |" in capsys.readouterr().out
+    assert "| rl_envs/GridMaze-v0 | QLearning |  | 1 |" in capsys.readouterr().out
     assert main(["plot", str(tmp_path / "ref"), "--agents", "Sarsa"]) == 2
     assert "no cell matches" in capsys.readouterr().err
     assert main(["plot", str(tmp_path / "empty")]) == 2

@@ -374,7 +374,7 @@ def test_plot_splices_the_table_into_a_readme(tmp_path):
         result = baselines("plot", out, "--readme", readme)
         assert result.returncode == 0, result.stderr
         assert readme.read_text() == before + (out / "summary.md").read_text() + after
-    assert "| rl_envs/GridMaze-v0 | QLearning | 2 |" in readme.read_text()
+    assert "| rl_envs/GridMaze-v0 | QLearning |  | 2 |" in readme.read_text()
     plain = tmp_path / "plain.md"
     plain.write_text("no markers\n")
     result = baselines("plot", out, "--readme", plain)

@@ -108,8 +108,8 @@ class _Backend(RayBackend):
         super().__init__(**kwargs)
         self.fn = fn
 
-    def map(self, _, cells):
-        return super().map(self.fn, cells)
+    def map(self, _, cells, started=None):
+        return super().map(self.fn, cells, started)
 
 
 def test_a_worker_killed_mid_cell_is_retried_and_the_cell_written_once(local_ray, tmp_path, monkeypatch):

@@ -3,9 +3,13 @@
 A cell is (environment, agent, seed, budget, keyword arguments).  The package is split by
 what a comparison does, each module usable alone:
 
-* :mod:`.config`: the cells, from :func:`default_config` (the tuned runs, and a default run for
-  every other registered environment) or a TOML/YAML file, every problem found before any cell
-  runs (:class:`ConfigError`);
+* :mod:`.config`: the cells, from a configuration (a TOML/YAML file, or the leaderboard's), every
+  problem found before any cell runs (:class:`ConfigError`);
+* :mod:`.leaderboard`: the leaderboard's grid, every environment with its budget in environment
+  steps and its agents on their tuned (or labelled untuned) settings, in two sizes:
+  :func:`leaderboard_config` (``--full``) and :func:`default_config` (``make run``'s quick one);
+* :mod:`.costs`: what a cell costs (seconds per training step, and the rest), measured from
+  finished cells, and the wall time of a run estimated from it before it starts;
 * :mod:`.run`: one cell (:func:`run_cell`, a pure function of the cell; :func:`cell_stages` yields
   its evaluations at the checkpoints ``eval_at``), the backends that run many (in-process, or a
   local process pool) and the whole run (:func:`compare`): every finished cell is written atomically to
@@ -35,8 +39,9 @@ Every run is tested on its own test episodes (:mod:`baselines.seeds`), which its
 
 Imports go one way (tests/test_import_graph.py checks it): :mod:`.measures`, :mod:`.store` and
 :mod:`.aggregate` use no other module of the package, :mod:`.config` uses :mod:`.measures` (to
-check a cell's measure), :mod:`.report` uses :mod:`.config` and :mod:`.aggregate`, :mod:`.run`
-those, and :mod:`.ray_backend` :mod:`.run`.
+check a cell's measure), :mod:`.leaderboard` and :mod:`.costs` use :mod:`.config`,
+:mod:`.report` uses :mod:`.config` and :mod:`.aggregate`, :mod:`.run` those, and
+:mod:`.ray_backend` :mod:`.run`.
 
 The names below are the package's interface (``from baselines import compare``).
 """
@@ -45,34 +50,45 @@ from ..evaluation import REFERENCE_COLUMNS, reference_columns, reference_of
 from . import (
     aggregate as aggregate,
     config as config,
+    costs as costs,
+    leaderboard as leaderboard,
     measures as measures,
     report as report,
     run as run,
     store as store,
 )
 from .config import (
-    DEFAULT_RUN,
     MAX_CELLS,
     SB3_AGENTS,
-    TUNED_RUNS,
     Cell,
     ConfigError,
     agent_arguments,
     cells_from_config,
-    default_config,
     digest,
     known_agents,
     load_config,
 )
-from .report import README_MARKERS, file_name, group_labels, splice_table, summary_table, write_outputs
+from .leaderboard import DEFAULT_RUN, LEADERBOARD, SIZES, default_config, leaderboard_config, leaderboard_rows
+from .report import (
+    README_MARKERS,
+    file_name,
+    group_labels,
+    splice_table,
+    summary_lines,
+    summary_table,
+    write_outputs,
+)
 from .run import Interrupted, ProcessPoolBackend, RunResult, SerialBackend, compare, make_agent, run_cell
 from .store import OutputError, check_writable, load_records, read_cell, record_problem
 
 __all__ = [
     "DEFAULT_RUN",
+    "LEADERBOARD",
+    "SIZES",
+    "leaderboard_config",
+    "leaderboard_rows",
     "MAX_CELLS",
     "SB3_AGENTS",
-    "TUNED_RUNS",
     "Cell",
     "ConfigError",
     "agent_arguments",
@@ -85,6 +101,7 @@ __all__ = [
     "file_name",
     "group_labels",
     "splice_table",
+    "summary_lines",
     "summary_table",
     "write_outputs",
     "Interrupted",

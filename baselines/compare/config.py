@@ -8,7 +8,6 @@ the grid size (at most :data:`MAX_CELLS` cells); every problem is a :class:`Conf
 
 from __future__ import annotations
 
-import copy
 import importlib.util
 import json
 import zlib
@@ -24,8 +23,6 @@ import rl_envs
 from rl_envs.validation import integer, is_int
 
 from ..agent import agent_arguments as class_arguments, closest_name
-from ..continuous_time.settings import PENDULUM_VALUE_GRADIENT
-from ..linear.settings import LQ_REINFORCE_IMPROVED, OCTOPUS_COPDAC_Q
 from ..registry import AGENTS
 from ..seeds import EPISODES_PER_CHECKPOINT, TEST_PROTOCOL, TRAINING, role
 from .measures import MEASURES, measure_arguments
@@ -54,6 +51,9 @@ class Cell:
     # arguments}``; the function trains and measures the cell itself, and its JSON result is kept
     # in the record's "measurements" (baselines/compare/measures.py).  Empty: train, then evaluate.
     measure: dict = field(default_factory=dict)
+    # Where the agent's arguments come from, as a table says it ("tuned (20 trials)", "defaults",
+    # "experiments"; see leaderboard_config); empty where nobody said.
+    settings: str = ""
 
     @property
     def key(self) -> str:
@@ -63,15 +63,16 @@ class Cell:
             [self.eval_at] if self.eval_at else []
         )
         parts += [{"measure": self.measure}] if self.measure else []
+        parts += [{"settings": self.settings}] if self.settings else []
         parts += [{"test_streams": TEST_PROTOCOL}]  # cells tested on the seeds of an older protocol run again
         extra = json.dumps(parts, sort_keys=True)
         return f"{self.env.replace('/', '_')}__{self.agent}__{digest(extra)}__seed{self.seed}"
 
     def as_dict(self) -> dict:
-        """The cell as its file holds it; ``eval_at`` and ``measure`` only when set, so that cells
-        written before they existed are still this cell."""
+        """The cell as its file holds it; ``eval_at``, ``measure`` and ``settings`` only when set,
+        so that cells written before they existed are still this cell."""
         d = asdict(self)
-        for name in ("eval_at", "measure"):
+        for name in ("eval_at", "measure", "settings"):
             if not d[name]:
                 del d[name]
         return d
@@ -138,7 +139,8 @@ def cells_from_config(config: dict) -> list[Cell]:
     """Validate a configuration and expand it into cells; every error is found before any work.
 
     ``{"runs": [{"env": id, "steps": int, "seeds": int | [int], "eval_episodes": int,
-    "env_kwargs": {}, "agents": {name: {kwargs}} | [name, ...]}, ...]}``; at most
+    "env_kwargs": {}, "agents": {name: {kwargs}} | [name, ...], "settings": {name: text}}, ...]}``
+    (``settings`` says where an agent's arguments come from, for the table); at most
     :data:`MAX_CELLS` cells, each once.
     """
     require(
@@ -149,7 +151,17 @@ def cells_from_config(config: dict) -> list[Cell]:
     for i, run in enumerate(config["runs"]):
         where = f"runs[{i}]"
         require(isinstance(run, dict), f"{where} must be a table/mapping")
-        unknown = set(run) - {"env", "steps", "seeds", "eval_episodes", "eval_at", "env_kwargs", "agents", "measure"}
+        unknown = set(run) - {
+            "env",
+            "steps",
+            "seeds",
+            "eval_episodes",
+            "eval_at",
+            "env_kwargs",
+            "agents",
+            "measure",
+            "settings",
+        }
         require(not unknown, f"{where}: unknown keys {sorted(unknown)}")
         env = run.get("env")
         require(
@@ -186,6 +198,13 @@ def cells_from_config(config: dict) -> list[Cell]:
             )
             require(isinstance(kwargs, dict), f"{where}: the keyword arguments of {name} must be a mapping")
             _check_agent_arguments(where, name, kwargs)
+        settings = run.get("settings", {})
+        require(
+            isinstance(settings, dict)
+            and set(settings) <= set(agents)
+            and all(isinstance(text, str) for text in settings.values()),
+            f"{where}: settings must map agents of the run ({', '.join(agents)}) to texts, got {settings!r}",
+        )
         seeds = run.get("seeds", 3)
         require(
             _count(seeds, 1) or (isinstance(seeds, list) and seeds and all(_count(s, 0) for s in seeds)),
@@ -210,7 +229,16 @@ def cells_from_config(config: dict) -> list[Cell]:
         for name, kwargs in agents.items():
             for seed in seeds:
                 cell = Cell(
-                    env, name, seed, steps, dict(env_kwargs), dict(kwargs), eval_episodes, list(eval_at), dict(measure)
+                    env,
+                    name,
+                    seed,
+                    steps,
+                    dict(env_kwargs),
+                    dict(kwargs),
+                    eval_episodes,
+                    list(eval_at),
+                    dict(measure),
+                    settings.get(name, ""),
                 )
                 require(
                     cell.key not in where_of,
@@ -289,95 +317,3 @@ def load_config(path: str | Path) -> dict:
         except yaml.YAMLError as e:
             raise ConfigError(f"{path}: {e}") from None
     raise ConfigError(f"{path}: the configuration must be .toml, .yml or .yaml")
-
-
-# The runs tuned per environment: its reference agent(s) and SB3 counterparts, sized so that the
-# default comparison finishes within 15 minutes on a 2-core machine with 2 workers.  Reference
-# agents get the settings their experiments established (experiments/*.py); SB3 the zoo-format
-# defaults.  A cell's key (its results file) is computed from these, so editing a run reruns it.
-TUNED_RUNS = [
-    {
-        "env": "rl_envs/GridMaze-v0",
-        "env_kwargs": {"layout": "dyna_maze"},
-        "steps": 20_000,
-        "seeds": 3,
-        "agents": {"QLearning": {}, "DQN": {}, "PPO": {}},
-    },
-    {
-        "env": "rl_envs/QuadraticBandit-v0",
-        "env_kwargs": {"dim": 10},
-        "steps": 3_000,
-        "seeds": 3,
-        "agents": {"COPDACB": {}, "SAC": {}},
-    },
-    {
-        "env": "rl_envs/LQControl-v0",
-        "env_kwargs": {"max_steps": 100},
-        "steps": 30_000,
-        "seeds": 3,
-        "agents": {"LinearReinforce": LQ_REINFORCE_IMPROVED, "PPO": {}},
-    },
-    {
-        "env": "rl_envs/PartiallyObservableMaze-v0",
-        "env_kwargs": {"layout": "hallway"},
-        "steps": 20_000,
-        "seeds": 3,
-        "eval_episodes": 20,
-        "agents": {"QMDP": {}, "PPO": {}},
-    },
-    {
-        "env": "rl_envs/OctopusArm-v0",
-        "steps": 3_000,
-        "seeds": 2,
-        "eval_episodes": 1,  # its start, target and dynamics are deterministic: every episode is the same
-        "agents": {"COPDACQ": OCTOPUS_COPDAC_Q, "SAC": {}},
-    },
-    # The value-gradient policy has swung up by 10k steps; SAC gets the 3k of the other SAC rows.
-    {
-        "env": "rl_envs/PendulumSwingUp-v0",
-        "steps": 10_000,
-        "seeds": 2,
-        "agents": {"ValueGradientPolicy": PENDULUM_VALUE_GRADIENT},
-    },
-    {"env": "rl_envs/PendulumSwingUp-v0", "steps": 3_000, "seeds": 2, "agents": {"SAC": {}}},
-    # Silver et al. (2014), §5.2: COPDAC-Q on tile features against PPO, a short budget.
-    *(
-        {"env": env_id, "steps": 20_000, "seeds": 2, "agents": {"TileCOPDACQ": {}, "PPO": {}}}
-        for env_id in ("rl_envs/MountainCarRLPark-v0", "rl_envs/SwingPendulum-v0", "rl_envs/PuddleWorld-v0")
-    ),
-    # A prediction task with one action: every agent's return is the task's mean reward (the
-    # optimum); the rows show that the agents run on it.  The paper's results are in
-    # experiments/distributional_td.py.
-    {
-        "env": "rl_envs/VariableReward-v0",
-        "steps": 2_000,
-        "seeds": 2,
-        "eval_episodes": 100,
-        "agents": {"ExpectileTD": {}, "PPO": {}},
-    },
-    # The MOP paper's food grid: MOP solves the model (no reward; it survives for its path
-    # entropy) against PPO on the survival reward; episodes capped at 1000 steps.
-    {
-        "env": "rl_envs/FoodGrid-v0",
-        "env_kwargs": {"max_steps": 1000},
-        "steps": 20_000,
-        "seeds": 2,
-        "eval_episodes": 2,
-        "agents": {"MOP": {}, "PPO": {}},
-    },
-]
-# An environment registered without a tuned run: PPO (which takes every action space SB3 does) with
-# its zoo-format defaults (baselines/hyperparams/ppo.yml's entry, or its 'default' one) at a small
-# budget.  No uniform-random row: a cell evaluates the agent's deterministic policy.
-DEFAULT_RUN = {"steps": 10_000, "seeds": 2, "agents": {"PPO": {}}}
-
-
-def default_config() -> dict:
-    """The default comparison (``make run``): :data:`TUNED_RUNS`, then :data:`DEFAULT_RUN` for every
-    environment in the ``rl_envs/`` namespace (:func:`rl_envs.registered_ids`) that has no tuned run.
-    A fresh copy each call, read from the registry then."""
-    tuned = {run["env"] for run in TUNED_RUNS}
-    return {
-        "runs": copy.deepcopy(TUNED_RUNS)
-        + [{"env": env_id, **copy.deepcopy(DEFAULT_RUN)} for env_id in rl_envs.registered_ids() if env_id not in tuned]
-    }

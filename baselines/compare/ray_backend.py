@@ -71,7 +71,11 @@ class RayBackend:
         self.init_kwargs = init_kwargs
         self.placements: dict[str, str] = {}
 
-    def map(self, fn: Callable[[Cell], dict], cells: list[Cell]) -> Iterator[tuple[Cell, dict | BaseException]]:
+    def map(
+        self, fn: Callable[[Cell], dict], cells: list[Cell], started: Callable[[Cell], None] | None = None
+    ) -> Iterator[tuple[Cell, dict | BaseException]]:
+        """Every cell a task, submitted at once; which of them run at a time is Ray's to decide,
+        so ``started`` (the other back-ends' hook) is never called."""
         ray = require_ray()
         if not cells:
             return

@@ -19,12 +19,14 @@ from typing import Any
 
 import numpy as np
 
+from .. import stats
 from ..curves import curve_on_grid, mean_and_band, smooth
 from ..io import atomic_write_bytes, save_figure, write_table
 from ..provenance import Provenance, text as provenance_text
 from ..seeds import seed_summary
 from .aggregate import write_aggregate
 from .config import digest
+from .costs import write_costs
 
 
 def run_seeds(record: dict) -> list[int]:
@@ -42,16 +44,23 @@ def records_provenance(records: list[dict], provenance: Provenance, **extra: Any
 
 
 def write_outputs(
-    records: list[dict], out: Path, provenance: Provenance, missing: Sequence[str] = (), **extra: Any
+    records: list[dict],
+    out: Path,
+    provenance: Provenance,
+    missing: Sequence[str] = (),
+    title: str = "",
+    **extra: Any,
 ) -> None:
     """Every output of the folder ``out`` from its finished cells ``records``; ``results.json``
     has the run's ``provenance`` (started before its first cell) with ``extra``, which
     ``provenance.md`` prints for a report page; ``missing`` (a line for each cell of the run that
-    is not among them, with why) marks ``summary.md`` incomplete at its top."""
+    is not among them, with why) marks ``summary.md`` incomplete at its top, under ``title``
+    (what run this is) when given; ``costs.json`` holds what the cells cost (:mod:`.costs`)."""
     rows = [r["row"] for r in records]
     entry = records_provenance(records, provenance, **extra)
     write_table(rows, out, entry)
-    lines = summary_table(rows)
+    write_costs(records, out / "costs.json", entry)
+    lines = summary_lines(rows)
     if missing:
         lines = [
             f"**Incomplete: {len(missing)} of {len(missing) + len(records)} cells are missing** "
@@ -61,6 +70,8 @@ def write_outputs(
             "",
             *lines,
         ]
+    if title:
+        lines = [title, "", *lines]
     atomic_write_bytes(out / "summary.md", ("\n".join(lines) + "\n").encode())
     atomic_write_bytes(out / "provenance.md", ("\n".join(provenance_text(entry)) + "\n").encode())
     labels = group_labels(rows)
@@ -137,31 +148,101 @@ def _mean_with_interval(rows: list[dict], keys: tuple[str, str, str], fmt: str) 
     return text if low == value == high else f"{text} [{format(low, fmt)}, {format(high, fmt)}]"
 
 
+# A normalized score within this of 0 is, as far as a table of a few seeds can tell, the random
+# policy's: a twentieth of the way from the random policy to the reference.
+NEAR_RANDOM = 0.05
+FLAG = "≈ random: budget too small to tell"
+
+
+def score_interval(rows: list[dict]) -> tuple[float, float] | None:
+    """The 95 % interval of the mean normalized score over the rows' seeds: the stratified
+    bootstrap's percentile interval (:func:`baselines.stats.interval_estimate`), its low end from
+    the scores' lower bounds and its high end from their upper bounds (an interval reference);
+    for one seed its own bounds.  None where no row has a score."""
+    scored = [r for r in rows if r.get("normalized_score") is not None]
+    if not scored:
+        return None
+    lows, highs = (np.array([[r[k]] for r in scored], dtype=float) for k in ("normalized_low", "normalized_high"))
+    if len(scored) == 1:
+        return float(lows[0, 0]), float(highs[0, 0])
+    low = stats.interval_estimate(stats.aggregate_mean, lows, reps=2_000).low
+    high = stats.interval_estimate(stats.aggregate_mean, highs, reps=2_000).high
+    return float(low), float(high)
+
+
+def near_random(rows: list[dict]) -> bool:
+    """Whether the rows' agent cannot be told from the random policy: the interval of its mean
+    normalized score (:func:`score_interval`) reaches within :data:`NEAR_RANDOM` of 0."""
+    interval = score_interval(rows)
+    return interval is not None and interval[0] <= NEAR_RANDOM and interval[1] >= -NEAR_RANDOM
+
+
 def summary_table(rows: list[dict]) -> list[str]:
-    """Markdown: per environment and agent (with their settings where they differ), seeds, budget,
-    mean ± sd return, the reference (with its bounds where it is an interval), the random
-    policy's return, the normalized score (mean over the seeds, with the interval the bounds
-    allow) and the wall time.  The reference and random columns are means over the seeds too,
-    which differ only where each seed draws its own problem (the bandit's C)."""
-    groups: dict[tuple[str, str], list[dict]] = {}
-    for r, label in zip(rows, group_labels(rows)):
-        groups.setdefault(label, []).append(r)
+    """Markdown: per environment and agent (with their settings where they differ), where the
+    agent's arguments come from (``settings``), seeds, budget, training wall time per seed, mean
+    ± sd return, the reference (with its bounds where it is an interval), the random policy's
+    return, the normalized score (mean over the seeds, with the interval the bounds allow) and
+    a note: :data:`FLAG` where :func:`near_random`.  The reference and random columns are means
+    over the seeds too, which differ only where each seed draws its own problem (the bandit's C)."""
     lines = [
-        "| environment | agent | seeds | steps | return (mean ± sd) | reference | random | normalized score | "
-        "wall time / seed (s) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| environment | agent | settings | seeds | steps | wall time / seed (s) | return (mean ± sd) | reference | "
+        "random | normalized score | note |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for (env, agent), rs in groups.items():
+    for (env, agent), rs in _groups(rows).items():
         rets = np.array([r["return"] for r in rs], dtype=float)  # a measure's missing return (None) is NaN
         reference = _mean_with_interval(rs, ("reference", "reference_low", "reference_high"), ".4g")
         random = _mean_with_interval(rs, ("random_return", "random_return", "random_return"), ".4g")
         score = _mean_with_interval(rs, ("normalized_score", "normalized_low", "normalized_high"), ".3f")
+        settings = ", ".join(dict.fromkeys(r.get("settings") or "" for r in rs)) or ""
         env, agent = (text.replace("|", "\\|") for text in (env, agent))  # a wall-layout text has bars
         lines.append(
-            f"| {env} | {agent} | {len(rs)} | {rs[0]['steps']:,} | {rets.mean():.4g} ± {rets.std():.2g} | "
-            f"{reference} | {random} | {score} | {np.mean([r['wall_time_s'] for r in rs]):.1f} |"
+            f"| {env} | {agent} | {settings} | {len(rs)} | {rs[0]['steps']:,} | "
+            f"{np.mean([r['wall_time_s'] for r in rs]):.1f} | {rets.mean():.4g} ± {rets.std():.2g} | "
+            f"{reference} | {random} | {score} | {FLAG if near_random(rs) else ''} |"
         )
     return lines
+
+
+def summary_notes(rows: list[dict]) -> list[str]:
+    """What the table's settings labels and its note mean (those of them that ``rows`` show)."""
+    labels = {r.get("settings") or "" for r in rows}
+    notes = []
+    if any(label.startswith("tuned") for label in labels):
+        notes.append(
+            "`tuned (N trials)`: chosen by `python -m baselines tune` in N trials on the tuning seeds "
+            "(baselines/hyperparams/tuned/)."
+        )
+    if "defaults" in labels:
+        notes.append(
+            "`defaults`: not tuned (an SB3 algorithm's zoo-format entry in baselines/hyperparams/, "
+            "a reference agent's own defaults)."
+        )
+    if "experiments" in labels:
+        notes.append(
+            "`experiments`: the settings the project's experiments established for the reference agent "
+            "(chosen by their own sweeps, not by `python -m baselines tune`)."
+        )
+    if any(near_random(rs) for rs in _groups(rows).values()):
+        notes.append(
+            f"{FLAG}: the 95 % bootstrap interval over seeds of the mean normalized score reaches within "
+            f"{NEAR_RANDOM} of 0, the random policy's score: at this budget the agent is not told apart "
+            "from the random policy, which says nothing of what it learns with more steps."
+        )
+    notes.append("Wall time: training only, so it grows with the machine's load (results.json has the run's).")
+    return [f"* {note}" for note in notes]
+
+
+def summary_lines(rows: list[dict]) -> list[str]:
+    """``summary.md``'s table and its notes (also what ``plot --readme`` puts into a README)."""
+    return summary_table(rows) + ["", *summary_notes(rows)]
+
+
+def _groups(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for r, label in zip(rows, group_labels(rows)):
+        groups.setdefault(label, []).append(r)
+    return groups
 
 
 def _symlog_if_wide(ax, reference: float | None) -> None:

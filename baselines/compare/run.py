@@ -38,6 +38,7 @@ from ..provenance import Provenance
 from ..registry import AGENTS
 from ..seeds import checkpoint_test_seeds
 from .config import SB3_AGENTS, Cell
+from .costs import CostTable, cell_name, duration, load_costs, slowdown
 from .measures import run_measure
 from .report import write_outputs
 from .store import OutputError, check_writable, describe_cell, folder_lock, move_aside, read_cell, warn
@@ -110,13 +111,15 @@ def cell_stages(
     raises at once; without, only a final return that is not finite does (a saved cell must
     hold a number the table can average).
     """
+    cpu_started = time.process_time()
     agent = make_agent(cell.agent, cell.env, cell.env_kwargs, cell.seed, cell.agent_kwargs)
-    wall, done, eval_env, evals, test_seeds = 0.0, 0, None, [], []
+    wall, cpu, done, eval_env, evals, test_seeds = 0.0, 0.0, 0, None, [], []
     for checkpoint, target in enumerate((*cell.eval_at, cell.steps)):
         if target > done:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             agent.learn(target - done)
             wall += time.perf_counter() - t0
+            cpu += time.process_time() - c0
             done = target
         eval_env = eval_env or _eval_env(agent, cell)
         seeds = checkpoint_test_seeds(cell.seed, checkpoint, cell.eval_episodes)
@@ -143,6 +146,7 @@ def cell_stages(
     if cell.eval_at:
         log.update(eval_steps=list(cell.eval_at), eval_returns=evals)
     gif = base64.b64encode(_rollout_gif(agent, cell)).decode() if film else ""
+    row.update(train_cpu_s=cpu, cell_cpu_s=time.process_time() - cpu_started)
     return {"cell": cell.as_dict(), "row": row, "log": log, "gif": gif}
 
 
@@ -156,9 +160,10 @@ def measured_cell(cell: Cell) -> dict:
     """The record of a cell that names a measure (:mod:`.measures`): its row holds the measure's
     headline return, its log the agent's training episodes, ``"measurements"`` the measure's own
     JSON result; no GIF (the measure owns the agent's environments)."""
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     measured = run_measure(cell)
     row = _row(cell, measured.ret, measured.ret_std, measured.reference, time.perf_counter() - t0, measured.test_seeds)
+    row.update(train_cpu_s=time.process_time() - c0, cell_cpu_s=time.process_time() - c0)
     return {
         "cell": cell.as_dict(),
         "row": row,
@@ -175,10 +180,14 @@ def _row(
     the random policy's value and the normalized score, see
     :func:`~baselines.evaluation.reference_columns`), its wall time and settings; ``seed`` is its
     training seed, ``test_seeds`` the seeds of every test episode its numbers come from
-    (:mod:`baselines.seeds`), in the order they were played."""
+    (:mod:`baselines.seeds`), in the order they were played; ``settings`` where the arguments
+    come from (the cell's label, e.g. ``tuned (20 trials)``); ``wall_time_s`` is the training
+    time, and :func:`run_cell` adds the processor time of the training (``train_cpu_s``) and of
+    the whole cell (``cell_cpu_s``), which the cost model reads (:mod:`.costs`)."""
     return {
         "env": cell.env,
         "agent": cell.agent,
+        "settings": cell.settings,
         "seed": cell.seed,
         "steps": cell.steps,
         "return": ret,
@@ -203,10 +212,16 @@ def _log(agent) -> dict:
 
 
 class SerialBackend:
-    """Runs cells one after another in this process."""
+    """Runs cells one after another in this process (``started(cell)``, if given, as each starts)."""
 
-    def map(self, fn: Callable[[Cell], dict], cells: list[Cell]) -> Iterator[tuple[Cell, dict | BaseException]]:
+    workers = 1
+
+    def map(
+        self, fn: Callable[[Cell], dict], cells: list[Cell], started: Callable[[Cell], None] | None = None
+    ) -> Iterator[tuple[Cell, dict | BaseException]]:
         for cell in cells:
+            if started is not None:
+                started(cell)
             try:
                 yield cell, fn(cell)
             except Exception as e:  # a failed cell is reported, the others still run
@@ -304,14 +319,17 @@ class ProcessPoolBackend:
     back-end's tasks), after which the cell fails with :class:`WorkerLost` naming the cause; the
     other workers' cells go on.  On Ctrl-C, queued cells are cancelled and running ones stopped
     at once (a cell can take minutes, too long to wait for); the cells that had finished are
-    yielded, then the KeyboardInterrupt goes on.
+    yielded, then the KeyboardInterrupt goes on.  ``started(cell)``, if given, is called as each
+    cell goes to a worker (again when it runs again).
     """
 
     def __init__(self, workers: int, max_retries: int = 3):
         self.workers = integer(workers, "workers")
         self.max_retries = integer(max_retries, "max_retries", low=0)
 
-    def map(self, fn: Callable[[Cell], dict], cells: list[Cell]) -> Iterator[tuple[Cell, dict | BaseException]]:
+    def map(
+        self, fn: Callable[[Cell], dict], cells: list[Cell], started: Callable[[Cell], None] | None = None
+    ) -> Iterator[tuple[Cell, dict | BaseException]]:
         import multiprocessing as mp
         from multiprocessing.connection import wait
 
@@ -339,6 +357,8 @@ class ProcessPoolBackend:
                         w.cell = todo.popleft()
                         with contextlib.suppress(OSError):  # a dead worker: its sentinel says so below
                             w.conn.send(w.cell)
+                        if started is not None:
+                            started(w.cell)
                 ready = set(wait([w.conn for w in pool] + [w.process.sentinel for w in pool]))
                 for w in list(pool):
                     if w.conn in ready and w.cell is not None and (outcome := _receive(w)) is not None:
@@ -425,11 +445,91 @@ class RunResult:
     reused: int
 
 
+class Progress:
+    """The progress bar of a run: cells done out of those to run, the cells running now with how
+    long each has run, and the time left by the cost model (:mod:`.costs`: the estimates of the
+    cells not finished, less what the running ones have done, over the workers), scaled by how
+    long the finished cells took against their estimates.  Redrawn every ``every`` seconds
+    between events, so that a long cell shows it is running rather than looking like a hang."""
+
+    def __init__(self, todo: list[Cell], costs: CostTable, workers: int | None, every: float) -> None:
+        from tqdm.auto import tqdm
+
+        self.estimates = {c.key: costs.per_cell(c.env, c.agent, c.steps)[0] for c in todo}
+        self.waiting = dict(self.estimates)  # not started yet
+        self.running: dict[str, tuple[Cell, float]] = {}
+        # Wall time over estimated processor time of the finished cells, from the load's slowdown
+        # (counted as one second of cells) until cells finish.
+        self.took, self.expected = slowdown(workers or 1), 1.0
+        self.workers = workers
+        self.lock = threading.Lock()
+        self.bar = tqdm(total=len(todo), desc="cells", bar_format="{desc}: {n_fmt}/{total_fmt} [{elapsed}]{postfix}")
+        self.stop = threading.Event()
+        self.ticker = threading.Thread(target=self._tick, args=(every,), daemon=True)
+        self.ticker.start()
+
+    def started(self, cell: Cell) -> None:
+        with self.lock:
+            self.waiting.pop(cell.key, None)
+            self.running[cell.key] = (cell, time.perf_counter())
+            self._show()
+
+    def finished(self, cell: Cell) -> None:
+        with self.lock:
+            self.waiting.pop(cell.key, None)
+            entry = self.running.pop(cell.key, None)
+            estimate = self.estimates[cell.key]
+            if entry is not None and math.isfinite(estimate):
+                self.took += time.perf_counter() - entry[1]
+                self.expected += estimate
+            self.bar.update()
+            self._show()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.ticker.join()
+        self.bar.close()
+
+    def _tick(self, every: float) -> None:
+        while not self.stop.wait(every):
+            with self.lock:
+                self._show()
+
+    def _show(self) -> None:
+        now = time.perf_counter()
+        scale = self.took / self.expected
+        left = sum(self.waiting.values()) * scale + sum(
+            max(0.0, self.estimates[key] * scale - (now - t0)) for key, (_, t0) in self.running.items()
+        )
+        parts = [f"~{duration(left / self.workers)} left"] if self.workers and math.isfinite(left) else []
+        if self.running:
+            parts.append(
+                "running: "
+                + ", ".join(
+                    f"{cell_name(cell)} ({duration(now - t0)})"
+                    for cell, t0 in sorted(self.running.values(), key=lambda r: r[1])
+                )
+            )
+        self.bar.set_postfix_str("; ".join(parts))
+
+
+def unfinished(cells: list[Cell], out: str | Path) -> list[Cell]:
+    """The cells of ``cells`` without a file in ``<out>/cells`` (those a run of them would train;
+    a file found bad when the run reads it adds its cell)."""
+    return [c for c in cells if not (Path(out) / "cells" / f"{c.key}.json").exists()]
+
+
 def compare(
-    cells: list[Cell], out: str | Path, backend: Any = None, progress_bar: bool = True, outputs: bool = True
+    cells: list[Cell],
+    out: str | Path,
+    backend: Any = None,
+    progress_bar: bool = True,
+    outputs: bool = True,
+    title: str = "",
 ) -> RunResult:
     """Run the cells not already finished in ``out``, then write every output from all of them
-    (unless not ``outputs``: a caller that draws its own figure only needs the cells).
+    (unless not ``outputs``: a caller that draws its own figure only needs the cells);
+    ``summary.md`` opens with ``title`` (what run this is) when given.
 
     ``out`` is checked writable and locked (one run per folder, :func:`~.store.folder_lock`)
     before any work.  A cell file that is unreadable, invalid or holds another cell is named in a
@@ -443,11 +543,11 @@ def compare(
     out = Path(out)
     check_writable(out)
     with folder_lock(out):
-        return _compare(cells, out, backend, progress_bar, outputs, provenance)
+        return _compare(cells, out, backend, progress_bar, outputs, provenance, title)
 
 
 def _compare(
-    cells: list[Cell], out: Path, backend: Any, progress_bar: bool, outputs: bool, provenance: Provenance
+    cells: list[Cell], out: Path, backend: Any, progress_bar: bool, outputs: bool, provenance: Provenance, title: str
 ) -> RunResult:
     cell_dir = out / "cells"
     records, todo = {}, []
@@ -469,12 +569,12 @@ def _compare(
     backend = backend or SerialBackend()
     bar = None
     if progress_bar and todo:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(todo), unit="cell", desc="cells")
+        # A log (not a terminal) gets a line every half minute, which says the run goes on.
+        every = 1.0 if sys.stderr.isatty() else 30.0
+        bar = Progress(todo, load_costs().updated(records.values()), getattr(backend, "workers", None), every)
     failed = []
     try:
-        for cell, result in backend.map(run_cell, todo):
+        for cell, result in backend.map(run_cell, todo, started=None if bar is None else bar.started):
             if isinstance(result, BaseException):
                 failed.append((cell, f"{type(result).__name__}: {result}"))
             else:
@@ -482,7 +582,7 @@ def _compare(
                 atomic_write_bytes(cell_dir / f"{cell.key}.json", json.dumps(result).encode())
                 records[cell.key] = result
             if bar is not None:
-                bar.update()
+                bar.finished(cell)
         ordered = [records[c.key] for c in cells if c.key in records]
         if ordered and outputs:
             write_outputs(
@@ -490,6 +590,7 @@ def _compare(
                 out,
                 provenance,
                 missing=[f"{c.key}: {e}" for c, e in failed],
+                title=title,
                 cells={"ran": len(todo) - len(failed), "reused": reused, "failed": len(failed)},
             )
     except KeyboardInterrupt:
