@@ -201,10 +201,21 @@ def test_readme_table_lists_every_environment():
 # -- the published comparison ---------------------------------------------------------------------
 
 
+# The one column of the table that depends on the machine's load.
+WALL_TIME = "wall time / seed (s)"
+
+
+def table_rows(lines: list[str]) -> list[list[str]]:
+    """The cells of a Markdown table's lines (the header first, the separator left out), without
+    the wall-time column."""
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in lines if line.startswith("|")]
+    wall = rows[0].index(WALL_TIME)
+    return [r[:wall] + r[wall + 1 :] for i, r in enumerate(rows) if i != 1]
+
+
 def published_rows() -> dict[tuple[str, str], list[str]]:
-    lines = (DOCS / "compare" / "summary.md").read_text().splitlines()
-    rows = [[c.strip() for c in line.strip("|").split("|")] for line in lines[2:] if line.startswith("|")]
-    return {(r[0], r[1]): r for r in rows}
+    rows = table_rows((DOCS / "compare" / "summary.md").read_text().splitlines())
+    return {(r[0], r[1]): r for r in rows[1:]}
 
 
 def reference_cells(include_arm: bool):
@@ -220,42 +231,29 @@ def reference_cells(include_arm: bool):
 
 def check_reference_rows(include_arm: bool):
     """The reference agents' rows of docs/compare/summary.md equal a fresh run's, column by column
-    (all but the wall time, which depends on the machine's load)."""
+    (all but the wall time, which depends on the machine's load; the note too, which is computed
+    from the scores, so it flags the same rows)."""
     from baselines.compare import ProcessPoolBackend, run_cell, summary_table
 
     # The rows only: a third of a cell's time is encoding its GIF, which the table does not use.
     records = list(ProcessPoolBackend(2).map(functools.partial(run_cell, film=False), reference_cells(include_arm)))
     failed = [(cell, r) for cell, r in records if isinstance(r, BaseException)]
     assert not failed, failed
-    fresh = [
-        [c.strip() for c in line.strip("|").split("|")] for line in summary_table([r["row"] for _, r in records])[2:]
-    ]
+    fresh = table_rows(summary_table([r["row"] for _, r in records]))[1:]
     published = published_rows()
     assert fresh
     for row in fresh:
         key = (row[0], row[1])
         assert key in published, f"{key} is not in docs/compare/summary.md: run `make run` and `make docs-tables`"
-        assert published[key][:-1] == row[:-1], (
-            f"docs/compare/summary.md is stale for {key}: published {published[key][:-1]}, now {row[:-1]}"
+        assert published[key] == row, (
+            f"docs/compare/summary.md is stale for {key}: published {published[key]}, now {row}"
         )
 
 
-# Issue 26 changed the table's columns (reference, random, normalized score in place of the exact
-# optimum and the fraction of it); the published table is the run's own, so it waits for a new run
-# once the references of branches ref-dp and ref-pomdp are merged too.
-STALE_COLUMNS = pytest.mark.xfail(
-    strict=True,
-    reason="docs/compare/summary.md has the columns from before issue 26: republish it with "
-    "`make run && make docs-tables` after branches ref-dp and ref-pomdp merge",
-)
-
-
-@STALE_COLUMNS
 def test_published_reference_rows_are_current():
     check_reference_rows(include_arm=False)
 
 
-@STALE_COLUMNS
 @pytest.mark.slow
 def test_published_reference_rows_are_current_with_the_arm():
     check_reference_rows(include_arm=True)

@@ -15,7 +15,7 @@ import pytest
 import rl_envs
 from baselines import compare as cmp
 from baselines.compare.costs import CostTable, estimate, load_costs, measure, slowdown
-from baselines.compare.report import FLAG, NEAR_RANDOM, near_random, score_interval
+from baselines.compare.report import FLAG, NEAR_RANDOM, not_above_random, score_interval
 from baselines.sb3 import load_hyperparams
 from baselines.tuning import write_tuned
 
@@ -73,9 +73,11 @@ def test_untuned_settings_are_labelled_as_such_and_tuned_ones_are_read(tmp_path)
 
 def test_a_run_says_where_its_settings_come_from():
     run = {"env": "rl_envs/GridMaze-v0", "steps": 10, "seeds": 1, "agents": {"QLearning": {}}}
-    with pytest.raises(cmp.ConfigError, match="settings must map agents of the run"):
-        cmp.cells_from_config({"runs": [{**run, "settings": {"PPO": "tuned"}}]})
-    with pytest.raises(cmp.ConfigError, match="settings must map agents of the run"):
+    (cell,) = cmp.cells_from_config({"runs": [{**run, "settings": {"QLearning": "mine", "PPO": "filtered out"}}]})
+    assert cell.settings == "mine"
+    with pytest.raises(cmp.ConfigError, match="settings must map agents' names to texts"):
+        cmp.cells_from_config({"runs": [{**run, "settings": {"QLearnig": "tuned"}}]})
+    with pytest.raises(cmp.ConfigError, match="settings must map agents' names to texts"):
         cmp.cells_from_config({"runs": [{**run, "settings": {"QLearning": 3}}]})
 
 
@@ -101,21 +103,21 @@ def rows_with_scores(scores, low=None, high=None):
     ]
 
 
-def test_a_score_that_cannot_be_told_from_the_random_policys_is_flagged():
+def test_a_score_not_shown_above_the_random_policys_is_flagged():
     # Two seeds: the bootstrap's percentile interval of the mean is the seeds' range.
     assert score_interval(rows_with_scores([0.2, 0.6])) == pytest.approx((0.2, 0.6))
-    assert not near_random(rows_with_scores([0.2, 0.6]))
-    assert near_random(rows_with_scores([0.01, 0.6]))  # a seed at the random policy's score
-    assert near_random(rows_with_scores([-0.3, -0.04]))  # reaches within 0.05 from below
-    assert not near_random(rows_with_scores([-4.0, -3.0]))  # worse than random, and surely so: a result
+    assert not not_above_random(rows_with_scores([0.2, 0.6]))
+    assert not_above_random(rows_with_scores([0.01, 0.6]))  # a seed at the random policy's score
+    assert not_above_random(rows_with_scores([-4.0, -3.0]))  # a greedy policy worse than acting at random
     # one seed: its own bounds (an interval reference)
-    assert near_random(rows_with_scores([0.3], low=[NEAR_RANDOM], high=[0.6]))
-    assert not near_random(rows_with_scores([0.3], low=[0.1], high=[0.6]))
+    assert not_above_random(rows_with_scores([0.3], low=[NEAR_RANDOM], high=[0.6]))
+    assert not not_above_random(rows_with_scores([0.3], low=[0.1], high=[0.6]))
     assert score_interval([{**r, "normalized_score": None} for r in rows_with_scores([0.5])]) is None
     table = cmp.summary_table(rows_with_scores([0.0, 0.01]) + [{**r, "agent": "b"} for r in rows_with_scores([1, 1])])
     assert table[2].endswith(f"| {FLAG} |") and table[3].endswith("|  |")
     notes = cmp.report.summary_notes(rows_with_scores([0.0, 0.01]))
     assert any(note.startswith(f"* {FLAG}: the 95 % bootstrap interval") for note in notes)
+    assert not any(FLAG in note for note in cmp.report.summary_notes(rows_with_scores([0.5, 0.6])))
 
 
 def record(env, agent, steps, train_s, cell_s=None):
@@ -230,3 +232,17 @@ def test_estimates_from_the_packaged_costs_are_in_proportion():
     )
     assert full >= quick * cmp.SIZES["full"].seeds / cmp.SIZES["quick"].seeds
     assert np.isfinite(full)
+
+
+def test_the_reports_budget_table_is_the_leaderboards():
+    lines = (ROOT / "docs" / "reports" / "sb3-comparison.md").read_text().splitlines()
+    start = lines.index("| environment | comparison budget (steps) | quick budget (steps) | agents |")
+    table = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        env, budget, quick, agents = (c.strip() for c in line.strip("|").split("|"))
+        table.append(("rl_envs/" + env.split()[0], int(budget.replace(",", "")), int(quick.replace(",", "")), agents))
+    assert table == [
+        (row["env"], row["budget"], row["quick_budget"], ", ".join(row["agents"])) for row in cmp.LEADERBOARD
+    ]

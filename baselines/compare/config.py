@@ -198,12 +198,13 @@ def cells_from_config(config: dict) -> list[Cell]:
             )
             require(isinstance(kwargs, dict), f"{where}: the keyword arguments of {name} must be a mapping")
             _check_agent_arguments(where, name, kwargs)
+        # A run whose agents were filtered may keep the others' labels; a name no agent has is a typo.
         settings = run.get("settings", {})
         require(
             isinstance(settings, dict)
-            and set(settings) <= set(agents)
+            and set(settings) <= set(known_agents())
             and all(isinstance(text, str) for text in settings.values()),
-            f"{where}: settings must map agents of the run ({', '.join(agents)}) to texts, got {settings!r}",
+            f"{where}: settings must map agents' names to texts, got {settings!r}",
         )
         seeds = run.get("seeds", 3)
         require(

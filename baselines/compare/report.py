@@ -148,10 +148,10 @@ def _mean_with_interval(rows: list[dict], keys: tuple[str, str, str], fmt: str) 
     return text if low == value == high else f"{text} [{format(low, fmt)}, {format(high, fmt)}]"
 
 
-# A normalized score within this of 0 is, as far as a table of a few seeds can tell, the random
-# policy's: a twentieth of the way from the random policy to the reference.
+# A normalized score up to this is, as far as a table of a few seeds can tell, no better than the
+# random policy's: a twentieth of the way from the random policy to the reference.
 NEAR_RANDOM = 0.05
-FLAG = "≈ random: budget too small to tell"
+FLAG = "not above random: budget too small to tell"
 
 
 def score_interval(rows: list[dict]) -> tuple[float, float] | None:
@@ -170,11 +170,14 @@ def score_interval(rows: list[dict]) -> tuple[float, float] | None:
     return float(low), float(high)
 
 
-def near_random(rows: list[dict]) -> bool:
-    """Whether the rows' agent cannot be told from the random policy: the interval of its mean
-    normalized score (:func:`score_interval`) reaches within :data:`NEAR_RANDOM` of 0."""
+def not_above_random(rows: list[dict]) -> bool:
+    """Whether the rows' agent is not shown to do better than the random policy: the interval of
+    its mean normalized score (:func:`score_interval`) reaches down to :data:`NEAR_RANDOM` or
+    below.  An agent that has learned nothing at a small budget scores about 0, or below 0 where
+    its greedy policy is worse than acting at random (one that never reaches the goal), so the
+    table flags both rather than read them as the algorithm's verdict."""
     interval = score_interval(rows)
-    return interval is not None and interval[0] <= NEAR_RANDOM and interval[1] >= -NEAR_RANDOM
+    return interval is not None and interval[0] <= NEAR_RANDOM
 
 
 def summary_table(rows: list[dict]) -> list[str]:
@@ -182,7 +185,7 @@ def summary_table(rows: list[dict]) -> list[str]:
     agent's arguments come from (``settings``), seeds, budget, training wall time per seed, mean
     ± sd return, the reference (with its bounds where it is an interval), the random policy's
     return, the normalized score (mean over the seeds, with the interval the bounds allow) and
-    a note: :data:`FLAG` where :func:`near_random`.  The reference and random columns are means
+    a note: :data:`FLAG` where :func:`not_above_random`.  The reference and random columns are means
     over the seeds too, which differ only where each seed draws its own problem (the bandit's C)."""
     lines = [
         "| environment | agent | settings | seeds | steps | wall time / seed (s) | return (mean ± sd) | reference | "
@@ -199,7 +202,7 @@ def summary_table(rows: list[dict]) -> list[str]:
         lines.append(
             f"| {env} | {agent} | {settings} | {len(rs)} | {rs[0]['steps']:,} | "
             f"{np.mean([r['wall_time_s'] for r in rs]):.1f} | {rets.mean():.4g} ± {rets.std():.2g} | "
-            f"{reference} | {random} | {score} | {FLAG if near_random(rs) else ''} |"
+            f"{reference} | {random} | {score} | {FLAG if not_above_random(rs) else ''} |"
         )
     return lines
 
@@ -223,11 +226,11 @@ def summary_notes(rows: list[dict]) -> list[str]:
             "`experiments`: the settings the project's experiments established for the reference agent "
             "(chosen by their own sweeps, not by `python -m baselines tune`)."
         )
-    if any(near_random(rs) for rs in _groups(rows).values()):
+    if any(not_above_random(rs) for rs in _groups(rows).values()):
         notes.append(
-            f"{FLAG}: the 95 % bootstrap interval over seeds of the mean normalized score reaches within "
-            f"{NEAR_RANDOM} of 0, the random policy's score: at this budget the agent is not told apart "
-            "from the random policy, which says nothing of what it learns with more steps."
+            f"{FLAG}: the 95 % bootstrap interval over seeds of the mean normalized score reaches down to "
+            f"{NEAR_RANDOM} or below (0 is the random policy's score): at this budget the agent is not shown "
+            "to do better than acting at random, which says nothing of what it learns with more steps."
         )
     notes.append("Wall time: training only, so it grows with the machine's load (results.json has the run's).")
     return [f"* {note}" for note in notes]

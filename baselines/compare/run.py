@@ -498,8 +498,9 @@ class Progress:
     def _show(self) -> None:
         now = time.perf_counter()
         scale = self.took / self.expected
+        running = [(self.estimates[key], t0) for key, (_, t0) in self.running.items()]
         left = sum(self.waiting.values()) * scale + sum(
-            max(0.0, self.estimates[key] * scale - (now - t0)) for key, (_, t0) in self.running.items()
+            math.nan if math.isnan(e) else max(0.0, e * scale - (now - t0)) for e, t0 in running
         )
         parts = [f"~{duration(left / self.workers)} left"] if self.workers and math.isfinite(left) else []
         if self.running:
