@@ -331,8 +331,8 @@ def _main(argv) -> int:
     p.add_argument(
         "--steps",
         type=count(),
-        help="train each trial this many steps in place of the environment's comparison budget "
-        "(a short trial run; the entry records it)",
+        help="train each trial this many steps, for a short trial run (the entry records it); "
+        "default: the environment's comparison budget",
     )
     p.add_argument(
         "--hyperparams-dir",

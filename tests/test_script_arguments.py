@@ -152,7 +152,7 @@ def test_script_help_says_what_each_option_accepts_and_its_default(name, tmp_pat
         assert "(an int >= 100; default: 10000)" in documented["--steps STEPS"]
 
 
-@pytest.mark.parametrize("command", ["compare", "run", "plot", "sweep", "hyperparams"])
+@pytest.mark.parametrize("command", ["compare", "run", "plot", "sweep", "tune", "hyperparams"])
 def test_command_line_help_documents_every_option(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         baselines_main([command, "--help"])

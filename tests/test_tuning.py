@@ -169,7 +169,20 @@ def test_a_tuned_sb3_entry_is_a_zoo_entry_rl_zoo3_trains_with(local_ray, tmp_pat
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert zoo.returncode == 0, zoo.stderr[-2000:]
-    assert f"'learning_rate': {entry['learning_rate']}" in zoo.stdout
+    # the settings rl_zoo3 saved beside its model: the tuned entry, every key of it
+    (saved,) = (tmp_path / "zoo").rglob("config.yml")
+    assert yaml.load(saved.read_text(), Loader=ZooConfigLoader) == entry
+
+
+class ZooConfigLoader(yaml.SafeLoader):
+    """Reads the config.yml rl_zoo3 saves, an OrderedDict in PyYAML's Python tag, as a dict of its
+    pairs, without the loader that would build any Python object a file names."""
+
+
+ZooConfigLoader.add_constructor(
+    "tag:yaml.org,2002:python/object/apply:collections.OrderedDict",
+    lambda loader, node: dict(loader.construct_sequence(node, deep=True)[0]),
+)
 
 
 def test_the_command_line_tunes_nothing_with_estimate_and_names_the_tuned_file(tmp_path):
