@@ -66,22 +66,28 @@ def output_error(e: cmp.OutputError, resume: str) -> int:
     return 2
 
 
-def estimate_line(cells: list, args) -> str:
-    """What the run ahead will take, by the cost model of :mod:`baselines.compare.costs`: the cells
-    not finished in ``args.out``, on the workers the options give (Ray's are not known here)."""
+def estimate_line(todo: list, finished: list[dict], total: int, args) -> str:
+    """What running the cells ``todo`` will take, by the cost model of :mod:`baselines.compare.costs`
+    (refined by the ``finished`` cells' records), on the workers the options give (Ray's are not
+    known here); ``total`` the cells of the whole run."""
     from .compare.costs import estimate, load_costs, slowdown
+
+    costs = load_costs().updated(finished)
+    workers = args.workers if args.backend == "local" else 1
+    where = "" if args.backend == "local" else " (with --backend ray: the time on one CPU; divide by the cluster's)"
+    done = f" ({total - len(todo)} of {total} already finished in {args.out})" if len(todo) < total else ""
+    return f"estimated: {estimate(todo, costs, workers, slowdown(workers)).text()}{where}{done}"
+
+
+def _estimate_only(cells: list, args) -> int:
+    """``--estimate``: the estimate of the cells not finished in ``args.out``, and nothing run."""
     from .compare.store import read_cell
 
     todo = cmp.run.unfinished(cells, args.out)
     waiting = {c.key for c in todo}
-    finished = [read_cell(Path(args.out) / "cells" / f"{c.key}.json")[0] for c in cells if c.key not in waiting]
-    costs = load_costs().updated(r for r in finished if r is not None)
-    workers = args.workers if args.backend == "local" else 1
-    where = "" if args.backend == "local" else " (with --backend ray: the time on one CPU; divide by the cluster's)"
-    done = (
-        f" ({len(cells) - len(todo)} of {len(cells)} already finished in {args.out})" if len(todo) < len(cells) else ""
-    )
-    return f"estimated: {estimate(todo, costs, workers, slowdown(workers)).text()}{where}{done}"
+    records = [read_cell(Path(args.out) / "cells" / f"{c.key}.json")[0] for c in cells if c.key not in waiting]
+    print(estimate_line(todo, [r for r in records if r is not None], len(cells), args))
+    return 0
 
 
 def _execute(config: dict, args, argv: list[str], title: str = "") -> int:
@@ -90,14 +96,19 @@ def _execute(config: dict, args, argv: list[str], title: str = "") -> int:
     resume = f"python -m baselines {shlex.join(argv)}"
     try:
         cells = cmp.cells_from_config(config)
-        if title:
-            print(title.replace("**", "").replace("`", ""))
-        print(estimate_line(cells, args), flush=True)
+        heading = [title.replace("**", "").replace("`", "")] if title else []
         if getattr(args, "estimate", False):
-            return 0
+            print(*heading, sep="\n")
+            return _estimate_only(cells, args)
         backend = make_backend(args)
-        result = cmp.compare(cells, args.out, backend, progress_bar=not args.no_progress, title=title)
-    except (cmp.ConfigError, MissingExtra, ValueError) as e:
+
+        def announce(todo: list, finished: list[dict]) -> None:
+            print(*heading, estimate_line(todo, finished, len(cells), args), sep="\n", flush=True)
+
+        result = cmp.compare(
+            cells, args.out, backend, progress_bar=not args.no_progress, title=title, announce=announce
+        )
+    except (cmp.ConfigError, MissingExtra) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except cmp.OutputError as e:
@@ -194,7 +205,7 @@ def _sweep(args, argv: list[str]) -> int:
 def _tune(args, argv: list[str]) -> int:
     from .compare.costs import load_costs
     from .compare.ray_backend import MissingExtra
-    from .sweep import NothingChosen, SweepInterrupted
+    from .sweep import SweepInterrupted
     from .sweep.tune import estimate_text, plan, run_tuning
 
     resume = f"python -m baselines {shlex.join(argv)}"
@@ -206,7 +217,7 @@ def _tune(args, argv: list[str]) -> int:
         if args.estimate:
             return 0
         result = run_tuning(pairs, args.out, args.hyperparams_dir, args.address, progress=not args.no_progress)
-    except (cmp.ConfigError, MissingExtra, ValueError) as e:
+    except (cmp.ConfigError, MissingExtra, ValueError) as e:  # ValueError: a tuned file that does not read
         print(f"error: {e}", file=sys.stderr)
         return 2
     except cmp.OutputError as e:
@@ -215,9 +226,6 @@ def _tune(args, argv: list[str]) -> int:
         return stopped(str(e), resume)
     except cmp.Interrupted as e:
         return stopped(f"while evaluating a chosen setting, {e}", resume)
-    except NothingChosen as e:  # run_tuning reports these per pair; never here
-        print(f"error: {e}", file=sys.stderr)
-        return 1
     print(
         f"{len(result.tuned)} pair(s) tuned, {len(result.skipped)} already tuned, "
         f"{len(result.nothing_chosen)} with nothing chosen (they stay untuned)"
@@ -349,7 +357,7 @@ def _main(argv) -> int:
     p.add_argument("--estimate", action="store_true", help="print the plan's estimated compute, and tune nothing")
     p = sub.add_parser("hyperparams", help="print the path of the installed yml of ALGO, for rl_zoo3")
     p.add_argument("algo", help="a2c, dqn, ppo, sac or td3")
-    p.add_argument("--tuned", action="store_true", help="the tuned file (baselines/hyperparams/tuned/ALGO.yml)")
+    p.add_argument("--tuned", action="store_true", help="the tuned file of ALGO, under baselines/hyperparams/tuned/")
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     resume = f"python -m baselines {shlex.join(argv)}"

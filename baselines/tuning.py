@@ -54,7 +54,7 @@ TUNING_KEY = "tuning"
 # and rollout sizes, exploration.  Not searched: the discount and the wrappers (they are part of
 # each task's definition, taken from the untuned entry), and the planners' arguments (QMDP has
 # none; MOP's alpha and beta define the principle it follows rather than how fast it learns).
-# The SB3 ranges are those of rl-baselines3-zoo's samplers (rl_zoo3/hyperparams_opt.py), cut to
+# The SB3 ranges are those of rl-baselines3-zoo's samplers (its module hyperparams_opt), cut to
 # the values that fit this machine's budgets.
 _LEARNING_RATE = {"loguniform": [1e-5, 3e-3]}
 SPACES: dict[str, dict[str, dict]] = {
@@ -191,7 +191,7 @@ def header(agent: str, entries: dict) -> str:
     lines += [
         f"How each entry was found is under the key '{TUNING_KEY}' (rl_zoo3 reads only the id's key).",
         "An environment without an entry is not tuned: the leaderboard runs its untuned settings"
-        + (f" (hyperparams/{zoo}.yml)" if zoo else "")
+        + (f" (baselines/hyperparams/{zoo}.yml)" if zoo else "")
         + " and says so.",
     ]
     if not entries:

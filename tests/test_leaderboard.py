@@ -16,7 +16,7 @@ import rl_envs
 from baselines import compare as cmp
 from baselines.compare.costs import CostTable, estimate, load_costs, measure, slowdown
 from baselines.compare.report import FLAG, NEAR_RANDOM, not_above_random, score_interval
-from baselines.sb3 import load_hyperparams
+from baselines.sb3 import build_model, load_hyperparams, train
 from baselines.tuning import write_tuned
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -246,3 +246,21 @@ def test_the_reports_budget_table_is_the_leaderboards():
     assert table == [
         (row["env"], row["budget"], row["quick_budget"], ", ".join(row["agents"])) for row in cmp.LEADERBOARD
     ]
+
+
+SB3_PAIRS = [(agent, row["env"]) for row in cmp.LEADERBOARD for agent in row["agents"] if agent in cmp.SB3_AGENTS]
+
+
+@pytest.mark.parametrize("agent, env_id", SB3_PAIRS, ids=[f"{a}-{e[8:]}" for a, e in SB3_PAIRS])
+def test_every_sb3_pair_of_the_leaderboard_builds_from_its_entry(agent, env_id):
+    model = build_model(cmp.SB3_AGENTS[agent], env_id)
+    entry = load_hyperparams(cmp.SB3_AGENTS[agent], env_id)
+    assert model.gamma == entry.get("gamma", 0.99)
+    if "NormalizeAction" in str(entry.get("env_wrapper")):  # Box actions rescaled into [-1, 1]
+        assert model.action_space.low.min() == -1 and model.action_space.high.max() == 1
+
+
+@pytest.mark.parametrize("env_id", ["rl_envs/PendulumSwingUp-v0", "rl_envs/OctopusArm-v0"])
+def test_ppo_trains_on_the_continuous_tasks_with_an_entry_of_their_own(env_id):
+    model = train("ppo", env_id, total_timesteps=64, hyperparams={"n_steps": 16, "batch_size": 16})
+    assert model.num_timesteps >= 64 and model.get_env().num_envs == load_hyperparams("ppo", env_id)["n_envs"]

@@ -412,8 +412,8 @@ def test_checkpoints_do_not_change_what_a_cell_learns(run):
     (plain,) = cmp.cells_from_config({"runs": [{**run, "seeds": [7], "eval_episodes": 1}]})
     (pieces,) = cmp.cells_from_config({"runs": [{**run, "seeds": [7], "eval_episodes": 1, "eval_at": [1, 50, 333]}]})
     a, b = cmp.run_cell(plain), cmp.run_cell(pieces)
-    assert {k: v for k, v in a["row"].items() if k not in ("wall_time_s", "test_seeds")} == {
-        k: v for k, v in b["row"].items() if k not in ("wall_time_s", "test_seeds")
+    assert {k: v for k, v in a["row"].items() if k not in (*cmp.run.TIMINGS, "test_seeds")} == {
+        k: v for k, v in b["row"].items() if k not in (*cmp.run.TIMINGS, "test_seeds")
     }
     # each evaluation plays the next episodes of the run's stream (both tasks are deterministic,
     # so the final return is the same from the 1st checkpoint's episode as from the 4th's)

@@ -163,7 +163,8 @@ def measured_cell(cell: Cell) -> dict:
     t0, c0 = time.perf_counter(), time.process_time()
     measured = run_measure(cell)
     row = _row(cell, measured.ret, measured.ret_std, measured.reference, time.perf_counter() - t0, measured.test_seeds)
-    row.update(train_cpu_s=time.process_time() - c0, cell_cpu_s=time.process_time() - c0)
+    cpu = time.process_time() - c0
+    row.update(train_cpu_s=cpu, cell_cpu_s=cpu)  # a measure trains and measures in one
     return {
         "cell": cell.as_dict(),
         "row": row,
@@ -171,6 +172,11 @@ def measured_cell(cell: Cell) -> dict:
         "gif": "",
         "measurements": measured.measurements,
     }
+
+
+# The columns of a row that depend on the machine and its load, not on the cell: two runs of a
+# cell agree on every other column, bit for bit.
+TIMINGS = ("wall_time_s", "train_cpu_s", "cell_cpu_s")
 
 
 def _row(
@@ -527,10 +533,14 @@ def compare(
     progress_bar: bool = True,
     outputs: bool = True,
     title: str = "",
+    announce: Callable[[list[Cell], list[dict]], None] | None = None,
 ) -> RunResult:
     """Run the cells not already finished in ``out``, then write every output from all of them
     (unless not ``outputs``: a caller that draws its own figure only needs the cells);
-    ``summary.md`` opens with ``title`` (what run this is) when given.
+    ``summary.md`` opens with ``title`` (what run this is) when given.  ``announce(todo,
+    finished)``, if given, hears of the cells to run and the records of those finished before,
+    once the run holds the folder and before any cell starts (the command line prints its
+    estimate of the time it will take).
 
     ``out`` is checked writable and locked (one run per folder, :func:`~.store.folder_lock`)
     before any work.  A cell file that is unreadable, invalid or holds another cell is named in a
@@ -544,11 +554,18 @@ def compare(
     out = Path(out)
     check_writable(out)
     with folder_lock(out):
-        return _compare(cells, out, backend, progress_bar, outputs, provenance, title)
+        return _compare(cells, out, backend, progress_bar, outputs, provenance, title, announce)
 
 
 def _compare(
-    cells: list[Cell], out: Path, backend: Any, progress_bar: bool, outputs: bool, provenance: Provenance, title: str
+    cells: list[Cell],
+    out: Path,
+    backend: Any,
+    progress_bar: bool,
+    outputs: bool,
+    provenance: Provenance,
+    title: str,
+    announce: Callable[[list[Cell], list[dict]], None] | None,
 ) -> RunResult:
     cell_dir = out / "cells"
     records, todo = {}, []
@@ -567,6 +584,8 @@ def _compare(
         else:
             records[cell.key] = record
     reused = len(records)
+    if announce is not None:
+        announce(todo, list(records.values()))
     backend = backend or SerialBackend()
     bar = None
     if progress_bar and todo:
