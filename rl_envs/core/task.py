@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -60,10 +59,16 @@ class Task:
     documented_warnings: ClassVar[dict[str, str]] = {}
     #: the canvas of one sub-env's drawing, in pixels
     canvas_size: ClassVar[tuple[int, int]] = (400, 400)
+    #: the earlier states a single env's drawing gets (``trail`` of :meth:`paint`): None, those of
+    #: the episode; a number, the last that many across episodes, until the task redraws its problem
+    #: (the bandit's pulls, one an episode)
+    trail_length: ClassVar[int | None] = None
 
     observation_space: spaces.Space
     action_space: spaces.Space
     max_steps: int
+    #: the names of the attributes :meth:`_derive` set, in order (see :func:`attribute_names`)
+    _derived: tuple[str, ...] = ()
     if TYPE_CHECKING:  # every task is a dataclass, which dataclasses.fields() and replace() take
         __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
 
@@ -71,6 +76,16 @@ class Task:
         """Set attributes computed from the fields (spaces, models, ...) on the frozen instance."""
         for name, value in values.items():
             object.__setattr__(self, name, value)
+        object.__setattr__(self, "_derived", (*self._derived, *(k for k in values if k not in self._derived)))
+
+    def __copy__(self) -> Task:
+        """A shallow copy set attribute by attribute.  ``copy.copy``'s own reads ``vars()`` of the
+        task and of its copy, and CPython keeps an object's attributes in a dict from then on,
+        where every read takes several times as long: a step of the tabular maze reads a dozen."""
+        twin = object.__new__(type(self))
+        for name in attribute_names(self):
+            object.__setattr__(twin, name, getattr(self, name))
+        return twin
 
     # -- the dynamics (batched; see the module docstring) ------------------------------------
 
@@ -99,12 +114,17 @@ class Task:
         (by default a finite array of the observation's shape, kept in float64)."""
         return real_array(value, "state", shape=self.observation_space.shape)[None].copy()
 
-    #: Optional, for speed only: ``step_one(state, action, rng) -> (state, obs, reward, terminated, info)``
-    #: for a batch of one with Python scalars out (``float``, ``bool``, an info dict of one env), where
-    #: numpy's per-call cost would dominate a cheap step (the tabular maze).  It must draw and compute
-    #: exactly what ``transition`` does; the checker holds the single env (which uses it) to the
-    #: vector env (which does not) bit for bit.
-    step_one: Callable[[Tree, np.ndarray, np.random.Generator], tuple[Tree, Any, float, bool, dict]] | None = None
+    def step_one(
+        self, state: Tree, action: np.ndarray, rng: np.random.Generator
+    ) -> tuple[Tree, Any, float, bool, dict]:
+        """``(state, obs, reward, terminated, info)`` of one step of a batch of one, with the single
+        env's types out: one observation, a ``float``, a ``bool`` and an info dict of one env (what
+        the single env steps).  By default :meth:`step` unbatched; a task overrides it, for speed
+        only, where numpy's per-call cost would dominate a cheap step (the tabular maze).  An
+        override must draw and compute exactly what ``transition`` does: the checker holds the
+        single env (which uses it) to the vector env (which does not) bit for bit."""
+        state, reward, terminated, info = self.transition(state, action, self.sample_noise(rng, 1))
+        return state, self.observe(state)[0], float(reward[0]), bool(terminated[0]), unbatch_info(info)
 
     def reset_info(self, state: Tree) -> dict[str, np.ndarray]:
         """Info entries of ``reset`` (arrays over the batch)."""
@@ -152,6 +172,32 @@ class Task:
 
     def ansi(self, state: Tree) -> str:
         raise NotImplementedError(f"{type(self).__name__} has no text rendering")
+
+
+def unbatch_info(info: dict[str, np.ndarray], i: int = 0) -> dict[str, Any]:
+    """Sub-env ``i``'s entries of a batched info dict (masked entries ``_key`` left out where False),
+    numbers as Python scalars."""
+    out: dict[str, Any] = {}
+    for key, value in info.items():
+        if key.startswith("_"):
+            continue
+        mask = info.get("_" + key)
+        if mask is not None and not mask[i]:
+            continue
+        if isinstance(value, dict):
+            out[key] = unbatch_info(value, i)
+            continue
+        v = value[i]
+        out[key] = v.item() if isinstance(v, np.generic) else v
+    return out
+
+
+def attribute_names(task: Task) -> list[str]:
+    """The names of ``task``'s attributes: its dataclass fields that are set, then those
+    :meth:`Task._derive` set.  Read without ``vars(task)``, which would slow every later attribute
+    read of the task (see :meth:`Task.__copy__`)."""
+    names = [f.name for f in dataclasses.fields(task) if hasattr(task, f.name)]
+    return names + [name for name in task._derived if name not in names] + ["_derived"]
 
 
 def batch_size(state: Tree) -> int:

@@ -44,6 +44,17 @@ def put(tree: Tree, mask: np.ndarray, rows: Tree) -> None:
         tree[mask] = rows
 
 
+def scatter(tree: Tree, mask: np.ndarray) -> Tree:
+    """The rows of ``tree`` placed at the rows ``mask`` of zero arrays of ``len(mask)`` rows."""
+
+    def spread(a: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(mask), *a.shape[1:]), dtype=a.dtype)
+        out[mask] = a
+        return out
+
+    return tree_map(spread, tree)
+
+
 def concat(trees: list[Tree]) -> Tree:
     """The leaves of ``trees`` joined along the batch axis."""
     first = trees[0]
