@@ -8,7 +8,10 @@ sub-environments at once (every array with a leading batch axis of ``n``):
 * ``sample_noise(rng, n)``: the random numbers of one step of ``n`` sub-envs (None when the
   dynamics are deterministic), drawn sub-env by sub-env;
 * ``transition(state, action, noise)``: the next state, the rewards, the termination flags and an
-  info dict of arrays.  Pure: it reads its arguments and returns new arrays;
+  info dict of arrays.  Pure: it reads its arguments and returns new arrays (which the shells may
+  write into).  Row by row: a sub-env's results depend on its own rows of the arguments alone, so
+  that the vector env can step every sub-env and keep the start state of one that restarts
+  instead (its row is then the state its episode ended in, its noise zero, its results unused);
 * ``observe(state)``: the observations;
 * ``paint(pg, surface, state, trail)``: one sub-env's drawing (``state`` a batch of one; ``trail``
   the earlier states of the episode, oldest first, empty in a vector env).
@@ -40,7 +43,9 @@ class Task:
     """Base of every task (subclasses are ``@dataclass(frozen=True)``).
 
     ``__post_init__`` of a subclass checks its fields and sets, with :meth:`_derive`, at least
-    ``observation_space`` and ``action_space`` (of one sub-env) and ``max_steps`` (an int).
+    ``observation_space`` and ``action_space`` (of one sub-env) and ``max_steps`` (an int).  Every
+    attribute a task computes goes through :meth:`_derive`: a copy of the task and the envs read
+    the names it records.
     """
 
     #: ``render_modes`` of the single env (the vector env renders ``rgb_array``) and ``render_fps``
@@ -93,6 +98,7 @@ class Task:
         raise NotImplementedError
 
     def sample_noise(self, rng: np.random.Generator, n: int) -> Tree:
+        """None for deterministic dynamics (the vector env asks once, with ``n = 0``)."""
         return None
 
     def transition(self, state: Tree, action: np.ndarray, noise: Tree) -> tuple[Tree, np.ndarray, np.ndarray, dict]:
@@ -127,11 +133,13 @@ class Task:
         return state, self.observe(state)[0], float(reward[0]), bool(terminated[0]), unbatch_info(info)
 
     def reset_info(self, state: Tree) -> dict[str, np.ndarray]:
-        """Info entries of ``reset`` (arrays over the batch)."""
+        """Info entries of ``reset`` (arrays over the batch; the vector env keeps those of the
+        sub-envs that start)."""
         return {}
 
     def end_info(self, state: Tree) -> dict[str, np.ndarray]:
-        """Info entries added on the last step of an episode, for the sub-envs in ``state`` that end."""
+        """Info entries added on the last step of an episode (arrays over the batch; the vector env
+        keeps those of the sub-envs that end)."""
         return {}
 
     def for_env(self, single: bool, render_mode: str | None) -> Task:

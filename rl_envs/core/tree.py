@@ -65,7 +65,3 @@ def concat(trees: list[Tree]) -> Tree:
     if isinstance(first, tuple):
         return tuple(concat([t[i] for t in trees]) for i in range(len(first)))
     return np.concatenate(trees)
-
-
-def copy(tree: Tree) -> Tree:
-    return tree_map(np.copy, tree)
