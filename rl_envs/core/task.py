@@ -120,12 +120,11 @@ class Task:
         (by default a finite array of the observation's shape, kept in float64)."""
         return real_array(value, "state", shape=self.observation_space.shape)[None].copy()
 
-    def step_one(
-        self, state: Tree, action: np.ndarray, rng: np.random.Generator
-    ) -> tuple[Tree, Any, float, bool, dict]:
-        """``(state, obs, reward, terminated, info)`` of one step of a batch of one, with the single
-        env's types out: one observation, a ``float``, a ``bool`` and an info dict of one env (what
-        the single env steps).  By default :meth:`step` unbatched; a task overrides it, for speed
+    def step_one(self, state: Tree, action: Any, rng: np.random.Generator) -> tuple[Tree, Any, float, bool, dict]:
+        """``(state, obs, reward, terminated, info)`` of one step of a batch of one (``action`` as
+        ``check_action(action, None)`` gives it), with the single env's types out: one
+        observation, a ``float``, a ``bool`` and an info dict of one env (what the single env
+        steps).  By default :meth:`step` unbatched; a task overrides it, for speed
         only, where numpy's per-call cost would dominate a cheap step (the tabular maze).  An
         override must draw and compute exactly what ``transition`` does: the checker holds the
         single env (which uses it) to the vector env (which does not) bit for bit."""
@@ -162,8 +161,8 @@ class Task:
     # -- actions -------------------------------------------------------------------------------
 
     def check_action(self, action: Any, n: int | None) -> np.ndarray:
-        """The action(s) of ``n`` sub-envs (``None``: one env's action) as a batch, or a ValueError
-        naming the action space.  A Box action is clipped into the box."""
+        """The action(s) of ``n`` sub-envs (``None``: one env's action, as :meth:`step_one` takes
+        it) as a batch, or a ValueError naming the action space.  A Box action is clipped into the box."""
         space = self.action_space
         if isinstance(space, spaces.Discrete):
             if n is None:
