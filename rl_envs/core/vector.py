@@ -344,7 +344,7 @@ class VectorEnv(gym.vector.VectorEnv):
             # Gymnasium's dtypes whatever the task computes in (no copy when they already are)
             reward, terminated = np.asarray(reward, dtype=np.float64), np.asarray(terminated, dtype=np.bool_)
             if restarted is not None:
-                reward, terminated = np.where(restarted, 0.0, reward), terminated & moving
+                reward, terminated = np.where(restarted, 0.0, reward), np.where(restarted, False, terminated)
                 tree.put(state, restarted, self._draw(self.task.initial_state, restarted, None))
         self._t += 1
         if restarted is None:
