@@ -14,7 +14,7 @@ sub-environments at once (every array with a leading batch axis of ``n``):
   instead (its row is then the state its episode ended in, its noise zero, its results unused);
 * ``observe(state)``: the observations;
 * ``paint(pg, surface, state, trail)``: one sub-env's drawing (``state`` a batch of one; ``trail``
-  the earlier states of the episode, oldest first, empty in a vector env).
+  the earlier states of the episode, oldest first, empty in a vector env; see ``trail_length``).
 
 Drawing "sub-env by sub-env" means ``f(rng, n)`` draws what ``n`` calls of ``f(rng, 1)`` would, in
 that order: then a vector env with ``n = 1`` is the single env bit for bit, and a vector env whose
@@ -124,10 +124,10 @@ class Task:
         """``(state, obs, reward, terminated, info)`` of one step of a batch of one (``action`` as
         ``check_action(action, None)`` gives it), with the single env's types out: one
         observation, a ``float``, a ``bool`` and an info dict of one env (what the single env
-        steps).  By default :meth:`step` unbatched; a task overrides it, for speed
-        only, where numpy's per-call cost would dominate a cheap step (the tabular maze).  An
-        override must draw and compute exactly what ``transition`` does: the checker holds the
-        single env (which uses it) to the vector env (which does not) bit for bit."""
+        steps).  By default :meth:`step` unbatched; a task overrides it, for speed only, where
+        numpy's per-call cost would dominate a cheap step (the tabular maze).  An override must
+        draw and compute exactly what ``transition`` does: the checker holds the single env (which
+        uses it) to the vector env (which does not) bit for bit."""
         state, reward, terminated, info = self.transition(state, action, self.sample_noise(rng, 1))
         return state, self.observe(state)[0], float(reward[0]), bool(terminated[0]), unbatch_info(info)
 

@@ -157,10 +157,9 @@ class GridMazeTask(ScalarStepTask):
     ) -> tuple[np.ndarray, Any, float, bool, dict]:
         """:meth:`transition` for the single env with Python lists and scalars: tabular agents
         step it millions of times, and numpy's per-call cost would be most of its ~1 µs step."""
-        a = action
         if self.slip > 0.0 and rng.random() < self.slip:
-            a = int(PERPENDICULAR[a, rng.integers(2)])
-        cell = self._next_list[state.item()][a]
+            action = int(PERPENDICULAR[action, rng.integers(2)])
+        cell = self._next_list[state.item()][action]
         terminated = self._goal_list[cell]
         reward = self.goal_reward - self.move_cost if terminated else -self.move_cost
         return self._batches[cell], self._scalars[cell], reward, terminated, {}
