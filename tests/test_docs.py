@@ -137,12 +137,14 @@ def test_env_pages_and_the_references_table_show_each_reference_record():
     site_hook = _hook()
     maze = gym.make("rl_envs/GridMaze-v0").unwrapped.reference()
     page = site_hook.env_page("rl_envs/GridMaze-v0")
-    assert "## Reference" in page and f"| random policy | {maze.random:.6g} |" in page
+    assert "## Reference" in page and f"| baseline: uniform random | {maze.random:.6g} |" in page
     assert f"| kind | {maze.kind} |" in page and maze.method in page
+    lq = gym.make("rl_envs/LQControl-v0").unwrapped.reference()  # its baseline is the zero control
+    assert f"| baseline: zero control (u = 0) | {lq.random:.6g} |" in site_hook.env_page("rl_envs/LQControl-v0")
     arm = gym.make("rl_envs/OctopusArm-v0").unwrapped.reference()
     page_in_a_folder, arm_page = "reports" + "/page.md", "../envs/" + "OctopusArm.md"  # (not files: split)
     table = site_hook.references_table(page_in_a_folder)
-    interval = f"{arm.random:.6g} in [{arm.random_lower:.6g}, {arm.random_upper:.6g}]"
+    interval = f"{arm.random:.6g} in [{arm.random_lower:.6g}, {arm.random_upper:.6g}] (uniform random)"
     assert f"| [OctopusArm]({arm_page}) | best-known | 52.91 | 52.91 | {arm.upper:.6g} | {interval} |" in table
     assert table.count("\n") == 1 + len(gen_media.media())  # the header, its rule and one row per environment
 

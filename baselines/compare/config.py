@@ -28,7 +28,7 @@ from ..continuous_time.settings import PENDULUM_VALUE_GRADIENT
 from ..linear.settings import LQ_REINFORCE_IMPROVED, OCTOPUS_COPDAC_Q
 from ..registry import AGENTS
 from ..seeds import EPISODES_PER_CHECKPOINT, TEST_PROTOCOL, TRAINING, role
-from .measures import MEASURES, measure_arguments
+from .measures import FOR_SB3, MEASURES, measure_arguments
 
 SB3_AGENTS = {"A2C": "a2c", "DQN": "dqn", "PPO": "ppo", "SAC": "sac", "TD3": "td3"}
 
@@ -178,7 +178,11 @@ def cells_from_config(config: dict) -> list[Cell]:
                 "pip install 'rl_envs[sb3]'",
             )
             # SB3Agent.learn trains a fresh model each call, so it cannot stop at a checkpoint and go on.
-            require(not (measure and name in SB3_AGENTS), f"{where}: a measure needs a reference agent, not {name}")
+            require(
+                not (measure and name in SB3_AGENTS and measure["name"] not in FOR_SB3),
+                f"{where}: the measure {measure.get('name')} needs a reference agent, not {name} "
+                f"(an SB3 agent takes only {', '.join(sorted(FOR_SB3))})",
+            )
             require(
                 not (eval_at and name in SB3_AGENTS),
                 f"{where}: eval_at needs a reference agent, not {name} "
@@ -317,12 +321,15 @@ TUNED_RUNS = [
         "seeds": 3,
         "agents": {"LinearReinforce": LQ_REINFORCE_IMPROVED, "PPO": {}},
     },
+    # Scored as the maze's reference is, and as the POMDP literature scores it: the average
+    # discounted reward from b0 over 2000 runs (an episode's undiscounted return is only whether
+    # it reached the goal).
     {
         "env": "rl_envs/PartiallyObservableMaze-v0",
         "env_kwargs": {"layout": "hallway"},
         "steps": 20_000,
         "seeds": 3,
-        "eval_episodes": 20,
+        "measure": {"name": "discounted_reward"},
         "agents": {"QMDP": {}, "PPO": {}},
     },
     {

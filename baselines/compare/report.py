@@ -1,8 +1,8 @@
 """What a comparison reports from its finished cells: ``results.csv`` / ``results.json`` (one
 row a cell, with the environment's reference columns; the JSON with the run's provenance,
 :mod:`baselines.provenance`, which ``provenance.md`` prints), ``summary.md`` (per env and agent:
-the mean return, the environment's reference and random policy's return, and the normalized
-score), ``aggregate.md``, ``aggregate/*.png``, ``scores.npz`` and ``scores.json`` (normalized
+the mean return, the environment's reference and its baseline policy's return, and the
+normalized score), ``aggregate.md``, ``aggregate/*.png``, ``scores.npz`` and ``scores.json`` (normalized
 scores aggregated over environments, :mod:`.aggregate`), ``curves/<env>.png`` (mean episode return
 against environment steps with a 95 % band over seeds) and ``gifs/<env>.gif`` (a rollout of the
 best cell's policy); and the table spliced into a README.
@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..curves import curve_on_grid, mean_and_band, smooth
+from ..evaluation import undiscounted_reference
 from ..io import atomic_write_bytes, save_figure, write_table
 from ..provenance import Provenance, text as provenance_text
 from ..seeds import seed_summary
@@ -139,15 +140,16 @@ def _mean_with_interval(rows: list[dict], keys: tuple[str, str, str], fmt: str) 
 
 def summary_table(rows: list[dict]) -> list[str]:
     """Markdown: per environment and agent (with their settings where they differ), seeds, budget,
-    mean ± sd return, the reference (with its bounds where it is an interval), the random
-    policy's return, the normalized score (mean over the seeds, with the interval the bounds
-    allow) and the wall time.  The reference and random columns are means over the seeds too,
-    which differ only where each seed draws its own problem (the bandit's C)."""
+    mean ± sd return, the reference (with its bounds where it is an interval), the baseline
+    policy's return with its name (the uniform-random policy, or the one the reference names),
+    the normalized score (mean over the seeds, with the interval the bounds allow) and the wall
+    time.  The reference and baseline columns are means over the seeds too, which differ only
+    where each seed draws its own problem (the bandit's C)."""
     groups: dict[tuple[str, str], list[dict]] = {}
     for r, label in zip(rows, group_labels(rows)):
         groups.setdefault(label, []).append(r)
     lines = [
-        "| environment | agent | seeds | steps | return (mean ± sd) | reference | random | normalized score | "
+        "| environment | agent | seeds | steps | return (mean ± sd) | reference | baseline | normalized score | "
         "wall time / seed (s) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
@@ -155,6 +157,8 @@ def summary_table(rows: list[dict]) -> list[str]:
         rets = np.array([r["return"] for r in rs], dtype=float)  # a measure's missing return (None) is NaN
         reference = _mean_with_interval(rs, ("reference", "reference_low", "reference_high"), ".4g")
         random = _mean_with_interval(rs, ("random_return", "random_return", "random_return"), ".4g")
+        names = {r["baseline"] for r in rs if r.get("baseline")}
+        random += "".join(f" ({name})" for name in sorted(names))
         score = _mean_with_interval(rs, ("normalized_score", "normalized_low", "normalized_high"), ".3f")
         env, agent = (text.replace("|", "\\|") for text in (env, agent))  # a wall-layout text has bars
         lines.append(
@@ -179,7 +183,8 @@ def _symlog_if_wide(ax, reference: float | None) -> None:
 
 def plot_learning_curves(records: list[dict], path: Path, n_points: int = 200) -> None:
     """One panel per environment: each agent's training return against environment steps, the
-    mean over its seeds with a 95 % band, and the environment's reference where it has one."""
+    mean over its seeds with a 95 % band, and the environment's reference where it has one of
+    the episode return."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -210,7 +215,8 @@ def plot_learning_curves(records: list[dict], path: Path, n_points: int = 200) -
             ax.fill_between(
                 grid, np.maximum(mean - half, lo), np.minimum(mean + half, hi), color=line.get_color(), alpha=0.25
             )
-            reference = recs[0]["row"]["reference"]
+            # a reference of another quantity (a discounted return) has no place beside episode returns
+            reference = recs[0]["row"]["reference"] if undiscounted_reference(recs[0]["row"]) else None
         if reference is not None:
             ax.axhline(reference, color="k", ls="--", lw=1, label=f"reference {reference:.3g}")
         _symlog_if_wide(ax, reference)
