@@ -242,22 +242,10 @@ def check_reference_rows(include_arm: bool):
         )
 
 
-# Issue 26 changed the table's columns (reference, random, normalized score in place of the exact
-# optimum and the fraction of it); the published table is the run's own, so it waits for a new run
-# once the references of branches ref-dp and ref-pomdp are merged too.
-STALE_COLUMNS = pytest.mark.xfail(
-    strict=True,
-    reason="docs/compare/summary.md has the columns from before issue 26: republish it with "
-    "`make run && make docs-tables` after branches ref-dp and ref-pomdp merge",
-)
-
-
-@STALE_COLUMNS
 def test_published_reference_rows_are_current():
     check_reference_rows(include_arm=False)
 
 
-@STALE_COLUMNS
 @pytest.mark.slow
 def test_published_reference_rows_are_current_with_the_arm():
     check_reference_rows(include_arm=True)
