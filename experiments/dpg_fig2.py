@@ -122,7 +122,7 @@ def settings(agent: str, grids: dict) -> list[dict]:
 
 
 def setting_name(setting: dict) -> str:
-    return ",".join(f"{k}={v:g}" for k, v in setting.items())
+    return ", ".join(f"{k}={v:g}" for k, v in setting.items())
 
 
 def protocol(
@@ -286,13 +286,6 @@ def normalized_score(rec: dict, ref: Reference) -> Interval:
     return interval_estimate(aggregate_mean, np.asarray(scores)[:, None])
 
 
-def paper_at(task: str, agent: str, steps: float) -> float | None:
-    """The paper's reading nearest before ``steps`` (None before its first, or for a task the
-    paper is not set beside)."""
-    points = [v for t, v in PAPER.get((task, agent), []) if t <= steps]
-    return points[-1] if points else None
-
-
 STYLE = {"SAC": dict(color="C3", ls="--"), "OffPAC": dict(color="C2", ls="-."), "COPDAC-Q": dict(color="C0", ls="-")}
 
 
@@ -339,11 +332,14 @@ def plot(finals: dict, path: Path, label: str = "") -> None:
         ax.ticklabel_format(axis="x", style="sci", scilimits=(0, 0))
     for row in axes:
         row[0].set_ylabel("total reward per episode (mean policy)")
+    # one legend under the panels, so that none hides a curve
+    legend = {}
     for ax in axes.ravel()[: len(tasks)]:
-        ax.legend(fontsize=7, loc="lower right")
+        legend.update(zip(*ax.get_legend_handles_labels()[::-1]))
+    fig.legend(legend.values(), legend.keys(), loc="lower center", ncol=4, fontsize=8, frameon=False)
     if label:
         fig.suptitle(label, fontsize=9)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.1 / rows, 1, 1))
     save_figure(fig, path, dpi=100)
 
 
@@ -361,12 +357,11 @@ def fraction(x: float) -> str:
 
 
 def table(finals: dict) -> str:
-    """Each (task, agent)'s test return and normalized score beside its task's reference and the
-    paper's reading (docs/reports/dpg-fig2.md)."""
+    """Each (task, agent)'s test return and normalized score beside its task's reference
+    (docs/reports/dpg-fig2.md; the paper's readings are in :func:`tasks_table` and the figure)."""
     rows = [
-        "| task | agent | return, 2nd half | return, last checkpoint | normalized score, 2nd half | "
-        "optimum (random policy) | paper |",
-        "|---|---|--:|--:|--:|--:|--:|",
+        "| task | agent | return, 2nd half | last checkpoint | normalized, 2nd half | optimum (random) |",
+        "|---|---|--:|--:|--:|--:|",
     ]
     refs = {task: task_reference(task) for task in {t for t, _ in finals}}
     for (task, agent), rec in finals.items():
@@ -378,12 +373,10 @@ def table(finals: dict) -> str:
         if ref is not None and diverged < len(rec["seeds"]):
             score = normalized_score(rec, ref)
             norm = f"{fraction(score.point)} [{fraction(score.low)}, {fraction(score.high)}]"
-        paper = paper_at(task, agent, rec["checkpoints"][-1])
         rows.append(
             f"| {task} | {agent} | {signed(mean)} ± {half:,.0f}{f' ({diverged} diverged)' if diverged else ''} | "
             f"{signed(last)} ± {last_half:,.0f} | {norm} | "
-            f"{'' if ref is None else f'{signed(ref.value, 1)} ({signed(ref.random)})'} | "
-            f"{'—' if paper is None else signed(paper)} |"
+            f"{'' if ref is None else f'{signed(ref.value, 1)} ({signed(ref.random)})'} |"
         )
     return "\n".join(rows) + "\n"
 
@@ -429,7 +422,7 @@ def settings_table(finals: dict) -> str:
 def sweep_table(sweeps: dict) -> str:
     """Every setting's score on the tuning seeds, per (task, agent) of ``sweeps`` (its records by setting)."""
     rows = [
-        "| task | agent | setting | score (mean test return, 2nd half, tuning seeds) | chosen |",
+        "| task | agent | setting | score (tuning runs, 2nd half) | chosen |",
         "|---|---|---|---|---|",
     ]
     for (task, agent), records in sweeps.items():
