@@ -415,3 +415,17 @@ def test_site_in_headless_chromium(served_site, chromium):
     assert arm["gifs"] >= 1 and arm["loaded"] == arm["gifs"], arm
     assert arm["math"] >= 1 and arm["katex"] >= arm["math"] and arm["katex_errors"] == 0, arm
     assert home["errors"] == [] and arm["errors"] == [], (home["errors"], arm["errors"])
+    # The Fig. 2 report's tables fit the page at this width: none scrolls sideways, every image loads.
+    layouts = {}
+    for page in ("dpg-fig2", "dpg-fig2-sweep"):
+        shown = visit(chromium, served_site + f"reports/{page}/", ARTIFACTS / f"{page}.png")
+        layouts[page] = chromium.evaluate("""({
+            tables: document.querySelectorAll('article table').length,
+            scrolling: [...document.querySelectorAll('article .md-typeset__scrollwrap, article .md-typeset__table')]
+                .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.querySelector('tr').innerText),
+            images: [...document.querySelectorAll('article img')].map(img => img.naturalWidth > 0),
+        })""")
+        assert shown["errors"] == [] and layouts[page]["scrolling"] == [], (page, layouts[page])
+    fig2, sweep = layouts["dpg-fig2"], layouts["dpg-fig2-sweep"]
+    assert fig2["tables"] >= 4 and len(fig2["images"]) == 1 and all(fig2["images"]), fig2
+    assert sweep["tables"] == 1, sweep

@@ -54,7 +54,7 @@ TINY = {
     "dpg_fig2": (
         [
             "--tasks",
-            "mountain car",
+            "mountain car (uniform start)",
             "--agents",
             "SAC",
             "--grid",
@@ -69,7 +69,7 @@ TINY = {
             "2",
         ],
         "sweep.md",
-        "| mountain car | SAC | alpha_u=0.01,alpha_v=1 | ",
+        "| mountain car (uniform start) | SAC | alpha_u=0.01, alpha_v=1 | ",
     ),
 }
 
