@@ -58,7 +58,7 @@ from baselines.curves import mean_and_band
 from baselines.evaluation import reference_of
 from baselines.io import atomic_write_bytes, save_figure
 from baselines.linear import TileCOPDACQ, TileOffPAC, TileSAC
-from baselines.provenance import Provenance, text as provenance_text
+from baselines.provenance import Provenance, write_markdown
 from baselines.seeds import EPISODES_PER_CHECKPOINT, TRAINING, TUNING, check_seeds, seed_summary
 
 if TYPE_CHECKING:
@@ -513,7 +513,7 @@ def main(argv=None) -> dict:
     atomic_write_bytes(args.out / "table.md", text.encode())
     atomic_write_bytes(args.out / "tasks.md", tasks_table(finals).encode())
     atomic_write_bytes(args.out / "settings.md", settings_table(finals).encode())
-    atomic_write_bytes(args.out / "provenance.md", ("\n".join(provenance_text(entry)) + "\n").encode())
+    write_markdown(args.out, entry)
     atomic_write_bytes(args.out / "sweep.md", sweep_table(sweeps).encode())
     runs = [{"task": task, "agent": agent, **rec} for (task, agent), rec in finals.items()]
     atomic_write_bytes(args.out / "results.json", json.dumps({"provenance": entry, "runs": runs}).encode())

@@ -5,6 +5,8 @@ from the cell files alone, the measured cell's record and config checks, and poo
 
 import importlib.util
 import json
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,8 @@ import pytest
 from baselines import compare as cmp
 from baselines.compare import run as cmp_run
 from baselines.linear.settings import LQ_REINFORCE_IMPROVED
+from baselines.seeds import TEST
+from provenance_checks import check_provenance
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -81,9 +85,18 @@ def test_script_runs_as_cells_resumes_and_builds_its_table_from_them(name, tmp_p
     argv = [*args, "--out", str(tmp_path), "--workers", "1"]
     if name == "doya_pendulum":
         argv += ["--figure", str(tmp_path / "fig.png")]
+    t0 = time.perf_counter()
     module.main(argv)
+    took = time.perf_counter() - t0
     cell_files = sorted((tmp_path / "cells").glob("*.json"))
     assert cell_files
+    if name == "pomdp_scores":  # every agent on seed 0, scored by rollouts from its test stream's first seed
+        seeds = {
+            "training": {"count": 1, "ranges": [[0, 0]]},
+            "tuning": {"count": 0, "ranges": []},
+            "test": {"count": 1, "ranges": [[TEST.start, TEST.start]]},
+        }
+        check_provenance(tmp_path, list(sys.orig_argv), seeds, took)
     for path in cell_files:  # each a valid measured cell
         record, problem = cmp.read_cell(path)
         assert problem is None and record["cell"]["measure"]["name"] in cmp.measures.MEASURES

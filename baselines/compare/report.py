@@ -22,7 +22,7 @@ import numpy as np
 from ..curves import curve_on_grid, mean_and_band, smooth
 from ..evaluation import undiscounted_reference
 from ..io import atomic_write_bytes, save_figure, write_table
-from ..provenance import Provenance, text as provenance_text
+from ..provenance import Provenance, write_markdown
 from ..seeds import seed_summary
 from .aggregate import write_aggregate
 from .config import digest
@@ -63,7 +63,7 @@ def write_outputs(
             *lines,
         ]
     atomic_write_bytes(out / "summary.md", ("\n".join(lines) + "\n").encode())
-    atomic_write_bytes(out / "provenance.md", ("\n".join(provenance_text(entry)) + "\n").encode())
+    write_markdown(out, entry)
     labels = group_labels(rows)
     write_aggregate(records, labels, out)
     by_env: dict[str, list[dict]] = {}
