@@ -49,6 +49,7 @@ PUBLISHED = {
         )
     },
     "results/tabular_book/book.md": ("tables/tabular_book.md", "python experiments/tabular.py book"),
+    "results/tabular_book/provenance.md": ("tables/tabular_book_provenance.md", "python experiments/tabular.py book"),
     "results/tabular_maze10x10/table.md": (
         "tables/tabular_maze10x10.md",
         "python experiments/tabular.py control --layout maze10x10",
@@ -65,6 +66,13 @@ PUBLISHED = {
         "tabular_rooms10x10.png",
         "python experiments/tabular.py control --layout rooms10x10",
     ),
+    **{
+        f"results/tabular_{layout}/provenance.md": (
+            f"tables/tabular_{layout}_provenance.md",
+            f"python experiments/tabular.py control --layout {layout}",
+        )
+        for layout in ("maze10x10", "rooms10x10")
+    },
     "results/dpg_bandit/table.md": ("tables/dpg_bandit.md", "python experiments/dpg_bandit.py"),
     "results/dpg_bandit/fig1.png": ("dpg_bandit_fig1.png", "python experiments/dpg_bandit.py"),
     "results/dpg_bandit/provenance.md": ("tables/dpg_bandit_provenance.md", "python experiments/dpg_bandit.py"),
@@ -97,7 +105,12 @@ PUBLISHED = {
     "results/dpg_fig2/sweep.md": ("tables/dpg_fig2_sweep.md", "python experiments/dpg_fig2.py"),
     "results/dpg_fig2/fig2.png": ("reports/dpg_fig2.png", "python experiments/dpg_fig2.py"),
     "results/doya_pendulum/table.md": ("tables/doya_pendulum.md", "python experiments/doya_pendulum.py"),
+    "results/doya_pendulum/provenance.md": (
+        "tables/doya_pendulum_provenance.md",
+        "python experiments/doya_pendulum.py",
+    ),
     "results/lq/table.md": ("tables/lq.md", "python experiments/lq.py"),
+    "results/lq/provenance.md": ("tables/lq_provenance.md", "python experiments/lq.py"),
     "results/lq/gap.png": ("lq_gap.png", "python experiments/lq.py"),
     "results/pomdp_scores/table.md": ("tables/pomdp_scores.md", "python experiments/pomdp_scores.py"),
     "results/pomdp_scores/provenance.md": ("tables/pomdp_scores_provenance.md", "python experiments/pomdp_scores.py"),

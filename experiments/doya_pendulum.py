@@ -36,7 +36,7 @@ import gymnasium as gym
 import rl_envs  # noqa: F401
 from baselines.cli import Parser, check_cluster_options, cluster_options, count, output_file, output_folder
 from baselines.io import atomic_write_bytes, save_figure
-from baselines.provenance import Provenance
+from baselines.provenance import Provenance, write_markdown
 
 ENV = "rl_envs/PendulumSwingUp-v0"
 SUCCESSES = 10
@@ -233,6 +233,7 @@ def main(argv=None) -> None:
     atomic_write_bytes(args.out / "table.md", text.encode())
     entry = records_provenance([r for rs in cell_records.values() for r in rs], provenance)
     atomic_write_bytes(args.out / "results.json", json.dumps({"provenance": entry, "rows": rows}, indent=1).encode())
+    write_markdown(args.out, entry)
     plot(records, args.figure)
     print(text)
     print(f"wall time of this call: {time.perf_counter() - t0:.0f} s")

@@ -15,7 +15,7 @@ from baselines.provenance import text
 
 
 def check_provenance(out: Path, command: list[str], seeds: dict, longest_s: float) -> dict:
-    """The ``provenance`` of ``out/results.json``, checked: run by ``command`` on ``seeds``
+    """The ``provenance`` of ``results.json`` in ``out``, checked: run by ``command`` on ``seeds``
     (:func:`baselines.seeds.seed_summary`), within ``longest_s`` seconds (the test's own timing)."""
     entry = json.loads((out / "results.json").read_text())["provenance"]
     assert re.fullmatch(r"[0-9a-f]{40}", entry["git"]["commit"]) and isinstance(entry["git"]["dirty"], bool)

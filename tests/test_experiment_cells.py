@@ -14,6 +14,7 @@ import pytest
 from baselines import compare as cmp
 from baselines.compare import run as cmp_run
 from baselines.linear.settings import LQ_REINFORCE_IMPROVED
+from baselines.provenance import text as provenance_text
 from baselines.seeds import TEST
 from provenance_checks import check_provenance
 
@@ -97,6 +98,10 @@ def test_script_runs_as_cells_resumes_and_builds_its_table_from_them(name, tmp_p
             "test": {"count": 1, "ranges": [[TEST.start, TEST.start]]},
         }
         check_provenance(tmp_path, list(sys.orig_argv), seeds, took)
+    # every script's folder has its provenance, printed for the report page
+    entry = json.loads((tmp_path / "results.json").read_text())["provenance"]
+    assert entry["command"] == list(sys.orig_argv) and 0 < entry["wall_time_s"] <= took
+    assert (tmp_path / "provenance.md").read_text() == "\n".join(provenance_text(entry)) + "\n"
     for path in cell_files:  # each a valid measured cell
         record, problem = cmp.read_cell(path)
         assert problem is None and record["cell"]["measure"]["name"] in cmp.measures.MEASURES
