@@ -153,10 +153,11 @@ def test_sweep_interrupted_by_ctrl_c_or_sigterm_resumes_from_tunes_checkpoint(tm
     whole process group, SIGTERM here the command alone: the Ray processes the command started
     block only SIGINT, and a SIGTERM to the group ends them under it (docs/cluster.md)."""
     config = tmp_path / "sweep.json"
-    # Trials of a few seconds each, two at a time: SIGINT arrives with some finished and some not.
-    # The early checkpoints tell the settings apart (at 20,000 steps all of them are optimal, and a
-    # sweep whose trials all tie chooses nothing).
-    config.write_text(json.dumps(maze_sweep(steps=60_000, eval_at=[100, 200, 400, 800, 20_000, 60_000])))
+    # Trials of several seconds each, two at a time: SIGINT arrives with some finished and some not
+    # (at 60,000 steps all six could finish within the 3 s below, and the signal then reached the
+    # evaluation instead).  The early checkpoints tell the settings apart (at 20,000 steps all of
+    # them are optimal, and a sweep whose trials all tie chooses nothing).
+    config.write_text(json.dumps(maze_sweep(steps=300_000, eval_at=[100, 200, 400, 800, 20_000, 300_000])))
     config = config.rename(tmp_path / "sweep.yml")  # YAML reads JSON
     out = tmp_path / "out"
     tmpdir = ray_tmpdir()
