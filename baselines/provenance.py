@@ -145,6 +145,8 @@ def text(provenance: dict) -> list[str]:
         f"{seeds['test']['count']} test episodes {seeds['test']['ranges']}",
         f"* packages: {versions}",
     ]
+    if provenance.get("missing"):  # a run that ended with cells missing (baselines.compare)
+        lines.append(f"* incomplete, missing cells: {len(provenance['missing'])}")
     return lines
 
 

@@ -48,9 +48,10 @@ def write_outputs(
     """Every output of the folder ``out`` from its finished cells ``records``; ``results.json``
     has the run's ``provenance`` (started before its first cell) with ``extra``, which
     ``provenance.md`` prints for a report page; ``missing`` (a line for each cell of the run that
-    is not among them, with why) marks ``summary.md`` incomplete at its top."""
+    is not among them, with why) marks ``summary.md`` incomplete at its top, and the provenance
+    (``results.json``, ``provenance.md``) lists it."""
     rows = [r["row"] for r in records]
-    entry = records_provenance(records, provenance, **extra)
+    entry = records_provenance(records, provenance, **extra, missing=list(missing))
     write_table(rows, out, entry)
     lines = summary_table(rows)
     if missing:
