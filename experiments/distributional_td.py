@@ -30,6 +30,7 @@ table from ``results.json``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -323,7 +324,7 @@ def main(argv=None) -> None:
     )
     parser.add_argument("--noise", type=number(low=0), default=1.0, help="SD of the response noise, in reward units")
     parser.add_argument("--restarts", type=count(), default=10, help="restarts of each decoding's optimisation")
-    parser.add_argument("--workers", type=count(), default=2, help="local processes")
+    parser.add_argument("--workers", type=count(), default=2, help="local processes (1: this process)")
     parser.add_argument(
         "--out",
         type=output_folder,
@@ -341,13 +342,14 @@ def main(argv=None) -> None:
         table, populations = saved["learned_vs_exact"], saved["populations"]
     else:
         provenance = Provenance()
-        with ProcessPoolExecutor(args.workers) as pool:
+        with contextlib.ExitStack() as stack:
+            # One worker is this process: no fork of a process whose threads (numba's, JAX's) may
+            # hold locks, as in a test that imports the script beside others.
+            run = map if args.workers == 1 else stack.enter_context(ProcessPoolExecutor(args.workers)).map
             table = list(
-                pool.map(
-                    learned_vs_exact, [(u, a, args.rewards, 0) for u in UNITS for a in ("ExpectileTD", "QuantileTD")]
-                )
+                run(learned_vs_exact, [(u, a, args.rewards, 0) for u in UNITS for a in ("ExpectileTD", "QuantileTD")])
             )
-            populations = list(pool.map(population, [(u, s, args) for u in UNITS for s in range(args.seeds)]))
+            populations = list(run(population, [(u, s, args) for u in UNITS for s in range(args.seeds)]))
         # Seed 0 drives the predictors of section 1 and seeds 0 .. N-1 the populations; no test episodes.
         entry = provenance.record(seed_summary(range(args.seeds), []))
         atomic_write_bytes(
