@@ -224,33 +224,43 @@ def plot_aggregates(table: ScoreTable, records: list[dict], folder: Path, reps: 
 
     pooled = np.concatenate([s.ravel() for s in table.scores.values()])
     taus = np.linspace(min(0.0, pooled.min()), max(1.0, pooled.max()), 101)
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for i, agent in enumerate(agents):
-        est = stats.interval_estimate(lambda x: stats.performance_profile(x, taus), table.scores[agent], reps=2_000)
-        ax.plot(taus, est.point, color=f"C{i}", label=f"{agent} ({len(table.tasks[agent])} tasks)")
-        if not np.isnan(est.low).any():
-            ax.fill_between(taus, est.low, est.high, color=f"C{i}", alpha=0.2)
-    ax.set_xlabel("normalized score τ")
-    ax.set_ylabel("fraction of runs with score > τ")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    save_figure(fig, folder / "performance_profile.png")
+    profiles = [
+        (
+            f"{agent} ({len(table.tasks[agent])} tasks)",
+            taus,
+            stats.interval_estimate(lambda x: stats.performance_profile(x, taus), table.scores[agent], reps=2_000),
+        )
+        for agent in agents
+    ]
+    _plot_bands(profiles, "normalized score τ", "fraction of runs with score > τ", folder / "performance_profile.png")
 
     curves = sample_efficiency_data(table, records)
     if not curves:  # no agent learned from episodes (a planner): no curve to draw
         return
+    _plot_bands(
+        [(agent, x, est) for agent, (x, est) in curves.items()],
+        "fraction of the training budget",
+        "IQM of the normalized training return",
+        folder / "sample_efficiency.png",
+    )
+
+
+def _plot_bands(lines: list[tuple[str, np.ndarray, stats.Interval]], xlabel: str, ylabel: str, path: Path) -> None:
+    """One figure of ``lines`` (label, x, interval estimate over x), each with its 95 % band where
+    the estimate has one."""
+    import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(6, 4))
-    for i, (agent, (x, est)) in enumerate(curves.items()):
-        ax.plot(x, est.point, color=f"C{i}", label=agent)
+    for i, (label, x, est) in enumerate(lines):
+        ax.plot(x, est.point, color=f"C{i}", label=label)
         if not np.isnan(est.low).any():
             ax.fill_between(x, est.low, est.high, color=f"C{i}", alpha=0.2)
-    ax.set_xlabel("fraction of the training budget")
-    ax.set_ylabel("IQM of the normalized training return")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    save_figure(fig, folder / "sample_efficiency.png")
+    save_figure(fig, path)
 
 
 def regret_lines(records: list[dict], labels: list[tuple[str, str]], reps: int = stats.REPS) -> list[str]:
