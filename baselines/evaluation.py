@@ -1,6 +1,7 @@
 """Scoring a trained agent: the mean return of its policy over evaluation episodes, the
-environment's reference record (the optimum and the random policy's return), and the normalized
-score of a return, 0 at the random policy and 1 at the optimum."""
+environment's reference record (the optimum and a baseline policy's return, the uniform-random
+policy's unless the record names another), and the normalized score of a return, 0 at the
+baseline and 1 at the optimum."""
 
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ def evaluate(
 
 def reference_of(env: gym.Env, discounted: bool = False) -> Reference | None:
     """The environment's reference record (``env.unwrapped.reference()``: the optimum and the
-    uniform-random policy's return), or None for an env that declares none (a user's own) or a
+    baseline policy's return), or None for an env that declares none (a user's own) or a
     configuration whose reference is not known (:class:`~rl_envs.core.NoReference`).
 
     Only a reference of the undiscounted return (``gamma == 1``), the quantity :func:`evaluate`
@@ -87,8 +88,8 @@ def _finite_or_none(x: float) -> float | None:
 
 def reference_columns(ret: float | None, ref: Reference | None) -> dict[str, float | None]:
     """A row's reference columns (:data:`REFERENCE_COLUMNS`): the reference value and its bounds
-    (equal for an exact optimum), the random policy's value, and the normalized score of ``ret``,
-    ``(ret - random) / (reference - random)`` (0: the random policy, 1: the reference), with the
+    (equal for an exact optimum), the baseline policy's value, and the normalized score of ``ret``,
+    ``(ret - random) / (reference - random)`` (0: the baseline, 1: the reference), with the
     interval the bounds allow.  None where there is no reference, no return, or no score (a task
     on which every policy is optimal, so reference == random); JSON holds no infinity either."""
     if ref is None:
@@ -96,3 +97,22 @@ def reference_columns(ret: float | None, ref: Reference | None) -> dict[str, flo
     score = (math.nan,) * 3 if ret is None else ref.normalize(ret)
     values = (ref.value, ref.lower, ref.upper, ref.random, *score)
     return {k: _finite_or_none(v) for k, v in zip(REFERENCE_COLUMNS, values)}
+
+
+#: What a row's reference columns are of (:func:`reference_notes`).
+REFERENCE_NOTES = ("baseline", "reference_gamma")
+
+
+def reference_notes(ref: Reference | None) -> dict[str, str | float | None]:
+    """What a row's reference columns are of (:data:`REFERENCE_NOTES`): ``baseline``, the policy
+    whose value ``random_return`` is (:attr:`~rl_envs.core.Reference.baseline`), and
+    ``reference_gamma``, the discount of the quantity (1: the episode return; the partially
+    observable maze's reference is a discounted return, which only a measure of it reports).
+    None where there is no reference."""
+    return {"baseline": None if ref is None else ref.baseline, "reference_gamma": None if ref is None else ref.gamma}
+
+
+def undiscounted_reference(row: dict) -> bool:
+    """Whether ``row`` has a reference of the undiscounted episode return, the quantity its
+    training log records (a row written before :data:`REFERENCE_NOTES` has no other)."""
+    return row.get("reference") is not None and row.get("reference_gamma", 1.0) == 1.0

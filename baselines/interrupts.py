@@ -69,6 +69,20 @@ def restore_sigterm() -> None:
         signal.signal(signal.SIGTERM, _on_sigterm)
 
 
+@contextlib.contextmanager
+def keep_sigint_handler() -> Iterator[None]:
+    """Put Ctrl-C's handler back after the block as it was before.  Ray Tune's ``fit`` installs its
+    own (it stops the trials and saves the experiment) and leaves it in place after a fit that no
+    signal stopped: the sweep's first Ctrl-C or SIGTERM after the fit would only set Tune's flag,
+    which nothing reads any more, and the evaluation would run on to its end."""
+    on_sigint = signal.getsignal(signal.SIGINT)
+    try:
+        yield
+    finally:
+        if on_sigint is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, on_sigint)
+
+
 def _on_sigterm(signum: int, frame: Any) -> None:
     global _stop_signal
     _stop_signal = signal.SIGTERM

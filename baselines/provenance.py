@@ -23,6 +23,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from .io import atomic_write_bytes
+
 SOURCE = Path(__file__).resolve().parents[1]
 # Always listed, whether or not rl_envs declares them (the interpreter's numerics and plotting).
 CORE_PACKAGES = ("rl_envs", "numpy", "scipy", "gymnasium", "numba", "matplotlib")
@@ -143,4 +145,12 @@ def text(provenance: dict) -> list[str]:
         f"{seeds['test']['count']} test episodes {seeds['test']['ranges']}",
         f"* packages: {versions}",
     ]
+    if provenance.get("missing"):  # a run that ended with cells missing (baselines.compare)
+        lines.append(f"* incomplete, missing cells: {len(provenance['missing'])}")
     return lines
+
+
+def write_markdown(out: Path, provenance: dict) -> None:
+    """Write :func:`text` of ``provenance`` to ``provenance.md`` in the folder ``out``, for a
+    report page to include (docs/publish_tables.py copies it under docs/tables/)."""
+    atomic_write_bytes(out / "provenance.md", ("\n".join(text(provenance)) + "\n").encode())

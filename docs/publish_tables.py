@@ -49,6 +49,7 @@ PUBLISHED = {
         )
     },
     "results/tabular_book/book.md": ("tables/tabular_book.md", "python experiments/tabular.py book"),
+    "results/tabular_book/provenance.md": ("tables/tabular_book_provenance.md", "python experiments/tabular.py book"),
     "results/tabular_maze10x10/table.md": (
         "tables/tabular_maze10x10.md",
         "python experiments/tabular.py control --layout maze10x10",
@@ -65,10 +66,22 @@ PUBLISHED = {
         "tabular_rooms10x10.png",
         "python experiments/tabular.py control --layout rooms10x10",
     ),
+    **{
+        f"results/tabular_{layout}/provenance.md": (
+            f"tables/tabular_{layout}_provenance.md",
+            f"python experiments/tabular.py control --layout {layout}",
+        )
+        for layout in ("maze10x10", "rooms10x10")
+    },
     "results/dpg_bandit/table.md": ("tables/dpg_bandit.md", "python experiments/dpg_bandit.py"),
     "results/dpg_bandit/fig1.png": ("dpg_bandit_fig1.png", "python experiments/dpg_bandit.py"),
+    "results/dpg_bandit/provenance.md": ("tables/dpg_bandit_provenance.md", "python experiments/dpg_bandit.py"),
     "results/octopus_copdac/table.md": ("tables/octopus_copdac.md", "python experiments/octopus_copdac.py"),
     "results/octopus_copdac/fig3.png": ("octopus_copdac_fig3.png", "python experiments/octopus_copdac.py"),
+    "results/octopus_copdac/provenance.md": (
+        "tables/octopus_copdac_provenance.md",
+        "python experiments/octopus_copdac.py",
+    ),
     "results/octopus_copdac_aw3e-2/table.md": (
         "tables/octopus_copdac_aw3e-2.md",
         "python experiments/octopus_copdac.py --alpha-w 0.03 --out results/octopus_copdac_aw3e-2",
@@ -81,13 +94,30 @@ PUBLISHED = {
         "octopus_copdac_fig3_alpha_w_0.03.png",
         "python experiments/octopus_copdac.py --alpha-w 0.03 --out results/octopus_copdac_aw3e-2",
     ),
+    "results/octopus_copdac_aw3e-2/provenance.md": (
+        "tables/octopus_copdac_aw3e-2_provenance.md",
+        "python experiments/octopus_copdac.py --alpha-w 0.03 --out results/octopus_copdac_aw3e-2",
+    ),
     "results/dpg_fig2/table.md": ("tables/dpg_fig2.md", "python experiments/dpg_fig2.py"),
+    "results/dpg_fig2/tasks.md": ("tables/dpg_fig2_tasks.md", "python experiments/dpg_fig2.py"),
+    "results/dpg_fig2/settings.md": ("tables/dpg_fig2_settings.md", "python experiments/dpg_fig2.py"),
+    "results/dpg_fig2/provenance.md": ("tables/dpg_fig2_provenance.md", "python experiments/dpg_fig2.py"),
     "results/dpg_fig2/sweep.md": ("tables/dpg_fig2_sweep.md", "python experiments/dpg_fig2.py"),
-    "results/dpg_fig2/fig2.png": ("dpg_fig2.png", "python experiments/dpg_fig2.py"),
+    "results/dpg_fig2/fig2.png": ("reports/dpg_fig2.png", "python experiments/dpg_fig2.py"),
     "results/doya_pendulum/table.md": ("tables/doya_pendulum.md", "python experiments/doya_pendulum.py"),
+    "results/doya_pendulum/provenance.md": (
+        "tables/doya_pendulum_provenance.md",
+        "python experiments/doya_pendulum.py",
+    ),
     "results/lq/table.md": ("tables/lq.md", "python experiments/lq.py"),
+    "results/lq/provenance.md": ("tables/lq_provenance.md", "python experiments/lq.py"),
     "results/lq/gap.png": ("lq_gap.png", "python experiments/lq.py"),
     "results/pomdp_scores/table.md": ("tables/pomdp_scores.md", "python experiments/pomdp_scores.py"),
+    "results/pomdp_scores/provenance.md": ("tables/pomdp_scores_provenance.md", "python experiments/pomdp_scores.py"),
+    "results/distributional_td/provenance.md": (
+        "tables/distributional_td_provenance.md",
+        "python experiments/distributional_td.py",
+    ),
     "results/distributional_td/table.md": ("tables/distributional_td.md", "python experiments/distributional_td.py"),
     "results/distributional_td/reversal.png": (
         "distributional_td_reversal.png",
@@ -100,8 +130,16 @@ PUBLISHED = {
     "results/mop_food_grid/table.md": ("tables/mop_food_grid.md", "python experiments/mop_food_grid.py"),
     "results/mop_food_grid/solve.md": ("tables/mop_food_grid_solve.md", "python experiments/mop_food_grid.py"),
     "results/mop_food_grid/heatmaps.png": ("mop_food_grid_heatmaps.png", "python experiments/mop_food_grid.py"),
+    "results/mop_food_grid/provenance.md": (
+        "tables/mop_food_grid_provenance.md",
+        "python experiments/mop_food_grid.py",
+    ),
     "results/mop_food_grid_tol0.01/table.md": (
         "tables/mop_food_grid_tol0.01.md",
+        "python experiments/mop_food_grid.py --tol 0.01 --out results/mop_food_grid_tol0.01",
+    ),
+    "results/mop_food_grid_tol0.01/provenance.md": (
+        "tables/mop_food_grid_tol0.01_provenance.md",
         "python experiments/mop_food_grid.py --tol 0.01 --out results/mop_food_grid_tol0.01",
     ),
 }

@@ -20,7 +20,8 @@ Nature 577:671) that a model reproduces, in µl and in the paper's utility units
    analysis's estimates (reversal points and measured asymmetries in [0, 1]); the samples live in
    the rewards' range.
 
-Writes ``results.json``, ``table.md``, ``reversal.png`` (seed 0's populations, and the
+Writes ``results.json`` (with the run's provenance, :mod:`baselines.provenance`),
+``provenance.md``, ``table.md``, ``reversal.png`` (seed 0's populations, and the
 correlation of every population) and ``decoding.png`` (the CDFs of seed 0's decoded
 distributions against the true one) to ``--out``; ``--plot-only`` redraws the last two and the
 table from ``results.json``.
@@ -29,6 +30,7 @@ table from ``results.json``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -43,6 +45,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import rl_envs
 from baselines.cli import Parser, count, number, output_folder
 from baselines.io import atomic_write_bytes, save_figure
+from baselines.provenance import Provenance, write_markdown
+from baselines.seeds import seed_summary
 
 TAUS = (0.1, 0.25, 0.5, 0.75, 0.9)
 STEP_SIZE = 0.002
@@ -320,7 +324,7 @@ def main(argv=None) -> None:
     )
     parser.add_argument("--noise", type=number(low=0), default=1.0, help="SD of the response noise, in reward units")
     parser.add_argument("--restarts", type=count(), default=10, help="restarts of each decoding's optimisation")
-    parser.add_argument("--workers", type=count(), default=2, help="local processes")
+    parser.add_argument("--workers", type=count(), default=2, help="local processes (1: this process)")
     parser.add_argument(
         "--out",
         type=output_folder,
@@ -337,20 +341,30 @@ def main(argv=None) -> None:
         args = argparse.Namespace(**saved["arguments"])
         table, populations = saved["learned_vs_exact"], saved["populations"]
     else:
-        with ProcessPoolExecutor(args.workers) as pool:
+        provenance = Provenance()
+        with contextlib.ExitStack() as stack:
+            # One worker is this process: no fork of a process whose threads (numba's, JAX's) may
+            # hold locks, as in a test that imports the script beside others.
+            run = map if args.workers == 1 else stack.enter_context(ProcessPoolExecutor(args.workers)).map
             table = list(
-                pool.map(
-                    learned_vs_exact, [(u, a, args.rewards, 0) for u in UNITS for a in ("ExpectileTD", "QuantileTD")]
-                )
+                run(learned_vs_exact, [(u, a, args.rewards, 0) for u in UNITS for a in ("ExpectileTD", "QuantileTD")])
             )
-            populations = list(pool.map(population, [(u, s, args) for u in UNITS for s in range(args.seeds)]))
+            populations = list(run(population, [(u, s, args) for u in UNITS for s in range(args.seeds)]))
+        # Seed 0 drives the predictors of section 1 and seeds 0 .. N-1 the populations; no test episodes.
+        entry = provenance.record(seed_summary(range(args.seeds), []))
         atomic_write_bytes(
             out / "results.json",
             json.dumps(
-                {"arguments": {**vars(args), "out": str(out)}, "learned_vs_exact": table, "populations": populations},
+                {
+                    "provenance": entry,
+                    "arguments": {**vars(args), "out": str(out)},
+                    "learned_vs_exact": table,
+                    "populations": populations,
+                },
                 indent=1,
             ).encode(),
         )
+        write_markdown(out, entry)
     text = markdown(table, populations, args)
     atomic_write_bytes(out / "table.md", text.encode())
     print(text)

@@ -14,7 +14,7 @@ trials from θ ~ U(-π, π)) until it has had 10 successful trials (more than 10
 naming the measure ``trials_to_successes`` (``baselines.compare.measures``), its record (time up
 per trial, trials to 10 successes) written atomically to ``<out>/cells/`` when it finishes, so an
 interrupted run resumes with the missing ones and ``--backend ray`` spreads the cells over a Ray
-cluster (docs/cluster.md).  Then ``docs/doya_pendulum.png`` (``--figure``) plots time up per trial (median
+cluster (docs/cluster.md).  Then ``docs/reports/doya_pendulum.png`` (``--figure``) plots time up per trial (median
 and quartiles over seeds) and ``<out>/table.md`` tabulates the trial counts.
 
 Seeds 0-9 are reported; the settings said to be tuned in ``baselines/continuous_time/settings.py``
@@ -36,7 +36,7 @@ import gymnasium as gym
 import rl_envs  # noqa: F401
 from baselines.cli import Parser, check_cluster_options, cluster_options, count, output_file, output_folder
 from baselines.io import atomic_write_bytes, save_figure
-from baselines.provenance import Provenance
+from baselines.provenance import Provenance, write_markdown
 
 ENV = "rl_envs/PendulumSwingUp-v0"
 SUCCESSES = 10
@@ -203,7 +203,7 @@ def main(argv=None) -> None:
         "--out", type=output_folder, default="results/doya_pendulum", help="results folder (an existing one is resumed)"
     )
     parser.add_argument(
-        "--figure", type=output_file, default="docs/doya_pendulum.png", help="the learning curves' figure"
+        "--figure", type=output_file, default="docs/reports/doya_pendulum.png", help="the learning curves' figure"
     )
     parser.add_argument(
         "--only", help=f"run only the methods whose name contains this (default: all of {', '.join(SETTINGS)})"
@@ -233,6 +233,7 @@ def main(argv=None) -> None:
     atomic_write_bytes(args.out / "table.md", text.encode())
     entry = records_provenance([r for rs in cell_records.values() for r in rs], provenance)
     atomic_write_bytes(args.out / "results.json", json.dumps({"provenance": entry, "rows": rows}, indent=1).encode())
+    write_markdown(args.out, entry)
     plot(records, args.figure)
     print(text)
     print(f"wall time of this call: {time.perf_counter() - t0:.0f} s")

@@ -21,8 +21,9 @@ ones in ``<out>/sweep/cells/``, the reported ones in ``<out>/runs/cells/``, so a
 resumes, and ``--backend ray`` spreads the cells over a Ray cluster (docs/cluster.md).  The cost
 is minus the evaluation return of the mean action, which the environment clips to its action box
 (only settings that diverge past it score otherwise than the unclipped cost would).  Writes
-``curves.csv`` (every run), ``sweep.csv`` (every swept setting's score), ``table.md`` and
-``fig1.png`` to ``--out``.  ``experiments/configs/dpg_bandit_copdacb_m50.toml`` is COPDAC-B's
+``curves.csv`` (every run), ``sweep.csv`` (every swept setting's score), ``table.md``,
+``fig1.png``, ``results.json`` (the chosen settings and the run's provenance,
+:mod:`baselines.provenance`) and ``provenance.md`` to ``--out``.  ``experiments/configs/dpg_bandit_copdacb_m50.toml`` is COPDAC-B's
 m = 50 sweep as a ``python -m baselines sweep`` configuration.
 """
 
@@ -42,6 +43,7 @@ from baselines.cli import Parser, check_cluster_options, cluster_options, count,
 from baselines.curves import mean_and_band
 from baselines.io import atomic_write_bytes, save_figure, write_csv
 from baselines.linear import COPDACB, SACB
+from baselines.provenance import Provenance, write_markdown
 from baselines.seeds import TRAINING, TUNING
 
 STEP_GRID = (0.03, 0.1, 0.3, 0.5, 0.7, 1.0, 3.0, 10.0)  # the one absolute step-size grid
@@ -67,9 +69,9 @@ def checkpoints(steps: int) -> np.ndarray:
     return np.unique(np.round(np.logspace(math.log10(FIRST_CHECKPOINT), math.log10(steps), 33)).astype(int))
 
 
-def bandit_costs(specs: list[tuple], grid: np.ndarray, out: Path, backend) -> dict:
+def bandit_costs(specs: list[tuple], grid: np.ndarray, out: Path, backend) -> tuple[dict, list[dict]]:
     """Cost of the mean action at each checkpoint, for every ``(agent, m, seed, hyper)`` of
-    ``specs``: each a comparison cell, run (or read back) in ``out``."""
+    ``specs``: each a comparison cell, run (or read back) in ``out``; and the cells' records."""
     from baselines import compare as cmp
 
     def cell(agent, m, seed, hyper):
@@ -88,11 +90,9 @@ def bandit_costs(specs: list[tuple], grid: np.ndarray, out: Path, backend) -> di
     result = cmp.compare(list({c.key: c for c in cells.values()}.values()), out, backend, outputs=False)
     if result.failed:
         raise SystemExit("\n".join(f"FAILED {c.key}: {e}" for c, e in result.failed))
-    costs = {}
-    for spec, c in cells.items():
-        record = json.loads((out / "cells" / f"{c.key}.json").read_text())
-        costs[spec] = -np.array(record["log"]["eval_returns"])
-    return costs
+    records = {c.key: json.loads((out / "cells" / f"{c.key}.json").read_text()) for c in cells.values()}
+    costs = {spec: -np.array(records[c.key]["log"]["eval_returns"]) for spec, c in cells.items()}
+    return costs, list(records.values())
 
 
 def key(hyper: dict) -> str:
@@ -196,7 +196,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     check_cluster_options(parser, args)
     from baselines.__main__ import make_backend
+    from baselines.compare.report import records_provenance
 
+    provenance = Provenance()
     backend = make_backend(args)
     if args.backend == "ray":  # one connection for both grids
         from baselines.compare.ray_backend import connect
@@ -216,7 +218,7 @@ def main(argv: list[str] | None = None) -> None:
         for hyper in settings(agent, protocol)
         for s in sweep_seeds
     ]
-    swept = bandit_costs(specs, grid, args.out / "sweep", backend)
+    swept, swept_records = bandit_costs(specs, grid, args.out / "sweep", backend)
     print(f"[{time.perf_counter() - t0:6.0f} s] {len(specs)} sweep runs", flush=True)
     chosen, scored = {}, []
     for m in args.dims:
@@ -228,7 +230,7 @@ def main(argv: list[str] | None = None) -> None:
         chosen[("defaults", "COPDAC-B", m)] = {}
     write_csv(args.out / "sweep.csv", list({(r["agent"], r["m"], r["setting"]): r for r in scored}.values()))
 
-    reported = bandit_costs(
+    reported, reported_records = bandit_costs(
         [(agent, m, s, hyper) for (_, agent, m), hyper in chosen.items() for s in seeds],
         grid,
         args.out / "runs",
@@ -268,6 +270,12 @@ def main(argv: list[str] | None = None) -> None:
         )
     text = "\n".join(table) + "\n"
     atomic_write_bytes(args.out / "table.md", text.encode())
+    entry = records_provenance(swept_records + reported_records, provenance)
+    settings_ = [{"protocol": p, "agent": a, "m": m, "setting": hyper} for (p, a, m), hyper in chosen.items()]
+    atomic_write_bytes(
+        args.out / "results.json", json.dumps({"provenance": entry, "settings": settings_}, indent=1).encode()
+    )
+    write_markdown(args.out, entry)
     print(text)
     print(f"total {time.perf_counter() - t0:.0f} s")
 

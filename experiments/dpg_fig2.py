@@ -1,14 +1,16 @@
 """Figure 2 of Silver et al. 2014 (Deterministic Policy Gradient Algorithms), §5.2: SAC, OffPAC
-and COPDAC-Q with linear tile-coded function approximation on mountain car, the swing pendulum
-and 2-D puddle world, every point the test return of the mean (deterministic) policy.
+and COPDAC-Q with linear tile-coded function approximation on mountain car (RLPark's, from its
+fixed start and from its uniform box), the swing pendulum and 2-D puddle world, every point the
+test return of the mean (deterministic) policy, every task beside its reference (the optimum and
+the random policy, ``env.unwrapped.reference()``).
 
     python experiments/dpg_fig2.py [--out results/dpg_fig2] [--seeds 30] [--tuning-seeds 2]
                                    [--test-episodes 10]
                                    [--workers 2 | --backend ray [--address HOST:PORT]]
                                    [--tasks ...] [--agents ...] [--steps-scale 1.0] [--grid full|ci]
-                                   [--figure docs/dpg_fig2.png]
+                                   [--figure docs/reports/dpg_fig2.png]
 
-Protocol (docs/dpg-fig2.md): for each (task, agent) the step sizes of ``GRIDS`` are swept on
+Protocol (docs/reports/dpg-fig2.md): for each (task, agent) the step sizes of ``GRIDS`` are swept on
 the tuning seeds 1000, 1001, ... (``baselines.seeds.TUNING``, never the reported ones) over half
 the task's steps (``--sweep-fraction``), each setting scored by the mean test return over the
 second half of its checkpoints; the best setting then runs the full steps on the training seeds
@@ -26,8 +28,11 @@ setting.  Cells are written atomically to ``<out>/cells/`` as they finish, with 
 and step counts in the record's ``measurements``; a killed run resumes with the cells still
 missing (a changed protocol is another cell), and ``--backend ray`` spreads them over a Ray
 cluster (docs/cluster.md).  From the cell files: ``<out>/fig2.png`` (and ``--figure``),
-``<out>/table.md``, ``<out>/sweep.md``, ``<out>/results.json`` (each final run's seed and
-test seeds, and the run's provenance) and ``<out>/provenance.md`` (the provenance, for the page).
+``<out>/table.md`` (returns, normalized scores with their 95 % intervals, the references and the
+paper), ``<out>/tasks.md`` (each task's reference, untrained return and the paper's readings),
+``<out>/settings.md`` (the chosen step sizes), ``<out>/sweep.md``, ``<out>/results.json`` (each
+final run's seed and test seeds, and the run's provenance) and ``<out>/provenance.md`` (the
+provenance, for the page).
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import gymnasium as gym
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -49,21 +55,29 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import rl_envs  # noqa: F401
 from baselines.cli import Parser, check_cluster_options, cluster_options, count, number, output_file, output_folder
 from baselines.curves import mean_and_band
+from baselines.evaluation import reference_of
 from baselines.io import atomic_write_bytes, save_figure
 from baselines.linear import TileCOPDACQ, TileOffPAC, TileSAC
-from baselines.provenance import Provenance, text as provenance_text
+from baselines.provenance import Provenance, write_markdown
 from baselines.seeds import EPISODES_PER_CHECKPOINT, TRAINING, TUNING, check_seeds, seed_summary
 
 if TYPE_CHECKING:
     from baselines import compare as cmp
+    from baselines.stats import Interval
+    from rl_envs.core import Reference
 
 # Silver et al. 2014, §5.2: γ per task, episodes cut at 5000 steps (the envs' default).  The
-# paper runs 1e5 steps on mountain car and 5e5 on the others; we stop all three at 1e5, where
-# our curves have long reached their plateaus (docs/dpg-fig2.md), to fit the run in an hour.
+# paper runs 1e5 steps on mountain car and 5e5 on the others; we stop all at 1e5, where our
+# curves have long reached their plateaus (docs/reports/dpg-fig2.md), to fit the run in an hour.
+# Mountain car pays -1 on every step, the goal's included, as RLPark's MountainCar does; the paper
+# does not say where its car starts, so both of RLPark's starts are measured: its fixed (-0.5, 0)
+# and its uniform box (docs/reports/dpg-fig2.md, "Which mountain car").
+RLPARK_CAR = {"env_id": "rl_envs/MountainCarRLPark-v0", "gamma": 0.99, "steps": 100_000}
 TASKS = {
-    "mountain car": {"env_id": "rl_envs/MountainCarRLPark-v0", "gamma": 0.99, "steps": 100_000},
-    "pendulum": {"env_id": "rl_envs/SwingPendulum-v0", "gamma": 0.99, "steps": 100_000},
-    "puddle world": {"env_id": "rl_envs/PuddleWorld-v0", "gamma": 0.999, "steps": 100_000},
+    "mountain car (fixed start)": {**RLPARK_CAR, "env_kwargs": {"start": "fixed", "goal_reward": -1.0}},
+    "mountain car (uniform start)": {**RLPARK_CAR, "env_kwargs": {"start": "random", "goal_reward": -1.0}},
+    "pendulum": {"env_id": "rl_envs/SwingPendulum-v0", "env_kwargs": {}, "gamma": 0.99, "steps": 100_000},
+    "puddle world": {"env_id": "rl_envs/PuddleWorld-v0", "env_kwargs": {}, "gamma": 0.999, "steps": 100_000},
 }
 AGENTS = {"SAC": TileSAC, "OffPAC": TileOffPAC, "COPDAC-Q": TileCOPDACQ}
 # Step sizes before the agents divide them by n_tilings (10): a product grid per agent.
@@ -83,10 +97,13 @@ CHECKPOINTS = 11  # final runs: test points at 0, 10 %, ..., 100 % of the steps
 SWEEP_CHECKPOINTS = 11  # sweep runs: 0, 10 %, ..., 100 % of their steps
 
 # Silver et al. 2014, Fig. 2, read off by eye (about ±20 %): (steps, total reward per episode).
+# Its mountain car is set beside the fixed start only: every curve of its panel starts near -5000,
+# which the untrained policy (action 0) scores from (-0.5, 0) and not from the uniform box
+# (``tasks_table``'s "untrained" column); a task without readings has no paper column.
 PAPER = {
-    ("mountain car", "COPDAC-Q"): [(5e3, -800), (2e4, -300), (1e5, -300)],
-    ("mountain car", "OffPAC"): [(1.5e4, -700), (2.7e4, -1500), (5e4, -300)],
-    ("mountain car", "SAC"): [(3e4, -1400), (9e4, -3000)],
+    ("mountain car (fixed start)", "COPDAC-Q"): [(5e3, -800), (2e4, -300), (1e5, -300)],
+    ("mountain car (fixed start)", "OffPAC"): [(1.5e4, -700), (2.7e4, -1500), (5e4, -300)],
+    ("mountain car (fixed start)", "SAC"): [(3e4, -1400), (9e4, -3000)],
     ("pendulum", "COPDAC-Q"): [(2.5e4, 3600), (1.5e5, 4900), (5e5, 4500)],
     ("pendulum", "OffPAC"): [(1e5, 0), (3e5, 2600), (4.5e5, 4600)],
     ("pendulum", "SAC"): [(3e5, 2450), (5e5, 2450)],
@@ -94,9 +111,9 @@ PAPER = {
     ("puddle world", "OffPAC"): [(2.5e4, -5000), (5e5, -5000)],
     ("puddle world", "SAC"): [(5e5, -3800)],
 }
-# The issue's bar: COPDAC-Q's final test return within 20 % of the paper's plateau.
-PLATEAU = {"mountain car": -300.0, "pendulum": 4500.0, "puddle world": -2900.0}
-BAR = 0.2
+# The same figure: where every curve starts (t = 0), and COPDAC-Q's plateau.
+PAPER_START = {"mountain car (fixed start)": -5000.0, "pendulum": -5000.0, "puddle world": -20000.0}
+PLATEAU = {"mountain car (fixed start)": -300.0, "pendulum": 4500.0, "puddle world": -2900.0}
 
 
 def settings(agent: str, grids: dict) -> list[dict]:
@@ -105,18 +122,19 @@ def settings(agent: str, grids: dict) -> list[dict]:
 
 
 def setting_name(setting: dict) -> str:
-    return ",".join(f"{k}={v:g}" for k, v in setting.items())
+    return ", ".join(f"{k}={v:g}" for k, v in setting.items())
 
 
 def protocol(
     task: str, steps_scale: float, sweep: bool, sweep_fraction: float = 0.5, episodes: int = EPISODES_PER_CHECKPOINT
 ) -> dict:
-    """A batch's env, γ, steps, checkpoints and test episodes per checkpoint (the sweep runs
-    ``sweep_fraction`` of the task's steps)."""
+    """A batch's env and its arguments, γ, steps, checkpoints and test episodes per checkpoint
+    (the sweep runs ``sweep_fraction`` of the task's steps)."""
     steps = round(TASKS[task]["steps"] * steps_scale * (sweep_fraction if sweep else 1))
     n = SWEEP_CHECKPOINTS if sweep else CHECKPOINTS
     return {
         "env_id": TASKS[task]["env_id"],
+        "env_kwargs": dict(TASKS[task]["env_kwargs"]),
         "gamma": TASKS[task]["gamma"],
         "steps": steps,
         "checkpoints": np.linspace(0, steps, n).round().astype(int).tolist(),
@@ -140,6 +158,7 @@ def batch_cell(agent: str, proto: dict, members: list[tuple[int, dict]]) -> cmp.
             "runs": [
                 {
                     "env": proto["env_id"],
+                    "env_kwargs": proto["env_kwargs"],
                     "steps": proto["steps"],
                     "seeds": [members[0][0]],
                     "eval_episodes": 1,
@@ -175,6 +194,7 @@ def by_setting(record: dict) -> dict[str, dict]:
     measure = cell["measure"]
     proto = {
         "env_id": cell["env"],
+        "env_kwargs": cell["env_kwargs"],
         "gamma": cell["agent_kwargs"]["gamma"],
         "steps": cell["steps"],
         "checkpoints": measure["checkpoints"],
@@ -232,18 +252,38 @@ def final_return(rec: dict) -> tuple[float, float]:
     return float(mean[0]), float(half[0])
 
 
-def plateau_return(rec: dict) -> tuple[float, float]:
-    """Mean and 95 % half-width over the runs of each run's mean test return over the second
-    half of the checkpoints (the sweep's score; each run's own test episodes there)."""
+def run_plateaus(rec: dict) -> np.ndarray:
+    """Each run's mean test return over the second half of the checkpoints (the sweep's score;
+    each run's own test episodes there), ``(runs,)``: NaN for a diverged run."""
     r = np.asarray(rec["returns"], dtype=float)
-    mean, half = mean_and_band(r[:, r.shape[1] // 2 :].mean(axis=1, keepdims=True))
+    return r[:, r.shape[1] // 2 :].mean(axis=1)
+
+
+def plateau_return(rec: dict) -> tuple[float, float]:
+    """Mean and 95 % half-width over the runs of :func:`run_plateaus`."""
+    mean, half = mean_and_band(run_plateaus(rec)[:, None])
     return float(mean[0]), float(half[0])
 
 
-def paper_at(task: str, agent: str, steps: float) -> float | None:
-    """The paper's reading nearest before ``steps`` (None before its first)."""
-    points = [v for t, v in PAPER[(task, agent)] if t <= steps]
-    return points[-1] if points else None
+def task_reference(task: str) -> Reference | None:
+    """The task's reference record (``env.unwrapped.reference()``: the optimum's bounds and the
+    uniformly random policy's return, undiscounted), or None if its env has none."""
+    env = gym.make(TASKS[task]["env_id"], **TASKS[task]["env_kwargs"])
+    try:
+        return reference_of(env)
+    finally:
+        env.close()
+
+
+def normalized_score(rec: dict, ref: Reference) -> Interval:
+    """The mean over the runs of each run's :func:`run_plateaus` normalized by ``ref`` (0 the
+    random policy, 1 the optimum's best estimate), with its 95 % bootstrap interval over the runs
+    (:func:`baselines.stats.interval_estimate`); diverged runs are left out (the table counts them)."""
+    from baselines.stats import aggregate_mean, interval_estimate
+
+    plateaus = run_plateaus(rec)
+    scores = [ref.normalize(float(x))[0] for x in plateaus[np.isfinite(plateaus)]]
+    return interval_estimate(aggregate_mean, np.asarray(scores)[:, None])
 
 
 STYLE = {"SAC": dict(color="C3", ls="--"), "OffPAC": dict(color="C2", ls="-."), "COPDAC-Q": dict(color="C0", ls="-")}
@@ -256,8 +296,12 @@ def plot(finals: dict, path: Path, label: str = "") -> None:
     import matplotlib.pyplot as plt
 
     tasks = [t for t in TASKS if any(k[0] == t for k in finals)]
-    fig, axes = plt.subplots(1, len(tasks), figsize=(5 * len(tasks), 4.2), squeeze=False)
-    for ax, task in zip(axes[0], tasks):
+    cols = min(2, len(tasks))
+    rows = -(-len(tasks) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.5 * cols, 4.2 * rows), squeeze=False)
+    for ax in axes.ravel()[len(tasks) :]:
+        ax.set_visible(False)
+    for ax, task in zip(axes.ravel(), tasks):
         for agent in AGENTS:
             rec = finals.get((task, agent))
             if rec is None:
@@ -267,62 +311,118 @@ def plot(finals: dict, path: Path, label: str = "") -> None:
             mean, half = mean_and_band(returns)
             ax.plot(steps, mean, label=f"{agent} ({len(returns)} runs)", **STYLE[agent])
             ax.fill_between(steps, mean - half, mean + half, color=STYLE[agent]["color"], alpha=0.2)
-            pts = [(t, v) for t, v in PAPER[(task, agent)] if t <= 1.05 * steps[-1]]  # the paper ran longer
-            ax.plot(
-                [t for t, _ in pts],
-                [v for _, v in pts],
-                "x",
-                color=STYLE[agent]["color"],
-                ms=7,
-                label=f"{agent}, paper (read off)",
-            )
-        ax.axhline(PLATEAU[task], color=STYLE["COPDAC-Q"]["color"], ls=":", lw=1, label="COPDAC-Q, paper's plateau")
-        ax.set_title(task)
+            pts = [(t, v) for t, v in PAPER.get((task, agent), []) if t <= 1.05 * steps[-1]]  # the paper ran longer
+            if pts:
+                ax.plot(
+                    [t for t, _ in pts],
+                    [v for _, v in pts],
+                    "x",
+                    color=STYLE[agent]["color"],
+                    ms=7,
+                    label=f"{agent}, paper (read off)",
+                )
+        if task in PLATEAU:
+            ax.axhline(PLATEAU[task], color=STYLE["COPDAC-Q"]["color"], ls=":", lw=1, label="COPDAC-Q, paper's plateau")
+        ref = task_reference(task)
+        if ref is not None:
+            ax.axhline(ref.value, color="k", ls=(0, (1, 3)), lw=1, label="optimum (reference)")
+        ax.set_title(task if task in PAPER_START else f"{task}: not in the paper")
         ax.set_xlabel("time steps")
         ax.grid(alpha=0.3)
         ax.ticklabel_format(axis="x", style="sci", scilimits=(0, 0))
-    axes[0][0].set_ylabel("total reward per episode (mean policy)")
-    axes[0][-1].legend(fontsize=7, loc="lower right")
+    for row in axes:
+        row[0].set_ylabel("total reward per episode (mean policy)")
+    # one legend under the panels, so that none hides a curve
+    legend = {}
+    for ax in axes.ravel()[: len(tasks)]:
+        legend.update(zip(*ax.get_legend_handles_labels()[::-1]))
+    fig.legend(legend.values(), legend.keys(), loc="lower center", ncol=4, fontsize=8, frameon=False)
     if label:
         fig.suptitle(label, fontsize=9)
-    fig.tight_layout()
-    save_figure(fig, path, dpi=110)
+    fig.tight_layout(rect=(0, 0.1 / rows, 1, 1))
+    save_figure(fig, path, dpi=100)
+
+
+def signed(x: float, digits: int = 0) -> str:
+    """A number with its sign, the minus sign typographic (−), as the pages write them (no −0)."""
+    x = float(x)
+    if round(x, digits) == 0:
+        return f"{0:.{digits}f}"
+    return f"{x:+,.{digits}f}".replace("-", "−")
+
+
+def fraction(x: float) -> str:
+    """A normalized score: three decimals, the minus sign typographic, no −0."""
+    return signed(x, 3).lstrip("+")
 
 
 def table(finals: dict) -> str:
-    """Our final and plateau test returns beside the paper's; the bars on the plateau (docs/dpg-fig2.md)."""
+    """Each (task, agent)'s test return and normalized score beside its task's reference
+    (docs/reports/dpg-fig2.md; the paper's readings are in :func:`tasks_table` and the figure)."""
     rows = [
-        "| task | agent | setting (before / n_tilings) | steps | last checkpoint (95 % CI) | "
-        "2nd half of the run (95 % CI) | paper | bar |",
-        "|---|---|---|---|---|---|---|---|",
+        "| task | agent | return, 2nd half | last checkpoint | normalized, 2nd half | optimum (random) |",
+        "|---|---|--:|--:|--:|--:|",
     ]
+    refs = {task: task_reference(task) for task in {t for t, _ in finals}}
     for (task, agent), rec in finals.items():
         last, last_half = final_return(rec)
         mean, half = plateau_return(rec)
-        steps = rec["checkpoints"][-1]
-        paper = paper_at(task, agent, steps)
-        bar = ""
-        if agent == "COPDAC-Q":
-            plateau = PLATEAU[task]
-            within = abs(mean - plateau) <= BAR * abs(plateau)
-            others = [plateau_return(finals[(task, a)])[0] for a in ("SAC", "OffPAC") if (task, a) in finals]
-            bar = (
-                f"{'met' if within else 'NOT met'}: within 20 % of {plateau:+.0f}; "
-                f"{'' if all(mean >= o for o in others) else 'NOT '}>= SAC and OffPAC"
-            )
-        diverged = int(np.sum(~np.isfinite(np.asarray(rec["returns"], dtype=float)).any(axis=1)))
+        ref = refs[task]
+        diverged = int(np.sum(~np.isfinite(run_plateaus(rec))))
+        norm = ""
+        if ref is not None and diverged < len(rec["seeds"]):
+            score = normalized_score(rec, ref)
+            norm = f"{fraction(score.point)} [{fraction(score.low)}, {fraction(score.high)}]"
         rows.append(
-            f"| {task} | {agent} | {setting_name(rec['setting'])} | {steps:,} | {last:+.0f} ± {last_half:.0f} | "
-            f"{mean:+.0f} ± {half:.0f}{f' ({diverged} runs diverged)' if diverged else ''} | "
-            f"{'' if paper is None else f'{paper:+.0f}'} | {bar} |"
+            f"| {task} | {agent} | {signed(mean)} ± {half:,.0f}{f' ({diverged} diverged)' if diverged else ''} | "
+            f"{signed(last)} ± {last_half:,.0f} | {norm} | "
+            f"{'' if ref is None else f'{signed(ref.value, 1)} ({signed(ref.random)})'} |"
         )
+    return "\n".join(rows) + "\n"
+
+
+def tasks_table(finals: dict) -> str:
+    """Per task: the reference (the optimum's bounds, the random policy's return), the untrained
+    mean policy's test return (checkpoint 0: action 0 everywhere, the same for every agent), and
+    the paper's readings where it is set beside the task."""
+    rows = [
+        "| task | optimum [bounds] | random policy | untrained (t = 0) | paper at t = 0 | "
+        "paper's COPDAC-Q plateau (normalized) |",
+        "|---|--:|--:|--:|--:|--:|",
+    ]
+    for task in [t for t in TASKS if any(k[0] == t for k in finals)]:
+        ref = task_reference(task)
+        starts = np.concatenate(
+            [np.asarray(r["returns"], dtype=float)[:, 0] for (t, _), r in finals.items() if t == task]
+        )
+        mean, half = mean_and_band(starts[:, None])
+        optimum = "" if ref is None else f"{signed(ref.value, 1)} [{signed(ref.lower, 1)}, {signed(ref.upper, 1)}]"
+        plateau = ""
+        if task in PLATEAU:
+            plateau = signed(PLATEAU[task])
+            if ref is not None:
+                plateau += f" ({fraction(ref.normalize(PLATEAU[task])[0])})"
+        rows.append(
+            f"| {task} | {optimum} | {'' if ref is None else signed(ref.random)} | "
+            f"{signed(float(mean[0]))} ± {float(half[0]):,.0f} | "
+            f"{signed(PAPER_START[task]) if task in PAPER_START else '—'} | {plateau or '—'} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def settings_table(finals: dict) -> str:
+    """Each (task, agent)'s step sizes, chosen on the tuning seeds, and its runs that diverged."""
+    rows = ["| task | agent | step sizes (before / n_tilings) | runs | diverged |", "|---|---|---|--:|--:|"]
+    for (task, agent), rec in finals.items():
+        diverged = int(np.sum(~np.isfinite(run_plateaus(rec))))
+        rows.append(f"| {task} | {agent} | {setting_name(rec['setting'])} | {len(rec['seeds'])} | {diverged} |")
     return "\n".join(rows) + "\n"
 
 
 def sweep_table(sweeps: dict) -> str:
     """Every setting's score on the tuning seeds, per (task, agent) of ``sweeps`` (its records by setting)."""
     rows = [
-        "| task | agent | setting | score (mean test return, 2nd half, tuning seeds) | chosen |",
+        "| task | agent | setting | score (tuning runs, 2nd half) | chosen |",
         "|---|---|---|---|---|",
     ]
     for (task, agent), records in sweeps.items():
@@ -371,7 +471,7 @@ def main(argv=None) -> dict:
     parser.add_argument(
         "--figure",
         type=output_file,
-        help="also write the figure here, e.g. docs/dpg_fig2.png (default: only into --out)",
+        help="also write the figure here, e.g. docs/reports/dpg_fig2.png (default: only into --out)",
     )
     parser.add_argument("--label", default="", help="a title line for the figure (default: none)")
     parser.add_argument(
@@ -411,7 +511,9 @@ def main(argv=None) -> dict:
     entry = results_provenance(sweeps, finals, provenance)
     text = table(finals)
     atomic_write_bytes(args.out / "table.md", text.encode())
-    atomic_write_bytes(args.out / "provenance.md", ("\n".join(provenance_text(entry)) + "\n").encode())
+    atomic_write_bytes(args.out / "tasks.md", tasks_table(finals).encode())
+    atomic_write_bytes(args.out / "settings.md", settings_table(finals).encode())
+    write_markdown(args.out, entry)
     atomic_write_bytes(args.out / "sweep.md", sweep_table(sweeps).encode())
     runs = [{"task": task, "agent": agent, **rec} for (task, agent), rec in finals.items()]
     atomic_write_bytes(args.out / "results.json", json.dumps({"provenance": entry, "runs": runs}).encode())

@@ -40,7 +40,7 @@ from baselines.cli import Parser, check_cluster_options, cluster_options, count,
 from baselines.io import atomic_write_bytes, save_figure
 from baselines.linear import ContinuousTimeActorCritic, LinearReinforce
 from baselines.linear.settings import LQ_K0, LQ_REINFORCE_IMPROVED
-from baselines.provenance import Provenance
+from baselines.provenance import Provenance, write_markdown
 
 K0 = LQ_K0
 K0_CT = [[0.2, 0.5]]
@@ -224,6 +224,7 @@ def main(argv=None) -> None:
         )
     entry = records_provenance(every_record, provenance)
     atomic_write_bytes(out / "results.json", json.dumps({"provenance": entry, "runs": table}, indent=1).encode())
+    write_markdown(out, entry)
     atomic_write_bytes(out / "table.md", markdown_table(table).encode())
     plot(results, out / "gap.png")
 

@@ -10,7 +10,8 @@ For each food gain G (cap 100, gamma = 0.99, alpha = 1, beta = 0, value iteratio
 episodes of 50 000 steps of each agent from (3, 3) with full energy, each ending at death.  Writes
 ``table.md`` (ours beside the paper's numbers, which are the means of the authors' published
 occupancy data, and the random walker's exact expected survival), ``solve.md`` (value-iteration sweeps and seconds per agent and G),
-``results.json`` and ``heatmaps.png`` (where each agent spends its time at G = ``--heatmap-gain``).
+``results.json`` (with the run's provenance, :mod:`baselines.provenance`), ``provenance.md`` and
+``heatmaps.png`` (where each agent spends its time at G = ``--heatmap-gain``).
 Nothing is tuned: the agents have the paper's parameters.  ``--tol 0.01`` solves as loosely as the
 authors' code did (their stored value tables are those truncations).
 """
@@ -32,6 +33,8 @@ import rl_envs  # noqa: F401
 from baselines.cli import Parser, count, number, output_folder
 from baselines.intrinsic import MOP, RewardSeeking, expected_survival, paper_fraction, run_episodes
 from baselines.io import atomic_write_bytes, save_figure
+from baselines.provenance import Provenance, write_markdown
+from baselines.seeds import seed_summary
 from rl_envs.food_grid import FOOD, FREE, SIZE
 
 GAINS = [2, 3, 5, 10, 20, 30, 50, 75, 100]
@@ -192,13 +195,24 @@ def main(argv=None) -> None:
     if args.heatmap_gain not in args.gains:
         parser.error(f"--heatmap-gain {args.heatmap_gain} is not among the gains {args.gains}")
     if not args.from_results:
+        provenance = Provenance()
         results = {g: measure(g, args.episodes, args.steps, args.seed, args.tol) for g in args.gains}
+        # One seed, the vector env's (run_episodes), for every agent and gain; no test episodes.
+        entry = provenance.record(seed_summary([args.seed], []))
         atomic_write_bytes(
             out / "results.json",
             json.dumps(
-                {"episodes": args.episodes, "steps": args.steps, "seed": args.seed, "tol": args.tol, "gains": results}
+                {
+                    "provenance": entry,
+                    "episodes": args.episodes,
+                    "steps": args.steps,
+                    "seed": args.seed,
+                    "tol": args.tol,
+                    "gains": results,
+                }
             ).encode(),
         )
+        write_markdown(out, entry)
     table = markdown_table(results, args.gains, walker_survival(args.gains))
     atomic_write_bytes(out / "table.md", table.encode())
     atomic_write_bytes(out / "solve.md", solve_table(results, args.gains).encode())

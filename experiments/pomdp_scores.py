@@ -12,7 +12,8 @@ Each (layout, agent) is a cell of ``python -m baselines compare`` naming the mea
 discounted rollouts score it, and the record keeps the score in its ``measurements``.  Cells are
 written atomically to ``<out>/cells/`` as they finish, so an interrupted run resumes with the
 missing ones and ``--backend ray`` spreads them over a Ray cluster (docs/cluster.md); then
-``results.csv`` and ``table.md`` (the table) are assembled from the cell files.  Perseus stops
+``results.csv``, ``results.json`` (the rows and the run's provenance, :mod:`baselines.provenance`),
+``provenance.md`` and ``table.md`` (the table) are assembled from the cell files.  Perseus stops
 at its ``time_limit`` on the hallways (150 s and 300 s of backups), so its scores there depend a
 little on the machine's speed and load; every other cell is a pure function of its settings.
 """
@@ -29,7 +30,8 @@ import gymnasium as gym
 # are checked.
 import rl_envs  # noqa: F401
 from baselines.cli import Parser, check_cluster_options, cluster_options, count, output_folder
-from baselines.io import atomic_write_bytes, write_csv
+from baselines.io import atomic_write_bytes, write_table
+from baselines.provenance import Provenance, write_markdown
 
 if TYPE_CHECKING:
     from baselines import compare as cmp
@@ -127,14 +129,19 @@ def main(argv=None):
     check_cluster_options(parser, args)
     from baselines import compare as cmp
     from baselines.__main__ import make_backend
+    from baselines.compare.report import records_provenance
 
+    provenance = Provenance()
     out = args.out
     labelled = cells(args.layouts, args.runs)
     result = cmp.compare([c for _, c in labelled], out, make_backend(args), outputs=False)
     if result.failed:
         raise SystemExit("\n".join(f"FAILED {c.key}: {e}" for c, e in result.failed))
-    rows = [row(label, json.loads((out / "cells" / f"{c.key}.json").read_text())) for label, c in labelled]
-    write_csv(out / "results.csv", rows)
+    records = [json.loads((out / "cells" / f"{c.key}.json").read_text()) for _, c in labelled]
+    rows = [row(label, record) for (label, _), record in zip(labelled, records)]
+    entry = records_provenance(records, provenance)
+    write_table(rows, out, entry)
+    write_markdown(out, entry)
     lines = [
         "| layout | mode | agent | ADR +- s.e. | success | median steps | solve s | published |",
         "|---|---|---|---|---|---|---|---|",

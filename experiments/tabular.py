@@ -29,7 +29,7 @@ cluster (docs/cluster.md); the tables and the plot are assembled from the cell f
 ``book`` runs :class:`SoftmaxPolicyGradient` with the book's theta_0, eta = 0.1 and stopping
 test over seeds, without a step limit, each seed a cell naming the measure ``stopping_test``,
 and writes ``book.json``/``book.md`` (episodes to the stopping test, final pi on the path
-S0->S3->S4->S7->S8; the book's one run: 4549 episodes).
+S0->S3->S4->S7->S8; the book's one run: 4549 episodes), with ``results.json`` and ``provenance.md``.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ import rl_envs  # noqa: F401
 from baselines.cli import Parser, check_cluster_options, cluster_options, count, number, output_folder
 from baselines.curves import mean_and_band
 from baselines.io import atomic_write_bytes, save_figure, write_table
-from baselines.provenance import Provenance
+from baselines.provenance import Provenance, write_markdown
 from baselines.seeds import seed_summary
 from baselines.tabular import CONTROL_AGENTS
 from baselines.tabular.settings import budget, training_setup
@@ -181,7 +181,9 @@ def control(args) -> int:
         )
     rows = [r["row"] for r in records]
     seeds = seed_summary((r["seed"] for r in rows), (s for r in rows for s in r["test_seeds"]))
-    write_table(rows, out, provenance.record(seeds))
+    entry = provenance.record(seeds)
+    write_table(rows, out, entry)
+    write_markdown(out, entry)
     table = summary(rows, args)
     atomic_write_bytes(out / "table.md", ("\n".join(table) + "\n").encode())
     plot(
@@ -261,7 +263,7 @@ def plot(records, names, path: Path, title: str) -> None:
 def book(args) -> int:
     from baselines import compare as cmp
 
-    out = args.out
+    out, provenance = args.out, Provenance()
     cells = cmp.cells_from_config(
         {
             "runs": [
@@ -302,6 +304,9 @@ def book(args) -> int:
         f"{np.round(np.mean([r['pi_on_path'] for r in rows], axis=0), 3).tolist()} (book: 0.985, 0.98, 0.982, 0.986)",
     ]
     atomic_write_bytes(out / "book.json", json.dumps(rows, indent=1).encode())
+    entry = provenance.record(seed_summary((r["seed"] for r in rows), []))  # the stopping test draws no test episodes
+    write_table(rows, out, entry)
+    write_markdown(out, entry)
     atomic_write_bytes(out / "book.md", ("\n".join(lines) + "\n").encode())
     print("\n".join(lines))
     return 0

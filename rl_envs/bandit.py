@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -13,6 +12,7 @@ from numpy.typing import ArrayLike
 from gymnasium import spaces
 
 from .core import Reference, SingleEnv, Task, VectorEnv
+from .core.vector import all_true
 from .validation import clipped_box_actions, integer, positive, real_array, symmetric_matrix
 
 EIGENVALUES = (0.1, 1.0)
@@ -23,7 +23,7 @@ LOG_RANGE = (-4.0, 3.0)  # decades shown in the cost strip
 
 def quadratic_cost(a: ArrayLike, C: np.ndarray, a_star: np.ndarray) -> np.ndarray | float:
     """``(a - a*)^T C (a - a*)`` for one action ``(m,)`` or a batch ``(..., m)``."""
-    d = np.asarray(a, dtype=np.float64) - a_star
+    d = np.subtract(a, a_star, dtype=np.float64)
     return np.einsum("...i,ij,...j->...", d, C, d)
 
 
@@ -62,6 +62,8 @@ class QuadraticBanditTask(Task):
     eigenvalues: np.ndarray = field(init=False, repr=False, compare=False)
     _eigenvectors: np.ndarray = field(init=False, repr=False, compare=False)
     _draws_C: bool = field(init=False, repr=False, compare=False)
+    _no_pull: np.ndarray = field(init=False, repr=False, compare=False)
+    _no_cost: np.ndarray = field(init=False, repr=False, compare=False)
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 30}
     # Actions are in the paper's units (a* = [4, ..., 4]); a [-1, 1] box would not hold a*.
@@ -69,6 +71,8 @@ class QuadraticBanditTask(Task):
         "symmetric and normalized": "actions in the paper's units (Silver et al. 2014, §5.1): a* = [4, ..., 4]"
     }
     canvas_size = (2 * PLANE, PLANE)
+    # every episode leaves its start state and its pull in the trail
+    trail_length = 2 * HISTORY
 
     def __post_init__(self):
         dim = integer(self.dim, "dim")
@@ -82,6 +86,8 @@ class QuadraticBanditTask(Task):
             a_star=a_star,
             max_steps=1,
             _draws_C=self.C is None,
+            _no_pull=np.full((1, dim), np.nan),
+            _no_cost=np.full(1, np.nan),
             action_space=spaces.Box(-action_bound, action_bound, (dim,), np.float32),
             observation_space=spaces.Box(0.0, 1.0, (1,), np.float32),
         )
@@ -115,6 +121,8 @@ class QuadraticBanditTask(Task):
     # -- pulls (batched) ----------------------------------------------------------------------
 
     def initial_state(self, rng: np.random.Generator, n: int, options: dict | None = None) -> dict[str, np.ndarray]:
+        if n == 1:  # the single env's, before every pull: copies take a third of np.full's time
+            return {"action": self._no_pull.copy(), "cost": self._no_cost.copy()}
         return {"action": np.full((n, self.dim), np.nan), "cost": np.full(n, np.nan)}
 
     def check_action(self, action: Any, n: int | None) -> np.ndarray:
@@ -124,7 +132,16 @@ class QuadraticBanditTask(Task):
         self, state: dict[str, np.ndarray], action: np.ndarray, noise: None
     ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, dict]:
         cost = cast(np.ndarray, quadratic_cost(action, self.C, self.a_star))  # of a batch: an array
-        return {"action": action, "cost": cost}, -cost, np.ones(len(action), dtype=np.bool_), {"cost": cost}
+        return {"action": action, "cost": cost}, -cost, all_true(len(action)), {"cost": cost}
+
+    def step_one(
+        self, state: dict[str, np.ndarray], action: np.ndarray, rng: np.random.Generator
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, float, bool, dict]:
+        """:meth:`transition` of one pull with a float cost out: on one action, building the
+        batch's arrays around the cost took as long as the cost itself."""
+        cost = cast(np.ndarray, quadratic_cost(action, self.C, self.a_star))
+        c = cost.item()
+        return {"action": action, "cost": cost}, np.zeros(1, dtype=np.float32), -c, True, {"cost": c}
 
     def observe(self, state: dict[str, np.ndarray]) -> np.ndarray:
         return np.zeros((len(state["cost"]), 1), dtype=np.float32)
@@ -314,29 +331,6 @@ class QuadraticBanditEnv(SingleEnv):
     """
 
     task_type = QuadraticBanditTask
-
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        # Every episode is one pull, so the drawing shows the pulls of earlier episodes on the
-        # same problem, which the core's trail (one episode's states) does not keep.
-        self._pulls: deque = deque(maxlen=HISTORY)
-        self._pulls_task = self.task
-
-    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        result = super().step(action)
-        if self.render_mode is not None:
-            if self._pulls_task is not self.task:  # a seeded reset drew another C
-                self._pulls.clear()
-                self._pulls_task = self.task
-            self._pulls.append(self._state)
-        return result
-
-    def render(self) -> Any:
-        pulls = list(self._pulls) if self._pulls_task is self.task else []
-        if pulls and pulls[-1] is self._state:  # the current pull is drawn as the state
-            pulls.pop()
-        self._trail = pulls
-        return super().render()
 
 
 class QuadraticBanditVectorEnv(VectorEnv):

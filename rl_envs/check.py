@@ -410,7 +410,7 @@ def reference(s: Subject) -> None:
     env = s.make()
     env.reset(seed=0)  # a task that draws its problem (the bandit's C) draws it from the seed
     declared: Any = getattr(env.unwrapped, "reference", None)
-    _expect(callable(declared), "env.unwrapped has no reference() (the optimum and the random policy's return)")
+    _expect(callable(declared), "env.unwrapped has no reference() (the optimum and a baseline policy's return)")
     try:
         ref = declared()
     except NotImplementedError as e:
@@ -420,10 +420,13 @@ def reference(s: Subject) -> None:
         ref.lower <= ref.value <= ref.upper,
         f"reference() breaks lower <= value <= upper: {ref.lower} <= {ref.value} <= {ref.upper}",
     )
-    _expect(ref.random <= ref.upper, f"reference()'s random value {ref.random} exceeds the upper bound {ref.upper}")
+    _expect(
+        ref.random <= ref.upper,
+        f"reference()'s baseline ({ref.baseline}) value {ref.random} exceeds the upper bound {ref.upper}",
+    )
     _expect(
         math.isfinite(ref.value) and math.isfinite(ref.random),
-        f"reference()'s value {ref.value} and random value {ref.random} must be finite",
+        f"reference()'s value {ref.value} and baseline ({ref.baseline}) value {ref.random} must be finite",
     )
     if s.make_vec is not None:
         venv = s.vec(1)

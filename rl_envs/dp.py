@@ -51,12 +51,9 @@ Z99 = 2.5758293035489004
 
 
 @dataclass(frozen=True)
-class Grid:
-    """Nodes on the box ``[low, high]`` (per axis ``shape[d]`` nodes, ends included), or on a
-    period ``[low, high)`` (``periodic[d]``: ``shape[d]`` nodes, the end is the first node again).
-
-    Values on the grid are arrays of ``shape``; between the nodes they are interpolated
-    multilinearly, and outside the box the nearest point of the box is taken."""
+class _Box:
+    """The box ``[low, high]`` (a period ``[low, high)`` along a ``periodic`` axis) and ``shape``
+    points or cells along its axes: what the value iteration's grid and the bound's cells share."""
 
     low: tuple[float, ...]
     high: tuple[float, ...]
@@ -70,6 +67,15 @@ class Grid:
     @property
     def size(self) -> int:
         return math.prod(self.shape)
+
+
+@dataclass(frozen=True)
+class Grid(_Box):
+    """Nodes on the box ``[low, high]`` (per axis ``shape[d]`` nodes, ends included), or on a
+    period ``[low, high)`` (``periodic[d]``: ``shape[d]`` nodes, the end is the first node again).
+
+    Values on the grid are arrays of ``shape``; between the nodes they are interpolated
+    multilinearly, and outside the box the nearest point of the box is taken."""
 
     @property
     def spacing(self) -> np.ndarray:
@@ -134,22 +140,9 @@ def _combine(padded: np.ndarray, base: np.ndarray, frac: np.ndarray, corners) ->
 
 
 @dataclass(frozen=True)
-class Cells:
+class Cells(_Box):
     """The box ``[low, high]`` (or a period ``[low, high)`` along a ``periodic`` axis) cut into
     ``shape`` equal closed cells, numbered in C order: the certified bound's partition."""
-
-    low: tuple[float, ...]
-    high: tuple[float, ...]
-    shape: tuple[int, ...]
-    periodic: tuple[bool, ...]
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-    @property
-    def size(self) -> int:
-        return math.prod(self.shape)
 
     @property
     def spacing(self) -> np.ndarray:
@@ -192,6 +185,14 @@ def box_quadrature(
     points and equal weights."""
     cells = Cells(low, high, shape, (False,) * len(shape))
     return cells.lows() + cells.spacing / 2, np.full(cells.size, 1.0 / cells.size)
+
+
+def interval_actions(bound: float, actions: int, pieces: int) -> tuple[np.ndarray, np.ndarray]:
+    """A one-dimensional action box ``[-bound, bound]`` as a :class:`ControlProblem` takes it:
+    ``actions`` evenly spaced values ``(actions, 1)`` for value iteration, and ``pieces`` equal
+    intervals ``(pieces, 2, 1)`` (each row its low and high end) for the certified bound."""
+    edges = np.linspace(-bound, bound, pieces + 1)
+    return np.linspace(-bound, bound, actions)[:, None], np.stack([edges[:-1], edges[1:]], axis=1)[:, :, None]
 
 
 def line_quadrature(low: float, high: float, n: int, axis: int, fixed: list[float]) -> tuple[np.ndarray, np.ndarray]:

@@ -33,6 +33,9 @@ from .validation import (
     symmetric_matrix,
 )
 
+#: The baseline policy of ``reference()`` (:meth:`LQControlTask.reference` says why it is not the uniform-random one).
+ZERO_CONTROL = "zero control (u = 0)"
+
 # name -> discrete-time A, B, Q, R, initial-state mean and covariance.  The continuous-time
 # version of a named system is the one whose Euler step with dt = 1 is the discrete system:
 # A_c = A - I, B_c = B (so the double integrator becomes x'' = u).
@@ -462,34 +465,40 @@ class LQControlTask(Task):
             return uniform_control_cost(self.model, self.u_max, self.x0, self.x0_cov, cast(int, self.max_steps))
 
     def reference(self) -> Reference:
-        """The optimum ``-optimal_cost()`` and the uniform-random policy's return ``-random_cost()``,
-        both exact for the expected episode return as ``expected_cost`` counts it: ``max_steps``
-        steps from ``x_0 ~ N(x0, x0_cov)``, the divergence bound ``max_state_norm`` ignored.
+        """The optimum ``-optimal_cost()`` and the zero control's return, both exact for the
+        expected episode return as ``expected_cost`` counts it: ``max_steps`` steps from
+        ``x_0 ~ N(x0, x0_cov)``, the divergence bound ``max_state_norm`` ignored.
 
-        The action box is bounded (``u_max``), so the uniform-random policy exists; its controls
-        act as extra zero-mean noise, which the Lyapunov recursion of the state's second moment
-        counts exactly.  On the named double integrator its episodes stay far inside the
-        divergence bound (position spread about 10^4 after 200 steps, against 10^6); on a system
-        where random controls cross it (the datacenter: A is unstable) the env ends those
-        episodes early, and costs being nonnegative, the random policy's return in the env is
-        then above this value.
+        The baseline is the zero control (``u = 0``), not the uniform-random policy: uniform
+        controls in the box act as zero-mean noise of variance ``u_max^2 / 3`` that the dynamics
+        integrate, so on the double integrator their cost (:meth:`random_cost`) is 10^8 to 10^9
+        times the optimum's (100 to 200 steps), and scores between the two would not tell
+        stabilising controllers apart.  The zero control applies no feedback at all: its cost,
+        :func:`uniform_control_cost` with ``u_max = 0`` (the start and the noise alone), is the
+        cost of leaving the system to itself, which a score of 0 then means.  On a system whose
+        ``A`` is unstable (the datacenter) the zero control's state grows past the divergence
+        bound too; the env ends those episodes early, and costs being nonnegative, the zero
+        control's return in the env is then above this value.
         """
-        best, random = -self.optimal_cost(), -self.random_cost()
+        with solvable("reference: the Lyapunov recursion of the zero control", self.model):
+            zero = -uniform_control_cost(self.model, 0.0, self.x0, self.x0_cov, cast(int, self.max_steps))
+        best = -self.optimal_cost()
         return Reference(
             kind="exact",
             value=best,
             lower=best,
             upper=best,
-            random=random,
-            random_lower=random,
-            random_upper=random,
+            random=zero,
+            random_lower=zero,
+            random_upper=zero,
             quantity=(
                 f"minus the expected cost of an episode of max_steps = {self.max_steps} steps from x0 ~ N(x0, x0_cov), "
                 "the divergence bound ignored"
             ),
             gamma=1.0,
-            method="finite-horizon Riccati recursion (optimum); Lyapunov recursion with uniform controls (random)",
+            method="finite-horizon Riccati recursion (optimum); Lyapunov recursion with u = 0 (baseline)",
             citation="Bertsekas 2017, Dynamic Programming and Optimal Control I, §3.1 (the LQ problem)",
+            baseline=ZERO_CONTROL,
         )
 
     # -- drawing ------------------------------------------------------------------------------
@@ -597,9 +606,12 @@ class LQControlEnv(SingleEnv):
     * ``optimal_cost()``: the minimum expected episode cost over all policies (finite-horizon,
       time-varying Riccati recursion); ``optimal_return()`` is its negative.
     * ``random_cost()``: the uniform-random policy's expected episode cost (controls uniform in
-      the box, a Lyapunov recursion); ``reference()`` holds the optimum and the random policy's
-      return (a :class:`rl_envs.core.Reference`; the datacenter's random episodes diverge, which
-      the env ends early and the reference ignores).
+      the box, a Lyapunov recursion).
+    * ``reference()``: the optimum and the zero control's (``u = 0``) return, a
+      :class:`rl_envs.core.Reference` whose baseline is the zero control: the uniform-random
+      policy costs 10^8 to 10^9 times the optimum on the double integrator, so normalized between
+      the two every stabilising controller would score 1 to several digits (the datacenter's
+      zero-control episodes diverge, which the env ends early and the reference ignores).
     * ``model``: the discrete-time :class:`LQModel` (``A, B, Q, R, N, W``) that the environment
       steps; ``continuous_model``: the continuous-time one it discretizes (None in discrete time).
 

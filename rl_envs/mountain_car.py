@@ -87,16 +87,16 @@ class MountainCarRLParkTask(Task):
         else:
             start = dp.box_quadrature(low, high, (400, 400))
             start_cells = np.full(partition.size, 1.0 / partition.size)
-        throttle = np.linspace(-1.0, 1.0, pieces + 1)
+        throttles, throttle_pieces = dp.interval_actions(1.0, actions, pieces)
         return dp.ControlProblem(
             step=lambda x, a, noise: self.transition(x, a, None)[:3],
             grid=dp.Grid(low, high, nodes, (False, False)),
-            actions=np.linspace(-1.0, 1.0, actions)[:, None],
+            actions=throttles,
             reward_bound=0.0,
             horizon=self.max_steps,
             start=start,
             cells=partition,
-            action_pieces=np.stack([throttle[:-1], throttle[1:]], axis=1)[:, :, None],
+            action_pieces=throttle_pieces,
             enclose=self._enclose,
             start_cells=start_cells,
         )

@@ -260,17 +260,16 @@ class PendulumSwingUpTask(Task):
         one it happens in pays ``-dt`` in the penalty second, then 0)."""
         low, high = (-math.pi, -omega), (math.pi, omega)
         partition = dp.Cells(low, high, cells, (True, False))
-        u_max = self.model.u_max
-        torque = np.linspace(-u_max, u_max, pieces + 1)
+        torques, torque_pieces = dp.interval_actions(self.model.u_max, actions, pieces)
         return dp.ControlProblem(
             step=self._dp_step,
             grid=dp.Grid(low, high, nodes, (True, False)),
-            actions=np.linspace(-u_max, u_max, actions)[:, None],
+            actions=torques,
             reward_bound=self.dt,
             horizon=cast(int, self.max_steps),  # an int once __post_init__ has run
             start=dp.line_quadrature(-math.pi, math.pi, 4000, 0, [0.0]),
             cells=partition,
-            action_pieces=np.stack([torque[:-1], torque[1:]], axis=1)[:, :, None],
+            action_pieces=torque_pieces,
             enclose=self._enclose,
             start_cells=dp.line_weights(partition, 0, [0.0]),
             end_cost=lambda k: (k - 1) * self.dt,

@@ -24,6 +24,7 @@ MAX_MOVE = 0.05
 # OffPAC (RLPark's OffPACPuddleWorld): three axis-aligned Gaussian puddles, (mean, std) per axis
 GAUSSIAN_MEANS = np.array([[0.3, 0.6], [0.4, 0.5], [0.8, 0.9]])
 GAUSSIAN_STDS = np.array([[0.1, 0.03], [0.03, 0.1], [0.03, 0.1]])
+GAUSSIAN_NORMALIZERS = 2 * math.pi * GAUSSIAN_STDS.prod(axis=1)
 OFFPAC_START = np.array([0.2, 0.4])
 # Boyan & Moore 1995: capsules of radius 0.1 around two segments, a penalty of 400 per unit of depth
 CAPSULES = np.array([[[0.10, 0.75], [0.45, 0.75]], [[0.45, 0.40], [0.45, 0.80]]])
@@ -36,14 +37,14 @@ DISCRETE_CONTROLS = MAX_MOVE * np.array([[0.0, 1.0], [1.0, 0.0], [0.0, -1.0], [-
 
 def gaussian_puddle_reward(states: np.ndarray) -> np.ndarray:
     """OffPAC's reward at ``states`` (n, 2): -1 - 2 sum_k N(s; mean_k, diag(std_k^2))."""
-    return _gaussian_reward(np.broadcast_to(states[:, None, :], (len(states), *GAUSSIAN_MEANS.shape)))
+    return _gaussian_reward(states[:, None, :])  # every puddle's density at the same point
 
 
 def _gaussian_reward(points: np.ndarray) -> np.ndarray:
-    """OffPAC's reward with puddle ``k``'s density taken at ``points[:, k]`` (n, 3, 2)."""
+    """OffPAC's reward with puddle ``k``'s density taken at ``points[:, k]`` (n, 3, 2), or at
+    ``points[:, 0]`` for every ``k`` (n, 1, 2)."""
     z = (points - GAUSSIAN_MEANS) / GAUSSIAN_STDS
-    density = np.exp(-0.5 * (z**2).sum(axis=2)) / (2 * math.pi * GAUSSIAN_STDS.prod(axis=1))
-    return -1.0 - 2.0 * density.sum(axis=1)
+    return -1.0 - 2.0 * (np.exp(-0.5 * (z**2).sum(axis=2)) / GAUSSIAN_NORMALIZERS).sum(axis=1)
 
 
 def capsule_distances(states: np.ndarray) -> np.ndarray:

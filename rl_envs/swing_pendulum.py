@@ -83,16 +83,16 @@ class SwingPendulumTask(Task):
         else:
             start = dp.line_quadrature(low[0], high[0], 4000, 0, [0.0])
             start_cells = dp.line_weights(partition, 0, [0.0])
-        torque = np.linspace(-MAX_TORQUE, MAX_TORQUE, pieces + 1)
+        torques, torque_pieces = dp.interval_actions(MAX_TORQUE, actions, pieces)
         return dp.ControlProblem(
             step=lambda x, a, noise: self.transition(x, a, None)[:3],
             grid=dp.Grid(low, high, nodes, (True, False)),
-            actions=np.linspace(-MAX_TORQUE, MAX_TORQUE, actions)[:, None],
+            actions=torques,
             reward_bound=1.0,
             horizon=self.max_steps,
             start=start,
             cells=partition,
-            action_pieces=np.stack([torque[:-1], torque[1:]], axis=1)[:, :, None],
+            action_pieces=torque_pieces,
             enclose=self._enclose,
             start_cells=start_cells,
         )

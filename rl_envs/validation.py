@@ -203,20 +203,31 @@ def _batch_box(space: spaces.Box, num_envs: int | None) -> spaces.Box:
 def clipped_box_action(action: Any, space: spaces.Box, num_envs: int | None = None) -> np.ndarray:
     """:func:`as_box_action` as a batch of shape ``(num_envs or 1, *space.shape)``, clipped into
     ``space`` (``action_out_of_range = "clip"``, as in every environment here)."""
-    a = as_box_action(action, space, num_envs).reshape(num_envs or 1, *space.shape)
-    return np.clip(a, space.low, space.high)
+    return _clip(as_box_action(action, space, num_envs), num_envs, space.low, space.high)
 
 
 def clipped_box_actions(action: Any, space: spaces.Box, n: int | None, bound: float) -> np.ndarray:
     """:func:`clipped_box_action` for a float32 box of ``[-bound, bound]``, clipped at ``bound`` in
     float64: the box's own float32 bounds can differ from ``bound`` in the last bits."""
-    a = as_box_action(action, space, n).reshape(n or 1, *space.shape)
-    return np.minimum(np.maximum(a, -bound), bound)
+    return _clip(as_box_action(action, space, n), n, -bound, bound)
+
+
+def _clip(a: np.ndarray, num_envs: int | None, low: Any, high: Any) -> np.ndarray:
+    """The checked action(s) ``a`` (a new array) as a batch, clipped into ``[low, high]`` in place:
+    np.clip's Python wrapper takes as long as a cheap env's step, and a new array as long again."""
+    if num_envs is None:
+        a = a[None]
+    np.maximum(a, low, out=a)
+    return np.minimum(a, high, out=a)
 
 
 def as_discrete_action(action: Any, n: int | np.integer) -> int:
     """``action`` as a Python int in ``range(n)`` (a Python or NumPy int, or a 0-d int array)."""
-    if type(action) is not int:  # a plain int, the usual action, skips the slower checks
+    # a plain int or an np.int64 (what Discrete.sample and argmax give), the usual actions, skip
+    # the slower checks: they are most of a tabular env's step
+    if type(action) is np.int64:
+        action = int(action)
+    elif type(action) is not int:
         if isinstance(action, np.ndarray) and action.shape == () and action.dtype.kind in "iu":
             action = action.item()
         if not is_int(action):
@@ -233,6 +244,8 @@ def as_discrete_actions(actions: Any, num_envs: int, n: int) -> np.ndarray:
     allowed = f"actions of {num_envs} x Discrete({n}) must be an int array of shape ({num_envs},) in [0, {n})"
     if a is None or a.shape != (num_envs,) or a.dtype.kind not in "iu":
         raise ValueError(f"{allowed}, got {describe(actions)}")
-    if np.any((a < 0) | (a >= n)):
+    checked = a.astype(np.int64, copy=False)
+    # one comparison for both ends: a negative int64 read as a uint64 is above any n
+    if np.count_nonzero(checked.view(np.uint64) >= n):
         raise ValueError(f"{allowed}, got {a.tolist()}")
-    return a.astype(np.int64, copy=False)
+    return checked

@@ -106,3 +106,43 @@ def test_regret_and_area_for_an_environment_with_an_exact_optimum():
     lines = aggregate.regret_lines(records, group_labels([r["row"] for r in records]), reps=200)
     # regret 8 and 9 (mean 8.5) over 4 steps; mean height of the curve over [1, 4]: 5.5/3 and 6/3
     assert lines[2].startswith("| b/Bandit | A | 2 | 0 | 8.5 [8, 9] | 2.125 [2, 2.25] | -1.917 [")
+
+
+def test_a_discounted_reference_is_scored_named_and_kept_off_the_episode_return_curves(tmp_path):
+    """A row measured as the POMDP literature scores (the discounted return of the maze's
+    reference) is aggregated and named as such; its training log (episode returns) is neither
+    normalized by that reference nor counted as regret against it."""
+    maze = '{"layout": "hallway"}'
+    records = []
+    for s in range(2):
+        log = {"end_steps": [1, 2, 3, 4], "returns": [0.0, 1.0, 1.0, 1.0]}  # undiscounted: reached the goal
+        discounted = {
+            **row("rl_envs/PartiallyObservableMaze-v0", "X", s, 0.3 + 0.1 * s, env_kwargs=maze),
+            **dict(reference=0.5, reference_low=0.5, reference_high=0.5, random_return=0.1),
+            **dict(normalized_score=0.5 + 0.25 * s, reference_gamma=0.95, baseline="uniform random"),
+        }
+        records.append({"row": discounted, "log": log})
+        exact = {**scored("a/T1", "X", s, 0.5), "reference_low": 10.0, "reference_high": 10.0, "reference_gamma": 1.0}
+        records.append({"row": exact, "log": {"end_steps": [1, 2, 3, 4], "returns": [0.0, 5.0, 5.0, 5.0]}})
+    labels = group_labels([r["row"] for r in records])
+    table = aggregate.score_table([r["row"] for r in records], labels)
+    tasks = table.tasks["X"]
+    assert table.scores["X"][:, tasks.index("rl_envs/PartiallyObservableMaze-v0")].tolist() == [0.5, 0.75]
+    assert aggregate.discounted_lines(table)[2:] == ["* rl_envs/PartiallyObservableMaze-v0 (gamma = 0.95)"]
+    assert aggregate.discounted_lines(aggregate.score_table([records[1]["row"]], labels[1:2])) == []
+    # the sample-efficiency curve is the episode-return task's alone: its runs' 0.5 at the end
+    x, est = aggregate.sample_efficiency_data(table, records)["X"]
+    assert x[-1] == 1.0 and est.point[-1] == pytest.approx(0.5)
+    regret = aggregate.regret_lines(records, labels, reps=200)
+    assert len(regret) == 3 and regret[2].startswith("| a/T1 | X | 2 | 10 |")
+    lines = aggregate.write_aggregate(records, labels, tmp_path, reps=200)
+    assert "* rl_envs/PartiallyObservableMaze-v0 (gamma = 0.95)" in lines
+
+
+def test_a_row_without_reference_columns_is_not_scored_against_a_discounted_reference():
+    rows = [row("rl_envs/PartiallyObservableMaze-v0", "X", 0, 1.0, env_kwargs='{"layout": "hallway"}')]
+    table = aggregate.score_table(rows, group_labels(rows))
+    assert not table.scores and table.left_out == [
+        "rl_envs/PartiallyObservableMaze-v0: its reference is of the discounted return (gamma = 0.95), "
+        "not of this row's return"
+    ]

@@ -1,12 +1,13 @@
-"""One Bayes filter: the env's rendered belief, ``BeliefState`` and a belief agent's ``predict``
-state agree on the same trajectory, across episode ends, single and batched."""
+"""One Bayes filter: the env's rendered belief, ``BeliefState``, a belief agent's ``predict``
+state and ``OnBeliefs`` (a policy over beliefs run on observations) agree on the same trajectory,
+across episode ends, single and batched."""
 
 import numpy as np
 import gymnasium as gym
 import pytest
 
 import rl_envs  # noqa: F401
-from baselines.belief import QMDP
+from baselines.belief import QMDP, OnBeliefs
 from rl_envs.maze.po_maze import PartiallyObservableMazeVectorEnv
 from rl_envs.maze.pomdp import belief_update, filter_belief
 from rl_envs.wrappers import BeliefState
@@ -61,3 +62,37 @@ def test_the_no_observation_symbol_restarts_at_b0_whatever_the_prior():
     np.testing.assert_array_equal(filter_belief(None, None, model.n_obs, model), model.b0)
     with pytest.raises(ValueError, match="prior belief"):
         filter_belief(None, None, np.array([model.n_obs, 4]), model)
+
+
+class BeliefRecorder:
+    """A policy over beliefs, as one trained on ``BeliefState`` is: a fixed linear preference per
+    action (so the beliefs steer the trajectory), keeping every batch of beliefs it is shown."""
+
+    def __init__(self, n_states: int, n_actions: int):
+        self.W, self.seen = np.random.default_rng(0).standard_normal((n_states, n_actions)), []
+
+    def predict(self, beliefs, state=None, episode_start=None, deterministic=True):
+        self.seen.append(beliefs)
+        return np.argmax(beliefs @ self.W, axis=-1), None
+
+
+def test_on_beliefs_gives_a_belief_policy_the_filters_beliefs_across_autoresets():
+    venv = PartiallyObservableMazeVectorEnv(3, "hallway", max_steps=4, render_mode="rgb_array")
+    model = venv.unwrapped.episode_model
+    policy = BeliefRecorder(model.n_states, model.n_actions)
+    agent = OnBeliefs(policy, model)
+    obs, _ = venv.reset(seed=1)
+    state, restarts = None, 0
+    for _ in range(14):
+        actions, state = agent.predict(obs, state)
+        np.testing.assert_allclose(venv.belief, state[0], rtol=0, atol=1e-12)
+        # float32, as BeliefState's observation space holds them
+        assert policy.seen[-1].dtype == np.float32 and np.array_equal(policy.seen[-1], state[0].astype(np.float32))
+        obs, *_ = venv.step(actions)
+        restarts += int(np.sum(obs == venv.no_observation))
+    assert restarts >= 6
+    # episode_start restarts a run's belief at b0 whatever it observed; the others are filtered
+    prior, last = state
+    _, state = agent.predict(obs, state, episode_start=np.array([False, True, False]))
+    np.testing.assert_array_equal(state[0][1], model.b0)
+    np.testing.assert_array_equal(state[0][[0, 2]], filter_belief(prior[[0, 2]], last[[0, 2]], obs[[0, 2]], model))

@@ -84,12 +84,14 @@ def test_tiny_compare_writes_every_output(tmp_path):
         assert r["reference"] == r["reference_low"] == r["reference_high"] == pytest.approx(0.96)
         assert r["random_return"] == ref.random and r["normalized_score"] == r["normalized_low"] == r["normalized_high"]
         assert r["normalized_score"] == pytest.approx((r["return"] - ref.random) / (0.96 - ref.random))
+        assert (r["baseline"], r["reference_gamma"]) == ("uniform random", 1.0)
     summary = (tmp_path / "summary.md").read_text()
     assert summary.startswith(
         "| environment | agent | settings | seeds | steps | wall time / seed (s) | return (mean ± sd) | reference | "
-        "random |"
+        "baseline |"
     )
-    assert "| rl_envs/GridMaze-v0 | QLearning |  | 2 | 300 |" in summary and f"| 0.96 | {ref.random:.4g} |" in summary
+    assert "| rl_envs/GridMaze-v0 | QLearning |  | 2 | 300 |" in summary
+    assert f"| 0.96 | {ref.random:.4g} (uniform random) |" in summary
 
 
 def test_interrupted_run_resumes_only_the_missing_cells(tmp_path, monkeypatch):
@@ -192,6 +194,19 @@ def test_default_config_is_valid_and_covers_every_env():
         )
 
 
+def test_every_row_of_the_default_comparison_has_a_reference():
+    """No n/a in the default table's reference columns (issue 26): every run's environment declares
+    a reference of the quantity its rows report, the discounted return where the run measures it."""
+    from baselines.evaluation import reference_of
+
+    for run in cmp.default_config()["runs"]:
+        env = gym.make(run["env"], **run.get("env_kwargs", {}))
+        env.reset(seed=0)  # the bandit draws its problem
+        discounted = run.get("measure", {}).get("name") == "discounted_reward"
+        ref = reference_of(env, discounted=discounted)
+        assert ref is not None and (ref.gamma < 1) == discounted, run["env"]
+
+
 def test_summary_keeps_settings_apart():
     base = {
         "env": "rl_envs/GridMaze-v0",
@@ -256,6 +271,12 @@ def test_reference_columns_and_their_summary():
     # the reference with its bounds, the random value, and the mean score with the mean of its interval
     assert "| 2 [1, 3] | 0 | 0.875 [0.583, 1.750] |" in line, line
     assert "| n/a | n/a | n/a |" in cmp.summary_table([{**rows[0], **dict.fromkeys(cmp.REFERENCE_COLUMNS)}])[2]
+    # the baseline is named beside its value (LQ control's is the zero control)
+    lq_row = {**row, "return": -4.0, **cmp.reference_columns(-4.0, lq), **cmp.reference_notes(lq)}
+    assert "| -2 | -10 (uniform random) | 0.750 |" in cmp.summary_table([lq_row])[2]
+    zero = Reference("exact", -2.0, -2.0, -2.0, -10.0, -10.0, -10.0, "q", 1.0, "m", baseline="zero control (u = 0)")
+    assert "| -10 (zero control (u = 0)) |" in cmp.summary_table([{**lq_row, **cmp.reference_notes(zero)}])[2]
+    assert cmp.reference_notes(None) == {"baseline": None, "reference_gamma": None}
 
 
 @pytest.mark.parametrize(

@@ -137,12 +137,14 @@ def test_env_pages_and_the_references_table_show_each_reference_record():
     site_hook = _hook()
     maze = gym.make("rl_envs/GridMaze-v0").unwrapped.reference()
     page = site_hook.env_page("rl_envs/GridMaze-v0")
-    assert "## Reference" in page and f"| random policy | {maze.random:.6g} |" in page
+    assert "## Reference" in page and f"| baseline: uniform random | {maze.random:.6g} |" in page
     assert f"| kind | {maze.kind} |" in page and maze.method in page
+    lq = gym.make("rl_envs/LQControl-v0").unwrapped.reference()  # its baseline is the zero control
+    assert f"| baseline: zero control (u = 0) | {lq.random:.6g} |" in site_hook.env_page("rl_envs/LQControl-v0")
     arm = gym.make("rl_envs/OctopusArm-v0").unwrapped.reference()
     page_in_a_folder, arm_page = "reports" + "/page.md", "../envs/" + "OctopusArm.md"  # (not files: split)
     table = site_hook.references_table(page_in_a_folder)
-    interval = f"{arm.random:.6g} in [{arm.random_lower:.6g}, {arm.random_upper:.6g}]"
+    interval = f"{arm.random:.6g} in [{arm.random_lower:.6g}, {arm.random_upper:.6g}] (uniform random)"
     assert f"| [OctopusArm]({arm_page}) | best-known | 52.91 | 52.91 | {arm.upper:.6g} | {interval} |" in table
     assert table.count("\n") == 1 + len(gen_media.media())  # the header, its rule and one row per environment
 
@@ -423,3 +425,17 @@ def test_site_in_headless_chromium(served_site, chromium):
     assert arm["gifs"] >= 1 and arm["loaded"] == arm["gifs"], arm
     assert arm["math"] >= 1 and arm["katex"] >= arm["math"] and arm["katex_errors"] == 0, arm
     assert home["errors"] == [] and arm["errors"] == [], (home["errors"], arm["errors"])
+    # The Fig. 2 report's tables fit the page at this width: none scrolls sideways, every image loads.
+    layouts = {}
+    for page in ("dpg-fig2", "dpg-fig2-sweep"):
+        shown = visit(chromium, served_site + f"reports/{page}/", ARTIFACTS / f"{page}.png")
+        layouts[page] = chromium.evaluate("""({
+            tables: document.querySelectorAll('article table').length,
+            scrolling: [...document.querySelectorAll('article .md-typeset__scrollwrap, article .md-typeset__table')]
+                .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.querySelector('tr').innerText),
+            images: [...document.querySelectorAll('article img')].map(img => img.naturalWidth > 0),
+        })""")
+        assert shown["errors"] == [] and layouts[page]["scrolling"] == [], (page, layouts[page])
+    fig2, sweep = layouts["dpg-fig2"], layouts["dpg-fig2-sweep"]
+    assert fig2["tables"] >= 4 and len(fig2["images"]) == 1 and all(fig2["images"]), fig2
+    assert sweep["tables"] == 1, sweep

@@ -1,7 +1,8 @@
 """experiments/dpg_fig2.py (Silver et al. 2014, Fig. 2) in a short version: the mean-policy test
 returns its batch cells record are exact, a run killed by a real signal resumes with only the
-missing cells, the tuning seeds are never reported, and a few thousand steps of COPDAC-Q beat a
-random policy on mountain car."""
+missing cells, the step sizes are chosen on tuning runs and episodes only, a few thousand steps of
+COPDAC-Q beat a random policy on mountain car, and each table row is scored against its own
+task's reference, the paper set beside the fixed-start mountain car only."""
 
 import argparse
 import importlib.util
@@ -19,17 +20,18 @@ import gymnasium as gym
 import rl_envs  # noqa: F401
 from baselines import compare as cmp
 from baselines.evaluation import evaluate
-from baselines.seeds import checkpoint_test_seeds
+from baselines.seeds import REPORTED_TEST, TUNING_TEST, checkpoint_test_seeds
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = importlib.util.spec_from_file_location("dpg_fig2", ROOT / "experiments" / "dpg_fig2.py")
 fig2 = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(fig2)
 
-# Mountain car, COPDAC-Q, CI's two settings, one tuning seed, three reported seeds, 3000 steps
+# Mountain car from the uniform box, COPDAC-Q, CI's two settings, one tuning seed, three reported
+# seeds, 3000 steps (from the fixed start no car reaches the goal that early)
 SHORT = [
     "--tasks",
-    "mountain car",
+    "mountain car (uniform start)",
     "--agents",
     "COPDAC-Q",
     "--grid",
@@ -56,22 +58,22 @@ def test_recorded_test_returns_are_the_mean_policy_of_the_seed_run_alone():
     record = cmp.run_cell(fig2.batch_cell("COPDAC-Q", proto, members))
     assert cmp.record_problem(record) is None and record["cell"]["measure"]["name"] == "seed_batch"
     rec = record["measurements"]
-    env_id = proto["env_id"]
+    env_id, env_kwargs = proto["env_id"], proto["env_kwargs"]
     per_member = zip(members, rec["returns"], rec["episode_returns"], rec["member_steps"], rec["test_seeds"])
     for (seed, setting), returns, episodes, steps, test_seeds in per_member:
         assert steps[0] == 0 and 150 <= steps[1] <= 156 and 400 <= steps[2] <= 412
         for i, n in enumerate(steps):
             # each member's own episodes: checkpoint i's of its seed's test stream
             assert test_seeds[i] == checkpoint_test_seeds(seed, i, 2)
-            alone = fig2.AGENTS["COPDAC-Q"](gym.make(env_id), seed=seed, gamma=proto["gamma"], **setting)
+            alone = fig2.AGENTS["COPDAC-Q"](gym.make(env_id, **env_kwargs), seed=seed, gamma=proto["gamma"], **setting)
             if n:
                 alone.learn(n)
-            replayed = [evaluate(alone, gym.make(env_id), seeds=[s])[0] for s in test_seeds[i]]
+            replayed = [evaluate(alone, gym.make(env_id, **env_kwargs), seeds=[s])[0] for s in test_seeds[i]]
             assert episodes[i] == replayed and returns[i] == np.mean(replayed)
 
 
-def random_policy_return(env_id: str, seed: int, episodes: int = 3) -> float:
-    env = gym.make(env_id)
+def random_policy_return(env_id: str, env_kwargs: dict, seed: int, episodes: int = 3) -> float:
+    env = gym.make(env_id, **env_kwargs)
     env.action_space.seed(0)
     total = 0.0
     for _ in range(episodes):
@@ -84,8 +86,8 @@ def random_policy_return(env_id: str, seed: int, episodes: int = 3) -> float:
     return total / episodes
 
 
-def zero_action_return(env_id: str, seed: int) -> float:
-    env = gym.make(env_id)
+def zero_action_return(env_id: str, env_kwargs: dict, seed: int) -> float:
+    env = gym.make(env_id, **env_kwargs)
     env.reset(seed=seed)
     total, done = 0.0, False
     while not done:
@@ -103,8 +105,8 @@ def files(out: Path) -> dict:
 def short_cells() -> tuple:
     """The sweep cell of SHORT's (task, agent), and its final cell with ``chosen``."""
     args = argparse.Namespace(seeds=3, tuning_seeds=1, steps_scale=0.03, grid="ci", sweep_fraction=0.5, test_episodes=2)
-    return fig2.sweep_cell("mountain car", "COPDAC-Q", args), lambda chosen: fig2.final_cell(
-        "mountain car", "COPDAC-Q", chosen, args
+    return fig2.sweep_cell("mountain car (uniform start)", "COPDAC-Q", args), lambda chosen: fig2.final_cell(
+        "mountain car (uniform start)", "COPDAC-Q", chosen, args
     )
 
 
@@ -132,9 +134,15 @@ def test_a_killed_run_resumes_and_recomputes_only_what_is_missing(tmp_path):
     finals = fig2.main(["--out", str(out), *SHORT])
     after = files(out)
     assert all(after[p] == t for p, t in before.items())  # the sweep was not rerun
-    rec = finals[("mountain car", "COPDAC-Q")]
+    rec = finals[("mountain car (uniform start)", "COPDAC-Q")]
     final = final_of(rec["setting"])
     assert [p.name for p in after if p not in before] == [f"{final.key}.json"]
+    # the step sizes come from the sweep's record alone: tuning runs and their episodes, none reported
+    sweep_record = json.loads((cells / f"{sweep.key}.json").read_text())
+    assert rec["setting"] == fig2.best_setting(fig2.by_setting(sweep_record))
+    assert all(s in TUNING_TEST for s in np.ravel(sweep_record["measurements"]["test_seeds"]))
+    assert all(s in REPORTED_TEST for s in np.ravel(rec["test_seeds"]))
+    assert rec["env_kwargs"] == {"start": "random", "goal_reward": -1.0}
 
     returns = np.asarray(rec["returns"])
     assert returns.shape == (3, fig2.CHECKPOINTS) and rec["checkpoints"][-1] == 3000 and rec["seeds"] == [0, 1, 2]
@@ -142,8 +150,10 @@ def test_a_killed_run_resumes_and_recomputes_only_what_is_missing(tmp_path):
     # starts a checkpoint) against a random policy from the same starts; the untrained mean
     # policy pushes 0 (it gets out only from a start with the energy to coast to the goal)
     starts = np.asarray(rec["test_seeds"])[:, -5:].ravel()
-    baseline = np.mean([random_policy_return(rec["env_id"], int(s), episodes=1) for s in starts])
-    untrained = [np.mean([zero_action_return(rec["env_id"], s) for s in run[0]]) for run in rec["test_seeds"]]
+    baseline = np.mean([random_policy_return(rec["env_id"], rec["env_kwargs"], int(s), episodes=1) for s in starts])
+    untrained = [
+        np.mean([zero_action_return(rec["env_id"], rec["env_kwargs"], s) for s in run[0]]) for run in rec["test_seeds"]
+    ]
     assert returns[:, 0].tolist() == untrained
     assert returns[:, -5:].mean() > baseline + 100, (returns[:, -5:], baseline)
     assert (out / "fig2.png").stat().st_size > 0 and "COPDAC-Q" in (out / "table.md").read_text()
@@ -182,3 +192,70 @@ def test_the_tuning_seeds_are_never_reported_and_a_changed_protocol_is_another_c
             assert final.agent_kwargs == sweep.agent_kwargs == {"gamma": fig2.TASKS[task]["gamma"]}
             shorter = fig2.sweep_cell(task, agent, argparse.Namespace(**{**vars(args), "steps_scale": 0.5}))
             assert shorter.key != sweep.key
+
+
+def test_the_mountain_car_tasks_are_rlparks_from_its_two_starts():
+    fixed, uniform = (fig2.TASKS[f"mountain car ({start} start)"] for start in ("fixed", "uniform"))
+    starts = {}
+    for name, task in (("fixed", fixed), ("uniform", uniform)):
+        env = gym.make(task["env_id"], **task["env_kwargs"])
+        starts[name] = np.array([env.reset(seed=s)[0] for s in range(20)])
+        # -1 on the goal step too (RLPark's): a car just below the goal at full speed ends its episode paying -1
+        env.unwrapped.state = np.array([0.59, 0.07])
+        _, reward, terminated, _, _ = env.step(np.ones(1, dtype=np.float32))
+        assert terminated and reward == -1.0
+    assert np.all(starts["fixed"] == np.array([-0.5, 0.0], dtype=np.float32))
+    assert np.ptp(starts["uniform"][:, 0]) > 1.0 and np.ptp(starts["uniform"][:, 1]) > 0.07  # over the whole box
+    args = argparse.Namespace(seeds=3, tuning_seeds=1, steps_scale=1.0, grid="ci", sweep_fraction=0.5, test_episodes=2)
+    cells = [fig2.sweep_cell(f"mountain car ({s} start)", "SAC", args) for s in ("fixed", "uniform")]
+    assert cells[0].key != cells[1].key
+    assert [c.env_kwargs for c in cells] == [fixed["env_kwargs"], uniform["env_kwargs"]]
+
+
+def synthetic_run(task: str, plateau: np.ndarray) -> dict:
+    """A final run's record as ``by_setting`` gives it, its runs' returns ``plateau`` from the middle
+    checkpoint on (and -5000 before)."""
+    steps = fig2.TASKS[task]["steps"]
+    returns = np.full((len(plateau), fig2.CHECKPOINTS), -5000.0)
+    returns[:, fig2.CHECKPOINTS // 2 :] = plateau[:, None]
+    return {
+        "setting": {"alpha_u": 0.01, "alpha_v": 1.0},
+        "seeds": list(range(len(plateau))),
+        "returns": returns.tolist(),
+        "checkpoints": np.linspace(0, steps, fig2.CHECKPOINTS).round().astype(int).tolist(),
+    }
+
+
+def test_each_row_is_scored_by_its_own_tasks_reference_and_the_paper_sits_beside_the_fixed_start_only():
+    refs = {
+        task: gym.make(fig2.TASKS[task]["env_id"], **fig2.TASKS[task]["env_kwargs"]).unwrapped.reference()
+        for task in ("mountain car (fixed start)", "mountain car (uniform start)")
+    }
+    fixed, uniform = refs["mountain car (fixed start)"], refs["mountain car (uniform start)"]
+    assert (fixed.value, fixed.random) != (uniform.value, uniform.random)
+    spread = np.linspace(-100.0, 100.0, 30)
+    finals = {
+        # the fixed start's runs at its optimum (normalized 1), the uniform start's at its random policy's (0)
+        ("mountain car (fixed start)", "COPDAC-Q"): synthetic_run("mountain car (fixed start)", fixed.value + spread),
+        ("mountain car (uniform start)", "COPDAC-Q"): synthetic_run(
+            "mountain car (uniform start)", uniform.random + spread
+        ),
+    }
+    rows = {line.split(" | ")[0][2:]: line.split(" | ") for line in fig2.table(finals).splitlines()[2:]}
+    score = rows["mountain car (fixed start)"][4]
+    assert score.startswith("1.000 [") and rows["mountain car (uniform start)"][4].startswith("0.000 [")
+    low, high = (float(x.replace("−", "-")) for x in score[7:-1].split(", "))
+    assert low < 1.0 < high  # the bootstrap interval of the 30 runs' spread
+    assert rows["mountain car (fixed start)"][5] == f"{fig2.signed(fixed.value, 1)} ({fig2.signed(fixed.random)}) |"
+    assert (
+        rows["mountain car (uniform start)"][5] == f"{fig2.signed(uniform.value, 1)} ({fig2.signed(uniform.random)}) |"
+    )
+    tasks = {line.split(" | ")[0][2:]: line.split(" | ") for line in fig2.tasks_table(finals).splitlines()[2:]}
+    assert tasks["mountain car (uniform start)"][4:] == ["—", "— |"]
+    plateau = fig2.PLATEAU["mountain car (fixed start)"]
+    assert (
+        tasks["mountain car (fixed start)"][5]
+        == f"{fig2.signed(plateau)} ({fig2.fraction(fixed.normalize(plateau)[0])}) |"
+    )
+    assert tasks["mountain car (fixed start)"][3] == "−5,000 ± 0"  # every run's checkpoint 0 in synthetic_run
+    assert tasks["mountain car (fixed start)"][4] == fig2.signed(fig2.PAPER_START["mountain car (fixed start)"])

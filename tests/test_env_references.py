@@ -11,6 +11,8 @@ import pytest
 
 import rl_envs  # noqa: F401
 from rl_envs.core import NoReference, Reference
+from rl_envs.core.reference import UNIFORM_RANDOM
+from rl_envs.lq import ZERO_CONTROL
 from rl_envs.maze.solve import finite_horizon_values, policy_evaluation, value_iteration
 
 MC_SIGMAS = 4.0
@@ -132,10 +134,9 @@ def test_bandit_reference_against_monte_carlo_of_the_vector_env():
 # -- LQControl --------------------------------------------------------------------------------------
 
 
-def test_lq_random_cost_by_hand():
-    """x' = 0.9 x + u, cost 2 x^2 + 0.5 u^2, x_0 = 1, no noise, two steps, u uniform on [-3, 3]
-    (variance 3): 2 + 0.5·3 + 2 (0.81 + 3) + 0.5·3 = 12.62."""
-    env = gym.make(
+def lq_by_hand(u_max: float = 3.0) -> gym.Env:
+    """x' = 0.9 x + u, cost 2 x^2 + 0.5 u^2, x_0 = 1, no noise, two steps."""
+    return gym.make(
         "rl_envs/LQControl-v0",
         A=[[0.9]],
         B=[[1.0]],
@@ -145,23 +146,54 @@ def test_lq_random_cost_by_hand():
         x0_cov=0.0,
         noise_cov=0.0,
         max_steps=2,
-        u_max=3.0,
+        u_max=u_max,
     )
+
+
+def test_lq_random_cost_by_hand():
+    """u uniform on [-3, 3] (variance 3): 2 + 0.5·3 + 2 (0.81 + 3) + 0.5·3 = 12.62."""
+    assert lq_by_hand().unwrapped.random_cost() == pytest.approx(12.62, rel=1e-14)
+
+
+@pytest.mark.parametrize("u_max", [3.0, 100.0])
+def test_lq_reference_baseline_is_the_zero_control_by_hand(u_max):
+    """u = 0: x_1 = 0.9, so the cost is 2·1 + 2·0.81 = 3.62 whatever the box (the uniform-random
+    policy's, 12.62 in [-3, 3], is not the baseline)."""
+    env = lq_by_hand(u_max)
     ref = env.unwrapped.reference()
-    assert ref.random == pytest.approx(-12.62, rel=1e-14)
+    assert ref.random == ref.random_lower == ref.random_upper == pytest.approx(-3.62, rel=1e-14)
+    assert ref.baseline == ZERO_CONTROL
     assert ref.value == -env.unwrapped.optimal_cost() and ref.kind == "exact"
+
+
+@pytest.mark.parametrize("max_steps", [100, 200])
+def test_lq_uniform_random_policy_would_leave_no_room_for_scores(max_steps):
+    """Why LQ control's baseline is not the uniform-random policy (its reference() docstring): on
+    the double integrator that policy costs 10^8 to 10^9 times the optimum, the zero control between."""
+    lq = gym.make("rl_envs/LQControl-v0", max_steps=max_steps).unwrapped
+    ref = lq.reference()
+    assert 1e8 < lq.random_cost() / lq.optimal_cost() < 1e10
+    assert lq.optimal_cost() < -ref.random < 1e-4 * lq.random_cost()
 
 
 @pytest.mark.parametrize("kwargs", [{"max_steps": 100}, {"dt": 0.1, "max_steps": 50}])
 def test_lq_reference_against_monte_carlo_of_the_vector_env(kwargs):
-    n = 4000
+    """The reference's baseline against episodes of zero actions, and ``random_cost()`` against
+    episodes of uniform ones, each in the real vector env."""
+    n = 16_000  # the zero control's standard error: 1 % of its cost at 100 steps
     venv = gym.make_vec("rl_envs/LQControl-v0", num_envs=n, vectorization_mode="vector_entry_point", **kwargs)
     ref = venv.unwrapped.reference()
+    steps = venv.unwrapped.max_steps
     venv.reset(seed=6)
     rng = np.random.default_rng(7)
-    returns, diverged = first_episode_returns(venv, venv.unwrapped.max_steps, lambda t: rng.uniform(-10, 10, (n, 1)))
+    returns, diverged = first_episode_returns(venv, steps, lambda t: rng.uniform(-10, 10, (n, 1)))
     assert not diverged.any()  # the reference ignores the divergence bound: no episode reaches it here
+    assert_mc_agrees(returns, -venv.unwrapped.random_cost())
+    venv.reset(seed=8)
+    returns, diverged = first_episode_returns(venv, steps, lambda t: np.zeros((n, 1)))
+    assert not diverged.any()
     assert_mc_agrees(returns, ref.random)
+    assert ref.baseline == ZERO_CONTROL and ref.random > -venv.unwrapped.random_cost()
 
 
 # -- the octopus arm --------------------------------------------------------------------------------
@@ -211,3 +243,16 @@ def test_normalize_maps_random_to_0_and_the_reference_to_1_with_the_bounds_inter
     assert bounds.normalize(2.0) == pytest.approx((1.0, 0.75, 1.5))
     one_action = Reference("exact", 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, "q", 1.0, "m")  # every policy is optimal
     assert all(math.isnan(x) for x in one_action.normalize(5.0))
+
+
+def test_a_record_names_its_baseline_policy():
+    """The uniform-random policy unless given, by keyword (a record given by position keeps its
+    fields' places), and a name is required."""
+    plain = Reference("exact", 1.0, 1.0, 1.0, -1.0, -1.0, -1.0, "q", 1.0, "m", "cited")
+    assert plain.baseline == UNIFORM_RANDOM == "uniform random" and plain.citation == "cited"
+    assert Reference("exact", 1.0, 1.0, 1.0, -1.0, -1.0, -1.0, "q", 1.0, "m", baseline="u = 0").baseline == "u = 0"
+    for bad in ("", "  ", None, 0.0):
+        with pytest.raises(ValueError, match="baseline must name the baseline policy"):
+            Reference("exact", 1.0, 1.0, 1.0, -1.0, -1.0, -1.0, "q", 1.0, "m", baseline=bad)
+    with pytest.raises(ValueError, match=r"baseline policy's \(u = 0\) value 2.0 exceeds the optimum's upper bound"):
+        Reference("exact", 1.0, 1.0, 1.0, 2.0, 2.0, 2.0, "q", 1.0, "m", baseline="u = 0")

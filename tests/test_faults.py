@@ -505,6 +505,9 @@ def test_a_cell_whose_worker_keeps_dying_fails_alone_and_the_outputs_say_so(tmp_
         "**Incomplete: 1 of 2 cells are missing** (the same command runs them again):\n\n"
         f"* {cells[0].key}: WorkerLost: its worker died 2 times"
     )
+    (missing,) = json.loads((tmp_path / "results.json").read_text())["provenance"]["missing"]
+    assert missing.startswith(f"{cells[0].key}: WorkerLost")
+    assert "* incomplete, missing cells: 1" in (tmp_path / "provenance.md").read_text()
     again = cmp.compare(cells, tmp_path, cmp.ProcessPoolBackend(1, max_retries=1), progress_bar=False)
     assert again.ran == 1 and again.reused == 1 and not again.failed
     assert (tmp_path / "summary.md").read_text().startswith("| environment |")
@@ -514,7 +517,8 @@ def test_a_cell_whose_worker_keeps_dying_fails_alone_and_the_outputs_say_so(tmp_
 
 
 def test_a_second_run_on_a_folder_is_refused_and_a_dead_runs_lock_taken_over(tmp_path):
-    slow = write_config(tmp_path / "slow.yml", [book3x3(300, 1), book3x3(200_000, [10, 11, 12])])
+    # cells of seconds each (the run is killed before they end): the second run must find it running
+    slow = write_config(tmp_path / "slow.yml", [book3x3(300, 1), book3x3(2_000_000, [10, 11, 12])])
     out, lock = tmp_path / "out", tmp_path / "out" / "run.lock"
     first = start_compare(slow, out, workers=1)
 

@@ -63,7 +63,10 @@ def curve(sweep, setting, seeds) -> np.ndarray:
 
 def test_grid_sweep_chooses_on_tuning_seeds_and_evaluates_on_the_others(local_ray, tmp_path):
     sweep = sweep_from_config(maze_sweep())
+    on_ctrl_c = signal.getsignal(signal.SIGINT)
     result = run_sweep(sweep, tmp_path, progress=False)
+    # Tune's fit leaves its Ctrl-C handler behind; the sweep puts back the one it found.
+    assert signal.getsignal(signal.SIGINT) is on_ctrl_c
     trials = read_trials(tmp_path)
     assert len(trials) == 6 and {t["status"] for t in trials} == {"complete"}
     assert sorted((float(t["alpha"]), float(t["epsilon"])) for t in trials) == sorted(
@@ -150,10 +153,11 @@ def test_sweep_interrupted_by_ctrl_c_or_sigterm_resumes_from_tunes_checkpoint(tm
     whole process group, SIGTERM here the command alone: the Ray processes the command started
     block only SIGINT, and a SIGTERM to the group ends them under it (docs/cluster.md)."""
     config = tmp_path / "sweep.json"
-    # Trials of a few seconds each, two at a time: SIGINT arrives with some finished and some not.
-    # The early checkpoints tell the settings apart (at 20,000 steps all of them are optimal, and a
-    # sweep whose trials all tie chooses nothing).
-    config.write_text(json.dumps(maze_sweep(steps=60_000, eval_at=[100, 200, 400, 800, 20_000, 60_000])))
+    # Trials of several seconds each, two at a time: SIGINT arrives with some finished and some not
+    # (at 60,000 steps all six could finish within the 3 s below, and the signal then reached the
+    # evaluation instead).  The early checkpoints tell the settings apart (at 20,000 steps all of
+    # them are optimal, and a sweep whose trials all tie chooses nothing).
+    config.write_text(json.dumps(maze_sweep(steps=300_000, eval_at=[100, 200, 400, 800, 20_000, 300_000])))
     config = config.rename(tmp_path / "sweep.yml")  # YAML reads JSON
     out = tmp_path / "out"
     tmpdir = ray_tmpdir()
@@ -200,6 +204,43 @@ def test_sweep_interrupted_by_ctrl_c_or_sigterm_resumes_from_tunes_checkpoint(tm
         for name, data in before.items():  # kept from the first run, not trained again
             assert after[name] == data, name
         assert {t["status"] for t in read_trials(out)} == {"complete"}
+    finally:
+        stop(tmpdir)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_sweep_stopped_while_evaluating_the_chosen_setting_keeps_its_cells(tmp_path, sig):
+    """Ctrl-C or SIGTERM after the trials, while the chosen setting runs on the evaluation seeds,
+    stops the sweep there (Tune's handler, left behind by its fit, once took the first signal and
+    the evaluation ran on to its end)."""
+    # With epsilon 0.05, alpha 0.5 is optimal after 150 steps on the tuning seeds, alpha 0.1 after
+    # 300: a choice (a tie would choose nothing).
+    sweep = maze_sweep(steps=300_000, eval_at=[100, 200, 400, 800, 300_000], evaluation_seeds=[0, 1, 2, 3])
+    config = tmp_path / "sweep.yml"
+    space = {"alpha": {"grid": [0.1, 0.5]}, "epsilon": {"grid": [0.05]}}
+    config.write_text(json.dumps({**sweep, "budget": 2, "space": space}))
+    out, tmpdir = tmp_path / "out", ray_tmpdir()
+    cells = out / "evaluation" / "cells"
+    cmd = [sys.executable, "-m", "baselines", "sweep", "--config", str(config), "--out", str(out), "--no-progress"]
+    try:
+        proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**ENV, "RAY_TMPDIR": tmpdir},
+            start_new_session=True,
+        )
+        # Two cells at a time on two CPUs, each for seconds: after the first, others are running.
+        wait_for(lambda: list(cells.glob("*.json")), 600, "the first evaluation cell")
+        (os.killpg if sig == signal.SIGINT else os.kill)(proc.pid, sig)
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 128 + sig, err
+        saved = len(list(cells.glob("*.json")))
+        word = "interrupted" if sig == signal.SIGINT else "terminated (SIGTERM)"
+        assert f"{word}: while evaluating the chosen setting, {saved} of 4 cells are saved in {cells}" in err, err
+        assert saved < 4 and "Stop signal received" not in err and not (out / "chosen.json").exists()
     finally:
         stop(tmpdir)
 

@@ -3,7 +3,7 @@ in ``predict``'s state; QMDP, most likely state and the point-based solver Perse
 model (``env.unwrapped.episode_model``)."""
 
 from .base import BeliefAgent
-from .evaluate import discounted_rollouts, summarize
+from .evaluate import OnBeliefs, discounted_rollouts, summarize
 from .most_likely_state import MostLikelyState
 from .perseus import Perseus, point_backup, projections
 from .qmdp import QMDP, mdp_action_values
@@ -17,5 +17,6 @@ __all__ = [
     "projections",
     "mdp_action_values",
     "discounted_rollouts",
+    "OnBeliefs",
     "summarize",
 ]

@@ -4,7 +4,9 @@ Runs are simulated with the environment's own sampler (``env.unwrapped.sampler``
 function the env uses) and the agent's batched ``predict``, so thousands of runs cost a few
 array operations per step.  The score of a run is its discounted return from ``b0`` over at most
 ``max_steps`` steps: with ``goal_mode="terminate"`` that is ``gamma^(t-1)`` for a goal entered
-on step ``t`` (the published average discounted reward, ADR).
+on step ``t`` (the published average discounted reward, ADR).  A policy trained on the belief MDP
+(``rl_envs.wrappers.BeliefState``) runs through :class:`OnBeliefs`, which gives it the beliefs
+that wrapper would.
 """
 
 from __future__ import annotations
@@ -13,6 +15,30 @@ from typing import Any
 
 import numpy as np
 import gymnasium as gym
+
+from rl_envs.maze.pomdp import POMDPModel, filter_belief
+
+
+class OnBeliefs:
+    """A policy over beliefs (trained on ``rl_envs.wrappers.BeliefState``'s observation, as PPO's
+    zoo entry for the maze is) acting on the maze's own observations, a batch at a time:
+    ``predict`` filters each run's belief with the wrapper's filter
+    (:func:`rl_envs.maze.pomdp.filter_belief`, from ``b0`` at the "no observation" symbol or at
+    ``episode_start``) and hands the beliefs, as float32 like the wrapper's, to ``policy.predict``."""
+
+    def __init__(self, policy: Any, model: POMDPModel):
+        self.policy, self.model = policy, model
+
+    def predict(
+        self, observation: Any, state: Any = None, episode_start: np.ndarray | None = None, deterministic: bool = True
+    ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        obs = np.asarray(observation)
+        if episode_start is not None:
+            obs = np.where(episode_start, self.model.n_obs, obs)  # the symbol a reset returns
+        beliefs, last = (None, None) if state is None else state
+        beliefs = filter_belief(beliefs, last, obs, self.model)
+        actions, _ = self.policy.predict(beliefs.astype(np.float32), deterministic=deterministic)
+        return actions, (beliefs, actions)
 
 
 def discounted_rollouts(agent: Any, env: gym.Env, n_runs: int, seed: int = 0) -> dict:

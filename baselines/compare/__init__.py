@@ -26,9 +26,10 @@ what a comparison does, each module usable alone:
   (a bad one is named, moved to ``cells/corrupt/`` and run again), outputs checked writable
   before any work (:class:`OutputError`), finished cells of several folders read back;
 * :mod:`.report`: ``results.csv`` / ``results.json`` (one row a cell, with the environment's
-  reference columns, :data:`~baselines.evaluation.REFERENCE_COLUMNS`, and the run's provenance),
-  ``provenance.md`` (the provenance for a report page), ``summary.md`` (per env and agent: mean
-  return, reference, random policy's return, normalized score), ``curves/<env>.png`` (mean
+  reference columns, :data:`~baselines.evaluation.REFERENCE_COLUMNS`, what they are of,
+  :data:`~baselines.evaluation.REFERENCE_NOTES`, and the run's provenance), ``provenance.md``
+  (the provenance for a report page), ``summary.md`` (per env and agent: mean return, reference,
+  baseline policy's return, normalized score), ``curves/<env>.png`` (mean
   episode return against environment steps with a 95 % band over seeds), ``gifs/<env>.gif`` (a
   rollout of the best cell's policy), and the table spliced into a README;
 * :mod:`.aggregate`: normalized scores aggregated over environments (Agarwal et al. 2021):
@@ -46,7 +47,7 @@ check a cell's measure), :mod:`.leaderboard` and :mod:`.costs` use :mod:`.config
 The names below are the package's interface (``from baselines import compare``).
 """
 
-from ..evaluation import REFERENCE_COLUMNS, reference_columns, reference_of
+from ..evaluation import REFERENCE_COLUMNS, REFERENCE_NOTES, reference_columns, reference_notes, reference_of
 from . import (
     aggregate as aggregate,
     config as config,
@@ -110,7 +111,9 @@ __all__ = [
     "SerialBackend",
     "compare",
     "REFERENCE_COLUMNS",
+    "REFERENCE_NOTES",
     "reference_columns",
+    "reference_notes",
     "reference_of",
     "make_agent",
     "run_cell",

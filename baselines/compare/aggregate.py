@@ -1,9 +1,14 @@
 """A comparison's aggregate statistics across environments (Agarwal et al. 2021), from its rows.
 
 :func:`score_table` builds rliable's layout, an array ``(runs, tasks)`` of normalized scores per
-agent, from the rows' ``normalized_score`` (0 the uniform-random policy, 1 the optimum; computed
-here from the environment's :meth:`reference` where a row has none).  A task without a reference,
-or a run without a finite return, is left out with the reason, which the report prints.  From
+agent, from the rows' ``normalized_score`` (0 the task's baseline policy, the uniform-random one
+unless its reference names another, 1 the optimum; computed here from the environment's
+:meth:`reference` where a row has none).  A score is of the quantity its row's return and
+reference share: the episode return, or for a row measured as the POMDP literature scores (the
+partially observable maze's average discounted reward) the discounted return, which the report
+names (:func:`discounted_lines`); the training curves, which are of episode returns, are scored
+only on the tasks whose reference is of the episode return.  A task without a reference, or a run
+without a finite return, is left out with the reason, which the report prints.  From
 it: per agent the median, IQM, mean and optimality gap with stratified-bootstrap 95 % intervals
 (:func:`aggregate_lines`), the probability of improvement of every pair of agents on their common
 tasks (:func:`improvement_lines`), performance profiles and sample-efficiency curves
@@ -56,9 +61,16 @@ def reference_of(row: dict, cache: dict) -> tuple[float, float] | str:
         key = (row["env"], row["env_kwargs"])
         if key not in cache:
             env = gym.make(row["env"], **json.loads(row["env_kwargs"]))
-            ref = evaluation.reference_of(env)
+            ref = evaluation.reference_of(env, discounted=True)
             env.close()
-            cache[key] = "the environment declares no reference()" if ref is None else (ref.value, ref.random)
+            if ref is None:
+                cache[key] = "the environment declares no reference()"
+            elif ref.gamma != 1:
+                cache[key] = (
+                    f"its reference is of the discounted return (gamma = {ref.gamma:g}), not of this row's return"
+                )
+            else:
+                cache[key] = (ref.value, ref.random)
         found = cache[key]
     if isinstance(found, tuple) and not found[0] > found[1]:
         # one action, say: every policy is optimal and no score tells agents apart
@@ -165,11 +177,15 @@ def training_curves(rows: list[list[dict]], logs: dict[int, dict], reference: di
 
 def sample_efficiency_data(table: ScoreTable, records: list[dict]) -> dict[str, tuple[np.ndarray, stats.Interval]]:
     """Per agent, the budget fractions where every run has a finite training return, and the IQM
-    of the normalized training returns there with its interval."""
+    of the normalized training returns there with its interval, on the agent's tasks whose
+    reference is of the episode return (a training log holds episode returns)."""
     logs = {id(r["row"]): r["log"] for r in records}
     cache: dict = {}
     out = {}
-    for agent, rows in table.rows.items():
+    for agent, all_rows in table.rows.items():
+        rows = [task_rows for task_rows in all_rows if all(map(evaluation.undiscounted_reference, task_rows))]
+        if not rows:
+            continue
         reference = {id(row): reference_of(row, cache) for task_rows in rows for row in task_rows}
         curves = training_curves(rows, logs, reference)
         finite = np.isfinite(curves).all(axis=(0, 1))
@@ -208,33 +224,43 @@ def plot_aggregates(table: ScoreTable, records: list[dict], folder: Path, reps: 
 
     pooled = np.concatenate([s.ravel() for s in table.scores.values()])
     taus = np.linspace(min(0.0, pooled.min()), max(1.0, pooled.max()), 101)
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for i, agent in enumerate(agents):
-        est = stats.interval_estimate(lambda x: stats.performance_profile(x, taus), table.scores[agent], reps=2_000)
-        ax.plot(taus, est.point, color=f"C{i}", label=f"{agent} ({len(table.tasks[agent])} tasks)")
-        if not np.isnan(est.low).any():
-            ax.fill_between(taus, est.low, est.high, color=f"C{i}", alpha=0.2)
-    ax.set_xlabel("normalized score τ")
-    ax.set_ylabel("fraction of runs with score > τ")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    save_figure(fig, folder / "performance_profile.png")
+    profiles = [
+        (
+            f"{agent} ({len(table.tasks[agent])} tasks)",
+            taus,
+            stats.interval_estimate(lambda x: stats.performance_profile(x, taus), table.scores[agent], reps=2_000),
+        )
+        for agent in agents
+    ]
+    _plot_bands(profiles, "normalized score τ", "fraction of runs with score > τ", folder / "performance_profile.png")
 
     curves = sample_efficiency_data(table, records)
     if not curves:  # no agent learned from episodes (a planner): no curve to draw
         return
+    _plot_bands(
+        [(agent, x, est) for agent, (x, est) in curves.items()],
+        "fraction of the training budget",
+        "IQM of the normalized training return",
+        folder / "sample_efficiency.png",
+    )
+
+
+def _plot_bands(lines: list[tuple[str, np.ndarray, stats.Interval]], xlabel: str, ylabel: str, path: Path) -> None:
+    """One figure of ``lines`` (label, x, interval estimate over x), each with its 95 % band where
+    the estimate has one."""
+    import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(6, 4))
-    for i, (agent, (x, est)) in enumerate(curves.items()):
-        ax.plot(x, est.point, color=f"C{i}", label=agent)
+    for i, (label, x, est) in enumerate(lines):
+        ax.plot(x, est.point, color=f"C{i}", label=label)
         if not np.isnan(est.low).any():
             ax.fill_between(x, est.low, est.high, color=f"C{i}", alpha=0.2)
-    ax.set_xlabel("fraction of the training budget")
-    ax.set_ylabel("IQM of the normalized training return")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    save_figure(fig, folder / "sample_efficiency.png")
+    save_figure(fig, path)
 
 
 def regret_lines(records: list[dict], labels: list[tuple[str, str]], reps: int = stats.REPS) -> list[str]:
@@ -246,7 +272,7 @@ def regret_lines(records: list[dict], labels: list[tuple[str, str]], reps: int =
     for rec, label in zip(records, labels):
         row = rec["row"]
         exact = row.get("reference_low") is not None and row["reference_low"] == row.get("reference_high")
-        if exact and len(rec["log"]["returns"]) >= 2:
+        if exact and evaluation.undiscounted_reference(row) and len(rec["log"]["returns"]) >= 2:
             groups.setdefault(label, []).append(rec)
     if not groups:
         return []
@@ -275,6 +301,29 @@ def regret_lines(records: list[dict], labels: list[tuple[str, str]], reps: int =
     return lines
 
 
+def discounted_lines(table: ScoreTable) -> list[str]:
+    """Markdown: the tasks whose scores are of a discounted return (their rows' return and
+    reference both, as a measure such as ``discounted_reward`` reports them), so that no reader
+    takes them for episode returns; none if there are none."""
+    found = sorted(
+        {
+            f"{task} (gamma = {row['reference_gamma']:g})"
+            for agent, tasks in table.tasks.items()
+            for task, task_rows in zip(tasks, table.rows[agent])
+            for row in task_rows
+            if row.get("reference") is not None and row.get("reference_gamma", 1.0) != 1.0
+        }
+    )
+    if not found:
+        return []
+    return [
+        "Scored by a discounted return, the quantity of their reference (the average discounted reward "
+        "from the start, as the POMDP literature scores), not by the episode return:",
+        "",
+        *(f"* {task}" for task in found),
+    ]
+
+
 def write_scores(table: ScoreTable, out: Path) -> None:
     """In ``out``: ``scores.npz`` (rliable's ``{agent: array[runs, tasks]}``) and ``scores.json``
     (the same arrays with their task labels and run seeds, and what was left out)."""
@@ -301,6 +350,8 @@ def write_aggregate(records: list[dict], labels: list[tuple[str, str]], out: Pat
     lines = ["## Aggregate over environments (normalized scores, Agarwal et al. 2021)", ""]
     if table.scores:
         lines += aggregate_lines(table, reps) + [""]
+        discounted = discounted_lines(table)
+        lines += discounted + [""] if discounted else []
         improvement = improvement_lines(table, reps)
         lines += (
             (["Probability of improvement on the tasks both agents ran:", ""] + improvement + [""])

@@ -25,7 +25,7 @@ from rl_envs.validation import integer, is_int
 from ..agent import agent_arguments as class_arguments, closest_name
 from ..registry import AGENTS
 from ..seeds import EPISODES_PER_CHECKPOINT, TEST_PROTOCOL, TRAINING, role
-from .measures import MEASURES, measure_arguments
+from .measures import FOR_SB3, MEASURES, measure_arguments
 
 SB3_AGENTS = {"A2C": "a2c", "DQN": "dqn", "PPO": "ppo", "SAC": "sac", "TD3": "td3"}
 
@@ -190,7 +190,11 @@ def cells_from_config(config: dict) -> list[Cell]:
                 "pip install 'rl_envs[sb3]'",
             )
             # SB3Agent.learn trains a fresh model each call, so it cannot stop at a checkpoint and go on.
-            require(not (measure and name in SB3_AGENTS), f"{where}: a measure needs a reference agent, not {name}")
+            require(
+                not (measure and name in SB3_AGENTS and measure["name"] not in FOR_SB3),
+                f"{where}: the measure {measure.get('name')} needs a reference agent, not {name} "
+                f"(an SB3 agent takes only {', '.join(sorted(FOR_SB3))})",
+            )
             require(
                 not (eval_at and name in SB3_AGENTS),
                 f"{where}: eval_at needs a reference agent, not {name} "

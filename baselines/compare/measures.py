@@ -73,8 +73,15 @@ def run_measure(cell: Cell) -> Measured:
     return MEASURES[arguments.pop("name")](cell, **arguments)
 
 
-def _agent(cell, env) -> Any:  # the registry's class of that name
-    return AGENTS[cell.agent](env, seed=cell.seed, **cell.agent_kwargs)
+def _agent(cell, env) -> Any:
+    """The registry's agent of that name on ``env``, or an SB3 agent (the configuration allows one
+    only for the measures of :data:`FOR_SB3`), which builds its own environments from the cell's."""
+    if cell.agent in AGENTS:
+        return AGENTS[cell.agent](env, seed=cell.seed, **cell.agent_kwargs)
+    from ..sb3 import SB3Agent
+
+    # compare.config.SB3_AGENTS: an SB3 agent is named by its algorithm in capitals
+    return SB3Agent(cell.env, algo=cell.agent.lower(), seed=cell.seed, env_kwargs=cell.env_kwargs, **cell.agent_kwargs)
 
 
 def _finite_or_none(values) -> list:
@@ -105,27 +112,40 @@ def discounted_reward(cell: Cell, runs: int = 2000) -> Measured:
     """The average discounted reward from b0 over ``runs`` vectorised runs (the convention of the
     published POMDP scores, Pineau, Gordon & Thrun 2003; :func:`baselines.belief.discounted_rollouts`),
     with the time the agent took to plan or learn (``cell.steps``: a planner leaves it unused).
-    ``cell.agent`` is a reference agent or ``UniformRandom``."""
-    from ..belief import discounted_rollouts, summarize
+    ``cell.agent`` is a reference agent, an SB3 agent or ``UniformRandom``; an agent trained on the
+    belief MDP (``rl_envs.wrappers.BeliefState``, as PPO's zoo entry is) acts on the beliefs that
+    wrapper would give (:class:`baselines.belief.OnBeliefs`).  The row's return is that average,
+    scored against the maze's reference, which is of the same discounted return."""
+    from rl_envs.wrappers import BeliefState
+
+    from ..belief import OnBeliefs, discounted_rollouts, summarize
 
     env = gym.make(cell.env, **cell.env_kwargs)
+    maze: Any = env.unwrapped  # its exact references are its own methods (forwarded from its task)
     start = time.perf_counter()
     agent = UniformRandom(env, seed=cell.seed) if cell.agent == "UniformRandom" else _agent(cell, env).learn(cell.steps)
     solve_seconds = time.perf_counter() - start
+    on_beliefs = getattr(agent, "observation_space", None) == BeliefState(env).observation_space
+    policy = OnBeliefs(agent, maze.episode_model) if on_beliefs else agent
     # One generator draws every rollout: the first seed of the run's test stream.
     (test_seed,) = checkpoint_test_seeds(cell.seed, 0, 1)
-    rollouts = discounted_rollouts(agent, env, runs, seed=test_seed)
+    rollouts = discounted_rollouts(policy, env, runs, seed=test_seed)
     score = summarize(rollouts)
     score["median_steps"] = _finite_or_none([score["median_steps"]])[0]
     value_b0 = getattr(agent, "stats", {}).get("value_b0")
-    maze: Any = env.unwrapped  # its exact references are its own methods (forwarded from its task)
     measurements = {
         **score,
         "solve_seconds": solve_seconds,
         "planned_value_b0": value_b0,
         "mdp_upper_bound": maze.mdp_upper_bound(),
     }
-    return Measured(agent, measurements, score["adr"], float(rollouts["returns"].std()), test_seeds=[test_seed])
+    ref = reference_of(env, discounted=True)  # the discounted return from b0 that the rollouts average
+    return Measured(agent, measurements, score["adr"], float(rollouts["returns"].std()), ref, [test_seed])
+
+
+#: The measures an SB3 agent can take: those that train the agent with one ``learn`` call (each
+#: call trains a fresh SB3 model, which cannot stop at a checkpoint and go on).
+FOR_SB3 = {"discounted_reward"}
 
 
 # -- linear-quadratic control: the exact cost of the learned gain ------------------------------------

@@ -1,8 +1,8 @@
 """What a comparison reports from its finished cells: ``results.csv`` / ``results.json`` (one
 row a cell, with the environment's reference columns; the JSON with the run's provenance,
 :mod:`baselines.provenance`, which ``provenance.md`` prints), ``summary.md`` (per env and agent:
-the mean return, the environment's reference and random policy's return, and the normalized
-score), ``aggregate.md``, ``aggregate/*.png``, ``scores.npz`` and ``scores.json`` (normalized
+the mean return, the environment's reference and its baseline policy's return, and the
+normalized score), ``aggregate.md``, ``aggregate/*.png``, ``scores.npz`` and ``scores.json`` (normalized
 scores aggregated over environments, :mod:`.aggregate`), ``curves/<env>.png`` (mean episode return
 against environment steps with a 95 % band over seeds) and ``gifs/<env>.gif`` (a rollout of the
 best cell's policy); and the table spliced into a README.
@@ -21,8 +21,9 @@ import numpy as np
 
 from .. import stats
 from ..curves import curve_on_grid, mean_and_band, smooth
+from ..evaluation import undiscounted_reference
 from ..io import atomic_write_bytes, save_figure, write_table
-from ..provenance import Provenance, text as provenance_text
+from ..provenance import Provenance, write_markdown
 from ..seeds import seed_summary
 from .aggregate import write_aggregate
 from .config import digest
@@ -55,9 +56,10 @@ def write_outputs(
     has the run's ``provenance`` (started before its first cell) with ``extra``, which
     ``provenance.md`` prints for a report page; ``missing`` (a line for each cell of the run that
     is not among them, with why) marks ``summary.md`` incomplete at its top, under ``title``
-    (what run this is) when given; ``costs.json`` holds what the cells cost (:mod:`.costs`)."""
+    (what run this is) when given, and the provenance (``results.json``, ``provenance.md``) lists
+    it; ``costs.json`` holds what the cells cost (:mod:`.costs`)."""
     rows = [r["row"] for r in records]
-    entry = records_provenance(records, provenance, **extra)
+    entry = records_provenance(records, provenance, **extra, missing=list(missing))
     write_table(rows, out, entry)
     write_costs(records, out / "costs.json", entry)
     lines = summary_lines(rows)
@@ -73,7 +75,7 @@ def write_outputs(
     if title:
         lines = [title, "", *lines]
     atomic_write_bytes(out / "summary.md", ("\n".join(lines) + "\n").encode())
-    atomic_write_bytes(out / "provenance.md", ("\n".join(provenance_text(entry)) + "\n").encode())
+    write_markdown(out, entry)
     labels = group_labels(rows)
     write_aggregate(records, labels, out)
     by_env: dict[str, list[dict]] = {}
@@ -149,9 +151,10 @@ def _mean_with_interval(rows: list[dict], keys: tuple[str, str, str], fmt: str) 
 
 
 # A normalized score up to this is, as far as a table of a few seeds can tell, no better than the
-# random policy's: a twentieth of the way from the random policy to the reference.
+# baseline policy's (the uniform-random one, or the one the reference names): a twentieth of the
+# way from the baseline to the reference.
 NEAR_RANDOM = 0.05
-FLAG = "not above random: budget too small to tell"
+FLAG = "not above the baseline: budget too small to tell"
 
 
 def score_interval(rows: list[dict]) -> tuple[float, float] | None:
@@ -183,19 +186,22 @@ def not_above_random(rows: list[dict]) -> bool:
 def summary_table(rows: list[dict]) -> list[str]:
     """Markdown: per environment and agent (with their settings where they differ), where the
     agent's arguments come from (``settings``), seeds, budget, training wall time per seed, mean
-    ± sd return, the reference (with its bounds where it is an interval), the random policy's
-    return, the normalized score (mean over the seeds, with the interval the bounds allow) and
-    a note: :data:`FLAG` where :func:`not_above_random`.  The reference and random columns are means
+    ± sd return, the reference (with its bounds where it is an interval), the baseline policy's
+    return with its name (the uniform-random policy, or the one the reference names), the
+    normalized score (mean over the seeds, with the interval the bounds allow) and a note:
+    :data:`FLAG` where :func:`not_above_random`.  The reference and baseline columns are means
     over the seeds too, which differ only where each seed draws its own problem (the bandit's C)."""
     lines = [
         "| environment | agent | settings | seeds | steps | wall time / seed (s) | return (mean ± sd) | reference | "
-        "random | normalized score | note |",
+        "baseline | normalized score | note |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (env, agent), rs in _groups(rows).items():
         rets = np.array([r["return"] for r in rs], dtype=float)  # a measure's missing return (None) is NaN
         reference = _mean_with_interval(rs, ("reference", "reference_low", "reference_high"), ".4g")
         random = _mean_with_interval(rs, ("random_return", "random_return", "random_return"), ".4g")
+        names = {r["baseline"] for r in rs if r.get("baseline")}
+        random += "".join(f" ({name})" for name in sorted(names))
         score = _mean_with_interval(rs, ("normalized_score", "normalized_low", "normalized_high"), ".3f")
         settings = ", ".join(dict.fromkeys(r.get("settings") or "" for r in rs)) or ""
         env, agent = (text.replace("|", "\\|") for text in (env, agent))  # a wall-layout text has bars
@@ -263,7 +269,8 @@ def _symlog_if_wide(ax, reference: float | None) -> None:
 
 def plot_learning_curves(records: list[dict], path: Path, n_points: int = 200) -> None:
     """One panel per environment: each agent's training return against environment steps, the
-    mean over its seeds with a 95 % band, and the environment's reference where it has one."""
+    mean over its seeds with a 95 % band, and the environment's reference where it has one of
+    the episode return."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -294,7 +301,8 @@ def plot_learning_curves(records: list[dict], path: Path, n_points: int = 200) -
             ax.fill_between(
                 grid, np.maximum(mean - half, lo), np.minimum(mean + half, hi), color=line.get_color(), alpha=0.25
             )
-            reference = recs[0]["row"]["reference"]
+            # a reference of another quantity (a discounted return) has no place beside episode returns
+            reference = recs[0]["row"]["reference"] if undiscounted_reference(recs[0]["row"]) else None
         if reference is not None:
             ax.axhline(reference, color="k", ls="--", lw=1, label=f"reference {reference:.3g}")
         _symlog_if_wide(ax, reference)

@@ -31,7 +31,7 @@ from rl_envs.core import Reference
 from rl_envs.validation import integer
 
 from ..episodes import EpisodeEnds
-from ..evaluation import Diverged, evaluate, reference_columns, reference_of
+from ..evaluation import Diverged, evaluate, reference_columns, reference_notes, reference_of
 from ..interrupts import Interrupted
 from ..io import atomic_write_bytes
 from ..provenance import Provenance
@@ -183,8 +183,9 @@ def _row(
     cell: Cell, ret: float | None, std: float | None, ref: Reference | None, wall: float, test_seeds: list[int]
 ) -> dict:
     """A cell's row: its return, the environment's reference columns (the reference, its bounds,
-    the random policy's value and the normalized score, see
-    :func:`~baselines.evaluation.reference_columns`), its wall time and settings; ``seed`` is its
+    the baseline policy's value and the normalized score, see
+    :func:`~baselines.evaluation.reference_columns`) and what they are of (the baseline's name
+    and the reference's discount, :func:`~baselines.evaluation.reference_notes`), its wall time and settings; ``seed`` is its
     training seed, ``test_seeds`` the seeds of every test episode its numbers come from
     (:mod:`baselines.seeds`), in the order they were played; ``settings`` where the arguments
     come from (the cell's label, e.g. ``tuned (20 trials)``); ``wall_time_s`` is the training
@@ -199,6 +200,7 @@ def _row(
         "return": ret,
         "return_std": std,
         **reference_columns(ret, ref),
+        **reference_notes(ref),
         "wall_time_s": wall,
         "env_kwargs": json.dumps(cell.env_kwargs, sort_keys=True),
         "agent_kwargs": json.dumps(cell.agent_kwargs, sort_keys=True),

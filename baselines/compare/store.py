@@ -26,9 +26,10 @@ from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from rl_envs.core.reference import UNIFORM_RANDOM
 from rl_envs.validation import is_int
 
-from ..evaluation import REFERENCE_COLUMNS
+from ..evaluation import REFERENCE_COLUMNS, REFERENCE_NOTES
 from ..io import OutputError as OutputError  # raised here too; its home is the writer
 
 
@@ -112,6 +113,11 @@ def record_problem(record: Any) -> str | None:
         if problem:
             return problem
     cell, row, log = record["cell"], record["row"], record["log"]
+    baseline, gamma = (row.get(key) for key in REFERENCE_NOTES)  # absent from rows written before them
+    if not (baseline is None or isinstance(baseline, str)) or not (
+        gamma is None or (_is_number(gamma) and 0 < gamma <= 1)
+    ):
+        return f"row.baseline is {baseline!r} and row.reference_gamma {gamma!r}, not a name and a discount in (0, 1]"
     for key in ("env", "agent", "seed", "steps"):
         if row[key] != cell[key]:
             return f"row.{key} is {row[key]!r} but cell.{key} is {cell[key]!r}"
@@ -159,7 +165,18 @@ def read_cell(path: Path) -> tuple[dict | None, str | None]:
     except (ValueError, RecursionError) as e:  # JSON and UTF-8 decoding errors are ValueErrors
         return None, f"not JSON ({e})" if path.stat().st_size else "empty"
     problem = record_problem(record)
-    return (None, problem) if problem else (record, None)
+    return (None, problem) if problem else (with_reference_notes(record), None)
+
+
+def with_reference_notes(record: dict) -> dict:
+    """``record`` with its row's :data:`~baselines.evaluation.REFERENCE_NOTES`: a row written before
+    them gets those of its time, when every baseline was the uniform-random policy and every
+    reference in a row was of the undiscounted return (None without a reference)."""
+    row = record["row"]
+    known = row["reference"] is not None
+    row.setdefault("baseline", UNIFORM_RANDOM if known else None)
+    row.setdefault("reference_gamma", 1.0 if known else None)
+    return record
 
 
 def describe_cell(cell: dict) -> str:

@@ -34,6 +34,7 @@ from ..compare.ray_backend import RayBackend, connect, require_ray
 from ..compare.run import cell_stages, cell_test_seeds, compare, limit_threads
 from ..compare.store import check_writable, folder_lock, warn
 from ..evaluation import Diverged
+from ..interrupts import keep_sigint_handler
 from ..io import atomic_write_bytes, save_figure, write_csv
 from .config import Sweep
 
@@ -184,7 +185,8 @@ def _run_sweep(sweep: Sweep, out: Path, address: str | None, progress: bool, ini
     try:
         from ray import tune
 
-        _tuner(sweep, out, progress).fit()
+        with keep_sigint_handler():
+            _tuner(sweep, out, progress).fit()
         # The trials as Tune saved them: one an interruption cut short is PENDING there (and runs
         # again on resume), while the in-memory result calls it TERMINATED like one ASHA stopped.
         trials = _trial_rows(sweep, tune.ExperimentAnalysis(str(out / TUNE_NAME)).trials)

@@ -175,13 +175,14 @@ def reference_section(env_id: str) -> list[str]:
     return lines + [
         "`env.unwrapped.reference()` of the default environment after `reset(seed=0)`, computed when the "
         "site is built (a `rl_envs.core.Reference`).  The comparison scores a return `R` as "
-        "`(R - random) / (value - random)`: 0 is the uniform-random policy, 1 the reference.",
+        "`(R - random) / (value - random)`: 0 is the baseline policy (the uniform-random one unless the "
+        "record names another), 1 the reference.",
         "",
         "| field | value |",
         "|---|---|",
         f"| kind | {ref.kind} |",
         f"| value (lower, upper) | {_number(ref.value)} ({_number(ref.lower)}, {_number(ref.upper)}) |",
-        f"| random policy | {_interval(ref.random, ref.random_lower, ref.random_upper)} |",
+        f"| baseline: {ref.baseline} | {_interval(ref.random, ref.random_lower, ref.random_upper)} |",
         f"| quantity | {ref.quantity} (γ = {ref.gamma:g}) |",
         f"| method | {ref.method} |",
         f"| citation | {ref.citation or '-'} |",
@@ -196,7 +197,7 @@ def references_table(where: str) -> str:
     """Every registered environment's default reference record, one row each, linked to its page."""
     up = "../" * where.count("/")
     lines = [
-        "| environment | kind | value | lower | upper | random | method |",
+        "| environment | kind | value | lower | upper | baseline | method |",
         "|---|---|---|---|---|---|---|",
     ]
     for env_id, name in env_names().items():
@@ -206,7 +207,7 @@ def references_table(where: str) -> str:
             lines.append(f"| {link} | none yet | | | | | |")
             continue
         cells = (ref.kind, *map(_number, (ref.value, ref.lower, ref.upper)))
-        random = _interval(ref.random, ref.random_lower, ref.random_upper)
+        random = f"{_interval(ref.random, ref.random_lower, ref.random_upper)} ({ref.baseline})"
         lines.append(f"| {link} | {' | '.join(cells)} | {random} | {ref.method} |")
     return "\n".join(lines)
 

@@ -1,16 +1,20 @@
-"""The reference record every environment declares: the best possible result and the random policy's.
+"""The reference record every environment declares: the best possible result and a baseline policy's.
 
-Scores are normalized as ``(R - random) / (value - random)``: 0 is the uniform-random policy, 1 the
-optimum (Agarwal et al. 2021 normalize by a baseline and a reference the same way).  Where the
-optimum is only known within bounds, the normalized score is given with the interval those bounds
-imply."""
+Scores are normalized as ``(R - random) / (value - random)``: 0 is the baseline policy, 1 the
+optimum (Agarwal et al. 2021 normalize by a baseline and a reference the same way).  The baseline
+is the uniform-random policy unless the record names another (``baseline``): a task on which the
+uniform-random policy is so far below every sensible one that all of them score 1 to many digits
+declares a documented policy instead (LQ control: the zero control).  Where the optimum is only
+known within bounds, the normalized score is given with the interval those bounds imply."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 
 KINDS = ("exact", "bounds", "best-known")
+#: The baseline policy of a record that names no other.
+UNIFORM_RANDOM = "uniform random"
 
 
 class NoReference(ValueError):
@@ -20,13 +24,14 @@ class NoReference(ValueError):
 
 @dataclass(frozen=True)
 class Reference:
-    """What the best and the random policy achieve on one task, and how that is known.
+    """What the best and the baseline policy achieve on one task, and how that is known.
 
     * ``kind``: ``"exact"`` (``lower == value == upper``), ``"bounds"`` (the optimum lies in
       ``[lower, upper]``; ``value`` is the best estimate) or ``"best-known"`` (no certificate:
       ``value`` is the best result measured, not an optimum).
-    * ``random``: the uniform-random policy's expected return, within ``[random_lower, random_upper]``
-      (equal to it when exact).
+    * ``random``: the baseline policy's expected return, within ``[random_lower, random_upper]``
+      (equal to it when exact); ``baseline`` names that policy, the uniform-random one unless the
+      task documents another.
     * ``quantity``: what the numbers measure (e.g. "undiscounted episode return from the
       documented start distribution"), ``gamma`` its discount, ``method`` how they were obtained
       (one line) and ``citation`` where the method or number comes from.
@@ -43,6 +48,8 @@ class Reference:
     gamma: float
     method: str
     citation: str = ""
+    _: KW_ONLY  # a keyword, so that records (and subclasses' fields) given by position keep their places
+    baseline: str = UNIFORM_RANDOM
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -50,6 +57,8 @@ class Reference:
         for name in ("value", "lower", "upper", "random", "random_lower", "random_upper", "gamma"):
             if not isinstance(getattr(self, name), (int, float)) or math.isnan(getattr(self, name)):
                 raise ValueError(f"{name} must be a number, got {getattr(self, name)!r}")
+        if not isinstance(self.baseline, str) or not self.baseline.strip():
+            raise ValueError(f"baseline must name the baseline policy (a non-empty string), got {self.baseline!r}")
         if not self.lower <= self.value <= self.upper:
             raise ValueError(f"lower <= value <= upper must hold, got {self.lower} <= {self.value} <= {self.upper}")
         if self.kind == "exact" and not self.lower == self.value == self.upper:
@@ -60,7 +69,9 @@ class Reference:
                 f"{self.random_lower} <= {self.random} <= {self.random_upper}"
             )
         if not self.random <= self.upper:
-            raise ValueError(f"the random policy's value {self.random} exceeds the optimum's upper bound {self.upper}")
+            raise ValueError(
+                f"the baseline policy's ({self.baseline}) value {self.random} exceeds the optimum's upper bound {self.upper}"
+            )
 
     def normalize(self, ret: float) -> tuple[float, float, float]:
         """``(score, low, high)``: ``ret`` as ``(ret - random) / (value - random)``, with the range the

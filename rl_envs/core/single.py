@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+from collections import deque
 from typing import Any, ClassVar
 
 import numpy as np
@@ -20,7 +21,7 @@ from gymnasium.error import ResetNeeded
 from ..rendering import Viewer, check_render_mode
 from . import tree
 from .reference import Reference
-from .task import Task, build_task
+from .task import Task, attribute_names, build_task, unbatch_info
 
 
 def env_signature(
@@ -83,28 +84,12 @@ def forward_task_methods(env_type: type, task_type: type[Task]) -> None:
 
 def task_attributes(env: Any, task: Task) -> None:
     """Copy the task's public fields and derived attributes (``layout``, ``C``) onto ``env``, as the
-    earlier env classes had them (again after a redraw replaces the task)."""
-    for name, value in vars(task).items():
+    earlier env classes had them (again after a redraw replaces the task).  Set one by one, not
+    through ``env.__dict__``, which would slow every later attribute read of the env (see
+    :meth:`Task.__copy__`)."""
+    for name in attribute_names(task):
         if not name.startswith("_") and name not in _SHELL_NAMES and not hasattr(type(env), name):
-            env.__dict__[name] = value
-
-
-def unbatch_info(info: dict[str, np.ndarray], i: int = 0) -> dict[str, Any]:
-    """Sub-env ``i``'s entries of a batched info dict (masked entries ``_key`` left out where False),
-    numbers as Python scalars."""
-    out: dict[str, Any] = {}
-    for key, value in info.items():
-        if key.startswith("_"):
-            continue
-        mask = info.get("_" + key)
-        if mask is not None and not mask[i]:
-            continue
-        if isinstance(value, dict):
-            out[key] = unbatch_info(value, i)
-            continue
-        v = value[i]
-        out[key] = v.item() if isinstance(v, np.generic) else v
-    return out
+            setattr(env, name, getattr(task, name))
 
 
 class SingleEnv(gym.Env):
@@ -142,18 +127,18 @@ class SingleEnv(gym.Env):
         self._state = None  # the batch of one; None before the first reset
         self._t = 0
         self._done = True  # step() before reset() raises ResetNeeded
-        self._trail: list = []  # the episode's earlier states, kept only for drawing
         self._viewer: Viewer | None = None
 
     def _set_task(self, task: Task) -> None:
         self.task = task
         task_attributes(self, task)
+        # the earlier states the drawing shows (Task.trail_length), kept only with a render mode
+        self._trail: deque = deque(maxlen=task.trail_length)
         self._check_action, self._step_one = task.check_action, task.step_one
         self._max_steps, self._truncated_by = task.max_steps, task.truncated_by
         self._end_info = type(task).end_info is not Task.end_info
         self._reset_info = type(task).reset_info is not Task.reset_info
         self._redraws = type(task).redraw is not Task.redraw
-        self._fast = task.step_one is not None and self.render_mode is None
 
     @property
     def action_out_of_range(self) -> str:
@@ -185,9 +170,15 @@ class SingleEnv(gym.Env):
     # -- the Gymnasium API ---------------------------------------------------------------------
 
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[Any, dict[str, Any]]:
-        options = check_options(options, self.task.reset_options, type(self).__name__)
+        if options is not None:
+            options = check_options(options, self.task.reset_options, type(self).__name__)
         if seed is not None:
             super().reset(seed=seed)  # Env.reset only seeds np_random
+        if self.render_mode is not None:
+            if self.task.trail_length is None:  # the trail of one episode
+                self._trail.clear()
+            elif self._t:  # the trail goes on: the state the last episode ended in, if it made a step
+                self._trail.append(self._state)
         rng = self.np_random
         if self._redraws:
             task = self.task.redraw(rng, seeded=seed is not None)
@@ -195,8 +186,6 @@ class SingleEnv(gym.Env):
                 self._set_task(task)
         self._state = self.task.initial_state(rng, 1, options)
         self._t, self._done = 0, False
-        if self.render_mode is not None:
-            self._trail = []
         obs = self.task.observe(self._state)[0]
         if self.render_mode == "human":
             self.render()
@@ -204,44 +193,22 @@ class SingleEnv(gym.Env):
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         # The tabular agents step the maze millions of times at well under a microsecond a step:
-        # this path reads what it needs of the task from attributes set once in _set_task, and a
-        # task with a scalar step_one (not drawing) takes the shortest branch.
+        # this reads what it needs of the task from attributes set once in _set_task, and an
+        # episode that goes on takes one test.
         a = self._check_action(action, None)
         if self._done:
             raise ResetNeeded("the episode has ended (or not started): call reset() before step()")
-        if self._fast:
-            self._state, obs, reward, terminated, info = self._step_one(self._state, a, self._np_random)  # pyright: ignore[reportOptionalCall] - _fast: the task has a step_one
-            self._t += 1
-            if terminated:
-                self._done = True
-            elif self._t >= self._max_steps or (self._truncated_by is not None and self._truncated_by in info):
-                self._done = truncated = True
-            else:
-                return obs, reward, False, False, info
-            if self._end_info:
-                info.update(unbatch_info(self.task.end_info(self._state)))
-            return obs, reward, terminated, not terminated, info
         if self.render_mode is not None:
             self._trail.append(self._state)
-        if self._step_one is not None:
-            state, obs, reward, terminated, info = self._step_one(self._state, a, self._np_random)
-        else:
-            task = self.task
-            state, reward, terminated, info = task.transition(self._state, a, task.sample_noise(self._np_random, 1))
-            obs, reward, terminated, info = (
-                task.observe(state)[0],
-                float(reward[0]),
-                bool(terminated[0]),
-                unbatch_info(info),
-            )
-        self._state = state
+        self._state, obs, reward, terminated, info = self._step_one(self._state, a, self._np_random)
         self._t += 1
-        truncated = not terminated and (
-            self._t >= self._max_steps or (self._truncated_by is not None and self._truncated_by in info)
-        )
-        self._done = terminated or truncated
-        if self._done and self._end_info:
-            info.update(unbatch_info(self.task.end_info(state)))
+        if terminated or self._t >= self._max_steps or (self._truncated_by is not None and self._truncated_by in info):
+            self._done = True
+            truncated = not terminated
+            if self._end_info:
+                info.update(unbatch_info(self.task.end_info(self._state)))
+        else:
+            truncated = False
         if self.render_mode == "human":
             self.render()
         return obs, reward, terminated, truncated, info
@@ -261,7 +228,7 @@ class SingleEnv(gym.Env):
             self._viewer = Viewer(
                 self.render_mode, self.task.canvas_size, self.metadata["render_fps"], type(self).__name__
             )
-        return self._viewer.draw(lambda pg, surface: self.task.paint(pg, surface, self._state, self._trail))
+        return self._viewer.draw(lambda pg, surface: self.task.paint(pg, surface, self._state, list(self._trail)))
 
     def close(self) -> None:
         if self._viewer is not None:

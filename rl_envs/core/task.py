@@ -8,10 +8,13 @@ sub-environments at once (every array with a leading batch axis of ``n``):
 * ``sample_noise(rng, n)``: the random numbers of one step of ``n`` sub-envs (None when the
   dynamics are deterministic), drawn sub-env by sub-env;
 * ``transition(state, action, noise)``: the next state, the rewards, the termination flags and an
-  info dict of arrays.  Pure: it reads its arguments and returns new arrays;
+  info dict of arrays.  Pure: it reads its arguments and returns new arrays (which the shells may
+  write into).  Row by row: a sub-env's results depend on its own rows of the arguments alone, so
+  that the vector env can step every sub-env and keep the start state of one that restarts
+  instead (its row is then the state its episode ended in, its noise zero, its results unused);
 * ``observe(state)``: the observations;
 * ``paint(pg, surface, state, trail)``: one sub-env's drawing (``state`` a batch of one; ``trail``
-  the earlier states of the episode, oldest first, empty in a vector env);
+  the earlier states of the episode, oldest first, empty in a vector env; see ``trail_length``);
 * ``reference()``: the :class:`~rl_envs.core.Reference` record of the task, the best and the
   uniform-random policy's return and how they are known, which the single and the vector env
   give as their own ``reference()`` and the docs, the checker and the comparison read.
@@ -30,7 +33,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -45,7 +47,9 @@ class Task:
     """Base of every task (subclasses are ``@dataclass(frozen=True)``).
 
     ``__post_init__`` of a subclass checks its fields and sets, with :meth:`_derive`, at least
-    ``observation_space`` and ``action_space`` (of one sub-env) and ``max_steps`` (an int).
+    ``observation_space`` and ``action_space`` (of one sub-env) and ``max_steps`` (an int).  Every
+    attribute a task computes goes through :meth:`_derive`: a copy of the task and the envs read
+    the names it records.
     """
 
     #: ``render_modes`` of the single env (the vector env renders ``rgb_array``) and ``render_fps``
@@ -64,10 +68,16 @@ class Task:
     documented_warnings: ClassVar[dict[str, str]] = {}
     #: the canvas of one sub-env's drawing, in pixels
     canvas_size: ClassVar[tuple[int, int]] = (400, 400)
+    #: the earlier states a single env's drawing gets (``trail`` of :meth:`paint`): None, those of
+    #: the episode; a number, the last that many across episodes, until the task redraws its problem
+    #: (the bandit's pulls, one an episode)
+    trail_length: ClassVar[int | None] = None
 
     observation_space: spaces.Space
     action_space: spaces.Space
     max_steps: int
+    #: the names of the attributes :meth:`_derive` set, in order (see :func:`attribute_names`)
+    _derived: tuple[str, ...] = ()
     if TYPE_CHECKING:  # every task is a dataclass, which dataclasses.fields() and replace() take
         __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
 
@@ -75,6 +85,16 @@ class Task:
         """Set attributes computed from the fields (spaces, models, ...) on the frozen instance."""
         for name, value in values.items():
             object.__setattr__(self, name, value)
+        object.__setattr__(self, "_derived", (*self._derived, *(k for k in values if k not in self._derived)))
+
+    def __copy__(self) -> Task:
+        """A shallow copy set attribute by attribute.  ``copy.copy``'s own reads ``vars()`` of the
+        task and of its copy, and CPython keeps an object's attributes in a dict from then on,
+        where every read takes several times as long: a step of the tabular maze reads a dozen."""
+        twin = object.__new__(type(self))
+        for name in attribute_names(self):
+            object.__setattr__(twin, name, getattr(self, name))
+        return twin
 
     # -- the dynamics (batched; see the module docstring) ------------------------------------
 
@@ -82,6 +102,7 @@ class Task:
         raise NotImplementedError
 
     def sample_noise(self, rng: np.random.Generator, n: int) -> Tree:
+        """None for deterministic dynamics (the vector env asks once, with ``n = 0``)."""
         return None
 
     def transition(self, state: Tree, action: np.ndarray, noise: Tree) -> tuple[Tree, np.ndarray, np.ndarray, dict]:
@@ -103,19 +124,25 @@ class Task:
         (by default a finite array of the observation's shape, kept in float64)."""
         return real_array(value, "state", shape=self.observation_space.shape)[None].copy()
 
-    #: Optional, for speed only: ``step_one(state, action, rng) -> (state, obs, reward, terminated, info)``
-    #: for a batch of one with Python scalars out (``float``, ``bool``, an info dict of one env), where
-    #: numpy's per-call cost would dominate a cheap step (the tabular maze).  It must draw and compute
-    #: exactly what ``transition`` does; the checker holds the single env (which uses it) to the
-    #: vector env (which does not) bit for bit.
-    step_one: Callable[[Tree, np.ndarray, np.random.Generator], tuple[Tree, Any, float, bool, dict]] | None = None
+    def step_one(self, state: Tree, action: Any, rng: np.random.Generator) -> tuple[Tree, Any, float, bool, dict]:
+        """``(state, obs, reward, terminated, info)`` of one step of a batch of one (``action`` as
+        ``check_action(action, None)`` gives it), with the single env's types out: one
+        observation, a ``float``, a ``bool`` and an info dict of one env (what the single env
+        steps).  By default :meth:`step` unbatched; a task overrides it, for speed only, where
+        numpy's per-call cost would dominate a cheap step (the tabular maze).  An override must
+        draw and compute exactly what ``transition`` does: the checker holds the single env (which
+        uses it) to the vector env (which does not) bit for bit."""
+        state, reward, terminated, info = self.transition(state, action, self.sample_noise(rng, 1))
+        return state, self.observe(state)[0], float(reward[0]), bool(terminated[0]), unbatch_info(info)
 
     def reset_info(self, state: Tree) -> dict[str, np.ndarray]:
-        """Info entries of ``reset`` (arrays over the batch)."""
+        """Info entries of ``reset`` (arrays over the batch; the vector env keeps those of the
+        sub-envs that start)."""
         return {}
 
     def end_info(self, state: Tree) -> dict[str, np.ndarray]:
-        """Info entries added on the last step of an episode, for the sub-envs in ``state`` that end."""
+        """Info entries added on the last step of an episode (arrays over the batch; the vector env
+        keeps those of the sub-envs that end)."""
         return {}
 
     def for_env(self, single: bool, render_mode: str | None) -> Task:
@@ -146,8 +173,8 @@ class Task:
     # -- actions -------------------------------------------------------------------------------
 
     def check_action(self, action: Any, n: int | None) -> np.ndarray:
-        """The action(s) of ``n`` sub-envs (``None``: one env's action) as a batch, or a ValueError
-        naming the action space.  A Box action is clipped into the box."""
+        """The action(s) of ``n`` sub-envs (``None``: one env's action, as :meth:`step_one` takes
+        it) as a batch, or a ValueError naming the action space.  A Box action is clipped into the box."""
         space = self.action_space
         if isinstance(space, spaces.Discrete):
             if n is None:
@@ -164,6 +191,32 @@ class Task:
 
     def ansi(self, state: Tree) -> str:
         raise NotImplementedError(f"{type(self).__name__} has no text rendering")
+
+
+def unbatch_info(info: dict[str, np.ndarray], i: int = 0) -> dict[str, Any]:
+    """Sub-env ``i``'s entries of a batched info dict (masked entries ``_key`` left out where False),
+    numbers as Python scalars."""
+    out: dict[str, Any] = {}
+    for key, value in info.items():
+        if key.startswith("_"):
+            continue
+        mask = info.get("_" + key)
+        if mask is not None and not mask[i]:
+            continue
+        if isinstance(value, dict):
+            out[key] = unbatch_info(value, i)
+            continue
+        v = value[i]
+        out[key] = v.item() if isinstance(v, np.generic) else v
+    return out
+
+
+def attribute_names(task: Task) -> list[str]:
+    """The names of ``task``'s attributes: its dataclass fields that are set, then those
+    :meth:`Task._derive` set.  Read without ``vars(task)``, which would slow every later attribute
+    read of the task (see :meth:`Task.__copy__`)."""
+    names = [f.name for f in dataclasses.fields(task) if hasattr(task, f.name)]
+    return names + [name for name in task._derived if name not in names] + ["_derived"]
 
 
 def batch_size(state: Tree) -> int:

@@ -44,6 +44,17 @@ def put(tree: Tree, mask: np.ndarray, rows: Tree) -> None:
         tree[mask] = rows
 
 
+def scatter(tree: Tree, mask: np.ndarray) -> Tree:
+    """The rows of ``tree`` placed at the rows ``mask`` of zero arrays of ``len(mask)`` rows."""
+
+    def spread(a: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(mask), *a.shape[1:]), dtype=a.dtype)
+        out[mask] = a
+        return out
+
+    return tree_map(spread, tree)
+
+
 def concat(trees: list[Tree]) -> Tree:
     """The leaves of ``trees`` joined along the batch axis."""
     first = trees[0]
@@ -54,7 +65,3 @@ def concat(trees: list[Tree]) -> Tree:
     if isinstance(first, tuple):
         return tuple(concat([t[i] for t in trees]) for i in range(len(first)))
     return np.concatenate(trees)
-
-
-def copy(tree: Tree) -> Tree:
-    return tree_map(np.copy, tree)

@@ -61,24 +61,63 @@ def as_autoreset_mode(value: AutoresetMode | str) -> AutoresetMode:
     )
 
 
-def batch_info(info: dict, rows: np.ndarray, num_envs: int) -> dict:
-    """A task's info over the sub-envs ``rows`` (a bool mask) as arrays over all ``num_envs``
-    sub-envs with ``_key`` masks; an entry the task already masked keeps its mask within ``rows``."""
+def all_true(n: int) -> np.ndarray:
+    """A bool array of ``n`` True (np.ones takes three times as long: a step of a small vector env
+    makes one per info entry)."""
+    mask = np.empty(n, dtype=np.bool_)
+    mask.fill(True)
+    return mask
+
+
+def batch_info(info: dict, rows: np.ndarray | None, num_envs: int) -> dict:
+    """A task's info (arrays over all ``num_envs`` sub-envs) as Gymnasium's vector envs give it:
+    each entry with its ``_key`` mask (the sub-envs ``rows``, a bool mask or None for all, within
+    the task's own mask if it gave one), zero (None in an object array) outside its mask, and no
+    entry that no sub-env has.  The entries are new arrays: a task may give views of its state."""
     out: dict[str, Any] = {}
     for key, value in info.items():
         if key.startswith("_"):
             continue
-        value = np.asarray(value)
-        if value.dtype == object:  # as Gymnasium's vector envs: None where a sub-env has no entry
-            full = np.full((num_envs, *value.shape[1:]), None, dtype=object)
-        else:
-            full = np.zeros((num_envs, *value.shape[1:]), dtype=value.dtype)
-        full[rows] = value
-        mask = np.zeros(num_envs, dtype=np.bool_)
         own = info.get("_" + key)
-        mask[rows] = True if own is None else own
-        if mask.any():  # as Gymnasium's vector envs: an entry no sub-env has is left out
-            out[key], out["_" + key] = full, mask
+        if own is None:
+            mask = all_true(num_envs) if rows is None else rows.copy()
+        else:
+            mask = np.array(own, dtype=np.bool_) if rows is None else own & rows
+        count = num_envs if own is None and rows is None else np.count_nonzero(mask)
+        if not count:
+            continue
+        value = np.asarray(value)
+        if count == num_envs:
+            full = value.copy()
+        else:
+            full = np.zeros_like(value) if value.dtype != object else np.full_like(value, None)
+            full[mask] = value[mask]
+        out[key], out["_" + key] = full, mask
+    return out
+
+
+def restart_info(step: dict, reset: dict, restarted: np.ndarray) -> dict:
+    """The task's info of a step in which the sub-envs ``restarted`` restart and the others move,
+    from the entries of its step and of its reset (each over all sub-envs): an entry is the step's
+    where a sub-env moved and the reset's where it restarted, masked (``_key``) to the sub-envs that
+    have it.  One array operation for an entry both give, where masking each and merging takes ten."""
+    out: dict[str, Any] = {}
+    for key in [*step, *(k for k in reset if k not in step)]:
+        if key.startswith("_"):
+            continue
+        own_step, own_reset = step.get("_" + key), reset.get("_" + key)
+        if key in step and key in reset:
+            value_step, value_reset = np.asarray(step[key]), np.asarray(reset[key])
+            rows = restarted.reshape(-1, *(1,) * (value_step.ndim - 1))
+            out[key] = np.where(rows, value_reset, value_step)
+            if own_step is not None or own_reset is not None:
+                out["_" + key] = np.where(
+                    restarted, True if own_reset is None else own_reset, True if own_step is None else own_step
+                )
+        elif key in step:
+            out[key], out["_" + key] = step[key], ~restarted if own_step is None else own_step & ~restarted
+        else:
+            out[key], out["_" + key] = reset[key], restarted if own_reset is None else own_reset & restarted
     return out
 
 
@@ -200,6 +239,12 @@ class VectorEnv(gym.vector.VectorEnv):
     def _set_task(self, task: Task) -> None:
         self.task = task
         task_attributes(self, task)
+        # what a step asks of the task, read once
+        # (a task's noise is None when its dynamics are deterministic: the GridMaze without slip)
+        self._draws_noise = task.sample_noise(np.random.default_rng(0), 0) is not None
+        self._has_reset_info = type(task).reset_info is not Task.reset_info
+        self._has_end_info = type(task).end_info is not Task.end_info
+        self._truncated_by = task.truncated_by
 
     @property
     def action_out_of_range(self) -> str:
@@ -219,11 +264,14 @@ class VectorEnv(gym.vector.VectorEnv):
 
     # -- random numbers ------------------------------------------------------------------------
 
-    def _draw(self, sample, rows: np.ndarray, *args) -> tree.Tree:
-        """``sample(rng, k, *args)`` for the sub-envs ``rows``: from the shared stream, or from each one's own."""
+    def _draw(self, sample, rows: np.ndarray | None, *args) -> tree.Tree:
+        """``sample(rng, k, *args)`` for the sub-envs ``rows`` (a bool mask; None: all): from the
+        shared stream, or from each one's own."""
         if self._rngs is None:
-            return sample(self.np_random, int(rows.sum()), *args)
-        parts = [sample(self._rngs[i], 1, *args) for i in np.flatnonzero(rows)]
+            return sample(self.np_random, self.num_envs if rows is None else np.count_nonzero(rows), *args)
+        parts = [
+            sample(self._rngs[i], 1, *args) for i in (range(self.num_envs) if rows is None else np.flatnonzero(rows))
+        ]
         return tree.concat(parts) if parts else sample(self.np_random, 0, *args)
 
     def _seed(self, seed) -> None:
@@ -257,7 +305,7 @@ class VectorEnv(gym.vector.VectorEnv):
             if task is not self.task:
                 self._set_task(task)
             mask = np.ones(self.num_envs, dtype=np.bool_)
-            self._state = self._draw(self.task.initial_state, mask, options)
+            self._state = self._draw(self.task.initial_state, None, options)
             self._needs_reset = np.zeros(self.num_envs, dtype=np.bool_)
         else:
             mask = np.asarray(mask)
@@ -290,39 +338,38 @@ class VectorEnv(gym.vector.VectorEnv):
                 f"sub-envs {listed} have ended and autoreset is disabled: restart them with "
                 "reset(options={'reset_mask': mask}) before step()"
             )
-        if mode is not AutoresetMode.NEXT_STEP or not n_restarting:
-            state, reward, terminated, info = self.task.transition(self._state, a, self._noise(None))
+        if mode is AutoresetMode.NEXT_STEP and n_restarting:
+            restarted, moving = self._needs_reset, ~self._needs_reset
+        else:
+            restarted = moving = None  # every sub-env moves
+        if n_restarting == self.num_envs and restarted is not None:  # every sub-env restarts
+            state = self._draw(self.task.initial_state, None, None)
+            reward, terminated, info = np.zeros(self.num_envs), np.zeros(self.num_envs, dtype=np.bool_), {}
+        else:
+            # Every sub-env is stepped, the restarting ones on zero noise: their step is discarded
+            # (sub-envs are independent rows), which costs less than taking the moving rows out
+            # and putting them back.  The noise is drawn for the moving sub-envs only, as ever.
+            state, reward, terminated, info = self.task.transition(self._state, a, self._noise(moving))
             # Gymnasium's dtypes whatever the task computes in (no copy when they already are)
             reward, terminated = np.asarray(reward, dtype=np.float64), np.asarray(terminated, dtype=np.bool_)
-            moving = None  # every sub-env moved
-            restarted = None
+            if restarted is not None:
+                reward, terminated = np.where(restarted, 0.0, reward), np.where(restarted, False, terminated)
+                tree.put(state, restarted, self._draw(self.task.initial_state, restarted, None))
+        self._t += 1
+        if restarted is None:
+            info = batch_info(info, None, self.num_envs)
         else:
-            restarted = self._needs_reset
-            moving = ~restarted
-            reward = np.zeros(self.num_envs)
-            terminated = np.zeros(self.num_envs, dtype=np.bool_)
-            state = tree.copy(self._state)
-            info = {}
-            if n_restarting < self.num_envs:
-                moved, reward[moving], terminated[moving], info = self.task.transition(
-                    tree.take(self._state, moving), a[moving], self._noise(moving)
-                )
-                tree.put(state, moving, moved)
-            tree.put(state, restarted, self._draw(self.task.initial_state, restarted, None))
-        all_rows = np.ones(self.num_envs, dtype=np.bool_)
-        info = batch_info(info, all_rows if moving is None else moving, self.num_envs)
-        truncated_by_task = self._truncated_by_task(info)
-        if restarted is not None and moving is not None:  # (both set, or neither)
-            self._add_reset_info(info, state, restarted)
-            self._t = np.where(restarted, 0, self._t + 1)
-            truncated = ~terminated & moving & ((self._t >= self.max_steps) | truncated_by_task)
-        else:
-            self._t += 1
-            truncated = ~terminated & ((self._t >= self.max_steps) | truncated_by_task)
+            info = restart_info(info, self.task.reset_info(state) if self._has_reset_info else {}, restarted)
+            info = batch_info(info, None, self.num_envs)
+            self._t[restarted] = 0  # (never truncated now: max_steps >= 1)
+        truncated = self._t >= self.max_steps
+        if self._truncated_by is not None and self._truncated_by in info:
+            truncated |= info["_" + self._truncated_by]
+        truncated &= ~terminated
         ended = terminated | truncated
         any_ended = np.count_nonzero(ended) > 0
-        if any_ended and type(self.task).end_info is not Task.end_info:
-            merge_info(info, batch_info(self.task.end_info(tree.take(state, ended)), ended, self.num_envs))
+        if any_ended and self._has_end_info:
+            merge_info(info, batch_info(self.task.end_info(state), ended, self.num_envs))
         obs = self.task.observe(state)
         if mode is AutoresetMode.SAME_STEP and any_ended:
             # As Gymnasium's vector envs: the ended sub-envs' step info goes into final_info, and
@@ -345,19 +392,16 @@ class VectorEnv(gym.vector.VectorEnv):
         return obs, reward, terminated, truncated, info
 
     def _noise(self, rows: np.ndarray | None) -> tree.Tree:
-        """The step noise of the sub-envs ``rows`` (None: all); nothing drawn for a deterministic task."""
-        if type(self.task).sample_noise is Task.sample_noise:
+        """The step noise of every sub-env, drawn for the sub-envs ``rows`` (None: all) and zero in
+        the others; nothing for a deterministic task."""
+        if not self._draws_noise:
             return None
-        return self._draw(self.task.sample_noise, np.ones(self.num_envs, dtype=np.bool_) if rows is None else rows)
-
-    def _truncated_by_task(self, info: dict) -> np.ndarray | bool:
-        """The sub-envs whose episode the dynamics end by truncation (``Task.truncated_by``)."""
-        key = self.task.truncated_by
-        return info["_" + key] if key is not None and key in info else False
+        noise = self._draw(self.task.sample_noise, rows)
+        return noise if rows is None else tree.scatter(noise, rows)
 
     def _add_reset_info(self, info: dict, state: tree.Tree, rows: np.ndarray) -> None:
-        if type(self.task).reset_info is not Task.reset_info:
-            merge_info(info, batch_info(self.task.reset_info(tree.take(state, rows)), rows, self.num_envs))
+        if self._has_reset_info:
+            merge_info(info, batch_info(self.task.reset_info(state), rows, self.num_envs))
 
     def render(self) -> tuple[np.ndarray | None, ...] | None:
         if self.render_mode is None:

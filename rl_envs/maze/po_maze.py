@@ -194,14 +194,14 @@ class POMazeTask(ScalarStepTask):
         return after, reward, terminated, {"state": hidden}
 
     def step_one(
-        self, state: dict[str, np.ndarray], action: np.ndarray, rng: np.random.Generator
+        self, state: dict[str, np.ndarray], action: int, rng: np.random.Generator
     ) -> tuple[dict[str, np.ndarray], Any, float, bool, dict]:
         """:meth:`transition` for the single env on scalars (the sampler's scalar step, as the env
         has always drawn it): numpy's per-call cost on batches of one made a step ~60 % slower."""
-        hidden, obs, reward = self.sampler.step(state["hidden"].item(), action.item(), rng)
+        hidden, obs, reward = self.sampler.step(state["hidden"].item(), action, rng)
         after = {"hidden": self._batches[hidden], "obs": self._batches[obs]}
         if self.track_belief:
-            after["belief"] = filter_belief(state["belief"], action, after["obs"], self.episode_model)
+            after["belief"] = filter_belief(state["belief"], self._batches[action], after["obs"], self.episode_model)
         terminated = self.goal_mode == "terminate" and bool(self.goal_states[hidden])
         return after, self._scalars[obs], float(reward), terminated, {"state": int(hidden)}
 

@@ -190,11 +190,11 @@ class OctopusArmTask(Task):
         # transition() for the single env's one arm in Python scalars: its array operations cost
         # a third of the physics of one arm (the same IEEE operations, so the same bits)
         after, hit, status = self._advance(state, action)
-        if status[0] != OK:
+        if status.item() != OK:
             after["activation"] = state["activation"].copy()
-            return after, self.observe(after)[0], 0.0, False, {"failure": FAILURES[int(status[0])]}
-        terminated = bool(hit[0])
-        reward = self.distance_gain * float(state["distance"][0] - after["distance"][0]) + (
+            return after, self.observe(after)[0], 0.0, False, {"failure": FAILURES[status.item()]}
+        terminated = hit.item()
+        reward = self.distance_gain * (state["distance"].item() - after["distance"].item()) + (
             HIT_REWARD if terminated else 0.0
         )
         return after, self.observe(after)[0], reward, terminated, {}
@@ -246,7 +246,8 @@ class OctopusArmTask(Task):
     def check_action(self, action: Any, n: int | None) -> np.ndarray:
         """The checks of :meth:`Task.check_action` without its clip, which the kernel does
         (:func:`physics.advance`)."""
-        return as_box_action(action, self.action_space, n).reshape(n or 1, -1)
+        a = as_box_action(action, self.action_space, n)
+        return a[None] if n is None else a
 
     def for_env(self, single: bool, render_mode: str | None) -> OctopusArmTask:
         # One arm is one block of the kernel: a single env steps it on the calling thread (the
