@@ -155,13 +155,18 @@ class OctopusArmTask(Task):
             return self._start(arm, sample_targets(rng, self.model.base_centre, n))
         return self._start(arm, np.repeat(self._target_xy[None], n, axis=0))
 
-    def _advance(self, state, action):
+    def _advance(self, state, action, share: bool = False):
         """The kernel's step of every arm: the next state (an arm whose step fails is left as it
-        was, see :func:`physics.advance`), the hit flags and the kernel's statuses."""
+        was, see :func:`physics.advance`), the hit flags and the kernel's statuses.  ``share``
+        gives the next state the target and action arrays themselves: right for the single env,
+        which owns the action it checked and never writes into a state; a vector env writes the
+        restarting rows into the state a step returns, so there each state owns its arrays."""
         arm = state["arm"].copy()  # the kernel steps in place
         n = len(arm)
         distance, hit, status = np.empty(n), np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.int64)
         self._kernel.advance(arm, action, state["target"], distance, hit, status)
+        if share:
+            return {"arm": arm, "target": state["target"], "distance": distance, "activation": action}, hit, status
         return (
             {"arm": arm, "target": state["target"].copy(), "distance": distance, "activation": action.copy()},
             hit,
@@ -189,9 +194,9 @@ class OctopusArmTask(Task):
     ) -> tuple[dict[str, np.ndarray], Any, float, bool, dict]:
         # transition() for the single env's one arm in Python scalars: its array operations cost
         # a third of the physics of one arm (the same IEEE operations, so the same bits)
-        after, hit, status = self._advance(state, action)
+        after, hit, status = self._advance(state, action, share=True)
         if status.item() != OK:
-            after["activation"] = state["activation"].copy()
+            after["activation"] = state["activation"]
             return after, self.observe(after)[0], 0.0, False, {"failure": FAILURES[status.item()]}
         terminated = hit.item()
         reward = self.distance_gain * (state["distance"].item() - after["distance"].item()) + (
