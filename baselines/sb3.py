@@ -300,6 +300,20 @@ def _positive_timesteps(total_timesteps) -> int:
     return steps
 
 
+def training_problem(venv: Any) -> dict:
+    """The constructor arguments of the problem a model learned, where the env's seeded reset
+    draws one (the bandit's ``C``: ``problem_kwargs()``), so that an evaluation env made with them
+    poses the same problem whatever its seeds; ``{}`` for every other env and for no ``venv``.
+    Of a ``DummyVecEnv``, whose copies each drew their own, the first copy's."""
+    if venv is None:
+        return {}
+    try:
+        (problem,) = venv.env_method("problem_kwargs", indices=[0])
+    except AttributeError:  # a task that draws no problem (every env here but the bandit)
+        return {}
+    return problem
+
+
 def evaluate(
     model: Any,
     env_id: str,
@@ -310,7 +324,8 @@ def evaluate(
     hyperparams: dict | None = None,
     algo: str | None = None,
 ) -> tuple[float, float]:
-    """Mean and std of the episode return on a fresh env built like the training one.
+    """Mean and std of the episode return on a fresh env built like the training one, on the
+    problem the model learned (:func:`training_problem`).
 
     When the model trained under ``VecNormalize`` with normalised observations, its observation
     statistics (and clipping) are reused with training switched off; rewards are always left
@@ -322,10 +337,9 @@ def evaluate(
 
     hp = dict(load_hyperparams(algo, env_id) if algo else {}, **(hyperparams or {}))
     # One copy gains nothing from the native vector env; the DummyVecEnv keeps the seeding of before.
-    venv = make_vec_env(
-        env_id, 1, seed, {**hp.get("env_kwargs", {}), **(env_kwargs or {})}, hp.get("env_wrapper"), vec_env="dummy"
-    )
     train_env = model.get_env()
+    kwargs = {**hp.get("env_kwargs", {}), **(env_kwargs or {}), **training_problem(train_env)}
+    venv = make_vec_env(env_id, 1, seed, kwargs, hp.get("env_wrapper"), vec_env="dummy")
     if isinstance(train_env, VecNormalize) and train_env.norm_obs:
         # Only a VecNormalize with norm_obs has obs_rms; without it the attribute lookup falls
         # through to the wrapped DummyVecEnv and fails.
@@ -592,8 +606,12 @@ class SB3Agent(Agent):
         return call
 
     def make_eval_env(self, render_mode: str | None = None) -> gym.Env:
-        """A fresh env with the training wrappers (e.g. rescaled actions), as ``predict`` expects."""
-        return make_env(self.env_id, self.env_kwargs, self._zoo_entry().get("env_wrapper"), render_mode)
+        """A fresh env with the training wrappers (e.g. rescaled actions), as ``predict`` expects,
+        on the problem the agent learned where the env's seeded reset would draw another (the
+        bandit's ``C``, from its ``problem_kwargs()``; with a ``DummyVecEnv``, whose copies each
+        drew their own, the first copy's)."""
+        kwargs = {**(self.env_kwargs or {}), **training_problem(self.env)}
+        return make_env(self.env_id, kwargs, self._zoo_entry().get("env_wrapper"), render_mode)
 
     def predict(
         self, observation: Any, state: Any = None, episode_start: np.ndarray | None = None, deterministic: bool = True

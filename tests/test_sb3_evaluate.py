@@ -39,3 +39,34 @@ def test_evaluate_matches_a_hand_run_episode(algo, env_id, steps):
     assert std == 0.0
     assert mean == pytest.approx(_hand_return(model, env_id, algo, seed=3), rel=1e-6)
     assert np.isfinite(mean)
+
+
+def test_sb3_is_evaluated_on_the_bandit_problem_it_learned():
+    """A seeded reset of the bandit draws a new C: the evaluation env of an SB3 agent, and
+    ``evaluate``'s, keep the C it trained on whatever the test seeds (the comparison's bandit row
+    once scored SB3 on other problems than COPDAC-B's), which is the C a reference agent of the
+    same seed learns."""
+    import gymnasium as gym
+
+    from baselines.sb3 import SB3Agent
+
+    agent = SB3Agent("rl_envs/QuadraticBandit-v0", "ppo", seed=4, env_kwargs={"dim": 3}, n_steps=16, batch_size=16)
+    agent.learn(64)
+    single = gym.make("rl_envs/QuadraticBandit-v0", dim=3)
+    single.reset(seed=4)
+    learned = single.unwrapped.C
+    eval_env = agent.make_eval_env()
+    for seed in (10_000, 10_001):
+        eval_env.reset(seed=seed)
+        np.testing.assert_array_equal(eval_env.unwrapped.C, learned)
+    other = gym.make("rl_envs/QuadraticBandit-v0", dim=3)
+    other.reset(seed=10_000)
+    assert not np.array_equal(other.unwrapped.C, learned)  # what the evaluation drew before
+    # evaluate() on a fresh env: the mean reward is minus the cost on the learned C
+    action, _ = agent.model.predict(np.zeros((1, 1), dtype=np.float32), deterministic=True)
+    mean, _ = evaluate(
+        agent.model, "rl_envs/QuadraticBandit-v0", n_eval_episodes=2, seed=10_000, algo="ppo", env_kwargs={"dim": 3}
+    )
+    raw = eval_env.unwrapped  # the NormalizeAction wrapper maps [-1, 1] to the action box
+    bound = raw.action_bound
+    assert mean == pytest.approx(-single.unwrapped.cost(np.clip(action[0] * bound, -bound, bound)), rel=1e-6)
