@@ -147,7 +147,29 @@ def text(provenance: dict) -> list[str]:
     ]
     if provenance.get("missing"):  # a run that ended with cells missing (baselines.compare)
         lines.append(f"* incomplete, missing cells: {len(provenance['missing'])}")
+    if provenance.get("earlier"):  # a resumed comparison: the invocations whose cells it reused
+        cells = provenance.get("cells", {})
+        lines.append(
+            f"* resumed: this invocation ran {_cells(cells.get('ran', 0))} and reused {cells.get('reused', 0)} "
+            "that these earlier invocations of the same folder ran:"
+        )
+        lines += [f"    * {_invocation(earlier)}" for earlier in provenance["earlier"]]
     return lines
+
+
+def _cells(n: int) -> str:
+    return f"{n} cell" if n == 1 else f"{n} cells"
+
+
+def _invocation(entry: dict) -> str:
+    """One line for an earlier invocation of a resumed run."""
+    git, load, cells = entry.get("git", {}), entry.get("load_average", {}), entry.get("cells", {})
+    commit = (git.get("commit") or "not a git checkout") + (" (with changes not committed)" if git.get("dirty") else "")
+    ran = f", ran {_cells(cells['ran'])}" if "ran" in cells else ""
+    return (
+        f"{entry.get('started')} to {entry.get('finished')}, {entry.get('wall_time_s', 0):.0f} s{ran}; code {commit}; "
+        f"load average {load.get('start')} at the start, {load.get('end')} at the end"
+    )
 
 
 def write_markdown(out: Path, provenance: dict) -> None:

@@ -107,10 +107,19 @@ def test_interrupted_run_resumes_only_the_missing_cells(tmp_path, monkeypatch):
     first = cmp.compare(cells, tmp_path, progress_bar=False)
     assert [c.seed for c, _ in first.failed] == [1] and first.ran == 2
     assert "node lost" in first.failed[0][1]
+    saved = tmp_path.parent / "first_results.json"
+    saved.write_text((tmp_path / "results.json").read_text())
     ran = []
     monkeypatch.setattr(cmp.run, "run_cell", lambda cell: ran.append(cell.seed) or real(cell))
     second = cmp.compare(cells, tmp_path, progress_bar=False)
     assert ran == [1] and second.reused == 2 and not second.failed and len(second.rows) == 3
+    # The resumed run's provenance covers the cells it reused: the first invocation is listed.
+    first_entry, second_entry = (json.loads(p.read_text())["provenance"] for p in (saved, tmp_path / "results.json"))
+    assert second_entry["cells"] == {"ran": 1, "reused": 2, "failed": 0}
+    (earlier,) = second_entry["earlier"]
+    assert earlier["started"] == first_entry["started"] and earlier["cells"] == first_entry["cells"]
+    text = (tmp_path / "provenance.md").read_text()
+    assert "resumed: this invocation ran 1 cell and reused 2" in text and first_entry["started"] in text
 
 
 def test_process_pool_backend_runs_cells(tmp_path):

@@ -11,6 +11,7 @@ best cell's policy); and the table spliced into a README.
 from __future__ import annotations
 
 import base64
+import json
 import re
 import warnings
 from collections.abc import Sequence
@@ -36,12 +37,32 @@ def run_seeds(record: dict) -> list[int]:
     return [int(s) for s, _ in members] if members else [record["row"]["seed"]]
 
 
-def records_provenance(records: list[dict], provenance: Provenance, **extra: Any) -> dict:
-    """The ``provenance`` entry of a results folder of ``records``, with their seeds."""
+def records_provenance(records: list[dict], provenance: Provenance, out: Path | None = None, **extra: Any) -> dict:
+    """The ``provenance`` entry of a results folder of ``records``, with their seeds; where this
+    invocation reused cells (``extra["cells"]["reused"]``), ``earlier`` lists the invocations of
+    the folder ``out`` before it (from its ``results.json``), so that a resumed run's provenance
+    covers every cell of its table, not only those of its last invocation."""
     seeds = seed_summary(
         (s for r in records for s in run_seeds(r)), (s for r in records for s in r["row"]["test_seeds"])
     )
-    return provenance.record(seeds, **extra)
+    entry = provenance.record(seeds, **extra)
+    if out is not None and extra.get("cells", {}).get("reused"):
+        entry["earlier"] = earlier_invocations(out / "results.json")
+    return entry
+
+
+# What a resumed run's provenance keeps of each invocation before it.
+INVOCATION_KEYS = ("command", "started", "finished", "wall_time_s", "load_average", "git", "cells")
+
+
+def earlier_invocations(results: Path) -> list[dict]:
+    """The invocations that wrote ``results`` (a ``results.json``), oldest first: its own earlier
+    ones, then its last; empty if there is none or it holds no provenance."""
+    try:
+        previous = json.loads(results.read_text())["provenance"]
+    except (FileNotFoundError, KeyError, ValueError):
+        return []
+    return [*previous.get("earlier", []), {k: previous[k] for k in INVOCATION_KEYS if k in previous}]
 
 
 def write_outputs(
@@ -59,7 +80,7 @@ def write_outputs(
     (what run this is) when given, and the provenance (``results.json``, ``provenance.md``) lists
     it; ``costs.json`` holds what the cells cost (:mod:`.costs`)."""
     rows = [r["row"] for r in records]
-    entry = records_provenance(records, provenance, **extra, missing=list(missing))
+    entry = records_provenance(records, provenance, out, **extra, missing=list(missing))
     write_table(rows, out, entry)
     write_costs(records, out / "costs.json", entry)
     lines = summary_lines(rows)
@@ -235,8 +256,9 @@ def summary_notes(rows: list[dict]) -> list[str]:
     if any(not_above_random(rs) for rs in _groups(rows).values()):
         notes.append(
             f"{FLAG}: the 95 % bootstrap interval over seeds of the mean normalized score reaches down to "
-            f"{NEAR_RANDOM} or below (0 is the random policy's score): at this budget the agent is not shown "
-            "to do better than acting at random, which says nothing of what it learns with more steps."
+            f"{NEAR_RANDOM} or below (0 is the score of the baseline policy, the uniform-random one unless the "
+            "baseline column names another): at this budget the agent is not shown to do better than that "
+            "policy, which says nothing of what it learns with more steps."
         )
     notes.append("Wall time: training only, so it grows with the machine's load (results.json has the run's).")
     return [f"* {note}" for note in notes]
