@@ -41,6 +41,8 @@ class Terminated(KeyboardInterrupt):
 
 _active = 0  # how many sigterm_as_ctrl_c blocks this process is in
 _stop_signal = signal.SIGINT  # what stopped this run (SIGTERM once the handler has run)
+_holding = 0  # how many sigterm_held blocks this process is in
+_held = False  # a SIGTERM came within them
 
 
 @contextlib.contextmanager
@@ -83,11 +85,32 @@ def keep_sigint_handler() -> Iterator[None]:
             signal.signal(signal.SIGINT, on_sigint)
 
 
+@contextlib.contextmanager
+def sigterm_held() -> Iterator[None]:
+    """Within the block, a SIGTERM that finds Ctrl-C ignored is held, and acted on (as
+    :func:`sigterm_as_ctrl_c` acts) once the block ends, instead of dropped.  For a block that
+    ignores Ctrl-C only so that a worker process it starts inherits the ignored SIGINT: a batch
+    scheduler sends SIGTERM once, and one that came in those milliseconds must still stop the
+    run.  (Ctrl-C itself cannot be held there: an ignored signal never arrives.)"""
+    global _holding, _held
+    _holding += 1
+    try:
+        yield
+    finally:
+        _holding -= 1
+    if _held and not _holding:
+        _held = False
+        _on_sigterm(signal.SIGTERM, None)
+
+
 def _on_sigterm(signum: int, frame: Any) -> None:
-    global _stop_signal
+    global _stop_signal, _held
     _stop_signal = signal.SIGTERM
     on_sigint = signal.getsignal(signal.SIGINT)
-    if on_sigint is signal.SIG_IGN:  # a stop is being cleaned up: a second signal must not cut it short
+    if on_sigint is signal.SIG_IGN:
+        # a worker is starting (sigterm_held: act once it has), or a stop is being cleaned up (a
+        # second signal must not cut it short)
+        _held = _held or _holding > 0
         return
     if callable(on_sigint) and on_sigint is not signal.default_int_handler:
         on_sigint(signal.SIGINT, frame)  # e.g. Ray Tune's: it stops the trials and saves the experiment

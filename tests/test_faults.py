@@ -557,6 +557,31 @@ def test_a_second_run_on_a_folder_is_refused_and_a_dead_runs_lock_taken_over(tmp
 # -- 16. SIGTERM ---------------------------------------------------------------------------------------
 
 
+def test_a_sigterm_while_a_worker_starts_is_held_not_dropped():
+    """The pool starts a worker with Ctrl-C ignored (the worker inherits it); a SIGTERM that came
+    then was dropped, as one during the clean-up of a stop is meant to be, and the run went on to
+    its end (seen under load in the test above).  Now it stops the run once the start is over."""
+    from baselines.compare.run import _sigint_ignored
+    from baselines.interrupts import Terminated, sigterm_as_ctrl_c, sigterm_held
+
+    reached = []
+    with sigterm_as_ctrl_c(), pytest.raises(Terminated):
+        with sigterm_held():
+            with _sigint_ignored():
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(0.05)  # the handler runs here, between bytecodes: it must not raise here
+                reached.append("start")
+            reached.append("after the start")  # still within the held block
+        reached.append("after the block")
+    assert reached == ["start", "after the start"]
+    # Cleaning up a stop, Ctrl-C ignored without the held block, a SIGTERM is still dropped.
+    with sigterm_as_ctrl_c(), _sigint_ignored():
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.05)
+        reached.append("clean-up went on")
+    assert reached[-1] == "clean-up went on"
+
+
 @pytest.mark.parametrize("when", ["while the workers start", "after two cells"])
 def test_sigterm_stops_compare_as_ctrl_c_does(tmp_path, when):
     # `docker stop` signals the process alone, a batch scheduler the whole job: the first case

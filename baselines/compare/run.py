@@ -32,7 +32,7 @@ from rl_envs.validation import integer
 
 from ..episodes import EpisodeEnds
 from ..evaluation import Diverged, evaluate, reference_columns, reference_notes, reference_of
-from ..interrupts import Interrupted
+from ..interrupts import Interrupted, sigterm_held
 from ..io import atomic_write_bytes
 from ..provenance import Provenance
 from ..registry import AGENTS
@@ -359,7 +359,8 @@ class ProcessPoolBackend:
         try:
             while todo or any(w.cell is not None for w in pool):
                 while todo and len(pool) < self.workers:
-                    pool.append(start())
+                    with sigterm_held():  # a SIGTERM while it starts stops the run once it is in the pool
+                        pool.append(start())
                 for w in pool:
                     if w.cell is None and todo:
                         w.cell = todo.popleft()
