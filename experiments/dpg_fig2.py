@@ -509,6 +509,8 @@ def main(argv=None) -> dict:
     if args.figure is not None:
         plot(finals, args.figure, args.label)
     entry = results_provenance(sweeps, finals, provenance)
+    if args.plot_only:  # the figure is redrawn from cells another invocation ran: its provenance stays
+        entry = previous_provenance(args.out) or entry
     text = table(finals)
     atomic_write_bytes(args.out / "table.md", text.encode())
     atomic_write_bytes(args.out / "tasks.md", tasks_table(finals).encode())
@@ -519,6 +521,14 @@ def main(argv=None) -> dict:
     atomic_write_bytes(args.out / "results.json", json.dumps({"provenance": entry, "runs": runs}).encode())
     print(text)
     return finals
+
+
+def previous_provenance(out: Path) -> dict | None:
+    """The provenance that ``out/results.json`` holds, if it is there."""
+    try:
+        return json.loads((out / "results.json").read_text())["provenance"]
+    except (FileNotFoundError, KeyError, ValueError):
+        return None
 
 
 def results_provenance(sweeps: dict, finals: dict, provenance: Provenance) -> dict:

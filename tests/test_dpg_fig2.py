@@ -172,6 +172,10 @@ def test_a_killed_run_resumes_and_recomputes_only_what_is_missing(tmp_path):
     again = files(out)
     assert [p for p in again if again[p] != after.get(p)] == [gone]  # only the deleted batch ran again
     assert json.loads(gone.read_text())["measurements"] == content["measurements"]
+    # Redrawn with --plot-only, the folder keeps the provenance of the invocation that ran its cells.
+    ran = json.loads((out / "results.json").read_text())["provenance"]
+    fig2.main(["--out", str(out), *SHORT, "--plot-only"])
+    assert json.loads((out / "results.json").read_text())["provenance"] == ran
 
 
 def test_the_tuning_seeds_are_never_reported_and_a_changed_protocol_is_another_cell():
