@@ -9,7 +9,7 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.vec_env import DummyVecEnv, VecMonitor, VecNormalize
 
 import rl_envs  # noqa: F401
-from baselines.sb3 import make_vec_env
+from baselines.sb3 import build_model, make_vec_env
 from baselines.sb3_vec import GymnasiumVecEnv
 
 MAZE = "rl_envs/GridMaze-v0"
@@ -138,3 +138,29 @@ def test_adapter_refuses_a_same_step_vector_env():
                 vector_kwargs={"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP},
             )
         )
+
+
+# (algorithm, overrides of its yml entry, gradient steps in 400 steps after 200 without learning)
+UPDATE_COUNTS = [
+    ("sac", {}, 200),
+    ("sac", {"n_envs": 2}, 100),
+    ("sac", {"n_envs": 2, "gradient_steps": -1}, 200),
+    ("dqn", {}, 50),  # the yml's train_freq 4: one gradient step per 4 steps
+    ("dqn", {"n_envs": 4}, 13),
+    ("dqn", {"n_envs": 4, "train_freq": 1}, 50),
+]
+
+
+@pytest.mark.parametrize("algo, overrides, updates", UPDATE_COUNTS)
+def test_off_policy_algorithms_count_train_freq_and_gradient_steps_in_vec_env_calls(algo, overrides, updates):
+    """Why sac.yml, dqn.yml and td3.yml keep one copy (docs/guides/train-sb3.md): SB3 trains
+    every ``train_freq`` calls of the VecEnv, each of ``n_envs`` transitions, so n copies at the
+    yml's settings make n times fewer gradient steps per transition; ``gradient_steps=-1`` (as many
+    as transitions collected) or ``train_freq`` divided by n keep the yml's ratio."""
+    env_id, env_kwargs = (
+        ("rl_envs/QuadraticBandit-v0", {"dim": 2}) if algo == "sac" else ("rl_envs/GridMaze-v0", {"layout": "book3x3"})
+    )
+    small = {"learning_starts": 200, "batch_size": 8, "policy_kwargs": "dict(net_arch=[8])"}
+    model = build_model(algo, env_id, hyperparams={**small, **overrides}, env_kwargs=env_kwargs)
+    model.learn(400)
+    assert model.num_timesteps == 400 and model._n_updates == updates
