@@ -16,15 +16,16 @@ Each case trains with its entry of ``baselines/hyperparams/<algo>.yml`` through
 on the same ``VecEnv``), for a fixed budget on training seeds 0, 1, ..., the two ways of a case
 alternating (the first way first on even seeds, second on odd) so that they share the machine's
 load.  Torch and XLA run on one thread each, as the comparison's workers run a cell
-(``baselines.compare.run.limit_threads``).  A time is the median wall time of ``learn`` over the
-seeds; SBX's includes its JIT compilation (each new model compiles its functions again), also
-given apart ("compile s": JAX's tracing, lowering and XLA compile events, as ``jax.monitoring``
-reports them).  A score is the normalized score (``env.unwrapped.reference().normalize``: 0 the
-random policy, 1 the optimum) of the greedy policy's mean return over the run's 10 test
-episodes (``baselines.seeds.checkpoint_test_seeds(seed, 0)``), as a comparison cell scores it,
-averaged over the seeds (with the lowest and highest).  The quadratic bandit's problem ``C`` is
-fixed per seed, so that the policy is tested on the problem it learned.  ``load`` is the mean
-1-minute load average after the case's runs.
+(``baselines.compare.run.limit_threads``).  A time is the median over the seeds of the wall time
+of building the model and its ``learn``; SBX's includes its JIT compilation, given apart too
+("compile s": JAX's tracing, lowering and XLA compile events, as ``jax.monitoring`` reports
+them; a new model may compile again what the last one compiled).  A score is the normalized
+score (``env.unwrapped.reference().normalize``: 0 the random policy, 1 the optimum) of the
+greedy policy's mean return over the run's 10 test episodes
+(``baselines.seeds.checkpoint_test_seeds(seed, 0)``), as a comparison cell scores it: the median
+over the seeds (a policy that destabilises LQ control scores -10⁶ or less), with the lowest and
+highest.  The quadratic bandit's problem ``C`` is fixed per seed, so that the policy is tested
+on the problem it learned.  ``load`` is the mean 1-minute load average after the case's runs.
 """
 
 from __future__ import annotations
@@ -187,7 +188,7 @@ def measure(case: Case, seeds: int, clock: CompileClock | None, scale: float) ->
 
 def scores(runs: list[dict]) -> str:
     values = [r["score"] for r in runs]
-    return f"{np.mean(values):.2f} ({min(values):.2f} to {max(values):.2f})"
+    return f"{statistics.median(values):.2f} ({min(values):.2f} to {max(values):.2f})"
 
 
 def median(runs: list[dict], key: str) -> float:
