@@ -280,6 +280,18 @@ def _check_sbx_kwargs(algo_cls, kwargs: dict) -> None:
         raise ValueError(f"SBX's DQN builds two hidden layers of one width; net_arch {net_arch!r} is not [n, n]")
 
 
+def _sbx_observations(venv):
+    """``venv`` as SBX's networks should see it: Discrete observations one-hot encoded, as SB3's
+    policies encode them (:class:`~baselines.sb3_vec.OneHotObservations`); others as they are."""
+    from gymnasium import spaces
+
+    if not isinstance(venv.observation_space, spaces.Discrete):
+        return venv
+    from .sb3_vec import OneHotObservations
+
+    return OneHotObservations(venv)
+
+
 def build_model(
     algo: str,
     env_id: str,
@@ -291,7 +303,9 @@ def build_model(
 ) -> Any:
     """An untrained SB3 model with the defaults of ``hyperparams/<algo>.yml`` (overridden by
     ``hyperparams``) on its (possibly normalised) training ``VecEnv``; with ``backend="sbx"``,
-    SBX's model of the algorithm (:data:`SBX_ALGOS`) with the same keywords and ``VecEnv``."""
+    SBX's model of the algorithm (:data:`SBX_ALGOS`) with the same keywords and ``VecEnv``, whose
+    Discrete observations it sees one-hot encoded (as SB3's networks see them; its ``predict``
+    takes them so, and :func:`evaluate` encodes them)."""
     algo_cls = _algo_class(algo, backend)  # before any env is built: a bad name fails at once
     hp = load_hyperparams(algo, env_id)
     hp.update(hyperparams or {})
@@ -307,6 +321,7 @@ def build_model(
     kwargs = _algo_kwargs(hp, venv.action_space, backend)
     if backend == "sbx":
         _check_sbx_kwargs(algo_cls, kwargs)
+        venv = _sbx_observations(venv)
     model = algo_cls(
         hp.get("policy", "MlpPolicy"),
         venv,
@@ -379,6 +394,8 @@ def evaluate(
     venv = make_vec_env(
         env_id, 1, seed, {**hp.get("env_kwargs", {}), **(env_kwargs or {})}, hp.get("env_wrapper"), vec_env="dummy"
     )
+    if model.observation_space != venv.observation_space:  # an SBX model of Discrete observations
+        venv = _sbx_observations(venv)
     train_env = model.get_env()
     if isinstance(train_env, VecNormalize) and train_env.norm_obs:
         # Only a VecNormalize with norm_obs has obs_rms; without it the attribute lookup falls

@@ -129,20 +129,26 @@ class CompileClock:
 
 
 class Greedy:
-    """The trained model's deterministic policy on raw observations (normalised as in training
-    where its ``VecNormalize`` normalises them), as ``baselines.evaluation.evaluate`` calls it."""
+    """The trained model's deterministic policy on the env's own observations, as
+    ``baselines.evaluation.evaluate`` calls it: one-hot encoded for an SBX model of Discrete
+    observations, normalised where the training ``VecNormalize`` normalises them."""
 
     def __init__(self, model) -> None:
         from stable_baselines3.common.vec_env import VecNormalize
 
+        from baselines.sb3_vec import OneHotObservations
+
         self.model = model
         venv = model.get_env()
-        self.normalizer = venv if isinstance(venv, VecNormalize) and venv.norm_obs else None
+        if isinstance(venv, OneHotObservations):
+            self.prepare = venv.encode
+        elif isinstance(venv, VecNormalize) and venv.norm_obs:
+            self.prepare = lambda obs: venv.normalize_obs(np.asarray(obs, dtype=np.float32))
+        else:
+            self.prepare = np.asarray
 
     def predict(self, obs, state=None, episode_start=None, deterministic=True):
-        if self.normalizer is not None:
-            obs = self.normalizer.normalize_obs(np.asarray(obs, dtype=np.float32))
-        return self.model.predict(obs, state, episode_start, deterministic)
+        return self.model.predict(self.prepare(obs), state, episode_start, deterministic)
 
 
 def env_kwargs_of(case: Case, seed: int) -> dict:

@@ -12,9 +12,10 @@ import sys
 
 import numpy as np
 import pytest
+from gymnasium.spaces import flatdim
 
 import rl_envs  # noqa: F401
-from baselines.sb3 import SBX_ALGOS, build_model, train
+from baselines.sb3 import SBX_ALGOS, build_model, evaluate, train
 from baselines.sb3_vec import GymnasiumVecEnv
 
 needs_sbx = pytest.mark.skipif(
@@ -55,6 +56,9 @@ def test_sbx_trains_from_the_yml_entry_on_the_native_vector_env_with_sb3s_schedu
     assert model.gamma == models["sb3"].gamma and model.batch_size == models["sb3"].batch_size
     assert model.num_timesteps == models["sb3"].num_timesteps == steps
     assert model._n_updates == models["sb3"]._n_updates > 0
+    # a maze's Discrete observation reaches SBX's network one-hot, as SB3's; evaluate encodes it too
+    assert model.observation_space.shape == (flatdim(models["sb3"].observation_space),)
+    assert np.isfinite(evaluate(model, env_id, 2, env_kwargs=env_kwargs, algo=algo)[0])
 
 
 @needs_sbx
