@@ -14,8 +14,9 @@ learning-rate schedules, and any keyword of the algorithm.
 
 :func:`build_model` and :func:`train` take the algorithm from Stable-Baselines3, or with
 ``backend="sbx"`` from SBX (the ``sbx-rl`` package, SB3's JAX port with the same API and
-keywords), which trained SAC faster on this project's CPU and PPO and DQN slower
-(``docs/benchmarks.md``).  SBX is not in the project's lock: ``pip install sbx-rl`` brings it.
+keywords), which trained SAC 1.2 to 1.4 times as fast on this project's CPU, DQN as fast and
+PPO slower, its JIT compilation not repaid (``docs/benchmarks.md``).  SBX is not in the
+project's lock (sbx-rl requires tfp-nightly): ``pip install sbx-rl`` brings it.
 """
 
 from __future__ import annotations
