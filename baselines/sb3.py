@@ -11,6 +11,12 @@ own defaults) serves every id without an entry of its own.  An entry may set ``n
 ``policy``, ``n_envs``, ``normalize``, ``env_wrapper`` (a dotted class, or a list of
 ``{class: kwargs}``), ``env_kwargs``, ``policy_kwargs`` (a string, as in the zoo), ``lin_<x>``
 learning-rate schedules, and any keyword of the algorithm.
+
+:func:`build_model` and :func:`train` take the algorithm from Stable-Baselines3, or with
+``backend="sbx"`` from SBX (the ``sbx-rl`` package, SB3's JAX port with the same API and
+keywords), which trained SAC 1.2 to 1.4 times as fast on this project's CPU, DQN as fast and
+PPO slower, its JIT compilation not repaid (``docs/benchmarks.md``).  SBX is not in the
+project's lock (sbx-rl requires tfp-nightly): ``pip install sbx-rl`` brings it.
 """
 
 from __future__ import annotations
@@ -37,6 +43,10 @@ from .io import atomic_write_bytes
 # Package data, so that an installed wheel finds it as a checkout does.
 HYPERPARAMS_DIR = importlib.resources.files("baselines") / "hyperparams"
 ALGOS = ("a2c", "dqn", "ppo", "sac", "td3")
+# Where an algorithm's class comes from: Stable-Baselines3 (PyTorch) or SBX (sbx-rl, JAX), which
+# implements these of ALGOS.
+BACKENDS = ("sb3", "sbx")
+SBX_ALGOS = ("dqn", "ppo", "sac", "td3")
 # Keys of a zoo entry that describe the environment or the run rather than the algorithm.
 _ZOO_ENV_KEYS = (
     "n_timesteps",
@@ -52,11 +62,23 @@ _ZOO_ENV_KEYS = (
 )
 
 
-def _algo_class(algo: str):
-    import stable_baselines3
-
+def _algo_class(algo: str, backend: str = "sb3"):
     if algo.lower() not in ALGOS:
         raise ValueError(f"unknown SB3 algorithm {algo!r}; choose from {', '.join(ALGOS)}")
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, got {backend!r}")
+    if backend == "sbx":
+        if algo.lower() not in SBX_ALGOS:
+            raise ValueError(f"backend='sbx' has no {algo.upper()}; SBX implements {', '.join(SBX_ALGOS)}")
+        try:
+            import sbx  # pyright: ignore[reportMissingImports] - sbx-rl is outside the lock (it requires tfp-nightly)
+        except ImportError:
+            raise ImportError(
+                "backend='sbx' needs SBX, which is not installed: pip install sbx-rl (not in the project's lock)"
+            ) from None
+        return getattr(sbx, algo.upper())
+    import stable_baselines3
+
     return getattr(stable_baselines3, algo.upper())
 
 
@@ -186,8 +208,8 @@ def _per_episode(callback) -> bool:
     return callable(callback) and not hasattr(callback, "on_step")
 
 
-def _algo_kwargs(hp: dict, action_space) -> dict:
-    """Translate the algorithm part of a zoo entry into SB3 keyword arguments."""
+def _algo_kwargs(hp: dict, action_space, backend: str = "sb3") -> dict:
+    """Translate the algorithm part of a zoo entry into SB3 (or SBX) keyword arguments."""
     kwargs = {k: v for k, v in hp.items() if k not in _ZOO_ENV_KEYS}
     noise_type = kwargs.pop("noise_type", None)
     noise_std = kwargs.pop("noise_std", 0.1)
@@ -203,7 +225,16 @@ def _algo_kwargs(hp: dict, action_space) -> dict:
         if isinstance(value, str) and value.startswith("lin_"):
             start = float(value[4:])
             kwargs[key] = lambda progress, start=start: progress * start
-    if isinstance(kwargs.get("policy_kwargs"), str):
+    if isinstance(kwargs.get("policy_kwargs"), str) and backend == "sbx":
+        # SBX's networks are flax modules: torch's nn.* classes mean nothing to them.
+        try:
+            kwargs["policy_kwargs"] = eval(kwargs["policy_kwargs"], {"dict": dict})  # the zoo's own convention
+        except NameError as e:
+            raise ValueError(
+                f"policy_kwargs {kwargs['policy_kwargs']!r} names {e.name!r}: with backend='sbx' it may hold "
+                "sizes and numbers (net_arch, ...), not torch's nn classes"
+            ) from None
+    elif isinstance(kwargs.get("policy_kwargs"), str):
         from torch import nn  # the zoo's policy_kwargs strings name nn.*
 
         kwargs["policy_kwargs"] = eval(kwargs["policy_kwargs"], {"nn": nn, "dict": dict})  # the zoo's own convention
@@ -233,6 +264,35 @@ class EpisodeRecorder:
         return _Recorder()
 
 
+def _check_sbx_kwargs(algo_cls, kwargs: dict) -> None:
+    """A ValueError naming the keywords of a zoo entry that SBX's ``algo_cls`` does not take
+    (SB3 has some SBX lacks, such as DQN's ``max_grad_norm``), and the one network shape SBX's
+    DQN cannot build: its Q-network has two hidden layers of ``net_arch[0]`` units."""
+    import inspect
+
+    own = inspect.signature(algo_cls.__init__).parameters
+    missing = sorted(set(kwargs) - set(own))
+    if missing:
+        raise ValueError(
+            f"SBX's {algo_cls.__name__} does not take {', '.join(missing)} (set by the yml or hyperparams)"
+        )
+    net_arch = (kwargs.get("policy_kwargs") or {}).get("net_arch")
+    if algo_cls.__name__ == "DQN" and net_arch is not None and (len(net_arch) != 2 or net_arch[0] != net_arch[1]):
+        raise ValueError(f"SBX's DQN builds two hidden layers of one width; net_arch {net_arch!r} is not [n, n]")
+
+
+def _sbx_observations(venv):
+    """``venv`` as SBX's networks should see it: Discrete observations one-hot encoded, as SB3's
+    policies encode them (:class:`~baselines.sb3_vec.OneHotObservations`); others as they are."""
+    from gymnasium import spaces
+
+    if not isinstance(venv.observation_space, spaces.Discrete):
+        return venv
+    from .sb3_vec import OneHotObservations
+
+    return OneHotObservations(venv)
+
+
 def build_model(
     algo: str,
     env_id: str,
@@ -240,9 +300,14 @@ def build_model(
     hyperparams: dict | None = None,
     env_kwargs: dict | None = None,
     tensorboard_log: str | None = None,
+    backend: str = "sb3",
 ) -> Any:
     """An untrained SB3 model with the defaults of ``hyperparams/<algo>.yml`` (overridden by
-    ``hyperparams``) on its (possibly normalised) training ``VecEnv``."""
+    ``hyperparams``) on its (possibly normalised) training ``VecEnv``; with ``backend="sbx"``,
+    SBX's model of the algorithm (:data:`SBX_ALGOS`) with the same keywords and ``VecEnv``, whose
+    Discrete observations it sees one-hot encoded (as SB3's networks see them; its ``predict``
+    takes them so, and :func:`evaluate` encodes them)."""
+    algo_cls = _algo_class(algo, backend)  # before any env is built: a bad name fails at once
     hp = load_hyperparams(algo, env_id)
     hp.update(hyperparams or {})
     venv = make_vec_env(
@@ -254,8 +319,11 @@ def build_model(
         hp.get("normalize", False),
         hp.get("gamma", 0.99),
     )
-    kwargs = _algo_kwargs(hp, venv.action_space)
-    model = _algo_class(algo)(
+    kwargs = _algo_kwargs(hp, venv.action_space, backend)
+    if backend == "sbx":
+        _check_sbx_kwargs(algo_cls, kwargs)
+        venv = _sbx_observations(venv)
+    model = algo_cls(
         hp.get("policy", "MlpPolicy"),
         venv,
         seed=seed,
@@ -282,14 +350,16 @@ def train(
     progress_bar: bool = False,
     tensorboard_log: str | None = None,
     callback: Any = None,
+    backend: str = "sb3",
 ) -> Any:
     """Train an SB3 algorithm with the defaults of ``hyperparams/<algo>.yml`` (overridden by
     ``hyperparams``) for ``total_timesteps`` (default: the entry's ``n_timesteps``), with any
-    callback SB3 takes.  Returns the model; its env is the training ``VecEnv``."""
+    callback SB3 takes; ``backend="sbx"`` trains SBX's implementation instead (:func:`build_model`).
+    Returns the model; its env is the training ``VecEnv``."""
     if total_timesteps is None:
         total_timesteps = {**load_hyperparams(algo, env_id), **(hyperparams or {})}.get("n_timesteps", 10_000)
     steps = _positive_timesteps(total_timesteps)
-    model = build_model(algo, env_id, seed, hyperparams, env_kwargs, tensorboard_log)
+    model = build_model(algo, env_id, seed, hyperparams, env_kwargs, tensorboard_log, backend)
     return model.learn(steps, callback=callback, progress_bar=progress_bar)
 
 
@@ -340,6 +410,8 @@ def evaluate(
     train_env = model.get_env()
     kwargs = {**hp.get("env_kwargs", {}), **(env_kwargs or {}), **training_problem(train_env)}
     venv = make_vec_env(env_id, 1, seed, kwargs, hp.get("env_wrapper"), vec_env="dummy")
+    if model.observation_space != venv.observation_space:  # an SBX model of Discrete observations
+        venv = _sbx_observations(venv)
     if isinstance(train_env, VecNormalize) and train_env.norm_obs:
         # Only a VecNormalize with norm_obs has obs_rms; without it the attribute lookup falls
         # through to the wrapped DummyVecEnv and fails.

@@ -23,8 +23,9 @@ from typing import Any
 
 import numpy as np
 import gymnasium as gym
+from gymnasium import spaces
 from gymnasium.vector import AutoresetMode
-from stable_baselines3.common.vec_env.base_vec_env import VecEnv
+from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvWrapper
 
 
 def _per_env(info: dict, n: int) -> list[dict]:
@@ -105,3 +106,32 @@ class GymnasiumVecEnv(VecEnv):
 
     def env_is_wrapped(self, wrapper_class: type, indices: Any = None) -> list[bool]:
         return [False for _ in self._get_indices(indices)]  # no single env exists to wrap
+
+
+class OneHotObservations(VecEnvWrapper):
+    """A ``Discrete(n)`` observation as the one-hot vector of ``Box(0, 1, (n,))`` that SB3's
+    policies make of it before their network (``stable_baselines3.common.preprocessing.preprocess_obs``),
+    for SBX, whose networks would take the index itself as one number."""
+
+    def __init__(self, venv: VecEnv):
+        space = venv.observation_space
+        if not isinstance(space, spaces.Discrete):
+            raise ValueError(f"OneHotObservations needs Discrete observations, got {space}")
+        n = int(space.n)
+        super().__init__(venv, observation_space=spaces.Box(0.0, 1.0, (n,), np.float32))
+        self._start = int(space.start)
+        self._eye = np.eye(n, dtype=np.float32)
+
+    def encode(self, obs: Any) -> np.ndarray:
+        """One observation, or a batch of them, one-hot encoded."""
+        return self._eye[np.asarray(obs, dtype=np.int64) - self._start]
+
+    def reset(self) -> np.ndarray:
+        return self.encode(self.venv.reset())
+
+    def step_wait(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[dict]]:
+        obs, reward, done, infos = self.venv.step_wait()
+        for info in infos:
+            if "terminal_observation" in info:
+                info["terminal_observation"] = self.encode(info["terminal_observation"])
+        return self.encode(obs), reward, done, infos

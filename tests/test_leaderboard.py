@@ -251,6 +251,21 @@ def test_the_reports_budget_table_is_the_leaderboards():
 SB3_PAIRS = [(agent, row["env"]) for row in cmp.LEADERBOARD for agent in row["agents"] if agent in cmp.SB3_AGENTS]
 
 
+def assert_native_copies(model, entry: dict) -> None:
+    """The model steps ``entry``'s ``n_envs`` copies in the env's native vector env (under
+    VecMonitor, and VecNormalize where the entry normalises), unless the entry wraps single envs
+    in a filter without a vector counterpart (BeliefState, PPO's on the partially observable
+    maze), which takes the DummyVecEnv."""
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    from baselines.sb3_vec import GymnasiumVecEnv
+
+    base = model.get_env().unwrapped
+    single_envs = "BeliefState" in str(entry.get("env_wrapper"))
+    assert isinstance(base, DummyVecEnv if single_envs else GymnasiumVecEnv), type(base)
+    assert base.num_envs == entry.get("n_envs", 1)
+
+
 @pytest.mark.parametrize("agent, env_id", SB3_PAIRS, ids=[f"{a}-{e[8:]}" for a, e in SB3_PAIRS])
 def test_every_sb3_pair_of_the_leaderboard_builds_from_its_entry(agent, env_id):
     model = build_model(cmp.SB3_AGENTS[agent], env_id)
@@ -258,9 +273,20 @@ def test_every_sb3_pair_of_the_leaderboard_builds_from_its_entry(agent, env_id):
     assert model.gamma == entry.get("gamma", 0.99)
     if "NormalizeAction" in str(entry.get("env_wrapper")):  # Box actions rescaled into [-1, 1]
         assert model.action_space.low.min() == -1 and model.action_space.high.max() == 1
+    assert_native_copies(model, entry)
+    # On-policy rollouts gain from copies (one with nothing to choose, VariableReward, needs
+    # none); the off-policy entries keep one, as SB3 counts train_freq and gradient_steps in
+    # VecEnv calls (docs/guides/train-sb3.md)
+    if agent in ("PPO", "A2C"):
+        assert entry["n_envs"] > 1 or model.action_space.n == 1
+    else:
+        assert entry.get("n_envs", 1) == 1
 
 
-@pytest.mark.parametrize("env_id", ["rl_envs/PendulumSwingUp-v0", "rl_envs/OctopusArm-v0"])
-def test_ppo_trains_on_the_continuous_tasks_with_an_entry_of_their_own(env_id):
+@pytest.mark.parametrize(
+    "env_id", ["rl_envs/GridMaze-v0", "rl_envs/LQControl-v0", "rl_envs/PendulumSwingUp-v0", "rl_envs/OctopusArm-v0"]
+)
+def test_ppo_trains_on_the_native_vector_env_of_its_entry(env_id):
     model = train("ppo", env_id, total_timesteps=64, hyperparams={"n_steps": 16, "batch_size": 16})
-    assert model.num_timesteps >= 64 and model.get_env().num_envs == load_hyperparams("ppo", env_id)["n_envs"]
+    assert model.num_timesteps >= 64
+    assert_native_copies(model, load_hyperparams("ppo", env_id))

@@ -9,8 +9,8 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.vec_env import DummyVecEnv, VecMonitor, VecNormalize
 
 import rl_envs  # noqa: F401
-from baselines.sb3 import make_vec_env
-from baselines.sb3_vec import GymnasiumVecEnv
+from baselines.sb3 import build_model, make_vec_env
+from baselines.sb3_vec import GymnasiumVecEnv, OneHotObservations
 
 MAZE = "rl_envs/GridMaze-v0"
 SHORT = dict(max_steps=5)  # book3x3's shortest path is 4 moves: goals and truncations both occur
@@ -138,3 +138,56 @@ def test_adapter_refuses_a_same_step_vector_env():
                 vector_kwargs={"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP},
             )
         )
+
+
+# (algorithm, overrides of its yml entry, gradient steps in 400 steps after 200 without learning)
+UPDATE_COUNTS = [
+    ("sac", {}, 200),
+    ("sac", {"n_envs": 2}, 100),
+    ("sac", {"n_envs": 2, "gradient_steps": -1}, 200),
+    ("dqn", {}, 50),  # the yml's train_freq 4: one gradient step per 4 steps
+    ("dqn", {"n_envs": 4}, 13),
+    ("dqn", {"n_envs": 4, "train_freq": 1}, 50),
+]
+
+
+@pytest.mark.parametrize("algo, overrides, updates", UPDATE_COUNTS)
+def test_off_policy_algorithms_count_train_freq_and_gradient_steps_in_vec_env_calls(algo, overrides, updates):
+    """Why sac.yml, dqn.yml and td3.yml keep one copy (docs/guides/train-sb3.md): SB3 trains
+    every ``train_freq`` calls of the VecEnv, each of ``n_envs`` transitions, so n copies at the
+    yml's settings make n times fewer gradient steps per transition; ``gradient_steps=-1`` (as many
+    as transitions collected) or ``train_freq`` divided by n keep the yml's ratio."""
+    env_id, env_kwargs = (
+        ("rl_envs/QuadraticBandit-v0", {"dim": 2}) if algo == "sac" else ("rl_envs/GridMaze-v0", {"layout": "book3x3"})
+    )
+    small = {"learning_starts": 200, "batch_size": 8, "policy_kwargs": "dict(net_arch=[8])"}
+    model = build_model(algo, env_id, hyperparams={**small, **overrides}, env_kwargs=env_kwargs)
+    model.learn(400)
+    assert model.num_timesteps == 400 and model._n_updates == updates
+
+
+def test_one_hot_observations_are_what_sb3s_policy_feeds_its_network():
+    """SBX's view of a Discrete observation (baselines.sb3 wraps its VecEnv so): the vector SB3's
+    own preprocessing makes of it, in the batch and in every terminal observation."""
+    from stable_baselines3.common.preprocessing import preprocess_obs
+
+    inner = make_vec_env(MAZE, 3, seed=3, env_kwargs=SHORT)
+    venv = OneHotObservations(make_vec_env(MAZE, 3, seed=3, env_kwargs=SHORT))
+    space = inner.observation_space
+    assert venv.observation_space == gym.spaces.Box(0.0, 1.0, (space.n,), np.float32)
+
+    def sb3_view(obs):
+        return preprocess_obs(torch.as_tensor(np.asarray(obs)), space).numpy()
+
+    assert np.array_equal(venv.reset(), sb3_view(inner.reset()))
+    ends = 0
+    for a in np.random.default_rng(0).integers(4, size=(30, 3)):
+        (o1, r1, d1, i1), (o2, r2, d2, i2) = venv.step(a), inner.step(a)
+        assert np.array_equal(o1, sb3_view(o2)) and np.array_equal(r1, r2) and np.array_equal(d1, d2)
+        for x, y in zip(i1, i2):
+            if "terminal_observation" in y:
+                assert np.array_equal(x["terminal_observation"], sb3_view(y["terminal_observation"]))
+                ends += 1
+    assert ends > 0
+    with pytest.raises(ValueError, match="needs Discrete observations"):
+        OneHotObservations(make_vec_env("rl_envs/LQControl-v0", 2))
