@@ -397,3 +397,27 @@ def test_plot_merges_result_folders(tmp_path, capsys):
     assert "no cell matches" in capsys.readouterr().err
     assert main(["plot", str(tmp_path / "empty")]) == 2
     assert "no finished cells" in capsys.readouterr().err
+
+
+def test_an_sb3_cells_key_covers_its_yml_entry(tmp_path, monkeypatch):
+    """A resumed run reuses a cell only if everything that decides it is the same: for an SB3
+    agent that includes its zoo-format entry, which a user may edit between two runs."""
+    import yaml
+
+    import baselines.sb3 as sb3
+    from baselines.compare.config import zoo_entry
+
+    cell = cmp.Cell(env="rl_envs/GridMaze-v0", agent="PPO", seed=0, steps=100)
+    q_learning = cmp.Cell(env="rl_envs/GridMaze-v0", agent="QLearning", seed=0, steps=100)
+    before = (cell.key, q_learning.key)
+    entries = yaml.safe_load(sb3.hyperparams_file("ppo").read_text())
+    entries["rl_envs/GridMaze-v0"]["learning_rate"] = 1e-5
+    (tmp_path / "ppo.yml").write_text(yaml.safe_dump(entries))
+    monkeypatch.setattr(sb3, "HYPERPARAMS_DIR", tmp_path)
+    zoo_entry.cache_clear()
+    try:
+        assert cell.key != before[0] and q_learning.key == before[1]
+    finally:
+        monkeypatch.undo()
+        zoo_entry.cache_clear()
+    assert cell.key == before[0]

@@ -8,6 +8,7 @@ the grid size (at most :data:`MAX_CELLS` cells); every problem is a :class:`Conf
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import zlib
@@ -64,6 +65,8 @@ class Cell:
         )
         parts += [{"measure": self.measure}] if self.measure else []
         parts += [{"settings": self.settings}] if self.settings else []
+        if self.agent in SB3_AGENTS:  # its settings are its yml entry with agent_kwargs over it
+            parts += [{"zoo": zoo_entry(SB3_AGENTS[self.agent], self.env)}]
         parts += [{"test_streams": TEST_PROTOCOL}]  # cells tested on the seeds of an older protocol run again
         extra = json.dumps(parts, sort_keys=True)
         return f"{self.env.replace('/', '_')}__{self.agent}__{digest(extra)}__seed{self.seed}"
@@ -76,6 +79,15 @@ class Cell:
             if not d[name]:
                 del d[name]
         return d
+
+
+@functools.cache
+def zoo_entry(algo: str, env_id: str) -> dict:
+    """The zoo-format entry an SB3 cell trains with (``baselines/hyperparams/<algo>.yml``'s), read
+    once a process: part of the cell's key, so that an edited entry is not silently reused."""
+    from ..sb3 import load_hyperparams
+
+    return load_hyperparams(algo, env_id)
 
 
 def digest(text: str) -> str:
