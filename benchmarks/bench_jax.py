@@ -10,15 +10,15 @@ call that compiles it; env steps/s counts ``n`` per vmapped step.  The NumPy row
 native vector env (``gymnasium.make_vec(..., vectorization_mode="vector_entry_point")``) with
 pre-drawn random actions.  The load column is the 1-minute load average after the row.
 
-PPO: the tuned comparison runs of ``baselines.compare.config`` (GridMaze dyna_maze, 20k steps;
-LQControl with 100-step episodes, 30k steps), each method's score the normalized score of its
-greedy policy's return (``env.reference().normalize``: 0 the random policy, 1 the optimum), its time the
-wall time of training (JAX: all seeds in one call, its compilation apart; SB3 and the reference
-agents: one seed after another).  The JAX row's "time to target" reads, from the training
-curve, the first update whose mean training return over the seeds reaches the target return:
-95 % of the way from the random policy to the optimum on the maze, and on LQ (where every
-stabilizing controller scores near 1, the random policy's cost being about 1e8) an episode cost
-within 10 % of the optimal cost.
+PPO: GridMaze (dyna_maze, 20k steps) and LQControl (100-step episodes, 30k steps), the agents on
+the settings of the leaderboard's rows (``baselines.compare.leaderboard``; SB3 on its ``ppo.yml``
+entry, one torch thread as a comparison cell), each method's score the normalized score of its
+greedy policy's return (``env.reference().normalize``: 0 the baseline policy, 1 the optimum) as
+the median, range and count above 0 over the seeds, its time the wall time of training (JAX: all
+seeds in one call, its compilation apart; SB3 and the reference agents: one seed after another).
+The JAX row's "time to target" reads, from the training curve, the first update whose mean
+training return over the seeds reaches the target return: 95 % of the way from the random
+policy to the optimum on the maze, an episode cost within 10 % of the optimal cost on LQ.
 """
 
 from __future__ import annotations
@@ -128,6 +128,14 @@ PPO_RUNS = {
 }
 
 
+def seed_scores(scores: list[float]) -> str:
+    """The seeds' normalized scores as the median, the range and how many are above the baseline
+    (0): a mean would be the score of no seed, a controller that destabilises LQ control scoring
+    below 0 without bound."""
+    s = np.asarray(scores, dtype=float)
+    return f"{np.median(s):.3f} [{s.min():.3g}, {s.max():.3g}], {np.count_nonzero(s > 0)}/{len(s)} > 0"
+
+
 def jax_ppo_row(env_id: str, run: dict, seeds: int) -> str:
     from baselines.jax_ppo import PPOConfig, evaluate, make_train
 
@@ -143,7 +151,7 @@ def jax_ppo_row(env_id: str, run: dict, seeds: int) -> str:
     out = jax.block_until_ready(train(jax.random.split(jax.random.key(1), seeds)))
     wall = time.perf_counter() - t0
     returns = np.asarray(jax.jit(jax.vmap(lambda p, k: evaluate(env, params, config, p, k)))(out["params"], keys))
-    score = float(np.mean([ref.normalize(float(r))[0] for r in returns]))
+    score = seed_scores([ref.normalize(float(r))[0] for r in returns])
     m = out["metrics"]
     ended = np.asarray(m["returned_episode"]).sum(axis=(2, 3))
     curve = np.asarray((m["returned_episode_returns"] * m["returned_episode"]).sum(axis=(2, 3))) / np.maximum(ended, 1)
@@ -151,7 +159,7 @@ def jax_ppo_row(env_id: str, run: dict, seeds: int) -> str:
     reached = [i for i, r in enumerate(mean_curve) if r >= run["target"](ref)]
     to_target = f"{wall * (reached[0] + 1) / config.num_updates:.1f}" if reached else "not reached"
     return (
-        f"| {env_id} | JAX PPO ({seeds} seeds, one program) | {run['steps']:,} | {score:.3f} | {wall:.1f} "
+        f"| {env_id} | JAX PPO ({seeds} seeds, one program) | {run['steps']:,} | {score} | {wall:.1f} "
         f"({wall / seeds:.2f} per seed; compile {compile_and_run - wall:.0f}) | {to_target} | {os.getloadavg()[0]:.2f} |"
     )
 
@@ -173,16 +181,25 @@ def sequential_row(env_id: str, run: dict, agent: str, seeds: int) -> str:
         ret = evaluate(learner, env, n_episodes=16, seed=seed)[0]
         ref = reference_of(env)
         scores.append(np.nan if ref is None else ref.normalize(ret)[0])
-    score = float(np.mean(scores))
+    score = seed_scores(scores)
     return (
-        f"| {env_id} | {agent} ({seeds} seeds, one after another) | {run['steps']:,} | {score:.3f} | {wall:.1f} "
+        f"| {env_id} | {agent} ({seeds} seeds, one after another) | {run['steps']:,} | {score} | {wall:.1f} "
         f"({wall / seeds:.2f} per seed) |  | {os.getloadavg()[0]:.2f} |"
     )
 
 
 def ppo_table(seeds: int, sb3_seeds: int) -> None:
     """Print the PPO table, a row as it is measured."""
-    print("| environment | agent | steps | normalized score | training wall time, s | JAX: s to target | load |")
+    from baselines.compare.run import limit_threads
+
+    # One torch thread, as a comparison cell trains: on a shared 2-core machine torch's default
+    # two threads wait on each other (SB3's PPO took 128 s for the maze's 20k steps at load 8,
+    # 7.8 s on one thread; benchmarks/bench_sbx.py).
+    limit_threads(1)
+    print(
+        "| environment | agent | steps | normalized score: median [range], seeds above the baseline | "
+        "training wall time, s | JAX: s to target | load |"
+    )
     print("|---|---|---:|---:|---:|---:|---:|", flush=True)
     for env_id, run in PPO_RUNS.items():
         print(jax_ppo_row(env_id, run, seeds), flush=True)
