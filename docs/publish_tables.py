@@ -86,10 +86,13 @@ PUBLISHED = {
         "tables/octopus_copdac_aw3e-2.md",
         "python experiments/octopus_copdac.py --alpha-w 0.03 --out results/octopus_copdac_aw3e-2",
     ),
-    "results/maze10x10_sb3/summary.md": (
-        "tables/maze10x10_sb3.md",
-        "python -m baselines compare --config experiments/maze10x10_sb3.toml --out results/maze10x10_sb3",
-    ),
+    **{
+        f"results/maze10x10_sb3/{name}": (
+            f"tables/maze10x10_sb3{suffix}.md",
+            "python -m baselines compare --config experiments/maze10x10_sb3.toml --out results/maze10x10_sb3",
+        )
+        for name, suffix in (("summary.md", ""), ("provenance.md", "_provenance"))
+    },
     "results/octopus_copdac_aw3e-2/fig3.png": (
         "octopus_copdac_fig3_alpha_w_0.03.png",
         "python experiments/octopus_copdac.py --alpha-w 0.03 --out results/octopus_copdac_aw3e-2",
