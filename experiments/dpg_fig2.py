@@ -524,7 +524,7 @@ def main(argv=None) -> dict:
 
 
 def previous_provenance(out: Path) -> dict | None:
-    """The provenance that ``out/results.json`` holds, if it is there."""
+    """The provenance that the folder's ``results.json`` holds, if it is there."""
     try:
         return json.loads((out / "results.json").read_text())["provenance"]
     except (FileNotFoundError, KeyError, ValueError):

@@ -32,7 +32,7 @@ class MountainCarRLParkTask(Task):
 
     start: str = "random"
     max_steps: int = 5000
-    goal_reward: float = 0.0
+    goal_reward: float = -1.0
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 50}
 
@@ -154,8 +154,8 @@ class MountainCarRLParkEnv(SingleEnv):
     stops (``v = 0``) and ``p`` is clipped to ``[−1.2, 0.6]``.  Differences from Gymnasium's
     ``MountainCarContinuous-v0``:
 
-    * Reward: −1 per step, 0 on the step that reaches the goal, or −1 there too with
-      ``goal_reward=-1`` (RLPark's) (Gymnasium: −0.1 a² per step, +100 at the goal).
+    * Reward: −1 on every step, the one that reaches the goal included, as in RLPark (with
+      ``goal_reward=0`` that step pays 0) (Gymnasium: −0.1 a² per step, +100 at the goal).
     * Time step: the power is 0.001 per unit of throttle (Gymnasium: 0.0015).
     * Bounds: the same; the goal is ``p ≥ 0.6`` (Gymnasium: ``p ≥ 0.45`` and ``v ≥ 0``).
     * Start state: uniform over the whole state box (Gymnasium: ``p ∈ [−0.6, −0.4]``, ``v = 0``).
@@ -173,9 +173,11 @@ class MountainCarRLParkEnv(SingleEnv):
 
     ## Rewards
 
-    −1 per step; on the step that reaches the goal, ``goal_reward``: 0 by default, −1 in RLPark's
-    ``MountainCar`` (−1 on every step), so that RLPark's return is ours minus 1 for an episode
-    that reaches the goal.  A car that never reaches it scores −5000 in a 5000-step episode.
+    −1 per step; on the step that reaches the goal, ``goal_reward``: −1 by default, as in RLPark's
+    ``MountainCar`` (−1 on every step: the return is minus the number of steps).  With
+    ``goal_reward=0`` (this package's default before 2026-12) the goal step pays 0, so that an
+    episode that reaches the goal returns 1 more.  A car that never reaches it scores −5000 in a
+    5000-step episode.
 
     ## Starting State
 
@@ -221,8 +223,8 @@ class MountainCarRLParkEnv(SingleEnv):
 
     * ``start``: ``"random"`` (default) or ``"fixed"``.
     * ``max_steps``: the step limit (default 5000).
-    * ``goal_reward``: the reward of the step that reaches the goal (default 0; RLPark's is −1; at
-      most 0, so that the task stays one of reaching the goal soonest).
+    * ``goal_reward``: the reward of the step that reaches the goal (default −1, RLPark's; 0 pays
+      nothing there; at most 0, so that the task stays one of reaching the goal soonest).
     * ``render_mode``: ``"human"`` or ``"rgb_array"``: the track (height ``sin 3p``), the goal
       flag and the car.
 

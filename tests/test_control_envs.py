@@ -122,14 +122,14 @@ def test_mountain_car_wall_speed_limit_and_goal():
     s, _, _ = stepped_from("rl_envs/MountainCarRLPark-v0", [-0.5, 0.0699], [1.0])
     assert s[1] == 0.07  # 0.0699 + 0.001 - 0.000177 is capped
     s, reward, terminated = stepped_from("rl_envs/MountainCarRLPark-v0", [0.58, 0.03], [0.0])
-    assert s[0] == 0.6 and terminated and reward == 0.0
+    assert s[0] == 0.6 and terminated and reward == -1.0  # RLPark's -1 on every step, the goal step too
 
 
 def test_mountain_car_goal_step_pays_the_goal_reward():
-    # RLPark's -1 on every step, the goal step too; the dynamics are the same
-    s, reward, terminated = stepped_from("rl_envs/MountainCarRLPark-v0", [0.58, 0.03], [0.0], goal_reward=-1.0)
-    assert s[0] == 0.6 and terminated and reward == -1.0
-    s, reward, terminated = stepped_from("rl_envs/MountainCarRLPark-v0", [0.5, 0.03], [0.0], goal_reward=-1.0)
+    # goal_reward=0 (the option of paying nothing there); the dynamics are the same
+    s, reward, terminated = stepped_from("rl_envs/MountainCarRLPark-v0", [0.58, 0.03], [0.0], goal_reward=0.0)
+    assert s[0] == 0.6 and terminated and reward == 0.0
+    s, reward, terminated = stepped_from("rl_envs/MountainCarRLPark-v0", [0.5, 0.03], [0.0], goal_reward=0.0)
     assert not terminated and reward == -1.0
 
 

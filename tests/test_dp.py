@@ -277,8 +277,8 @@ def test_the_rlpark_goal_reward_lowers_each_car_record_by_one():
     # between throttles, which the two value functions' rounding may break apart) and the same
     # episodes, each ending one lower
     for start in ("fixed", "random"):
-        ours = MountainCarRLParkTask(start=start).reference()
-        rlpark = MountainCarRLParkTask(start=start, goal_reward=-1.0).reference()
+        ours = MountainCarRLParkTask(start=start, goal_reward=0.0).reference()
+        rlpark = MountainCarRLParkTask(start=start).reference()  # the default, RLPark's -1
         assert rlpark.value == pytest.approx(ours.value - 1.0, abs=1e-3)
         assert rlpark.upper <= ours.upper
 

@@ -167,6 +167,7 @@ CASES = [
     ),
     Case("MountainCarRLPark-v0", {}, _box_states([0.3, -0.07], [0.6, 0.07])),
     Case("MountainCarRLPark-v0", {"start": "fixed"}, _box_states([-1.2, -0.07], [0.6, 0.07])),
+    Case("MountainCarRLPark-v0", {"goal_reward": 0.0}, _box_states([0.3, -0.07], [0.6, 0.07])),
     Case("SwingPendulum-v0", {}, _box_states([-math.pi, -78], [math.pi, 78]), terminates=False),
     Case("VariableReward-v0", {}, _variable_states),
     Case(

@@ -13,18 +13,19 @@ from .core import Twin
 
 @struct.dataclass
 class MountainCarParams:
+    goal_reward: jax.Array  # the reward of the step that reaches the goal (RLPark's -1, or 0)
     max_steps_in_episode: int
 
 
 class MountainCarRLPark(Twin):
     """``v ← clip(v + 0.001 a − 0.0025 cos 3p, ±0.07)``, ``p ← p + v``, the left wall stops the car;
-    −1 per step, 0 on reaching ``p ≥ 0.6``.  The state is ``(p, v)``."""
+    −1 per step, ``goal_reward`` on reaching ``p ≥ 0.6``.  The state is ``(p, v)``."""
 
     task_type = MountainCarRLParkTask
     task: MountainCarRLParkTask
 
     def params_from_task(self) -> MountainCarParams:
-        return MountainCarParams(max_steps_in_episode=self.task.max_steps)
+        return MountainCarParams(goal_reward=self.real(self.task.goal_reward), max_steps_in_episode=self.task.max_steps)
 
     def start_noise_spec(self) -> tuple[str, tuple[int, ...]] | None:
         return None if self.task.start == "fixed" else ("uniform", (2,))
@@ -45,4 +46,4 @@ class MountainCarRLPark(Twin):
         v = jnp.where(p < POSITION_RANGE[0], 0.0, v)  # the left wall stops the car
         p = jnp.clip(p, *POSITION_RANGE)
         at_goal = p >= POSITION_RANGE[1]
-        return jnp.stack([p, v]), jnp.where(at_goal, 0.0, -1.0), at_goal, {}
+        return jnp.stack([p, v]), jnp.where(at_goal, params.goal_reward, -1.0), at_goal, {}
