@@ -11,6 +11,7 @@ command on the same code and to judge its timings.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import platform
 import re
@@ -170,6 +171,15 @@ def _invocation(entry: dict) -> str:
         f"{entry.get('started')} to {entry.get('finished')}, {entry.get('wall_time_s', 0):.0f} s{ran}; code {commit}; "
         f"load average {load.get('start')} at the start, {load.get('end')} at the end"
     )
+
+
+def read(folder: Path) -> dict | None:
+    """The provenance that the results folder's ``results.json`` holds, or None where there is
+    none (no file, or one without a ``provenance`` entry)."""
+    try:
+        return json.loads((folder / "results.json").read_text())["provenance"]
+    except (FileNotFoundError, KeyError, ValueError):
+        return None
 
 
 def write_markdown(out: Path, provenance: dict) -> None:

@@ -58,7 +58,7 @@ from baselines.curves import mean_and_band
 from baselines.evaluation import reference_of
 from baselines.io import atomic_write_bytes, save_figure
 from baselines.linear import TileCOPDACQ, TileOffPAC, TileSAC
-from baselines.provenance import Provenance, write_markdown
+from baselines.provenance import Provenance, read as read_provenance, write_markdown
 from baselines.seeds import EPISODES_PER_CHECKPOINT, TRAINING, TUNING, check_seeds, seed_summary
 
 if TYPE_CHECKING:
@@ -510,7 +510,7 @@ def main(argv=None) -> dict:
         plot(finals, args.figure, args.label)
     entry = results_provenance(sweeps, finals, provenance)
     if args.plot_only:  # the figure is redrawn from cells another invocation ran: its provenance stays
-        entry = previous_provenance(args.out) or entry
+        entry = read_provenance(args.out) or entry
     text = table(finals)
     atomic_write_bytes(args.out / "table.md", text.encode())
     atomic_write_bytes(args.out / "tasks.md", tasks_table(finals).encode())
@@ -521,14 +521,6 @@ def main(argv=None) -> dict:
     atomic_write_bytes(args.out / "results.json", json.dumps({"provenance": entry, "runs": runs}).encode())
     print(text)
     return finals
-
-
-def previous_provenance(out: Path) -> dict | None:
-    """The provenance that the folder's ``results.json`` holds, if it is there."""
-    try:
-        return json.loads((out / "results.json").read_text())["provenance"]
-    except (FileNotFoundError, KeyError, ValueError):
-        return None
 
 
 def results_provenance(sweeps: dict, finals: dict, provenance: Provenance) -> dict:

@@ -11,7 +11,6 @@ best cell's policy); and the table spliced into a README.
 from __future__ import annotations
 
 import base64
-import json
 import re
 import warnings
 from collections.abc import Sequence
@@ -24,7 +23,7 @@ from .. import stats
 from ..curves import curve_on_grid, mean_and_band, smooth
 from ..evaluation import undiscounted_reference
 from ..io import atomic_write_bytes, save_figure, write_table
-from ..provenance import Provenance, write_markdown
+from ..provenance import Provenance, read as read_provenance, write_markdown
 from ..seeds import seed_summary
 from .aggregate import write_aggregate
 from .config import digest
@@ -47,7 +46,7 @@ def records_provenance(records: list[dict], provenance: Provenance, out: Path | 
     )
     entry = provenance.record(seeds, **extra)
     if out is not None and extra.get("cells", {}).get("reused"):
-        entry["earlier"] = earlier_invocations(out / "results.json")
+        entry["earlier"] = earlier_invocations(out)
     return entry
 
 
@@ -55,12 +54,11 @@ def records_provenance(records: list[dict], provenance: Provenance, out: Path | 
 INVOCATION_KEYS = ("command", "started", "finished", "wall_time_s", "load_average", "git", "cells")
 
 
-def earlier_invocations(results: Path) -> list[dict]:
-    """The invocations that wrote ``results`` (a ``results.json``), oldest first: its own earlier
-    ones, then its last; empty if there is none or it holds no provenance."""
-    try:
-        previous = json.loads(results.read_text())["provenance"]
-    except (FileNotFoundError, KeyError, ValueError):
+def earlier_invocations(folder: Path) -> list[dict]:
+    """The invocations that wrote ``folder``'s results, oldest first: its own earlier ones, then
+    its last; empty if it holds no provenance."""
+    previous = read_provenance(folder)
+    if previous is None:
         return []
     return [*previous.get("earlier", []), {k: previous[k] for k in INVOCATION_KEYS if k in previous}]
 
