@@ -27,7 +27,15 @@ import sys
 from pathlib import Path
 
 from . import compare as cmp
-from .cli import Parser, check_cluster_options, cluster_options, count, missing_modules, output_folder
+from .cli import (
+    Parser,
+    check_cluster_options,
+    cluster_options,
+    count,
+    missing_modules,
+    output_folder,
+    ray_address_option,
+)
 from .interrupts import sigterm_as_ctrl_c, stopped
 from .tuning import TRIALS
 
@@ -322,11 +330,7 @@ def _main(argv) -> int:
         "evaluation_seeds, metric, search and budget (the site's page 'Running on a cluster')",
     )
     p.add_argument("--out", default="results/sweep", help="results folder (an interrupted sweep is resumed)")
-    p.add_argument(
-        "--address",
-        help="the Ray cluster to join (auto, or HOST:PORT); default: $RAY_ADDRESS, else a new "
-        "Ray instance on this machine",
-    )
+    ray_address_option(p)
     p.add_argument("--no-progress", action="store_true", help="no progress output from Ray Tune and the evaluation")
     p = sub.add_parser(
         "tune",
@@ -348,11 +352,7 @@ def _main(argv) -> int:
         help="write the tuned files here (default: the installed package's baselines/hyperparams/tuned)",
     )
     p.add_argument("--out", default="results/tune", help="where the sweeps keep their trials (a run resumes)")
-    p.add_argument(
-        "--address",
-        help="the Ray cluster to join (auto, or HOST:PORT); default: $RAY_ADDRESS, else a new "
-        "Ray instance on this machine",
-    )
+    ray_address_option(p)
     p.add_argument("--no-progress", action="store_true", help="no progress output from Ray Tune")
     p.add_argument("--estimate", action="store_true", help="print the plan's estimated compute, and tune nothing")
     p = sub.add_parser("hyperparams", help="print the path of the installed yml of ALGO, for rl_zoo3")

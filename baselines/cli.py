@@ -128,6 +128,15 @@ def cluster_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def ray_address_option(p: argparse.ArgumentParser) -> None:
+    """``--address`` of a command that always runs on Ray (``sweep``, ``tune``)."""
+    p.add_argument(
+        "--address",
+        help="the Ray cluster to join (auto, or HOST:PORT); default: $RAY_ADDRESS, else a new "
+        "Ray instance on this machine",
+    )
+
+
 def check_cluster_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """What the options of :func:`cluster_options` need of each other (a parser error)."""
     if args.backend != "ray" and args.address:
