@@ -225,19 +225,21 @@ def _algo_kwargs(hp: dict, action_space, backend: str = "sb3") -> dict:
         if isinstance(value, str) and value.startswith("lin_"):
             start = float(value[4:])
             kwargs[key] = lambda progress, start=start: progress * start
-    if isinstance(kwargs.get("policy_kwargs"), str) and backend == "sbx":
-        # SBX's networks are flax modules: torch's nn.* classes mean nothing to them.
+    if isinstance(kwargs.get("policy_kwargs"), str):
+        names: dict[str, Any] = {"dict": dict}
+        if backend == "sb3":  # the zoo's policy_kwargs strings name nn.*; SBX's networks are flax modules
+            from torch import nn
+
+            names["nn"] = nn
         try:
-            kwargs["policy_kwargs"] = eval(kwargs["policy_kwargs"], {"dict": dict})  # the zoo's own convention
+            kwargs["policy_kwargs"] = eval(kwargs["policy_kwargs"], names)  # the zoo's own convention
         except NameError as e:
+            if backend == "sb3":
+                raise
             raise ValueError(
                 f"policy_kwargs {kwargs['policy_kwargs']!r} names {e.name!r}: with backend='sbx' it may hold "
                 "sizes and numbers (net_arch, ...), not torch's nn classes"
             ) from None
-    elif isinstance(kwargs.get("policy_kwargs"), str):
-        from torch import nn  # the zoo's policy_kwargs strings name nn.*
-
-        kwargs["policy_kwargs"] = eval(kwargs["policy_kwargs"], {"nn": nn, "dict": dict})  # the zoo's own convention
     for key in ("buffer_size", "learning_starts", "n_steps", "batch_size", "train_freq", "gradient_steps"):
         if isinstance(kwargs.get(key), float):
             kwargs[key] = int(kwargs[key])
