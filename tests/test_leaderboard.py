@@ -15,7 +15,7 @@ import pytest
 import rl_envs
 from baselines import compare as cmp
 from baselines.compare.costs import CostTable, estimate, load_costs, measure, slowdown
-from baselines.compare.report import FLAG, NEAR_RANDOM, not_above_random, score_interval
+from baselines.compare.report import FLAG, NEAR_BASELINE, not_above_baseline, score_interval
 from baselines.sb3 import build_model, load_hyperparams, train
 from baselines.tuning import write_tuned
 
@@ -106,18 +106,19 @@ def rows_with_scores(scores, low=None, high=None):
 def test_a_score_not_shown_above_the_random_policys_is_flagged():
     # Two seeds: the bootstrap's percentile interval of the mean is the seeds' range.
     assert score_interval(rows_with_scores([0.2, 0.6])) == pytest.approx((0.2, 0.6))
-    assert not not_above_random(rows_with_scores([0.2, 0.6]))
-    assert not_above_random(rows_with_scores([0.01, 0.6]))  # a seed at the random policy's score
-    assert not_above_random(rows_with_scores([-4.0, -3.0]))  # a greedy policy worse than acting at random
+    assert not not_above_baseline(rows_with_scores([0.2, 0.6]))
+    assert not_above_baseline(rows_with_scores([0.01, 0.6]))  # a seed at the baseline's score
+    assert not_above_baseline(rows_with_scores([-4.0, -3.0]))  # a greedy policy worse than the baseline
     # one seed: its own bounds (an interval reference)
-    assert not_above_random(rows_with_scores([0.3], low=[NEAR_RANDOM], high=[0.6]))
-    assert not not_above_random(rows_with_scores([0.3], low=[0.1], high=[0.6]))
+    assert not_above_baseline(rows_with_scores([0.3], low=[NEAR_BASELINE], high=[0.6]))
+    assert not not_above_baseline(rows_with_scores([0.3], low=[0.1], high=[0.6]))
     assert score_interval([{**r, "normalized_score": None} for r in rows_with_scores([0.5])]) is None
     table = cmp.summary_table(rows_with_scores([0.0, 0.01]) + [{**r, "agent": "b"} for r in rows_with_scores([1, 1])])
     assert table[2].endswith(f"| {FLAG} |") and table[3].endswith("|  |")
-    notes = cmp.report.summary_notes(rows_with_scores([0.0, 0.01]))
-    assert any(note.startswith(f"* {FLAG}: the 95 % bootstrap interval") for note in notes)
-    assert not any(FLAG in note for note in cmp.report.summary_notes(rows_with_scores([0.5, 0.6])))
+    # the note under the table explains the flag where a row has it, and only there
+    lines = cmp.summary_lines(rows_with_scores([0.0, 0.01]))
+    assert any(line.startswith(f"* {FLAG}: the 95 % bootstrap interval") for line in lines)
+    assert not any(FLAG in line for line in cmp.summary_lines(rows_with_scores([0.5, 0.6])))
 
 
 def record(env, agent, steps, train_s, cell_s=None):

@@ -172,7 +172,7 @@ def _mean_with_interval(rows: list[dict], keys: tuple[str, str, str], fmt: str) 
 # A normalized score up to this is, as far as a table of a few seeds can tell, no better than the
 # baseline policy's (the uniform-random one, or the one the reference names): a twentieth of the
 # way from the baseline to the reference.
-NEAR_RANDOM = 0.05
+NEAR_BASELINE = 0.05
 FLAG = "not above the baseline: budget too small to tell"
 
 
@@ -192,14 +192,14 @@ def score_interval(rows: list[dict]) -> tuple[float, float] | None:
     return float(low), float(high)
 
 
-def not_above_random(rows: list[dict]) -> bool:
-    """Whether the rows' agent is not shown to do better than the random policy: the interval of
-    its mean normalized score (:func:`score_interval`) reaches down to :data:`NEAR_RANDOM` or
+def not_above_baseline(rows: list[dict]) -> bool:
+    """Whether the rows' agent is not shown to do better than the baseline policy: the interval of
+    its mean normalized score (:func:`score_interval`) reaches down to :data:`NEAR_BASELINE` or
     below.  An agent that has learned nothing at a small budget scores about 0, or below 0 where
-    its greedy policy is worse than acting at random (one that never reaches the goal), so the
-    table flags both rather than read them as the algorithm's verdict."""
+    its greedy policy is worse than the baseline (one that never reaches the goal), so the table
+    flags both rather than read them as the algorithm's verdict."""
     interval = score_interval(rows)
-    return interval is not None and interval[0] <= NEAR_RANDOM
+    return interval is not None and interval[0] <= NEAR_BASELINE
 
 
 def summary_table(rows: list[dict]) -> list[str]:
@@ -208,7 +208,7 @@ def summary_table(rows: list[dict]) -> list[str]:
     ± sd return, the reference (with its bounds where it is an interval), the baseline policy's
     return with its name (the uniform-random policy, or the one the reference names), the
     normalized score (mean over the seeds, with the interval the bounds allow) and a note:
-    :data:`FLAG` where :func:`not_above_random`.  The reference and baseline columns are means
+    :data:`FLAG` where :func:`not_above_baseline`.  The reference and baseline columns are means
     over the seeds too, which differ only where each seed draws its own problem (the bandit's C)."""
     lines = [
         "| environment | agent | settings | seeds | steps | wall time / seed (s) | return (mean ± sd) | reference | "
@@ -227,13 +227,14 @@ def summary_table(rows: list[dict]) -> list[str]:
         lines.append(
             f"| {env} | {agent} | {settings} | {len(rs)} | {rs[0]['steps']:,} | "
             f"{np.mean([r['wall_time_s'] for r in rs]):.1f} | {rets.mean():.4g} ± {rets.std():.2g} | "
-            f"{reference} | {random} | {score} | {FLAG if not_above_random(rs) else ''} |"
+            f"{reference} | {random} | {score} | {FLAG if not_above_baseline(rs) else ''} |"
         )
     return lines
 
 
-def summary_notes(rows: list[dict]) -> list[str]:
-    """What the table's settings labels and its note mean (those of them that ``rows`` show)."""
+def summary_notes(rows: list[dict], flagged: bool) -> list[str]:
+    """What the table's settings labels and, where it ``flagged`` a row, its note mean (those of
+    them that ``rows`` show)."""
     labels = {r.get("settings") or "" for r in rows}
     notes = []
     if any(label.startswith("tuned") for label in labels):
@@ -251,10 +252,10 @@ def summary_notes(rows: list[dict]) -> list[str]:
             "`experiments`: the settings the project's experiments established for the reference agent "
             "(chosen by their own sweeps, not by `python -m baselines tune`)."
         )
-    if any(not_above_random(rs) for rs in _groups(rows).values()):
+    if flagged:
         notes.append(
             f"{FLAG}: the 95 % bootstrap interval over seeds of the mean normalized score reaches down to "
-            f"{NEAR_RANDOM} or below (0 is the score of the baseline policy, the uniform-random one unless the "
+            f"{NEAR_BASELINE} or below (0 is the score of the baseline policy, the uniform-random one unless the "
             "baseline column names another): at this budget the agent is not shown to do better than that "
             "policy, which says nothing of what it learns with more steps."
         )
@@ -264,7 +265,9 @@ def summary_notes(rows: list[dict]) -> list[str]:
 
 def summary_lines(rows: list[dict]) -> list[str]:
     """``summary.md``'s table and its notes (also what ``plot --readme`` puts into a README)."""
-    return summary_table(rows) + ["", *summary_notes(rows)]
+    table = summary_table(rows)
+    # the flag's note from the table's own rows: each flag costs a bootstrap
+    return table + ["", *summary_notes(rows, flagged=any(line.endswith(f"| {FLAG} |") for line in table))]
 
 
 def _groups(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
