@@ -89,12 +89,9 @@ def estimate_line(todo: list, finished: list[dict], total: int, args) -> str:
 
 def _estimate_only(cells: list, args) -> int:
     """``--estimate``: the estimate of the cells not finished in ``args.out``, and nothing run."""
-    from .compare.store import read_cell
-
-    todo = cmp.run.unfinished(cells, args.out)
-    waiting = {c.key for c in todo}
-    records = [read_cell(Path(args.out) / "cells" / f"{c.key}.json")[0] for c in cells if c.key not in waiting]
-    print(estimate_line(todo, [r for r in records if r is not None], len(cells), args))
+    records, _ = cmp.run.saved_cells(cells, args.out)
+    todo = [c for c in cells if c.key not in records]
+    print(estimate_line(todo, list(records.values()), len(cells), args))
     return 0
 
 

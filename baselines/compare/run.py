@@ -523,10 +523,25 @@ class Progress:
         self.bar.set_postfix_str("; ".join(parts))
 
 
-def unfinished(cells: list[Cell], out: str | Path) -> list[Cell]:
-    """The cells of ``cells`` without a file in ``<out>/cells`` (those a run of them would train;
-    a file found bad when the run reads it adds its cell)."""
-    return [c for c in cells if not (Path(out) / "cells" / f"{c.key}.json").exists()]
+def saved_cells(cells: list[Cell], out: str | Path) -> tuple[dict[str, dict], list[tuple[Path, str]]]:
+    """The records of ``cells`` saved in ``<out>/cells``, by key, and the files that cannot count
+    (unreadable, or holding another cell than their name says), each with why; read only.  A
+    run of ``cells`` trains those without a record."""
+    cell_dir = Path(out) / "cells"
+    records, bad = {}, []
+    for cell in cells:
+        path = cell_dir / f"{cell.key}.json"
+        if not path.exists():
+            continue
+        record, problem = read_cell(path)
+        expected = json.loads(json.dumps(cell.as_dict()))  # tuples in the arguments read back as lists
+        if record is not None and record["cell"] != expected:
+            problem = f"holds the cell {describe_cell(record['cell'])}, not {describe_cell(expected)} as its name says"
+        if problem:
+            bad.append((path, problem))
+        else:
+            records[cell.key] = record
+    return records, bad
 
 
 def compare(
@@ -571,21 +586,10 @@ def _compare(
     announce: Callable[[list[Cell], list[dict]], None] | None,
 ) -> RunResult:
     cell_dir = out / "cells"
-    records, todo = {}, []
-    for cell in cells:
-        path = cell_dir / f"{cell.key}.json"
-        if not path.exists():
-            todo.append(cell)
-            continue
-        record, problem = read_cell(path)
-        expected = json.loads(json.dumps(cell.as_dict()))  # tuples in the arguments read back as lists
-        if record is not None and record["cell"] != expected:
-            problem = f"holds the cell {describe_cell(record['cell'])}, not {describe_cell(expected)} as its name says"
-        if problem:
-            warn(f"{path}: {problem}; moved to {move_aside(path)}, the cell reruns")
-            todo.append(cell)
-        else:
-            records[cell.key] = record
+    records, bad = saved_cells(cells, out)
+    for path, problem in bad:
+        warn(f"{path}: {problem}; moved to {move_aside(path)}, the cell reruns")
+    todo = [cell for cell in cells if cell.key not in records]
     reused = len(records)
     if announce is not None:
         announce(todo, list(records.values()))
